@@ -1,0 +1,95 @@
+// One error base with a stable code and a cause. Errors are translated once, where they enter.
+export type ErrorCode =
+  | "CONFIG" // bad configuration or input: exit 2
+  | "USAGE" // bad command line: exit 2
+  | "EXEC" // a command failed
+  | "INFRA" // infrastructure: docker, board, lab
+  | "MISSING" // a tool or harness is missing
+  | "CANCELED"
+  | "INTERNAL"; // a bug
+
+export class DpuCiError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DpuCiError";
+    this.code = code;
+  }
+}
+
+export interface ConfigProblem {
+  /** Where the value came from: a file path, "environment" or "flags". */
+  source: string;
+  /** The variable, field or flag. */
+  field: string;
+  message: string;
+}
+
+export class ConfigError extends DpuCiError {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super("CONFIG", `invalid configuration:\n${problems.map((p) => `  ${p.source}: ${p.field}: ${p.message}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+export class UsageError extends DpuCiError {
+  constructor(message: string) {
+    super("USAGE", message);
+    this.name = "UsageError";
+  }
+}
+
+export class ExecError extends DpuCiError {
+  readonly cmd: readonly string[];
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly logPath?: string;
+  constructor(fields: { cmd: readonly string[]; exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; logPath?: string }) {
+    super("EXEC", `${fields.cmd[0]} ${describeExit(fields.exitCode, fields.signal)}`);
+    this.name = "ExecError";
+    this.cmd = fields.cmd;
+    this.exitCode = fields.exitCode;
+    this.signal = fields.signal;
+    this.stdout = fields.stdout;
+    this.stderr = fields.stderr;
+    this.logPath = fields.logPath;
+  }
+}
+
+const EXIT_MEANINGS: Record<number, string> = {
+  1: "general error",
+  2: "misuse or bad arguments",
+  124: "timed out",
+  125: "container failed to run",
+  126: "not executable",
+  127: "command not found",
+  130: "interrupted (SIGINT)",
+  134: "aborted (SIGABRT)",
+  137: "killed (SIGKILL, often out of memory)",
+  139: "segmentation fault (SIGSEGV)",
+  143: "terminated (SIGTERM)",
+};
+
+export function describeExit(exitCode: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `was killed by ${signal}`;
+  if (exitCode === null) return "did not exit";
+  const meaning = EXIT_MEANINGS[exitCode];
+  return `exited with code ${exitCode}${meaning ? ` (${meaning})` : ""}`;
+}
+
+/** Lines that look like errors in a big log, capped, for a summary a person can read. */
+export function errorExcerpt(log: string, max = 12): string[] {
+  const lines = log.split(/\r?\n/);
+  const picked = lines.filter((l) => /\b(error|fatal|failed|undefined reference|No such file|Killed|panic|BUG:|not found)\b/i.test(l));
+  const tail = lines.filter((l) => l.trim() !== "").slice(-8);
+  const merged = [...new Set([...picked.slice(-max + tail.length), ...tail])];
+  return merged.slice(-max);
+}
+
+export function isDpuCiError(e: unknown): e is DpuCiError {
+  return e instanceof DpuCiError;
+}

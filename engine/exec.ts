@@ -1,0 +1,78 @@
+// Run commands as argv arrays, stream their output to a log, keep stdout/stderr as fields on failure.
+import { spawn } from "node:child_process";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { ExecError } from "./errors.ts";
+import { mask } from "./secrets.ts";
+
+export interface ExecOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+  /** Append all output (masked) to this file. */
+  logPath?: string;
+  /** Called with each chunk of output (masked). */
+  onOutput?: (chunk: string) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Do not throw on a non-zero exit; return it. */
+  allowFailure?: boolean;
+  /** Cap kept in memory per stream; the log file has everything. */
+  maxBuffer?: number;
+}
+
+export interface ExecResult {
+  cmd: string[];
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const argv = [cmd, ...args];
+  const max = opts.maxBuffer ?? 4 * 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    let log: WriteStream | undefined;
+    if (opts.logPath) log = createWriteStream(opts.logPath, { flags: "a" });
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: [opts.input !== undefined ? "pipe" : "ignore", "pipe", "pipe"],
+      signal: opts.signal,
+      timeout: opts.timeoutMs,
+      killSignal: "SIGKILL",
+    });
+    let stdout = "";
+    let stderr = "";
+    const take = (which: "out" | "err") => (buf: Buffer) => {
+      const text = mask(buf.toString("utf8"));
+      if (which === "out") stdout = (stdout + text).slice(-max);
+      else stderr = (stderr + text).slice(-max);
+      log?.write(text);
+      opts.onOutput?.(text);
+    };
+    child.stdout!.on("data", take("out"));
+    child.stderr!.on("data", take("err"));
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    child.on("error", (err) => {
+      log?.end();
+      const e = new ExecError({ cmd: argv, exitCode: (err as NodeJS.ErrnoException).code === "ENOENT" ? 127 : null, signal: null, stdout, stderr: stderr + String(err.message), logPath: opts.logPath });
+      reject(Object.assign(e, { cause: err }));
+    });
+    child.on("close", (code, signal) => {
+      const finish = () => {
+        const res: ExecResult = { cmd: argv, exitCode: code, signal, stdout, stderr };
+        if ((code !== 0 || signal) && !opts.allowFailure) reject(new ExecError({ ...res, logPath: opts.logPath }));
+        else resolve(res);
+      };
+      if (log) log.end(finish);
+      else finish();
+    });
+  });
+}
+
+/** Whether a program is on PATH. */
+export async function which(program: string): Promise<string | undefined> {
+  const r = await exec("sh", ["-c", 'command -v "$1"', "sh", program], { allowFailure: true });
+  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+}

@@ -1,0 +1,23 @@
+// Secret values are registered once, when config is loaded, and masked in everything printed or written.
+const secrets = new Set<string>();
+
+export function registerSecret(value: string): void {
+  // Very short values would mask ordinary text everywhere; config refuses them before they get here.
+  if (value.length >= 4) secrets.add(value);
+}
+
+export function mask(text: string): string {
+  if (secrets.size === 0) return text;
+  let out = text;
+  for (const s of secrets) if (out.includes(s)) out = out.split(s).join("***");
+  return out;
+}
+
+export function hasSecrets(): boolean {
+  return secrets.size > 0;
+}
+
+/** For tests only. */
+export function clearSecrets(): void {
+  secrets.clear();
+}
