@@ -1,0 +1,202 @@
+// Config is parsed once, at the entrypoint: .env (dotenv) under the process environment under flags,
+// through one schema, reporting every problem at once with the file/variable it came from.
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parse as parseDotenv } from "dotenv";
+import { ConfigError, type ConfigProblem } from "./errors.ts";
+import { registerSecret } from "./secrets.ts";
+
+export type ExecutorChoice = "auto" | "buildkit" | "dagger" | "host";
+export type ProgressMode = "auto" | "tty" | "plain";
+
+interface Setting {
+  name: string;
+  description: string;
+  kind: "string" | "int" | "enum" | "bool" | "path";
+  choices?: readonly string[];
+  /** Shown in .env.example; the effective default may depend on the machine. */
+  example?: string;
+  secret?: boolean;
+  min?: number;
+}
+
+/** Every setting dpu-ci reads. `.env.example` and the README's table are generated from this. */
+export const SETTINGS: readonly Setting[] = [
+  { name: "DPU_CI_HOME", kind: "path", description: "Where runs, logs, artifacts, history and lab state live.", example: ".dpu-ci" },
+  { name: "DPU_CI_EXECUTOR", kind: "enum", choices: ["auto", "buildkit", "dagger", "host"], description: "Build executor. auto = dagger inside a Dagger session (DAGGER_SESSION_PORT), else buildkit.", example: "auto" },
+  { name: "DPU_CI_JOBS", kind: "int", min: 1, description: "Nodes run at once (and the -j of builds inside them).", example: "2" },
+  { name: "DPU_CI_DOCKER", kind: "path", description: "Docker client that speaks BuildKit without buildx.", example: "/usr/bin/docker" },
+  { name: "DPU_CI_DEBIAN_MIRROR", kind: "string", description: "Debian mirror for bootstrapping builder images. Default: this machine's apt sources.", example: "" },
+  { name: "DPU_CI_PROGRESS", kind: "enum", choices: ["auto", "tty", "plain"], description: "Live view on a terminal, plain lines otherwise (always plain when CI is set).", example: "auto" },
+  { name: "DPU_CI_CASE", kind: "string", description: "Default case for the pr pipeline (case1..case6, case5b).", example: "case1" },
+  { name: "DPU_CI_INVENTORY", kind: "path", description: "Lab inventory (boards, capabilities, drivers). Default: the local virtual boards.", example: "hw-runners/inventory/local.json" },
+  { name: "DPU_CI_KERNEL_SOURCE", kind: "string", description: "Kernel source: debian:linux-source-6.1, git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH.", example: "debian:linux-source-6.1" },
+  { name: "DPU_CI_SECRETS", kind: "string", description: "Comma-separated names of extra variables to treat as secrets (masked everywhere).", example: "" },
+  { name: "GITHUB_TOKEN", kind: "string", secret: true, description: "Token for GitHub API calls from CI (secret).", example: "" },
+  { name: "DAGGER_SESSION_PORT", kind: "int", description: "Set by `dagger run`: the Dagger session to use.", example: "" },
+  { name: "DAGGER_SESSION_TOKEN", kind: "string", secret: true, description: "Set by `dagger run` (secret).", example: "" },
+  { name: "CI", kind: "bool", description: "Set by CI systems: plain output, no prompts.", example: "" },
+];
+
+/** Names that are always secret, wherever they come from. */
+export const SECRET_NAME = /(_PASSWORD|_PASSWD|_TOKEN|_SECRET|_KEY|_APIKEY)$/;
+
+export interface Config {
+  root: string;
+  home: string;
+  executor: ExecutorChoice;
+  jobs: number;
+  docker: string;
+  debianMirror?: string;
+  progress: ProgressMode;
+  defaultCase: string;
+  inventory?: string;
+  kernelSource: string;
+  ci: boolean;
+  /** The merged environment (.env under the process environment); secrets are registered for masking. */
+  env: Readonly<Record<string, string | undefined>>;
+  secretNames: readonly string[];
+  /** Where each value came from, for `dpu-ci config` and error messages. */
+  sources: Readonly<Record<string, string>>;
+}
+
+export interface LoadOptions {
+  root: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Path of the .env file; default `<root>/.env`. */
+  envFile?: string;
+  /** Values from command-line flags, by setting name. */
+  flags?: Readonly<Record<string, string | undefined>>;
+}
+
+export function loadConfig(opts: LoadOptions): Config {
+  const problems: ConfigProblem[] = [];
+  const envFile = opts.envFile ?? join(opts.root, ".env");
+  let fileVars: Record<string, string> = {};
+  if (existsSync(envFile)) {
+    const text = readFileSync(envFile, "utf8");
+    problems.push(...checkDotenvSyntax(text, envFile));
+    fileVars = parseDotenv(text);
+  } else if (opts.envFile) {
+    problems.push({ source: envFile, field: "(file)", message: "does not exist" });
+  }
+
+  // Precedence: flags > process environment > .env (as dotenv does: it never overrides the environment).
+  const merged: Record<string, string | undefined> = { ...fileVars, ...opts.env };
+  const sources: Record<string, string> = {};
+  for (const k of Object.keys(fileVars)) sources[k] = envFile;
+  for (const k of Object.keys(opts.env)) if (opts.env[k] !== undefined) sources[k] = "environment";
+  for (const [k, v] of Object.entries(opts.flags ?? {})) if (v !== undefined) { merged[k] = v; sources[k] = "flags"; }
+
+  const known = new Set(SETTINGS.map((s) => s.name));
+  for (const k of Object.keys(merged)) {
+    if (k.startsWith("DPU_CI_") && !known.has(k)) {
+      const near = SETTINGS.find((s) => editDistance(s.name, k) <= 3);
+      problems.push({ source: sources[k] ?? "environment", field: k, message: `unknown setting${near ? ` (did you mean ${near.name}?)` : ""}` });
+    }
+  }
+
+  const values: Record<string, string | number | boolean | undefined> = {};
+  for (const s of SETTINGS) {
+    const raw = merged[s.name];
+    if (raw === undefined || raw === "") continue;
+    const where = sources[s.name] ?? "environment";
+    const bad = (message: string) => problems.push({ source: where, field: s.name, message });
+    switch (s.kind) {
+      case "int": {
+        if (!/^\d+$/.test(raw.trim())) { bad(`expected a whole number, got "${raw}"`); break; }
+        const n = Number(raw);
+        if (s.min !== undefined && n < s.min) { bad(`must be at least ${s.min}, got ${n}`); break; }
+        values[s.name] = n;
+        break;
+      }
+      case "enum":
+        if (!s.choices!.includes(raw)) bad(`expected one of ${s.choices!.join(", ")}, got "${raw}"`);
+        else values[s.name] = raw;
+        break;
+      case "bool":
+        if (!/^(1|0|true|false|yes|no)$/i.test(raw)) bad(`expected true or false, got "${raw}"`);
+        else values[s.name] = /^(1|true|yes)$/i.test(raw);
+        break;
+      default:
+        values[s.name] = raw;
+    }
+  }
+
+  const secretNames = new Set<string>();
+  for (const s of SETTINGS) if (s.secret) secretNames.add(s.name);
+  for (const k of Object.keys(merged)) if (SECRET_NAME.test(k)) secretNames.add(k);
+  for (const n of String(merged.DPU_CI_SECRETS ?? "").split(",").map((x) => x.trim()).filter(Boolean)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) problems.push({ source: sources.DPU_CI_SECRETS ?? "environment", field: "DPU_CI_SECRETS", message: `"${n}" is not a variable name` });
+    secretNames.add(n);
+  }
+  for (const n of secretNames) {
+    const v = merged[n];
+    if (v === undefined || v === "") continue;
+    if (v.length < 4) problems.push({ source: sources[n] ?? "environment", field: n, message: "a secret must be at least 4 characters (shorter ones cannot be masked safely)" });
+    else registerSecret(v);
+  }
+
+  if (problems.length) throw new ConfigError(problems);
+
+  const root = resolve(opts.root);
+  const ci = Boolean(values.CI);
+  return {
+    root,
+    home: resolve(root, String(values.DPU_CI_HOME ?? ".dpu-ci")),
+    executor: (values.DPU_CI_EXECUTOR as ExecutorChoice) ?? "auto",
+    jobs: (values.DPU_CI_JOBS as number) ?? 2,
+    docker: (values.DPU_CI_DOCKER as string) ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker"),
+    debianMirror: values.DPU_CI_DEBIAN_MIRROR as string | undefined,
+    progress: ci ? "plain" : ((values.DPU_CI_PROGRESS as ProgressMode) ?? "auto"),
+    defaultCase: (values.DPU_CI_CASE as string) ?? "case1",
+    inventory: values.DPU_CI_INVENTORY ? resolve(root, String(values.DPU_CI_INVENTORY)) : undefined,
+    kernelSource: (values.DPU_CI_KERNEL_SOURCE as string) ?? "debian:linux-source-6.1",
+    ci,
+    env: merged,
+    secretNames: [...secretNames].sort(),
+    sources,
+  };
+}
+
+/** dotenv silently skips lines it cannot read; we name them instead. */
+export function checkDotenvSyntax(text: string, file: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  let open: string | undefined; // quote char of a value that spans lines
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (open) {
+      if (line.includes(open)) open = undefined;
+      return;
+    }
+    const t = line.trim();
+    if (t === "" || t.startsWith("#")) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(t);
+    if (!m) { problems.push({ source: `${file}:${i + 1}`, field: t.split(/[=\s]/)[0] || "(line)", message: `not a KEY=VALUE line: "${t.slice(0, 40)}"` }); return; }
+    const v = m[2]!;
+    const q = v[0];
+    if ((q === '"' || q === "'" || q === "`") && !v.slice(1).includes(q)) open = q;
+  });
+  if (open) problems.push({ source: file, field: "(file)", message: `a quoted value is never closed (${open})` });
+  return problems;
+}
+
+/** The contents of `.env.example`, generated so it documents every setting. */
+export function envExample(): string {
+  const lines = ["# dpu-ci settings. Copy to .env; the process environment overrides this file, flags override both.", "# Variables ending in _PASSWORD, _TOKEN, _SECRET or _KEY are secrets: masked in every log, report and error.", ""];
+  for (const s of SETTINGS) {
+    lines.push(`# ${s.description}${s.choices ? ` One of: ${s.choices.join(", ")}.` : ""}`);
+    lines.push(`#${s.name}=${s.example ?? ""}`);
+    lines.push("");
+  }
+  lines.push("# Lab secrets are referenced by name from the inventory, e.g.:", "#BMC_1288A_PASSWORD=", "");
+  return lines.join("\n");
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}

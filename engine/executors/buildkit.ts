@@ -1,0 +1,122 @@
+// The embedded default: recipe -> Dockerfile -> `docker build --output type=local` through BuildKit.
+// Caching is BuildKit's content-addressed cache; we only read whether every step came from it.
+import { mkdir, rm, writeFile, cp, link, stat, chmod, mkdtemp } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { tmpdir } from "node:os";
+import type { Executor, BuildRequest, BuildResult, ImageProvider } from "./types.ts";
+import { toDockerfile, type ContextEntry } from "./dockerfile.ts";
+import { exec } from "../exec.ts";
+import { DpuCiError, ExecError } from "../errors.ts";
+import { excluded, listFiles } from "../digest.ts";
+
+export interface BuildkitOptions {
+  /** Docker client that speaks BuildKit without buildx (Debian's /usr/bin/docker). */
+  docker: string;
+  /** Where build contexts are staged; stable per node so BuildKit transfers only what changed. */
+  contextRoot: string;
+  images: ImageProvider;
+}
+
+export class BuildkitExecutor implements Executor {
+  readonly name = "buildkit" as const;
+  constructor(private readonly opts: BuildkitOptions) {}
+
+  async build(req: BuildRequest): Promise<BuildResult> {
+    const { recipe } = req.output;
+    const spec = recipe.image;
+    const image = typeof spec === "string" ? spec : await this.opts.images.ensure(spec, { logPath: req.logPath, signal: req.signal });
+    const plan = toDockerfile(recipe, req.output, image);
+    const ctx = join(this.opts.contextRoot, req.node);
+    await rm(ctx, { recursive: true, force: true });
+    await mkdir(ctx, { recursive: true });
+    for (const entry of plan.context) await stage(ctx, entry);
+    await writeFile(join(ctx, "Dockerfile"), plan.dockerfile);
+    await writeFile(join(ctx, ".dockerignore"), "Dockerfile\n.dockerignore\n");
+
+    // Secret values go to private files for the duration of the build, then are removed.
+    const secretDir = plan.secrets.length ? await mkdtemp(join(tmpdir(), "dpu-ci-secret-")) : undefined;
+    const secretArgs: string[] = [];
+    try {
+      for (const id of plan.secrets) {
+        const value = req.secret(id);
+        if (value === undefined) throw new DpuCiError("CONFIG", `node "${req.node}" needs secret "${id}", which is not configured`);
+        const f = join(secretDir!, id);
+        await writeFile(f, value, { mode: 0o600 });
+        secretArgs.push("--secret", `id=${id},src=${f}`);
+      }
+      await rm(req.dest, { recursive: true, force: true });
+      await mkdir(req.dest, { recursive: true });
+      const args = ["build", "--progress=plain", "--output", `type=local,dest=${req.dest}`, ...secretArgs, "-f", join(ctx, "Dockerfile"), ctx];
+      let out: string;
+      try {
+        const r = await exec(this.opts.docker, args, { env: { ...process.env, DOCKER_BUILDKIT: "1" }, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
+        out = r.stderr + r.stdout;
+      } catch (e) {
+        if (e instanceof ExecError) throw classifyDockerFailure(e);
+        throw e;
+      }
+      return { cached: allStepsCached(out), image };
+    } finally {
+      if (secretDir) await rm(secretDir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function stage(ctx: string, entry: ContextEntry): Promise<void> {
+  const dst = join(ctx, entry.ctxPath);
+  await mkdir(dirname(dst), { recursive: true });
+  const src = entry.source;
+  if (src.kind === "content") {
+    await writeFile(dst, src.contents);
+    return;
+  }
+  if (src.kind === "file") {
+    await linkOrCopy(src.hostPath, dst);
+    return;
+  }
+  // Directories: hard links where the filesystem allows (fast for big trees), copies otherwise.
+  await mkdir(dst, { recursive: true });
+  const files = await listFiles(src.hostPath, entry.exclude ?? []);
+  for (const f of files) {
+    if (excluded(f.path, entry.exclude ?? [])) continue;
+    const to = join(dst, f.path);
+    await mkdir(dirname(to), { recursive: true });
+    await linkOrCopy(join(src.hostPath, f.path), to);
+  }
+}
+
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch {
+    await cp(from, to, { preserveTimestamps: true, verbatimSymlinks: true });
+    const st = await stat(from);
+    await chmod(to, st.mode);
+  }
+}
+
+/** BuildKit prints "#N CACHED" for every vertex it took from the cache. */
+export function allStepsCached(progress: string): boolean {
+  const steps = new Set<string>();
+  const cached = new Set<string>();
+  for (const line of progress.split("\n")) {
+    const m = /^#(\d+) \[[^\]]*\d+\/\d+\] (RUN|COPY)/.exec(line);
+    if (m) steps.add(m[1]!);
+    const c = /^#(\d+) CACHED/.exec(line);
+    if (c) cached.add(c[1]!);
+  }
+  if (steps.size === 0) return false;
+  for (const s of steps) if (!cached.has(s)) return false;
+  return true;
+}
+
+function classifyDockerFailure(e: ExecError): DpuCiError {
+  const text = e.stderr + e.stdout;
+  if (/Cannot connect to the Docker daemon|Is the docker daemon running|permission denied while trying to connect/i.test(text)) {
+    return new DpuCiError("INFRA", "docker daemon is not reachable (start dockerd, or run `dpu-ci doctor`)", { cause: e });
+  }
+  if (/no space left on device/i.test(text)) return new DpuCiError("INFRA", "no space left on device during the build", { cause: e });
+  if (e.exitCode === 127 && !existsSync(e.cmd[0]!)) return new DpuCiError("MISSING", `docker client ${e.cmd[0]} not found (run \`dpu-ci doctor --fix\`)`, { cause: e });
+  return e;
+}

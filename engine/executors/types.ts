@@ -1,0 +1,41 @@
+import type { ImageSpec, RecipeOutput } from "../recipe.ts";
+
+export type ExecutorName = "buildkit" | "dagger" | "host";
+
+export interface BuildRequest {
+  node: string;
+  output: RecipeOutput;
+  /** Directory that receives the output (a file output lands in it under its base name). */
+  dest: string;
+  logPath: string;
+  signal: AbortSignal;
+  /** Scratch directory of this node for this run. */
+  workDir: string;
+  /** Looks up a secret's value by name; undefined when not configured. */
+  secret(name: string): string | undefined;
+  onOutput?: (chunk: string) => void;
+}
+
+export interface BuildResult {
+  /** undefined when the executor cannot tell (Dagger). */
+  cached: boolean | undefined;
+  /** The image the recipe started from, as the executor resolved it. */
+  image: string;
+}
+
+export interface Executor {
+  readonly name: ExecutorName;
+  build(req: BuildRequest): Promise<BuildResult>;
+  close?(): Promise<void>;
+}
+
+/** Realises builder images for executors that need local images (BuildKit). Lives in images/. */
+export interface ImageProvider {
+  ensure(spec: ImageSpec, opts: { logPath: string; signal: AbortSignal }): Promise<string>;
+}
+
+/** The file name of an output within its destination directory. */
+export function outputName(output: RecipeOutput): string {
+  const base = output.path.replace(/\/+$/, "").split("/").pop();
+  return base || "out";
+}

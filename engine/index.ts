@@ -1,0 +1,32 @@
+// The engine's public surface. Types first, then the machinery, grouped.
+export type { Outcome } from "./outcome.ts";
+export type { TestCase, TestSuite } from "./results.ts";
+export type { ImageSpec, ArtifactRef, SecretRef, Step, RecipeOutput, ExecOpts } from "./recipe.ts";
+export type { Input, HostDirInput, HostFileInput, NodeInput, BuildNode, TaskNode, GraphNode, NodeContext, TaskResult, Attempt, Graph, Pipeline, ParamSpec, PipelineEnv, Availability, NodeMeta } from "./graph.ts";
+export type { Config, ExecutorChoice, ProgressMode, LoadOptions } from "./config.ts";
+export type { RunManifest, NodeRecord, ArtifactRecord } from "./store.ts";
+export type { Executor, ExecutorName, BuildRequest, BuildResult, ImageProvider } from "./executors/types.ts";
+export type { RunEvent, RunOptions, RunResult } from "./run.ts";
+export type { ExecOptions, ExecResult } from "./exec.ts";
+export type { ConfigProblem, ErrorCode } from "./errors.ts";
+
+// outcomes and results
+export { OUTCOMES, OUTCOME_MEANING, EXIT, worst, isOutcome, exitCodeFor } from "./outcome.ts";
+export { flattenCases } from "./results.ts";
+// errors
+export { DpuCiError, ConfigError, UsageError, ExecError, describeExit, errorExcerpt, isDpuCiError } from "./errors.ts";
+// recipes and graphs
+export { Recipe, recipe, cacheName, imageDigest, describeStep } from "./recipe.ts";
+export { GraphBuilder, host, definePipeline, resolveParams, buildGraph, dependencies, closure, topoOrder } from "./graph.ts";
+// running
+export { runGraph, stripBuildkitPrefixes } from "./run.ts";
+export { RunStore, readManifest, writeManifest, MANIFEST_SCHEMA } from "./store.ts";
+export { BuildkitExecutor, allStepsCached } from "./executors/buildkit.ts";
+export { DaggerExecutor, inDaggerSession, translate as daggerTranslate } from "./executors/dagger.ts";
+export { HostExecutor } from "./executors/host.ts";
+export { toDockerfile } from "./executors/dockerfile.ts";
+// config, secrets, processes, digests
+export { loadConfig, SETTINGS, SECRET_NAME, envExample, checkDotenvSyntax } from "./config.ts";
+export { mask, registerSecret, clearSecrets } from "./secrets.ts";
+export { exec, which } from "./exec.ts";
+export { sha256File, listFiles, treeDigest, digestOf } from "./digest.ts";

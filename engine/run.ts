@@ -1,0 +1,220 @@
+// The scheduler: runs a graph's nodes concurrently (bounded), keeps going after a failure so that
+// unrelated branches finish, never runs the dependents of a node that did not pass, and keeps the
+// run's manifest true at every step — including when the run is interrupted.
+import { mkdir, rm } from "node:fs/promises";
+import { appendFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { dependencies, type Graph, type GraphNode, type Input, type NodeContext, type TaskResult } from "./graph.ts";
+import { describeStep, type ArtifactRef } from "./recipe.ts";
+import { exitCodeFor, worst, type Outcome } from "./outcome.ts";
+import { DpuCiError, ExecError, errorExcerpt } from "./errors.ts";
+import { listFiles, treeDigest, sha256File, digestOf } from "./digest.ts";
+import { mask } from "./secrets.ts";
+import { writeManifest, type NodeRecord, type RunManifest, type RunStore, MANIFEST_SCHEMA } from "./store.ts";
+import type { Executor } from "./executors/types.ts";
+import { outputName } from "./executors/types.ts";
+
+export type RunEvent =
+  | { kind: "run-start"; id: string; dir: string; pipeline: string; nodes: string[]; executor: string }
+  | { kind: "node-start"; node: string }
+  | { kind: "node-output"; node: string; text: string }
+  | { kind: "node-end"; node: string; outcome: Outcome; cached?: boolean; durationMs: number; reason?: string; excerpt?: string[]; log?: string }
+  | { kind: "run-end"; id: string; dir: string; outcome: Outcome; exitCode: number; durationMs: number; status: RunManifest["status"] };
+
+export interface RunOptions {
+  graph: Graph;
+  pipeline: string;
+  params: Record<string, string>;
+  executor: Executor;
+  jobs: number;
+  store: RunStore;
+  root: string;
+  env: Readonly<Record<string, string | undefined>>;
+  secret: (name: string) => string | undefined;
+  onEvent?: (e: RunEvent) => void;
+  signal?: AbortSignal;
+  git?: RunManifest["git"];
+}
+
+export interface RunResult {
+  manifest: RunManifest;
+  dir: string;
+}
+
+export async function runGraph(o: RunOptions): Promise<RunResult> {
+  const t0 = Date.now();
+  const { id, dir } = o.store.create(o.pipeline);
+  const workRoot = join(o.store.home, "work", id);
+  const emit = o.onEvent ?? (() => {});
+  const nodes = [...o.graph.nodes.values()];
+  const records = new Map<string, NodeRecord>();
+  for (const n of nodes) {
+    records.set(n.name, { name: n.name, kind: n.kind, stage: n.stage, description: n.description, state: "pending", deps: dependencies(n), artifacts: [], case: n.case, scenario: n.scenario, optional: n.optional || undefined });
+  }
+  const manifest: RunManifest = {
+    schema: MANIFEST_SCHEMA, id, pipeline: o.pipeline, params: o.params, startedAt: new Date(t0).toISOString(),
+    status: "running", executor: o.executor.name, pid: process.pid, host: hostname(), git: o.git, nodes: [...records.values()],
+  };
+  const save = () => writeManifest(dir, manifest);
+  save();
+  o.store.setLatest(id);
+  emit({ kind: "run-start", id, dir, pipeline: o.pipeline, nodes: nodes.map((n) => n.name), executor: o.executor.name });
+
+  const runAbort = new AbortController();
+  const onAbort = () => runAbort.abort(o.signal?.reason);
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  const digests = new Map<string, string>();
+  const running = new Map<string, Promise<void>>();
+
+  const finish = (rec: NodeRecord, outcome: Outcome, fields: Partial<NodeRecord> = {}) => {
+    Object.assign(rec, fields, { state: "done", outcome });
+    save();
+    emit({ kind: "node-end", node: rec.name, outcome, cached: rec.cached, durationMs: rec.durationMs ?? 0, reason: rec.reason, excerpt: rec.excerpt, log: rec.log });
+  };
+
+  const startNode = (node: GraphNode) => {
+    const rec = records.get(node.name)!;
+    rec.state = "running";
+    rec.startedAt = new Date().toISOString();
+    rec.log = `logs/${node.name}.log`;
+    save();
+    emit({ kind: "node-start", node: node.name });
+    const started = Date.now();
+    const p = executeNode(node, rec, { ...o, runId: id, dir, workRoot, records, digests, signal: runAbort.signal, emit })
+      .then((res) => finish(rec, res.outcome, { ...res.fields, durationMs: Date.now() - started }))
+      .catch((e: unknown) => finish(rec, "ERROR", { reason: `internal error: ${(e as Error).stack ?? String(e)}`, durationMs: Date.now() - started }))
+      .finally(() => running.delete(node.name));
+    running.set(node.name, p);
+  };
+
+  while (true) {
+    for (const node of nodes) {
+      const rec = records.get(node.name)!;
+      if (rec.state !== "pending") continue;
+      if (runAbort.signal.aborted) { finish(rec, "CANCELED", { reason: "run interrupted before this node started" }); continue; }
+      const deps = rec.deps.map((d) => records.get(d)!);
+      if (deps.some((d) => d.state !== "done")) continue;
+      const failed = deps.filter((d) => d.outcome !== "PASS");
+      if (failed.length) {
+        finish(rec, failed.some((d) => d.outcome === "CANCELED") ? "CANCELED" : "SKIP", { reason: `not run: ${failed.map((d) => `${d.name} ended ${d.outcome}`).join(", ")}` });
+        continue;
+      }
+      if (running.size < o.jobs) startNode(node);
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+
+  o.signal?.removeEventListener("abort", onAbort);
+  await rm(workRoot, { recursive: true, force: true });
+  const counted = manifest.nodes.filter((n) => !n.optional).map((n) => n.outcome ?? "ERROR");
+  manifest.status = runAbort.signal.aborted ? "interrupted" : "finished";
+  manifest.outcome = worst(counted);
+  manifest.exitCode = exitCodeFor(counted);
+  manifest.finishedAt = new Date().toISOString();
+  save();
+  emit({ kind: "run-end", id, dir, outcome: manifest.outcome, exitCode: manifest.exitCode, durationMs: Date.now() - t0, status: manifest.status });
+  return { manifest, dir };
+}
+
+interface NodeRun extends RunOptions {
+  runId: string;
+  dir: string;
+  workRoot: string;
+  records: Map<string, NodeRecord>;
+  digests: Map<string, string>;
+  signal: AbortSignal;
+  emit: (e: RunEvent) => void;
+}
+
+async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promise<{ outcome: Outcome; fields: Partial<NodeRecord> }> {
+  const logPath = join(o.dir, rec.log!);
+  const log = (line: string) => appendFileSync(logPath, mask(line.endsWith("\n") ? line : line + "\n"));
+  log(`# ${node.kind} node ${node.name}${node.description ? `: ${node.description}` : ""}`);
+  if (node.available) {
+    const a = await node.available();
+    if (!a.ok) { log(`# ${a.outcome}: ${a.reason}`); return { outcome: a.outcome, fields: { reason: a.reason } }; }
+  }
+  const outDir = join(o.dir, "artifacts", node.name);
+  const workDir = join(o.workRoot, node.name);
+  await mkdir(outDir, { recursive: true });
+  await mkdir(workDir, { recursive: true });
+  const ctx: NodeContext = { runId: o.runId, runDir: o.dir, outDir, workDir, logPath, signal: o.signal, log, env: o.env };
+  try {
+    const inputs = await resolveInputs(node.inputs, o);
+    if (node.kind === "task") {
+      const paths = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.hostPath]));
+      const res = await node.run(ctx, paths);
+      return { outcome: res.outcome, fields: { ...taskFields(res), artifacts: await artifactsOf(o.dir, outDir), output: relative(o.dir, outDir) } };
+    }
+    const out = node.recipe(inputs);
+    const inputDigest = digestOf(out.kind, out.path, ...out.recipe.steps.map((s) => describeStep(s) + ("source" in s ? `@${s.source.digest}` : "")));
+    o.digests.set(node.name, inputDigest);
+    for (const s of out.recipe.steps) log(`#   ${describeStep(s)}`);
+    const res = await o.executor.build({
+      node: node.name, output: out, dest: outDir, logPath, signal: o.signal, workDir, secret: o.secret,
+      onOutput: (text) => o.emit({ kind: "node-output", node: node.name, text }),
+    });
+    const outputPath = out.kind === "dir" ? outDir : join(outDir, outputName(out));
+    const fields: Partial<NodeRecord> = { cached: res.cached, executor: o.executor.name, image: res.image, inputDigest, artifacts: await artifactsOf(o.dir, outDir), output: relative(o.dir, outputPath) };
+    if (node.after) {
+      const extra = await node.after(ctx, outputPath);
+      if (extra) return { outcome: extra.outcome, fields: { ...fields, ...taskFields(extra) } };
+    }
+    return { outcome: "PASS", fields };
+  } catch (e) {
+    return classify(e, o.signal, log, rec.log!);
+  }
+}
+
+function taskFields(r: TaskResult): Partial<NodeRecord> {
+  const { outcome: _o, ...rest } = r;
+  return rest;
+}
+
+function classify(e: unknown, signal: AbortSignal, log: (l: string) => void, logRel: string): { outcome: Outcome; fields: Partial<NodeRecord> } {
+  if (signal.aborted) return { outcome: "CANCELED", fields: { reason: "interrupted" } };
+  if (e instanceof ExecError) {
+    const excerpt = errorExcerpt(stripBuildkitPrefixes(e.stderr + "\n" + e.stdout));
+    log(`# ${e.message}`);
+    return { outcome: "FAIL", fields: { reason: `${e.cmd.slice(0, 3).join(" ")}${e.cmd.length > 3 ? " ..." : ""} ${e.message.slice(e.cmd[0]!.length + 1)}; full log: ${logRel}`, excerpt } };
+  }
+  if (e instanceof DpuCiError) {
+    log(`# ${e.code}: ${e.message}`);
+    const outcome: Outcome = e.code === "INFRA" ? "ERROR" : e.code === "MISSING" || e.code === "CONFIG" ? "MISS" : e.code === "CANCELED" ? "CANCELED" : e.code === "EXEC" ? "FAIL" : "ERROR";
+    return { outcome, fields: { reason: e.message } };
+  }
+  log(`# internal error: ${(e as Error).stack ?? String(e)}`);
+  return { outcome: "ERROR", fields: { reason: `internal error: ${(e as Error).message ?? String(e)}` } };
+}
+
+/** BuildKit prefixes each output line with "#7 12.34 "; drop it for excerpts a person reads. */
+export function stripBuildkitPrefixes(text: string): string {
+  return text.split("\n").map((l) => l.replace(/^#\d+ \d+\.\d+ /, "")).join("\n");
+}
+
+async function resolveInputs(inputs: Readonly<Record<string, Input>>, o: NodeRun): Promise<Record<string, ArtifactRef>> {
+  const out: Record<string, ArtifactRef> = {};
+  for (const [key, input] of Object.entries(inputs)) {
+    if (input.kind === "host-dir") {
+      const p = resolve(o.root, input.path);
+      out[key] = { kind: "dir", key, hostPath: p, digest: await treeDigest(p, input.exclude ?? []) };
+    } else if (input.kind === "host-file") {
+      const p = resolve(o.root, input.path);
+      out[key] = { kind: "file", key, hostPath: p, digest: await sha256File(p) };
+    } else {
+      const up = o.records.get(input.node)!;
+      const hostPath = join(o.dir, up.output ?? join("artifacts", input.node));
+      const digest = o.digests.get(input.node) ?? digestOf(...up.artifacts.map((a) => `${a.path}:${a.sha256}`));
+      out[key] = { kind: input.type, key, hostPath, digest };
+    }
+  }
+  return out;
+}
+
+async function artifactsOf(runDir: string, outDir: string) {
+  const files = await listFiles(outDir);
+  const rel = relative(runDir, outDir);
+  return files.map((f) => ({ path: `${rel}/${f.path}`, sha256: f.sha256, size: f.size }));
+}

@@ -1,0 +1,136 @@
+// The run store: one directory per run with manifest.json, a log per node, exported artifacts, and a
+// `latest` pointer. The manifest is rewritten atomically at every state change, so a run that is
+// killed leaves a manifest that says how far it got.
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, readdirSync, readlinkSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { Outcome } from "./outcome.ts";
+import type { TestSuite } from "./results.ts";
+import type { Attempt } from "./graph.ts";
+import { DpuCiError } from "./errors.ts";
+import { mask } from "./secrets.ts";
+
+export const MANIFEST_SCHEMA = 1;
+
+export interface ArtifactRecord { path: string; sha256: string; size: number }
+
+export interface NodeRecord {
+  name: string;
+  kind: "build" | "task";
+  stage?: string;
+  description?: string;
+  state: "pending" | "running" | "done";
+  outcome?: Outcome;
+  reason?: string;
+  /** For failures: the few lines of the log that explain it (the full log is at `log`). */
+  excerpt?: string[];
+  deps: string[];
+  startedAt?: string;
+  durationMs?: number;
+  cached?: boolean;
+  executor?: string;
+  image?: string;
+  /** Digest of everything that determines a build node's output (recipe + input contents). */
+  inputDigest?: string;
+  /** Log file, relative to the run directory. */
+  log?: string;
+  /** Output directory, relative to the run directory. */
+  output?: string;
+  artifacts: ArtifactRecord[];
+  suites?: TestSuite[];
+  simulated?: boolean;
+  board?: string;
+  boardClass?: string;
+  case?: string;
+  scenario?: string;
+  attempts?: Attempt[];
+  metrics?: Record<string, number | string>;
+  optional?: boolean;
+}
+
+export interface RunManifest {
+  schema: number;
+  id: string;
+  pipeline: string;
+  params: Record<string, string>;
+  startedAt: string;
+  finishedAt?: string;
+  status: "running" | "finished" | "interrupted";
+  outcome?: Outcome;
+  exitCode?: number;
+  executor: string;
+  pid: number;
+  host: string;
+  git?: { commit?: string; dirty?: boolean };
+  nodes: NodeRecord[];
+}
+
+export class RunStore {
+  readonly home: string;
+  constructor(home: string) {
+    this.home = resolve(home);
+  }
+  get runsDir(): string { return join(this.home, "runs"); }
+
+  create(pipeline: string): { id: string; dir: string } {
+    const now = new Date();
+    const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
+    const id = `${stamp}-${pipeline}-${randomBytes(2).toString("hex")}`;
+    const dir = join(this.runsDir, id);
+    mkdirSync(join(dir, "logs"), { recursive: true });
+    mkdirSync(join(dir, "artifacts"), { recursive: true });
+    return { id, dir };
+  }
+
+  setLatest(id: string): void {
+    const link = join(this.runsDir, "latest");
+    const tmp = `${link}.${process.pid}`;
+    rmSync(tmp, { force: true });
+    symlinkSync(id, tmp);
+    renameSync(tmp, link);
+  }
+
+  /** Resolve "latest", a run id, or a path to a run directory. */
+  resolveRun(ref = "latest"): string {
+    const candidates = [ref, join(this.runsDir, ref)];
+    for (const c of candidates) if (existsSync(join(c, "manifest.json"))) return resolve(c);
+    throw new DpuCiError("USAGE", `no run "${ref}" in ${this.runsDir}${ref === "latest" ? " (nothing has run yet)" : ""}`);
+  }
+
+  listRuns(): string[] {
+    if (!existsSync(this.runsDir)) return [];
+    return readdirSync(this.runsDir).filter((d) => d !== "latest" && existsSync(join(this.runsDir, d, "manifest.json"))).sort();
+  }
+
+  latestId(): string | undefined {
+    try { return readlinkSync(join(this.runsDir, "latest")); } catch { return undefined; }
+  }
+}
+
+export function writeManifest(dir: string, m: RunManifest): void {
+  const path = join(dir, "manifest.json");
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, mask(JSON.stringify(m, null, 2)) + "\n");
+  renameSync(tmp, path);
+}
+
+/** Read a manifest; a run left "running" by a process that no longer exists was interrupted. */
+export function readManifest(dir: string): RunManifest {
+  const path = join(dir, "manifest.json");
+  let m: RunManifest;
+  try {
+    m = JSON.parse(readFileSync(path, "utf8")) as RunManifest;
+  } catch (e) {
+    throw new DpuCiError("CONFIG", `${path}: not a readable run manifest: ${(e as Error).message}`, { cause: e });
+  }
+  if (m.schema !== MANIFEST_SCHEMA) throw new DpuCiError("CONFIG", `${path}: schema ${m.schema}, expected ${MANIFEST_SCHEMA}`);
+  if (m.status === "running" && !processAlive(m.pid)) {
+    m.status = "interrupted";
+    for (const n of m.nodes) if (n.state !== "done") { n.state = "done"; n.outcome = "CANCELED"; n.reason = n.reason ?? "run was killed before this node finished"; }
+  }
+  return m;
+}
+
+function processAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === "EPERM"; }
+}
