@@ -1,0 +1,86 @@
+// `dpu-ci matrix [--json] [--markdown] [--profile seed|here]`: every seed case x scenario, what is
+// built, which boards of the inventory can run it, and what would be SKIP and why.
+import { UsageError } from "../engine/errors.ts";
+import { loadBoards, planMatrix, type BoardLike, type MatrixRow } from "../pipelines/matrix.ts";
+import { WIRED_STAGES } from "../pipelines/case.ts";
+import type { VersionProfile } from "../pipelines/cases.ts";
+
+export interface CommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}
+
+export const MATRIX_HELP = `Usage: dpu-ci matrix [--json] [--markdown] [--profile here|seed]
+
+Lists every case of the seed (case1..case6, case5b) in each scenario (virt, container): the stages
+that build it, the component versions (the seed's and this machine's substitutes), and for each
+suite which boards of the current inventory can run it (hardware or simulated) or why it is SKIP.
+  --json        machine-readable rows
+  --markdown    a table for $GITHUB_STEP_SUMMARY
+  --profile     versions checked for compatibility: "here" (default) or "seed"`;
+
+export async function runMatrixCommand(argv: readonly string[], io: CommandIo, boards?: readonly BoardLike[]): Promise<number> {
+  let format: "text" | "json" | "markdown" = "text";
+  let profile: VersionProfile = "here";
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--json") format = "json";
+    else if (a === "--markdown") format = "markdown";
+    else if (a === "--profile") {
+      const v = argv[++i];
+      if (v !== "here" && v !== "seed") throw new UsageError(`--profile expects "here" or "seed", got ${v === undefined ? "nothing" : `"${v}"`}`);
+      profile = v;
+    } else if (a === "--help" || a === "-h") {
+      io.stdout(MATRIX_HELP + "\n");
+      return 0;
+    } else throw new UsageError(`dpu-ci matrix: unknown argument "${a}"\n\n${MATRIX_HELP}`);
+  }
+  const inv = boards ? { boards, source: "given" } : await loadBoards(io.cwd, io.env);
+  const rows = planMatrix({ boards: inv.boards, wired: WIRED_STAGES, profile });
+  if (format === "json") io.stdout(JSON.stringify({ inventory: { source: inv.source, boards: inv.boards }, profile, rows }, null, 2) + "\n");
+  else if (format === "markdown") io.stdout(matrixMarkdown(rows, inv.source));
+  else io.stdout(matrixText(rows, inv.source, inv.boards));
+  return 0;
+}
+
+const MARK: Record<MatrixRow["verdict"], string> = { hardware: "HW", simulated: "SIM", partial: "PARTIAL", SKIP: "SKIP" };
+
+export function matrixText(rows: readonly MatrixRow[], source: string, boards: readonly BoardLike[]): string {
+  const out: string[] = [];
+  out.push(`inventory: ${source} — ${boards.length} board(s): ${boards.map((b) => `${b.id}${b.sim ? " (sim)" : ""} [${b.capabilities.join(", ") || "no capabilities"}]`).join("; ") || "none"}`);
+  out.push("");
+  for (const r of rows) {
+    out.push(`${r.case}/${r.scenario}  ${MARK[r.verdict]}  ${r.title}`);
+    out.push(`  platform: ${r.platform}`);
+    out.push(`  builds:   ${r.build.map((b) => (b.status === "wired" ? b.stage : `${b.stage}(not wired)`)).join(" ")}`);
+    out.push(`  versions: ${r.components.map((c) => `${c.id} ${c.seed}->${c.here.split(" (")[0]}`).join(", ")}`);
+    for (const p of r.compat) out.push(`  INCOMPATIBLE: ${p}`);
+    for (const s of r.suites) {
+      const where = s.verdict === "hardware" ? `hardware: ${s.hardware.join(", ")}` : s.verdict === "simulated" ? `simulated: ${s.simulated.join(", ")}` : `SKIP: ${s.reason}`;
+      out.push(`    ${s.suite.padEnd(18)} needs ${(s.needs.join("+") || "-").padEnd(28)} ${where}`);
+    }
+    out.push(`  => ${r.summary}`);
+    out.push("");
+  }
+  const count = (v: MatrixRow["verdict"]) => rows.filter((r) => r.verdict === v).length;
+  out.push(`${rows.length} case x scenario rows: ${count("hardware")} hardware, ${count("simulated")} simulated only, ${count("partial")} partial, ${count("SKIP")} SKIP`);
+  return out.join("\n") + "\n";
+}
+
+export function matrixMarkdown(rows: readonly MatrixRow[], source: string): string {
+  const esc = (s: string) => s.replace(/\|/g, "\\|");
+  const lines = [
+    `### Case matrix (inventory: ${esc(source)})`, "",
+    "| case | scenario | verdict | suites | not wired | why SKIP |",
+    "| --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const r of rows) {
+    const suites = r.suites.map((s) => `${s.suite}: ${s.verdict}`).join(", ");
+    const notWired = r.build.filter((b) => b.status !== "wired").map((b) => b.stage).join(", ") || "-";
+    const why = r.suites.filter((s) => s.verdict === "SKIP").map((s) => `${s.suite}: ${s.reason}`).join("; ") || "-";
+    lines.push(`| ${r.case} | ${r.scenario} | ${MARK[r.verdict]} | ${esc(suites)} | ${esc(notWired)} | ${esc(why)} |`);
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,107 @@
+// `case`: one case of the matrix end to end (builds, then HIL suites on matching boards). The
+// composition here is shared with `nightly`, which runs every case and builds each artifact once.
+import { definePipeline, type GraphBuilder, type NodeInput } from "../engine/graph.ts";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
+import { assertCompatible, driverRules, loadBoards, parseVersionOverrides, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat } from "./matrix.ts";
+import { UsageError } from "../engine/errors.ts";
+
+/** Stages this pipeline composes today. A stage that has not landed in stages/ is left out of the
+ *  graph (and shown as "not wired" by `dpu-ci matrix`) rather than faked. */
+export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>([]);
+
+export interface ComposeContext {
+  readonly boards: readonly BoardLike[];
+  readonly boardSource: string;
+  readonly profile: VersionProfile;
+  readonly overrides: Readonly<Record<string, string>>;
+  readonly drivers: readonly DriverCompat[];
+  /** Build nodes already added, by what they build: nightly shares one kernel/ebpf/... across cases. */
+  readonly built: Map<string, NodeInput>;
+}
+
+/** HIL jobs are grouped by the capability set their suites need: that set is the board class a
+ *  job is routed to (a self-hosted runner label set in GitHub Actions, a board in the lab). */
+export interface HilGroup {
+  readonly classId: string;
+  readonly needs: readonly string[];
+  readonly suites: readonly SuiteSpec[];
+}
+
+export function hilClassId(needs: readonly string[]): string {
+  return needs.length === 0 ? "sim" : [...needs].sort().map((n) => n.replace(/[^a-z0-9]+/gi, "-").toLowerCase()).join(".");
+}
+
+export function hilGroups(suites: readonly SuiteSpec[]): HilGroup[] {
+  const groups = new Map<string, { needs: string[]; suites: SuiteSpec[] }>();
+  for (const s of suites) {
+    const id = hilClassId(s.needs);
+    const g = groups.get(id) ?? { needs: [...s.needs].sort(), suites: [] };
+    g.suites.push(s);
+    groups.set(id, g);
+  }
+  return [...groups].map(([classId, g]) => ({ classId, needs: g.needs, suites: g.suites }));
+}
+
+/** Add one case x scenario to a graph. Throws a ConfigError (plan time) when its components do not
+ *  fit together. Returns the names of the nodes it added or reused. */
+export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: ComposeContext): string[] {
+  const spec = c.scenarios[scenario];
+  const versions = resolveVersions(spec, ctx.profile, ctx.overrides, ctx.drivers);
+  assertCompatible(`${c.id}/${scenario}`, versions, [...COMPAT_RULES, ...driverRules(ctx.drivers)]);
+  const prefix = `${c.id}.${scenario}`;
+  const added: string[] = [];
+
+  // What is built and tested is recorded with the seed's versions beside the substitutes, so no
+  // report mistakes a Debian 6.1 kernel for the user's 5.16.
+  const record = {
+    case: c.id, scenario, profile: ctx.profile, versions,
+    components: spec.components.map((id) => ({ id, seed: COMPONENTS[id].seed, here: COMPONENTS[id].here })),
+    notWired: spec.stages.filter((s) => s !== "hil" && !WIRED_STAGES.has(s)),
+  };
+  g.task(`${prefix}.versions`, {}, async (nctx) => {
+    await mkdir(nctx.outDir, { recursive: true });
+    await writeFile(join(nctx.outDir, "versions.json"), JSON.stringify(record, null, 2) + "\n");
+    return { outcome: "PASS", metrics: { components: versions.length } };
+  }, { stage: "plan", case: c.id, scenario, description: `${c.id}/${scenario}: resolved component versions (seed vs here)` });
+  added.push(`${prefix}.versions`);
+
+  for (const group of hilGroups(spec.suites)) {
+    const verdicts = group.suites.map((s) => suiteVerdict(s.name, s.needs, ctx.boards));
+    const skip = verdicts.every((v) => v.verdict === "SKIP");
+    if (!skip) continue; // runnable groups are dispatched by the HIL stage once it is wired
+    const name = `${prefix}.hil.${group.classId}`;
+    const reason = `${verdicts[0]!.reason} (inventory: ${ctx.boardSource})`;
+    g.task(name, {}, async () => ({
+      outcome: "SKIP", reason,
+      suites: [{ name: `${prefix}.${group.classId}`, cases: group.suites.map((s) => ({ name: s.name, outcome: "SKIP" as const, reason })) }],
+    }), { stage: "hil", case: c.id, scenario, description: `HIL ${group.suites.map((s) => s.name).join(", ")} needs ${group.needs.join(", ")}: SKIP, ${reason}` });
+    added.push(name);
+  }
+  return added;
+}
+
+export async function composeContext(params: Readonly<Record<string, string>>, root: string, env: Readonly<Record<string, string | undefined>>): Promise<ComposeContext> {
+  const inv = await loadBoards(root, env);
+  const profile = params.profile === "seed" ? "seed" : "here";
+  return { boards: inv.boards, boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""), drivers: [], built: new Map() };
+}
+
+export const casePipeline = definePipeline({
+  name: "case",
+  description: "One case of the matrix end to end: its builds, then its HIL suites on matching boards (SKIP where no board offers a capability)",
+  params: {
+    id: { description: "case id", default: "case1", choices: CASE_IDS },
+    scenario: { description: "scenario (or both)", default: "virt", choices: [...SCENARIOS, "both"] },
+    profile: { description: "component versions checked: here (this machine's substitutes) or seed (the user's document)", default: "here", choices: ["here", "seed"] },
+    versions: { description: "version overrides, e.g. ovs=2.12,dpdk=18.11 (checked for compatibility at plan time)", default: "" },
+  },
+  async define(g, params, env) {
+    const c = findCase(params.id ?? "");
+    if (!c) throw new UsageError(`unknown case "${params.id}" (known: ${CASE_IDS.join(", ")})`);
+    const ctx = await composeContext(params, env.root, env.env);
+    const scenarios: Scenario[] = params.scenario === "both" ? [...SCENARIOS] : [params.scenario as Scenario];
+    for (const s of scenarios) composeCase(g, c, s, ctx);
+  },
+});

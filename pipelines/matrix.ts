@@ -1,0 +1,232 @@
+// Planning over the case matrix: which component versions a case x scenario uses and whether they
+// fit together (rejected at plan time, naming both sides), and which boards of an inventory can run
+// each of its suites (hardware, simulated, or SKIP with the missing capabilities).
+import semver from "semver";
+import { ConfigError, type ConfigProblem } from "../engine/errors.ts";
+import {
+  CASES, COMPAT_RULES, COMPONENTS, PLATFORMS, SCENARIOS, profileVersions,
+  type CaseSpec, type CompatRule, type ComponentId, type Scenario, type ScenarioSpec, type StageName, type VersionKey, type VersionProfile,
+} from "./cases.ts";
+
+// ---- versions and compatibility ----
+
+export interface ResolvedVersion {
+  readonly key: VersionKey;
+  readonly version: string;
+  /** Where the value came from: the seed's document, this machine's substitute, or an override. */
+  readonly from: VersionProfile | "override" | "manifest";
+}
+
+/** A driver manifest's compatibility statement (drivers/<name>/manifest). */
+export interface DriverCompat {
+  readonly name: string;
+  readonly version: string;
+  /** Kernel versions it supports, as a semver range. */
+  readonly kernel: string;
+}
+
+export function resolveVersions(
+  spec: ScenarioSpec,
+  profile: VersionProfile,
+  overrides: Readonly<Record<string, string>> = {},
+  drivers: readonly DriverCompat[] = [],
+): ResolvedVersion[] {
+  const out = new Map<VersionKey, ResolvedVersion>();
+  for (const [key, version] of Object.entries(profileVersions(spec, profile))) out.set(key as VersionKey, { key: key as VersionKey, version: version!, from: profile });
+  // The scenario's own out-of-tree code carries its version from its manifest.
+  if (spec.stages.includes("dpdk")) out.set("pmd:fpga-vf", { key: "pmd:fpga-vf", version: "0.1.0", from: "manifest" });
+  for (const d of drivers) if (spec.drivers.includes(d.name)) out.set(`driver:${d.name}`, { key: `driver:${d.name}`, version: d.version, from: "manifest" });
+  for (const [key, version] of Object.entries(overrides)) out.set(key as VersionKey, { key: key as VersionKey, version, from: "override" });
+  return [...out.values()];
+}
+
+/** Rules from driver manifests: "driver X requires kernel R". */
+export function driverRules(drivers: readonly DriverCompat[]): CompatRule[] {
+  return drivers.map((d) => ({ when: { key: `driver:${d.name}`, range: "*" }, requires: { key: "kernel", range: d.kernel }, source: `drivers/${d.name} manifest` }));
+}
+
+export interface CompatProblem {
+  readonly rule: CompatRule;
+  readonly subject: ResolvedVersion;
+  /** The other side: its resolved version, or undefined when it is not part of the scenario. */
+  readonly other?: ResolvedVersion;
+  readonly message: string;
+}
+
+function coerce(v: string): semver.SemVer | undefined {
+  return semver.coerce(v, { loose: true }) ?? undefined;
+}
+
+const describe = (r: ResolvedVersion) => `${r.key} ${r.version} (${r.from})`;
+
+/** Every rule that applies and fails. Rules whose `requires` side is not part of the scenario, or
+ *  has no known version (e.g. the seed names none), are not violations. An unparsable version is. */
+export function checkCompatibility(versions: readonly ResolvedVersion[], rules: readonly CompatRule[] = COMPAT_RULES): CompatProblem[] {
+  const byKey = new Map(versions.map((v) => [v.key, v]));
+  const problems: CompatProblem[] = [];
+  for (const rule of rules) {
+    const subject = byKey.get(rule.when.key);
+    if (!subject) continue;
+    const sv = coerce(subject.version);
+    if (!sv) {
+      problems.push({ rule, subject, message: `${rule.when.key} version "${subject.version}" is not a version` });
+      continue;
+    }
+    if (!semver.satisfies(sv, rule.when.range)) continue;
+    const other = byKey.get(rule.requires.key);
+    if (!other) continue;
+    const ov = coerce(other.version);
+    if (ov && semver.satisfies(ov, rule.requires.range)) continue;
+    problems.push({
+      rule, subject, other,
+      message: `${describe(subject)} requires ${rule.requires.key} ${rule.requires.range}, but ${describe(other)} does not satisfy it [${rule.source}]`,
+    });
+  }
+  return problems;
+}
+
+/** Plan-time gate: throws a ConfigError naming both components of every incompatible pair. */
+export function assertCompatible(label: string, versions: readonly ResolvedVersion[], rules: readonly CompatRule[] = COMPAT_RULES): void {
+  const problems = checkCompatibility(versions, rules);
+  if (problems.length === 0) return;
+  const list: ConfigProblem[] = problems.map((p) => ({ source: label, field: `${p.subject.key}+${p.rule.requires.key}`, message: p.message }));
+  throw new ConfigError(list);
+}
+
+/** Parse "ovs=2.12,dpdk=18.11" (a pipeline param) into overrides; unknown components are errors. */
+export function parseVersionOverrides(text: string, source = "param versions"): Record<string, string> {
+  const out: Record<string, string> = {};
+  const problems: ConfigProblem[] = [];
+  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const key = eq > 0 ? part.slice(0, eq) : "";
+    const value = eq > 0 ? part.slice(eq + 1) : "";
+    if (!key || !value) problems.push({ source, field: part, message: `expected component=version, e.g. ovs=2.12` });
+    else if (!(key in COMPONENTS) && !/^(driver|pmd):[a-z0-9-]+$/.test(key)) problems.push({ source, field: key, message: `unknown component (known: ${Object.keys(COMPONENTS).join(", ")}, driver:<name>, pmd:<name>)` });
+    else if (!coerce(value)) problems.push({ source, field: key, message: `"${value}" is not a version` });
+    else out[key] = value;
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out;
+}
+
+// ---- boards ----
+
+/** What the matrix needs of a board; hw-runners' inventory entries satisfy it. */
+export interface BoardLike {
+  readonly id: string;
+  readonly class: string;
+  readonly capabilities: readonly string[];
+  readonly sim: boolean;
+}
+
+export type SuiteVerdictKind = "hardware" | "simulated" | "SKIP";
+
+export interface SuiteVerdict {
+  readonly suite: string;
+  readonly needs: readonly string[];
+  readonly hardware: readonly string[];
+  readonly simulated: readonly string[];
+  readonly verdict: SuiteVerdictKind;
+  readonly reason?: string;
+}
+
+export function boardsOffering(needs: readonly string[], boards: readonly BoardLike[]): BoardLike[] {
+  return boards.filter((b) => needs.every((n) => b.capabilities.includes(n)));
+}
+
+/** The capabilities no board offers, for the SKIP reason. */
+export function missingCapabilities(needs: readonly string[], boards: readonly BoardLike[]): string[] {
+  const closest = boards.map((b) => needs.filter((n) => !b.capabilities.includes(n))).sort((a, b) => a.length - b.length)[0];
+  return closest ?? [...needs];
+}
+
+export function suiteVerdict(name: string, needs: readonly string[], boards: readonly BoardLike[]): SuiteVerdict {
+  const fit = boardsOffering(needs, boards);
+  const hardware = fit.filter((b) => !b.sim).map((b) => b.id);
+  const simulated = fit.filter((b) => b.sim).map((b) => b.id);
+  if (hardware.length) return { suite: name, needs, hardware, simulated, verdict: "hardware" };
+  if (simulated.length) return { suite: name, needs, hardware, simulated, verdict: "simulated", reason: "only simulated boards offer this; results are marked simulated" };
+  const missing = boards.length ? missingCapabilities(needs, boards) : [...needs];
+  const reason = boards.length === 0 ? "the inventory has no boards" : `no board offers ${missing.join(", ")}`;
+  return { suite: name, needs, hardware, simulated, verdict: "SKIP", reason };
+}
+
+// ---- the matrix ----
+
+export type StageStatus = "wired" | "not-wired";
+
+export interface MatrixRow {
+  readonly case: string;
+  readonly scenario: Scenario;
+  readonly title: string;
+  readonly platform: string;
+  readonly stack: string;
+  readonly build: readonly { stage: StageName; status: StageStatus }[];
+  readonly components: readonly { id: ComponentId; seed: string; here: string }[];
+  readonly compat: readonly string[];
+  readonly suites: readonly SuiteVerdict[];
+  /** One line: where this case x scenario can run on this inventory. */
+  readonly verdict: "hardware" | "simulated" | "partial" | "SKIP";
+  readonly summary: string;
+}
+
+export interface MatrixOptions {
+  readonly boards: readonly BoardLike[];
+  /** Stages the case pipeline composes today (others are left out of its graph, not faked). */
+  readonly wired: ReadonlySet<StageName>;
+  readonly profile?: VersionProfile;
+  readonly drivers?: readonly DriverCompat[];
+  readonly cases?: readonly CaseSpec[];
+}
+
+export function planRow(c: CaseSpec, scenario: Scenario, opts: MatrixOptions): MatrixRow {
+  const spec = c.scenarios[scenario];
+  const drivers = opts.drivers ?? [];
+  const versions = resolveVersions(spec, opts.profile ?? "here", {}, drivers);
+  const compat = checkCompatibility(versions, [...COMPAT_RULES, ...driverRules(drivers)]).map((p) => p.message);
+  const suites = spec.suites.map((s) => suiteVerdict(s.name, s.needs, opts.boards));
+  const runnable = suites.filter((s) => s.verdict !== "SKIP");
+  const verdict: MatrixRow["verdict"] = runnable.length === 0 ? "SKIP"
+    : runnable.length < suites.length ? "partial"
+    : suites.every((s) => s.verdict === "hardware") ? "hardware" : "simulated";
+  const skipped = suites.filter((s) => s.verdict === "SKIP").map((s) => `${s.suite} (${s.reason})`);
+  const summary = verdict === "SKIP" ? `SKIP: ${skipped.join("; ")}`
+    : verdict === "partial" ? `${runnable.length}/${suites.length} suites run (${runnable.map((s) => `${s.suite}: ${s.verdict}`).join(", ")}); SKIP ${skipped.join("; ")}`
+    : verdict === "simulated" ? `all ${suites.length} suites run, on simulated boards only (never a hardware pass)`
+    : `all ${suites.length} suites run on hardware`;
+  return {
+    case: c.id, scenario, title: c.title, platform: PLATFORMS[c.platform].description, stack: spec.stack,
+    build: spec.stages.filter((s) => s !== "hil").map((stage) => ({ stage, status: opts.wired.has(stage) ? "wired" : "not-wired" })),
+    components: spec.components.map((id) => ({
+      id,
+      seed: COMPONENTS[id].seed.version ? `${COMPONENTS[id].seed.version}` : "unversioned",
+      here: COMPONENTS[id].here.version ? `${COMPONENTS[id].here.version} (${COMPONENTS[id].here.source})` : `not obtainable: ${COMPONENTS[id].here.note}`,
+    })),
+    compat, suites, verdict, summary,
+  };
+}
+
+export function planMatrix(opts: MatrixOptions): MatrixRow[] {
+  return (opts.cases ?? CASES).flatMap((c) => SCENARIOS.map((s) => planRow(c, s, opts)));
+}
+
+// ---- the inventory ----
+
+export interface BoardSource {
+  readonly boards: readonly BoardLike[];
+  /** Where the boards came from, shown with every verdict. */
+  readonly source: string;
+}
+
+/** The inventory of this machine, through hw-runners' loader. Until hw-runners/index.ts exports
+ *  one, a single QEMU virtual board stands in, and the source says so. */
+export async function loadBoards(root: string, env: Readonly<Record<string, string | undefined>>): Promise<BoardSource> {
+  const spec = new URL("../hw-runners/index.ts", import.meta.url).href;
+  const mod = (await import(spec).catch(() => undefined)) as { loadInventory?: (o: { root: string; env: typeof env }) => Promise<{ boards: BoardLike[]; source?: string }> } | undefined;
+  if (mod?.loadInventory) {
+    const inv = await mod.loadInventory({ root, env });
+    return { boards: inv.boards.map(({ id, class: cls, capabilities, sim }) => ({ id, class: cls, capabilities, sim })), source: inv.source ?? "hw-runners inventory" };
+  }
+  return { boards: [{ id: "qemu-vboard", class: "qemu-tcg", capabilities: [], sim: true }], source: "built-in fallback: hw-runners/index.ts has no loadInventory yet" };
+}
