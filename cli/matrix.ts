@@ -1,6 +1,6 @@
 // `dpu-ci matrix [--json] [--markdown] [--profile seed|here]`: every seed case x scenario, what is
 // built, which boards of the inventory can run it, and what would be SKIP and why.
-import { UsageError } from "../engine/errors.ts";
+import { UsageError } from "../engine/index.ts";
 import { loadBoards, planMatrix, type BoardLike, type MatrixRow } from "../pipelines/matrix.ts";
 import { WIRED_STAGES } from "../pipelines/case.ts";
 import type { VersionProfile } from "../pipelines/cases.ts";

@@ -1,11 +1,11 @@
 // `case`: one case of the matrix end to end (builds, then HIL suites on matching boards). The
 // composition here is shared with `nightly`, which runs every case and builds each artifact once.
-import { definePipeline, type GraphBuilder, type NodeInput } from "../engine/graph.ts";
+import { definePipeline, type GraphBuilder, type NodeInput } from "../engine/index.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
 import { assertCompatible, driverRules, loadBoards, parseVersionOverrides, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat } from "./matrix.ts";
-import { UsageError } from "../engine/errors.ts";
+import { UsageError } from "../engine/index.ts";
 
 /** Stages this pipeline composes today. A stage that has not landed in stages/ is left out of the
  *  graph (and shown as "not wired" by `dpu-ci matrix`) rather than faked. */
@@ -105,3 +105,4 @@ export const casePipeline = definePipeline({
     for (const s of scenarios) composeCase(g, c, s, ctx);
   },
 });
+export default casePipeline;

@@ -2,7 +2,7 @@
 // fit together (rejected at plan time, naming both sides), and which boards of an inventory can run
 // each of its suites (hardware, simulated, or SKIP with the missing capabilities).
 import semver from "semver";
-import { ConfigError, type ConfigProblem } from "../engine/errors.ts";
+import { ConfigError, type ConfigProblem } from "../engine/index.ts";
 import {
   CASES, COMPAT_RULES, COMPONENTS, PLATFORMS, SCENARIOS, profileVersions,
   type CaseSpec, type CompatRule, type ComponentId, type Scenario, type ScenarioSpec, type StageName, type VersionKey, type VersionProfile,
