@@ -1,0 +1,200 @@
+// Golden tests of every parser on output captured from the real tools (see testdata/reports/README.md),
+// plus malformed input: the problem names its line and what was read before it is kept.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { flattenCases } from "../../../engine/results.ts";
+import { parseTap, parseTestpmd, parseAutotest, parseJunit, parseOutput, strict, ParseError, countCases } from "../../../reports/parse/index.ts";
+import { fixture, golden } from "./golden.ts";
+
+const byName = (r: { suites: Parameters<typeof flattenCases>[0] }) =>
+  Object.fromEntries(flattenCases(r.suites).map((c) => [`${c.suite}/${c.name}`, c.outcome]));
+
+test("kselftest runner on a QEMU console: printk noise, collections, nested harness output", () => {
+  const r = parseTap(fixture("kselftest/qemu-console.txt"), { name: "kselftest" });
+  assert.deepEqual(r.problems, []);
+  const o = byName(r);
+  assert.equal(o["demo/pass.sh"], "PASS");
+  assert.equal(o["demo/kmsg.sh"], "PASS");
+  assert.equal(o["demo/fail.sh"], "FAIL");
+  assert.equal(o["demo/skip.sh"], "SKIP");
+  assert.equal(o["harness/harness_demo/global.passes"], "PASS");
+  assert.equal(o["harness/harness_demo/global.fails"], "FAIL");
+  assert.equal(o["harness/harness_demo/global.skips"], "SKIP", "the harness prints no name on SKIP: taken from its RUN line");
+  assert.equal(o["harness/harness_demo/ring.wrong_size"], "FAIL");
+  const fail = flattenCases(r.suites).find((c) => c.name === "fail.sh")!;
+  assert.match(fail.output!, /expected 64 queues, got 63/);
+  golden("kselftest-qemu-console", r);
+});
+
+test("kselftest runner on the host: TIMEOUT, nested output printed after its parent's result", () => {
+  const r = parseTap(fixture("kselftest/kselftest-runner.txt"), { name: "kselftest" });
+  assert.deepEqual(r.problems, []);
+  const o = byName(r);
+  assert.equal(o["demo/hang.sh"], "FAIL");
+  assert.match(flattenCases(r.suites).find((c) => c.name === "hang.sh")!.reason!, /timeout: 2 seconds/);
+  assert.equal(o["harness/harness_demo/ring.has_size"], "PASS");
+  assert.equal(countCases(r.suites), 9);
+  golden("kselftest-runner", r);
+});
+
+test("kselftest_harness binary alone (TAP 13)", () => {
+  const r = parseTap(fixture("kselftest/kselftest-harness.txt"), { name: "harness_demo" });
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(Object.values(byName(r)), ["PASS", "FAIL", "SKIP", "PASS", "FAIL"]);
+  golden("kselftest-harness", r);
+});
+
+for (const f of ["test_is_test_passed-all_passed_nested", "test_is_test_passed-failure", "test_skip_tests", "test_config_printk_time", "test_multiple_prefixes", "test_interrupted_tap_output", "test_output_isolated_correctly", "test_is_test_passed-kselftest"]) {
+  test(`KUnit/KTAP from the kernel: ${f}`, () => {
+    const r = parseOutput("kunit", fixture(`kunit/${f}.log`));
+    assert.deepEqual(r.problems, []);
+    assert.ok(countCases(r.suites) > 0);
+    golden(`kunit-${f}`, r);
+  });
+}
+
+test("KUnit: failure keeps the expectation text, nested suites keep their names", () => {
+  const r = parseTap(fixture("kunit/test_is_test_passed-failure.log"), { name: "kunit" });
+  const c = flattenCases(r.suites).find((x) => x.name === "example_simple_test")!;
+  assert.equal(c.outcome, "FAIL");
+  assert.equal(c.suite, "kunit/example");
+  assert.match(c.output!, /Expected 1 \+ 1 == 3/);
+  const nested = parseTap(fixture("kunit/test_is_test_passed-all_passed_nested.log"), { name: "kunit" });
+  assert.ok(flattenCases(nested.suites).some((x) => x.suite === "kunit/sysctl_test/example"));
+});
+
+test("KUnit: a kernel panic mid-suite is ERROR for the tests that never reported, with line numbers", () => {
+  const r = parseTap(fixture("kunit/test_kernel_panic_interrupt.log"), { name: "kunit" });
+  assert.ok(r.problems.length > 0);
+  assert.ok(r.problems.every((p) => p.line > 0 && p.line <= 26));
+  const all = flattenCases(r.suites);
+  assert.equal(all.filter((c) => c.outcome === "PASS").length, 8, "results before the panic are kept");
+  assert.ok(all.some((c) => c.outcome === "ERROR" && /ended early/.test(c.reason!)));
+  assert.ok(!all.some((c) => c.outcome === "FAIL"), "a lost console is not a code failure");
+  golden("kunit-panic", r);
+});
+
+test("TAP 13 from node --test: YAML durations, SKIP, TODO, nested suites", () => {
+  const r = parseTap(fixture("tap/node-tap13.txt"), { name: "node" });
+  assert.deepEqual(r.problems, []);
+  const o = byName(r);
+  assert.deepEqual(o, { "node/top-level ok": "PASS", "node/vffwd/forwards VF to virtio": "PASS", "node/vffwd/drops on full ring": "FAIL", "node/vffwd/needs 82599": "SKIP", "node/vffwd/conntrack zones": "SKIP" });
+  const failed = flattenCases(r.suites).find((c) => c.name === "drops on full ring")!;
+  assert.ok(failed.durationMs! > 0);
+  assert.match(failed.output!, /64 !== 63/);
+  golden("tap13-node", r);
+});
+
+test("TAP subtests from perl Test::More (the indentation TAP 14 standardised)", () => {
+  const r = parseTap(fixture("tap/perl-subtests.txt"), { name: "perl" });
+  assert.deepEqual(r.problems, []);
+  const o = byName(r);
+  assert.equal(o["perl/ebpf loader/map count"], "FAIL");
+  assert.equal(o["perl/compile p4 to ebpf"], "SKIP");
+  assert.equal(o["perl/firewall rules load"], "PASS");
+  golden("tap-perl-subtests", r);
+});
+
+test("TAP 14 / KTAP directives on one line each: XFAIL, TIMEOUT, ERROR, escaped #", () => {
+  // Result lines as the KTAP spec (Documentation/dev-tools/ktap.rst, linux 6.1) writes them.
+  const text = ["KTAP version 1", "1..5", "ok 1 a \\# b # XFAIL known", "not ok 2 t # TIMEOUT 30 seconds", "not ok 3 t3 # ERROR no device", "ok 4 check # rcode=0", "not ok 5 - x # SKIP dependency unavailable"].join("\n");
+  const r = parseTap(text, { name: "k" });
+  assert.deepEqual(r.problems, []);
+  const cs = r.suites[0]!.cases;
+  assert.deepEqual(cs.map((c) => [c.name, c.outcome]), [["a # b", "PASS"], ["t", "FAIL"], ["t3", "ERROR"], ["check", "PASS"], ["x", "SKIP"]]);
+  assert.match(cs[0]!.reason!, /expected failure: known/);
+});
+
+test("malformed TAP: out-of-order number, second plan, unsupported version, each with its line", () => {
+  const text = ["TAP version 99", "1..3", "ok 1 a", "ok 3 c", "1..4", "not ok 4 d"].join("\n");
+  const r = parseTap(text);
+  assert.deepEqual(r.problems.map((p) => p.line), [1, 4, 5]);
+  assert.equal(countCases(r.suites), 3, "results read so far are kept");
+  assert.throws(() => strict("x.tap", r), (e: unknown) => e instanceof ParseError && e.line === 1 && e.partial.length === 1 && /x\.tap:1:/.test(e.message));
+});
+
+test("truncated kselftest console: nested block without its result line", () => {
+  const lines = fixture("kselftest/qemu-console.txt").split("\n");
+  const cut = lines.findIndex((l) => l.startsWith("# not ok 5 ring.wrong_size"));
+  const r = parseTap(lines.slice(0, cut).join("\n"), { name: "ks" });
+  assert.ok(r.problems.some((p) => /no result line/.test(p.message)));
+  const o = byName(r);
+  assert.equal(o["demo/fail.sh"], "FAIL");
+  assert.equal(o["harness/harness_demo/global.fails"], "FAIL");
+  assert.ok(Object.values(o).includes("ERROR"));
+});
+
+test("no TAP at all", () => {
+  const r = parseTap("Booting...\nKernel panic\n");
+  assert.deepEqual(r.problems, [{ line: 1, message: "no TAP or KTAP lines found" }]);
+  assert.deepEqual(r.suites, []);
+});
+
+test("dpdk-testpmd forward statistics with net_null vdevs", () => {
+  const r = parseTestpmd(fixture("testpmd/testpmd-null.txt"));
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.suites[0]!.cases.map((c) => [c.name, c.outcome]), [["forward port 0", "PASS"], ["forward port 1", "PASS"], ["forward all ports", "PASS"]]);
+  assert.ok(r.metrics!["total.RX-packets"]! > 0);
+  assert.equal(r.metrics!["total.RX-packets"], r.metrics!["port0.RX-packets"]! + r.metrics!["port1.RX-packets"]!);
+  golden("testpmd-null", r);
+});
+
+test("testpmd: drops over the threshold fail; a truncated block is reported with its line", () => {
+  const text = fixture("testpmd/testpmd-null.txt");
+  const dropped = text.replace(/RX-dropped: 0 /, "RX-dropped: 5000000 ");
+  assert.equal(parseTestpmd(dropped, { maxDropRatio: 0.01 }).suites[0]!.cases[0]!.outcome, "FAIL");
+  assert.equal(parseTestpmd(dropped, { maxDropRatio: 0.5 }).suites[0]!.cases[0]!.outcome, "PASS");
+  const lines = text.split("\n");
+  const acc = lines.findIndex((l) => l.includes("Accumulated forward statistics"));
+  const r = parseTestpmd(lines.slice(0, acc + 2).join("\n"));
+  assert.deepEqual(r.problems, [{ line: acc + 1, message: "all ports: statistics block not closed (output truncated?)" }]);
+  assert.deepEqual(r.suites[0]!.cases.map((c) => c.outcome), ["PASS", "PASS", "ERROR"]);
+});
+
+test("GNU autotest (OVS testsuite) summary and testsuite.log", () => {
+  const r = parseAutotest(fixture("autotest/autotest-stdout.txt"), { log: fixture("autotest/autotest-testsuite.log") });
+  assert.deepEqual(r.problems, []);
+  const o = byName(r);
+  assert.deepEqual(o, {
+    "openvswitch-like/ofproto-dpif/ofproto-dpif - ARP learning": "PASS",
+    "openvswitch-like/ofproto-dpif/ofproto-dpif - megaflow offload to P4": "FAIL",
+    "openvswitch-like/datapath offloads/offload - tc flower on 82599 VF": "SKIP",
+    "openvswitch-like/datapath offloads/offload - known broken conntrack zone": "PASS",
+    "openvswitch-like/datapath offloads/vswitchd - restart keeps flows": "PASS",
+  });
+  const failed = flattenCases(r.suites).find((c) => c.outcome === "FAIL")!;
+  assert.match(failed.output!, /\+flows: 3/);
+  golden("autotest", r);
+  const j2 = parseAutotest(fixture("autotest/autotest-j2-stdout.txt"));
+  assert.deepEqual(j2.problems, []);
+  assert.equal(countCases(j2.suites), 5);
+});
+
+test("autotest cut before its results section", () => {
+  const lines = fixture("autotest/autotest-stdout.txt").split("\n");
+  const r = parseAutotest(lines.slice(0, 9).join("\n"));
+  assert.equal(countCases(r.suites), 2);
+  assert.deepEqual(r.problems, [{ line: 8, message: "no '## Test results. ##' section: the test suite did not finish" }]);
+});
+
+test("incoming JUnit from pytest and node --test", () => {
+  const p = parseJunit(fixture("junit-in/pytest-junit.xml"));
+  assert.deepEqual(p.problems, []);
+  assert.deepEqual(p.suites[0]!.cases.map((c) => c.outcome), ["PASS", "FAIL", "SKIP", "PASS", "ERROR"]);
+  golden("junit-in-pytest", p);
+  const n = parseJunit(fixture("junit-in/node-junit.xml"));
+  assert.deepEqual(n.problems, []);
+  assert.deepEqual(Object.values(byName(n)), ["PASS", "FAIL", "SKIP", "SKIP", "PASS"]);
+  golden("junit-in-node", n);
+});
+
+test("malformed JUnit: the line of the break, and the cases before it", () => {
+  const text = fixture("junit-in/node-junit.xml");
+  const cut = text.slice(0, text.indexOf("<testcase name=\"needs 82599\""));
+  const r = parseJunit(cut);
+  assert.equal(r.problems.length, 1);
+  assert.equal(r.problems[0]!.line, cut.split("\n").length);
+  assert.deepEqual(r.suites[0]!.cases.map((c) => c.outcome), ["PASS", "FAIL"]);
+  const bad = parseJunit("<testsuites>\n<testsuite name=\"a\">\n<testcase name=\"x\"></testsuite>\n</testsuites>");
+  assert.equal(bad.problems[0]!.line, 3);
+});
