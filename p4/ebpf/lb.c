@@ -1,0 +1,124 @@
+/* L4 load balancer (XDP, one-armed, DNAT style). A packet to a virtual service (VIP, port,
+ * protocol) is sent to one of the service's backends, chosen by a hash of the flow's 5-tuple so a
+ * flow always reaches the same backend while the backend set is unchanged. The destination IP
+ * (and port, when the backend names one) is rewritten with incremental IPv4 and TCP/UDP checksum
+ * updates, the MACs are swapped towards the backend, and the packet leaves by the interface it
+ * came in on (XDP_TX). Traffic to no VIP is passed to the stack; a VIP with no backend drops. */
+#include "common.h"
+
+struct vip_key {
+  __u32 addr;  /* network order */
+  __u16 port;  /* network order */
+  __u8 proto;
+  __u8 pad;
+};
+
+struct vip_val {
+  __u32 vip_id;
+  __u32 backend_count; /* backends occupy indices 0..count-1 of lb_backends */
+};
+
+struct backend_key {
+  __u32 vip_id;
+  __u32 index;
+};
+
+struct backend {
+  __u32 addr;          /* network order */
+  __u8 mac[ETH_ALEN];
+  __u16 port;          /* network order; 0 keeps the VIP's port */
+};
+
+#define LB_MAX_BACKENDS 64
+
+enum { LB_FORWARDED = 0, LB_NO_BACKEND, LB_PASSED, LB_STATS_MAX };
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __type(key, struct vip_key);
+  __type(value, struct vip_val);
+} lb_vips SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256 * LB_MAX_BACKENDS);
+  __type(key, struct backend_key);
+  __type(value, struct backend);
+} lb_backends SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, LB_STATS_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} lb_stats SEC(".maps");
+
+/* A small avalanche mix (murmur3's finaliser) over the 5-tuple: cheap, no loops, stable across
+ * kernels, so the vectors can name the backend a flow must reach. */
+DPUCI_INLINE __u32 mix(__u32 h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6b;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35;
+  h ^= h >> 16;
+  return h;
+}
+
+DPUCI_INLINE __u32 flow_hash(struct pkt *p) {
+  __u32 h = mix(p->ip->saddr ^ 0x9e3779b9);
+  h = mix(h ^ p->ip->daddr);
+  h = mix(h ^ (((__u32)p->sport << 16) | p->dport));
+  return mix(h ^ p->proto);
+}
+
+SEC("xdp")
+int lb(struct xdp_md *ctx) {
+  struct pkt p;
+  if (parse(ctx, &p) < 0) return XDP_DROP;
+  if (!p.ip || (!p.tcp && !p.udp)) goto pass;
+
+  struct vip_key vk = { .addr = p.ip->daddr, .port = p.dport, .proto = p.proto };
+  struct vip_val *vip = bpf_map_lookup_elem(&lb_vips, &vk);
+  if (!vip) goto pass;
+  __u32 n = vip->backend_count;
+  if (n == 0 || n > LB_MAX_BACKENDS) {
+    count(&lb_stats, LB_NO_BACKEND);
+    return XDP_DROP;
+  }
+  struct backend_key bk = { .vip_id = vip->vip_id, .index = flow_hash(&p) % n };
+  struct backend *be = bpf_map_lookup_elem(&lb_backends, &bk);
+  if (!be) {
+    count(&lb_stats, LB_NO_BACKEND);
+    return XDP_DROP;
+  }
+
+  __u32 old_daddr = p.ip->daddr;
+  p.ip->daddr = be->addr;
+  csum_replace4(&p.ip->check, old_daddr, be->addr);
+  __u16 new_port = be->port ? be->port : p.dport;
+  /* Each branch tests its own pointer: the verifier does not know a packet pointer is non-NULL,
+   * so "not TCP, therefore UDP" would leave it a path with a NULL UDP header. */
+  if (p.tcp) {
+    csum_replace4(&p.tcp->check, old_daddr, be->addr);
+    csum_replace2(&p.tcp->check, p.tcp->dest, new_port);
+    p.tcp->dest = new_port;
+  } else if (p.udp) {
+    if (p.udp->check) { /* UDP checksum 0 means "none" and stays so */
+      csum_replace4(&p.udp->check, old_daddr, be->addr);
+      csum_replace2(&p.udp->check, p.udp->dest, new_port);
+      if (!p.udp->check) p.udp->check = 0xffff;
+    }
+    p.udp->dest = new_port;
+  }
+  copy_mac(p.eth->h_source, p.eth->h_dest);
+  copy_mac(p.eth->h_dest, be->mac);
+  count(&lb_stats, LB_FORWARDED);
+  return XDP_TX;
+
+pass:
+  count(&lb_stats, LB_PASSED);
+  return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";

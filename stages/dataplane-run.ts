@@ -1,0 +1,166 @@
+// Verify and packet-test compiled data-plane objects on this machine's kernel: load each object
+// through the verifier (stats saved), then run every vector with BPF_PROG_TEST_RUN on a fresh load
+// (so no vector sees another's map state). Pins live in a private bpffs instance mounted under the
+// work dir; unmounting it at the end frees every program and map the tests created.
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { exec } from "../engine/exec.ts";
+import { worst, type Outcome } from "../engine/outcome.ts";
+import type { TestCase, TestSuite } from "../engine/results.ts";
+import { Bpftool, bytesOf, plan, type ProgType } from "./dataplane-bpftool.ts";
+import { describePacketMismatch } from "./dataplane-diff.ts";
+import { verdictCode, verdictName } from "./dataplane-programs.ts";
+import type { Vector, VectorFile } from "./dataplane-vectors.ts";
+import { parseVerifierLogs, verifierError, type ProgramStats, type VerifierReport } from "./dataplane-verifier.ts";
+
+export interface ProgramObject {
+  /** "ebpf" for hand-written objects, "p4" for p4c-generated ones. */
+  set: string;
+  program: string;
+  object: string;
+  type: ProgType;
+  /** Vectors whose map entries this object's maps understand; undefined = verify only, with reason. */
+  vectors?: VectorFile;
+  vectorsMissingReason?: string;
+}
+
+export interface DataplaneRunResult {
+  outcome: Outcome;
+  suites: TestSuite[];
+  report: VerifierReport;
+}
+
+/** Mount a private bpffs under `parent`, run fn, unmount and remove it whatever happens. */
+export async function withBpffs<T>(parent: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(parent, "bpffs-"));
+  await exec("mount", ["-t", "bpf", "bpf", dir]);
+  try {
+    return await fn(dir);
+  } finally {
+    await exec("umount", [dir], { allowFailure: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function pinnedProgram(progDir: string, name: string): Promise<string> {
+  const names = await readdir(progDir);
+  const pick = names.includes(name) ? name : names.length === 1 ? names[0] : undefined;
+  if (!pick) throw new Error(`no program "${name}" among ${names.join(", ") || "nothing"} in the object`);
+  return join(progDir, pick);
+}
+
+async function verifyOne(o: ProgramObject, bpffs: string, bpftool: Bpftool, outDir: string): Promise<{ stats: ProgramStats; entry: string }> {
+  const base = join(bpffs, `verify-${o.set}-${o.program}`);
+  await mkdir(base);
+  const r = await bpftool.loadAll(o.object, join(base, "progs"), join(base, "maps"), o.type, true);
+  const full = r.stdout + r.stderr;
+  await writeFile(join(outDir, `${o.set}-${o.program}.verifier.log`), full);
+  const logs = parseVerifierLogs(full);
+  const mine = logs.get(o.program) ?? (logs.size === 1 ? [...logs.values()][0] : undefined);
+  const s: ProgramStats = { set: o.set, program: o.program, loaded: r.exitCode === 0 };
+  if (mine) {
+    const { log, ...stats } = mine;
+    Object.assign(s, stats);
+    if (!s.loaded) s.error = verifierError(log);
+  }
+  if (!s.loaded) {
+    s.error ??= verifierError(full);
+  }
+  let entry = o.program;
+  if (s.loaded) {
+    const pin = await pinnedProgram(join(base, "progs"), o.program);
+    entry = basename(pin);
+    const info = await bpftool.progShow(pin);
+    Object.assign(s, { xlatedBytes: info.bytesXlated, xlatedInsns: info.bytesXlated / 8, jitedBytes: info.bytesJited });
+  }
+  await rm(base, { recursive: true, force: true });
+  return { stats: s, entry };
+}
+
+async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, bpffs: string, bpftool: Bpftool, scratch: string): Promise<TestCase> {
+  const t0 = Date.now();
+  const name = v.name;
+  const base = join(bpffs, `t-${o.set}-${o.program}-${i}`);
+  const maps = join(base, "maps");
+  const inFile = join(scratch, `${o.set}-${o.program}-${i}.in`);
+  const outFile = join(scratch, `${o.set}-${o.program}-${i}.out`);
+  await mkdir(base);
+  try {
+    await writeFile(inFile, v.input);
+    // One bpftool process per vector: fresh load, control-plane state, test run, counters.
+    const counterKey = (index: number) => { const k = Buffer.alloc(4); k.writeUInt32LE(index); return k; };
+    const cmds = [
+      plan.loadAll(o.object, join(base, "progs"), maps, o.type, false),
+      ...v.entries.map((e) => plan.mapUpdate(join(maps, e.map), e.key, e.value)),
+      plan.progRun(join(base, "progs", entry), inFile, outFile, v.repeat).slice(1),
+      ...v.expect.counters.map((c) => plan.mapLookup(join(maps, c.map), counterKey(c.index)).slice(1)),
+    ];
+    const b = await bpftool.batch(cmds, join(scratch, `${o.set}-${o.program}-${i}.batch`));
+    const runAt = 1 + v.entries.length;
+    if (b.outputs.length <= runAt || b.error) {
+      const failed = cmds[Math.min(b.outputs.length, cmds.length - 1)]!;
+      const stage = b.outputs.length === 0 ? "loading the object" : b.outputs.length < runAt ? `installing map entry ${failed.slice(0, 4).join(" ")}` : b.outputs.length === runAt ? "the test run" : "reading counters";
+      // A failure while installing state is the vector's (wrong map name or size): FAIL, not ERROR.
+      return { name, outcome: b.outputs.length === 0 ? "FAIL" : b.outputs.length < runAt ? "FAIL" : "ERROR", reason: `${stage} failed: ${b.error ?? "unknown error"}`, durationMs: Date.now() - t0 };
+    }
+    const run = b.outputs[runAt] as { retval: number; duration: number };
+    const actual = await readFile(outFile).catch(() => Buffer.alloc(0));
+    const problems: string[] = [];
+    const want = verdictCode(o.type, v.expect.verdict);
+    if (run.retval !== want) problems.push(`verdict: expected ${verdictName(o.type, want)}, actual ${verdictName(o.type, run.retval)}`);
+    if (v.expect.output && !actual.equals(v.expect.output)) problems.push(describePacketMismatch(v.expect.output, actual));
+    v.expect.counters.forEach((c, j) => {
+      const out = b.outputs[runAt + 1 + j] as { value?: unknown } | null;
+      const got = out?.value ? Number(bytesOf(out.value).readBigUInt64LE(0)) : undefined;
+      if (got !== c.value) problems.push(`counter ${c.map}[${c.index}]: expected ${c.value}, actual ${got ?? "no entry"}`);
+    });
+    const properties = { verdict: verdictName(o.type, run.retval), durationNs: String(run.duration), bytesOut: String(actual.length) };
+    if (problems.length) return { name, outcome: "FAIL", reason: problems[0]!.split("\n")[0], output: problems.join("\n"), durationMs: Date.now() - t0, properties };
+    return { name, outcome: "PASS", durationMs: Date.now() - t0, properties };
+  } catch (e) {
+    const err = e as Error & { stderr?: string };
+    return { name, outcome: "ERROR", reason: `${err.message}${err.stderr ? `: ${err.stderr.trim().split("\n").slice(-2).join(" ")}` : ""}`, durationMs: Date.now() - t0 };
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+}
+
+/** Verify every object, then run its vectors. The caller must be root (CAP_SYS_ADMIN for bpffs). */
+export async function runDataplaneTests(objects: readonly ProgramObject[], opts: { outDir: string; workDir: string; log?: (line: string) => void; bpftool?: Bpftool }): Promise<DataplaneRunResult> {
+  const bpftool = opts.bpftool ?? new Bpftool();
+  const log = opts.log ?? (() => {});
+  const kernel = (await exec("uname", ["-r"])).stdout.trim();
+  const report: VerifierReport = { kernel, createdAt: new Date().toISOString(), programs: [] };
+  const suites: TestSuite[] = [];
+  await mkdir(opts.outDir, { recursive: true });
+  const scratch = await mkdtemp(join(opts.workDir, "dataplane-"));
+  try {
+    await withBpffs(opts.workDir, async (bpffs) => {
+      for (const o of objects) {
+        const t0 = Date.now();
+        const { stats, entry } = await verifyOne(o, bpffs, bpftool, opts.outDir);
+        report.programs.push(stats);
+        log(`${o.set}/${o.program}: ${stats.loaded ? `verified, ${stats.verifiedInsns ?? "?"} insns processed, ${stats.xlatedInsns ?? "?"} xlated` : "REJECTED by the verifier"}`);
+        const cases: TestCase[] = [{
+          name: "verifier", outcome: stats.loaded ? "PASS" : "FAIL", durationMs: Date.now() - t0,
+          ...(stats.loaded ? {} : { reason: "rejected by the kernel's verifier", output: stats.error }),
+          properties: Object.fromEntries(Object.entries(stats).filter(([k, v]) => v !== undefined && k !== "error").map(([k, v]) => [k, String(v)])),
+        }];
+        if (!o.vectors) cases.push({ name: "vectors", outcome: "MISS", reason: o.vectorsMissingReason ?? "no vectors for this object" });
+        else if (stats.loaded) {
+          for (const [i, v] of o.vectors.vectors.entries()) {
+            const c = await runVector(o, entry, v, i, bpffs, bpftool, scratch);
+            log(`  ${c.outcome} ${v.name}${c.reason ? `: ${c.reason}` : ""}`);
+            cases.push(c);
+          }
+        } else cases.push(...o.vectors.vectors.map((v): TestCase => ({ name: v.name, outcome: "FAIL", reason: "the program did not load" })));
+        suites.push({ name: `dataplane/${o.set}/${o.program}`, cases, durationMs: Date.now() - t0, properties: { object: o.object, hook: o.type } });
+      }
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  await writeFile(join(opts.outDir, "verifier-stats.json"), JSON.stringify(report, null, 2) + "\n");
+  const outcomes = suites.flatMap((s) => s.cases.map((c) => c.outcome));
+  return { outcome: worst(outcomes), suites, report };
+}

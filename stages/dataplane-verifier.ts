@@ -1,0 +1,106 @@
+// Verifier statistics per program: parsed from libbpf's debug output (`bpftool -d prog loadall`
+// prints each program's verifier log between BEGIN/END markers, ending with the stats lines) and
+// from `bpftool prog show` (translated and JIT-ed sizes). Saved per run as JSON so a change can be
+// compared with the run before it; formatted for the run summary.
+
+export interface ProgramStats {
+  /** Which build produced the object: "ebpf" (hand-written) or "p4" (p4c-generated). */
+  set: string;
+  program: string;
+  loaded: boolean;
+  /** Instructions the verifier processed (all paths), from "processed N insns". */
+  verifiedInsns?: number;
+  insnLimit?: number;
+  maxStatesPerInsn?: number;
+  totalStates?: number;
+  peakStates?: number;
+  markRead?: number;
+  stackDepth?: string;
+  verificationTimeUs?: number;
+  /** Program size after the verifier's rewrites; xlatedInsns = xlatedBytes / 8. */
+  xlatedBytes?: number;
+  xlatedInsns?: number;
+  jitedBytes?: number;
+  /** Why the verifier rejected the program: the end of its log. */
+  error?: string;
+}
+
+export interface VerifierReport {
+  kernel: string;
+  createdAt: string;
+  programs: ProgramStats[];
+}
+
+export interface LogStats {
+  verifiedInsns?: number; insnLimit?: number; maxStatesPerInsn?: number; totalStates?: number;
+  peakStates?: number; markRead?: number; stackDepth?: string; verificationTimeUs?: number;
+  /** The program's verifier log, as printed. */
+  log: string;
+}
+
+/** Each program's verifier log and stats, by program name. */
+export function parseVerifierLogs(output: string): Map<string, LogStats> {
+  const out = new Map<string, LogStats>();
+  const re = /libbpf: prog '([^']+)': -- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/g;
+  for (const m of output.matchAll(re)) {
+    const log = m[2]!;
+    const s: LogStats = { log };
+    const p = /processed (\d+) insns \(limit (\d+)\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)/.exec(log);
+    if (p) Object.assign(s, { verifiedInsns: +p[1]!, insnLimit: +p[2]!, maxStatesPerInsn: +p[3]!, totalStates: +p[4]!, peakStates: +p[5]!, markRead: +p[6]! });
+    const t = /verification time (\d+) usec/.exec(log);
+    if (t) s.verificationTimeUs = +t[1]!;
+    const d = /stack depth ([\d+]+)/.exec(log);
+    if (d) s.stackDepth = d[1]!;
+    // A program loaded twice (libbpf retries) keeps its last log, which is the one that counted.
+    out.set(m[1]!, s);
+  }
+  return out;
+}
+
+/** The last lines of a rejected program's log: what the verifier objected to. */
+export function verifierError(log: string, max = 12): string {
+  const lines = log.split("\n").filter((l) => l.trim() !== "");
+  return lines.slice(-max).join("\n");
+}
+
+const key = (s: ProgramStats) => `${s.set}/${s.program}`;
+
+function delta(cur: number | undefined, prev: number | undefined): string {
+  if (cur === undefined) return "-";
+  if (prev === undefined || prev === cur) return String(cur);
+  const d = cur - prev;
+  return `${cur} (${d > 0 ? "+" : ""}${d})`;
+}
+
+/** A table for the run summary; with a baseline (the previous run's report), changes are shown. */
+export function formatVerifierStats(report: VerifierReport, baseline?: VerifierReport): string {
+  const prev = new Map((baseline?.programs ?? []).map((p) => [key(p), p]));
+  const head = ["program", "verified insns", "xlated insns", "jited bytes", "states (peak)", "stack", "verify time"];
+  const rows = report.programs.map((p) => {
+    const b = prev.get(key(p));
+    if (!p.loaded) return [key(p), "REJECTED", "-", "-", "-", "-", "-"];
+    return [
+      key(p), delta(p.verifiedInsns, b?.verifiedInsns), delta(p.xlatedInsns, b?.xlatedInsns), delta(p.jitedBytes, b?.jitedBytes),
+      `${p.totalStates ?? "-"} (${p.peakStates ?? "-"})`, p.stackDepth ?? "-", p.verificationTimeUs !== undefined ? `${p.verificationTimeUs} us` : "-",
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  const out = [`verifier statistics (kernel ${report.kernel}${baseline ? `, compared with ${baseline.createdAt}` : ""})`, line(head), ...rows.map(line)];
+  for (const p of report.programs) if (!p.loaded && p.error) out.push(`${key(p)} rejected:\n${p.error.split("\n").map((l) => `  ${l}`).join("\n")}`);
+  return out.join("\n");
+}
+
+/** Flat metrics for a task result: "<set>.<program>.<stat>". */
+export function verifierMetrics(report: VerifierReport): Record<string, number | string> {
+  const m: Record<string, number | string> = {};
+  for (const p of report.programs) {
+    const k = `${p.set}.${p.program}`;
+    m[`${k}.loaded`] = p.loaded ? 1 : 0;
+    for (const f of ["verifiedInsns", "xlatedInsns", "jitedBytes", "totalStates", "peakStates", "verificationTimeUs"] as const) {
+      const v = p[f];
+      if (v !== undefined) m[`${k}.${f}`] = v;
+    }
+  }
+  return m;
+}
