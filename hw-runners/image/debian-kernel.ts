@@ -1,0 +1,45 @@
+// A kernel to boot while the kernel stage has none to offer: Debian's, from the machine's own apt
+// sources (`apt-get download` + `dpkg-deb -x`), cached. The real target is the trimmed kernel.
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { exec } from "../../engine/exec.ts";
+import { DpuCiError } from "../../engine/errors.ts";
+
+export interface KernelTree {
+  kernel: string;
+  /** lib/modules/<kver> */
+  modulesDir: string;
+  kver: string;
+}
+
+export const defaultKernelCache = (env: NodeJS.ProcessEnv = process.env) =>
+  env.DPU_CI_CACHE ? join(env.DPU_CI_CACHE, "debian-kernel") : join(homedir(), ".cache", "dpu-ci", "debian-kernel");
+
+function found(root: string): KernelTree | undefined {
+  const boot = join(root, "boot");
+  if (!existsSync(boot)) return undefined;
+  const v = readdirSync(boot).filter((f) => f.startsWith("vmlinuz-")).sort().pop();
+  if (!v) return undefined;
+  const kver = v.slice("vmlinuz-".length);
+  const modulesDir = join(root, "lib", "modules", kver);
+  return existsSync(modulesDir) ? { kernel: join(boot, v), modulesDir, kver } : undefined;
+}
+
+export async function debianKernel(cacheDir: string = defaultKernelCache()): Promise<KernelTree> {
+  const root = join(cacheDir, "root");
+  const have = found(root);
+  if (have) return have;
+  mkdirSync(cacheDir, { recursive: true });
+  const deps = await exec("apt-cache", ["depends", "linux-image-amd64"]);
+  const pkg = /Depends: (linux-image-\S+)/.exec(deps.stdout)?.[1];
+  if (!pkg) throw new DpuCiError("MISSING", "apt-cache names no kernel package for linux-image-amd64 (apt-get update?)");
+  await exec("apt-get", ["download", pkg], { cwd: cacheDir, timeoutMs: 300_000 });
+  const deb = readdirSync(cacheDir).find((f) => f.startsWith(pkg) && f.endsWith(".deb"));
+  if (!deb) throw new DpuCiError("MISSING", `apt-get download ${pkg} left no .deb in ${cacheDir}`);
+  await exec("dpkg-deb", ["-x", join(cacheDir, deb), root], { timeoutMs: 300_000 });
+  rmSync(join(cacheDir, deb), { force: true });
+  const tree = found(root);
+  if (!tree) throw new DpuCiError("MISSING", `${deb} holds no vmlinuz and modules`);
+  return tree;
+}

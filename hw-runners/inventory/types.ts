@@ -1,0 +1,101 @@
+// The lab inventory: boards, what they offer, and how to power, watch and deploy them.
+// Secrets are never values here, only the NAME of the environment variable that holds them.
+
+export type Health = "Good" | "Unknown" | "Bad" | "Maintenance";
+export const HEALTHS: readonly Health[] = ["Good", "Unknown", "Bad", "Maintenance"];
+
+export interface IpmiPower {
+  driver: "ipmitool";
+  host: string;
+  port: number;
+  user: string;
+  /** Name of the environment variable holding the BMC password (passed to ipmitool via -E). */
+  passwordEnv: string;
+  /** RMCP+ cipher suite; without one ipmitool probes suites for ~10 s per call. */
+  cipherSuite: number;
+}
+export interface PduPower {
+  driver: "pdudaemon";
+  /** pdudaemon's HTTP listener, e.g. http://pdu-host:16421 */
+  url: string;
+  /** The PDU's name in pdudaemon's config and the outlet this board hangs on. */
+  pdu: string;
+  outlet: number;
+  /** Seconds between off and on for a cycle. */
+  delayS: number;
+}
+export interface QemuPower { driver: "qemu" }
+export interface NoPower { driver: "none" }
+export type PowerConfig = IpmiPower | PduPower | QemuPower | NoPower;
+
+export interface SolConsole {
+  driver: "ipmi-sol";
+  /** Defaults to the power driver's BMC when that is ipmitool. */
+  host?: string;
+  port?: number;
+  user?: string;
+  passwordEnv?: string;
+  cipherSuite?: number;
+}
+export interface Ser2netConsole { driver: "ser2net"; host: string; port: number }
+export interface QemuSerialConsole { driver: "qemu-serial"; mode: "file" | "socket" }
+export type ConsoleConfig = SolConsole | Ser2netConsole | QemuSerialConsole;
+
+export interface QemuDeploy {
+  driver: "qemu-direct";
+  binary: string;
+  machine: string;
+  memoryMb: number;
+  cpus: number;
+  /** How the guest leaves: isa-debug-exit (needs no ACPI) or poweroff (needs ACPI; QEMU runs with -no-reboot). */
+  exit: "isa-debug-exit" | "poweroff";
+  /** user: QEMU user networking with one virtio NIC; none: no NIC. */
+  net: "user" | "none";
+  extraArgs: string[];
+  /** Where the serial port goes when the console is ser2net: a TCP port QEMU listens on. */
+  serialTcpPort?: number;
+}
+export interface KexecDeploy {
+  driver: "ssh-kexec";
+  host: string;
+  user: string;
+  port: number;
+  /** Name of the environment variable holding the path of the SSH private key. */
+  identityFileEnv: string;
+  /** Kernel command line base (console=... for the board's serial). */
+  append: string;
+  /** Seconds to wait for sshd after power-on. */
+  sshWaitS: number;
+}
+export type DeployConfig = QemuDeploy | KexecDeploy;
+
+/** Peers that stand in for lab hardware on a virtual board, started by the lab itself. */
+export interface VirtualPeers {
+  /** ipmi_sim serves the board's BMC (the power driver's host:port), its chassis power starts QEMU. */
+  bmc?: "ipmi_sim";
+  /** ser2net serves the console (console host:port) in front of QEMU's serial TCP port. */
+  ser2net?: boolean;
+}
+
+export interface Board {
+  id: string;
+  class: string;
+  /** e.g. server:1288, nic:82599, fpga:devboard, k8s, arch:x86_64, virt:qemu */
+  capabilities: string[];
+  /** A simulated board: its results are marked simulated and never count as hardware passes. */
+  sim: boolean;
+  /** Higher runs first when several boards fit a job. */
+  priority: number;
+  power: PowerConfig;
+  console: ConsoleConfig;
+  deploy: DeployConfig;
+  virtual?: VirtualPeers;
+  /** A job file (relative to the inventory) run as this board's health check. */
+  healthCheck?: string;
+}
+
+export interface Inventory {
+  /** The file it came from (for messages) and its directory (relative paths resolve there). */
+  source: string;
+  boards: Board[];
+}

@@ -1,0 +1,147 @@
+// Peers that stand in for lab hardware on a virtual board: ipmi_sim as the BMC (its chassis power
+// runs qemu-power.sh, which starts and stops the board's QEMU) and ser2net in front of QEMU's
+// serial TCP port. They run like real BMCs and console servers: started once, left up across jobs.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { exec } from "../../engine/exec.ts";
+import { DpuCiError } from "../../engine/errors.ts";
+import { registerSecret } from "../../engine/secrets.ts";
+import { QEMU_POWER_SCRIPT } from "../drivers/qemu.ts";
+import type { Board } from "../inventory/types.ts";
+
+const alive = (pidFile: string): number | undefined => {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  if (!pid) return undefined;
+  try { process.kill(pid, 0); return pid; } catch { return undefined; }
+};
+
+/** The BMC password of a virtual board: the named variable, or one made for this lab and kept in
+ *  the board directory (mode 0600) so every runner process on the host finds the same. */
+export function virtualBmcPassword(board: Board, dir: string, env: NodeJS.ProcessEnv): string {
+  if (board.power.driver !== "ipmitool") throw new DpuCiError("INTERNAL", `${board.id} has no IPMI power`);
+  const fromEnv = env[board.power.passwordEnv];
+  if (fromEnv) return fromEnv;
+  const file = join(dir, "bmc.secret");
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, randomBytes(12).toString("hex"), { mode: 0o600 });
+  }
+  const pw = readFileSync(file, "utf8").trim();
+  registerSecret(pw);
+  env[board.power.passwordEnv] = pw;
+  return pw;
+}
+
+export function ipmiSimFiles(board: Board, dir: string, password: string): { lanConf: string; cmds: string; chassis: string } {
+  if (board.power.driver !== "ipmitool") throw new DpuCiError("INTERNAL", `${board.id} has no IPMI power`);
+  const p = board.power;
+  const lanConf = [
+    `name "${board.id}"`,
+    "set_working_mc 0x20",
+    "  startlan 1",
+    `    addr ${p.host} ${p.port}`,
+    "    priv_limit admin",
+    "    allowed_auths_callback none md2 md5 straight",
+    "    allowed_auths_user none md2 md5 straight",
+    "    allowed_auths_operator none md2 md5 straight",
+    "    allowed_auths_admin none md2 md5 straight",
+    "    guid a123456789abcdefa123456789abcdef",
+    "  endlan",
+    `  chassis_control "${join(dir, "chassis-control")}"`,
+    `user 2 true "${p.user}" "${password}" admin 10 none md2 md5 straight`,
+    "",
+  ].join("\n");
+  const cmds = ["mc_setbmc 0x20", "mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr", "mc_enable 0x20", ""].join("\n");
+  // ipmi_sim calls the chassis script with "get power" / "set power N"; this wrapper adds the board dir.
+  const chassis = `#!/bin/sh\nexec sh "${QEMU_POWER_SCRIPT}" "${dir}" "$@"\n`;
+  return { lanConf, cmds, chassis };
+}
+
+function startDaemon(name: string, argv: string[], dir: string, pidFile: string): number {
+  const log = openSync(join(dir, `${name}.log`), "a");
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ["ignore", log, log] });
+  child.unref();
+  writeFileSync(pidFile, String(child.pid));
+  return child.pid!;
+}
+
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = connect(port, host);
+    s.once("connect", () => { s.destroy(); res(true); });
+    s.once("error", () => res(false));
+  });
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new DpuCiError("INFRA", `${what} did not come up within ${ms} ms`);
+}
+
+/** Start the board's simulated BMC and console server unless they already run. */
+export async function startVirtualPeers(board: Board, dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  if (!board.virtual) return;
+  mkdirSync(dir, { recursive: true });
+  if (board.virtual.bmc === "ipmi_sim" && board.power.driver === "ipmitool") {
+    const pidFile = join(dir, "ipmi_sim.pid");
+    if (!alive(pidFile)) {
+      const pw = virtualBmcPassword(board, dir, env);
+      const f = ipmiSimFiles(board, dir, pw);
+      writeFileSync(join(dir, "lan.conf"), f.lanConf, { mode: 0o600 });
+      writeFileSync(join(dir, "ipmi_sim.cmds"), f.cmds);
+      writeFileSync(join(dir, "chassis-control"), f.chassis);
+      chmodSync(join(dir, "chassis-control"), 0o755);
+      mkdirSync(join(dir, "ipmi_sim.state"), { recursive: true });
+      startDaemon("ipmi_sim", ["ipmi_sim", "-c", join(dir, "lan.conf"), "-f", join(dir, "ipmi_sim.cmds"), "-s", join(dir, "ipmi_sim.state"), "-n"], dir, pidFile);
+      const p = board.power;
+      await waitFor(`ipmi_sim for ${board.id}`, async () => {
+        const r = await exec("ipmitool", ["-I", "lanplus", "-C", String(p.cipherSuite), "-H", p.host, "-p", String(p.port), "-U", p.user, "-E", "mc", "info"],
+          { env: { ...env, IPMI_PASSWORD: pw }, allowFailure: true, timeoutMs: 5000 });
+        return r.exitCode === 0;
+      }, 10_000);
+    } else {
+      virtualBmcPassword(board, dir, env);
+    }
+  }
+  if (board.virtual.ser2net && board.console.driver === "ser2net" && board.deploy.driver === "qemu-direct") {
+    const pidFile = join(dir, "ser2net.pid");
+    if (!alive(pidFile)) {
+      const conf = [
+        "%YAML 1.1", "---",
+        `connection: &${board.id.replace(/[^a-z0-9]/g, "_")}`,
+        `  accepter: tcp,${board.console.host},${board.console.port}`,
+        `  connector: tcp,127.0.0.1,${board.deploy.serialTcpPort}`,
+        "  options:",
+        "    kickolduser: true",
+        "",
+      ].join("\n");
+      writeFileSync(join(dir, "ser2net.yaml"), conf);
+      startDaemon("ser2net", ["ser2net", "-n", "-u", "-c", join(dir, "ser2net.yaml"), "-P", join(dir, "ser2net.real.pid")], dir, pidFile);
+      const { host, port } = board.console;
+      await waitFor(`ser2net for ${board.id}`, () => listening(host, port), 5000);
+    }
+  }
+}
+
+/** Stop the peers and the board's QEMU (tests and `lab down`). */
+export async function stopVirtualPeers(board: Board, dir: string): Promise<void> {
+  await exec("sh", [QEMU_POWER_SCRIPT, dir, "set", "power", "0"], { allowFailure: true });
+  for (const name of ["ser2net", "ipmi_sim"]) {
+    const pidFile = join(dir, `${name}.pid`);
+    const pid = alive(pidFile);
+    if (pid) {
+      try { process.kill(pid, "SIGTERM"); } catch { /* already gone */ }
+      for (let i = 0; i < 20 && alive(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+    }
+    rmSync(pidFile, { force: true });
+  }
+}

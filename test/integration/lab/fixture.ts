@@ -1,0 +1,72 @@
+// Shared pieces of the lab's integration tests: Debian's kernel (downloaded once with apt-get and
+// cached), initramfs images built by the real assembler, free loopback ports, boards for a temp lab.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { exec } from "../../../engine/exec.ts";
+import { buildInitramfs, SUITES, XDP_COUNT_SOURCE } from "../../../hw-runners/image/initramfs.ts";
+import { debianKernel, type KernelTree } from "../../../hw-runners/image/debian-kernel.ts";
+import type { Board } from "../../../hw-runners/inventory/types.ts";
+
+export function tempDir(prefix: string): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `dpuci-${prefix}-`));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => (typeof a === "object" && a ? res(a.port) : rej(new Error("no port"))));
+    });
+  });
+}
+
+let kernel: Promise<KernelTree> | undefined;
+export const testKernel = () => (kernel ??= debianKernel());
+
+export type ImageKind = "boot" | "hang" | "full";
+/** Build one of the lab's guest images for the test kernel into dir. */
+export async function testImage(kind: ImageKind, dir: string): Promise<string> {
+  const k = await testKernel();
+  const out = join(dir, `${kind}.cpio.gz`);
+  if (kind === "boot") return buildInitramfs({ out, suites: [SUITES.boot] });
+  if (kind === "hang") return buildInitramfs({ out, suites: [SUITES.boot, SUITES.hang] });
+  const obj = join(dir, "xdp_count.o");
+  await exec("clang", ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", XDP_COUNT_SOURCE, "-o", obj]);
+  return buildInitramfs({
+    out, modulesDir: k.modulesDir, modules: ["virtio_pci", "virtio_net", "dummy"], bpf: [obj], bins: ["/usr/sbin/bpftool"],
+    suites: [SUITES.modules, SUITES.xdp, SUITES.net],
+  });
+}
+
+export function qemuBoard(id: string, over: Partial<Board> = {}): Board {
+  return {
+    id, class: "qemu-x86_64", sim: true, priority: 10, capabilities: ["arch:x86_64", "virt:qemu"],
+    power: { driver: "qemu" }, console: { driver: "qemu-serial", mode: "file" },
+    deploy: { driver: "qemu-direct", binary: "qemu-system-x86_64", machine: "pc", memoryMb: 256, cpus: 1, exit: "isa-debug-exit", net: "user", extraArgs: [] },
+    ...over,
+  };
+}
+
+export async function virtual1288(id: string): Promise<Board> {
+  const [bmc, serial, console] = [await freePort(), await freePort(), await freePort()];
+  return qemuBoard(id, {
+    class: "1288-virtual", capabilities: ["server:1288", "arch:x86_64", "virt:qemu"],
+    power: { driver: "ipmitool", host: "127.0.0.1", port: bmc, user: "admin", passwordEnv: "TEST_V1288_BMC_PASSWORD", cipherSuite: 3 },
+    console: { driver: "ser2net", host: "127.0.0.1", port: console },
+    deploy: { driver: "qemu-direct", binary: "qemu-system-x86_64", machine: "pc", memoryMb: 256, cpus: 1, exit: "isa-debug-exit", net: "user", extraArgs: [], serialTcpPort: serial },
+    virtual: { bmc: "ipmi_sim", ser2net: true },
+  });
+}
+
+export async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
