@@ -54,11 +54,12 @@ export function matrixText(rows: readonly MatrixRow[], source: string, boards: r
   for (const r of rows) {
     out.push(`${r.case}/${r.scenario}  ${MARK[r.verdict]}  ${r.title}`);
     out.push(`  platform: ${r.platform}`);
-    out.push(`  builds:   ${r.build.map((b) => (b.status === "wired" ? b.stage : `${b.stage}(not wired)`)).join(" ")}`);
-    out.push(`  versions: ${r.components.map((c) => `${c.id} ${c.seed}->${c.here.split(" (")[0]}`).join(", ")}`);
+    out.push(`  builds:   ${r.build.map((b) => (b.status === "wired" ? b.stage : b.status === "MISS" ? `${b.stage}(MISS)` : `${b.stage}(not wired)`)).join(" ")}`);
+    for (const b of r.build.filter((x) => x.status === "MISS")) out.push(`  MISS ${b.stage}: ${b.reason}`);
+    out.push(`  versions (seed -> here): ${r.components.map((c) => `${c.id} ${c.seed === "unversioned" ? "?" : c.seed}->${c.here.startsWith("not obtainable") ? "n/a" : c.here.split(" (")[0]}`).join(", ")}`);
     for (const p of r.compat) out.push(`  INCOMPATIBLE: ${p}`);
     for (const s of r.suites) {
-      const where = s.verdict === "hardware" ? `hardware: ${s.hardware.join(", ")}` : s.verdict === "simulated" ? `simulated: ${s.simulated.join(", ")}` : `SKIP: ${s.reason}`;
+      const where = s.verdict === "hardware" ? `hardware: ${s.hardware.join(", ")}` : s.verdict === "simulated" ? `simulated: ${s.simulated.join(", ")}` : `${s.verdict}: ${s.reason}`;
       out.push(`    ${s.suite.padEnd(18)} needs ${(s.needs.join("+") || "-").padEnd(28)} ${where}`);
     }
     out.push(`  => ${r.summary}`);
@@ -73,13 +74,13 @@ export function matrixMarkdown(rows: readonly MatrixRow[], source: string): stri
   const esc = (s: string) => s.replace(/\|/g, "\\|");
   const lines = [
     `### Case matrix (inventory: ${esc(source)})`, "",
-    "| case | scenario | verdict | suites | not wired | why SKIP |",
+    "| case | scenario | verdict | suites | not built here | why not run |",
     "| --- | --- | --- | --- | --- | --- |",
   ];
   for (const r of rows) {
     const suites = r.suites.map((s) => `${s.suite}: ${s.verdict}`).join(", ");
-    const notWired = r.build.filter((b) => b.status !== "wired").map((b) => b.stage).join(", ") || "-";
-    const why = r.suites.filter((s) => s.verdict === "SKIP").map((s) => `${s.suite}: ${s.reason}`).join("; ") || "-";
+    const notWired = r.build.filter((b) => b.status !== "wired").map((b) => (b.status === "MISS" ? `${b.stage} (MISS)` : b.stage)).join(", ") || "-";
+    const why = r.suites.filter((s) => s.verdict === "SKIP" || s.verdict === "MISS").map((s) => `${s.suite}: ${s.verdict} ${s.reason}`).join("; ") || "-";
     lines.push(`| ${r.case} | ${r.scenario} | ${MARK[r.verdict]} | ${esc(suites)} | ${esc(notWired)} | ${esc(why)} |`);
   }
   return lines.join("\n") + "\n";

@@ -112,7 +112,12 @@ export interface SuiteSpec {
   readonly name: string;
   readonly description: string;
   readonly needs: readonly Capability[];
+  /** Toolchains the suite's artifacts need to be built at all (absent here = MISS, not SKIP). */
+  readonly tools?: readonly ComponentId[];
 }
+
+/** The component a stage cannot be built without; where it is not obtainable the stage is MISS. */
+export const STAGE_TOOLS: Partial<Record<StageName, ComponentId>> = { p4: "p4c", k8s: "k8s", cilium: "cilium" };
 
 export interface ScenarioSpec {
   readonly scenario: Scenario;
@@ -148,6 +153,7 @@ const BOOT = suite("boot", "trimmed kernel boots to userspace, virtio-net up");
 const OVS = suite("ovs-datapath", "OVS bridge forwards between virtio ports");
 const K8S_SMOKE = suite("k8s-cilium", "node joins, Cilium agent healthy, pod-to-pod traffic", "k8s");
 const EBPF_VECTORS = suite("ebpf-vectors", "fastpath, LB, firewall programs: packet vectors via BPF_PROG_TEST_RUN");
+const P4_VECTORS: SuiteSpec = { ...suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors as the eBPF C ones"), tools: ["p4c"] };
 const VFFWD_SIM = suite("vffwd", "vf2virtio forwarding between a (virtual) VF and virtio");
 
 export const CASES: readonly CaseSpec[] = [
@@ -178,10 +184,10 @@ export const CASES: readonly CaseSpec[] = [
     scenarios: {
       virt: { scenario: "virt", stack: "case2 virt + simulated P4 pipeline (p4c -> eBPF) as the OVS fast path",
         components: [...BASE_VIRT, "virtualbox", "dpdk", "p4c", "llvm"], kernelFragments: ["case3", "virt"], drivers: ["vffwd"], ebpf: ["fastpath", "vf2virtio"], p4: ["fastpath"],
-        stages: ["kernel", "drivers", "ebpf", "p4", "qemu", "dpdk", "ovs", "image", "hil"], suites: [BOOT, EBPF_VECTORS, suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors"), OVS] },
+        stages: ["kernel", "drivers", "ebpf", "p4", "qemu", "dpdk", "ovs", "image", "hil"], suites: [BOOT, EBPF_VECTORS, P4_VECTORS, OVS] },
       container: { scenario: "container", stack: "case2 container + simulated P4 pipeline",
         components: [...BASE_CONTAINER, "virtualbox", "p4c", "llvm"], kernelFragments: ["case3", "container"], drivers: ["vffwd"], ebpf: ["fastpath", "lb", "firewall"], p4: ["fastpath", "lb", "firewall"],
-        stages: ["kernel", "drivers", "ebpf", "p4", "image", "k8s", "cilium", "hil"], suites: [BOOT, EBPF_VECTORS, suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors"), K8S_SMOKE] },
+        stages: ["kernel", "drivers", "ebpf", "p4", "image", "k8s", "cilium", "hil"], suites: [BOOT, EBPF_VECTORS, P4_VECTORS, K8S_SMOKE] },
     },
   },
   {
@@ -216,11 +222,11 @@ export const CASES: readonly CaseSpec[] = [
       virt: { scenario: "virt", stack: "case5 virt + P4 extern/extension points backed by eBPF",
         components: [...BASE_VIRT, "p4c", "llvm"], kernelFragments: ["case5", "virt"], drivers: ["fpga-vf"], ebpf: ["fastpath"], p4: ["fastpath"],
         stages: ["kernel", "drivers", "ebpf", "p4", "qemu", "image", "hil"],
-        suites: [EBPF_VECTORS, suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors"), suite("fpga-p4-extern", "eBPF extension point called from the FPGA pipeline", "server:1288", "fpga:devboard")] },
+        suites: [EBPF_VECTORS, P4_VECTORS, suite("fpga-p4-extern", "eBPF extension point called from the FPGA pipeline", "server:1288", "fpga:devboard")] },
       container: { scenario: "container", stack: "case5 container + P4 extension points backed by eBPF",
         components: [...BASE_CONTAINER, "p4c", "llvm"], kernelFragments: ["case5", "container"], drivers: ["fpga-vf"], ebpf: ["fastpath", "firewall"], p4: ["fastpath", "firewall"],
         stages: ["kernel", "drivers", "ebpf", "p4", "image", "k8s", "cilium", "hil"],
-        suites: [EBPF_VECTORS, suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors"), suite("fpga-p4-extern", "eBPF extension point called from the FPGA pipeline", "server:1288", "fpga:devboard", "k8s")] },
+        suites: [EBPF_VECTORS, P4_VECTORS, suite("fpga-p4-extern", "eBPF extension point called from the FPGA pipeline", "server:1288", "fpga:devboard", "k8s")] },
     },
   },
   {
@@ -228,7 +234,7 @@ export const CASES: readonly CaseSpec[] = [
     scenarios: {
       virt: { scenario: "virt", stack: "toolchain case: an LLVM plugin compiles the custom P4 syntax to eBPF, tested on a virtual board",
         components: ["kernel", "llvm", "p4c"], kernelFragments: ["case6"], drivers: [], ebpf: ["fastpath"], p4: ["fastpath"],
-        stages: ["kernel", "ebpf", "p4", "image", "hil"], suites: [EBPF_VECTORS, suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors")] },
+        stages: ["kernel", "ebpf", "p4", "image", "hil"], suites: [EBPF_VECTORS, P4_VECTORS] },
       container: { scenario: "container", stack: "as virt, with the resulting programs loaded by Cilium in a cluster",
         components: ["kernel", "llvm", "p4c", "k8s", "cilium"], kernelFragments: ["case6", "container"], drivers: [], ebpf: ["fastpath"], p4: ["fastpath"],
         stages: ["kernel", "ebpf", "p4", "image", "k8s", "cilium", "hil"], suites: [EBPF_VECTORS, K8S_SMOKE] },

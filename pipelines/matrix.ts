@@ -2,9 +2,10 @@
 // fit together (rejected at plan time, naming both sides), and which boards of an inventory can run
 // each of its suites (hardware, simulated, or SKIP with the missing capabilities).
 import semver from "semver";
+import { relative, resolve } from "node:path";
 import { ConfigError, type ConfigProblem } from "../engine/index.ts";
 import {
-  CASES, COMPAT_RULES, COMPONENTS, PLATFORMS, SCENARIOS, profileVersions,
+  CASES, COMPAT_RULES, COMPONENTS, PLATFORMS, SCENARIOS, STAGE_TOOLS, profileVersions,
   type CaseSpec, type CompatRule, type ComponentId, type Scenario, type ScenarioSpec, type StageName, type VersionKey, type VersionProfile,
 } from "./cases.ts";
 
@@ -120,7 +121,7 @@ export interface BoardLike {
   readonly sim: boolean;
 }
 
-export type SuiteVerdictKind = "hardware" | "simulated" | "SKIP";
+export type SuiteVerdictKind = "hardware" | "simulated" | "SKIP" | "MISS";
 
 export interface SuiteVerdict {
   readonly suite: string;
@@ -135,26 +136,36 @@ export function boardsOffering(needs: readonly string[], boards: readonly BoardL
   return boards.filter((b) => needs.every((n) => b.capabilities.includes(n)));
 }
 
-/** The capabilities no board offers, for the SKIP reason. */
-export function missingCapabilities(needs: readonly string[], boards: readonly BoardLike[]): string[] {
-  const closest = boards.map((b) => needs.filter((n) => !b.capabilities.includes(n))).sort((a, b) => a.length - b.length)[0];
-  return closest ?? [...needs];
+/** Why no board fits: the capabilities nobody offers, or else the closest board and what it lacks. */
+export function skipReason(needs: readonly string[], boards: readonly BoardLike[]): string {
+  if (boards.length === 0) return "the inventory has no boards";
+  const nobody = needs.filter((n) => !boards.some((b) => b.capabilities.includes(n)));
+  if (nobody.length) return `no board offers ${nobody.join(", ")}`;
+  const [closest] = boards.map((b) => ({ b, lacks: needs.filter((n) => !b.capabilities.includes(n)) })).sort((x, y) => x.lacks.length - y.lacks.length);
+  return `no board offers ${needs.join(" + ")} together (closest: ${closest!.b.id} lacks ${closest!.lacks.join(", ")})`;
 }
 
-export function suiteVerdict(name: string, needs: readonly string[], boards: readonly BoardLike[]): SuiteVerdict {
+/** Toolchains that this machine cannot obtain, among those a suite or stage needs. */
+export function unobtainable(tools: readonly ComponentId[], profile: VersionProfile = "here"): ComponentId[] {
+  return profile === "here" ? tools.filter((t) => COMPONENTS[t].here.version === undefined) : [];
+}
+
+export function suiteVerdict(name: string, needs: readonly string[], boards: readonly BoardLike[], tools: readonly ComponentId[] = []): SuiteVerdict {
   const fit = boardsOffering(needs, boards);
   const hardware = fit.filter((b) => !b.sim).map((b) => b.id);
   const simulated = fit.filter((b) => b.sim).map((b) => b.id);
+  const absent = unobtainable(tools);
+  if (absent.length) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: `toolchain not obtainable here: ${absent.map((t) => `${t} (${COMPONENTS[t].here.note})`).join("; ")}` };
   if (hardware.length) return { suite: name, needs, hardware, simulated, verdict: "hardware" };
   if (simulated.length) return { suite: name, needs, hardware, simulated, verdict: "simulated", reason: "only simulated boards offer this; results are marked simulated" };
-  const missing = boards.length ? missingCapabilities(needs, boards) : [...needs];
-  const reason = boards.length === 0 ? "the inventory has no boards" : `no board offers ${missing.join(", ")}`;
-  return { suite: name, needs, hardware, simulated, verdict: "SKIP", reason };
+  return { suite: name, needs, hardware, simulated, verdict: "SKIP", reason: skipReason(needs, boards) };
 }
 
 // ---- the matrix ----
 
-export type StageStatus = "wired" | "not-wired";
+/** wired: composed by the case pipeline; not-wired: its stage has not landed; MISS: its toolchain
+ *  cannot be had on this machine. */
+export type StageStatus = "wired" | "not-wired" | "MISS";
 
 export interface MatrixRow {
   readonly case: string;
@@ -162,7 +173,7 @@ export interface MatrixRow {
   readonly title: string;
   readonly platform: string;
   readonly stack: string;
-  readonly build: readonly { stage: StageName; status: StageStatus }[];
+  readonly build: readonly { stage: StageName; status: StageStatus; reason?: string }[];
   readonly components: readonly { id: ComponentId; seed: string; here: string }[];
   readonly compat: readonly string[];
   readonly suites: readonly SuiteVerdict[];
@@ -185,19 +196,24 @@ export function planRow(c: CaseSpec, scenario: Scenario, opts: MatrixOptions): M
   const drivers = opts.drivers ?? [];
   const versions = resolveVersions(spec, opts.profile ?? "here", {}, drivers);
   const compat = checkCompatibility(versions, [...COMPAT_RULES, ...driverRules(drivers)]).map((p) => p.message);
-  const suites = spec.suites.map((s) => suiteVerdict(s.name, s.needs, opts.boards));
-  const runnable = suites.filter((s) => s.verdict !== "SKIP");
+  const suites = spec.suites.map((s) => suiteVerdict(s.name, s.needs, opts.boards, s.tools ?? []));
+  const runnable = suites.filter((s) => s.verdict === "hardware" || s.verdict === "simulated");
   const verdict: MatrixRow["verdict"] = runnable.length === 0 ? "SKIP"
     : runnable.length < suites.length ? "partial"
     : suites.every((s) => s.verdict === "hardware") ? "hardware" : "simulated";
-  const skipped = suites.filter((s) => s.verdict === "SKIP").map((s) => `${s.suite} (${s.reason})`);
-  const summary = verdict === "SKIP" ? `SKIP: ${skipped.join("; ")}`
-    : verdict === "partial" ? `${runnable.length}/${suites.length} suites run (${runnable.map((s) => `${s.suite}: ${s.verdict}`).join(", ")}); SKIP ${skipped.join("; ")}`
+  const notRun = suites.filter((s) => s.verdict === "SKIP" || s.verdict === "MISS").map((s) => `${s.verdict} ${s.suite} (${s.reason})`);
+  const summary = verdict === "SKIP" ? notRun.join("; ")
+    : verdict === "partial" ? `${runnable.length}/${suites.length} suites run (${runnable.map((s) => `${s.suite}: ${s.verdict}`).join(", ")}); ${notRun.join("; ")}`
     : verdict === "simulated" ? `all ${suites.length} suites run, on simulated boards only (never a hardware pass)`
     : `all ${suites.length} suites run on hardware`;
   return {
     case: c.id, scenario, title: c.title, platform: PLATFORMS[c.platform].description, stack: spec.stack,
-    build: spec.stages.filter((s) => s !== "hil").map((stage) => ({ stage, status: opts.wired.has(stage) ? "wired" : "not-wired" })),
+    build: spec.stages.filter((s) => s !== "hil").map((stage) => {
+      const tool = STAGE_TOOLS[stage];
+      const absent = tool && opts.profile !== "seed" ? unobtainable([tool]) : [];
+      if (absent.length) return { stage, status: "MISS" as const, reason: `${tool} not obtainable here: ${COMPONENTS[tool!].here.note}` };
+      return { stage, status: opts.wired.has(stage) ? "wired" as const : "not-wired" as const };
+    }),
     components: spec.components.map((id) => ({
       id,
       seed: COMPONENTS[id].seed.version ? `${COMPONENTS[id].seed.version}` : "unversioned",
@@ -219,14 +235,22 @@ export interface BoardSource {
   readonly source: string;
 }
 
-/** The inventory of this machine, through hw-runners' loader. Until hw-runners/index.ts exports
- *  one, a single QEMU virtual board stands in, and the source says so. */
+type Loader = (path?: string) => { source: string; boards: readonly BoardLike[] } | Promise<{ source: string; boards: readonly BoardLike[] }>;
+
+/** The inventory of this machine through hw-runners' loader: DPU_CI_INVENTORY when set, else the
+ *  lab's default local inventory of virtual boards. Imported by URL so this module does not break
+ *  while hw-runners settles its public surface (index.ts first, then the inventory module). */
 export async function loadBoards(root: string, env: Readonly<Record<string, string | undefined>>): Promise<BoardSource> {
-  const spec = new URL("../hw-runners/index.ts", import.meta.url).href;
-  const mod = (await import(spec).catch(() => undefined)) as { loadInventory?: (o: { root: string; env: typeof env }) => Promise<{ boards: BoardLike[]; source?: string }> } | undefined;
-  if (mod?.loadInventory) {
-    const inv = await mod.loadInventory({ root, env });
-    return { boards: inv.boards.map(({ id, class: cls, capabilities, sim }) => ({ id, class: cls, capabilities, sim })), source: inv.source ?? "hw-runners inventory" };
+  let load: Loader | undefined;
+  for (const rel of ["../hw-runners/index.ts", "../hw-runners/inventory/load.ts"]) {
+    const mod = (await import(new URL(rel, import.meta.url).href).catch(() => undefined)) as { loadInventory?: Loader } | undefined;
+    if (mod?.loadInventory) { load = mod.loadInventory; break; }
   }
-  return { boards: [{ id: "qemu-vboard", class: "qemu-tcg", capabilities: [], sim: true }], source: "built-in fallback: hw-runners/index.ts has no loadInventory yet" };
+  if (!load) throw new ConfigError([{ source: "hw-runners", field: "loadInventory", message: "hw-runners exports no inventory loader" }]);
+  const path = env.DPU_CI_INVENTORY ? resolve(root, env.DPU_CI_INVENTORY) : undefined;
+  const inv = await load(path);
+  return {
+    boards: inv.boards.map(({ id, class: cls, capabilities, sim }) => ({ id, class: cls, capabilities: [...capabilities], sim })),
+    source: relative(root, inv.source) || inv.source,
+  };
 }

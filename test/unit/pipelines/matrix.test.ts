@@ -1,0 +1,75 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { resolve } from "node:path";
+import { CASES, SCENARIOS } from "../../../pipelines/cases.ts";
+import { loadBoards, planMatrix, suiteVerdict, type BoardLike } from "../../../pipelines/matrix.ts";
+import { runMatrixCommand } from "../../../cli/matrix.ts";
+import { WIRED_STAGES } from "../../../pipelines/case.ts";
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+const capture = () => {
+  const out = { stdout: "", stderr: "" };
+  return { out, io: { cwd: ROOT, env: {}, stdout: (t: string) => { out.stdout += t; }, stderr: (t: string) => { out.stderr += t; } } };
+};
+
+const LAB: BoardLike[] = [
+  { id: "1288-a", class: "huawei-1288", capabilities: ["server:1288", "nic:82599"], sim: false },
+  { id: "vboard", class: "qemu", capabilities: [], sim: true },
+  { id: "v1288", class: "1288-virtual", capabilities: ["server:1288"], sim: true },
+];
+
+test("suite verdicts: hardware first, simulated marked, SKIP names what is missing", () => {
+  assert.equal(suiteVerdict("vf2virtio", ["server:1288", "nic:82599"], LAB).verdict, "hardware");
+  const sim = suiteVerdict("boot", [], LAB);
+  assert.equal(sim.verdict, "hardware");
+  assert.deepEqual(sim.simulated, ["vboard", "v1288"]);
+  assert.equal(suiteVerdict("boot", [], LAB.filter((b) => b.sim)).verdict, "simulated");
+  const fpga = suiteVerdict("fpga-vf", ["server:1288", "fpga:devboard"], LAB);
+  assert.equal(fpga.verdict, "SKIP");
+  assert.equal(fpga.reason, "no board offers fpga:devboard");
+  // Every capability exists somewhere, but not together on one board.
+  const split: BoardLike[] = [{ id: "a", class: "x", capabilities: ["k8s"], sim: false }, { id: "b", class: "y", capabilities: ["server:1288", "nic:82599"], sim: false }];
+  assert.match(suiteVerdict("k8s-vf", ["server:1288", "nic:82599", "k8s"], split).reason!, /together \(closest: b lacks k8s\)/);
+  assert.equal(suiteVerdict("p4-vectors", [], LAB, ["p4c"]).verdict, "MISS");
+});
+
+test("the matrix has a row with a verdict for every seed case and scenario", () => {
+  const rows = planMatrix({ boards: LAB, wired: WIRED_STAGES });
+  assert.equal(rows.length, CASES.length * SCENARIOS.length);
+  for (const c of CASES) for (const s of SCENARIOS) {
+    const r = rows.find((x) => x.case === c.id && x.scenario === s);
+    assert.ok(r, `${c.id}/${s}`);
+    assert.ok(["hardware", "simulated", "partial", "SKIP"].includes(r.verdict));
+    assert.deepEqual(r.compat, []);
+  }
+  const case4 = rows.find((r) => r.case === "case4" && r.scenario === "virt")!;
+  assert.equal(case4.verdict, "hardware");
+  const case5 = rows.find((r) => r.case === "case5" && r.scenario === "virt")!;
+  assert.equal(case5.verdict, "partial");
+  assert.match(case5.summary, /SKIP fpga-vf \(no board offers fpga:devboard\)/);
+  assert.ok(case5.build.some((b) => b.stage === "p4" && b.status === "MISS"), "p4c cannot be had here");
+  assert.equal(planMatrix({ boards: [], wired: WIRED_STAGES }).every((r) => r.verdict === "SKIP" || r.suites.some((s) => s.verdict === "MISS")), true);
+});
+
+test("dpu-ci matrix on this machine's inventory (hw-runners' local virtual boards)", async () => {
+  const inv = await loadBoards(ROOT, {});
+  assert.ok(inv.boards.length > 0, "the local inventory has boards");
+  assert.ok(inv.boards.every((b) => b.sim), "this machine has only simulated boards");
+  const t = capture();
+  assert.equal(await runMatrixCommand(["--json"], t.io), 0);
+  const doc = JSON.parse(t.out.stdout) as { rows: { case: string; scenario: string; verdict: string; suites: { verdict: string }[] }[] };
+  assert.equal(doc.rows.length, 14);
+  // Nothing here is hardware: no row may claim a hardware verdict.
+  for (const r of doc.rows) {
+    assert.notEqual(r.verdict, "hardware", `${r.case}/${r.scenario}`);
+    assert.ok(r.suites.every((s) => s.verdict !== "hardware"));
+  }
+  const text = capture();
+  assert.equal(await runMatrixCommand([], text.io), 0);
+  for (const c of CASES) for (const s of SCENARIOS) assert.match(text.out.stdout, new RegExp(`^${c.id}/${s} `, "m"));
+  assert.match(text.out.stdout, /SKIP: no board offers .*nic:82599/);
+  const md = capture();
+  assert.equal(await runMatrixCommand(["--markdown"], md.io), 0);
+  assert.equal(md.out.stdout.split("\n").filter((l) => /^\| case\d/.test(l)).length, 14);
+  await assert.rejects(runMatrixCommand(["--bogus"], capture().io), /unknown argument "--bogus"/);
+});
