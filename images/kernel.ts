@@ -13,3 +13,9 @@ export const kernelBuilder: ImageSpec = {
   ],
   env: { LC_ALL: "C.UTF-8" },
 };
+
+/** The builder for a source: a Debian source package other than the default is installed into it. */
+export function kernelBuilderFor(source: { kind: string; package?: string }): ImageSpec {
+  if (source.kind !== "debian" || !source.package || kernelBuilder.packages.includes(source.package)) return kernelBuilder;
+  return { ...kernelBuilder, name: `kernel-builder-${source.package}`, packages: [...kernelBuilder.packages.filter((p) => !p.startsWith("linux-source-")), source.package] };
+}

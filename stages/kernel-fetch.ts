@@ -1,0 +1,87 @@
+// Fetch a remote kernel source on the host (build containers have no network) into a cache that
+// survives runs, and hand the kernel build a deterministic archive: the same commit or tarball gives
+// the same bytes, so the build below it stays cached.
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { copyFile, link, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { basename, join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
+import { exec, sha256File, type NodeContext, type TaskResult } from "../engine/index.ts";
+import { describeKernelSource, redactUrl, type KernelSource } from "./kernel-source.ts";
+
+export function sourceCacheDir(env: Readonly<Record<string, string | undefined>>): string {
+  return env.DPU_CI_CACHE_DIR ? join(env.DPU_CI_CACHE_DIR, "kernel-src") : join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "dpu-ci", "kernel-src");
+}
+
+const key = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
+
+/** git: fetch REF (shallow) into a bare cache repository, archive the commit as source.tar.gz. */
+export async function fetchGit(ctx: NodeContext, src: Extract<KernelSource, { kind: "git" }>): Promise<TaskResult> {
+  const repo = join(sourceCacheDir(ctx.env), `git-${key(src.url)}.git`);
+  const run = (args: string[]) => exec("git", args, { logPath: ctx.logPath, signal: ctx.signal, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } });
+  if (!existsSync(repo)) {
+    await mkdir(repo, { recursive: true });
+    await run(["init", "--bare", "-q", repo]);
+  }
+  ctx.log(`fetching ${describeKernelSource(src)}`);
+  try {
+    await run(["-C", repo, "fetch", "--depth", "1", "--no-tags", "--", src.url, src.ref]);
+  } catch (e) {
+    return { outcome: "ERROR", reason: `git fetch of ${redactUrl(src.url)} ${src.ref} failed: ${(e as Error).message}; see the node log` };
+  }
+  const commit = (await run(["-C", repo, "rev-parse", "FETCH_HEAD^{commit}"])).stdout.trim();
+  const epoch = (await run(["-C", repo, "log", "-1", "--format=%ct", commit])).stdout.trim();
+  await mkdir(ctx.outDir, { recursive: true });
+  // git archive output depends only on the tree and git's version: stable across runs.
+  await run(["-C", repo, "archive", "--format=tar.gz", "-o", join(ctx.outDir, "source.tar"), commit]);
+  await writeFile(join(ctx.outDir, "epoch"), `${epoch}\n`);
+  await writeFile(join(ctx.outDir, "source.json"), JSON.stringify({ kind: "git", url: redactUrl(src.url), ref: src.ref, commit, epoch: Number(epoch) }, null, 2) + "\n");
+  return { outcome: "PASS", metrics: { commit: commit.slice(0, 12) } };
+}
+
+/** tarball: download once into the cache, verify the sha256 BEFORE anything uses it. */
+export async function fetchTarball(ctx: NodeContext, src: Extract<KernelSource, { kind: "tarball" }>): Promise<TaskResult> {
+  const dir = sourceCacheDir(ctx.env);
+  await mkdir(dir, { recursive: true });
+  const name = tarballName(src.url);
+  const cached = join(dir, `${src.sha256}-${name}`);
+  if (!existsSync(cached)) {
+    const part = `${cached}.part`;
+    ctx.log(`downloading ${describeKernelSource(src)}`);
+    try {
+      if (src.url.startsWith("file://")) await copyFile(fileURLToPath(src.url), part);
+      else {
+        const res = await fetch(src.url, { signal: ctx.signal });
+        if (!res.ok || !res.body) return { outcome: "ERROR", reason: `download of ${redactUrl(src.url)} failed: HTTP ${res.status}` };
+        await pipeline(Readable.fromWeb(res.body as import("node:stream/web").ReadableStream), createWriteStream(part));
+      }
+    } catch (e) {
+      await rm(part, { force: true });
+      return { outcome: "ERROR", reason: `download of ${redactUrl(src.url)} failed: ${(e as Error).message}` };
+    }
+    const got = await sha256File(part);
+    if (got !== src.sha256) {
+      await rm(part, { force: true });
+      return { outcome: "FAIL", reason: `tarball ${redactUrl(src.url)} has sha256 ${got}, expected ${src.sha256}: refusing to build from it` };
+    }
+    await rename(part, cached);
+  } else if ((await sha256File(cached)) !== src.sha256) {
+    // A cache file that changed under us is not trusted either.
+    await rm(cached, { force: true });
+    return { outcome: "ERROR", reason: `cached ${basename(cached)} no longer matches its sha256; removed it, run again` };
+  }
+  await mkdir(ctx.outDir, { recursive: true });
+  // A fixed name: tar recognises the compression from the archive's signature.
+  const out = join(ctx.outDir, "source.tar");
+  await link(cached, out).catch(() => pipeline(createReadStream(cached), createWriteStream(out)));
+  await writeFile(join(ctx.outDir, "source.json"), JSON.stringify({ kind: "tarball", url: redactUrl(src.url), sha256: src.sha256 }, null, 2) + "\n");
+  return { outcome: "PASS", metrics: { sha256: src.sha256.slice(0, 12) } };
+}
+
+function tarballName(url: string): string {
+  const last = url.split(/[?#]/)[0]!.split("/").pop() ?? "source.tar";
+  return /^[A-Za-z0-9._+-]+$/.test(last) ? last : "source.tar";
+}

@@ -1,0 +1,143 @@
+// The kernel stage: a trimmed kernel per case. tinyconfig + kernel/configs/base.config + the case's
+// fragments + inline CONFIG_ lines, olddefconfig, then every requested option is verified inside the
+// build (kernel/scripts/verify-config.py) so a dropped option fails the node by name and a pass is
+// cached with the build. Outputs (one directory): bzImage, modules/lib/modules/<release>, build/ (a
+// tree for `make M=`), config, config.diff, config-check.json, metadata.json.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { cacheName, host, recipe, type ArtifactRef, type GraphBuilder, type Input, type NodeInput, type Recipe, type TaskResult } from "../engine/index.ts";
+import { builderTag } from "../images/index.ts";
+import { kernelBuilderFor } from "../images/kernel.ts";
+import { DEFAULT_KERNEL_SOURCE, describeKernelSource, type KernelSource } from "./kernel-source.ts";
+import { fetchGit, fetchTarball } from "./kernel-fetch.ts";
+import { checkInlineConfig, profileFragments } from "./kernel-profile.ts";
+
+export interface KernelStageOptions {
+  caseId: string;
+  scenario: string;
+  /** Fragments under kernel/configs/fragments, in order (default: [caseId, scenario]). */
+  fragments?: readonly string[];
+  /** Inline `CONFIG_X=value` / `# CONFIG_X is not set` lines, applied last. */
+  extraConfig?: readonly string[];
+  source?: KernelSource;
+  /** Project root: when given, fragment names are checked at plan time (a ConfigError lists them). */
+  root?: string;
+  /** make -j; the machine has 2 cores shared by everyone. */
+  jobs?: number;
+}
+
+export interface KernelMetadata {
+  source: { kind: string; ref: string; packageVersion: string; kernelVersion: string; epoch: number };
+  kernelRelease: string;
+  toolchain: { gcc: string; ld: string; make: string; ccache: boolean };
+  config: { sha256: string; requested: number; landed: number; notes: unknown[] };
+  bzImage: { sha256: string; bytes: number };
+  modules: number;
+  buildTimestamp: string;
+  jobs: number;
+  durationSeconds: { total: number; make: number };
+  warnings: number;
+  errors: number;
+  ccache: Record<string, number> | null;
+  reproducer: string;
+}
+
+/** The node name a profile builds to: the same profile in two cases is built once. */
+export function kernelNodeName(fragments: readonly string[], extra: readonly string[], source: KernelSource): string {
+  const tag = [...fragments].join(".") || "base";
+  const suffix = extra.length || source.kind !== "debian" ? `.${shortHash([...extra, describeKernelSource(source)].join("\n"))}` : "";
+  return `kernel.${tag}${suffix}`;
+}
+
+export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInput {
+  const source = opts.source ?? DEFAULT_KERNEL_SOURCE;
+  const fragments = opts.fragments ?? [opts.caseId, opts.scenario];
+  const extra = checkInlineConfig(opts.extraConfig ?? []);
+  const name = kernelNodeName(fragments, extra, source);
+  if (g.has(name)) return { kind: "node", node: name, type: "dir" };
+  const image = kernelBuilderFor(source);
+  const files = profileFragments(fragments, opts.root);
+  const inputs: Record<string, Input> = {
+    scripts: host.dir("kernel/scripts"),
+    exportList: host.file("kernel/export-sources.list"),
+  };
+  files.forEach((f, i) => { inputs[`frag${i}`] = host.file(f.hostPath); });
+  const fetched = sourceNode(g, source);
+  if (fetched) inputs.source = fetched;
+  else if (source.kind === "dir") inputs.source = host.dir(source.path, { exclude: [".git"] });
+
+  const inContainer = files.map((f) => `/in/kernel/configs/${f.rel}`);
+  if (extra.length) inContainer.push("/in/inline.config");
+  const prepare = prepareArgs(source);
+  const buildArgs = ["--src", "/src", "--out", "/out/dist", ...inContainer.flatMap((f) => ["--fragment", f]), "--export-sources", "/in/kernel/export-sources.list", "--jobs", String(opts.jobs ?? 2)];
+  const reproducer = reproducerLine(builderTag(image), source, prepare, buildArgs, extra);
+
+  return g.build(name, inputs, (refs) => {
+    let r: Recipe = recipe.from(image).withDirectory("/in/kernel/scripts", refs.scripts!);
+    if (refs.source) r = r.withDirectory("/in/source", refs.source);
+    // Unpacking the source is its own step: a config change does not unpack it again.
+    r = r.withExec(["sh", "/in/kernel/scripts/prepare-source.sh", ...prepare]);
+    files.forEach((f, i) => { r = r.withFile(`/in/kernel/configs/${f.rel}`, refs[`frag${i}`] as ArtifactRef); });
+    if (extra.length) r = r.withNewFile("/in/inline.config", extra.join("\n") + "\n");
+    return r
+      .withFile("/in/kernel/export-sources.list", refs.exportList!)
+      .withMountedCache("/ccache", cacheName("ccache", image))
+      .withEnvVariable("CCACHE_DIR", "/ccache")
+      .withExec(["sh", "/in/kernel/scripts/build.sh", ...buildArgs, "--reproducer", reproducer])
+      .directory("/out/dist");
+  }, {
+    stage: "kernel", case: opts.caseId, scenario: opts.scenario,
+    description: `kernel ${describeKernelSource(source)}: tinyconfig + base + ${fragments.join(" + ") || "no fragments"}${extra.length ? ` + ${extra.length} inline line(s)` : ""}`,
+    after: async (_ctx, out) => kernelAfter(out),
+  });
+}
+
+/** Read metadata.json into metrics; the build itself already failed on any dropped option. */
+export async function kernelAfter(out: string): Promise<TaskResult> {
+  const meta = JSON.parse(await readFile(join(out, "metadata.json"), "utf8")) as KernelMetadata;
+  const cc = meta.ccache;
+  const hits = cc ? (cc.direct_cache_hit ?? 0) + (cc.preprocessed_cache_hit ?? 0) : 0;
+  const misses = cc ? cc.cache_miss ?? 0 : 0;
+  return {
+    outcome: "PASS",
+    metrics: {
+      kernelRelease: meta.kernelRelease, bzImageBytes: meta.bzImage.bytes, modules: meta.modules,
+      makeSeconds: meta.durationSeconds.make, totalSeconds: meta.durationSeconds.total,
+      warnings: meta.warnings, optionsRequested: meta.config.requested, optionsLanded: meta.config.landed,
+      ...(cc ? { ccacheHits: hits, ccacheMisses: misses } : {}),
+    },
+  };
+}
+
+function sourceNode(g: GraphBuilder, source: KernelSource): NodeInput | undefined {
+  if (source.kind !== "git" && source.kind !== "tarball") return undefined;
+  const name = `kernel-source.${shortHash(describeKernelSource(source))}`;
+  if (g.has(name)) return { kind: "node", node: name, type: "dir" };
+  return g.task(name, {}, (ctx) => (source.kind === "git" ? fetchGit(ctx, source) : fetchTarball(ctx, source)), {
+    stage: "kernel", description: `fetch kernel source ${describeKernelSource(source)}`,
+  });
+}
+
+function prepareArgs(source: KernelSource): string[] {
+  switch (source.kind) {
+    case "debian": return ["debian", source.package, "/src"];
+    case "git": return ["archive", "/in/source/source.tar", source.ref, "/src"];
+    case "tarball": return ["archive", "/in/source/source.tar", source.sha256, "/src"];
+    case "dir": return ["dir", "/in/source", "local", "/src"];
+  }
+}
+
+/** One line that rebuilds the same kernel by hand, from the project root, without dpu-ci. */
+// Inline lines are validated (checkInlineConfig) to contain no quote that could break out of it.
+function reproducerLine(tag: string, source: KernelSource, prepare: string[], build: string[], extra: readonly string[]): string {
+  const inline = extra.length ? `printf '%s\\n' ${extra.map((l) => `'${l}'`).join(" ")} >/in/inline.config && ` : "";
+  const script = `${inline}sh /in/kernel/scripts/prepare-source.sh ${prepare.join(" ")} && sh /in/kernel/scripts/build.sh ${build.join(" ")}`;
+  const src = source.kind === "dir" ? ` -v "${source.path}:/in/source:ro"` : source.kind === "debian" ? "" : ` -v "$PWD/<fetched source dir>:/in/source:ro"`;
+  return `docker run --rm -v "$PWD/kernel:/in/kernel:ro"${src} -v "$PWD/kernel-out:/out" ${tag} sh -c "${script}"`;
+}
+
+function shortHash(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
