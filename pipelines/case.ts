@@ -19,7 +19,14 @@ export interface ComposeContext {
   readonly drivers: readonly DriverCompat[];
   /** Build nodes already added, by what they build: nightly shares one kernel/ebpf/... across cases. */
   readonly built: Map<string, NodeInput>;
+  /** build: artifacts only (a CI build job); hil: HIL jobs only (a runner per board class); all. */
+  readonly phase: Phase;
+  /** In the hil phase: only this board class ("all" = every class). */
+  readonly hilClass: string;
 }
+
+export const PHASES = ["all", "build", "hil"] as const;
+export type Phase = (typeof PHASES)[number];
 
 /** HIL jobs are grouped by the capability set their suites need: that set is the board class a
  *  job is routed to (a self-hosted runner label set in GitHub Actions, a board in the lab). */
@@ -55,19 +62,22 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
 
   // What is built and tested is recorded with the seed's versions beside the substitutes, so no
   // report mistakes a Debian 6.1 kernel for the user's 5.16.
+  const wantBuild = ctx.phase !== "hil";
+  const wantHil = (classId: string) => ctx.phase !== "build" && (ctx.hilClass === "all" || ctx.hilClass === classId);
   const record = {
     case: c.id, scenario, profile: ctx.profile, versions,
     components: spec.components.map((id) => ({ id, seed: COMPONENTS[id].seed, here: COMPONENTS[id].here })),
     notWired: spec.stages.filter((s) => s !== "hil" && !WIRED_STAGES.has(s)),
   };
-  g.task(`${prefix}.versions`, {}, async (nctx) => {
+  if (wantBuild) g.task(`${prefix}.versions`, {}, async (nctx) => {
     await mkdir(nctx.outDir, { recursive: true });
     await writeFile(join(nctx.outDir, "versions.json"), JSON.stringify(record, null, 2) + "\n");
     return { outcome: "PASS", metrics: { components: versions.length } };
   }, { stage: "plan", case: c.id, scenario, description: `${c.id}/${scenario}: resolved component versions (seed vs here)` });
-  added.push(`${prefix}.versions`);
+  if (wantBuild) added.push(`${prefix}.versions`);
 
   for (const group of hilGroups(spec.suites)) {
+    if (!wantHil(group.classId)) continue;
     const verdicts = group.suites.map((s) => suiteVerdict(s.name, s.needs, ctx.boards));
     const skip = verdicts.every((v) => v.verdict === "SKIP");
     if (!skip) continue; // runnable groups are dispatched by the HIL stage once it is wired
@@ -85,21 +95,22 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
 export async function composeContext(params: Readonly<Record<string, string>>, root: string, env: Readonly<Record<string, string | undefined>>): Promise<ComposeContext> {
   const inv = await loadBoards(root, env);
   const profile = params.profile === "seed" ? "seed" : "here";
-  return { boards: inv.boards, boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""), drivers: [], built: new Map() };
+  const phase = (PHASES as readonly string[]).includes(params.phase ?? "") ? (params.phase as Phase) : "all";
+  return { boards: inv.boards, boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""), drivers: [], built: new Map(), phase, hilClass: params.class ?? "all" };
 }
 
 export const casePipeline = definePipeline({
   name: "case",
   description: "One case of the matrix end to end: its builds, then its HIL suites on matching boards (SKIP where no board offers a capability)",
   params: {
-    id: { description: "case id", default: "case1", choices: CASE_IDS },
+    case: { description: "case id (dpu-ci run case --case case3)", default: "case1", choices: CASE_IDS },
     scenario: { description: "scenario (or both)", default: "virt", choices: [...SCENARIOS, "both"] },
     profile: { description: "component versions checked: here (this machine's substitutes) or seed (the user's document)", default: "here", choices: ["here", "seed"] },
     versions: { description: "version overrides, e.g. ovs=2.12,dpdk=18.11 (checked for compatibility at plan time)", default: "" },
   },
   async define(g, params, env) {
-    const c = findCase(params.id ?? "");
-    if (!c) throw new UsageError(`unknown case "${params.id}" (known: ${CASE_IDS.join(", ")})`);
+    const c = findCase(params.case ?? "");
+    if (!c) throw new UsageError(`unknown case "${params.case}" (known: ${CASE_IDS.join(", ")})`);
     const ctx = await composeContext(params, env.root, env.env);
     const scenarios: Scenario[] = params.scenario === "both" ? [...SCENARIOS] : [params.scenario as Scenario];
     for (const s of scenarios) composeCase(g, c, s, ctx);

@@ -154,7 +154,7 @@ export function nightlyWorkflow(cases: readonly CaseSpec[] = CASES): Workflow {
       steps: [
         ...(b.needs.length === 0 ? setup() : [{ uses: CHECKOUT }, { uses: SETUP_NODE, with: { "node-version": "20" } }, { run: "npm ci" }]),
         { name: "Download build", uses: DOWNLOAD, with: { name: "nightly-build", path: RUNS } },
-        { name: `HIL on ${b.classId} boards`, run: 'npx dpu-ci run nightly --param phase=hil --param "class=$HIL_CLASS" --param from=latest-build' },
+        { name: `HIL on ${b.classId} boards`, run: 'npx dpu-ci run nightly --param phase=hil --param "class=$HIL_CLASS"' },
         ...publish(`nightly-${jobId(b.classId)}`, `nightly ${b.classId}`),
       ],
     };
@@ -196,7 +196,7 @@ export function dispatchWorkflow(cases: readonly CaseSpec[] = CASES): Workflow {
       env: { PIPELINE: "${{ inputs.pipeline }}", CASE_ID: "${{ inputs.case }}", SCENARIO: "${{ inputs.scenario }}" },
       steps: [
         ...setup(),
-        { name: "Run", run: 'if [ "$PIPELINE" = case ]; then npx dpu-ci run case --param "id=$CASE_ID" --param "scenario=$SCENARIO"; else npx dpu-ci run "$PIPELINE"; fi' },
+        { name: "Run", run: 'if [ "$PIPELINE" = case ]; then npx dpu-ci run case --case "$CASE_ID" --param "scenario=$SCENARIO"; else npx dpu-ci run "$PIPELINE"; fi' },
         ...publish(`dispatch-${jobId(b.classId)}`, `dispatch ${b.classId}`),
       ],
     };

@@ -1,0 +1,30 @@
+// Shared by commands: config from flags + env + .env, the executor, the run store.
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BuildkitExecutor, DaggerExecutor, HostExecutor, RunStore, inDaggerSession, loadConfig, type Config, type Executor } from "../engine/index.ts";
+import { DebianImageProvider, debianMirror } from "../images/index.ts";
+import { join } from "node:path";
+
+/** The project root: where pipelines/, kernel/, drivers/ live (this checkout). */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+export function configFrom(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): Config {
+  return loadConfig({ root: PROJECT_ROOT, env, envFile: env.DPU_CI_ENV_FILE, flags });
+}
+
+export function chooseExecutor(cfg: Config): Executor {
+  const name = cfg.executor === "auto" ? (inDaggerSession(cfg.env) ? "dagger" : "buildkit") : cfg.executor;
+  switch (name) {
+    case "dagger": return new DaggerExecutor();
+    case "host": return new HostExecutor();
+    default: return new BuildkitExecutor({
+      docker: cfg.docker,
+      contextRoot: join(cfg.home, "ctx"),
+      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.env) }),
+    });
+  }
+}
+
+export function storeOf(cfg: Config): RunStore {
+  return new RunStore(cfg.home);
+}

@@ -1,0 +1,47 @@
+// Help texts. The README's CLI reference says the same; keep them together when either changes.
+export const HELP = `dpu-ci — build a SmartNIC/DPU stack in containers and test it on boards
+
+Usage: dpu-ci <command> [options]
+
+Pipelines
+  list                      pipelines and their parameters
+  plan <pipeline>           the DAG, and which build nodes would come from the cache
+  run <pipeline>            run a pipeline (live view on a terminal, plain lines in CI)
+
+Machine
+  doctor [--fix]            check (and install) what this machine needs
+  config                    the effective configuration (secrets masked)
+
+Exit codes: 0 all passed, 1 a build or test failed, 2 bad input or usage,
+            3 infrastructure error, 130 interrupted, 70 internal error (a bug).
+Run \`dpu-ci <command> --help\` for a command's options.`;
+
+const COMMAND_HELP: Record<string, string> = {
+  list: `Usage: dpu-ci list [--json]\n\nLists the pipelines dpu-ci knows and their parameters.`,
+  plan: `Usage: dpu-ci plan <pipeline|file.ts> [--case ID] [--param k=v]... [--json]
+
+Prints the pipeline's nodes, their dependencies and inputs. Build nodes say "cached" when an earlier
+run passed with identical inputs (BuildKit will take them from its cache), "run" otherwise; task
+nodes (tests, HIL jobs) always run.`,
+  run: `Usage: dpu-ci run <pipeline|file.ts> [--case ID] [--param k=v]... [--executor auto|buildkit|dagger|host] [-j N] [--json]
+
+Runs the pipeline: independent nodes run at once (at most N, default DPU_CI_JOBS or 2); after a
+failure, unrelated nodes finish and dependents are not run. Every run gets a directory under
+$DPU_CI_HOME/runs with manifest.json, a log per node and the artifacts; runs/latest points to it.
+--executor auto picks dagger inside a Dagger session (dagger run ...), buildkit otherwise.
+--json prints a machine-readable result on stdout instead of the live view.`,
+  doctor: `Usage: dpu-ci doctor [--fix] [--json]
+
+Checks node, a BuildKit-capable docker client and a running dockerd, qemu, clang, bpftool, ipmitool
+and the rest; prints what is missing and the apt command that installs it. --fix runs that command
+(Debian/Ubuntu, as root). Exit 0 when everything required is present, 3 otherwise.`,
+  config: `Usage: dpu-ci config [--json]\n\nPrints the effective settings (from flags, the environment and .env) with secrets masked.`,
+};
+
+export function commandHelp(cmd: string): string {
+  return COMMAND_HELP[cmd] ?? HELP;
+}
+
+export function registerHelp(cmd: string, text: string): void {
+  COMMAND_HELP[cmd] = text;
+}

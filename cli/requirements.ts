@@ -1,0 +1,33 @@
+// What this machine needs, for `dpu-ci doctor` and for `.ci/run` (which calls `doctor --fix`).
+export interface Requirement {
+  /** Command looked up on PATH (or an absolute path). */
+  command: string;
+  /** Debian package that provides it. */
+  pkg: string;
+  why: string;
+  /** Needed by the embedded default path (`run pr`); others degrade to SKIP/MISS. */
+  required: boolean;
+}
+
+export const REQUIREMENTS: readonly Requirement[] = [
+  { command: "/usr/bin/docker", pkg: "docker.io", why: "BuildKit builds (Debian's client speaks BuildKit without buildx)", required: true },
+  { command: "dockerd", pkg: "docker.io", why: "the container engine", required: true },
+  { command: "debootstrap", pkg: "debootstrap", why: "bootstrapping builder images where no registry is reachable", required: true },
+  { command: "qemu-system-x86_64", pkg: "qemu-system-x86", why: "virtual boards", required: true },
+  { command: "qemu-img", pkg: "qemu-utils", why: "disk images for virtual boards", required: false },
+  { command: "clang", pkg: "clang", why: "compiling eBPF programs on the host", required: false },
+  { command: "llvm-objdump", pkg: "llvm", why: "inspecting eBPF objects", required: false },
+  { command: "bpftool", pkg: "bpftool", why: "loading, verifying and test-running eBPF programs", required: true },
+  { command: "ipmitool", pkg: "ipmitool", why: "BMC power control of real and virtual servers", required: false },
+  { command: "ipmi_sim", pkg: "openipmi", why: "the simulated BMC of virtual 1288 boards", required: false },
+  { command: "ser2net", pkg: "ser2net", why: "serial consoles over TCP", required: false },
+  { command: "busybox", pkg: "busybox-static", why: "userspace of guest initramfs images", required: true },
+  { command: "cpio", pkg: "cpio", why: "packing initramfs images", required: true },
+  { command: "ip", pkg: "iproute2", why: "network namespaces and veth peers for tests", required: true },
+  { command: "xmllint", pkg: "libxml2-utils", why: "validating JUnit against its schema in tests", required: false },
+  { command: "chromium", pkg: "chromium", why: "browser tests of the HTML report", required: false },
+  { command: "git", pkg: "git", why: "kernel sources from git, release versions from tags", required: false },
+];
+
+/** Extra Debian packages that provide libraries or data rather than commands. */
+export const EXTRA_PACKAGES: readonly string[] = ["libbpf-dev", "linux-source-6.1", "xz-utils", "kmod", "ca-certificates"];

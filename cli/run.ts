@@ -1,0 +1,128 @@
+// `dpu-ci plan` and `dpu-ci run`.
+import { readManifest, buildGraph, resolveParams, runGraph, describeStep, digestOf, treeDigest, sha256File, UsageError, type Config, type Graph, type RunManifest, type Pipeline } from "../engine/index.ts";
+import { resolve, join } from "node:path";
+import { loadPipeline } from "../pipelines/index.ts";
+import { chooseExecutor, storeOf } from "./context.ts";
+import { plainRenderer, ttyRenderer, type Renderer } from "./progress.ts";
+import { exec } from "../engine/index.ts";
+
+export interface PipelineArgs {
+  pipeline: string;
+  params: Record<string, string>;
+}
+
+export async function preparePipeline(cfg: Config, a: PipelineArgs): Promise<{ pipeline: Pipeline; params: Record<string, string>; graph: Graph }> {
+  const pipeline = await loadPipeline(a.pipeline, process.cwd());
+  const given = { ...a.params };
+  if (pipeline.params?.case && given.case === undefined) given.case = cfg.defaultCase;
+  const params = resolveParams(pipeline, given);
+  const graph = await buildGraph(pipeline, params, { root: cfg.root, env: cfg.env });
+  return { pipeline, params, graph };
+}
+
+export interface PlanNode {
+  name: string;
+  kind: "build" | "task";
+  stage?: string;
+  description?: string;
+  deps: string[];
+  inputs: Record<string, string>;
+  steps?: string[];
+  /** build nodes: "cached" when an earlier run passed with identical inputs; tasks always run. */
+  prediction: "cached" | "run" | "always-runs";
+  inputDigest?: string;
+}
+
+/** The DAG and, for build nodes, whether they would come from the cache (same input digest as a
+ *  node that passed in an earlier run). */
+export async function plan(cfg: Config, graph: Graph): Promise<PlanNode[]> {
+  const previous = new Set<string>();
+  const store = storeOf(cfg);
+  for (const id of store.listRuns().slice(-20)) {
+    try {
+      const m: RunManifest = readManifest(join(store.runsDir, id));
+      for (const n of m.nodes) if (n.outcome === "PASS" && n.inputDigest) previous.add(`${n.name}:${n.inputDigest}`);
+    } catch { /* an unreadable old run does not stop a plan */ }
+  }
+  const digests = new Map<string, string>();
+  const out: PlanNode[] = [];
+  for (const node of graph.nodes.values()) {
+    const refs: Record<string, { kind: "dir" | "file"; key: string; hostPath: string; digest: string }> = {};
+    const inputs: Record<string, string> = {};
+    for (const [key, i] of Object.entries(node.inputs)) {
+      if (i.kind === "node") {
+        inputs[key] = `node:${i.node}`;
+        refs[key] = { kind: i.type, key, hostPath: `/nonexistent/${i.node}`, digest: digests.get(i.node) ?? `task:${i.node}` };
+      } else {
+        inputs[key] = `${i.kind}:${i.path}`;
+        const p = resolve(cfg.root, i.path);
+        refs[key] = { kind: i.kind === "host-dir" ? "dir" : "file", key, hostPath: p, digest: i.kind === "host-dir" ? await treeDigest(p, i.exclude ?? []) : await sha256File(p) };
+      }
+    }
+    const deps = [...new Set(Object.values(node.inputs).flatMap((i) => (i.kind === "node" ? [i.node] : [])))];
+    if (node.kind === "task") {
+      out.push({ name: node.name, kind: "task", stage: node.stage, description: node.description, deps, inputs, prediction: "always-runs" });
+      continue;
+    }
+    const r = node.recipe(refs);
+    const inputDigest = digestOf(r.kind, r.path, ...r.recipe.steps.map((s) => describeStep(s) + ("source" in s ? `@${s.source.digest}` : "")));
+    digests.set(node.name, inputDigest);
+    out.push({ name: node.name, kind: "build", stage: node.stage, description: node.description, deps, inputs, steps: r.recipe.steps.map(describeStep), inputDigest, prediction: previous.has(`${node.name}:${inputDigest}`) ? "cached" : "run" });
+  }
+  return out;
+}
+
+export function formatPlan(nodes: PlanNode[]): string {
+  return nodes.map((n) => `${n.name.padEnd(28)} ${n.kind.padEnd(5)} ${n.prediction.padEnd(11)} ${n.deps.length ? `<- ${n.deps.join(", ")}` : ""}`).join("\n");
+}
+
+export async function gitInfo(root: string): Promise<RunManifest["git"]> {
+  const c = await exec("git", ["-C", root, "rev-parse", "HEAD"], { allowFailure: true });
+  if (c.exitCode !== 0) return undefined;
+  const d = await exec("git", ["-C", root, "status", "--porcelain", "--untracked-files=no"], { allowFailure: true });
+  return { commit: c.stdout.trim(), dirty: d.stdout.trim() !== "" };
+}
+
+export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: boolean; signal: AbortSignal; out: NodeJS.WriteStream; err: NodeJS.WriteStream }) {
+  const { pipeline, params, graph } = await preparePipeline(cfg, a);
+  const executor = chooseExecutor(cfg);
+  const useTty = !opts.json && cfg.progress !== "plain" && (cfg.progress === "tty" || Boolean(opts.err.isTTY));
+  const renderer: Renderer | undefined = opts.json ? undefined : useTty ? ttyRenderer(opts.err) : plainRenderer(opts.err);
+  try {
+    return await runGraph({
+      graph, pipeline: pipeline.name, params, executor, jobs: cfg.jobs, store: storeOf(cfg), root: cfg.root, env: cfg.env,
+      secret: (name) => (cfg.secretNames.includes(name) ? cfg.env[name] : undefined),
+      onEvent: (e) => renderer?.onEvent(e), signal: opts.signal, git: await gitInfo(cfg.root),
+    });
+  } finally {
+    renderer?.stop();
+    await executor.close?.();
+  }
+}
+
+/** The lines printed after a run: failures first, with the end of their output and their log. */
+export function runSummary(m: RunManifest, dir: string): string {
+  const lines: string[] = [];
+  const bad = m.nodes.filter((n) => n.outcome && n.outcome !== "PASS");
+  for (const n of bad) {
+    lines.push(`${n.outcome} ${n.name}: ${n.reason ?? ""}`);
+    for (const l of n.excerpt ?? []) lines.push(`    | ${l}`);
+    if (n.log && n.outcome !== "SKIP") lines.push(`    log: ${join(dir, n.log)}`);
+  }
+  const counts = new Map<string, number>();
+  for (const n of m.nodes) counts.set(n.outcome ?? "?", (counts.get(n.outcome ?? "?") ?? 0) + 1);
+  const cached = m.nodes.filter((n) => n.cached).length;
+  lines.push(`${m.pipeline}: ${m.outcome} — ${[...counts].map(([k, v]) => `${v} ${k}`).join(", ")}; ${cached} build nodes from cache`);
+  lines.push(`run directory: ${dir}`);
+  return lines.join("\n");
+}
+
+export function parseParams(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new UsageError(`--param expects key=value, got "${kv}"`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}

@@ -1,0 +1,32 @@
+// The registry of pipelines `dpu-ci list|plan|run` know by name. A path to a .ts file that
+// default-exports a pipeline works too (`dpu-ci run ./my-pipeline.ts`).
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { UsageError, type Pipeline } from "../engine/index.ts";
+
+const REGISTRY: Record<string, () => Promise<{ default: Pipeline }>> = {
+  smoke: () => import("./smoke.ts"),
+  pr: () => import("./pr.ts"),
+};
+
+export function pipelineNames(): string[] {
+  return Object.keys(REGISTRY).sort();
+}
+
+export async function loadPipeline(nameOrPath: string, cwd: string): Promise<Pipeline> {
+  const entry = REGISTRY[nameOrPath];
+  if (entry) return (await entry()).default;
+  if (/\.(ts|js|mjs)$/.test(nameOrPath)) {
+    const p = resolve(cwd, nameOrPath);
+    if (!existsSync(p)) throw new UsageError(`pipeline file ${p} does not exist`);
+    const mod = (await import(pathToFileURL(p).href)) as { default?: Pipeline };
+    if (!mod.default || typeof mod.default.define !== "function") throw new UsageError(`${p}: the default export is not a pipeline (use definePipeline)`);
+    return mod.default;
+  }
+  throw new UsageError(`unknown pipeline "${nameOrPath}"; known: ${pipelineNames().join(", ")} (or a path to a .ts file)`);
+}
+
+export async function listPipelines(): Promise<Pipeline[]> {
+  return Promise.all(pipelineNames().map(async (n) => (await REGISTRY[n]!()).default));
+}
