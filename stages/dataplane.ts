@@ -1,0 +1,108 @@
+// Wiring of the data plane into a pipeline: compile (cached build nodes), then verify and
+// packet-test on this machine's kernel (a host task: always runs, takes seconds), and a guest suite
+// for the lab to run the same programs and vectors inside a virtual board's kernel.
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { host, which, type Availability, type GraphBuilder, type NodeContext, type NodeInput, type TaskResult } from "../engine/index.ts";
+import { ebpfBuild, type EbpfCompileOptions } from "./ebpf.ts";
+import { p4Build } from "./p4.ts";
+import { guestSuite } from "./dataplane-guest.ts";
+import type { ProgType } from "./dataplane-bpftool.ts";
+import { runDataplaneTests, type ProgramObject } from "./dataplane-run.ts";
+import { loadVectors } from "./dataplane-vectors.ts";
+import { formatVerifierStats, verifierMetrics, type VerifierReport } from "./dataplane-verifier.ts";
+
+export interface DataplaneStageOptions extends EbpfCompileOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  /** Also build and test the P4 versions (MISS where p4c is not available). Default true. */
+  p4?: boolean;
+  /** A previous run's verifier-stats.json, to show changes in the summary. */
+  baseline?: string;
+}
+
+export interface DataplaneHandles {
+  ebpf: NodeInput;
+  /** verifier-stats.json, verifier-stats.txt, per-program verifier logs. */
+  test: NodeInput;
+  p4?: NodeInput;
+  p4Test?: NodeInput;
+  /** For the lab: guest/dataplane.sh (a KTAP suite) and guest/bpf/*.o. */
+  guest: NodeInput;
+}
+
+interface Manifest { set: string; programs: Array<{ name: string; object: string; type: ProgType; vectors: string }> }
+
+/** Root, bpftool and a kernel that lets us mount bpffs: what loading programs needs. */
+export async function hostBpfAvailability(): Promise<Availability> {
+  if (process.getuid?.() !== 0) return { ok: false, outcome: "MISS", reason: "loading BPF programs needs root (CAP_SYS_ADMIN, CAP_BPF)" };
+  if (!(await which("bpftool"))) return { ok: false, outcome: "MISS", reason: "bpftool is missing (Debian package bpftool)" };
+  return { ok: true };
+}
+
+async function readManifest(dir: string): Promise<Manifest> {
+  return JSON.parse(await readFile(join(dir, "programs.json"), "utf8")) as Manifest;
+}
+
+/** The host task's body: exported so `dpu-ci dataplane test` and tests run exactly this. */
+export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workDir" | "log">, paths: { objects: string; vectors: string }, opts: { baseline?: string } = {}): Promise<TaskResult & { report: VerifierReport }> {
+  const m = await readManifest(paths.objects);
+  const objects: ProgramObject[] = [];
+  for (const p of m.programs) {
+    const vectors = await loadVectors(join(paths.vectors, p.vectors.replace(/^vectors\//, "")));
+    objects.push({
+      set: m.set, program: p.name, object: join(paths.objects, p.object), type: p.type, vectors,
+      // p4c names and lays out its own maps; the vectors' state is written for the hand-written layout.
+      ...(m.set === "p4" ? { stateless: "the control-plane layout of p4c-generated maps is not mapped yet (stages/dataplane-layout.ts covers the hand-written programs)" } : {}),
+    });
+  }
+  const r = await runDataplaneTests(objects, { outDir: ctx.outDir, workDir: ctx.workDir, log: ctx.log });
+  let baseline: VerifierReport | undefined;
+  if (opts.baseline) baseline = JSON.parse(await readFile(opts.baseline, "utf8").catch(() => "null")) ?? undefined;
+  const table = formatVerifierStats(r.report, baseline);
+  await writeFile(join(ctx.outDir, "verifier-stats.txt"), table + "\n");
+  for (const line of table.split("\n")) ctx.log(line);
+  const cases = r.suites.flatMap((s) => s.cases);
+  const failed = cases.filter((c) => c.outcome === "FAIL");
+  return {
+    outcome: r.outcome, suites: r.suites, report: r.report,
+    ...(failed.length ? { reason: `${failed.length} of ${cases.length} cases failed: ${failed.slice(0, 3).map((c) => c.name).join(", ")}` } : {}),
+    metrics: { ...verifierMetrics(r.report), cases: cases.length, failed: failed.length },
+  };
+}
+
+/** Write the lab's guest bundle (suite + objects) for one built set into outDir/guest. */
+export async function writeGuestBundle(objectsDir: string, vectorsDir: string, outDir: string): Promise<{ suite: string; objects: string[] }> {
+  const m = await readManifest(objectsDir);
+  const dir = join(outDir, "guest");
+  await mkdir(join(dir, "bpf"), { recursive: true });
+  const programs = [];
+  const objects: string[] = [];
+  for (const p of m.programs.filter((x) => x.type === "xdp")) {
+    await copyFile(join(objectsDir, p.object), join(dir, "bpf", p.object));
+    objects.push(join(dir, "bpf", p.object));
+    programs.push({ program: p.name, object: p.object, vectors: await loadVectors(join(vectorsDir, p.vectors.replace(/^vectors\//, ""))) });
+  }
+  const suite = join(dir, "dataplane.sh");
+  await writeFile(suite, guestSuite(programs), { mode: 0o755 });
+  return { suite, objects };
+}
+
+export function dataplaneStage(g: GraphBuilder, opts: DataplaneStageOptions): DataplaneHandles {
+  const vectors = host.dir("p4/vectors");
+  const ebpf = ebpfBuild(g, opts);
+  const test = g.task("dataplane-test", { objects: ebpf, vectors }, async (ctx, paths) => dataplaneTestTask(ctx, paths, { baseline: opts.baseline }), {
+    stage: "ebpf", description: "load each eBPF program through this kernel's verifier (stats kept) and run its packet vectors (BPF_PROG_TEST_RUN)",
+    available: hostBpfAvailability,
+  });
+  const guest = g.task("dataplane-guest-suite", { objects: ebpf, vectors }, async (ctx, paths) => {
+    const b = await writeGuestBundle(paths.objects, paths.vectors, ctx.outDir);
+    ctx.log(`guest suite ${b.suite} with ${b.objects.length} objects`);
+    return { outcome: "PASS", metrics: { objects: b.objects.length } };
+  }, { stage: "ebpf", description: "the same programs and vectors as a KTAP suite for a virtual board's guest (bpftool in the guest)" });
+  if (opts.p4 === false) return { ebpf, test, guest };
+  const p4 = p4Build(g, { env: opts.env, multiarch: opts.multiarch });
+  const p4Test = g.task("dataplane-test-p4", { objects: p4, vectors }, async (ctx, paths) => dataplaneTestTask(ctx, paths), {
+    stage: "p4", description: "verify the p4c-generated programs and run the same vectors", available: hostBpfAvailability,
+  });
+  return { ebpf, test, guest, p4, p4Test };
+}
