@@ -22,6 +22,15 @@ run=${DPUCI_RUN:-run}
 . /usr/share/dpu-ci/lib.sh
 
 suites=$(ls /usr/share/dpu-ci/suites/ 2>/dev/null | sort)
+# dpuci.suites=a,b runs only those suites of the image (the job's list).
+if [ -n "${DPUCI_SUITES:-}" ]; then
+  keep=""
+  for s in $suites; do
+    n=${s#[0-9][0-9]-}; n=${n%.sh}
+    case ",$DPUCI_SUITES," in *",$n,"*) keep="$keep $s" ;; esac
+  done
+  suites=$keep
+fi
 count=0; for s in $suites; do count=$((count + 1)); done
 ip link set lo up 2>/dev/null
 

@@ -1,0 +1,64 @@
+// What the CLI calls: `dpu-ci hil run <job.json>`, `dpu-ci lab status`, `dpu-ci lab health-check <board>`.
+// Each returns typed data plus printable lines; the CLI chooses the exit code (exitCodeFor).
+import type { Outcome } from "../engine/outcome.ts";
+import { findBoard } from "./inventory/load.ts";
+import type { BoardState } from "./lab/db.ts";
+import { healthCheckJobs } from "./runner/health.ts";
+import { loadJob } from "./runner/job.ts";
+import { openLab, type OpenLabOptions } from "./runner/lab.ts";
+import { healthCheckBoard, runHilJob, type HilResult, type LabLogEvent, type RunOptions } from "./runner/run.ts";
+import { makeDrivers } from "./drivers/make.ts";
+
+export interface CommandOptions extends OpenLabOptions {
+  log?: (e: LabLogEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** `dpu-ci hil run <job.json>`: what a self-hosted runner host executes. */
+export async function hilRun(jobPath: string, o: CommandOptions & { outDir?: string } = {}): Promise<HilResult> {
+  const job = loadJob(jobPath);
+  const lab = openLab(o);
+  try {
+    const opts: RunOptions = { log: o.log, signal: o.signal, outDir: o.outDir, healthCheckJob: healthCheckJobs(lab) };
+    return await runHilJob(lab, job, opts);
+  } finally {
+    lab.close();
+  }
+}
+
+export interface LabStatusRow extends BoardState { class: string; sim: boolean; capabilities: string[]; power?: string }
+
+/** `dpu-ci lab status`: boards, health and leases (and power, when asked: that talks to BMCs). */
+export async function labStatus(o: CommandOptions & { power?: boolean } = {}): Promise<{ rows: LabStatusRow[]; lines: string[] }> {
+  const lab = openLab(o);
+  try {
+    const rows: LabStatusRow[] = [];
+    for (const b of lab.inventory.boards) {
+      const st = lab.db.board(b.id)!;
+      let power: string | undefined;
+      if (o.power) power = await makeDrivers(b, lab.boardDir(b), lab.env).power.status().catch((e: Error) => `error: ${e.message}`);
+      rows.push({ ...st, class: b.class, sim: b.sim, capabilities: b.capabilities, power });
+    }
+    const lines = rows.map((r) => [
+      r.board.padEnd(14), r.health.padEnd(11), (r.sim ? "simulated" : "hardware").padEnd(10),
+      r.lease ? `leased by ${r.lease.holder} (token ${r.lease.token}, ${Math.max(0, Math.round((r.lease.expiresAt - Date.now()) / 1000))} s left)` : "free",
+      r.power ? `power ${r.power}` : "", r.reason ? `- ${r.reason}` : "",
+    ].filter(Boolean).join("  "));
+    return { rows, lines };
+  } finally {
+    lab.close();
+  }
+}
+
+/** `dpu-ci lab health-check <board>`: lease the board (Bad ones too: that is how they come back) and check it. */
+export async function labHealthCheck(boardId: string, o: CommandOptions = {}): Promise<{ outcome: Outcome; health: string; reason?: string; result: HilResult }> {
+  const lab = openLab(o);
+  try {
+    const board = findBoard(lab.inventory, boardId);
+    const result = await healthCheckBoard(lab, board, { log: o.log, signal: o.signal, healthCheckJob: healthCheckJobs(lab) });
+    const st = lab.db.board(board.id)!;
+    return { outcome: result.outcome, health: st.health, reason: st.reason, result };
+  } finally {
+    lab.close();
+  }
+}

@@ -1,0 +1,105 @@
+// One attempt of a job on a leased board: deploy -> power -> boot -> watch the console -> collect.
+// The whole console goes to a log file; the KTAP between the markers becomes results. The attempt
+// decides whose fault an ending is: the lab's (ERROR, retried) or the code's (FAIL, not retried).
+import { createWriteStream } from "node:fs";
+import type { Outcome } from "../../engine/outcome.ts";
+import type { BoardDrivers, BootSpec } from "../drivers/types.ts";
+
+export const BEGIN = (run: string) => `==== DPU-CI BEGIN ${run} ====`;
+export const END_RE = (run: string) => new RegExp(`==== DPU-CI END ${run.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} failed=\\d+ ====`);
+const PANIC = /Kernel panic - not syncing/;
+
+export interface AttemptTimeouts { totalS: number; silenceS: number }
+
+export interface AttemptRecord {
+  n: number;
+  /** ERROR: the lab failed (retried once); FAIL: the code under test crashed the board (panic). */
+  outcome: Outcome;
+  reason?: string;
+  /** Where it stopped: deploy, power, boot, console, tests, collect. */
+  phase: string;
+  consoleLog: string;
+  startedAt: string;
+  durationMs: number;
+  sawBegin: boolean;
+  sawEnd: boolean;
+  /** The KTAP text between the markers (empty when the end was never reached). */
+  ktap: string;
+}
+
+export interface AttemptInput {
+  n: number;
+  run: string;
+  drivers: BoardDrivers;
+  spec: BootSpec;
+  timeouts: AttemptTimeouts;
+  consoleLog: string;
+  /** Aborted when the lease is lost or the run is canceled. */
+  signal: AbortSignal;
+  onEvent?: (kind: "power" | "console", detail: string) => void;
+}
+
+export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
+  const started = Date.now();
+  const log = createWriteStream(a.consoleLog, { flags: "w" });
+  let text = "";
+  let phase = "deploy";
+  const rec = (outcome: Outcome, reason?: string): AttemptRecord => {
+    const b = text.indexOf(BEGIN(a.run));
+    const m = END_RE(a.run).exec(text);
+    const ktap = b >= 0 ? text.slice(b + BEGIN(a.run).length, m ? m.index : undefined).replace(/^\r?\n/, "") : "";
+    return {
+      n: a.n, outcome, reason, phase, consoleLog: a.consoleLog, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
+      sawBegin: b >= 0, sawEnd: !!m, ktap: m ? ktap.replace(/\r/g, "") : ktap.replace(/\r/g, ""),
+    };
+  };
+  let console: Awaited<ReturnType<BoardDrivers["console"]["open"]>> | undefined;
+  try {
+    await a.drivers.deploy.prepare(a.spec);
+    phase = "console";
+    console = await a.drivers.console.open();
+    let lastData = Date.now();
+    let consoleEnded: string | undefined;
+    console.onData((t) => { text += t; lastData = Date.now(); log.write(t); });
+    console.onEnd((why) => { consoleEnded = why; });
+    phase = "power";
+    a.onEvent?.("power", "cycle");
+    await a.drivers.power.cycle();
+    phase = "boot";
+    await a.drivers.deploy.boot(a.spec, a.signal);
+    lastData = Date.now();
+    phase = "tests";
+    const end = END_RE(a.run);
+    const totalDeadline = started + a.timeouts.totalS * 1000;
+    let nextPowerPoll = Date.now() + 2000;
+    for (;;) {
+      if (a.signal.aborted) return rec("ERROR", `aborted: ${String((a.signal.reason as Error)?.message ?? a.signal.reason)}`);
+      if (end.test(text)) { phase = "collect"; return rec("PASS"); }
+      if (PANIC.test(text)) {
+        await sleep(1000);
+        return rec("FAIL", "kernel panic on the board (the kernel under test crashed)");
+      }
+      const now = Date.now();
+      if (now > totalDeadline) return rec("ERROR", `total timeout of ${a.timeouts.totalS} s reached in phase ${phase}${text.includes(BEGIN(a.run)) ? " (tests had started)" : ""}`);
+      if (now - lastData > a.timeouts.silenceS * 1000) return rec("ERROR", `console silent for ${a.timeouts.silenceS} s${text.includes(BEGIN(a.run)) ? " during the tests" : " before the tests began"}`);
+      if (consoleEnded) return rec("ERROR", `console ended: ${consoleEnded}`);
+      if (now > nextPowerPoll) {
+        nextPowerPoll = now + 2000;
+        // The guest left (QEMU exited) without the end marker: it crashed or was stopped.
+        if ((await a.drivers.power.status()) === "off") {
+          await sleep(300);
+          if (end.test(text)) continue;
+          return rec(PANIC.test(text) ? "FAIL" : "ERROR", "the board powered off before the tests ended");
+        }
+      }
+      await sleep(100);
+    }
+  } catch (e) {
+    return rec("ERROR", `${phase}: ${(e as Error).message}`);
+  } finally {
+    await console?.close().catch(() => {});
+    await new Promise<void>((res) => log.end(() => res()));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

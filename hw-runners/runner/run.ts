@@ -1,0 +1,228 @@
+// The job runner: place the job, lease a board (health-checking it first when its state is in doubt),
+// run attempts with one power-cycled retry on infrastructure errors, record every attempt and the
+// result before the lease is released, and type the outcome (ERROR: lab, FAIL: code under test).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DpuCiError } from "../../engine/errors.ts";
+import { worst, type Outcome } from "../../engine/outcome.ts";
+import type { TestSuite } from "../../engine/results.ts";
+import { parseOutput } from "../../reports/parse/index.ts";
+import { makeDrivers } from "../drivers/make.ts";
+import { fenced, LeaseLostError, type BoardDrivers, type BootSpec } from "../drivers/types.ts";
+import type { Board } from "../inventory/types.ts";
+import { startVirtualPeers } from "../virtual/peers.ts";
+import { runAttempt, type AttemptRecord } from "./attempt.ts";
+import { ArtifactError, verifyArtifacts, type Job } from "./job.ts";
+import type { Lab } from "./lab.ts";
+import { startEchoPeer } from "./peer.ts";
+import { place } from "./schedule.ts";
+
+export type LabLogEvent =
+  | { kind: "skip"; job: string; reason: string }
+  | { kind: "lease"; job: string; board: string; token: number; health: string; expiredHolder?: string }
+  | { kind: "wait"; job: string; reason: string }
+  | { kind: "health-check"; board: string; outcome: Outcome; reason?: string }
+  | { kind: "attempt"; job: string; board: string; n: number; outcome: Outcome; reason?: string; consoleLog: string }
+  | { kind: "retry"; job: string; board: string; reason: string }
+  | { kind: "result"; job: string; outcome: Outcome; board?: string; simulated: boolean };
+
+export interface HilResult {
+  job: string;
+  outcome: Outcome;
+  reason?: string;
+  board?: string;
+  /** Ran on a simulated board: never a hardware pass. */
+  simulated: boolean;
+  attempts: AttemptRecord[];
+  suites: TestSuite[];
+  /** Health checks this job waited for (a board whose last lease expired, or a new board). */
+  healthChecks: HilResult[];
+}
+
+export interface RunOptions {
+  /** Where logs and result.json go; default <lab>/jobs/<job id>. */
+  outDir?: string;
+  log?: (e: LabLogEvent) => void;
+  /** The job to run as a board's health check; undefined: a power-only check. */
+  healthCheckJob?: (b: Board) => Promise<Job | undefined>;
+  signal?: AbortSignal;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise<HilResult> {
+  const outDir = o.outDir ?? join(lab.dir, "jobs", job.id);
+  mkdirSync(outDir, { recursive: true });
+  const finish = (r: HilResult): HilResult => {
+    writeFileSync(join(outDir, "result.json"), JSON.stringify(r, null, 2));
+    lab.db.saveResult(job.id, r.board, r.outcome, r.simulated, r);
+    o.log?.({ kind: "result", job: job.id, outcome: r.outcome, board: r.board, simulated: r.simulated });
+    return r;
+  };
+  const base = { job: job.id, simulated: false, attempts: [], suites: [], healthChecks: [] };
+  const placement = place(lab.inventory, job.needs);
+  if (!placement.ok) {
+    o.log?.({ kind: "skip", job: job.id, reason: placement.reason });
+    return finish({ ...base, outcome: "SKIP", reason: placement.reason });
+  }
+  let files: { kernel: string; initrd?: string };
+  try {
+    files = await verifyArtifacts(job);
+  } catch (e) {
+    if (e instanceof ArtifactError) return finish({ ...base, outcome: e.outcome, reason: e.message });
+    throw e;
+  }
+  const healthChecks: HilResult[] = [];
+  const deadline = Date.now() + job.timeouts.queueS * 1000;
+  for (;;) {
+    if (o.signal?.aborted) return finish({ ...base, healthChecks, outcome: "CANCELED", reason: "canceled while waiting for a board" });
+    let waitReason = "";
+    for (const board of placement.candidates) {
+      const got = lab.db.acquire(board.id, lab.holder, lab.ttlMs, "job");
+      if (!got.ok) { waitReason += `${board.id}: ${got.reason}; `; continue; }
+      o.log?.({ kind: "lease", job: job.id, board: board.id, token: got.token, health: got.health, expiredHolder: got.expired?.holder });
+      const held = holdLease(lab, board, got.token, o.signal);
+      try {
+        if (got.health !== "Good") {
+          const hc = await healthCheck(lab, board, held, join(outDir, `healthcheck-${board.id}`), o);
+          healthChecks.push(hc);
+          if (hc.outcome !== "PASS") { waitReason += `${board.id}: failed its health check; `; continue; }
+        }
+        const r = await runOnBoard(lab, board, job, files, held, outDir, o);
+        return finish({ ...r, healthChecks });
+      } finally {
+        held.stop();
+      }
+    }
+    const all = placement.candidates.map((b) => lab.db.board(b.id)?.health);
+    if (all.every((h) => h === "Bad" || h === "Maintenance"))
+      return finish({ ...base, healthChecks, outcome: "ERROR", reason: `every board that could run it is out of service: ${waitReason}` });
+    if (Date.now() > deadline) return finish({ ...base, healthChecks, outcome: "ERROR", reason: `no board free within ${job.timeouts.queueS} s: ${waitReason}` });
+    o.log?.({ kind: "wait", job: job.id, reason: waitReason });
+    await sleep(Math.min(1000, lab.ttlMs / 4));
+  }
+}
+
+interface HeldLease { board: Board; token: number; signal: AbortSignal; drivers: BoardDrivers; stop(): void }
+
+/** Heartbeat every third of the TTL; a refused heartbeat aborts the work and fences the drivers. */
+function holdLease(lab: Lab, board: Board, token: number, outer?: AbortSignal): HeldLease {
+  const ac = new AbortController();
+  outer?.addEventListener("abort", () => ac.abort(outer.reason), { once: true });
+  const timer = setInterval(() => {
+    if (!lab.db.heartbeat(board.id, lab.holder, token, lab.ttlMs)) {
+      ac.abort(new LeaseLostError(board.id, "heartbeat", "the lease expired or was taken"));
+      clearInterval(timer);
+    }
+  }, Math.max(50, lab.ttlMs / 3));
+  const fence = { check: (action: string) => { if (!lab.db.holds(board.id, lab.holder, token)) throw new LeaseLostError(board.id, action, `token ${token} is no longer current`); } };
+  const drivers = fenced(makeDrivers(board, lab.boardDir(board), lab.env), fence);
+  return {
+    board, token, signal: ac.signal, drivers,
+    stop: () => { clearInterval(timer); lab.db.release(board.id, lab.holder, token); },
+  };
+}
+
+async function runOnBoard(lab: Lab, board: Board, job: Job, files: { kernel: string; initrd?: string }, held: HeldLease, outDir: string, o: RunOptions): Promise<HilResult> {
+  await startVirtualPeers(board, lab.boardDir(board), lab.env);
+  const peer = job.peer === "tcp-echo" && board.deploy.driver === "qemu-direct" && board.deploy.net === "user" ? await startEchoPeer() : undefined;
+  const attempts: AttemptRecord[] = [];
+  try {
+    for (let n = 1; n <= 2; n++) {
+      const run = `${job.id}.${n}`;
+      const append = [job.append, `dpuci.run=${run}`, job.suites.length ? `dpuci.suites=${job.suites.join(",")}` : "", peer ? `dpuci.peer=10.0.2.2:${peer.port}` : ""].filter(Boolean).join(" ");
+      const spec: BootSpec = { kernel: files.kernel, initrd: files.initrd, append };
+      const a = await runAttempt({ n, run, drivers: held.drivers, spec, timeouts: job.timeouts, consoleLog: join(outDir, `attempt-${n}.console.log`), signal: held.signal });
+      // Leave the board off between attempts and jobs; a lost lease means it is no longer ours to touch.
+      if (!held.signal.aborted) await held.drivers.power.off().catch(() => {});
+      attempts.push(a);
+      lab.db.saveAttempt(job.id, n, board.id, a.outcome, a);
+      o.log?.({ kind: "attempt", job: job.id, board: board.id, n, outcome: a.outcome, reason: a.reason, consoleLog: a.consoleLog });
+      if (a.outcome !== "ERROR" || held.signal.aborted || n === 2) break;
+      o.log?.({ kind: "retry", job: job.id, board: board.id, reason: a.reason ?? "infrastructure error" });
+      // The retry's attempt starts with a power cycle (runAttempt), after the off above.
+    }
+  } finally {
+    peer?.close();
+  }
+  const last = attempts[attempts.length - 1]!;
+  const infra = last.outcome === "ERROR";
+  lab.db.jobDone(board.id, infra, last.reason ?? "");
+  const base = { job: job.id, board: board.id, simulated: board.sim, attempts, healthChecks: [] };
+  if (last.outcome !== "PASS") {
+    const reason = attempts.length > 1 ? `${last.reason} (after ${attempts.length} attempts: ${attempts.map((x) => `#${x.n} ${x.outcome}: ${x.reason}`).join("; ")})` : last.reason;
+    return { ...base, outcome: last.outcome, reason, suites: [] };
+  }
+  return { ...base, ...collect(last.ktap, job, board) };
+}
+
+/** KTAP from the console to suites, each marked with the board and whether it was simulated. */
+export function collect(ktap: string, job: Job, board: Board): { outcome: Outcome; reason?: string; suites: TestSuite[] } {
+  const parsed = parseOutput("ktap", ktap, { name: job.id });
+  const props = { board: board.id, simulated: String(board.sim) };
+  const mark = (s: TestSuite): TestSuite => ({
+    ...s, properties: { ...s.properties, ...props },
+    cases: s.cases.map((c) => ({ ...c, properties: { ...c.properties, ...props } })),
+    suites: s.suites?.map(mark),
+  });
+  const suites = parsed.suites.map(mark);
+  const top = suites[0];
+  const reported = new Set((top?.suites ?? []).map((s) => s.name).concat((top?.cases ?? []).map((c) => c.name)));
+  const missing = job.suites.filter((s) => !reported.has(s));
+  if (top && missing.length) top.cases.push(...missing.map((m) => ({ name: m, outcome: "MISS" as const, reason: "suite not in the guest image or did not report", properties: props })));
+  const outcomes: Outcome[] = [];
+  const walk = (s: TestSuite) => { for (const c of s.cases) outcomes.push(c.outcome); s.suites?.forEach(walk); };
+  suites.forEach(walk);
+  const real = outcomes.filter((x) => x !== "SKIP");
+  const outcome: Outcome = outcomes.length === 0 ? "ERROR" : real.length === 0 ? "SKIP" : worst(real);
+  const problems = parsed.problems.map((p) => `line ${p.line}: ${p.message}`);
+  const reason = outcomes.length === 0 ? "no results between the console markers" : problems.length ? `KTAP problems: ${problems.slice(0, 3).join("; ")}` : undefined;
+  return { outcome, reason: board.sim && reason ? `${reason} (simulated board)` : reason, suites };
+}
+
+/** An operator's health check (`lab health-check`): Bad boards may be leased for it, that is how
+ *  they come back into service. */
+export async function healthCheckBoard(lab: Lab, board: Board, o: RunOptions = {}): Promise<HilResult> {
+  const got = lab.db.acquire(board.id, lab.holder, lab.ttlMs, "health-check");
+  if (!got.ok) throw new DpuCiError("INFRA", `${board.id} is ${got.reason}${got.lease ? ` (held by ${got.lease.holder})` : ""}`);
+  const held = holdLease(lab, board, got.token, o.signal);
+  try {
+    return await healthCheck(lab, board, held, o.outDir ?? join(lab.dir, "health", board.id), o);
+  } finally {
+    held.stop();
+  }
+}
+
+/** LAVA's rule: a board whose state is in doubt runs a known-good job before real work. */
+async function healthCheck(lab: Lab, board: Board, held: HeldLease, outDir: string, o: RunOptions): Promise<HilResult> {
+  mkdirSync(outDir, { recursive: true });
+  const job = await o.healthCheckJob?.(board);
+  const r = job ? await healthCheckJob(lab, board, job, held, outDir, o) : await powerOnlyCheck(lab, board, held);
+  const passed = r.outcome === "PASS";
+  lab.db.healthCheckDone(board.id, passed, passed ? "health check passed" : `health check: ${r.reason ?? r.outcome}`);
+  o.log?.({ kind: "health-check", board: board.id, outcome: r.outcome, reason: r.reason });
+  writeFileSync(join(outDir, "result.json"), JSON.stringify(r, null, 2));
+  return r;
+}
+
+async function healthCheckJob(lab: Lab, board: Board, job: Job, held: HeldLease, outDir: string, o: RunOptions): Promise<HilResult> {
+  try {
+    const files = await verifyArtifacts(job);
+    return await runOnBoard(lab, board, job, files, held, outDir, o);
+  } catch (e) {
+    return { job: job.id, board: board.id, simulated: board.sim, outcome: "ERROR", reason: (e as Error).message, attempts: [], suites: [], healthChecks: [] };
+  }
+}
+
+async function powerOnlyCheck(lab: Lab, board: Board, held: HeldLease): Promise<HilResult> {
+  const base = { job: `healthcheck-${board.id}`, board: board.id, simulated: board.sim, attempts: [], suites: [], healthChecks: [] };
+  try {
+    await startVirtualPeers(board, lab.boardDir(board), lab.env);
+    await held.drivers.power.off();
+    const s = await held.drivers.power.status();
+    if (s === "on") return { ...base, outcome: "ERROR", reason: "power off did not take effect" };
+    return { ...base, outcome: "PASS", reason: `power-only health check (status ${s}); no health-check job configured` };
+  } catch (e) {
+    return { ...base, outcome: "ERROR", reason: (e as Error).message };
+  }
+}
