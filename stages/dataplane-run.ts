@@ -3,6 +3,7 @@
 // (so no vector sees another's map state). Pins live in a private bpffs instance mounted under the
 // work dir; unmounting it at the end frees every program and map the tests created.
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { exec } from "../engine/exec.ts";
 import { worst, type Outcome } from "../engine/outcome.ts";
@@ -33,9 +34,12 @@ export interface DataplaneRunResult {
   report: VerifierReport;
 }
 
-/** Mount a private bpffs under `parent`, run fn, unmount and remove it whatever happens. */
+/** Mount a private bpffs under `parent`, run fn, unmount and remove it whatever happens. libbpf
+ *  turns every "." of a map pin path into "_" (bpffs names may not hold dots), so a parent with a
+ *  dot anywhere in its path (a run dir under .dpu-ci) is replaced by the system temp dir. */
 export async function withBpffs<T>(parent: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(parent, "bpffs-"));
+  const base = !parent.includes(".") ? parent : !tmpdir().includes(".") ? tmpdir() : "/run";
+  const dir = await mkdtemp(join(base, "dpuci-bpffs-"));
   await exec("mount", ["-t", "bpf", "bpf", dir]);
   try {
     return await fn(dir);
