@@ -58,4 +58,20 @@ export async function doctorFix(r: DoctorReport, log: (s: string) => void): Prom
     await exec("apt-get", ["update", "-q"], { env, onOutput: log });
     await exec("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...r.missingPackages], { env, onOutput: log });
   }
+  if (!r.dockerd.running && (await which("dockerd"))) await startDockerd(log);
+}
+
+/** Starts dockerd in the background (a machine without systemd, such as a CI container) and waits for it. */
+async function startDockerd(log: (s: string) => void): Promise<void> {
+  const { spawn } = await import("node:child_process");
+  const { openSync } = await import("node:fs");
+  const out = openSync("/var/log/dpu-ci-dockerd.log", "a");
+  log("starting dockerd (log: /var/log/dpu-ci-dockerd.log)\n");
+  spawn("dockerd", [], { detached: true, stdio: ["ignore", out, out] }).unref();
+  for (let i = 0; i < 60; i++) {
+    const v = await exec("/usr/bin/docker", ["version"], { allowFailure: true, timeoutMs: 5000 });
+    if (v.exitCode === 0) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error("dockerd did not come up within 60 s; see /var/log/dpu-ci-dockerd.log");
 }
