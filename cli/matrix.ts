@@ -3,6 +3,7 @@
 import { UsageError } from "../engine/index.ts";
 import { loadBoards, planMatrix, type BoardLike, type MatrixRow } from "../pipelines/matrix.ts";
 import { WIRED_STAGES } from "../pipelines/case.ts";
+import { driverCompat } from "../stages/drivers-manifest.ts";
 import type { VersionProfile } from "../pipelines/cases.ts";
 
 export interface CommandIo {
@@ -38,7 +39,7 @@ export async function runMatrixCommand(argv: readonly string[], io: CommandIo, b
     } else throw new UsageError(`dpu-ci matrix: unknown argument "${a}"\n\n${MATRIX_HELP}`);
   }
   const inv = boards ? { boards, source: "given" } : await loadBoards(io.cwd, io.env);
-  const rows = planMatrix({ boards: inv.boards, wired: WIRED_STAGES, profile });
+  const rows = planMatrix({ boards: inv.boards, wired: WIRED_STAGES, profile, drivers: driverCompat(io.cwd) });
   if (format === "json") io.stdout(JSON.stringify({ inventory: { source: inv.source, boards: inv.boards }, profile, rows }, null, 2) + "\n");
   else if (format === "markdown") io.stdout(matrixMarkdown(rows, inv.source));
   else io.stdout(matrixText(rows, inv.source, inv.boards));

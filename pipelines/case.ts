@@ -6,12 +6,21 @@ import { join } from "node:path";
 import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
 import { assertCompatible, driverRules, loadBoards, parseVersionOverrides, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat } from "./matrix.ts";
 import { UsageError } from "../engine/index.ts";
+import { kernelStage } from "../stages/kernel.ts";
+import { kernelSourceFromEnv } from "../stages/kernel-source.ts";
+import { driversStage } from "../stages/drivers.ts";
+import { driverCompat } from "../stages/drivers-manifest.ts";
+import { dataplaneStage } from "../stages/dataplane.ts";
 
 /** Stages this pipeline composes today. A stage that has not landed in stages/ is left out of the
  *  graph (and shown as "not wired" by `dpu-ci matrix`) rather than faked. */
-export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>([]);
+export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>(["kernel", "drivers", "ebpf", "p4"]);
 
 export interface ComposeContext {
+  readonly root: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Build the P4 programs too (some selected case needs them); the data plane is composed once. */
+  readonly p4: boolean;
   readonly boards: readonly BoardLike[];
   readonly boardSource: string;
   readonly profile: VersionProfile;
@@ -74,7 +83,7 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
     await writeFile(join(nctx.outDir, "versions.json"), JSON.stringify(record, null, 2) + "\n");
     return { outcome: "PASS", metrics: { components: versions.length } };
   }, { stage: "plan", case: c.id, scenario, description: `${c.id}/${scenario}: resolved component versions (seed vs here)` });
-  if (wantBuild) added.push(`${prefix}.versions`);
+  if (wantBuild) added.push(`${prefix}.versions`, ...composeBuilds(g, c, scenario, ctx));
 
   for (const group of hilGroups(spec.suites)) {
     if (!wantHil(group.classId)) continue;
@@ -92,11 +101,31 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
   return added;
 }
 
-export async function composeContext(params: Readonly<Record<string, string>>, root: string, env: Readonly<Record<string, string | undefined>>): Promise<ComposeContext> {
+/** The stages of one case x scenario that have landed in stages/; shared builds are reused by name
+ *  (the same kernel profile in two cases is one node, the data plane is compiled once per run). */
+function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: ComposeContext): string[] {
+  const spec = c.scenarios[scenario];
+  const added: string[] = [];
+  const kernel = kernelStage(g, { caseId: c.id, scenario, fragments: spec.kernelFragments, root: ctx.root, source: kernelSourceFromEnv(ctx.env) });
+  added.push(kernel.node);
+  if (spec.drivers.length) for (const d of Object.values(driversStage(g, kernel, { root: ctx.root, drivers: spec.drivers, caseId: c.id, scenario }))) added.push(d.node);
+  if ((spec.stages.includes("ebpf") || spec.stages.includes("p4")) && !ctx.built.has("dataplane")) {
+    const dp = dataplaneStage(g, { env: ctx.env, p4: ctx.p4 });
+    ctx.built.set("dataplane", dp.test);
+  }
+  if (ctx.built.has("dataplane")) added.push(ctx.built.get("dataplane")!.node);
+  return added;
+}
+
+export async function composeContext(params: Readonly<Record<string, string>>, root: string, env: Readonly<Record<string, string | undefined>>, selected: readonly { c: CaseSpec; s: Scenario }[] = []): Promise<ComposeContext> {
   const inv = await loadBoards(root, env);
   const profile = params.profile === "seed" ? "seed" : "here";
   const phase = (PHASES as readonly string[]).includes(params.phase ?? "") ? (params.phase as Phase) : "all";
-  return { boards: inv.boards, boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""), drivers: [], built: new Map(), phase, hilClass: params.class ?? "all" };
+  return {
+    root, env, p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4")),
+    boards: inv.boards, boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""),
+    drivers: driverCompat(root), built: new Map(), phase, hilClass: params.class ?? "all",
+  };
 }
 
 export const casePipeline = definePipeline({
@@ -111,8 +140,8 @@ export const casePipeline = definePipeline({
   async define(g, params, env) {
     const c = findCase(params.case ?? "");
     if (!c) throw new UsageError(`unknown case "${params.case}" (known: ${CASE_IDS.join(", ")})`);
-    const ctx = await composeContext(params, env.root, env.env);
     const scenarios: Scenario[] = params.scenario === "both" ? [...SCENARIOS] : [params.scenario as Scenario];
+    const ctx = await composeContext(params, env.root, env.env, scenarios.map((s) => ({ c, s })));
     for (const s of scenarios) composeCase(g, c, s, ctx);
   },
 });

@@ -212,6 +212,8 @@ export function planRow(c: CaseSpec, scenario: Scenario, opts: MatrixOptions): M
       const tool = STAGE_TOOLS[stage];
       const absent = tool && opts.profile !== "seed" ? unobtainable([tool]) : [];
       if (absent.length) return { stage, status: "MISS" as const, reason: `${tool} not obtainable here: ${COMPONENTS[tool!].here.note}` };
+      const unwritten = stage === "drivers" && opts.drivers ? spec.drivers.filter((d) => !drivers.some((m) => m.name === d)) : [];
+      if (unwritten.length) return { stage, status: "MISS" as const, reason: `no sources in drivers/ for ${unwritten.join(", ")}${unwritten.length < spec.drivers.length ? ` (${spec.drivers.filter((d) => !unwritten.includes(d)).join(", ")} build)` : ""}` };
       return { stage, status: opts.wired.has(stage) ? "wired" as const : "not-wired" as const };
     }),
     components: spec.components.map((id) => ({

@@ -1,0 +1,76 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { resolve } from "node:path";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildGraph, resolveParams, ConfigError, type NodeContext, type TaskNode } from "../../../engine/index.ts";
+import casePipeline from "../../../pipelines/case.ts";
+import nightlyPipeline from "../../../pipelines/nightly.ts";
+import { CASES, SCENARIOS } from "../../../pipelines/cases.ts";
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+// The default local inventory (hw-runners) is read as is: only simulated boards, no 82599, no FPGA.
+const env = { root: ROOT, env: {} };
+const graphOf = async (p: typeof casePipeline, given: Record<string, string>) => buildGraph(p, resolveParams(p, given), env);
+
+function ctxIn(dir: string): NodeContext {
+  return { runId: "t", runDir: dir, outDir: join(dir, "out"), workDir: dir, logPath: join(dir, "log"), signal: new AbortController().signal, log: () => {}, env: {} };
+}
+
+test("case: builds its kernel profile and drivers, and SKIPs the HIL groups no board can take", async () => {
+  const g = await graphOf(casePipeline, { case: "case4" });
+  const names = [...g.nodes.keys()];
+  assert.ok(names.includes("kernel.case4.virt"), names.join(" "));
+  assert.ok(names.includes("driver.ixgbevf.kernel.case4.virt"));
+  assert.ok(names.includes("driver.vffwd.kernel.case4.virt"));
+  assert.ok(names.includes("ebpf-build"));
+  const skip = g.nodes.get("case4.virt.hil.nic-82599.server-1288") as TaskNode;
+  assert.equal(skip.kind, "task");
+  const dir = await mkdtemp(join(tmpdir(), "dpu-ci-case-"));
+  try {
+    const r = await skip.run(ctxIn(dir), {});
+    assert.equal(r.outcome, "SKIP");
+    assert.match(r.reason!, /no board offers nic:82599/);
+    assert.deepEqual(r.suites![0]!.cases.map((c) => [c.name, c.outcome]), [["sriov-vf", "SKIP"], ["vf2virtio", "SKIP"], ["erdma-srd", "SKIP"]]);
+    // The versions node records the seed's versions beside the substitutes.
+    const v = g.nodes.get("case4.virt.versions") as TaskNode;
+    assert.equal((await v.run(ctxIn(dir), {})).outcome, "PASS");
+    const rec = JSON.parse(await readFile(join(dir, "out", "versions.json"), "utf8"));
+    const kernel = rec.components.find((x: { id: string }) => x.id === "kernel");
+    assert.equal(kernel.seed.version, "5.16");
+    assert.equal(kernel.here.version, "6.1");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("case: an incompatible version override is rejected at plan time, naming both components", async () => {
+  await assert.rejects(graphOf(casePipeline, { case: "case2", versions: "ovs=2.12" }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(e.message, /case2\/virt: ovs\+dpdk: ovs 2\.12 \(override\) requires dpdk ~18\.11, but dpdk 22\.11/);
+    return true;
+  });
+  // A kernel outside a driver manifest's range is rejected the same way (drivers/vffwd: <6.14).
+  await assert.rejects(graphOf(casePipeline, { case: "case2", versions: "kernel=6.14" }), /driver:vffwd 0\.1\.0 \(manifest\) requires kernel .*but kernel 6\.14 \(override\)/);
+  await assert.rejects(graphOf(casePipeline, { case: "case9" }), /expected one of case1/);
+});
+
+test("nightly: every case, each kernel profile and the data plane built once; phases split build and HIL", async () => {
+  const all = await graphOf(nightlyPipeline, {});
+  const names = [...all.nodes.keys()];
+  for (const c of CASES) for (const s of SCENARIOS) assert.ok(names.includes(`${c.id}.${s}.versions`), `${c.id}/${s}`);
+  const kernels = names.filter((n) => n.startsWith("kernel."));
+  const profiles = new Set(CASES.flatMap((c) => SCENARIOS.map((s) => c.scenarios[s].kernelFragments.join("."))));
+  assert.equal(kernels.length, profiles.size, "one kernel node per distinct profile");
+  assert.equal(names.filter((n) => n === "ebpf-build").length, 1);
+  assert.ok(names.includes("p4-build"), "some case needs P4: it is composed (and MISS where p4c is absent)");
+  const build = await graphOf(nightlyPipeline, { phase: "build" });
+  assert.ok(![...build.nodes.keys()].some((n) => n.includes(".hil.")));
+  const hil = await graphOf(nightlyPipeline, { phase: "hil", class: "fpga-devboard.server-1288" });
+  const hilNames = [...hil.nodes.keys()];
+  assert.ok(hilNames.length > 0 && hilNames.every((n) => n.endsWith(".hil.fpga-devboard.server-1288")), hilNames.join(" "));
+  const some = await graphOf(nightlyPipeline, { cases: "case1,case6", phase: "build" });
+  assert.ok(![...some.nodes.keys()].some((n) => n.startsWith("case4.")));
+  await assert.rejects(graphOf(nightlyPipeline, { cases: "case1,case7" }), /unknown case\(s\) case7/);
+});
