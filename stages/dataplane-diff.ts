@@ -45,7 +45,7 @@ export function hexDiff(expected: Uint8Array, actual: Uint8Array, opts: { contex
     }
     last = r;
   }
-  return lines.join("\n");
+  return lines.map((l) => l.trimEnd()).join("\n");
 }
 
 /** Decoded header fields whose values differ. */

@@ -30,7 +30,7 @@ export function driversStage(g: GraphBuilder, kernel: NodeInput, opts: DriversSt
 
 function driverNodes(g: GraphBuilder, kernel: NodeInput, name: string, opts: DriversStageOptions): NodeInput {
   const meta = { stage: "drivers", case: opts.caseId, scenario: opts.scenario };
-  const buildName = `driver.${name}.${kernel.node}`;
+  const buildName = `driver.${name}.${kernel.node.replace(/^kernel\./, "")}`;
   if (g.has(buildName)) return { kind: "node", node: buildName, type: "dir" };
   if (!existsSync(join(opts.root, DRIVERS_DIR, name, "driver.json"))) {
     // A driver the case matrix names but nobody has written yet: MISS with the reason, never a pass.
@@ -38,7 +38,7 @@ function driverNodes(g: GraphBuilder, kernel: NodeInput, name: string, opts: Dri
       { ...meta, description: `driver ${name}: no sources in drivers/${name}` });
   }
   const manifest = loadDriverManifest(opts.root, name);
-  const check = g.task(`driver-check.${name}.${kernel.node}`, { kernel }, (ctx, paths) => checkAgainstKernel(manifest, paths.kernel, ctx.outDir), {
+  const check = g.task(`${buildName}.check`, { kernel }, (ctx, paths) => checkAgainstKernel(manifest, paths.kernel, ctx.outDir), {
     ...meta, description: `driver ${name}: kernel options and version range (${manifest.kernelVersions}) before compiling`,
   });
   return g.build(buildName, {
