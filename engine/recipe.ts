@@ -64,7 +64,8 @@ export interface RecipeOutput {
 export class Recipe {
   readonly steps: readonly Step[];
   private constructor(steps: readonly Step[]) {
-    this.steps = steps;
+    // Frozen at run time too: a base recipe shared by several stages must not be changed through a cast.
+    this.steps = Object.freeze(steps.map((s) => Object.freeze(s)));
   }
 
   static from(image: string | ImageSpec): Recipe {
