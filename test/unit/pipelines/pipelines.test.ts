@@ -21,9 +21,9 @@ function ctxIn(dir: string): NodeContext {
 test("case: builds its kernel profile and drivers, and SKIPs the HIL groups no board can take", async () => {
   const g = await graphOf(casePipeline, { case: "case4" });
   const names = [...g.nodes.keys()];
-  assert.ok(names.includes("kernel.case4.virt"), names.join(" "));
-  assert.ok(names.includes("driver.ixgbevf.kernel.case4.virt"));
-  assert.ok(names.includes("driver.vffwd.kernel.case4.virt"));
+  // Node names belong to the stages (stages/kernel.ts, stages/drivers.ts); match them loosely.
+  assert.equal(names.filter((n) => g.nodes.get(n)!.kind === "build" && n.startsWith("kernel.")).length, 1, names.join(" "));
+  for (const d of ["ixgbevf", "vffwd", "erdma"]) assert.ok(names.some((n) => n.startsWith(`driver.${d}.`)), `driver ${d}: ${names.join(" ")}`);
   assert.ok(names.includes("ebpf-build"));
   const skip = g.nodes.get("case4.virt.hil.nic-82599.server-1288") as TaskNode;
   assert.equal(skip.kind, "task");
@@ -60,7 +60,7 @@ test("nightly: every case, each kernel profile and the data plane built once; ph
   const all = await graphOf(nightlyPipeline, {});
   const names = [...all.nodes.keys()];
   for (const c of CASES) for (const s of SCENARIOS) assert.ok(names.includes(`${c.id}.${s}.versions`), `${c.id}/${s}`);
-  const kernels = names.filter((n) => n.startsWith("kernel."));
+  const kernels = names.filter((n) => n.startsWith("kernel.") && all.nodes.get(n)!.kind === "build");
   const profiles = new Set(CASES.flatMap((c) => SCENARIOS.map((s) => c.scenarios[s].kernelFragments.join("."))));
   assert.equal(kernels.length, profiles.size, "one kernel node per distinct profile");
   assert.equal(names.filter((n) => n === "ebpf-build").length, 1);
