@@ -92,6 +92,9 @@ export class Recipe {
   }
   withEnvVariable(name: string, value: string): Recipe {
     assertEnvName(name);
+    // A Dockerfile ENV cannot carry a line break (BuildKit keeps "\n" as two characters), so the
+    // executors would disagree; refuse it here. Multi-line data goes in with withNewFile.
+    if (/[\r\n\0]/.test(value)) throw new TypeError(`withEnvVariable(${name}): the value contains a line break or NUL; use withNewFile for multi-line data`);
     return this.add({ op: "withEnvVariable", name, value });
   }
   withSecretVariable(name: string, secret: SecretRef): Recipe {
