@@ -23,6 +23,7 @@ interface Setting {
 /** Every setting dpu-ci reads. `.env.example` and the README's table are generated from this. */
 export const SETTINGS: readonly Setting[] = [
   { name: "DPU_CI_HOME", kind: "path", description: "Where runs, logs, artifacts, history and lab state live.", example: ".dpu-ci" },
+  { name: "DPU_CI_ENV_FILE", kind: "path", description: "The .env file to read instead of the project's .env (read by the CLI before anything else).", example: "" },
   { name: "DPU_CI_EXECUTOR", kind: "enum", choices: ["auto", "buildkit", "dagger", "host"], description: "Build executor. auto = dagger inside a Dagger session (DAGGER_SESSION_PORT), else buildkit.", example: "auto" },
   { name: "DPU_CI_JOBS", kind: "int", min: 1, description: "Nodes run at once (and the -j of builds inside them).", example: "2" },
   { name: "DPU_CI_DOCKER", kind: "path", description: "Docker client that speaks BuildKit without buildx.", example: "/usr/bin/docker" },
