@@ -28,7 +28,7 @@ export interface QemuPlanOptions {
 /** The full QEMU argv for one boot. Pure: unit-tested against golden plans. */
 export function qemuArgv(cfg: QemuDeploy, consoleCfg: ConsoleConfig, spec: BootSpec, dir: string, opts: QemuPlanOptions): string[] {
   const f = boardFiles(dir);
-  const append = ["console=ttyS0,115200", "panic=-1", "loglevel=4"];
+  const append = ["console=ttyS0,115200", "panic=-1"];
   if (cfg.exit === "isa-debug-exit") append.push(`dpuci.exit=0x${DEBUG_EXIT_PORT.toString(16)}`);
   if (spec.append) append.push(spec.append);
   const argv = [cfg.binary, "-accel", "tcg", "-machine", cfg.machine, "-m", String(cfg.memoryMb), "-smp", String(cfg.cpus), "-no-reboot"];

@@ -1,6 +1,6 @@
 // Shared pieces of the lab's integration tests: Debian's kernel (downloaded once with apt-get and
 // cached), initramfs images built by the real assembler, free loopback ports, boards for a temp lab.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { exec } from "../../../engine/exec.ts";
 import { buildInitramfs, SUITES, XDP_COUNT_SOURCE } from "../../../hw-runners/image/initramfs.ts";
 import { debianKernel, type KernelTree } from "../../../hw-runners/image/debian-kernel.ts";
 import type { Board } from "../../../hw-runners/inventory/types.ts";
+import { sha256File } from "../../../hw-runners/runner/job.ts";
 
 export function tempDir(prefix: string): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), `dpuci-${prefix}-`));
@@ -69,4 +70,22 @@ export async function waitUntil(what: string, probe: () => Promise<boolean> | bo
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** Write a job file naming the artifacts with their sha256, as a pipeline would. */
+export async function writeJob(dir: string, j: { id: string; kernel: string; initrd: string; suites: string[]; needs?: string[]; totalS?: number; silenceS?: number; queueS?: number; peer?: "tcp-echo" }): Promise<string> {
+  const path = join(dir, `${j.id}.json`);
+  writeFileSync(path, JSON.stringify({
+    id: j.id, needs: j.needs ?? ["virt:qemu"], suites: j.suites, peer: j.peer,
+    artifacts: { kernel: { path: j.kernel, sha256: await sha256File(j.kernel) }, initrd: { path: j.initrd, sha256: await sha256File(j.initrd) } },
+    timeouts: { totalS: j.totalS ?? 50, silenceS: j.silenceS ?? 30, queueS: j.queueS ?? 30 },
+  }, null, 2));
+  return path;
+}
+
+/** An inventory file holding the given boards (YAML is a superset of JSON). */
+export function writeInventory(dir: string, boards: Board[]): string {
+  const path = join(dir, "inventory.yaml");
+  writeFileSync(path, JSON.stringify({ version: 1, boards }, null, 2));
+  return path;
 }
