@@ -1,0 +1,61 @@
+// Every vector on this machine's kernel, through the same task body the pipeline runs; and a
+// deliberately wrong vector that must fail with a readable diff. Real clang, bpftool and kernel.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cannotRun, compileAll, ROOT } from "./helpers.ts";
+import { dataplaneTestTask } from "../../../stages/dataplane.ts";
+import { runDataplaneTests } from "../../../stages/dataplane-run.ts";
+import { loadVectors } from "../../../stages/dataplane-vectors.ts";
+import type { VerifierReport } from "../../../stages/dataplane-verifier.ts";
+
+const skip = await cannotRun();
+let objs = "";
+let work = "";
+before(async () => { if (!skip) { objs = await compileAll(); work = await mkdtemp(join(tmpdir(), "dpuci-dp-work-")); } });
+after(async () => { for (const d of [objs, work]) if (d) await rm(d, { recursive: true, force: true }); });
+
+test("every vector passes on the host kernel; verifier stats are saved per program", { skip, timeout: 60_000 }, async () => {
+  const outDir = join(work, "out");
+  const lines: string[] = [];
+  const t0 = Date.now();
+  const r = await dataplaneTestTask({ outDir, workDir: work, log: (l) => lines.push(l) }, { objects: objs, vectors: join(ROOT, "p4/vectors") });
+  const took = Date.now() - t0;
+  const bad = r.suites!.flatMap((s) => s.cases.filter((c) => c.outcome !== "PASS").map((c) => `${s.name}/${c.name}: ${c.output ?? c.reason}`));
+  assert.deepEqual(bad, []);
+  assert.equal(r.outcome, "PASS");
+  assert.equal(r.suites!.length, 4);
+  assert.ok(r.suites!.reduce((n, s) => n + s.cases.length, 0) >= 40);
+  assert.ok(took < 30_000, `tests took ${took} ms; they should take seconds`);
+  const saved = JSON.parse(await readFile(join(outDir, "verifier-stats.json"), "utf8")) as VerifierReport;
+  assert.deepEqual(saved.programs.map((p) => p.program).sort(), ["fastpath", "fw", "lb", "vf2virtio"]);
+  for (const p of saved.programs) {
+    assert.equal(p.loaded, true);
+    assert.ok(p.verifiedInsns! > 0 && p.xlatedInsns! > 0 && p.jitedBytes! > 0, JSON.stringify(p));
+  }
+  assert.ok(Number(r.metrics!["ebpf.lb.verifiedInsns"]) > 0);
+  assert.match(await readFile(join(outDir, "verifier-stats.txt"), "utf8"), /ebpf\/lb\s+\d+/);
+  assert.ok((await readdir(outDir)).includes("ebpf-fw.verifier.log"));
+  assert.ok(lines.some((l) => l.startsWith("verifier statistics")));
+});
+
+test("a deliberately wrong vector fails with verdict, hexdump and field diff", { skip, timeout: 30_000 }, async () => {
+  const vf = await loadVectors(join(ROOT, "test/testdata/dataplane/wrong-lb.yaml"));
+  const r = await runDataplaneTests([{ set: "ebpf", program: "lb", object: join(objs, "lb.o"), type: "xdp", vectors: vf }], { outDir: join(work, "wrong"), workDir: work });
+  assert.equal(r.outcome, "FAIL");
+  const c = r.suites[0]!.cases.find((x) => x.name === "deliberately-wrong-backend")!;
+  assert.equal(c.outcome, "FAIL");
+  assert.match(c.reason!, /^output differs in 4 of 54 bytes/);
+  const golden = await readFile(join(ROOT, "test/testdata/dataplane/wrong-lb.diff.txt"), "utf8");
+  assert.equal(c.output + "\n", golden);
+});
+
+test("a wrong verdict is named in the hook's terms", { skip, timeout: 30_000 }, async () => {
+  const vf = await loadVectors(join(ROOT, "p4/vectors/fw.yaml"));
+  const v = vf.vectors.find((x) => x.name === "ssh-from-elsewhere-denied-by-default")!;
+  const wrong = { ...vf, vectors: [{ ...v, expect: { ...v.expect, verdict: "PASS" as const } }] };
+  const r = await runDataplaneTests([{ set: "ebpf", program: "fw", object: join(objs, "fw.o"), type: "xdp", vectors: wrong }], { outDir: join(work, "verdict"), workDir: work });
+  assert.equal(r.suites[0]!.cases[1]!.reason, "verdict: expected XDP_PASS (2), actual XDP_DROP (1)");
+});
