@@ -92,7 +92,8 @@ export function loadConfig(opts: LoadOptions): Config {
   const known = new Set(SETTINGS.map((s) => s.name));
   for (const k of Object.keys(merged)) {
     if (k.startsWith("DPU_CI_") && !known.has(k)) {
-      const near = SETTINGS.find((s) => editDistance(s.name, k) <= 3);
+      // The nearest name, not the first one within reach: DPU_CI_JOB is closer to JOBS than to HOME.
+      const near = SETTINGS.map((s) => ({ s, d: editDistance(s.name, k) })).filter((x) => x.d <= 3).sort((a, b) => a.d - b.d)[0]?.s;
       problems.push({ source: sources[k] ?? "environment", field: k, message: `unknown setting${near ? ` (did you mean ${near.name}?)` : ""}` });
     }
   }
