@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ConfigError, GraphBuilder } from "../../../engine/index.ts";
+import { checkInlineConfig, profileFragments } from "../../../stages/kernel-profile.ts";
+import { kernelStage } from "../../../stages/kernel.ts";
+
+const root = join(import.meta.dirname, "../../..");
+
+test("base first, then fragments in the order given", () => {
+  assert.deepEqual(profileFragments(["case4", "virt"], root).map((f) => f.rel), ["base.config", "fragments/case4.config", "fragments/virt.config"]);
+});
+
+test("an unknown fragment lists the known ones", () => {
+  assert.throws(() => profileFragments(["case9"], root), (e: unknown) => e instanceof ConfigError && /no fragment case9\.config \(known: .*case1.*virt/.test(e.message));
+});
+
+test("every case and scenario of the matrix has its fragment", () => {
+  for (const n of ["case1", "case2", "case3", "case4", "case5", "case6", "virt", "container"]) profileFragments([n], root);
+});
+
+test("inline lines: valid ones kept, every bad one reported", () => {
+  assert.deepEqual(checkInlineConfig(["CONFIG_KVM=m", "# CONFIG_IPV6 is not set", "", "CONFIG_NR_CPUS=4,CONFIG_LOCALVERSION=\"-dpu\""]),
+    ["CONFIG_KVM=m", "# CONFIG_IPV6 is not set", "CONFIG_NR_CPUS=4", "CONFIG_LOCALVERSION=\"-dpu\""]);
+  assert.throws(() => checkInlineConfig(["KVM=m", "CONFIG_X='a'", "CONFIG_Y=maybe"]), (e: unknown) => e instanceof ConfigError && e.problems.length === 3);
+});
+
+test("the kernel node's recipe: source unpacked before the fragments are copied, ccache keyed by toolchain", () => {
+  const g = new GraphBuilder();
+  const k = kernelStage(g, { caseId: "case1", scenario: "virt", root, extraConfig: ["CONFIG_NR_CPUS=4"] });
+  const again = kernelStage(g, { caseId: "case1", scenario: "virt", root, extraConfig: ["CONFIG_NR_CPUS=4"] });
+  assert.equal(again.node, k.node, "the same profile is one node");
+  const node = g.finish().nodes.get(k.node)!;
+  assert.equal(node.kind, "build");
+  if (node.kind !== "build") return;
+  const ref = (key: string, kind: "dir" | "file") => ({ kind, key, hostPath: `/x/${key}`, digest: key });
+  const out = node.recipe({ scripts: ref("scripts", "dir"), exportList: ref("exportList", "file"), frag0: ref("frag0", "file"), frag1: ref("frag1", "file"), frag2: ref("frag2", "file") });
+  const ops = out.recipe.steps.map((s) => s.op);
+  const prep = out.recipe.steps.findIndex((s) => s.op === "withExec");
+  const firstFrag = out.recipe.steps.findIndex((s) => s.op === "withFile");
+  assert.ok(prep < firstFrag, `prepare-source runs before fragments are added: ${ops.join(",")}`);
+  const cache = out.recipe.steps.find((s) => s.op === "withMountedCache");
+  assert.match(cache && cache.op === "withMountedCache" ? cache.cache : "", /^dpu-ci-ccache-kernel-builder-[0-9a-f]{16}$/);
+  const build = out.recipe.steps.filter((s) => s.op === "withExec").at(-1)!;
+  assert.ok(build.op === "withExec" && build.args.includes("/in/inline.config"));
+  assert.equal(out.path, "/out/dist");
+});
