@@ -1,0 +1,13 @@
+// reports/: result model, parsers, JUnit, HTML, Markdown, history and regressions.
+export type { RunResult, NodeResult, CaseResult, ArtifactRef, AttemptResult, Counts } from "./model.ts";
+export type { Regression, RegressionReport, Category, MetricDelta, CompareOptions } from "./history.ts";
+export type { WriteReportsOptions, WrittenReports, ReportCommandOptions } from "./write.ts";
+export type { ParseOptions, ParseProblem, ParseResult, Format, TestpmdOptions } from "./parse/index.ts";
+
+export { readRun, runFromManifest, runCases, nodeSuites, countOutcomes, artifactsUnderTest } from "./model.ts";
+export { parseOutput, parseTap, parseTestpmd, parseAutotest, parseJunit, ParseError, strict, FORMATS } from "./parse/index.ts";
+export { junitXml } from "./junit.ts";
+export { History, CATEGORY_LABEL } from "./history.ts";
+export { renderHtml } from "./html.ts";
+export { renderMarkdown } from "./markdown.ts";
+export { writeRunReports, reportCommand } from "./write.ts";

@@ -1,0 +1,85 @@
+// JUnit XML through junit-report-builder, valid against the Jenkins/Surefire schema
+// (shared/schemas/junit-10.xsd) and readable by GitHub test reporters. One <testsuite> per node
+// suite; board, kernel, case, scenario and simulated as suite properties (the schema allows no
+// properties on a testcase). A simulated board's suite says so in its name too, so no reporter can
+// show a simulated pass as a hardware pass.
+import jrb from "junit-report-builder";
+import type { Builder } from "junit-report-builder";
+import type { TestSuite } from "../engine/results.ts";
+import type { RunResult, NodeResult } from "./model.ts";
+import { nodeSuites, kernelOf, artifactsUnderTest } from "./model.ts";
+import { mask } from "../engine/secrets.ts";
+
+// The package is CommonJS (module.exports = builder) but its types declare an ES default export;
+// under NodeNext the default import is the builder at run time, whatever the types say.
+const builder = ((jrb as unknown as { default?: Builder }).default ?? jrb) as unknown as Builder;
+
+export interface JunitOptions {
+  /** Cap on the log excerpt per case in system-out (characters). */
+  maxOutput?: number;
+}
+
+// XML 1.0 cannot carry most control characters even in CDATA; a console log often has them.
+// eslint-disable-next-line no-control-regex
+const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+const clean = (s: string) => mask(s).replace(INVALID_XML, "");
+
+function nodeProperties(run: RunResult, n: NodeResult): Array<[string, string]> {
+  const p: Array<[string, string]> = [["run", run.id], ["pipeline", run.pipeline], ["node", n.name], ["simulated", String(n.simulated)]];
+  if (n.board) p.push(["board", n.board]);
+  if (n.boardClass) p.push(["boardClass", n.boardClass]);
+  const k = kernelOf(run, n);
+  if (k) p.push(["kernel", k]);
+  if (n.case) p.push(["case", n.case]);
+  if (n.scenario) p.push(["scenario", n.scenario]);
+  if (n.cached) p.push(["cached", "true"]);
+  if (n.attempts.length > 1) p.push(["attempts", String(n.attempts.length)]);
+  for (const a of artifactsUnderTest(run, n)) p.push([`artifact:${a.path}`, `sha256:${a.sha256}`]);
+  return p;
+}
+
+export function junitXml(run: RunResult, opts: JunitOptions = {}): string {
+  const max = opts.maxOutput ?? 4000;
+  const b = builder.newBuilder();
+  b.name(`${run.pipeline} ${run.id}`);
+  for (const n of run.nodes) {
+    const props = nodeProperties(run, n);
+    const label = n.simulated ? `${n.name} (simulated)` : n.name;
+    const emit = (s: TestSuite, path: string) => {
+      if (s.cases.length > 0) {
+        const ts = b.testSuite().name(clean(path === "" ? label : `${label} / ${path}`));
+        if (n.startedAt) ts.timestamp(new Date(n.startedAt));
+        const ms = s.durationMs ?? (path === "" ? n.durationMs : undefined);
+        if (ms !== undefined) ts.time(ms / 1000);
+        for (const [k, v] of props) ts.property(k, clean(v));
+        for (const [k, v] of Object.entries(s.properties ?? {})) ts.property(`suite:${k}`, clean(v));
+        const className = clean([n.name, path].filter(Boolean).join("/").replace(/\//g, "."));
+        for (const c of s.cases) {
+          const tc = ts.testCase().className(className).name(clean(c.name));
+          if (c.durationMs !== undefined) tc.time(c.durationMs / 1000);
+          const reason = c.reason ? clean(c.reason).slice(0, 1000) : undefined;
+          let out = c.output ? clean(c.output) : "";
+          if (out.length > max) out = `[...]\n${out.slice(out.length - max)}`;
+          switch (c.outcome) {
+            case "PASS": break;
+            case "FAIL": tc.failure(reason ?? "failed", "FAIL"); break;
+            // The schema's <error> is what reporters show as "broken": lab and harness trouble.
+            case "ERROR": tc.error(reason ?? "infrastructure error", "ERROR"); break;
+            case "MISS": tc.error(reason ?? "harness, config or toolchain missing", "MISS"); break;
+            // Not run: skipped, with the reason where every reporter shows it.
+            case "SKIP": case "CANCELED": tc.skipped(); out = `${c.outcome}: ${reason ?? (c.outcome === "SKIP" ? "skipped" : "canceled")}${out ? `\n${out}` : ""}`; break;
+          }
+          if (c.outcome !== "PASS" && n.log) out = `${out}${out ? "\n" : ""}log: ${n.log}`;
+          if (out) tc.standardOutput(out);
+        }
+      }
+      for (const sub of s.suites ?? []) emit(sub, path === "" ? sub.name : `${path}/${sub.name}`);
+    };
+    const suites = nodeSuites(n);
+    // A node with one suite is that suite; several get their names as paths.
+    if (suites.length === 1) emit({ ...suites[0]!, name: "" }, "");
+    else for (const s of suites) emit(s, s.name);
+  }
+  // junit-report-builder writes skipped= on <testsuites>, which the Surefire schema does not allow.
+  return b.build().replace(/^(<testsuites\b[^>]*?) skipped="\d+"/m, "$1");
+}

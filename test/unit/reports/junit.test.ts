@@ -1,0 +1,74 @@
+// JUnit output: valid against the Jenkins/Surefire schema (checked by xmllint, a real validator),
+// properties for board/kernel/case/simulated, log excerpt in system-out, and it reads back.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { writeFileSync, rmSync, existsSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { readRun, runCases, junitXml, parseJunit, countOutcomes } from "../../../reports/index.ts";
+import { writeSampleRun } from "./sample.ts";
+
+const XSD = join(import.meta.dirname, "../../../../shared/schemas/junit-10.xsd");
+const hasXmllint = spawnSync("xmllint", ["--version"]).status === 0;
+
+test("junit.xml validates against junit-10.xsd and keeps what reporters need", { skip: !hasXmllint && "xmllint missing (apt-get install libxml2-utils)" }, () => {
+  assert.ok(existsSync(XSD), `schema not found at ${XSD}`);
+  const dir = writeSampleRun();
+  try {
+    const run = readRun(dir);
+    const xml = junitXml(run);
+    const file = join(dir, "junit.xml");
+    writeFileSync(file, xml);
+    execFileSync("xmllint", ["--noout", "--schema", XSD, file], { stdio: "pipe" });
+    assert.match(xml, /<property name="simulated" value="true"\/>/);
+    assert.match(xml, /<property name="board" value="lab-1288-a"\/>/);
+    assert.match(xml, /<property name="kernel" value="6.1.192-dpu"\/>/);
+    assert.match(xml, /<property name="case" value="case1"\/>/);
+    assert.match(xml, /name="hil:case1-virt \(simulated\)/);
+    assert.match(xml, /<property name="artifact:artifacts\/kernel\/bzImage" value="sha256:[0-9a-f]{64}"\/>/);
+    assert.match(xml, /<system-out><!\[CDATA\[[^\]]*expected 64 queues, got 63/);
+    assert.match(xml, /<error message="board did not boot: console silent for 120 s" type="ERROR"\/>/);
+    // Read back with our own incoming-JUnit parser: same counts per outcome.
+    const back = parseJunit(xml);
+    assert.deepEqual(back.problems, []);
+    const a = countOutcomes(runCases(run));
+    const flat = back.suites.flatMap((s) => s.cases);
+    const b = countOutcomes(flat);
+    assert.equal(b.total, a.total);
+    assert.equal(b.FAIL, a.FAIL);
+    assert.equal(b.ERROR, a.ERROR + a.MISS);
+    assert.equal(b.SKIP, a.SKIP + a.CANCELED);
+  } finally {
+    rmSync(dirname(dir), { recursive: true, force: true });
+  }
+});
+
+test("a schema violation is caught by the validator (the check can fail)", { skip: !hasXmllint && "xmllint missing" }, () => {
+  const dir = writeSampleRun();
+  try {
+    const bad = junitXml(readRun(dir)).replace("<testsuites ", '<testsuites skipped="1" ');
+    const file = join(dir, "bad.xml");
+    writeFileSync(file, bad);
+    const r = spawnSync("xmllint", ["--noout", "--schema", XSD, file], { encoding: "utf8" });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /skipped/);
+  } finally {
+    rmSync(dirname(dir), { recursive: true, force: true });
+  }
+});
+
+test("control characters from consoles and secrets never reach the XML", async () => {
+  const { registerSecret, clearSecrets } = await import("../../../engine/secrets.ts");
+  registerSecret("hunter2-bmc");
+  try {
+    const dir = writeSampleRun();
+    const run = readRun(dir);
+    run.nodes[3]!.suites[0]!.cases[2]!.output = "\u001b[31mred\u0007 password hunter2-bmc";
+    const xml = junitXml(run);
+    assert.ok(!xml.includes("hunter2-bmc"));
+    assert.ok(!/[\u0007\u001b]/.test(xml));
+    rmSync(dirname(dir), { recursive: true, force: true });
+  } finally {
+    clearSecrets();
+  }
+});
