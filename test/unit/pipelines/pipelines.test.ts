@@ -74,3 +74,35 @@ test("nightly: every case, each kernel profile and the data plane built once; ph
   assert.ok(![...some.nodes.keys()].some((n) => n.startsWith("case4.")));
   await assert.rejects(graphOf(nightlyPipeline, { cases: "case1,case7" }), /unknown case\(s\) case7/);
 });
+
+test("release: depends on every build that can run here, lists the rest, writes sha256s and notes", async () => {
+  const { default: releasePipeline } = await import("../../../pipelines/release.ts");
+  const g = await buildGraph(releasePipeline, resolveParams(releasePipeline, { cases: "case3" }), env);
+  const rel = g.nodes.get("release") as TaskNode;
+  const deps = Object.keys(rel.inputs);
+  assert.ok(deps.some((d) => d.startsWith("kernel.")) && deps.includes("ebpf-build"), deps.join(" "));
+  assert.ok(!deps.includes("p4-build"), "p4c is not obtainable here: not a release input");
+  // Run the release task on stand-in outputs (real files; the builds themselves are integration).
+  const dir = await mkdtemp(join(tmpdir(), "dpu-ci-release-"));
+  try {
+    const paths: Record<string, string> = {};
+    for (const d of deps) {
+      paths[d] = join(dir, "in", d);
+      await import("node:fs/promises").then((fs) => fs.mkdir(paths[d]!, { recursive: true }).then(() => fs.writeFile(join(paths[d]!, "out.bin"), d)));
+    }
+    const r = await rel.run(ctxIn(dir), paths);
+    assert.equal(r.outcome, "PASS");
+    const m = JSON.parse(await readFile(join(dir, "out", "manifest.json"), "utf8"));
+    const kernel = m.artifacts.find((a: { name: string }) => a.name === "kernel");
+    assert.match(kernel.version, /^\d+\.\d+\.\d+$/);
+    const f = kernel.nodes[0].files[0];
+    assert.equal(f.path, "out.bin");
+    assert.equal(f.sha256, (await import("node:crypto")).createHash("sha256").update(kernel.nodes[0].node).digest("hex"));
+    assert.ok(m.notReleased.some((n: { node: string; reason: string }) => n.node === "p4-build" && /^MISS: /.test(n.reason)), JSON.stringify(m.notReleased));
+    const notes = await readFile(join(dir, "out", "RELEASE_NOTES.md"), "utf8");
+    assert.match(notes, /\| kernel \| \d+\.\d+\.\d+ \|/);
+    assert.match(notes, /## Not released\n\n- p4-build: MISS/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
