@@ -62,8 +62,9 @@ echo "$frags" | while IFS= read -r f; do
   [ -f "$f" ] || { echo "error: config fragment $f not found" >&2; exit 2; }
   i=$((i + 1))
   # The marker lets the verifier name the fragment and line an option came from.
-  { echo "#@ ${f#/in/}"; cat "$f"; echo; } >>"$requested"
-  [ "$i" -gt "$base_count" ] || { echo "#@ ${f#/in/}"; cat "$f"; echo; } >>"$base_req"
+  label=${f#/in/kernel/}; label=${label#/in/}
+  { echo "#@ $label"; cat "$f"; echo; } >>"$requested"
+  [ "$i" -gt "$base_count" ] || { echo "#@ $label"; cat "$f"; echo; } >>"$base_req"
 done
 cp "$obj/.config" "$obj/tiny.config"
 "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$requested" >"$out/merge.log" 2>&1
