@@ -9,6 +9,8 @@ import { hilGroups } from "./case.ts";
 /** Where runs and results land on a runner (DPU_CI_HOME default). */
 export const RUN_HOME = ".dpu-ci";
 const RUNS = `${RUN_HOME}/runs/`;
+/** The run history (SQLite, reports/) that regressions are computed from. */
+const HISTORY_GLOB = `${RUN_HOME}/history*`;
 /** JUnit files written by `dpu-ci run` into each run directory (reports/). */
 const JUNIT_GLOB = `${RUN_HOME}/runs/*/junit.xml`;
 
@@ -86,7 +88,8 @@ const setup = (): Step[] => [
 const publish = (artifact: string, title: string): Step[] => [
   { name: "Upload run", if: "always()", uses: UPLOAD, with: { name: artifact, path: RUNS, "if-no-files-found": "warn", "retention-days": 14 } },
   { name: "Publish JUnit", if: "always()", uses: JUNIT_REPORT, with: { report_paths: JUNIT_GLOB, check_name: title, require_tests: false } },
-  { name: "Step summary", if: "always()", run: 'npx dpu-ci report --markdown >> "$GITHUB_STEP_SUMMARY" || echo "no report (the run did not start)" >> "$GITHUB_STEP_SUMMARY"' },
+  // Every run writes summary.md (reports/); `latest` points at this job's run.
+  { name: "Step summary", if: "always()", run: 'cat "$DPU_CI_HOME/runs/latest/summary.md" >> "$GITHUB_STEP_SUMMARY" || echo "no summary: the run did not start" >> "$GITHUB_STEP_SUMMARY"' },
 ];
 
 const BASE_ENV = { DOCKER_BUILDKIT: "1", DPU_CI_HOME: RUN_HOME, DPU_CI_PROGRESS: "plain" };
@@ -168,9 +171,13 @@ export function nightlyWorkflow(cases: readonly CaseSpec[] = CASES): Workflow {
     steps: [
       { uses: CHECKOUT }, { uses: SETUP_NODE, with: { "node-version": "20", cache: "npm" } }, { run: "npm ci" },
       { name: "Download every job's run", uses: DOWNLOAD, with: { pattern: "nightly-*", path: RUNS, "merge-multiple": true } },
-      // History lives in DPU_CI_HOME; the newest saved copy is the previous nightly's.
-      { name: "Restore history", uses: CACHE, with: { path: `${RUN_HOME}/history`, key: "dpu-ci-history-${{ github.run_id }}", "restore-keys": "dpu-ci-history-" } },
-      { name: "Compare with the previous nightly", run: 'npx dpu-ci report --markdown >> "$GITHUB_STEP_SUMMARY"' },
+      // The history database lives in DPU_CI_HOME; the newest saved copy holds the previous
+      // nightly, and this job saves it again with tonight's runs recorded.
+      { name: "Restore history", uses: CACHE, with: { path: HISTORY_GLOB, key: "dpu-ci-history-${{ github.run_id }}", "restore-keys": "dpu-ci-history-" } },
+      {
+        name: "Compare with the previous nightly",
+        run: 'for m in "$DPU_CI_HOME"/runs/*/manifest.json; do d="$(dirname "$m")"; npx dpu-ci report "$d" > /dev/null && cat "$d/summary.md" >> "$GITHUB_STEP_SUMMARY"; done',
+      },
     ],
   };
   return {
