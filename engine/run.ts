@@ -66,6 +66,7 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
   o.signal?.addEventListener("abort", onAbort, { once: true });
   const digests = new Map<string, string>();
   const running = new Map<string, Promise<void>>();
+  const causes = new Map<string, string[]>(); // node not run -> the failures upstream that stopped it
 
   const finish = (rec: NodeRecord, outcome: Outcome, fields: Partial<NodeRecord> = {}) => {
     Object.assign(rec, fields, { state: "done", outcome });
@@ -97,7 +98,10 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
       if (deps.some((d) => d.state !== "done")) continue;
       const failed = deps.filter((d) => d.outcome !== "PASS");
       if (failed.length) {
-        finish(rec, failed.some((d) => d.outcome === "CANCELED") ? "CANCELED" : "SKIP", { reason: `not run: ${failed.map((d) => `${d.name} ended ${d.outcome}`).join(", ")}` });
+        // Name the nodes that actually failed, not only the skipped input in between.
+        const why = [...new Set(failed.flatMap((d) => causes.get(d.name) ?? [`${d.name} ended ${d.outcome}`]))];
+        causes.set(node.name, why);
+        finish(rec, failed.some((d) => d.outcome === "CANCELED") ? "CANCELED" : "SKIP", { reason: `not run: ${why.join(", ")}` });
         continue;
       }
       if (running.size < o.jobs) startNode(node);
