@@ -89,7 +89,7 @@ test("describeStep names inputs by key, never by host path, and never shows a se
 test("a recipe's steps cannot be changed at run time either (shared base recipes stay intact)", () => {
   const base = recipe.from("img").withExec(["make"]);
   assert.throws(() => (base.steps as unknown as unknown[]).push({ op: "withExec", args: ["rm"] }), TypeError);
-  assert.throws(() => { (base.steps[1] as { args: string[] }).args = ["rm"]; }, TypeError);
+  assert.throws(() => { (base.steps[1] as unknown as { args: string[] }).args = ["rm"]; }, TypeError);
   assert.equal(base.steps.length, 2);
 });
 
