@@ -135,3 +135,20 @@ test("actionlint accepts every generated workflow, and rejects a broken one", as
   const broken = renderWorkflows().get("nightly.yml")!.replace("    needs:\n      - build\n", "    needs:\n      - biuld\n");
   assert.ok(lint(broken, "nightly.yml").some((e) => e.kind === "job-needs"), "a dangling needs is reported");
 });
+
+test("gha labels: a real board gets self-hosted labels from its capabilities; simulated ones none", async () => {
+  const t = io(ROOT);
+  const boards = [
+    { id: "1288-a", class: "huawei-1288", capabilities: ["server:1288", "nic:82599"], sim: false },
+    { id: "qemu", class: "qemu", capabilities: ["arch:x86_64"], sim: true },
+  ];
+  assert.equal(await runGhaCommand(["labels", "--json"], t.io, boards), 0);
+  const doc = JSON.parse(t.out.stdout) as { boards: { board: string; labels: string[] }[]; classes: { class: string; labels: string[] }[] };
+  assert.deepEqual(doc.boards[0]!.labels, ["self-hosted", "linux", "dpu-server-1288", "dpu-nic-82599"]);
+  assert.deepEqual(doc.boards[1]!.labels, []);
+  // The board can take every class whose labels it carries, e.g. the 82599 class of case4.
+  const nic = doc.classes.find((c) => c.class === "nic-82599.server-1288")!;
+  assert.ok(nic.labels.every((l) => doc.boards[0]!.labels.includes(l)));
+  await assert.rejects(runGhaCommand(["render", "--force"], io(ROOT).io), /unknown argument "--force"/);
+  await assert.rejects(runGhaCommand(["deploy"], io(ROOT).io), /unknown subcommand "deploy"/);
+});
