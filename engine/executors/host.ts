@@ -68,6 +68,7 @@ export function pathMapper(root: string, steps: readonly Step[], outPath: string
   for (const s of steps) if ("path" in s) note(s.path);
   note(outPath);
   if (tops.size === 0) return (s) => s;
-  const re = new RegExp(`(^|[=:,\\s])/(${[...tops].map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})(?=/|$|[\\s:,])`, "g");
+  // Boundaries include shell punctuation: `sh -c 'echo x >/out/a; cp "/src/b" ...'` must not touch the real /out.
+  const re = new RegExp(`(^|[=:,\\s"'<>(|;&])/(${[...tops].map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})(?=/|$|[\\s:,"'<>)|;&])`, "g");
   return (s) => s.replace(re, (_m, pre: string, top: string) => `${pre}${root}/${top}`);
 }
