@@ -44,7 +44,9 @@ esac
 if [ "$kind" = archive ] && [ -f "$(dirname "$from")/epoch" ]; then epoch=$(cat "$(dirname "$from")/epoch")
 elif [ -d "$dest/.git" ] && command -v git >/dev/null; then epoch=$(git -C "$dest" log -1 --format=%ct)
 else epoch=$(stat -c %Y "$dest/Makefile"); fi
-kv=$(make -s -C "$dest" kernelversion 2>/dev/null || echo unknown)
+# Read from the Makefile, not `make kernelversion`: no tool of the tree runs before it is trusted.
+kv=$(awk -F' *= *' '/^VERSION *=/{v=$2} /^PATCHLEVEL *=/{p=$2} /^SUBLEVEL *=/{s=$2} /^EXTRAVERSION *=/{e=$2}
+  END{ if (v == "") print "unknown"; else printf "%s.%s.%s%s\n", v, p, s, e }' "$dest/Makefile")
 printf '{"kind":"%s","ref":"%s","packageVersion":"%s","kernelVersion":"%s","epoch":%s}\n' \
   "$kind" "$ref" "$version" "$kv" "$epoch" >"$dest/.dpu-ci-source.json"
 echo "prepare-source: $kind $ref -> $dest (kernel $kv, epoch $epoch)"
