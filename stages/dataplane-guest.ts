@@ -64,7 +64,7 @@ attach() {
   id=$(bpftool prog show pinned "$2" 2>/dev/null | sed -n 's/^\\([0-9]*\\):.*/\\1/p')
   mode=xdpdrv
   bpftool net attach xdpdrv pinned "$2" dev "$DEV" 2>/tmp/dp.att || { mode=xdpgeneric; bpftool net attach xdpgeneric pinned "$2" dev "$DEV" 2>>/tmp/dp.att; }
-  if [ -n "$id" ] && bpftool net show dev "$DEV" 2>/dev/null | grep -q " id $id\$"; then ktap_ok "$1/attach-$DEV ($mode)"
+  if [ -n "$id" ] && bpftool net show dev "$DEV" 2>/dev/null | grep -q " id $id$"; then ktap_ok "$1/attach-$DEV ($mode)"
   else ktap_fail "$1/attach-$DEV" "$(tail -n 2 /tmp/dp.att | tr '\n' ' ')"; fi
   bpftool net detach $mode dev "$DEV" 2>/dev/null
 }

@@ -32,7 +32,7 @@ test("the summary table shows changes against a baseline", () => {
   const text = formatVerifierStats(report(210), report(198));
   assert.match(text, /compared with 2026-11-25T00:00:00Z/);
   assert.match(text, /ebpf\/fw\s+210 \(\+12\)\s+165\s+765\s+17 \(17\)\s+16\s+900 us/);
-  assert.match(formatVerifierStats(report(0, false)), /ebpf\/fw\s+REJECTED[\s\S]*rejected:\n  R1 invalid mem access/);
+  assert.match(formatVerifierStats(report(0, false)), /ebpf\/fw\s+REJECTED[\s\S]*rejected:\n {2}R1 invalid mem access/);
 });
 
 test("metrics are flat and per program", () => {
