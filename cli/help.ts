@@ -7,6 +7,7 @@ Pipelines
   list                      pipelines and their parameters
   plan <pipeline>           the DAG, and which build nodes would come from the cache
   run <pipeline>            run a pipeline (live view on a terminal, plain lines in CI)
+  report [run]              JUnit, HTML and Markdown of a run, regressions against the previous one
 
 Machine
   doctor [--fix]            check (and install) what this machine needs
@@ -30,6 +31,13 @@ failure, unrelated nodes finish and dependents are not run. Every run gets a dir
 $DPU_CI_HOME/runs with manifest.json, a log per node and the artifacts; runs/latest points to it.
 --executor auto picks dagger inside a Dagger session (dagger run ...), buildkit otherwise.
 --json prints a machine-readable result on stdout instead of the live view.`,
+  report: `Usage: dpu-ci report [run] [--html] [--compare <run>]
+
+Writes (again) and summarises the reports of a run (default: the latest): junit.xml, report.html and
+summary.md in the run directory, and its results in the history ($DPU_CI_HOME/history.sqlite).
+Regressions are computed against the previous comparable run (same pipeline, case and board class),
+or against <run> with --compare: new failure, fixed, still failing, flaky. Infrastructure errors,
+MISS and SKIP never count as regressions. --html prints the path of the HTML report.`,
   doctor: `Usage: dpu-ci doctor [--fix] [--json]
 
 Checks node, a BuildKit-capable docker client and a running dockerd, qemu, clang, bpftool, ipmitool

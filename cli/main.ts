@@ -1,9 +1,11 @@
 // The `dpu-ci` command. Only this file chooses the exit code and calls process.exit.
 import { parseArgs } from "node:util";
 import { ConfigError, DpuCiError, EXIT, UsageError, mask, type Config } from "../engine/index.ts";
-import { configFrom } from "./context.ts";
+import { configFrom, storeOf } from "./context.ts";
+import { reportCommand } from "../reports/index.ts";
+import { CASE_IDS } from "../pipelines/cases.ts";
 import { HELP, commandHelp } from "./help.ts";
-import { formatPlan, parseParams, plan, preparePipeline, runPipeline, runSummary } from "./run.ts";
+import { historyDb, formatPlan, parseParams, plan, preparePipeline, runPipeline, runSummary } from "./run.ts";
 import { doctor, doctorFix, doctorHealthy, formatDoctor } from "./doctor.ts";
 import { listPipelines } from "../pipelines/index.ts";
 
@@ -75,6 +77,18 @@ const COMMANDS: Record<string, Handler> = {
       print(io.err, runSummary(manifest, dir));
     }
     return manifest.exitCode ?? EXIT.INTERNAL;
+  },
+
+  async report(args, io) {
+    const { values, positionals } = parse("report", args, { html: { type: "boolean" }, compare: { type: "string" } });
+    if (values.help) return help("report", io);
+    if (positionals.length > 1) throw new UsageError(`report: expected at most one run\n\n${commandHelp("report")}`);
+    const cfg = configFrom({});
+    const store = storeOf(cfg);
+    const dir = store.resolveRun(positionals[0] ?? "latest");
+    const compareTo = values.compare ? store.resolveRun(values.compare as string) : undefined;
+    print(io.out, reportCommand(dir, { historyDb: historyDb(cfg), compareTo, html: Boolean(values.html), matrixCases: CASE_IDS, cwd: process.cwd() }));
+    return EXIT.OK;
   },
 
   async doctor(args, io) {

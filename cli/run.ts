@@ -1,10 +1,13 @@
 // `dpu-ci plan` and `dpu-ci run`.
 import { readManifest, buildGraph, resolveParams, runGraph, describeStep, digestOf, treeDigest, sha256File, UsageError, type Config, type Graph, type RunManifest, type Pipeline } from "../engine/index.ts";
 import { resolve, join } from "node:path";
+import { existsSync } from "node:fs";
 import { loadPipeline } from "../pipelines/index.ts";
 import { chooseExecutor, storeOf } from "./context.ts";
 import { plainRenderer, ttyRenderer, type Renderer } from "./progress.ts";
 import { exec } from "../engine/index.ts";
+import { writeRunReports, type WrittenReports } from "../reports/index.ts";
+import { CASE_IDS } from "../pipelines/cases.ts";
 
 export interface PipelineArgs {
   pipeline: string;
@@ -89,14 +92,30 @@ export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: bo
   const useTty = !opts.json && cfg.progress !== "plain" && (cfg.progress === "tty" || Boolean(opts.err.isTTY));
   const renderer: Renderer | undefined = opts.json ? undefined : useTty ? ttyRenderer(opts.err) : plainRenderer(opts.err);
   try {
-    return await runGraph({
+    const res = await runGraph({
       graph, pipeline: pipeline.name, params, executor, jobs: cfg.jobs, store: storeOf(cfg), root: cfg.root, env: cfg.env,
       secret: (name) => (cfg.secretNames.includes(name) ? cfg.env[name] : undefined),
       onEvent: (e) => renderer?.onEvent(e), signal: opts.signal, git: await gitInfo(cfg.root),
     });
+    return { ...res, reports: writeReports(cfg, res.dir, opts.err) };
   } finally {
     renderer?.stop();
     await executor.close?.();
+  }
+}
+
+export function historyDb(cfg: Config): string {
+  return join(cfg.home, "history.sqlite");
+}
+
+/** Reports are written at the end of every run, failed and interrupted ones too. A report that
+ *  cannot be written is said loudly but loses nothing: the manifest and logs are already on disk. */
+function writeReports(cfg: Config, dir: string, err: NodeJS.WritableStream): WrittenReports | undefined {
+  try {
+    return writeRunReports(dir, { historyDb: historyDb(cfg), matrixCases: CASE_IDS, stepSummary: cfg.env.GITHUB_STEP_SUMMARY });
+  } catch (e) {
+    err.write(`dpu-ci: could not write the reports of ${dir}: ${(e as Error).message}\n`);
+    return undefined;
   }
 }
 
@@ -114,6 +133,7 @@ export function runSummary(m: RunManifest, dir: string): string {
   const cached = m.nodes.filter((n) => n.cached).length;
   lines.push(`${m.pipeline}: ${m.outcome} — ${[...counts].map(([k, v]) => `${v} ${k}`).join(", ")}; ${cached} build nodes from cache`);
   lines.push(`run directory: ${dir}`);
+  if (existsSync(join(dir, "report.html"))) lines.push(`report: ${join(dir, "report.html")}`);
   return lines.join("\n");
 }
 

@@ -73,12 +73,12 @@ export async function waitUntil(what: string, probe: () => Promise<boolean> | bo
 }
 
 /** Write a job file naming the artifacts with their sha256, as a pipeline would. */
-export async function writeJob(dir: string, j: { id: string; kernel: string; initrd: string; suites: string[]; needs?: string[]; totalS?: number; silenceS?: number; queueS?: number; peer?: "tcp-echo" }): Promise<string> {
+export async function writeJob(dir: string, j: { id: string; kernel: string; initrd: string; suites: string[]; needs?: string[]; totalS?: number; bootS?: number; silenceS?: number; queueS?: number; peer?: "tcp-echo" }): Promise<string> {
   const path = join(dir, `${j.id}.json`);
   writeFileSync(path, JSON.stringify({
     id: j.id, needs: j.needs ?? ["virt:qemu"], suites: j.suites, peer: j.peer,
     artifacts: { kernel: { path: j.kernel, sha256: await sha256File(j.kernel) }, initrd: { path: j.initrd, sha256: await sha256File(j.initrd) } },
-    timeouts: { totalS: j.totalS ?? 50, silenceS: j.silenceS ?? 30, queueS: j.queueS ?? 30 },
+    timeouts: { totalS: j.totalS ?? 60, bootS: j.bootS ?? 45, silenceS: j.silenceS ?? 30, queueS: j.queueS ?? 30 },
   }, null, 2));
   return path;
 }
