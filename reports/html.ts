@@ -55,11 +55,16 @@ ${run.status === "interrupted" ? `<p class="warn">This run was interrupted: node
 }
 
 function regressions(r: RegressionReport): string {
-  const base = Object.entries(r.baselines).map(([g, id]) => `<li><code>${esc(g.replace(/\|/g, " · ") || "(run)")}</code>: ${id ? `compared with <code>${esc(id)}</code>` : "first run of its kind, nothing to compare"}</li>`).join("");
+  const base = Object.entries(r.baselines).map(([g, id]) => `<li><code>${esc(groupLabel(g))}</code>: ${id ? `compared with <code>${esc(id)}</code>` : "first run of its kind, nothing to compare"}</li>`).join("");
   if (r.items.length === 0) return `<section id="regressions"><h2>Regressions</h2><p>None: no new failure, nothing fixed, nothing flaky.</p><ul class="small">${base}</ul>${deltas(r)}</section>`;
   const rows = r.items.map((i) => `<tr class="cat-${i.category}"><td><span class="cat ${i.category}">${CATEGORY_LABEL[i.category]}</span></td><td>${esc(i.suite)}/<b>${esc(i.name)}</b><div class="small">${esc(i.node)}</div></td><td>${esc(i.case ?? "")} ${esc(i.boardClass ?? "")} ${simTag(i.simulated)}</td><td>${badge(i.outcome)}${i.previous ? ` was ${badge(i.previous.outcome)}` : ""}</td><td>${i.since ? `since <code>${esc(i.since.runId)}</code>` : ""}</td><td>${spark(i.recent)}</td></tr>`).join("");
   const summary = (Object.keys(r.counts) as Array<keyof typeof r.counts>).filter((k) => r.counts[k] > 0).map((k) => `${r.counts[k]} ${CATEGORY_LABEL[k]}`).join(" · ");
   return `<section id="regressions"><h2>Regressions <small>${esc(summary)}</small></h2><table><thead><tr><th>category</th><th>test</th><th>case / board</th><th>now</th><th>since</th><th>recent runs</th></tr></thead><tbody>${rows}</tbody></table><ul class="small">${base}</ul>${deltas(r)}</section>`;
+}
+
+export function groupLabel(g: string): string {
+  const [pipeline, cs, bc] = g.split("|");
+  return `${pipeline} · ${cs || "no case"} · ${bc || "no board class"}`;
 }
 
 function deltas(r: RegressionReport): string {
@@ -95,9 +100,9 @@ function matrix(m: Matrix): string {
     const cells = m.scenarios.map((s) => m.boards[s]!.map((b) => {
       const cell = m.cells[cs]?.[s]?.[b];
       if (!cell) return `<td class="cell none">·</td>`;
-      const kind = cell.mixed ? "mixed" : cell.simulated ? "sim" : "hw";
+      const kind = b === "" ? "none-board" : cell.mixed ? "mixed" : cell.simulated ? "sim" : "hw";
       const tip = `${cell.nodes.join(", ")}${cell.reason ? `: ${cell.reason}` : ""}`;
-      return `<td class="cell ${cell.outcome} ${kind}" title="${esc(tip)}"><b>${cell.outcome}</b><span class="kind">${kind === "sim" ? "simulated" : kind === "mixed" ? "sim + hw" : "hardware"}</span><span class="n">${cell.pass}✓ ${cell.fail}✗${cell.other ? ` ${cell.other}·` : ""}</span></td>`;
+      return `<td class="cell ${cell.outcome} ${kind}" title="${esc(tip)}"><b>${cell.outcome}</b><span class="kind">${kind === "sim" ? "simulated" : kind === "mixed" ? "sim + hw" : kind === "hw" ? "hardware" : "no board"}</span><span class="n">${cell.pass}✓ ${cell.fail}✗${cell.other ? ` ${cell.other}·` : ""}</span></td>`;
     }).join("")).join("");
     return `<tr><th>${esc(cs)}</th>${cells}</tr>`;
   }).join("");
@@ -107,11 +112,11 @@ function matrix(m: Matrix): string {
 function timelineSvg(run: RunResult): string {
   const { bars, totalMs } = timeline(run);
   if (bars.length === 0) return `<section id="timeline"><h2>Timeline</h2><p class="small">No node started.</p></section>`;
-  const label = 220, width = 900, row = 18, top = 22;
-  const scale = (width - label - 10) / totalMs;
+  const label = 220, width = 900, row = 18, top = 22, right = 60;
+  const scale = (width - label - right) / totalMs;
   const ticks: string[] = [];
   for (let i = 0; i <= 5; i++) {
-    const x = label + (i * (width - label - 10)) / 5;
+    const x = label + (i * (width - label - right)) / 5;
     ticks.push(`<line x1="${x}" y1="${top - 4}" x2="${x}" y2="${top + bars.length * row}" class="tick"/><text x="${x}" y="${top - 8}" class="tl" text-anchor="middle">${esc(formatMs((i * totalMs) / 5))}</text>`);
   }
   const rows = bars.map((b, i) => {

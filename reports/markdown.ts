@@ -52,7 +52,7 @@ export function renderMarkdown(run: RunResult, cases: CaseResult[], opts: Markdo
     for (const cs of m.cases) {
       out.push(`| ${cell(cs)} | ${cols.map((x) => {
         const v = m.cells[cs]?.[x.s]?.[x.b];
-        return v ? `${v.outcome}${v.mixed ? " (sim+hw)" : v.simulated ? " (simulated)" : " (hardware)"}` : "·";
+        return v ? `${v.outcome}${x.b === "" ? "" : v.mixed ? " (sim+hw)" : v.simulated ? " (simulated)" : " (hardware)"}` : "·";
       }).join(" | ")} |`);
     }
     out.push("", "_A simulated pass is never a hardware pass._", "");

@@ -216,7 +216,7 @@ export function artifactsUnderTest(run: RunResult, node: NodeResult): Array<Arti
     seen.add(name);
     const d = byName.get(name);
     if (!d) return;
-    for (const a of d.artifacts) out.push({ ...a, node: d.name });
+    for (const a of d.artifacts) if (!out.some((o) => o.path === a.path && o.sha256 === a.sha256)) out.push({ ...a, node: d.name });
     d.deps.forEach(visit);
   };
   node.deps.forEach(visit);
