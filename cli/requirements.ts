@@ -30,4 +30,8 @@ export const REQUIREMENTS: readonly Requirement[] = [
 ];
 
 /** Extra Debian packages that provide libraries or data rather than commands. */
-export const EXTRA_PACKAGES: readonly string[] = ["libbpf-dev", "linux-source-6.1", "xz-utils", "kmod", "ca-certificates"];
+export const EXTRA_PACKAGES: readonly string[] = [
+  "libbpf-dev", "linux-source-6.1", "xz-utils", "kmod", "ca-certificates",
+  // Real tools whose output the report parsers' golden tests were captured from.
+  "dpdk-dev", "autoconf",
+];

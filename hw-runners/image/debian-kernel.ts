@@ -14,7 +14,7 @@ export interface KernelTree {
 }
 
 export const defaultKernelCache = (env: NodeJS.ProcessEnv = process.env) =>
-  env.DPU_CI_CACHE ? join(env.DPU_CI_CACHE, "debian-kernel") : join(homedir(), ".cache", "dpu-ci", "debian-kernel");
+  env.DPU_CI_CACHE_DIR ? join(env.DPU_CI_CACHE_DIR, "debian-kernel") : join(homedir(), ".cache", "dpu-ci", "debian-kernel");
 
 function found(root: string): KernelTree | undefined {
   const boot = join(root, "boot");
