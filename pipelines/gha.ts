@@ -85,11 +85,10 @@ const setup = (): Step[] => [
   { name: "Install toolchain", run: 'sudo --preserve-env=PATH "$(command -v npx)" dpu-ci doctor --fix' },
 ];
 
+// No summary step: `dpu-ci run` appends its run's summary (reports/) to $GITHUB_STEP_SUMMARY itself.
 const publish = (artifact: string, title: string): Step[] => [
   { name: "Upload run", if: "always()", uses: UPLOAD, with: { name: artifact, path: RUNS, "if-no-files-found": "warn", "retention-days": 14 } },
   { name: "Publish JUnit", if: "always()", uses: JUNIT_REPORT, with: { report_paths: JUNIT_GLOB, check_name: title, require_tests: false } },
-  // Every run writes summary.md (reports/); `latest` points at this job's run.
-  { name: "Step summary", if: "always()", run: 'cat "$DPU_CI_HOME/runs/latest/summary.md" >> "$GITHUB_STEP_SUMMARY" || echo "no summary: the run did not start" >> "$GITHUB_STEP_SUMMARY"' },
 ];
 
 const BASE_ENV = { DOCKER_BUILDKIT: "1", DPU_CI_HOME: RUN_HOME, DPU_CI_PROGRESS: "plain" };
