@@ -79,7 +79,8 @@ export function reportCommand(runDir: string, opts: ReportCommandOptions): strin
   if (opts.compareTo) lines.push(`  compared with ${rel(opts.compareTo)}`);
   else if (base.length && base.every(([, id]) => id === null)) lines.push("  no earlier comparable run: nothing to compare");
   for (const i of w.regressions.items) {
-    lines.push(`  ${CATEGORY_LABEL[i.category].padEnd(13)} ${i.suite}/${i.name} [${[i.case, i.boardClass].filter(Boolean).join(" ")}${i.simulated ? ", simulated" : ""}]${i.previous ? ` was ${i.previous.outcome}` : ""}${i.since ? ` since ${i.since.runId}` : ""}`);
+    const where = [[i.case, i.boardClass].filter(Boolean).join(" "), i.simulated ? "simulated" : ""].filter(Boolean).join(", ");
+    lines.push(`  ${CATEGORY_LABEL[i.category].padEnd(13)} ${i.suite}/${i.name}${where ? ` [${where}]` : ""}${i.previous ? ` was ${i.previous.outcome}` : ""}${i.since ? ` since ${i.since.runId}` : ""}`);
   }
   const problems = w.cases.filter((x) => isProblem(x.outcome));
   for (const p of problems.slice(0, 20)) lines.push(`  ${p.outcome.padEnd(8)} ${p.node} :: ${p.suite}/${p.name}${p.reason ? ` — ${p.reason}` : ""}${p.log ? ` (log: ${rel(join(w.run.dir, p.log))})` : ""}`);
