@@ -1,3 +1,8 @@
+import { HIL_HELP, LAB_HELP } from "./lab.ts";
+import { MATRIX_HELP } from "./matrix.ts";
+import { GHA_HELP } from "./gha.ts";
+import { RELEASE_HELP } from "./release.ts";
+import { DATAPLANE_HELP } from "./dataplane.ts";
 // Help texts. The README's CLI reference says the same; keep them together when either changes.
 export const HELP = `dpu-ci — build a SmartNIC/DPU stack in containers and test it on boards
 
@@ -9,6 +14,17 @@ Pipelines
   run <pipeline>            run a pipeline (live view on a terminal, plain lines in CI)
   report [run]              JUnit, HTML and Markdown of a run, regressions against the previous one
 
+Case matrix and CI
+  matrix [--json]           every case x scenario: what is built, which boards can run it, what is SKIP
+  gha render [--check]      write .github/workflows from the pipelines (--check: fail when stale)
+  release plan|tag          per-artifact versions, manifest with sha256s, release notes
+
+Lab and data plane
+  hil run <job.json>        run a hardware-in-loop job on a matching board (self-hosted runners)
+  lab status                boards, health, leases
+  lab health-check <board>  check a board and bring it back to Good
+  dataplane ...             build, test and control the eBPF data plane (firewall, LB, forwarding)
+
 Machine
   doctor [--fix]            check (and install) what this machine needs
   config                    the effective configuration (secrets masked)
@@ -18,6 +34,12 @@ Exit codes: 0 all passed, 1 a build or test failed, 2 bad input or usage,
 Run \`dpu-ci <command> --help\` for a command's options.`;
 
 const COMMAND_HELP: Record<string, string> = {
+  hil: HIL_HELP,
+  lab: LAB_HELP,
+  matrix: MATRIX_HELP,
+  gha: GHA_HELP,
+  release: RELEASE_HELP,
+  dataplane: DATAPLANE_HELP,
   list: `Usage: dpu-ci list [--json]\n\nLists the pipelines dpu-ci knows and their parameters.`,
   plan: `Usage: dpu-ci plan <pipeline|file.ts> [--case ID] [--param k=v]... [--json]
 

@@ -8,6 +8,11 @@ import { HELP, commandHelp } from "./help.ts";
 import { historyDb, formatPlan, parseParams, plan, preparePipeline, runPipeline, runSummary } from "./run.ts";
 import { doctor, doctorFix, doctorHealthy, formatDoctor } from "./doctor.ts";
 import { listPipelines } from "../pipelines/index.ts";
+import { runHilCommand, runLabCommand } from "./lab.ts";
+import { runMatrixCommand } from "./matrix.ts";
+import { runGhaCommand } from "./gha.ts";
+import { runReleaseCommand } from "./release.ts";
+import { runDataplaneCommand } from "./dataplane.ts";
 
 type Handler = (args: string[], io: IO) => Promise<number>;
 interface IO { out: NodeJS.WriteStream; err: NodeJS.WriteStream; signal: AbortSignal }
@@ -91,6 +96,38 @@ const COMMANDS: Record<string, Handler> = {
     return EXIT.OK;
   },
 
+  async hil(args, io) {
+    const a = parse("hil", args, { out: { type: "string" }, json: { type: "boolean" } });
+    if (a.values.help) return help("hil", io);
+    return runHilCommand(a, configFrom({}), io);
+  },
+
+  async lab(args, io) {
+    const a = parse("lab", args, { power: { type: "boolean" }, json: { type: "boolean" } });
+    if (a.values.help) return help("lab", io);
+    return runLabCommand(a, configFrom({}), io);
+  },
+
+  async matrix(args, io) {
+    const cfg = configFrom({});
+    return runMatrixCommand(args, commandIo(cfg, io));
+  },
+
+  async gha(args, io) {
+    const cfg = configFrom({});
+    return runGhaCommand(args, commandIo(cfg, io));
+  },
+
+  async release(args, io) {
+    const cfg = configFrom({});
+    return runReleaseCommand(args, commandIo(cfg, io));
+  },
+
+  async dataplane(args, io) {
+    configFrom({}); // secrets registered and config checked before anything prints
+    return runDataplaneCommand(args, { out: io.out, err: io.err });
+  },
+
   async doctor(args, io) {
     const { values } = parse("doctor", args, { fix: { type: "boolean" }, json: { type: "boolean" } });
     if (values.help) return help("doctor", io);
@@ -113,6 +150,11 @@ const COMMANDS: Record<string, Handler> = {
     return EXIT.OK;
   },
 };
+
+/** The I/O shape of the command modules written as functions of (argv, io). */
+function commandIo(cfg: Config, io: IO) {
+  return { stdout: (t: string) => void io.out.write(mask(t)), stderr: (t: string) => void io.err.write(mask(t)), env: cfg.env, cwd: cfg.root };
+}
 
 function help(cmd: string, io: IO): number {
   print(io.out, commandHelp(cmd));
