@@ -84,7 +84,7 @@ export async function runDataplaneCommand(argv: string[], io: IO = { out: proces
   const [cmd, sub, arg] = parsed.positionals;
   const say = (s: string) => io.out.write(mask(s) + "\n");
   const show = (rows: unknown[], text: (r: never) => string) => { if (v.json) say(JSON.stringify(rows, null, 2)); else for (const r of rows) say(text(r as never)); };
-  if (v.help || !cmd) { say(DATAPLANE_HELP); return cmd ? EXIT.OK : EXIT.USAGE; }
+  if (v.help || !cmd) { say(DATAPLANE_HELP); return v.help ? EXIT.OK : EXIT.USAGE; }
   const pinRoot = v["pin-dir"] ?? "/sys/fs/bpf/dpu-ci";
   const bpftool = new Bpftool();
   const control = (owner: string) => new DataplaneControl(pinnedMaps(join(pinRoot, owner, "maps"), bpftool));

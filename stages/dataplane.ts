@@ -1,8 +1,8 @@
 // Wiring of the data plane into a pipeline: compile (cached build nodes), then verify and
 // packet-test on this machine's kernel (a host task: always runs, takes seconds), and a guest suite
 // for the lab to run the same programs and vectors inside a virtual board's kernel.
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { copyFile, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { host, which, type Availability, type GraphBuilder, type NodeContext, type NodeInput, type TaskResult } from "../engine/index.ts";
 import { ebpfBuild, type EbpfCompileOptions } from "./ebpf.ts";
 import { p4Build } from "./p4.ts";
@@ -43,8 +43,36 @@ async function readManifest(dir: string): Promise<Manifest> {
   return JSON.parse(await readFile(join(dir, "programs.json"), "utf8")) as Manifest;
 }
 
+const STATS_FILE = "verifier-stats.json";
+
+async function readReport(path: string): Promise<VerifierReport | undefined> {
+  try { return JSON.parse(await readFile(path, "utf8")) as VerifierReport; } catch { return undefined; }
+}
+
+/** The most recent earlier run (a sibling of runDir in the run store) whose node left verifier
+ *  stats: the baseline a change is compared with. Run ids start with a timestamp, so name order
+ *  is time order. */
+export async function previousVerifierReport(runDir: string, node = "dataplane-test"): Promise<{ path: string; report: VerifierReport } | undefined> {
+  const runs = await readdir(dirname(runDir)).catch(() => [] as string[]);
+  const me = basename(runDir);
+  for (const id of runs.filter((r) => r < me).sort().reverse()) {
+    const path = join(dirname(runDir), id, "artifacts", node, STATS_FILE);
+    const report = await readReport(path);
+    if (report) return { path, report };
+  }
+  return undefined;
+}
+
+/** The verifier table for a finished run's summary (with changes against the run before it), or
+ *  undefined when the run has no data-plane test node. */
+export async function dataplaneSummary(runDir: string, node = "dataplane-test"): Promise<string | undefined> {
+  const report = await readReport(join(runDir, "artifacts", node, STATS_FILE));
+  if (!report) return undefined;
+  return formatVerifierStats(report, (await previousVerifierReport(runDir, node))?.report);
+}
+
 /** The host task's body: exported so `dpu-ci dataplane test` and tests run exactly this. */
-export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workDir" | "log">, paths: { objects: string; vectors: string }, opts: { baseline?: string } = {}): Promise<TaskResult & { report: VerifierReport }> {
+export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workDir" | "log"> & { runDir?: string }, paths: { objects: string; vectors: string }, opts: { baseline?: string; node?: string } = {}): Promise<TaskResult & { report: VerifierReport }> {
   const m = await readManifest(paths.objects);
   const objects: ProgramObject[] = [];
   for (const p of m.programs) {
@@ -56,10 +84,9 @@ export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workD
     });
   }
   const r = await runDataplaneTests(objects, { outDir: ctx.outDir, workDir: ctx.workDir, log: ctx.log });
-  let baseline: VerifierReport | undefined;
-  if (opts.baseline) baseline = JSON.parse(await readFile(opts.baseline, "utf8").catch(() => "null")) ?? undefined;
+  const baseline = opts.baseline ? await readReport(opts.baseline) : ctx.runDir ? (await previousVerifierReport(ctx.runDir, opts.node))?.report : undefined;
   const table = formatVerifierStats(r.report, baseline);
-  await writeFile(join(ctx.outDir, "verifier-stats.txt"), table + "\n");
+  await writeFile(join(ctx.outDir, "verifier-stats.txt"), table + "\n"); // the JSON is written by the runner
   for (const line of table.split("\n")) ctx.log(line);
   const cases = r.suites.flatMap((s) => s.cases);
   const failed = cases.filter((c) => c.outcome === "FAIL");
@@ -90,7 +117,7 @@ export async function writeGuestBundle(objectsDir: string, vectorsDir: string, o
 export function dataplaneStage(g: GraphBuilder, opts: DataplaneStageOptions): DataplaneHandles {
   const vectors = host.dir("p4/vectors");
   const ebpf = ebpfBuild(g, opts);
-  const test = g.task("dataplane-test", { objects: ebpf, vectors }, async (ctx, paths) => dataplaneTestTask(ctx, paths, { baseline: opts.baseline }), {
+  const test = g.task("dataplane-test", { objects: ebpf, vectors }, async (ctx, paths) => dataplaneTestTask(ctx, paths, { baseline: opts.baseline, node: "dataplane-test" }), {
     stage: "ebpf", description: "load each eBPF program through this kernel's verifier (stats kept) and run its packet vectors (BPF_PROG_TEST_RUN)",
     available: hostBpfAvailability,
   });
@@ -101,7 +128,7 @@ export function dataplaneStage(g: GraphBuilder, opts: DataplaneStageOptions): Da
   }, { stage: "ebpf", description: "the same programs and vectors as a KTAP suite for a virtual board's guest (bpftool in the guest)" });
   if (opts.p4 === false) return { ebpf, test, guest };
   const p4 = p4Build(g, { env: opts.env, multiarch: opts.multiarch });
-  const p4Test = g.task("dataplane-test-p4", { objects: p4, vectors }, async (ctx, paths) => dataplaneTestTask(ctx, paths), {
+  const p4Test = g.task("dataplane-test-p4", { objects: p4, vectors }, async (ctx, paths) => dataplaneTestTask(ctx, paths, { node: "dataplane-test-p4" }), {
     stage: "p4", description: "verify the p4c-generated programs and run the same vectors", available: hostBpfAvailability,
   });
   return { ebpf, test, guest, p4, p4Test };
