@@ -32,6 +32,7 @@ export interface LabStatusRow extends BoardState { class: string; sim: boolean; 
 export async function labStatus(o: CommandOptions & { power?: boolean } = {}): Promise<{ rows: LabStatusRow[]; lines: string[] }> {
   const lab = openLab(o);
   try {
+    lab.db.sweepExpired();
     const rows: LabStatusRow[] = [];
     for (const b of lab.inventory.boards) {
       const st = lab.db.board(b.id)!;

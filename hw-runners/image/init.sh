@@ -41,9 +41,11 @@ i=0 failed=0
 for s in $suites; do
   i=$((i + 1)); name=${s#[0-9][0-9]-}; name=${name%.sh}
   out=/tmp/suite-$i.out
-  # A suite that hangs is the runner's silence timeout to catch; here it just runs.
-  sh "/usr/share/dpu-ci/suites/$s" >"$out" 2>&1; rc=$?
-  sed 's/^/    /' "$out"
+  # Output streams to the console as it comes (a slow suite is not a silent one); a suite that
+  # hangs is the runner's silence timeout to catch.
+  # (A read loop, not sed: busybox sed holds each line back until it sees the next one.)
+  { sh "/usr/share/dpu-ci/suites/$s" 2>&1; echo $? >"$out.rc"; } | tee "$out" | while IFS= read -r l; do echo "    $l"; done
+  rc=$(cat "$out.rc")
   if [ $rc -eq 0 ] && ! grep -q '^not ok' "$out"; then echo "ok $i $name"
   elif [ $rc -eq 4 ]; then echo "ok $i $name # SKIP $(tail -n1 "$out" | sed 's/^# *//')"
   else echo "not ok $i $name"; failed=$((failed + 1)); fi

@@ -109,6 +109,20 @@ export class LabDb {
     return (this.db.prepare("SELECT value FROM counters WHERE name = 'fence'").get() as { value: number }).value;
   }
 
+  /** Expired leases mean their holders died: free the boards and mark them Unknown now, rather than
+   *  when the next job comes (so `lab status` tells the truth). Returns the leases swept. */
+  sweepExpired(): Lease[] {
+    return this.tx(() => {
+      const rows = (this.db.prepare("SELECT * FROM leases WHERE expires_at <= ?").all(this.now()) as LeaseRow[]).map(toLease);
+      for (const l of rows) {
+        this.db.prepare("DELETE FROM leases WHERE board = ? AND token = ?").run(l.board, l.token);
+        this.setHealthTx(l.board, "Unknown", `lease of ${l.holder} (token ${l.token}) expired`);
+        this.event(l.board, "lease-expired", JSON.stringify(l));
+      }
+      return rows;
+    });
+  }
+
   /** Extend the lease; false when it is no longer ours (expired and taken, or released). */
   heartbeat(board: string, holder: string, token: number, ttlMs: number): boolean {
     return this.tx(() => {

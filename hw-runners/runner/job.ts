@@ -14,7 +14,9 @@ export interface Job {
   suites: string[];
   /** Extra kernel command line for the guest. */
   append: string;
-  timeouts: { totalS: number; silenceS: number; queueS: number };
+  /** totalS: one attempt; bootS: power-on to the tests' begin marker; silenceS: longest quiet console
+   *  once the tests run; queueS: waiting for a free board. */
+  timeouts: { totalS: number; bootS: number; silenceS: number; queueS: number };
   /** Start a TCP echo listener on the host's loopback for the guest's net suite (QEMU user-net boards). */
   peer?: "tcp-echo";
   /** The job file's directory: artifact paths resolve against it. */
@@ -59,7 +61,7 @@ export function parseJob(doc: unknown, source: string): Job {
     if (typeof v !== "number" || !(v > 0) || v > 86400) { bad(`timeouts.${name}`, "must be seconds, > 0 and <= 86400"); return def; }
     return v;
   };
-  const timeouts = { totalS: secs("totalS", 600), silenceS: secs("silenceS", 120), queueS: secs("queueS", 600) };
+  const timeouts = { totalS: secs("totalS", 600), bootS: secs("bootS", 180), silenceS: secs("silenceS", 120), queueS: secs("queueS", 600) };
   if (timeouts.silenceS > timeouts.totalS) bad("timeouts.silenceS", "must not exceed timeouts.totalS");
   if (o.append !== undefined && typeof o.append !== "string") bad("append", "must be a string");
   if (o.peer !== undefined && o.peer !== "tcp-echo") bad("peer", 'must be "tcp-echo"');

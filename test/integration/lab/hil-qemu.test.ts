@@ -23,8 +23,8 @@ after(async () => {
 test("in-guest suites on a QEMU board, after a health check, marked simulated", { timeout: 90_000 }, async () => {
   const k = await testKernel();
   const [full, boot] = await Promise.all([testImage("full", tmp.path), testImage("boot", tmp.path)]);
-  const jobPath = await writeJob(tmp.path, { id: "pr-hil", kernel: k.kernel, initrd: full, suites: ["modules", "xdp", "net"], needs: ["virt:qemu", "ebpf:xdp"], peer: "tcp-echo" });
-  const hc = parseJob({ id: "hc", suites: ["boot"], artifacts: { kernel: { path: k.kernel, sha256: await sha256File(k.kernel) }, initrd: { path: boot, sha256: await sha256File(boot) } } }, `${tmp.path}/hc.json`);
+  const jobPath = await writeJob(tmp.path, { id: "pr-hil", kernel: (k.vmlinux ?? k.kernel), initrd: full, suites: ["modules", "xdp", "net"], needs: ["virt:qemu", "ebpf:xdp"], peer: "tcp-echo" });
+  const hc = parseJob({ id: "hc", suites: ["boot"], artifacts: { kernel: { path: (k.vmlinux ?? k.kernel), sha256: await sha256File((k.vmlinux ?? k.kernel)) }, initrd: { path: boot, sha256: await sha256File(boot) } } }, `${tmp.path}/hc.json`);
   const events: LabLogEvent[] = [];
   assert.equal(lab.db.board(board.id)?.health, "Unknown", "a new board starts Unknown");
 

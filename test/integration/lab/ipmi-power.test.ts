@@ -36,7 +36,7 @@ test("ipmitool through the power driver turns the virtual 1288 on, off and cycle
   const k = await testKernel();
   const initrd = await testImage("boot", tmp.path);
   const d = makeDrivers(board, dir, env);
-  await d.deploy.prepare({ kernel: k.kernel, initrd, append: "dpuci.run=ipmi" });
+  await d.deploy.prepare({ kernel: (k.vmlinux ?? k.kernel), initrd, append: "dpuci.run=ipmi" });
   assert.equal(await d.power.status(), "off");
 
   // The console is opened before power-on, as on real hardware; ser2net reconnects once QEMU listens.

@@ -21,7 +21,7 @@ after(async () => {
 test("silent hang -> silence timeout, power-cycle, one retry, ERROR with both attempts and logs", { timeout: 90_000 }, async () => {
   const k = await testKernel();
   const initrd = await testImage("hang", tmp.path);
-  const job = loadJob(await writeJob(tmp.path, { id: "hang", kernel: k.kernel, initrd, suites: ["boot", "hang"], totalS: 60, bootS: 40, silenceS: 6 }));
+  const job = loadJob(await writeJob(tmp.path, { id: "hang", kernel: (k.vmlinux ?? k.kernel), initrd, suites: ["boot", "hang"], totalS: 60, bootS: 40, silenceS: 6 }));
   // The board was healthy before this job: no health check in the way.
   lab.db.setHealth(board.id, "Good", "test setup");
   const events: LabLogEvent[] = [];
