@@ -114,6 +114,16 @@ export async function writeGuestBundle(objectsDir: string, vectorsDir: string, o
   return { suite, objects };
 }
 
+/** What the lab adds to a guest initramfs (hw-runners/image/initramfs.ts InitramfsInputs) to run
+ *  the data-plane suite: the guest node's objects and suite, and bpftool with its libraries. The
+ *  guest kernel needs CONFIG_BPF_SYSCALL, CONFIG_NET (BPF_PROG_TEST_RUN, devmap), CONFIG_BPF_JIT
+ *  (optional: the interpreter works) and a virtio NIC for the attach case. */
+export async function guestInitramfsInputs(guestNodeOutput: string, bpftool = "/usr/sbin/bpftool"): Promise<{ bpf: string[]; suites: string[]; bins: string[] }> {
+  const dir = join(guestNodeOutput, "guest");
+  const objs = (await readdir(join(dir, "bpf"))).filter((f) => f.endsWith(".o")).sort();
+  return { bpf: objs.map((o) => join(dir, "bpf", o)), suites: [join(dir, "dataplane.sh")], bins: [bpftool] };
+}
+
 export function dataplaneStage(g: GraphBuilder, opts: DataplaneStageOptions): DataplaneHandles {
   const vectors = host.dir("p4/vectors");
   const ebpf = ebpfBuild(g, opts);

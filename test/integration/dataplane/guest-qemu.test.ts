@@ -11,7 +11,7 @@ import { buildInitramfs, SUITES } from "../../../hw-runners/image/initramfs.ts";
 import { openLab } from "../../../hw-runners/runner/lab.ts";
 import { loadJob } from "../../../hw-runners/runner/job.ts";
 import { runHilJob } from "../../../hw-runners/runner/run.ts";
-import { writeGuestBundle } from "../../../stages/dataplane.ts";
+import { guestInitramfsInputs, writeGuestBundle } from "../../../stages/dataplane.ts";
 import { qemuBoard, tempDir, testKernel, writeJob } from "../lab/fixture.ts";
 import { cannotRun, compileAll, ROOT } from "./helpers.ts";
 
@@ -22,10 +22,11 @@ after(() => tmp.cleanup());
 test("every program loads, passes its vectors and attaches inside a QEMU guest kernel", { skip, timeout: 240_000 }, async () => {
   const k = await testKernel();
   const objs = await compileAll();
-  const b = await writeGuestBundle(objs, join(ROOT, "p4/vectors"), tmp.path);
+  await writeGuestBundle(objs, join(ROOT, "p4/vectors"), tmp.path);
+  const g = await guestInitramfsInputs(tmp.path);
   const initrd = await buildInitramfs({
     out: join(tmp.path, "dataplane.cpio.gz"), modulesDir: k.modulesDir, modules: ["virtio_pci", "virtio_net", "dummy"],
-    bpf: b.objects, bins: ["/usr/sbin/bpftool"], suites: [SUITES.modules, b.suite],
+    bpf: g.bpf, bins: g.bins, suites: [SUITES.modules, ...g.suites],
   });
   const board = qemuBoard("qemu-dp", { capabilities: ["arch:x86_64", "virt:qemu", "ebpf:xdp"] });
   const lab = openLab({ dir: tmp.path, inventory: { source: "test", boards: [board] }, ttlMs: 5000 });
