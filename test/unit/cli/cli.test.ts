@@ -1,0 +1,119 @@
+// The CLI's pieces that do not need a subprocess: parameters, plans, summaries, progress lines,
+// executor choice. (Exit codes are checked on the real command in test/integration/cli.)
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, afterEach, test } from "node:test";
+import { GraphBuilder, RunStore, UsageError, clearSecrets, host, loadConfig, recipe, registerSecret, writeManifest, type RunManifest } from "../../../engine/index.ts";
+import { formatPlan, parseParams, plan, runSummary } from "../../../cli/run.ts";
+import { chooseExecutor } from "../../../cli/context.ts";
+import { plainRenderer } from "../../../cli/progress.ts";
+import { HELP, commandHelp } from "../../../cli/help.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+
+const tmp = tempDir("cli-unit");
+after(() => tmp.cleanup());
+afterEach(() => clearSecrets());
+
+test("parseParams: key=value pairs, values may contain '='; anything else is a usage error", () => {
+  assert.deepEqual(parseParams(["a=1", "b=x=y", "c="]), { a: "1", b: "x=y", c: "" });
+  assert.throws(() => parseParams(["novalue"]), (e: unknown) => e instanceof UsageError && /key=value/.test(e.message));
+  assert.throws(() => parseParams(["=v"]), UsageError);
+});
+
+test("plan: build nodes are 'run' until a passing run with the same inputs exists, then 'cached'; tasks always run", async () => {
+  const root = join(tmp.path, "proj");
+  mkdirSync(join(root, "src"), { recursive: true });
+  writeFileSync(join(root, "src", "f.c"), "int main(){}\n");
+  const cfg = loadConfig({ root, env: { DPU_CI_HOME: join(tmp.path, "home") } });
+  const g = new GraphBuilder();
+  const a = g.build("a", { src: host.dir("src") }, ({ src }) => recipe.from("img").withDirectory("/src", src).withExec(["make"]).directory("/out"));
+  g.build("b", { a }, ({ a }) => recipe.from("img").withDirectory("/in", a).withExec(["true"]).directory("/out"));
+  g.task("t", { a }, async () => ({ outcome: "PASS" }));
+  const graph = g.finish();
+
+  const first = await plan(cfg, graph);
+  assert.deepEqual(first.map((n) => [n.name, n.kind, n.deps, n.prediction]), [["a", "build", [], "run"], ["b", "build", ["a"], "run"], ["t", "task", ["a"], "always-runs"]]);
+  assert.deepEqual(first[0]!.inputs, { src: "host-dir:src" });
+  assert.deepEqual(first[1]!.inputs, { a: "node:a" });
+
+  // A finished run in which both build nodes passed with these digests.
+  const store = new RunStore(cfg.home);
+  const { id, dir } = store.create("p");
+  const m: RunManifest = {
+    schema: 1, id, pipeline: "p", params: {}, startedAt: new Date().toISOString(), status: "finished", executor: "buildkit", pid: process.pid, host: "h",
+    nodes: first.filter((n) => n.kind === "build").map((n) => ({ name: n.name, kind: "build", state: "done", outcome: "PASS", inputDigest: n.inputDigest, deps: n.deps, artifacts: [] })),
+  };
+  writeManifest(dir, m);
+  const second = await plan(cfg, graph);
+  assert.deepEqual(second.map((n) => n.prediction), ["cached", "cached", "always-runs"]);
+
+  // A changed input: the node and its dependent are predicted to run again.
+  writeFileSync(join(root, "src", "f.c"), "int main(){return 1;}\n");
+  const third = await plan(cfg, graph);
+  assert.deepEqual(third.map((n) => n.prediction), ["run", "run", "always-runs"]);
+  assert.match(formatPlan(third), /^a\s+build run\s*$/m);
+  assert.match(formatPlan(third), /^b\s+build run\s+<- a$/m);
+});
+
+test("runSummary: failures first with their excerpt and log path, then counts and the run directory", () => {
+  const m: RunManifest = {
+    schema: 1, id: "r1", pipeline: "pr", params: {}, startedAt: "", status: "finished", outcome: "FAIL", exitCode: 1, executor: "buildkit", pid: 1, host: "h",
+    nodes: [
+      { name: "ok", kind: "build", state: "done", outcome: "PASS", cached: true, deps: [], artifacts: [] },
+      { name: "bad", kind: "build", state: "done", outcome: "FAIL", reason: "make exited with code 2", excerpt: ["cc: error: x.c", "make: *** Error 1"], log: "logs/bad.log", deps: [], artifacts: [] },
+      { name: "dep", kind: "build", state: "done", outcome: "SKIP", reason: "not run: bad ended FAIL", log: "logs/dep.log", deps: ["bad"], artifacts: [] },
+    ],
+  };
+  const text = runSummary(m, "/runs/r1");
+  assert.equal(text, [
+    "FAIL bad: make exited with code 2",
+    "    | cc: error: x.c",
+    "    | make: *** Error 1",
+    "    log: /runs/r1/logs/bad.log",
+    "SKIP dep: not run: bad ended FAIL",
+    "pr: FAIL — 1 PASS, 1 FAIL, 1 SKIP; 1 build nodes from cache",
+    "run directory: /runs/r1",
+  ].join("\n"));
+});
+
+test("plain progress: one line per event, cached shown, secrets masked", () => {
+  registerSecret("sup3r-secret");
+  const out = new PassThrough();
+  let text = "";
+  out.on("data", (b: Buffer) => { text += b.toString(); });
+  const r = plainRenderer(out, Date.now());
+  r.onEvent({ kind: "run-start", id: "r1", dir: "/d", pipeline: "pr", nodes: ["a"], executor: "buildkit" });
+  r.onEvent({ kind: "node-start", node: "a" });
+  r.onEvent({ kind: "node-output", node: "a", text: "noise that plain mode does not print" });
+  r.onEvent({ kind: "node-end", node: "a", outcome: "FAIL", cached: false, durationMs: 1500, reason: "token sup3r-secret refused" });
+  r.onEvent({ kind: "node-end", node: "b", outcome: "PASS", cached: true, durationMs: 80 });
+  r.onEvent({ kind: "run-end", id: "r1", dir: "/d", outcome: "FAIL", exitCode: 1, durationMs: 2000, status: "finished" });
+  r.stop();
+  const lines = text.trim().split("\n").map((l) => l.replace(/^\[\s*[\d.]+s\] /, ""));
+  assert.deepEqual(lines, [
+    "run r1 (pr, 1 nodes, executor buildkit)",
+    "a: started",
+    "a: FAIL in 1.5s - token *** refused",
+    "b: PASS (cached) in 0.1s",
+    "run finished: FAIL (exit 1) in 2.0s",
+  ]);
+});
+
+test("executor choice: auto is dagger inside a Dagger session, buildkit otherwise; explicit choices win", () => {
+  const cfg = (env: Record<string, string>) => loadConfig({ root: tmp.path, env });
+  assert.equal(chooseExecutor(cfg({})).name, "buildkit");
+  assert.equal(chooseExecutor(cfg({ DAGGER_SESSION_PORT: "4321", DAGGER_SESSION_TOKEN: "tok-abcdef" })).name, "dagger");
+  assert.equal(chooseExecutor(cfg({ DAGGER_SESSION_PORT: "4321", DAGGER_SESSION_TOKEN: "tok-abcdef", DPU_CI_EXECUTOR: "buildkit" })).name, "buildkit");
+  assert.equal(chooseExecutor(cfg({ DPU_CI_EXECUTOR: "host" })).name, "host");
+});
+
+test("help: the overview lists every command that has its own help, and exit codes", () => {
+  for (const cmd of ["list", "plan", "run", "doctor", "config"]) {
+    assert.match(HELP, new RegExp(`^  ${cmd}\\b`, "m"), cmd);
+    assert.match(commandHelp(cmd), new RegExp(`^Usage: dpu-ci ${cmd}`), cmd);
+  }
+  assert.equal(commandHelp("nope"), HELP);
+  assert.match(HELP, /130 interrupted/);
+});
