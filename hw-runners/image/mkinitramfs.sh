@@ -3,10 +3,13 @@
 # host or as a container build step. Output is reproducible: sorted entries, fixed mtimes, gzip -n.
 #
 #   mkinitramfs.sh --out FILE [--busybox PATH] [--init FILE] [--lib FILE]
-#                  [--modules-dir DIR [--module NAME]...] [--kver VERSION]
-#                  [--ko FILE]... [--bpf FILE]... [--suite FILE]... [--bin PATH]...
+#                  [--modules-dir DIR | --modules-root DIR] [--module NAME]... [--kver VERSION]
+#                  [--ko FILE]... [--ko-dir DIR]... [--bpf FILE]... [--bpf-dir DIR]...
+#                  [--suite FILE]... [--bin PATH]...
 #
 # --modules-dir is a lib/modules/<kver> tree (a kernel stage's output or a distro package);
+# --modules-root is a lib/modules directory holding exactly one <kver> (when the version is not
+# known in advance, as in a build step); --ko-dir and --bpf-dir add every *.ko / *.o below a directory.
 # with --module, only those modules and their dependencies (modinfo "depends") are copied.
 # --ko adds out-of-tree modules under extra/; --bin copies a host binary with its shared libraries.
 set -eu
@@ -23,6 +26,11 @@ while [ $# -gt 0 ]; do
     --init) init=$2 ;;
     --lib) lib=$2 ;;
     --modules-dir) moddir=$2 ;;
+    --modules-root)
+      [ "$(ls "$2" | wc -l)" = 1 ] || { echo "mkinitramfs: --modules-root $2 must hold exactly one kernel version" >&2; exit 2; }
+      moddir="$2/$(ls "$2")" ;;
+    --ko-dir) kos="$kos$(find "$2" -name '*.ko' | sort)$nl" ;;
+    --bpf-dir) bpfs="$bpfs$(find "$2" -name '*.o' | sort)$nl" ;;
     --kver) kver=$2 ;;
     --module) modules="$modules$2$nl" ;;
     --ko) kos="$kos$2$nl" ;;

@@ -1,0 +1,68 @@
+// The HIL test stage: a task node that writes a job file for the built kernel and guest image
+// (sha256 of each), hands it to the lab's job runner, and returns typed results: the board, whether
+// it was simulated, every attempt with its console log, and the in-guest suites.
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sha256File, type Availability, type GraphBuilder, type NodeInput, type TaskResult } from "../engine/index.ts";
+import { healthCheckJobs, loadJob, openLab, place, runHilJob, loadInventory, type HilResult } from "../hw-runners/index.ts";
+
+export interface HilStageOptions {
+  name?: string;
+  /** Kernel stage output: bzImage at its top. */
+  kernel: NodeInput;
+  /** Guest image stage output: initrd.cpio.gz at its top. */
+  image: NodeInput;
+  needs: readonly string[];
+  suites: readonly string[];
+  timeouts?: { totalS?: number; bootS?: number; silenceS?: number; queueS?: number };
+  /** Inventory file; default $DPU_CI_INVENTORY or the lab's local inventory of virtual boards. */
+  inventoryPath?: string;
+  /** Start a TCP echo peer on the host for the net suite. */
+  peer?: boolean;
+  case?: string;
+  scenario?: string;
+}
+
+export function hilTaskResult(r: HilResult): TaskResult {
+  return {
+    outcome: r.outcome,
+    reason: r.simulated && r.reason ? `${r.reason} (simulated board)` : r.reason,
+    suites: r.suites,
+    simulated: r.simulated,
+    board: r.board,
+    attempts: r.attempts.map((a) => ({ n: a.n, outcome: a.outcome, reason: a.reason, log: a.consoleLog, durationMs: a.durationMs })),
+    metrics: { attempts: r.attempts.length, healthChecks: r.healthChecks.length },
+  };
+}
+
+export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
+  const name = o.name ?? "hil";
+  return g.task(name, { kernel: o.kernel, image: o.image }, async (ctx, paths) => {
+    const kernel = join(paths.kernel, "bzImage");
+    const initrd = join(paths.image, "initrd.cpio.gz");
+    for (const f of [kernel, initrd]) if (!existsSync(f)) return { outcome: "MISS", reason: `${f} was not produced` };
+    const jobPath = join(ctx.outDir, "job.json");
+    writeFileSync(jobPath, JSON.stringify({
+      id: `${ctx.runId}-${name}`.replace(/[^A-Za-z0-9._-]/g, "-"), needs: o.needs, suites: o.suites, timeouts: o.timeouts ?? {},
+      ...(o.peer ? { peer: "tcp-echo" } : {}),
+      artifacts: { kernel: { path: kernel, sha256: await sha256File(kernel) }, initrd: { path: initrd, sha256: await sha256File(initrd) } },
+    }, null, 2));
+    const lab = openLab({ inventoryPath: o.inventoryPath, env: { ...process.env, ...ctx.env } as NodeJS.ProcessEnv });
+    try {
+      const r = await runHilJob(lab, loadJob(jobPath), {
+        outDir: ctx.outDir, signal: ctx.signal, healthCheckJob: healthCheckJobs(lab),
+        log: (e) => ctx.log(JSON.stringify(e)),
+      });
+      return hilTaskResult(r);
+    } finally {
+      lab.close();
+    }
+  }, {
+    stage: "hil", case: o.case, scenario: o.scenario, description: `HIL on a board with ${o.needs.join(", ") || "anything"}: ${o.suites.join(", ")}`,
+    // A job no board could ever run is SKIP before anything is built for it.
+    available: (): Availability => {
+      const p = place(loadInventory(o.inventoryPath ?? process.env.DPU_CI_INVENTORY ?? undefined), o.needs);
+      return p.ok ? { ok: true } : { ok: false, outcome: "SKIP", reason: p.reason };
+    },
+  });
+}

@@ -1,0 +1,70 @@
+// The guest image stage: one cached build node that assembles what a virtual board boots from the
+// kernel stage's modules, the drivers' .ko files, eBPF objects and the lab's in-guest suites, with
+// hw-runners/image/mkinitramfs.sh run inside a container (BuildKit or Dagger). Output directory:
+// initrd.cpio.gz (reproducible: SOURCE_DATE_EPOCH, sorted cpio, gzip -n) and image.json.
+import { host, recipe, type GraphBuilder, type ImageSpec, type Input, type NodeInput } from "../engine/index.ts";
+
+/** busybox-static for the guest userland, kmod for depmod/modinfo, bpftool (copied in with its
+ *  libraries) and clang for the lab's own XDP test program. */
+export const imageBuilder: ImageSpec = {
+  name: "guest-image-builder",
+  suite: "bookworm",
+  packages: ["busybox-static", "cpio", "kmod", "gzip", "bpftool", "clang", "libbpf-dev", "linux-libc-dev", "libc6-dev", "file"],
+  env: { LC_ALL: "C.UTF-8" },
+};
+
+/** The lab's in-guest suites (hw-runners/image/suites/*.sh). */
+export const GUEST_SUITES = ["boot", "modules", "xdp", "net"] as const;
+export type GuestSuite = (typeof GUEST_SUITES)[number];
+
+export interface GuestImageOptions {
+  name?: string;
+  /** The kernel stage's output (modules/lib/modules/<release>). */
+  kernel: NodeInput;
+  /** Driver stage outputs (lib/modules/<release>/extra/*.ko). */
+  drivers?: readonly NodeInput[];
+  /** eBPF stage output (*.o). */
+  ebpf?: NodeInput;
+  suites?: readonly GuestSuite[];
+  /** In-tree modules to include (with dependencies); all of the kernel's when absent. */
+  modules?: readonly string[];
+  /** Extra suite scripts (KTAP on stdout), e.g. the dataplane stage's generated suite. */
+  extraSuites?: readonly Input[];
+}
+
+/** The assembler's argv inside the build container. Pure: unit-tested. */
+export function imageArgv(o: { drivers: number; ebpf: boolean; suites: readonly string[]; extraSuites: number; modules?: readonly string[] }): string[] {
+  const argv = ["sh", "/in/image/mkinitramfs.sh", "--out", "/out/initrd.cpio.gz", "--modules-root", "/in/kernel/modules/lib/modules"];
+  for (const m of o.modules ?? []) argv.push("--module", m);
+  for (let i = 0; i < o.drivers; i++) argv.push("--ko-dir", `/in/drivers/${i}`);
+  argv.push("--bpf", "/work/xdp_count.o");
+  if (o.ebpf) argv.push("--bpf-dir", "/in/ebpf");
+  argv.push("--bin", "/usr/sbin/bpftool");
+  for (const s of o.suites) argv.push("--suite", `/in/image/suites/${s}.sh`);
+  for (let i = 0; i < o.extraSuites; i++) argv.push("--suite", `/in/suites/${i}/suite.sh`);
+  return argv;
+}
+
+export function guestImageStage(g: GraphBuilder, o: GuestImageOptions): NodeInput {
+  const suites = o.suites ?? ["modules", "xdp", "net"];
+  const inputs: Record<string, Input> = { image: host.dir("hw-runners/image"), kernel: o.kernel };
+  (o.drivers ?? []).forEach((d, i) => (inputs[`driver${i}`] = d));
+  if (o.ebpf) inputs.ebpf = o.ebpf;
+  (o.extraSuites ?? []).forEach((s, i) => (inputs[`suite${i}`] = s));
+  const argv = imageArgv({ drivers: o.drivers?.length ?? 0, ebpf: !!o.ebpf, suites, extraSuites: o.extraSuites?.length ?? 0, modules: o.modules });
+  return g.build(o.name ?? "guest-image", inputs, (refs) => {
+    let r = recipe.from(imageBuilder)
+      .withEnvVariable("SOURCE_DATE_EPOCH", "0")
+      .withDirectory("/in/image", refs.image!)
+      .withDirectory("/in/kernel", refs.kernel!);
+    (o.drivers ?? []).forEach((_, i) => (r = r.withDirectory(`/in/drivers/${i}`, refs[`driver${i}`]!)));
+    if (o.ebpf) r = r.withDirectory("/in/ebpf", refs.ebpf!);
+    (o.extraSuites ?? []).forEach((_, i) => (r = r.withFile(`/in/suites/${i}/suite.sh`, refs[`suite${i}`]!)));
+    return r
+      .withExec(["mkdir", "-p", "/out", "/work"])
+      .withExec(["clang", "-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", "/in/image/bpf/xdp_count.c", "-o", "/work/xdp_count.o"])
+      .withExec(argv)
+      .withNewFile("/out/image.json", JSON.stringify({ initrd: "initrd.cpio.gz", suites, drivers: o.drivers?.length ?? 0, ebpf: !!o.ebpf }, null, 2) + "\n")
+      .directory("/out");
+  }, { stage: "image", description: `guest initramfs (busybox, modules, ${suites.join(", ")})` });
+}
