@@ -10,7 +10,7 @@ import { Bpftool } from "../stages/dataplane-bpftool.ts";
 import { DataplaneControl, pinnedMaps, resolveIfindex } from "../stages/dataplane-control.ts";
 import { parseVip, formatVip, type FwAction, type Proto } from "../stages/dataplane-layout.ts";
 import { PROGRAMS, programNamed } from "../stages/dataplane-programs.ts";
-import { dataplaneTestTask, writeGuestBundle } from "../stages/dataplane.ts";
+import { dataplaneTestTask, hostBpfAvailability, writeGuestBundle } from "../stages/dataplane.ts";
 import { ebpfCompileArgv, programsManifest } from "../stages/ebpf.ts";
 
 export const DATAPLANE_HELP = `dpu-ci dataplane <command>
@@ -99,6 +99,8 @@ export async function runDataplaneCommand(argv: string[], io: IO = { out: proces
       return EXIT.OK;
     }
     case "test": {
+      const a = await hostBpfAvailability();
+      if (!a.ok) { say(`${a.outcome}: ${a.reason}`); return EXIT.FAILED; }
       let objects = v.objects;
       const scratch = await mkdtemp(join(tmpdir(), "dpuci-dataplane-"));
       try {
