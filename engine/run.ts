@@ -64,6 +64,7 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
   const runAbort = new AbortController();
   const onAbort = () => runAbort.abort(o.signal?.reason);
   o.signal?.addEventListener("abort", onAbort, { once: true });
+  if (o.signal?.aborted) onAbort(); // interrupted while the graph was being prepared: no event will come
   const digests = new Map<string, string>();
   const running = new Map<string, Promise<void>>();
   const causes = new Map<string, string[]>(); // node not run -> the failures upstream that stopped it
