@@ -275,3 +275,15 @@ test("a manifest left 'running' by a process that is gone reads as interrupted, 
   writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...m, pid: process.pid }));
   assert.equal(readManifest(dir).status, "running");
 });
+
+test("a signal that was aborted before the run started (Ctrl-C while the graph was prepared) cancels everything", async () => {
+  const g = new GraphBuilder();
+  node(g, "a");
+  const ac = new AbortController();
+  ac.abort(new Error("SIGINT"));
+  const ex = new StandInExecutor();
+  const { manifest } = await run(g.finish(), ex, { signal: ac.signal });
+  assert.deepEqual(ex.started, []);
+  assert.equal(manifest.status, "interrupted");
+  assert.equal(manifest.exitCode, 130);
+});
