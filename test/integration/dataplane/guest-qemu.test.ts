@@ -4,6 +4,7 @@
 // kernel's verifier, pass its vectors, and attach to the virtio NIC. Results are simulated.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { flattenCases } from "../../../engine/results.ts";
@@ -43,5 +44,6 @@ test("every program loads, passes its vectors and attaches inside a QEMU guest k
     console.log(`guest run: ${dp.length} data-plane cases in ${r.attempts.at(-1)?.durationMs} ms (kernel ${k.kver}); ${dp.filter((c) => c.name.includes("attach")).map((c) => c.name).join(", ")}`);
   } finally {
     lab.close();
+    await rm(objs, { recursive: true, force: true });
   }
 });
