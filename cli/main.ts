@@ -13,6 +13,7 @@ import { runMatrixCommand } from "./matrix.ts";
 import { runGhaCommand } from "./gha.ts";
 import { runReleaseCommand } from "./release.ts";
 import { runDataplaneCommand } from "./dataplane.ts";
+import { dataplaneSummary } from "../stages/dataplane.ts";
 
 type Handler = (args: string[], io: IO) => Promise<number>;
 interface IO { out: NodeJS.WriteStream; err: NodeJS.WriteStream; signal: AbortSignal }
@@ -80,6 +81,8 @@ const COMMANDS: Record<string, Handler> = {
       print(io.out, JSON.stringify({ id: manifest.id, dir, status: manifest.status, outcome: manifest.outcome, exitCode: manifest.exitCode, nodes: manifest.nodes.map((n) => ({ name: n.name, kind: n.kind, outcome: n.outcome, cached: n.cached, durationMs: n.durationMs, reason: n.reason, deps: n.deps })) }, null, 2));
     } else {
       print(io.err, runSummary(manifest, dir));
+      const dp = await dataplaneSummary(dir);
+      if (dp) print(io.err, dp);
     }
     return manifest.exitCode ?? EXIT.INTERNAL;
   },
