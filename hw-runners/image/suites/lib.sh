@@ -3,7 +3,10 @@
 _n=0 _failed=0
 ktap_plan() { echo "KTAP version 1"; echo "1..$1"; }
 ktap_ok() { _n=$((_n + 1)); echo "ok $_n $1"; }
-ktap_fail() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n $1"; [ -z "${2:-}" ] || echo "# $2"; }
+ktap_fail() {
+  _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n $1"
+  case "${2:-}" in *[![:space:]]*) echo "# $2" ;; esac
+}
 ktap_skip() { _n=$((_n + 1)); echo "ok $_n $1 # SKIP ${2:-}"; }
 # ktap_check NAME CMD...: a case passes when CMD exits 0; its output becomes diagnostics.
 ktap_check() {

@@ -1,0 +1,65 @@
+// Inventory validation: the shipped inventories validate; a bad one reports every problem, each
+// naming the file and the field.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+import { ConfigError } from "../../../engine/errors.ts";
+import { EXAMPLE_LAB_INVENTORY, LOCAL_INVENTORY, loadInventory } from "../../../hw-runners/inventory/load.ts";
+import { validateInventory } from "../../../hw-runners/inventory/validate.ts";
+
+const BAD = fileURLToPath(new URL("../../testdata/lab/bad-inventory.yaml", import.meta.url));
+
+test("the default local inventory of virtual boards validates and is all simulated", () => {
+  const inv = loadInventory(LOCAL_INVENTORY);
+  assert.deepEqual(inv.boards.map((b) => b.id), ["qemu-x86-1", "v1288-1"]);
+  assert.ok(inv.boards.every((b) => b.sim));
+  const v = inv.boards.find((b) => b.id === "v1288-1")!;
+  assert.equal(v.power.driver, "ipmitool");
+  assert.deepEqual(v.virtual, { bmc: "ipmi_sim", ser2net: true });
+  assert.ok(v.capabilities.includes("server:1288"));
+});
+
+test("the example inventory of the real lab validates: 1288 + 82599, 1288 + FPGA, VirtualBox VM", () => {
+  const inv = loadInventory(EXAMPLE_LAB_INVENTORY);
+  const caps = Object.fromEntries(inv.boards.map((b) => [b.id, b.capabilities]));
+  assert.ok(caps["1288-a"]!.includes("server:1288") && caps["1288-a"]!.includes("nic:82599"));
+  assert.ok(caps["1288-b-fpga"]!.includes("fpga:devboard"));
+  assert.ok(caps["laptop-vbox"]!.includes("k8s"));
+  assert.deepEqual(inv.boards.map((b) => b.sim), [false, false, true]);
+  const a = inv.boards[0]!;
+  assert.ok(a.power.driver === "ipmitool" && a.power.passwordEnv === "BMC_1288A_PASSWORD" && a.power.cipherSuite === 3);
+  assert.equal(a.deploy.driver, "ssh-kexec");
+});
+
+test("a bad inventory reports every problem with file and field", () => {
+  const err = (() => { try { loadInventory(BAD); } catch (e) { return e; } assert.fail("should throw"); })();
+  assert.ok(err instanceof ConfigError);
+  const got = err.problems.map((p) => `${p.field}: ${p.message}`);
+  assert.ok(err.problems.every((p) => p.source === BAD));
+  const expect = [
+    /^boards\[0\]\.power\.password: secrets are not written in the inventory/,
+    /^boards\[0\]\.power\.passwordEnv: must name an environment variable/,
+    /^boards\[0\]\.capabilities: "Bad Cap" is not a valid value/,
+    /^boards\[1\]\.sim: is required/,
+    /^boards\[1\]\.deploy\.driver: must be one of qemu-direct, ssh-kexec/,
+    /^boards\[1\]\.console: is required/,
+    /^boards\[2\]\.id: duplicate of boards\[0\]\.id/,
+    /^boards\[2\]\.sim: a QEMU board is simulated/,
+    /^boards\[2\]\.colour: is not a known field/,
+  ];
+  for (const re of expect) assert.ok(got.some((g) => re.test(g)), `expected a problem matching ${re}\ngot:\n${got.join("\n")}`);
+});
+
+test("virtual peers on the same port are refused", () => {
+  const board = (id: string) => ({
+    id, class: "v", sim: true, capabilities: [], virtual: { bmc: "ipmi_sim" },
+    power: { driver: "ipmitool", host: "127.0.0.1", port: 39623, user: "admin", passwordEnv: "PW" },
+    console: { driver: "qemu-serial" }, deploy: { driver: "qemu-direct" },
+  });
+  assert.throws(() => validateInventory({ boards: [board("a"), board("b")] }, "x.yaml"), /127\.0\.0\.1:39623\/udp is also used by board a/);
+});
+
+test("an empty or non-mapping document is one clear problem", () => {
+  assert.throws(() => validateInventory([], "e.yaml"), /e\.yaml: \(document\): must be a mapping/);
+  assert.throws(() => validateInventory({ boards: [] }, "e.yaml"), /e\.yaml: boards: must be a non-empty list/);
+});

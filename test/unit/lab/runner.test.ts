@@ -1,0 +1,155 @@
+// The runner's pieces without QEMU: job files, placement, KTAP collection from real console logs
+// captured on a QEMU board (testdata/lab/console-*.log), and the attempt state machine. The attempt
+// tests replay those logs through in-memory drivers: the real boards are the integration tests'.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "../../../engine/errors.ts";
+import { flattenCases } from "../../../engine/results.ts";
+import type { BoardDrivers, ConsoleStream, PowerState } from "../../../hw-runners/drivers/types.ts";
+import type { Board, Inventory } from "../../../hw-runners/inventory/types.ts";
+import { runAttempt } from "../../../hw-runners/runner/attempt.ts";
+import { ArtifactError, parseJob, sha256File, verifyArtifacts } from "../../../hw-runners/runner/job.ts";
+import { collect } from "../../../hw-runners/runner/run.ts";
+import { place } from "../../../hw-runners/runner/schedule.ts";
+
+const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../../testdata/lab/${name}`, import.meta.url)), "utf8");
+const board = (id: string, caps: string[], priority = 0, sim = true): Board => ({
+  id, class: "c", capabilities: caps, sim, priority, power: { driver: "qemu" }, console: { driver: "qemu-serial", mode: "file" },
+  deploy: { driver: "qemu-direct", binary: "q", machine: "pc", memoryMb: 256, cpus: 1, exit: "isa-debug-exit", net: "user", extraArgs: [] },
+});
+const inv: Inventory = { source: "lab.yaml", boards: [board("q1", ["virt:qemu", "arch:x86_64"], 1), board("q2", ["virt:qemu", "arch:x86_64"], 5), board("h1", ["server:1288", "nic:82599"], 5, false), board("k", ["k8s"])] };
+const job = (over: Record<string, unknown> = {}) => parseJob({ id: "j", suites: ["modules", "xdp", "net"], artifacts: { kernel: { path: "/k", sha256: "a".repeat(64) } }, ...over }, "/jobs/j.json");
+
+test("job files: every problem named; defaults filled", () => {
+  const j = job();
+  assert.deepEqual(j.timeouts, { totalS: 600, bootS: 180, silenceS: 120, queueS: 600 });
+  assert.equal(j.baseDir, "/jobs");
+  try {
+    parseJob({ id: "bad id", needs: "server:1288", artifacts: { kernel: { path: "k", sha256: "xyz" }, rootfs: {} }, timeouts: { totalS: -1 }, extra: 1 }, "j.json");
+    assert.fail("should throw");
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    const fields = e.problems.map((p) => p.field).sort();
+    assert.deepEqual(fields, ["artifacts.kernel.sha256", "artifacts.rootfs", "extra", "id", "needs", "timeouts.totalS"]);
+  }
+});
+
+test("artifacts are checked before deploy: missing is MISS, a wrong checksum is ERROR", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "dpuci-job-"));
+  try {
+    writeFileSync(join(dir, "k"), "kernel");
+    const good = parseJob({ id: "j", artifacts: { kernel: { path: "k", sha256: await sha256File(join(dir, "k")) } } }, join(dir, "j.json"));
+    assert.deepEqual(await verifyArtifacts(good), { kernel: join(dir, "k") });
+    const wrong = parseJob({ id: "j", artifacts: { kernel: { path: "k", sha256: "0".repeat(64) } } }, join(dir, "j.json"));
+    await assert.rejects(verifyArtifacts(wrong), (e: Error) => e instanceof ArtifactError && e.outcome === "ERROR" && /has sha256/.test(e.message));
+    const missing = parseJob({ id: "j", artifacts: { kernel: { path: "nope", sha256: "0".repeat(64) } } }, join(dir, "j.json"));
+    await assert.rejects(verifyArtifacts(missing), (e: Error) => e instanceof ArtifactError && e.outcome === "MISS");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("placement: all capabilities, higher priority first; impossible jobs name what is missing", () => {
+  const p = place(inv, ["virt:qemu"]);
+  assert.ok(p.ok && p.candidates.map((b) => b.id).join() === "q2,q1");
+  const none = place(inv, ["server:1288", "fpga:devboard"]);
+  assert.ok(!none.ok);
+  assert.deepEqual(none.missing, ["fpga:devboard"]);
+  assert.match(none.reason, /no board in lab\.yaml offers fpga:devboard/);
+  const split = place(inv, ["server:1288", "k8s"]);
+  assert.ok(!split.ok && /closest is h1, which lacks k8s/.test(split.reason));
+});
+
+test("KTAP from a real QEMU console: three suites pass, every case marked simulated with its board", () => {
+  const log = fixture("console-qemu-full.log");
+  const ktap = log.slice(log.indexOf("==== DPU-CI BEGIN") + "==== DPU-CI BEGIN bench.1 ====".length, log.indexOf("==== DPU-CI END")).replace(/\r/g, "");
+  const r = collect(ktap, job(), board("q1", []));
+  assert.equal(r.outcome, "PASS", r.reason);
+  const cases = flattenCases(r.suites);
+  assert.ok(cases.length >= 11);
+  assert.ok(cases.some((c) => c.name === "program saw traffic" && c.outcome === "PASS"));
+  assert.ok(cases.every((c) => c.properties?.simulated === "true" && c.properties.board === "q1"));
+  assert.deepEqual(r.suites[0]!.suites!.map((s) => s.name), ["modules", "xdp", "net"]);
+});
+
+test("KTAP with a failing case is FAIL; a suite that never reported is MISS", () => {
+  const log = fixture("console-qemu-nonic.log");
+  const ktap = log.slice(log.indexOf("==== DPU-CI BEGIN nonic.1 ====") + 30, log.indexOf("==== DPU-CI END")).replace(/\r/g, "");
+  const r = collect(ktap, job({ suites: ["modules", "xdp", "net", "rdma"] }), board("h1", [], 0, false));
+  assert.equal(r.outcome, "FAIL");
+  const cases = flattenCases(r.suites);
+  assert.equal(cases.find((c) => c.name === "virtio_net binds a NIC")?.outcome, "FAIL");
+  assert.equal(cases.find((c) => c.name === "rdma")?.outcome, "MISS");
+  assert.ok(cases.every((c) => c.properties?.simulated === "false"));
+});
+
+/** Replays a console log as a board would print it, in chunks. In-memory on purpose: see the header. */
+function replayDrivers(log: string, opts: { stopAt?: number; exitAfter?: boolean } = {}): BoardDrivers & { actions: string[] } {
+  const actions: string[] = [];
+  let power: PowerState = "off";
+  let data: (t: string) => void = () => {};
+  let timer: NodeJS.Timeout | undefined;
+  const text = opts.stopAt === undefined ? log : log.slice(0, opts.stopAt);
+  const stream: ConsoleStream = { onData: (cb) => { data = cb; }, onEnd: () => {}, close: async () => { clearInterval(timer); } };
+  return {
+    actions,
+    power: {
+      name: "replay", status: async () => power,
+      on: async () => { actions.push("on"); power = "on"; },
+      off: async () => { actions.push("off"); power = "off"; clearInterval(timer); },
+      cycle: async () => {
+        actions.push("cycle"); power = "on";
+        let at = 0;
+        timer = setInterval(() => {
+          if (at >= text.length) { clearInterval(timer); if (opts.exitAfter) power = "off"; return; }
+          data(text.slice(at, at + 4000)); at += 4000;
+        }, 5);
+      },
+    },
+    console: { name: "replay", open: async () => stream },
+    deploy: { name: "replay", prepare: async () => { actions.push("prepare"); }, boot: async () => { actions.push("boot"); } },
+  };
+}
+
+const logDir = mkdtempSync(join(tmpdir(), "dpuci-att-"));
+after(() => rmSync(logDir, { recursive: true, force: true }));
+let logs = 0;
+const tmpLog = () => join(logDir, `console-${++logs}.log`);
+const attempt = (drivers: BoardDrivers, run: string, t = { totalS: 20, bootS: 5, silenceS: 0.5 }) =>
+  runAttempt({ n: 1, run, drivers, spec: { kernel: "/k", append: "" }, timeouts: t, consoleLog: tmpLog(), signal: new AbortController().signal });
+
+test("attempt: deploy -> console -> power -> boot, done at the end marker, console saved", async () => {
+  const d = replayDrivers(fixture("console-qemu-full.log"));
+  const a = await attempt(d, "bench.1");
+  assert.equal(a.outcome, "PASS", a.reason);
+  assert.deepEqual(d.actions, ["prepare", "cycle", "boot"]);
+  assert.ok(a.sawBegin && a.sawEnd);
+  assert.match(a.ktap, /^KTAP version 1\n1\.\.3\n/);
+  assert.equal(readFileSync(a.consoleLog, "utf8").replace(/\r/g, ""), fixture("console-qemu-full.log").replace(/\r/g, ""));
+});
+
+test("attempt: silence after the tests began is ERROR; silence before them is the boot timeout's", async () => {
+  const log = fixture("console-qemu-full.log");
+  const hung = await attempt(replayDrivers(log, { stopAt: log.indexOf("ok 2 dummy") }), "bench.1");
+  assert.equal(hung.outcome, "ERROR");
+  assert.match(hung.reason!, /console silent for 0\.5 s during the tests/);
+  const early = await attempt(replayDrivers(log, { stopAt: 2000 }), "bench.1", { totalS: 20, bootS: 1, silenceS: 0.2 });
+  assert.match(early.reason!, /the tests did not begin within 1 s of power-on/);
+});
+
+test("attempt: a kernel panic is FAIL (the kernel under test), not a lab error", async () => {
+  const a = await attempt(replayDrivers(fixture("console-qemu-panic.log")), "panic.1", { totalS: 20, bootS: 10, silenceS: 5 });
+  assert.equal(a.outcome, "FAIL");
+  assert.match(a.reason!, /kernel panic/);
+});
+
+test("attempt: a board that powers off before the end marker is ERROR", async () => {
+  const log = fixture("console-qemu-full.log");
+  const a = await attempt(replayDrivers(log, { stopAt: log.indexOf("ok 2 dummy"), exitAfter: true }), "bench.1", { totalS: 20, bootS: 10, silenceS: 10 });
+  assert.equal(a.outcome, "ERROR");
+  assert.match(a.reason!, /powered off before the tests ended/);
+});
