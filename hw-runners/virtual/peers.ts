@@ -28,7 +28,8 @@ export function virtualBmcPassword(board: Board, dir: string, env: NodeJS.Proces
   const file = join(dir, "bmc.secret");
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(file, randomBytes(12).toString("hex"), { mode: 0o600 });
+    // IPMI 2.0 passwords are at most 20 bytes.
+    writeFileSync(file, randomBytes(8).toString("hex"), { mode: 0o600 });
   }
   const pw = readFileSync(file, "utf8").trim();
   registerSecret(pw);
