@@ -4,121 +4,34 @@
 // so the test asserts on what the SDK asks the engine to do and answers `{"data": ...}` shaped as the
 // SDK expects (ids for objects passed as arguments, a path for the final `export`).
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { AddressInfo } from "node:net";
 import { after, afterEach, before, test } from "node:test";
 import { DaggerExecutor, DpuCiError, inDaggerSession, recipe, type ArtifactRef, type ImageSpec } from "../../../engine/index.ts";
 import { tempDir } from "../../helpers/tmp.ts";
+import { chain, startRecorder, type Field, type Recorded, type Recorder } from "../../helpers/dagger-recorder.ts";
 
 const tmp = tempDir("dagger");
 const CANARY = "dagger-canary-secret-7f3a9c";
 const TOKEN = "session-token-for-test";
 
-interface Recorded { query: string; auth: string | undefined }
-const recorded: Recorded[] = [];
-let reply: ((query: string) => object) | undefined;
-let server: Server;
+let rec: Recorder;
 const saved = { port: process.env.DAGGER_SESSION_PORT, token: process.env.DAGGER_SESSION_TOKEN };
-
-// ---- a minimal reader of the SDK's queries: each is one chain of fields, `{ a (x: 1) { b { c } } }` ----
-interface Field { name: string; args: Record<string, unknown> }
-
-function chain(query: string): Field[] {
-  const out: Field[] = [];
-  let i = 0;
-  const ws = () => { while (i < query.length && /\s/.test(query[i]!)) i++; };
-  while (i < query.length) {
-    ws();
-    const c = query[i];
-    if (c === undefined) break;
-    if (c === "{" || c === "}") { i++; continue; }
-    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(query.slice(i));
-    if (!m) throw new Error(`unexpected ${query.slice(i, i + 20)} in ${query}`);
-    i += m[0].length;
-    ws();
-    let args: Record<string, unknown> = {};
-    if (query[i] === "(") {
-      const start = ++i;
-      let depth = 0;
-      let inStr = false;
-      for (; i < query.length; i++) {
-        const ch = query[i]!;
-        if (inStr) { if (ch === "\\") i++; else if (ch === '"') inStr = false; continue; }
-        if (ch === '"') inStr = true;
-        else if (ch === "[" || ch === "{") depth++;
-        else if (ch === "]" || ch === "}") depth--;
-        else if (ch === ")" && depth === 0) break;
-      }
-      args = parseArgs(query.slice(start, i));
-      i++;
-    }
-    out.push({ name: m[0], args });
-  }
-  return out;
-}
-
-function parseArgs(text: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  let depth = 0;
-  let inStr = false;
-  let part = "";
-  const parts: string[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (inStr) { part += ch; if (ch === "\\") { part += text[++i]; } else if (ch === '"') inStr = false; continue; }
-    if (ch === '"') inStr = true;
-    if (ch === "[" || ch === "{") depth++;
-    if (ch === "]" || ch === "}") depth--;
-    if (ch === "," && depth === 0) { parts.push(part); part = ""; continue; }
-    part += ch;
-  }
-  if (part.trim()) parts.push(part);
-  for (const p of parts) {
-    const k = p.indexOf(":");
-    const key = p.slice(0, k).trim();
-    const raw = p.slice(k + 1).trim();
-    try { out[key] = JSON.parse(raw); } catch { out[key] = raw; } // enums are bare words
-  }
-  return out;
-}
-
-/** `{"data": ...}` for a chain: nested objects along it, with an id, a version or the export path at the leaf. */
-function answer(query: string): object {
-  const fields = chain(query);
-  const leaf = fields[fields.length - 1]!;
-  const parent = fields[fields.length - 2];
-  let value: unknown = null;
-  if (leaf.name === "id") value = `${parent?.name ?? "x"}-id-${recorded.length - 1}`;
-  else if (leaf.name === "version") value = "v0.21.9";
-  else if (leaf.name === "export") value = leaf.args.path;
-  let data: unknown = value;
-  for (let k = fields.length - 1; k >= 0; k--) data = { [fields[k]!.name]: data };
-  return { data };
-}
+let recorded: Recorded[] = [];
 
 before(async () => {
-  server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d: Buffer) => { body += d.toString("utf8"); });
-    req.on("end", () => {
-      const { query } = JSON.parse(body) as { query: string };
-      recorded.push({ query: query.trim(), auth: req.headers.authorization });
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify((reply ?? answer)(query)));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  process.env.DAGGER_SESSION_PORT = String((server.address() as AddressInfo).port);
+  rec = await startRecorder();
+  recorded = rec.recorded;
+  // The SDK finds its session in the process environment, as under `dagger run`.
+  process.env.DAGGER_SESSION_PORT = String(rec.port);
   process.env.DAGGER_SESSION_TOKEN = TOKEN;
 });
-afterEach(() => { recorded.length = 0; reply = undefined; });
+afterEach(() => rec.reset());
 after(async () => {
   for (const [k, v] of [["DAGGER_SESSION_PORT", saved.port], ["DAGGER_SESSION_TOKEN", saved.token]] as const) {
     if (v === undefined) delete process.env[k]; else process.env[k] = v;
   }
-  await new Promise((r) => server.close(r));
+  await rec.close();
   tmp.cleanup();
 });
 
@@ -230,11 +143,11 @@ test("engine errors: a failed exec is EXEC (the code under test), anything else 
   const r = recipe.from("alpine").withExec(["make"]);
   // Shaped like the engine's answer to a failing withExec (an EXEC_ERROR extension); other errors
   // are plain GraphQL errors.
-  reply = (q) => (q.includes("export")
+  rec.reply = (q) => (q.includes("export")
     ? { data: null, errors: [{ message: 'process "make" did not complete successfully: exit code: 2', extensions: { _type: "EXEC_ERROR", cmd: ["make"], exitCode: 2, stdout: "", stderr: "make: *** No targets.  Stop." } }] }
-    : answer(q));
+    : rec.answer(q));
   await assert.rejects(new DaggerExecutor().build(request(r.directory("/out"), join(tmp.path, "d4"))), (e: unknown) => e instanceof DpuCiError && e.code === "EXEC");
-  reply = (q) => (q.includes("export") ? { data: null, errors: [{ message: "failed to resolve image: pull access denied" }] } : answer(q));
+  rec.reply = (q) => (q.includes("export") ? { data: null, errors: [{ message: "failed to resolve image: pull access denied" }] } : rec.answer(q));
   await assert.rejects(new DaggerExecutor().build(request(r.directory("/out"), join(tmp.path, "d5"))), (e: unknown) => e instanceof DpuCiError && e.code === "INFRA" && /dagger engine: .*pull access denied/.test(e.message));
 });
 
