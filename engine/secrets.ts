@@ -3,7 +3,11 @@ const secrets = new Set<string>();
 
 export function registerSecret(value: string): void {
   // Very short values would mask ordinary text everywhere; config refuses them before they get here.
-  if (value.length >= 4) secrets.add(value);
+  if (value.length < 4) return;
+  secrets.add(value);
+  // In JSON (manifests, --json output) quotes, backslashes and control characters appear escaped.
+  const escaped = JSON.stringify(value).slice(1, -1);
+  if (escaped !== value) secrets.add(escaped);
 }
 
 export function mask(text: string): string {
