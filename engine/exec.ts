@@ -2,7 +2,8 @@
 import { spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { ExecError } from "./errors.ts";
-import { mask } from "./secrets.ts";
+import { streamMasker } from "./secrets.ts";
+import { StringDecoder } from "node:string_decoder";
 
 export interface ExecOptions {
   cwd?: string;
@@ -44,22 +45,30 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
     });
     let stdout = "";
     let stderr = "";
-    const take = (which: "out" | "err") => (buf: Buffer) => {
-      const text = mask(buf.toString("utf8"));
+    // Per stream: whole UTF-8 characters, and secrets masked even when split across two chunks.
+    const streams = { out: { dec: new StringDecoder("utf8"), m: streamMasker() }, err: { dec: new StringDecoder("utf8"), m: streamMasker() } };
+    const emit = (which: "out" | "err", text: string) => {
+      if (!text) return;
       if (which === "out") stdout = (stdout + text).slice(-max);
       else stderr = (stderr + text).slice(-max);
       log?.write(text);
       opts.onOutput?.(text);
     };
+    const take = (which: "out" | "err") => (buf: Buffer) => emit(which, streams[which].m.push(streams[which].dec.write(buf)));
+    const drain = () => {
+      for (const which of ["out", "err"] as const) emit(which, streams[which].m.push(streams[which].dec.end()) + streams[which].m.flush());
+    };
     child.stdout!.on("data", take("out"));
     child.stderr!.on("data", take("err"));
     if (opts.input !== undefined) child.stdin!.end(opts.input);
     child.on("error", (err) => {
+      drain();
       log?.end();
       const e = new ExecError({ cmd: argv, exitCode: (err as NodeJS.ErrnoException).code === "ENOENT" ? 127 : null, signal: null, stdout, stderr: stderr + String(err.message), logPath: opts.logPath });
       reject(Object.assign(e, { cause: err }));
     });
     child.on("close", (code, signal) => {
+      drain();
       const finish = () => {
         const res: ExecResult = { cmd: argv, exitCode: code, signal, stdout, stderr };
         if ((code !== 0 || signal) && !opts.allowFailure) reject(new ExecError({ ...res, logPath: opts.logPath }));

@@ -17,6 +17,30 @@ export function mask(text: string): string {
   return out;
 }
 
+/** Masks a stream that arrives in chunks: a secret split across two chunks is still masked. The
+ *  end of a chunk that could be the start of a secret is held back until the next chunk (or flush). */
+export function streamMasker(): { push(chunk: string): string; flush(): string } {
+  let held = "";
+  return {
+    push(chunk) {
+      const text = mask(held + chunk);
+      let keep = 0;
+      for (const s of secrets) {
+        for (let k = Math.min(s.length - 1, text.length); k > keep; k--) {
+          if (text.endsWith(s.slice(0, k))) { keep = k; break; }
+        }
+      }
+      held = text.slice(text.length - keep);
+      return text.slice(0, text.length - keep);
+    },
+    flush() {
+      const rest = held;
+      held = "";
+      return rest;
+    },
+  };
+}
+
 export function hasSecrets(): boolean {
   return secrets.size > 0;
 }
