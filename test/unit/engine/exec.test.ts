@@ -1,0 +1,65 @@
+// exec: argv in, output masked and logged, failures as ExecError with their fields. Real processes.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, afterEach, test } from "node:test";
+import { ExecError, clearSecrets, exec, registerSecret } from "../../../engine/index.ts";
+import { streamMasker } from "../../../engine/secrets.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+
+const tmp = tempDir("exec");
+after(() => tmp.cleanup());
+afterEach(() => clearSecrets());
+
+test("streamMasker: a secret split across chunks is masked; a harmless prefix is released at the end", () => {
+  registerSecret("CANARYSECRET");
+  const m = streamMasker();
+  const out = [m.push("log line CANA"), m.push("RYSEC"), m.push("RET done, CAN"), m.flush()];
+  assert.equal(out.join(""), "log line *** done, CAN");
+  assert.equal(out[0], "log line ", "the possible start of a secret is held back");
+});
+
+test("a secret straddling the pipe's 64 KiB chunk boundary is masked in the result and the log", async () => {
+  registerSecret("CANARY-VALUE-42");
+  const logPath = join(tmp.path, "chunk.log");
+  const seen: string[] = [];
+  for (let pad = 65_520; pad <= 65_536; pad += 4) {
+    const r = await exec("sh", ["-c", `head -c ${pad} /dev/zero | tr '\\0' x; printf CANARY-VALUE-42; head -c 70000 /dev/zero | tr '\\0' y`], { logPath, onOutput: (t) => seen.push(t) });
+    assert.ok(!r.stdout.includes("CANARY"), `pad ${pad}: stdout`);
+    assert.ok(r.stdout.includes("x***y"));
+  }
+  assert.ok(!readFileSync(logPath, "utf8").includes("CANARY"), "the log");
+  assert.ok(!seen.join("").includes("CANARY"), "the live output");
+});
+
+test("multi-byte characters split across chunks arrive whole", async () => {
+  const r = await exec("sh", ["-c", "head -c 65535 /dev/zero | tr '\\0' x; printf 'é€'"]);
+  assert.ok(r.stdout.endsWith("xé€"));
+  assert.ok(!r.stdout.includes("\uFFFD"));
+});
+
+test("argv is passed as is: no shell splitting or expansion", async () => {
+  const r = await exec("printf", ["%s|", "a b", "$HOME", "*"]);
+  assert.equal(r.stdout, "a b|$HOME|*|");
+});
+
+test("a failure is an ExecError with cmd, exitCode, stdout and stderr as fields; allowFailure returns it instead", async () => {
+  await assert.rejects(exec("sh", ["-c", "echo out; echo err >&2; exit 7"]), (e: unknown) => {
+    assert.ok(e instanceof ExecError);
+    assert.deepEqual(e.cmd, ["sh", "-c", "echo out; echo err >&2; exit 7"]);
+    assert.equal(e.exitCode, 7);
+    assert.equal(e.stdout, "out\n");
+    assert.equal(e.stderr, "err\n");
+    assert.equal(e.message, "sh exited with code 7");
+    return true;
+  });
+  const r = await exec("sh", ["-c", "exit 3"], { allowFailure: true });
+  assert.equal(r.exitCode, 3);
+});
+
+test("a missing program is exit 127; a timeout kills the process", async () => {
+  await assert.rejects(exec("/nonexistent/tool", []), (e: unknown) => e instanceof ExecError && e.exitCode === 127);
+  const t0 = Date.now();
+  await assert.rejects(exec("sleep", ["30"], { timeoutMs: 200 }), (e: unknown) => e instanceof ExecError && e.signal === "SIGKILL" && /killed by SIGKILL/.test(e.message));
+  assert.ok(Date.now() - t0 < 5_000);
+});
