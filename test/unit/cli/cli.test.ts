@@ -8,7 +8,7 @@ import { after, afterEach, test } from "node:test";
 import { GraphBuilder, RunStore, UsageError, clearSecrets, host, loadConfig, recipe, registerSecret, writeManifest, type RunManifest } from "../../../engine/index.ts";
 import { formatPlan, parseParams, plan, runSummary } from "../../../cli/run.ts";
 import { chooseExecutor } from "../../../cli/context.ts";
-import { plainRenderer } from "../../../cli/progress.ts";
+import { plainRenderer, ttyRenderer } from "../../../cli/progress.ts";
 import { HELP, commandHelp } from "../../../cli/help.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
@@ -116,4 +116,24 @@ test("help: the overview lists every command that has its own help, and exit cod
   }
   assert.equal(commandHelp("nope"), HELP);
   assert.match(HELP, /130 interrupted/);
+});
+
+test("tty progress: one row per node redrawn in place, with state, cached and elapsed time", () => {
+  const out = new PassThrough() as PassThrough & { columns: number; isTTY: boolean };
+  out.columns = 100;
+  out.isTTY = true;
+  let text = "";
+  out.on("data", (b: Buffer) => { text += b.toString(); });
+  const r = ttyRenderer(out as unknown as NodeJS.WriteStream);
+  r.onEvent({ kind: "run-start", id: "r1", dir: "/d", pipeline: "pr", nodes: ["build-a", "test-b"], executor: "buildkit" });
+  r.onEvent({ kind: "node-start", node: "build-a" });
+  r.onEvent({ kind: "node-end", node: "build-a", outcome: "PASS", cached: true, durationMs: 5 });
+  r.onEvent({ kind: "node-start", node: "test-b" });
+  r.onEvent({ kind: "node-output", node: "test-b", text: "#7 1.25 compiling foo.c\n" });
+  r.stop();
+  const frame = text.split("\x1b[2K").slice(-3).join("");
+  assert.match(frame, /^run r1 \(pr, executor buildkit\)/);
+  assert.match(frame, /build-a\s+\x1b\[32mPASS\x1b\[0m cached/);
+  assert.match(frame, /test-b\s+\x1b\[36mrunning\x1b\[0m.*compiling foo\.c/, "the last output line of a running node, without BuildKit's prefix");
+  r.onEvent({ kind: "run-end", id: "r1", dir: "/d", outcome: "PASS", exitCode: 0, durationMs: 1, status: "finished" });
 });
