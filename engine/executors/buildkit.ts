@@ -25,7 +25,14 @@ export class BuildkitExecutor implements Executor {
   async build(req: BuildRequest): Promise<BuildResult> {
     const { recipe } = req.output;
     const spec = recipe.image;
-    const image = typeof spec === "string" ? spec : await this.opts.images.ensure(spec, { logPath: req.logPath, signal: req.signal });
+    let image: string;
+    try {
+      image = typeof spec === "string" ? spec : await this.opts.images.ensure(spec, { logPath: req.logPath, signal: req.signal });
+    } catch (e) {
+      // A docker client that is missing or cannot reach dockerd is not the code under test failing.
+      if (e instanceof ExecError) throw classifyDockerFailure(e);
+      throw e;
+    }
     const plan = toDockerfile(recipe, req.output, image);
     const ctx = join(this.opts.contextRoot, req.node);
     await rm(ctx, { recursive: true, force: true });
