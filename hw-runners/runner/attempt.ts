@@ -50,7 +50,7 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
     const ktap = b >= 0 ? text.slice(b + BEGIN(a.run).length, m ? m.index : undefined).replace(/^\r?\n/, "") : "";
     return {
       n: a.n, outcome, reason, phase, consoleLog: a.consoleLog, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
-      sawBegin: b >= 0, sawEnd: !!m, ktap: m ? ktap.replace(/\r/g, "") : ktap.replace(/\r/g, ""),
+      sawBegin: b >= 0, sawEnd: !!m, ktap: ktap.replace(/\r/g, ""),
     };
   };
   let console: Awaited<ReturnType<BoardDrivers["console"]["open"]>> | undefined;
@@ -72,10 +72,22 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
     const end = END_RE(a.run);
     const totalDeadline = started + a.timeouts.totalS * 1000;
     let nextPowerPoll = Date.now() + 2000;
+    // Only new output is scanned (with an overlap for a marker split across chunks): console logs
+    // of long suites grow to megabytes.
+    let scanned = 0;
+    let sawBegin = false, sawEnd = false, sawPanic = false;
+    const scan = () => {
+      const fresh = text.slice(Math.max(0, scanned - 200));
+      scanned = text.length;
+      sawBegin ||= fresh.includes(BEGIN(a.run));
+      sawEnd ||= end.test(fresh);
+      sawPanic ||= PANIC.test(fresh);
+    };
     for (;;) {
+      scan();
       if (a.signal.aborted) return rec("ERROR", `aborted: ${String((a.signal.reason as Error)?.message ?? a.signal.reason)}`);
-      if (end.test(text)) { phase = "collect"; return rec("PASS"); }
-      if (PANIC.test(text)) {
+      if (sawEnd) { phase = "collect"; return rec("PASS"); }
+      if (sawPanic) {
         await sleep(1000);
         return rec("FAIL", "kernel panic on the board (the kernel under test crashed)");
       }
@@ -84,7 +96,7 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
       // Firmware and kernel loading can be quiet for long (TCG on a busy host): until the tests
       // begin, the boot timeout applies; from then on, the console must not fall silent.
       if (phase === "boot") {
-        if (text.includes(BEGIN(a.run))) { phase = "tests"; lastData = now; }
+        if (sawBegin) { phase = "tests"; lastData = now; }
         else if (now - poweredOn > a.timeouts.bootS * 1000) return rec("ERROR", `the tests did not begin within ${a.timeouts.bootS} s of power-on${text ? "" : " (no console output at all)"}`);
       } else if (now - lastData > a.timeouts.silenceS * 1000) return rec("ERROR", `console silent for ${a.timeouts.silenceS} s during the tests`);
       if (consoleEnded) return rec("ERROR", `console ended: ${consoleEnded}`);
@@ -93,8 +105,9 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
         // The guest left (QEMU exited) without the end marker: it crashed or was stopped.
         if ((await a.drivers.power.status()) === "off") {
           await sleep(300);
-          if (end.test(text)) continue;
-          return rec(PANIC.test(text) ? "FAIL" : "ERROR", "the board powered off before the tests ended");
+          scan();
+          if (sawEnd) continue;
+          return rec(sawPanic ? "FAIL" : "ERROR", "the board powered off before the tests ended");
         }
       }
       await sleep(100);
