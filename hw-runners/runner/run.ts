@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { DpuCiError } from "../../engine/errors.ts";
 import { worst, type Outcome } from "../../engine/outcome.ts";
 import type { TestSuite } from "../../engine/results.ts";
-import { parseOutput } from "../../reports/parse/index.ts";
+import { parseOutput } from "../../reports/index.ts";
 import { makeDrivers } from "../drivers/make.ts";
 import { fenced, LeaseLostError, type BoardDrivers, type BootSpec } from "../drivers/types.ts";
 import type { Board } from "../inventory/types.ts";
