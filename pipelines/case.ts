@@ -1,8 +1,9 @@
 // `case`: one case of the matrix end to end (builds, then HIL suites on matching boards). The
 // composition here is shared with `nightly`, which runs every case and builds each artifact once.
-import { definePipeline, type GraphBuilder, type NodeInput } from "../engine/index.ts";
+import { definePipeline, GraphBuilder, RunStore, readManifest, sha256File, type NodeInput } from "../engine/index.ts";
+import { cp } from "node:fs/promises";
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
 import { assertCompatible, driverRules, loadBoards, parseVersionOverrides, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat } from "./matrix.ts";
 import { UsageError } from "../engine/index.ts";
@@ -11,10 +12,12 @@ import { kernelSourceFromEnv } from "../stages/kernel-source.ts";
 import { driversStage } from "../stages/drivers.ts";
 import { driverCompat } from "../stages/drivers-manifest.ts";
 import { dataplaneStage } from "../stages/dataplane.ts";
+import { GUEST_SUITES, guestImageStage, type GuestSuite } from "../stages/image.ts";
+import { hilStage } from "../stages/hil.ts";
 
 /** Stages this pipeline composes today. A stage that has not landed in stages/ is left out of the
  *  graph (and shown as "not wired" by `dpu-ci matrix`) rather than faked. */
-export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>(["kernel", "drivers", "ebpf", "p4"]);
+export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>(["kernel", "drivers", "ebpf", "p4", "image", "hil"]);
 
 export interface ComposeContext {
   readonly root: string;
@@ -32,6 +35,8 @@ export interface ComposeContext {
   readonly phase: Phase;
   /** In the hil phase: only this board class ("all" = every class). */
   readonly hilClass: string;
+  /** In the hil phase: the build run whose outputs are deployed (undefined: none found). */
+  readonly buildRun?: string;
 }
 
 export const PHASES = ["all", "build", "hil"] as const;
@@ -83,38 +88,108 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
     await writeFile(join(nctx.outDir, "versions.json"), JSON.stringify(record, null, 2) + "\n");
     return { outcome: "PASS", metrics: { components: versions.length } };
   }, { stage: "plan", case: c.id, scenario, description: `${c.id}/${scenario}: resolved component versions (seed vs here)` });
-  if (wantBuild) added.push(`${prefix}.versions`, ...composeBuilds(g, c, scenario, ctx));
+  const builtHandles = wantBuild ? composeBuilds(g, c, scenario, ctx) : undefined;
+  if (wantBuild) added.push(`${prefix}.versions`, ...builtHandles!.nodes);
 
+  // In the hil phase the builds come from the build run: the same node names, imported (sha256
+  // checked) instead of rebuilt, so a board class's runner deploys exactly what was built.
+  let builds: Builds | undefined = wantBuild ? builtHandles : undefined;
   for (const group of hilGroups(spec.suites)) {
     if (!wantHil(group.classId)) continue;
-    const verdicts = group.suites.map((s) => suiteVerdict(s.name, s.needs, ctx.boards));
-    const skip = verdicts.every((v) => v.verdict === "SKIP");
-    if (!skip) continue; // runnable groups are dispatched by the HIL stage once it is wired
+    const verdicts = group.suites.map((s) => suiteVerdict(s.name, s.needs, ctx.boards, s.tools ?? []));
     const name = `${prefix}.hil.${group.classId}`;
-    const reason = `${verdicts[0]!.reason} (inventory: ${ctx.boardSource})`;
-    g.task(name, {}, async () => ({
-      outcome: "SKIP", reason,
-      suites: [{ name: `${prefix}.${group.classId}`, cases: group.suites.map((s) => ({ name: s.name, outcome: "SKIP" as const, reason })) }],
-    }), { stage: "hil", case: c.id, scenario, description: `HIL ${group.suites.map((s) => s.name).join(", ")} needs ${group.needs.join(", ")}: SKIP, ${reason}` });
+    if (verdicts.every((v) => v.verdict === "SKIP")) {
+      const reason = `${verdicts[0]!.reason} (inventory: ${ctx.boardSource})`;
+      g.task(name, {}, async () => ({
+        outcome: "SKIP", reason,
+        suites: [{ name: `${prefix}.${group.classId}`, cases: group.suites.map((s) => ({ name: s.name, outcome: "SKIP" as const, reason })) }],
+      }), { stage: "hil", case: c.id, scenario, description: `HIL ${group.suites.map((s) => s.name).join(", ")} needs ${group.needs.join(", ")}: SKIP, ${reason}` });
+      added.push(name);
+      continue;
+    }
+    // Only suites the lab implements in the guest are dispatched; the others are not claimed.
+    const guest = guestSuitesOf(group.suites);
+    if (guest.length === 0) continue;
+    builds ??= importedBuilds(g, c, scenario, ctx);
+    hilStage(g, { name, kernel: builds.kernel, image: builds.image, needs: group.needs, suites: guest, peer: guest.includes("net"), case: c.id, scenario });
     added.push(name);
   }
   return added;
 }
 
+interface Builds {
+  readonly kernel: NodeInput;
+  readonly image: NodeInput;
+  /** Every node added or reused, for the caller's list. */
+  readonly nodes: readonly string[];
+}
+
+const guestSuitesOf = (suites: readonly SuiteSpec[]): GuestSuite[] =>
+  GUEST_SUITES.filter((g) => suites.some((s) => s.guest?.includes(g)));
+
 /** The stages of one case x scenario that have landed in stages/; shared builds are reused by name
  *  (the same kernel profile in two cases is one node, the data plane is compiled once per run). */
-function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: ComposeContext): string[] {
+function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: ComposeContext): Builds {
   const spec = c.scenarios[scenario];
-  const added: string[] = [];
+  const nodes: string[] = [];
   const kernel = kernelStage(g, { caseId: c.id, scenario, fragments: spec.kernelFragments, root: ctx.root, source: kernelSourceFromEnv(ctx.env) });
-  added.push(kernel.node);
-  if (spec.drivers.length) for (const d of Object.values(driversStage(g, kernel, { root: ctx.root, drivers: spec.drivers, caseId: c.id, scenario }))) added.push(d.node);
-  if ((spec.stages.includes("ebpf") || spec.stages.includes("p4")) && !ctx.built.has("dataplane")) {
+  nodes.push(kernel.node);
+  const drivers = spec.drivers.length ? Object.entries(driversStage(g, kernel, { root: ctx.root, drivers: spec.drivers, caseId: c.id, scenario })) : [];
+  nodes.push(...drivers.map(([, d]) => d.node));
+  if ((spec.stages.includes("ebpf") || spec.stages.includes("p4")) && !ctx.built.has("ebpf")) {
     const dp = dataplaneStage(g, { env: ctx.env, p4: ctx.p4 });
+    ctx.built.set("ebpf", dp.ebpf);
     ctx.built.set("dataplane", dp.test);
   }
-  if (ctx.built.has("dataplane")) added.push(ctx.built.get("dataplane")!.node);
-  return added;
+  const ebpf = spec.stages.includes("ebpf") ? ctx.built.get("ebpf") : undefined;
+  if (ebpf) nodes.push(ctx.built.get("dataplane")!.node);
+  // The guest image carries the drivers that exist (a driver not written yet is its own MISS node,
+  // not a hole in the image) and the eBPF objects; its suites are the scenario's guest suites.
+  const built = drivers.filter(([name]) => ctx.drivers.some((m) => m.name === name)).map(([, d]) => d);
+  const image = guestImageStage(g, { name: `image.${c.id}.${scenario}`, kernel, drivers: built, ebpf, suites: guestSuitesOf(spec.suites) });
+  nodes.push(image.node);
+  return { kernel, image, nodes };
+}
+
+/** The hil phase: learn the build nodes' names from a scratch graph, then import their outputs
+ *  from the build run under the same names. */
+function importedBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: ComposeContext): Builds {
+  const scratch = composeBuilds(new GraphBuilder(), c, scenario, { ...ctx, built: new Map() });
+  const kernel = importBuilt(g, scratch.kernel.node, ctx.buildRun);
+  const image = importBuilt(g, scratch.image.node, ctx.buildRun);
+  return { kernel, image, nodes: [kernel.node, image.node] };
+}
+
+/** The build run HIL jobs deploy from: a run id, or the newest finished nightly that built. */
+export function findBuildRun(home: string, ref: string): string | undefined {
+  const store = new RunStore(home);
+  if (ref !== "latest-build") return store.resolveRun(ref);
+  for (const id of store.listRuns().reverse()) {
+    try {
+      const m = readManifest(join(store.runsDir, id));
+      if (m.pipeline === "nightly" && (m.params.phase ?? "all") !== "hil" && m.status === "finished") return join(store.runsDir, id);
+    } catch { /* a partial run directory is not a build to deploy */ }
+  }
+  return undefined;
+}
+
+/** A task standing in for build node `name`: copies that node's output from the build run and
+ *  checks every file against the sha256 the build run recorded. */
+export function importBuilt(g: GraphBuilder, name: string, buildRun: string | undefined): NodeInput {
+  if (g.has(name)) return { kind: "node", node: name, type: "dir" };
+  return g.task(name, {}, async (ctx) => {
+    if (!buildRun) return { outcome: "MISS", reason: "no finished nightly build run to deploy from: run `dpu-ci run nightly --param phase=build` first" };
+    const m = readManifest(buildRun);
+    const rec = m.nodes.find((n) => n.name === name);
+    if (!rec || rec.outcome !== "PASS" || !rec.output) return { outcome: "MISS", reason: `build run ${m.id} has no passed output for ${name}${rec ? ` (${rec.outcome ?? rec.state})` : ""}` };
+    await cp(join(buildRun, rec.output), ctx.outDir, { recursive: true });
+    for (const a of rec.artifacts) {
+      const local = join(ctx.outDir, a.path.slice(rec.output.length + 1));
+      if ((await sha256File(local)) !== a.sha256) return { outcome: "ERROR", reason: `${a.path} from build run ${m.id} does not match its recorded sha256` };
+    }
+    ctx.log(`imported ${rec.artifacts.length} file(s) of ${name} from ${buildRun}`);
+    return { outcome: "PASS", metrics: { files: rec.artifacts.length } };
+  }, { stage: "import", description: `${name}: the output of the build run, sha256-checked` });
 }
 
 export async function composeContext(params: Readonly<Record<string, string>>, root: string, env: Readonly<Record<string, string | undefined>>, selected: readonly { c: CaseSpec; s: Scenario }[] = []): Promise<ComposeContext> {
@@ -125,6 +200,7 @@ export async function composeContext(params: Readonly<Record<string, string>>, r
     root, env, p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4")),
     boards: inv.boards, boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""),
     drivers: driverCompat(root), built: new Map(), phase, hilClass: params.class ?? "all",
+    buildRun: phase === "hil" ? findBuildRun(env.DPU_CI_HOME ? resolve(root, env.DPU_CI_HOME) : join(root, ".dpu-ci"), params.from ?? "latest-build") : undefined,
   };
 }
 

@@ -114,6 +114,9 @@ export interface SuiteSpec {
   readonly needs: readonly Capability[];
   /** Toolchains the suite's artifacts need to be built at all (absent here = MISS, not SKIP). */
   readonly tools?: readonly ComponentId[];
+  /** The lab's in-guest suites (hw-runners/image/suites) that implement it today; none = not
+   *  implemented yet, so it is not dispatched (and never reported as run). */
+  readonly guest?: readonly string[];
 }
 
 /** The component a stage cannot be built without; where it is not obtainable the stage is MISS. */
@@ -147,12 +150,15 @@ const BASE_VIRT: readonly ComponentId[] = ["os", "kernel", "qemu", "virtio", "ov
 const BASE_CONTAINER: readonly ComponentId[] = ["os", "kernel", "k8s", "cilium", "virtio"];
 
 const suite = (name: string, description: string, ...needs: Capability[]): SuiteSpec => ({ name, description, needs });
+const inGuest = (s: SuiteSpec, ...guest: string[]): SuiteSpec => ({ ...s, guest });
+// A driver suite is, today, "its modules load in the guest" (hw-runners/image/suites/modules.sh).
+const driverSuite = (name: string, description: string, ...needs: Capability[]) => inGuest(suite(name, description, ...needs), "modules");
 
 // Suites shared by several cases: what a guest on a virtual or real board checks.
-const BOOT = suite("boot", "trimmed kernel boots to userspace, virtio-net up");
+const BOOT = inGuest(suite("boot", "trimmed kernel boots to userspace, virtio-net up"), "boot", "net");
 const OVS = suite("ovs-datapath", "OVS bridge forwards between virtio ports");
 const K8S_SMOKE = suite("k8s-cilium", "node joins, Cilium agent healthy, pod-to-pod traffic", "k8s");
-const EBPF_VECTORS = suite("ebpf-vectors", "fastpath, LB, firewall programs: packet vectors via BPF_PROG_TEST_RUN");
+const EBPF_VECTORS = inGuest(suite("ebpf-vectors", "fastpath, LB, firewall programs: packet vectors via BPF_PROG_TEST_RUN"), "xdp");
 const P4_VECTORS: SuiteSpec = { ...suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors as the eBPF C ones"), tools: ["p4c"] };
 const VFFWD_SIM = suite("vffwd", "vf2virtio forwarding between a (virtual) VF and virtio");
 
@@ -162,10 +168,10 @@ export const CASES: readonly CaseSpec[] = [
     scenarios: {
       virt: { scenario: "virt", stack: "VirtualBox + CentOS 7.7 + kernel 5.16 (custom) + KVM/QEMU + virtio + OVS 2.12; guest CentOS 7.7 + 5.16 + virtio",
         components: [...BASE_VIRT, "virtualbox"], kernelFragments: ["case1", "virt"], drivers: ["ebs"], ebpf: [], p4: [],
-        stages: ["kernel", "drivers", "qemu", "ovs", "image", "hil"], suites: [BOOT, suite("ebs-driver", "EBS driver loads and serves a block device"), OVS] },
+        stages: ["kernel", "drivers", "qemu", "ovs", "image", "hil"], suites: [BOOT, driverSuite("ebs-driver", "EBS driver loads and serves a block device"), OVS] },
       container: { scenario: "container", stack: "VirtualBox + CentOS 7.7 + kernel 5.16 (custom) + k8s + Cilium + virtio + container",
         components: [...BASE_CONTAINER, "virtualbox"], kernelFragments: ["case1", "container"], drivers: ["ebs"], ebpf: [], p4: [],
-        stages: ["kernel", "drivers", "image", "k8s", "cilium", "hil"], suites: [BOOT, suite("ebs-driver", "EBS driver loads and serves a block device"), K8S_SMOKE] },
+        stages: ["kernel", "drivers", "image", "k8s", "cilium", "hil"], suites: [BOOT, driverSuite("ebs-driver", "EBS driver loads and serves a block device"), K8S_SMOKE] },
     },
   },
   {
@@ -196,7 +202,7 @@ export const CASES: readonly CaseSpec[] = [
       virt: { scenario: "virt", stack: "1288 + CentOS 7.7 + kernel 5.16 (custom) + KVM/QEMU + Intel 82599 VF + OVS 2.12; guest VM",
         components: [...BASE_VIRT, "dpdk"], kernelFragments: ["case4", "virt"], drivers: ["ixgbevf", "erdma", "vffwd"], ebpf: ["vf2virtio"], p4: [],
         stages: ["kernel", "drivers", "ebpf", "qemu", "dpdk", "ovs", "image", "hil"],
-        suites: [BOOT, suite("sriov-vf", "82599 VFs created, ixgbevf binds", "server:1288", "nic:82599"), suite("vf2virtio", "VF to guest virtio forwarding at line rate", "server:1288", "nic:82599"), suite("erdma-srd", "erdma SRD transport between two VFs", "server:1288", "nic:82599")] },
+        suites: [BOOT, driverSuite("sriov-vf", "82599 VFs created, ixgbevf binds", "server:1288", "nic:82599"), suite("vf2virtio", "VF to guest virtio forwarding at line rate", "server:1288", "nic:82599"), suite("erdma-srd", "erdma SRD transport between two VFs", "server:1288", "nic:82599")] },
       container: { scenario: "container", stack: "1288 + ... + k8s + Cilium + 82599 VF + vffwd (vf2virtio, firewall, eBPF control) + container",
         components: [...BASE_CONTAINER, "dpdk"], kernelFragments: ["case4", "container"], drivers: ["ixgbevf", "vffwd"], ebpf: ["vf2virtio", "firewall"], p4: [],
         stages: ["kernel", "drivers", "ebpf", "dpdk", "image", "k8s", "cilium", "hil"],
@@ -209,7 +215,7 @@ export const CASES: readonly CaseSpec[] = [
       virt: { scenario: "virt", stack: "case4 virt with the FPGA board on the host, driver development, FPGA data plane and vffwd",
         components: [...BASE_VIRT, "dpdk", "p4c"], kernelFragments: ["case5", "virt"], drivers: ["fpga-vf", "vffwd"], ebpf: ["fastpath", "lb", "firewall", "vf2virtio"], p4: ["fastpath"],
         stages: ["kernel", "drivers", "ebpf", "p4", "qemu", "dpdk", "ovs", "image", "hil"],
-        suites: [BOOT, EBPF_VECTORS, suite("fpga-vf", "FPGA VF driver binds, FPGA virtio visible in the guest", "server:1288", "fpga:devboard"), suite("fpga-ovs-offload", "OVS fast path offloaded to the FPGA", "server:1288", "fpga:devboard")] },
+        suites: [BOOT, EBPF_VECTORS, driverSuite("fpga-vf", "FPGA VF driver binds, FPGA virtio visible in the guest", "server:1288", "fpga:devboard"), suite("fpga-ovs-offload", "OVS fast path offloaded to the FPGA", "server:1288", "fpga:devboard")] },
       container: { scenario: "container", stack: "case4 container with the FPGA board, P4 controlling the FPGA data plane",
         components: [...BASE_CONTAINER, "dpdk", "p4c"], kernelFragments: ["case5", "container"], drivers: ["fpga-vf", "vffwd"], ebpf: ["fastpath", "lb", "firewall", "vf2virtio"], p4: ["fastpath", "lb", "firewall"],
         stages: ["kernel", "drivers", "ebpf", "p4", "dpdk", "image", "k8s", "cilium", "hil"],

@@ -36,6 +36,7 @@ export const nightlyPipeline = definePipeline({
   params: {
     phase: { description: "all | build (artifacts only) | hil (HIL jobs only, on a build run's artifacts)", default: "all", choices: PHASES },
     class: { description: "hil phase: only this board class (see `dpu-ci gha labels`)", default: "all", choices: ["all", ...boardClasses().map((b) => b.classId)] },
+    from: { description: "hil phase: the build run whose artifacts are deployed: a run id, or latest-build (the newest finished nightly that built)", default: "latest-build" },
     cases: { description: "comma-separated case ids, or all", default: "all" },
     profile: { description: "component versions checked: here or seed", default: "here", choices: ["here", "seed"] },
     versions: { description: "version overrides, e.g. kernel=6.1,ovs=3.1", default: "" },

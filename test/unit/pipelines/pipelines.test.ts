@@ -106,3 +106,49 @@ test("release: depends on every build that can run here, lists the rest, writes 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("case: runnable HIL groups go to the lab's HIL stage with the case's kernel and guest image", async () => {
+  const g = await graphOf(casePipeline, { case: "case1" });
+  const hil = g.nodes.get("case1.virt.hil.sim") as TaskNode;
+  assert.equal(hil.kind, "task");
+  const deps = Object.values(hil.inputs).map((i) => (i.kind === "node" ? i.node : ""));
+  assert.ok(deps.some((d) => d.startsWith("kernel.")) && deps.includes("image.case1.virt"), deps.join(" "));
+});
+
+test("nightly hil phase: builds are imported from the build run, sha256-checked", async () => {
+  const { importBuilt, findBuildRun } = await import("../../../pipelines/case.ts");
+  const { GraphBuilder, writeManifest } = await import("../../../engine/index.ts");
+  const { writeFile, mkdir } = await import("node:fs/promises");
+  const { createHash } = await import("node:crypto");
+  const home = await mkdtemp(join(tmpdir(), "dpu-ci-import-"));
+  try {
+    assert.equal(findBuildRun(home, "latest-build"), undefined);
+    const missing = new GraphBuilder();
+    importBuilt(missing, "kernel.x", undefined);
+    const miss = await (missing.finish().nodes.get("kernel.x") as TaskNode).run(ctxIn(home), {});
+    assert.equal(miss.outcome, "MISS");
+    // A finished nightly build run with one node output.
+    const runDir = join(home, "runs", "20260101-000000-nightly-abcd");
+    await mkdir(join(runDir, "artifacts", "kernel.x"), { recursive: true });
+    await writeFile(join(runDir, "artifacts", "kernel.x", "bzImage"), "kernel bytes");
+    const sha = createHash("sha256").update("kernel bytes").digest("hex");
+    writeManifest(runDir, {
+      schema: 1, id: "20260101-000000-nightly-abcd", pipeline: "nightly", params: { phase: "build" }, startedAt: "2026-01-01T00:00:00Z", status: "finished", executor: "buildkit", pid: 1, host: "h",
+      nodes: [{ name: "kernel.x", kind: "build", state: "done", outcome: "PASS", deps: [], output: "artifacts/kernel.x", artifacts: [{ path: "artifacts/kernel.x/bzImage", sha256: sha, size: 12 }] }],
+    });
+    assert.equal(findBuildRun(home, "latest-build"), runDir);
+    const g = new GraphBuilder();
+    importBuilt(g, "kernel.x", runDir);
+    const node = g.finish().nodes.get("kernel.x") as TaskNode;
+    const work = join(home, "w1");
+    const ok = await node.run(ctxIn(work), {});
+    assert.equal(ok.outcome, "PASS");
+    assert.equal(await readFile(join(work, "out", "bzImage"), "utf8"), "kernel bytes");
+    await writeFile(join(runDir, "artifacts", "kernel.x", "bzImage"), "tampered");
+    const bad = await node.run(ctxIn(join(home, "w2")), {});
+    assert.equal(bad.outcome, "ERROR");
+    assert.match(bad.reason!, /does not match its recorded sha256/);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+});
