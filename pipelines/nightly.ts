@@ -4,23 +4,10 @@
 // one `hil` job per board class on self-hosted runners with the build's run downloaded beside it.
 // Regressions against the previous nightly come from the run history kept by reports/ (same
 // pipeline, case and board class), which `dpu-ci run` writes at the end of every run.
-import { definePipeline, RunStore, readManifest, UsageError } from "../engine/index.ts";
-import { join } from "node:path";
+import { definePipeline, UsageError } from "../engine/index.ts";
 import { CASES, CASE_IDS, SCENARIOS, findCase, type CaseSpec } from "./cases.ts";
 import { PHASES, composeCase, composeContext } from "./case.ts";
 import { boardClasses } from "./gha.ts";
-
-/** The newest finished nightly run of the build phase in a run store (what HIL jobs deploy). */
-export function latestBuildRun(home: string): string | undefined {
-  const store = new RunStore(home);
-  for (const id of store.listRuns().reverse()) {
-    try {
-      const m = readManifest(join(store.runsDir, id));
-      if (m.pipeline === "nightly" && (m.params.phase ?? "all") !== "hil" && m.status === "finished") return id;
-    } catch { /* a partial run directory is not a build to use */ }
-  }
-  return undefined;
-}
 
 export function selectCases(list: string): CaseSpec[] {
   if (list === "" || list === "all") return [...CASES];
