@@ -8,6 +8,9 @@ import { UsageError, type Pipeline } from "../engine/index.ts";
 const REGISTRY: Record<string, () => Promise<{ default: Pipeline }>> = {
   smoke: () => import("./smoke.ts"),
   pr: () => import("./pr.ts"),
+  case: () => import("./case.ts"),
+  nightly: () => import("./nightly.ts"),
+  release: () => import("./release.ts"),
 };
 
 export function pipelineNames(): string[] {
