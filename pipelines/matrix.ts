@@ -150,12 +150,14 @@ export function unobtainable(tools: readonly ComponentId[], profile: VersionProf
   return profile === "here" ? tools.filter((t) => COMPONENTS[t].here.version === undefined) : [];
 }
 
-export function suiteVerdict(name: string, needs: readonly string[], boards: readonly BoardLike[], tools: readonly ComponentId[] = []): SuiteVerdict {
+/** `implemented`: whether a test harness (an in-guest suite of the lab) exists for it yet. */
+export function suiteVerdict(name: string, needs: readonly string[], boards: readonly BoardLike[], tools: readonly ComponentId[] = [], implemented = true): SuiteVerdict {
   const fit = boardsOffering(needs, boards);
   const hardware = fit.filter((b) => !b.sim).map((b) => b.id);
   const simulated = fit.filter((b) => b.sim).map((b) => b.id);
   const absent = unobtainable(tools);
   if (absent.length) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: `toolchain not obtainable here: ${absent.map((t) => `${t} (${COMPONENTS[t].here.note})`).join("; ")}` };
+  if (fit.length && !implemented) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: "no in-guest suite implements it yet (hw-runners/image/suites)" };
   if (hardware.length) return { suite: name, needs, hardware, simulated, verdict: "hardware" };
   if (simulated.length) return { suite: name, needs, hardware, simulated, verdict: "simulated", reason: "only simulated boards offer this; results are marked simulated" };
   return { suite: name, needs, hardware, simulated, verdict: "SKIP", reason: skipReason(needs, boards) };
@@ -196,7 +198,7 @@ export function planRow(c: CaseSpec, scenario: Scenario, opts: MatrixOptions): M
   const drivers = opts.drivers ?? [];
   const versions = resolveVersions(spec, opts.profile ?? "here", {}, drivers);
   const compat = checkCompatibility(versions, [...COMPAT_RULES, ...driverRules(drivers)]).map((p) => p.message);
-  const suites = spec.suites.map((s) => suiteVerdict(s.name, s.needs, opts.boards, s.tools ?? []));
+  const suites = spec.suites.map((s) => suiteVerdict(s.name, s.needs, opts.boards, s.tools ?? [], (s.guest ?? []).length > 0));
   const runnable = suites.filter((s) => s.verdict === "hardware" || s.verdict === "simulated");
   const verdict: MatrixRow["verdict"] = runnable.length === 0 ? "SKIP"
     : runnable.length < suites.length ? "partial"

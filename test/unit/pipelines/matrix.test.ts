@@ -31,6 +31,9 @@ test("suite verdicts: hardware first, simulated marked, SKIP names what is missi
   const split: BoardLike[] = [{ id: "a", class: "x", capabilities: ["k8s"], sim: false }, { id: "b", class: "y", capabilities: ["server:1288", "nic:82599"], sim: false }];
   assert.match(suiteVerdict("k8s-vf", ["server:1288", "nic:82599", "k8s"], split).reason!, /together \(closest: b lacks k8s\)/);
   assert.equal(suiteVerdict("p4-vectors", [], LAB, ["p4c"]).verdict, "MISS");
+  // A board fits but no harness exists yet: MISS, not a run and not SKIP.
+  assert.equal(suiteVerdict("ovs-datapath", [], LAB, [], false).verdict, "MISS");
+  assert.equal(suiteVerdict("fpga-vf", ["fpga:devboard"], LAB, [], false).verdict, "SKIP");
 });
 
 test("the matrix has a row with a verdict for every seed case and scenario", () => {
@@ -43,7 +46,9 @@ test("the matrix has a row with a verdict for every seed case and scenario", () 
     assert.deepEqual(r.compat, []);
   }
   const case4 = rows.find((r) => r.case === "case4" && r.scenario === "virt")!;
-  assert.equal(case4.verdict, "hardware");
+  const v4 = Object.fromEntries(case4.suites.map((s) => [s.suite, s.verdict]));
+  assert.deepEqual(v4, { boot: "hardware", "sriov-vf": "hardware", vf2virtio: "MISS", "erdma-srd": "MISS" }, "no guest harness for vf2virtio/erdma yet");
+  assert.equal(case4.verdict, "partial");
   const case5 = rows.find((r) => r.case === "case5" && r.scenario === "virt")!;
   assert.equal(case5.verdict, "partial");
   assert.match(case5.summary, /SKIP fpga-vf \(no board offers fpga:devboard\)/);
