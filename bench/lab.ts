@@ -34,7 +34,7 @@ try {
   const obj = join(dir, "xdp_count.o");
   await exec("clang", ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", XDP_COUNT_SOURCE, "-o", obj]);
   t = performance.now();
-  const full = await buildInitramfs({ out: join(dir, "full.cpio.gz"), modulesDir: k.modulesDir, modules: ["virtio_pci", "virtio_net", "dummy"], bpf: [obj], bins: ["/usr/sbin/bpftool"], suites: [SUITES.modules, SUITES.xdp, SUITES.net] });
+  const full = await buildInitramfs({ out: join(dir, "full.cpio.gz"), modulesDir: k.modulesDir, modules: ["virtio_pci", "virtio_net", "dummy", "veth"], bpf: [obj], bins: ["/usr/sbin/bpftool"], suites: [SUITES.modules, SUITES.xdp, SUITES.net] });
   console.log(`initramfs (+ modules, bpftool, 3 suites): ${ms(t)}`);
 
   const board: Board = {

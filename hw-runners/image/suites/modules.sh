@@ -1,12 +1,13 @@
 # Suite "modules": kernel modules load, do what they do, and unload.
-# In-tree: virtio_net makes the virtio NIC appear; dummy creates dummy0 and removes it on unload.
+# In-tree: virtio_net makes the virtio NIC appear; dummy creates dummy0 and veth a pair, and both
+# take their devices with them on unload.
 # Out-of-tree (extra/*.ko): each loads, is listed in /proc/modules, unloads, and leaves no oops.
 . /usr/share/dpu-ci/lib.sh
 mods=/lib/modules/$(uname -r)
 [ -d "$mods" ] || { echo "# no modules tree for $(uname -r)"; exit 4; }
 extras=$(ls "$mods"/extra/*.ko 2>/dev/null)
 n=0; for _ in $extras; do n=$((n + 1)); done
-ktap_plan $((3 + 2 * n))
+ktap_plan $((5 + 2 * n))
 
 has_module() { grep -qs "/$1\.ko" "$mods/modules.dep" "$mods/modules.builtin"; }
 if has_module virtio_net; then
@@ -25,6 +26,14 @@ if has_module dummy; then
 else
   ktap_skip "dummy creates dummy0" "dummy not in this kernel"
   ktap_skip "dummy unloads and dummy0 is gone" "dummy not in this kernel"
+fi
+if has_module veth; then
+  # busybox ip names the peer itself (vethN); a veth's iflink is its peer's ifindex, not its own.
+  ktap_check "veth creates a pair" sh -c 'modprobe veth && ip link add dpuci0 type veth && test "$(cat /sys/class/net/dpuci0/iflink)" != "$(cat /sys/class/net/dpuci0/ifindex)"'
+  ktap_check "veth unloads and the pair is gone" sh -c 'ip link del dpuci0 && rmmod veth && ! test -e /sys/class/net/dpuci0'
+else
+  ktap_skip "veth creates a pair" "veth not in this kernel"
+  ktap_skip "veth unloads and the pair is gone" "veth not in this kernel"
 fi
 for ko in $extras; do
   m=$(basename "$ko" .ko | tr - _)

@@ -38,7 +38,7 @@ export async function testImage(kind: ImageKind, dir: string): Promise<string> {
   const obj = join(dir, "xdp_count.o");
   await exec("clang", ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", XDP_COUNT_SOURCE, "-o", obj]);
   return buildInitramfs({
-    out, modulesDir: k.modulesDir, modules: ["virtio_pci", "virtio_net", "dummy"], bpf: [obj], bins: ["/usr/sbin/bpftool"],
+    out, modulesDir: k.modulesDir, modules: ["virtio_pci", "virtio_net", "dummy", "veth"], bpf: [obj], bins: ["/usr/sbin/bpftool"],
     suites: [SUITES.modules, SUITES.xdp, SUITES.net],
   });
 }
