@@ -76,7 +76,7 @@ export async function plan(cfg: Config, graph: Graph): Promise<PlanNode[]> {
 }
 
 export function formatPlan(nodes: PlanNode[]): string {
-  return nodes.map((n) => `${n.name.padEnd(28)} ${n.kind.padEnd(5)} ${n.prediction.padEnd(11)} ${n.deps.length ? `<- ${n.deps.join(", ")}` : ""}`).join("\n");
+  return nodes.map((n) => `${n.name.padEnd(32)} ${n.kind.padEnd(5)} ${n.prediction.padEnd(11)} ${n.deps.length ? `<- ${n.deps.join(", ")}` : ""}`).join("\n");
 }
 
 export async function gitInfo(root: string): Promise<RunManifest["git"]> {

@@ -27,9 +27,14 @@ export class DebianImageProvider implements ImageProvider {
     return p;
   }
 
+  /** Only "no such image" means absent; a daemon that cannot be reached is said at once, before
+   *  minutes of debootstrap. */
   private async exists(tag: string): Promise<boolean> {
     const r = await exec(this.opts.docker, ["image", "inspect", "--format", "{{.Id}}", tag], { allowFailure: true });
-    return r.exitCode === 0;
+    if (r.exitCode === 0) return true;
+    if (/no such (image|object)/i.test(r.stderr + r.stdout)) return false;
+    if (r.exitCode === 127) throw new DpuCiError("MISSING", `docker client ${this.opts.docker} not found (run \`dpu-ci doctor --fix\`)`);
+    throw new DpuCiError("INFRA", `docker cannot be asked about image ${tag}: ${(r.stderr || r.stdout).trim().split("\n").pop()} (is dockerd running? see \`dpu-ci doctor\`)`);
   }
 
   private async base(suite: string, o: { logPath: string; signal: AbortSignal }): Promise<string> {

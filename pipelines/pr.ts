@@ -7,7 +7,7 @@ import { composeCase, composeContext } from "./case.ts";
 export default definePipeline({
   name: "pr",
   description: "Pull request: build one case's kernel, drivers, data plane and guest image, then run its suites on a simulated board",
-  params: { case: { description: "which case of the matrix to build and test (default: DPU_CI_CASE or case1)", default: "case1", choices: CASE_IDS } },
+  params: { case: { description: "which case of the matrix to build and test (default: DPU_CI_CASE or case2)", default: "case2", choices: CASE_IDS } },
   async define(g, params, env) {
     const c = findCase(params.case ?? "");
     if (!c) throw new UsageError(`unknown case "${params.case}" (known: ${CASE_IDS.join(", ")})`);
