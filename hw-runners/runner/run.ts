@@ -146,9 +146,12 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: { kernel: str
     peer?.close();
   }
   const last = attempts[attempts.length - 1]!;
-  const infra = last.outcome === "ERROR";
-  lab.db.jobDone(board.id, infra, last.reason ?? "");
   const base = { job: job.id, board: board.id, simulated: board.sim, attempts, healthChecks: [] };
+  // Canceled by the user, or the lease was lost: neither says anything about this board's health,
+  // and a lost board is no longer ours to record against.
+  if (o.signal?.aborted) return { ...base, outcome: "CANCELED", reason: `canceled: ${last.reason ?? ""}`, suites: [] };
+  if (held.signal.aborted) return { ...base, outcome: "ERROR", reason: `lease lost during attempt ${last.n}: ${last.reason ?? ""}`, suites: [] };
+  lab.db.jobDone(board.id, last.outcome === "ERROR", last.reason ?? "");
   if (last.outcome !== "PASS") {
     const reason = attempts.length > 1 ? `${last.reason} (after ${attempts.length} attempts: ${attempts.map((x) => `#${x.n} ${x.outcome}: ${x.reason}`).join("; ")})` : last.reason;
     return { ...base, outcome: last.outcome, reason, suites: [] };
