@@ -1,6 +1,6 @@
 // The embedded default: recipe -> Dockerfile -> `docker build --output type=local` through BuildKit.
 // Caching is BuildKit's content-addressed cache; we only read whether every step came from it.
-import { mkdir, rm, writeFile, cp, link, stat, chmod, mkdtemp } from "node:fs/promises";
+import { mkdir, rm, writeFile, readFile, cp, link, stat, chmod, mkdtemp } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
@@ -34,7 +34,15 @@ export class BuildkitExecutor implements Executor {
       throw e;
     }
     const plan = toDockerfile(recipe, req.output, image);
-    const ctx = join(this.opts.contextRoot, req.node);
+    const { dir: ctx, release } = await claimContext(this.opts.contextRoot, req.node);
+    try {
+      return await this.buildIn(ctx, image, plan, req);
+    } finally {
+      await release();
+    }
+  }
+
+  private async buildIn(ctx: string, image: string, plan: ReturnType<typeof toDockerfile>, req: BuildRequest): Promise<BuildResult> {
     await rm(ctx, { recursive: true, force: true });
     await mkdir(ctx, { recursive: true });
     for (const entry of plan.context) await stage(ctx, entry);
@@ -68,6 +76,29 @@ export class BuildkitExecutor implements Executor {
       if (secretDir) await rm(secretDir, { recursive: true, force: true });
     }
   }
+}
+
+/** The stable context directory of a node (BuildKit then sends only what changed), unless another
+ *  live process is using it — two runs at once in one home must not clobber each other's context. */
+async function claimContext(root: string, node: string): Promise<{ dir: string; release: () => Promise<void> }> {
+  const dir = join(root, node);
+  const lock = `${dir}.lock`;
+  await mkdir(root, { recursive: true });
+  try {
+    await mkdir(lock);
+  } catch {
+    const owner = Number(await readFile(join(lock, "pid"), "utf8").catch(() => "0"));
+    if (owner && owner !== process.pid && alive(owner)) {
+      const own = join(root, `${node}.${process.pid}`);
+      return { dir: own, release: () => rm(own, { recursive: true, force: true }) };
+    }
+  }
+  await writeFile(join(lock, "pid"), String(process.pid));
+  return { dir, release: () => rm(lock, { recursive: true, force: true }) };
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === "EPERM"; }
 }
 
 async function stage(ctx: string, entry: ContextEntry): Promise<void> {
