@@ -45,6 +45,7 @@ export class SshKexecDeploy implements DeployDriver {
   constructor(private readonly cfg: KexecDeploy, private readonly board: string, private readonly env: NodeJS.ProcessEnv = process.env) {}
   async prepare(): Promise<void> {}
   async boot(spec: BootSpec, signal?: AbortSignal): Promise<void> {
+    if (spec.disk) throw new DpuCiError("CONFIG", `${this.board}: a disk image cannot be kexec'd; real servers boot an initramfs`);
     const key = this.env[this.cfg.identityFileEnv];
     if (!key) throw new ConfigError([{ source: "environment", field: this.cfg.identityFileEnv, message: `is not set (ssh key file for board ${this.board})` }]);
     const plan = kexecPlan(this.cfg, spec, key);

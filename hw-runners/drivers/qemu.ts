@@ -34,6 +34,8 @@ export function qemuArgv(cfg: QemuDeploy, consoleCfg: ConsoleConfig, spec: BootS
   const argv = [cfg.binary, "-accel", "tcg", "-machine", cfg.machine, "-m", String(cfg.memoryMb), "-smp", String(cfg.cpus), "-no-reboot"];
   argv.push("-kernel", spec.kernel);
   if (spec.initrd) argv.push("-initrd", spec.initrd);
+  // snapshot=on: the guest's writes go to a temporary overlay; the artifact keeps its checksum.
+  if (spec.disk) argv.push("-drive", `file=${spec.disk},if=virtio,format=raw,snapshot=on`);
   argv.push("-append", append.join(" "));
   if (cfg.serialTcpPort !== undefined) {
     // ser2net connects here; QEMU drops output while nobody is connected, so wait=off keeps it booting.

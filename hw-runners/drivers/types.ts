@@ -29,6 +29,8 @@ export interface PowerDriver {
 export interface BootSpec {
   kernel: string;
   initrd?: string;
+  /** A raw disk image for the root filesystem (QEMU: a virtio disk in snapshot mode). */
+  disk?: string;
   /** Extra kernel command line (dpuci.* parameters for /init). */
   append: string;
 }

@@ -9,7 +9,9 @@ export interface ArtifactSpec { path: string; sha256: string }
 export interface Job {
   id: string;
   needs: string[];
-  artifacts: { kernel: ArtifactSpec; initrd?: ArtifactSpec };
+  /** disk: a raw root-filesystem image attached as a virtio disk (QEMU boards; read-only for the
+   *  guest's writes go to a snapshot, so the checksum stays true). */
+  artifacts: { kernel: ArtifactSpec; initrd?: ArtifactSpec; disk?: ArtifactSpec };
   /** Suites the image must report (and the only ones /init runs). */
   suites: string[];
   /** Extra kernel command line for the guest. */
@@ -50,10 +52,11 @@ export function parseJob(doc: unknown, source: string): Job {
     return { path: a.path, sha256: a.sha256 };
   };
   const arts = (o.artifacts ?? {}) as Record<string, unknown>;
-  for (const k of Object.keys(arts)) if (k !== "kernel" && k !== "initrd") bad(`artifacts.${k}`, "is not a known artifact (kernel, initrd)");
+  for (const k of Object.keys(arts)) if (!["kernel", "initrd", "disk"].includes(k)) bad(`artifacts.${k}`, "is not a known artifact (kernel, initrd, disk)");
   const kernel = artifact(arts.kernel, "artifacts.kernel");
   if (!kernel && arts.kernel === undefined) bad("artifacts.kernel", "is required");
   const initrd = artifact(arts.initrd, "artifacts.initrd");
+  const disk = artifact(arts.disk, "artifacts.disk");
   const t = (o.timeouts ?? {}) as Record<string, unknown>;
   const secs = (name: string, def: number): number => {
     const v = t[name];
@@ -66,7 +69,7 @@ export function parseJob(doc: unknown, source: string): Job {
   if (o.append !== undefined && typeof o.append !== "string") bad("append", "must be a string");
   if (o.peer !== undefined && o.peer !== "tcp-echo") bad("peer", 'must be "tcp-echo"');
   if (problems.length) throw new ConfigError(problems);
-  return { id, needs, artifacts: { kernel: kernel!, initrd }, suites, append: (o.append as string | undefined) ?? "", timeouts, peer: o.peer as "tcp-echo" | undefined, baseDir: dirname(resolve(source)) };
+  return { id, needs, artifacts: { kernel: kernel!, initrd, disk }, suites, append: (o.append as string | undefined) ?? "", timeouts, peer: o.peer as "tcp-echo" | undefined, baseDir: dirname(resolve(source)) };
 }
 
 export function loadJob(path: string): Job {
@@ -95,16 +98,18 @@ export class ArtifactError extends DpuCiError {
   }
 }
 
+export interface ArtifactPaths { kernel: string; initrd?: string; disk?: string }
+
 /** Check every artifact against its sha256 before deploy; returns absolute paths. */
-export async function verifyArtifacts(job: Job): Promise<{ kernel: string; initrd?: string }> {
-  const out: { kernel: string; initrd?: string } = { kernel: "" };
+export async function verifyArtifacts(job: Job): Promise<ArtifactPaths> {
+  const out: ArtifactPaths = { kernel: "" };
   for (const [name, a] of Object.entries(job.artifacts) as Array<[string, ArtifactSpec | undefined]>) {
     if (!a) continue;
     const p = artifactPath(job, a);
     if (!existsSync(p)) throw new ArtifactError("MISS", `artifact ${name} not found: ${p}`);
     const got = await sha256File(p);
     if (got !== a.sha256) throw new ArtifactError("ERROR", `artifact ${name} (${p}) has sha256 ${got}, job says ${a.sha256}`);
-    (out as Record<string, string>)[name] = p;
+    out[name as keyof ArtifactPaths] = p;
   }
   return out;
 }

@@ -12,7 +12,7 @@ import { fenced, LeaseLostError, type BoardDrivers, type BootSpec } from "../dri
 import type { Board } from "../inventory/types.ts";
 import { startVirtualPeers } from "../virtual/peers.ts";
 import { runAttempt, type AttemptRecord } from "./attempt.ts";
-import { ArtifactError, verifyArtifacts, type Job } from "./job.ts";
+import { ArtifactError, verifyArtifacts, type ArtifactPaths, type Job } from "./job.ts";
 import type { Lab } from "./lab.ts";
 import { startEchoPeer } from "./peer.ts";
 import { place } from "./schedule.ts";
@@ -65,7 +65,7 @@ export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise
     o.log?.({ kind: "skip", job: job.id, reason: placement.reason });
     return finish({ ...base, outcome: "SKIP", reason: placement.reason });
   }
-  let files: { kernel: string; initrd?: string };
+  let files: ArtifactPaths;
   try {
     files = await verifyArtifacts(job);
   } catch (e) {
@@ -123,7 +123,7 @@ function holdLease(lab: Lab, board: Board, token: number, outer?: AbortSignal): 
   };
 }
 
-async function runOnBoard(lab: Lab, board: Board, job: Job, files: { kernel: string; initrd?: string }, held: HeldLease, outDir: string, o: RunOptions): Promise<HilResult> {
+async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths, held: HeldLease, outDir: string, o: RunOptions): Promise<HilResult> {
   await startVirtualPeers(board, lab.boardDir(board), lab.env);
   const peer = job.peer === "tcp-echo" && board.deploy.driver === "qemu-direct" && board.deploy.net === "user" ? await startEchoPeer() : undefined;
   const attempts: AttemptRecord[] = [];
@@ -131,7 +131,7 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: { kernel: str
     for (let n = 1; n <= 2; n++) {
       const run = `${job.id}.${n}`;
       const append = [job.append, `dpuci.run=${run}`, job.suites.length ? `dpuci.suites=${job.suites.join(",")}` : "", peer ? `dpuci.peer=10.0.2.2:${peer.port}` : ""].filter(Boolean).join(" ");
-      const spec: BootSpec = { kernel: files.kernel, initrd: files.initrd, append };
+      const spec: BootSpec = { kernel: files.kernel, initrd: files.initrd, disk: files.disk, append };
       const a = await runAttempt({ n, run, drivers: held.drivers, spec, timeouts: job.timeouts, consoleLog: join(outDir, `attempt-${n}.console.log`), signal: held.signal });
       // Leave the board off between attempts and jobs; a lost lease means it is no longer ours to touch.
       if (!held.signal.aborted) await held.drivers.power.off().catch(() => {});
