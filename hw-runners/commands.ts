@@ -5,7 +5,9 @@ import { findBoard } from "./inventory/load.ts";
 import type { BoardState } from "./lab/db.ts";
 import { healthCheckJobs } from "./runner/health.ts";
 import { loadJob } from "./runner/job.ts";
-import { openLab, type OpenLabOptions } from "./runner/lab.ts";
+import { openLab, type Lab, type OpenLabOptions } from "./runner/lab.ts";
+import type { Board } from "./inventory/types.ts";
+import { stopVirtualPeers, virtualBmcPassword, virtualBmcRunning } from "./virtual/peers.ts";
 import { healthCheckBoard, runHilJob, type HilResult, type LabLogEvent, type RunOptions } from "./runner/run.ts";
 import { makeDrivers } from "./drivers/make.ts";
 
@@ -37,7 +39,7 @@ export async function labStatus(o: CommandOptions & { power?: boolean } = {}): P
     for (const b of lab.inventory.boards) {
       const st = lab.db.board(b.id)!;
       let power: string | undefined;
-      if (o.power) power = await makeDrivers(b, lab.boardDir(b), lab.env).power.status().catch((e: Error) => `error: ${e.message}`);
+      if (o.power) power = await powerOf(lab, b);
       rows.push({ ...st, class: b.class, sim: b.sim, capabilities: b.capabilities, power });
     }
     const lines = rows.map((r) => [
@@ -51,6 +53,15 @@ export async function labStatus(o: CommandOptions & { power?: boolean } = {}): P
   }
 }
 
+async function powerOf(lab: Lab, b: Board): Promise<string> {
+  const dir = lab.boardDir(b);
+  if (b.virtual?.bmc) {
+    if (!virtualBmcRunning(dir)) return "off (simulated BMC not started)";
+    virtualBmcPassword(b, dir, lab.env);
+  }
+  return makeDrivers(b, dir, lab.env).power.status().catch((e: Error) => `error: ${e.message.replace(/\s*\n\s*/g, " ")}`);
+}
+
 /** `dpu-ci lab health-check <board>`: lease the board (Bad ones too: that is how they come back) and check it. */
 export async function labHealthCheck(boardId: string, o: CommandOptions = {}): Promise<{ outcome: Outcome; health: string; reason?: string; result: HilResult }> {
   const lab = openLab(o);
@@ -59,6 +70,25 @@ export async function labHealthCheck(boardId: string, o: CommandOptions = {}): P
     const result = await healthCheckBoard(lab, board, { log: o.log, signal: o.signal, healthCheckJob: healthCheckJobs(lab) });
     const st = lab.db.board(board.id)!;
     return { outcome: result.outcome, health: st.health, reason: st.reason, result };
+  } finally {
+    lab.close();
+  }
+}
+
+/** `dpu-ci lab down` (proposed): stop the simulated BMCs, console servers and QEMUs of virtual boards
+ *  nobody holds. They stay up between jobs, like real BMCs; this is for the end of a session. */
+export async function labDown(o: CommandOptions = {}): Promise<{ stopped: string[]; busy: string[] }> {
+  const lab = openLab(o);
+  try {
+    lab.db.sweepExpired();
+    const stopped: string[] = [];
+    const busy: string[] = [];
+    for (const b of lab.inventory.boards.filter((x) => x.deploy.driver === "qemu-direct")) {
+      if (lab.db.board(b.id)?.lease) { busy.push(b.id); continue; }
+      await stopVirtualPeers(b, lab.boardDir(b));
+      stopped.push(b.id);
+    }
+    return { stopped, busy };
   } finally {
     lab.close();
   }

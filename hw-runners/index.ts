@@ -35,4 +35,4 @@ export { healthCheckJobs } from "./runner/health.ts";
 export { buildInitramfs, mkinitramfsArgv, MKINITRAMFS, SUITES } from "./image/initramfs.ts";
 export { debianKernel } from "./image/debian-kernel.ts";
 // commands (wired into cli/ by the lead)
-export { hilRun, labStatus, labHealthCheck } from "./commands.ts";
+export { hilRun, labStatus, labHealthCheck, labDown } from "./commands.ts";

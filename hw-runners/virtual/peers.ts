@@ -87,6 +87,11 @@ async function waitFor(what: string, probe: () => Promise<boolean>, ms: number):
   throw new DpuCiError("INFRA", `${what} did not come up within ${ms} ms`);
 }
 
+/** Whether the board's simulated BMC runs (a virtual board whose BMC is down is simply off). */
+export function virtualBmcRunning(dir: string): boolean {
+  return alive(join(dir, "ipmi_sim.pid")) !== undefined;
+}
+
 /** Start the board's simulated BMC and console server unless they already run. */
 export async function startVirtualPeers(board: Board, dir: string, env: NodeJS.ProcessEnv): Promise<void> {
   if (!board.virtual) return;

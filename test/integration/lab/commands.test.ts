@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { hilRun, labHealthCheck, labStatus } from "../../../hw-runners/commands.ts";
+import { hilRun, labDown, labHealthCheck, labStatus } from "../../../hw-runners/commands.ts";
 import { boardDir } from "../../../hw-runners/drivers/make.ts";
-import { stopVirtualPeers } from "../../../hw-runners/virtual/peers.ts";
+import { stopVirtualPeers, virtualBmcRunning } from "../../../hw-runners/virtual/peers.ts";
 import { tempDir, virtual1288, writeInventory } from "./fixture.ts";
 
 const tmp = tempDir("commands");
@@ -47,4 +47,12 @@ test("hil run of a job no board can ever serve is SKIP at once, naming the capab
   assert.equal(r.outcome, "SKIP");
   assert.match(r.reason!, /offers fpga:devboard/);
   assert.ok(Date.now() - t < 3000);
+});
+
+test("lab down stops the simulated BMC, the console server and QEMU of boards nobody holds", { timeout: 20_000 }, async () => {
+  const dir = boardDir(labDir, board.id);
+  assert.equal(virtualBmcRunning(dir), true, "ipmi_sim stayed up after the health check, like a real BMC");
+  const r = await labDown({ dir: labDir, inventoryPath, env });
+  assert.deepEqual(r, { stopped: [board.id], busy: [] });
+  assert.equal(virtualBmcRunning(dir), false);
 });
