@@ -23,6 +23,7 @@ Lab and data plane
   hil run <job.json>        run a hardware-in-loop job on a matching board (self-hosted runners)
   lab status                boards, health, leases
   lab health-check <board>  check a board and bring it back to Good
+  lab down                  stop the simulated BMCs and consoles of idle virtual boards
   dataplane ...             build, test and control the eBPF data plane (firewall, LB, forwarding)
 
 Machine

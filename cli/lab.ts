@@ -1,7 +1,7 @@
 // `dpu-ci hil run <job.json>`, `dpu-ci lab status`, `dpu-ci lab health-check <board>`.
 import { join } from "node:path";
 import { EXIT, exitCodeFor, flattenCases, mask, UsageError, type Config } from "../engine/index.ts";
-import { hilRun, labHealthCheck, labStatus, type CommandOptions } from "../hw-runners/commands.ts";
+import { hilRun, labDown, labHealthCheck, labStatus, type CommandOptions } from "../hw-runners/commands.ts";
 import type { LabLogEvent } from "../hw-runners/runner/run.ts";
 
 export const HIL_HELP = `Usage: dpu-ci hil run <job.json> [--out DIR] [--json]
@@ -16,10 +16,13 @@ Exit: 0 pass, 1 the code under test failed, 3 lab error.`;
 
 export const LAB_HELP = `Usage: dpu-ci lab status [--power] [--json]
        dpu-ci lab health-check <board>
+       dpu-ci lab down
 
 status        boards of the inventory ($DPU_CI_INVENTORY, default: the local virtual boards) with
               health (Good, Unknown, Bad, Maintenance), leases and, with --power, power state.
-health-check  leases the board and runs its health check; a Bad or Unknown board that passes is Good.`;
+health-check  leases the board and runs its health check; a Bad or Unknown board that passes is Good.
+down          stops what virtual boards keep running between jobs (simulated BMCs, console servers,
+              QEMU) on boards nobody leases.`;
 
 interface IO { out: NodeJS.WritableStream; err: NodeJS.WritableStream; signal: AbortSignal }
 
@@ -62,6 +65,11 @@ export async function runLabCommand(args: { values: Record<string, unknown>; pos
   if (sub === "status" && !board) {
     const s = await labStatus({ ...labOptions(cfg, io), power: Boolean(args.values.power) });
     io.out.write(mask(args.values.json ? JSON.stringify(s.rows, null, 2) : s.lines.join("\n")) + "\n");
+    return EXIT.OK;
+  }
+  if (sub === "down" && !board) {
+    const r = await labDown(labOptions(cfg, io));
+    io.out.write(mask(args.values.json ? JSON.stringify(r, null, 2) : `stopped: ${r.stopped.join(", ") || "nothing"}${r.busy.length ? `; leased, left running: ${r.busy.join(", ")}` : ""}`) + "\n");
     return EXIT.OK;
   }
   if (sub === "health-check" && board && !rest.length) {

@@ -20,6 +20,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { command: "bpftool", pkg: "bpftool", why: "loading, verifying and test-running eBPF programs", required: true },
   { command: "ipmitool", pkg: "ipmitool", why: "BMC power control of real and virtual servers", required: false },
   { command: "ipmi_sim", pkg: "openipmi", why: "the simulated BMC of virtual 1288 boards", required: false },
+  { command: "pdudaemon", pkg: "pdudaemon", why: "PDU power control (exercised against virtual boards)", required: false },
   { command: "ser2net", pkg: "ser2net", why: "serial consoles over TCP", required: false },
   { command: "busybox", pkg: "busybox-static", why: "userspace of guest initramfs images", required: true },
   { command: "cpio", pkg: "cpio", why: "packing initramfs images", required: true },
@@ -31,7 +32,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
 
 /** Extra Debian packages that provide libraries or data rather than commands. */
 export const EXTRA_PACKAGES: readonly string[] = [
-  "libbpf-dev", "linux-source-6.1", "xz-utils", "kmod", "ca-certificates",
+  "libbpf-dev", "linux-libc-dev", "linux-source-6.1", "xz-utils", "kmod", "ca-certificates",
   // Real tools whose output the report parsers' golden tests were captured from.
   "dpdk-dev", "autoconf",
 ];
