@@ -38,6 +38,8 @@ export interface SecretRef {
   readonly secret: string;
 }
 
+export type CacheSharing = "shared" | "locked" | "private";
+
 export interface ExecOpts {
   /** Run with extra privileges (BuildKit `security=insecure` is not available; the host executor
    *  runs as the current user). Kept for Dagger's `insecureRootCapabilities`. */
@@ -51,7 +53,7 @@ export type Step =
   | { readonly op: "withNewFile"; readonly path: string; readonly contents: string }
   | { readonly op: "withEnvVariable"; readonly name: string; readonly value: string }
   | { readonly op: "withSecretVariable"; readonly name: string; readonly secret: SecretRef }
-  | { readonly op: "withMountedCache"; readonly path: string; readonly cache: string }
+  | { readonly op: "withMountedCache"; readonly path: string; readonly cache: string; readonly sharing: CacheSharing }
   | { readonly op: "withWorkdir"; readonly path: string }
   | { readonly op: "withExec"; readonly args: readonly string[]; readonly opts?: ExecOpts };
 
@@ -101,10 +103,12 @@ export class Recipe {
     assertEnvName(name);
     return this.add({ op: "withSecretVariable", name, secret });
   }
-  withMountedCache(path: string, cache: string): Recipe {
+  /** As Dagger: "shared" (the default; right for ccache, which locks its own files), "locked" (one
+   *  build at a time: apt's lists), "private" (a fresh cache when another build holds it). */
+  withMountedCache(path: string, cache: string, opts: { sharing?: CacheSharing } = {}): Recipe {
     assertAbsolute(path, "withMountedCache");
     if (!/^[A-Za-z0-9._-]+$/.test(cache)) throw new TypeError(`withMountedCache: cache name "${cache}" must match [A-Za-z0-9._-]+`);
-    return this.add({ op: "withMountedCache", path, cache });
+    return this.add({ op: "withMountedCache", path, cache, sharing: opts.sharing ?? "shared" });
   }
   withWorkdir(path: string): Recipe {
     assertAbsolute(path, "withWorkdir");
@@ -159,7 +163,7 @@ export function describeStep(step: Step): string {
     case "withNewFile": return `withNewFile ${step.path} (${step.contents.length} bytes)`;
     case "withEnvVariable": return `withEnvVariable ${step.name}=${step.value}`;
     case "withSecretVariable": return `withSecretVariable ${step.name} <- secret ${step.secret.secret}`;
-    case "withMountedCache": return `withMountedCache ${step.path} <- ${step.cache}`;
+    case "withMountedCache": return `withMountedCache ${step.path} <- ${step.cache}${step.sharing === "shared" ? "" : ` (${step.sharing})`}`;
     case "withWorkdir": return `withWorkdir ${step.path}`;
     case "withExec": return `withExec ${JSON.stringify(step.args)}`;
   }

@@ -7,6 +7,7 @@ import type { Executor, BuildRequest, BuildResult } from "./types.ts";
 import { outputName } from "./types.ts";
 import type { ImageSpec, Recipe } from "../recipe.ts";
 import { DpuCiError } from "../errors.ts";
+import type { CacheSharingMode } from "@dagger.io/dagger";
 
 // The SDK's types are large; only what this file uses is named here.
 type DaggerClient = import("@dagger.io/dagger").Client;
@@ -37,6 +38,9 @@ export class DaggerExecutor implements Executor {
     return { cached: undefined, image };
   }
 }
+
+// The SDK's enum values, spelled out: importing the enum would load the SDK on every start.
+const SHARING = { shared: "SHARED", locked: "LOCKED", private: "PRIVATE" } as unknown as Record<"shared" | "locked" | "private", CacheSharingMode>;
 
 export function imageAddress(spec: string | ImageSpec): string {
   return typeof spec === "string" ? spec : `debian:${spec.suite}`;
@@ -69,7 +73,7 @@ export function translate(client: DaggerClient, r: Recipe, secret: (name: string
         c = c.withSecretVariable(step.name, client.setSecret(step.secret.secret, value));
         break;
       }
-      case "withMountedCache": c = c.withMountedCache(step.path, client.cacheVolume(step.cache)); break;
+      case "withMountedCache": c = c.withMountedCache(step.path, client.cacheVolume(step.cache), { sharing: SHARING[step.sharing] }); break;
       case "withWorkdir": c = c.withWorkdir(step.path); break;
       case "withExec": c = c.withExec([...step.args], step.opts?.insecureRootCapabilities ? { insecureRootCapabilities: true } : undefined); break;
     }

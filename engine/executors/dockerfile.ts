@@ -20,7 +20,7 @@ const q = (s: string) => JSON.stringify(s);
 export function toDockerfile(r: Recipe, out: RecipeOutput, baseImage: string): DockerfilePlan {
   const lines: string[] = [`FROM ${baseImage} AS build`];
   const context: ContextEntry[] = [];
-  const caches: Array<{ path: string; id: string }> = [];
+  const caches: Array<{ path: string; id: string; sharing: string }> = [];
   const secretVars: Array<{ name: string; id: string }> = [];
   let n = 0;
   for (const step of r.steps.slice(1)) {
@@ -52,14 +52,14 @@ export function toDockerfile(r: Recipe, out: RecipeOutput, baseImage: string): D
         secretVars.push({ name: step.name, id: sanitize(step.secret.secret) });
         break;
       case "withMountedCache":
-        caches.push({ path: step.path, id: step.cache });
+        caches.push({ path: step.path, id: step.cache, sharing: step.sharing });
         break;
       case "withWorkdir":
         lines.push(`WORKDIR ${step.path}`);
         break;
       case "withExec": {
         const mounts = [
-          ...caches.map((c) => `--mount=type=cache,id=${c.id},target=${c.path},sharing=locked`),
+          ...caches.map((c) => `--mount=type=cache,id=${c.id},target=${c.path},sharing=${c.sharing}`),
           ...secretVars.map((s) => `--mount=type=secret,id=${s.id},required=true`),
         ];
         let argv = [...step.args];

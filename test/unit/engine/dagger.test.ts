@@ -101,7 +101,7 @@ test("a recipe becomes the Container API calls it mirrors, in order, ending in a
   assert.deepEqual(at(6), { args: ["useradd", "builder"] });
   assert.deepEqual(at(7), { path: "/src", source: answerId(hostDir) });
   assert.deepEqual(at(8), { path: "/in/profile.config", source: answerId(hostFile) });
-  assert.deepEqual(at(9), { path: "/ccache", cache: answerId(cache) });
+  assert.deepEqual(at(9), { path: "/ccache", cache: answerId(cache), sharing: "SHARED" });
   assert.deepEqual(at(10), { name: "KBUILD_BUILD_TIMESTAMP", value: "@0" });
   assert.deepEqual(at(11), { name: "GH_TOKEN", secret: answerId(secret) });
   assert.deepEqual(at(12), { path: "/src" });

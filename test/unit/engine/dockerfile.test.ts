@@ -31,7 +31,7 @@ test("file output lands under its base name; withFile and withNewFile stage file
   assert.deepEqual(plan.context[1]!.source, { kind: "content", contents: "#!/bin/sh\necho hi\n" });
 });
 
-test("cache mounts apply to every RUN after withMountedCache, with locked sharing", () => {
+test("cache mounts apply to every RUN after withMountedCache, shared as in Dagger", () => {
   const r = recipe.from("img")
     .withExec(["true"])
     .withMountedCache("/ccache", "dpu-ci-ccache-abc")
