@@ -36,14 +36,15 @@ test("cache mounts apply to every RUN after withMountedCache, shared as in Dagge
     .withExec(["true"])
     .withMountedCache("/ccache", "dpu-ci-ccache-abc")
     .withExec(["make"])
-    .withMountedCache("/root/.cache/dl", "dl")
+    .withMountedCache("/root/.cache/dl", "dl", { sharing: "locked" })
     .withExec(["make", "install"]);
   const plan = toDockerfile(r, r.directory("/out"), BASE);
   golden("cache-mounts", plan);
   const runs = plan.dockerfile.split("\n").filter((l) => l.startsWith("RUN "));
   assert.equal(runs[0], 'RUN ["true"]', "a RUN before the cache is declared does not mount it");
-  assert.match(runs[1]!, /^RUN --mount=type=cache,id=dpu-ci-ccache-abc,target=\/ccache,sharing=locked \["make"\]$/);
+  assert.match(runs[1]!, /^RUN --mount=type=cache,id=dpu-ci-ccache-abc,target=\/ccache,sharing=shared \["make"\]$/);
   assert.equal((runs[2]!.match(/--mount=type=cache/g) ?? []).length, 2);
+  assert.match(runs[2]!, /id=dl,target=\/root\/.cache\/dl,sharing=locked/);
 });
 
 test("secrets: a secret mount per RUN and a sh wrapper that exports it for that one command only", () => {
