@@ -129,7 +129,7 @@ jq -n \
   --arg ts "$KBUILD_BUILD_TIMESTAMP" \
   --arg repro "$reproducer" \
   --argjson bzsize "$(stat -c %s "$out/bzImage")" \
-  --argjson total "$((t1 - t0))" --argjson make "$((tm - tb))" \
+  --argjson total "$((t1 - t0))" --argjson makesecs "$((tm - tb))" \
   --argjson warnings "$warnings" --argjson errors "$errors" \
   --argjson nmods "$nmods" --argjson jobs "$jobs" \
   --argjson ccache "$ccache_json" \
@@ -139,7 +139,7 @@ jq -n \
     config: {sha256: $confhash, requested: $check.requested, landed: $check.landed, notes: $check.notes},
     bzImage: {sha256: $bzsha, bytes: $bzsize}, modules: $nmods,
     buildTimestamp: $ts, jobs: $jobs,
-    durationSeconds: {total: $total, make: $make},
+    durationSeconds: {total: $total, make: $makesecs},
     warnings: $warnings, errors: $errors, ccache: $ccache, reproducer: $repro}' >"$out/metadata.json"
 rm -rf "$obj"
 echo "==> done: $krel, bzImage $(stat -c %s "$out/bzImage") bytes, $nmods modules, $warnings warnings, make $((tm - tb)) s"
