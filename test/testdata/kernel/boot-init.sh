@@ -2,7 +2,10 @@
 # /init of the kernel boot test: print a marker as soon as userspace runs, then load the drivers the
 # drivers stage built and check what each exposes (drivers/*/driver.json "exposes"), then power off
 # through ACPI so QEMU exits.
-export PATH=/bin:/sbin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+# The lab's assembler ships only /bin/sh and /bin/busybox: install the applet links first.
+/bin/busybox mkdir -p /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
