@@ -27,9 +27,9 @@ export async function runKernelPipeline(root: string, params: Record<string, str
 }
 
 /** A copy of what the kernel and driver stages read, so a test can touch a source safely. */
-export async function projectCopy(): Promise<string> {
+export async function projectCopy(from = PROJECT): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), "dpu-ci-kernel-root-"));
-  for (const d of ["kernel", "drivers"]) await cp(join(PROJECT, d), join(root, d), { recursive: true, preserveTimestamps: true });
+  for (const d of ["kernel", "drivers"]) await cp(join(from, d), join(root, d), { recursive: true, preserveTimestamps: true });
   return root;
 }
 

@@ -11,6 +11,9 @@ import { which } from "../../../engine/index.ts";
 import { bootUnderQemu, node, PROJECT, projectCopy, runKernelPipeline } from "./helpers.ts";
 
 const DRIVERS = ["vffwd", "ixgbevf", "ebs"];
+// The checkout whose kernel/ and drivers/ are built (default: this one). Pointing it at another
+// revision's tree reuses that revision's BuildKit cache.
+const ROOT = process.env.KERNEL_TEST_ROOT ?? PROJECT;
 let home = "";
 let copy = "";
 let missing: string | undefined;
@@ -30,7 +33,7 @@ let firstRun: Awaited<ReturnType<typeof runKernelPipeline>> | undefined;
 
 test("case1/virt: trimmed kernel and drivers build, every option landed, vermagic matches", { timeout: 45 * 60_000 }, async (t) => {
   if (skipIfMissing(t)) return;
-  firstRun = await runKernelPipeline(PROJECT, { case: "case1", scenario: "virt" }, home);
+  firstRun = await runKernelPipeline(ROOT, { case: "case1", scenario: "virt" }, home);
   const m = firstRun.manifest;
   for (const n of m.nodes) assert.equal(n.outcome, "PASS", `${n.name}: ${n.reason ?? ""}\n${(n.excerpt ?? []).join("\n")}`);
   const kdir = join(firstRun.dir, node(m, "kernel.case1.virt").output!);
@@ -48,7 +51,7 @@ test("case1/virt: trimmed kernel and drivers build, every option landed, vermagi
 
 test("second run: every build node comes from the cache", { timeout: 10 * 60_000 }, async (t) => {
   if (skipIfMissing(t) || !firstRun) return t.skip("first run did not happen");
-  const again = await runKernelPipeline(PROJECT, { case: "case1", scenario: "virt" }, home);
+  const again = await runKernelPipeline(ROOT, { case: "case1", scenario: "virt" }, home);
   const builds = again.manifest.nodes.filter((n) => n.kind === "build");
   assert.equal(builds.length, 1 + DRIVERS.length);
   for (const n of builds) assert.equal(n.cached, true, `${n.name} was rebuilt`);
@@ -78,7 +81,7 @@ test("the kernel boots under QEMU TCG, prints the marker, and the drivers do wha
 
 test("touching one driver source rebuilds only that driver", { timeout: 15 * 60_000 }, async (t) => {
   if (skipIfMissing(t) || !firstRun) return t.skip("first run did not happen");
-  copy = await projectCopy();
+  copy = await projectCopy(ROOT);
   await appendFile(join(copy, "drivers/vffwd/vffwd.c"), `\n/* touched by the kernel integration test ${Date.now()} */\n`);
   const r = await runKernelPipeline(copy, { case: "case1", scenario: "virt" }, home);
   const cached = Object.fromEntries(r.manifest.nodes.filter((n) => n.kind === "build").map((n) => [n.name, n.cached]));
@@ -88,7 +91,7 @@ test("touching one driver source rebuilds only that driver", { timeout: 15 * 60_
 
 test("an option whose dependency is trimmed away fails the kernel node, naming it", { timeout: 20 * 60_000 }, async (t) => {
   if (skipIfMissing(t)) return;
-  const r = await runKernelPipeline(PROJECT, { case: "case1", scenario: "virt", drivers: "", extra: "# CONFIG_INET is not set" }, home);
+  const r = await runKernelPipeline(ROOT, { case: "case1", scenario: "virt", drivers: "", extra: "# CONFIG_INET is not set" }, home);
   const k = r.manifest.nodes.find((n) => n.stage === "kernel")!;
   assert.equal(k.outcome, "FAIL");
   const text = `${k.reason}\n${(k.excerpt ?? []).join("\n")}\n${readFileSync(join(r.dir, k.log!), "utf8")}`;
