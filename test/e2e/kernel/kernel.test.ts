@@ -8,7 +8,7 @@ import { appendFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { which } from "../../../engine/index.ts";
-import { bootUnderQemu, node, PROJECT, projectCopy, runKernelPipeline } from "./helpers.ts";
+import { bootUnderQemu, node, PROJECT, projectCopy, runKernelPipeline } from "../../integration/kernel/helpers.ts";
 
 const DRIVERS = ["vffwd", "ixgbevf", "ebs"];
 // The checkout whose kernel/ and drivers/ are built (default: this one). Pointing it at another
