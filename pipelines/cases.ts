@@ -160,7 +160,9 @@ const OVS = suite("ovs-datapath", "OVS bridge forwards between virtio ports");
 const K8S_SMOKE = suite("k8s-cilium", "node joins, Cilium agent healthy, pod-to-pod traffic", "k8s");
 const EBPF_VECTORS = inGuest(suite("ebpf-vectors", "fastpath, LB, firewall programs: packet vectors via BPF_PROG_TEST_RUN"), "xdp");
 const P4_VECTORS: SuiteSpec = { ...suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors as the eBPF C ones"), tools: ["p4c"] };
-const VFFWD_SIM = suite("vffwd", "vf2virtio forwarding between a (virtual) VF and virtio");
+// In a virtual board: the vffwd module loads and forwards between its netdev pair (modules), and an
+// XDP program attached to the guest's virtio NIC sees traffic (xdp). Real VFs need nic:82599.
+const VFFWD_SIM = inGuest(suite("vffwd", "vf2virtio forwarding between a (virtual) VF and virtio"), "modules", "xdp");
 
 export const CASES: readonly CaseSpec[] = [
   {

@@ -210,13 +210,19 @@ export function countOutcomes(cases: Iterable<{ outcome: Outcome }>): Counts {
 export function artifactsUnderTest(run: RunResult, node: NodeResult): Array<ArtifactRef & { node: string }> {
   const byName = new Map(run.nodes.map((n) => [n.name, n]));
   const seen = new Set<string>();
+  const have = new Set<string>(); // a kernel build tree is thousands of files: no linear search per file
   const out: Array<ArtifactRef & { node: string }> = [];
   const visit = (name: string) => {
     if (seen.has(name)) return;
     seen.add(name);
     const d = byName.get(name);
     if (!d) return;
-    for (const a of d.artifacts) if (!out.some((o) => o.path === a.path && o.sha256 === a.sha256)) out.push({ ...a, node: d.name });
+    for (const a of d.artifacts) {
+      const key = `${a.path}\0${a.sha256}`;
+      if (have.has(key)) continue;
+      have.add(key);
+      out.push({ ...a, node: d.name });
+    }
     d.deps.forEach(visit);
   };
   node.deps.forEach(visit);
