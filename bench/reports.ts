@@ -1,6 +1,7 @@
-// Time to turn 50,000 test cases into JUnit XML + the HTML report (budget: 3 s CPU on this 2-core VM).
+// Time to turn 50,000 test cases into JUnit XML + the HTML report (budget: 3 s wall on this 2-core VM).
 // The HTML must stay usable at that size: failures listed in full, passes collapsed per suite.
 // usage: node --import tsx bench/reports.ts [cases]
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { Outcome } from "../engine/outcome.ts";
 import type { TestSuite } from "../engine/results.ts";
@@ -39,6 +40,7 @@ const end = performance.now();
 const ms = end - start;
 const cpu = process.cpuUsage(cpu0);
 console.log(`${cases.length} cases: JUnit ${(tJunit - start).toFixed(0)} ms (${(xml.length / 1e6).toFixed(1)} MB), HTML ${(end - tJunit).toFixed(0)} ms (${(html.length / 1e6).toFixed(1)} MB), total ${(ms / 1000).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU (budget 3 s)`);
-// The machine is shared by several engineers (load average often above 4 on 2 cores): wall time
-// then measures the neighbours. The budget is checked on this process's CPU time, both are printed.
-if ((cpu.user + cpu.system) / 1000 > 3000) process.exitCode = 1;
+// The budget is wall time on this 2-core machine when it is quiet (1.53 s measured at load 1.5).
+// Under other load wall time measures the neighbours, so the load average is printed beside it.
+console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+if (ms > 3000) process.exitCode = 1;
