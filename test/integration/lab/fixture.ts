@@ -1,6 +1,6 @@
 // Shared pieces of the lab's integration tests: Debian's kernel (downloaded once with apt-get and
 // cached), initramfs images built by the real assembler, free loopback ports, boards for a temp lab.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { exec } from "../../../engine/exec.ts";
 import { buildInitramfs, SUITES, XDP_COUNT_SOURCE } from "../../../hw-runners/image/initramfs.ts";
 import { debianKernel, type KernelTree } from "../../../hw-runners/image/debian-kernel.ts";
 import type { Board } from "../../../hw-runners/inventory/types.ts";
+import { boardFiles } from "../../../hw-runners/drivers/qemu.ts";
 import { sha256File } from "../../../hw-runners/runner/job.ts";
 
 export function tempDir(prefix: string): { path: string; cleanup: () => void } {
@@ -88,4 +89,12 @@ export function writeInventory(dir: string, boards: Board[]): string {
   const path = join(dir, "inventory.yaml");
   writeFileSync(path, JSON.stringify({ version: 1, boards }, null, 2));
   return path;
+}
+
+/** The pid of a virtual board's QEMU when it is running (its power script writes the pid file). */
+export function runningQemuPid(boardDirectory: string): number | undefined {
+  const f = boardFiles(boardDirectory).pid;
+  if (!existsSync(f)) return undefined;
+  const pid = Number(readFileSync(f, "utf8"));
+  try { process.kill(pid, 0); return pid; } catch { return undefined; }
 }

@@ -1,26 +1,19 @@
 // The IPMI power driver against a real peer: ipmi_sim as the BMC of a virtual 1288, whose chassis
 // power starts and stops the board's QEMU. Also the ser2net console in front of QEMU's serial port.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { exec } from "../../../engine/exec.ts";
 import { boardDir, makeDrivers } from "../../../hw-runners/drivers/make.ts";
-import { boardFiles } from "../../../hw-runners/drivers/qemu.ts";
 import { startVirtualPeers, stopVirtualPeers } from "../../../hw-runners/virtual/peers.ts";
 import type { Board } from "../../../hw-runners/inventory/types.ts";
-import { tempDir, testImage, testKernel, virtual1288, waitUntil } from "./fixture.ts";
+import { runningQemuPid, tempDir, testImage, testKernel, virtual1288, waitUntil } from "./fixture.ts";
 
 const tmp = tempDir("ipmi");
 let board: Board;
 let dir: string;
 const env: NodeJS.ProcessEnv = { ...process.env, TEST_V1288_BMC_PASSWORD: "v1288-test-pw" };
 
-const qemuPid = (): number | undefined => {
-  const f = boardFiles(dir).pid;
-  if (!existsSync(f)) return undefined;
-  const pid = Number(readFileSync(f, "utf8"));
-  try { process.kill(pid, 0); return pid; } catch { return undefined; }
-};
+const qemuPid = (): number | undefined => runningQemuPid(dir);
 
 before(async () => {
   board = await virtual1288("v1288-t");

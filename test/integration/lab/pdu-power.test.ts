@@ -2,14 +2,14 @@
 // switches an "outlet" by running the QEMU board's power script: on, off and reboot reach the board.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { which } from "../../../engine/exec.ts";
 import { PduPowerDriver } from "../../../hw-runners/drivers/pdu.ts";
-import { QEMU_POWER_SCRIPT, QemuDirectDeploy, boardFiles } from "../../../hw-runners/drivers/qemu.ts";
+import { QEMU_POWER_SCRIPT, QemuDirectDeploy } from "../../../hw-runners/drivers/qemu.ts";
 import { stopVirtualPeers } from "../../../hw-runners/virtual/peers.ts";
-import { freePort, qemuBoard, tempDir, testImage, testKernel, waitUntil } from "./fixture.ts";
+import { freePort, qemuBoard, runningQemuPid, tempDir, testImage, testKernel, waitUntil } from "./fixture.ts";
 
 const tmp = tempDir("pdu");
 const dir = join(tmp.path, "board");
@@ -18,12 +18,7 @@ let daemon: ChildProcess | undefined;
 let port = 0;
 const have = await which("pdudaemon");
 
-const qemuPid = (): number | undefined => {
-  const f = boardFiles(dir).pid;
-  if (!existsSync(f)) return undefined;
-  const pid = Number(readFileSync(f, "utf8"));
-  try { process.kill(pid, 0); return pid; } catch { return undefined; }
-};
+const qemuPid = (): number | undefined => runningQemuPid(dir);
 
 before(async () => {
   if (!have) return;
