@@ -24,6 +24,12 @@ export interface KernelStageOptions {
   root?: string;
   /** make -j; the machine has 2 cores shared by everyone. */
   jobs?: number;
+  /** ccache: the shared named cache (default), none, or a cache of its own (an empty one for a
+   *  cold measurement). Never changes the output, only how fast it comes. */
+  ccache?: "shared" | "off" | { name: string };
+  /** A value that forces BuildKit to run the build again (benchmarks, reproducibility tests);
+   *  it is an environment variable of the build step that nothing reads. */
+  rebuild?: string;
 }
 
 export interface KernelMetadata {
@@ -33,9 +39,14 @@ export interface KernelMetadata {
   config: { sha256: string; requested: number; landed: number; notes: unknown[] };
   bzImage: { sha256: string; bytes: number };
   modules: number;
+  /** sha256 of modules.sha256 (every module's sha256, sorted by path). */
+  modulesSha256: string;
   buildTimestamp: string;
   jobs: number;
-  durationSeconds: { total: number; make: number };
+  /** What the script spent, by phase: make is the compile; the rest is what the engine adds to it. */
+  durationSeconds: { total: number; configure: number; verify: number; baseDiff: number; make: number; modulesInstall: number; headers: number };
+  /** The inputs that decide the bytes, for an auditor rebuilding them. */
+  reproducibility: { sourceDateEpoch: number; kbuildBuildTimestamp: string; kbuildBuildUser: string; kbuildBuildHost: string; kbuildBuildVersion: string; kcflags: string; inputs: string; modules: string };
   warnings: number;
   errors: number;
   ccache: Record<string, number> | null;
@@ -79,10 +90,13 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
     r = r.withExec(["sh", "/in/kernel/scripts/prepare-source.sh", ...prepare]);
     files.forEach((f, i) => { r = r.withFile(`/in/kernel/configs/${f.rel}`, refs[`frag${i}`] as ArtifactRef); });
     if (extra.length) r = r.withNewFile("/in/inline.config", extra.join("\n") + "\n");
+    r = r.withFile("/in/kernel/export-sources.list", refs.exportList!);
+    const ccache = opts.ccache ?? "shared";
+    if (ccache !== "off") {
+      r = r.withMountedCache("/ccache", ccache === "shared" ? cacheName("ccache", image) : cacheName(ccache.name, image)).withEnvVariable("CCACHE_DIR", "/ccache");
+    }
+    if (opts.rebuild) r = r.withEnvVariable("DPU_CI_REBUILD", opts.rebuild);
     return r
-      .withFile("/in/kernel/export-sources.list", refs.exportList!)
-      .withMountedCache("/ccache", cacheName("ccache", image))
-      .withEnvVariable("CCACHE_DIR", "/ccache")
       .withExec(["sh", "/in/kernel/scripts/build.sh", ...buildArgs, "--reproducer", reproducer])
       .directory("/out/dist");
   }, {

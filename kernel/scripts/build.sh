@@ -44,8 +44,13 @@ export KCFLAGS="-ffile-prefix-map=$src/= -ffile-prefix-map=$obj/="
 cc=gcc
 if [ -n "${CCACHE_DIR:-}" ] && command -v ccache >/dev/null; then
   mkdir -p "$CCACHE_DIR"
-  # The compiler's content, not its mtime, decides hits; paths are fixed in the container anyway.
-  export CCACHE_COMPILERCHECK=content CCACHE_BASEDIR=/ CCACHE_NOHASHDIR=1
+  # The compiler's content, not its mtime, decides hits; paths are fixed in the container, so the
+  # working directory need not be hashed. No CCACHE_BASEDIR: it rewrites absolute paths into relative
+  # ones before gcc sees them, so -ffile-prefix-map no longer matches and __FILE__ strings (BUG/WARN
+  # tables, modules) came out as ../../src/... — a bzImage that a build without ccache, such as the
+  # reproducer in metadata.json, could not reproduce. ccache must change how fast, never what.
+  unset CCACHE_BASEDIR
+  export CCACHE_COMPILERCHECK=content CCACHE_NOHASHDIR=1
   ccache --zero-stats >/dev/null
   cc="ccache gcc"
 fi
@@ -70,12 +75,16 @@ cp "$obj/.config" "$obj/tiny.config"
 "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$requested" >"$out/merge.log" 2>&1
 mk -s olddefconfig
 
+t_configured=$(date +%s)
+
 # --- verify: merge_config.sh exits 0 when options were dropped; we do not ---
 echo "==> verify requested options"
 if ! python3 "$here/verify-config.py" --requested "$requested" --config "$obj/.config" --srctree "$src" --json "$out/config-check.json"; then
   jq -r '.problems[] | "error: \(.option) requested \(.requested) but is \(.actual) (\(.from))\(if (.unmet|length)>0 then "; " + (.unmet|join("; ")) else "" end)"' "$out/config-check.json" >&2
   exit 1
 fi
+
+t_verified=$(date +%s)
 
 # --- the base profile alone, for config.diff ---
 base_obj=/tmp/kbase
@@ -85,6 +94,7 @@ cp "$obj/tiny.config" "$base_obj/.config"
 make -s -C "$src" O="$base_obj" olddefconfig
 "$src/scripts/diffconfig" "$base_obj/.config" "$obj/.config" >"$out/config.diff" || true
 rm -rf "$base_obj"
+t_based=$(date +%s)
 
 # --- build ---
 krel=$(mk -s kernelrelease)
@@ -109,8 +119,12 @@ cp "$obj/.config" "$out/config"
 cp "$obj/System.map" "$out/System.map"
 mk -s INSTALL_MOD_PATH="$out/modules" modules_install >/dev/null
 rm -f "$out/modules/lib/modules/$krel/build" "$out/modules/lib/modules/$krel/source"
+# Every module's sha256, so a rebuild (the reproducer, another executor) can be compared file by file.
+(cd "$out/modules" && find . -name '*.ko' | LC_ALL=C sort | xargs -r sha256sum) >"$out/modules.sha256"
+t_installed=$(date +%s)
 "$here/headers.sh" "$src" "$obj" "$out/build" "$export_list"
 ln -s ../../../build "$out/modules/lib/modules/$krel/build"
+t_headers=$(date +%s)
 
 ccache_json=null
 if [ "$cc" != gcc ]; then
@@ -130,6 +144,11 @@ jq -n \
   --arg repro "$reproducer" \
   --argjson bzsize "$(stat -c %s "$out/bzImage")" \
   --argjson total "$((t1 - t0))" --argjson makesecs "$((tm - tb))" \
+  --argjson configure "$((t_configured - t0))" --argjson verify "$((t_verified - t_configured))" \
+  --argjson basediff "$((t_based - t_verified))" --argjson modinst "$((t_installed - tm))" \
+  --argjson headers "$((t_headers - t_installed))" \
+  --arg modsha "$(sha256sum "$out/modules.sha256" | cut -d' ' -f1)" \
+  --arg kcflags "$KCFLAGS" --argjson epoch "$epoch" \
   --argjson warnings "$warnings" --argjson errors "$errors" \
   --argjson nmods "$nmods" --argjson jobs "$jobs" \
   --argjson ccache "$ccache_json" \
@@ -137,9 +156,14 @@ jq -n \
   '{source: $source[0], kernelRelease: $krel,
     toolchain: {gcc: $gcc, ld: $ld, make: $make, ccache: ($ccache != null)},
     config: {sha256: $confhash, requested: $check.requested, landed: $check.landed, notes: $check.notes},
-    bzImage: {sha256: $bzsha, bytes: $bzsize}, modules: $nmods,
+    bzImage: {sha256: $bzsha, bytes: $bzsize}, modules: $nmods, modulesSha256: $modsha,
     buildTimestamp: $ts, jobs: $jobs,
-    durationSeconds: {total: $total, make: $makesecs},
+    durationSeconds: {total: $total, configure: $configure, verify: $verify, baseDiff: $basediff,
+      make: $makesecs, modulesInstall: $modinst, headers: $headers},
+    reproducibility: {sourceDateEpoch: $epoch, kbuildBuildTimestamp: $ts, kbuildBuildUser: "dpu-ci",
+      kbuildBuildHost: "dpu-ci", kbuildBuildVersion: "1", kcflags: $kcflags,
+      inputs: "source (packageVersion or ref), config.sha256, the builder image in the reproducer; ccache changes speed only (no CCACHE_BASEDIR)",
+      modules: "modules.sha256 lists every module; modulesSha256 is its digest"},
     warnings: $warnings, errors: $errors, ccache: $ccache, reproducer: $repro}' >"$out/metadata.json"
 rm -rf "$obj"
 echo "==> done: $krel, bzImage $(stat -c %s "$out/bzImage") bytes, $nmods modules, $warnings warnings, make $((tm - tb)) s"
