@@ -70,6 +70,7 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
   const files = profileFragments(fragments, opts.root);
   const inputs: Record<string, Input> = {
     scripts: host.dir("kernel/scripts"),
+    prepare: host.file("kernel/scripts/prepare-source.sh"),
     exportList: host.file("kernel/export-sources.list"),
   };
   files.forEach((f, i) => { inputs[`frag${i}`] = host.file(f.hostPath); });
@@ -84,10 +85,15 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
   const reproducer = reproducerLine(builderTag(image), source, prepare, buildArgs, extra);
 
   return g.build(name, inputs, (refs) => {
-    let r: Recipe = recipe.from(image).withDirectory("/in/kernel/scripts", refs.scripts!);
+    let r: Recipe = recipe.from(image);
+    // Before everything: a forced rebuild unpacks the source again too, as a cold build does.
+    if (opts.rebuild) r = r.withEnvVariable("DPU_CI_REBUILD", opts.rebuild);
     if (refs.source) r = r.withDirectory("/in/source", refs.source);
-    // Unpacking the source is its own step: a config change does not unpack it again.
-    r = r.withExec(["sh", "/in/kernel/scripts/prepare-source.sh", ...prepare]);
+    // Unpacking the source is its own step, with only its own script in: a change of config or of
+    // the build scripts does not unpack it again.
+    r = r.withFile("/in/kernel/scripts/prepare-source.sh", refs.prepare!)
+      .withExec(["sh", "/in/kernel/scripts/prepare-source.sh", ...prepare])
+      .withDirectory("/in/kernel/scripts", refs.scripts!);
     files.forEach((f, i) => { r = r.withFile(`/in/kernel/configs/${f.rel}`, refs[`frag${i}`] as ArtifactRef); });
     if (extra.length) r = r.withNewFile("/in/inline.config", extra.join("\n") + "\n");
     r = r.withFile("/in/kernel/export-sources.list", refs.exportList!);
@@ -95,7 +101,6 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
     if (ccache !== "off") {
       r = r.withMountedCache("/ccache", ccache === "shared" ? cacheName("ccache", image) : cacheName(ccache.name, image)).withEnvVariable("CCACHE_DIR", "/ccache");
     }
-    if (opts.rebuild) r = r.withEnvVariable("DPU_CI_REBUILD", opts.rebuild);
     return r
       .withExec(["sh", "/in/kernel/scripts/build.sh", ...buildArgs, "--reproducer", reproducer])
       .directory("/out/dist");

@@ -25,7 +25,7 @@ test("inline lines: valid ones kept, every bad one reported", () => {
   assert.throws(() => checkInlineConfig(["KVM=m", "CONFIG_X='a'", "CONFIG_Y=maybe"]), (e: unknown) => e instanceof ConfigError && e.problems.length === 3);
 });
 
-test("the kernel node's recipe: source unpacked before the fragments are copied, ccache keyed by toolchain", () => {
+test("the kernel node's recipe: source unpacked before the fragments and build scripts are copied, ccache keyed by toolchain", () => {
   const g = new GraphBuilder();
   const k = kernelStage(g, { caseId: "case1", scenario: "virt", root, extraConfig: ["CONFIG_NR_CPUS=4"] });
   const again = kernelStage(g, { caseId: "case1", scenario: "virt", root, extraConfig: ["CONFIG_NR_CPUS=4"] });
@@ -34,11 +34,14 @@ test("the kernel node's recipe: source unpacked before the fragments are copied,
   assert.equal(node.kind, "build");
   if (node.kind !== "build") return;
   const ref = (key: string, kind: "dir" | "file") => ({ kind, key, hostPath: `/x/${key}`, digest: key });
-  const out = node.recipe({ scripts: ref("scripts", "dir"), exportList: ref("exportList", "file"), frag0: ref("frag0", "file"), frag1: ref("frag1", "file"), frag2: ref("frag2", "file") });
+  const out = node.recipe({ scripts: ref("scripts", "dir"), prepare: ref("prepare", "file"), exportList: ref("exportList", "file"), frag0: ref("frag0", "file"), frag1: ref("frag1", "file"), frag2: ref("frag2", "file") });
   const ops = out.recipe.steps.map((s) => s.op);
   const prep = out.recipe.steps.findIndex((s) => s.op === "withExec");
-  const firstFrag = out.recipe.steps.findIndex((s) => s.op === "withFile");
-  assert.ok(prep < firstFrag, `prepare-source runs before fragments are added: ${ops.join(",")}`);
+  const firstFrag = out.recipe.steps.findIndex((s) => s.op === "withFile" && s.path.startsWith("/in/kernel/configs/"));
+  const scripts = out.recipe.steps.findIndex((s) => s.op === "withDirectory" && s.path === "/in/kernel/scripts");
+  assert.ok(prep < firstFrag && prep < scripts, `prepare-source runs before fragments and build scripts are added: ${ops.join(",")}`);
+  const before = out.recipe.steps.slice(0, prep).filter((s) => s.op === "withFile");
+  assert.deepEqual(before.map((s) => s.op === "withFile" && s.path), ["/in/kernel/scripts/prepare-source.sh"], "only the unpack script is in before the unpack");
   const cache = out.recipe.steps.find((s) => s.op === "withMountedCache");
   assert.match(cache && cache.op === "withMountedCache" ? cache.cache : "", /^dpu-ci-ccache-kernel-builder-[0-9a-f]{16}$/);
   const build = out.recipe.steps.filter((s) => s.op === "withExec").at(-1)!;
