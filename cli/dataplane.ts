@@ -6,10 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT, UsageError, exec, mask } from "../engine/index.ts";
-import { Bpftool } from "../stages/dataplane-bpftool.ts";
-import { DataplaneControl, pinnedMaps, resolveIfindex } from "../stages/dataplane-control.ts";
-import { parseVip, formatVip, type FwAction, type Proto } from "../stages/dataplane-layout.ts";
-import { PROGRAMS, programNamed } from "../stages/dataplane-programs.ts";
+import { Bpftool, DataplaneControl, pinnedMaps, resolveIfindex, parseVip, formatVip, type FwAction, type Proto, PROGRAMS, programNamed } from "../dataplane/index.ts";
 import { dataplaneTestTask, hostBpfAvailability, writeGuestBundle } from "../stages/dataplane.ts";
 import { ebpfCompileArgv, programsManifest } from "../stages/ebpf.ts";
 

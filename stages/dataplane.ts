@@ -6,11 +6,7 @@ import { basename, dirname, join } from "node:path";
 import { host, which, type Availability, type GraphBuilder, type NodeContext, type NodeInput, type TaskResult } from "../engine/index.ts";
 import { ebpfBuild, type EbpfCompileOptions } from "./ebpf.ts";
 import { p4Build } from "./p4.ts";
-import { guestSuite } from "./dataplane-guest.ts";
-import type { ProgType } from "./dataplane-bpftool.ts";
-import { runDataplaneTests, type ProgramObject } from "./dataplane-run.ts";
-import { loadVectors } from "./dataplane-vectors.ts";
-import { formatVerifierStats, verifierMetrics, type VerifierReport } from "./dataplane-verifier.ts";
+import { guestSuite, type ProgType, runDataplaneTests, type ProgramObject, loadVectors, formatVerifierStats, verifierMetrics, type VerifierReport } from "../dataplane/index.ts";
 
 export interface DataplaneStageOptions extends EbpfCompileOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -80,7 +76,7 @@ export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workD
     objects.push({
       set: m.set, program: p.name, object: join(paths.objects, p.object), type: p.type, vectors,
       // p4c names and lays out its own maps; the vectors' state is written for the hand-written layout.
-      ...(m.set === "p4" ? { stateless: "the control-plane layout of p4c-generated maps is not mapped yet (stages/dataplane-layout.ts covers the hand-written programs)" } : {}),
+      ...(m.set === "p4" ? { stateless: "the control-plane layout of p4c-generated maps is not mapped yet (dataplane/layout.ts covers the hand-written programs)" } : {}),
     });
   }
   const r = await runDataplaneTests(objects, { outDir: ctx.outDir, workDir: ctx.workDir, log: ctx.log });

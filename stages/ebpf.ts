@@ -4,7 +4,7 @@
 // sources never rebuilds these objects.
 import { recipe, host, type GraphBuilder, type NodeInput } from "../engine/index.ts";
 import { ebpfBuilder } from "../images/ebpf.ts";
-import { PROGRAMS, type DataplaneProgram } from "./dataplane-programs.ts";
+import { PROGRAMS, type DataplaneProgram } from "../dataplane/index.ts";
 
 export interface EbpfCompileOptions {
   /** Debian multiarch triplet whose asm/ headers the BPF target includes. */

@@ -4,8 +4,7 @@
 // only where DPU_CI_P4C_GIT names a reachable p4c repository; elsewhere it is MISS, never PASS.
 import { recipe, host, type Availability, type GraphBuilder, type NodeInput } from "../engine/index.ts";
 import { P4C_P4INCLUDE, P4C_RUNTIME, p4cBuilder } from "../images/p4c.ts";
-import type { ProgType } from "./dataplane-bpftool.ts";
-import { PROGRAMS, type DataplaneProgram, type P4Arch } from "./dataplane-programs.ts";
+import { type ProgType, PROGRAMS, type DataplaneProgram, type P4Arch } from "../dataplane/index.ts";
 
 // Flags of p4c's own backends/ebpf/runtime/kernel.mk: generated code trips these warnings by design.
 const GENERATED_C_FLAGS = [

@@ -8,8 +8,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { exec } from "../../../engine/index.ts";
 import { runDataplaneCommand } from "../../../cli/dataplane.ts";
-import { Bpftool } from "../../../stages/dataplane-bpftool.ts";
-import { buildPacket } from "../../../stages/dataplane-packet.ts";
+import { Bpftool, buildPacket } from "../../../dataplane/index.ts";
 import { cannotRun, compileAll } from "./helpers.ts";
 
 const skip = await cannotRun();

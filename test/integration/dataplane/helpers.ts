@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, which } from "../../../engine/index.ts";
 import { ebpfCompileArgv, programsManifest } from "../../../stages/ebpf.ts";
-import { PROGRAMS } from "../../../stages/dataplane-programs.ts";
+import { PROGRAMS } from "../../../dataplane/index.ts";
 
 export const ROOT = new URL("../../../", import.meta.url).pathname.replace(/\/$/, "");
 

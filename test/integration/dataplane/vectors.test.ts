@@ -7,9 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cannotRun, compileAll, ROOT } from "./helpers.ts";
 import { dataplaneTestTask } from "../../../stages/dataplane.ts";
-import { runDataplaneTests } from "../../../stages/dataplane-run.ts";
-import { loadVectors } from "../../../stages/dataplane-vectors.ts";
-import type { VerifierReport } from "../../../stages/dataplane-verifier.ts";
+import { runDataplaneTests, loadVectors, type VerifierReport } from "../../../dataplane/index.ts";
 
 const skip = await cannotRun();
 let objs = "";

@@ -3,8 +3,7 @@
 // real pinned maps through bpftool in test/integration/dataplane/control.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DataplaneControl, type MapIO } from "../../../stages/dataplane-control.ts";
-import { backendEntry, fdbEntry, fwDefaultEntry, fwRuleEntry, fwdRuleEntry, routeEntry, stateEntries, vipEntry, parseVip } from "../../../stages/dataplane-layout.ts";
+import { DataplaneControl, type MapIO, backendEntry, fdbEntry, fwDefaultEntry, fwRuleEntry, fwdRuleEntry, routeEntry, stateEntries, vipEntry, parseVip } from "../../../dataplane/index.ts";
 
 const hex = (b: Buffer) => b.toString("hex");
 

@@ -1,8 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { describePacketMismatch, differingOffsets, fieldDiff, hexDiff } from "../../../stages/dataplane-diff.ts";
-import { loadVectors } from "../../../stages/dataplane-vectors.ts";
+import { describePacketMismatch, differingOffsets, fieldDiff, hexDiff, loadVectors } from "../../../dataplane/index.ts";
 
 const dir = new URL("../../testdata/dataplane/", import.meta.url);
 

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { guestSuite } from "../../../stages/dataplane-guest.ts";
-import { parseVectors } from "../../../stages/dataplane-vectors.ts";
+import { guestSuite, parseVectors } from "../../../dataplane/index.ts";
 
 const vf = parseVectors(`
 program: fw

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildPacket, decodePacket, inetChecksum, parseHex, patchPacket, type PacketSpec } from "../../../stages/dataplane-packet.ts";
+import { buildPacket, decodePacket, inetChecksum, parseHex, patchPacket, type PacketSpec } from "../../../dataplane/index.ts";
 
 test("IPv4 header checksum matches the textbook example", () => {
   // 45 00 00 73 00 00 40 00 40 11 [b8 61] c0 a8 00 01 c0 a8 00 c7: checksum 0xb861.

@@ -6,11 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 import { describeStep, GraphBuilder, type ArtifactRef, type BuildNode, type ExecResult } from "../../../engine/index.ts";
-import { Bpftool, batchLine, plan } from "../../../stages/dataplane-bpftool.ts";
+import { Bpftool, batchLine, plan, PROGRAMS, programNamed, verdictCode, verdictName } from "../../../dataplane/index.ts";
 import { dataplaneStage } from "../../../stages/dataplane.ts";
 import { ebpfCompileArgv } from "../../../stages/ebpf.ts";
 import { p4Availability, p4CompileArgv } from "../../../stages/p4.ts";
-import { PROGRAMS, programNamed, verdictCode, verdictName } from "../../../stages/dataplane-programs.ts";
 
 const fw = programNamed("fw")!;
 const lb = programNamed("lb")!;

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dataplaneSummary, previousVerifierReport } from "../../../stages/dataplane.ts";
-import type { VerifierReport } from "../../../stages/dataplane-verifier.ts";
+import type { VerifierReport } from "../../../dataplane/index.ts";
 
 const report = (at: string, insns: number): VerifierReport => ({ kernel: "6.18", createdAt: at, programs: [{ set: "ebpf", program: "lb", loaded: true, verifiedInsns: insns, xlatedInsns: 386 }] });
 

@@ -2,8 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { ConfigError } from "../../../engine/errors.ts";
-import { PROGRAMS } from "../../../stages/dataplane-programs.ts";
-import { loadVectors, parseVectors } from "../../../stages/dataplane-vectors.ts";
+import { PROGRAMS, loadVectors, parseVectors } from "../../../dataplane/index.ts";
 
 const vdir = new URL("../../../p4/vectors/", import.meta.url).pathname;
 

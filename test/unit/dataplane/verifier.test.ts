@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { formatVerifierStats, parseVerifierLogs, verifierError, verifierMetrics, type VerifierReport } from "../../../stages/dataplane-verifier.ts";
+import { formatVerifierStats, parseVerifierLogs, verifierError, verifierMetrics, type VerifierReport } from "../../../dataplane/index.ts";
 
 const fixture = (n: string) => readFileSync(new URL(`../../testdata/dataplane/${n}`, import.meta.url), "utf8");
 

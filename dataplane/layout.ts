@@ -2,7 +2,7 @@
 // key/value bytes and back. Addresses and ports are in network order, other integers in host
 // order (x86-64 and arm64 are little-endian; that is what bpftool's hex bytes must hold). Keep this
 // file in step with the structs in p4/ebpf/; the packet vectors exercise every layout here.
-import { formatIpv4, formatMac, IPPROTO, parseCidr, parseIpv4, parseMac } from "./dataplane-packet.ts";
+import { formatIpv4, formatMac, IPPROTO, parseCidr, parseIpv4, parseMac } from "./packet.ts";
 
 export interface MapEntry { map: string; key: Buffer; value: Buffer }
 

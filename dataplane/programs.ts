@@ -1,6 +1,6 @@
 // The data-plane program catalogue: each function exists as hand-written eBPF C and as P4-16, with
 // one vector file that both implementations must pass.
-import type { ProgType } from "./dataplane-bpftool.ts";
+import type { ProgType } from "./bpftool.ts";
 
 export type P4Arch = "filter" | "psa";
 

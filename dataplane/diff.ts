@@ -1,6 +1,6 @@
 // A readable account of why a packet test failed: the verdict, then expected and actual bytes side
 // by side (16 per row, differing bytes marked underneath), then the header fields that differ.
-import { decodePacket } from "./dataplane-packet.ts";
+import { decodePacket } from "./packet.ts";
 
 const ROW = 16;
 

@@ -3,13 +3,13 @@
 // on a board. Map access goes through MapIO so the same code drives bpftool or a test double.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Bpftool } from "./dataplane-bpftool.ts";
+import { Bpftool } from "./bpftool.ts";
 import { UsageError } from "../engine/errors.ts";
 import {
   MAPS, STATS, backendEntry, backendKey, decodeBackend, decodeFdb, decodeFwRule, decodeFwdRule, decodeRoute, decodeVip,
   fdbEntry, fwDefaultEntry, fwRuleEntry, fwRuleKey, fwdPortEntry, fwdRuleEntry, routeEntry, vipEntry, vipKey,
   type FdbEntry, type FwAction, type FwRule, type FwdRule, type LbBackend, type LbVip, type MapEntry, type Route,
-} from "./dataplane-layout.ts";
+} from "./layout.ts";
 
 export interface MapIO {
   update(map: string, key: Buffer, value: Buffer): Promise<void>;

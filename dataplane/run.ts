@@ -8,11 +8,11 @@ import { basename, join } from "node:path";
 import { exec } from "../engine/exec.ts";
 import { worst, type Outcome } from "../engine/outcome.ts";
 import type { TestCase, TestSuite } from "../engine/results.ts";
-import { Bpftool, bytesOf, plan, type ProgType } from "./dataplane-bpftool.ts";
-import { describePacketMismatch } from "./dataplane-diff.ts";
-import { verdictCode, verdictName } from "./dataplane-programs.ts";
-import type { Vector, VectorFile } from "./dataplane-vectors.ts";
-import { parseVerifierLogs, verifierError, type ProgramStats, type VerifierReport } from "./dataplane-verifier.ts";
+import { Bpftool, bytesOf, plan, type ProgType } from "./bpftool.ts";
+import { describePacketMismatch } from "./diff.ts";
+import { verdictCode, verdictName } from "./programs.ts";
+import type { Vector, VectorFile } from "./vectors.ts";
+import { parseVerifierLogs, verifierError, type ProgramStats, type VerifierReport } from "./verifier.ts";
 
 export interface ProgramObject {
   /** "ebpf" for hand-written objects, "p4" for p4c-generated ones. */

@@ -3,9 +3,9 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, type ConfigProblem } from "../engine/errors.ts";
-import { buildPacket, parseHex, patchPacket, type PacketSpec } from "./dataplane-packet.ts";
-import { stateEntries, type DataplaneState, type MapEntry } from "./dataplane-layout.ts";
-import { VERDICTS, type Verdict } from "./dataplane-programs.ts";
+import { buildPacket, parseHex, patchPacket, type PacketSpec } from "./packet.ts";
+import { stateEntries, type DataplaneState, type MapEntry } from "./layout.ts";
+import { VERDICTS, type Verdict } from "./programs.ts";
 
 export interface CounterExpectation { map: string; index: number; value: number }
 

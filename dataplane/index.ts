@@ -1,0 +1,33 @@
+// dataplane/: the data-plane programs' tooling — test packets, map layouts, the bpftool wrapper, the
+// control API, verifier statistics, packet vectors, the host packet-test run and the guest suite.
+// The stage that composes these into build and task nodes is stages/dataplane.ts.
+export type { ProgType, BatchResult, Runner, ProgInfo, RunResult as ProgRunResult } from "./bpftool.ts";
+export type { MapIO } from "./control.ts";
+export type { GuestProgram } from "./guest.ts";
+export type {
+  MapEntry, Proto, FwAction, FwRule, LbVip, LbBackend, FdbEntry, Route, FwdRule, FwdPort, DataplaneState,
+} from "./layout.ts";
+export type { EthSpec, Ipv4Spec, TcpSpec, UdpSpec, IcmpSpec, PacketSpec, Field } from "./packet.ts";
+export type { P4Arch, DataplaneProgram, Verdict } from "./programs.ts";
+export type { ProgramObject, DataplaneRunResult } from "./run.ts";
+export type { CounterExpectation, Vector, VectorFile } from "./vectors.ts";
+export type { ProgramStats, VerifierReport, LogStats } from "./verifier.ts";
+
+export { Bpftool, plan, batchLine, bpftoolRunner, bytesOf } from "./bpftool.ts";
+export { DataplaneControl, pinnedMaps, applyEntries, resolveIfindex } from "./control.ts";
+export { describePacketMismatch, differingOffsets, fieldDiff, hexDiff } from "./diff.ts";
+export { guestSuite } from "./guest.ts";
+export {
+  MAPS, STATS, protoNumber, protoName, stateEntries,
+  fwRuleKey, fwRuleEntry, fwDefaultEntry, decodeFwRule,
+  parseVip, formatVip, vipKey, vipEntry, decodeVip, backendKey, backendEntry, decodeBackend,
+  fdbKey, fdbEntry, decodeFdb, routeKey, routeEntry, decodeRoute, fwdPortEntry, fwdRuleEntry, decodeFwdRule,
+} from "./layout.ts";
+export {
+  ETH_P_IP, IPPROTO, parseMac, formatMac, parseIpv4, formatIpv4, parseCidr, parseHex, inetChecksum,
+  buildPacket, patchPacket, decodePacket,
+} from "./packet.ts";
+export { PROGRAMS, programNamed, VERDICTS, verdictCode, verdictName } from "./programs.ts";
+export { runDataplaneTests, withBpffs } from "./run.ts";
+export { parseVectors, loadVectors } from "./vectors.ts";
+export { parseVerifierLogs, verifierError, formatVerifierStats, verifierMetrics } from "./verifier.ts";

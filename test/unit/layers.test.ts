@@ -1,0 +1,50 @@
+// The layer rule of ARCHITECTURE.md, checked on the sources: every relative import of a folder's
+// .ts files lands in a folder that folder may import. A new cross-layer import fails here, naming
+// the file and the import.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** What each folder may import besides itself (data folders kernel/, drivers/, p4/ hold no code). */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  engine: [],
+  reports: ["engine"],
+  images: ["engine"],
+  dataplane: ["reports", "engine"],
+  "hw-runners": ["reports", "images", "engine"],
+  stages: ["hw-runners", "dataplane", "reports", "images", "engine"],
+  pipelines: ["stages", "hw-runners", "dataplane", "reports", "images", "engine"],
+  cli: ["pipelines", "stages", "hw-runners", "dataplane", "reports", "images", "engine"],
+};
+
+function* tsFiles(dir: string): Generator<string> {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === "node_modules" || e.name === "testdata") continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* tsFiles(p);
+    else if (e.name.endsWith(".ts")) yield p;
+  }
+}
+
+test("imports point one way: cli -> pipelines -> stages -> hw-runners / dataplane -> reports -> engine", () => {
+  const violations: string[] = [];
+  for (const [layer, allowed] of Object.entries(MAY_IMPORT)) {
+    for (const file of tsFiles(join(root, layer))) {
+      const src = readFileSync(file, "utf8");
+      for (const m of src.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
+        const target = relative(root, resolve(dirname(file), m[1]!)).split("/")[0]!;
+        if (target !== layer && !allowed.includes(target)) violations.push(`${relative(root, file)}: imports ${m[1]} (${layer}/ may import ${allowed.join(", ") || "nothing"})`);
+      }
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test("stages/ holds stages only: the data-plane helpers live in dataplane/", () => {
+  const helpers = readdirSync(join(root, "stages")).filter((f) => /^dataplane-.*\.ts$/.test(f));
+  assert.deepEqual(helpers, []);
+});
