@@ -1,7 +1,7 @@
 // `dpu-ci gha render [--check]` and `dpu-ci gha labels`: the GitHub Actions side of the matrix.
 import { UsageError } from "../engine/index.ts";
 import { checkWorkflows, describeStale, isFresh, writeWorkflows, WORKFLOW_DIR } from "../pipelines/gha-render.ts";
-import { boardClasses, capabilityLabel } from "../pipelines/gha.ts";
+import { boardClasses, capabilityLabel, repositoryLabs, routeClasses } from "../pipelines/gha.ts";
 import { loadBoards, type BoardLike } from "../pipelines/matrix.ts";
 import type { CommandIo } from "./matrix.ts";
 
@@ -39,13 +39,15 @@ export async function runGhaCommand(argv: readonly string[], io: CommandIo, boar
     const json = rest.includes("--json");
     const inv = boards ? { boards, source: "given" } : await loadBoards(io.cwd, io.env);
     const perBoard = inv.boards.map((b) => ({ board: b.id, sim: b.sim, labels: b.sim ? [] : ["self-hosted", "linux", ...b.capabilities.map(capabilityLabel)] }));
-    const classes = boardClasses().map((c) => ({ class: c.classId, needs: c.needs, labels: c.needs.map(capabilityLabel), uses: c.uses }));
+    const routing = routeClasses(repositoryLabs(io.cwd));
+    const why = new Map(routing.unserved.map((u) => [u.classId, u.reason]));
+    const classes = boardClasses().map((c) => ({ class: c.classId, needs: c.needs, labels: c.needs.map(capabilityLabel), uses: c.uses, ...(why.has(c.classId) ? { notDispatched: why.get(c.classId) } : {}) }));
     if (json) io.stdout(JSON.stringify({ inventory: inv.source, boards: perBoard, classes }, null, 2) + "\n");
     else {
       const lines = [`inventory: ${inv.source}`, "boards (register each self-hosted runner with these labels):"];
       for (const b of perBoard) lines.push(`  ${b.board}: ${b.sim ? "simulated, runs on any hosted runner" : b.labels.join(",")}`);
       lines.push("board classes the workflows route to:");
-      for (const c of classes) lines.push(`  ${c.class}: ${c.labels.join(",") || "ubuntu-latest (virtual boards)"}  <- ${c.uses.join(" ")}`);
+      for (const c of classes) lines.push(`  ${c.class}: ${c.labels.join(",") || "ubuntu-latest (virtual boards)"}  <- ${c.uses.join(" ")}${c.notDispatched ? `\n    no job generated: ${c.notDispatched}` : ""}`);
       io.stdout(lines.join("\n") + "\n");
     }
     return 0;

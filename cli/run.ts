@@ -1,7 +1,7 @@
 // `dpu-ci plan` and `dpu-ci run`.
 import { readManifest, buildGraph, resolveParams, runGraph, describeStep, digestOf, treeDigest, sha256File, UsageError, type Config, type Graph, type RunManifest, type Pipeline } from "../engine/index.ts";
 import { resolve, join } from "node:path";
-import { existsSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 import { loadPipeline } from "../pipelines/index.ts";
 import { chooseExecutor, storeOf } from "./context.ts";
 import { plainRenderer, ttyRenderer, type Renderer } from "./progress.ts";
@@ -97,7 +97,9 @@ export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: bo
       secret: (name) => (cfg.secretNames.includes(name) ? cfg.env[name] : undefined),
       onEvent: (e) => renderer?.onEvent(e), signal: opts.signal, git: await gitInfo(cfg.root),
     });
-    return { ...res, reports: writeReports(cfg, res.dir, opts.err) };
+    const reports = writeReports(cfg, res.dir, opts.err);
+    writeStepOutputs(cfg.env.GITHUB_OUTPUT, res.manifest, res.dir, opts.err);
+    return { ...res, reports };
   } finally {
     renderer?.stop();
     await executor.close?.();
@@ -116,6 +118,19 @@ function writeReports(cfg: Config, dir: string, err: NodeJS.WritableStream): Wri
   } catch (e) {
     err.write(`dpu-ci: could not write the reports of ${dir}: ${(e as Error).message}\n`);
     return undefined;
+  }
+}
+
+/** In a GitHub Actions step: the run's id, directory, outcome and exit code as step outputs, failed
+ *  runs too, so later steps upload and publish exactly this run (not whatever `runs/latest` or a
+ *  glob over runs/ finds) and later jobs name the run they deploy. */
+export function writeStepOutputs(file: string | undefined, m: RunManifest, dir: string, err: NodeJS.WritableStream): void {
+  if (!file) return;
+  const lines = [`run-id=${m.id}`, `run-dir=${dir}`, `outcome=${m.outcome ?? ""}`, `exit-code=${m.exitCode ?? ""}`];
+  try {
+    appendFileSync(file, lines.join("\n") + "\n");
+  } catch (e) {
+    err.write(`dpu-ci: could not write the step outputs to ${file}: ${(e as Error).message}\n`);
   }
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { CASES, type CaseSpec } from "../../../pipelines/cases.ts";
-import { boardClasses, capabilityLabel, customLabels, workflows, type Job } from "../../../pipelines/gha.ts";
+import { capabilityLabel, customLabels, DOWNLOAD, JUNIT_REPORT, repositoryLabs, routeClasses, UPLOAD, workflows, type Job } from "../../../pipelines/gha.ts";
 import { checkWorkflows, GENERATED_HEADER, isFresh, renderWorkflows, writeWorkflows } from "../../../pipelines/gha-render.ts";
 import { runGhaCommand } from "../../../cli/gha.ts";
 
@@ -33,37 +33,68 @@ test("rendering is deterministic and every file carries the generated header", (
   }
 });
 
-test("nightly: build once, HIL per board class routed by capability labels, serialized, artifacts passed", () => {
+test("nightly: build once, HIL per servable board class routed by capability labels, serialized, artifacts passed", () => {
   const wf = workflows()["nightly.yml"]!;
   assert.ok("schedule" in wf.on && "workflow_dispatch" in wf.on);
   const jobs = Object.entries(wf.jobs) as [string, Job][];
   const build = wf.jobs.build!;
-  assert.ok(build.steps.some((s) => s.uses === "actions/upload-artifact@v4" && (s.with as Record<string, string>).name === "nightly-build"));
+  assert.ok(build.steps.some((s) => s.uses === UPLOAD && (s.with as Record<string, string>).name === "nightly-build"));
+  assert.equal(build.outputs?.["run-id"], "${{ steps.run.outputs.run-id }}", "the build names the run HIL deploys");
+  const routing = routeClasses(repositoryLabs());
   const hil = jobs.filter(([id]) => id.startsWith("hil-"));
-  assert.equal(hil.length, boardClasses().length);
+  assert.equal(hil.length, routing.served.length);
   for (const [id, job] of hil) {
     assert.deepEqual(job.needs, ["build"], id);
+    // A failed build (MISS nodes exit 1) still lets HIL run; a cancelled workflow does not.
+    assert.match(job.if ?? "", /^!cancelled\(\) && needs\.build\.outputs\.run-id != ''$/, id);
     assert.equal(job.concurrency?.["cancel-in-progress"], false, id);
     assert.match(job.concurrency!.group, /^dpu-hil-/);
     assert.ok(job["timeout-minutes"] > 0 && job["timeout-minutes"] <= 360, id);
-    assert.ok(job.steps.some((s) => s.uses === "actions/download-artifact@v4"), `${id} downloads the build`);
-    assert.ok(job.steps.some((s) => s.uses === "mikepenz/action-junit-report@v4"), `${id} publishes JUnit`);
+    assert.match(job.env?.DPU_CI_INVENTORY ?? "", /^hw-runners\/inventory\/(local|lab\.example)\.yaml$/, `${id} names its inventory`);
+    assert.ok(job.steps.some((s) => s.uses === DOWNLOAD), `${id} downloads the build`);
+    assert.equal(job.steps.filter((s) => s.uses === JUNIT_REPORT).length, 1, `${id} publishes JUnit once`);
   }
-  // The 82599 class goes to self-hosted runners carrying exactly the labels of its capabilities.
+  // The 82599 class goes to self-hosted runners carrying exactly the labels of its capabilities,
+  // with the lab state outside the workspace.
   const nic = wf.jobs["hil-nic-82599-server-1288"]!;
   assert.deepEqual(nic["runs-on"], ["self-hosted", "linux", "dpu-nic-82599", "dpu-server-1288"]);
+  assert.equal(nic.env?.DPU_CI_LAB_DIR, "/var/lib/dpu-ci");
+  assert.equal(nic.container, undefined);
+  // Hosted jobs: a Debian 12 container, as root.
   assert.equal(wf.jobs["hil-sim"]!["runs-on"], "ubuntu-latest");
+  assert.equal(wf.jobs["hil-sim"]!.container?.image, "debian:12");
+  assert.equal(build.container?.image, "debian:12");
+  // No job for a class no real lab board serves (k8s is only on the simulated laptop VM).
+  assert.equal(wf.jobs["hil-k8s"], undefined);
+  assert.ok(routing.unserved.some((u) => u.classId === "k8s" && /k8s/.test(u.reason)));
   assert.deepEqual(wf.jobs.report!.needs, ["build", ...hil.map(([id]) => id)]);
   // HIL jobs' `dpu-ci run` writes its own step summary; the report job adds the regressions.
   assert.ok(wf.jobs.report!.steps.some((s) => typeof s.run === "string" && s.run.includes("$GITHUB_STEP_SUMMARY")));
   assert.equal(capabilityLabel("fpga:devboard"), "dpu-fpga-devboard");
 });
 
+test("routing follows the inventory: a lab with a k8s server gets a k8s job, an empty lab none", () => {
+  const local = { file: "local.yaml", boards: [{ id: "q", class: "qemu", capabilities: ["arch:x86_64"], sim: true }] };
+  const k8s = { id: "k", class: "srv", capabilities: ["k8s"], sim: false };
+  const withK8s = workflows(CASES, { local, lab: { file: "lab.yaml", boards: [k8s] } })["nightly.yml"]!;
+  assert.deepEqual(withK8s.jobs["hil-k8s"]!.env?.DPU_CI_INVENTORY, "lab.yaml");
+  assert.ok(withK8s.jobs["hil-sim"]);
+  const empty = workflows(CASES, { local: { file: "none.yaml", boards: [] }, lab: { file: "lab.yaml", boards: [] } })["nightly.yml"]!;
+  assert.deepEqual(Object.keys(empty.jobs), ["build", "report"]);
+});
+
+test("third-party actions are pinned by commit SHA", () => {
+  for (const [file, wf] of Object.entries(workflows())) for (const job of Object.values(wf.jobs)) for (const s of job.steps) {
+    if (typeof s.uses !== "string" || s.uses.startsWith("actions/")) continue;
+    assert.match(s.uses, /@[0-9a-f]{40}$/, `${file}: ${s.uses}`);
+  }
+});
+
 test("dispatch offers every case and board class as inputs, and passes them through the environment", () => {
   const wf = workflows()["dispatch.yml"]!;
   const inputs = (wf.on.workflow_dispatch as { inputs: Record<string, { options: string[] }> }).inputs;
   assert.deepEqual(inputs.case!.options, CASES.map((c) => c.id));
-  assert.deepEqual(inputs.board_class!.options, boardClasses().map((b) => b.classId));
+  assert.deepEqual(inputs.board_class!.options, routeClasses(repositoryLabs()).served.map((b) => b.classId));
   for (const job of Object.values(wf.jobs)) for (const s of job.steps) {
     if (typeof s.run === "string") assert.doesNotMatch(s.run, /\$\{\{\s*inputs\./, "inputs never spliced into a script");
   }
