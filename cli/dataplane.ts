@@ -4,9 +4,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { EXIT, UsageError, exec, mask } from "../engine/index.ts";
 import { Bpftool, DataplaneControl, pinnedMaps, resolveIfindex, parseVip, formatVip, type FwAction, type Proto, PROGRAMS, programNamed } from "../dataplane/index.ts";
+import { parseCommand } from "./args.ts";
 import { dataplaneTestTask, hostBpfAvailability, writeGuestBundle } from "../stages/dataplane.ts";
 import { ebpfCompileArgv, programsManifest } from "../stages/ebpf.ts";
 
@@ -71,17 +71,12 @@ function xdpMode(s: string | undefined): "xdp" | "xdpgeneric" | "xdpdrv" {
 const OWNER = { fw: "fw", lb: "lb", fwd: "vf2virtio", fdb: "fastpath", route: "fastpath" } as const;
 
 export async function runDataplaneCommand(argv: string[], io: IO = { out: process.stdout, err: process.stderr }): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`dataplane: ${(e as Error).message}\n\n${DATAPLANE_HELP}`);
-  }
+  const parsed = parseCommand({ command: "dataplane", usage: DATAPLANE_HELP, options: OPTIONS, positionals: { max: 3 } }, argv);
   const v = parsed.values as Values;
   const [cmd, sub, arg] = parsed.positionals;
   const say = (s: string) => io.out.write(mask(s) + "\n");
   const show = (rows: unknown[], text: (r: never) => string) => { if (v.json) say(JSON.stringify(rows, null, 2)); else for (const r of rows) say(text(r as never)); };
-  if (v.help || !cmd) { say(DATAPLANE_HELP); return v.help ? EXIT.OK : EXIT.USAGE; }
+  if (parsed.help || !cmd) { say(DATAPLANE_HELP); return parsed.help ? EXIT.OK : EXIT.USAGE; }
   const pinRoot = v["pin-dir"] ?? "/sys/fs/bpf/dpu-ci";
   const bpftool = new Bpftool();
   const control = (owner: string) => new DataplaneControl(pinnedMaps(join(pinRoot, owner, "maps"), bpftool));

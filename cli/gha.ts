@@ -1,28 +1,22 @@
 // `dpu-ci gha render [--check]` and `dpu-ci gha labels`: the GitHub Actions side of the matrix.
-import { UsageError } from "../engine/index.ts";
+import { parseSubcommand } from "./args.ts";
+import { GHA_HELP } from "./help.ts";
 import { checkWorkflows, describeStale, isFresh, writeWorkflows, WORKFLOW_DIR } from "../pipelines/gha-render.ts";
 import { boardClasses, capabilityLabel, repositoryLabs, routeClasses } from "../pipelines/gha.ts";
 import { loadBoards, type BoardLike } from "../pipelines/matrix.ts";
 import type { CommandIo } from "./matrix.ts";
 
-export const GHA_HELP = `Usage: dpu-ci gha render [--check]
-       dpu-ci gha labels [--json]
-
-render          write ${WORKFLOW_DIR}/*.yml from the pipelines and the case matrix
-render --check  write nothing; exit 1 when the committed workflows differ from what render writes
-labels          the runner labels each board of the inventory should be registered with, and the
-                board classes the nightly workflow routes to`;
+export { GHA_HELP };
 
 export async function runGhaCommand(argv: readonly string[], io: CommandIo, boards?: readonly BoardLike[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === "--help" || sub === "-h") {
+  const a = parseSubcommand("gha", GHA_HELP, argv, { render: { options: { check: { type: "boolean" } } }, labels: { options: { json: { type: "boolean" } } } });
+  if (a.help) {
     io.stdout(GHA_HELP + "\n");
-    return sub === undefined ? 2 : 0;
+    return 0;
   }
+  const { sub, values } = a;
   if (sub === "render") {
-    const unknown = rest.filter((a) => a !== "--check");
-    if (unknown.length) throw new UsageError(`dpu-ci gha render: unknown argument "${unknown[0]}"\n\n${GHA_HELP}`);
-    if (rest.includes("--check")) {
+    if (values.check) {
       const report = await checkWorkflows(io.cwd);
       if (isFresh(report)) {
         io.stdout(`${WORKFLOW_DIR}: up to date\n`);
@@ -35,8 +29,8 @@ export async function runGhaCommand(argv: readonly string[], io: CommandIo, boar
     io.stdout([...written.map((f) => `wrote ${WORKFLOW_DIR}/${f}`), ...removed.map((f) => `removed ${WORKFLOW_DIR}/${f}`), written.length + removed.length === 0 ? `${WORKFLOW_DIR}: already up to date` : ""].filter(Boolean).join("\n") + "\n");
     return 0;
   }
-  if (sub === "labels") {
-    const json = rest.includes("--json");
+  {
+    const json = Boolean(values.json);
     const inv = boards ? { boards, source: "given" } : await loadBoards(io.cwd, io.env);
     const perBoard = inv.boards.map((b) => ({ board: b.id, sim: b.sim, labels: b.sim ? [] : ["self-hosted", "linux", ...b.capabilities.map(capabilityLabel)] }));
     const routing = routeClasses(repositoryLabs(io.cwd));
@@ -52,5 +46,4 @@ export async function runGhaCommand(argv: readonly string[], io: CommandIo, boar
     }
     return 0;
   }
-  throw new UsageError(`dpu-ci gha: unknown subcommand "${sub}"\n\n${GHA_HELP}`);
 }

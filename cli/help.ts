@@ -1,9 +1,5 @@
-import { HIL_HELP, LAB_HELP } from "./lab.ts";
-import { MATRIX_HELP } from "./matrix.ts";
-import { GHA_HELP } from "./gha.ts";
-import { RELEASE_HELP } from "./release.ts";
-import { DATAPLANE_HELP } from "./dataplane.ts";
 // Help texts. The README's CLI reference says the same; keep them together when either changes.
+// Plain strings only: this module is loaded by every start, so it imports nothing.
 export const HELP = `dpu-ci — build a SmartNIC/DPU stack in containers and test it on boards
 
 Usage: dpu-ci <command> [options]
@@ -34,13 +30,54 @@ Exit codes: 0 all passed, 1 a build or test failed, 2 bad input or usage,
             3 infrastructure error, 130 interrupted, 70 internal error (a bug).
 Run \`dpu-ci <command> --help\` for a command's options.`;
 
+export const HIL_HELP = `Usage: dpu-ci hil run <job.json> [--out DIR] [--json]
+
+What a self-hosted runner host executes: leases a board whose capabilities cover the job's needs
+(highest priority first; a board whose lease expired is health-checked first), verifies the
+artifacts' sha256, deploys, boots, runs the suites and collects KTAP/TAP from the console. An
+infrastructure error power-cycles the board and retries once; every attempt and its console log is
+kept under --out (default: $DPU_CI_LAB_DIR/jobs/<job id>). A job no board can ever satisfy is SKIP,
+naming the missing capabilities. Results from simulated boards say so.
+Exit: 0 pass, 1 the code under test failed, 3 lab error.`;
+export const LAB_HELP = `Usage: dpu-ci lab status [--power] [--json]
+       dpu-ci lab health-check <board>
+       dpu-ci lab down
+
+status        boards of the inventory ($DPU_CI_INVENTORY, default: the local virtual boards) with
+              health (Good, Unknown, Bad, Maintenance), leases and, with --power, power state.
+health-check  leases the board and runs its health check; a Bad or Unknown board that passes is Good.
+down          stops what virtual boards keep running between jobs (simulated BMCs, console servers,
+              QEMU) on boards nobody leases.`;
+export const MATRIX_HELP = `Usage: dpu-ci matrix [--json] [--markdown] [--profile here|seed]
+
+Lists every case of the seed (case1..case6, case5b) in each scenario (virt, container): the stages
+that build it, the component versions (the seed's and this machine's substitutes), and for each
+suite which boards of the current inventory can run it (hardware or simulated) or why it is SKIP.
+  --json        machine-readable rows
+  --markdown    a table for $GITHUB_STEP_SUMMARY
+  --profile     versions checked for compatibility: "here" (default) or "seed"`;
+export const GHA_HELP = `Usage: dpu-ci gha render [--check]
+       dpu-ci gha labels [--json]
+
+render          write .github/workflows/*.yml from the pipelines and the case matrix
+render --check  write nothing; exit 1 when the committed workflows differ from what render writes
+labels          the runner labels each board of the inventory should be registered with, and the
+                board classes the nightly workflow routes to`;
+export const RELEASE_HELP = `Usage: dpu-ci release plan [--json | --markdown]
+       dpu-ci release tag [--dry-run]
+
+plan   each artifact's current version (newest <artifact>/vX.Y.Z tag on HEAD), the bump its commits
+       ask for (feat: minor, type!: or BREAKING CHANGE: major, else patch) and the next version
+tag    create an annotated tag <artifact>/v<next> at HEAD for each artifact whose version moved
+The release pipeline (dpu-ci run release) builds the artifacts and writes manifest.json with the
+sha256 of every file and RELEASE_NOTES.md.`;
+
 const COMMAND_HELP: Record<string, string> = {
   hil: HIL_HELP,
   lab: LAB_HELP,
   matrix: MATRIX_HELP,
   gha: GHA_HELP,
   release: RELEASE_HELP,
-  dataplane: DATAPLANE_HELP,
   list: `Usage: dpu-ci list [--json]\n\nLists the pipelines dpu-ci knows and their parameters.`,
   plan: `Usage: dpu-ci plan <pipeline|file.ts> [--case ID] [--param k=v]... [--json]
 

@@ -1,51 +1,35 @@
 // The `dpu-ci` command. Only this file chooses the exit code and calls process.exit.
-import { parseArgs } from "node:util";
+// Command modules are imported when their command runs: `--version` and `--help` load nothing else.
 import { ConfigError, DpuCiError, EXIT, UsageError, mask, type Config } from "../engine/index.ts";
-import { configFrom, storeOf } from "./context.ts";
-import { reportCommand } from "../reports/index.ts";
-import { CASE_IDS } from "../pipelines/cases.ts";
+import { configFrom } from "./context.ts";
 import { HELP, commandHelp } from "./help.ts";
-import { historyDb, formatPlan, parseParams, plan, preparePipeline, runPipeline, runSummary } from "./run.ts";
-import { doctor, doctorFix, doctorHealthy, formatDoctor } from "./doctor.ts";
-import { listPipelines } from "../pipelines/index.ts";
-import { runHilCommand, runLabCommand } from "./lab.ts";
-import { runMatrixCommand } from "./matrix.ts";
-import { runGhaCommand } from "./gha.ts";
-import { runReleaseCommand } from "./release.ts";
-import { runDataplaneCommand } from "./dataplane.ts";
-import { dataplaneSummary } from "../stages/dataplane.ts";
+import { parseCommand, type OptionSpecs, type Parsed } from "./args.ts";
 
 type Handler = (args: string[], io: IO) => Promise<number>;
 interface IO { out: NodeJS.WriteStream; err: NodeJS.WriteStream; signal: AbortSignal }
 
 const print = (s: NodeJS.WritableStream, text: string) => s.write(mask(text) + (text.endsWith("\n") ? "" : "\n"));
 
-type Values = Record<string, string | boolean | string[] | undefined>;
-type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;
-
-export function parse(cmd: string, args: string[], options: Options = {}): { values: Values; positionals: string[] } {
-  try {
-    const r = parseArgs({ args, options: { help: { type: "boolean", short: "h" }, ...options }, allowPositionals: true, strict: true });
-    return { values: r.values as Values, positionals: r.positionals };
-  } catch (e) {
-    throw new UsageError(`${cmd}: ${(e as Error).message}\n\n${commandHelp(cmd)}`);
-  }
+/** Parses a command's own options with the one parser (cli/args.ts), its usage from help.ts. */
+export function parse(cmd: string, args: readonly string[], options: OptionSpecs = {}, positionals?: { min?: number; max?: number; name?: string }): Parsed {
+  return parseCommand({ command: cmd, usage: commandHelp(cmd), options, positionals }, args);
 }
 
 const pipelineOptions = {
   case: { type: "string" },
   param: { type: "string", multiple: true },
   json: { type: "boolean" },
-  executor: { type: "string" },
+  executor: { type: "string", choices: ["auto", "buildkit", "dagger", "host"] },
   jobs: { type: "string", short: "j" },
-} as const;
+} as const satisfies OptionSpecs;
+const ONE_PIPELINE = { min: 1, max: 1, name: "pipeline name" };
 
 function pipelineConfig(values: Record<string, unknown>): Config {
   return configFrom({ DPU_CI_EXECUTOR: values.executor as string | undefined, DPU_CI_JOBS: values.jobs as string | undefined });
 }
 
-function pipelineArgs(cmd: string, positionals: string[], values: Record<string, unknown>) {
-  if (positionals.length !== 1) throw new UsageError(`${cmd}: expected one pipeline name\n\n${commandHelp(cmd)}`);
+async function pipelineArgs(positionals: string[], values: Record<string, unknown>) {
+  const { parseParams } = await import("./run.ts");
   const params = parseParams((values.param as string[] | undefined) ?? []);
   if (values.case) params.case = values.case as string;
   return { pipeline: positionals[0]!, params };
@@ -53,8 +37,9 @@ function pipelineArgs(cmd: string, positionals: string[], values: Record<string,
 
 const COMMANDS: Record<string, Handler> = {
   async list(args, io) {
-    const { values } = parse("list", args, { json: { type: "boolean" } });
-    if (values.help) return help("list", io);
+    const { values, help: h } = parse("list", args, { json: { type: "boolean" } });
+    if (h) return help("list", io);
+    const { listPipelines } = await import("../pipelines/index.ts");
     const ps = await listPipelines();
     if (values.json) print(io.out, JSON.stringify(ps.map((p) => ({ name: p.name, description: p.description, params: p.params ?? {} })), null, 2));
     else for (const p of ps) print(io.out, `${p.name.padEnd(10)} ${p.description}${p.params ? `  [${Object.entries(p.params).map(([k, s]) => `--${k === "case" ? "case" : `param ${k}=`}${s.default ? ` (default ${s.default})` : ""}`).join(", ")}]` : ""}`);
@@ -62,10 +47,11 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async plan(args, io) {
-    const { values, positionals } = parse("plan", args, pipelineOptions);
-    if (values.help) return help("plan", io);
+    const { values, positionals, help: h } = parse("plan", args, pipelineOptions, ONE_PIPELINE);
+    if (h) return help("plan", io);
     const cfg = pipelineConfig(values);
-    const { graph, params, pipeline } = await preparePipeline(cfg, pipelineArgs("plan", positionals, values));
+    const { formatPlan, plan, preparePipeline } = await import("./run.ts");
+    const { graph, params, pipeline } = await preparePipeline(cfg, await pipelineArgs(positionals, values));
     const nodes = await plan(cfg, graph);
     if (values.json) print(io.out, JSON.stringify({ pipeline: pipeline.name, params, nodes }, null, 2));
     else print(io.out, `${pipeline.name} (${Object.entries(params).map(([k, v]) => `${k}=${v}`).join(" ") || "no params"})\n${formatPlan(nodes)}`);
@@ -73,14 +59,16 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async run(args, io) {
-    const { values, positionals } = parse("run", args, pipelineOptions);
-    if (values.help) return help("run", io);
+    const { values, positionals, help: h } = parse("run", args, pipelineOptions, ONE_PIPELINE);
+    if (h) return help("run", io);
     const cfg = pipelineConfig(values);
-    const { manifest, dir } = await runPipeline(cfg, pipelineArgs("run", positionals, values), { json: Boolean(values.json), signal: io.signal, out: io.out, err: io.err });
+    const { runPipeline, runSummary } = await import("./run.ts");
+    const { manifest, dir } = await runPipeline(cfg, await pipelineArgs(positionals, values), { json: Boolean(values.json), signal: io.signal, out: io.out, err: io.err });
     if (values.json) {
       print(io.out, JSON.stringify({ id: manifest.id, dir, status: manifest.status, outcome: manifest.outcome, exitCode: manifest.exitCode, nodes: manifest.nodes.map((n) => ({ name: n.name, kind: n.kind, outcome: n.outcome, cached: n.cached, durationMs: n.durationMs, reason: n.reason, deps: n.deps })) }, null, 2));
     } else {
       print(io.err, runSummary(manifest, dir));
+      const { dataplaneSummary } = await import("../stages/dataplane.ts");
       const dp = await dataplaneSummary(dir);
       if (dp) print(io.err, dp);
     }
@@ -88,10 +76,10 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async report(args, io) {
-    const { values, positionals } = parse("report", args, { html: { type: "boolean" }, compare: { type: "string" } });
-    if (values.help) return help("report", io);
-    if (positionals.length > 1) throw new UsageError(`report: expected at most one run\n\n${commandHelp("report")}`);
+    const { values, positionals, help: h } = parse("report", args, { html: { type: "boolean" }, compare: { type: "string" } }, { max: 1, name: "run" });
+    if (h) return help("report", io);
     const cfg = configFrom({});
+    const [{ storeOf }, { historyDb }, { reportCommand }, { CASE_IDS }] = await Promise.all([import("./context.ts"), import("./run.ts"), import("../reports/index.ts"), import("../pipelines/cases.ts")]);
     const store = storeOf(cfg);
     const dir = store.resolveRun(positionals[0] ?? "latest");
     const compareTo = values.compare ? store.resolveRun(values.compare as string) : undefined;
@@ -100,41 +88,44 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async hil(args, io) {
-    const a = parse("hil", args, { out: { type: "string" }, json: { type: "boolean" } });
-    if (a.values.help) return help("hil", io);
-    return runHilCommand(a, configFrom({}), io);
+    const { runHilCommand } = await import("./lab.ts");
+    return runHilCommand(args, () => configFrom({}), io);
   },
 
   async lab(args, io) {
-    const a = parse("lab", args, { power: { type: "boolean" }, json: { type: "boolean" } });
-    if (a.values.help) return help("lab", io);
-    return runLabCommand(a, configFrom({}), io);
+    const { runLabCommand } = await import("./lab.ts");
+    return runLabCommand(args, () => configFrom({}), io);
   },
 
   async matrix(args, io) {
     const cfg = configFrom({});
+    const { runMatrixCommand } = await import("./matrix.ts");
     return runMatrixCommand(args, commandIo(cfg, io));
   },
 
   async gha(args, io) {
     const cfg = configFrom({});
+    const { runGhaCommand } = await import("./gha.ts");
     return runGhaCommand(args, commandIo(cfg, io));
   },
 
   async release(args, io) {
     const cfg = configFrom({});
+    const { runReleaseCommand } = await import("./release.ts");
     return runReleaseCommand(args, commandIo(cfg, io));
   },
 
   async dataplane(args, io) {
     configFrom({}); // secrets registered and config checked before anything prints
+    const { runDataplaneCommand } = await import("./dataplane.ts");
     return runDataplaneCommand(args, { out: io.out, err: io.err });
   },
 
   async doctor(args, io) {
-    const { values } = parse("doctor", args, { fix: { type: "boolean" }, json: { type: "boolean" } });
-    if (values.help) return help("doctor", io);
+    const { values, help: h } = parse("doctor", args, { fix: { type: "boolean" }, json: { type: "boolean" } });
+    if (h) return help("doctor", io);
     const cfg = configFrom({});
+    const { doctor, doctorFix, doctorHealthy, formatDoctor } = await import("./doctor.ts");
     let r = await doctor(cfg);
     if (values.fix && r.missingPackages.length) {
       await doctorFix(r, (s) => io.err.write(s));
@@ -145,8 +136,8 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async config(args, io) {
-    const { values } = parse("config", args, { json: { type: "boolean" } });
-    if (values.help) return help("config", io);
+    const { values, help: h } = parse("config", args, { json: { type: "boolean" } });
+    if (h) return help("config", io);
     const cfg = configFrom({});
     const shown = { root: cfg.root, home: cfg.home, executor: cfg.executor, jobs: cfg.jobs, docker: cfg.docker, debianMirror: cfg.debianMirror ?? "(from apt sources)", progress: cfg.progress, defaultCase: cfg.defaultCase, inventory: cfg.inventory ?? "(default)", kernelSource: cfg.kernelSource, ci: cfg.ci, secrets: cfg.secretNames.filter((n) => cfg.env[n]).map((n) => `${n}=***`) };
     print(io.out, values.json ? JSON.stringify(shown, null, 2) : Object.entries(shown).map(([k, v]) => `${k.padEnd(14)} ${Array.isArray(v) ? v.join(", ") || "none" : String(v)}`).join("\n"));
@@ -167,7 +158,9 @@ function help(cmd: string, io: IO): number {
 export async function main(argv: string[], io: IO): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
-    print(io.out, rest[0] ? commandHelp(rest[0]) : HELP);
+    // `dpu-ci help matrix` is `dpu-ci matrix --help`: the command module prints its own usage.
+    if (rest[0] && COMMANDS[rest[0]]) return COMMANDS[rest[0]]!(["--help"], io);
+    print(io.out, HELP);
     return cmd ? EXIT.OK : EXIT.USAGE;
   }
   if (cmd === "--version" || cmd === "-V") { print(io.out, "dpu-ci 0.1.0"); return EXIT.OK; }

@@ -1,6 +1,7 @@
 // `dpu-ci matrix [--json] [--markdown] [--profile seed|here]`: every seed case x scenario, what is
 // built, which boards of the inventory can run it, and what would be SKIP and why.
-import { UsageError } from "../engine/index.ts";
+import { parseCommand } from "./args.ts";
+import { MATRIX_HELP } from "./help.ts";
 import { loadBoards, planMatrix, type BoardLike, type MatrixRow } from "../pipelines/matrix.ts";
 import { WIRED_STAGES } from "../pipelines/case.ts";
 import { driverCompat } from "../stages/drivers-manifest.ts";
@@ -13,31 +14,16 @@ export interface CommandIo {
   cwd: string;
 }
 
-export const MATRIX_HELP = `Usage: dpu-ci matrix [--json] [--markdown] [--profile here|seed]
-
-Lists every case of the seed (case1..case6, case5b) in each scenario (virt, container): the stages
-that build it, the component versions (the seed's and this machine's substitutes), and for each
-suite which boards of the current inventory can run it (hardware or simulated) or why it is SKIP.
-  --json        machine-readable rows
-  --markdown    a table for $GITHUB_STEP_SUMMARY
-  --profile     versions checked for compatibility: "here" (default) or "seed"`;
+export { MATRIX_HELP };
 
 export async function runMatrixCommand(argv: readonly string[], io: CommandIo, boards?: readonly BoardLike[]): Promise<number> {
-  let format: "text" | "json" | "markdown" = "text";
-  let profile: VersionProfile = "here";
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--json") format = "json";
-    else if (a === "--markdown") format = "markdown";
-    else if (a === "--profile") {
-      const v = argv[++i];
-      if (v !== "here" && v !== "seed") throw new UsageError(`--profile expects "here" or "seed", got ${v === undefined ? "nothing" : `"${v}"`}`);
-      profile = v;
-    } else if (a === "--help" || a === "-h") {
-      io.stdout(MATRIX_HELP + "\n");
-      return 0;
-    } else throw new UsageError(`dpu-ci matrix: unknown argument "${a}"\n\n${MATRIX_HELP}`);
+  const { values, help } = parseCommand({ command: "matrix", usage: MATRIX_HELP, options: { json: { type: "boolean" }, markdown: { type: "boolean" }, profile: { type: "string", choices: ["here", "seed"] } } }, argv);
+  if (help) {
+    io.stdout(MATRIX_HELP + "\n");
+    return 0;
   }
+  const format = values.json ? "json" : values.markdown ? "markdown" : "text";
+  const profile = (values.profile as VersionProfile | undefined) ?? "here";
   const inv = boards ? { boards, source: "given" } : await loadBoards(io.cwd, io.env);
   const rows = planMatrix({ boards: inv.boards, wired: WIRED_STAGES, profile, drivers: driverCompat(io.cwd) });
   if (format === "json") io.stdout(JSON.stringify({ inventory: { source: inv.source, boards: inv.boards }, profile, rows }, null, 2) + "\n");

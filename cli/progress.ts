@@ -1,6 +1,11 @@
 // What a person sees while a run goes: a live table of nodes on a terminal, plain lines otherwise.
+// Plain lines (CI) add a heartbeat for long nodes with their current log line; under GitHub Actions
+// each finished node's log is folded in ::group:: and secrets are handed to the runner's masking.
+import { openSync, readSync, closeSync, fstatSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { randomUUID } from "node:crypto";
 import type { RunEvent, Outcome } from "../engine/index.ts";
-import { mask } from "../engine/index.ts";
+import { mask, secretValues, stripBuildkitPrefixes } from "../engine/index.ts";
 
 export interface Renderer {
   onEvent(e: RunEvent): void;
@@ -9,39 +14,151 @@ export interface Renderer {
 
 const COLOR: Record<Outcome, string> = { PASS: "32", FAIL: "31", ERROR: "35", MISS: "33", SKIP: "90", CANCELED: "33" };
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+const since = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`);
+/** An SGR colour, or the bare text when colours are off (NO_COLOR). */
+const paint = (on: boolean) => (code: string, text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
 
-export function plainRenderer(out: NodeJS.WritableStream, t0 = Date.now()): Renderer {
+export interface PlainOptions {
+  t0?: number;
+  /** Heartbeat period: every period, one line per node running at least that long (0 = none). */
+  heartbeatMs?: number;
+  /** GitHub Actions: fold each finished node's log in ::group::/::endgroup::. */
+  github?: boolean;
+  /** Lines of a node's log printed inside its group at most (the end of the log is kept). */
+  groupMaxLines?: number;
+}
+
+export function plainRenderer(out: NodeJS.WritableStream, o: PlainOptions = {}): Renderer {
+  const t0 = o.t0 ?? Date.now();
   const w = (s: string) => out.write(mask(s) + "\n");
+  const at = () => `[${secs(Date.now() - t0).padStart(6)}]`;
+  const running = new Map<string, number>();
+  let dir: string | undefined;
+  const logOf = (node: string) => (dir ? join(dir, "logs", `${node}.log`) : undefined);
+  const beat = () => {
+    const now = Date.now();
+    for (const [node, start] of running) {
+      if (now - start < o.heartbeatMs!) continue;
+      const line = lastLogLine(logOf(node));
+      w(`${at()} ${node}: running for ${since(now - start)}${line ? ` | ${line}` : ""}`);
+    }
+  };
+  const timer = o.heartbeatMs ? setInterval(beat, o.heartbeatMs) : undefined;
+  timer?.unref();
   return {
     onEvent(e) {
-      const at = `[${secs(Date.now() - t0).padStart(6)}]`;
       switch (e.kind) {
-        case "run-start": w(`${at} run ${e.id} (${e.pipeline}, ${e.nodes.length} nodes, executor ${e.executor})`); break;
-        case "node-start": w(`${at} ${e.node}: started`); break;
-        case "node-end": w(`${at} ${e.node}: ${e.outcome}${e.cached ? " (cached)" : ""} in ${secs(e.durationMs)}${e.reason ? ` - ${e.reason}` : ""}`); break;
-        case "run-end": w(`${at} run ${e.status}: ${e.outcome} (exit ${e.exitCode}) in ${secs(e.durationMs)}`); break;
+        case "run-start": dir = e.dir; w(`${at()} run ${e.id} (${e.pipeline}, ${e.nodes.length} nodes, executor ${e.executor})`); break;
+        case "node-start": running.set(e.node, Date.now()); w(`${at()} ${e.node}: started`); break;
+        case "node-end": {
+          running.delete(e.node);
+          const line = `${e.node}: ${e.outcome}${e.cached ? " (cached)" : ""} in ${secs(e.durationMs)}${e.reason ? ` - ${e.reason}` : ""}`;
+          if (o.github && e.log && dir) out.write(githubGroup(line, join(dir, e.log), o.groupMaxLines ?? 5000));
+          else w(`${at()} ${line}`);
+          break;
+        }
+        case "run-end": w(`${at()} run ${e.status}: ${e.outcome} (exit ${e.exitCode}) in ${secs(e.durationMs)}`); break;
         case "node-output": break;
       }
     },
-    stop() {},
+    stop() { if (timer) clearInterval(timer); },
   };
 }
 
-/** Redraws one line per node in place. Falls back to nothing fancy: plain ANSI, no dependencies. */
-export function ttyRenderer(out: NodeJS.WriteStream): Renderer {
-  const rows = new Map<string, { state: "pending" | "running" | "done"; start?: number; end?: number; outcome?: Outcome; cached?: boolean; last?: string }>();
+/** The last non-empty line of a log (its last 8 KiB read), without BuildKit's "#7 12.3" prefix. */
+export function lastLogLine(path: string | undefined, max = 160): string | undefined {
+  if (!path) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const size = fstatSync(fd).size;
+    const n = Math.min(size, 8192);
+    const buf = Buffer.alloc(n);
+    readSync(fd, buf, 0, n, size - n);
+    // Progress bars end lines with \r: the text after the last one is what a terminal shows.
+    const lines = stripBuildkitPrefixes(buf.toString("utf8")).split("\n").map((l) => l.split("\r").filter((x) => x.trim()).pop() ?? "").filter((l) => l.trim() && !l.startsWith("#"));
+    const last = lines.pop()?.trim();
+    return last === undefined ? undefined : last.length > max ? `${last.slice(0, max - 3)}...` : last;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** GitHub's escaping of a workflow command's data (actions/toolkit escapeData). */
+const escapeData = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+
+/** A finished node's log folded under its result line. The log is untrusted text: workflow
+ *  commands inside it (a build printing "::add-mask::" or "::error::") are switched off with
+ *  ::stop-commands:: and a one-time token while it is printed. */
+export function githubGroup(title: string, logPath: string, maxLines: number): string {
+  let text: string;
+  try { text = readFileSync(logPath, "utf8"); } catch { text = "(no log)"; }
+  let lines = text.replace(/\n$/, "").split("\n");
+  const omitted = Math.max(0, lines.length - maxLines);
+  if (omitted) lines = [`(first ${omitted} lines omitted; the whole log: ${logPath})`, ...lines.slice(omitted)];
+  const token = randomUUID();
+  return mask([`::group::${escapeData(title)}`, `::stop-commands::${token}`, ...lines, `::${token}::`, "::endgroup::"].join("\n")) + "\n";
+}
+
+/** Hands every registered secret to the GitHub runner, which then masks it in the job log too
+ *  (values that only dpu-ci knows about: .env files, DPU_CI_SECRETS names). */
+export function githubAddMasks(out: NodeJS.WritableStream): void {
+  for (const v of secretValues()) out.write(`::add-mask::${escapeData(v)}\n`);
+}
+
+export interface TtyOptions {
+  color?: boolean;
+}
+
+interface Row { state: "pending" | "running" | "done"; start?: number; end?: number; outcome?: Outcome; cached?: boolean; last?: string }
+
+/** Redraws the nodes in place, never more lines than the terminal has: when the nodes do not fit,
+ *  finished nodes that passed (or were skipped) are summarised in one line, running ones and
+ *  failures keep their rows. Plain ANSI, no dependencies; NO_COLOR turns the colours off. */
+export function ttyRenderer(out: NodeJS.WriteStream, o: TtyOptions = {}): Renderer {
+  const c = paint(o.color ?? true);
+  const rows = new Map<string, Row>();
   let drawn = 0;
   let header = "";
+  const row = (name: string, r: Row, width: number) => {
+    const el = r.start ? secs((r.end ?? Date.now()) - r.start) : "";
+    const word = r.state === "done" ? r.outcome! : r.state;
+    const state = `${word}${r.state === "done" && r.cached ? " cached" : ""}`;
+    const tail = r.state === "running" && r.last ? `  ${r.last}` : "";
+    const plain = `  ${name.padEnd(28)} ${state.padEnd(15)} ${el.padStart(7)}`;
+    // Cut to the width before colouring: a wrapped line would break the cursor arithmetic.
+    const cut = (s: string, n: number) => (s.length > n ? s.slice(0, Math.max(0, n)) : s);
+    const head = cut(plain, width);
+    const code = r.state === "done" ? COLOR[r.outcome!] : r.state === "running" ? "36" : "90";
+    const i = head.indexOf(word, 2 + Math.min(name.length, 28));
+    const colored = i < 0 ? head : head.slice(0, i) + c(code, word) + head.slice(i + word.length);
+    return colored + (tail ? c("90", cut(tail, width - head.length)) : "");
+  };
   const draw = () => {
-    const width = out.columns || 100;
-    const lines = [header];
-    for (const [name, r] of rows) {
-      const el = r.start ? secs((r.end ?? Date.now()) - r.start) : "";
-      const state = r.state === "done" ? `\x1b[${COLOR[r.outcome!]}m${r.outcome}\x1b[0m${r.cached ? " cached" : ""}` : r.state === "running" ? "\x1b[36mrunning\x1b[0m" : "\x1b[90mwaiting\x1b[0m";
-      const tail = r.state === "running" && r.last ? `  \x1b[90m${r.last}\x1b[0m` : "";
-      lines.push(`  ${name.padEnd(28)} ${state.padEnd(24)} ${el.padStart(7)}${tail}`.slice(0, width + 20));
+    const width = Math.max(20, (out.columns || 100) - 1);
+    const height = Math.max(4, (out.rows || 24) - 1);
+    const entries = [...rows];
+    let lines: string[];
+    if (entries.length + 1 <= height) {
+      lines = entries.map(([n, r]) => row(n, r, width));
+    } else {
+      const quiet = (r: Row) => r.state === "done" && (r.outcome === "PASS" || r.outcome === "SKIP");
+      const shown = entries.filter(([, r]) => r.state === "running" || (r.state === "done" && !quiet(r)));
+      const done = entries.filter(([, r]) => quiet(r));
+      const counts = new Map<string, number>();
+      for (const [, r] of done) counts.set(r.outcome!, (counts.get(r.outcome!) ?? 0) + 1);
+      const cached = done.filter(([, r]) => r.cached).length;
+      const waiting = entries.filter(([, r]) => r.state === "pending").length;
+      const summary = `  ${done.length} finished (${[...counts].map(([k, v]) => `${v} ${k}`).join(", ") || "none"}${cached ? `, ${cached} cached` : ""}), ${waiting} waiting`;
+      const room = height - 2; // the header and the summary line
+      const more = shown.length > room ? shown.length - (room - 1) : 0;
+      lines = [...shown.slice(0, more ? room - 1 : room).map(([n, r]) => row(n, r, width)), ...(more ? [`  ... ${more} more running or failed`] : []), summary.slice(0, width)];
     }
-    out.write((drawn ? `\x1b[${drawn}A` : "") + lines.map((l) => `\x1b[2K${mask(l)}`).join("\n") + "\n");
+    lines.unshift(header.slice(0, width));
+    // Up to the first line we drew, rewrite each line, clear what a shorter frame leaves below.
+    out.write((drawn ? `\x1b[${drawn}A` : "") + lines.map((l) => `\x1b[2K${mask(l)}`).join("\n") + "\n" + (drawn > lines.length ? "\x1b[J" : ""));
     drawn = lines.length;
   };
   const timer = setInterval(draw, 200);

@@ -4,7 +4,7 @@ import { resolve, join } from "node:path";
 import { appendFileSync, existsSync } from "node:fs";
 import { loadPipeline } from "../pipelines/index.ts";
 import { chooseExecutor, storeOf } from "./context.ts";
-import { plainRenderer, ttyRenderer, type Renderer } from "./progress.ts";
+import { githubAddMasks, plainRenderer, ttyRenderer, type Renderer } from "./progress.ts";
 import { exec } from "../engine/index.ts";
 import { writeRunReports, type WrittenReports } from "../reports/index.ts";
 import { CASE_IDS } from "../pipelines/cases.ts";
@@ -89,8 +89,7 @@ export async function gitInfo(root: string): Promise<RunManifest["git"]> {
 export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: boolean; signal: AbortSignal; out: NodeJS.WriteStream; err: NodeJS.WriteStream }) {
   const { pipeline, params, graph } = await preparePipeline(cfg, a);
   const executor = chooseExecutor(cfg);
-  const useTty = !opts.json && cfg.progress !== "plain" && (cfg.progress === "tty" || Boolean(opts.err.isTTY));
-  const renderer: Renderer | undefined = opts.json ? undefined : useTty ? ttyRenderer(opts.err) : plainRenderer(opts.err);
+  const renderer = opts.json ? undefined : chooseRenderer(cfg, opts);
   try {
     const res = await runGraph({
       graph, pipeline: pipeline.name, params, executor, jobs: cfg.jobs, store: storeOf(cfg), root: cfg.root, env: cfg.env,
@@ -104,6 +103,16 @@ export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: bo
     renderer?.stop();
     await executor.close?.();
   }
+}
+
+/** A live table on a terminal; plain lines otherwise, with a heartbeat for long nodes. Under GitHub
+ *  Actions the lines go to stdout (where the runner reads workflow commands), secrets are handed to
+ *  its masking first, and each node's log is folded under its result line. */
+export function chooseRenderer(cfg: Config, io: { out: NodeJS.WriteStream; err: NodeJS.WriteStream }): Renderer {
+  const useTty = !cfg.githubActions && cfg.progress !== "plain" && (cfg.progress === "tty" || Boolean(io.err.isTTY));
+  if (useTty) return ttyRenderer(io.err, { color: cfg.color });
+  if (cfg.githubActions) githubAddMasks(io.out);
+  return plainRenderer(cfg.githubActions ? io.out : io.err, { heartbeatMs: cfg.heartbeatSeconds * 1000, github: cfg.githubActions });
 }
 
 export function historyDb(cfg: Config): string {

@@ -40,6 +40,9 @@ export const SETTINGS: readonly Setting[] = [
   { name: "DAGGER_SESSION_PORT", kind: "int", description: "Set by `dagger run`: the Dagger session to use.", example: "" },
   { name: "DAGGER_SESSION_TOKEN", kind: "string", secret: true, description: "Set by `dagger run` (secret).", example: "" },
   { name: "CI", kind: "bool", description: "Set by CI systems: plain output, no prompts.", example: "" },
+  { name: "DPU_CI_HEARTBEAT", kind: "int", min: 0, description: "In plain (CI) output, every this many seconds a line for each node running that long, with its current log line (0 = never).", example: "60" },
+  { name: "GITHUB_ACTIONS", kind: "bool", description: "Set by GitHub Actions: each node's log folded in ::group::, secrets registered with ::add-mask::.", example: "" },
+  { name: "NO_COLOR", kind: "string", description: "Any non-empty value turns colours off (no-color.org).", example: "" },
 ];
 
 /** Names that are always secret, wherever they come from. */
@@ -57,6 +60,12 @@ export interface Config {
   inventory?: string;
   kernelSource: string;
   ci: boolean;
+  /** Colours in terminal output (off when NO_COLOR is set). */
+  color: boolean;
+  /** Running under GitHub Actions: fold node logs, register secrets with the runner. */
+  githubActions: boolean;
+  /** Seconds between CI heartbeat lines for long nodes; 0 = none. */
+  heartbeatSeconds: number;
   /** The merged environment (.env under the process environment); secrets are registered for masking. */
   env: Readonly<Record<string, string | undefined>>;
   secretNames: readonly string[];
@@ -158,6 +167,9 @@ export function loadConfig(opts: LoadOptions): Config {
     inventory: values.DPU_CI_INVENTORY ? resolve(root, String(values.DPU_CI_INVENTORY)) : undefined,
     kernelSource: (values.DPU_CI_KERNEL_SOURCE as string) ?? "debian:linux-source-6.1",
     ci,
+    color: !values.NO_COLOR,
+    githubActions: Boolean(values.GITHUB_ACTIONS),
+    heartbeatSeconds: (values.DPU_CI_HEARTBEAT as number | undefined) ?? 60,
     env: merged,
     secretNames: [...secretNames].sort(),
     sources,

@@ -27,6 +27,6 @@ export { HostExecutor } from "./executors/host.ts";
 export { toDockerfile } from "./executors/dockerfile.ts";
 // config, secrets, processes, digests
 export { loadConfig, SETTINGS, SECRET_NAME, envExample, checkDotenvSyntax } from "./config.ts";
-export { mask, registerSecret, clearSecrets } from "./secrets.ts";
+export { mask, registerSecret, clearSecrets, secretValues } from "./secrets.ts";
 export { exec, which } from "./exec.ts";
 export { sha256File, listFiles, treeDigest, digestOf } from "./digest.ts";

@@ -41,6 +41,11 @@ export function streamMasker(): { push(chunk: string): string; flush(): string }
   };
 }
 
+/** The registered values, for handing them to a CI runner's own masking (GitHub's ::add-mask::). */
+export function secretValues(): string[] {
+  return [...secrets];
+}
+
 export function hasSecrets(): boolean {
   return secrets.size > 0;
 }

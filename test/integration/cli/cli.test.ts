@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { cliHome, runCli, show } from "../../helpers/cli.ts";
 import { tempDir } from "../../helpers/tmp.ts";
+import { REPO_ROOT } from "../../helpers/cli.ts";
+
+const TESTDATA_CLI = join(REPO_ROOT, "test", "testdata", "cli");
 
 const tmp = tempDir("it-cli");
 after(() => tmp.cleanup());
@@ -20,12 +23,58 @@ test("--help prints the commands and the exit codes; no command is a usage error
   assert.equal(none.code, 2, show(none));
 });
 
-test("every command answers --help", async () => {
-  for (const cmd of ["list", "plan", "run", "doctor", "config"]) {
-    const r = await runCli([cmd, "--help"], { home });
-    assert.equal(r.code, 0, show(r));
-    assert.match(r.stdout, new RegExp(`Usage: dpu-ci ${cmd}`), cmd);
-  }
+// Every command and sub-command, as a user types it, with a word its usage must contain.
+const COMMAND_LINES: Array<[string[], RegExp]> = [
+  [["list"], /Usage: dpu-ci list/], [["plan"], /Usage: dpu-ci plan/], [["run"], /Usage: dpu-ci run/],
+  [["report"], /Usage: dpu-ci report/], [["doctor"], /Usage: dpu-ci doctor/], [["config"], /Usage: dpu-ci config/],
+  [["matrix"], /Usage: dpu-ci matrix/], [["gha"], /dpu-ci gha render/], [["gha", "render"], /dpu-ci gha render/], [["gha", "labels"], /dpu-ci gha labels/],
+  [["release"], /dpu-ci release plan/], [["release", "plan"], /dpu-ci release plan/], [["release", "tag"], /dpu-ci release tag/],
+  [["hil"], /dpu-ci hil run/], [["hil", "run"], /dpu-ci hil run/], [["lab"], /dpu-ci lab status/], [["lab", "status"], /dpu-ci lab status/],
+  [["lab", "health-check"], /lab health-check <board>/], [["lab", "down"], /dpu-ci lab down/],
+  [["dataplane"], /dpu-ci dataplane/], [["dataplane", "fw", "list"], /dpu-ci dataplane/],
+];
+
+/** Runs the command lines three at a time (each is a process start: this keeps the test short). */
+async function each<T>(items: readonly T[], fn: (x: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all([0, 1, 2].map(async () => { for (let x = queue.shift(); x !== undefined; x = queue.shift()) await fn(x); }));
+}
+
+test("every command and sub-command answers --help (and -h) with exit 0, and `help <command>` too", async () => {
+  await each(COMMAND_LINES.flatMap(([words, usage], i) => [[[...words, "--help"], usage] as const, ...(i % 5 === 0 ? [[[...words, "-h"], usage] as const] : [])]), async ([argv, usage]) => {
+    const r = await runCli(argv, { home });
+    assert.equal(r.code, 0, `${argv.join(" ")}: ${show(r)}`);
+    assert.match(r.stdout, usage, argv.join(" "));
+  });
+  const h = await runCli(["help", "matrix"], { home });
+  assert.equal(h.code, 0, show(h));
+  assert.match(h.stdout, /Usage: dpu-ci matrix/);
+});
+
+test("every command and sub-command refuses an unknown option with exit 2, naming it", async () => {
+  await each(COMMAND_LINES, async ([words]) => {
+    const r = await runCli([...words, "--bogus"], { home });
+    assert.equal(r.code, 2, `${words.join(" ")} --bogus: ${show(r)}`);
+    assert.match(r.stderr, /unknown option "--bogus"/, words.join(" "));
+    assert.doesNotMatch(r.stderr, /internal error/);
+  });
+  const stray = await runCli(["gha", "labels", "extra"], { home });
+  assert.equal(stray.code, 2, show(stray));
+  assert.match(stray.stderr, /gha labels: unexpected argument "extra"/);
+});
+
+test("--opt=value is the same as --opt value everywhere; a value outside the choices exits 2", async () => {
+  const eq = await runCli(["matrix", "--profile=seed", "--json"], { home });
+  const sp = await runCli(["matrix", "--profile", "seed", "--json"], { home });
+  assert.equal(eq.code, 0, show(eq));
+  assert.equal(eq.stdout, sp.stdout);
+  assert.equal((JSON.parse(eq.stdout) as { profile: string }).profile, "seed");
+  const bad = await runCli(["matrix", "--profile=mars"], { home });
+  assert.equal(bad.code, 2, show(bad));
+  assert.match(bad.stderr, /matrix: --profile expects "here" or "seed", got "mars"/);
+  const ex = await runCli(["plan", "smoke", "--executor=kubernetes"], { home });
+  assert.equal(ex.code, 2, show(ex));
+  assert.match(ex.stderr, /plan: --executor expects "auto" or "buildkit" or "dagger" or "host", got "kubernetes"/);
 });
 
 test("an unknown command or flag exits 2 and says which", async () => {
@@ -34,7 +83,7 @@ test("an unknown command or flag exits 2 and says which", async () => {
   assert.match(cmd.stderr, /unknown command "frobnicate"/);
   const flag = await runCli(["plan", "smoke", "--no-such-flag"], { home });
   assert.equal(flag.code, 2, show(flag));
-  assert.match(flag.stderr, /plan: Unknown option '--no-such-flag'/);
+  assert.match(flag.stderr, /plan: unknown option "--no-such-flag"/);
 });
 
 test("an unknown pipeline exits 2 and lists the known ones", async () => {
@@ -103,4 +152,31 @@ test("list --json names the pipelines; plan --json of pr prints nodes and their 
   const names2 = new Set(p.nodes.map((n) => n.name));
   for (const n of p.nodes) for (const d of n.deps) assert.ok(names2.has(d), `${n.name} depends on ${d}, which is in the plan`);
   assert.ok(p.nodes.some((n) => n.kind === "build" && n.deps.length > 0), "at least two dependent build nodes");
+});
+
+test("under GitHub Actions: ::add-mask:: for secrets first, each node's log folded in ::group:: with commands from the log switched off", async () => {
+  const r = await runCli(["run", join(TESTDATA_CLI, "tasks.ts"), "--param", "ms=200"], { home, env: { GITHUB_ACTIONS: "true", FIXTURE_TOKEN: "fixture-tok-123" } });
+  assert.equal(r.code, 0, show(r));
+  const lines = r.stdout.split("\n");
+  assert.equal(lines[0], "::add-mask::fixture-tok-123", "the runner learns the secret before anything else is printed");
+  assert.ok(!r.stdout.slice(lines[0]!.length).includes("fixture-tok-123") && !r.stderr.includes("fixture-tok-123"));
+  for (const node of ["chatty", "after"]) {
+    const g = lines.findIndex((l) => new RegExp(`^::group::${node}: PASS in [\\d.]+s$`).test(l));
+    assert.ok(g >= 0, `a group for ${node}:\n${r.stdout}`);
+    const token = /^::stop-commands::(\S+)$/.exec(lines[g + 1]!)?.[1];
+    const end = lines.indexOf(`::${token}::`, g);
+    assert.ok(token && end > g && lines[end + 1] === "::endgroup::", r.stdout);
+    if (node === "chatty") {
+      const body = lines.slice(g + 2, end);
+      assert.ok(body.includes("token *** in use") && body.includes("::add-mask::not-a-command-from-the-log"), body.join("\n"));
+    }
+  }
+});
+
+test("NO_COLOR and CI: plain lines without colour codes; a heartbeat for a long node with its current log line", async () => {
+  const r = await runCli(["run", join(TESTDATA_CLI, "tasks.ts"), "--param", "ms=2600"], { home, env: { NO_COLOR: "1", DPU_CI_HEARTBEAT: "1" } });
+  assert.equal(r.code, 0, show(r));
+  assert.doesNotMatch(r.stderr + r.stdout, new RegExp(`${String.fromCharCode(27)}\\[`));
+  assert.match(r.stderr, /chatty: running for \ds \| step \d+ of the chatty node$/m);
+  assert.doesNotMatch(r.stderr, /::group::/, "no workflow commands outside GitHub Actions");
 });

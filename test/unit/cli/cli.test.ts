@@ -8,7 +8,7 @@ import { after, afterEach, test } from "node:test";
 import { GraphBuilder, RunStore, UsageError, clearSecrets, host, loadConfig, recipe, registerSecret, writeManifest, type RunManifest } from "../../../engine/index.ts";
 import { formatPlan, parseParams, plan, runSummary } from "../../../cli/run.ts";
 import { chooseExecutor } from "../../../cli/context.ts";
-import { plainRenderer, ttyRenderer } from "../../../cli/progress.ts";
+import { githubAddMasks, githubGroup, lastLogLine, plainRenderer, ttyRenderer } from "../../../cli/progress.ts";
 import { HELP, commandHelp } from "../../../cli/help.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
@@ -85,7 +85,7 @@ test("plain progress: one line per event, cached shown, secrets masked", () => {
   const out = new PassThrough();
   let text = "";
   out.on("data", (b: Buffer) => { text += b.toString(); });
-  const r = plainRenderer(out, Date.now());
+  const r = plainRenderer(out, { t0: Date.now() });
   r.onEvent({ kind: "run-start", id: "r1", dir: "/d", pipeline: "pr", nodes: ["a"], executor: "buildkit" });
   r.onEvent({ kind: "node-start", node: "a" });
   r.onEvent({ kind: "node-output", node: "a", text: "noise that plain mode does not print" });
@@ -141,4 +141,114 @@ test("tty progress: one row per node redrawn in place, with state, cached and el
   assert.match(plain, /test-b\s+running\s.*\bcompiling foo\.c/, "the last output line of a running node, without BuildKit's prefix");
   assert.doesNotMatch(plain, /#7 1\.25/);
   r.onEvent({ kind: "run-end", id: "r1", dir: "/d", outcome: "PASS", exitCode: 0, durationMs: 1, status: "finished" });
+});
+
+const ESC = String.fromCharCode(27);
+function ttyCapture(rows: number, columns = 100) {
+  const out = new PassThrough() as PassThrough & { columns: number; rows: number; isTTY: boolean };
+  Object.assign(out, { columns, rows, isTTY: true });
+  let text = "";
+  out.on("data", (b: Buffer) => { text += b.toString(); });
+  return { stream: out as unknown as NodeJS.WriteStream, text: () => text };
+}
+/** The frames a tty renderer drew: each starts where the cursor moved up (or at the start). */
+const frames = (text: string) => text.split(new RegExp(`${ESC}\\[\\d+A`)).filter(Boolean);
+
+test("tty progress with NO_COLOR: no colour codes at all, the cursor still moves", () => {
+  const t = ttyCapture(24);
+  const r = ttyRenderer(t.stream, { color: false });
+  r.onEvent({ kind: "run-start", id: "r1", dir: "/d", pipeline: "pr", nodes: ["a", "b"], executor: "buildkit" });
+  r.onEvent({ kind: "node-start", node: "a" });
+  r.onEvent({ kind: "node-end", node: "a", outcome: "FAIL", durationMs: 5 });
+  r.onEvent({ kind: "node-start", node: "b" });
+  r.stop();
+  assert.doesNotMatch(t.text(), new RegExp(`${ESC}\\[[0-9;]*m`), "no SGR (colour) sequence");
+  assert.match(t.text(), /a\s+FAIL/);
+  assert.match(t.text(), /b\s+running/);
+  const colored = ttyCapture(24);
+  const r2 = ttyRenderer(colored.stream);
+  r2.onEvent({ kind: "run-start", id: "r1", dir: "/d", pipeline: "pr", nodes: ["a"], executor: "buildkit" });
+  r2.stop();
+  assert.match(colored.text(), new RegExp(`${ESC}\\[90mpending`), "colours by default");
+  assert.equal(loadConfig({ root: tmp.path, env: { NO_COLOR: "1" } }).color, false);
+  assert.equal(loadConfig({ root: tmp.path, env: { NO_COLOR: "" } }).color, true, "an empty NO_COLOR does not count (no-color.org)");
+});
+
+test("tty progress keeps within the terminal's height: finished nodes are summarised, running ones and failures keep rows", () => {
+  const t = ttyCapture(12, 80);
+  const r = ttyRenderer(t.stream, { color: false });
+  const names = Array.from({ length: 100 }, (_, i) => `node-${String(i).padStart(3, "0")}`);
+  r.onEvent({ kind: "run-start", id: "r1", dir: "/d", pipeline: "nightly", nodes: names, executor: "buildkit" });
+  for (const n of names.slice(0, 60)) {
+    r.onEvent({ kind: "node-start", node: n });
+    r.onEvent({ kind: "node-end", node: n, outcome: n === "node-007" ? "FAIL" : "PASS", cached: n < "node-030" && n !== "node-007", durationMs: 3 });
+  }
+  r.onEvent({ kind: "node-start", node: "node-060" });
+  r.onEvent({ kind: "node-start", node: "node-061" });
+  r.onEvent({ kind: "node-output", node: "node-061", text: "x".repeat(300) });
+  r.stop();
+  const last = frames(t.text()).pop()!;
+  const lines = last.split("\n").filter((l) => l !== "" && l !== `${ESC}[J`);
+  assert.ok(lines.length <= 11, `a frame of ${lines.length} lines on a 12-line terminal:\n${last}`);
+  const plain = lines.map((l) => l.replace(new RegExp(`${ESC}\\[[0-9;]*[A-Za-z]`, "g"), ""));
+  for (const l of plain) assert.ok(l.length <= 79, `line wider than the terminal: ${l}`);
+  assert.ok(plain.some((l) => /node-007\s+FAIL/.test(l)), "the failure keeps its row");
+  assert.ok(plain.some((l) => /node-060\s+running/.test(l)) && plain.some((l) => /node-061\s+running/.test(l)), "running nodes keep their rows");
+  assert.ok(plain.some((l) => /59 finished \(59 PASS, 29 cached\), 38 waiting/.test(l)), plain.join("\n"));
+  // A frame with all nodes when they fit.
+  const small = ttyCapture(40);
+  const r2 = ttyRenderer(small.stream, { color: false });
+  r2.onEvent({ kind: "run-start", id: "r2", dir: "/d", pipeline: "pr", nodes: ["a", "b", "c"], executor: "buildkit" });
+  r2.stop();
+  assert.equal(frames(small.text()).pop()!.split("\n").filter(Boolean).length, 4);
+});
+
+test("plain progress in CI: a heartbeat for a long node with its current log line; none for short nodes", async () => {
+  const dir = join(tmp.path, "beat-run");
+  mkdirSync(join(dir, "logs"), { recursive: true });
+  writeFileSync(join(dir, "logs", "kernel.log"), "# build node kernel\n#7 12.34   CC      kernel/fork.o\r\n#7 13.01   CC      kernel/exit.o\n");
+  const out = new PassThrough();
+  let text = "";
+  out.on("data", (b: Buffer) => { text += b.toString(); });
+  const r = plainRenderer(out, { heartbeatMs: 60 });
+  r.onEvent({ kind: "run-start", id: "r1", dir, pipeline: "pr", nodes: ["kernel", "quick"], executor: "buildkit" });
+  r.onEvent({ kind: "node-start", node: "kernel" });
+  r.onEvent({ kind: "node-start", node: "quick" });
+  r.onEvent({ kind: "node-end", node: "quick", outcome: "PASS", durationMs: 1 });
+  await new Promise((res) => setTimeout(res, 200));
+  r.stop();
+  const beats = text.split("\n").filter((l) => /running for/.test(l));
+  assert.ok(beats.length >= 1, text);
+  assert.match(beats[0]!, /kernel: running for \d+s \| CC +kernel\/exit\.o$/);
+  assert.ok(!beats.some((l) => l.includes("quick")), "a finished node has no heartbeat");
+  const n = beats.length;
+  await new Promise((res) => setTimeout(res, 150));
+  assert.equal(text.split("\n").filter((l) => /running for/.test(l)).length, n, "stop() ends the heartbeat");
+  assert.equal(lastLogLine(join(dir, "logs", "missing.log")), undefined);
+});
+
+test("GitHub Actions: secrets go to ::add-mask::, each node's log is folded in a group with workflow commands switched off", () => {
+  registerSecret("hunter2-secret");
+  const out = new PassThrough();
+  let text = "";
+  out.on("data", (b: Buffer) => { text += b.toString(); });
+  githubAddMasks(out);
+  assert.match(text, /^::add-mask::hunter2-secret$/m);
+
+  const dir = join(tmp.path, "gha-run");
+  mkdirSync(join(dir, "logs"), { recursive: true });
+  writeFileSync(join(dir, "logs", "a.log"), "line one\n::error::not ours\nuses hunter2-secret\n");
+  text = "";
+  const r = plainRenderer(out, { github: true, groupMaxLines: 2 });
+  r.onEvent({ kind: "run-start", id: "r1", dir, pipeline: "pr", nodes: ["a"], executor: "buildkit" });
+  r.onEvent({ kind: "node-start", node: "a" });
+  r.onEvent({ kind: "node-end", node: "a", outcome: "PASS", cached: true, durationMs: 1200, log: "logs/a.log" });
+  r.stop();
+  const lines = text.trim().split("\n");
+  const g = lines.findIndex((l) => l.startsWith("::group::"));
+  assert.equal(lines[g], "::group::a: PASS (cached) in 1.2s");
+  const token = /^::stop-commands::([0-9a-f-]{36})$/.exec(lines[g + 1]!)?.[1];
+  assert.ok(token, lines[g + 1]);
+  assert.deepEqual(lines.slice(g + 2), [`(first 1 lines omitted; the whole log: ${join(dir, "logs/a.log")})`, "::error::not ours", "uses ***", `::${token}::`, "::endgroup::"]);
+  assert.match(githubGroup("50% done\nnext", join(dir, "logs/a.log"), 10), /^::group::50%25 done%0Anext$/m, "title escaped as the runner expects");
 });

@@ -26,6 +26,6 @@ test("usage errors are UsageError with the reason", async () => {
   await assert.rejects(run("fw", "add", "--src", "1.0.0.0/8", "--action", "deny", "--dport", "x"), /--dport must be a non-negative integer/);
   await assert.rejects(run("lb", "frobnicate"), /backend add\|del\|list/);
   await assert.rejects(run("load", "nosuch"), /name one of fastpath, lb, fw, vf2virtio/);
-  await assert.rejects(run("fw", "list", "--bogus"), /Unknown option '--bogus'/);
+  await assert.rejects(run("fw", "list", "--bogus"), /dataplane: unknown option "--bogus"/);
   await assert.rejects(run("unload", "fw", "--detach", "eth0", "--mode", "tc"), /--mode must be/);
 });

@@ -181,6 +181,6 @@ test("gha labels: a real board gets self-hosted labels from its capabilities; si
   // The board can take every class whose labels it carries, e.g. the 82599 class of case4.
   const nic = doc.classes.find((c) => c.class === "nic-82599.server-1288")!;
   assert.ok(nic.labels.every((l) => doc.boards[0]!.labels.includes(l)));
-  await assert.rejects(runGhaCommand(["render", "--force"], io(ROOT).io), /unknown argument "--force"/);
-  await assert.rejects(runGhaCommand(["deploy"], io(ROOT).io), /unknown subcommand "deploy"/);
+  await assert.rejects(runGhaCommand(["render", "--force"], io(ROOT).io), /gha render: unknown option "--force"/);
+  await assert.rejects(runGhaCommand(["deploy"], io(ROOT).io), /gha: unknown sub-command "deploy"/);
 });
