@@ -79,11 +79,11 @@ const COMMANDS: Record<string, Handler> = {
     const { values, positionals, help: h } = parse("report", args, { html: { type: "boolean" }, compare: { type: "string" } }, { max: 1, name: "run" });
     if (h) return help("report", io);
     const cfg = configFrom({});
-    const [{ storeOf }, { historyDb }, { reportCommand }, { CASE_IDS }] = await Promise.all([import("./context.ts"), import("./run.ts"), import("../reports/index.ts"), import("../pipelines/cases.ts")]);
+    const [{ storeOf }, { historyDb, metricRules }, { reportCommand }, { CASE_IDS }] = await Promise.all([import("./context.ts"), import("./run.ts"), import("../reports/index.ts"), import("../pipelines/cases.ts")]);
     const store = storeOf(cfg);
     const dir = store.resolveRun(positionals[0] ?? "latest");
     const compareTo = values.compare ? store.resolveRun(values.compare as string) : undefined;
-    print(io.out, reportCommand(dir, { historyDb: historyDb(cfg), compareTo, html: Boolean(values.html), matrixCases: CASE_IDS, cwd: process.cwd() }));
+    print(io.out, reportCommand(dir, { historyDb: historyDb(cfg), metricRules: metricRules(cfg), compareTo, html: Boolean(values.html), matrixCases: CASE_IDS, cwd: process.cwd() }));
     return EXIT.OK;
   },
 

@@ -6,7 +6,7 @@ import { loadPipeline } from "../pipelines/index.ts";
 import { chooseExecutor, storeOf } from "./context.ts";
 import { githubAddMasks, plainRenderer, ttyRenderer, type Renderer } from "./progress.ts";
 import { exec } from "../engine/index.ts";
-import { writeRunReports, type WrittenReports } from "../reports/index.ts";
+import { writeRunReports, loadMetricRules, type MetricRule, type WrittenReports } from "../reports/index.ts";
 import { CASE_IDS } from "../pipelines/cases.ts";
 
 export interface PipelineArgs {
@@ -115,6 +115,12 @@ export function chooseRenderer(cfg: Config, io: { out: NodeJS.WriteStream; err: 
   return plainRenderer(cfg.githubActions ? io.out : io.err, { heartbeatMs: cfg.heartbeatSeconds * 1000, github: cfg.githubActions });
 }
 
+/** Metric thresholds: the built-in rules, after those of DPU_CI_METRIC_RULES (a JSON file) when set. */
+export function metricRules(cfg: Config): MetricRule[] {
+  const file = cfg.env.DPU_CI_METRIC_RULES;
+  return loadMetricRules(file ? resolve(cfg.root, file) : undefined);
+}
+
 export function historyDb(cfg: Config): string {
   return join(cfg.home, "history.sqlite");
 }
@@ -123,7 +129,7 @@ export function historyDb(cfg: Config): string {
  *  cannot be written is said loudly but loses nothing: the manifest and logs are already on disk. */
 function writeReports(cfg: Config, dir: string, err: NodeJS.WritableStream): WrittenReports | undefined {
   try {
-    return writeRunReports(dir, { historyDb: historyDb(cfg), matrixCases: CASE_IDS, stepSummary: cfg.env.GITHUB_STEP_SUMMARY });
+    return writeRunReports(dir, { historyDb: historyDb(cfg), matrixCases: CASE_IDS, stepSummary: cfg.env.GITHUB_STEP_SUMMARY, metricRules: metricRules(cfg) });
   } catch (e) {
     err.write(`dpu-ci: could not write the reports of ${dir}: ${(e as Error).message}\n`);
     return undefined;

@@ -34,6 +34,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "DPU_CI_KERNEL_SOURCE", kind: "string", description: "Kernel source: debian:linux-source-6.1, git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH.", example: "debian:linux-source-6.1" },
   { name: "DPU_CI_LAB_DIR", kind: "path", description: "Lab state: leases and health (SQLite), board directories, HIL job output. Default: $DPU_CI_HOME/lab.", example: "" },
   { name: "DPU_CI_CACHE_DIR", kind: "path", description: "Downloads kept across runs (kernel tarballs and git trees, Debian kernels for virtual boards). Default: ~/.cache/dpu-ci.", example: "" },
+  { name: "DPU_CI_METRIC_RULES", kind: "path", description: "JSON file of metric thresholds (reports/thresholds.ts: metric glob, better, maxWorsePct, window, noisy) applied before the built-in ones.", example: "" },
   { name: "DPU_CI_P4C_GIT", kind: "string", description: "A reachable p4c git repository; without it the P4 stage is MISS (p4c is not packaged by Debian).", example: "" },
   { name: "DPU_CI_SECRETS", kind: "string", description: "Comma-separated names of extra variables to treat as secrets (masked everywhere).", example: "" },
   { name: "GITHUB_TOKEN", kind: "string", secret: true, description: "Token for GitHub API calls from CI (secret).", example: "" },

@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import type { Outcome } from "../engine/outcome.ts";
 import type { RunResult, CaseResult } from "./model.ts";
 import { runCases } from "./model.ts";
+import { DEFAULT_METRIC_RULES, judgeMetric, median, ruleFor, type MetricRule } from "./thresholds.ts";
 
 export type Category = "new" | "fixed" | "still" | "flaky";
 
@@ -34,7 +35,29 @@ export interface Regression {
   recent: Outcome[];
 }
 
-export interface MetricDelta { node: string; metric: string; current: number; previous: number; changePct: number | null }
+export interface MetricDelta {
+  node: string; metric: string; current: number; previous: number; changePct: number | null;
+  /** From the metric's rule (reports/thresholds.ts): which way is better; noisy = never a change. */
+  better?: "higher" | "lower";
+  noisy?: boolean;
+}
+
+/** A metric worse than its rule allows against the median of its recent comparable runs. */
+export interface MetricRegression {
+  node: string;
+  metric: string;
+  current: number;
+  /** Median of the earlier values in `trend`. */
+  baseline: number;
+  worsePct: number | null;
+  limitPct: number;
+  better: "higher" | "lower";
+  /** Oldest first, this run last. */
+  trend: number[];
+  case?: string;
+  boardClass?: string;
+  simulated: boolean;
+}
 
 export interface RegressionReport {
   /** Per comparison group (pipeline|case|boardClass): the run compared with, or null for a first run. */
@@ -42,6 +65,8 @@ export interface RegressionReport {
   items: Regression[];
   counts: Record<Category, number>;
   deltas: MetricDelta[];
+  /** Metric thresholds breached (reports/thresholds.ts). */
+  metrics: MetricRegression[];
 }
 
 export interface CompareOptions {
@@ -51,11 +76,15 @@ export interface CompareOptions {
   flips?: number;
   /** Compare against this run instead of the previous comparable one. */
   baseline?: RunResult;
+  /** Metric rules (first match wins); default DEFAULT_METRIC_RULES. */
+  rules?: readonly MetricRule[];
 }
 
 const CONCLUSIVE = new Set<Outcome>(["PASS", "FAIL"]);
 
 const groupKey = (pipeline: string, c: { case?: string; boardClass?: string }) => `${pipeline}|${c.case ?? ""}|${c.boardClass ?? ""}`;
+/** Metrics are compared within a group and never across simulated and hardware results. */
+const metricKey = (pipeline: string, n: { case?: string; boardClass?: string; simulated?: boolean }) => `${groupKey(pipeline, n)}|${n.simulated ? "sim" : "hw"}`;
 
 export class History {
   readonly db: Database.Database;
@@ -97,7 +126,7 @@ export class History {
       }
       const met = this.db.prepare("INSERT OR REPLACE INTO metrics (run_id, grp, node, name, value) VALUES (?, ?, ?, ?, ?)");
       for (const n of run.nodes) for (const [k, v] of Object.entries(n.metrics)) {
-        if (typeof v === "number" && Number.isFinite(v)) met.run(run.id, groupKey(run.pipeline, n), n.name, k, v);
+        if (typeof v === "number" && Number.isFinite(v)) met.run(run.id, metricKey(run.pipeline, n), n.name, k, v);
       }
     });
     tx();
@@ -121,7 +150,8 @@ export class History {
       groups.get(g)!.push(c);
     }
     const baselineCases = opts.baseline ? new Map(runCases(opts.baseline).map((c) => [c.testId, c])) : undefined;
-    const report: RegressionReport = { baselines: {}, items: [], counts: { new: 0, fixed: 0, still: 0, flaky: 0 }, deltas: [] };
+    const report: RegressionReport = { baselines: {}, items: [], counts: { new: 0, fixed: 0, still: 0, flaky: 0 }, deltas: [], metrics: [] };
+    const rules = opts.rules ?? DEFAULT_METRIC_RULES;
     const outcomeStmt = this.db.prepare("SELECT outcome FROM results WHERE run_id = ? AND test_id = ?");
 
     for (const [grp, list] of groups) {
@@ -165,14 +195,46 @@ export class History {
         report.items.push(item);
         report.counts[category]++;
       }
-      report.deltas.push(...this.metricDeltas(run, grp, opts.baseline?.id ?? prev[0]?.id));
+      report.deltas.push(...this.metricDeltas(run, grp, opts.baseline?.id ?? prev[0]?.id, rules));
     }
+    report.metrics = this.metricRegressions(run, rules, opts.baseline);
     const order: Record<Category, number> = { new: 0, flaky: 1, still: 2, fixed: 3 };
     report.items.sort((a, b) => order[a.category] - order[b.category] || a.testId.localeCompare(b.testId));
     return report;
   }
 
-  private metricDeltas(run: RunResult, grp: string, baselineId: string | undefined): MetricDelta[] {
+  /** Every numeric metric with a judging rule against the median of its last `window` values in
+   *  comparable runs (or the given baseline run alone). */
+  private metricRegressions(run: RunResult, rules: readonly MetricRule[], baseline?: RunResult): MetricRegression[] {
+    const out: MetricRegression[] = [];
+    const past = this.db.prepare(`SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id
+      WHERE m.grp = ? AND m.node = ? AND m.name = ? AND r.id != ? AND (r.started_at < ? OR (r.started_at = ? AND r.id < ?))
+      ORDER BY r.started_at DESC, r.id DESC LIMIT ?`);
+    for (const n of run.nodes) {
+      const base = baseline?.nodes.find((b) => b.name === n.name);
+      for (const [k, v] of Object.entries(n.metrics)) {
+        if (typeof v !== "number" || !Number.isFinite(v)) continue;
+        const rule = ruleFor(rules, n.name, k);
+        if (!rule || rule.noisy) continue;
+        let history: number[];
+        if (baseline) {
+          const b = base?.metrics[k];
+          history = typeof b === "number" ? [b] : [];
+        } else {
+          history = (past.all(metricKey(run.pipeline, n), n.name, k, run.id, run.startedAt, run.startedAt, run.id, rule.window ?? 5) as Array<{ value: number }>).map((r) => r.value).reverse();
+        }
+        const j = judgeMetric(rule, v, history);
+        if (!j.breach) continue;
+        out.push({
+          node: n.name, metric: k, current: v, baseline: median(history), worsePct: j.worsePct, limitPct: rule.maxWorsePct ?? 5, better: rule.better,
+          trend: [...history, v], case: n.case, boardClass: n.boardClass, simulated: n.simulated,
+        });
+      }
+    }
+    return out;
+  }
+
+  private metricDeltas(run: RunResult, grp: string, baselineId: string | undefined, rules: readonly MetricRule[]): MetricDelta[] {
     if (!baselineId) return [];
     const out: MetricDelta[] = [];
     const stmt = this.db.prepare("SELECT value FROM metrics WHERE run_id = ? AND node = ? AND name = ?");
@@ -182,7 +244,8 @@ export class History {
         if (typeof v !== "number") continue;
         const p = stmt.get(baselineId, n.name, k) as { value: number } | undefined;
         if (!p) continue;
-        out.push({ node: n.name, metric: k, current: v, previous: p.value, changePct: p.value === 0 ? null : ((v - p.value) / p.value) * 100 });
+        const rule = ruleFor(rules, n.name, k);
+        out.push({ node: n.name, metric: k, current: v, previous: p.value, changePct: p.value === 0 ? null : ((v - p.value) / p.value) * 100, ...(rule ? { better: rule.better, ...(rule.noisy ? { noisy: true } : {}) } : {}) });
       }
     }
     return out;

@@ -19,7 +19,7 @@ section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:4px 1
 .tag.sim{display:inline-block;border:1px dashed #555;color:#333;border-radius:3px;padding:0 4px;font-size:11px;margin-right:4px;background:repeating-linear-gradient(45deg,#fff,#fff 3px,#eee 3px,#eee 6px)}
 .small{font-size:12px;color:#555}.warn{color:#b71c1c;font-weight:600}.ok{color:#2e7d32}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}td.num{text-align:right;white-space:nowrap}
-td.up{color:#2e7d32}td.down{color:#c62828}
+td.up{color:#2e7d32}td.down{color:#c62828}td.delta.better{color:#2e7d32}td.delta.worse{color:#c62828;font-weight:600}td.delta.noisy,td.delta.neutral{color:#666}
 ol.failures{padding-left:22px}li.fail{border-left:4px solid #999;padding:4px 8px;margin:6px 0;background:#fff}
 .reason{margin:2px 0;color:#333}pre{background:#f4f4f4;border:1px solid #e5e5e5;padding:6px 8px;overflow:auto;max-height:320px;font-size:12px;white-space:pre-wrap;word-break:break-word}
 table.matrix{width:auto}table.matrix th.board{font-weight:normal;font-size:12px}

@@ -6,7 +6,7 @@ import type { Outcome } from "../engine/outcome.ts";
 import { OUTCOME_MEANING } from "../engine/outcome.ts";
 import { mask } from "../engine/secrets.ts";
 import type { RunResult, CaseResult } from "./model.ts";
-import { countOutcomes, artifactsUnderTest } from "./model.ts";
+import { countOutcomes, artifactsUnderTest, deliverables } from "./model.ts";
 import type { RegressionReport } from "./history.ts";
 import { CATEGORY_LABEL } from "./history.ts";
 import { caseMatrix, timeline, formatMs, isProblem, type Matrix } from "./views.ts";
@@ -56,10 +56,10 @@ ${run.status === "interrupted" ? `<p class="warn">This run was interrupted: node
 
 function regressions(r: RegressionReport): string {
   const base = Object.entries(r.baselines).map(([g, id]) => `<li><code>${esc(groupLabel(g))}</code>: ${id ? `compared with <code>${esc(id)}</code>` : "first run of its kind, nothing to compare"}</li>`).join("");
-  if (r.items.length === 0) return `<section id="regressions"><h2>Regressions</h2><p>None: no new failure, nothing fixed, nothing flaky.</p><ul class="small">${base}</ul>${deltas(r)}</section>`;
+  if (r.items.length === 0) return `<section id="regressions"><h2>Regressions</h2><p>${r.metrics.length ? "No test regression" : "None: no new failure, nothing fixed, nothing flaky, no metric beyond its threshold."}</p>${metricRegressions(r)}<ul class="small">${base}</ul>${deltas(r)}</section>`;
   const rows = r.items.map((i) => `<tr class="cat-${i.category}"><td><span class="cat ${i.category}">${CATEGORY_LABEL[i.category]}</span></td><td>${esc(i.suite)}/<b>${esc(i.name)}</b><div class="small">${esc(i.node)}</div></td><td>${esc(i.case ?? "")} ${esc(i.boardClass ?? "")} ${simTag(i.simulated)}</td><td>${badge(i.outcome)}${i.previous ? ` was ${badge(i.previous.outcome)}` : ""}</td><td>${i.since ? `since <code>${esc(i.since.runId)}</code>` : ""}</td><td>${spark(i.recent)}</td></tr>`).join("");
   const summary = (Object.keys(r.counts) as Array<keyof typeof r.counts>).filter((k) => r.counts[k] > 0).map((k) => `${r.counts[k]} ${CATEGORY_LABEL[k]}`).join(" · ");
-  return `<section id="regressions"><h2>Regressions <small>${esc(summary)}</small></h2><table><thead><tr><th>category</th><th>test</th><th>case / board</th><th>now</th><th>since</th><th>recent runs</th></tr></thead><tbody>${rows}</tbody></table><ul class="small">${base}</ul>${deltas(r)}</section>`;
+  return `<section id="regressions"><h2>Regressions <small>${esc(summary)}</small></h2><table><thead><tr><th>category</th><th>test</th><th>case / board</th><th>now</th><th>since</th><th>recent runs</th></tr></thead><tbody>${rows}</tbody></table>${metricRegressions(r)}<ul class="small">${base}</ul>${deltas(r)}</section>`;
 }
 
 export function groupLabel(g: string): string {
@@ -67,11 +67,42 @@ export function groupLabel(g: string): string {
   return `${pipeline} · ${cs || "no case"} · ${bc || "no board class"}`;
 }
 
+/** A change is coloured by whether it went the better or the worse way for that metric (its rule in
+ *  reports/thresholds.ts); noisy metrics (timings) and metrics without a rule are shown uncoloured. */
+export function deltaClass(d: { changePct: number | null; better?: "higher" | "lower"; noisy?: boolean; current: number; previous: number }): "better" | "worse" | "neutral" | "noisy" {
+  if (d.noisy) return "noisy";
+  if (!d.better || d.current === d.previous) return "neutral";
+  return (d.current > d.previous) === (d.better === "higher") ? "better" : "worse";
+}
+
 function deltas(r: RegressionReport): string {
   const moved = r.deltas.filter((d) => d.changePct === null || Math.abs(d.changePct) >= 0.5);
   if (moved.length === 0) return "";
-  const rows = moved.slice(0, 200).map((d) => `<tr><td>${esc(d.node)}</td><td>${esc(d.metric)}</td><td class="num">${d.previous}</td><td class="num">${d.current}</td><td class="num ${d.changePct !== null && d.changePct < 0 ? "down" : "up"}">${d.changePct === null ? "new" : `${d.changePct > 0 ? "+" : ""}${d.changePct.toFixed(1)}%`}</td></tr>`).join("");
+  const rows = moved.slice(0, 200).map((d) => {
+    const cls = deltaClass(d);
+    const title = cls === "noisy" ? "noisy metric: shown, never flagged as a change" : d.better ? `${d.better} is better` : "no rule: direction unknown";
+    return `<tr><td>${esc(d.node)}</td><td>${esc(d.metric)}</td><td class="num">${d.previous}</td><td class="num">${d.current}</td><td class="num delta ${cls}" title="${esc(title)}">${d.changePct === null ? "new" : `${d.changePct > 0 ? "+" : ""}${d.changePct.toFixed(1)}%`}${cls === "noisy" ? " <small>noisy</small>" : ""}</td></tr>`;
+  }).join("");
   return `<h3>Metric deltas</h3><table><thead><tr><th>node</th><th>metric</th><th>before</th><th>now</th><th>change</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function metricRegressions(r: RegressionReport): string {
+  if (r.metrics.length === 0) return "";
+  const rows = r.metrics.map((m) => `<tr class="cat-new"><td><span class="cat new">metric regression</span></td><td>${esc(m.node)}<div><b>${esc(m.metric)}</b> <span class="small">(${m.better} is better)</span></div></td><td>${esc(m.case ?? "")} ${esc(m.boardClass ?? "")} ${simTag(m.simulated)}</td><td class="num">${fmtNum(m.current)}</td><td class="num">${fmtNum(m.baseline)}</td><td class="num delta worse">${m.worsePct === null ? "from 0" : `${m.worsePct.toFixed(1)}% worse`} <small>(limit ${m.limitPct}%)</small></td><td>${trendSvg(m.trend)}</td></tr>`).join("");
+  return `<h3>Metric regressions <small>${r.metrics.length}</small></h3><table><thead><tr><th></th><th>node / metric</th><th>case / board</th><th>now</th><th>median before</th><th>change</th><th>trend</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+const fmtNum = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+
+/** A small line of a metric's recent values, the current one marked. */
+function trendSvg(values: readonly number[]): string {
+  const w = 120, h = 24, pad = 3;
+  const lo = Math.min(...values), hi = Math.max(...values);
+  const x = (i: number) => pad + (values.length === 1 ? 0 : (i * (w - 2 * pad)) / (values.length - 1));
+  const y = (v: number) => (hi === lo ? h / 2 : pad + ((hi - v) * (h - 2 * pad)) / (hi - lo));
+  const pts = values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+  const last = values.length - 1;
+  return `<svg class="trend" width="${w}" height="${h}" role="img" aria-label="${esc(values.map(fmtNum).join(" "))}"><polyline points="${pts}" fill="none" stroke="#555" stroke-width="1.5"/><circle cx="${x(last).toFixed(1)}" cy="${y(values[last]!).toFixed(1)}" r="3" fill="${COLORS.FAIL}"/></svg>`;
 }
 
 function spark(recent: Outcome[]): string {
@@ -133,7 +164,10 @@ function timelineSvg(run: RunResult): string {
 
 function nodesTable(run: RunResult): string {
   const rows = run.nodes.map((n) => {
-    const arts = n.artifacts.map((a) => `<a href="${href(a.path)}" title="sha256 ${esc(a.sha256)}">${esc(a.path.split("/").pop() ?? a.path)}</a> <code>${esc(a.sha256.slice(0, 12))}</code>`).join("<br>");
+    const d = deliverables(n);
+    const dir = n.artifacts[0]?.path.split("/").slice(0, 2).join("/");
+    const arts = d.files.map((a) => `<a href="${href(a.path)}" title="sha256 ${esc(a.sha256)}">${esc(a.path.split("/").slice(2).join("/") || a.path)}</a> <code>${esc(a.sha256.slice(0, 12))}</code>`).join("<br>")
+      + (d.more > 0 && dir ? `<div class="small">+ ${d.more} more file(s) in <a href="${href(dir)}/">${esc(dir)}/</a> (checksums in manifest.json)</div>` : "");
     const tested = n.kind === "task" ? artifactsUnderTest(run, n).map((a) => `${esc(a.path.split("/").pop() ?? a.path)} <code>${esc(a.sha256.slice(0, 12))}</code>`).join("<br>") : "";
     const attempts = n.attempts.length > 1 ? n.attempts.map((a) => `${a.n}: ${a.outcome}${a.reason ? ` (${esc(a.reason)})` : ""}${a.log ? ` <a href="${href(a.log)}">log</a>` : ""}`).join("<br>") : "";
     return `<tr><td>${esc(n.name)}</td><td>${n.kind}</td><td>${badge(n.outcome)}${n.reason ? `<div class="small">${esc(n.reason)}</div>` : ""}</td><td class="num">${esc(formatMs(n.durationMs))}</td><td>${n.cached ? "hit" : ""}</td><td>${esc(n.executor ?? "")}</td><td>${esc(n.board ?? "")} ${simTag(n.simulated)}</td><td class="small">${attempts}</td><td>${n.log ? `<a href="${href(n.log)}">log</a>` : ""}</td><td class="small">${arts}${tested ? `<div>tests: ${tested}</div>` : ""}</td></tr>`;

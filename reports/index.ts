@@ -1,6 +1,7 @@
 // reports/: result model, parsers, JUnit, HTML, Markdown, history and regressions.
 export type { RunResult, NodeResult, CaseResult, ArtifactRef, AttemptResult, Counts } from "./model.ts";
-export type { Regression, RegressionReport, Category, MetricDelta, CompareOptions } from "./history.ts";
+export type { Regression, RegressionReport, Category, MetricDelta, MetricRegression, CompareOptions } from "./history.ts";
+export type { MetricRule } from "./thresholds.ts";
 export type { WriteReportsOptions, WrittenReports, ReportCommandOptions } from "./write.ts";
 export type { ParseOptions, ParseProblem, ParseResult, Format, TestpmdOptions } from "./parse/index.ts";
 
@@ -8,6 +9,7 @@ export { readRun, runFromManifest, runCases, nodeSuites, countOutcomes, artifact
 export { parseOutput, parseTap, parseTestpmd, parseAutotest, parseJunit, ParseError, strict, FORMATS } from "./parse/index.ts";
 export { junitXml } from "./junit.ts";
 export { History, CATEGORY_LABEL } from "./history.ts";
+export { DEFAULT_METRIC_RULES, loadMetricRules, judgeMetric, ruleFor, median } from "./thresholds.ts";
 export { renderHtml } from "./html.ts";
 export { renderMarkdown } from "./markdown.ts";
 export { writeRunReports, reportCommand } from "./write.ts";

@@ -36,6 +36,11 @@ export function renderMarkdown(run: RunResult, cases: CaseResult[], opts: Markdo
       if (r.items.length > 100) out.push("", `…and ${r.items.length - 100} more in the HTML report.`);
       out.push("");
     }
+    if (r.metrics.length) {
+      out.push("### Metric regressions", "", "| node | metric | now | median before | worse by | trend (oldest → now) |", "| --- | --- | ---: | ---: | ---: | --- |");
+      for (const m of r.metrics) out.push(`| ${cell(m.node)} | ${cell(`${m.metric} (${m.better} is better)${m.simulated ? ", simulated" : ""}`)} | ${m.current} | ${m.baseline} | ${m.worsePct === null ? "from 0" : `${m.worsePct.toFixed(1)}%`} (limit ${m.limitPct}%) | ${m.trend.join(" → ")} |`);
+      out.push("");
+    }
   }
   const problems = cases.filter((x) => isProblem(x.outcome));
   if (problems.length) {

@@ -232,6 +232,20 @@ export function artifactsUnderTest(run: RunResult, node: NodeResult): Array<Arti
   return out;
 }
 
+/** What a node delivers, for people: the files at the top of its output plus programs, libraries,
+ *  modules and pkg-config files below it, not the thousands of headers or build-tree files it also
+ *  exported (they stay in the manifest with their checksums). `more` counts what is not listed. */
+export function deliverables(node: NodeResult, max = 24): { files: ArtifactRef[]; more: number } {
+  const picked = node.artifacts.filter((a) => {
+    const rel = a.path.split("/").slice(2); // artifacts/<node>/...
+    if (rel.length <= 1) return true;
+    const base = rel[rel.length - 1]!;
+    return (rel.length === 2 && (rel[0] === "bin" || rel[0] === "sbin")) || /\.(ko|pc)$/.test(base) || (rel.length === 2 && rel[0] === "lib" && /\.so$/.test(base)) || (rel.length <= 4 && /^lib.*\.so$/.test(base) && rel.includes("dpdk"));
+  });
+  const files = picked.slice(0, max);
+  return { files, more: node.artifacts.length - files.length };
+}
+
 /** The kernel a node ran, when its stage recorded one (metrics.kernel) or the run was given one. */
 export function kernelOf(run: RunResult, node: NodeResult): string | undefined {
   const k = node.metrics.kernel ?? run.params.kernel;

@@ -6,6 +6,7 @@ import { join, relative } from "node:path";
 import type { RunResult, CaseResult } from "./model.ts";
 import { readRun, runCases, countOutcomes } from "./model.ts";
 import { History, CATEGORY_LABEL, type RegressionReport, type CompareOptions } from "./history.ts";
+import type { MetricRule } from "./thresholds.ts";
 import { junitXml } from "./junit.ts";
 import { renderHtml } from "./html.ts";
 import { renderMarkdown } from "./markdown.ts";
@@ -22,6 +23,8 @@ export interface WriteReportsOptions {
   flaky?: Pick<CompareOptions, "window" | "flips">;
   /** Also append the Markdown summary here (GitHub's $GITHUB_STEP_SUMMARY). */
   stepSummary?: string;
+  /** Metric thresholds (reports/thresholds.ts loadMetricRules); default the built-in rules. */
+  metricRules?: readonly MetricRule[];
 }
 
 export interface WrittenReports {
@@ -45,7 +48,7 @@ export function writeRunReports(runDir: string, opts: WriteReportsOptions): Writ
   try {
     history.record(run, cases);
     const baseline = opts.compareTo ? readRun(opts.compareTo) : undefined;
-    regressions = history.compare(run, { ...opts.flaky, baseline });
+    regressions = history.compare(run, { ...opts.flaky, baseline, rules: opts.metricRules });
   } finally {
     history.close();
   }
@@ -81,6 +84,9 @@ export function reportCommand(runDir: string, opts: ReportCommandOptions): strin
   for (const i of w.regressions.items) {
     const where = [[i.case, i.boardClass].filter(Boolean).join(" "), i.simulated ? "simulated" : ""].filter(Boolean).join(", ");
     lines.push(`  ${CATEGORY_LABEL[i.category].padEnd(13)} ${i.suite}/${i.name}${where ? ` [${where}]` : ""}${i.previous ? ` was ${i.previous.outcome}` : ""}${i.since ? ` since ${i.since.runId}` : ""}`);
+  }
+  for (const m of w.regressions.metrics) {
+    lines.push(`  ${"metric".padEnd(13)} ${m.node} ${m.metric} = ${m.current}, median of the last ${m.trend.length - 1} ${m.baseline} (${m.worsePct === null ? "from 0" : `${m.worsePct.toFixed(1)}% worse`}, limit ${m.limitPct}%)${m.simulated ? " [simulated]" : ""}`);
   }
   const problems = w.cases.filter((x) => isProblem(x.outcome));
   for (const p of problems.slice(0, 20)) lines.push(`  ${p.outcome.padEnd(8)} ${p.node} :: ${p.suite}/${p.name}${p.reason ? ` — ${p.reason}` : ""}${p.log ? ` (log: ${rel(join(w.run.dir, p.log))})` : ""}`);
