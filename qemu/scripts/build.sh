@@ -1,0 +1,127 @@
+#!/bin/sh
+# Configure and build qemu-system-x86_64 from a prepared (and patched) tree, install it with its
+# firmware into OUT, and write OUT/metadata.json. Runs in the QEMU builder image (stages/qemu.ts) or by
+# hand with the same arguments. Environment: CCACHE_DIR enables ccache (a named cache mount).
+#
+#   build.sh --src /src --out /out/dist [--jobs N] [--configure-arg ARG]...
+#
+# OUT: bin/qemu-system-x86_64, share/qemu/ (firmware: what QEMU built and installed, completed from
+# Debian 12's seabios and ipxe-qemu where the source ships no blob), metadata.json.
+set -eu
+src=/src out="" jobs=${DPUCI_JOBS:-2} extra=""
+nl='
+'
+while [ $# -gt 0 ]; do
+  [ $# -ge 2 ] || { echo "build.sh: $1 needs a value" >&2; exit 2; }
+  case "$1" in
+    --src) src=$2 ;; --out) out=$2 ;; --jobs) jobs=$2 ;;
+    --configure-arg) extra="$extra$2$nl" ;;
+    *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift 2
+done
+[ -n "$out" ] || { echo "build.sh: --out is required" >&2; exit 2; }
+[ -f "$src/.dpu-ci-source.json" ] || { echo "build.sh: $src was not prepared by prepare-source.sh" >&2; exit 2; }
+[ -f "$src/.dpu-ci-patches.json" ] || echo "[]" >"$src/.dpu-ci-patches.json"
+prefix=/opt/qemu
+rm -rf "$out" "$prefix" "$src/build"
+mkdir -p "$out"
+t0=$(date +%s)
+epoch=$(jq -r .epoch "$src/.dpu-ci-source.json")
+export SOURCE_DATE_EPOCH="$epoch"
+ccache=false
+if [ -n "${CCACHE_DIR:-}" ] && [ -d /usr/lib/ccache ]; then
+  mkdir -p "$CCACHE_DIR"
+  # Debian's ccache symlinks: configure's plain "gcc"/"g++" resolve to ccache.
+  export PATH="/usr/lib/ccache:$PATH" CCACHE_COMPILERCHECK=content CCACHE_BASEDIR=/ CCACHE_NOHASHDIR=1
+  ccache --zero-stats >/dev/null
+  ccache=true
+fi
+
+# The targets the boards need only (x86_64 system emulation), TCG and KVM, user networking (libslirp),
+# no UI, no tools, no docs; libfdt from the system, nothing downloaded.
+set -- --prefix="$prefix" --target-list=x86_64-softmmu --enable-tcg --enable-kvm --enable-slirp --enable-fdt=system \
+  --disable-download --disable-docs --disable-werror --disable-user --disable-tools --disable-guest-agent \
+  --disable-gtk --disable-sdl --disable-vnc --disable-opengl --disable-spice --disable-curses --disable-xen --disable-rust --disable-debug-info \
+  --disable-install-blobs
+if [ -n "$extra" ]; then
+  while IFS= read -r a; do [ -n "$a" ] && set -- "$@" "$a"; done <<EOA
+$extra
+EOA
+fi
+configure_line="./configure $*"
+echo "==> $configure_line"
+mkdir -p "$src/build"
+if ! (cd "$src/build" && ../configure "$@") >"$out/configure.log" 2>&1; then
+  tail -n 30 "$out/configure.log" >&2
+  echo "error: QEMU configure failed (configure.log)" >&2
+  exit 1
+fi
+t1=$(date +%s)
+# make, not ninja alone: it also builds the x86 option ROMs (linuxboot_dma.bin for -kernel boots).
+echo "==> make -j$jobs"
+if ! make -C "$src/build" -j"$jobs" >"$out/build.log" 2>&1; then
+  grep -E 'error|FAILED' "$out/build.log" | head -n 30 >&2
+  echo "error: QEMU build failed (build.log)" >&2
+  exit 1
+fi
+t2=$(date +%s)
+ninja -C "$src/build" install >"$out/install.log" 2>&1 || { tail -n 20 "$out/install.log" >&2; echo "error: QEMU install failed" >&2; exit 1; }
+mkdir -p "$out/bin" "$out/share/qemu"
+cp "$prefix/bin/qemu-system-x86_64" "$out/bin/"
+cp -a "$prefix/share/qemu/." "$out/share/qemu/"
+# The option ROMs built from source (blobs are not installed: Debian's source ships none).
+for f in "$src"/build/pc-bios/optionrom/*.bin; do [ -f "$f" ] && cp "$f" "$out/share/qemu/"; done
+
+# Firmware: QEMU's own (built option ROMs, blobs the source ships) first, then Debian 12's SeaBIOS
+# and iPXE for what the source did not ship (Debian's qemu source drops prebuilt blobs).
+fw=$(mktemp)
+for f in "$out"/share/qemu/*.bin "$out"/share/qemu/*.rom "$out"/share/qemu/*.img; do
+  [ -f "$f" ] && [ ! -L "$f" ] && echo "$(basename "$f") qemu" >>"$fw"
+done
+for f in /usr/share/seabios/*.bin /usr/lib/ipxe/qemu/*.rom; do
+  [ -e "$f" ] || continue
+  b=$(basename "$f")
+  [ -e "$out/share/qemu/$b" ] && [ ! -L "$out/share/qemu/$b" ] && continue
+  rm -f "$out/share/qemu/$b"
+  cp -L "$f" "$out/share/qemu/$b"
+  case "$f" in /usr/share/seabios/*) from="debian:seabios $(dpkg-query -W -f '${Version}' seabios)" ;;
+    *) from="debian:ipxe-qemu $(dpkg-query -W -f '${Version}' ipxe-qemu)" ;; esac
+  echo "$b $from" >>"$fw"
+done
+# Dangling links into the builder image's own firmware paths would break outside it.
+find "$out/share/qemu" -xtype l -delete
+
+bin=$out/bin/qemu-system-x86_64
+# The board needs these; fail here, naming what is missing, not at boot on a board.
+"$bin" --version >"$out/version.txt"
+"$bin" -L "$out/share/qemu" -device help >"$out/devices.txt"
+for d in igb pcie-root-port virtio-net-pci isa-debug-exit; do
+  grep -q "name \"$d\"" "$out/devices.txt" || { echo "error: the built QEMU has no $d device" >&2; exit 1; }
+done
+"$bin" -L "$out/share/qemu" -machine help >"$out/machines.txt"
+"$bin" -L "$out/share/qemu" -cpu help >"$out/cpus.txt"
+for f in bios-256k.bin; do [ -f "$out/share/qemu/$f" ] || { echo "error: firmware $f missing" >&2; exit 1; }; done
+# The binary must start on the host (Debian 12, glibc 2.36): the newest glibc symbol it needs.
+glibc=$(objdump -T "$bin" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1)
+t3=$(date +%s)
+
+fwjson=$(while read -r name from; do
+  jq -n --arg name "$name" --arg from "$from" --arg sha "$(sha256sum "$out/share/qemu/$name" | cut -d' ' -f1)" '{name: $name, from: $from, sha256: $sha}'
+done <"$fw" | jq -s 'sort_by(.name)')
+rm -f "$fw"
+ccstats=null
+if $ccache; then ccstats=$(ccache --print-stats | awk -F'\t' 'NF==2 {printf "%s\"%s\":%s", (n++ ? "," : "{"), $1, $2} END {print (n ? "}" : "null")}'); fi
+jq -n --slurpfile source "$src/.dpu-ci-source.json" --slurpfile patches "$src/.dpu-ci-patches.json" \
+  --arg version "$(head -n 1 "$out/version.txt")" --arg configure "$configure_line" \
+  --arg sha "$(sha256sum "$bin" | cut -d' ' -f1)" --argjson bytes "$(stat -c %s "$bin")" \
+  --argjson firmware "$fwjson" --arg glibc "$glibc" --arg gcc "$(gcc --version | head -n 1)" \
+  --argjson jobs "$jobs" --argjson cfg "$((t1 - t0))" --argjson make "$((t2 - t1))" --argjson total "$((t3 - t0))" \
+  --argjson ccache "$ccstats" --argjson devices "$(grep -c '^name ' "$out/devices.txt")" \
+  '{source: $source[0], version: $source[0].version, versionString: $version, patches: $patches[0],
+    configure: $configure, target: "x86_64-softmmu",
+    binary: {path: "bin/qemu-system-x86_64", sha256: $sha, bytes: $bytes, glibcRequired: $glibc},
+    firmware: $firmware, dataDir: "share/qemu", devices: $devices,
+    toolchain: {gcc: $gcc, ccache: ($ccache != null)}, jobs: $jobs,
+    durationSeconds: {configure: $cfg, build: $make, total: $total}, ccache: $ccache}' >"$out/metadata.json"
+echo "==> QEMU $(jq -r .version "$out/metadata.json"), $(jq '.patches | length' "$out/metadata.json") patch(es), glibc >= $glibc, $((t3 - t0)) s"
