@@ -12,6 +12,9 @@ export interface HilStageOptions {
   kernel: NodeInput;
   /** Guest image stage output: initrd.cpio.gz at its top. */
   image: NodeInput;
+  /** The qemu stage's output: virtual boards run its bin/qemu-system-x86_64 (sha256-checked)
+   *  instead of the host's QEMU. */
+  qemu?: NodeInput;
   needs: readonly string[];
   suites: readonly string[];
   timeouts?: { totalS?: number; bootS?: number; silenceS?: number; queueS?: number };
@@ -31,21 +34,27 @@ export function hilTaskResult(r: HilResult): TaskResult {
     simulated: r.simulated,
     board: r.board,
     attempts: r.attempts.map((a) => ({ n: a.n, outcome: a.outcome, reason: a.reason, log: a.consoleLog, durationMs: a.durationMs })),
-    metrics: { attempts: r.attempts.length, healthChecks: r.healthChecks.length },
+    metrics: { attempts: r.attempts.length, healthChecks: r.healthChecks.length, ...(r.qemu ? { qemu: r.qemu } : {}) },
   };
 }
 
 export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
   const name = o.name ?? "hil";
-  return g.task(name, { kernel: o.kernel, image: o.image }, async (ctx, paths) => {
-    const kernel = join(paths.kernel, "bzImage");
-    const initrd = join(paths.image, "initrd.cpio.gz");
-    for (const f of [kernel, initrd]) if (!existsSync(f)) return { outcome: "MISS", reason: `${f} was not produced` };
+  const inputs: Record<string, NodeInput> = { kernel: o.kernel, image: o.image };
+  if (o.qemu) inputs.qemu = o.qemu;
+  return g.task(name, inputs, async (ctx, paths: Readonly<Record<string, string>>) => {
+    const kernel = join(paths.kernel!, "bzImage");
+    const initrd = join(paths.image!, "initrd.cpio.gz");
+    const qemu = paths.qemu ? join(paths.qemu, "bin", "qemu-system-x86_64") : undefined;
+    for (const f of [kernel, initrd, ...(qemu ? [qemu] : [])]) if (!existsSync(f)) return { outcome: "MISS", reason: `${f} was not produced` };
     const jobPath = join(ctx.outDir, "job.json");
     writeFileSync(jobPath, JSON.stringify({
       id: `${ctx.runId}-${name}`.replace(/[^A-Za-z0-9._-]/g, "-"), needs: o.needs, suites: o.suites, timeouts: o.timeouts ?? {},
       ...(o.peer ? { peer: "tcp-echo" } : {}),
-      artifacts: { kernel: { path: kernel, sha256: await sha256File(kernel) }, initrd: { path: initrd, sha256: await sha256File(initrd) } },
+      artifacts: {
+        kernel: { path: kernel, sha256: await sha256File(kernel) }, initrd: { path: initrd, sha256: await sha256File(initrd) },
+        ...(qemu ? { qemu: { path: qemu, sha256: await sha256File(qemu) } } : {}),
+      },
     }, null, 2));
     const lab = openLab({ inventoryPath: o.inventoryPath, env: { ...process.env, ...ctx.env } as NodeJS.ProcessEnv });
     try {
@@ -58,7 +67,7 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
       lab.close();
     }
   }, {
-    stage: "hil", case: o.case, scenario: o.scenario, description: `HIL on a board with ${o.needs.join(", ") || "anything"}: ${o.suites.join(", ")}`,
+    stage: "hil", case: o.case, scenario: o.scenario, description: `HIL on a board with ${o.needs.join(", ") || "anything"}: ${o.suites.join(", ")}${o.qemu ? ` (virtual boards on ${o.qemu.node})` : ""}`,
     // A job no board could ever run is SKIP before anything is built for it.
     available: (): Availability => {
       const p = place(loadInventory(o.inventoryPath ?? process.env.DPU_CI_INVENTORY ?? undefined), o.needs);

@@ -9,12 +9,15 @@ import { host, recipe, type GraphBuilder, type ImageSpec, type Input, type NodeI
 export const imageBuilder: ImageSpec = {
   name: "guest-image-builder",
   suite: "bookworm",
-  packages: ["busybox-static", "cpio", "kmod", "gzip", "bpftool", "clang", "libbpf-dev", "linux-libc-dev", "libc6-dev", "file"],
+  packages: ["busybox-static", "cpio", "kmod", "gzip", "bpftool", "clang", "libbpf-dev", "linux-libc-dev", "libc6-dev", "file", "iproute2"],
   env: { LC_ALL: "C.UTF-8" },
 };
 
 /** The lab's in-guest suites (hw-runners/image/suites/*.sh). */
-export const GUEST_SUITES = ["boot", "modules", "xdp", "net"] as const;
+export const GUEST_SUITES = ["boot", "modules", "xdp", "net", "sriov", "vf2virtio"] as const;
+/** Suites that configure VFs from the PF (`ip link set PF vf N mac|vlan`): busybox's ip cannot, so
+ *  iproute2's ip goes into the image with them. */
+const NEEDS_IPROUTE2: readonly string[] = ["sriov", "vf2virtio"];
 export type GuestSuite = (typeof GUEST_SUITES)[number];
 
 export interface GuestImageOptions {
@@ -40,6 +43,7 @@ export function imageArgv(o: { drivers: number; ebpf: boolean; suites: readonly 
   argv.push("--bpf", "/work/xdp_count.o");
   if (o.ebpf) argv.push("--bpf-dir", "/in/ebpf");
   argv.push("--bin", "/usr/sbin/bpftool");
+  if (o.suites.some((s) => NEEDS_IPROUTE2.includes(s))) argv.push("--bin", "/bin/ip");
   for (const s of o.suites) argv.push("--suite", `/in/image/suites/${s}.sh`);
   for (let i = 0; i < o.extraSuites; i++) argv.push("--suite", `/in/suites/${i}/suite.sh`);
   return argv;

@@ -31,7 +31,11 @@ export function qemuArgv(cfg: QemuDeploy, consoleCfg: ConsoleConfig, spec: BootS
   const append = ["console=ttyS0,115200", "panic=-1"];
   if (cfg.exit === "isa-debug-exit") append.push(`dpuci.exit=0x${DEBUG_EXIT_PORT.toString(16)}`);
   if (spec.append) append.push(spec.append);
-  const argv = [cfg.binary, "-accel", "tcg", "-machine", cfg.machine, "-m", String(cfg.memoryMb), "-smp", String(cfg.cpus), "-no-reboot"];
+  const argv = [spec.qemu?.binary ?? cfg.binary];
+  // A QEMU built by the pipeline was configured for another prefix: its firmware comes with it.
+  if (spec.qemu) argv.push("-L", spec.qemu.dataDir);
+  argv.push("-accel", "tcg", "-machine", cfg.machine, "-m", String(cfg.memoryMb), "-smp", String(cfg.cpus), "-no-reboot");
+  if (cfg.cpu) argv.push("-cpu", cfg.cpu);
   argv.push("-kernel", spec.kernel);
   if (spec.initrd) argv.push("-initrd", spec.initrd);
   // snapshot=on: the guest's writes go to a temporary overlay; the artifact keeps its checksum.
@@ -47,6 +51,9 @@ export function qemuArgv(cfg: QemuDeploy, consoleCfg: ConsoleConfig, spec: BootS
   }
   if (cfg.net === "user") argv.push("-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0");
   else argv.push("-nic", "none");
+  // The SR-IOV PF on its own root port and user network: the guest's VFs reach the host through it.
+  // romfile= : no option ROM (direct kernel boot needs none, and the host's firmware may lack it).
+  if (cfg.sriov === "igb") argv.push("-device", "pcie-root-port,id=dpuci_rp1,chassis=1,slot=1", "-netdev", "user,id=n1", "-device", "igb,bus=dpuci_rp1,netdev=n1,romfile=");
   if (cfg.exit === "isa-debug-exit") argv.push("-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`);
   if (opts.daemonize) argv.push("-display", "none", "-monitor", "none", "-daemonize", "-pidfile", f.pid);
   else argv.push("-nographic", "-monitor", "none");

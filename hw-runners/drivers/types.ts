@@ -33,6 +33,9 @@ export interface BootSpec {
   disk?: string;
   /** Extra kernel command line (dpuci.* parameters for /init). */
   append: string;
+  /** QEMU boards: the pipeline-built QEMU (sha256-checked) and its firmware directory; absent = the
+   *  board's configured binary (the host's QEMU). */
+  qemu?: { binary: string; dataDir: string };
 }
 
 export interface DeployDriver {

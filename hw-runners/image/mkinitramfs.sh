@@ -61,6 +61,8 @@ cp "$busybox" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 cp "$init" "$stage/init" && chmod 755 "$stage/init"
 cp "$lib" "$stage/usr/share/dpu-ci/lib.sh"
+# Helpers several suites share (suites/*-lib.sh), sourced from /usr/share/dpu-ci.
+for f in "$(dirname "$lib")"/*-lib.sh; do [ ! -f "$f" ] || cp "$f" "$stage/usr/share/dpu-ci/"; done
 
 copy_with_libs() { # a host binary and the shared objects ldd names, at the same paths
   src=$1

@@ -54,6 +54,11 @@ export interface QemuDeploy {
   extraArgs: string[];
   /** Where the serial port goes when the console is ser2net: a TCP port QEMU listens on. */
   serialTcpPort?: number;
+  /** An SR-IOV NIC behind a PCIe root port (needs a q35 machine; QEMU >= 8 for igb): QEMU's igb
+   *  (Intel 82576: PF + up to 7 VFs) on user networking, the simulated stand-in for an 82599. */
+  sriov?: "igb";
+  /** -cpu model (e.g. dpu-1288, which only the patched QEMU of the qemu stage has). */
+  cpu?: string;
 }
 export interface KexecDeploy {
   driver: "ssh-kexec";

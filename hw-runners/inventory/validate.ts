@@ -105,11 +105,13 @@ function consoleCfg(f: Fields): ConsoleConfig {
 function deploy(f: Fields): DeployConfig {
   const driver = f.oneOf("driver", ["qemu-direct", "ssh-kexec"] as const);
   if (driver === "qemu-direct") {
-    f.unknown(["driver", "binary", "machine", "memoryMb", "cpus", "exit", "net", "extraArgs", "serialTcpPort"]);
+    f.unknown(["driver", "binary", "machine", "memoryMb", "cpus", "exit", "net", "extraArgs", "serialTcpPort", "sriov", "cpu"]);
     return {
       driver, binary: f.str("binary", "qemu-system-x86_64"), machine: f.str("machine", "pc"), memoryMb: f.int("memoryMb", 512, 64, 65536),
       cpus: f.int("cpus", 1, 1, 64), exit: f.oneOf("exit", ["isa-debug-exit", "poweroff"] as const, "isa-debug-exit"),
       net: f.oneOf("net", ["user", "none"] as const, "user"), extraArgs: f.strings("extraArgs"), serialTcpPort: f.optInt("serialTcpPort", 1, 65535),
+      ...(f.optStr("sriov") !== undefined ? { sriov: f.oneOf("sriov", ["igb"] as const) } : {}),
+      ...(f.optStr("cpu") !== undefined ? { cpu: f.str("cpu") } : {}),
     };
   }
   f.unknown(["driver", "host", "user", "port", "identityFileEnv", "append", "sshWaitS"]);
@@ -157,6 +159,11 @@ function crossCheck(b: Board, f: Fields): void {
     f.problem("virtual.ser2net", "needs console.driver ser2net and deploy.serialTcpPort on a qemu-direct board");
   if (b.virtual && !b.sim) f.problem("sim", "a board with virtual peers is simulated: set sim: true");
   if (b.deploy.driver === "qemu-direct" && !b.sim) f.problem("sim", "a QEMU board is simulated: set sim: true");
+  // igb sits behind a PCIe root port and its VFs need extended config space (MMCONFIG): q35 only.
+  if (b.deploy.driver === "qemu-direct" && b.deploy.sriov && !/^(q35|pc-q35-[0-9.]+)$/.test(b.deploy.machine))
+    f.problem("deploy.sriov", `needs machine q35 (PCIe and MMCONFIG for the VFs), not ${b.deploy.machine}`);
+  if (b.capabilities.includes("nic:82599") && b.sim)
+    f.problem("capabilities", "nic:82599 is real hardware; a simulated SR-IOV NIC offers nic:sriov-sim");
 }
 
 /** Validate a parsed inventory document (YAML or JSON). Throws ConfigError listing every problem. */

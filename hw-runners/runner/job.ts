@@ -10,8 +10,10 @@ export interface Job {
   id: string;
   needs: string[];
   /** disk: a raw root-filesystem image attached as a virtio disk (QEMU boards; read-only for the
-   *  guest's writes go to a snapshot, so the checksum stays true). */
-  artifacts: { kernel: ArtifactSpec; initrd?: ArtifactSpec; disk?: ArtifactSpec };
+   *  guest's writes go to a snapshot, so the checksum stays true). qemu: the qemu stage's
+   *  bin/qemu-system-x86_64 (its firmware in ../share/qemu) that QEMU boards run instead of the
+   *  host's; other boards ignore it. */
+  artifacts: { kernel: ArtifactSpec; initrd?: ArtifactSpec; disk?: ArtifactSpec; qemu?: ArtifactSpec };
   /** Suites the image must report (and the only ones /init runs). */
   suites: string[];
   /** Extra kernel command line for the guest. */
@@ -52,11 +54,12 @@ export function parseJob(doc: unknown, source: string): Job {
     return { path: a.path, sha256: a.sha256 };
   };
   const arts = (o.artifacts ?? {}) as Record<string, unknown>;
-  for (const k of Object.keys(arts)) if (!["kernel", "initrd", "disk"].includes(k)) bad(`artifacts.${k}`, "is not a known artifact (kernel, initrd, disk)");
+  for (const k of Object.keys(arts)) if (!["kernel", "initrd", "disk", "qemu"].includes(k)) bad(`artifacts.${k}`, "is not a known artifact (kernel, initrd, disk, qemu)");
   const kernel = artifact(arts.kernel, "artifacts.kernel");
   if (!kernel && arts.kernel === undefined) bad("artifacts.kernel", "is required");
   const initrd = artifact(arts.initrd, "artifacts.initrd");
   const disk = artifact(arts.disk, "artifacts.disk");
+  const qemu = artifact(arts.qemu, "artifacts.qemu");
   const t = (o.timeouts ?? {}) as Record<string, unknown>;
   const secs = (name: string, def: number): number => {
     const v = t[name];
@@ -69,7 +72,7 @@ export function parseJob(doc: unknown, source: string): Job {
   if (o.append !== undefined && typeof o.append !== "string") bad("append", "must be a string");
   if (o.peer !== undefined && o.peer !== "tcp-echo") bad("peer", 'must be "tcp-echo"');
   if (problems.length) throw new ConfigError(problems);
-  return { id, needs, artifacts: { kernel: kernel!, initrd, disk }, suites, append: (o.append as string | undefined) ?? "", timeouts, peer: o.peer as "tcp-echo" | undefined, baseDir: dirname(resolve(source)) };
+  return { id, needs, artifacts: { kernel: kernel!, initrd, disk, ...(qemu ? { qemu } : {}) }, suites, append: (o.append as string | undefined) ?? "", timeouts, peer: o.peer as "tcp-echo" | undefined, baseDir: dirname(resolve(source)) };
 }
 
 export function loadJob(path: string): Job {
@@ -98,7 +101,7 @@ export class ArtifactError extends DpuCiError {
   }
 }
 
-export interface ArtifactPaths { kernel: string; initrd?: string; disk?: string }
+export interface ArtifactPaths { kernel: string; initrd?: string; disk?: string; qemu?: string }
 
 /** Check every artifact against its sha256 before deploy; returns absolute paths. */
 export async function verifyArtifacts(job: Job): Promise<ArtifactPaths> {

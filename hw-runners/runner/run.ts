@@ -2,7 +2,7 @@
 // run attempts with one power-cycled retry on infrastructure errors, record every attempt and the
 // result before the lease is released, and type the outcome (ERROR: lab, FAIL: code under test).
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DpuCiError } from "../../engine/errors.ts";
 import { worst, type Outcome } from "../../engine/outcome.ts";
 import type { TestSuite } from "../../engine/results.ts";
@@ -12,7 +12,7 @@ import { fenced, LeaseLostError, type BoardDrivers, type BootSpec } from "../dri
 import type { Board } from "../inventory/types.ts";
 import { startVirtualPeers } from "../virtual/peers.ts";
 import { runAttempt, type AttemptRecord } from "./attempt.ts";
-import { ArtifactError, verifyArtifacts, type ArtifactPaths, type Job } from "./job.ts";
+import { ArtifactError, artifactPath, verifyArtifacts, type ArtifactPaths, type Job } from "./job.ts";
 import type { Lab } from "./lab.ts";
 import { startEchoPeer } from "./peer.ts";
 import { place } from "./schedule.ts";
@@ -37,6 +37,8 @@ export interface HilResult {
   suites: TestSuite[];
   /** Health checks this job waited for (a board whose last lease expired, or a new board). */
   healthChecks: HilResult[];
+  /** Which QEMU a virtual board ran: "built <sha256 prefix>" (the job's qemu artifact) or "host <binary>". */
+  qemu?: string;
 }
 
 export interface RunOptions {
@@ -84,7 +86,10 @@ export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise
       const held = holdLease(lab, board, got.token, o.signal);
       try {
         if (got.health !== "Good") {
-          const hc = await healthCheck(lab, board, held, join(outDir, `healthcheck-${board.id}`), o);
+          // The health check boots on the QEMU the job brings: a board that needs the built QEMU
+          // (igb, a patched CPU model) cannot be checked on the host's.
+          const hcOpts: RunOptions = { ...o, healthCheckJob: async (b) => withQemu(await o.healthCheckJob?.(b), job) };
+          const hc = await healthCheck(lab, board, held, join(outDir, `healthcheck-${board.id}`), hcOpts);
           healthChecks.push(hc);
           if (hc.outcome !== "PASS") { waitReason += `${board.id}: failed its health check; `; continue; }
         }
@@ -131,7 +136,7 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
     for (let n = 1; n <= 2; n++) {
       const run = `${job.id}.${n}`;
       const append = [job.append, `dpuci.run=${run}`, job.suites.length ? `dpuci.suites=${job.suites.join(",")}` : "", peer ? `dpuci.peer=10.0.2.2:${peer.port}` : ""].filter(Boolean).join(" ");
-      const spec: BootSpec = { kernel: files.kernel, initrd: files.initrd, disk: files.disk, append };
+      const spec: BootSpec = { kernel: files.kernel, initrd: files.initrd, disk: files.disk, append, ...qemuSpec(files) };
       const a = await runAttempt({ n, run, drivers: held.drivers, spec, timeouts: job.timeouts, consoleLog: join(outDir, `attempt-${n}.console.log`), signal: held.signal });
       // Leave the board off between attempts and jobs; a lost lease means it is no longer ours to touch.
       if (!held.signal.aborted) await held.drivers.power.off().catch(() => {});
@@ -146,7 +151,8 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
     peer?.close();
   }
   const last = attempts[attempts.length - 1]!;
-  const base = { job: job.id, board: board.id, simulated: board.sim, attempts, healthChecks: [] };
+  const qemu = qemuUsed(board, job);
+  const base = { job: job.id, board: board.id, simulated: board.sim, attempts, healthChecks: [], ...(qemu ? { qemu } : {}) };
   // Canceled by the user, or the lease was lost: neither says anything about this board's health,
   // and a lost board is no longer ours to record against.
   if (o.signal?.aborted) return { ...base, outcome: "CANCELED", reason: `canceled: ${last.reason ?? ""}`, suites: [] };
@@ -156,13 +162,29 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
     const reason = attempts.length > 1 ? `${last.reason} (after ${attempts.length} attempts: ${attempts.map((x) => `#${x.n} ${x.outcome}: ${x.reason}`).join("; ")})` : last.reason;
     return { ...base, outcome: last.outcome, reason, suites: [] };
   }
-  return { ...base, ...collect(last.ktap, job, board) };
+  return { ...base, ...collect(last.ktap, job, board, qemu) };
+}
+
+/** The job's QEMU for the boot spec: its firmware directory sits beside the binary (qemu stage layout). */
+export function qemuSpec(files: ArtifactPaths): Pick<BootSpec, "qemu"> {
+  return files.qemu ? { qemu: { binary: files.qemu, dataDir: join(dirname(dirname(files.qemu)), "share", "qemu") } } : {};
+}
+
+/** What a report says about the QEMU a virtual board ran; undefined for boards that run no QEMU. */
+export function qemuUsed(board: Board, job: Job): string | undefined {
+  if (board.deploy.driver !== "qemu-direct") return undefined;
+  return job.artifacts.qemu ? `built ${job.artifacts.qemu.sha256.slice(0, 16)}` : `host ${board.deploy.binary}`;
+}
+
+function withQemu(hc: Job | undefined, job: Job): Job | undefined {
+  if (!hc || !job.artifacts.qemu || hc.artifacts.qemu) return hc;
+  return { ...hc, artifacts: { ...hc.artifacts, qemu: { ...job.artifacts.qemu, path: artifactPath(job, job.artifacts.qemu) } } };
 }
 
 /** KTAP from the console to suites, each marked with the board and whether it was simulated. */
-export function collect(ktap: string, job: Job, board: Board): { outcome: Outcome; reason?: string; suites: TestSuite[] } {
+export function collect(ktap: string, job: Job, board: Board, qemu?: string): { outcome: Outcome; reason?: string; suites: TestSuite[] } {
   const parsed = parseOutput("ktap", ktap, { name: job.id });
-  const props = { board: board.id, simulated: String(board.sim) };
+  const props: Record<string, string> = { board: board.id, simulated: String(board.sim), ...(qemu ? { qemu } : {}) };
   const mark = (s: TestSuite): TestSuite => ({
     ...s, properties: { ...s.properties, ...props },
     cases: s.cases.map((c) => ({ ...c, properties: { ...c.properties, ...props } })),

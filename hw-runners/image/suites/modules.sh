@@ -37,6 +37,10 @@ else
 fi
 for ko in $extras; do
   m=$(basename "$ko" .ko | tr - _)
+  # The module's own dependencies (erdma: ib_core, ib_uverbs, iw_cm) come from the kernel's tree
+  # first; insmod then loads exactly this .ko (an in-tree module of the same name stays out).
+  deps=$(modinfo -F depends "$ko" 2>/dev/null | tr , ' ')
+  for d in $deps; do modprobe "$d" 2>/dev/null; done
   ktap_check "$m loads" sh -c "insmod '$ko' && grep -q '^$m ' /proc/modules"
   ktap_check "$m unloads cleanly" sh -c "rmmod '$m' && ! grep -q '^$m ' /proc/modules && ! dmesg | grep -qE 'Oops|BUG:|Call Trace'"
 done

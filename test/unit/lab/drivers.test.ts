@@ -25,6 +25,9 @@ function plans() {
     qemuSocketConsole: qemuArgv({ ...qemu, exit: "poweroff", net: "none" }, { driver: "qemu-serial", mode: "socket" }, spec, "/lab/boards/q", { daemonize: false }),
     qemuDisk: qemuArgv(qemu, { driver: "qemu-serial", mode: "file" }, { kernel: "/k/bzImage", disk: "/k/rootfs.img", append: "root=/dev/vda rw" }, "/lab/boards/q", { daemonize: true }),
     qemuSer2net: qemuArgv({ ...qemu, serialTcpPort: 39624 }, { driver: "ser2net", host: "127.0.0.1", port: 39625 }, spec, "/lab/boards/v", { daemonize: true }),
+    // The SR-IOV board on the pipeline's QEMU: its binary and firmware, the patched CPU model, igb on a root port.
+    qemuSriovBuilt: qemuArgv({ ...qemu, machine: "q35", cpu: "dpu-1288", sriov: "igb" }, { driver: "qemu-serial", mode: "file" },
+      { ...spec, qemu: { binary: "/run/qemu/bin/qemu-system-x86_64", dataDir: "/run/qemu/share/qemu" } }, "/lab/boards/s", { daemonize: true }),
     kexec: kexecPlan({ driver: "ssh-kexec", host: "1288-a.lab", user: "root", port: 22, identityFileEnv: "K", append: "console=ttyS0,115200 intel_iommu=on", sshWaitS: 300 }, spec, "/keys/lab"),
     pduReboot: pduRequestUrl({ driver: "pdudaemon", url: "http://pdu-host:16421", pdu: "vbox", outlet: 3, delayS: 5 }, "reboot"),
   };

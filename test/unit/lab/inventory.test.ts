@@ -11,12 +11,25 @@ const BAD = fileURLToPath(new URL("../../testdata/lab/bad-inventory.yaml", impor
 
 test("the default local inventory of virtual boards validates and is all simulated", () => {
   const inv = loadInventory(LOCAL_INVENTORY);
-  assert.deepEqual(inv.boards.map((b) => b.id), ["qemu-x86-1", "v1288-1"]);
+  assert.deepEqual(inv.boards.map((b) => b.id), ["qemu-x86-1", "v1288-1", "qemu-sriov-1"]);
   assert.ok(inv.boards.every((b) => b.sim));
   const v = inv.boards.find((b) => b.id === "v1288-1")!;
   assert.equal(v.power.driver, "ipmitool");
   assert.deepEqual(v.virtual, { bmc: "ipmi_sim", ser2net: true });
   assert.ok(v.capabilities.includes("server:1288"));
+  // The igb board offers SR-IOV as a simulation: never the 82599's capability.
+  const s = inv.boards.find((b) => b.id === "qemu-sriov-1")!;
+  assert.ok(s.capabilities.includes("sriov") && s.capabilities.includes("nic:sriov-sim") && !s.capabilities.includes("nic:82599"));
+  assert.equal(s.deploy.driver === "qemu-direct" && s.deploy.sriov, "igb");
+});
+
+test("an SR-IOV NIC needs a q35 machine, and a simulated board cannot claim nic:82599", () => {
+  const doc = (deploy: Record<string, unknown>, caps: string[]) => ({ version: 1, boards: [{ id: "s", class: "c", sim: true, capabilities: caps, power: { driver: "qemu" }, console: { driver: "qemu-serial" }, deploy: { driver: "qemu-direct", ...deploy } }] });
+  assert.throws(() => validateInventory(doc({ machine: "pc", sriov: "igb" }, ["sriov"]), "x.yaml"), /deploy\.sriov.*q35/s);
+  assert.throws(() => validateInventory(doc({ machine: "q35", sriov: "e1000" }, ["sriov"]), "x.yaml"), /sriov/);
+  assert.throws(() => validateInventory(doc({ machine: "q35", sriov: "igb" }, ["nic:82599"]), "x.yaml"), /nic:82599 is real hardware/);
+  const ok = validateInventory(doc({ machine: "q35", sriov: "igb", cpu: "dpu-1288" }, ["sriov", "nic:sriov-sim"]), "x.yaml");
+  assert.deepEqual(ok.boards[0]!.deploy.driver === "qemu-direct" && [ok.boards[0]!.deploy.sriov, ok.boards[0]!.deploy.cpu], ["igb", "dpu-1288"]);
 });
 
 test("the example inventory of the real lab validates: 1288 + 82599, 1288 + FPGA, VirtualBox VM", () => {
