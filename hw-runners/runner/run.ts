@@ -62,10 +62,17 @@ export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise
     return r;
   };
   const base = { job: job.id, simulated: false, attempts: [], suites: [], healthChecks: [] };
-  const placement = place(lab.inventory, job.needs);
-  if (!placement.ok) {
-    o.log?.({ kind: "skip", job: job.id, reason: placement.reason });
-    return finish({ ...base, outcome: "SKIP", reason: placement.reason });
+  const placed = place(lab.inventory, job.needs);
+  if (!placed.ok) {
+    o.log?.({ kind: "skip", job: job.id, reason: placed.reason });
+    return finish({ ...base, outcome: "SKIP", reason: placed.reason });
+  }
+  // A board that needs the pipeline's QEMU (igb, a patched CPU model) cannot run on the host's.
+  const placement = { ...placed, candidates: job.artifacts.qemu ? placed.candidates : placed.candidates.filter((b) => !needsBuiltQemu(b)) };
+  if (placement.candidates.length === 0) {
+    const reason = `the boards offering ${job.needs.join(", ")} (${placed.candidates.map((b) => b.id).join(", ")}) run only on a QEMU the pipeline built (igb, -cpu); this job brings none (no qemu artifact)`;
+    o.log?.({ kind: "skip", job: job.id, reason });
+    return finish({ ...base, outcome: "MISS", reason });
   }
   let files: ArtifactPaths;
   try {
@@ -163,6 +170,12 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
     return { ...base, outcome: last.outcome, reason, suites: [] };
   }
   return { ...base, ...collect(last.ktap, job, board, qemu) };
+}
+
+/** A QEMU board whose machine the host's QEMU (Debian 12: 7.2) cannot give: an igb NIC or a CPU model
+ *  of our patch series. */
+export function needsBuiltQemu(board: Board): boolean {
+  return board.deploy.driver === "qemu-direct" && (board.deploy.sriov !== undefined || board.deploy.cpu !== undefined);
 }
 
 /** The job's QEMU for the boot spec: its firmware directory sits beside the binary (qemu stage layout). */

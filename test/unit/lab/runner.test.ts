@@ -153,3 +153,40 @@ test("attempt: a board that powers off before the end marker is ERROR", async ()
   assert.equal(a.outcome, "ERROR");
   assert.match(a.reason!, /powered off before the tests ended/);
 });
+
+test("the job's QEMU: parsed and checked like any artifact, its firmware beside it, the result says which QEMU ran", async () => {
+  const { qemuSpec, qemuUsed, needsBuiltQemu } = await import("../../../hw-runners/runner/run.ts");
+  const j = job({ artifacts: { kernel: { path: "/k", sha256: "a".repeat(64) }, qemu: { path: "/run/a/qemu/bin/qemu-system-x86_64", sha256: "b".repeat(64) } } });
+  assert.equal(j.artifacts.qemu?.sha256, "b".repeat(64));
+  assert.throws(() => job({ artifacts: { kernel: { path: "/k", sha256: "a".repeat(64) }, qemu: { path: "/q" } } }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.field.startsWith("artifacts.qemu")));
+  assert.deepEqual(qemuSpec({ kernel: "/k", qemu: "/run/a/qemu/bin/qemu-system-x86_64" }), { qemu: { binary: "/run/a/qemu/bin/qemu-system-x86_64", dataDir: "/run/a/qemu/share/qemu" } });
+  assert.deepEqual(qemuSpec({ kernel: "/k" }), {});
+  const q = board("q", ["virt:qemu"]);
+  assert.equal(qemuUsed(q, j), `built ${"b".repeat(16)}`);
+  assert.equal(qemuUsed(q, job()), "host q");
+  assert.equal(qemuUsed({ ...q, deploy: { driver: "ssh-kexec", host: "h", user: "root", port: 22, identityFileEnv: "K", append: "", sshWaitS: 1 } }, j), undefined);
+  assert.equal(needsBuiltQemu(q), false);
+  assert.equal(needsBuiltQemu({ ...q, deploy: { ...(q.deploy as Extract<Board["deploy"], { driver: "qemu-direct" }>), machine: "q35", sriov: "igb" } }), true);
+  const { suites } = collect(fixture("console-qemu-full.log"), job(), q, "built 0123");
+  assert.equal(suites[0]!.properties?.qemu, "built 0123");
+});
+
+test("a job without the built QEMU is MISS on a board that needs it (igb), never run on the host's QEMU", async () => {
+  const { openLab } = await import("../../../hw-runners/runner/lab.ts");
+  const { runHilJob } = await import("../../../hw-runners/runner/run.ts");
+  const dir = mkdtempSync(join(tmpdir(), "dpuci-lab-"));
+  const igb = board("igb", ["sriov"]);
+  (igb.deploy as Extract<Board["deploy"], { driver: "qemu-direct" }>).sriov = "igb";
+  const lab = openLab({ dir, inventory: { source: "lab.yaml", boards: [igb] } });
+  try {
+    writeFileSync(join(dir, "k"), "kernel");
+    const j = parseJob({ id: "j", needs: ["sriov"], suites: ["sriov"], artifacts: { kernel: { path: "k", sha256: await sha256File(join(dir, "k")) } } }, join(dir, "j.json"));
+    const r = await runHilJob(lab, j, { outDir: join(dir, "out") });
+    assert.equal(r.outcome, "MISS");
+    assert.match(r.reason!, /igb\) run only on a QEMU the pipeline built/);
+    assert.equal(r.attempts.length, 0);
+  } finally {
+    lab.close();
+    rmSync(dir, { recursive: true });
+  }
+});
