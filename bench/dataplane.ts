@@ -16,7 +16,7 @@ const cfg = configFrom({ DPU_CI_EXECUTOR: values.executor, DPU_CI_HOME: home });
 const store = storeOf(cfg);
 for (let i = 1; i <= Number(values.runs); i++) {
   const g = new GraphBuilder();
-  dataplaneStage(g, { env: cfg.env });
+  dataplaneStage(g, { root: cfg.root, env: cfg.env });
   const t0 = Date.now();
   const r = await runGraph({ graph: g.finish(), pipeline: "bench-dataplane", params: {}, executor: chooseExecutor(cfg), jobs: 2, store, root: cfg.root, env: cfg.env, secret: () => undefined });
   console.log(`run ${i}: ${r.manifest.outcome} in ${Date.now() - t0} ms (${r.dir})`);

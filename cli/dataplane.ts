@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { EXIT, UsageError, exec, mask } from "../engine/index.ts";
 import { Bpftool, DataplaneControl, pinnedMaps, resolveIfindex, parseVip, formatVip, type FwAction, type Proto, PROGRAMS, programNamed } from "../dataplane/index.ts";
 import { parseCommand } from "./args.ts";
-import { dataplaneTestTask, hostBpfAvailability, writeGuestBundle } from "../stages/dataplane.ts";
+import { dataplaneTestTask, differentialTask, hostBpfAvailability, writeGuestBundle } from "../stages/dataplane.ts";
 import { ebpfCompileArgv, programsManifest } from "../stages/ebpf.ts";
 
 export const DATAPLANE_HELP = `dpu-ci dataplane <command>
@@ -15,6 +15,9 @@ export const DATAPLANE_HELP = `dpu-ci dataplane <command>
   build [--out DIR]                      compile p4/ebpf with this machine's clang (default DIR: dataplane-build)
   test [--objects DIR] [--baseline F]    verify + run every vector on this kernel (root); --out keeps stats and logs
   guest --objects DIR --out DIR          write the lab's guest suite (dataplane.sh + objects)
+  diff --ebpf DIR --p4 DIR [--program P] [--seed N] [--first N] [--count N] [--out DIR]
+                                         seeded packets through the hand-written and the p4c-generated objects
+                                         (a p4-build output); any difference in verdict or bytes fails (root)
   load PROGRAM [--objects DIR] [--attach DEV [--mode xdp|xdpgeneric|xdpdrv]]
   unload PROGRAM [--detach DEV [--mode ...]]
   fw add --src CIDR [--proto tcp|udp|icmp|any|N] [--dport N] --action allow|deny [--id N]
@@ -36,6 +39,7 @@ const OPTIONS = {
   vip: { type: "string" }, addr: { type: "string" }, mac: { type: "string" }, port: { type: "string" },
   ingress: { type: "string" }, egress: { type: "string" }, dmac: { type: "string" }, smac: { type: "string" },
   dev: { type: "string" }, router: { type: "boolean" }, prefix: { type: "string" },
+  ebpf: { type: "string" }, p4: { type: "string" }, program: { type: "string" }, seed: { type: "string" }, first: { type: "string" }, count: { type: "string" },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
@@ -102,6 +106,27 @@ export async function runDataplaneCommand(argv: string[], io: IO = { out: proces
         for (const s of r.suites ?? []) for (const c of s.cases) if (c.outcome !== "PASS") say(`${c.outcome} ${s.name}/${c.name}: ${c.reason ?? ""}${c.output ? `\n${c.output}` : ""}`);
         const n = (r.suites ?? []).reduce((a, s) => a + s.cases.length, 0);
         say(`${r.outcome}: ${n} cases${r.reason ? `; ${r.reason}` : ""}${v.out ? `; stats in ${outDir}/verifier-stats.json` : ""}`);
+        return r.outcome === "PASS" ? EXIT.OK : r.outcome === "ERROR" ? EXIT.INFRA : EXIT.FAILED;
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    }
+    case "diff": {
+      const a = await hostBpfAvailability();
+      if (!a.ok) { say(`${a.outcome}: ${a.reason}`); return EXIT.FAILED; }
+      const ebpf = resolve(need(v, "ebpf", "diff"));
+      const p4 = resolve(need(v, "p4", "diff"));
+      const program = v.program;
+      if (program !== undefined && !programNamed(program)) throw new UsageError(`dataplane diff: --program must be one of ${PROGRAMS.map((x) => x.name).join(", ")}, not "${program}"`);
+      const seed = int(v.seed, "seed") ?? Math.floor(Math.random() * 2 ** 31);
+      const count = int(v.count, "count") ?? 10000;
+      if (count < 1) throw new UsageError("dataplane diff: --count must be at least 1");
+      const scratch = await mkdtemp(join(tmpdir(), "dpuci-diff-"));
+      try {
+        const outDir = resolve(v.out ?? join(scratch, "out"));
+        const r = await differentialTask({ outDir, workDir: scratch, log: (l) => io.err.write(l + "\n") }, { ebpf, p4 }, { seed, count, first: int(v.first, "first"), ...(program ? { programs: [program] } : {}) });
+        for (const s of r.suites ?? []) for (const c of s.cases) if (c.outcome !== "PASS") say(`${c.outcome} ${c.name}: ${c.reason ?? ""}${c.output ? `\n${c.output}` : ""}`);
+        say(`${r.outcome}: seed ${seed}, ${r.results.map((x) => `${x.program} ${x.packets} packets in ${x.durationMs} ms, ${x.divergences.length} differ`).join("; ")}${v.out ? `; details in ${outDir}/differential.json` : ""}`);
         return r.outcome === "PASS" ? EXIT.OK : r.outcome === "ERROR" ? EXIT.INFRA : EXIT.FAILED;
       } finally {
         await rm(scratch, { recursive: true, force: true });

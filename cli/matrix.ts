@@ -2,7 +2,7 @@
 // built, which boards of the inventory can run it, and what would be SKIP and why.
 import { parseCommand } from "./args.ts";
 import { MATRIX_HELP } from "./help.ts";
-import { loadBoards, planMatrix, type BoardLike, type MatrixRow } from "../pipelines/matrix.ts";
+import { componentsHere, loadBoards, planMatrix, type BoardLike, type MatrixRow } from "../pipelines/matrix.ts";
 import { WIRED_STAGES } from "../pipelines/case.ts";
 import { driverCompat } from "../stages/drivers-manifest.ts";
 import type { VersionProfile } from "../pipelines/cases.ts";
@@ -25,7 +25,7 @@ export async function runMatrixCommand(argv: readonly string[], io: CommandIo, b
   const format = values.json ? "json" : values.markdown ? "markdown" : "text";
   const profile = (values.profile as VersionProfile | undefined) ?? "here";
   const inv = boards ? { boards, source: "given" } : await loadBoards(io.cwd, io.env);
-  const rows = planMatrix({ boards: inv.boards, wired: WIRED_STAGES, profile, drivers: driverCompat(io.cwd) });
+  const rows = planMatrix({ boards: inv.boards, wired: WIRED_STAGES, profile, drivers: driverCompat(io.cwd), here: componentsHere(io.cwd, io.env) });
   if (format === "json") io.stdout(JSON.stringify({ inventory: { source: inv.source, boards: inv.boards }, profile, rows }, null, 2) + "\n");
   else if (format === "markdown") io.stdout(matrixMarkdown(rows, inv.source));
   else io.stdout(matrixText(rows, inv.source, inv.boards));

@@ -11,8 +11,9 @@ const hexArgs = (b: Uint8Array): string[] => ["hex", ...[...b].map((x) => x.toSt
 
 /** argv plans (without the leading "bpftool"). */
 export const plan = {
-  loadAll: (obj: string, progDir: string, mapDir: string, type: ProgType, debug: boolean): string[] =>
-    [...(debug ? ["-d"] : []), "prog", "loadall", obj, progDir, "type", type, "pinmaps", mapDir],
+  /** type undefined: each program's type from its section name (an object with XDP and TC programs). */
+  loadAll: (obj: string, progDir: string, mapDir: string, type: ProgType | undefined, debug: boolean): string[] =>
+    [...(debug ? ["-d"] : []), "prog", "loadall", obj, progDir, ...(type ? ["type", type] : []), "pinmaps", mapDir],
   progShow: (pin: string): string[] => ["--json", "prog", "show", "pinned", pin],
   progRun: (pin: string, dataIn: string, dataOut: string, repeat: number): string[] =>
     ["--json", "prog", "run", "pinned", pin, "data_in", dataIn, "data_out", dataOut, "repeat", String(repeat)],
@@ -70,7 +71,7 @@ export class Bpftool {
 
   /** Load every program of an object and pin programs and maps. Returns the full output (with -d:
    *  libbpf's debug log including each program's verifier log) whatever the result. */
-  async loadAll(obj: string, progDir: string, mapDir: string, type: ProgType, debug = false): Promise<ExecResult> {
+  async loadAll(obj: string, progDir: string, mapDir: string, type: ProgType | undefined, debug = false): Promise<ExecResult> {
     return this.run(plan.loadAll(obj, progDir, mapDir, type, debug));
   }
 

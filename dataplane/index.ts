@@ -31,3 +31,10 @@ export { PROGRAMS, programNamed, VERDICTS, verdictCode, verdictName } from "./pr
 export { runDataplaneTests, withBpffs } from "./run.ts";
 export { parseVectors, loadVectors } from "./vectors.ts";
 export { parseVerifierLogs, verifierError, formatVerifierStats, verifierMetrics } from "./verifier.ts";
+export type { CField, CStruct, P4Action, P4Table, P4Layout, P4Entry, FieldValue, EncodedEntry } from "./p4layout.ts";
+export { parseStructs, parseP4Layout, encodeP4Entry, findTable } from "./p4layout.ts";
+export { p4StateEntries, p4MapEntries } from "./p4state.ts";
+export type { PacketKind, GeneratedPacket } from "./packetgen.ts";
+export { Rng, generatePacket, DIFF_STATE } from "./packetgen.ts";
+export type { DiffImpl, Divergence, DiffProgramResult, RunOutcome } from "./differential.ts";
+export { normalVerdict, runPackets, compareRuns, formatDivergence, differentialRun, differentialCase } from "./differential.ts";

@@ -18,7 +18,7 @@ export interface DataplaneProgram {
 export const PROGRAMS: readonly DataplaneProgram[] = [
   { name: "fastpath", description: "L2/L3 fastpath: FDB, LPM routes, TTL and MAC rewrite, redirect", c: "ebpf/fastpath.c", p4: { file: "p4src/fastpath.p4", arch: "psa" }, vectors: "vectors/fastpath.yaml" },
   { name: "lb", description: "L4 load balancer: VIP -> backend by flow hash, DNAT with checksum updates, XDP_TX", c: "ebpf/lb.c", p4: { file: "p4src/lb.p4", arch: "psa" }, vectors: "vectors/lb.yaml" },
-  { name: "fw", description: "stateless IPv4 firewall, security-group rules in an LPM map", c: "ebpf/fw.c", p4: { file: "p4src/fw.p4", arch: "filter" }, vectors: "vectors/fw.yaml" },
+  { name: "fw", description: "stateless IPv4 firewall, security-group rules in an LPM map", c: "ebpf/fw.c", p4: { file: "p4src/fw.p4", arch: "psa" }, vectors: "vectors/fw.yaml" },
   { name: "vf2virtio", description: "VF <-> virtio forwarder: ingress ifindex -> devmap port redirect", c: "ebpf/vf2virtio.c", p4: { file: "p4src/vf2virtio.p4", arch: "psa" }, vectors: "vectors/vf2virtio.yaml" },
 ];
 

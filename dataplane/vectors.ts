@@ -14,6 +14,10 @@ export interface Vector {
   description?: string;
   /** Map entries to install first: typed state through the control layouts, then raw entries. */
   entries: MapEntry[];
+  /** The typed state as written (re-encoded for other layouts, e.g. p4c's tables). */
+  state: DataplaneState;
+  /** How many of `entries` are raw (`maps:`), written for the hand-written maps only. */
+  rawEntries: number;
   input: Buffer;
   repeat: number;
   expect: { verdict: Verdict; output?: Buffer; counters: CounterExpectation[] };
@@ -62,7 +66,9 @@ export function parseVectors(text: string, source: string): VectorFile {
     try {
       const inputSpec = raw.input as PacketSpec;
       const input = buildPacket(inputSpec);
-      const entries = stateEntries((raw.state ?? {}) as DataplaneState);
+      const state = (raw.state ?? {}) as DataplaneState;
+      const entries = stateEntries(state);
+      const typed = entries.length;
       for (const [j, m] of (Array.isArray(raw.maps) ? raw.maps : []).entries()) {
         if (!isObj(m) || typeof m.map !== "string" || typeof m.key !== "string" || typeof m.value !== "string") { add(`${label}.maps[${j}]`, "needs map, key (hex), value (hex)"); continue; }
         entries.push({ map: m.map, key: parseHex(m.key), value: parseHex(m.value) });
@@ -77,7 +83,7 @@ export function parseVectors(text: string, source: string): VectorFile {
         if (!m || typeof v !== "number") { add(`${label}.expect.counters.${k}`, 'keys are "map[index]", values numbers'); continue; }
         counters.push({ map: m[1]!, index: Number(m[2]), value: v });
       }
-      if (name) out.push({ name, description: typeof raw.description === "string" ? raw.description : undefined, entries, input, repeat: repeat as number, expect: { verdict: expect.verdict as Verdict, output, counters } });
+      if (name) out.push({ name, description: typeof raw.description === "string" ? raw.description : undefined, entries, state, rawEntries: entries.length - typed, input, repeat: repeat as number, expect: { verdict: expect.verdict as Verdict, output, counters } });
     } catch (e) {
       add(label, (e as Error).message);
     }

@@ -5,7 +5,7 @@ import { cp } from "node:fs/promises";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
-import { assertCompatible, driverRules, loadBoards, parseVersionOverrides, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat } from "./matrix.ts";
+import { assertCompatible, componentsHere, driverRules, loadBoards, unobtainable, parseVersionOverrides, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat } from "./matrix.ts";
 import { UsageError } from "../engine/index.ts";
 import { kernelStage } from "../stages/kernel.ts";
 import { kernelSourceFromEnv } from "../stages/kernel-source.ts";
@@ -96,7 +96,7 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
   let builds: Builds | undefined = wantBuild ? builtHandles : undefined;
   for (const group of hilGroups(spec.suites)) {
     if (!wantHil(group.classId)) continue;
-    const verdicts = group.suites.map((s) => suiteVerdict(s.name, s.needs, ctx.boards, s.tools ?? []));
+    const verdicts = group.suites.map((s) => suiteVerdict(s.name, s.needs, ctx.boards, s.tools ?? [], true, componentsHere(ctx.root, ctx.env)));
     const name = `${prefix}.hil.${group.classId}`;
     if (verdicts.every((v) => v.verdict === "SKIP")) {
       const reason = `${verdicts[0]!.reason} (inventory: ${ctx.boardSource})`;
@@ -137,9 +137,18 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
   const drivers = spec.drivers.length ? Object.entries(driversStage(g, kernel, { root: ctx.root, drivers: spec.drivers, caseId: c.id, scenario })) : [];
   nodes.push(...drivers.map(([, d]) => d.node));
   if ((spec.stages.includes("ebpf") || spec.stages.includes("p4")) && !ctx.built.has("ebpf")) {
-    const dp = dataplaneStage(g, { env: ctx.env, p4: ctx.p4 });
+    const dp = dataplaneStage(g, { root: ctx.root, env: ctx.env, p4: ctx.p4 });
     ctx.built.set("ebpf", dp.ebpf);
     ctx.built.set("dataplane", dp.test);
+  }
+  // A P4 stage built by another toolchain than p4c (case6's LLVM plugin) is its own node, MISS
+  // with the reason wherever that toolchain cannot be had: never replaced by the p4c path.
+  const p4tool = spec.stageTools?.p4;
+  if (spec.stages.includes("p4") && p4tool && p4tool !== "p4c" && unobtainable([p4tool], "here", componentsHere(ctx.root, ctx.env)).length) {
+    const name = `p4.${p4tool}`;
+    const reason = `${COMPONENTS[p4tool].name} is not obtainable here: ${COMPONENTS[p4tool].here.note}`;
+    if (!g.has(name)) g.task(name, {}, async () => ({ outcome: "MISS", reason }), { stage: "p4", description: `P4 through ${COMPONENTS[p4tool].name}`, available: () => ({ ok: false, outcome: "MISS", reason }) });
+    nodes.push(name);
   }
   const ebpf = spec.stages.includes("ebpf") ? ctx.built.get("ebpf") : undefined;
   if (ebpf) nodes.push(ctx.built.get("dataplane")!.node);
@@ -197,7 +206,7 @@ export async function composeContext(params: Readonly<Record<string, string>>, r
   const profile = params.profile === "seed" ? "seed" : "here";
   const phase = (PHASES as readonly string[]).includes(params.phase ?? "") ? (params.phase as Phase) : "all";
   return {
-    root, env, p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4")),
+    root, env, p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4") && (c.scenarios[s].stageTools?.p4 ?? "p4c") === "p4c"),
     boards: inv.boards, boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""),
     drivers: driverCompat(root), built: new Map(), phase, hilClass: params.class ?? "all",
     buildRun: phase === "hil" ? findBuildRun(env.DPU_CI_HOME ? resolve(root, env.DPU_CI_HOME) : join(root, ".dpu-ci"), params.from ?? "latest-build") : undefined,

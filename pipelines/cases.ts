@@ -33,7 +33,7 @@ export const PLATFORMS: Readonly<Record<PlatformId, Platform>> = {
   "server-1288-fpga": { id: "server-1288-fpga", description: "Huawei 1288 rack server with the FPGA development board", capabilities: ["server:1288", "fpga:devboard"], simulable: false },
 };
 
-export type ComponentId = "os" | "kernel" | "qemu" | "virtio" | "ovs" | "dpdk" | "k8s" | "cilium" | "istio" | "p4c" | "llvm" | "virtualbox";
+export type ComponentId = "os" | "kernel" | "qemu" | "virtio" | "ovs" | "dpdk" | "k8s" | "cilium" | "istio" | "p4c" | "p4llvm" | "llvm" | "virtualbox";
 
 /** One component's version as the seed states it and as this machine substitutes it. */
 export interface ComponentVersion {
@@ -93,7 +93,20 @@ export const COMPONENTS: Readonly<Record<ComponentId, ComponentVersion>> = {
   p4c: {
     name: "p4c (P4 -> eBPF)",
     seed: { note: "p4c compiles P4 to eBPF (case3, case5, case5b)" },
-    here: { source: "not obtainable", note: "not packaged by Debian; its build downloads protobuf/abseil" },
+    // Static view: not packaged by Debian. Where its source is at hand (the vendored tarballs or
+    // DPU_CI_P4C_SOURCE) componentsHere() in pipelines/matrix.ts reports it built (stages/p4c.ts).
+    here: { source: "not obtainable", note: "not packaged by Debian and its source is not here (no vendored tarballs, no DPU_CI_P4C_SOURCE)" },
+  },
+  p4llvm: {
+    name: "LLVM P4 plugin (custom syntax)",
+    seed: { note: "an LLVM plugin compiling a custom P4 dialect to eBPF (case6)" },
+    here: {
+      source: "not obtainable",
+      note: "no such plugin exists to build: the seed does not specify the custom syntax, Debian packages no LLVM P4 front end, and the nearest public work " +
+        "(IIT Hyderabad's 2018 LLVM front end for P4-16) is an unmaintained prototype on a 2018 LLVM, not vendored here and not ported to LLVM 14. " +
+        "It would take the plugin's source or the dialect's grammar, plus an LLVM it builds against, built as a cached node like p4c (stages/p4c.ts); " +
+        "the P4 -> eBPF path that exists (p4c-ebpf -> C -> clang/LLVM 14 -> BPF) is built and tested in case3, case5 and case5b",
+    },
   },
   llvm: {
     name: "LLVM/clang",
@@ -136,6 +149,8 @@ export interface ScenarioSpec {
   readonly p4: readonly string[];
   readonly stages: readonly StageName[];
   readonly suites: readonly SuiteSpec[];
+  /** A stage built with another toolchain than STAGE_TOOLS names (case6: P4 through the LLVM plugin). */
+  readonly stageTools?: Partial<Record<StageName, ComponentId>>;
 }
 
 export interface CaseSpec {
@@ -160,6 +175,7 @@ const OVS = suite("ovs-datapath", "OVS bridge forwards between virtio ports");
 const K8S_SMOKE = suite("k8s-cilium", "node joins, Cilium agent healthy, pod-to-pod traffic", "k8s");
 const EBPF_VECTORS = inGuest(suite("ebpf-vectors", "fastpath, LB, firewall programs: packet vectors via BPF_PROG_TEST_RUN"), "xdp");
 const P4_VECTORS: SuiteSpec = { ...suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors as the eBPF C ones"), tools: ["p4c"] };
+const P4_LLVM_VECTORS: SuiteSpec = { ...suite("p4-llvm-vectors", "P4 in the custom syntax, compiled by the LLVM plugin, passes the same vectors as the eBPF C"), tools: ["p4llvm"] };
 // In a virtual board: the vffwd module loads and forwards between its netdev pair (modules), and an
 // XDP program attached to the guest's virtio NIC sees traffic (xdp). Real VFs need nic:82599.
 const VFFWD_SIM = inGuest(suite("vffwd", "vf2virtio forwarding between a (virtual) VF and virtio"), "modules", "xdp");
@@ -241,11 +257,11 @@ export const CASES: readonly CaseSpec[] = [
     id: "case6", title: "LLVM P4 plugin with custom syntax", tasks: ["LLVM plugin compiling a P4 dialect"], platform: "virtualbox-laptop",
     scenarios: {
       virt: { scenario: "virt", stack: "toolchain case: an LLVM plugin compiles the custom P4 syntax to eBPF, tested on a virtual board",
-        components: ["kernel", "llvm", "p4c"], kernelFragments: ["case6"], drivers: [], ebpf: ["fastpath"], p4: ["fastpath"],
-        stages: ["kernel", "ebpf", "p4", "image", "hil"], suites: [EBPF_VECTORS, P4_VECTORS] },
+        components: ["kernel", "llvm", "p4llvm"], kernelFragments: ["case6"], drivers: [], ebpf: ["fastpath"], p4: ["fastpath"],
+        stages: ["kernel", "ebpf", "p4", "image", "hil"], suites: [EBPF_VECTORS, P4_LLVM_VECTORS], stageTools: { p4: "p4llvm" } },
       container: { scenario: "container", stack: "as virt, with the resulting programs loaded by Cilium in a cluster",
-        components: ["kernel", "llvm", "p4c", "k8s", "cilium"], kernelFragments: ["case6", "container"], drivers: [], ebpf: ["fastpath"], p4: ["fastpath"],
-        stages: ["kernel", "ebpf", "p4", "image", "k8s", "cilium", "hil"], suites: [EBPF_VECTORS, K8S_SMOKE] },
+        components: ["kernel", "llvm", "p4llvm", "k8s", "cilium"], kernelFragments: ["case6", "container"], drivers: [], ebpf: ["fastpath"], p4: ["fastpath"],
+        stages: ["kernel", "ebpf", "p4", "image", "k8s", "cilium", "hil"], suites: [EBPF_VECTORS, K8S_SMOKE], stageTools: { p4: "p4llvm" } },
     },
   },
 ];

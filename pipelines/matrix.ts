@@ -6,8 +6,10 @@ import { relative, resolve } from "node:path";
 import { ConfigError, type ConfigProblem } from "../engine/index.ts";
 import {
   CASES, COMPAT_RULES, COMPONENTS, PLATFORMS, SCENARIOS, STAGE_TOOLS, profileVersions,
-  type CaseSpec, type CompatRule, type ComponentId, type Scenario, type ScenarioSpec, type StageName, type VersionKey, type VersionProfile,
+  type CaseSpec, type CompatRule, type ComponentId, type ComponentVersion, type Scenario, type ScenarioSpec, type StageName, type VersionKey, type VersionProfile,
 } from "./cases.ts";
+import { describeP4cSource, p4cAvailability, p4cPlan } from "../stages/p4c.ts";
+import { P4C_VERSION } from "../images/p4c.ts";
 
 // ---- versions and compatibility ----
 
@@ -145,18 +147,35 @@ export function skipReason(needs: readonly string[], boards: readonly BoardLike[
   return `no board offers ${needs.join(" + ")} together (closest: ${closest!.b.id} lacks ${closest!.lacks.join(", ")})`;
 }
 
+/** What this machine has of a component where that depends on the machine rather than on the
+ *  table in cases.ts (p4c: built from source where its source is at hand). */
+export type HereOverrides = Partial<Record<ComponentId, ComponentVersion["here"]>>;
+
+export function hereOf(id: ComponentId, here: HereOverrides = {}): ComponentVersion["here"] {
+  return here[id] ?? COMPONENTS[id].here;
+}
+
+/** The overrides for this machine: p4c is built from source where the vendored tarballs (or a
+ *  DPU_CI_P4C_SOURCE) are at hand, and not obtainable otherwise. */
+export function componentsHere(root: string, env: Readonly<Record<string, string | undefined>>): HereOverrides {
+  let plan;
+  try { plan = p4cPlan(root, env); } catch { return {}; } // a bad setting is reported where it is used
+  if (!p4cAvailability(plan).ok) return {};
+  return { p4c: { version: P4C_VERSION, source: `built from source (${describeP4cSource(plan.source)}) by the cached p4c node`, note: "p4c-ebpf only; P4Runtime and libbpf from the vendor directory" } };
+}
+
 /** Toolchains that this machine cannot obtain, among those a suite or stage needs. */
-export function unobtainable(tools: readonly ComponentId[], profile: VersionProfile = "here"): ComponentId[] {
-  return profile === "here" ? tools.filter((t) => COMPONENTS[t].here.version === undefined) : [];
+export function unobtainable(tools: readonly ComponentId[], profile: VersionProfile = "here", here: HereOverrides = {}): ComponentId[] {
+  return profile === "here" ? tools.filter((t) => hereOf(t, here).version === undefined) : [];
 }
 
 /** `implemented`: whether a test harness (an in-guest suite of the lab) exists for it yet. */
-export function suiteVerdict(name: string, needs: readonly string[], boards: readonly BoardLike[], tools: readonly ComponentId[] = [], implemented = true): SuiteVerdict {
+export function suiteVerdict(name: string, needs: readonly string[], boards: readonly BoardLike[], tools: readonly ComponentId[] = [], implemented = true, here: HereOverrides = {}): SuiteVerdict {
   const fit = boardsOffering(needs, boards);
   const hardware = fit.filter((b) => !b.sim).map((b) => b.id);
   const simulated = fit.filter((b) => b.sim).map((b) => b.id);
-  const absent = unobtainable(tools);
-  if (absent.length) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: `toolchain not obtainable here: ${absent.map((t) => `${t} (${COMPONENTS[t].here.note})`).join("; ")}` };
+  const absent = unobtainable(tools, "here", here);
+  if (absent.length) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: `toolchain not obtainable here: ${absent.map((t) => `${t} (${hereOf(t, here).note})`).join("; ")}` };
   if (fit.length && !implemented) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: "no in-guest suite implements it yet (hw-runners/image/suites)" };
   if (hardware.length) return { suite: name, needs, hardware, simulated, verdict: "hardware" };
   if (simulated.length) return { suite: name, needs, hardware, simulated, verdict: "simulated", reason: "only simulated boards offer this; results are marked simulated" };
@@ -191,6 +210,8 @@ export interface MatrixOptions {
   readonly profile?: VersionProfile;
   readonly drivers?: readonly DriverCompat[];
   readonly cases?: readonly CaseSpec[];
+  /** This machine's components where they differ from cases.ts (componentsHere). */
+  readonly here?: HereOverrides;
 }
 
 export function planRow(c: CaseSpec, scenario: Scenario, opts: MatrixOptions): MatrixRow {
@@ -198,7 +219,8 @@ export function planRow(c: CaseSpec, scenario: Scenario, opts: MatrixOptions): M
   const drivers = opts.drivers ?? [];
   const versions = resolveVersions(spec, opts.profile ?? "here", {}, drivers);
   const compat = checkCompatibility(versions, [...COMPAT_RULES, ...driverRules(drivers)]).map((p) => p.message);
-  const suites = spec.suites.map((s) => suiteVerdict(s.name, s.needs, opts.boards, s.tools ?? [], (s.guest ?? []).length > 0));
+  const here = opts.here ?? {};
+  const suites = spec.suites.map((s) => suiteVerdict(s.name, s.needs, opts.boards, s.tools ?? [], (s.guest ?? []).length > 0, here));
   const runnable = suites.filter((s) => s.verdict === "hardware" || s.verdict === "simulated");
   const verdict: MatrixRow["verdict"] = runnable.length === 0 ? "SKIP"
     : runnable.length < suites.length ? "partial"
@@ -211,9 +233,9 @@ export function planRow(c: CaseSpec, scenario: Scenario, opts: MatrixOptions): M
   return {
     case: c.id, scenario, title: c.title, platform: PLATFORMS[c.platform].description, stack: spec.stack,
     build: spec.stages.filter((s) => s !== "hil").map((stage) => {
-      const tool = STAGE_TOOLS[stage];
-      const absent = tool && opts.profile !== "seed" ? unobtainable([tool]) : [];
-      if (absent.length) return { stage, status: "MISS" as const, reason: `${tool} not obtainable here: ${COMPONENTS[tool!].here.note}` };
+      const tool = spec.stageTools?.[stage] ?? STAGE_TOOLS[stage];
+      const absent = tool && opts.profile !== "seed" ? unobtainable([tool], "here", here) : [];
+      if (absent.length) return { stage, status: "MISS" as const, reason: `${tool} not obtainable here: ${hereOf(tool!, here).note}` };
       const unwritten = stage === "drivers" && opts.drivers ? spec.drivers.filter((d) => !drivers.some((m) => m.name === d)) : [];
       if (unwritten.length) return { stage, status: "MISS" as const, reason: `no sources in drivers/ for ${unwritten.join(", ")}${unwritten.length < spec.drivers.length ? ` (${spec.drivers.filter((d) => !unwritten.includes(d)).join(", ")} build)` : ""}` };
       return { stage, status: opts.wired.has(stage) ? "wired" as const : "not-wired" as const };
@@ -221,7 +243,7 @@ export function planRow(c: CaseSpec, scenario: Scenario, opts: MatrixOptions): M
     components: spec.components.map((id) => ({
       id,
       seed: COMPONENTS[id].seed.version ? `${COMPONENTS[id].seed.version}` : "unversioned",
-      here: COMPONENTS[id].here.version ? `${COMPONENTS[id].here.version} (${COMPONENTS[id].here.source})` : `not obtainable: ${COMPONENTS[id].here.note}`,
+      here: hereOf(id, here).version ? `${hereOf(id, here).version} (${hereOf(id, here).source})` : `not obtainable: ${hereOf(id, here).note}`,
     })),
     compat, suites, verdict, summary,
   };

@@ -1,14 +1,19 @@
 // Wiring of the data plane into a pipeline: compile (cached build nodes), then verify and
 // packet-test on this machine's kernel (a host task: always runs, takes seconds), and a guest suite
 // for the lab to run the same programs and vectors inside a virtual board's kernel.
-import { copyFile, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { host, which, type Availability, type GraphBuilder, type NodeContext, type NodeInput, type TaskResult } from "../engine/index.ts";
 import { ebpfBuild, type EbpfCompileOptions } from "./ebpf.ts";
 import { p4Build } from "./p4.ts";
-import { guestSuite, type ProgType, runDataplaneTests, type ProgramObject, loadVectors, formatVerifierStats, verifierMetrics, type VerifierReport } from "../dataplane/index.ts";
+import { guestSuite, type ProgType, runDataplaneTests, withBpffs, type ProgramObject, loadVectors, formatVerifierStats, verifierMetrics, type VerifierReport,
+  Bpftool, stateEntries, parseP4Layout, p4MapEntries, DIFF_STATE, differentialCase, differentialRun, formatDivergence, type DiffImpl, type DiffProgramResult } from "../dataplane/index.ts";
+import { worst } from "../engine/outcome.ts";
+import type { TestCase } from "../engine/results.ts";
 
 export interface DataplaneStageOptions extends EbpfCompileOptions {
+  /** Project root (the p4c source's vendor directory is found relative to it). */
+  root: string;
   env: Readonly<Record<string, string | undefined>>;
   /** Also build and test the P4 versions (MISS where p4c is not available). Default true. */
   p4?: boolean;
@@ -22,11 +27,13 @@ export interface DataplaneHandles {
   test: NodeInput;
   p4?: NodeInput;
   p4Test?: NodeInput;
+  /** The differential run (hand-written vs p4c-generated). */
+  p4Diff?: NodeInput;
   /** For the lab: guest/dataplane.sh (a KTAP suite) and guest/bpf/*.o. */
   guest: NodeInput;
 }
 
-interface Manifest { set: string; programs: Array<{ name: string; object: string; type: ProgType; vectors: string }> }
+interface Manifest { set: string; programs: Array<{ name: string; object: string; type: ProgType; vectors: string; generated?: string; entry?: string; arch?: string }> }
 
 /** Root, bpftool and a kernel that lets us mount bpffs: what loading programs needs. */
 export async function hostBpfAvailability(): Promise<Availability> {
@@ -73,11 +80,7 @@ export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workD
   const objects: ProgramObject[] = [];
   for (const p of m.programs) {
     const vectors = await loadVectors(join(paths.vectors, p.vectors.replace(/^vectors\//, "")));
-    objects.push({
-      set: m.set, program: p.name, object: join(paths.objects, p.object), type: p.type, vectors,
-      // p4c names and lays out its own maps; the vectors' state is written for the hand-written layout.
-      ...(m.set === "p4" ? { stateless: "the control-plane layout of p4c-generated maps is not mapped yet (dataplane/layout.ts covers the hand-written programs)" } : {}),
-    });
+    objects.push({ set: m.set, program: p.name, object: join(paths.objects, p.object), type: p.type, vectors, ...(m.set === "p4" ? await p4ObjectOptions(paths.objects, p) : {}) });
   }
   const r = await runDataplaneTests(objects, { outDir: ctx.outDir, workDir: ctx.workDir, log: ctx.log });
   const baseline = opts.baseline ? await readReport(opts.baseline) : ctx.runDir ? (await previousVerifierReport(ctx.runDir, opts.node))?.report : undefined;
@@ -90,6 +93,71 @@ export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workD
     outcome: r.outcome, suites: r.suites, report: r.report,
     ...(failed.length ? { reason: `${failed.length} of ${cases.length} cases failed: ${failed.slice(0, 3).map((c) => c.name).join(", ")}` } : {}),
     metrics: { ...verifierMetrics(r.report), cases: cases.length, failed: failed.length },
+  };
+}
+
+export interface DifferentialOptions { seed: number; count: number; first?: number; programs?: readonly string[]; replay?: (program: string, index: number) => string }
+
+/** The hand-written and the p4c-generated object of every program, the same seeded packets through
+ *  both with DIFF_STATE written in each one's layout. Root only (bpffs, BPF_PROG_TEST_RUN). */
+export async function differentialTask(ctx: Pick<NodeContext, "outDir" | "workDir" | "log">, paths: { ebpf: string; p4: string }, o: DifferentialOptions): Promise<TaskResult & { results: DiffProgramResult[] }> {
+  const ebpf = await readManifest(paths.ebpf);
+  const p4 = await readManifest(paths.p4);
+  const bpftool = new Bpftool();
+  const results: DiffProgramResult[] = [];
+  const cases: TestCase[] = [];
+  await mkdir(ctx.outDir, { recursive: true });
+  const scratch = await mkdtemp(join(ctx.workDir, "diff-"));
+  try {
+    await withBpffs(ctx.workDir, async (bpffs) => {
+      for (const pp of p4.programs) {
+        if (o.programs && !o.programs.includes(pp.name)) continue;
+        const ep = ebpf.programs.find((x) => x.name === pp.name);
+        const state = DIFF_STATE[pp.name];
+        if (!ep || !state) continue;
+        const p4o = await p4ObjectOptions(paths.p4, pp);
+        const layout = parseP4Layout(await readFile(join(paths.p4, pp.generated ?? `${pp.name}.c`), "utf8"));
+        const a: DiffImpl = { set: "ebpf", object: join(paths.ebpf, ep.object), type: ep.type, entry: ep.name, entries: stateEntries(state) };
+        const b: DiffImpl = { set: "p4", object: join(paths.p4, pp.object), type: pp.type, entry: p4o.entry ?? pp.name, sectionTypes: true, init: p4o.init, entries: p4MapEntries(pp.name, layout, state) };
+        const replay = (i: number) => o.replay?.(pp.name, i) ?? `dpu-ci dataplane diff --ebpf ${paths.ebpf} --p4 ${paths.p4} --program ${pp.name} --seed ${o.seed} --first ${i} --count 1`;
+        try {
+          const r = await differentialRun(pp.name, a, b, { seed: o.seed, count: o.count, first: o.first, state, bpffs, scratch, bpftool, replay });
+          results.push(r);
+          cases.push(differentialCase(r));
+          ctx.log(`${pp.name}: ${r.packets} packets (${Object.entries(r.byKind).map(([k, n]) => `${n} ${k}`).join(", ")}) in ${r.durationMs} ms, ${r.divergences.length} divergences`);
+          for (const d of r.divergences.slice(0, 20)) ctx.log(formatDivergence(d));
+        } catch (e) {
+          cases.push({ name: `differential-${pp.name}`, outcome: "ERROR", reason: (e as Error).message });
+          ctx.log(`${pp.name}: ${(e as Error).message}`);
+        }
+      }
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  await writeFile(join(ctx.outDir, "differential.json"), JSON.stringify({ seed: o.seed, count: o.count, first: o.first ?? 0, results }, null, 2) + "\n");
+  const outcome = worst(cases.map((c) => c.outcome));
+  const diverged = results.reduce((n, r) => n + r.divergences.length, 0);
+  return {
+    outcome, results,
+    suites: [{ name: "dataplane/differential", cases, properties: { seed: String(o.seed), packetsPerProgram: String(o.count) } }],
+    ...(outcome !== "PASS" ? { reason: diverged ? `${diverged} packets differ (seed ${o.seed}); see differential.json` : cases.find((c) => c.outcome !== "PASS")?.reason } : {}),
+    metrics: { seed: o.seed, packetsPerProgram: o.count, divergences: diverged, ...Object.fromEntries(results.map((r) => [`${r.program}.ms`, r.durationMs])) },
+  };
+}
+
+/** How a p4c-generated object is run: its entry program, PSA's map initialiser, and the vectors'
+ *  state encoded for the tables p4c generated (layout read from the generated C). */
+export async function p4ObjectOptions(dir: string, p: Manifest["programs"][number]): Promise<Partial<ProgramObject>> {
+  const layout = parseP4Layout(await readFile(join(dir, p.generated ?? `${p.name}.c`), "utf8"));
+  return {
+    entry: p.entry, sectionTypes: true,
+    ...(layout.tables.size && p.arch === "psa" ? { init: "map_initializer" } : {}),
+    entriesFor: (v) => {
+      if (v.rawEntries) throw new Error("raw map entries (maps:) name the hand-written program's maps");
+      return p4MapEntries(p.name, layout, v.state);
+    },
+    countersSkipped: "the vectors' counters name the hand-written program's stats maps",
   };
 }
 
@@ -133,9 +201,20 @@ export function dataplaneStage(g: GraphBuilder, opts: DataplaneStageOptions): Da
     return { outcome: "PASS", metrics: { objects: b.objects.length } };
   }, { stage: "ebpf", description: "the same programs and vectors as a KTAP suite for a virtual board's guest (bpftool in the guest)" });
   if (opts.p4 === false) return { ebpf, test, guest };
-  const p4 = p4Build(g, { env: opts.env, multiarch: opts.multiarch });
+  const p4 = p4Build(g, { root: opts.root, env: opts.env, multiarch: opts.multiarch });
   const p4Test = g.task("dataplane-test-p4", { objects: p4, vectors }, async (ctx, paths) => dataplaneTestTask(ctx, paths, { node: "dataplane-test-p4" }), {
     stage: "p4", description: "verify the p4c-generated programs and run the same vectors", available: hostBpfAvailability,
   });
-  return { ebpf, test, guest, p4, p4Test };
+  const seed = opts.env.DPU_CI_DIFF_SEED ? Number(opts.env.DPU_CI_DIFF_SEED) : undefined;
+  const count = Number(opts.env.DPU_CI_DIFF_PACKETS || 10000);
+  const p4Diff = g.task("dataplane-diff-p4", { ebpf, p4 }, async (ctx, paths) => {
+    // A fresh seed each run unless one is set: every run explores new packets, and the seed in the
+    // report replays them.
+    const s = seed ?? Math.floor(Math.random() * 2 ** 31);
+    ctx.log(`seed ${s}, ${count} packets per program`);
+    return differentialTask(ctx, paths, { seed: s, count });
+  }, {
+    stage: "p4", description: "seeded differential packets through the hand-written and the p4c-generated program (same state)", available: hostBpfAvailability,
+  });
+  return { ebpf, test, guest, p4, p4Test, p4Diff };
 }

@@ -1,10 +1,11 @@
-// P4 -> eBPF: p4c-ebpf turns each P4-16 program (p4/p4src) into C, clang turns that into a BPF
-// object, and the data-plane test task verifies it and runs the same vectors as the hand-written
-// program. p4c is not packaged by Debian and its build fetches sources, so the node is available
-// only where DPU_CI_P4C_GIT names a reachable p4c repository; elsewhere it is MISS, never PASS.
+// P4 -> eBPF: p4c-ebpf (built from source by the p4c node, stages/p4c.ts) turns each P4-16 program
+// (p4/p4src) into C, clang turns that into a BPF object, and the data-plane test task verifies it
+// and runs the same vectors as the hand-written program. Where p4c's source is not at hand the node
+// is MISS with the reason, never PASS.
 import { recipe, host, type Availability, type GraphBuilder, type NodeInput } from "../engine/index.ts";
-import { P4C_P4INCLUDE, P4C_RUNTIME, p4cBuilder } from "../images/p4c.ts";
+import { P4C_HOME, P4C_RUNTIME, p4cBuilder } from "../images/p4c.ts";
 import { type ProgType, PROGRAMS, type DataplaneProgram, type P4Arch } from "../dataplane/index.ts";
+import { p4cAvailability, p4cPlan, p4cStage, type P4cPlan } from "./p4c.ts";
 
 // Flags of p4c's own backends/ebpf/runtime/kernel.mk: generated code trips these warnings by design.
 const GENERATED_C_FLAGS = [
@@ -12,43 +13,69 @@ const GENERATED_C_FLAGS = [
   "-Wno-gnu-variable-sized-type-not-at-end", "-Wno-address-of-packed-member", "-Wno-tautological-compare", "-Wno-unknown-warning-option",
 ];
 
-export interface P4PlanOptions { runtime?: string; p4include?: string; multiarch?: string }
+/** p4c 1.2.4.8 names its sections as libbpf < 1.0 wanted them ("classifier/tc-ingress",
+ *  "xdp/xdp-ingress"); libbpf 1.x (bpftool, any current loader) only infers a program type from
+ *  "tc" and "xdp", so the generated C's SEC() names are mapped before clang. The program (function)
+ *  names, which pins and loaders use, stay p4c's. */
+export const SECTION_RENAMES: ReadonlyArray<readonly [string, string]> = [
+  ["classifier/tc-ingress", "tc"], ["classifier/tc-egress", "tc"], ["classifier/map-initializer", "tc"], ["xdp/xdp-ingress", "xdp"],
+];
 
-/** The hook a p4c-generated object is loaded at: both the filter model and PSA (TC flavour)
+export interface P4PlanOptions { multiarch?: string; p4cHome?: string }
+
+/** The hook a p4c-generated object is tested at: both the filter model and PSA (TC flavour)
  *  produce TC classifier programs. */
 export function p4ProgType(_arch: P4Arch): ProgType {
   return "classifier";
 }
 
-/** Commands that build one P4 program: p4c-ebpf to C, clang to an object. */
+/** The program of a generated object the vectors run (p4c's function names). */
+export function p4EntryProgram(arch: P4Arch): string {
+  return arch === "psa" ? "tc_ingress_func" : "ebpf_filter";
+}
+
+/** Commands that build one P4 program: p4c-ebpf to C, section names for libbpf 1.x, clang. */
 export function p4CompileArgv(p: DataplaneProgram, srcRoot: string, outDir: string, opts: P4PlanOptions = {}): string[][] {
-  const runtime = opts.runtime ?? P4C_RUNTIME;
+  const home = opts.p4cHome ?? P4C_HOME;
+  const runtime = `${home}/ebpf`;
   const c = `${outDir}/${p.name}.c`;
   return [
-    ["p4c-ebpf", "--Werror", "-I", opts.p4include ?? P4C_P4INCLUDE, "--arch", p.p4.arch, "--target", "kernel", "-o", c, `${srcRoot}/${p.p4.file}`],
+    [`${home}/bin/p4c-ebpf`, "--Werror", "--arch", p.p4.arch, "--target", "kernel", "-o", c, `${srcRoot}/${p.p4.file}`],
+    ["sed", "-i", ...SECTION_RENAMES.flatMap(([from, to]) => ["-e", `s|SEC("${from}")|SEC("${to}")|`]), c],
     ["clang", "-O2", "-g", "-target", "bpf", ...GENERATED_C_FLAGS,
-      "-I", runtime, "-I", `${runtime}/usr/include/bpf`, "-I", `${runtime}/contrib/libbpf/include/uapi`, `-I/usr/include/${opts.multiarch ?? "x86_64-linux-gnu"}`,
+      "-I", runtime, "-I", `${runtime}/usr/include`, "-I", `${runtime}/contrib/libbpf/include/uapi`, `-I/usr/include/${opts.multiarch ?? "x86_64-linux-gnu"}`,
       "-c", c, "-o", `${outDir}/${p.name}.o`],
   ];
 }
 
-export function p4Availability(env: Readonly<Record<string, string | undefined>>): Availability {
-  if (env.DPU_CI_P4C_GIT) return { ok: true };
-  return {
-    ok: false, outcome: "MISS",
-    reason: "toolchain p4c (p4c-ebpf) is missing: Debian packages no p4c and no registry is reachable to pull one; set DPU_CI_P4C_GIT to a p4c git repository (upstream or a mirror) so images/p4c.ts can build it",
-  };
-}
-
 export function p4Manifest(programs: readonly DataplaneProgram[]): string {
-  return JSON.stringify({ set: "p4", programs: programs.map((p) => ({ name: p.name, object: `${p.name}.o`, generated: `${p.name}.c`, arch: p.p4.arch, type: p4ProgType(p.p4.arch), vectors: p.vectors })) }, null, 2) + "\n";
+  return JSON.stringify({
+    set: "p4",
+    programs: programs.map((p) => ({ name: p.name, object: `${p.name}.o`, generated: `${p.name}.c`, arch: p.p4.arch, type: p4ProgType(p.p4.arch), entry: p4EntryProgram(p.p4.arch), vectors: p.vectors })),
+  }, null, 2) + "\n";
 }
 
-export function p4Build(g: GraphBuilder, opts: P4PlanOptions & { env: Readonly<Record<string, string | undefined>>; name?: string; programs?: readonly DataplaneProgram[] }): NodeInput {
+export function p4Availability(plan: P4cPlan): Availability {
+  return p4cAvailability(plan);
+}
+
+/** p4c (cached build node) and the compiled P4 programs (another). Where p4c cannot be built, only
+ *  the program node is added, MISS with the reason. */
+export function p4Build(g: GraphBuilder, opts: P4PlanOptions & { root: string; env: Readonly<Record<string, string | undefined>>; name?: string; programs?: readonly DataplaneProgram[] }): NodeInput {
   const programs = opts.programs ?? PROGRAMS;
-  return g.build(opts.name ?? "p4-build", { src: host.dir("p4/p4src") }, ({ src }) => {
-    let r = recipe.from(p4cBuilder(opts.env.DPU_CI_P4C_GIT ?? "")).withDirectory("/src/p4src", src).withExec(["mkdir", "-p", "/out"]);
+  const plan = p4cPlan(opts.root, opts.env);
+  const avail = p4Availability(plan);
+  const name = opts.name ?? "p4-build";
+  const description = `p4c-ebpf -> clang for ${programs.map((p) => p.name).join(", ")}`;
+  if (!avail.ok) {
+    return g.build(name, { src: host.dir("p4/p4src") }, () => recipe.from(p4cBuilder).directory("/out"), { stage: "p4", description, available: () => avail });
+  }
+  const p4c = p4cStage(g, plan);
+  return g.build(name, { src: host.dir("p4/p4src"), p4c }, ({ src, p4c: tool }) => {
+    let r = recipe.from(p4cBuilder).withDirectory(P4C_HOME, tool).withDirectory("/src/p4src", src).withExec(["mkdir", "-p", "/out"]);
     for (const p of programs) for (const argv of p4CompileArgv(p, "/src", "/out", opts)) r = r.withExec(argv);
     return r.withNewFile("/out/programs.json", p4Manifest(programs)).directory("/out");
-  }, { stage: "p4", description: `p4c-ebpf -> clang for ${programs.map((p) => p.name).join(", ")}`, available: () => p4Availability(opts.env) });
+  }, { stage: "p4", description });
 }
+
+export { P4C_RUNTIME };

@@ -1,7 +1,8 @@
 /* L2/L3 fastpath for p4c-ebpf's PSA architecture (--arch psa; TC hook): the same function as
- * p4/ebpf/fastpath.c. fp_fdb maps a destination MAC to a port (L2) or marks it as one of our router
- * MACs; routed IPv4 takes the longest-prefix next hop from fp_routes, with TTL decrement and MAC
- * rewrite, and the deparser recomputes the IPv4 checksum. Everything else goes to the kernel stack.
+ * p4/ebpf/fastpath.c, with the same parse rules (parse_ipv4.p4). fp_fdb maps a destination MAC to
+ * a port (L2) or marks it as one of our router MACs; routed IPv4 (TTL > 1) takes the longest-prefix
+ * next hop from fp_routes, with TTL decrement (incremental checksum update, as the C version) and
+ * MAC rewrite. Everything else goes to the kernel stack; a frame shorter than Ethernet drops.
  * In PSA-eBPF a port is an interface's ifindex, so "next hop out of the ingress interface" is a
  * redirect to it (TC_ACT_REDIRECT), which the vectors' TX verdict maps to for the TC hook. */
 #include <core.p4>
@@ -9,37 +10,33 @@
 #include "headers.p4"
 
 struct metadata_t {
-    bool route;
-    bool rewritten;
-}
-
-struct headers_t {
-    ethernet_t ethernet;
-    ipv4_t     ipv4;
+    bool    ip_ok;
+    bool    route;
+    bool    rewritten;
+    bit<8>  old_ttl;
 }
 
 parser IngressParserImpl(packet_in buffer, out headers_t hdr, inout metadata_t meta,
                          in psa_ingress_parser_input_metadata_t istd,
                          in empty_t resubmit_meta, in empty_t recirculate_meta) {
     state start {
+        meta.ip_ok = false;
         meta.route = false;
         meta.rewritten = false;
+        meta.old_ttl = 0;
         buffer.extract(hdr.ethernet);
         transition select(hdr.ethernet.etherType) {
-            ETHERTYPE_IPV4: ipv4;
+            ETHERTYPE_IPV4: parse_ipv4;
             default: accept;
         }
     }
-    state ipv4 {
-        buffer.extract(hdr.ipv4);
-        transition accept;
-    }
+#include "parse_ipv4.p4"
 }
 
 control ingress(inout headers_t hdr, inout metadata_t meta,
                 in psa_ingress_input_metadata_t istd,
                 inout psa_ingress_output_metadata_t ostd) {
-    /* index 0 l2, 1 l3, 3 pass (as fp_stats in the C version) */
+    /* index 0 l2, 1 l3, 2 tx, 3 pass (as fp_stats in the C version) */
     Counter<bit<32>, bit<32>>(4, PSA_CounterType_t.PACKETS) fp_stats;
 
     action l2_forward(PortId_t port) {
@@ -59,10 +56,15 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
     action set_nexthop(PortId_t port, mac_t smac, mac_t dmac) {
         hdr.ethernet.srcAddr = smac;
         hdr.ethernet.dstAddr = dmac;
+        meta.old_ttl = hdr.ipv4.ttl;
         hdr.ipv4.ttl = hdr.ipv4.ttl - 1;
         meta.rewritten = true;
         send_to_port(ostd, port);
-        fp_stats.count(1);
+        if (port == istd.ingress_port) {
+            fp_stats.count(2);
+        } else {
+            fp_stats.count(1);
+        }
     }
     table fp_routes {
         key = { hdr.ipv4.dstAddr : lpm; }
@@ -72,10 +74,14 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
     }
 
     apply {
+        if (!hdr.ethernet.isValid()) {
+            ostd.drop = true; /* shorter than an Ethernet header */
+            return;
+        }
         ostd.drop = false; /* the default is the kernel stack */
         fp_fdb.apply();
         /* TTL <= 1 goes to the stack, which sends ICMP time exceeded. */
-        if (meta.route && hdr.ipv4.isValid() && hdr.ipv4.ttl > 1) {
+        if (meta.route && meta.ip_ok && hdr.ipv4.ttl > 1) {
             fp_routes.apply();
         }
         if (ostd.egress_port == (PortId_t) 0) {
@@ -90,35 +96,15 @@ control IngressDeparserImpl(packet_out packet, out empty_t clone_i2e_meta, out e
     InternetChecksum() ck;
     apply {
         if (meta.rewritten) {
+            /* RFC 1624 over the TTL/protocol word, as ip_decrease_ttl() in p4/ebpf/common.h. */
             ck.clear();
-            ck.add({hdr.ipv4.version, hdr.ipv4.ihl, hdr.ipv4.diffserv, hdr.ipv4.totalLen,
-                    hdr.ipv4.identification, hdr.ipv4.flags, hdr.ipv4.fragOffset,
-                    hdr.ipv4.ttl, hdr.ipv4.protocol, hdr.ipv4.srcAddr, hdr.ipv4.dstAddr});
+            ck.subtract(hdr.ipv4.hdrChecksum);
+            ck.subtract({meta.old_ttl, hdr.ipv4.protocol});
+            ck.add({hdr.ipv4.ttl, hdr.ipv4.protocol});
             hdr.ipv4.hdrChecksum = ck.get();
         }
-        packet.emit(hdr.ethernet);
-        packet.emit(hdr.ipv4);
+        packet.emit(hdr);
     }
 }
 
-/* Egress leaves the packet as ingress made it. */
-parser EgressParserImpl(packet_in buffer, out empty_t hdr, inout empty_t meta,
-                        in psa_egress_parser_input_metadata_t istd, in empty_t normal_meta,
-                        in empty_t clone_i2e_meta, in empty_t clone_e2e_meta) {
-    state start { transition accept; }
-}
-
-control egress(inout empty_t hdr, inout empty_t meta,
-               in psa_egress_input_metadata_t istd, inout psa_egress_output_metadata_t ostd) {
-    apply { }
-}
-
-control EgressDeparserImpl(packet_out packet, out empty_t clone_e2e_meta, out empty_t recirculate_meta,
-                           inout empty_t hdr, in empty_t meta, in psa_egress_output_metadata_t istd,
-                           in psa_egress_deparser_input_metadata_t edstd) {
-    apply { }
-}
-
-IngressPipeline(IngressParserImpl(), ingress(), IngressDeparserImpl()) ip;
-EgressPipeline(EgressParserImpl(), egress(), EgressDeparserImpl()) ep;
-PSA_Switch(ip, PacketReplicationEngine(), ep, BufferingQueueingEngine()) main;
+#include "psa_egress.p4"

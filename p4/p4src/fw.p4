@@ -1,46 +1,41 @@
-/* Stateless IPv4 firewall, security-group style, for p4c-ebpf's filter model (ebpf_model.p4):
- * the same function as p4/ebpf/fw.c and the same vectors (p4/vectors/fw.yaml). Rules are three
- * tables tried from the most specific to the least - (proto, dport, src prefix), (proto, src
- * prefix), (src prefix) - then a keyless table whose default action the control plane sets.
- * Verdict: accept -> TC_ACT_OK (PASS), reject -> TC_ACT_SHOT (DROP).
- * Differences from the C version, by the model's nature: a parser error (truncated header) drops;
- * IPv4 options stop the parse at IPv4 (no L4 ports), where the C version skips the options. */
+/* Stateless IPv4 firewall, security-group style, for p4c-ebpf's PSA architecture (--arch psa; TC
+ * hook): the same function as p4/ebpf/fw.c and the same vectors (p4/vectors/fw.yaml), with the
+ * same parse rules (parse_ipv4.p4). Rules are three tables tried from the most specific to the
+ * least - (proto, dport, src prefix), (proto, src prefix), (src prefix) - as the C version's three
+ * lookups in one trie, then a keyless table whose default action the control plane sets (unset:
+ * allow). Non-IPv4 frames (and IPv4 that is not valid: bad version, ihl < 5, truncated) pass; a
+ * frame shorter than Ethernet drops. PSA rather than p4c's filter model (ebpf_model.p4), because
+ * the filter model drops every packet whose parse fails, and a truncated IPv4 header must pass as
+ * non-IP here, as it does in the C version. */
 #include <core.p4>
-#include <ebpf_model.p4>
+#include <psa.p4>
 #include "headers.p4"
 
-struct Headers_t {
-    ethernet_t ethernet;
-    ipv4_t     ipv4;
-    tcp_t      tcp;
-    udp_t      udp;
+struct metadata_t {
+    bool ip_ok;
 }
 
-parser prs(packet_in p, out Headers_t hdr) {
+parser IngressParserImpl(packet_in buffer, out headers_t hdr, inout metadata_t meta,
+                         in psa_ingress_parser_input_metadata_t istd,
+                         in empty_t resubmit_meta, in empty_t recirculate_meta) {
     state start {
-        p.extract(hdr.ethernet);
+        meta.ip_ok = false;
+        buffer.extract(hdr.ethernet);
         transition select(hdr.ethernet.etherType) {
-            ETHERTYPE_IPV4: ipv4;
+            ETHERTYPE_IPV4: parse_ipv4;
             default: accept;
         }
     }
-    state ipv4 {
-        p.extract(hdr.ipv4);
-        /* Non-first fragments carry no ports: they match port-less rules only. */
-        transition select(hdr.ipv4.ihl, hdr.ipv4.fragOffset, hdr.ipv4.protocol) {
-            (4w5, 13w0, PROTO_TCP): tcp;
-            (4w5, 13w0, PROTO_UDP): udp;
-            default: accept;
-        }
-    }
-    state tcp { p.extract(hdr.tcp); transition accept; }
-    state udp { p.extract(hdr.udp); transition accept; }
+#include "parse_ipv4.p4"
 }
 
-control pipe(inout Headers_t hdr, out bool pass) {
+control ingress(inout headers_t hdr, inout metadata_t meta,
+                in psa_ingress_input_metadata_t istd,
+                inout psa_ingress_output_metadata_t ostd) {
     /* index 0 allowed, 1 denied, 2 non-IPv4 (as fw_stats in the C version) */
-    CounterArray(32w3, false) fw_stats;
+    Counter<bit<32>, bit<32>>(3, PSA_CounterType_t.PACKETS) fw_stats;
     bit<16> dport = 0;
+    bool pass = true;
 
     action allow(bit<32> rule_id) { pass = true; }
     action deny(bit<32> rule_id) { pass = false; }
@@ -53,7 +48,7 @@ control pipe(inout Headers_t hdr, out bool pass) {
         }
         actions = { allow; deny; NoAction; }
         default_action = NoAction;
-        implementation = hash_table(1024);
+        size = 1024;
     }
 
     table fw_rules_proto {
@@ -63,27 +58,31 @@ control pipe(inout Headers_t hdr, out bool pass) {
         }
         actions = { allow; deny; NoAction; }
         default_action = NoAction;
-        implementation = hash_table(1024);
+        size = 1024;
     }
 
     table fw_rules_any {
         key = { hdr.ipv4.srcAddr : lpm; }
         actions = { allow; deny; NoAction; }
         default_action = NoAction;
-        implementation = hash_table(1024);
+        size = 1024;
     }
 
     /* Keyless: the control plane sets its default action. Unset allows (as the C version). */
     table fw_default {
         actions = { allow; deny; }
         default_action = allow(0);
-        implementation = array_table(1);
+        size = 1;
     }
 
     apply {
-        pass = true;
-        if (!hdr.ipv4.isValid()) {
-            fw_stats.increment(2);
+        if (!hdr.ethernet.isValid()) {
+            ostd.drop = true; /* shorter than an Ethernet header */
+            return;
+        }
+        ostd.drop = false;
+        if (!meta.ip_ok) {
+            fw_stats.count(2);
             return;
         }
         if (hdr.tcp.isValid()) {
@@ -105,11 +104,20 @@ control pipe(inout Headers_t hdr, out bool pass) {
             fw_default.apply();
         }
         if (pass) {
-            fw_stats.increment(0);
+            fw_stats.count(0);
         } else {
-            fw_stats.increment(1);
+            ostd.drop = true;
+            fw_stats.count(1);
         }
     }
 }
 
-ebpfFilter(prs(), pipe()) main;
+control IngressDeparserImpl(packet_out packet, out empty_t clone_i2e_meta, out empty_t resubmit_meta,
+                            out empty_t normal_meta, inout headers_t hdr, in metadata_t meta,
+                            in psa_ingress_output_metadata_t istd) {
+    apply {
+        packet.emit(hdr);
+    }
+}
+
+#include "psa_egress.p4"

@@ -1,4 +1,4 @@
-/* Header types shared by the P4 versions of the data-plane functions. */
+/* Header types and the IPv4 parse shared by the P4 versions of the data-plane functions (PSA). */
 #ifndef DPUCI_HEADERS_P4
 #define DPUCI_HEADERS_P4
 
@@ -26,6 +26,12 @@ header ipv4_t {
     ip4_t   dstAddr;
 }
 
+/* One 32-bit word of IPv4 options. The parser extracts options (rather than skipping them with
+ * advance()) so the deparser puts them back: p4c-ebpf re-emits only extracted headers. */
+header ipv4_opt_t {
+    bit<32> word;
+}
+
 header tcp_t {
     bit<16> srcPort;
     bit<16> dstPort;
@@ -44,6 +50,24 @@ header udp_t {
     bit<16> dstPort;
     bit<16> length;
     bit<16> checksum;
+}
+
+/* Option words in reverse: with ihl = 5 + n the parser extracts o<n> first, down to o1. */
+struct headers_t {
+    ethernet_t ethernet;
+    ipv4_t     ipv4;
+    ipv4_opt_t o10;
+    ipv4_opt_t o9;
+    ipv4_opt_t o8;
+    ipv4_opt_t o7;
+    ipv4_opt_t o6;
+    ipv4_opt_t o5;
+    ipv4_opt_t o4;
+    ipv4_opt_t o3;
+    ipv4_opt_t o2;
+    ipv4_opt_t o1;
+    tcp_t      tcp;
+    udp_t      udp;
 }
 
 const bit<16> ETHERTYPE_IPV4 = 0x0800;

@@ -1,118 +1,137 @@
 /* L4 load balancer for p4c-ebpf's PSA architecture (--arch psa; TC hook): the same function as
- * p4/ebpf/lb.c. A VIP (address, protocol, port) selects a backend through a PSA ActionSelector
- * whose selector fields are the flow's source address and port, so a flow keeps its backend; the
- * action rewrites the destination (DNAT) and sends the packet back out of its ingress port. The
- * deparser recomputes the IPv4 checksum and updates the L4 checksum from a partial sum the parser
- * kept without the rewritten fields (UDP checksum 0 stays 0).
- * Differences from the C version: the backend hash is the selector's CRC32, not the C program's
- * murmur mix, so the vectors that pin a flow to a backend differ; a VIP without members passes. */
+ * p4/ebpf/lb.c, table for map: lb_vips (VIP address, port, protocol) -> (vip id, backend count),
+ * lb_backends (vip id, index) -> backend, where index = the C version's flow hash (murmur3's
+ * finaliser over the 5-tuple, computed here on the same network-order words) modulo the count, so
+ * a flow reaches the same backend in both. The action rewrites the destination (DNAT) and sends
+ * the packet back out of its ingress port; IPv4 and L4 checksums are updated incrementally as in
+ * the C version (RFC 1624; a UDP checksum of 0 stays 0). A VIP with no backend drops. */
 #include <core.p4>
 #include <psa.p4>
 #include "headers.p4"
 
 struct metadata_t {
+    bool    ip_ok;
     bit<16> sport;
     bit<16> dport;
+    bit<32> vip_id;
+    bit<32> backend_count;
+    bit<32> index;
     bit<16> l4_partial;
     bit<16> new_port;
+    ip4_t   old_daddr;
     bool    rewrite;
 }
 
-struct headers_t {
-    ethernet_t ethernet;
-    ipv4_t     ipv4;
-    tcp_t      tcp;
-    udp_t      udp;
+/* On a little-endian host the C version reads packet words as byte-swapped integers. */
+bit<32> swap32(in bit<32> x) {
+    return ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >> 8) & 0xff00) | (x >> 24);
+}
+bit<16> swap16(in bit<16> x) {
+    return (x << 8) | (x >> 8);
+}
+bit<32> mix(in bit<32> x) {
+    bit<32> h = x;
+    h = h ^ (h >> 16);
+    h = h * 0x85ebca6b;
+    h = h ^ (h >> 13);
+    h = h * 0xc2b2ae35;
+    h = h ^ (h >> 16);
+    return h;
 }
 
 parser IngressParserImpl(packet_in buffer, out headers_t hdr, inout metadata_t meta,
                          in psa_ingress_parser_input_metadata_t istd,
                          in empty_t resubmit_meta, in empty_t recirculate_meta) {
-    InternetChecksum() l4ck;
     state start {
+        meta.ip_ok = false;
         meta.rewrite = false;
+        meta.sport = 0;
+        meta.dport = 0;
         buffer.extract(hdr.ethernet);
         transition select(hdr.ethernet.etherType) {
-            ETHERTYPE_IPV4: ipv4;
+            ETHERTYPE_IPV4: parse_ipv4;
             default: accept;
         }
     }
-    state ipv4 {
-        buffer.extract(hdr.ipv4);
-        transition select(hdr.ipv4.ihl, hdr.ipv4.fragOffset, hdr.ipv4.protocol) {
-            (4w5, 13w0, PROTO_TCP): tcp;
-            (4w5, 13w0, PROTO_UDP): udp;
-            default: accept;
-        }
-    }
-    state tcp {
-        buffer.extract(hdr.tcp);
-        meta.sport = hdr.tcp.srcPort;
-        meta.dport = hdr.tcp.dstPort;
-        /* The checksum without the fields DNAT may rewrite; the deparser adds their new values. */
-        l4ck.clear();
-        l4ck.subtract(hdr.tcp.checksum);
-        l4ck.subtract({hdr.ipv4.dstAddr, hdr.tcp.dstPort});
-        meta.l4_partial = l4ck.get();
-        transition accept;
-    }
-    state udp {
-        buffer.extract(hdr.udp);
-        meta.sport = hdr.udp.srcPort;
-        meta.dport = hdr.udp.dstPort;
-        l4ck.clear();
-        l4ck.subtract(hdr.udp.checksum);
-        l4ck.subtract({hdr.ipv4.dstAddr, hdr.udp.dstPort});
-        meta.l4_partial = l4ck.get();
-        transition accept;
-    }
+#include "parse_ipv4.p4"
 }
 
 control ingress(inout headers_t hdr, inout metadata_t meta,
                 in psa_ingress_input_metadata_t istd,
                 inout psa_ingress_output_metadata_t ostd) {
-    ActionSelector(PSA_HashAlgorithm_t.CRC32, 32w16384, 32w16) lb_backends;
-    /* index 0 forwarded, 2 passed (as lb_stats in the C version) */
+    /* index 0 forwarded, 1 no backend, 2 passed (as lb_stats in the C version) */
     Counter<bit<32>, bit<32>>(3, PSA_CounterType_t.PACKETS) lb_stats;
+
+    action set_vip(bit<32> vip_id, bit<32> backend_count) {
+        meta.vip_id = vip_id;
+        meta.backend_count = backend_count;
+    }
+    table lb_vips {
+        key = {
+            hdr.ipv4.dstAddr  : exact;
+            meta.dport        : exact;
+            hdr.ipv4.protocol : exact;
+        }
+        actions = { set_vip; NoAction; }
+        default_action = NoAction;
+        size = 256;
+    }
 
     action to_backend(ip4_t addr, mac_t mac, bit<16> port) {
         hdr.ethernet.srcAddr = hdr.ethernet.dstAddr;
         hdr.ethernet.dstAddr = mac;
+        meta.old_daddr = hdr.ipv4.dstAddr;
         hdr.ipv4.dstAddr = addr;
-        meta.new_port = port;
+        /* 0 keeps the VIP's port */
+        if (port == 0) {
+            meta.new_port = meta.dport;
+        } else {
+            meta.new_port = port;
+        }
         meta.rewrite = true;
         send_to_port(ostd, istd.ingress_port);
     }
-
-    table lb_vips {
+    table lb_backends {
         key = {
-            hdr.ipv4.dstAddr  : exact;
-            hdr.ipv4.protocol : exact;
-            meta.dport        : exact;
-            hdr.ipv4.srcAddr  : selector;
-            meta.sport        : selector;
+            meta.vip_id : exact;
+            meta.index  : exact;
         }
         actions = { to_backend; NoAction; }
         default_action = NoAction;
-        psa_implementation = lb_backends;
+        size = 16384;
     }
 
     apply {
+        if (!hdr.ethernet.isValid()) {
+            ostd.drop = true; /* shorter than an Ethernet header */
+            return;
+        }
         ostd.drop = false; /* unless sent to a backend, the packet goes to the kernel stack */
-        if (hdr.ipv4.isValid() && (hdr.tcp.isValid() || hdr.udp.isValid())) {
-            lb_vips.apply();
-        }
-        if (meta.rewrite) {
-            /* The control plane passes the VIP's own port when the backend keeps it. */
-            if (hdr.tcp.isValid()) {
-                hdr.tcp.dstPort = meta.new_port;
-            } else {
-                hdr.udp.dstPort = meta.new_port;
-            }
-            lb_stats.count(0);
-        } else {
+        if (!meta.ip_ok || !(hdr.tcp.isValid() || hdr.udp.isValid()) || !lb_vips.apply().hit) {
             lb_stats.count(2);
+            return;
         }
+        if (meta.backend_count == 0 || meta.backend_count > 64) {
+            ostd.drop = true;
+            lb_stats.count(1);
+            return;
+        }
+        bit<32> h = mix(swap32(hdr.ipv4.srcAddr) ^ 0x9e3779b9);
+        h = mix(h ^ swap32(hdr.ipv4.dstAddr));
+        h = mix(h ^ (((bit<32>) swap16(meta.sport) << 16) | (bit<32>) swap16(meta.dport)));
+        h = mix(h ^ (bit<32>) hdr.ipv4.protocol);
+        meta.index = h % meta.backend_count;
+        if (!lb_backends.apply().hit) {
+            ostd.drop = true;
+            lb_stats.count(1);
+            return;
+        }
+        if (hdr.tcp.isValid()) {
+            hdr.tcp.dstPort = meta.new_port;
+        } else {
+            hdr.udp.dstPort = meta.new_port;
+        }
+        lb_stats.count(0);
     }
 }
 
@@ -122,48 +141,31 @@ control IngressDeparserImpl(packet_out packet, out empty_t clone_i2e_meta, out e
     InternetChecksum() ck;
     apply {
         if (meta.rewrite) {
+            /* RFC 1624, as csum_replace4/csum_replace2 in p4/ebpf/common.h. */
             ck.clear();
-            ck.add({hdr.ipv4.version, hdr.ipv4.ihl, hdr.ipv4.diffserv, hdr.ipv4.totalLen,
-                    hdr.ipv4.identification, hdr.ipv4.flags, hdr.ipv4.fragOffset,
-                    hdr.ipv4.ttl, hdr.ipv4.protocol, hdr.ipv4.srcAddr, hdr.ipv4.dstAddr});
+            ck.subtract(hdr.ipv4.hdrChecksum);
+            ck.subtract(meta.old_daddr);
+            ck.add(hdr.ipv4.dstAddr);
             hdr.ipv4.hdrChecksum = ck.get();
             if (hdr.tcp.isValid()) {
                 ck.clear();
-                ck.subtract(meta.l4_partial);
+                ck.subtract(hdr.tcp.checksum);
+                ck.subtract({meta.old_daddr, meta.dport});
                 ck.add({hdr.ipv4.dstAddr, hdr.tcp.dstPort});
                 hdr.tcp.checksum = ck.get();
             } else if (hdr.udp.checksum != 0) {
                 ck.clear();
-                ck.subtract(meta.l4_partial);
+                ck.subtract(hdr.udp.checksum);
+                ck.subtract({meta.old_daddr, meta.dport});
                 ck.add({hdr.ipv4.dstAddr, hdr.udp.dstPort});
                 hdr.udp.checksum = ck.get();
+                if (hdr.udp.checksum == 0) {
+                    hdr.udp.checksum = 0xffff;
+                }
             }
         }
-        packet.emit(hdr.ethernet);
-        packet.emit(hdr.ipv4);
-        packet.emit(hdr.tcp);
-        packet.emit(hdr.udp);
+        packet.emit(hdr);
     }
 }
 
-/* Egress leaves the packet as ingress made it. */
-parser EgressParserImpl(packet_in buffer, out empty_t hdr, inout empty_t meta,
-                        in psa_egress_parser_input_metadata_t istd, in empty_t normal_meta,
-                        in empty_t clone_i2e_meta, in empty_t clone_e2e_meta) {
-    state start { transition accept; }
-}
-
-control egress(inout empty_t hdr, inout empty_t meta,
-               in psa_egress_input_metadata_t istd, inout psa_egress_output_metadata_t ostd) {
-    apply { }
-}
-
-control EgressDeparserImpl(packet_out packet, out empty_t clone_e2e_meta, out empty_t recirculate_meta,
-                           inout empty_t hdr, in empty_t meta, in psa_egress_output_metadata_t istd,
-                           in psa_egress_deparser_input_metadata_t edstd) {
-    apply { }
-}
-
-IngressPipeline(IngressParserImpl(), ingress(), IngressDeparserImpl()) ip;
-EgressPipeline(EgressParserImpl(), egress(), EgressDeparserImpl()) ep;
-PSA_Switch(ip, PacketReplicationEngine(), ep, BufferingQueueingEngine()) main;
+#include "psa_egress.p4"

@@ -1,17 +1,19 @@
 /* VF <-> virtio forwarder for p4c-ebpf's PSA architecture (--arch psa; TC hook): the same
  * function as p4/ebpf/vf2virtio.c. In PSA-eBPF a port is an interface's ifindex, so the C
  * version's two maps (ingress -> devmap port -> egress ifindex) become one table keyed by the
- * ingress port whose action names the egress port, optionally rewriting the destination MAC to
- * the guest's virtio MAC. Unmapped interfaces pass to the kernel stack. */
+ * ingress port whose action names the egress interface, optionally rewriting the destination MAC
+ * to the guest's virtio MAC; the control plane resolves the devmap port when it writes the entry
+ * (dataplane/p4state.ts), and an entry whose port has no interface drops (no_port), as
+ * bpf_redirect_map to an empty devmap slot does. Unmapped interfaces pass to the kernel stack. */
 #include <core.p4>
 #include <psa.p4>
 #include "headers.p4"
 
-struct headers_t {
+struct v2v_headers_t {
     ethernet_t ethernet;
 }
 
-parser IngressParserImpl(packet_in buffer, out headers_t hdr, inout empty_t meta,
+parser IngressParserImpl(packet_in buffer, out v2v_headers_t hdr, inout empty_t meta,
                          in psa_ingress_parser_input_metadata_t istd,
                          in empty_t resubmit_meta, in empty_t recirculate_meta) {
     state start {
@@ -20,10 +22,10 @@ parser IngressParserImpl(packet_in buffer, out headers_t hdr, inout empty_t meta
     }
 }
 
-control ingress(inout headers_t hdr, inout empty_t meta,
+control ingress(inout v2v_headers_t hdr, inout empty_t meta,
                 in psa_ingress_input_metadata_t istd,
                 inout psa_ingress_output_metadata_t ostd) {
-    /* index 0 redirected, 2 passed (as v2v_stats in the C version) */
+    /* index 0 redirected, 1 no port, 2 passed (as v2v_stats in the C version) */
     Counter<bit<32>, bit<32>>(3, PSA_CounterType_t.PACKETS) v2v_stats;
 
     action forward(PortId_t port) {
@@ -35,48 +37,36 @@ control ingress(inout headers_t hdr, inout empty_t meta,
         send_to_port(ostd, port);
         v2v_stats.count(0);
     }
+    action no_port() {
+        ostd.drop = true;
+        v2v_stats.count(1);
+    }
     action pass_to_host() {
         v2v_stats.count(2);
     }
     table v2v_fwd {
         key = { istd.ingress_port : exact; }
-        actions = { forward; forward_set_dmac; pass_to_host; }
+        actions = { forward; forward_set_dmac; no_port; pass_to_host; }
         default_action = pass_to_host;
         size = 64;
     }
 
     apply {
+        if (!hdr.ethernet.isValid()) {
+            ostd.drop = true; /* shorter than an Ethernet header */
+            return;
+        }
         ostd.drop = false;
         v2v_fwd.apply();
     }
 }
 
 control IngressDeparserImpl(packet_out packet, out empty_t clone_i2e_meta, out empty_t resubmit_meta,
-                            out empty_t normal_meta, inout headers_t hdr, in empty_t meta,
+                            out empty_t normal_meta, inout v2v_headers_t hdr, in empty_t meta,
                             in psa_ingress_output_metadata_t istd) {
     apply {
         packet.emit(hdr.ethernet);
     }
 }
 
-/* Egress leaves the packet as ingress made it. */
-parser EgressParserImpl(packet_in buffer, out empty_t hdr, inout empty_t meta,
-                        in psa_egress_parser_input_metadata_t istd, in empty_t normal_meta,
-                        in empty_t clone_i2e_meta, in empty_t clone_e2e_meta) {
-    state start { transition accept; }
-}
-
-control egress(inout empty_t hdr, inout empty_t meta,
-               in psa_egress_input_metadata_t istd, inout psa_egress_output_metadata_t ostd) {
-    apply { }
-}
-
-control EgressDeparserImpl(packet_out packet, out empty_t clone_e2e_meta, out empty_t recirculate_meta,
-                           inout empty_t hdr, in empty_t meta, in psa_egress_output_metadata_t istd,
-                           in psa_egress_deparser_input_metadata_t edstd) {
-    apply { }
-}
-
-IngressPipeline(IngressParserImpl(), ingress(), IngressDeparserImpl()) ip;
-EgressPipeline(EgressParserImpl(), egress(), EgressDeparserImpl()) ep;
-PSA_Switch(ip, PacketReplicationEngine(), ep, BufferingQueueingEngine()) main;
+#include "psa_egress.p4"

@@ -1,7 +1,7 @@
 // The commands the stages would run, checked without running them: compile plans (eBPF and P4),
 // bpftool argv, the graph dataplaneStage adds, and that P4 is MISS here with its reason.
 import { test } from "node:test";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
@@ -10,6 +10,7 @@ import { Bpftool, batchLine, plan, PROGRAMS, programNamed, verdictCode, verdictN
 import { dataplaneStage } from "../../../stages/dataplane.ts";
 import { ebpfCompileArgv } from "../../../stages/ebpf.ts";
 import { p4Availability, p4CompileArgv } from "../../../stages/p4.ts";
+import { checkVendored, p4cPlan } from "../../../stages/p4c.ts";
 
 const fw = programNamed("fw")!;
 const lb = programNamed("lb")!;
@@ -22,21 +23,31 @@ test("eBPF compile plan: clang for BPF with BTF, then a skeleton", () => {
   assert.ok(ebpfCompileArgv(fw, "/s", "/o", { multiarch: "aarch64-linux-gnu", cflags: ["-mcpu=v3"] })[0]!.includes("-I/usr/include/aarch64-linux-gnu"));
 });
 
-test("P4 compile plan: p4c-ebpf (filter model or PSA) to C, then clang with p4c's runtime headers", () => {
-  const [p4c, clang] = p4CompileArgv(fw, "/src", "/out");
-  assert.deepEqual(p4c, ["p4c-ebpf", "--Werror", "-I", "/usr/local/share/p4c/p4include", "--arch", "filter", "--target", "kernel", "-o", "/out/fw.c", "/src/p4src/fw.p4"]);
+test("P4 compile plan: p4c-ebpf (PSA) to C, libbpf 1.x section names, then clang with p4c's runtime headers", () => {
+  const [p4c, sed, clang] = p4CompileArgv(fw, "/src", "/out");
+  assert.deepEqual(p4c, ["/opt/p4c/bin/p4c-ebpf", "--Werror", "--arch", "psa", "--target", "kernel", "-o", "/out/fw.c", "/src/p4src/fw.p4"]);
+  assert.deepEqual(sed!.slice(0, 4), ["sed", "-i", "-e", 's|SEC("classifier/tc-ingress")|SEC("tc")|']);
+  assert.equal(sed!.at(-1), "/out/fw.c");
   assert.deepEqual(clang!.slice(0, 5), ["clang", "-O2", "-g", "-target", "bpf"]);
   assert.ok(clang!.includes("-D__KERNEL__"));
   assert.deepEqual(clang!.slice(-4), ["-c", "/out/fw.c", "-o", "/out/fw.o"]);
-  assert.ok(clang!.join(" ").includes("-I /opt/p4c/ebpf -I /opt/p4c/ebpf/usr/include/bpf -I /opt/p4c/ebpf/contrib/libbpf/include/uapi"));
-  assert.equal(p4CompileArgv(lb, "/src", "/out")[0]![5], "psa");
+  assert.ok(clang!.join(" ").includes("-I /opt/p4c/ebpf -I /opt/p4c/ebpf/usr/include -I /opt/p4c/ebpf/contrib/libbpf/include/uapi"));
+  assert.equal(p4CompileArgv(lb, "/opt/p", "/o", { p4cHome: "/tools/p4c" })[0]![0], "/tools/p4c/bin/p4c-ebpf");
 });
 
-test("P4 is MISS here, naming the missing toolchain; available once a p4c source is configured", () => {
-  const a = p4Availability({});
-  assert.equal(a.ok, false);
-  if (!a.ok) { assert.equal(a.outcome, "MISS"); assert.match(a.reason, /p4c \(p4c-ebpf\) is missing/); assert.match(a.reason, /DPU_CI_P4C_GIT/); }
-  assert.deepEqual(p4Availability({ DPU_CI_P4C_GIT: "/srv/mirror/p4c.git" }), { ok: true });
+test("P4 is MISS without p4c's source, naming what is missing; available with the vendored tarballs", async () => {
+  const empty = await mkdtemp(join(tmpdir(), "dpuci-vendor-"));
+  try {
+    const a = p4Availability(p4cPlan("/nonexistent-root", { DPU_CI_VENDOR_DIR: empty }));
+    assert.equal(a.ok, false);
+    if (!a.ok) { assert.equal(a.outcome, "MISS"); assert.match(a.reason, /p4c \(p4c-ebpf\) cannot be built/); assert.match(a.reason, /p4c-1\.2\.4\.8\.tar\.gz/); assert.match(a.reason, /DPU_CI_P4C_SOURCE/); }
+    for (const f of ["p4c-1.2.4.8.tar.gz", "p4runtime-1e771c4.tar.gz", "libbpf-1.2.2.tar.gz"]) await writeFile(join(empty, f), "x");
+    assert.deepEqual(p4Availability(p4cPlan("/nonexistent-root", { DPU_CI_VENDOR_DIR: empty })), { ok: true });
+    // Present but not the published bytes: refused before any build.
+    assert.match((await checkVendored(p4cPlan("/r", { DPU_CI_VENDOR_DIR: empty })))!, /has sha256 .* expected/);
+  } finally {
+    await rm(empty, { recursive: true, force: true });
+  }
 });
 
 test("bpftool argv: hex bytes one per argument, JSON where parsed", () => {
@@ -70,9 +81,9 @@ test("verdicts map per hook", () => {
 
 test("dataplaneStage: cached compile nodes, host test tasks, guest suite, P4 MISS", async () => {
   const g = new GraphBuilder();
-  const h = dataplaneStage(g, { env: {} });
+  const h = dataplaneStage(g, { root: "/nonexistent-root", env: { DPU_CI_VENDOR_DIR: "/nonexistent-vendor" } });
   const graph = g.finish();
-  assert.deepEqual([...graph.nodes.keys()], ["ebpf-build", "dataplane-test", "dataplane-guest-suite", "p4-build", "dataplane-test-p4"]);
+  assert.deepEqual([...graph.nodes.keys()], ["ebpf-build", "dataplane-test", "dataplane-guest-suite", "p4-build", "dataplane-test-p4", "dataplane-diff-p4"]);
   assert.equal(h.test.node, "dataplane-test");
   const build = graph.nodes.get("ebpf-build") as BuildNode;
   assert.equal(build.kind, "build");
@@ -86,5 +97,5 @@ test("dataplaneStage: cached compile nodes, host test tasks, guest suite, P4 MIS
   const p4 = graph.nodes.get("p4-build")!;
   const a = await p4.available!();
   assert.equal(a.ok, false);
-  assert.equal(dataplaneStage(new GraphBuilder(), { env: {}, p4: false }).p4, undefined);
+  assert.equal(dataplaneStage(new GraphBuilder(), { root: "/r", env: {}, p4: false }).p4, undefined);
 });

@@ -1,0 +1,68 @@
+// The vectors' control-plane state (DataplaneState, as dataplane/layout.ts encodes it for
+// the hand-written maps) as entries of the P4 programs' own tables (p4/p4src), encoded through the
+// layout p4c generated (dataplane/p4layout.ts). This is the P4 side's control plane: the
+// same policy, written the way each P4 program models it.
+import { parseCidr, parseIpv4, parseMac } from "./packet.ts";
+import { parseVip, protoNumber, type DataplaneState } from "./layout.ts";
+import { encodeP4Entry, type EncodedEntry, type P4Entry, type P4Layout } from "./p4layout.ts";
+
+const num = (b: Buffer): bigint => (b.length ? BigInt(`0x${b.toString("hex")}`) : 0n);
+
+/** Typed state -> P4 table entries (before encoding), for one program. */
+export function p4StateEntries(program: string, s: DataplaneState): P4Entry[] {
+  const out: P4Entry[] = [];
+  switch (program) {
+    case "fw": {
+      if (s.fw?.default) out.push({ table: "fw_default", action: s.fw.default, params: { rule_id: 0 }, asDefault: true });
+      (s.fw?.rules ?? []).forEach((r, i) => {
+        const { addr, len } = parseCidr(r.src);
+        const proto = protoNumber(r.proto);
+        if (proto === 0 && r.dport) throw new TypeError("a rule for any protocol cannot name a port");
+        const params = { rule_id: r.id ?? i };
+        if (r.dport) out.push({ table: "fw_rules_port", key: { "hdr.ipv4.protocol": proto, dport: r.dport, "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
+        else if (proto) out.push({ table: "fw_rules_proto", key: { "hdr.ipv4.protocol": proto, "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
+        else out.push({ table: "fw_rules_any", key: { "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
+      });
+      break;
+    }
+    case "lb":
+      (s.lb?.vips ?? []).forEach((v, i) => {
+        const vip = parseVip(v.vip);
+        const id = v.id ?? i + 1;
+        out.push({ table: "lb_vips", key: { "hdr.ipv4.dstAddr": num(parseIpv4(vip.addr)), "meta.dport": vip.port, "hdr.ipv4.protocol": protoNumber(vip.proto) }, action: "set_vip", params: { vip_id: id, backend_count: v.backends.length } });
+        v.backends.forEach((b, j) => out.push({ table: "lb_backends", key: { "meta.vip_id": id, "meta.index": j }, action: "to_backend", params: { addr: num(parseIpv4(b.addr)), mac: num(parseMac(b.mac)), port: b.port ?? 0 } }));
+      });
+      break;
+    case "fastpath":
+      for (const e of s.fdb ?? []) {
+        out.push(e.router
+          ? { table: "fp_fdb", key: { "hdr.ethernet.dstAddr": num(parseMac(e.mac)) }, action: "route_me" }
+          : { table: "fp_fdb", key: { "hdr.ethernet.dstAddr": num(parseMac(e.mac)) }, action: "l2_forward", params: { port: e.ifindex } });
+      }
+      for (const r of s.routes ?? []) {
+        const { addr, len } = parseCidr(r.prefix);
+        out.push({ table: "fp_routes", key: { "hdr.ipv4.dstAddr": num(addr) }, prefixLen: len, action: "set_nexthop", params: { port: r.ifindex, smac: num(parseMac(r.smac)), dmac: num(parseMac(r.dmac)) } });
+      }
+      break;
+    case "vf2virtio": {
+      // The C version's devmap (port -> ifindex) is resolved here: the P4 table names the interface.
+      const ports = new Map((s.fwd?.ports ?? []).map((p) => [p.port, p.ifindex]));
+      for (const r of s.fwd?.rules ?? []) {
+        const ifindex = ports.get(r.port);
+        const key = { "istd.ingress_port": r.ingress };
+        if (ifindex === undefined || ifindex === 0) out.push({ table: "v2v_fwd", key, action: "no_port" });
+        else if (r.dmac) out.push({ table: "v2v_fwd", key, action: "forward_set_dmac", params: { port: ifindex, dmac: num(parseMac(r.dmac)) } });
+        else out.push({ table: "v2v_fwd", key, action: "forward", params: { port: ifindex } });
+      }
+      break;
+    }
+    default:
+      if (Object.keys(s).length) throw new TypeError(`no P4 control plane for program "${program}"`);
+  }
+  return out;
+}
+
+/** Typed state -> map entries of the p4c-generated object. */
+export function p4MapEntries(program: string, layout: P4Layout, s: DataplaneState): EncodedEntry[] {
+  return p4StateEntries(program, s).map((e) => encodeP4Entry(layout, e));
+}

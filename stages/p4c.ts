@@ -1,0 +1,169 @@
+// p4c (its eBPF back end, p4c-ebpf) built from source by a cached build node. Debian packages no
+// p4c and no registry is reachable, so the source is pluggable (DPU_CI_P4C_SOURCE):
+//   vendor                      the vendored tarballs (default): <project>/../shared/vendor, or
+//                               DPU_CI_VENDOR_DIR; each checked against its sha256 below
+//   tarball:URL#sha256=HEX      a p4c release tarball (http(s) or file URL), verified before use
+//   git:URL#REF                 a p4c git repository at a tag/commit (fetched on the host)
+//   dir:PATH                    an unpacked p4c tree on this machine
+// The two sources p4c's CMake would fetch (P4Runtime protos, libbpf) always come from the vendor
+// directory: the build containers have no network, and FetchContent is pointed at them.
+// Without p4c's source the P4 stage is MISS with the reason, never PASS.
+import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { join, resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { recipe, host, cacheName, sha256File, ConfigError, type Availability, type GraphBuilder, type Input, type NodeInput, type TaskResult, type Recipe, type ArtifactRef } from "../engine/index.ts";
+import { P4C_VERSION, p4cBuilder } from "../images/p4c.ts";
+import { fetchGit, fetchTarball } from "./kernel-fetch.ts";
+import { redactUrl } from "./kernel-source.ts";
+
+export const P4C_SOURCE_SETTING = "DPU_CI_P4C_SOURCE";
+export const VENDOR_DIR_SETTING = "DPU_CI_VENDOR_DIR";
+
+/** The vendored files (/work/shared/vendor/README.md): name and sha256 as published there. */
+export const VENDORED = {
+  p4c: { file: "p4c-1.2.4.8.tar.gz", sha256: "776ea57f598e55f6b435b4767a7d735a0a4782e9bae91ee543f617bf0f6528af" },
+  p4runtime: { file: "p4runtime-1e771c4.tar.gz", sha256: "1055e03db50e16ac7895446ba5916cc351ee9bfe9edab98eb5c9a3459944ab0d" },
+  libbpf: { file: "libbpf-1.2.2.tar.gz", sha256: "eb4ac8048487a2382a4178f871a33c85e88ffd68b70c82989006bb26435455b8" },
+} as const;
+
+export type P4cSource =
+  | { readonly kind: "vendor" }
+  | { readonly kind: "git"; readonly url: string; readonly ref: string }
+  | { readonly kind: "tarball"; readonly url: string; readonly sha256: string }
+  | { readonly kind: "dir"; readonly path: string };
+
+export function parseP4cSource(text: string | undefined, where: { source: string; field: string } = { source: "environment", field: P4C_SOURCE_SETTING }): P4cSource {
+  const value = (text ?? "").trim();
+  const bad = (message: string): never => { throw new ConfigError([{ ...where, message }]); };
+  if (value === "" || value === "vendor") return { kind: "vendor" };
+  const colon = value.indexOf(":");
+  const kind = colon < 0 ? value : value.slice(0, colon);
+  const rest = colon < 0 ? "" : value.slice(colon + 1);
+  switch (kind) {
+    case "git": {
+      const hash = rest.lastIndexOf("#");
+      const url = hash < 0 ? rest : rest.slice(0, hash);
+      const ref = hash < 0 ? "" : rest.slice(hash + 1);
+      if (!url || url.startsWith("-")) bad("git source needs a URL: git:URL#REF");
+      if (!ref) bad("git source needs a ref after '#': git:URL#REF (a tag such as v1.2.4.8, or a commit)");
+      if (!/^[A-Za-z0-9._/+-]+$/.test(ref) || ref.includes("..") || ref.startsWith("-")) bad(`git ref "${ref}" is not a valid branch, tag or commit name`);
+      return { kind: "git", url, ref };
+    }
+    case "tarball": {
+      const m = /^(.+)#(?:sha256=)?([0-9a-fA-F]{64})$/.exec(rest);
+      if (!m) return bad("tarball source needs a sha256: tarball:URL#sha256=<64 hex digits>");
+      if (!/^(https?|file):\/\//.test(m[1]!)) bad(`tarball URL "${redactUrl(m[1]!)}" must be http(s):// or file://`);
+      return { kind: "tarball", url: m[1]!, sha256: m[2]!.toLowerCase() };
+    }
+    case "dir":
+      if (!rest) bad("dir source needs a path: dir:/path/to/p4c");
+      return { kind: "dir", path: rest };
+    default:
+      return bad(`"${redactUrl(value)}" is not a p4c source; expected vendor, git:URL#REF, tarball:URL#sha256=HEX or dir:PATH`);
+  }
+}
+
+export function describeP4cSource(s: P4cSource): string {
+  switch (s.kind) {
+    case "vendor": return `vendor:${VENDORED.p4c.file}`;
+    case "git": return `git:${redactUrl(s.url)}#${s.ref}`;
+    case "tarball": return `tarball:${redactUrl(s.url)}#sha256=${s.sha256}`;
+    case "dir": return `dir:${s.path}`;
+  }
+}
+
+/** The vendor directory: the setting, else `<project root>/../shared/vendor`. */
+export function vendorDir(root: string, env: Readonly<Record<string, string | undefined>>): string {
+  return resolve(root, env[VENDOR_DIR_SETTING] || join("..", "shared", "vendor"));
+}
+
+export interface P4cPlan {
+  readonly source: P4cSource;
+  readonly vendor: string;
+}
+
+export function p4cPlan(root: string, env: Readonly<Record<string, string | undefined>>): P4cPlan {
+  return { source: parseP4cSource(env[P4C_SOURCE_SETTING]), vendor: vendorDir(root, env) };
+}
+
+/** Whether p4c can be built here: the files it needs exist (sha256 is checked when they are used). */
+export function p4cAvailability(plan: P4cPlan): Availability {
+  const needed = [VENDORED.p4runtime, VENDORED.libbpf, ...(plan.source.kind === "vendor" ? [VENDORED.p4c] : [])];
+  const missing: string[] = needed.filter((f) => !existsSync(join(plan.vendor, f.file))).map((f) => f.file);
+  if (plan.source.kind === "dir" && !existsSync(join(plan.source.path, "CMakeLists.txt"))) missing.unshift(`${plan.source.path}/CMakeLists.txt`);
+  if (missing.length === 0) return { ok: true };
+  return {
+    ok: false, outcome: "MISS",
+    reason: `toolchain p4c (p4c-ebpf) cannot be built: Debian packages no p4c, and its source is not here (missing ${missing.join(", ")} in ${plan.vendor}); ` +
+      `put the vendored tarballs there or set ${VENDOR_DIR_SETTING}, and/or ${P4C_SOURCE_SETTING}=git:URL#REF|tarball:URL#sha256=HEX|dir:PATH`,
+  };
+}
+
+/** sha256 of the vendored files, checked on the host before a build uses them. */
+export async function checkVendored(plan: P4cPlan): Promise<string | undefined> {
+  const files = [VENDORED.p4runtime, VENDORED.libbpf, ...(plan.source.kind === "vendor" ? [VENDORED.p4c] : [])];
+  for (const f of files) {
+    const got = await sha256File(join(plan.vendor, f.file));
+    if (got !== f.sha256) return `${join(plan.vendor, f.file)} has sha256 ${got}, expected ${f.sha256}: refusing to build from it`;
+  }
+  return undefined;
+}
+
+export const P4C_NODE = "p4c";
+
+/** The p4c build node (once per graph): output bin/p4c-ebpf, p4include/, ebpf/ runtime, build.json. */
+export function p4cStage(g: GraphBuilder, plan: P4cPlan): NodeInput {
+  if (g.has(P4C_NODE)) return { kind: "node", node: P4C_NODE, type: "dir" };
+  const inputs: Record<string, Input> = {
+    script: host.file("images/p4c-build.sh"),
+    p4runtime: host.file(join(plan.vendor, VENDORED.p4runtime.file)),
+    libbpf: host.file(join(plan.vendor, VENDORED.libbpf.file)),
+  };
+  const s = plan.source;
+  if (s.kind === "vendor") inputs.p4c = host.file(join(plan.vendor, VENDORED.p4c.file));
+  else if (s.kind === "dir") inputs.p4c = host.dir(s.path, { exclude: [".git", "build"] });
+  else inputs.p4c = g.task(`p4c-source.${createHash("sha256").update(describeP4cSource(s)).digest("hex").slice(0, 12)}`, {}, (ctx): Promise<TaskResult> => (s.kind === "git" ? fetchGit(ctx, s) : fetchTarball(ctx, s)), {
+    stage: "p4", description: `fetch p4c source ${describeP4cSource(s)}`,
+  });
+  const sums = [VENDORED.p4runtime, VENDORED.libbpf, ...(s.kind === "vendor" ? [VENDORED.p4c] : [])]
+    .map((f) => `${f.sha256}  /p4c-in/${f.file}\n`).join("") + (s.kind === "tarball" ? `${s.sha256}  /p4c-in/p4c/source.tar\n` : "");
+  const p4cArg = s.kind === "vendor" ? `/p4c-in/${VENDORED.p4c.file}` : s.kind === "dir" ? "/p4c-in/p4c" : "/p4c-in/p4c/source.tar";
+  return g.build(P4C_NODE, inputs, (refs) => {
+    let r: Recipe = recipe.from(p4cBuilder)
+      .withFile(`/p4c-in/${VENDORED.p4runtime.file}`, refs.p4runtime!)
+      .withFile(`/p4c-in/${VENDORED.libbpf.file}`, refs.libbpf!);
+    r = s.kind === "vendor" ? r.withFile(p4cArg, refs.p4c as ArtifactRef) : r.withDirectory("/p4c-in/p4c", refs.p4c as ArtifactRef);
+    return r
+      .withNewFile("/p4c-in/SHA256SUMS", sums)
+      .withExec(["sha256sum", "--strict", "-c", "/p4c-in/SHA256SUMS"])
+      .withFile("/p4c-in/p4c-build.sh", refs.script!)
+      .withMountedCache("/ccache", cacheName("ccache", p4cBuilder))
+      .withEnvVariable("CCACHE_DIR", "/ccache")
+      .withExec(["sh", "/p4c-in/p4c-build.sh", p4cArg, `/p4c-in/${VENDORED.p4runtime.file}`, `/p4c-in/${VENDORED.libbpf.file}`, "/out"])
+      .directory("/out");
+  }, {
+    stage: "p4", description: `p4c-ebpf from ${describeP4cSource(s)} (P4Runtime, libbpf from ${plan.vendor})`,
+    available: async () => {
+      const a = p4cAvailability(plan);
+      if (!a.ok) return a;
+      const bad = await checkVendored(plan);
+      return bad ? { ok: false, outcome: "MISS", reason: bad } : a;
+    },
+    after: async (_ctx, out) => p4cAfter(out, s),
+  });
+}
+
+export interface P4cBuildInfo { version: string; configureSeconds: number; makeSeconds: number; ccache: { hits: number; misses: number } | null }
+
+export async function p4cAfter(out: string, s: P4cSource): Promise<TaskResult> {
+  const info = JSON.parse(await readFile(join(out, "build.json"), "utf8")) as P4cBuildInfo;
+  if (s.kind === "vendor" && info.version !== P4C_VERSION) return { outcome: "FAIL", reason: `p4c-ebpf --version says ${info.version}, the vendored source is ${P4C_VERSION}` };
+  return {
+    outcome: "PASS",
+    metrics: {
+      p4cVersion: info.version, configureSeconds: info.configureSeconds, makeSeconds: info.makeSeconds,
+      ...(info.ccache ? { ccacheHits: info.ccache.hits, ccacheMisses: info.ccache.misses } : {}),
+    },
+  };
+}
