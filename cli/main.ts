@@ -1,7 +1,6 @@
 // The `dpu-ci` command. Only this file chooses the exit code and calls process.exit.
 // Command modules are imported when their command runs: `--version` and `--help` load nothing else.
 import { ConfigError, DpuCiError, EXIT, UsageError, mask, type Config } from "../engine/index.ts";
-import { configFrom } from "./context.ts";
 import { HELP, commandHelp } from "./help.ts";
 import { parseCommand, type OptionSpecs, type Parsed } from "./args.ts";
 
@@ -24,7 +23,12 @@ const pipelineOptions = {
 } as const satisfies OptionSpecs;
 const ONE_PIPELINE = { min: 1, max: 1, name: "pipeline name" };
 
-function pipelineConfig(values: Record<string, unknown>): Config {
+/** Settings from flags, the environment and .env (cli/context.ts, loaded on first use). */
+async function configFrom(flags: Record<string, string | undefined>): Promise<Config> {
+  return (await import("./context.ts")).configFrom(flags);
+}
+
+function pipelineConfig(values: Record<string, unknown>): Promise<Config> {
   return configFrom({ DPU_CI_EXECUTOR: values.executor as string | undefined, DPU_CI_JOBS: values.jobs as string | undefined });
 }
 
@@ -49,7 +53,7 @@ const COMMANDS: Record<string, Handler> = {
   async plan(args, io) {
     const { values, positionals, help: h } = parse("plan", args, pipelineOptions, ONE_PIPELINE);
     if (h) return help("plan", io);
-    const cfg = pipelineConfig(values);
+    const cfg = await pipelineConfig(values);
     const { formatPlan, plan, preparePipeline } = await import("./run.ts");
     const { graph, params, pipeline } = await preparePipeline(cfg, await pipelineArgs(positionals, values));
     const nodes = await plan(cfg, graph);
@@ -61,7 +65,7 @@ const COMMANDS: Record<string, Handler> = {
   async run(args, io) {
     const { values, positionals, help: h } = parse("run", args, pipelineOptions, ONE_PIPELINE);
     if (h) return help("run", io);
-    const cfg = pipelineConfig(values);
+    const cfg = await pipelineConfig(values);
     const { runPipeline, runSummary } = await import("./run.ts");
     const { manifest, dir } = await runPipeline(cfg, await pipelineArgs(positionals, values), { json: Boolean(values.json), signal: io.signal, out: io.out, err: io.err });
     if (values.json) {
@@ -78,7 +82,7 @@ const COMMANDS: Record<string, Handler> = {
   async report(args, io) {
     const { values, positionals, help: h } = parse("report", args, { html: { type: "boolean" }, compare: { type: "string" } }, { max: 1, name: "run" });
     if (h) return help("report", io);
-    const cfg = configFrom({});
+    const cfg = await configFrom({});
     const [{ storeOf }, { historyDb, metricRules }, { reportCommand }, { CASE_IDS }] = await Promise.all([import("./context.ts"), import("./run.ts"), import("../reports/index.ts"), import("../pipelines/cases.ts")]);
     const store = storeOf(cfg);
     const dir = store.resolveRun(positionals[0] ?? "latest");
@@ -89,34 +93,36 @@ const COMMANDS: Record<string, Handler> = {
 
   async hil(args, io) {
     const { runHilCommand } = await import("./lab.ts");
-    return runHilCommand(args, () => configFrom({}), io);
+    const cfg = await configFrom({});
+    return runHilCommand(args, () => cfg, io);
   },
 
   async lab(args, io) {
     const { runLabCommand } = await import("./lab.ts");
-    return runLabCommand(args, () => configFrom({}), io);
+    const cfg = await configFrom({});
+    return runLabCommand(args, () => cfg, io);
   },
 
   async matrix(args, io) {
-    const cfg = configFrom({});
+    const cfg = await configFrom({});
     const { runMatrixCommand } = await import("./matrix.ts");
     return runMatrixCommand(args, commandIo(cfg, io));
   },
 
   async gha(args, io) {
-    const cfg = configFrom({});
+    const cfg = await configFrom({});
     const { runGhaCommand } = await import("./gha.ts");
     return runGhaCommand(args, commandIo(cfg, io));
   },
 
   async release(args, io) {
-    const cfg = configFrom({});
+    const cfg = await configFrom({});
     const { runReleaseCommand } = await import("./release.ts");
     return runReleaseCommand(args, commandIo(cfg, io));
   },
 
   async dataplane(args, io) {
-    configFrom({}); // secrets registered and config checked before anything prints
+    await configFrom({}); // secrets registered and config checked before anything prints
     const { runDataplaneCommand } = await import("./dataplane.ts");
     return runDataplaneCommand(args, { out: io.out, err: io.err });
   },
@@ -124,7 +130,7 @@ const COMMANDS: Record<string, Handler> = {
   async doctor(args, io) {
     const { values, help: h } = parse("doctor", args, { fix: { type: "boolean" }, json: { type: "boolean" } });
     if (h) return help("doctor", io);
-    const cfg = configFrom({});
+    const cfg = await configFrom({});
     const { doctor, doctorFix, doctorHealthy, formatDoctor } = await import("./doctor.ts");
     let r = await doctor(cfg);
     if (values.fix && r.missingPackages.length) {
@@ -138,7 +144,7 @@ const COMMANDS: Record<string, Handler> = {
   async config(args, io) {
     const { values, help: h } = parse("config", args, { json: { type: "boolean" } });
     if (h) return help("config", io);
-    const cfg = configFrom({});
+    const cfg = await configFrom({});
     const shown = { root: cfg.root, home: cfg.home, executor: cfg.executor, jobs: cfg.jobs, docker: cfg.docker, debianMirror: cfg.debianMirror ?? "(from apt sources)", progress: cfg.progress, defaultCase: cfg.defaultCase, inventory: cfg.inventory ?? "(default)", kernelSource: cfg.kernelSource, ci: cfg.ci, secrets: cfg.secretNames.filter((n) => cfg.env[n]).map((n) => `${n}=***`) };
     print(io.out, values.json ? JSON.stringify(shown, null, 2) : Object.entries(shown).map(([k, v]) => `${k.padEnd(14)} ${Array.isArray(v) ? v.join(", ") || "none" : String(v)}`).join("\n"));
     return EXIT.OK;
@@ -163,7 +169,12 @@ export async function main(argv: string[], io: IO): Promise<number> {
     print(io.out, HELP);
     return cmd ? EXIT.OK : EXIT.USAGE;
   }
-  if (cmd === "--version" || cmd === "-V") { print(io.out, "dpu-ci 0.1.0"); return EXIT.OK; }
+  if (cmd === "--version" || cmd === "-V") {
+    // bin/dpu-ci.js says how it started: compiled (and from which sources) or through tsx.
+    const b = (globalThis as { dpuCiBuild?: { mode: string; digest?: string } }).dpuCiBuild;
+    print(io.out, `dpu-ci 0.1.0${b ? ` (${b.mode === "compiled" ? `compiled, sources ${b.digest}` : "from the TypeScript sources"})` : ""}`);
+    return EXIT.OK;
+  }
   const handler = COMMANDS[cmd];
   if (!handler) throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
   return handler(rest, io);

@@ -96,7 +96,7 @@ export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: bo
       secret: (name) => (cfg.secretNames.includes(name) ? cfg.env[name] : undefined),
       onEvent: (e) => renderer?.onEvent(e), signal: opts.signal, git: await gitInfo(cfg.root),
     });
-    const reports = writeReports(cfg, res.dir, opts.err);
+    const reports = await writeReports(cfg, res.dir, opts.err);
     writeStepOutputs(cfg.env.GITHUB_OUTPUT, res.manifest, res.dir, opts.err);
     return { ...res, reports };
   } finally {
@@ -127,7 +127,7 @@ export function historyDb(cfg: Config): string {
 
 /** Reports are written at the end of every run, failed and interrupted ones too. A report that
  *  cannot be written is said loudly but loses nothing: the manifest and logs are already on disk. */
-function writeReports(cfg: Config, dir: string, err: NodeJS.WritableStream): WrittenReports | undefined {
+async function writeReports(cfg: Config, dir: string, err: NodeJS.WritableStream): Promise<WrittenReports | undefined> {
   try {
     return writeRunReports(dir, { historyDb: historyDb(cfg), matrixCases: CASE_IDS, stepSummary: cfg.env.GITHUB_STEP_SUMMARY, metricRules: metricRules(cfg) });
   } catch (e) {

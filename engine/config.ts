@@ -45,6 +45,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "DAGGER_SESSION_PORT", kind: "int", description: "Set by `dagger run`: the Dagger session to use.", example: "" },
   { name: "DAGGER_SESSION_TOKEN", kind: "string", secret: true, description: "Set by `dagger run` (secret).", example: "" },
   { name: "CI", kind: "bool", description: "Set by CI systems: plain output, no prompts.", example: "" },
+  { name: "DPU_CI_FROM_SOURCE", kind: "bool", description: "Run the CLI from the TypeScript sources through tsx instead of the compiled dist/ (read by bin/dpu-ci.js).", example: "" },
   { name: "DPU_CI_HEARTBEAT", kind: "int", min: 0, description: "In plain (CI) output, every this many seconds a line for each node running that long, with its current log line (0 = never).", example: "60" },
   { name: "GITHUB_ACTIONS", kind: "bool", description: "Set by GitHub Actions: each node's log folded in ::group::, secrets registered with ::add-mask::.", example: "" },
   { name: "NO_COLOR", kind: "string", description: "Any non-empty value turns colours off (no-color.org).", example: "" },

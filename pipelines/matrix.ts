@@ -264,15 +264,10 @@ export interface BoardSource {
 type Loader = (path?: string) => { source: string; boards: readonly BoardLike[] } | Promise<{ source: string; boards: readonly BoardLike[] }>;
 
 /** The inventory of this machine through hw-runners' loader: DPU_CI_INVENTORY when set, else the
- *  lab's default local inventory of virtual boards. Imported by URL so this module does not break
- *  while hw-runners settles its public surface (index.ts first, then the inventory module). */
+ *  lab's default local inventory of virtual boards. */
 export async function loadBoards(root: string, env: Readonly<Record<string, string | undefined>>): Promise<BoardSource> {
-  let load: Loader | undefined;
-  for (const rel of ["../hw-runners/index.ts", "../hw-runners/inventory/load.ts"]) {
-    const mod = (await import(new URL(rel, import.meta.url).href).catch(() => undefined)) as { loadInventory?: Loader } | undefined;
-    if (mod?.loadInventory) { load = mod.loadInventory; break; }
-  }
-  if (!load) throw new ConfigError([{ source: "hw-runners", field: "loadInventory", message: "hw-runners exports no inventory loader" }]);
+  // Imported on use: the matrix of plan and gha render does not need the lab (SQLite and all).
+  const load: Loader = (await import("../hw-runners/index.ts")).loadInventory;
   const path = env.DPU_CI_INVENTORY ? resolve(root, env.DPU_CI_INVENTORY) : undefined;
   const inv = await load(path);
   return {

@@ -3,7 +3,11 @@
 // failing (with the run it started in), plus flaky (PASS/FAIL flipping over the last N runs).
 // ERROR, MISS, SKIP and CANCELED are inconclusive: they are never a regression, never a fix, and a
 // test whose previous result was inconclusive is compared with its last conclusive one instead.
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { createRequire } from "node:module";
+
+// The native module is loaded when a database is opened, not by every command that imports this file.
+const openDatabase = (path: string): Database.Database => new (createRequire(import.meta.url)("better-sqlite3") as typeof Database)(path);
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Outcome } from "../engine/outcome.ts";
@@ -91,7 +95,7 @@ export class History {
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    this.db = openDatabase(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(`

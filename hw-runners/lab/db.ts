@@ -1,7 +1,11 @@
 // The lab's shared state in SQLite: leases (one holder per board, TTL + heartbeat, fencing tokens),
 // board health (LAVA's Good / Unknown / Bad / Maintenance) and finished results. Several runner
 // processes on one host share the file; every change is one IMMEDIATE transaction.
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { createRequire } from "node:module";
+
+// The native module is loaded when a database is opened, not by every command that imports this file.
+const openDatabase = (path: string): Database.Database => new (createRequire(import.meta.url)("better-sqlite3") as typeof Database)(path);
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Health } from "../inventory/types.ts";
@@ -39,7 +43,7 @@ export class LabDb {
 
   constructor(path: string, opts: { now?: () => number } = {}) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    this.db = openDatabase(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("busy_timeout = 10000");
     this.db.pragma("synchronous = NORMAL");

@@ -169,6 +169,7 @@ test("under GitHub Actions: ::add-mask:: for secrets first, each node's log fold
     if (node === "chatty") {
       const body = lines.slice(g + 2, end);
       assert.ok(body.includes("token *** in use") && body.includes("::add-mask::not-a-command-from-the-log"), body.join("\n"));
+      assert.ok(body.includes("secret registry: shared with the CLI"), "a .ts pipeline imports the engine the compiled CLI runs");
     }
   }
 });
@@ -179,4 +180,14 @@ test("NO_COLOR and CI: plain lines without colour codes; a heartbeat for a long 
   assert.doesNotMatch(r.stderr + r.stdout, new RegExp(`${String.fromCharCode(27)}\\[`));
   assert.match(r.stderr, /chatty: running for \ds \| step \d+ of the chatty node$/m);
   assert.doesNotMatch(r.stderr, /::group::/, "no workflow commands outside GitHub Actions");
+});
+
+test("the command runs the compiled JavaScript of the current sources; DPU_CI_FROM_SOURCE=1 runs the TypeScript", async () => {
+  // @ts-expect-error bin/build.js is plain JavaScript
+  const { sourceDigest } = (await import("../../../bin/build.js")) as { sourceDigest: (root: string) => string };
+  const r = await runCli(["--version"], { home });
+  assert.equal(r.code, 0, show(r));
+  assert.equal(r.stdout.trim(), `dpu-ci 0.1.0 (compiled, sources ${sourceDigest(REPO_ROOT)})`);
+  const src = await runCli(["--version"], { home, env: { DPU_CI_FROM_SOURCE: "1" } });
+  assert.equal(src.stdout.trim(), "dpu-ci 0.1.0 (from the TypeScript sources)", show(src));
 });

@@ -1,0 +1,112 @@
+// Compiled JavaScript for a fast start. The TypeScript of the project's runtime folders is emitted
+// to dist/<digest>/ with the same layout, where <digest> is the sha256 of those sources (and of this
+// script): the output is content-addressed, so it can never be stale — a changed source names
+// another directory, which is built on first use (or by `npm run build`, which `npm ci` runs as
+// `prepare`). Only relative `.ts` imports are rewritten to `.js`, and `import.meta.url` is mapped
+// back to the source tree, so every path a module computes from its own location (scripts,
+// inventories, the project root) is the same compiled or not. Types are checked by `npm run
+// typecheck`, not here: each file is transpiled on its own, as tsx does.
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** Top-level folders that are not part of the command a user runs. */
+const NOT_RUNTIME = new Set(["bin", "bench", "test", "examples", "node_modules", "dist"]);
+const SKIP_DIRS = new Set(["node_modules", "testdata", "dist"]);
+/** dist/<digest>/ in a module's own URL: what `import.meta.url` drops to point at the sources. */
+export const DIST_SEGMENT = /\/dist\/[0-9a-f]{16}\//;
+
+/** The runtime TypeScript files, relative to root, sorted. */
+export function sourceFiles(root = ROOT) {
+  const out = [];
+  for (const top of readdirSync(root, { withFileTypes: true })) {
+    if (!top.isDirectory() || top.name.startsWith(".") || NOT_RUNTIME.has(top.name)) continue;
+    const walk = (dir) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) { if (!SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) walk(p); }
+        else if (e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") && !e.name.endsWith(".test.ts")) out.push(relative(root, p).split(sep).join("/"));
+      }
+    };
+    walk(join(root, top.name));
+  }
+  return out.sort();
+}
+
+/** sha256 of the runtime sources and of this script, first 16 hex digits. */
+export function sourceDigest(root = ROOT, files = sourceFiles(root)) {
+  const h = createHash("sha256");
+  h.update(readFileSync(fileURLToPath(import.meta.url)));
+  for (const f of files) {
+    h.update(`\0${f}\0`);
+    h.update(readFileSync(join(root, f)));
+  }
+  return h.digest("hex").slice(0, 16);
+}
+
+/** dist/<digest>, built if it does not exist yet. Concurrent builders each write a private
+ *  directory and rename it into place; the first rename wins, the others' work is dropped. */
+export async function ensureBuilt(root = ROOT, { log = () => {} } = {}) {
+  const files = sourceFiles(root);
+  const digest = sourceDigest(root, files);
+  const dir = join(root, "dist", digest);
+  if (exists(join(dir, ".complete"))) return { dir, digest, built: false };
+  const { default: ts } = await import("typescript");
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  const t0 = Date.now();
+  for (const f of files) {
+    const js = transpile(ts, readFileSync(join(root, f), "utf8"), f);
+    const to = join(tmp, f.replace(/\.ts$/, ".js"));
+    mkdirSync(dirname(to), { recursive: true });
+    writeFileSync(to, js);
+  }
+  writeFileSync(join(tmp, ".complete"), JSON.stringify({ digest, files: files.length, typescript: ts.version }) + "\n");
+  try {
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!exists(join(dir, ".complete"))) throw e;
+  }
+  log(`dpu-ci: compiled ${files.length} files to ${relative(root, dir)} in ${Date.now() - t0} ms\n`);
+  prune(join(root, "dist"), digest);
+  return { dir, digest, built: true };
+}
+
+/** One file, as the build emits it. */
+export function transpile(ts, source, fileName) {
+  const out = ts.transpileModule(source, {
+    fileName,
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      rewriteRelativeImportExtensions: true,
+      verbatimModuleSyntax: true,
+      sourceMap: false,
+      removeComments: false,
+    },
+  }).outputText;
+  return out.replaceAll("import.meta.url", `import.meta.url.replace(${DIST_SEGMENT}, "/")`);
+}
+
+/** Older builds go, except those of the last hour: a long run may still import from them. */
+function prune(distDir, keep) {
+  const hourAgo = Date.now() - 3600_000;
+  for (const e of readdirSync(distDir, { withFileTypes: true })) {
+    if (!e.isDirectory() || e.name === keep) continue;
+    const p = join(distDir, e.name);
+    try { if (statSync(p).mtimeMs < hourAgo) rmSync(p, { recursive: true, force: true }); } catch { /* another process pruned it */ }
+  }
+}
+
+function exists(p) {
+  try { statSync(p); return true; } catch { return false; }
+}
+
+// `node bin/build.js` (npm run build, npm's prepare): build for the current sources.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const r = await ensureBuilt(ROOT, { log: (s) => process.stderr.write(s) });
+  if (!r.built) process.stderr.write(`dpu-ci: ${relative(ROOT, r.dir)} is up to date\n`);
+}

@@ -1,0 +1,61 @@
+// The compiled CLI (bin/build.js): dist/<digest>/ is named by the sources it was built from, so a
+// changed source can never run stale code; what is in it is exactly what a fresh transpile of
+// today's sources gives; paths computed from import.meta.url point at the sources, compiled or not.
+import assert from "node:assert/strict";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { after, test } from "node:test";
+import ts from "typescript";
+// @ts-expect-error bin/build.js is plain JavaScript (it runs before anything is compiled)
+import { ensureBuilt, sourceDigest, sourceFiles, transpile } from "../../../bin/build.js";
+import { REPO_ROOT } from "../../helpers/cli.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+
+const tmp = tempDir("build-unit");
+after(() => tmp.cleanup());
+
+type Built = { dir: string; digest: string; built: boolean };
+const build = ensureBuilt as (root?: string) => Promise<Built>;
+
+function jsFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".js")).map((f) => f.split("\\").join("/")).sort();
+}
+
+test("dist/<digest> of this checkout is a byte-for-byte transpile of today's sources, one .js per runtime .ts", async () => {
+  const files = sourceFiles(REPO_ROOT) as string[];
+  assert.ok(files.includes("cli/main.ts") && files.includes("engine/index.ts"), "the runtime folders are found");
+  assert.ok(!files.some((f) => /^(test|bench|bin)\//.test(f) || f.endsWith(".test.ts")), "no tests or benchmarks in the build");
+  const r = await build(REPO_ROOT);
+  assert.equal(r.digest, sourceDigest(REPO_ROOT));
+  assert.deepEqual(jsFiles(r.dir), files.map((f) => f.replace(/\.ts$/, ".js")));
+  for (const f of files) {
+    const expected = transpile(ts, readFileSync(join(REPO_ROOT, f), "utf8"), f) as string;
+    assert.equal(readFileSync(join(r.dir, f.replace(/\.ts$/, ".js")), "utf8"), expected, `${f} in ${r.dir} differs from a fresh transpile`);
+  }
+  assert.equal((await build(REPO_ROOT)).built, false, "a second call builds nothing");
+});
+
+test("a changed source names another build; import.meta.url paths resolve to the sources", async () => {
+  const root = join(tmp.path, "proj");
+  mkdirSync(join(root, "engine"), { recursive: true });
+  mkdirSync(join(root, "cli"), { recursive: true });
+  mkdirSync(join(root, "bin"), { recursive: true });
+  cpSync(join(REPO_ROOT, "bin", "build.js"), join(root, "bin", "build.js"));
+  writeFileSync(join(root, "engine", "where.ts"), 'import { fileURLToPath } from "node:url";\nexport const HERE: string = fileURLToPath(new URL("./data.txt", import.meta.url));\n');
+  writeFileSync(join(root, "cli", "main.ts"), 'import { HERE } from "../engine/where.ts";\nexport const answer: number = 42;\nexport { HERE };\n');
+  writeFileSync(join(root, "engine", "x.test.ts"), "export {};\n");
+  const first = await build(root);
+  assert.ok(first.built);
+  assert.deepEqual(jsFiles(first.dir), ["cli/main.js", "engine/where.js"]);
+  const mod = (await import(pathToFileURL(join(first.dir, "cli", "main.js")).href)) as { answer: number; HERE: string };
+  assert.equal(mod.answer, 42);
+  assert.equal(mod.HERE, join(root, "engine", "data.txt"), "the compiled module sees the source tree, not dist/");
+
+  writeFileSync(join(root, "cli", "main.ts"), 'export const answer: number = 43;\n');
+  const second = await build(root);
+  assert.ok(second.built);
+  assert.notEqual(second.digest, first.digest, "a changed source changes the digest");
+  assert.match(readFileSync(join(second.dir, "cli", "main.js"), "utf8"), /answer = 43/);
+  assert.ok(existsSync(first.dir), "a recent older build stays for processes still running from it");
+});
