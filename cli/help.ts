@@ -30,7 +30,7 @@ Exit codes: 0 all passed, 1 a build or test failed, 2 bad input or usage,
             3 infrastructure error, 130 interrupted, 70 internal error (a bug).
 Run \`dpu-ci <command> --help\` for a command's options.`;
 
-export const HIL_HELP = `Usage: dpu-ci hil run <job.json> [--out DIR] [--json]
+export const HIL_HELP = `Usage: dpu-ci hil run <job.json> [--out DIR] [--json] [--lava-definition]
 
 What a self-hosted runner host executes: leases a board whose capabilities cover the job's needs
 (highest priority first; a board whose lease expired is health-checked first), verifies the
@@ -38,6 +38,10 @@ artifacts' sha256, deploys, boots, runs the suites and collects KTAP/TAP from th
 infrastructure error power-cycles the board and retries once; every attempt and its console log is
 kept under --out (default: $DPU_CI_LAB_DIR/jobs/<job id>). A job no board can ever satisfy is SKIP,
 naming the missing capabilities. Results from simulated boards say so.
+A board served by a LAVA lab (inventory \`lava:\`) runs the job as a LAVA job: the artifacts are
+served over HTTP for LAVA to fetch (sha256 checked), the job's log is followed, results come back
+through the same KTAP parser; an Incomplete job with an infrastructure error is resubmitted once.
+--lava-definition prints the LAVA job definition it would submit, and submits nothing.
 Exit: 0 pass, 1 the code under test failed, 3 lab error.`;
 export const LAB_HELP = `Usage: dpu-ci lab status [--power] [--json]
        dpu-ci lab health-check <board>

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { EXIT, exitCodeFor, flattenCases, mask, type Config } from "../engine/index.ts";
 import { parseSubcommand } from "./args.ts";
 import { HIL_HELP, LAB_HELP } from "./help.ts";
-import { hilRun, labDown, labHealthCheck, labStatus, type CommandOptions } from "../hw-runners/commands.ts";
+import { hilLavaDefinition, hilRun, labDown, labHealthCheck, labStatus, type CommandOptions } from "../hw-runners/commands.ts";
 import type { LabLogEvent } from "../hw-runners/runner/run.ts";
 
 export { HIL_HELP, LAB_HELP };
@@ -27,15 +27,22 @@ export function formatLabEvent(e: LabLogEvent): string {
     case "wait": return `${e.job}: waiting - ${e.reason}`;
     case "health-check": return `health check of ${e.board}: ${e.outcome}${e.reason ? ` - ${e.reason}` : ""}`;
     case "attempt": return `${e.job}: attempt ${e.n} on ${e.board}: ${e.outcome}${e.reason ? ` - ${e.reason}` : ""} (console: ${e.consoleLog})`;
-    case "retry": return `${e.job}: power-cycling ${e.board} and retrying - ${e.reason}`;
+    case "retry": return `${e.job}: ${e.lava ? "resubmitting to LAVA for" : "power-cycling"} ${e.board} and retrying - ${e.reason}`;
+    case "lava-job": return `${e.job}: attempt ${e.n} submitted to LAVA as job ${e.lavaJob} (${e.url})`;
+    case "lava-log": return `${e.job}: lava#${e.lavaJob} ${e.line}`;
     case "result": return `${e.job}: ${e.outcome}${e.board ? ` on ${e.board}` : ""}${e.simulated ? " (simulated)" : ""}`;
   }
 }
 
 export async function runHilCommand(argv: readonly string[], config: () => Config, io: IO): Promise<number> {
-  const a = parseSubcommand("hil", HIL_HELP, argv, { run: { options: { out: { type: "string" }, json: { type: "boolean" } }, positionals: { min: 1, max: 1, name: "job file" } } });
+  const a = parseSubcommand("hil", HIL_HELP, argv, { run: { options: { out: { type: "string" }, json: { type: "boolean" }, "lava-definition": { type: "boolean" } }, positionals: { min: 1, max: 1, name: "job file" } } });
   if (a.help) { io.out.write(HIL_HELP + "\n"); return EXIT.OK; }
   const cfg = config();
+  if (a.values["lava-definition"]) {
+    const d = hilLavaDefinition(a.positionals[0]!, labOptions(cfg, io));
+    io.out.write(mask(`# LAVA job definition for ${d.board} (dry run: nothing submitted)\n${d.yaml}`));
+    return EXIT.OK;
+  }
   const r = await hilRun(a.positionals[0]!, { ...labOptions(cfg, io), outDir: a.values.out as string | undefined });
   if (a.values.json) io.out.write(mask(JSON.stringify(r, null, 2)) + "\n");
   else {

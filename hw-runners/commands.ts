@@ -10,6 +10,10 @@ import type { Board } from "./inventory/types.ts";
 import { stopVirtualPeers, virtualBmcPassword, virtualBmcRunning } from "./virtual/peers.ts";
 import { healthCheckBoard, runHilJob, type HilResult, type LabLogEvent, type RunOptions } from "./runner/run.ts";
 import { makeDrivers } from "./drivers/make.ts";
+import { UsageError } from "../engine/errors.ts";
+import { loadInventory } from "./inventory/load.ts";
+import { lavaDryRun } from "./lava/definition.ts";
+import { place } from "./runner/schedule.ts";
 
 export interface CommandOptions extends OpenLabOptions {
   log?: (e: LabLogEvent) => void;
@@ -26,6 +30,18 @@ export async function hilRun(jobPath: string, o: CommandOptions & { outDir?: str
   } finally {
     lab.close();
   }
+}
+
+/** `dpu-ci hil run <job.json> --lava-definition`: the LAVA job definition the job would be submitted
+ *  as, for review; nothing is leased, served or submitted. */
+export function hilLavaDefinition(jobPath: string, o: OpenLabOptions = {}): { board: string; yaml: string } {
+  const job = loadJob(jobPath);
+  const inventory = o.inventory ?? loadInventory(o.inventoryPath ?? o.env?.DPU_CI_INVENTORY ?? undefined);
+  const p = place(inventory, job.needs);
+  if (!p.ok) throw new UsageError(`--lava-definition: ${p.reason}`);
+  const board = p.candidates.find((b) => b.lava);
+  if (!board?.lava) throw new UsageError(`--lava-definition: none of the boards that fit ${job.id} (${p.candidates.map((b) => b.id).join(", ")}) is served by LAVA in ${inventory.source}`);
+  return { board: board.id, yaml: lavaDryRun(job, board.lava) };
 }
 
 export interface LabStatusRow extends BoardState { class: string; sim: boolean; capabilities: string[]; power?: string }

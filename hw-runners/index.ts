@@ -1,6 +1,6 @@
 // The lab's public surface: inventory, drivers, leases and health, the job runner, commands.
 // Types first, then functions, grouped.
-export type { Board, Inventory, Health, PowerConfig, ConsoleConfig, DeployConfig, VirtualPeers } from "./inventory/types.ts";
+export type { Board, Inventory, Health, PowerConfig, ConsoleConfig, DeployConfig, VirtualPeers, LavaTarget } from "./inventory/types.ts";
 export type { PowerDriver, ConsoleDriver, ConsoleStream, DeployDriver, BoardDrivers, BootSpec, Fence, PowerState } from "./drivers/types.ts";
 export type { Lease, AcquireResult, BoardState, LabEvent } from "./lab/db.ts";
 export type { Job, ArtifactSpec } from "./runner/job.ts";
@@ -31,6 +31,11 @@ export { place } from "./runner/schedule.ts";
 export { openLab } from "./runner/lab.ts";
 export { runHilJob, healthCheckBoard, collect } from "./runner/run.ts";
 export { healthCheckJobs } from "./runner/health.ts";
+// LAVA labs
+export { lavaDefinition, lavaDefinitionYaml } from "./lava/definition.ts";
+export { LavaClient, LavaApiError, parseLogLines } from "./lava/client.ts";
+export { lavaOffers } from "./lava/offers.ts";
+export { serveArtifacts } from "./lava/serve.ts";
 // guest images
 export { buildInitramfs, mkinitramfsArgv, MKINITRAMFS, SUITES } from "./image/initramfs.ts";
 export { debianKernel } from "./image/debian-kernel.ts";

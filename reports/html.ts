@@ -25,6 +25,9 @@ const href = (rel: string) => rel.split("/").map(encodeURIComponent).join("/");
 const badge = (o: Outcome) => `<span class="b ${o}" title="${esc(OUTCOME_MEANING[o])}">${o}</span>`;
 const simTag = (sim: boolean) => (sim ? `<span class="tag sim" title="simulated board: never a hardware result">SIM</span>` : "");
 
+/** A HIL job run by a LAVA lab links to its LAVA job page (only http(s) URLs become links). */
+const lavaLink = (url: unknown) => (typeof url === "string" && /^https?:\/\//.test(url) ? ` <a href="${esc(url)}">LAVA job</a>` : "");
+
 export function renderHtml(run: RunResult, cases: CaseResult[], opts: HtmlOptions = {}): string {
   const counts = countOutcomes(cases);
   const problems = cases.filter((c) => isProblem(c.outcome));
@@ -170,7 +173,7 @@ function nodesTable(run: RunResult): string {
       + (d.more > 0 && dir ? `<div class="small">+ ${d.more} more file(s) in <a href="${href(dir)}/">${esc(dir)}/</a> (checksums in manifest.json)</div>` : "");
     const tested = n.kind === "task" ? artifactsUnderTest(run, n).map((a) => `${esc(a.path.split("/").pop() ?? a.path)} <code>${esc(a.sha256.slice(0, 12))}</code>`).join("<br>") : "";
     const attempts = n.attempts.length > 1 ? n.attempts.map((a) => `${a.n}: ${a.outcome}${a.reason ? ` (${esc(a.reason)})` : ""}${a.log ? ` <a href="${href(a.log)}">log</a>` : ""}`).join("<br>") : "";
-    return `<tr><td>${esc(n.name)}</td><td>${n.kind}</td><td>${badge(n.outcome)}${n.reason ? `<div class="small">${esc(n.reason)}</div>` : ""}</td><td class="num">${esc(formatMs(n.durationMs))}</td><td>${n.cached ? "hit" : ""}</td><td>${esc(n.executor ?? "")}</td><td>${esc(n.board ?? "")} ${simTag(n.simulated)}</td><td class="small">${attempts}</td><td>${n.log ? `<a href="${href(n.log)}">log</a>` : ""}</td><td class="small">${arts}${tested ? `<div>tests: ${tested}</div>` : ""}</td></tr>`;
+    return `<tr><td>${esc(n.name)}</td><td>${n.kind}</td><td>${badge(n.outcome)}${n.reason ? `<div class="small">${esc(n.reason)}</div>` : ""}</td><td class="num">${esc(formatMs(n.durationMs))}</td><td>${n.cached ? "hit" : ""}</td><td>${esc(n.executor ?? "")}</td><td>${esc(n.board ?? "")} ${simTag(n.simulated)}${lavaLink(n.metrics.lavaJob)}</td><td class="small">${attempts}</td><td>${n.log ? `<a href="${href(n.log)}">log</a>` : ""}</td><td class="small">${arts}${tested ? `<div>tests: ${tested}</div>` : ""}</td></tr>`;
   }).join("");
   return `<section id="nodes"><h2>Nodes <small>${run.nodes.length}</small></h2><table><thead><tr><th>node</th><th>kind</th><th>outcome</th><th>duration</th><th>cache</th><th>executor</th><th>board</th><th>attempts</th><th>log</th><th>artifacts (sha256)</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }

@@ -4,7 +4,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sha256File, type Availability, type GraphBuilder, type NodeInput, type TaskResult } from "../engine/index.ts";
-import { healthCheckJobs, loadJob, openLab, place, runHilJob, loadInventory, type HilResult } from "../hw-runners/index.ts";
+import { healthCheckJobs, lavaOffers, loadJob, openLab, place, runHilJob, loadInventory, type HilResult } from "../hw-runners/index.ts";
 
 export interface HilStageOptions {
   name?: string;
@@ -34,7 +34,11 @@ export function hilTaskResult(r: HilResult): TaskResult {
     simulated: r.simulated,
     board: r.board,
     attempts: r.attempts.map((a) => ({ n: a.n, outcome: a.outcome, reason: a.reason, log: a.consoleLog, durationMs: a.durationMs })),
-    metrics: { attempts: r.attempts.length, healthChecks: r.healthChecks.length, ...(r.qemu ? { qemu: r.qemu } : {}) },
+    metrics: {
+      attempts: r.attempts.length, healthChecks: r.healthChecks.length, ...(r.qemu ? { qemu: r.qemu } : {}),
+      // The LAVA job of each attempt (the report links the last; a retried job keeps both ids).
+      ...(r.lavaJobs?.length ? { lavaJob: r.lavaJobs.at(-1)!.url, lavaJobs: r.lavaJobs.map((j) => `${j.id} ${j.health}`).join(", ") } : {}),
+    },
   };
 }
 
@@ -60,7 +64,8 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
     try {
       const r = await runHilJob(lab, loadJob(jobPath), {
         outDir: ctx.outDir, signal: ctx.signal, healthCheckJob: healthCheckJobs(lab),
-        log: (e) => ctx.log(JSON.stringify(e)),
+        // A LAVA job's log becomes this node's log line by line (the live view shows its progress).
+        log: (e) => ctx.log(e.kind === "lava-log" ? `lava#${e.lavaJob} ${e.line}` : JSON.stringify(e)),
       });
       return hilTaskResult(r);
     } finally {
@@ -69,8 +74,9 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
   }, {
     stage: "hil", case: o.case, scenario: o.scenario, description: `HIL on a board with ${o.needs.join(", ") || "anything"}: ${o.suites.join(", ")}${o.qemu ? ` (virtual boards on ${o.qemu.node})` : ""}`,
     // A job no board could ever run is SKIP before anything is built for it.
-    available: (): Availability => {
-      const p = place(loadInventory(o.inventoryPath ?? process.env.DPU_CI_INVENTORY ?? undefined), o.needs);
+    // A LAVA lab is asked whether any device of its type exists (a device type nobody offers: SKIP).
+    available: async (): Promise<Availability> => {
+      const p = await lavaOffers(place(loadInventory(o.inventoryPath ?? process.env.DPU_CI_INVENTORY ?? undefined), o.needs), process.env);
       return p.ok ? { ok: true } : { ok: false, outcome: "SKIP", reason: p.reason };
     },
   });

@@ -26,7 +26,9 @@ export interface PduPower {
 }
 export interface QemuPower { driver: "qemu" }
 export interface NoPower { driver: "none" }
-export type PowerConfig = IpmiPower | PduPower | QemuPower | NoPower;
+/** The board's power, console and deploy belong to a LAVA instance (see Board.lava). */
+export interface LavaManaged { driver: "lava" }
+export type PowerConfig = IpmiPower | PduPower | QemuPower | NoPower | LavaManaged;
 
 export interface SolConsole {
   driver: "ipmi-sol";
@@ -39,7 +41,7 @@ export interface SolConsole {
 }
 export interface Ser2netConsole { driver: "ser2net"; host: string; port: number }
 export interface QemuSerialConsole { driver: "qemu-serial"; mode: "file" | "socket" }
-export type ConsoleConfig = SolConsole | Ser2netConsole | QemuSerialConsole;
+export type ConsoleConfig = SolConsole | Ser2netConsole | QemuSerialConsole | LavaManaged;
 
 export interface QemuDeploy {
   driver: "qemu-direct";
@@ -72,7 +74,33 @@ export interface KexecDeploy {
   /** Seconds to wait for sshd after power-on. */
   sshWaitS: number;
 }
-export type DeployConfig = QemuDeploy | KexecDeploy;
+export type DeployConfig = QemuDeploy | KexecDeploy | LavaManaged;
+
+/** A board (or a whole board class) served by an existing LAVA lab: dpu-ci submits the HIL job as a
+ *  LAVA job definition and reads the results back. LAVA picks the device; dpu-ci's lease on this
+ *  entry is held while the LAVA job is queued or running. */
+export interface LavaTarget {
+  /** The LAVA server, e.g. https://lava.example.org (the REST API is <url>/api/v0.2/). */
+  url: string;
+  /** LAVA device type the jobs ask for (qemu here; e.g. bcm2711-rpi-4-b, x86 in a real lab). */
+  deviceType: string;
+  /** LAVA device tags the job requires (all of them). */
+  tags: string[];
+  /** Name of the environment variable holding the API token (never the token itself). */
+  tokenEnv: string;
+  /** How the artifacts reach the device: tmpfs (QEMU device types), tftp (+ ramdisk) or nfs. */
+  deployTo: "tmpfs" | "tftp" | "nfs";
+  /** LAVA boot method: qemu for QEMU device types; u-boot, ipxe, grub, ... for real ones. */
+  bootMethod: string;
+  /** Boot commands of bootloader methods (u-boot: ramdisk or nfs). */
+  bootCommands?: string;
+  /** How the device reaches the run's artifact server: the address dpu-ci binds and puts in URLs. */
+  serveHost: string;
+  /** QEMU device types: arguments added through the job context (our guest's isa-debug-exit). */
+  qemuExtraOptions: string[];
+  /** Seconds between polls of the job's state and log. */
+  pollS: number;
+}
 
 /** Peers that stand in for lab hardware on a virtual board, started by the lab itself. */
 export interface VirtualPeers {
@@ -97,6 +125,8 @@ export interface Board {
   virtual?: VirtualPeers;
   /** A job file (relative to the inventory) run as this board's health check. */
   healthCheck?: string;
+  /** Served by a LAVA lab: power, console and deploy are LAVA's ({ driver: "lava" }). */
+  lava?: LavaTarget;
 }
 
 export interface Inventory {

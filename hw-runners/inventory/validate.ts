@@ -1,6 +1,6 @@
 // Inventory validation: normalize + check, collecting every problem (file and field) before failing.
 import { ConfigError, type ConfigProblem } from "../../engine/errors.ts";
-import type { Board, ConsoleConfig, DeployConfig, Inventory, PowerConfig, VirtualPeers } from "./types.ts";
+import type { Board, ConsoleConfig, DeployConfig, Inventory, LavaTarget, PowerConfig, VirtualPeers } from "./types.ts";
 
 const ID = /^[a-z0-9][a-z0-9._-]*$/;
 const CAPABILITY = /^[a-z0-9][a-z0-9_.-]*(:[A-Za-z0-9_.-]+)?$/;
@@ -121,11 +121,26 @@ function deploy(f: Fields): DeployConfig {
   };
 }
 
+function lava(f: Fields): LavaTarget {
+  f.unknown(["url", "deviceType", "tags", "tokenEnv", "deployTo", "bootMethod", "bootCommands", "serveHost", "qemuExtraOptions", "pollS"]);
+  const url = f.str("url");
+  if (url && !/^https?:\/\/[^/\s]+/.test(url)) f.problem("url", "must be an http(s) URL of the LAVA server");
+  const deviceType = f.str("deviceType");
+  const qemu = deviceType === "qemu";
+  const deployTo = f.oneOf("deployTo", ["tmpfs", "tftp", "nfs"] as const, qemu ? "tmpfs" : "tftp");
+  const bootMethod = f.str("bootMethod", qemu ? "qemu" : "u-boot");
+  return {
+    url: url.replace(/\/+$/, ""), deviceType, tags: f.strings("tags", /^[A-Za-z0-9_.:-]+$/), tokenEnv: f.envName("tokenEnv", true) ?? "",
+    deployTo, bootMethod, bootCommands: f.optStr("bootCommands") ?? (bootMethod === "u-boot" ? (deployTo === "nfs" ? "nfs" : "ramdisk") : undefined),
+    serveHost: f.str("serveHost", "127.0.0.1"), qemuExtraOptions: f.strings("qemuExtraOptions"), pollS: f.int("pollS", 2, 1, 300),
+  };
+}
+
 function board(o: unknown, i: number, source: string, problems: ConfigProblem[]): Board | undefined {
   const path = `boards[${i}]`;
   if (!isObj(o)) { problems.push({ source, field: path, message: "must be an object" }); return undefined; }
   const f = new Fields(o, path, source, problems);
-  f.unknown(["id", "class", "capabilities", "sim", "priority", "power", "console", "deploy", "virtual", "healthCheck"]);
+  f.unknown(["id", "class", "capabilities", "sim", "priority", "power", "console", "deploy", "virtual", "healthCheck", "lava"]);
   const id = f.str("id");
   if (id && !ID.test(id)) f.problem("id", "must be lower-case letters, digits, '.', '_' or '-'");
   const b: Board = {
@@ -133,6 +148,14 @@ function board(o: unknown, i: number, source: string, problems: ConfigProblem[])
     power: { driver: "none" }, console: { driver: "qemu-serial", mode: "file" }, deploy: { driver: "qemu-direct" } as DeployConfig,
     healthCheck: f.optStr("healthCheck"),
   };
+  if (o.lava !== undefined) {
+    // LAVA powers, watches and deploys the device: the board names the lab, not drivers.
+    for (const k of ["power", "console", "deploy", "virtual"]) if (o[k] !== undefined) f.problem(k, "a board served by LAVA has no drivers of its own (LAVA powers, watches and deploys it)");
+    const l = section(o, "lava", path, source, problems);
+    if (l) b.lava = lava(l);
+    b.power = b.console = b.deploy = { driver: "lava" };
+    return b;
+  }
   const p = section(o, "power", path, source, problems); if (p) b.power = power(p);
   const c = section(o, "console", path, source, problems); if (c) b.console = consoleCfg(c);
   const d = section(o, "deploy", path, source, problems); if (d) b.deploy = deploy(d);

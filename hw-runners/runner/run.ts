@@ -11,6 +11,8 @@ import { makeDrivers } from "../drivers/make.ts";
 import { fenced, LeaseLostError, type BoardDrivers, type BootSpec } from "../drivers/types.ts";
 import type { Board } from "../inventory/types.ts";
 import { startVirtualPeers } from "../virtual/peers.ts";
+import { lavaJunit, runLavaAttempts, type LavaEvent } from "../lava/run.ts";
+import { lavaOffers } from "../lava/offers.ts";
 import { runAttempt, type AttemptRecord } from "./attempt.ts";
 import { ArtifactError, artifactPath, verifyArtifacts, type ArtifactPaths, type Job } from "./job.ts";
 import type { Lab } from "./lab.ts";
@@ -23,8 +25,9 @@ export type LabLogEvent =
   | { kind: "wait"; job: string; reason: string }
   | { kind: "health-check"; board: string; outcome: Outcome; reason?: string }
   | { kind: "attempt"; job: string; board: string; n: number; outcome: Outcome; reason?: string; consoleLog: string }
-  | { kind: "retry"; job: string; board: string; reason: string }
-  | { kind: "result"; job: string; outcome: Outcome; board?: string; simulated: boolean };
+  | { kind: "retry"; job: string; board: string; reason: string; lava?: true }
+  | { kind: "result"; job: string; outcome: Outcome; board?: string; simulated: boolean }
+  | LavaEvent;
 
 export interface HilResult {
   job: string;
@@ -39,6 +42,10 @@ export interface HilResult {
   healthChecks: HilResult[];
   /** Which QEMU a virtual board ran: "built <sha256 prefix>" (the job's qemu artifact) or "host <binary>". */
   qemu?: string;
+  /** Ran in a LAVA lab: the LAVA job of every attempt (links for the report). */
+  lavaJobs?: Array<{ id: number; url: string; health: string }>;
+  /** LAVA's own reading of the suites (its JUnit export's dpuci suite), for the record. */
+  lavaJunit?: { cases: number; failed: number };
 }
 
 export interface RunOptions {
@@ -48,6 +55,9 @@ export interface RunOptions {
   /** The job to run as a board's health check; undefined: a power-only check. */
   healthCheckJob?: (b: Board) => Promise<Job | undefined>;
   signal?: AbortSignal;
+  /** LAVA boards: the HTTP client (recorded-API tests replay LAVA's answers) and the poll interval. */
+  lavaFetch?: typeof fetch;
+  lavaPollMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,7 +72,7 @@ export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise
     return r;
   };
   const base = { job: job.id, simulated: false, attempts: [], suites: [], healthChecks: [] };
-  const placed = place(lab.inventory, job.needs);
+  const placed = await lavaOffers(place(lab.inventory, job.needs), lab.env, o.lavaFetch);
   if (!placed.ok) {
     o.log?.({ kind: "skip", job: job.id, reason: placed.reason });
     return finish({ ...base, outcome: "SKIP", reason: placed.reason });
@@ -92,7 +102,8 @@ export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise
       o.log?.({ kind: "lease", job: job.id, board: board.id, token: got.token, health: got.health, expiredHolder: got.expired?.holder });
       const held = holdLease(lab, board, got.token, o.signal);
       try {
-        if (got.health !== "Good") {
+        // A LAVA lab health-checks its own devices; its board entry here is only our lease on it.
+        if (got.health !== "Good" && !board.lava) {
           // The health check boots on the QEMU the job brings: a board that needs the built QEMU
           // (igb, a patched CPU model) cannot be checked on the host's.
           const hcOpts: RunOptions = { ...o, healthCheckJob: async (b) => withQemu(await o.healthCheckJob?.(b), job) };
@@ -100,7 +111,7 @@ export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise
           healthChecks.push(hc);
           if (hc.outcome !== "PASS") { waitReason += `${board.id}: failed its health check; `; continue; }
         }
-        const r = await runOnBoard(lab, board, job, files, held, outDir, o);
+        const r = board.lava ? await runOnLava(lab, board as Board & { lava: NonNullable<Board["lava"]> }, job, files, held, outDir, o) : await runOnBoard(lab, board, job, files, held, outDir, o);
         return finish({ ...r, healthChecks });
       } finally {
         held.stop();
@@ -192,6 +203,32 @@ export function qemuUsed(board: Board, job: Job): string | undefined {
 function withQemu(hc: Job | undefined, job: Job): Job | undefined {
   if (!hc || !job.artifacts.qemu || hc.artifacts.qemu) return hc;
   return { ...hc, artifacts: { ...hc.artifacts, qemu: { ...job.artifacts.qemu, path: artifactPath(job, job.artifacts.qemu) } } };
+}
+
+async function runOnLava(lab: Lab, board: Board & { lava: NonNullable<Board["lava"]> }, job: Job, files: ArtifactPaths, held: HeldLease, outDir: string, o: RunOptions): Promise<HilResult> {
+  const input = { board, job, files, outDir, env: lab.env, signal: held.signal, log: o.log, fetch: o.lavaFetch, pollMs: o.lavaPollMs };
+  const attempts = await runLavaAttempts(input, (a) => {
+    lab.db.saveAttempt(job.id, a.n, board.id, a.outcome, a);
+    o.log?.({ kind: "attempt", job: job.id, board: board.id, n: a.n, outcome: a.outcome, reason: a.reason, consoleLog: a.consoleLog });
+  }, (reason) => o.log?.({ kind: "retry", job: job.id, board: board.id, reason, lava: true }));
+  const lavaJobs = attempts.flatMap((a) => (a.lava ? [{ id: a.lava.id, url: a.lava.url, health: a.lava.health }] : []));
+  const last = attempts[attempts.length - 1]!;
+  const base = { job: job.id, board: board.id, simulated: board.sim, attempts, healthChecks: [], lavaJobs };
+  if (o.signal?.aborted || last.outcome === "CANCELED") return { ...base, outcome: "CANCELED", reason: last.reason ?? "canceled", suites: [] };
+  if (held.signal.aborted) return { ...base, outcome: "ERROR", reason: `lease lost during attempt ${last.n}: ${last.reason ?? ""}`, suites: [] };
+  lab.db.jobDone(board.id, last.outcome === "ERROR", last.reason ?? "");
+  const jobs = lavaJobs.map((j) => `#${j.id}`).join(", ");
+  if (last.outcome !== "PASS") {
+    const reason = attempts.length > 1 ? `${last.reason} (after ${attempts.length} attempts, LAVA jobs ${jobs}: ${attempts.map((x) => `#${x.n} ${x.outcome}: ${x.reason}`).join("; ")})` : last.reason;
+    return { ...base, outcome: last.outcome, reason, suites: [] };
+  }
+  const r = collect(last.ktap, job, board);
+  // Every case carries the LAVA job it ran in: the report links there.
+  const link = { "lava.job": last.lava?.url ?? "", "lava.device": last.lava?.device ?? "" };
+  const mark = (s: TestSuite): TestSuite => ({ ...s, properties: { ...s.properties, ...link }, cases: s.cases.map((c) => ({ ...c, properties: { ...c.properties, ...link } })), suites: s.suites?.map(mark) });
+  const junit = last.lava ? await lavaJunit(input, last.lava.id, join(outDir, `attempt-${last.n}.lava-junit.xml`)) : undefined;
+  const retried = attempts.length > 1 ? ` (retried after an infrastructure error; LAVA jobs ${jobs})` : "";
+  return { ...base, ...r, reason: r.reason ?? (retried || undefined), suites: r.suites.map(mark), lavaJunit: junit };
 }
 
 /** KTAP from the console to suites, each marked with the board and whether it was simulated. */
