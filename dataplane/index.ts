@@ -30,7 +30,7 @@ export {
 export { PROGRAMS, programNamed, VERDICTS, verdictCode, verdictName } from "./programs.ts";
 export { runDataplaneTests, withBpffs } from "./run.ts";
 export { parseVectors, loadVectors } from "./vectors.ts";
-export { parseVerifierLogs, verifierError, formatVerifierStats, verifierMetrics } from "./verifier.ts";
+export { parseVerifierLogs, verifierError, formatVerifierStats, formatVerifierSideBySide, verifierMetrics } from "./verifier.ts";
 export type { CField, CStruct, P4Action, P4Table, P4Layout, P4Entry, FieldValue, EncodedEntry } from "./p4layout.ts";
 export { parseStructs, parseP4Layout, encodeP4Entry, findTable } from "./p4layout.ts";
 export { p4StateEntries, p4MapEntries } from "./p4state.ts";

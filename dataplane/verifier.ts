@@ -104,3 +104,25 @@ export function verifierMetrics(report: VerifierReport): Record<string, number |
   }
   return m;
 }
+
+/** The same function's programs from two sets side by side (hand-written vs p4c-generated): what
+ *  the verifier saw of each, per program. */
+export function formatVerifierSideBySide(a: VerifierReport, b: VerifierReport): string {
+  const setA = a.programs[0]?.set ?? "a";
+  const setB = b.programs[0]?.set ?? "b";
+  const names = [...new Set([...a.programs, ...b.programs].map((p) => p.program))];
+  const cell = (p: ProgramStats | undefined, f: (p: ProgramStats) => string | number | undefined) => (!p ? "-" : !p.loaded ? "REJECTED" : String(f(p) ?? "-"));
+  const head = ["program", `verified insns ${setA}/${setB}`, `xlated insns ${setA}/${setB}`, `states (peak) ${setA}/${setB}`, `stack ${setA}/${setB}`];
+  const rows = names.map((n) => {
+    const x = a.programs.find((p) => p.program === n);
+    const y = b.programs.find((p) => p.program === n);
+    return [
+      n, `${cell(x, (p) => p.verifiedInsns)} / ${cell(y, (p) => p.verifiedInsns)}`, `${cell(x, (p) => p.xlatedInsns)} / ${cell(y, (p) => p.xlatedInsns)}`,
+      `${cell(x, (p) => `${p.totalStates ?? "-"} (${p.peakStates ?? "-"})`)} / ${cell(y, (p) => `${p.totalStates ?? "-"} (${p.peakStates ?? "-"})`)}`,
+      `${cell(x, (p) => p.stackDepth)} / ${cell(y, (p) => p.stackDepth)}`,
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  return [`verifier statistics, ${setA} vs ${setB} (kernel ${b.kernel})`, line(head), ...rows.map(line)].join("\n");
+}

@@ -25,7 +25,7 @@ export function releaseArtifacts(drivers: readonly string[]): ReleaseArtifact[] 
   return [
     { name: "kernel", paths: ["kernel", ":(glob)stages/kernel*.ts"], nodes: ["kernel."] },
     ...drivers.map((d) => ({ name: `driver-${d}`, paths: [`drivers/${d}`, "drivers/scripts", ":(glob)stages/drivers*.ts"], nodes: [`driver.${d}.`] })),
-    { name: "dataplane", paths: ["p4", "dataplane", "stages/dataplane.ts", "stages/ebpf.ts", "stages/p4.ts"], nodes: ["ebpf-build", "p4-build"] },
+    { name: "dataplane", paths: ["p4", "dataplane", "stages/dataplane.ts", "stages/ebpf.ts", "stages/p4.ts", "stages/p4c.ts", ":(glob)images/p4c*"], nodes: ["ebpf-build", "p4-build"] },
     { name: "guest-image", paths: ["hw-runners/image", "stages/image.ts"], nodes: ["image."] },
   ];
 }

@@ -7,7 +7,7 @@ import { host, which, type Availability, type GraphBuilder, type NodeContext, ty
 import { ebpfBuild, type EbpfCompileOptions } from "./ebpf.ts";
 import { p4Build } from "./p4.ts";
 import { guestSuite, type ProgType, runDataplaneTests, withBpffs, type ProgramObject, loadVectors, formatVerifierStats, verifierMetrics, type VerifierReport,
-  Bpftool, stateEntries, parseP4Layout, p4MapEntries, DIFF_STATE, differentialCase, differentialRun, formatDivergence, type DiffImpl, type DiffProgramResult } from "../dataplane/index.ts";
+  Bpftool, stateEntries, formatVerifierSideBySide, parseP4Layout, p4MapEntries, DIFF_STATE, differentialCase, differentialRun, formatDivergence, type DiffImpl, type DiffProgramResult } from "../dataplane/index.ts";
 import { worst } from "../engine/outcome.ts";
 import type { TestCase } from "../engine/results.ts";
 
@@ -71,7 +71,10 @@ export async function previousVerifierReport(runDir: string, node = "dataplane-t
 export async function dataplaneSummary(runDir: string, node = "dataplane-test"): Promise<string | undefined> {
   const report = await readReport(join(runDir, "artifacts", node, STATS_FILE));
   if (!report) return undefined;
-  return formatVerifierStats(report, (await previousVerifierReport(runDir, node))?.report);
+  const table = formatVerifierStats(report, (await previousVerifierReport(runDir, node))?.report);
+  // With the p4c-generated programs verified in the same run: both implementations side by side.
+  const p4 = node === "dataplane-test" ? await readReport(join(runDir, "artifacts", "dataplane-test-p4", STATS_FILE)) : undefined;
+  return p4 ? `${table}\n\n${formatVerifierSideBySide(report, p4)}` : table;
 }
 
 /** The host task's body: exported so `dpu-ci dataplane test` and tests run exactly this. */

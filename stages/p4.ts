@@ -23,6 +23,17 @@ export const SECTION_RENAMES: ReadonlyArray<readonly [string, string]> = [
 
 export interface P4PlanOptions { multiarch?: string; p4cHome?: string }
 
+/** Where the compile step keeps its copy of p4c's runtime headers. */
+export const P4_RUNTIME_COPY = "/p4rt";
+
+/** Once per compile: p4c's runtime headers with libbpf's pin-by-name taken out of the map
+ *  definitions (ebpf_kernel.h, BTF flavour). Pinning is the loader's job (bpftool pinmaps into a
+ *  private bpffs); pin-by-name would make libbpf share every map through /sys/fs/bpf by name with
+ *  every other load on the machine, and refuse the loader's own pin path. */
+export function p4RuntimeArgv(p4cHome = P4C_HOME, to = P4_RUNTIME_COPY): string[] {
+  return ["sh", "-c", 'cp -r "$1" "$2" && sed -i "/__uint(pinning, LIBBPF_PIN_BY_NAME)/d" "$2/ebpf_kernel.h" && ! grep -q LIBBPF_PIN_BY_NAME "$2/ebpf_kernel.h"', "sh", `${p4cHome}/ebpf`, to];
+}
+
 /** The hook a p4c-generated object is tested at: both the filter model and PSA (TC flavour)
  *  produce TC classifier programs. */
 export function p4ProgType(_arch: P4Arch): ProgType {
@@ -34,15 +45,16 @@ export function p4EntryProgram(arch: P4Arch): string {
   return arch === "psa" ? "tc_ingress_func" : "ebpf_filter";
 }
 
-/** Commands that build one P4 program: p4c-ebpf to C, section names for libbpf 1.x, clang. */
+/** Commands that build one P4 program: p4c-ebpf to C, section names for libbpf 1.x, clang (with
+ *  BTF map definitions, as p4c's kernel.mk builds PSA programs), against p4RuntimeArgv's headers. */
 export function p4CompileArgv(p: DataplaneProgram, srcRoot: string, outDir: string, opts: P4PlanOptions = {}): string[][] {
   const home = opts.p4cHome ?? P4C_HOME;
-  const runtime = `${home}/ebpf`;
+  const runtime = P4_RUNTIME_COPY;
   const c = `${outDir}/${p.name}.c`;
   return [
     [`${home}/bin/p4c-ebpf`, "--Werror", "--arch", p.p4.arch, "--target", "kernel", "-o", c, `${srcRoot}/${p.p4.file}`],
     ["sed", "-i", ...SECTION_RENAMES.flatMap(([from, to]) => ["-e", `s|SEC("${from}")|SEC("${to}")|`]), c],
-    ["clang", "-O2", "-g", "-target", "bpf", ...GENERATED_C_FLAGS,
+    ["clang", "-O2", "-g", "-target", "bpf", "-DBTF", ...GENERATED_C_FLAGS,
       "-I", runtime, "-I", `${runtime}/usr/include`, "-I", `${runtime}/contrib/libbpf/include/uapi`, `-I/usr/include/${opts.multiarch ?? "x86_64-linux-gnu"}`,
       "-c", c, "-o", `${outDir}/${p.name}.o`],
   ];
@@ -72,7 +84,7 @@ export function p4Build(g: GraphBuilder, opts: P4PlanOptions & { root: string; e
   }
   const p4c = p4cStage(g, plan);
   return g.build(name, { src: host.dir("p4/p4src"), p4c }, ({ src, p4c: tool }) => {
-    let r = recipe.from(p4cBuilder).withDirectory(P4C_HOME, tool).withDirectory("/src/p4src", src).withExec(["mkdir", "-p", "/out"]);
+    let r = recipe.from(p4cBuilder).withDirectory(P4C_HOME, tool).withDirectory("/src/p4src", src).withExec(["mkdir", "-p", "/out"]).withExec(p4RuntimeArgv());
     for (const p of programs) for (const argv of p4CompileArgv(p, "/src", "/out", opts)) r = r.withExec(argv);
     return r.withNewFile("/out/programs.json", p4Manifest(programs)).directory("/out");
   }, { stage: "p4", description });

@@ -31,7 +31,8 @@ test("P4 compile plan: p4c-ebpf (PSA) to C, libbpf 1.x section names, then clang
   assert.deepEqual(clang!.slice(0, 5), ["clang", "-O2", "-g", "-target", "bpf"]);
   assert.ok(clang!.includes("-D__KERNEL__"));
   assert.deepEqual(clang!.slice(-4), ["-c", "/out/fw.c", "-o", "/out/fw.o"]);
-  assert.ok(clang!.join(" ").includes("-I /opt/p4c/ebpf -I /opt/p4c/ebpf/usr/include -I /opt/p4c/ebpf/contrib/libbpf/include/uapi"));
+  assert.ok(clang!.includes("-DBTF"));
+  assert.ok(clang!.join(" ").includes("-I /p4rt -I /p4rt/usr/include -I /p4rt/contrib/libbpf/include/uapi"));
   assert.equal(p4CompileArgv(lb, "/opt/p", "/o", { p4cHome: "/tools/p4c" })[0]![0], "/tools/p4c/bin/p4c-ebpf");
 });
 

@@ -41,3 +41,13 @@ test("metrics are flat and per program", () => {
     "ebpf.fw.totalStates": 17, "ebpf.fw.peakStates": 17, "ebpf.fw.verificationTimeUs": 900,
   });
 });
+
+test("hand-written and p4c-generated side by side, per function; a rejected one says so", async () => {
+  const { formatVerifierSideBySide } = await import("../../../dataplane/index.ts");
+  const ebpf = report(210);
+  const p4: VerifierReport = { kernel: "6.18.0", createdAt: "x", programs: [{ set: "p4", program: "fw", loaded: true, verifiedInsns: 1533, xlatedInsns: 702, totalStates: 96, peakStates: 80, stackDepth: "120" }, { set: "p4", program: "lb", loaded: false, error: "x" }] };
+  const text = formatVerifierSideBySide(ebpf, p4);
+  assert.match(text, /ebpf vs p4/);
+  assert.match(text, /^fw\s+210 \/ 1533\s+165 \/ 702\s+17 \(17\) \/ 96 \(80\)\s+16 \/ 120$/m);
+  assert.match(text, /^lb\s+- \/ REJECTED/m);
+});
