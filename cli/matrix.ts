@@ -5,6 +5,7 @@ import { MATRIX_HELP } from "./help.ts";
 import { componentsHere, loadBoards, planMatrix, type BoardLike, type MatrixRow } from "../pipelines/matrix.ts";
 import { WIRED_STAGES } from "../pipelines/case.ts";
 import { driverCompat } from "../stages/drivers-manifest.ts";
+import { pmdCompat } from "../stages/dpdk-pmd.ts";
 import type { VersionProfile } from "../pipelines/cases.ts";
 
 export interface CommandIo {
@@ -25,7 +26,7 @@ export async function runMatrixCommand(argv: readonly string[], io: CommandIo, b
   const format = values.json ? "json" : values.markdown ? "markdown" : "text";
   const profile = (values.profile as VersionProfile | undefined) ?? "here";
   const inv = boards ? { boards, source: "given" } : await loadBoards(io.cwd, io.env);
-  const rows = planMatrix({ boards: inv.boards, wired: WIRED_STAGES, profile, drivers: driverCompat(io.cwd), here: componentsHere(io.cwd, io.env) });
+  const rows = planMatrix({ boards: inv.boards, wired: WIRED_STAGES, profile, drivers: driverCompat(io.cwd), pmds: pmdCompat(io.cwd), here: componentsHere(io.cwd, io.env) });
   if (format === "json") io.stdout(JSON.stringify({ inventory: { source: inv.source, boards: inv.boards }, profile, rows }, null, 2) + "\n");
   else if (format === "markdown") io.stdout(matrixMarkdown(rows, inv.source));
   else io.stdout(matrixText(rows, inv.source, inv.boards));

@@ -38,3 +38,4 @@ export type { PacketKind, GeneratedPacket } from "./packetgen.ts";
 export { Rng, generatePacket, DIFF_STATE } from "./packetgen.ts";
 export type { DiffImpl, Divergence, DiffProgramResult, RunOutcome } from "./differential.ts";
 export { normalVerdict, runPackets, compareRuns, formatDivergence, differentialRun, differentialCase } from "./differential.ts";
+export { testpmdSession, TESTPMD_PROMPT, type SessionStep, type SessionResult, type StepOutput } from "./testpmd-session.ts";

@@ -5,7 +5,7 @@ import { cp } from "node:fs/promises";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
-import { assertCompatible, componentsHere, driverRules, loadBoards, unobtainable, parseVersionOverrides, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat } from "./matrix.ts";
+import { assertCompatible, componentsHere, driverRules, loadBoards, unobtainable, parseVersionOverrides, pmdRules, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat, type PmdCompat } from "./matrix.ts";
 import { UsageError } from "../engine/index.ts";
 import { kernelStage } from "../stages/kernel.ts";
 import { kernelSourceFromEnv } from "../stages/kernel-source.ts";
@@ -14,6 +14,7 @@ import { driverCompat } from "../stages/drivers-manifest.ts";
 import { dataplaneStage } from "../stages/dataplane.ts";
 import { GUEST_SUITES, guestImageStage, type GuestSuite } from "../stages/image.ts";
 import { hilStage } from "../stages/hil.ts";
+import { pmdCompat } from "../stages/dpdk-pmd.ts";
 
 /** Stages this pipeline composes today. A stage that has not landed in stages/ is left out of the
  *  graph (and shown as "not wired" by `dpu-ci matrix`) rather than faked. */
@@ -29,6 +30,8 @@ export interface ComposeContext {
   readonly profile: VersionProfile;
   readonly overrides: Readonly<Record<string, string>>;
   readonly drivers: readonly DriverCompat[];
+  /** Our DPDK PMDs (drivers/<name>/pmd.json): built against the dpdk stage, checked at plan time. */
+  readonly pmds: readonly PmdCompat[];
   /** Build nodes already added, by what they build: nightly shares one kernel/ebpf/... across cases. */
   readonly built: Map<string, NodeInput>;
   /** build: artifacts only (a CI build job); hil: HIL jobs only (a runner per board class); all. */
@@ -69,8 +72,8 @@ export function hilGroups(suites: readonly SuiteSpec[]): HilGroup[] {
  *  fit together. Returns the names of the nodes it added or reused. */
 export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: ComposeContext): string[] {
   const spec = c.scenarios[scenario];
-  const versions = resolveVersions(spec, ctx.profile, ctx.overrides, ctx.drivers);
-  assertCompatible(`${c.id}/${scenario}`, versions, [...COMPAT_RULES, ...driverRules(ctx.drivers)]);
+  const versions = resolveVersions(spec, ctx.profile, ctx.overrides, ctx.drivers, ctx.pmds);
+  assertCompatible(`${c.id}/${scenario}`, versions, [...COMPAT_RULES, ...driverRules(ctx.drivers), ...pmdRules(ctx.pmds)]);
   const prefix = `${c.id}.${scenario}`;
   const added: string[] = [];
 
@@ -208,7 +211,7 @@ export async function composeContext(params: Readonly<Record<string, string>>, r
   return {
     root, env, p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4") && (c.scenarios[s].stageTools?.p4 ?? "p4c") === "p4c"),
     boards: inv.boards, boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""),
-    drivers: driverCompat(root), built: new Map(), phase, hilClass: params.class ?? "all",
+    drivers: driverCompat(root), pmds: pmdCompat(root), built: new Map(), phase, hilClass: params.class ?? "all",
     buildRun: phase === "hil" ? findBuildRun(env.DPU_CI_HOME ? resolve(root, env.DPU_CI_HOME) : join(root, ".dpu-ci"), params.from ?? "latest-build") : undefined,
   };
 }

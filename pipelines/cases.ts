@@ -293,8 +293,8 @@ export const COMPAT_RULES: readonly CompatRule[] = [
   { when: { key: "ovs", range: "~3.5" }, requires: { key: "dpdk", range: "~24.11" }, source: "OVS 3.5 NEWS (DPDK 24.11)" },
   { when: { key: "dpdk", range: ">=22.11" }, requires: { key: "kernel", range: ">=4.14" }, source: "DPDK 22.11 Linux getting started guide, system requirements" },
   { when: { key: "dpdk", range: ">=18.11 <22.11" }, requires: { key: "kernel", range: ">=3.16" }, source: "DPDK 18.11-21.11 Linux getting started guide, system requirements" },
-  // Our own out-of-tree code: the ranges are the ones its manifest declares (drivers/<name>).
-  { when: { key: "pmd:fpga-vf", range: "*" }, requires: { key: "dpdk", range: ">=18.11 <25" }, source: "FPGA VF PMD (vf2virtio): DPDK releases it is written against" },
+  // Our own out-of-tree code adds its rules from its manifest: drivers/<name>/driver.json (kernel
+  // range, pipelines/matrix.ts driverRules) and drivers/<name>/pmd.json (DPDK range, pmdRules).
 ];
 
 export type VersionProfile = "seed" | "here";

@@ -28,16 +28,27 @@ export interface DriverCompat {
   readonly kernel: string;
 }
 
+/** A DPDK PMD manifest's compatibility statement (drivers/<name>/pmd.json). */
+export interface PmdCompat {
+  readonly key: `pmd:${string}`;
+  readonly version: string;
+  /** DPDK versions it supports, as a semver range. */
+  readonly dpdk: string;
+  /** Its folder under drivers/. */
+  readonly dir: string;
+}
+
 export function resolveVersions(
   spec: ScenarioSpec,
   profile: VersionProfile,
   overrides: Readonly<Record<string, string>> = {},
   drivers: readonly DriverCompat[] = [],
+  pmds: readonly PmdCompat[] = [],
 ): ResolvedVersion[] {
   const out = new Map<VersionKey, ResolvedVersion>();
   for (const [key, version] of Object.entries(profileVersions(spec, profile))) out.set(key as VersionKey, { key: key as VersionKey, version: version!, from: profile });
   // The scenario's own out-of-tree code carries its version from its manifest.
-  if (spec.stages.includes("dpdk")) out.set("pmd:fpga-vf", { key: "pmd:fpga-vf", version: "0.1.0", from: "manifest" });
+  if (spec.stages.includes("dpdk")) for (const p of pmds) out.set(p.key, { key: p.key, version: p.version, from: "manifest" });
   for (const d of drivers) if (spec.drivers.includes(d.name)) out.set(`driver:${d.name}`, { key: `driver:${d.name}`, version: d.version, from: "manifest" });
   for (const [key, version] of Object.entries(overrides)) out.set(key as VersionKey, { key: key as VersionKey, version, from: "override" });
   return [...out.values()];
@@ -46,6 +57,11 @@ export function resolveVersions(
 /** Rules from driver manifests: "driver X requires kernel R". */
 export function driverRules(drivers: readonly DriverCompat[]): CompatRule[] {
   return drivers.map((d) => ({ when: { key: `driver:${d.name}`, range: "*" }, requires: { key: "kernel", range: d.kernel }, source: `drivers/${d.name} manifest` }));
+}
+
+/** Rules from PMD manifests: "pmd X requires dpdk R". */
+export function pmdRules(pmds: readonly PmdCompat[]): CompatRule[] {
+  return pmds.map((p) => ({ when: { key: p.key, range: "*" }, requires: { key: "dpdk", range: p.dpdk }, source: `drivers/${p.dir}/pmd.json` }));
 }
 
 export interface CompatProblem {
@@ -209,6 +225,7 @@ export interface MatrixOptions {
   readonly wired: ReadonlySet<StageName>;
   readonly profile?: VersionProfile;
   readonly drivers?: readonly DriverCompat[];
+  readonly pmds?: readonly PmdCompat[];
   readonly cases?: readonly CaseSpec[];
   /** This machine's components where they differ from cases.ts (componentsHere). */
   readonly here?: HereOverrides;
@@ -217,8 +234,9 @@ export interface MatrixOptions {
 export function planRow(c: CaseSpec, scenario: Scenario, opts: MatrixOptions): MatrixRow {
   const spec = c.scenarios[scenario];
   const drivers = opts.drivers ?? [];
-  const versions = resolveVersions(spec, opts.profile ?? "here", {}, drivers);
-  const compat = checkCompatibility(versions, [...COMPAT_RULES, ...driverRules(drivers)]).map((p) => p.message);
+  const pmds = opts.pmds ?? [];
+  const versions = resolveVersions(spec, opts.profile ?? "here", {}, drivers, pmds);
+  const compat = checkCompatibility(versions, [...COMPAT_RULES, ...driverRules(drivers), ...pmdRules(pmds)]).map((p) => p.message);
   const here = opts.here ?? {};
   const suites = spec.suites.map((s) => suiteVerdict(s.name, s.needs, opts.boards, s.tools ?? [], (s.guest ?? []).length > 0, here));
   const runnable = suites.filter((s) => s.verdict === "hardware" || s.verdict === "simulated");

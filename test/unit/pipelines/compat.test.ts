@@ -1,8 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CASES, SCENARIOS, findCase } from "../../../pipelines/cases.ts";
-import { assertCompatible, checkCompatibility, driverRules, parseVersionOverrides, resolveVersions } from "../../../pipelines/matrix.ts";
+import { fileURLToPath } from "node:url";
+import { CASES, COMPAT_RULES, SCENARIOS, findCase } from "../../../pipelines/cases.ts";
+import { assertCompatible, checkCompatibility, driverRules, parseVersionOverrides, pmdRules, resolveVersions } from "../../../pipelines/matrix.ts";
+import { pmdCompat } from "../../../stages/dpdk-pmd.ts";
 import { ConfigError } from "../../../engine/errors.ts";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 test("every case is compatible under both the seed's versions and this machine's", () => {
   for (const c of CASES) for (const s of SCENARIOS) for (const profile of ["seed", "here"] as const) {
@@ -39,12 +43,20 @@ test("a driver's kernel range from its manifest is checked against the kernel", 
   assert.equal(checkCompatibility(resolveVersions(spec, "seed", {}, ok), driverRules(ok)).length, 0);
 });
 
-test("the PMD's DPDK range is checked", () => {
+test("the PMD's DPDK range comes from its manifest (drivers/fpga-vf-pmd/pmd.json) and is checked", () => {
+  const pmds = pmdCompat(ROOT);
+  assert.deepEqual(pmds.map((p) => p.key), ["pmd:fpga-vf"]);
   const spec = findCase("case4")!.scenarios.virt;
-  const problems = checkCompatibility(resolveVersions(spec, "here", { dpdk: "25.03", ovs: "3.5" }));
+  const rules = [...COMPAT_RULES, ...pmdRules(pmds)];
+  const problems = checkCompatibility(resolveVersions(spec, "here", { dpdk: "25.03", ovs: "3.5" }, [], pmds), rules);
   const msgs = problems.map((p) => p.message);
-  assert.ok(msgs.some((m) => /^pmd:fpga-vf .* requires dpdk >=18\.11 <25, but dpdk 25\.03 \(override\)/.test(m)), msgs.join("\n"));
+  assert.ok(msgs.some((m) => /^pmd:fpga-vf 0\.1\.0 \(manifest\) requires dpdk >=22\.11\.0 <25\.0\.0, but dpdk 25\.03 \(override\).*pmd\.json/.test(m)), msgs.join("\n"));
   assert.ok(msgs.some((m) => /^ovs 3\.5 .* requires dpdk ~24\.11/.test(m)), msgs.join("\n"));
+  // This machine's DPDK 22.11 fits; the seed's 18.11 does not (the PMD uses 22.11's driver SDK).
+  assert.deepEqual(checkCompatibility(resolveVersions(spec, "here", {}, [], pmds), rules), []);
+  assert.equal(checkCompatibility(resolveVersions(spec, "seed", {}, [], pmds), rules).filter((p) => p.rule.when.key === "pmd:fpga-vf").length, 1);
+  // A scenario without the dpdk stage does not carry the PMD at all.
+  assert.ok(!resolveVersions(findCase("case1")!.scenarios.virt, "here", {}, [], pmds).some((v) => v.key === "pmd:fpga-vf"));
 });
 
 test("version overrides are validated, every problem at once", () => {
