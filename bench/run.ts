@@ -3,8 +3,8 @@
 import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 
-const ALL = ["engine", "reports", "dataplane", "lab", "kernel"] as const;
-const QUICK = ["engine", "reports", "dataplane", "lab"];
+const ALL = ["startup", "engine", "reports", "dataplane", "lab", "kernel"] as const;
+const QUICK = ["startup", "engine", "reports", "dataplane", "lab"];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((n) => !(ALL as readonly string[]).includes(n));
 if (unknown.length) {

@@ -76,7 +76,7 @@ export function lastLogLine(path: string | undefined, max = 160): string | undef
     const buf = Buffer.alloc(n);
     readSync(fd, buf, 0, n, size - n);
     // Progress bars end lines with \r: the text after the last one is what a terminal shows.
-    const lines = stripBuildkitPrefixes(buf.toString("utf8")).split("\n").map((l) => l.split("\r").filter((x) => x.trim()).pop() ?? "").filter((l) => l.trim() && !l.startsWith("#"));
+    const lines = stripBuildkitPrefixes(buf.toString("utf8")).split("\n").map((l) => l.split("\r").filter((x) => x.trim()).pop() ?? "").filter((l) => l.trim() && !/^#\d+ sha256:/.test(l));
     const last = lines.pop()?.trim();
     return last === undefined ? undefined : last.length > max ? `${last.slice(0, max - 3)}...` : last;
   } catch {
