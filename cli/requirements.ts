@@ -28,6 +28,10 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { command: "xmllint", pkg: "libxml2-utils", why: "validating JUnit against its schema in tests", required: false },
   { command: "chromium", pkg: "chromium", why: "browser tests of the HTML report", required: false },
   { command: "git", pkg: "git", why: "kernel sources from git, release versions from tags", required: false },
+  // A real LAVA lab on this machine for the LAVA backend's end-to-end tests (test/e2e/lava).
+  { command: "/usr/bin/lava-server", pkg: "lava-server", why: "a local LAVA lab (server + PostgreSQL) for the LAVA backend's end-to-end tests", required: false },
+  { command: "/usr/bin/lava-worker", pkg: "lava-dispatcher", why: "the local LAVA lab's worker and dispatcher (QEMU devices)", required: false },
+  { command: "lavacli", pkg: "lavacli", why: "inspecting a LAVA lab by hand", required: false },
 ];
 
 /** Extra Debian packages that provide libraries or data rather than commands. */

@@ -3,6 +3,7 @@
 // the job, so it is SKIP naming the device type, like a capability no board offers. A lab that
 // cannot be asked keeps its candidates: the job then reports the real error when it runs.
 import type { Board } from "../inventory/types.ts";
+import type { HilResult } from "../runner/run.ts";
 import type { Placement } from "../runner/schedule.ts";
 import { LavaClient, type Fetch } from "./client.ts";
 
@@ -23,4 +24,19 @@ export async function lavaOffers(p: Placement, env: Readonly<Record<string, stri
   }
   if (kept.length) return { ok: true, candidates: kept };
   return { ok: false, missing: [], reason: absent.join("; ") };
+}
+
+/** `dpu-ci lab health-check` of a LAVA entry: LAVA health-checks its devices itself; what dpu-ci can
+ *  check is that the lab answers with our token and has a device of the type in service. */
+export async function lavaHealth(b: Board, env: Readonly<Record<string, string | undefined>>, http?: Fetch): Promise<HilResult> {
+  const base = { job: `healthcheck-${b.id}`, board: b.id, simulated: b.sim, attempts: [], suites: [], healthChecks: [] };
+  if (!b.lava) return { ...base, outcome: "ERROR", reason: `${b.id} is not served by LAVA` };
+  try {
+    const devices = await new LavaClient(b.lava, env, http).devices();
+    const usable = devices.filter((d) => d.health === "Good" || d.health === "Unknown");
+    if (usable.length) return { ...base, outcome: "PASS", reason: `LAVA at ${b.lava.url}: ${usable.length} device(s) of type ${b.lava.deviceType} in service (${usable.map((d) => `${d.hostname} ${d.health}`).join(", ")})` };
+    return { ...base, outcome: "ERROR", reason: `LAVA at ${b.lava.url} has no device of type ${b.lava.deviceType} in service (${devices.map((d) => `${d.hostname} ${d.health}`).join(", ") || "none"})` };
+  } catch (e) {
+    return { ...base, outcome: "ERROR", reason: (e as Error).message };
+  }
 }

@@ -12,7 +12,7 @@ import { fenced, LeaseLostError, type BoardDrivers, type BootSpec } from "../dri
 import type { Board } from "../inventory/types.ts";
 import { startVirtualPeers } from "../virtual/peers.ts";
 import { lavaJunit, runLavaAttempts, type LavaEvent } from "../lava/run.ts";
-import { lavaOffers } from "../lava/offers.ts";
+import { lavaHealth, lavaOffers } from "../lava/offers.ts";
 import { runAttempt, type AttemptRecord } from "./attempt.ts";
 import { ArtifactError, artifactPath, verifyArtifacts, type ArtifactPaths, type Job } from "./job.ts";
 import type { Lab } from "./lab.ts";
@@ -271,8 +271,8 @@ export async function healthCheckBoard(lab: Lab, board: Board, o: RunOptions = {
 /** LAVA's rule: a board whose state is in doubt runs a known-good job before real work. */
 async function healthCheck(lab: Lab, board: Board, held: HeldLease, outDir: string, o: RunOptions): Promise<HilResult> {
   mkdirSync(outDir, { recursive: true });
-  const job = await o.healthCheckJob?.(board);
-  const r = job ? await healthCheckJob(lab, board, job, held, outDir, o) : await powerOnlyCheck(lab, board, held);
+  const job = board.lava ? undefined : await o.healthCheckJob?.(board);
+  const r = board.lava ? await lavaHealth(board, lab.env, o.lavaFetch) : job ? await healthCheckJob(lab, board, job, held, outDir, o) : await powerOnlyCheck(lab, board, held);
   const passed = r.outcome === "PASS";
   lab.db.healthCheckDone(board.id, passed, passed ? "health check passed" : `health check: ${r.reason ?? r.outcome}`);
   o.log?.({ kind: "health-check", board: board.id, outcome: r.outcome, reason: r.reason });

@@ -20,7 +20,7 @@ import { lavaDefinitionYaml, lavaDryRun } from "../../../hw-runners/lava/definit
 import { serveArtifacts } from "../../../hw-runners/lava/serve.ts";
 import { parseJob } from "../../../hw-runners/runner/job.ts";
 import { openLab } from "../../../hw-runners/runner/lab.ts";
-import { runHilJob, type LabLogEvent } from "../../../hw-runners/runner/run.ts";
+import { healthCheckBoard, runHilJob, type LabLogEvent } from "../../../hw-runners/runner/run.ts";
 import { replayFetch } from "../../helpers/lava-api.ts";
 import { goldenText, TESTDATA } from "../../helpers/golden.ts";
 
@@ -208,6 +208,18 @@ test("recorded: a device type LAVA does not know is SKIP before anything is subm
     assert.equal(r.outcome, "SKIP");
     assert.match(r.reason ?? "", /LAVA at http:\/\/lava\.recorded has no device of type nobody-has-this/);
     assert.equal(replay.requests.filter((q) => q.method === "POST").length, 0);
+  } finally {
+    lab.close();
+  }
+});
+
+test("recorded: lab health-check of a LAVA entry asks the lab for a device of its type in service", async () => {
+  const { lab, replay } = recordedLab("pass");
+  try {
+    const r = await healthCheckBoard(lab, lab.inventory.boards[0]!, { lavaFetch: replay.fetch });
+    assert.equal(r.outcome, "PASS", r.reason);
+    assert.match(r.reason ?? "", /1 device\(s\) of type qemu in service/);
+    assert.equal(lab.db.board("lava-qemu")?.health, "Good");
   } finally {
     lab.close();
   }
