@@ -34,7 +34,7 @@ export { healthCheckJobs } from "./runner/health.ts";
 // LAVA labs
 export { lavaDefinition, lavaDefinitionYaml } from "./lava/definition.ts";
 export { LavaClient, LavaApiError, parseLogLines } from "./lava/client.ts";
-export { lavaOffers } from "./lava/offers.ts";
+export { lavaAbsentBoards, lavaOffers } from "./lava/offers.ts";
 export { serveArtifacts } from "./lava/serve.ts";
 // guest images
 export { buildInitramfs, mkinitramfsArgv, MKINITRAMFS, SUITES } from "./image/initramfs.ts";

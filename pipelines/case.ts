@@ -27,6 +27,8 @@ export interface ComposeContext {
   readonly p4: boolean;
   readonly boards: readonly BoardLike[];
   readonly boardSource: string;
+  /** Why LAVA entries of the inventory were left out (their lab has no device of their type). */
+  readonly lavaAbsent?: readonly string[];
   readonly profile: VersionProfile;
   readonly overrides: Readonly<Record<string, string>>;
   readonly drivers: readonly DriverCompat[];
@@ -102,7 +104,7 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
     const verdicts = group.suites.map((s) => suiteVerdict(s.name, s.needs, ctx.boards, s.tools ?? [], true, componentsHere(ctx.root, ctx.env)));
     const name = `${prefix}.hil.${group.classId}`;
     if (verdicts.every((v) => v.verdict === "SKIP")) {
-      const reason = `${verdicts[0]!.reason} (inventory: ${ctx.boardSource})`;
+      const reason = `${verdicts[0]!.reason}${ctx.lavaAbsent?.length ? `; ${ctx.lavaAbsent.join("; ")}` : ""} (inventory: ${ctx.boardSource})`;
       g.task(name, {}, async () => ({
         outcome: "SKIP", reason,
         suites: [{ name: `${prefix}.${group.classId}`, cases: group.suites.map((s) => ({ name: s.name, outcome: "SKIP" as const, reason })) }],
@@ -204,13 +206,23 @@ export function importBuilt(g: GraphBuilder, name: string, buildRun: string | un
   }, { stage: "import", description: `${name}: the output of the build run, sha256-checked` });
 }
 
+async function lavaAbsentBoards(root: string, env: Readonly<Record<string, string | undefined>>): Promise<Map<string, string>> {
+  const hw = await import("../hw-runners/index.ts");
+  const inv = hw.loadInventory(env.DPU_CI_INVENTORY ? resolve(root, env.DPU_CI_INVENTORY) : undefined);
+  return inv.boards.some((b) => b.lava) ? hw.lavaAbsentBoards(inv.boards, env) : new Map();
+}
+
 export async function composeContext(params: Readonly<Record<string, string>>, root: string, env: Readonly<Record<string, string | undefined>>, selected: readonly { c: CaseSpec; s: Scenario }[] = []): Promise<ComposeContext> {
   const inv = await loadBoards(root, env);
   const profile = params.profile === "seed" ? "seed" : "here";
   const phase = (PHASES as readonly string[]).includes(params.phase ?? "") ? (params.phase as Phase) : "all";
+  // A LAVA lab without a device of an entry's type can never run its jobs: that entry is left out
+  // here, at plan time, and named in the SKIP.
+  const lavaAbsent = phase === "build" ? new Map<string, string>() : await lavaAbsentBoards(root, env);
   return {
+    lavaAbsent: [...lavaAbsent.values()],
     root, env, p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4") && (c.scenarios[s].stageTools?.p4 ?? "p4c") === "p4c"),
-    boards: inv.boards, boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""),
+    boards: inv.boards.filter((b) => !lavaAbsent.has(b.id)), boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""),
     drivers: driverCompat(root), pmds: pmdCompat(root), built: new Map(), phase, hilClass: params.class ?? "all",
     buildRun: phase === "hil" ? findBuildRun(env.DPU_CI_HOME ? resolve(root, env.DPU_CI_HOME) : join(root, ".dpu-ci"), params.from ?? "latest-build") : undefined,
   };

@@ -40,3 +40,15 @@ export async function lavaHealth(b: Board, env: Readonly<Record<string, string |
     return { ...base, outcome: "ERROR", reason: (e as Error).message };
   }
 }
+
+/** At plan time: the LAVA entries whose lab has no device of their type, each with the reason (a lab
+ *  that cannot be asked is not listed: its jobs report the real error when they run). */
+export async function lavaAbsentBoards(boards: readonly Board[], env: Readonly<Record<string, string | undefined>>, http?: Fetch): Promise<Map<string, string>> {
+  const absent = new Map<string, string>();
+  for (const b of boards) {
+    if (!b.lava) continue;
+    const p = await lavaOffers({ ok: true, candidates: [b] }, env, http);
+    if (!p.ok) absent.set(b.id, p.reason);
+  }
+  return absent;
+}
