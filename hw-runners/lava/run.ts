@@ -156,6 +156,8 @@ async function lavaAttempt(i: LavaRunInput, client: LavaClient, server: Artifact
     if (lava.errorType === "Test") return rec("FAIL", what);
     return rec("ERROR", what);
   } catch (e) {
+    // Lost touch with LAVA mid-job: do not leave that job running beside the retry's.
+    if (lava && phase !== "collect") await cancelAndWait(client, lava.id).catch(() => {});
     return rec("ERROR", `${phase}: ${(e as Error).message}`);
   } finally {
     await Promise.all([consoleOut, lavaOut].map((s: WriteStream) => new Promise<void>((res) => s.end(() => res()))));
