@@ -14,11 +14,15 @@ import { driverCompat } from "../stages/drivers-manifest.ts";
 import { dataplaneStage } from "../stages/dataplane.ts";
 import { GUEST_SUITES, guestImageStage, type GuestSuite } from "../stages/image.ts";
 import { hilStage } from "../stages/hil.ts";
-import { pmdCompat } from "../stages/dpdk-pmd.ts";
+import { pmdCompat, pmdStage } from "../stages/dpdk-pmd.ts";
+import { dpdkStage } from "../stages/dpdk.ts";
+import { testpmdStage } from "../stages/testpmd.ts";
+import { ovsStage } from "../stages/ovs.ts";
+import { ovsDatapathStage } from "../stages/ovs-datapath.ts";
 
 /** Stages this pipeline composes today. A stage that has not landed in stages/ is left out of the
  *  graph (and shown as "not wired" by `dpu-ci matrix`) rather than faked. */
-export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>(["kernel", "drivers", "ebpf", "p4", "image", "hil"]);
+export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>(["kernel", "drivers", "ebpf", "p4", "dpdk", "ovs", "image", "hil"]);
 
 export interface ComposeContext {
   readonly root: string;
@@ -34,6 +38,13 @@ export interface ComposeContext {
   readonly drivers: readonly DriverCompat[];
   /** Our DPDK PMDs (drivers/<name>/pmd.json): built against the dpdk stage, checked at plan time. */
   readonly pmds: readonly PmdCompat[];
+  /** net_fpgavf's delay_ns in the testpmd suites: a deliberately slowed PMD (0 = full speed). */
+  readonly pmdDelayNs: number;
+  /** Build and test DPDK/OVS (case, nightly, release). The pr job leaves them out: a cold DPDK + OVS
+   *  build costs more than the rest of a pr run (run `case` for them). */
+  readonly netstack: boolean;
+  /** OVS's whole testsuite instead of the subset (nightly). */
+  readonly ovsFullTestsuite: boolean;
   /** Build nodes already added, by what they build: nightly shares one kernel/ebpf/... across cases. */
   readonly built: Map<string, NodeInput>;
   /** build: artifacts only (a CI build job); hil: HIL jobs only (a runner per board class); all. */
@@ -155,6 +166,33 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
     if (!g.has(name)) g.task(name, {}, async () => ({ outcome: "MISS", reason }), { stage: "p4", description: `P4 through ${COMPONENTS[p4tool].name}`, available: () => ({ ok: false, outcome: "MISS", reason }) });
     nodes.push(name);
   }
+  // DPDK (for OVS too), our PMDs against it and the testpmd suites: once per run, shared by cases.
+  const wantDpdk = ctx.netstack && spec.stages.includes("dpdk");
+  const wantOvs = ctx.netstack && spec.stages.includes("ovs");
+  if ((wantDpdk || wantOvs) && !ctx.built.has("dpdk")) ctx.built.set("dpdk", dpdkStage(g));
+  if (wantDpdk || wantOvs) nodes.push(ctx.built.get("dpdk")!.node);
+  if (wantDpdk) {
+    if (!ctx.built.has("testpmd")) {
+      const dpdk = ctx.built.get("dpdk")!;
+      const pmds = ctx.pmds.map((p) => pmdStage(g, dpdk, { root: ctx.root, name: p.dir }));
+      pmds.forEach((p, i) => ctx.built.set(`pmd:${ctx.pmds[i]!.dir}`, p));
+      const fpgavf = ctx.pmds.findIndex((p) => p.key === "pmd:fpga-vf");
+      if (fpgavf >= 0) ctx.built.set("testpmd", testpmdStage(g, dpdk, pmds[fpgavf]!, { pmdDelayNs: ctx.pmdDelayNs, case: c.id, scenario }));
+    }
+    nodes.push(...ctx.pmds.map((p) => ctx.built.get(`pmd:${p.dir}`)!.node));
+    if (ctx.built.has("testpmd")) nodes.push(ctx.built.get("testpmd")!.node);
+  }
+  // OVS against that DPDK, its testsuite (subset, or all of it in nightly) and the datapath suite.
+  if (wantOvs) {
+    if (!ctx.built.has("ovs")) {
+      const dpdk = ctx.built.get("dpdk")!;
+      const o = ovsStage(g, dpdk, { fullTestsuite: ctx.ovsFullTestsuite });
+      ctx.built.set("ovs", o.ovs);
+      ctx.built.set("ovs-check", o.check);
+      ctx.built.set("ovs-datapath", ovsDatapathStage(g, o.ovs, dpdk));
+    }
+    nodes.push(...["ovs", "ovs-check", "ovs-datapath"].map((k) => ctx.built.get(k)!.node));
+  }
   const ebpf = spec.stages.includes("ebpf") ? ctx.built.get("ebpf") : undefined;
   if (ebpf) nodes.push(ctx.built.get("dataplane")!.node);
   // The guest image carries the drivers that exist (a driver not written yet is its own MISS node,
@@ -212,7 +250,7 @@ async function lavaAbsentBoards(root: string, env: Readonly<Record<string, strin
   return inv.boards.some((b) => b.lava) ? hw.lavaAbsentBoards(inv.boards, env) : new Map();
 }
 
-export async function composeContext(params: Readonly<Record<string, string>>, root: string, env: Readonly<Record<string, string | undefined>>, selected: readonly { c: CaseSpec; s: Scenario }[] = []): Promise<ComposeContext> {
+export async function composeContext(params: Readonly<Record<string, string>>, root: string, env: Readonly<Record<string, string | undefined>>, selected: readonly { c: CaseSpec; s: Scenario }[] = [], opts: { netstack?: boolean } = {}): Promise<ComposeContext> {
   const inv = await loadBoards(root, env);
   const profile = params.profile === "seed" ? "seed" : "here";
   const phase = (PHASES as readonly string[]).includes(params.phase ?? "") ? (params.phase as Phase) : "all";
@@ -223,9 +261,15 @@ export async function composeContext(params: Readonly<Record<string, string>>, r
     lavaAbsent: [...lavaAbsent.values()],
     root, env, p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4") && (c.scenarios[s].stageTools?.p4 ?? "p4c") === "p4c"),
     boards: inv.boards.filter((b) => !lavaAbsent.has(b.id)), boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""),
-    drivers: driverCompat(root), pmds: pmdCompat(root), built: new Map(), phase, hilClass: params.class ?? "all",
+    drivers: driverCompat(root), pmds: pmdCompat(root), pmdDelayNs: parsePmdDelay(params.pmd_delay_ns), netstack: opts.netstack ?? true, ovsFullTestsuite: params.ovs_testsuite === "full", built: new Map(), phase, hilClass: params.class ?? "all",
     buildRun: phase === "hil" ? findBuildRun(env.DPU_CI_HOME ? resolve(root, env.DPU_CI_HOME) : join(root, ".dpu-ci"), params.from ?? "latest-build") : undefined,
   };
+}
+
+function parsePmdDelay(text: string | undefined): number {
+  if (text === undefined || text === "") return 0;
+  if (!/^\d{1,9}$/.test(text)) throw new UsageError(`parameter "pmd_delay_ns" is "${text}"; expected a whole number of nanoseconds (0 = full speed)`);
+  return Number(text);
 }
 
 export const casePipeline = definePipeline({
@@ -236,6 +280,8 @@ export const casePipeline = definePipeline({
     scenario: { description: "scenario (or both)", default: "virt", choices: [...SCENARIOS, "both"] },
     profile: { description: "component versions checked: here (this machine's substitutes) or seed (the user's document)", default: "here", choices: ["here", "seed"] },
     versions: { description: "version overrides, e.g. ovs=2.12,dpdk=18.11 (checked for compatibility at plan time)", default: "" },
+    ovs_testsuite: { description: "OVS's own testsuite: a subset that runs in minutes, or all of it", default: "subset", choices: ["subset", "full"] },
+    pmd_delay_ns: { description: "slow our FPGA VF PMD by this many ns per RX burst in the testpmd suites (a deliberate performance regression; 0 = full speed)", default: "0" },
   },
   async define(g, params, env) {
     const c = findCase(params.case ?? "");

@@ -27,6 +27,7 @@ export const nightlyPipeline = definePipeline({
     cases: { description: "comma-separated case ids, or all", default: "all" },
     profile: { description: "component versions checked: here or seed", default: "here", choices: ["here", "seed"] },
     versions: { description: "version overrides, e.g. kernel=6.1,ovs=3.1", default: "" },
+    ovs_testsuite: { description: "OVS's own testsuite: all of it (nightly), or the subset pr/case runs", default: "full", choices: ["subset", "full"] },
   },
   async define(g, params, env) {
     const cases = selectCases(params.cases ?? "all");

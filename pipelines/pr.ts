@@ -11,7 +11,8 @@ export default definePipeline({
   async define(g, params, env) {
     const c = findCase(params.case ?? "");
     if (!c) throw new UsageError(`unknown case "${params.case}" (known: ${CASE_IDS.join(", ")})`);
-    const ctx = await composeContext({}, env.root, env.env, [{ c, s: "virt" }]);
+    // DPDK and OVS are left to `case` and `nightly`: cold, they cost more than the rest of a pr run.
+    const ctx = await composeContext({}, env.root, env.env, [{ c, s: "virt" }], { netstack: false });
     composeCase(g, c, "virt", ctx);
   },
 });

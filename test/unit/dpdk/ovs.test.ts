@@ -1,0 +1,66 @@
+// The OVS stage's verdicts: the testsuite subset through the autotest parser (on the captured
+// autotest output in test/testdata/reports/autotest), the plan of the dpdk/ovs nodes, and the
+// datapath suite's reading of `ovs-ofctl dump-flows`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GraphBuilder } from "../../../engine/index.ts";
+import { ovsCheckAfter, ovsStage, OVS_TESTSUITE_SUBSET } from "../../../stages/ovs.ts";
+import { dpdkStage } from "../../../stages/dpdk.ts";
+import { flowPackets, sameFlow, DEFAULT_FLOWS } from "../../../stages/ovs-datapath.ts";
+
+const AUTOTEST = new URL("../../testdata/reports/autotest/", import.meta.url).pathname;
+
+test("testsuite subset: a failed OVS test is FAIL naming it, with counts as metrics", async () => {
+  const out = mkdtempSync(join(tmpdir(), "ovs-check-"));
+  try {
+    copyFileSync(join(AUTOTEST, "autotest-stdout.txt"), join(out, "testsuite.out"));
+    copyFileSync(join(AUTOTEST, "autotest-testsuite.log"), join(out, "testsuite.log"));
+    writeFileSync(join(out, "check.json"), JSON.stringify({ exitCode: 1, flags: OVS_TESTSUITE_SUBSET.join(" "), seconds: 12 }));
+    const r = await ovsCheckAfter(out);
+    assert.equal(r.outcome, "FAIL");
+    assert.match(r.reason!, /1 of \d+ OVS tests failed: ofproto-dpif - megaflow offload to P4/);
+    assert.equal(r.metrics!.failed, 1);
+    assert.equal(r.metrics!.skipped, 1);
+    // a zero exit with no failure is a pass; a suite that produced nothing is an error, not a pass
+    writeFileSync(join(out, "testsuite.out"), "## ------------------------------ ##\n## openvswitch 3.1.0 test suite. ##\n## ------------------------------ ##\n\n## ------------- ##\n## Test results. ##\n## ------------- ##\n\nNo tests were run.\n");
+    writeFileSync(join(out, "check.json"), JSON.stringify({ exitCode: 0, flags: "-k nosuchkeyword", seconds: 1 }));
+    const none = await ovsCheckAfter(out);
+    assert.equal(none.outcome, "ERROR");
+    assert.match(none.reason!, /no test ran with TESTSUITEFLAGS "-k nosuchkeyword"/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("plan: OVS is built against the dpdk node; the testsuite node shares its build and is subset or full", () => {
+  const g = new GraphBuilder();
+  const dpdk = dpdkStage(g);
+  const sub = ovsStage(g, dpdk);
+  const full = ovsStage(g, dpdk, { fullTestsuite: true });
+  assert.equal(sub.ovs.node, full.ovs.node, "one OVS build");
+  assert.match(sub.check.node, /^ovs-check\.subset\./);
+  assert.match(full.check.node, /^ovs-check\.full\./);
+  const nodes = g.finish().nodes;
+  assert.deepEqual(Object.keys(nodes.get(sub.ovs.node)!.inputs).sort(), ["dpdk", "patches", "scripts"]);
+});
+
+test("dump-flows: packets per flow, matched to the installed flows whatever the field order", () => {
+  // The shape `ovs-ofctl --names dump-flows` prints (OVS 3.1).
+  const dump = [
+    " cookie=0x0, duration=3.202s, table=0, n_packets=5, n_bytes=490, priority=100,ip,in_port=p1,nw_dst=10.0.0.2 actions=output:p2",
+    " cookie=0x0, duration=3.202s, table=0, n_packets=4, n_bytes=392, priority=100,ip,in_port=p2,nw_dst=10.0.0.1 actions=output:p1",
+    " cookie=0x0, duration=3.202s, table=0, n_packets=2, n_bytes=84, priority=50,arp actions=FLOOD",
+    " cookie=0x0, duration=3.202s, table=0, n_packets=7, n_bytes=600, priority=0 actions=drop",
+  ].join("\n");
+  const flows = flowPackets(dump);
+  assert.deepEqual(flows.map((f) => f.packets), [5, 4, 2, 7]);
+  const find = (name: string) => flows.find((f) => sameFlow(DEFAULT_FLOWS.find((d) => d.name === name)!.flow, f.match));
+  assert.equal(find("ip p1->p2")?.packets, 5);
+  assert.equal(find("ip p2->p1")?.packets, 4);
+  assert.equal(find("arp flood")?.packets, 2);
+  assert.equal(find("default drop")?.packets, 7);
+  assert.equal(sameFlow("priority=100,in_port=p1,ip,nw_dst=10.0.0.9,actions=output:p2", flows[0]!.match), false);
+});
