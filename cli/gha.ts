@@ -33,7 +33,7 @@ export async function runGhaCommand(argv: readonly string[], io: CommandIo, boar
     const json = Boolean(values.json);
     const inv = boards ? { boards, source: "given" } : await loadBoards(io.cwd, io.env);
     const perBoard = inv.boards.map((b) => ({ board: b.id, sim: b.sim, labels: b.sim ? [] : ["self-hosted", "linux", ...b.capabilities.map(capabilityLabel)] }));
-    const routing = routeClasses(repositoryLabs(io.cwd));
+    const routing = routeClasses(repositoryLabs());
     const why = new Map(routing.unserved.map((u) => [u.classId, u.reason]));
     const classes = boardClasses().map((c) => ({ class: c.classId, needs: c.needs, labels: c.needs.map(capabilityLabel), uses: c.uses, ...(why.has(c.classId) ? { notDispatched: why.get(c.classId) } : {}) }));
     if (json) io.stdout(JSON.stringify({ inventory: inv.source, boards: perBoard, classes }, null, 2) + "\n");

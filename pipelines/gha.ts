@@ -4,13 +4,16 @@
 // hilClassId); its runner labels are derived from those capabilities, so a self-hosted runner
 // registered with the labels `dpu-ci gha labels` prints for a board receives exactly its jobs.
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { loadInventory } from "../hw-runners/inventory/load.ts";
 import { CASES, SCENARIOS, type CaseSpec } from "./cases.ts";
 import { hilGroups } from "./case.ts";
 import { boardsOffering, skipReason, type BoardLike } from "./matrix.ts";
 
-const REPO_ROOT = resolve(import.meta.dirname, "..");
+// import.meta.url, not import.meta.dirname: the compiled CLI (bin/build.js) maps the former back to
+// the sources, where the inventories are.
+const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** Where runs and results land on a hosted runner (DPU_CI_HOME). Not a hidden directory: a search
  *  root that starts with "." is skipped whole by upload-artifact (hidden files are excluded by
