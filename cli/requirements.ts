@@ -21,6 +21,8 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { command: "ipmitool", pkg: "ipmitool", why: "BMC power control of real and virtual servers", required: false },
   { command: "ipmi_sim", pkg: "openipmi", why: "the simulated BMC of virtual 1288 boards", required: false },
   { command: "pdudaemon", pkg: "pdudaemon", why: "PDU power control (exercised against virtual boards)", required: false },
+  { command: "ssh", pkg: "openssh-client", why: "deploying kernels to servers by ssh + kexec", required: false },
+  { command: "mkfs.ext4", pkg: "e2fsprogs", why: "the Debian disk of virtual kexec servers", required: false },
   { command: "ser2net", pkg: "ser2net", why: "serial consoles over TCP", required: false },
   { command: "busybox", pkg: "busybox-static", why: "userspace of guest initramfs images", required: true },
   { command: "cpio", pkg: "cpio", why: "packing initramfs images", required: true },

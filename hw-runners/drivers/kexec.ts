@@ -1,6 +1,6 @@
 // Real servers: boot the installed OS, copy the test kernel and initramfs over ssh, kexec into them.
 // The plan is pure (argv lists) and unit-tested; running it needs a reachable server.
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import { exec } from "../../engine/exec.ts";
 import { ConfigError, DpuCiError } from "../../engine/errors.ts";
 import type { KexecDeploy } from "../inventory/types.ts";
@@ -21,8 +21,10 @@ export interface KexecPlan {
   execute: string[];
 }
 
-export function kexecPlan(cfg: KexecDeploy, spec: BootSpec, identityFile: string): KexecPlan {
-  const opts = ["-i", identityFile, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=5"];
+export function kexecPlan(cfg: KexecDeploy, spec: BootSpec, identityFile: string, knownHosts?: string): KexecPlan {
+  // The board's host key is learnt on first contact and kept in the lab (beside the board's other
+  // files), not in the runner user's ~/.ssh: a changed key afterwards is refused, as it should be.
+  const opts = ["-i", identityFile, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=5", ...(knownHosts ? ["-o", `UserKnownHostsFile=${knownHosts}`] : [])];
   const dest = `${cfg.user}@${cfg.host}`;
   const ssh = (...remote: string[]) => ["ssh", ...opts, "-p", String(cfg.port), dest, "--", ...remote.map(shellQuote)];
   const kernel = `${REMOTE_DIR}/${basename(spec.kernel)}`;
@@ -42,18 +44,20 @@ export function kexecPlan(cfg: KexecDeploy, spec: BootSpec, identityFile: string
 
 export class SshKexecDeploy implements DeployDriver {
   readonly name = "ssh-kexec";
-  constructor(private readonly cfg: KexecDeploy, private readonly board: string, private readonly env: NodeJS.ProcessEnv = process.env) {}
+  /** waitS: how long the installed OS may take from power-on to sshd (the board class's firmware
+   *  boot time); dir: the board's directory in the lab (known_hosts). */
+  constructor(private readonly cfg: KexecDeploy, private readonly board: string, private readonly env: NodeJS.ProcessEnv = process.env, private readonly waitS = cfg.sshWaitS, private readonly dir?: string) {}
   async prepare(): Promise<void> {}
   async boot(spec: BootSpec, signal?: AbortSignal): Promise<void> {
     if (spec.disk) throw new DpuCiError("CONFIG", `${this.board}: a disk image cannot be kexec'd; real servers boot an initramfs`);
     const key = this.env[this.cfg.identityFileEnv];
     if (!key) throw new ConfigError([{ source: "environment", field: this.cfg.identityFileEnv, message: `is not set (ssh key file for board ${this.board})` }]);
-    const plan = kexecPlan(this.cfg, spec, key);
-    const deadline = Date.now() + this.cfg.sshWaitS * 1000;
+    const plan = kexecPlan(this.cfg, spec, key, this.dir ? join(this.dir, "known_hosts") : undefined);
+    const deadline = Date.now() + this.waitS * 1000;
     for (;;) {
       const r = await exec(plan.waitForSsh[0]!, plan.waitForSsh.slice(1), { allowFailure: true, signal, timeoutMs: 15_000 });
       if (r.exitCode === 0) break;
-      if (Date.now() > deadline) throw new DpuCiError("INFRA", `${this.board}: sshd did not answer within ${this.cfg.sshWaitS} s after power-on`);
+      if (Date.now() > deadline) throw new DpuCiError("INFRA", `${this.board}: sshd did not answer within ${this.waitS} s after power-on: ${r.stderr.trim().split("\n").pop() ?? ""}`);
       await new Promise((res) => setTimeout(res, 3000));
     }
     for (const step of plan.steps) {

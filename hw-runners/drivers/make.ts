@@ -43,7 +43,7 @@ export function makeDrivers(board: Board, dir: string, env: NodeJS.ProcessEnv = 
   let deploy: DeployDriver;
   switch (board.deploy.driver) {
     case "qemu-direct": deploy = new QemuDirectDeploy(board.deploy, board.console, dir); break;
-    case "ssh-kexec": deploy = new SshKexecDeploy(board.deploy, board.id, env); break;
+    case "ssh-kexec": deploy = new SshKexecDeploy(board.deploy, board.id, env, board.timeouts?.firmwareBootS ?? board.deploy.sshWaitS, dir); break;
     case "lava": return lavaManaged(board.id);
   }
   return { power, console, deploy };

@@ -108,6 +108,29 @@ export interface VirtualPeers {
   bmc?: "ipmi_sim";
   /** ser2net serves the console (console host:port) in front of QEMU's serial TCP port. */
   ser2net?: boolean;
+  /** The machine of an ssh-kexec board: QEMU booting its installed OS from a Debian disk (sshd,
+   *  kexec-tools; Debian's kernel is the known-good one), as a 1288 boots from its disk. */
+  machine?: VirtualMachine;
+}
+
+export interface VirtualMachine {
+  disk: "debian";
+  memoryMb: number;
+  cpus: number;
+  /** QEMU's serial port (a TCP server on 127.0.0.1): ipmi_sim serves it as SOL. */
+  serialTcpPort: number;
+}
+
+/** How long a board class takes, from its inventory entry: a rack server's firmware alone can take
+ *  minutes. A job's boot timeout becomes at least firmwareBootS + kexecS, its total at least that
+ *  plus suiteS. */
+export interface BoardTimeouts {
+  /** Power-on to the installed OS answering (sshd for ssh-kexec boards). */
+  firmwareBootS: number;
+  /** kexec into the kernel under test until its tests begin. */
+  kexecS: number;
+  /** The suites, once begun. */
+  suiteS: number;
 }
 
 export interface Board {
@@ -123,6 +146,7 @@ export interface Board {
   console: ConsoleConfig;
   deploy: DeployConfig;
   virtual?: VirtualPeers;
+  timeouts?: BoardTimeouts;
   /** A job file (relative to the inventory) run as this board's health check. */
   healthCheck?: string;
   /** Served by a LAVA lab: power, console and deploy are LAVA's ({ driver: "lava" }). */

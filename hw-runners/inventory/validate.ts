@@ -140,7 +140,7 @@ function board(o: unknown, i: number, source: string, problems: ConfigProblem[])
   const path = `boards[${i}]`;
   if (!isObj(o)) { problems.push({ source, field: path, message: "must be an object" }); return undefined; }
   const f = new Fields(o, path, source, problems);
-  f.unknown(["id", "class", "capabilities", "sim", "priority", "power", "console", "deploy", "virtual", "healthCheck", "lava"]);
+  f.unknown(["id", "class", "capabilities", "sim", "priority", "power", "console", "deploy", "virtual", "timeouts", "healthCheck", "lava"]);
   const id = f.str("id");
   if (id && !ID.test(id)) f.problem("id", "must be lower-case letters, digits, '.', '_' or '-'");
   const b: Board = {
@@ -162,9 +162,23 @@ function board(o: unknown, i: number, source: string, problems: ConfigProblem[])
   if (o.virtual !== undefined) {
     const v = section(o, "virtual", path, source, problems);
     if (v) {
-      v.unknown(["bmc", "ser2net"]);
+      v.unknown(["bmc", "ser2net", "machine"]);
       const bmc = (o.virtual as Obj).bmc === undefined ? undefined : v.oneOf("bmc", ["ipmi_sim"] as const);
       b.virtual = { bmc, ser2net: v.bool("ser2net", false) } satisfies VirtualPeers;
+      if ((o.virtual as Obj).machine !== undefined) {
+        const m = section(o.virtual as Obj, "machine", `${path}.virtual`, source, problems);
+        if (m) {
+          m.unknown(["disk", "memoryMb", "cpus", "serialTcpPort"]);
+          b.virtual.machine = { disk: m.oneOf("disk", ["debian"] as const, "debian"), memoryMb: m.int("memoryMb", 1024, 256, 65536), cpus: m.int("cpus", 1, 1, 64), serialTcpPort: m.int("serialTcpPort", undefined, 1, 65535) };
+        }
+      }
+    }
+  }
+  if (o.timeouts !== undefined) {
+    const t = section(o, "timeouts", path, source, problems);
+    if (t) {
+      t.unknown(["firmwareBootS", "kexecS", "suiteS"]);
+      b.timeouts = { firmwareBootS: t.int("firmwareBootS", 180, 1, 7200), kexecS: t.int("kexecS", 120, 1, 3600), suiteS: t.int("suiteS", 600, 1, 86400) };
     }
   }
   crossCheck(b, f);
@@ -181,6 +195,8 @@ function crossCheck(b: Board, f: Fields): void {
   if (b.virtual?.ser2net && (b.console.driver !== "ser2net" || b.deploy.driver !== "qemu-direct" || !b.deploy.serialTcpPort))
     f.problem("virtual.ser2net", "needs console.driver ser2net and deploy.serialTcpPort on a qemu-direct board");
   if (b.virtual && !b.sim) f.problem("sim", "a board with virtual peers is simulated: set sim: true");
+  if (b.virtual?.machine && (b.deploy.driver !== "ssh-kexec" || b.deploy.host !== "127.0.0.1"))
+    f.problem("virtual.machine", "is the installed OS of an ssh-kexec board: needs deploy.driver ssh-kexec with host 127.0.0.1 (its sshd is forwarded to deploy.port)");
   if (b.deploy.driver === "qemu-direct" && !b.sim) f.problem("sim", "a QEMU board is simulated: set sim: true");
   // igb sits behind a PCIe root port and its VFs need extended config space (MMCONFIG): q35 only.
   if (b.deploy.driver === "qemu-direct" && b.deploy.sriov && !/^(q35|pc-q35-[0-9.]+)$/.test(b.deploy.machine))
@@ -212,6 +228,8 @@ export function validateInventory(doc: unknown, source: string): Inventory {
     if (b.virtual?.bmc && b.power.driver === "ipmitool") used.push(`${b.power.host}:${b.power.port}/udp`);
     if (b.virtual?.ser2net && b.console.driver === "ser2net") used.push(`${b.console.host}:${b.console.port}/tcp`);
     if (b.deploy.driver === "qemu-direct" && b.deploy.serialTcpPort) used.push(`127.0.0.1:${b.deploy.serialTcpPort}/tcp`);
+    if (b.virtual?.machine) used.push(`127.0.0.1:${b.virtual.machine.serialTcpPort}/tcp`);
+    if (b.virtual?.machine && b.deploy.driver === "ssh-kexec") used.push(`127.0.0.1:${b.deploy.port}/tcp`);
     for (const u of used) {
       const other = ports.get(u);
       if (other && other !== b.id) problems.push({ source, field: `boards[${boards.indexOf(b)}]`, message: `${u} is also used by board ${other}` });

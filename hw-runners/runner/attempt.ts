@@ -4,12 +4,21 @@
 import { createWriteStream } from "node:fs";
 import type { Outcome } from "../../engine/outcome.ts";
 import type { BoardDrivers, BootSpec } from "../drivers/types.ts";
+import type { BoardTimeouts } from "../inventory/types.ts";
 
 export const BEGIN = (run: string) => `==== DPU-CI BEGIN ${run} ====`;
 export const END_RE = (run: string) => new RegExp(`==== DPU-CI END ${run.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} failed=\\d+ ====`);
 const PANIC = /Kernel panic - not syncing/;
 
 export interface AttemptTimeouts { totalS: number; bootS: number; silenceS: number }
+
+/** A board class's own times (the inventory's `timeouts`) stretch a job's: a rack server's firmware
+ *  alone can outlast the 180 s a job allows from power-on to its tests by default. */
+export function withBoardTimeouts<T extends AttemptTimeouts>(t: T, b: BoardTimeouts | undefined): T {
+  if (!b) return t;
+  const bootS = Math.max(t.bootS, b.firmwareBootS + b.kexecS);
+  return { ...t, bootS, totalS: Math.max(t.totalS, bootS + b.suiteS) };
+}
 
 export interface AttemptRecord {
   n: number;

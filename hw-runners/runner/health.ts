@@ -1,5 +1,7 @@
-// Health-check jobs: the inventory's own (a job file per board), or for QEMU boards a built-in one
-// that boots a known-good kernel (Debian's) with the lab's "boot" suite. Never the code under test.
+// Health-check jobs: the inventory's own (a job file per board), or a built-in one that boots a
+// known-good kernel (Debian's) with the lab's "boot" suite: directly on QEMU boards, by ssh + kexec
+// from the installed OS on servers, so a check proves power, console, sshd and kexec, not only that
+// the BMC answers. Never the code under test.
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { debianKernel } from "../image/debian-kernel.ts";
@@ -9,10 +11,12 @@ import type { Board } from "../inventory/types.ts";
 import { loadJob, parseJob, sha256File, type Job } from "./job.ts";
 import type { Lab } from "./lab.ts";
 
+const artifact = async (path: string) => ({ path, sha256: await sha256File(path) });
+
 export function healthCheckJobs(lab: Lab): (b: Board) => Promise<Job | undefined> {
   return async (b) => {
     if (b.healthCheck) return loadJob(inventoryPath(lab.inventory, b.healthCheck));
-    if (b.deploy.driver !== "qemu-direct") return undefined;
+    if (b.deploy.driver !== "qemu-direct" && b.deploy.driver !== "ssh-kexec") return undefined;
     const dir = join(lab.dir, "health");
     const k = await debianKernel();
     const initrd = join(dir, "boot.cpio.gz");
@@ -24,7 +28,8 @@ export function healthCheckJobs(lab: Lab): (b: Board) => Promise<Job | undefined
     }
     return parseJob({
       id: `healthcheck-${b.id}`, needs: [], suites: ["boot"], timeouts: { totalS: 120, silenceS: 60, queueS: 1 },
-      artifacts: { kernel: { path: k.vmlinux ?? k.kernel, sha256: await sha256File(k.vmlinux ?? k.kernel) }, initrd: { path: initrd, sha256: await sha256File(initrd) } },
+      // QEMU boots the ELF vmlinux through PVH (faster); kexec takes the bzImage.
+      artifacts: { kernel: await artifact(b.deploy.driver === "qemu-direct" ? k.vmlinux ?? k.kernel : k.kernel), initrd: await artifact(initrd) },
     }, join(dir, "healthcheck.json"));
   };
 }

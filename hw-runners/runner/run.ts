@@ -13,7 +13,7 @@ import type { Board } from "../inventory/types.ts";
 import { startVirtualPeers } from "../virtual/peers.ts";
 import { lavaJunit, runLavaAttempts, type LavaEvent } from "../lava/run.ts";
 import { lavaHealth, lavaOffers } from "../lava/offers.ts";
-import { runAttempt, type AttemptRecord } from "./attempt.ts";
+import { runAttempt, withBoardTimeouts, type AttemptRecord } from "./attempt.ts";
 import { ArtifactError, artifactPath, verifyArtifacts, type ArtifactPaths, type Job } from "./job.ts";
 import type { Lab } from "./lab.ts";
 import { startEchoPeer } from "./peer.ts";
@@ -155,7 +155,7 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
       const run = `${job.id}.${n}`;
       const append = [job.append, `dpuci.run=${run}`, job.suites.length ? `dpuci.suites=${job.suites.join(",")}` : "", peer ? `dpuci.peer=10.0.2.2:${peer.port}` : ""].filter(Boolean).join(" ");
       const spec: BootSpec = { kernel: files.kernel, initrd: files.initrd, disk: files.disk, append, ...qemuSpec(files) };
-      const a = await runAttempt({ n, run, drivers: held.drivers, spec, timeouts: job.timeouts, consoleLog: join(outDir, `attempt-${n}.console.log`), signal: held.signal });
+      const a = await runAttempt({ n, run, drivers: held.drivers, spec, timeouts: withBoardTimeouts(job.timeouts, board.timeouts), consoleLog: join(outDir, `attempt-${n}.console.log`), signal: held.signal });
       // Leave the board off between attempts and jobs; a lost lease means it is no longer ours to touch.
       if (!held.signal.aborted) await held.drivers.power.off().catch(() => {});
       attempts.push(a);

@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { exec } from "../../engine/exec.ts";
 import { DpuCiError } from "../../engine/errors.ts";
 import { registerSecret } from "../../engine/secrets.ts";
-import { QEMU_POWER_SCRIPT } from "../drivers/qemu.ts";
-import type { Board } from "../inventory/types.ts";
+import { boardFiles, DEBUG_EXIT_PORT, QEMU_POWER_SCRIPT } from "../drivers/qemu.ts";
+import { debianDisk, type DebianDisk } from "../image/debian-disk.ts";
+import type { Board, VirtualMachine } from "../inventory/types.ts";
 
 const alive = (pidFile: string): number | undefined => {
   if (!existsSync(pidFile)) return undefined;
@@ -53,6 +54,9 @@ export function ipmiSimFiles(board: Board, dir: string, password: string): { lan
     "    guid a123456789abcdefa123456789abcdef",
     "  endlan",
     `  chassis_control "${join(dir, "chassis-control")}"`,
+    // Serial over LAN from the board's serial port (QEMU's TCP server): ipmi_sim connects when a
+    // session activates and keeps retrying while the machine is off (`man ipmi_lan`, sol).
+    ...(solPort(board) ? [`  sol "tcp:127.0.0.1:${solPort(board)}" 115200`] : []),
     `user 2 true "${p.user}" "${password}" admin 10 none md2 md5 straight`,
     "",
   ].join("\n");
@@ -60,6 +64,38 @@ export function ipmiSimFiles(board: Board, dir: string, password: string): { lan
   // ipmi_sim calls the chassis script with "get power" / "set power N"; this wrapper adds the board dir.
   const chassis = `#!/bin/sh\nexec sh "${QEMU_POWER_SCRIPT}" "${dir}" "$@"\n`;
   return { lanConf, cmds, chassis };
+}
+
+/** The serial port ipmi_sim serves as SOL: a board whose console is ipmi-sol and whose serial is a
+ *  TCP port of ours (the virtual machine's, or a qemu-direct board's serialTcpPort). */
+function solPort(board: Board): number | undefined {
+  if (board.console.driver !== "ipmi-sol") return undefined;
+  return board.virtual?.machine?.serialTcpPort ?? (board.deploy.driver === "qemu-direct" ? board.deploy.serialTcpPort : undefined);
+}
+
+/** QEMU booting the installed OS from the Debian disk: what "power on" starts for a virtual
+ *  ssh-kexec board (ipmi_sim's chassis control runs it), with sshd forwarded to deploy.port and
+ *  the serial port on machine.serialTcpPort for SOL. isa-debug-exit lets a kexec'd test kernel
+ *  end the machine as a real one would power off. */
+export function machineArgv(board: Board, m: VirtualMachine, disk: DebianDisk, dir: string): string[] {
+  if (board.deploy.driver !== "ssh-kexec") throw new DpuCiError("INTERNAL", `${board.id}: a virtual machine is for ssh-kexec boards`);
+  return [
+    "qemu-system-x86_64", "-accel", "tcg", "-machine", "pc", "-m", String(m.memoryMb), "-smp", String(m.cpus), "-no-reboot",
+    "-kernel", disk.kernel, "-initrd", disk.initrd,
+    "-append", "root=/dev/vda rw console=ttyS0,115200 net.ifnames=0",
+    "-drive", `file=${disk.disk},if=virtio,format=raw,snapshot=on`,
+    "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${board.deploy.port}-:22`, "-device", "virtio-net-pci,netdev=n0",
+    "-chardev", `socket,id=con0,host=127.0.0.1,port=${m.serialTcpPort},server=on,wait=off`, "-serial", "chardev:con0",
+    "-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`,
+    "-display", "none", "-monitor", "none", "-daemonize", "-pidfile", boardFiles(dir).pid,
+  ];
+}
+
+/** The ssh key of a virtual ssh-kexec board: the named variable, or the disk's own key. */
+export function virtualSshKey(board: Board, disk: DebianDisk, env: NodeJS.ProcessEnv): string {
+  if (board.deploy.driver !== "ssh-kexec") throw new DpuCiError("INTERNAL", `${board.id} is not an ssh-kexec board`);
+  env[board.deploy.identityFileEnv] ??= disk.sshKey;
+  return env[board.deploy.identityFileEnv]!;
 }
 
 function startDaemon(name: string, argv: string[], dir: string, pidFile: string): number {
@@ -116,6 +152,11 @@ export async function startVirtualPeers(board: Board, dir: string, env: NodeJS.P
     } else {
       virtualBmcPassword(board, dir, env);
     }
+  }
+  if (board.virtual.machine) {
+    const disk = await debianDisk(env);
+    virtualSshKey(board, disk, env);
+    writeFileSync(boardFiles(dir).argv, machineArgv(board, board.virtual.machine, disk, dir).join("\0") + "\0");
   }
   if (board.virtual.ser2net && board.console.driver === "ser2net" && board.deploy.driver === "qemu-direct") {
     const pidFile = join(dir, "ser2net.pid");
