@@ -88,13 +88,15 @@ const COMMAND_HELP: Record<string, string> = {
 Prints the pipeline's nodes, their dependencies and inputs. Build nodes say "cached" when an earlier
 run passed with identical inputs (BuildKit will take them from its cache), "run" otherwise; task
 nodes (tests, HIL jobs) always run.`,
-  run: `Usage: dpu-ci run <pipeline|file.ts> [--case ID] [--param k=v]... [--executor auto|buildkit|dagger|host] [-j N] [--json]
+  run: `Usage: dpu-ci run <pipeline|file.ts> [--case ID] [--param k=v]... [--executor auto|buildkit|dagger|host] [-j N] [--no-cache] [--json]
 
 Runs the pipeline: independent nodes run at once (at most N, default DPU_CI_JOBS or 2); after a
 failure, unrelated nodes finish and dependents are not run. Every run gets a directory under
 $DPU_CI_HOME/runs with manifest.json, a log per node and the artifacts; runs/latest points to it.
 --executor auto picks dagger inside a Dagger session (dagger run ...), buildkit otherwise.
---json prints a machine-readable result on stdout instead of the live view.`,
+--json prints a machine-readable result on stdout instead of the live view.
+A node whose inputs did not change reuses its last passed result (builds always; tasks in pr),
+marked cached with the run it came from; --no-cache runs every node for real.`,
   report: `Usage: dpu-ci report [run] [--html] [--compare <run>]
 
 Writes (again) and summarises the reports of a run (default: the latest): junit.xml, report.html and

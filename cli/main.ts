@@ -20,6 +20,7 @@ const pipelineOptions = {
   json: { type: "boolean" },
   executor: { type: "string", choices: ["auto", "buildkit", "dagger", "host"] },
   jobs: { type: "string", short: "j" },
+  "no-cache": { type: "boolean" },
 } as const satisfies OptionSpecs;
 const ONE_PIPELINE = { min: 1, max: 1, name: "pipeline name" };
 
@@ -67,9 +68,9 @@ const COMMANDS: Record<string, Handler> = {
     if (h) return help("run", io);
     const cfg = await pipelineConfig(values);
     const { runPipeline, runSummary } = await import("./run.ts");
-    const { manifest, dir } = await runPipeline(cfg, await pipelineArgs(positionals, values), { json: Boolean(values.json), signal: io.signal, out: io.out, err: io.err });
+    const { manifest, dir } = await runPipeline(cfg, await pipelineArgs(positionals, values), { json: Boolean(values.json), noCache: Boolean(values["no-cache"]), signal: io.signal, out: io.out, err: io.err });
     if (values.json) {
-      print(io.out, JSON.stringify({ id: manifest.id, dir, status: manifest.status, outcome: manifest.outcome, exitCode: manifest.exitCode, nodes: manifest.nodes.map((n) => ({ name: n.name, kind: n.kind, outcome: n.outcome, cached: n.cached, durationMs: n.durationMs, reason: n.reason, deps: n.deps })) }, null, 2));
+      print(io.out, JSON.stringify({ id: manifest.id, dir, status: manifest.status, outcome: manifest.outcome, exitCode: manifest.exitCode, nodes: manifest.nodes.map((n) => ({ name: n.name, kind: n.kind, outcome: n.outcome, cached: n.cached, reusedFrom: n.reusedFrom, durationMs: n.durationMs, reason: n.reason, deps: n.deps })) }, null, 2));
     } else {
       print(io.err, runSummary(manifest, dir));
       const { dataplaneSummary } = await import("../stages/dataplane.ts");

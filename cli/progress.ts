@@ -52,7 +52,7 @@ export function plainRenderer(out: NodeJS.WritableStream, o: PlainOptions = {}):
         case "node-start": running.set(e.node, Date.now()); w(`${at()} ${e.node}: started`); break;
         case "node-end": {
           running.delete(e.node);
-          const line = `${e.node}: ${e.outcome}${e.cached ? " (cached)" : ""} in ${secs(e.durationMs)}${e.reason ? ` - ${e.reason}` : ""}`;
+          const line = `${e.node}: ${e.outcome}${e.cached ? (e.reusedFrom ? ` (cached: the result of run ${e.reusedFrom.run})` : " (cached)") : ""} in ${secs(e.durationMs)}${e.reason ? ` - ${e.reason}` : ""}`;
           if (o.github && e.log && dir) out.write(githubGroup(line, join(dir, e.log), o.groupMaxLines ?? 5000));
           else w(`${at()} ${line}`);
           break;

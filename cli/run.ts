@@ -1,11 +1,11 @@
 // `dpu-ci plan` and `dpu-ci run`.
 import { readManifest, buildGraph, resolveParams, runGraph, describeStep, digestOf, treeDigest, sha256File, UsageError, type Config, type Graph, type RunManifest, type Pipeline } from "../engine/index.ts";
 import { resolve, join } from "node:path";
-import { appendFileSync, existsSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync } from "node:fs";
 import { loadPipeline } from "../pipelines/index.ts";
 import { chooseExecutor, storeOf } from "./context.ts";
 import { githubAddMasks, plainRenderer, ttyRenderer, type Renderer } from "./progress.ts";
-import { exec } from "../engine/index.ts";
+import { exec, listFiles, ResultCache } from "../engine/index.ts";
 import { writeRunReports, loadMetricRules, type MetricRule, type WrittenReports } from "../reports/index.ts";
 import { CASE_IDS } from "../pipelines/cases.ts";
 
@@ -86,7 +86,7 @@ export async function gitInfo(root: string): Promise<RunManifest["git"]> {
   return { commit: c.stdout.trim(), dirty: d.stdout.trim() !== "" };
 }
 
-export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: boolean; signal: AbortSignal; out: NodeJS.WriteStream; err: NodeJS.WriteStream }) {
+export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: boolean; signal: AbortSignal; out: NodeJS.WriteStream; err: NodeJS.WriteStream; noCache?: boolean }) {
   const { pipeline, params, graph } = await preparePipeline(cfg, a);
   const executor = chooseExecutor(cfg);
   const renderer = opts.json ? undefined : chooseRenderer(cfg, opts);
@@ -95,6 +95,7 @@ export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: bo
       graph, pipeline: pipeline.name, params, executor, jobs: cfg.jobs, store: storeOf(cfg), root: cfg.root, env: cfg.env,
       secret: (name) => (cfg.secretNames.includes(name) ? cfg.env[name] : undefined),
       onEvent: (e) => renderer?.onEvent(e), signal: opts.signal, git: await gitInfo(cfg.root),
+      reuse: opts.noCache ? undefined : { cache: new ResultCache(cfg.home), tasks: pipeline.reuseTasks === true, salt: pipeline.reuseTasks ? await reuseSalt(cfg) : "" },
     });
     const reports = await writeReports(cfg, res.dir, opts.err);
     writeStepOutputs(cfg.env.GITHUB_OUTPUT, res.manifest, res.dir, opts.err);
@@ -119,6 +120,29 @@ export function chooseRenderer(cfg: Config, io: { out: NodeJS.WriteStream; err: 
 export function metricRules(cfg: Config): MetricRule[] {
   const file = cfg.env.DPU_CI_METRIC_RULES;
   return loadMetricRules(file ? resolve(cfg.root, file) : undefined);
+}
+
+/** Folders that are not part of what a run does, and settings that do not change a result. */
+const SALT_SKIP_DIRS = new Set(["test", "bench", "examples", "node_modules", "dist"]);
+const SALT_SKIP_SETTINGS = new Set(["DPU_CI_HOME", "DPU_CI_ENV_FILE", "DPU_CI_JOBS", "DPU_CI_PROGRESS", "DPU_CI_HEARTBEAT", "DPU_CI_FROM_SOURCE", "DPU_CI_EXECUTOR"]);
+
+/** What decides a task's result besides its declared inputs: every file of the project's folders
+ *  (code, scripts, inventories, vectors; of drivers/ only the manifests, read when the graph is
+ *  built — their sources are build inputs, so a changed driver re-runs only what depends on it),
+ *  the inventory in use and the settings. A task reuses a result only when this is unchanged. */
+export async function reuseSalt(cfg: Config): Promise<string> {
+  const parts: string[] = [];
+  for (const top of readdirSync(cfg.root, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (!top.isDirectory() || top.name.startsWith(".") || SALT_SKIP_DIRS.has(top.name) || !existsSync(join(cfg.root, top.name, "README.md"))) continue;
+    for (const f of await listFiles(join(cfg.root, top.name), ["node_modules", "testdata"])) {
+      if (top.name !== "drivers" || f.path.endsWith(".json")) parts.push(`${top.name}/${f.path}:${f.sha256}`);
+    }
+  }
+  if (cfg.inventory && existsSync(cfg.inventory)) parts.push(`inventory:${await sha256File(cfg.inventory)}`);
+  for (const k of Object.keys(cfg.env).sort()) {
+    if (k.startsWith("DPU_CI_") && !SALT_SKIP_SETTINGS.has(k) && !cfg.secretNames.includes(k)) parts.push(`${k}=${cfg.env[k]}`);
+  }
+  return digestOf(...parts);
 }
 
 export function historyDb(cfg: Config): string {
@@ -161,7 +185,8 @@ export function runSummary(m: RunManifest, dir: string): string {
   const counts = new Map<string, number>();
   for (const n of m.nodes) counts.set(n.outcome ?? "?", (counts.get(n.outcome ?? "?") ?? 0) + 1);
   const cached = m.nodes.filter((n) => n.cached).length;
-  lines.push(`${m.pipeline}: ${m.outcome} — ${[...counts].map(([k, v]) => `${v} ${k}`).join(", ")}; ${cached} build nodes from cache`);
+  const reused = m.nodes.filter((n) => n.reusedFrom);
+  lines.push(`${m.pipeline}: ${m.outcome} — ${[...counts].map(([k, v]) => `${v} ${k}`).join(", ")}; ${cached} nodes from cache${reused.length ? ` (${reused.length} reused the result of run ${[...new Set(reused.map((n) => n.reusedFrom!.run))].join(", ")})` : ""}`);
   lines.push(`run directory: ${dir}`);
   if (existsSync(join(dir, "report.html"))) lines.push(`report: ${join(dir, "report.html")}`);
   return lines.join("\n");

@@ -153,6 +153,9 @@ export interface Pipeline {
   readonly name: string;
   readonly description: string;
   readonly params?: Readonly<Record<string, ParamSpec>>;
+  /** Task nodes whose inputs, code and settings are unchanged reuse their last passed result
+   *  (marked cached, naming the run) instead of running again. Build nodes always may. */
+  readonly reuseTasks?: boolean;
   define(g: GraphBuilder, params: Readonly<Record<string, string>>, env: PipelineEnv): void | Promise<void>;
 }
 

@@ -5,6 +5,7 @@ export type { ImageSpec, ArtifactRef, SecretRef, Step, RecipeOutput, ExecOpts } 
 export type { Input, HostDirInput, HostFileInput, NodeInput, BuildNode, TaskNode, GraphNode, NodeContext, TaskResult, Attempt, Graph, Pipeline, ParamSpec, PipelineEnv, Availability, NodeMeta } from "./graph.ts";
 export type { Config, ExecutorChoice, ProgressMode, LoadOptions } from "./config.ts";
 export type { RunManifest, NodeRecord, ArtifactRecord } from "./store.ts";
+export type { CacheEntry, CachedFile } from "./reuse.ts";
 export type { Executor, ExecutorName, BuildRequest, BuildResult, ImageProvider } from "./executors/types.ts";
 export type { RunEvent, RunOptions, RunResult } from "./run.ts";
 export type { ExecOptions, ExecResult } from "./exec.ts";
@@ -21,6 +22,7 @@ export { GraphBuilder, host, definePipeline, resolveParams, buildGraph, dependen
 // running
 export { runGraph, stripBuildkitPrefixes } from "./run.ts";
 export { RunStore, readManifest, writeManifest, MANIFEST_SCHEMA } from "./store.ts";
+export { ResultCache, taskKey } from "./reuse.ts";
 export { BuildkitExecutor, allStepsCached } from "./executors/buildkit.ts";
 export { DaggerExecutor, inDaggerSession, translate as daggerTranslate } from "./executors/dagger.ts";
 export { HostExecutor } from "./executors/host.ts";

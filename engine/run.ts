@@ -14,12 +14,13 @@ import { mask } from "./secrets.ts";
 import { writeManifest, type NodeRecord, type RunManifest, type RunStore, MANIFEST_SCHEMA } from "./store.ts";
 import type { Executor } from "./executors/types.ts";
 import { outputName } from "./executors/types.ts";
+import { taskKey, type CacheEntry, type ResultCache } from "./reuse.ts";
 
 export type RunEvent =
   | { kind: "run-start"; id: string; dir: string; pipeline: string; nodes: string[]; executor: string }
   | { kind: "node-start"; node: string }
   | { kind: "node-output"; node: string; text: string }
-  | { kind: "node-end"; node: string; outcome: Outcome; cached?: boolean; durationMs: number; reason?: string; excerpt?: string[]; log?: string }
+  | { kind: "node-end"; node: string; outcome: Outcome; cached?: boolean; reusedFrom?: NodeRecord["reusedFrom"]; durationMs: number; reason?: string; excerpt?: string[]; log?: string }
   | { kind: "run-end"; id: string; dir: string; outcome: Outcome; exitCode: number; durationMs: number; status: RunManifest["status"] };
 
 export interface RunOptions {
@@ -35,6 +36,14 @@ export interface RunOptions {
   onEvent?: (e: RunEvent) => void;
   signal?: AbortSignal;
   git?: RunManifest["git"];
+  /** Results kept across runs (engine/reuse.ts); absent = every node asks its executor or runs. */
+  reuse?: {
+    cache: ResultCache;
+    /** Task nodes may reuse a passed result too (pr); builds always may. */
+    tasks: boolean;
+    /** Digest of what decides a task's result besides its inputs: the project's code, settings. */
+    salt: string;
+  };
 }
 
 export interface RunResult {
@@ -72,7 +81,7 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
   const finish = (rec: NodeRecord, outcome: Outcome, fields: Partial<NodeRecord> = {}) => {
     Object.assign(rec, fields, { state: "done", outcome });
     save();
-    emit({ kind: "node-end", node: rec.name, outcome, cached: rec.cached, durationMs: rec.durationMs ?? 0, reason: rec.reason, excerpt: rec.excerpt, log: rec.log });
+    emit({ kind: "node-end", node: rec.name, outcome, cached: rec.cached, reusedFrom: rec.reusedFrom, durationMs: rec.durationMs ?? 0, reason: rec.reason, excerpt: rec.excerpt, log: rec.log });
   };
 
   const startNode = (node: GraphNode) => {
@@ -149,27 +158,73 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
   try {
     const inputs = await resolveInputs(node.inputs, o);
     if (node.kind === "task") {
+      const key = o.reuse?.tasks ? taskKey({ node: node.name, inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.digest])), params: o.params, meta: { stage: node.stage, case: node.case, scenario: node.scenario, optional: node.optional }, salt: o.reuse.salt }) : undefined;
+      const hit = key ? await reused(node.name, key, outDir, o, log) : undefined;
+      if (hit) return { outcome: "PASS", fields: { ...hit.fields, ...reuseFields(hit, o.dir, outDir) } };
       const paths = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.hostPath]));
       const res = await node.run(ctx, paths);
-      return { outcome: res.outcome, fields: { ...taskFields(res), artifacts: await artifactsOf(o.dir, outDir), output: relative(o.dir, outDir) } };
+      const fields: Partial<NodeRecord> = { ...taskFields(res), artifacts: await artifactsOf(o.dir, outDir), output: relative(o.dir, outDir) };
+      if (key && res.outcome === "PASS") await keep(node, key, fields, outDir, o, log);
+      return { outcome: res.outcome, fields };
     }
     const out = node.recipe(inputs);
     const inputDigest = digestOf(out.kind, out.path, ...out.recipe.steps.map((s) => describeStep(s) + ("source" in s ? `@${s.source.digest}` : "")));
     o.digests.set(node.name, inputDigest);
     for (const s of out.recipe.steps) log(`#   ${describeStep(s)}`);
+    const outputPath = out.kind === "dir" ? outDir : join(outDir, outputName(out));
+    // Same recipe, same inputs, same executor: the outputs kept in the run store are the result.
+    const key = o.reuse ? digestOf("build", o.executor.name, inputDigest) : undefined;
+    const hit = key ? await reused(node.name, key, outDir, o, log) : undefined;
+    if (hit) {
+      const fields: Partial<NodeRecord> = { ...hit.fields, ...reuseFields(hit, o.dir, outDir), inputDigest, output: relative(o.dir, outputPath) };
+      const extra = node.after ? await node.after(ctx, outputPath) : undefined;
+      return extra ? { outcome: extra.outcome, fields: { ...fields, ...taskFields(extra) } } : { outcome: "PASS", fields };
+    }
     const res = await o.executor.build({
       node: node.name, output: out, dest: outDir, logPath, signal: o.signal, workDir, secret: o.secret,
       onOutput: (text) => o.emit({ kind: "node-output", node: node.name, text }),
     });
-    const outputPath = out.kind === "dir" ? outDir : join(outDir, outputName(out));
     const fields: Partial<NodeRecord> = { cached: res.cached, executor: o.executor.name, image: res.image, inputDigest, artifacts: await artifactsOf(o.dir, outDir), output: relative(o.dir, outputPath) };
     if (node.after) {
       const extra = await node.after(ctx, outputPath);
-      if (extra) return { outcome: extra.outcome, fields: { ...fields, ...taskFields(extra) } };
+      if (extra) {
+        if (key && extra.outcome === "PASS") await keep(node, key, { ...fields, ...taskFields(extra) }, outDir, o, log);
+        return { outcome: extra.outcome, fields: { ...fields, ...taskFields(extra) } };
+      }
     }
+    if (key) await keep(node, key, fields, outDir, o, log);
     return { outcome: "PASS", fields };
   } catch (e) {
     return classify(e, o.signal, log, rec.log!);
+  }
+}
+
+/** A kept result for this node and key whose outputs are intact, linked into `outDir`. */
+async function reused(node: string, key: string, outDir: string, o: NodeRun, log: (l: string) => void): Promise<CacheEntry | undefined> {
+  const e = await o.reuse!.cache.lookup(node, key);
+  if (!e) return undefined;
+  if (!(await o.reuse!.cache.restore(e, outDir))) {
+    log(`# the outputs kept from run ${e.run} are missing or altered (sha256 differs): running again`);
+    return undefined;
+  }
+  log(`# cached: the result of run ${e.run} (${e.at}) is reused: same inputs${e.kind === "task" ? ", code and settings" : " and recipe"}; outputs sha256-checked from the run store (${e.files.length} files)`);
+  log(`# its log: runs/${e.run}/logs/${node}.log`);
+  return e;
+}
+
+function reuseFields(e: CacheEntry, runDir: string, outDir: string): Partial<NodeRecord> {
+  const rel = relative(runDir, outDir);
+  return { cached: true, reusedFrom: { run: e.run, at: e.at }, artifacts: e.files.map((f) => ({ path: `${rel}/${f.path}`, sha256: f.sha256, size: f.size })), output: rel };
+}
+
+/** Keeps a passed result for the next run. A store that cannot be written costs a rebuild next
+ *  time, not this run: it is logged, not raised. */
+async function keep(node: GraphNode, key: string, fields: Partial<NodeRecord>, outDir: string, o: NodeRun, log: (l: string) => void): Promise<void> {
+  const { reason, suites, simulated, board, boardClass, attempts, metrics, image, executor, excerpt } = fields;
+  try {
+    await o.reuse!.cache.save({ node: node.name, kind: node.kind, key, run: o.runId, at: new Date().toISOString(), fields: { reason, suites, simulated, board, boardClass, attempts, metrics, image, executor, excerpt }, output: relative(o.dir, outDir) }, outDir, relative(o.dir, outDir), fields.artifacts ?? []);
+  } catch (e) {
+    log(`# could not keep this result for later runs: ${(e as Error).message}`);
   }
 }
 

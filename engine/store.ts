@@ -28,6 +28,8 @@ export interface NodeRecord {
   startedAt?: string;
   durationMs?: number;
   cached?: boolean;
+  /** A result reused from an earlier run (inputs unchanged): which run, and when it ran. */
+  reusedFrom?: { run: string; at: string };
   executor?: string;
   image?: string;
   /** Digest of everything that determines a build node's output (recipe + input contents). */

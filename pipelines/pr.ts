@@ -6,6 +6,8 @@ import { composeCase, composeContext } from "./case.ts";
 
 export default definePipeline({
   name: "pr",
+  // A pull request re-runs only what its change reaches; the nightly always runs everything.
+  reuseTasks: true,
   description: "Pull request: build one case's kernel, drivers, data plane and guest image, then run its suites on a simulated board",
   params: { case: { description: "which case of the matrix to build and test (default: DPU_CI_CASE or case2)", default: "case2", choices: CASE_IDS } },
   async define(g, params, env) {

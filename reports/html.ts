@@ -158,7 +158,7 @@ function timelineSvg(run: RunResult): string {
     const x = label + b.startMs * scale;
     const w = Math.max(2, b.durationMs * scale);
     const n = b.node;
-    const tip = `${n.name}: ${n.outcome}, ${formatMs(b.durationMs)}${n.cached ? ", cache hit" : ""}${n.board ? `, board ${n.board}` : ""}${n.simulated ? " (simulated)" : ""}`;
+    const tip = `${n.name}: ${n.outcome}, ${formatMs(b.durationMs)}${n.cached ? `, cache hit${n.reusedFrom ? ` (result of run ${n.reusedFrom.run})` : ""}` : ""}${n.board ? `, board ${n.board}` : ""}${n.simulated ? " (simulated)" : ""}`;
     return `<g><title>${esc(tip)}</title><text x="${label - 6}" y="${y + 12}" text-anchor="end" class="nl">${esc(n.name.length > 32 ? `${n.name.slice(0, 31)}…` : n.name)}</text><rect x="${x}" y="${y + 2}" width="${w}" height="${row - 5}" rx="2" fill="${COLORS[n.outcome]}"${n.cached ? ' class="cached" fill-opacity="0.35"' : ""}${n.simulated ? ' stroke="#555" stroke-dasharray="1 2"' : ""}/>${n.cached ? `<text x="${x + w + 4}" y="${y + 12}" class="tl">cached</text>` : ""}</g>`;
   }).join("");
   const h = top + bars.length * row + 6;
@@ -173,7 +173,7 @@ function nodesTable(run: RunResult): string {
       + (d.more > 0 && dir ? `<div class="small">+ ${d.more} more file(s) in <a href="${href(dir)}/">${esc(dir)}/</a> (checksums in manifest.json)</div>` : "");
     const tested = n.kind === "task" ? artifactsUnderTest(run, n).map((a) => `${esc(a.path.split("/").pop() ?? a.path)} <code>${esc(a.sha256.slice(0, 12))}</code>`).join("<br>") : "";
     const attempts = n.attempts.length > 1 ? n.attempts.map((a) => `${a.n}: ${a.outcome}${a.reason ? ` (${esc(a.reason)})` : ""}${a.log ? ` <a href="${href(a.log)}">log</a>` : ""}`).join("<br>") : "";
-    return `<tr><td>${esc(n.name)}</td><td>${n.kind}</td><td>${badge(n.outcome)}${n.reason ? `<div class="small">${esc(n.reason)}</div>` : ""}</td><td class="num">${esc(formatMs(n.durationMs))}</td><td>${n.cached ? "hit" : ""}</td><td>${esc(n.executor ?? "")}</td><td>${esc(n.board ?? "")} ${simTag(n.simulated)}${lavaLink(n.metrics.lavaJob)}</td><td class="small">${attempts}</td><td>${n.log ? `<a href="${href(n.log)}">log</a>` : ""}</td><td class="small">${arts}${tested ? `<div>tests: ${tested}</div>` : ""}</td></tr>`;
+    return `<tr><td>${esc(n.name)}</td><td>${n.kind}</td><td>${badge(n.outcome)}${n.reason ? `<div class="small">${esc(n.reason)}</div>` : ""}</td><td class="num">${esc(formatMs(n.durationMs))}</td><td>${n.cached ? "hit" : ""}${n.reusedFrom ? `<div class="small">result of run ${esc(n.reusedFrom.run)}</div>` : ""}</td><td>${esc(n.executor ?? "")}</td><td>${esc(n.board ?? "")} ${simTag(n.simulated)}${lavaLink(n.metrics.lavaJob)}</td><td class="small">${attempts}</td><td>${n.log ? `<a href="${href(n.log)}">log</a>` : ""}</td><td class="small">${arts}${tested ? `<div>tests: ${tested}</div>` : ""}</td></tr>`;
   }).join("");
   return `<section id="nodes"><h2>Nodes <small>${run.nodes.length}</small></h2><table><thead><tr><th>node</th><th>kind</th><th>outcome</th><th>duration</th><th>cache</th><th>executor</th><th>board</th><th>attempts</th><th>log</th><th>artifacts (sha256)</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }

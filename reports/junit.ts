@@ -33,6 +33,7 @@ function nodeProperties(run: RunResult, n: NodeResult): Array<[string, string]> 
   if (n.case) p.push(["case", n.case]);
   if (n.scenario) p.push(["scenario", n.scenario]);
   if (n.cached) p.push(["cached", "true"]);
+  if (n.reusedFrom) p.push(["reused-from-run", n.reusedFrom.run], ["reused-from-time", n.reusedFrom.at]);
   if (n.attempts.length > 1) p.push(["attempts", String(n.attempts.length)]);
   for (const a of artifactsUnderTest(run, n)) p.push([`artifact:${a.path}`, `sha256:${a.sha256}`]);
   return p;

@@ -25,6 +25,11 @@ export function renderMarkdown(run: RunResult, cases: CaseResult[], opts: Markdo
   out.push(`Run \`${run.id}\` ${run.status}${dur}${opts.reportLink ? ` · [HTML report](${opts.reportLink})` : ""}`, "");
   out.push("| cases | PASS | FAIL | ERROR | MISS | SKIP | CANCELED |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   out.push(`| ${c.total} | ${c.PASS} | ${c.FAIL} | ${c.ERROR} | ${c.MISS} | ${c.SKIP} | ${c.CANCELED} |`, "");
+  const reused = run.nodes.filter((n) => n.reusedFrom);
+  if (reused.length) {
+    const from = [...new Set(reused.map((n) => n.reusedFrom!.run))];
+    out.push(`**Cached:** ${reused.length} of ${run.nodes.length} nodes reused the result of an earlier run with the same inputs (${from.map((r) => `\`${cell(r)}\``).join(", ")}): ${reused.map((n) => cell(n.name)).join(", ")}.`, "");
+  }
   const r = opts.regressions;
   if (r) {
     if (r.items.length === 0) out.push("**Regressions:** none.", "");

@@ -19,6 +19,8 @@ export interface NodeResult {
   startedAt?: string;
   durationMs?: number;
   cached: boolean;
+  /** The run whose result this node reused (inputs unchanged), when it did. */
+  reusedFrom?: { run: string; at: string };
   executor?: string;
   image?: string;
   /** Relative to the run directory. */
@@ -110,6 +112,7 @@ export function runFromManifest(m: Record<string, unknown>, dir: string): RunRes
       startedAt: str(n.startedAt),
       durationMs: typeof n.durationMs === "number" ? n.durationMs : undefined,
       cached: n.cached === true,
+      reusedFrom: n.reusedFrom && typeof (n.reusedFrom as { run?: unknown }).run === "string" ? { run: String((n.reusedFrom as { run: string }).run), at: String((n.reusedFrom as { at?: string }).at ?? "") } : undefined,
       executor: str(n.executor),
       image: str(n.image),
       log: str(n.log),

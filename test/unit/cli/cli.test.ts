@@ -75,7 +75,7 @@ test("runSummary: failures first with their excerpt and log path, then counts an
     "    log: /runs/r1/logs/bad.log",
     "SKIP dep: not run: bad ended FAIL",
   ]);
-  assert.ok(lines.includes("pr: FAIL — 1 PASS, 1 FAIL, 1 SKIP; 1 build nodes from cache"), lines.join("\n"));
+  assert.ok(lines.includes("pr: FAIL — 1 PASS, 1 FAIL, 1 SKIP; 1 nodes from cache"), lines.join("\n"));
   assert.ok(lines.includes("run directory: /runs/r1"));
   assert.ok(!lines.some((l) => l.includes("logs/dep.log")), "a node that never ran has no log worth showing");
 });
