@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Bpftool } from "./bpftool.ts";
 import { UsageError } from "../engine/errors.ts";
-import { parseIpv4 } from "./dataplane-packet.ts";
+import { parseIpv4 } from "./packet.ts";
 import {
   MAPS, STATS, backendEntry, backendKey, decodeBackend, decodeFdb, decodeFwRule, decodeFwdRule, decodeRoute, decodeVip,
   fdbEntry, fwDefaultEntry, fwPortRuleEntries, fwRuleEntry, fwRuleKey, protoNumber, fwdPortEntry, fwdRuleEntry, routeEntry, vipEntry, vipKey,
