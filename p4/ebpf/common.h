@@ -66,11 +66,19 @@ DPUCI_INLINE int ipv4_csum_ok(struct xdp_md *ctx, struct iphdr *ip) {
   __u32 sum = 0;
 #pragma unroll
   for (int i = 0; i < 10; i++) sum += w[i];
-  __u32 opt_len = ip->ihl * 4 - 20;
-  if (opt_len) {
+  if (ip->ihl > 5) {
+    /* The size passed to bpf_xdp_load_bytes must be provably 1..40 on the register itself, for
+     * the verifier of older kernels too (6.1 refuses "invalid zero-sized read" when only "!= 0" was
+     * checked). The empty asm hides the value from clang, so it cannot fold the masking and the
+     * range check back into ihl * 4 - 20; the verifier then sees words in 0..9, size in 4..40. */
+    __u32 words = ip->ihl - 6;
+    asm volatile("" : "+r"(words));
+    words &= 0xf;
+    if (words > 9) return 0;
+    __u32 size = words * 4 + 4;
     __u16 opts[20] = {};
     __u32 off = (void *)ip - (void *)(long)ctx->data + 20;
-    if (opt_len > sizeof(opts) || bpf_xdp_load_bytes(ctx, off, opts, opt_len)) return 0;
+    if (bpf_xdp_load_bytes(ctx, off, opts, size)) return 0;
 #pragma unroll
     for (int i = 0; i < 20; i++) sum += opts[i];
   }
@@ -107,6 +115,11 @@ DPUCI_INLINE int parse(struct xdp_md *ctx, struct pkt *p) {
   if ((void *)ip + hlen > c.end) return 0;
   if (!ipv4_csum_ok(ctx, ip)) return 0;
   __u32 tot_len = bpf_ntohs(ip->tot_len);
+  /* Older verifiers (6.1) forget every bound after a byte swap, and refuse to add the result to a
+   * packet pointer; the mask (kept by the empty asm from clang's "it is 16 bits already") restores
+   * [0, 65535]. */
+  asm volatile("" : "+r"(tot_len));
+  tot_len &= 0xffff;
   if (tot_len < hlen || (void *)ip + tot_len > c.end) return 0;
   p->ip_invalid = 0;
   p->ip = ip;
