@@ -12,6 +12,8 @@ export type { P4Arch, DataplaneProgram, Verdict } from "./programs.ts";
 export type { ProgramObject, DataplaneRunResult } from "./run.ts";
 export type { CounterExpectation, Vector, VectorFile } from "./vectors.ts";
 export type { ProgramStats, VerifierReport, LogStats } from "./verifier.ts";
+export type { FuzzPacket, PacketFacts, Ipv4Facts, GenerateOptions } from "./fuzz-packets.ts";
+export type { FuzzFailure, FuzzReport } from "./fuzz.ts";
 
 export { Bpftool, plan, batchLine, bpftoolRunner, bytesOf } from "./bpftool.ts";
 export { DataplaneControl, pinnedMaps, applyEntries, resolveIfindex } from "./control.ts";
@@ -39,3 +41,5 @@ export { Rng, generatePacket, DIFF_STATE } from "./packetgen.ts";
 export type { DiffImpl, Divergence, DiffProgramResult, RunOutcome } from "./differential.ts";
 export { normalVerdict, runPackets, compareRuns, formatDivergence, differentialRun, differentialCase } from "./differential.ts";
 export { testpmdSession, TESTPMD_PROMPT, type SessionStep, type SessionResult, type StepOutput } from "./testpmd-session.ts";
+export { generatePackets, randomPacket, mutatePacket, inspectPacket, fixIpv4Checksum } from "./fuzz-packets.ts";
+export { fuzzProgram, formatFuzzTable, formatFuzzFailure, FUZZ_SETUPS } from "./fuzz.ts";
