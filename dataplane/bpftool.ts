@@ -47,6 +47,10 @@ export function bpftoolRunner(opts: { bin?: string; logPath?: string; signal?: A
   return (argv) => exec(opts.bin ?? "bpftool", argv, { allowFailure: true, logPath: opts.logPath, signal: opts.signal, timeoutMs: 60_000 });
 }
 
+function isErrorOutput(o: unknown): o is { error: string } {
+  return o !== null && typeof o === "object" && !Array.isArray(o) && Object.keys(o).length === 1 && typeof (o as { error?: unknown }).error === "string";
+}
+
 function describeBatchExit(code: number | null): string {
   return code === null ? "was killed" : `exited with code ${code}`;
 }
@@ -94,17 +98,26 @@ export class Bpftool {
   async batch(cmds: readonly (readonly string[])[], file: string): Promise<BatchResult> {
     await writeFile(file, cmds.map(batchLine).join("\n") + "\n");
     const r = await this.run(plan.batch(file));
-    let outputs: unknown[] = [];
+    const outputs: unknown[] = [];
     let error: string | undefined;
     try {
+      // bpftool 7.x puts a failed command's message inside that command's entry:
+      // {"command": [...], "output": {"error": "failed to run program: Invalid argument"}};
+      // older versions print a top-level {"error": ...}. Either ends the batch.
       const j = JSON.parse(r.stdout) as Array<{ output?: unknown; error?: string }>;
-      outputs = j.filter((e) => "output" in e).map((e) => e.output);
-      error = j.find((e) => e.error)?.error;
+      for (const e of j) {
+        const nested = isErrorOutput(e.output) ? e.output.error : undefined;
+        if (nested !== undefined || typeof e.error === "string") { error = nested ?? e.error; break; }
+        if ("output" in e) outputs.push(e.output);
+      }
     } catch { /* not JSON: bpftool failed before the batch began */ }
     // bpftool 7.1 checks a stale errno after the last line and reports "reading batch file failed"
     // (exit 255) when an earlier command left errno set (loadall's mkdir: EEXIST). Every command
     // has run and answered by then, so that report is not a failure.
     if (outputs.length === cmds.length && error?.startsWith("reading batch file failed")) return { outputs, exitCode: 0 };
+    // Every command answered without an error entry: a lookup of a missing key answers null and
+    // makes bpftool exit non-zero, which the caller reads as "no entry", not as a failure.
+    if (outputs.length === cmds.length && error === undefined) return { outputs, exitCode: r.exitCode };
     if (r.exitCode !== 0) error ??= (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" ") || `bpftool ${describeBatchExit(r.exitCode)}`;
     return { outputs, exitCode: r.exitCode, error };
   }

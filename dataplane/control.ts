@@ -5,9 +5,10 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Bpftool } from "./bpftool.ts";
 import { UsageError } from "../engine/errors.ts";
+import { parseIpv4 } from "./packet.ts";
 import {
   MAPS, STATS, backendEntry, backendKey, decodeBackend, decodeFdb, decodeFwRule, decodeFwdRule, decodeRoute, decodeVip,
-  fdbEntry, fwDefaultEntry, fwRuleEntry, fwRuleKey, fwdPortEntry, fwdRuleEntry, routeEntry, vipEntry, vipKey,
+  fdbEntry, fwDefaultEntry, fwPortRuleEntries, fwRuleEntry, fwRuleKey, protoNumber, fwdPortEntry, fwdRuleEntry, routeEntry, vipEntry, vipKey,
   type FdbEntry, type FwAction, type FwRule, type FwdRule, type LbBackend, type LbVip, type MapEntry, type Route,
 } from "./layout.ts";
 
@@ -50,14 +51,24 @@ export class DataplaneControl {
 
   // firewall
   async fwAdd(rule: FwRule): Promise<FwRule> {
+    fwRuleEntry(rule, 0); // a bad address or protocol is the user's, reported before any map is touched
     const existing = await this.fwList();
     const id = rule.id ?? existing.reduce((m, r) => Math.max(m, (r.id ?? 0) + 1), 0);
     const e = fwRuleEntry(rule, id);
     await this.io.update(e.map, e.key, e.value);
+    await this.fwPortRules([protoNumber(rule.proto)]);
     return { ...rule, id };
   }
   async fwDel(rule: Pick<FwRule, "src" | "proto" | "dport">): Promise<boolean> {
-    return this.io.delete(MAPS.fw.rules, fwRuleKey(rule));
+    const gone = await this.io.delete(MAPS.fw.rules, fwRuleKey(rule));
+    if (gone) await this.fwPortRules([protoNumber(rule.proto)]);
+    return gone;
+  }
+  /** Recount the port rules of the given protocols from the rules themselves (no drift when a rule
+   *  is replaced or a delete races). */
+  private async fwPortRules(protos: number[]): Promise<void> {
+    const rules = await this.fwList();
+    for (const e of fwPortRuleEntries(rules.filter((r) => protos.includes(protoNumber(r.proto))), protos)) await this.io.update(e.map, e.key, e.value);
   }
   async fwList(): Promise<FwRule[]> {
     return (await this.io.dump(MAPS.fw.rules)).map((e) => decodeFwRule(e.key, e.value));
@@ -69,6 +80,7 @@ export class DataplaneControl {
 
   // load balancer: backends of a VIP occupy indices 0..count-1, so a delete moves the last one into the hole
   async lbBackendAdd(vip: LbVip, be: LbBackend): Promise<{ vipId: number; index: number }> {
+    vipKey(vip); backendEntry(0, 0, be); // bad input is reported before any map is touched
     const cur = await this.io.lookup(MAPS.lb.vips, vipKey(vip));
     let id: number; let count: number;
     if (cur) { ({ id, count } = decodeVip(vipKey(vip), cur)); }
@@ -88,6 +100,7 @@ export class DataplaneControl {
     return { vipId: id, index: count };
   }
   async lbBackendDel(vip: LbVip, addr: string): Promise<boolean> {
+    vipKey(vip); parseIpv4(addr);
     const cur = await this.io.lookup(MAPS.lb.vips, vipKey(vip));
     if (!cur) return false;
     const { id, count } = decodeVip(vipKey(vip), cur);

@@ -26,7 +26,8 @@ export function guestSuite(programs: readonly GuestProgram[]): string {
     cases += 2 + p.vectors.vectors.length;
     body.push(`# ---- ${prog}`);
     body.push(`d=$pins/${prog}-verify; mkdir -p $d`);
-    body.push(`if bpftool prog loadall ${obj} $d/p type xdp pinmaps $d/m >/tmp/dp.log 2>&1; then ktap_ok "${prog}/load"; else ktap_fail "${prog}/load" "$(tail -n 4 /tmp/dp.log | tr '\\n' ' ')"; fi`);
+    // -d: on a refusal the reason is the end of the guest kernel's verifier log, not bpftool's last line.
+    body.push(`if bpftool -d prog loadall ${obj} $d/p type xdp pinmaps $d/m >/tmp/dp.log 2>&1; then ktap_ok "${prog}/load"; else ktap_fail "${prog}/load" "$(sed -n '/BEGIN PROG LOAD LOG/,/END PROG LOAD LOG/p' /tmp/dp.log | grep -v -e 'PROG LOAD LOG' -e '^verification time' -e '^processed ' -e '^stack depth' -e 'mark_precise' -e 'parent already had' | tail -n 4 | tr '\\n' ' ')"; fi`);
     body.push(`attach "${prog}" $d/p/${prog}; rm -rf $d`);
     p.vectors.vectors.forEach((v, i) => {
       const name = `${prog}/${safe(v.name)}`;

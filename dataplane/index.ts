@@ -7,11 +7,13 @@ export type { GuestProgram } from "./guest.ts";
 export type {
   MapEntry, Proto, FwAction, FwRule, LbVip, LbBackend, FdbEntry, Route, FwdRule, FwdPort, DataplaneState,
 } from "./layout.ts";
-export type { EthSpec, Ipv4Spec, TcpSpec, UdpSpec, IcmpSpec, PacketSpec, Field } from "./packet.ts";
+export type { VlanSpec, EthSpec, Ipv4Spec, TcpSpec, UdpSpec, IcmpSpec, PacketSpec, Field } from "./packet.ts";
 export type { P4Arch, DataplaneProgram, Verdict } from "./programs.ts";
 export type { ProgramObject, DataplaneRunResult } from "./run.ts";
 export type { CounterExpectation, Vector, VectorFile } from "./vectors.ts";
 export type { ProgramStats, VerifierReport, LogStats } from "./verifier.ts";
+export type { FuzzPacket, PacketFacts, Ipv4Facts, GenerateOptions } from "./fuzz-packets.ts";
+export type { FuzzFailure, FuzzReport } from "./fuzz.ts";
 
 export { Bpftool, plan, batchLine, bpftoolRunner, bytesOf } from "./bpftool.ts";
 export { DataplaneControl, pinnedMaps, applyEntries, resolveIfindex } from "./control.ts";
@@ -19,12 +21,12 @@ export { describePacketMismatch, differingOffsets, fieldDiff, hexDiff } from "./
 export { guestSuite } from "./guest.ts";
 export {
   MAPS, STATS, protoNumber, protoName, stateEntries,
-  fwRuleKey, fwRuleEntry, fwDefaultEntry, decodeFwRule,
+  fwRuleKey, fwRuleEntry, fwDefaultEntry, fwPortRuleEntries, decodeFwRule,
   parseVip, formatVip, vipKey, vipEntry, decodeVip, backendKey, backendEntry, decodeBackend,
   fdbKey, fdbEntry, decodeFdb, routeKey, routeEntry, decodeRoute, fwdPortEntry, fwdRuleEntry, decodeFwdRule,
 } from "./layout.ts";
 export {
-  ETH_P_IP, IPPROTO, parseMac, formatMac, parseIpv4, formatIpv4, parseCidr, parseHex, inetChecksum,
+  BadValueError, ETH_P_IP, ETH_P_8021Q, ETH_P_8021AD, IPPROTO, parseMac, formatMac, parseIpv4, formatIpv4, parseCidr, parseHex, inetChecksum,
   buildPacket, patchPacket, decodePacket,
 } from "./packet.ts";
 export { PROGRAMS, programNamed, VERDICTS, verdictCode, verdictName } from "./programs.ts";
@@ -39,3 +41,5 @@ export { Rng, generatePacket, DIFF_STATE } from "./packetgen.ts";
 export type { DiffImpl, Divergence, DiffProgramResult, RunOutcome } from "./differential.ts";
 export { normalVerdict, runPackets, compareRuns, formatDivergence, differentialRun, differentialCase } from "./differential.ts";
 export { testpmdSession, TESTPMD_PROMPT, type SessionStep, type SessionResult, type StepOutput } from "./testpmd-session.ts";
+export { generatePackets, randomPacket, mutatePacket, inspectPacket, fixIpv4Checksum } from "./fuzz-packets.ts";
+export { fuzzProgram, formatFuzzTable, formatFuzzFailure, FUZZ_SETUPS } from "./fuzz.ts";

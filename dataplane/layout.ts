@@ -2,22 +2,22 @@
 // key/value bytes and back. Addresses and ports are in network order, other integers in host
 // order (x86-64 and arm64 are little-endian; that is what bpftool's hex bytes must hold). Keep this
 // file in step with the structs in p4/ebpf/; the packet vectors exercise every layout here.
-import { formatIpv4, formatMac, IPPROTO, parseCidr, parseIpv4, parseMac } from "./packet.ts";
+import { BadValueError, formatIpv4, formatMac, IPPROTO, parseCidr, parseIpv4, parseMac } from "./packet.ts";
 
 export interface MapEntry { map: string; key: Buffer; value: Buffer }
 
 export const MAPS = {
-  fw: { rules: "fw_rules", config: "fw_config", stats: "fw_stats", ruleHits: "fw_rule_hits" },
-  lb: { vips: "lb_vips", backends: "lb_backends", stats: "lb_stats" },
+  fw: { rules: "fw_rules", config: "fw_config", portRules: "fw_port_rules", stats: "fw_stats", ruleHits: "fw_rule_hits" },
+  lb: { vips: "lb_vips", backends: "lb_backends", frags: "lb_frags", stats: "lb_stats" },
   fastpath: { fdb: "fp_fdb", routes: "fp_routes", stats: "fp_stats" },
   vf2virtio: { ports: "v2v_ports", fwd: "v2v_fwd", stats: "v2v_stats" },
 } as const;
 
 /** Names of the counters in each program's stats array, by index. */
 export const STATS: Record<string, readonly string[]> = {
-  fw_stats: ["allowed", "denied", "non_ip"],
-  lb_stats: ["forwarded", "no_backend", "passed"],
-  fp_stats: ["l2", "l3", "tx", "pass"],
+  fw_stats: ["allowed", "denied", "non_ip", "tiny_fragment", "bad_ipv4"],
+  lb_stats: ["forwarded", "no_backend", "passed", "invalid", "frag_miss"],
+  fp_stats: ["l2", "l3", "tx", "pass", "invalid"],
   v2v_stats: ["redirected", "no_port", "passed"],
 };
 
@@ -29,7 +29,7 @@ export function protoNumber(p: Proto | number | undefined): number {
   if (p === undefined || p === "any") return 0;
   if (typeof p === "number") return p;
   const n = IPPROTO[p];
-  if (n === undefined) throw new TypeError(`protocol "${String(p)}" is not tcp, udp, icmp, any or a number`);
+  if (n === undefined) throw new BadValueError(`protocol "${String(p)}" is not tcp, udp, icmp, any or a number`);
   return n;
 }
 export function protoName(n: number): Proto | number {
@@ -44,7 +44,7 @@ const FW_ACTION = { allow: 1, deny: 2 } as const;
 export function fwRuleKey(r: Pick<FwRule, "src" | "proto" | "dport">): Buffer {
   const { addr, len } = parseCidr(r.src);
   const proto = protoNumber(r.proto);
-  if (proto === 0 && r.dport) throw new TypeError("a rule for any protocol cannot name a port");
+  if (proto === 0 && r.dport) throw new BadValueError("a rule for any protocol cannot name a port");
   // Host bits of the address are cleared: the trie would ignore them, but a listing should not show them.
   const masked = Buffer.from(addr);
   for (let bit = len; bit < 32; bit++) masked[bit >> 3]! &= ~(0x80 >> (bit & 7));
@@ -55,6 +55,14 @@ export function fwRuleEntry(r: FwRule, id: number): MapEntry {
 }
 export function fwDefaultEntry(action: FwAction): MapEntry {
   return { map: MAPS.fw.config, key: u32(0), value: u32(FW_ACTION[action]) };
+}
+/** fw_port_rules[proto] = how many rules name a destination port for that protocol: the program
+ *  drops a first fragment too short to show its ports only when such a rule could decide it. */
+export function fwPortRuleEntries(rules: ReadonlyArray<Pick<FwRule, "proto" | "dport">>, protos: Iterable<number> = []): MapEntry[] {
+  const counts = new Map<number, number>();
+  for (const p of protos) counts.set(p, 0);
+  for (const r of rules) if (r.dport) { const p = protoNumber(r.proto); counts.set(p, (counts.get(p) ?? 0) + 1); }
+  return [...counts].sort(([a], [b]) => a - b).map(([p, n]) => ({ map: MAPS.fw.portRules, key: u32(p), value: u32(n) }));
 }
 export function decodeFwRule(key: Buffer, value: Buffer): FwRule {
   const len = key.readUInt32LE(0) - 32;
@@ -70,7 +78,7 @@ export interface LbVip { addr: string; port: number; proto: Proto }
 export interface LbBackend { addr: string; mac: string; port?: number }
 export function parseVip(s: string): LbVip {
   const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)(?:\/(tcp|udp))?$/.exec(s);
-  if (!m) throw new TypeError(`VIP "${s}" is not ADDR:PORT[/tcp|udp]`);
+  if (!m) throw new BadValueError(`VIP "${s}" is not ADDR:PORT[/tcp|udp]`);
   return { addr: m[1]!, port: Number(m[2]), proto: (m[3] ?? "tcp") as Proto };
 }
 export const formatVip = (v: LbVip): string => `${v.addr}:${v.port}/${v.proto}`;
@@ -142,6 +150,7 @@ export function stateEntries(s: DataplaneState): MapEntry[] {
   const out: MapEntry[] = [];
   if (s.fw?.default) out.push(fwDefaultEntry(s.fw.default));
   (s.fw?.rules ?? []).forEach((r, i) => out.push(fwRuleEntry(r, i)));
+  out.push(...fwPortRuleEntries(s.fw?.rules ?? []));
   (s.lb?.vips ?? []).forEach((v, i) => {
     const id = v.id ?? i + 1;
     out.push(vipEntry(parseVip(v.vip), id, v.backends.length));

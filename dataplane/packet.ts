@@ -3,12 +3,31 @@
 // Checksums are always computed in full here, so a program's incremental updates are checked
 // against an independent computation.
 
-export interface EthSpec { dst: string; src: string; type?: number }
+/** One VLAN tag: 802.1Q (tpid 0x8100, the default) or 802.1ad (0x88a8), outermost first. */
+export interface VlanSpec { tpid?: number; vid: number; pcp?: number }
+import { UsageError } from "../engine/errors.ts";
+
+/** A value that is not what its field needs (an address, a MAC, hex data, a protocol): the user's
+ *  input, never a bug. A usage error on the command line (exit 2); in a vector file it becomes a
+ *  problem naming the file and field. */
+export class BadValueError extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = "BadValueError";
+  }
+}
+
+export interface EthSpec { dst: string; src: string; type?: number; vlans?: VlanSpec[] }
 export interface Ipv4Spec {
   src: string; dst: string; ttl?: number; tos?: number; id?: number;
   df?: boolean; mf?: boolean; fragOffset?: number; proto?: number;
   /** Override the computed header checksum (e.g. to test a bad one). */
   checksum?: number;
+  /** Malformed headers on purpose: version (default 4), IHL in 32-bit words (default: 5 + options),
+   *  total length (default: the real length). */
+  version?: number; ihl?: number; totalLength?: number;
+  /** IP options as hex, padded with zeros (end of options) to a multiple of 4 bytes. */
+  options?: string;
 }
 export interface TcpSpec { sport: number; dport: number; seq?: number; ack?: number; flags?: string; window?: number; checksum?: number }
 export interface UdpSpec { sport: number; dport: number; /** "none" sends 0 (no checksum). */ checksum?: number | "none" }
@@ -27,12 +46,14 @@ export interface PacketSpec {
 }
 
 export const ETH_P_IP = 0x0800;
+export const ETH_P_8021Q = 0x8100;
+export const ETH_P_8021AD = 0x88a8;
 export const IPPROTO = { icmp: 1, tcp: 6, udp: 17 } as const;
 const TCP_FLAGS: Record<string, number> = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, A: 0x10, U: 0x20 };
 
 export function parseMac(mac: string): Buffer {
   const parts = mac.split(":");
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new TypeError(`"${mac}" is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new BadValueError(`"${mac}" is not a MAC address (aa:bb:cc:dd:ee:ff)`);
   return Buffer.from(parts.map((p) => parseInt(p, 16)));
 }
 
@@ -42,7 +63,7 @@ export function formatMac(b: Uint8Array): string {
 
 export function parseIpv4(ip: string): Buffer {
   const parts = ip.split(".");
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new TypeError(`"${ip}" is not an IPv4 address`);
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new BadValueError(`"${ip}" is not an IPv4 address`);
   return Buffer.from(parts.map(Number));
 }
 
@@ -54,13 +75,13 @@ export function formatIpv4(b: Uint8Array): string {
 export function parseCidr(cidr: string): { addr: Buffer; len: number } {
   const [ip, len] = cidr.split("/");
   const n = len === undefined ? 32 : Number(len);
-  if (!Number.isInteger(n) || n < 0 || n > 32) throw new TypeError(`"${cidr}" has a bad prefix length`);
+  if (!Number.isInteger(n) || n < 0 || n > 32) throw new BadValueError(`"${cidr}" has a bad prefix length`);
   return { addr: parseIpv4(ip ?? ""), len: n };
 }
 
 export function parseHex(hex: string): Buffer {
   const clean = hex.replace(/0x/gi, "").replace(/[\s:,_-]/g, "");
-  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new TypeError(`hex data "${hex.slice(0, 40)}" is not an even number of hex digits`);
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new BadValueError(`hex data "${hex.slice(0, 40)}" is not an even number of hex digits`);
   return Buffer.from(clean, "hex");
 }
 
@@ -90,7 +111,7 @@ function tcpFlags(flags: string | undefined): number {
   let v = 0;
   for (const ch of flags ?? "S") {
     const bit = TCP_FLAGS[ch.toUpperCase()];
-    if (bit === undefined) throw new TypeError(`TCP flag "${ch}" is not one of FSRPAU`);
+    if (bit === undefined) throw new BadValueError(`TCP flag "${ch}" is not one of FSRPAU`);
     v |= bit;
   }
   return v;
@@ -142,9 +163,11 @@ export function buildPacket(spec: PacketSpec): Buffer {
   if (spec.ipv4) {
     const ip = spec.ipv4;
     const body = l4 ? l4.bytes : payloadOf(spec);
-    const h = Buffer.alloc(20);
-    h[0] = 0x45; h[1] = ip.tos ?? 0;
-    h.writeUInt16BE(20 + body.length, 2);
+    const opts = ip.options ? parseHex(ip.options) : Buffer.alloc(0);
+    const h = Buffer.alloc(20 + Math.ceil(opts.length / 4) * 4);
+    opts.copy(h, 20);
+    h[0] = (((ip.version ?? 4) & 0xf) << 4) | ((ip.ihl ?? h.length / 4) & 0xf); h[1] = ip.tos ?? 0;
+    h.writeUInt16BE(ip.totalLength ?? h.length + body.length, 2);
     h.writeUInt16BE(ip.id ?? 0, 4);
     const frag = (ip.df ? 0x4000 : 0) | (ip.mf ? 0x2000 : 0) | ((ip.fragOffset ?? 0) & 0x1fff);
     h.writeUInt16BE(frag, 6);
@@ -157,9 +180,14 @@ export function buildPacket(spec: PacketSpec): Buffer {
     l3 = l4 ? l4.bytes : payloadOf(spec);
   }
   if (!spec.eth) return l3;
-  const eth = Buffer.alloc(14);
+  const tags = spec.eth.vlans ?? [];
+  const eth = Buffer.alloc(14 + 4 * tags.length);
   parseMac(spec.eth.dst).copy(eth, 0); parseMac(spec.eth.src).copy(eth, 6);
-  eth.writeUInt16BE(spec.eth.type ?? (spec.ipv4 ? ETH_P_IP : 0x88b5), 12);
+  tags.forEach((t, i) => {
+    eth.writeUInt16BE(t.tpid ?? ETH_P_8021Q, 12 + 4 * i);
+    eth.writeUInt16BE((((t.pcp ?? 0) & 7) << 13) | (t.vid & 0xfff), 14 + 4 * i);
+  });
+  eth.writeUInt16BE(spec.eth.type ?? (spec.ipv4 ? ETH_P_IP : 0x88b5), 12 + 4 * tags.length);
   return Buffer.concat([eth, l3]);
 }
 
@@ -184,10 +212,17 @@ export function decodePacket(b: Uint8Array): Field[] {
   if (buf.length < 14) return f;
   add("eth.dst", 0, 6, formatMac(buf.subarray(0, 6)));
   add("eth.src", 6, 6, formatMac(buf.subarray(6, 12)));
-  const type = buf.readUInt16BE(12);
-  add("eth.type", 12, 2, `0x${type.toString(16).padStart(4, "0")}`);
-  if (type !== ETH_P_IP || buf.length < 34) return f;
-  const o = 14;
+  let o = 12;
+  let type = buf.readUInt16BE(o);
+  for (let i = 0; (type === ETH_P_8021Q || type === ETH_P_8021AD) && buf.length >= o + 6; i++) {
+    add(`vlan${i}.tpid`, o, 2, `0x${type.toString(16)}`);
+    add(`vlan${i}.tci`, o + 2, 2, `vid ${buf.readUInt16BE(o + 2) & 0xfff}, pcp ${buf[o + 2]! >> 5}`);
+    o += 4;
+    type = buf.readUInt16BE(o);
+  }
+  add("eth.type", o, 2, `0x${type.toString(16).padStart(4, "0")}`);
+  o += 2;
+  if (type !== ETH_P_IP || buf.length < o + 20) return f;
   const ihl = (buf[o]! & 0x0f) * 4;
   add("ipv4.version_ihl", o, 1, `0x${buf[o]!.toString(16)}`);
   add("ipv4.tos", o + 1, 1, String(buf[o + 1]));

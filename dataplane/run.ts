@@ -125,10 +125,20 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
     const b = await bpftool.batch(cmds, join(scratch, `${o.set}-${o.program}-${i}.batch`));
     const runAt = 1 + init.length + entries.length;
     if (b.outputs.length <= runAt || b.error) {
-      const failed = cmds[Math.min(b.outputs.length, cmds.length - 1)]!;
-      const stage = b.outputs.length === 0 ? "loading the object" : b.outputs.length < 1 + init.length ? "the map initialiser" : b.outputs.length < runAt ? `installing map entry ${failed.slice(0, 4).join(" ")}` : b.outputs.length === runAt ? "the test run" : "reading counters";
-      // A failure while installing state is the vector's (wrong map name or size): FAIL, not ERROR.
-      return { name, outcome: b.outputs.length === 0 ? "FAIL" : b.outputs.length < runAt ? "FAIL" : "ERROR", reason: `${stage} failed: ${b.error ?? "unknown error"}`, durationMs: Date.now() - t0 };
+      const at = b.outputs.length;
+      const why = b.error ?? `bpftool ${b.exitCode === null ? "was killed" : `exited with code ${b.exitCode}`}`;
+      // A failure while installing state or reading a counter is the vector's (a map name, size or
+      // index the object does not have): FAIL. The kernel refusing the test run (BPF_PROG_TEST_RUN:
+      // e.g. a packet shorter than the hook accepts) is reported as that refusal.
+      if (at === 0) return { name, outcome: "FAIL", reason: `loading the object failed: ${why}`, durationMs: Date.now() - t0 };
+      if (at < 1 + init.length) return { name, outcome: "ERROR", reason: `the map initialiser failed: ${why}`, durationMs: Date.now() - t0 };
+      if (at < runAt) {
+        const e = entries[at - 1 - init.length]!;
+        return { name, outcome: "FAIL", reason: `installing an entry in map ${e.map} failed: ${why}`, durationMs: Date.now() - t0 };
+      }
+      if (at === runAt) return { name, outcome: "ERROR", reason: `the kernel refused the test run (BPF_PROG_TEST_RUN): ${why}`, durationMs: Date.now() - t0 };
+      const c = counters[at - runAt - 1];
+      return { name, outcome: "FAIL", reason: `reading counter ${c ? `${c.map}[${c.index}]` : "?"} failed: ${why}`, durationMs: Date.now() - t0 };
     }
     const run = b.outputs[runAt] as { retval: number; duration: number };
     const actual = await readFile(outFile).catch(() => Buffer.alloc(0));

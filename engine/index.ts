@@ -10,6 +10,7 @@ export type { Executor, ExecutorName, BuildRequest, BuildResult, ImageProvider }
 export type { RunEvent, RunOptions, RunResult } from "./run.ts";
 export type { ExecOptions, ExecResult } from "./exec.ts";
 export type { ConfigProblem, ErrorCode } from "./errors.ts";
+export type { Random } from "./random.ts";
 
 // outcomes and results
 export { OUTCOMES, OUTCOME_MEANING, EXIT, worst, isOutcome, exitCodeFor } from "./outcome.ts";
@@ -32,3 +33,4 @@ export { loadConfig, SETTINGS, SECRET_NAME, envExample, checkDotenvSyntax } from
 export { mask, registerSecret, clearSecrets, secretValues } from "./secrets.ts";
 export { exec, which } from "./exec.ts";
 export { sha256File, listFiles, treeDigest, digestOf } from "./digest.ts";
+export { seededRandom, seedFrom } from "./random.ts";

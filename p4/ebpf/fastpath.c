@@ -3,7 +3,13 @@
  * destination, TTL decrement with an incremental checksum update, MAC rewrite from the next hop,
  * then redirect (or XDP_TX when the next hop is out of the ingress interface). Everything the
  * fastpath does not handle goes to the kernel stack (XDP_PASS): broadcast, ARP, TTL <= 1 (the
- * stack sends ICMP time exceeded), unknown MACs, route misses. */
+ * stack sends ICMP time exceeded), unknown MACs, route misses, VLAN-tagged frames to a router MAC
+ * (routing is for untagged IPv4; the L2 path forwards tagged frames like a bridge), non-IPv4.
+ * An IPv4 header that Linux's ip_rcv would drop (bad version, IHL < 5, tot_len beyond the frame or
+ * shorter than the header, bad header checksum) is never routed: it goes to the stack, which
+ * drops it and counts it in its own SNMP counters (IpInHdrErrors, IpInTruncatedPkts,
+ * IpInCsumErrors), and fp_stats[invalid] counts it here. The fast path only accelerates what the
+ * stack would do; it never forwards what the stack would refuse. */
 #include "common.h"
 
 #define FDB_F_ROUTER 1u
@@ -29,7 +35,7 @@ struct nexthop {
   __u8 dmac[ETH_ALEN];
 };
 
-enum { FP_L2 = 0, FP_L3, FP_TX, FP_PASS, FP_STATS_MAX };
+enum { FP_L2 = 0, FP_L3, FP_TX, FP_PASS, FP_INVALID, FP_STATS_MAX };
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -68,8 +74,12 @@ int fastpath(struct xdp_md *ctx) {
     return bpf_redirect(fdb->ifindex, 0);
   }
 
+  if (p.ip_invalid && !p.vlans) {
+    count(&fp_stats, FP_INVALID);
+    return XDP_PASS;
+  }
   struct iphdr *ip = p.ip;
-  if (!ip || ip->ttl <= 1) goto pass;
+  if (!ip || p.vlans || ip->ttl <= 1) goto pass;
   struct route_key rk = { .prefixlen = 32, .addr = ip->daddr };
   struct nexthop *nh = bpf_map_lookup_elem(&fp_routes, &rk);
   if (!nh) goto pass;

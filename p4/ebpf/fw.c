@@ -3,8 +3,20 @@
  * the program. Lookups go from the most specific rule to the least: (proto, dport, src), then
  * (proto, any port, src), then (any proto, src). The first hit decides; with no hit the default
  * action in fw_config applies. An unset default (0) allows, so loading the program with no policy
- * never cuts a board off its management network. Non-IPv4 frames (ARP, IPv6) are passed: this is
- * an IPv4 security group. Non-first fragments carry no ports and match port-less rules only. */
+ * never cuts a board off its management network. The semantics, decided in p4/README.md:
+ *  - VLAN: up to two tags (802.1ad outer, 802.1Q inner) are parsed and the rules apply to the
+ *    packet inside; a deeper stack cannot be classified and gets the default action.
+ *  - Not IPv4: ARP always passes (IPv4 needs it). Everything else, IPv6 included (there are no
+ *    IPv6 rules), gets the default action: under default deny it is dropped.
+ *  - An IPv4 header the stack would refuse (ip_rcv's checks) gets the default action too: it can
+ *    not be classified, and under default allow the stack drops it.
+ *  - Fragments (RFC 1858, RFC 3128): a first fragment whose TCP or UDP header is not complete is
+ *    dropped when any port rule for its protocol exists (fw_port_rules[proto] > 0), since its
+ *    verdict could depend on the port; a TCP fragment at offset 1 (8 bytes) is always dropped (the
+ *    overlapping-fragment attack); other non-first fragments carry no ports and match port-less
+ *    rules only, so a datagram whose first fragment was denied can never be reassembled.
+ * Every frame counts exactly once in fw_stats[allowed] or fw_stats[denied]; the other counters
+ * say why (non_ip, tiny_fragment, bad_ipv4). */
 #include "common.h"
 
 #define FW_ALLOW 1u
@@ -27,7 +39,7 @@ struct fw_config {
   __u32 default_action;
 };
 
-enum { FW_ALLOWED = 0, FW_DENIED, FW_NON_IP, FW_STATS_MAX };
+enum { FW_ALLOWED = 0, FW_DENIED, FW_NON_IP, FW_TINY_FRAGMENT, FW_BAD_IPV4, FW_STATS_MAX };
 
 #define FW_MAX_RULES 1024
 
@@ -45,6 +57,15 @@ struct {
   __type(key, __u32);
   __type(value, struct fw_config);
 } fw_config SEC(".maps");
+
+/* Number of rules naming a destination port, per IP protocol (written by the control plane with
+ * every rule change): a first fragment too short to hold its ports is judged by it. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 256);
+  __type(key, __u32);
+  __type(value, __u32);
+} fw_port_rules SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -65,36 +86,54 @@ DPUCI_INLINE struct fw_rule *lookup(__u8 proto, __u16 dport, __u32 saddr) {
   return bpf_map_lookup_elem(&fw_rules, &k);
 }
 
-SEC("xdp")
-int fw(struct xdp_md *ctx) {
-  struct pkt p;
-  if (parse(ctx, &p) < 0) return XDP_DROP;
-  if (!p.ip) {
-    count(&fw_stats, FW_NON_IP);
-    return XDP_PASS;
-  }
+DPUCI_INLINE __u32 default_action(void) {
+  __u32 zero = 0;
+  struct fw_config *cfg = bpf_map_lookup_elem(&fw_config, &zero);
+  return cfg ? cfg->default_action : 0;
+}
 
-  __u32 saddr = p.ip->saddr;
-  struct fw_rule *r = 0;
-  if (p.dport) r = lookup(p.proto, p.dport, saddr);
-  if (!r) r = lookup(p.proto, 0, saddr);
-  if (!r) r = lookup(0, 0, saddr);
+DPUCI_INLINE int has_port_rules(__u8 proto) {
+  __u32 k = proto;
+  __u32 *n = bpf_map_lookup_elem(&fw_port_rules, &k);
+  return n && *n > 0;
+}
 
-  __u32 action;
-  if (r) {
-    action = r->action;
-    count(&fw_rule_hits, r->rule_id);
-  } else {
-    __u32 zero = 0;
-    struct fw_config *cfg = bpf_map_lookup_elem(&fw_config, &zero);
-    action = cfg ? cfg->default_action : 0;
-  }
+DPUCI_INLINE int verdict(__u32 action) {
   if (action == FW_DENY) {
     count(&fw_stats, FW_DENIED);
     return XDP_DROP;
   }
   count(&fw_stats, FW_ALLOWED);
   return XDP_PASS;
+}
+
+SEC("xdp")
+int fw(struct xdp_md *ctx) {
+  struct pkt p;
+  if (parse(ctx, &p) < 0) return verdict(FW_DENY); /* not even an Ethernet header */
+  if (!p.ip) {
+    if (p.ip_invalid) {
+      count(&fw_stats, FW_BAD_IPV4);
+      return verdict(default_action());
+    }
+    count(&fw_stats, FW_NON_IP);
+    if (!p.too_many_vlans && p.l3_proto == ETH_P_ARP) return verdict(FW_ALLOW);
+    return verdict(default_action());
+  }
+
+  if ((p.l4_incomplete && has_port_rules(p.proto)) || (p.proto == IPPROTO_TCP && p.frag_offset == 1)) {
+    count(&fw_stats, FW_TINY_FRAGMENT);
+    return verdict(FW_DENY);
+  }
+
+  __u32 saddr = p.ip->saddr;
+  struct fw_rule *r = 0;
+  if (p.tcp || p.udp) r = lookup(p.proto, p.dport, saddr);
+  if (!r) r = lookup(p.proto, 0, saddr);
+  if (!r) r = lookup(0, 0, saddr);
+  if (!r) return verdict(default_action());
+  count(&fw_rule_hits, r->rule_id);
+  return verdict(r->action);
 }
 
 char LICENSE[] SEC("license") = "GPL";

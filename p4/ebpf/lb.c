@@ -3,7 +3,18 @@
  * flow always reaches the same backend while the backend set is unchanged. The destination IP
  * (and port, when the backend names one) is rewritten with incremental IPv4 and TCP/UDP checksum
  * updates, the MACs are swapped towards the backend, and the packet leaves by the interface it
- * came in on (XDP_TX). Traffic to no VIP is passed to the stack; a VIP with no backend drops. */
+ * came in on (XDP_TX). Traffic to no VIP is passed to the stack; a VIP with no backend drops.
+ * Semantics decided in p4/README.md:
+ *  - Only untagged IPv4 is balanced; VLAN-tagged frames, IPv6 and other EtherTypes go to the stack.
+ *  - An IPv4 header Linux's ip_rcv would drop (version, IHL, tot_len, header checksum) is never
+ *    rewritten or forwarded: it goes to the stack (which drops and counts it), lb_stats[invalid].
+ *  - Fragments: a VIP flow's first fragment (offset 0, MF set, full L4 header) is balanced on its
+ *    5-tuple like any packet of the flow, and its ports are recorded in lb_frags under (source,
+ *    destination, IP id, protocol). Later fragments carry no ports: they look that record up, reach
+ *    the same backend (same hash) with the same destination rewrite (the L4 checksum, in the first
+ *    fragment, covers the whole datagram), so the datagram reassembles at the backend. A later
+ *    fragment with no record (not VIP traffic, or ahead of its first fragment) goes to the stack,
+ *    lb_stats[frag_miss]. A first fragment too short for its ports goes to the stack too. */
 #include "common.h"
 
 struct vip_key {
@@ -31,7 +42,20 @@ struct backend {
 
 #define LB_MAX_BACKENDS 64
 
-enum { LB_FORWARDED = 0, LB_NO_BACKEND, LB_PASSED, LB_STATS_MAX };
+enum { LB_FORWARDED = 0, LB_NO_BACKEND, LB_PASSED, LB_INVALID, LB_FRAG_MISS, LB_STATS_MAX };
+
+struct frag_key {
+  __u32 saddr; /* network order */
+  __u32 daddr;
+  __u16 id;    /* network order */
+  __u8 proto;
+  __u8 pad;
+};
+
+struct frag_ports {
+  __u16 sport; /* network order */
+  __u16 dport;
+};
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -46,6 +70,15 @@ struct {
   __type(key, struct backend_key);
   __type(value, struct backend);
 } lb_backends SEC(".maps");
+
+/* First fragments of VIP flows still being received, for their later fragments (LRU: an entry is
+ * dropped when the table is full, never kept forever). */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 8192);
+  __type(key, struct frag_key);
+  __type(value, struct frag_ports);
+} lb_frags SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -76,7 +109,27 @@ SEC("xdp")
 int lb(struct xdp_md *ctx) {
   struct pkt p;
   if (parse(ctx, &p) < 0) return XDP_DROP;
-  if (!p.ip || (!p.tcp && !p.udp)) goto pass;
+  if (p.vlans || p.too_many_vlans) goto pass;
+  if (p.ip_invalid) {
+    count(&lb_stats, LB_INVALID);
+    return XDP_PASS;
+  }
+  if (!p.ip) goto pass;
+
+  struct frag_key fk = { .saddr = p.ip->saddr, .daddr = p.ip->daddr, .id = p.ip->id, .proto = p.proto };
+  int later_fragment = p.frag_offset != 0;
+  if (later_fragment) {
+    if (p.proto != IPPROTO_TCP && p.proto != IPPROTO_UDP) goto pass;
+    struct frag_ports *fp = bpf_map_lookup_elem(&lb_frags, &fk);
+    if (!fp) {
+      count(&lb_stats, LB_FRAG_MISS);
+      return XDP_PASS;
+    }
+    p.sport = fp->sport;
+    p.dport = fp->dport;
+  } else if (!p.tcp && !p.udp) {
+    goto pass;
+  }
 
   struct vip_key vk = { .addr = p.ip->daddr, .port = p.dport, .proto = p.proto };
   struct vip_val *vip = bpf_map_lookup_elem(&lb_vips, &vk);
@@ -92,13 +145,18 @@ int lb(struct xdp_md *ctx) {
     count(&lb_stats, LB_NO_BACKEND);
     return XDP_DROP;
   }
+  if (p.fragment && !later_fragment) {
+    struct frag_ports ports = { .sport = p.sport, .dport = p.dport };
+    bpf_map_update_elem(&lb_frags, &fk, &ports, BPF_ANY);
+  }
 
   __u32 old_daddr = p.ip->daddr;
   p.ip->daddr = be->addr;
   csum_replace4(&p.ip->check, old_daddr, be->addr);
   __u16 new_port = be->port ? be->port : p.dport;
   /* Each branch tests its own pointer: the verifier does not know a packet pointer is non-NULL,
-   * so "not TCP, therefore UDP" would leave it a path with a NULL UDP header. */
+   * so "not TCP, therefore UDP" would leave it a path with a NULL UDP header. A later fragment has
+   * neither: only its IP header changes. */
   if (p.tcp) {
     csum_replace4(&p.tcp->check, old_daddr, be->addr);
     csum_replace2(&p.tcp->check, p.tcp->dest, new_port);

@@ -1,10 +1,45 @@
 // Incoming JUnit XML (pytest, node --test, LAVA, Jenkins-style tools) merged into our model.
 // Tools disagree on details: pytest marks xfail as <skipped type="pytest.xfail">, node nests
 // suites, some put counts only on the root. We read what each case element says.
+import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Outcome } from "../../engine/outcome.ts";
 import type { ParseOptions, ParseProblem, ParseResult, TestCase, TestSuite } from "./common.ts";
 import { DEFAULT_MAX_OUTPUT } from "./common.ts";
-import { parseXml, XmlSyntaxError, type XmlElement } from "./xml.ts";
+
+/** The part of an XML element JUnit needs. */
+interface XmlElement {
+  name: string;
+  attrs: Record<string, string>;
+  children: XmlElement[];
+  text: string;
+}
+
+// fast-xml-parser in document order (preserveOrder): attribute values and text stay strings
+// (a test named "007" is not the number 7), CDATA and entities are decoded, nothing is trimmed.
+const parser = new XMLParser({
+  preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: "", parseAttributeValue: false,
+  parseTagValue: false, trimValues: false, cdataPropName: "#cdata", commentPropName: false, processEntities: true, htmlEntities: true,
+});
+
+type Node = Record<string, unknown>;
+
+function textOf(nodes: unknown): string {
+  if (!Array.isArray(nodes)) return "";
+  return nodes.map((n: Node) => (typeof n["#text"] === "string" ? n["#text"] : "#cdata" in n ? textOf(n["#cdata"]) : "")).join("");
+}
+
+function toElements(nodes: unknown): XmlElement[] {
+  if (!Array.isArray(nodes)) return [];
+  const out: XmlElement[] = [];
+  for (const n of nodes as Node[]) {
+    const name = Object.keys(n).find((k) => k !== ":@" && k !== "#text" && k !== "#cdata");
+    if (!name || name.startsWith("?") || name.startsWith("!")) continue;
+    const attrs: Record<string, string> = {};
+    for (const [k, v] of Object.entries((n[":@"] ?? {}) as Record<string, unknown>)) attrs[k] = String(v);
+    out.push({ name, attrs, children: toElements(n[name]), text: textOf(n[name]) });
+  }
+  return out;
+}
 
 function cap(s: string, max: number): string {
   const t = s.trim();
@@ -55,23 +90,61 @@ function toSuite(el: XmlElement, max: number): TestSuite {
   return s;
 }
 
+function countElements(e: XmlElement, name: string): number {
+  return (e.name === name ? 1 : 0) + e.children.reduce((n, c) => n + countElements(c, name), 0);
+}
+
+/** The text up to the last complete test case, with the suites still open closed after it. */
+function closedPrefix(text: string): string | undefined {
+  const ends = [...text.matchAll(/<\/testcase\s*>|<testcase\b[^>]*\/>/g)];
+  const last = ends[ends.length - 1];
+  if (!last) return undefined;
+  const cut = text.slice(0, last.index + last[0].length);
+  const count = (re: RegExp) => (cut.match(re) ?? []).length;
+  const suites = count(/<testsuite\b[^>]*[^/]>|<testsuite>/g) - count(/<\/testsuite\s*>/g);
+  const roots = count(/<testsuites\b[^>]*[^/]>|<testsuites>/g) - count(/<\/testsuites\s*>/g);
+  return cut + "</testsuite>".repeat(Math.max(0, suites)) + "</testsuites>".repeat(Math.max(0, roots));
+}
+
 export function parseJunit(text: string, opts: ParseOptions = {}): ParseResult {
   const max = opts.maxOutput ?? DEFAULT_MAX_OUTPUT;
   const problems: ParseProblem[] = [];
+  // The validator names the line of a syntax error; the parser then reads what it can (a file cut
+  // short still yields the cases before the cut).
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) {
+    // Elements left open at the end (a file cut short): the validator lists them and points at
+    // line 1; the break is at the end.
+    const open = valid.err.code === "InvalidXml" ? /^Invalid '(\[.*\])' found\.$/s.exec(valid.err.msg) : null;
+    let names: string[] | undefined;
+    try { names = open ? (JSON.parse(open[1]!) as string[]) : undefined; } catch { names = undefined; }
+    if (names) problems.push({ line: text.replace(/\n+$/, "").split("\n").length, message: `malformed XML: the document ends with ${names.map((n) => `<${n}>`).join(", ")} still open` });
+    else problems.push({ line: valid.err.line, message: `malformed XML: ${valid.err.msg}` });
+  }
   let root: XmlElement | undefined;
   try {
-    root = parseXml(text);
+    root = toElements(parser.parse(text))[0];
   } catch (e) {
-    if (!(e instanceof XmlSyntaxError)) throw e;
-    problems.push({ line: e.line, message: `malformed XML: ${e.message}` });
-    root = e.partial;
+    if (problems.length === 0) problems.push({ line: 1, message: `malformed XML: ${(e as Error).message}` });
   }
+  if (valid !== true) {
+    // A file cut short (a killed tool, a full disk): the cases closed before the cut are results.
+    const repaired = closedPrefix(text);
+    if (repaired) {
+      try {
+        const r = toElements(parser.parse(repaired))[0];
+        if (r && countElements(r, "testcase") > (root ? countElements(root, "testcase") : 0)) root = r;
+      } catch { /* keep what the first read gave */ }
+    }
+  }
+  if (!root && problems.length === 0) problems.push({ line: 1, message: "no XML element found" });
   if (!root) return { suites: [], problems };
   let suites: TestSuite[];
   if (root.name === "testsuites") suites = root.children.filter((c) => c.name === "testsuite").map((c) => toSuite(c, max));
   else if (root.name === "testsuite") suites = [toSuite(root, max)];
   else {
-    problems.push({ line: root.line, message: `root element <${root.name}> is neither <testsuites> nor <testsuite>` });
+    const at = text.indexOf(`<${root.name}`);
+    problems.push({ line: at < 0 ? 1 : text.slice(0, at).split("\n").length, message: `root element <${root.name}> is neither <testsuites> nor <testsuite>` });
     suites = [];
   }
   // node --test puts top-level tests straight under <testsuites>.

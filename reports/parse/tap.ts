@@ -42,7 +42,8 @@ const CONSOLE_PREFIX = /^(?:<\d+>)?\[\s*\d+\.\d+\](?:\[\s*[TC]\d+\])? ?/;
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1bc/g;
 const VERSION = /^(K?TAP) version (\d+)\s*$/;
 const PLAN = /^(\d+)\.\.(\d+)\s*(?:#\s*(.*))?$/;
-const RESULT = /^(not ok|ok)\b(?:\s+(\d+))?(?:\s*-)?\s*(.*)$/;
+// "ok" / "not ok", then a blank or the end: "ok: something", "ok," or "okay" are not results.
+const RESULT = /^(not ok|ok)(?=[ \t]|$)(?:\s+(\d+))?(?:\s*-)?\s*(.*)$/;
 const SUBTEST = /^# Subtest:\s*(.*)$/;
 const BAIL = /^Bail out!\s*(.*)$/;
 const KSELFTEST_HEADER = /^selftests: ([^:]+): (.+)$/;
@@ -98,7 +99,11 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
   const newFrame = (key: number, line: number, name?: string): Frame => ({ key, name, results: [], diag: [], lastLine: line });
   let stack: Frame[] = [newFrame(0, 1)];
   let openHash = 0;
-  let yaml: { indent: number; result: Result; line: number } | undefined;
+  // An open YAML block remembers where it began and what it changed, so that a block never closed
+  // with "..." can be undone and its lines read again as ordinary lines: an indented "---" that is
+  // not YAML must not swallow the result lines after it.
+  let yaml: { indent: number; result: Result; line: number; at: number; outputLen: number; durationMs?: number } | undefined;
+  const notYaml = new Set<number>();
   let pendingYaml: { indent: number; result: Result; line: number } | undefined;
   let sawTap = false;
   let lineNo = 0;
@@ -148,15 +153,31 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
     f.results.push({ name: child.name ?? `subtest ${f.results.length + 1}`, number: f.results.length + 1, outcome: "ERROR", reason: "no result line: the output ended inside this test", output: [], line: child.lastLine, children: child });
   };
 
-  for (const raw of splitLines(text)) {
-    lineNo++;
+  const lines = splitLines(text);
+  const undoYaml = (message: string) => {
+    const y = yaml!;
+    problems.push({ line: y.line, message });
+    y.result.output.length = y.outputLen;
+    y.result.durationMs = y.durationMs;
+    notYaml.add(y.at);
+    yaml = undefined;
+    return y.at - 1; // read the "---" line again, as an ordinary line this time
+  };
+  for (let idx = 0; idx < lines.length || yaml; idx++) {
+    if (idx >= lines.length) { idx = undoYaml("YAML block not closed with '...' before the end of the output"); continue; }
+    const raw = lines[idx]!;
+    lineNo = idx + 1;
     let line = raw.replace(ANSI, "");
     const cp = CONSOLE_PREFIX.exec(line);
     if (cp) line = line.slice(cp[0].length);
 
     if (pendingYaml) {
       const ws = /^\s*/.exec(line)![0];
-      if (line.trim() === "---" && indentWidth(ws) > pendingYaml.indent) { yaml = pendingYaml; pendingYaml = undefined; continue; }
+      if (line.trim() === "---" && indentWidth(ws) > pendingYaml.indent && !notYaml.has(idx)) {
+        yaml = { ...pendingYaml, at: idx, outputLen: pendingYaml.result.output.length, durationMs: pendingYaml.result.durationMs };
+        pendingYaml = undefined;
+        continue;
+      }
       pendingYaml = undefined;
     }
     if (yaml) {
@@ -169,8 +190,8 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
         else if (yaml.result.outcome !== "PASS") yaml.result.output.push(line);
         continue;
       }
-      problems.push({ line: yaml.line, message: "YAML block not closed with '...'" });
-      yaml = undefined;
+      idx = undoYaml("YAML block not closed with '...'");
+      continue;
     }
 
     // Leading whitespace, then up to openHash "# " levels (kselftest nesting), then inner whitespace.
@@ -261,7 +282,6 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
       pendingYaml = { indent: indentWidth(lead) + indentWidth(inner), result: r, line: lineNo };
     }
   }
-  if (yaml) problems.push({ line: yaml.line, message: "YAML block not closed with '...' before the end of the output" });
   finishDoc();
   if (!sawTap) problems.push({ line: 1, message: "no TAP or KTAP lines found" });
 
@@ -295,9 +315,11 @@ function frameSuite(name: string, f: Frame, max: number): TestSuite {
     }
     const child = frameSuite(r.name, r.children, max);
     if (r.durationMs !== undefined) child.durationMs = r.durationMs;
-    // The parent's own verdict matters when no subtest explains it (exit code, crash after tests).
+    // The parent's own verdict is kept whenever the subtests do not already say it: a failure no
+    // subtest explains (exit code, crash after tests), or the result line's own directive (a
+    // "# SKIP" on a test whose nested output came after its result line).
     const inner = worst(allOutcomes(child));
-    if (r.outcome !== "PASS" && r.outcome !== "SKIP" && (inner === "PASS" || inner === "SKIP")) {
+    if (r.outcome !== "PASS" && r.outcome !== inner && !(r.outcome === "FAIL" && inner === "ERROR")) {
       child.cases.push({ ...toCase(r, max), name: "(result)" });
     }
     (suite.suites ??= []).push(child);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cannotRun, compileAll, ROOT } from "./helpers.ts";
 import { dataplaneTestTask } from "../../../stages/dataplane.ts";
-import { runDataplaneTests, loadVectors, type VerifierReport } from "../../../dataplane/index.ts";
+import { runDataplaneTests, loadVectors, parseVectors, type VerifierReport } from "../../../dataplane/index.ts";
 
 const skip = await cannotRun();
 let objs = "";
@@ -56,6 +56,31 @@ test("a wrong verdict is named in the hook's terms", { skip, timeout: 30_000 }, 
   const wrong = { ...vf, vectors: [{ ...v, expect: { ...v.expect, verdict: "PASS" as const } }] };
   const r = await runDataplaneTests([{ set: "ebpf", program: "fw", object: join(objs, "fw.o"), type: "xdp", vectors: wrong }], { outDir: join(work, "verdict"), workDir: work });
   assert.equal(r.suites[0]!.cases[1]!.reason, "verdict: expected XDP_PASS (2), actual XDP_DROP (1)");
+});
+
+test("the kernel refusing a test run is reported as that refusal; a map the object lacks fails the vector", { skip, timeout: 30_000 }, async () => {
+  const vf = parseVectors(`program: fw
+vectors:
+  - name: two-byte-packet
+    input: { hex: "abcd" }
+    expect: { verdict: PASS }
+  - name: map-the-object-lacks
+    maps: [{ map: no_such_map, key: "00000000", value: "00000000" }]
+    input: { hex: "020000000002 020000000001 0806 0000" }
+    expect: { verdict: PASS }
+  - name: counter-out-of-range
+    input: { hex: "020000000002 020000000001 0806 0000" }
+    expect: { verdict: PASS, counters: { "fw_stats[99]": 0 } }
+`, "inline.yaml");
+  const r = await runDataplaneTests([{ set: "ebpf", program: "fw", object: join(objs, "fw.o"), type: "xdp", vectors: vf }], { outDir: join(work, "refused"), workDir: work });
+  const [, refused, noMap, counter] = r.suites[0]!.cases;
+  assert.equal(refused!.outcome, "ERROR");
+  assert.equal(refused!.reason, "the kernel refused the test run (BPF_PROG_TEST_RUN): failed to run program: Invalid argument");
+  assert.equal(noMap!.outcome, "FAIL");
+  assert.match(noMap!.reason!, /^installing an entry in map no_such_map failed: bpf obj get \(.*no_such_map\): No such file or directory$/);
+  assert.equal(counter!.outcome, "FAIL");
+  assert.equal(counter!.reason, "counter fw_stats[99]: expected 0, actual no entry");
+  for (const c of [refused, noMap, counter]) assert.doesNotMatch(c!.reason!, /"command"/);
 });
 
 test("an object whose maps the vectors cannot address (p4c output): stateful vectors MISS, the rest run", { skip, timeout: 30_000 }, async () => {

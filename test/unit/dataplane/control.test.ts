@@ -59,6 +59,26 @@ test("fw add assigns rule ids, list decodes, del removes by match", async () => 
   assert.equal((await c.fwList()).length, 1);
 });
 
+test("fw_port_rules counts port rules per protocol, rewritten on every add and delete (fw's RFC 1858 check reads it)", async () => {
+  const io = memoryMaps();
+  const c = new DataplaneControl(io);
+  const count = (proto: number) => io.maps.get("fw_port_rules")?.get(hex(Buffer.from([proto, 0, 0, 0])))?.readUInt32LE(0);
+  await c.fwAdd({ src: "10.0.0.0/8", proto: "tcp", dport: 22, action: "deny" });
+  await c.fwAdd({ src: "10.1.0.0/16", proto: "tcp", dport: 22, action: "allow" });
+  await c.fwAdd({ src: "10.0.0.0/8", proto: "tcp", action: "allow" });
+  await c.fwAdd({ src: "10.0.0.0/8", proto: "udp", dport: 53, action: "allow" });
+  assert.equal(count(6), 2);
+  assert.equal(count(17), 1);
+  await c.fwAdd({ src: "10.0.0.0/8", proto: "tcp", dport: 22, action: "allow" }); // replaces, no drift
+  assert.equal(count(6), 2);
+  await c.fwDel({ src: "10.0.0.0/8", proto: "tcp", dport: 22 });
+  await c.fwDel({ src: "10.1.0.0/16", proto: "tcp", dport: 22 });
+  assert.equal(count(6), 0);
+  assert.equal(count(17), 1);
+  const e = stateEntries({ fw: { rules: [{ src: "0.0.0.0/0", proto: "udp", dport: 53, action: "allow" }, { src: "0.0.0.0/0", proto: "udp", dport: 5353, action: "allow" }] } });
+  assert.deepEqual(e.filter((x) => x.map === "fw_port_rules").map((x) => [hex(x.key), hex(x.value)]), [["11000000", "02000000"]]);
+});
+
 test("lb backends stay dense: delete moves the last backend into the hole", async () => {
   const io = memoryMaps();
   const c = new DataplaneControl(io);

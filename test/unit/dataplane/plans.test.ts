@@ -73,6 +73,18 @@ test("batch: bpftool 7.1's stale-errno report after the last command is not a fa
   await rm(dir, { recursive: true, force: true });
 });
 
+test("batch: a command's error nested under its output is the failure, named as bpftool said it", async () => {
+  // stdout captured from bpftool v7.1.0 on this machine: the kernel refused BPF_PROG_TEST_RUN of a
+  // 2-byte packet (exit 234). It used to be reported as "reading counters failed" with this JSON.
+  const stdout = '[{"command":["prog","loadall","/tmp/h14obj/fw.o","/tmp/h14bpf/x","type","xdp","pinmaps","/tmp/h14bpf/xm"],"output":null},{"command":["prog","run","pinned","/tmp/h14bpf/x/fw","data_in","/tmp/h14old/short.in","data_out","/tmp/h14old/short.out","repeat","1"],"output":{"error":"failed to run program: Invalid argument"}}]';
+  const b = new Bpftool(async (argv) => ({ cmd: ["bpftool", ...argv], exitCode: 234, signal: null, stdout, stderr: "" }));
+  const dir = await mkdtemp(join(tmpdir(), "dpuci-unit-"));
+  const r = await b.batch([["prog", "loadall", "x"], ["prog", "run", "y"], ["map", "lookup", "z"]], `${dir}/dpuci-unit.batch`);
+  assert.equal(r.error, "failed to run program: Invalid argument");
+  assert.deepEqual(r.outputs, [null]);
+  await rm(dir, { recursive: true, force: true });
+});
+
 test("verdicts map per hook", () => {
   assert.equal(verdictCode("xdp", "TX"), 3);
   assert.equal(verdictCode("classifier", "DROP"), 2);
