@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { TestCase } from "../engine/results.ts";
+import type { TestCase, TestSuite } from "../engine/results.ts";
 import { Bpftool, plan, type ProgType } from "./bpftool.ts";
 import { describePacketMismatch } from "./diff.ts";
 import type { MapEntry } from "./layout.ts";
@@ -150,4 +150,39 @@ export function differentialCase(r: DiffProgramResult, max = 5): TestCase {
     reason: `${r.divergences.length} of ${r.packets} packets differ between the hand-written and the p4c-generated program`,
     output: r.divergences.slice(0, max).map(formatDivergence).join("\n\n") + (r.divergences.length > max ? `\n\n... and ${r.divergences.length - max} more` : ""),
   };
+}
+
+/** One vector's result on one implementation, as the vector run records it (TestCase properties). */
+interface VectorResult { outcome: string; reason?: string; verdict?: string; output?: Buffer }
+
+function vectorResults(suites: readonly TestSuite[]): Map<string, VectorResult> {
+  const out = new Map<string, VectorResult>();
+  for (const s of suites) {
+    const program = s.name.split("/").pop()!;
+    for (const c of s.cases) {
+      if (c.name === "verifier") continue;
+      const p = c.properties ?? {};
+      out.set(`${program}/${c.name}`, { outcome: c.outcome, reason: c.reason, verdict: p.verdict, output: p.outputHex !== undefined ? Buffer.from(p.outputHex, "hex") : undefined });
+    }
+  }
+  return out;
+}
+
+/** Vectors that pass on one implementation and not on the other: each a FAIL naming both verdicts
+ *  and the bytes where the two outputs differ. A vector that fails on both is each run's own
+ *  failure, not a divergence. */
+export function vectorDivergences(a: { set: string; suites: readonly TestSuite[] }, b: { set: string; suites: readonly TestSuite[] }): TestSuite {
+  const ra = vectorResults(a.suites);
+  const rb = vectorResults(b.suites);
+  const cases: TestCase[] = [];
+  for (const [k, x] of ra) {
+    const y = rb.get(k);
+    if (!y || x.outcome === y.outcome || (x.outcome !== "PASS" && y.outcome !== "PASS")) continue;
+    const side = (set: string, r: VectorResult) => `${set} ${r.outcome}${r.verdict ? ` (${r.verdict})` : ""}${r.reason ? `: ${r.reason}` : ""}`;
+    const bytes = x.output && y.output && !x.output.equals(y.output) ? `\noutput bytes, ${a.set} vs ${b.set}:\n${describePacketMismatch(x.output, y.output)}` : "";
+    cases.push({ name: k, outcome: "FAIL", reason: `divergence: ${side(a.set, x)}; ${side(b.set, y)}`, output: `${side(a.set, x)}\n${side(b.set, y)}${bytes}` });
+  }
+  const compared = [...ra.keys()].filter((k) => rb.has(k)).length;
+  if (!cases.length) cases.push({ name: "no-divergence", outcome: compared ? "PASS" : "MISS", ...(compared ? { properties: { vectors: String(compared) } } : { reason: "no vector ran on both implementations" }) });
+  return { name: `dataplane/divergence/${a.set}-vs-${b.set}`, cases };
 }

@@ -39,7 +39,7 @@ export { p4StateEntries, p4MapEntries } from "./p4state.ts";
 export type { PacketKind, GeneratedPacket } from "./packetgen.ts";
 export { Rng, generatePacket, DIFF_STATE } from "./packetgen.ts";
 export type { DiffImpl, Divergence, DiffProgramResult, RunOutcome } from "./differential.ts";
-export { normalVerdict, runPackets, compareRuns, formatDivergence, differentialRun, differentialCase } from "./differential.ts";
+export { normalVerdict, runPackets, compareRuns, formatDivergence, differentialRun, differentialCase, vectorDivergences } from "./differential.ts";
 export { testpmdSession, TESTPMD_PROMPT, type SessionStep, type SessionResult, type StepOutput } from "./testpmd-session.ts";
 export { generatePackets, randomPacket, mutatePacket, inspectPacket, fixIpv4Checksum } from "./fuzz-packets.ts";
 export { fuzzProgram, formatFuzzTable, formatFuzzFailure, FUZZ_SETUPS } from "./fuzz.ts";

@@ -151,7 +151,7 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
       const got = out?.value ? Number(bytesOf(out.value).readBigUInt64LE(0)) : undefined;
       if (got !== c.value) problems.push(`counter ${c.map}[${c.index}]: expected ${c.value}, actual ${got ?? "no entry"}`);
     });
-    const properties: Record<string, string> = { verdict: verdictName(o.type, run.retval), durationNs: String(run.duration), bytesOut: String(actual.length), ...(o.countersSkipped && v.expect.counters.length ? { counters: `not checked: ${o.countersSkipped}` } : {}) };
+    const properties: Record<string, string> = { verdict: verdictName(o.type, run.retval), retval: String(run.retval), outputHex: actual.toString("hex"), durationNs: String(run.duration), bytesOut: String(actual.length), ...(o.countersSkipped && v.expect.counters.length ? { counters: `not checked: ${o.countersSkipped}` } : {}) };
     if (problems.length) return { name, outcome: "FAIL", reason: problems[0]!.split("\n")[0], output: problems.join("\n"), durationMs: Date.now() - t0, properties };
     return { name, outcome: "PASS", durationMs: Date.now() - t0, properties };
   } catch (e) {

@@ -7,7 +7,7 @@ import { host, which, type Availability, type GraphBuilder, type NodeContext, ty
 import { ebpfBuild, type EbpfCompileOptions } from "./ebpf.ts";
 import { p4Build } from "./p4.ts";
 import { guestSuite, type ProgType, runDataplaneTests, withBpffs, type ProgramObject, loadVectors, formatVerifierStats, verifierMetrics, type VerifierReport,
-  Bpftool, stateEntries, formatVerifierSideBySide, parseP4Layout, p4MapEntries, DIFF_STATE, differentialCase, differentialRun, formatDivergence, type DiffImpl, type DiffProgramResult } from "../dataplane/index.ts";
+  Bpftool, stateEntries, formatVerifierSideBySide, vectorDivergences, parseP4Layout, p4MapEntries, DIFF_STATE, differentialCase, differentialRun, formatDivergence, type DiffImpl, type DiffProgramResult } from "../dataplane/index.ts";
 import { worst } from "../engine/outcome.ts";
 import type { TestCase } from "../engine/results.ts";
 
@@ -78,22 +78,41 @@ export async function dataplaneSummary(runDir: string, node = "dataplane-test"):
 }
 
 /** The host task's body: exported so `dpu-ci dataplane test` and tests run exactly this. */
-export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workDir" | "log"> & { runDir?: string }, paths: { objects: string; vectors: string }, opts: { baseline?: string; node?: string } = {}): Promise<TaskResult & { report: VerifierReport }> {
-  const m = await readManifest(paths.objects);
+async function programObjects(dir: string, vectorsDir: string): Promise<{ set: string; objects: ProgramObject[] }> {
+  const m = await readManifest(dir);
   const objects: ProgramObject[] = [];
   for (const p of m.programs) {
-    const vectors = await loadVectors(join(paths.vectors, p.vectors.replace(/^vectors\//, "")));
-    objects.push({ set: m.set, program: p.name, object: join(paths.objects, p.object), type: p.type, vectors, ...(m.set === "p4" ? await p4ObjectOptions(paths.objects, p) : {}) });
+    const vectors = await loadVectors(join(vectorsDir, p.vectors.replace(/^vectors\//, "")));
+    objects.push({ set: m.set, program: p.name, object: join(dir, p.object), type: p.type, vectors, ...(m.set === "p4" ? await p4ObjectOptions(dir, p) : {}) });
   }
-  const r = await runDataplaneTests(objects, { outDir: ctx.outDir, workDir: ctx.workDir, log: ctx.log });
+  return { set: m.set, objects };
+}
+
+/** The host task's body: exported so `dpu-ci dataplane test` and tests run exactly this. With
+ *  `compareWith` (another implementation's objects, e.g. the hand-written ones for the p4c set),
+ *  its vectors run too and every vector that passes on one and not on the other is a divergence. */
+export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workDir" | "log"> & { runDir?: string }, paths: { objects: string; vectors: string; compareWith?: string }, opts: { baseline?: string; node?: string } = {}): Promise<TaskResult & { report: VerifierReport }> {
+  const mine = await programObjects(paths.objects, paths.vectors);
+  const r = await runDataplaneTests(mine.objects, { outDir: ctx.outDir, workDir: ctx.workDir, log: ctx.log });
   const baseline = opts.baseline ? await readReport(opts.baseline) : ctx.runDir ? (await previousVerifierReport(ctx.runDir, opts.node))?.report : undefined;
   const table = formatVerifierStats(r.report, baseline);
   await writeFile(join(ctx.outDir, "verifier-stats.txt"), table + "\n"); // the JSON is written by the runner
   for (const line of table.split("\n")) ctx.log(line);
-  const cases = r.suites.flatMap((s) => s.cases);
+  const suites = [...r.suites];
+  if (paths.compareWith) {
+    const other = await programObjects(paths.compareWith, paths.vectors);
+    const o = await runDataplaneTests(other.objects, { outDir: join(ctx.outDir, `compared-${other.set}`), workDir: ctx.workDir });
+    const side = formatVerifierSideBySide(o.report, r.report);
+    await writeFile(join(ctx.outDir, "verifier-side-by-side.txt"), side + "\n");
+    for (const line of side.split("\n")) ctx.log(line);
+    const d = vectorDivergences({ set: other.set, suites: o.suites }, { set: mine.set, suites: r.suites });
+    for (const c of d.cases) if (c.outcome === "FAIL") ctx.log(`DIVERGENCE ${c.name}\n${c.output ?? c.reason}`);
+    suites.push(d);
+  }
+  const cases = suites.flatMap((s) => s.cases);
   const failed = cases.filter((c) => c.outcome === "FAIL");
   return {
-    outcome: r.outcome, suites: r.suites, report: r.report,
+    outcome: worst(cases.map((c) => c.outcome)), suites, report: r.report,
     ...(failed.length ? { reason: `${failed.length} of ${cases.length} cases failed: ${failed.slice(0, 3).map((c) => c.name).join(", ")}` } : {}),
     metrics: { ...verifierMetrics(r.report), cases: cases.length, failed: failed.length },
   };
@@ -205,8 +224,8 @@ export function dataplaneStage(g: GraphBuilder, opts: DataplaneStageOptions): Da
   }, { stage: "ebpf", description: "the same programs and vectors as a KTAP suite for a virtual board's guest (bpftool in the guest)" });
   if (opts.p4 === false) return { ebpf, test, guest };
   const p4 = p4Build(g, { root: opts.root, env: opts.env, multiarch: opts.multiarch });
-  const p4Test = g.task("dataplane-test-p4", { objects: p4, vectors }, async (ctx, paths) => dataplaneTestTask(ctx, paths, { node: "dataplane-test-p4" }), {
-    stage: "p4", description: "verify the p4c-generated programs and run the same vectors", available: hostBpfAvailability,
+  const p4Test = g.task("dataplane-test-p4", { objects: p4, vectors, ebpf }, async (ctx, paths) => dataplaneTestTask(ctx, { objects: paths.objects, vectors: paths.vectors, compareWith: paths.ebpf }, { node: "dataplane-test-p4" }), {
+    stage: "p4", description: "verify the p4c-generated programs, run the same vectors, and list every vector whose result differs from the hand-written program's", available: hostBpfAvailability,
   });
   const seed = opts.env.DPU_CI_DIFF_SEED ? Number(opts.env.DPU_CI_DIFF_SEED) : undefined;
   const count = Number(opts.env.DPU_CI_DIFF_PACKETS || 10000);

@@ -60,11 +60,6 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
         hdr.ipv4.ttl = hdr.ipv4.ttl - 1;
         meta.rewritten = true;
         send_to_port(ostd, port);
-        if (port == istd.ingress_port) {
-            fp_stats.count(2);
-        } else {
-            fp_stats.count(1);
-        }
     }
     table fp_routes {
         key = { hdr.ipv4.dstAddr : lpm; }
@@ -83,6 +78,13 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
         /* TTL <= 1 goes to the stack, which sends ICMP time exceeded. */
         if (meta.route && meta.ip_ok && hdr.ipv4.ttl > 1) {
             fp_routes.apply();
+        }
+        if (meta.rewritten) {
+            if (ostd.egress_port == istd.ingress_port) {
+                fp_stats.count(2);
+            } else {
+                fp_stats.count(1);
+            }
         }
         if (ostd.egress_port == (PortId_t) 0) {
             fp_stats.count(3);

@@ -82,12 +82,7 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
         hdr.ethernet.dstAddr = mac;
         meta.old_daddr = hdr.ipv4.dstAddr;
         hdr.ipv4.dstAddr = addr;
-        /* 0 keeps the VIP's port */
-        if (port == 0) {
-            meta.new_port = meta.dport;
-        } else {
-            meta.new_port = port;
-        }
+        meta.new_port = port; /* 0 keeps the VIP's port: resolved in apply */
         meta.rewrite = true;
         send_to_port(ostd, istd.ingress_port);
     }
@@ -107,7 +102,18 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
             return;
         }
         ostd.drop = false; /* unless sent to a backend, the packet goes to the kernel stack */
-        if (!meta.ip_ok || !(hdr.tcp.isValid() || hdr.udp.isValid()) || !lb_vips.apply().hit) {
+        if (hdr.tcp.isValid()) {
+            meta.sport = hdr.tcp.srcPort;
+            meta.dport = hdr.tcp.dstPort;
+        } else if (hdr.udp.isValid()) {
+            meta.sport = hdr.udp.srcPort;
+            meta.dport = hdr.udp.dstPort;
+        }
+        bool vip = false;
+        if (meta.ip_ok && (hdr.tcp.isValid() || hdr.udp.isValid())) {
+            vip = lb_vips.apply().hit;
+        }
+        if (!vip) {
             lb_stats.count(2);
             return;
         }
@@ -125,6 +131,9 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
             ostd.drop = true;
             lb_stats.count(1);
             return;
+        }
+        if (meta.new_port == 0) {
+            meta.new_port = meta.dport;
         }
         if (hdr.tcp.isValid()) {
             hdr.tcp.dstPort = meta.new_port;

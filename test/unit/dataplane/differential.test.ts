@@ -62,3 +62,27 @@ test("a difference in verdict or bytes is a divergence naming both verdicts, the
   assert.match(c.reason!, /2 of 3 packets differ/);
   assert.equal(differentialCase({ program: "fw", packets: 3, byKind: { edge: 3 }, divergences: [], durationMs: 5 }).outcome, "PASS");
 });
+
+test("vectors: one that passes on one implementation and fails on the other is a divergence with both verdicts and the differing bytes", async () => {
+  const { vectorDivergences } = await import("../../../dataplane/index.ts");
+  const out = (hex: string) => ({ outputHex: hex });
+  const ebpf = [{ name: "dataplane/ebpf/lb", cases: [
+    { name: "verifier", outcome: "PASS" as const },
+    { name: "tcp-to-vip", outcome: "PASS" as const, properties: { verdict: "XDP_TX (3)", ...out("0201") } },
+    { name: "no-vip", outcome: "PASS" as const, properties: { verdict: "XDP_PASS (2)", ...out("0300") } },
+    { name: "both-wrong", outcome: "FAIL" as const, reason: "x", properties: { verdict: "XDP_PASS (2)", ...out("00") } },
+  ] }];
+  const p4 = [{ name: "dataplane/p4/lb", cases: [
+    { name: "verifier", outcome: "PASS" as const },
+    { name: "tcp-to-vip", outcome: "FAIL" as const, reason: "output differs in 1 of 2 bytes", properties: { verdict: "TC_ACT_REDIRECT (7)", ...out("0202") } },
+    { name: "no-vip", outcome: "PASS" as const, properties: { verdict: "TC_ACT_OK (0)", ...out("0300") } },
+    { name: "both-wrong", outcome: "FAIL" as const, reason: "y", properties: { verdict: "TC_ACT_OK (0)", ...out("00") } },
+  ] }];
+  const s = vectorDivergences({ set: "ebpf", suites: ebpf }, { set: "p4", suites: p4 });
+  assert.equal(s.name, "dataplane/divergence/ebpf-vs-p4");
+  assert.deepEqual(s.cases.map((c) => c.name), ["lb/tcp-to-vip"]);
+  assert.match(s.cases[0]!.reason!, /^divergence: ebpf PASS \(XDP_TX \(3\)\); p4 FAIL \(TC_ACT_REDIRECT \(7\)\): output differs/);
+  assert.match(s.cases[0]!.output!, /output bytes, ebpf vs p4:\noutput differs in 1 of 2 bytes/);
+  const none = vectorDivergences({ set: "ebpf", suites: ebpf.map((x) => ({ ...x, cases: x.cases.slice(0, 3) })) }, { set: "p4", suites: ebpf.map((x) => ({ ...x, name: "dataplane/p4/lb", cases: x.cases.slice(0, 3) })) });
+  assert.deepEqual(none.cases.map((c) => [c.name, c.outcome]), [["no-divergence", "PASS"]]);
+});
