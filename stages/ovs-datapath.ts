@@ -143,16 +143,22 @@ export async function runDatapathSuite(c: DatapathContext): Promise<TaskResult> 
       cases.push({ name: "flows installed", outcome: "FAIL", reason: brief(e) });
       return finish();
     }
-    const ping = await inNs(ns.h1, ["ping", "-c", String(PINGS), "-i", "0.2", "-W", "2", "10.0.0.2"]).catch((e: unknown) => (e instanceof ExecError ? e : Promise.reject(e)));
-    const received = Number(/(\d+) received/.exec(ping instanceof ExecError ? ping.stdout : ping.stdout)?.[1] ?? 0);
+    // busybox (a required package: the guests' userspace) has ping; iputils may not be installed.
+    const ping = await inNs(ns.h1, ["busybox", "ping", "-c", String(PINGS), "-W", "2", "10.0.0.2"]).catch((e: unknown) => (e instanceof ExecError ? e : Promise.reject(e)));
+    const received = Number(/(\d+) (?:packets )?received/.exec(ping.stdout)?.[1] ?? 0);
+    if (ping instanceof ExecError && ping.exitCode === 127) return { outcome: "ERROR", reason: "busybox not found: it is among the machine's requirements (dpu-ci doctor --fix)", suites: [{ name: "ovs-datapath", cases }], metrics };
     metrics.pingsSent = PINGS;
     metrics.pingsReceived = received;
     cases.push(received === PINGS ? { name: `ping h1 -> h2 (${PINGS})`, outcome: "PASS" } : { name: `ping h1 -> h2 (${PINGS})`, outcome: "FAIL", reason: `${received} of ${PINGS} replies` });
 
+    // The datapath's cached flows first: purging the revalidators (which pushes every datapath
+    // flow's counters into its OpenFlow rule, so the last packets are counted) removes them.
+    const appctl = (...a: string[]) => inNs(ns.sw, [bin("ovs-appctl"), ...a]);
+    const dp = await appctl("dpctl/dump-flows", "-m").then((r) => r.stdout, (e: unknown) => `(dpctl/dump-flows failed: ${brief(e)})`);
+    await writeFile(join(c.outDir, "dpctl-dump-flows.txt"), dp);
+    await appctl("revalidator/purge").catch(() => new Promise((r) => setTimeout(r, 2000)));
     const dump = (await ofctl("--names", "dump-flows", "br0")).stdout;
     await writeFile(join(c.outDir, "dump-flows.txt"), dump);
-    const dp = await inNs(ns.sw, [bin("ovs-appctl"), "dpctl/dump-flows"]).then((r) => r.stdout, (e: unknown) => `(dpctl/dump-flows failed: ${brief(e)})`);
-    await writeFile(join(c.outDir, "dpctl-dump-flows.txt"), dp);
     metrics.datapathFlows = dp.split("\n").filter((l) => l.trim() && !l.startsWith("(")).length;
     // Offload needs tc flower on the ports (hw-offload=true and a kernel with NET_CLS_FLOWER): record what the datapath says.
     metrics.offloadedFlows = dp.split("\n").filter((l) => /offloaded:yes/.test(l)).length;
