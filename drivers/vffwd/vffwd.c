@@ -4,12 +4,18 @@
  * a virtio-side netdev. Here both sides are software netdevs, so a test inside a VM can watch it work
  * without hardware: frames sent on vffN arrive on vfvN and the other way round, counted in
  * /proc/vffwd; writing 0 to /sys/module/vffwd/parameters/enabled makes it drop (and count) instead.
+ *
+ * With vf=IFNAME virtio=IFNAME it also forwards a real VF's ingress (an 82599 VF under ixgbevf, or an
+ * igbvf VF on a simulated board) to the virtio NIC: an rx_handler on the VF hands every received
+ * frame to the virtio device's transmit path, counted in /proc/vffwd's "attach" line. The module
+ * holds both devices while loaded: unload it before removing the VFs.
  */
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/etherdevice.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/rtnetlink.h>
 
 static unsigned int pairs = 1;
 module_param(pairs, uint, 0444);
@@ -19,7 +25,18 @@ static bool enabled = true;
 module_param(enabled, bool, 0644);
 MODULE_PARM_DESC(enabled, "forward frames (1) or drop them (0)");
 
+static char *attach_vf = "";
+module_param_named(vf, attach_vf, charp, 0444);
+MODULE_PARM_DESC(vf, "a VF netdev whose ingress is forwarded to the virtio netdev (with virtio=)");
+
+static char *attach_virtio = "";
+module_param_named(virtio, attach_virtio, charp, 0444);
+MODULE_PARM_DESC(virtio, "the virtio netdev that receives the VF's ingress (with vf=)");
+
 #define VFFWD_MAX_PAIRS 8
+
+static struct net_device *att_vf, *att_virtio;
+static atomic64_t att_fwd, att_bytes, att_drops;
 
 struct vffwd_priv {
 	struct net_device *peer;
@@ -101,7 +118,86 @@ static int vffwd_proc_show(struct seq_file *m, void *v)
 			   (long long)atomic64_read(&b->fwd_packets), (long long)atomic64_read(&b->fwd_bytes),
 			   (long long)atomic64_read(&b->drops));
 	}
+	if (att_vf)
+		seq_printf(m, "attach %s->%s fwd %lld bytes %lld drop %lld\n", att_vf->name, att_virtio->name,
+			   (long long)atomic64_read(&att_fwd), (long long)atomic64_read(&att_bytes),
+			   (long long)atomic64_read(&att_drops));
 	return 0;
+}
+
+/* The VF's receive path: every frame goes out of the virtio device instead of up the VF's stack. */
+static rx_handler_result_t vffwd_rx(struct sk_buff **pskb)
+{
+	struct sk_buff *skb = *pskb;
+	struct net_device *out = READ_ONCE(att_virtio);
+	unsigned int len;
+
+	if (skb->pkt_type == PACKET_LOOPBACK)
+		return RX_HANDLER_PASS;
+	if (!READ_ONCE(enabled) || !out || !netif_running(out)) {
+		atomic64_inc(&att_drops);
+		kfree_skb(skb);
+		return RX_HANDLER_CONSUMED;
+	}
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	if (!skb) {
+		atomic64_inc(&att_drops);
+		return RX_HANDLER_CONSUMED;
+	}
+	/* Back to the Ethernet header eth_type_trans pulled. */
+	skb_push(skb, ETH_HLEN);
+	len = skb->len;
+	skb->dev = out;
+	if (dev_queue_xmit(skb) == NET_XMIT_SUCCESS) {
+		atomic64_inc(&att_fwd);
+		atomic64_add(len, &att_bytes);
+	} else {
+		atomic64_inc(&att_drops);
+	}
+	return RX_HANDLER_CONSUMED;
+}
+
+static int vffwd_attach(void)
+{
+	int err;
+
+	att_vf = dev_get_by_name(&init_net, attach_vf);
+	att_virtio = dev_get_by_name(&init_net, attach_virtio);
+	if (!att_vf || !att_virtio) {
+		pr_err("vffwd: no netdev %s\n", att_vf ? attach_virtio : attach_vf);
+		err = -ENODEV;
+		goto put;
+	}
+	rtnl_lock();
+	err = netdev_rx_handler_register(att_vf, vffwd_rx, NULL);
+	rtnl_unlock();
+	if (err) {
+		pr_err("vffwd: %s already has an rx handler (%d)\n", attach_vf, err);
+		goto put;
+	}
+	pr_info("vffwd: forwarding %s ingress to %s\n", att_vf->name, att_virtio->name);
+	return 0;
+put:
+	if (att_vf)
+		dev_put(att_vf);
+	if (att_virtio)
+		dev_put(att_virtio);
+	att_vf = NULL;
+	att_virtio = NULL;
+	return err;
+}
+
+static void vffwd_detach(void)
+{
+	if (!att_vf)
+		return;
+	rtnl_lock();
+	netdev_rx_handler_unregister(att_vf);
+	rtnl_unlock();
+	dev_put(att_vf);
+	dev_put(att_virtio);
+	att_vf = NULL;
+	att_virtio = NULL;
 }
 
 static void vffwd_destroy(void)
@@ -156,6 +252,11 @@ static int __init vffwd_init(void)
 		}
 		virtio_devs[i] = vv;
 	}
+	if (attach_vf[0] || attach_virtio[0]) {
+		err = attach_vf[0] && attach_virtio[0] ? vffwd_attach() : -EINVAL;
+		if (err)
+			goto fail;
+	}
 	proc_entry = proc_create_single("vffwd", 0444, NULL, vffwd_proc_show);
 	if (!proc_entry) {
 		err = -ENOMEM;
@@ -164,6 +265,7 @@ static int __init vffwd_init(void)
 	pr_info("vffwd: %u pair(s) ready\n", pairs);
 	return 0;
 fail:
+	vffwd_detach();
 	vffwd_destroy();
 	return err;
 }
@@ -171,6 +273,7 @@ fail:
 static void __exit vffwd_exit(void)
 {
 	proc_remove(proc_entry);
+	vffwd_detach();
 	vffwd_destroy();
 }
 
@@ -179,4 +282,4 @@ module_exit(vffwd_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("dpu-ci");
 MODULE_DESCRIPTION("VF to virtio forwarding skeleton (software netdev pairs)");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION("0.2.0");

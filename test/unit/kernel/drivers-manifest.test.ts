@@ -13,7 +13,7 @@ test("every driver in drivers/ has a valid manifest; vffwd and ixgbevf are there
   const names = listDrivers(root);
   assert.ok(names.includes("vffwd") && names.includes("ixgbevf"), names.join(","));
   for (const n of names) loadDriverManifest(root, n);
-  assert.deepEqual(driverCompat(root).find((d) => d.name === "vffwd"), { name: "vffwd", version: "0.1.0", kernel: ">=5.4.0 <6.14.0" });
+  assert.deepEqual(driverCompat(root).find((d) => d.name === "vffwd"), { name: "vffwd", version: "0.2.0", kernel: ">=5.4.0 <6.14.0" });
 });
 
 test("the shipped drivers fit the case1/virt kernel", () => {

@@ -10,19 +10,19 @@ const root = join(import.meta.dirname, "../../..");
 test("one check task and one cached build per driver; a driver nobody wrote yet is a MISS node", async () => {
   const g = new GraphBuilder();
   const kernel = kernelStage(g, { caseId: "case4", scenario: "virt", root });
-  const handles = driversStage(g, kernel, { root, drivers: ["ixgbevf", "vffwd", "erdma"], caseId: "case4", scenario: "virt" });
+  const handles = driversStage(g, kernel, { root, drivers: ["ixgbevf", "vffwd", "fpga-vf"], caseId: "case4", scenario: "virt" });
   const graph = g.finish();
-  assert.deepEqual(Object.keys(handles), ["ixgbevf", "vffwd", "erdma"]);
+  assert.deepEqual(Object.keys(handles), ["ixgbevf", "vffwd", "fpga-vf"]);
   const build = graph.nodes.get("driver.vffwd.case4.virt")!;
   assert.equal(build.kind, "build");
   assert.deepEqual(dependencies(build).sort(), ["driver.vffwd.case4.virt.check", "kernel.case4.virt"]);
   assert.deepEqual(dependencies(graph.nodes.get("driver.vffwd.case4.virt.check")!), ["kernel.case4.virt"]);
-  const erdma = graph.nodes.get("driver.erdma.case4.virt")!;
+  const erdma = graph.nodes.get("driver.fpga-vf.case4.virt")!;
   assert.equal(erdma.kind, "task");
   if (erdma.kind === "task") {
     const r = await erdma.run({} as never, {});
     assert.equal(r.outcome, "MISS");
-    assert.match(r.reason ?? "", /drivers\/erdma\/driver\.json does not exist/);
+    assert.match(r.reason ?? "", /drivers\/fpga-vf\/driver\.json does not exist/);
   }
 });
 
