@@ -19,10 +19,12 @@ import { dpdkStage } from "../stages/dpdk.ts";
 import { testpmdStage } from "../stages/testpmd.ts";
 import { ovsStage } from "../stages/ovs.ts";
 import { ovsDatapathStage } from "../stages/ovs-datapath.ts";
+import { qemuStage } from "../stages/qemu.ts";
+import { qemuSourceFromEnv } from "../stages/qemu-source.ts";
 
 /** Stages this pipeline composes today. A stage that has not landed in stages/ is left out of the
  *  graph (and shown as "not wired" by `dpu-ci matrix`) rather than faked. */
-export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>(["kernel", "drivers", "ebpf", "p4", "dpdk", "ovs", "image", "hil"]);
+export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>(["kernel", "drivers", "ebpf", "p4", "qemu", "dpdk", "ovs", "image", "hil"]);
 
 export interface ComposeContext {
   readonly root: string;
@@ -127,7 +129,7 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
     const guest = guestSuitesOf(group.suites);
     if (guest.length === 0) continue;
     builds ??= importedBuilds(g, c, scenario, ctx);
-    hilStage(g, { name, kernel: builds.kernel, image: builds.image, needs: group.needs, suites: guest, peer: guest.includes("net"), case: c.id, scenario });
+    hilStage(g, { name, kernel: builds.kernel, image: builds.image, qemu: builds.qemu, needs: group.needs, suites: guest, peer: guest.includes("net"), case: c.id, scenario });
     added.push(name);
   }
   return added;
@@ -136,6 +138,8 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
 interface Builds {
   readonly kernel: NodeInput;
   readonly image: NodeInput;
+  /** The case's QEMU (stages includes "qemu"): what its virtual boards run. */
+  readonly qemu?: NodeInput;
   /** Every node added or reused, for the caller's list. */
   readonly nodes: readonly string[];
 }
@@ -200,7 +204,14 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
   const built = drivers.filter(([name]) => ctx.drivers.some((m) => m.name === name)).map(([, d]) => d);
   const image = guestImageStage(g, { name: `image.${c.id}.${scenario}`, kernel, drivers: built, ebpf, suites: guestSuitesOf(spec.suites) });
   nodes.push(image.node);
-  return { kernel, image, nodes };
+  // One QEMU per run, whatever the cases: the boards of every case boot on it.
+  let qemu: NodeInput | undefined;
+  if (spec.stages.includes("qemu")) {
+    qemu = ctx.built.get("qemu") ?? qemuStage(g, { source: qemuSourceFromEnv(ctx.env) });
+    ctx.built.set("qemu", qemu);
+    nodes.push(qemu.node);
+  }
+  return { kernel, image, qemu, nodes };
 }
 
 /** The hil phase: learn the build nodes' names from a scratch graph, then import their outputs
@@ -209,7 +220,8 @@ function importedBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: C
   const scratch = composeBuilds(new GraphBuilder(), c, scenario, { ...ctx, built: new Map() });
   const kernel = importBuilt(g, scratch.kernel.node, ctx.buildRun);
   const image = importBuilt(g, scratch.image.node, ctx.buildRun);
-  return { kernel, image, nodes: [kernel.node, image.node] };
+  const qemu = scratch.qemu ? importBuilt(g, scratch.qemu.node, ctx.buildRun) : undefined;
+  return { kernel, image, qemu, nodes: [kernel.node, image.node, ...(qemu ? [qemu.node] : [])] };
 }
 
 /** The build run HIL jobs deploy from: a run id, or the newest finished nightly that built. */

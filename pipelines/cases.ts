@@ -5,7 +5,10 @@
 // build and substitutes for it (Debian's 6.1 source, OVS 3.1, ...). A report never confuses them.
 
 /** What a test needs from a board. No capability = runnable on a simulated (QEMU) board. */
-export const CAPABILITIES = ["server:1288", "nic:82599", "fpga:devboard", "k8s"] as const;
+/** `sriov`: an SR-IOV NIC whose VFs a guest can create (an 82599 on a 1288 offers it, and so does a
+ *  virtual board with QEMU's igb, which says nic:sriov-sim, never nic:82599). `rdma:erdma`: an
+ *  Alibaba elastic RDMA device (erdma's verbs). */
+export const CAPABILITIES = ["server:1288", "nic:82599", "fpga:devboard", "k8s", "sriov", "rdma:erdma"] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export const SCENARIOS = ["virt", "container"] as const;
@@ -58,7 +61,7 @@ export const COMPONENTS: Readonly<Record<ComponentId, ComponentVersion>> = {
   qemu: {
     name: "KVM/QEMU",
     seed: { note: "KVM/QEMU with CPU and memory changes; seed names no version" },
-    here: { version: "10.0", source: "Debian 13 (trixie) qemu-system-x86 in a container", note: "bookworm's 7.2 has no igb (SR-IOV) device; TCG only, KVM hangs in this nested VM" },
+    here: { version: "10.0", source: "Debian 13 (trixie) qemu source + qemu/patches, built by the qemu stage for this Debian 12 host", note: "bookworm's 7.2 has no igb (SR-IOV) device; x86_64-softmmu only; TCG here, KVM hangs in this nested VM" },
   },
   virtio: {
     name: "virtio (host and guest)",
@@ -179,6 +182,10 @@ const P4_LLVM_VECTORS: SuiteSpec = { ...suite("p4-llvm-vectors", "P4 in the cust
 // In a virtual board: the vffwd module loads and forwards between its netdev pair (modules), and an
 // XDP program attached to the guest's virtio NIC sees traffic (xdp). Real VFs need nic:82599.
 const VFFWD_SIM = inGuest(suite("vffwd", "vf2virtio forwarding between a (virtual) VF and virtio"), "modules", "xdp");
+// SR-IOV with real VFs: on an 82599 (ixgbe/ixgbevf) or, simulated, on QEMU's igb (igb/igbvf). The
+// same in-guest suites run on both; only the board differs.
+const SRIOV_VF = inGuest(suite("sriov-vf", "VFs created through sriov_numvfs, VF driver binds, MAC/VLAN set from the PF, packets through a VF counted", "server:1288", "sriov"), "sriov");
+const VF2VIRTIO = inGuest(suite("vf2virtio", "eBPF vf2virtio redirects a VF's ingress to the virtio NIC: packets in on the VF counted out on virtio", "server:1288", "sriov"), "vf2virtio");
 
 export const CASES: readonly CaseSpec[] = [
   {
@@ -220,7 +227,8 @@ export const CASES: readonly CaseSpec[] = [
       virt: { scenario: "virt", stack: "1288 + CentOS 7.7 + kernel 5.16 (custom) + KVM/QEMU + Intel 82599 VF + OVS 2.12; guest VM",
         components: [...BASE_VIRT, "dpdk"], kernelFragments: ["case4", "virt"], drivers: ["ixgbevf", "erdma", "vffwd"], ebpf: ["vf2virtio"], p4: [],
         stages: ["kernel", "drivers", "ebpf", "qemu", "dpdk", "ovs", "image", "hil"],
-        suites: [BOOT, driverSuite("sriov-vf", "82599 VFs created, ixgbevf binds", "server:1288", "nic:82599"), suite("vf2virtio", "VF to guest virtio forwarding at line rate", "server:1288", "nic:82599"), suite("erdma-srd", "erdma SRD transport between two VFs", "server:1288", "nic:82599")] },
+        suites: [BOOT, SRIOV_VF, VF2VIRTIO, driverSuite("erdma-load", "erdma (out of tree) loads against the case kernel with ib_core"),
+          suite("vf2virtio-line-rate", "VF to guest virtio forwarding at line rate", "server:1288", "nic:82599"), suite("erdma-srd", "erdma SRD verbs between two hosts", "server:1288", "rdma:erdma")] },
       container: { scenario: "container", stack: "1288 + ... + k8s + Cilium + 82599 VF + vffwd (vf2virtio, firewall, eBPF control) + container",
         components: [...BASE_CONTAINER, "dpdk"], kernelFragments: ["case4", "container"], drivers: ["ixgbevf", "vffwd"], ebpf: ["vf2virtio", "firewall"], p4: [],
         stages: ["kernel", "drivers", "ebpf", "dpdk", "image", "k8s", "cilium", "hil"],

@@ -32,7 +32,10 @@ test("case: builds its kernel profile and drivers, and SKIPs the HIL groups no b
     const r = await skip.run(ctxIn(dir), {});
     assert.equal(r.outcome, "SKIP");
     assert.match(r.reason!, /no board offers nic:82599/);
-    assert.deepEqual(r.suites![0]!.cases.map((c) => [c.name, c.outcome]), [["sriov-vf", "SKIP"], ["vf2virtio", "SKIP"], ["erdma-srd", "SKIP"]]);
+    assert.deepEqual(r.suites![0]!.cases.map((c) => [c.name, c.outcome]), [["vf2virtio-line-rate", "SKIP"]]);
+    const rdma = await (g.nodes.get("case4.virt.hil.rdma-erdma.server-1288") as TaskNode).run(ctxIn(dir), {});
+    assert.equal(rdma.outcome, "SKIP");
+    assert.match(rdma.reason!, /no board offers rdma:erdma/);
     // The versions node records the seed's versions beside the substitutes.
     const v = g.nodes.get("case4.virt.versions") as TaskNode;
     assert.equal((await v.run(ctxIn(dir), {})).outcome, "PASS");
@@ -45,6 +48,27 @@ test("case: builds its kernel profile and drivers, and SKIPs the HIL groups no b
   }
 });
 
+test("case4: QEMU built once from source; the SR-IOV suites run on a board offering sriov, on that QEMU", async () => {
+  const g = await graphOf(casePipeline, { case: "case4" });
+  assert.equal(g.nodes.get("qemu")?.kind, "build");
+  // Locally: the simulated igb board (nic:sriov-sim) takes the class; its job deploys the built QEMU.
+  const sriov = g.nodes.get("case4.virt.hil.server-1288.sriov")!;
+  assert.equal(sriov.kind, "task");
+  assert.deepEqual(Object.keys(sriov.inputs).sort(), ["image", "kernel", "qemu"]);
+  assert.match(sriov.description ?? "", /sriov, vf2virtio \(virtual boards on qemu\)/);
+  assert.deepEqual(await sriov.available!(), { ok: true });
+  assert.deepEqual(Object.keys(g.nodes.get("case4.virt.hil.sim")!.inputs).sort(), ["image", "kernel", "qemu"]);
+  // The example lab: the same node, the same suites, now placed on the real 1288 + 82599.
+  const lab = await buildGraph(casePipeline, resolveParams(casePipeline, { case: "case4" }), { root: ROOT, env: { DPU_CI_INVENTORY: "hw-runners/inventory/lab.example.yaml" } });
+  const hw = lab.nodes.get("case4.virt.hil.server-1288.sriov")!;
+  assert.equal(hw.description, sriov.description);
+  const { place, loadInventory } = await import("../../../hw-runners/index.ts");
+  const p = place(loadInventory(join(ROOT, "hw-runners/inventory/lab.example.yaml")), ["server:1288", "sriov"]);
+  assert.ok(p.ok && p.candidates.map((b) => b.id).includes("1288-a") && p.candidates.every((b) => !b.sim));
+  // case1 composes no igb suites but still boots on the built QEMU (it names the qemu stage).
+  assert.ok((await graphOf(casePipeline, { case: "case1" })).nodes.has("qemu"));
+});
+
 test("case: an incompatible version override is rejected at plan time, naming both components", async () => {
   await assert.rejects(graphOf(casePipeline, { case: "case2", versions: "ovs=2.12" }), (e: unknown) => {
     assert.ok(e instanceof ConfigError);
@@ -52,7 +76,7 @@ test("case: an incompatible version override is rejected at plan time, naming bo
     return true;
   });
   // A kernel outside a driver manifest's range is rejected the same way (drivers/vffwd: <6.14).
-  await assert.rejects(graphOf(casePipeline, { case: "case2", versions: "kernel=6.14" }), /driver:vffwd 0\.1\.0 \(manifest\) requires kernel .*but kernel 6\.14 \(override\)/);
+  await assert.rejects(graphOf(casePipeline, { case: "case2", versions: "kernel=6.14" }), /driver:vffwd 0\.2\.0 \(manifest\) requires kernel .*but kernel 6\.14 \(override\)/);
   await assert.rejects(graphOf(casePipeline, { case: "case9" }), /expected one of case1/);
 });
 
