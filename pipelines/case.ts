@@ -160,6 +160,7 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
     const dp = dataplaneStage(g, { root: ctx.root, env: ctx.env, p4: ctx.p4 });
     ctx.built.set("ebpf", dp.ebpf);
     ctx.built.set("dataplane", dp.test);
+    ctx.built.set("dataplane-guest", dp.guest);
   }
   // A P4 stage built by another toolchain than p4c (case6's LLVM plugin) is its own node, MISS
   // with the reason wherever that toolchain cannot be had: never replaced by the p4c path.
@@ -202,7 +203,9 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
   // The guest image carries the drivers that exist (a driver not written yet is its own MISS node,
   // not a hole in the image) and the eBPF objects; its suites are the scenario's guest suites.
   const built = drivers.filter(([name]) => ctx.drivers.some((m) => m.name === name)).map(([, d]) => d);
-  const image = guestImageStage(g, { name: `image.${c.id}.${scenario}`, kernel, drivers: built, ebpf, suites: guestSuitesOf(spec.suites) });
+  // The data plane's vectors run on this case's kernel in the guest too (the `dataplane` suite).
+  const dataplaneSuite = ebpf ? ctx.built.get("dataplane-guest") : undefined;
+  const image = guestImageStage(g, { name: `image.${c.id}.${scenario}`, kernel, drivers: built, ebpf, suites: guestSuitesOf(spec.suites), dataplaneSuite });
   nodes.push(image.node);
   // One QEMU per run, whatever the cases: the boards of every case boot on it.
   let qemu: NodeInput | undefined;

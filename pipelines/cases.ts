@@ -176,7 +176,9 @@ const driverSuite = (name: string, description: string, ...needs: Capability[]) 
 const BOOT = inGuest(suite("boot", "trimmed kernel boots to userspace, virtio-net up"), "boot", "net");
 const OVS = suite("ovs-datapath", "OVS bridge forwards between virtio ports");
 const K8S_SMOKE = suite("k8s-cilium", "node joins, Cilium agent healthy, pod-to-pod traffic", "k8s");
-const EBPF_VECTORS = inGuest(suite("ebpf-vectors", "fastpath, LB, firewall programs: packet vectors via BPF_PROG_TEST_RUN"), "xdp");
+// On the guest's (trimmed) kernel: every program's verifier load and vectors (the generated
+// `dataplane` suite), and an XDP program seeing traffic on the NIC (xdp).
+const EBPF_VECTORS = inGuest(suite("ebpf-vectors", "fastpath, LB, firewall, vf2virtio programs: packet vectors via BPF_PROG_TEST_RUN on the guest kernel"), "xdp", "dataplane");
 const P4_VECTORS: SuiteSpec = { ...suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors as the eBPF C ones"), tools: ["p4c"] };
 const P4_LLVM_VECTORS: SuiteSpec = { ...suite("p4-llvm-vectors", "P4 in the custom syntax, compiled by the LLVM plugin, passes the same vectors as the eBPF C"), tools: ["p4llvm"] };
 // In a virtual board: the vffwd module loads and forwards between its netdev pair (modules), and an
@@ -227,7 +229,7 @@ export const CASES: readonly CaseSpec[] = [
       virt: { scenario: "virt", stack: "1288 + CentOS 7.7 + kernel 5.16 (custom) + KVM/QEMU + Intel 82599 VF + OVS 2.12; guest VM",
         components: [...BASE_VIRT, "dpdk"], kernelFragments: ["case4", "virt"], drivers: ["ixgbevf", "erdma", "vffwd"], ebpf: ["vf2virtio"], p4: [],
         stages: ["kernel", "drivers", "ebpf", "qemu", "dpdk", "ovs", "image", "hil"],
-        suites: [BOOT, SRIOV_VF, VF2VIRTIO, driverSuite("erdma-load", "erdma (out of tree) loads against the case kernel with ib_core"),
+        suites: [BOOT, EBPF_VECTORS, SRIOV_VF, VF2VIRTIO, driverSuite("erdma-load", "erdma (out of tree) loads against the case kernel with ib_core"),
           suite("vf2virtio-line-rate", "VF to guest virtio forwarding at line rate", "server:1288", "nic:82599"), suite("erdma-srd", "erdma SRD verbs between two hosts", "server:1288", "rdma:erdma")] },
       container: { scenario: "container", stack: "1288 + ... + k8s + Cilium + 82599 VF + vffwd (vf2virtio, firewall, eBPF control) + container",
         components: [...BASE_CONTAINER, "dpdk"], kernelFragments: ["case4", "container"], drivers: ["ixgbevf", "vffwd"], ebpf: ["vf2virtio", "firewall"], p4: [],

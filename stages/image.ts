@@ -14,7 +14,9 @@ export const imageBuilder: ImageSpec = {
 };
 
 /** The lab's in-guest suites (hw-runners/image/suites/*.sh). */
-export const GUEST_SUITES = ["boot", "modules", "xdp", "net", "sriov", "vf2virtio"] as const;
+/** `dataplane` is generated (the dataplane-guest-suite node's KTAP suite of eBPF vectors), the
+ *  others are hw-runners/image/suites/*.sh. */
+export const GUEST_SUITES = ["boot", "modules", "xdp", "net", "sriov", "vf2virtio", "dataplane"] as const;
 /** Suites that configure VFs from the PF (`ip link set PF vf N mac|vlan`): busybox's ip cannot, so
  *  iproute2's ip goes into the image with them. */
 const NEEDS_IPROUTE2: readonly string[] = ["sriov", "vf2virtio"];
@@ -31,12 +33,15 @@ export interface GuestImageOptions {
   suites?: readonly GuestSuite[];
   /** In-tree modules to include (with dependencies); all of the kernel's when absent. */
   modules?: readonly string[];
-  /** Extra suite scripts (KTAP on stdout), e.g. the dataplane stage's generated suite. */
+  /** Extra suite scripts (KTAP on stdout). */
   extraSuites?: readonly Input[];
+  /** The dataplane-guest-suite node's output (guest/dataplane.sh): the eBPF vectors run on the
+   *  guest's kernel as the `dataplane` suite (its objects come from `ebpf`). */
+  dataplaneSuite?: NodeInput;
 }
 
 /** The assembler's argv inside the build container. Pure: unit-tested. */
-export function imageArgv(o: { drivers: number; ebpf: boolean; suites: readonly string[]; extraSuites: number; modules?: readonly string[] }): string[] {
+export function imageArgv(o: { drivers: number; ebpf: boolean; suites: readonly string[]; extraSuites: number; modules?: readonly string[]; dataplane?: boolean }): string[] {
   const argv = ["sh", "/in/image/mkinitramfs.sh", "--out", "/out/initrd.cpio.gz", "--modules-root", "/in/kernel/modules/lib/modules"];
   for (const m of o.modules ?? []) argv.push("--module", m);
   for (let i = 0; i < o.drivers; i++) argv.push("--ko-dir", `/in/drivers/${i}`);
@@ -44,7 +49,8 @@ export function imageArgv(o: { drivers: number; ebpf: boolean; suites: readonly 
   if (o.ebpf) argv.push("--bpf-dir", "/in/ebpf");
   argv.push("--bin", "/usr/sbin/bpftool");
   if (o.suites.some((s) => NEEDS_IPROUTE2.includes(s))) argv.push("--bin", "/bin/ip");
-  for (const s of o.suites) argv.push("--suite", `/in/image/suites/${s}.sh`);
+  for (const s of o.suites) if (s !== "dataplane") argv.push("--suite", `/in/image/suites/${s}.sh`);
+  if (o.dataplane && o.suites.includes("dataplane")) argv.push("--suite", "/in/dataplane/guest/dataplane.sh");
   for (let i = 0; i < o.extraSuites; i++) argv.push("--suite", `/in/suites/${i}/suite.sh`);
   return argv;
 }
@@ -55,7 +61,9 @@ export function guestImageStage(g: GraphBuilder, o: GuestImageOptions): NodeInpu
   (o.drivers ?? []).forEach((d, i) => (inputs[`driver${i}`] = d));
   if (o.ebpf) inputs.ebpf = o.ebpf;
   (o.extraSuites ?? []).forEach((s, i) => (inputs[`suite${i}`] = s));
-  const argv = imageArgv({ drivers: o.drivers?.length ?? 0, ebpf: !!o.ebpf, suites, extraSuites: o.extraSuites?.length ?? 0, modules: o.modules });
+  const dataplane = !!o.dataplaneSuite && suites.includes("dataplane");
+  if (dataplane) inputs.dataplane = o.dataplaneSuite!;
+  const argv = imageArgv({ drivers: o.drivers?.length ?? 0, ebpf: !!o.ebpf, suites, extraSuites: o.extraSuites?.length ?? 0, modules: o.modules, dataplane });
   return g.build(o.name ?? "guest-image", inputs, (refs) => {
     let r = recipe.from(imageBuilder)
       .withEnvVariable("SOURCE_DATE_EPOCH", "0")
@@ -64,6 +72,7 @@ export function guestImageStage(g: GraphBuilder, o: GuestImageOptions): NodeInpu
     (o.drivers ?? []).forEach((_, i) => (r = r.withDirectory(`/in/drivers/${i}`, refs[`driver${i}`]!)));
     if (o.ebpf) r = r.withDirectory("/in/ebpf", refs.ebpf!);
     (o.extraSuites ?? []).forEach((_, i) => (r = r.withFile(`/in/suites/${i}/suite.sh`, refs[`suite${i}`]!)));
+    if (dataplane) r = r.withDirectory("/in/dataplane", refs.dataplane!);
     return r
       .withExec(["mkdir", "-p", "/out", "/work"])
       .withExec(["clang", "-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", "/in/image/bpf/xdp_count.c", "-o", "/work/xdp_count.o"])

@@ -15,6 +15,10 @@ test("image argv: modules root, drivers, eBPF, bpftool, suites", () => {
   // VFs are configured from the PF over netlink (ip link set PF vf N mac|vlan): iproute2's ip goes in.
   const vf = imageArgv({ drivers: 0, ebpf: true, suites: ["sriov", "vf2virtio"], extraSuites: 0 });
   assert.ok(vf.join("\0").includes(["--bin", "/bin/ip"].join("\0")) && vf.includes("/in/image/suites/sriov.sh") && vf.includes("/in/image/suites/vf2virtio.sh"));
+  // The generated data-plane suite comes from its node's output, only when the image has it.
+  const dp = imageArgv({ drivers: 0, ebpf: true, suites: ["xdp", "dataplane"], extraSuites: 0, dataplane: true });
+  assert.ok(dp.includes("/in/dataplane/guest/dataplane.sh") && !dp.includes("/in/image/suites/dataplane.sh"));
+  assert.ok(!imageArgv({ drivers: 0, ebpf: true, suites: ["dataplane"], extraSuites: 0 }).some((a) => a.includes("dataplane.sh")));
 });
 
 test("the guest image is one build node whose recipe runs the assembler", () => {

@@ -65,6 +65,8 @@ test("case4: QEMU built once from source; the SR-IOV suites run on a board offer
   const { place, loadInventory } = await import("../../../hw-runners/index.ts");
   const p = place(loadInventory(join(ROOT, "hw-runners/inventory/lab.example.yaml")), ["server:1288", "sriov"]);
   assert.ok(p.ok && p.candidates.map((b) => b.id).includes("1288-a") && p.candidates.every((b) => !b.sim));
+  // The eBPF vectors run in the guest: the dataplane-guest-suite node feeds the case's image.
+  assert.ok(Object.values(g.nodes.get("image.case4.virt")!.inputs).some((i) => i.kind === "node" && i.node === "dataplane-guest-suite"));
   // case1 composes no igb suites but still boots on the built QEMU (it names the qemu stage).
   assert.ok((await graphOf(casePipeline, { case: "case1" })).nodes.has("qemu"));
 });
