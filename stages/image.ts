@@ -48,7 +48,8 @@ export function imageArgv(o: { drivers: number; ebpf: boolean; suites: readonly 
   argv.push("--bpf", "/work/xdp_count.o");
   if (o.ebpf) argv.push("--bpf-dir", "/in/ebpf");
   argv.push("--bin", "/usr/sbin/bpftool");
-  if (o.suites.some((s) => NEEDS_IPROUTE2.includes(s))) argv.push("--bin", "/bin/ip");
+  // At /sbin/ip: /init's busybox applet links take over /bin.
+  if (o.suites.some((s) => NEEDS_IPROUTE2.includes(s))) argv.push("--bin", "/sbin/ip");
   for (const s of o.suites) if (s !== "dataplane") argv.push("--suite", `/in/image/suites/${s}.sh`);
   if (o.dataplane && o.suites.includes("dataplane")) argv.push("--suite", "/in/dataplane/guest/dataplane.sh");
   for (let i = 0; i < o.extraSuites; i++) argv.push("--suite", `/in/suites/${i}/suite.sh`);

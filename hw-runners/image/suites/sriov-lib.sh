@@ -1,5 +1,11 @@
 # Shared by the SR-IOV suites (sriov, vf2virtio): find the PF, create VFs, bind the VF driver.
 # No udev in the guest: drivers are loaded by hand. PF -> VF driver: igb -> igbvf, ixgbe -> ixgbevf.
+# VF settings go over netlink (ip link set PF vf N ...), which busybox's ip lacks: $IP is iproute2's
+# (the image builder copies it in for these suites; busybox's applet links may shadow it on PATH).
+IP=ip
+for p in /sbin/ip /usr/sbin/ip /usr/bin/ip /bin/ip; do
+  if [ -x "$p" ] && [ "$(readlink -f "$p")" != /bin/busybox ]; then IP=$p; break; fi
+done
 sriov_find_pf() {
   for m in igb ixgbe; do modprobe "$m" 2>/dev/null; done
   pf=""
@@ -24,6 +30,10 @@ sriov_create() {
 # Load (or re-probe) the VF driver; sets $vfs to the VF netdevs in VF order.
 sriov_bind() {
   [ -n "$vfdrv" ] || { echo "no VF driver known for PF driver $pfdrv"; return 1; }
+  # The PF answers its VFs' mailbox (reset, MAC) only while it is up: a VF probed before that comes
+  # up with a random MAC ("PF still resetting").
+  ip link set "$pf" up
+  sriov_wait_carrier "$pf"
   modprobe "$vfdrv" || return 1
   i=0
   while [ $i -lt 100 ]; do

@@ -24,7 +24,7 @@ ktap_plan 11
 
 # one VF with a known MAC, bound to the VF driver
 vfmac=02:00:00:00:02:00
-if sriov_create 1 && ip link set "$pf" vf 0 mac "$vfmac" && sriov_bind 1 >/dev/null; then ktap_ok "VF 0 of $pf bound to $vfdrv"; else ktap_fail "VF 0 of $pf bound to $vfdrv"; fi
+if sriov_create 1 && "$IP" link set "$pf" vf 0 mac "$vfmac" && sriov_bind 1 >/dev/null; then ktap_ok "VF 0 of $pf bound to $vfdrv"; else ktap_fail "VF 0 of $pf bound to $vfdrv"; fi
 vf=$(ls "$pfdev/virtfn0/net" 2>/dev/null | head -n 1)
 [ -n "$vf" ] || { ktap_done; }
 gw=${DPUCI_VF_PEER:-10.0.2.2}

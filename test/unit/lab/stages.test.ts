@@ -11,10 +11,10 @@ test("image argv: modules root, drivers, eBPF, bpftool, suites", () => {
   assert.deepEqual(argv.slice(0, 6), ["sh", "/in/image/mkinitramfs.sh", "--out", "/out/initrd.cpio.gz", "--modules-root", "/in/kernel/modules/lib/modules"]);
   for (const pair of [["--ko-dir", "/in/drivers/0"], ["--ko-dir", "/in/drivers/1"], ["--bpf-dir", "/in/ebpf"], ["--bin", "/usr/sbin/bpftool"], ["--suite", "/in/image/suites/xdp.sh"], ["--suite", "/in/suites/0/suite.sh"]])
     assert.ok(argv.join("\0").includes(pair.join("\0")), `missing ${pair.join(" ")}`);
-  assert.ok(!argv.includes("/bin/ip"), "busybox's ip serves suites that set no VF");
+  assert.ok(!argv.includes("/sbin/ip"), "busybox's ip serves suites that set no VF");
   // VFs are configured from the PF over netlink (ip link set PF vf N mac|vlan): iproute2's ip goes in.
   const vf = imageArgv({ drivers: 0, ebpf: true, suites: ["sriov", "vf2virtio"], extraSuites: 0 });
-  assert.ok(vf.join("\0").includes(["--bin", "/bin/ip"].join("\0")) && vf.includes("/in/image/suites/sriov.sh") && vf.includes("/in/image/suites/vf2virtio.sh"));
+  assert.ok(vf.join("\0").includes(["--bin", "/sbin/ip"].join("\0")) && vf.includes("/in/image/suites/sriov.sh") && vf.includes("/in/image/suites/vf2virtio.sh"));
   // The generated data-plane suite comes from its node's output, only when the image has it.
   const dp = imageArgv({ drivers: 0, ebpf: true, suites: ["xdp", "dataplane"], extraSuites: 0, dataplane: true });
   assert.ok(dp.includes("/in/dataplane/guest/dataplane.sh") && !dp.includes("/in/image/suites/dataplane.sh"));
