@@ -55,6 +55,9 @@ export interface ComposeContext {
   readonly hilClass: string;
   /** In the hil phase: the build run whose outputs are deployed (undefined: none found). */
   readonly buildRun?: string;
+  /** Build QEMU from source for cases whose stack names it (param qemu=build, the default); with
+   *  qemu=host the boards run the host's QEMU and every result says so. */
+  readonly buildQemu: boolean;
 }
 
 export const PHASES = ["all", "build", "hil"] as const;
@@ -209,7 +212,7 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
   nodes.push(image.node);
   // One QEMU per run, whatever the cases: the boards of every case boot on it.
   let qemu: NodeInput | undefined;
-  if (spec.stages.includes("qemu")) {
+  if (spec.stages.includes("qemu") && ctx.buildQemu) {
     qemu = ctx.built.get("qemu") ?? qemuStage(g, { source: qemuSourceFromEnv(ctx.env) });
     ctx.built.set("qemu", qemu);
     nodes.push(qemu.node);
@@ -276,7 +279,7 @@ export async function composeContext(params: Readonly<Record<string, string>>, r
     lavaAbsent: [...lavaAbsent.values()],
     root, env, p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4") && (c.scenarios[s].stageTools?.p4 ?? "p4c") === "p4c"),
     boards: inv.boards.filter((b) => !lavaAbsent.has(b.id)), boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""),
-    drivers: driverCompat(root), pmds: pmdCompat(root), pmdDelayNs: parsePmdDelay(params.pmd_delay_ns), netstack: opts.netstack ?? true, ovsFullTestsuite: params.ovs_testsuite === "full", built: new Map(), phase, hilClass: params.class ?? "all",
+    drivers: driverCompat(root), pmds: pmdCompat(root), pmdDelayNs: parsePmdDelay(params.pmd_delay_ns), netstack: opts.netstack ?? true, ovsFullTestsuite: params.ovs_testsuite === "full", built: new Map(), phase, hilClass: params.class ?? "all", buildQemu: params.qemu !== "host",
     buildRun: phase === "hil" ? findBuildRun(env.DPU_CI_HOME ? resolve(root, env.DPU_CI_HOME) : join(root, ".dpu-ci"), params.from ?? "latest-build") : undefined,
   };
 }
@@ -297,6 +300,7 @@ export const casePipeline = definePipeline({
     versions: { description: "version overrides, e.g. ovs=2.12,dpdk=18.11 (checked for compatibility at plan time)", default: "" },
     ovs_testsuite: { description: "OVS's own testsuite: a subset that runs in minutes, or all of it", default: "subset", choices: ["subset", "full"] },
     pmd_delay_ns: { description: "slow our FPGA VF PMD by this many ns per RX burst in the testpmd suites (a deliberate performance regression; 0 = full speed)", default: "0" },
+    qemu: { description: "build: QEMU from source with qemu/patches, the boards run it; host: the boards run the host's QEMU (boards that need igb are MISS)", default: "build", choices: ["build", "host"] },
   },
   async define(g, params, env) {
     const c = findCase(params.case ?? "");
