@@ -24,7 +24,8 @@ export interface Lab {
 export interface OpenLabOptions {
   inventoryPath?: string;
   inventory?: Inventory;
-  /** Defaults to $DPU_CI_LAB_DIR or ./.dpu-ci/lab */
+  /** Defaults to $DPU_CI_LAB_DIR, else $DPU_CI_HOME/lab (./.dpu-ci/lab): the same database the CLI's
+   *  `lab status` opens, so a pipeline's HIL stage and a second shell see one set of leases. */
   dir?: string;
   env?: NodeJS.ProcessEnv;
   ttlMs?: number;
@@ -34,7 +35,7 @@ export interface OpenLabOptions {
 export function openLab(o: OpenLabOptions = {}): Lab {
   const env = o.env ?? { ...process.env };
   const inventory = o.inventory ?? loadInventory(o.inventoryPath ?? env.DPU_CI_INVENTORY ?? undefined);
-  const dir = resolve(o.dir ?? env.DPU_CI_LAB_DIR ?? join(".dpu-ci", "lab"));
+  const dir = resolve(o.dir ?? env.DPU_CI_LAB_DIR ?? join(env.DPU_CI_HOME ?? ".dpu-ci", "lab"));
   const db = new LabDb(join(dir, "lab.sqlite"));
   db.ensureBoards(inventory.boards.map((b) => b.id));
   return {

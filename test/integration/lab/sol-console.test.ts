@@ -39,7 +39,7 @@ test("ipmi_sim's lan.conf serves SOL from the board's serial port only when the 
 test("the console of a job comes over IPMI SOL; pulling the SOL session mid-job is an ERROR, retried, never a FAIL", { timeout: 240_000 }, async () => {
   const k = await testKernel();
   const boot = await testImage("boot", tmp.path);
-  const job = loadJob(await writeJob(tmp.path, { id: "sol-job", kernel: k.vmlinux ?? k.kernel, initrd: boot, suites: ["boot"], needs: ["server:1288"], totalS: 90, bootS: 60, silenceS: 30 }));
+  const job = loadJob(await writeJob(tmp.path, { id: "sol-job", kernel: k.vmlinux ?? k.kernel, initrd: boot, suites: ["boot"], needs: ["server:1288"], totalS: 180, bootS: 120, silenceS: 60 }));
 
   // 1. The whole boot and the KTAP arrive through SOL.
   const r1 = await runHilJob(lab, job, { outDir: `${tmp.path}/out1` });
