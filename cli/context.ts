@@ -20,7 +20,7 @@ export function chooseExecutor(cfg: Config): Executor {
     default: return new BuildkitExecutor({
       docker: cfg.docker,
       contextRoot: join(cfg.home, "ctx"),
-      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.env) }),
+      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror) }),
     });
   }
 }

@@ -63,6 +63,8 @@ interface RunCtx {
   readonly outDir: string;
   readonly logPath: string;
   readonly signal: AbortSignal;
+  /** The node's environment (Config.env): testpmd gets it plus the built DPDK's library path. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   log(line: string): void;
   readonly dpdkDir: string;
   readonly pmdDir: string;
@@ -89,7 +91,7 @@ export async function runTestpmdSuites(c: RunCtx): Promise<TaskResult> {
     try {
       session = await testpmdSession({
         bin, eal, app, steps: sessionSteps(c.opts.holdMs ?? 2000), logPath: c.logPath, signal: c.signal,
-        env: { ...process.env, LD_LIBRARY_PATH: join(c.dpdkDir, "lib") },
+        env: { ...c.env, LD_LIBRARY_PATH: join(c.dpdkDir, "lib") },
       });
     } catch (e) {
       // testpmd that does not start or hangs is the harness's problem here, not a forwarding verdict.

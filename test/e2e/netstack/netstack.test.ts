@@ -27,7 +27,7 @@ after(async () => { await rm(home, { recursive: true, force: true }); });
 async function run(params: Record<string, string>): Promise<{ manifest: RunManifest; dir: string }> {
   const cfg = configFrom({}, { ...process.env, DPU_CI_HOME: home });
   const resolved = resolveParams(netstack, params);
-  const graph = await buildGraph(netstack, resolved, { root: PROJECT, env: cfg.env });
+  const graph = await buildGraph(netstack, resolved, { root: PROJECT, config: cfg });
   const r = await runGraph({ graph, pipeline: "netstack", params: resolved, executor: chooseExecutor(cfg), jobs: 2, store: storeOf(cfg), root: PROJECT, env: cfg.env, secret: () => undefined });
   return { manifest: r.manifest, dir: r.dir };
 }
