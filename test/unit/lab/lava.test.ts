@@ -16,6 +16,7 @@ import { loadInventory } from "../../../hw-runners/inventory/load.ts";
 import { validateInventory } from "../../../hw-runners/inventory/validate.ts";
 import type { Board } from "../../../hw-runners/inventory/types.ts";
 import { parseLogLines } from "../../../hw-runners/lava/client.ts";
+import { lavaAbsentBoards } from "../../../hw-runners/lava/offers.ts";
 import { lavaDefinitionYaml, lavaDryRun } from "../../../hw-runners/lava/definition.ts";
 import { serveArtifacts } from "../../../hw-runners/lava/serve.ts";
 import { parseJob } from "../../../hw-runners/runner/job.ts";
@@ -220,6 +221,19 @@ test("recorded: lab health-check of a LAVA entry asks the lab for a device of it
     assert.equal(r.outcome, "PASS", r.reason);
     assert.match(r.reason ?? "", /1 device\(s\) of type qemu in service/);
     assert.equal(lab.db.board("lava-qemu")?.health, "Good");
+  } finally {
+    lab.close();
+  }
+});
+
+test("recorded: at plan time, the LAVA entries whose lab lacks their device type are named (the case pipeline leaves them out)", async () => {
+  const { lab } = recordedLab("no-device-type", "nobody-has-this");
+  try {
+    const absent = await lavaAbsentBoards(lab.inventory.boards, lab.env, replayFetch(join(TESTDATA, "lab/lava/no-device-type.json")).fetch);
+    assert.deepEqual([...absent.keys()], ["lava-qemu"]);
+    assert.match(absent.get("lava-qemu")!, /no device of type nobody-has-this/);
+    const present = await lavaAbsentBoards(lab.inventory.boards.map((b) => ({ ...b, lava: { ...b.lava!, deviceType: "qemu" } })), lab.env, replayFetch(join(TESTDATA, "lab/lava/pass.json")).fetch);
+    assert.equal(present.size, 0);
   } finally {
     lab.close();
   }
