@@ -2,8 +2,8 @@
 // to dist/<digest>/ with the same layout, where <digest> is the sha256 of those sources (and of this
 // script): the output is content-addressed, so it can never be stale — a changed source names
 // another directory, which is built on first use (or by `npm run build`, which `npm ci` runs as
-// `prepare`). Only relative `.ts` imports are rewritten to `.js`, and `import.meta.url` is mapped
-// back to the source tree, so every path a module computes from its own location (scripts,
+// `prepare`). Only relative `.ts` imports are rewritten to `.js`, and `import.meta.url`, `.filename`
+// and `.dirname` are mapped back to the source file, so every path a module computes from its own location (scripts,
 // inventories, the project root) is the same compiled or not. Types are checked by `npm run
 // typecheck`, not here: each file is transpiled on its own, as tsx does.
 import { createHash } from "node:crypto";
@@ -17,6 +17,9 @@ const NOT_RUNTIME = new Set(["bin", "bench", "test", "examples", "node_modules",
 const SKIP_DIRS = new Set(["node_modules", "testdata", "dist"]);
 /** dist/<digest>/ in a module's own URL: what `import.meta.url` drops to point at the sources. */
 export const DIST_SEGMENT = /\/dist\/[0-9a-f]{16}\//;
+
+/** This script as loaded: the digest names the code that transpiles, even if the file changes later. */
+const SELF = readFileSync(fileURLToPath(import.meta.url));
 
 /** The runtime TypeScript files, relative to root, sorted. */
 export function sourceFiles(root = ROOT) {
@@ -38,7 +41,7 @@ export function sourceFiles(root = ROOT) {
 /** sha256 of the runtime sources and of this script, first 16 hex digits. */
 export function sourceDigest(root = ROOT, files = sourceFiles(root)) {
   const h = createHash("sha256");
-  h.update(readFileSync(fileURLToPath(import.meta.url)));
+  h.update(SELF);
   for (const f of files) {
     h.update(`\0${f}\0`);
     h.update(readFileSync(join(root, f)));
@@ -88,7 +91,11 @@ export function transpile(ts, source, fileName) {
       removeComments: false,
     },
   }).outputText;
-  return out.replaceAll("import.meta.url", `import.meta.url.replace(${DIST_SEGMENT}, "/")`);
+  // The module's own location, as the sources have it: dist/<digest>/x/y.js -> x/y.ts.
+  return out
+    .replaceAll("import.meta.url", `import.meta.url.replace(${DIST_SEGMENT}, "/").replace(/\\.js$/, ".ts")`)
+    .replaceAll("import.meta.filename", `import.meta.filename.replace(${DIST_SEGMENT}, "/").replace(/\\.js$/, ".ts")`)
+    .replaceAll("import.meta.dirname", `(import.meta.dirname + "/").replace(${DIST_SEGMENT}, "/").slice(0, -1)`);
 }
 
 /** Older builds go, except those of the last hour: a long run may still import from them. */

@@ -15,7 +15,12 @@ export function configFrom(flags: Record<string, string | undefined>, env: NodeJ
 export function chooseExecutor(cfg: Config): Executor {
   const name = cfg.executor === "auto" ? (inDaggerSession(cfg.env) ? "dagger" : "buildkit") : cfg.executor;
   switch (name) {
-    case "dagger": return new DaggerExecutor();
+    case "dagger": return new DaggerExecutor({
+      // The same debootstrapped bases as BuildKit, imported into the engine (docker permitting).
+      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.env) }),
+      docker: cfg.docker,
+      imageDir: join(cfg.home, "dagger-images"),
+    });
     case "host": return new HostExecutor();
     default: return new BuildkitExecutor({
       docker: cfg.docker,

@@ -38,8 +38,12 @@ test("inside a Dagger session the executor is dagger without asking; the session
     assert.deepEqual(m.nodes.map((n) => [n.name, n.outcome, n.executor, n.cached]), [["hello-build", "PASS", "dagger", undefined], ["hello-run", "PASS", "dagger", undefined]], "Dagger does not report cache hits: unknown");
     assert.equal(m.executor, "dagger");
 
-    const finals = rec.recorded.map((q) => chain(q.query)).filter((c) => c[0]!.name === "container");
-    assert.equal(finals.length, 2, "one container chain per build node");
+    const chains = rec.recorded.map((q) => chain(q.query)).filter((c) => c[0]!.name === "container");
+    const finals = chains.filter((c) => c.at(-1)!.name === "export");
+    assert.equal(finals.length, 2, "one export per build node");
+    // Both start from the debootstrapped base BuildKit uses, imported as a tarball (docker save).
+    for (const c of finals) assert.equal(c[1]!.name, "import", c.map((f) => f.name).join("."));
+    assert.ok(chains.some((c) => c.at(-1)!.name === "stdout") && chains.some((c) => c.at(-1)!.name === "stderr"), "the last command's output is fetched for the node's log");
     const execs = finals.map((c) => c.filter((f) => f.name === "withExec").map((f) => (f.args as { args: string[] }).args));
     assert.deepEqual(execs[0]!.slice(-2), [["make", "-C", "/src", "hello"], ["install", "-D", "-m", "0755", "/src/hello", "/out/bin/hello"]]);
     assert.deepEqual(finals[0]!.slice(-2).map((f) => f.name), ["directory", "export"]);

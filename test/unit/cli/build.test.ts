@@ -42,15 +42,16 @@ test("a changed source names another build; import.meta.url paths resolve to the
   mkdirSync(join(root, "cli"), { recursive: true });
   mkdirSync(join(root, "bin"), { recursive: true });
   cpSync(join(REPO_ROOT, "bin", "build.js"), join(root, "bin", "build.js"));
-  writeFileSync(join(root, "engine", "where.ts"), 'import { fileURLToPath } from "node:url";\nexport const HERE: string = fileURLToPath(new URL("./data.txt", import.meta.url));\n');
-  writeFileSync(join(root, "cli", "main.ts"), 'import { HERE } from "../engine/where.ts";\nexport const answer: number = 42;\nexport { HERE };\n');
+  writeFileSync(join(root, "engine", "where.ts"), 'import { fileURLToPath } from "node:url";\nexport const HERE: string = fileURLToPath(new URL("./data.txt", import.meta.url));\nexport const SELF = [fileURLToPath(import.meta.url), import.meta.filename, import.meta.dirname];\n');
+  writeFileSync(join(root, "cli", "main.ts"), 'import { HERE, SELF } from "../engine/where.ts";\nexport const answer: number = 42;\nexport { HERE, SELF };\n');
   writeFileSync(join(root, "engine", "x.test.ts"), "export {};\n");
   const first = await build(root);
   assert.ok(first.built);
   assert.deepEqual(jsFiles(first.dir), ["cli/main.js", "engine/where.js"]);
-  const mod = (await import(pathToFileURL(join(first.dir, "cli", "main.js")).href)) as { answer: number; HERE: string };
+  const mod = (await import(pathToFileURL(join(first.dir, "cli", "main.js")).href)) as { answer: number; HERE: string; SELF: string[] };
   assert.equal(mod.answer, 42);
   assert.equal(mod.HERE, join(root, "engine", "data.txt"), "the compiled module sees the source tree, not dist/");
+  assert.deepEqual(mod.SELF, [join(root, "engine", "where.ts"), join(root, "engine", "where.ts"), join(root, "engine")], "url, filename and dirname name the source file");
 
   writeFileSync(join(root, "cli", "main.ts"), 'export const answer: number = 43;\n');
   const second = await build(root);

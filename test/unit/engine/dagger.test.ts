@@ -4,10 +4,10 @@
 // so the test asserts on what the SDK asks the engine to do and answers `{"data": ...}` shaped as the
 // SDK expects (ids for objects passed as arguments, a path for the final `export`).
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, test } from "node:test";
-import { DaggerExecutor, DpuCiError, inDaggerSession, recipe, type ArtifactRef, type ImageSpec } from "../../../engine/index.ts";
+import { DaggerExecutor, DpuCiError, ExecError, inDaggerSession, recipe, type ArtifactRef, type ImageSpec } from "../../../engine/index.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { chain, startRecorder, type Field, type Recorded, type Recorder } from "../../helpers/dagger-recorder.ts";
 
@@ -154,4 +154,74 @@ test("engine errors: a failed exec is EXEC (the code under test), anything else 
 test("auto-selection: a Dagger session is recognised by DAGGER_SESSION_PORT", () => {
   assert.equal(inDaggerSession({ DAGGER_SESSION_PORT: "1234" }), true);
   assert.equal(inDaggerSession({}), false);
+});
+
+/** The recorder's answer with its leaf replaced (e.g. what `stdout` returns). */
+function answerWithLeaf(q: string, leaf: unknown): object {
+  const a = rec.answer(q) as { data: Record<string, unknown> };
+  let o: Record<string, unknown> = a.data;
+  for (;;) {
+    const k = Object.keys(o)[0]!;
+    if (o[k] === null || typeof o[k] !== "object") { o[k] = leaf; return a; }
+    o = o[k] as Record<string, unknown>;
+  }
+}
+
+test("a failed exec keeps the SDK's ExecError fields (command, exit code, stdout, stderr) and writes them to the node's log", async () => {
+  const r = recipe.from("alpine").withExec(["make", "all"]);
+  rec.reply = (q) => (q.includes("export")
+    ? { data: null, errors: [{ message: "process \"make all\" did not complete successfully: exit code: 2", extensions: { _type: "EXEC_ERROR", cmd: ["make", "all"], exitCode: 2, stdout: "CC main.o\n", stderr: "main.c:3: error: boom\nmake: *** [all] Error 1\n" } }] }
+    : rec.answer(q));
+  const logPath = join(tmp.path, "exec-fail.log");
+  const ex = new DaggerExecutor();
+  try {
+    await assert.rejects(ex.build({ ...request(r.directory("/out"), join(tmp.path, "d6")), logPath }), (e: unknown) =>
+      e instanceof ExecError && e.code === "EXEC" && e.exitCode === 2 && e.cmd.join(" ") === "make all" && e.stderr.includes("main.c:3: error: boom") && e.stdout === "CC main.o\n");
+  } finally {
+    await ex.close();
+  }
+  const log = readFileSync(logPath, "utf8");
+  assert.match(log, /CC main\.o/);
+  assert.match(log, /main\.c:3: error: boom/);
+});
+
+test("one connection for the run: several builds, then close(); the last command's output goes to each node's log", async () => {
+  rec.reply = (q) => (/\bstdout\b/.test(q) ? answerWithLeaf(q, "built fine\n") : /\bstderr\b/.test(q) ? answerWithLeaf(q, "a warning\n") : rec.answer(q));
+  const ex = new DaggerExecutor();
+  const logs = [join(tmp.path, "one.log"), join(tmp.path, "two.log")];
+  try {
+    for (const [i, logPath] of logs.entries()) {
+      await ex.build({ ...request(recipe.from("alpine").withExec(["echo", String(i)]).directory("/out"), join(tmp.path, `d7-${i}`)), logPath, node: `n${i}` });
+    }
+  } finally {
+    await ex.close();
+  }
+  for (const l of logs) assert.match(readFileSync(l, "utf8"), /built fine\n[^]*a warning/);
+  assert.equal(recorded.filter((q) => q.query.includes("export")).length, 2);
+});
+
+test("builder images: the same debootstrapped base as BuildKit, saved with docker and imported into the engine (no registry base, no apt-get)", async () => {
+  // The image provider and `docker save` are stand-ins here (a script that writes the tarball):
+  // bootstrapping a Debian image belongs to the integration tests; what is tested is what the
+  // engine is asked to do with it.
+  const fakeDocker = join(tmp.path, "fake-docker");
+  writeFileSync(fakeDocker, '#!/bin/sh\n[ "$1" = save ] && [ "$2" = -o ] && echo "tar of $4" > "$3"\n', { mode: 0o755 });
+  const asked: string[] = [];
+  const images = { ensure: async (s: ImageSpec) => { asked.push(s.name); return "dpu-ci/kbuild:0123456789abcdef"; } };
+  const ex = new DaggerExecutor({ images, docker: fakeDocker, imageDir: join(tmp.path, "images") });
+  const logPath = join(tmp.path, "import.log");
+  try {
+    await ex.build({ ...request(recipe.from(spec).withExec(["make"]).directory("/out"), join(tmp.path, "d8")), logPath });
+  } finally {
+    await ex.close();
+  }
+  assert.deepEqual(asked, ["kbuild"]);
+  const tar = join(tmp.path, "images", "dpu-ci_kbuild_0123456789abcdef.tar");
+  assert.equal(readFileSync(tar, "utf8"), "tar of dpu-ci/kbuild:0123456789abcdef\n");
+  const all = recorded.map((q) => q.query).join("\n");
+  assert.match(all, /import\s*\(/, "container().import_(file)");
+  assert.ok(recorded.some((q) => chain(q.query).some((f) => f.name === "file" && f.args.path === tar)), "the tarball goes in as a host file");
+  assert.doesNotMatch(all, /debian:bookworm/);
+  assert.doesNotMatch(all, /apt-get/);
+  assert.match(readFileSync(logPath, "utf8"), /base: dpu-ci\/kbuild:0123456789abcdef \(the same debootstrapped image BuildKit builds from\)/);
 });
