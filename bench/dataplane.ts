@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { GraphBuilder, runGraph } from "../engine/index.ts";
 import { chooseExecutor, configFrom, storeOf } from "../cli/context.ts";
 import { dataplaneStage } from "../stages/dataplane.ts";
+import { p4cPlan } from "../stages/p4c.ts";
 
 const { values } = parseArgs({ options: { executor: { type: "string", default: "buildkit" }, runs: { type: "string", default: "2" }, home: { type: "string" } } });
 const home = values.home ?? mkdtempSync(join(tmpdir(), "dpu-ci-bench-dataplane-"));
@@ -16,7 +17,7 @@ const cfg = configFrom({ DPU_CI_EXECUTOR: values.executor, DPU_CI_HOME: home });
 const store = storeOf(cfg);
 for (let i = 1; i <= Number(values.runs); i++) {
   const g = new GraphBuilder();
-  dataplaneStage(g, { root: cfg.root, env: cfg.env });
+  dataplaneStage(g, { p4c: p4cPlan(cfg), diffSeed: cfg.diffSeed, diffPackets: cfg.diffPackets });
   const t0 = Date.now();
   const r = await runGraph({ graph: g.finish(), pipeline: "bench-dataplane", params: {}, executor: chooseExecutor(cfg), jobs: 2, store, root: cfg.root, env: cfg.env, secret: () => undefined });
   console.log(`run ${i}: ${r.manifest.outcome} in ${Date.now() - t0} ms (${r.dir})`);

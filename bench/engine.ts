@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { BuildkitExecutor, GraphBuilder, RunStore, buildGraph, exec, recipe, runGraph, toDockerfile, type Executor } from "../engine/index.ts";
+import { BuildkitExecutor, GraphBuilder, RunStore, buildGraph, exec, loadConfig, recipe, runGraph, toDockerfile, type Executor } from "../engine/index.ts";
 import { DebianImageProvider, base, debianMirror } from "../images/index.ts";
 import smoke from "../pipelines/smoke.ts";
 import { PROJECT_ROOT } from "../cli/context.ts";
@@ -27,7 +27,7 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const work = await mkdtemp(join(tmpdir(), "dpu-ci-bench-engine-"));
 
 try {
-  const images = new DebianImageProvider({ docker, mirror: debianMirror(process.env) });
+  const images = new DebianImageProvider({ docker, mirror: debianMirror(process.env.DPU_CI_DEBIAN_MIRROR) });
   const tag = await images.ensure(base, { logPath: join(work, "image.log"), signal: new AbortController().signal });
   const executor = (home: string): Executor => new BuildkitExecutor({ docker, contextRoot: join(home, "ctx"), images });
   console.log(`# engine bench: ${runs} runs each, builder image ${tag}, load ${load()}`);
@@ -40,7 +40,7 @@ try {
   const home = join(work, "home");
   const store = new RunStore(home);
   const runSmoke = async () => {
-    const graph = await buildGraph(smoke, {}, { root, env: process.env });
+    const graph = await buildGraph(smoke, {}, { root, config: loadConfig({ root, env: process.env }) });
     const t0 = Date.now();
     const r = await runGraph({ graph, pipeline: "smoke", params: {}, executor: executor(home), jobs: 2, store, root, env: process.env, secret: () => undefined });
     return { ms: Date.now() - t0, m: r.manifest };

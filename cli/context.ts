@@ -17,7 +17,7 @@ export function chooseExecutor(cfg: Config): Executor {
   switch (name) {
     case "dagger": return new DaggerExecutor({
       // The same debootstrapped bases as BuildKit, imported into the engine (docker permitting).
-      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.env) }),
+      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror) }),
       docker: cfg.docker,
       imageDir: join(cfg.home, "dagger-images"),
     });
@@ -25,7 +25,7 @@ export function chooseExecutor(cfg: Config): Executor {
     default: return new BuildkitExecutor({
       docker: cfg.docker,
       contextRoot: join(cfg.home, "ctx"),
-      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.env) }),
+      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror) }),
     });
   }
 }

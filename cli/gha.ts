@@ -31,7 +31,7 @@ export async function runGhaCommand(argv: readonly string[], io: CommandIo, boar
   }
   {
     const json = Boolean(values.json);
-    const inv = boards ? { boards, source: "given" } : await loadBoards(io.cwd, io.env);
+    const inv = boards ? { boards, source: "given" } : loadBoards(io.config.inventory, io.cwd);
     const perBoard = inv.boards.map((b) => ({ board: b.id, sim: b.sim, labels: b.sim ? [] : ["self-hosted", "linux", ...b.capabilities.map(capabilityLabel)] }));
     const routing = routeClasses(repositoryLabs());
     const why = new Map(routing.unserved.map((u) => [u.classId, u.reason]));

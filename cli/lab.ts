@@ -1,5 +1,4 @@
 // `dpu-ci hil run <job.json>`, `dpu-ci lab status`, `dpu-ci lab health-check <board>`.
-import { join } from "node:path";
 import { EXIT, exitCodeFor, flattenCases, mask, type Config } from "../engine/index.ts";
 import { parseSubcommand } from "./args.ts";
 import { HIL_HELP, LAB_HELP } from "./help.ts";
@@ -13,8 +12,9 @@ interface IO { out: NodeJS.WritableStream; err: NodeJS.WritableStream; signal: A
 export function labOptions(cfg: Config, io: IO): CommandOptions {
   return {
     inventoryPath: cfg.inventory,
-    dir: cfg.env.DPU_CI_LAB_DIR ?? join(cfg.home, "lab"),
-    env: { ...cfg.env } as NodeJS.ProcessEnv,
+    dir: cfg.labDir,
+    cacheDir: cfg.cacheDir,
+    env: { ...cfg.env },
     signal: io.signal,
     log: (e) => io.err.write(mask(formatLabEvent(e)) + "\n"),
   };

@@ -1,6 +1,6 @@
 // The `dpu-ci` command. Only this file chooses the exit code and calls process.exit.
 // Command modules are imported when their command runs: `--version` and `--help` load nothing else.
-import { ConfigError, DpuCiError, EXIT, UsageError, mask, type Config } from "../engine/index.ts";
+import { ConfigError, DpuCiError, EXIT, UsageError, describeSource, mask, type Config } from "../engine/index.ts";
 import { HELP, commandHelp } from "./help.ts";
 import { parseCommand, type OptionSpecs, type Parsed } from "./args.ts";
 
@@ -146,7 +146,7 @@ const COMMANDS: Record<string, Handler> = {
     const { values, help: h } = parse("config", args, { json: { type: "boolean" } });
     if (h) return help("config", io);
     const cfg = await configFrom({});
-    const shown = { root: cfg.root, home: cfg.home, executor: cfg.executor, jobs: cfg.jobs, docker: cfg.docker, debianMirror: cfg.debianMirror ?? "(from apt sources)", progress: cfg.progress, defaultCase: cfg.defaultCase, inventory: cfg.inventory ?? "(default)", kernelSource: cfg.kernelSource, ci: cfg.ci, secrets: cfg.secretNames.filter((n) => cfg.env[n]).map((n) => `${n}=***`) };
+    const shown = { root: cfg.root, home: cfg.home, executor: cfg.executor, jobs: cfg.jobs, docker: cfg.docker, debianMirror: cfg.debianMirror ?? "(from apt sources)", progress: cfg.progress, defaultCase: cfg.defaultCase, inventory: cfg.inventory, labDir: cfg.labDir, cacheDir: cfg.cacheDir, kernelSource: describeSource(cfg.kernelSource), ci: cfg.ci, secrets: cfg.secretNames.filter((n) => cfg.env[n]).map((n) => `${n}=***`) };
     print(io.out, values.json ? JSON.stringify(shown, null, 2) : Object.entries(shown).map(([k, v]) => `${k.padEnd(14)} ${Array.isArray(v) ? v.join(", ") || "none" : String(v)}`).join("\n"));
     return EXIT.OK;
   },
@@ -154,7 +154,7 @@ const COMMANDS: Record<string, Handler> = {
 
 /** The I/O shape of the command modules written as functions of (argv, io). */
 function commandIo(cfg: Config, io: IO) {
-  return { stdout: (t: string) => void io.out.write(mask(t)), stderr: (t: string) => void io.err.write(mask(t)), env: cfg.env, cwd: cfg.root };
+  return { stdout: (t: string) => void io.out.write(mask(t)), stderr: (t: string) => void io.err.write(mask(t)), env: cfg.env, cwd: cfg.root, config: cfg };
 }
 
 function help(cmd: string, io: IO): number {

@@ -6,6 +6,8 @@ import { componentsHere, loadBoards, planMatrix, type BoardLike, type MatrixRow 
 import { WIRED_STAGES } from "../pipelines/case.ts";
 import { driverCompat } from "../stages/drivers-manifest.ts";
 import { pmdCompat } from "../stages/dpdk-pmd.ts";
+import { p4cPlan } from "../stages/p4c.ts";
+import type { Config } from "../engine/index.ts";
 import type { VersionProfile } from "../pipelines/cases.ts";
 
 export interface CommandIo {
@@ -13,6 +15,8 @@ export interface CommandIo {
   stderr: (text: string) => void;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
+  /** The typed config (inventory, p4c's source and vendor directory, ...). */
+  config: Config;
 }
 
 export { MATRIX_HELP };
@@ -25,8 +29,8 @@ export async function runMatrixCommand(argv: readonly string[], io: CommandIo, b
   }
   const format = values.json ? "json" : values.markdown ? "markdown" : "text";
   const profile = (values.profile as VersionProfile | undefined) ?? "here";
-  const inv = boards ? { boards, source: "given" } : await loadBoards(io.cwd, io.env);
-  const rows = planMatrix({ boards: inv.boards, wired: WIRED_STAGES, profile, drivers: driverCompat(io.cwd), pmds: pmdCompat(io.cwd), here: componentsHere(io.cwd, io.env) });
+  const inv = boards ? { boards, source: "given" } : loadBoards(io.config.inventory, io.cwd);
+  const rows = planMatrix({ boards: inv.boards, wired: WIRED_STAGES, profile, drivers: driverCompat(io.cwd), pmds: pmdCompat(io.cwd), here: componentsHere(p4cPlan(io.config)) });
   if (format === "json") io.stdout(JSON.stringify({ inventory: { source: inv.source, boards: inv.boards }, profile, rows }, null, 2) + "\n");
   else if (format === "markdown") io.stdout(matrixMarkdown(rows, inv.source));
   else io.stdout(matrixText(rows, inv.source, inv.boards));

@@ -19,7 +19,7 @@ export async function preparePipeline(cfg: Config, a: PipelineArgs): Promise<{ p
   const given = { ...a.params };
   if (pipeline.params?.case && given.case === undefined) given.case = cfg.defaultCase;
   const params = resolveParams(pipeline, given);
-  const graph = await buildGraph(pipeline, params, { root: cfg.root, env: cfg.env });
+  const graph = await buildGraph(pipeline, params, { root: cfg.root, config: cfg });
   return { pipeline, params, graph };
 }
 

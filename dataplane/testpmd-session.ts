@@ -40,7 +40,7 @@ export async function testpmdSession(o: SessionOptions): Promise<SessionResult> 
   // testpmd's printf output is block-buffered on a pipe while its prompt is written directly: without
   // stdbuf a command's output arrives after the next prompt and the separator lies.
   const args = ["-o0", "-e0", o.bin, ...o.eal, "--", "-i", ...o.app];
-  const child = spawn("stdbuf", args, { env: o.env ?? process.env, stdio: ["pipe", "pipe", "pipe"], signal: o.signal });
+  const child = spawn("stdbuf", args, { env: o.env, stdio: ["pipe", "pipe", "pipe"], signal: o.signal });
   let out = "";
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const waiters: Array<() => void> = [];

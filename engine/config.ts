@@ -1,10 +1,12 @@
 // Config is parsed once, at the entrypoint: .env (dotenv) under the process environment under flags,
 // through one schema, reporting every problem at once with the file/variable it came from.
 import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 import { registerSecret } from "./secrets.ts";
+import { checkSource, type SourceRule, type SourceSpec } from "./source.ts";
 
 export type ExecutorChoice = "auto" | "buildkit" | "dagger" | "host";
 export type ProgressMode = "auto" | "tty" | "plain";
@@ -12,13 +14,29 @@ export type ProgressMode = "auto" | "tty" | "plain";
 interface Setting {
   name: string;
   description: string;
-  kind: "string" | "int" | "enum" | "bool" | "path";
+  kind: "string" | "int" | "enum" | "bool" | "path" | "source";
   choices?: readonly string[];
+  /** kind "source": what engine/source.ts accepts for this setting. */
+  source?: SourceRule;
   /** Shown in .env.example; the effective default may depend on the machine. */
   example?: string;
   secret?: boolean;
   min?: number;
 }
+
+/** The kernel builds from Debian's linux-source-X.Y package (whatever version the suite has). */
+export const KERNEL_SOURCE_RULE: SourceRule = { debianPackage: { pattern: /^linux-source-[0-9][0-9.]*$/, expected: "linux-source-X.Y" }, debianVersion: false };
+
+/** QEMU builds from Debian 13's qemu source package, or the team's tree. */
+export const QEMU_SOURCE_RULE: SourceRule = { debianPackage: { pattern: /^qemu$/, expected: "qemu, Debian 13's" }, debianVersion: false };
+export const DEFAULT_QEMU_SOURCE: SourceSpec = { kind: "debian", package: "qemu" };
+
+/** p4c builds from the vendored tarballs ("vendor", the default) or a tree of the user's. */
+export const P4C_SOURCE_RULE: SourceRule = { kinds: ["git", "tarball", "dir"], builtin: "vendor" };
+
+/** The inventory of this machine's virtual boards, relative to the project root. */
+export const DEFAULT_INVENTORY = "hw-runners/inventory/local.yaml";
+export const DEFAULT_KERNEL_SOURCE: SourceSpec = { kind: "debian", package: "linux-source-6.1" };
 
 /** Every setting dpu-ci reads. `.env.example` and the README's table are generated from this. */
 export const SETTINGS: readonly Setting[] = [
@@ -30,13 +48,13 @@ export const SETTINGS: readonly Setting[] = [
   { name: "DPU_CI_DEBIAN_MIRROR", kind: "string", description: "Debian mirror for bootstrapping builder images. Default: this machine's apt sources.", example: "" },
   { name: "DPU_CI_PROGRESS", kind: "enum", choices: ["auto", "tty", "plain"], description: "Live view on a terminal, plain lines otherwise (always plain when CI is set).", example: "auto" },
   { name: "DPU_CI_CASE", kind: "string", description: "Default case for the pr pipeline (case1..case6, case5b); case2 exercises kernel, drivers, eBPF and the guest.", example: "case2" },
-  { name: "DPU_CI_INVENTORY", kind: "path", description: "Lab inventory (boards, capabilities, drivers). Default: the local virtual boards.", example: "hw-runners/inventory/local.json" },
-  { name: "DPU_CI_KERNEL_SOURCE", kind: "string", description: "Kernel source: debian:linux-source-6.1, git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH.", example: "debian:linux-source-6.1" },
-  { name: "DPU_CI_QEMU_SOURCE", kind: "string", description: "QEMU source for the qemu stage: debian:qemu (Debian 13's source package), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Patches in qemu/patches are applied on top.", example: "debian:qemu" },
+  { name: "DPU_CI_INVENTORY", kind: "path", description: "Lab inventory (boards, capabilities, drivers). Default: the local virtual boards.", example: "hw-runners/inventory/local.yaml" },
+  { name: "DPU_CI_KERNEL_SOURCE", kind: "source", source: KERNEL_SOURCE_RULE, description: "Kernel source: debian:linux-source-6.1, git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH.", example: "debian:linux-source-6.1" },
+  { name: "DPU_CI_QEMU_SOURCE", kind: "source", source: QEMU_SOURCE_RULE, description: "QEMU source for the qemu stage: debian:qemu (Debian 13's source package), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Patches in qemu/patches are applied on top.", example: "debian:qemu" },
   { name: "DPU_CI_LAB_DIR", kind: "path", description: "Lab state: leases and health (SQLite), board directories, HIL job output. Default: $DPU_CI_HOME/lab.", example: "" },
   { name: "DPU_CI_CACHE_DIR", kind: "path", description: "Downloads kept across runs (kernel tarballs and git trees, Debian kernels for virtual boards). Default: ~/.cache/dpu-ci.", example: "" },
   { name: "DPU_CI_METRIC_RULES", kind: "path", description: "JSON file of metric thresholds (reports/thresholds.ts: metric glob, better, maxWorsePct, window, noisy) applied before the built-in ones.", example: "" },
-  { name: "DPU_CI_P4C_SOURCE", kind: "string", description: "p4c source: vendor (the vendored tarballs, default), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Without it and without the vendor directory the P4 stage is MISS.", example: "vendor" },
+  { name: "DPU_CI_P4C_SOURCE", kind: "source", source: P4C_SOURCE_RULE, description: "p4c source: vendor (the vendored tarballs, default), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Without it and without the vendor directory the P4 stage is MISS.", example: "vendor" },
   { name: "DPU_CI_DIFF_SEED", kind: "int", min: 0, description: "Seed of the P4-vs-eBPF differential packet run (dataplane-diff-p4). Default: a new seed each run, printed in its report.", example: "" },
   { name: "DPU_CI_DIFF_PACKETS", kind: "int", min: 1, description: "Packets per program in the differential run.", example: "10000" },
   { name: "DPU_CI_VENDOR_DIR", kind: "path", description: "Vendored third-party sources (p4c, P4Runtime, libbpf tarballs). Default: <project>/../shared/vendor.", example: "" },
@@ -63,8 +81,21 @@ export interface Config {
   debianMirror?: string;
   progress: ProgressMode;
   defaultCase: string;
-  inventory?: string;
-  kernelSource: string;
+  /** The lab inventory file (resolved; default: the local virtual boards). */
+  inventory: string;
+  /** Lab state: the one lease/health database every command and stage opens, board directories. */
+  labDir: string;
+  /** Downloads kept across runs (kernel sources, Debian kernels for virtual boards). */
+  cacheDir: string;
+  kernelSource: SourceSpec;
+  qemuSource: SourceSpec;
+  /** p4c's source; undefined: the vendored tarballs in vendorDir. */
+  p4cSource?: SourceSpec;
+  /** Vendored third-party sources (p4c, P4Runtime, libbpf tarballs). */
+  vendorDir: string;
+  /** The differential P4-vs-eBPF run: a fixed seed (default: a new one each run) and packets per program. */
+  diffSeed?: number;
+  diffPackets: number;
   ci: boolean;
   /** Colours in terminal output (off when NO_COLOR is set). */
   color: boolean;
@@ -117,6 +148,7 @@ export function loadConfig(opts: LoadOptions): Config {
   }
 
   const values: Record<string, string | number | boolean | undefined> = {};
+  const sourceValues: Record<string, SourceSpec | undefined> = {};
   for (const s of SETTINGS) {
     const raw = merged[s.name];
     if (raw === undefined || raw === "") continue;
@@ -138,6 +170,12 @@ export function loadConfig(opts: LoadOptions): Config {
         if (!/^(1|0|true|false|yes|no)$/i.test(raw)) bad(`expected true or false, got "${raw}"`);
         else values[s.name] = /^(1|true|yes)$/i.test(raw);
         break;
+      case "source": {
+        const r = checkSource(raw, { source: where, field: s.name }, s.source);
+        problems.push(...r.problems);
+        sourceValues[s.name] = r.spec;
+        break;
+      }
       default:
         values[s.name] = raw;
     }
@@ -161,17 +199,26 @@ export function loadConfig(opts: LoadOptions): Config {
 
   const root = resolve(opts.root);
   const ci = Boolean(values.CI);
+  const home = resolve(root, String(values.DPU_CI_HOME ?? ".dpu-ci"));
+  const path = (name: string) => (values[name] ? resolve(root, String(values[name])) : undefined);
   return {
     root,
-    home: resolve(root, String(values.DPU_CI_HOME ?? ".dpu-ci")),
+    home,
     executor: (values.DPU_CI_EXECUTOR as ExecutorChoice) ?? "auto",
     jobs: (values.DPU_CI_JOBS as number) ?? 2,
     docker: (values.DPU_CI_DOCKER as string) ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker"),
     debianMirror: values.DPU_CI_DEBIAN_MIRROR as string | undefined,
     progress: ci ? "plain" : ((values.DPU_CI_PROGRESS as ProgressMode) ?? "auto"),
     defaultCase: (values.DPU_CI_CASE as string) ?? "case2",
-    inventory: values.DPU_CI_INVENTORY ? resolve(root, String(values.DPU_CI_INVENTORY)) : undefined,
-    kernelSource: (values.DPU_CI_KERNEL_SOURCE as string) ?? "debian:linux-source-6.1",
+    inventory: path("DPU_CI_INVENTORY") ?? join(root, DEFAULT_INVENTORY),
+    labDir: path("DPU_CI_LAB_DIR") ?? join(home, "lab"),
+    cacheDir: path("DPU_CI_CACHE_DIR") ?? join(merged.XDG_CACHE_HOME || join(homedir(), ".cache"), "dpu-ci"),
+    kernelSource: sourceValues.DPU_CI_KERNEL_SOURCE ?? DEFAULT_KERNEL_SOURCE,
+    qemuSource: sourceValues.DPU_CI_QEMU_SOURCE ?? DEFAULT_QEMU_SOURCE,
+    p4cSource: sourceValues.DPU_CI_P4C_SOURCE,
+    vendorDir: path("DPU_CI_VENDOR_DIR") ?? resolve(root, "..", "shared", "vendor"),
+    diffSeed: values.DPU_CI_DIFF_SEED as number | undefined,
+    diffPackets: (values.DPU_CI_DIFF_PACKETS as number | undefined) ?? 10000,
     ci,
     color: !values.NO_COLOR,
     githubActions: Boolean(values.GITHUB_ACTIONS),

@@ -7,7 +7,10 @@ import { StringDecoder } from "node:string_decoder";
 
 export interface ExecOptions {
   cwd?: string;
+  /** The child's whole environment; default: this process's own, inherited. */
   env?: NodeJS.ProcessEnv;
+  /** Variables added to the child's environment (to `env`, or to the inherited one). */
+  extraEnv?: Readonly<Record<string, string>>;
   input?: string | Buffer;
   /** Append all output (masked) to this file. */
   logPath?: string;
@@ -37,7 +40,8 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
     if (opts.logPath) log = createWriteStream(opts.logPath, { flags: "a" });
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
-      env: opts.env ?? process.env,
+      // The one place a child's environment is derived from this process's: callers pass additions.
+      env: opts.extraEnv ? { ...(opts.env ?? process.env), ...opts.extraEnv } : opts.env,
       stdio: [opts.input !== undefined ? "pipe" : "ignore", "pipe", "pipe"],
       signal: opts.signal,
       timeout: opts.timeoutMs,

@@ -1,5 +1,6 @@
 // Pipelines are DAGs of nodes with explicit inputs. A build node returns a recipe (cached by the
 // executor); a task node runs code on this machine (tests, HIL jobs: outside the build cache).
+import type { Config } from "./config.ts";
 import type { Outcome } from "./outcome.ts";
 import type { ArtifactRef, RecipeOutput } from "./recipe.ts";
 import type { TestSuite } from "./results.ts";
@@ -143,10 +144,12 @@ export interface ParamSpec {
   choices?: readonly string[];
 }
 
+/** What a pipeline is defined with: the project root and the typed config, decided once at the
+ *  entrypoint (nothing below the CLI reads the process environment). */
 export interface PipelineEnv {
   /** Project root (where pipelines/, kernel/, drivers/ live). */
   readonly root: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly config: Config;
 }
 
 export interface Pipeline {

@@ -11,6 +11,7 @@ export type { RunEvent, RunOptions, RunResult } from "./run.ts";
 export type { ExecOptions, ExecResult } from "./exec.ts";
 export type { ConfigProblem, ErrorCode } from "./errors.ts";
 export type { Random } from "./random.ts";
+export type { SourceSpec, SourceKind, SourceRule, SourceWhere } from "./source.ts";
 
 // outcomes and results
 export { OUTCOMES, OUTCOME_MEANING, EXIT, worst, isOutcome, exitCodeFor } from "./outcome.ts";
@@ -29,7 +30,8 @@ export { DaggerExecutor, inDaggerSession, translate as daggerTranslate } from ".
 export { HostExecutor } from "./executors/host.ts";
 export { toDockerfile } from "./executors/dockerfile.ts";
 // config, secrets, processes, digests
-export { loadConfig, SETTINGS, SECRET_NAME, envExample, checkDotenvSyntax } from "./config.ts";
+export { loadConfig, SETTINGS, SECRET_NAME, DEFAULT_INVENTORY, DEFAULT_KERNEL_SOURCE, KERNEL_SOURCE_RULE, DEFAULT_QEMU_SOURCE, QEMU_SOURCE_RULE, P4C_SOURCE_RULE, envExample, checkDotenvSyntax } from "./config.ts";
+export { parseSource, checkSource, describeSource, redactUrl, SOURCE_KINDS } from "./source.ts";
 export { mask, registerSecret, clearSecrets, secretValues } from "./secrets.ts";
 export { exec, which } from "./exec.ts";
 export { sha256File, listFiles, treeDigest, digestOf } from "./digest.ts";

@@ -21,7 +21,7 @@ export interface CommandOptions extends OpenLabOptions {
 }
 
 /** `dpu-ci hil run <job.json>`: what a self-hosted runner host executes. */
-export async function hilRun(jobPath: string, o: CommandOptions & { outDir?: string } = {}): Promise<HilResult> {
+export async function hilRun(jobPath: string, o: CommandOptions & { outDir?: string }): Promise<HilResult> {
   const job = loadJob(jobPath);
   const lab = openLab(o);
   try {
@@ -34,9 +34,9 @@ export async function hilRun(jobPath: string, o: CommandOptions & { outDir?: str
 
 /** `dpu-ci hil run <job.json> --lava-definition`: the LAVA job definition the job would be submitted
  *  as, for review; nothing is leased, served or submitted. */
-export function hilLavaDefinition(jobPath: string, o: OpenLabOptions = {}): { board: string; yaml: string } {
+export function hilLavaDefinition(jobPath: string, o: Omit<OpenLabOptions, "dir"> = {}): { board: string; yaml: string } {
   const job = loadJob(jobPath);
-  const inventory = o.inventory ?? loadInventory(o.inventoryPath ?? o.env?.DPU_CI_INVENTORY ?? undefined);
+  const inventory = o.inventory ?? loadInventory(o.inventoryPath);
   const p = place(inventory, job.needs);
   if (!p.ok) throw new UsageError(`--lava-definition: ${p.reason}`);
   const board = p.candidates.find((b) => b.lava);
@@ -47,7 +47,7 @@ export function hilLavaDefinition(jobPath: string, o: OpenLabOptions = {}): { bo
 export interface LabStatusRow extends BoardState { class: string; sim: boolean; capabilities: string[]; power?: string }
 
 /** `dpu-ci lab status`: boards, health and leases (and power, when asked: that talks to BMCs). */
-export async function labStatus(o: CommandOptions & { power?: boolean } = {}): Promise<{ rows: LabStatusRow[]; lines: string[] }> {
+export async function labStatus(o: CommandOptions & { power?: boolean }): Promise<{ rows: LabStatusRow[]; lines: string[] }> {
   const lab = openLab(o);
   try {
     lab.db.sweepExpired();
@@ -79,7 +79,7 @@ async function powerOf(lab: Lab, b: Board): Promise<string> {
 }
 
 /** `dpu-ci lab health-check <board>`: lease the board (Bad ones too: that is how they come back) and check it. */
-export async function labHealthCheck(boardId: string, o: CommandOptions = {}): Promise<{ outcome: Outcome; health: string; reason?: string; result: HilResult }> {
+export async function labHealthCheck(boardId: string, o: CommandOptions): Promise<{ outcome: Outcome; health: string; reason?: string; result: HilResult }> {
   const lab = openLab(o);
   try {
     const board = findBoard(lab.inventory, boardId);
@@ -93,7 +93,7 @@ export async function labHealthCheck(boardId: string, o: CommandOptions = {}): P
 
 /** `dpu-ci lab down` (proposed): stop the simulated BMCs, console servers and QEMUs of virtual boards
  *  nobody holds. They stay up between jobs, like real BMCs; this is for the end of a session. */
-export async function labDown(o: CommandOptions = {}): Promise<{ stopped: string[]; busy: string[] }> {
+export async function labDown(o: CommandOptions): Promise<{ stopped: string[]; busy: string[] }> {
   const lab = openLab(o);
   try {
     lab.db.sweepExpired();

@@ -3,8 +3,9 @@
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 
-export function debianMirror(env: Readonly<Record<string, string | undefined>>, aptDir = "/etc/apt"): string | undefined {
-  if (env.DPU_CI_DEBIAN_MIRROR) return env.DPU_CI_DEBIAN_MIRROR;
+/** The user's mirror (Config.debianMirror) when set, else the first one of this machine's apt sources. */
+export function debianMirror(setting: string | undefined, aptDir = "/etc/apt"): string | undefined {
+  if (setting) return setting;
   const texts: string[] = [];
   const list = join(aptDir, "sources.list");
   if (existsSync(list)) texts.push(readFileSync(list, "utf8"));

@@ -89,7 +89,7 @@ export function builderTag(spec: ImageSpec): string {
 
 async function run(argv: string[], o: { logPath: string; signal: AbortSignal }, what: string, env: Record<string, string> = {}): Promise<void> {
   try {
-    await exec(argv[0]!, argv.slice(1), { logPath: o.logPath, signal: o.signal, env: { ...process.env, ...env } });
+    await exec(argv[0]!, argv.slice(1), { logPath: o.logPath, signal: o.signal, extraEnv: env });
   } catch (e) {
     // A builder image that cannot be made is the lab's problem, not the code under test's.
     if (e instanceof ExecError) throw new DpuCiError("INFRA", `${what} failed (${e.message}); see ${o.logPath}`, { cause: e });

@@ -1,17 +1,17 @@
 // `case`: one case of the matrix end to end (builds, then HIL suites on matching boards). The
 // composition here is shared with `nightly`, which runs every case and builds each artifact once.
-import { definePipeline, GraphBuilder, RunStore, readManifest, sha256File, type NodeInput } from "../engine/index.ts";
+import { definePipeline, GraphBuilder, RunStore, readManifest, sha256File, type Config, type NodeInput } from "../engine/index.ts";
 import { cp } from "node:fs/promises";
 import { mkdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
 import { assertCompatible, componentsHere, driverRules, loadBoards, unobtainable, parseVersionOverrides, pmdRules, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat, type PmdCompat } from "./matrix.ts";
 import { UsageError } from "../engine/index.ts";
 import { kernelStage } from "../stages/kernel.ts";
-import { kernelSourceFromEnv } from "../stages/kernel-source.ts";
 import { driversStage } from "../stages/drivers.ts";
 import { driverCompat } from "../stages/drivers-manifest.ts";
 import { dataplaneStage } from "../stages/dataplane.ts";
+import { p4cPlan } from "../stages/p4c.ts";
 import { GUEST_SUITES, guestImageStage, type GuestSuite } from "../stages/image.ts";
 import { hilStage } from "../stages/hil.ts";
 import { pmdCompat, pmdStage } from "../stages/dpdk-pmd.ts";
@@ -20,7 +20,6 @@ import { testpmdStage } from "../stages/testpmd.ts";
 import { ovsStage } from "../stages/ovs.ts";
 import { ovsDatapathStage } from "../stages/ovs-datapath.ts";
 import { qemuStage } from "../stages/qemu.ts";
-import { qemuSourceFromEnv } from "../stages/qemu-source.ts";
 
 /** Stages this pipeline composes today. A stage that has not landed in stages/ is left out of the
  *  graph (and shown as "not wired" by `dpu-ci matrix`) rather than faked. */
@@ -28,7 +27,8 @@ export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>(["kernel"
 
 export interface ComposeContext {
   readonly root: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The typed config: kernel source, inventory, lab and cache directories, home. */
+  readonly config: Config;
   /** Build the P4 programs too (some selected case needs them); the data plane is composed once. */
   readonly p4: boolean;
   readonly boards: readonly BoardLike[];
@@ -117,7 +117,7 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
   let builds: Builds | undefined = wantBuild ? builtHandles : undefined;
   for (const group of hilGroups(spec.suites)) {
     if (!wantHil(group.classId)) continue;
-    const verdicts = group.suites.map((s) => suiteVerdict(s.name, s.needs, ctx.boards, s.tools ?? [], true, componentsHere(ctx.root, ctx.env)));
+    const verdicts = group.suites.map((s) => suiteVerdict(s.name, s.needs, ctx.boards, s.tools ?? [], true, componentsHere(p4cPlan(ctx.config))));
     const name = `${prefix}.hil.${group.classId}`;
     if (verdicts.every((v) => v.verdict === "SKIP")) {
       const reason = `${verdicts[0]!.reason}${ctx.lavaAbsent?.length ? `; ${ctx.lavaAbsent.join("; ")}` : ""} (inventory: ${ctx.boardSource})`;
@@ -132,7 +132,7 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
     const guest = guestSuitesOf(group.suites);
     if (guest.length === 0) continue;
     builds ??= importedBuilds(g, c, scenario, ctx);
-    hilStage(g, { name, kernel: builds.kernel, image: builds.image, qemu: builds.qemu, needs: group.needs, suites: guest, peer: guest.includes("net"), case: c.id, scenario });
+    hilStage(g, { name, kernel: builds.kernel, image: builds.image, qemu: builds.qemu, needs: group.needs, suites: guest, peer: guest.includes("net"), case: c.id, scenario, inventoryPath: ctx.config.inventory, labDir: ctx.config.labDir, cacheDir: ctx.config.cacheDir, env: ctx.config.env });
     added.push(name);
   }
   return added;
@@ -155,12 +155,12 @@ const guestSuitesOf = (suites: readonly SuiteSpec[]): GuestSuite[] =>
 function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: ComposeContext): Builds {
   const spec = c.scenarios[scenario];
   const nodes: string[] = [];
-  const kernel = kernelStage(g, { caseId: c.id, scenario, fragments: spec.kernelFragments, root: ctx.root, source: kernelSourceFromEnv(ctx.env) });
+  const kernel = kernelStage(g, { caseId: c.id, scenario, fragments: spec.kernelFragments, root: ctx.root, source: ctx.config.kernelSource, cacheDir: ctx.config.cacheDir });
   nodes.push(kernel.node);
   const drivers = spec.drivers.length ? Object.entries(driversStage(g, kernel, { root: ctx.root, drivers: spec.drivers, caseId: c.id, scenario })) : [];
   nodes.push(...drivers.map(([, d]) => d.node));
   if ((spec.stages.includes("ebpf") || spec.stages.includes("p4")) && !ctx.built.has("ebpf")) {
-    const dp = dataplaneStage(g, { root: ctx.root, env: ctx.env, p4: ctx.p4 });
+    const dp = dataplaneStage(g, { p4c: p4cPlan(ctx.config), diffSeed: ctx.config.diffSeed, diffPackets: ctx.config.diffPackets, p4: ctx.p4 });
     ctx.built.set("ebpf", dp.ebpf);
     ctx.built.set("dataplane", dp.test);
     ctx.built.set("dataplane-guest", dp.guest);
@@ -168,7 +168,7 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
   // A P4 stage built by another toolchain than p4c (case6's LLVM plugin) is its own node, MISS
   // with the reason wherever that toolchain cannot be had: never replaced by the p4c path.
   const p4tool = spec.stageTools?.p4;
-  if (spec.stages.includes("p4") && p4tool && p4tool !== "p4c" && unobtainable([p4tool], "here", componentsHere(ctx.root, ctx.env)).length) {
+  if (spec.stages.includes("p4") && p4tool && p4tool !== "p4c" && unobtainable([p4tool], "here", componentsHere(p4cPlan(ctx.config))).length) {
     const name = `p4.${p4tool}`;
     const reason = `${COMPONENTS[p4tool].name} is not obtainable here: ${COMPONENTS[p4tool].here.note}`;
     if (!g.has(name)) g.task(name, {}, async () => ({ outcome: "MISS", reason }), { stage: "p4", description: `P4 through ${COMPONENTS[p4tool].name}`, available: () => ({ ok: false, outcome: "MISS", reason }) });
@@ -213,7 +213,7 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
   // One QEMU per run, whatever the cases: the boards of every case boot on it.
   let qemu: NodeInput | undefined;
   if (spec.stages.includes("qemu") && ctx.buildQemu) {
-    qemu = ctx.built.get("qemu") ?? qemuStage(g, { source: qemuSourceFromEnv(ctx.env) });
+    qemu = ctx.built.get("qemu") ?? qemuStage(g, { source: ctx.config.qemuSource, cacheDir: ctx.config.cacheDir });
     ctx.built.set("qemu", qemu);
     nodes.push(qemu.node);
   }
@@ -262,25 +262,26 @@ export function importBuilt(g: GraphBuilder, name: string, buildRun: string | un
   }, { stage: "import", description: `${name}: the output of the build run, sha256-checked` });
 }
 
-async function lavaAbsentBoards(root: string, env: Readonly<Record<string, string | undefined>>): Promise<Map<string, string>> {
+async function lavaAbsentBoards(config: Config): Promise<Map<string, string>> {
   const hw = await import("../hw-runners/index.ts");
-  const inv = hw.loadInventory(env.DPU_CI_INVENTORY ? resolve(root, env.DPU_CI_INVENTORY) : undefined);
-  return inv.boards.some((b) => b.lava) ? hw.lavaAbsentBoards(inv.boards, env) : new Map();
+  const inv = hw.loadInventory(config.inventory);
+  return inv.boards.some((b) => b.lava) ? hw.lavaAbsentBoards(inv.boards, config.env) : new Map();
 }
 
-export async function composeContext(params: Readonly<Record<string, string>>, root: string, env: Readonly<Record<string, string | undefined>>, selected: readonly { c: CaseSpec; s: Scenario }[] = [], opts: { netstack?: boolean } = {}): Promise<ComposeContext> {
-  const inv = await loadBoards(root, env);
+export async function composeContext(params: Readonly<Record<string, string>>, config: Config, selected: readonly { c: CaseSpec; s: Scenario }[] = [], opts: { netstack?: boolean } = {}): Promise<ComposeContext> {
+  const root = config.root;
+  const inv = loadBoards(config.inventory, root);
   const profile = params.profile === "seed" ? "seed" : "here";
   const phase = (PHASES as readonly string[]).includes(params.phase ?? "") ? (params.phase as Phase) : "all";
   // A LAVA lab without a device of an entry's type can never run its jobs: that entry is left out
   // here, at plan time, and named in the SKIP.
-  const lavaAbsent = phase === "build" ? new Map<string, string>() : await lavaAbsentBoards(root, env);
+  const lavaAbsent = phase === "build" ? new Map<string, string>() : await lavaAbsentBoards(config);
   return {
     lavaAbsent: [...lavaAbsent.values()],
-    root, env, p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4") && (c.scenarios[s].stageTools?.p4 ?? "p4c") === "p4c"),
+    root, config, p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4") && (c.scenarios[s].stageTools?.p4 ?? "p4c") === "p4c"),
     boards: inv.boards.filter((b) => !lavaAbsent.has(b.id)), boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""),
     drivers: driverCompat(root), pmds: pmdCompat(root), pmdDelayNs: parsePmdDelay(params.pmd_delay_ns), netstack: opts.netstack ?? true, ovsFullTestsuite: params.ovs_testsuite === "full", built: new Map(), phase, hilClass: params.class ?? "all", buildQemu: params.qemu !== "host",
-    buildRun: phase === "hil" ? findBuildRun(env.DPU_CI_HOME ? resolve(root, env.DPU_CI_HOME) : join(root, ".dpu-ci"), params.from ?? "latest-build") : undefined,
+    buildRun: phase === "hil" ? findBuildRun(config.home, params.from ?? "latest-build") : undefined,
   };
 }
 
@@ -306,7 +307,7 @@ export const casePipeline = definePipeline({
     const c = findCase(params.case ?? "");
     if (!c) throw new UsageError(`unknown case "${params.case}" (known: ${CASE_IDS.join(", ")})`);
     const scenarios: Scenario[] = params.scenario === "both" ? [...SCENARIOS] : [params.scenario as Scenario];
-    const ctx = await composeContext(params, env.root, env.env, scenarios.map((s) => ({ c, s })));
+    const ctx = await composeContext(params, env.config, scenarios.map((s) => ({ c, s })));
     for (const s of scenarios) composeCase(g, c, s, ctx);
   },
 });

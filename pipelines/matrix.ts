@@ -2,13 +2,14 @@
 // fit together (rejected at plan time, naming both sides), and which boards of an inventory can run
 // each of its suites (hardware, simulated, or SKIP with the missing capabilities).
 import semver from "semver";
-import { relative, resolve } from "node:path";
+import { relative } from "node:path";
 import { ConfigError, type ConfigProblem } from "../engine/index.ts";
+import { loadInventory } from "../hw-runners/index.ts";
 import {
   CASES, COMPAT_RULES, COMPONENTS, PLATFORMS, SCENARIOS, STAGE_TOOLS, profileVersions,
   type CaseSpec, type CompatRule, type ComponentId, type ComponentVersion, type Scenario, type ScenarioSpec, type StageName, type VersionKey, type VersionProfile,
 } from "./cases.ts";
-import { describeP4cSource, p4cAvailability, p4cPlan } from "../stages/p4c.ts";
+import { describeP4cSource, p4cAvailability, type P4cPlan } from "../stages/p4c.ts";
 import { P4C_VERSION } from "../images/p4c.ts";
 
 // ---- versions and compatibility ----
@@ -173,9 +174,7 @@ export function hereOf(id: ComponentId, here: HereOverrides = {}): ComponentVers
 
 /** The overrides for this machine: p4c is built from source where the vendored tarballs (or a
  *  DPU_CI_P4C_SOURCE) are at hand, and not obtainable otherwise. */
-export function componentsHere(root: string, env: Readonly<Record<string, string | undefined>>): HereOverrides {
-  let plan;
-  try { plan = p4cPlan(root, env); } catch { return {}; } // a bad setting is reported where it is used
+export function componentsHere(plan: P4cPlan): HereOverrides {
   if (!p4cAvailability(plan).ok) return {};
   return { p4c: { version: P4C_VERSION, source: `built from source (${describeP4cSource(plan.source)}) by the cached p4c node`, note: "p4c-ebpf only; P4Runtime and libbpf from the vendor directory" } };
 }
@@ -279,15 +278,9 @@ export interface BoardSource {
   readonly source: string;
 }
 
-type Loader = (path?: string) => { source: string; boards: readonly BoardLike[] } | Promise<{ source: string; boards: readonly BoardLike[] }>;
-
-/** The inventory of this machine through hw-runners' loader: DPU_CI_INVENTORY when set, else the
- *  lab's default local inventory of virtual boards. */
-export async function loadBoards(root: string, env: Readonly<Record<string, string | undefined>>): Promise<BoardSource> {
-  // Imported on use: the matrix of plan and gha render does not need the lab (SQLite and all).
-  const load: Loader = (await import("../hw-runners/index.ts")).loadInventory;
-  const path = env.DPU_CI_INVENTORY ? resolve(root, env.DPU_CI_INVENTORY) : undefined;
-  const inv = await load(path);
+/** The boards of an inventory file (Config.inventory), with the file named relative to the root. */
+export function loadBoards(inventoryPath: string, root: string): BoardSource {
+  const inv = loadInventory(inventoryPath);
   return {
     boards: inv.boards.map(({ id, class: cls, capabilities, sim }) => ({ id, class: cls, capabilities: [...capabilities], sim })),
     source: relative(root, inv.source) || inv.source,

@@ -31,7 +31,7 @@ export const nightlyPipeline = definePipeline({
   },
   async define(g, params, env) {
     const cases = selectCases(params.cases ?? "all");
-    const ctx = await composeContext(params, env.root, env.env, cases.flatMap((c) => SCENARIOS.map((s) => ({ c, s }))));
+    const ctx = await composeContext(params, env.config, cases.flatMap((c) => SCENARIOS.map((s) => ({ c, s }))));
     for (const c of cases) for (const s of SCENARIOS) composeCase(g, c, s, ctx);
   },
 });

@@ -15,7 +15,7 @@ export default definePipeline({
     if (!c) throw new UsageError(`unknown case "${params.case}" (known: ${CASE_IDS.join(", ")})`);
     // DPDK and OVS are left to `case` and `nightly`: cold, they cost more than the rest of a pr run;
     // so is QEMU (~30 min cold on 2 cores): a pull request boots its boards on the host's QEMU.
-    const ctx = await composeContext({ qemu: "host" }, env.root, env.env, [{ c, s: "virt" }], { netstack: false });
+    const ctx = await composeContext({ qemu: "host" }, env.config, [{ c, s: "virt" }], { netstack: false });
     composeCase(g, c, "virt", ctx);
   },
 });

@@ -135,7 +135,7 @@ export const releasePipeline = definePipeline({
   async define(g, params, env) {
     const cases = selectCases(params.cases ?? "all");
     const selected = cases.flatMap((c) => SCENARIOS.map((s) => ({ c, s })));
-    const ctx = await composeContext({ ...params, phase: "build" }, env.root, env.env, selected);
+    const ctx = await composeContext({ ...params, phase: "build" }, env.config, selected);
     for (const { c, s } of selected) composeCase(g, c, s, ctx);
     // Only build nodes are artifacts. One that cannot run here is left out of the release and
     // listed with its reason instead of blocking it or being shipped half-built.

@@ -6,15 +6,18 @@ import { basename, dirname, join } from "node:path";
 import { host, which, type Availability, type GraphBuilder, type NodeContext, type NodeInput, type TaskResult } from "../engine/index.ts";
 import { ebpfBuild, type EbpfCompileOptions } from "./ebpf.ts";
 import { p4Build } from "./p4.ts";
+import type { P4cPlan } from "./p4c.ts";
 import { guestSuite, type ProgType, runDataplaneTests, withBpffs, type ProgramObject, loadVectors, formatVerifierStats, verifierMetrics, type VerifierReport,
   Bpftool, stateEntries, formatVerifierSideBySide, vectorDivergences, parseP4Layout, p4MapEntries, DIFF_STATE, differentialCase, differentialRun, formatDivergence, type DiffImpl, type DiffProgramResult } from "../dataplane/index.ts";
 import { worst } from "../engine/outcome.ts";
 import type { TestCase } from "../engine/results.ts";
 
 export interface DataplaneStageOptions extends EbpfCompileOptions {
-  /** Project root (the p4c source's vendor directory is found relative to it). */
-  root: string;
-  env: Readonly<Record<string, string | undefined>>;
+  /** p4c's source, vendor directory and cache (p4cPlan(Config)). */
+  p4c: P4cPlan;
+  /** The differential run: a fixed seed (default: a new one each run) and packets per program (default 10000). */
+  diffSeed?: number;
+  diffPackets?: number;
   /** Also build and test the P4 versions (MISS where p4c is not available). Default true. */
   p4?: boolean;
   /** A previous run's verifier-stats.json, to show changes in the summary. */
@@ -223,12 +226,12 @@ export function dataplaneStage(g: GraphBuilder, opts: DataplaneStageOptions): Da
     return { outcome: "PASS", metrics: { objects: b.objects.length } };
   }, { stage: "ebpf", description: "the same programs and vectors as a KTAP suite for a virtual board's guest (bpftool in the guest)" });
   if (opts.p4 === false) return { ebpf, test, guest };
-  const p4 = p4Build(g, { root: opts.root, env: opts.env, multiarch: opts.multiarch });
+  const p4 = p4Build(g, { p4c: opts.p4c, multiarch: opts.multiarch });
   const p4Test = g.task("dataplane-test-p4", { objects: p4, vectors, ebpf }, async (ctx, paths) => dataplaneTestTask(ctx, { objects: paths.objects, vectors: paths.vectors, compareWith: paths.ebpf }, { node: "dataplane-test-p4" }), {
     stage: "p4", description: "verify the p4c-generated programs, run the same vectors, and list every vector whose result differs from the hand-written program's", available: hostBpfAvailability,
   });
-  const seed = opts.env.DPU_CI_DIFF_SEED ? Number(opts.env.DPU_CI_DIFF_SEED) : undefined;
-  const count = Number(opts.env.DPU_CI_DIFF_PACKETS || 10000);
+  const seed = opts.diffSeed;
+  const count = opts.diffPackets ?? 10000;
   const p4Diff = g.task("dataplane-diff-p4", { ebpf, p4 }, async (ctx, paths) => {
     // A fresh seed each run unless one is set: every run explores new packets, and the seed in the
     // report replays them.

@@ -18,8 +18,14 @@ export interface HilStageOptions {
   needs: readonly string[];
   suites: readonly string[];
   timeouts?: { totalS?: number; bootS?: number; silenceS?: number; queueS?: number };
-  /** Inventory file; default $DPU_CI_INVENTORY or the lab's local inventory of virtual boards. */
-  inventoryPath?: string;
+  /** Inventory file (Config.inventory). */
+  inventoryPath: string;
+  /** Lab state (Config.labDir): the same lease database `dpu-ci lab` and `hil run` open. */
+  labDir: string;
+  /** Downloads kept across runs (Config.cacheDir). */
+  cacheDir?: string;
+  /** Config.env: where a LAVA lab's token is looked up by name at plan time. */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Start a TCP echo peer on the host for the net suite. */
   peer?: boolean;
   case?: string;
@@ -60,7 +66,7 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
         ...(qemu ? { qemu: { path: qemu, sha256: await sha256File(qemu) } } : {}),
       },
     }, null, 2));
-    const lab = openLab({ inventoryPath: o.inventoryPath, env: { ...process.env, ...ctx.env } as NodeJS.ProcessEnv });
+    const lab = openLab({ inventoryPath: o.inventoryPath, dir: o.labDir, cacheDir: o.cacheDir, env: { ...ctx.env } });
     try {
       const r = await runHilJob(lab, loadJob(jobPath), {
         outDir: ctx.outDir, signal: ctx.signal, healthCheckJob: healthCheckJobs(lab),
@@ -76,7 +82,7 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
     // A job no board could ever run is SKIP before anything is built for it.
     // A LAVA lab is asked whether any device of its type exists (a device type nobody offers: SKIP).
     available: async (): Promise<Availability> => {
-      const p = await lavaOffers(place(loadInventory(o.inventoryPath ?? process.env.DPU_CI_INVENTORY ?? undefined), o.needs), process.env);
+      const p = await lavaOffers(place(loadInventory(o.inventoryPath), o.needs), o.env ?? {});
       return p.ok ? { ok: true } : { ok: false, outcome: "SKIP", reason: p.reason };
     },
   });

@@ -4,29 +4,27 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { copyFile, link, mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { exec, sha256File, type NodeContext, type TaskResult } from "../engine/index.ts";
-import { describeKernelSource, redactUrl, type KernelSource } from "./kernel-source.ts";
+import { describeSource, exec, redactUrl, sha256File, type NodeContext, type TaskResult } from "../engine/index.ts";
+import type { KernelSource } from "./kernel-source.ts";
 
-export function sourceCacheDir(env: Readonly<Record<string, string | undefined>>): string {
-  return env.DPU_CI_CACHE_DIR ? join(env.DPU_CI_CACHE_DIR, "kernel-src") : join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "dpu-ci", "kernel-src");
-}
+/** Fetched kernel sources live under the config's cache directory. */
+export const sourceCacheDir = (cacheDir: string): string => join(cacheDir, "kernel-src");
 
 const key = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
 
 /** git: fetch REF (shallow) into a bare cache repository, archive the commit as source.tar.gz. */
-export async function fetchGit(ctx: NodeContext, src: Extract<KernelSource, { kind: "git" }>): Promise<TaskResult> {
-  const repo = join(sourceCacheDir(ctx.env), `git-${key(src.url)}.git`);
-  const run = (args: string[]) => exec("git", args, { logPath: ctx.logPath, signal: ctx.signal, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } });
+export async function fetchGit(ctx: NodeContext, src: Extract<KernelSource, { kind: "git" }>, cacheDir: string): Promise<TaskResult> {
+  const repo = join(sourceCacheDir(cacheDir), `git-${key(src.url)}.git`);
+  const run = (args: string[]) => exec("git", args, { logPath: ctx.logPath, signal: ctx.signal, extraEnv: { GIT_TERMINAL_PROMPT: "0" } });
   if (!existsSync(repo)) {
     await mkdir(repo, { recursive: true });
     await run(["init", "--bare", "-q", repo]);
   }
-  ctx.log(`fetching ${describeKernelSource(src)}`);
+  ctx.log(`fetching ${describeSource(src)}`);
   try {
     await run(["-C", repo, "fetch", "--depth", "1", "--no-tags", "--", src.url, src.ref]);
   } catch (e) {
@@ -43,14 +41,14 @@ export async function fetchGit(ctx: NodeContext, src: Extract<KernelSource, { ki
 }
 
 /** tarball: download once into the cache, verify the sha256 BEFORE anything uses it. */
-export async function fetchTarball(ctx: NodeContext, src: Extract<KernelSource, { kind: "tarball" }>): Promise<TaskResult> {
-  const dir = sourceCacheDir(ctx.env);
+export async function fetchTarball(ctx: NodeContext, src: Extract<KernelSource, { kind: "tarball" }>, cacheDir: string): Promise<TaskResult> {
+  const dir = sourceCacheDir(cacheDir);
   await mkdir(dir, { recursive: true });
   const name = tarballName(src.url);
   const cached = join(dir, `${src.sha256}-${name}`);
   if (!existsSync(cached)) {
     const part = `${cached}.part`;
-    ctx.log(`downloading ${describeKernelSource(src)}`);
+    ctx.log(`downloading ${describeSource(src)}`);
     try {
       if (src.url.startsWith("file://")) await copyFile(fileURLToPath(src.url), part);
       else {

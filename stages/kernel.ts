@@ -5,10 +5,10 @@
 // tree for `make M=`), config, config.diff, config-check.json, metadata.json.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cacheName, host, recipe, type ArtifactRef, type GraphBuilder, type Input, type NodeInput, type Recipe, type TaskResult } from "../engine/index.ts";
+import { cacheName, describeSource, DpuCiError, host, recipe, type ArtifactRef, type GraphBuilder, type Input, type NodeInput, type Recipe, type TaskResult } from "../engine/index.ts";
 import { builderTag } from "../images/index.ts";
 import { kernelBuilderFor } from "../images/kernel.ts";
-import { DEFAULT_KERNEL_SOURCE, describeKernelSource, type KernelSource } from "./kernel-source.ts";
+import { DEFAULT_KERNEL_SOURCE, type KernelSource } from "./kernel-source.ts";
 import { fetchGit, fetchTarball } from "./kernel-fetch.ts";
 import { checkInlineConfig, profileFragments } from "./kernel-profile.ts";
 
@@ -20,6 +20,8 @@ export interface KernelStageOptions {
   /** Inline `CONFIG_X=value` / `# CONFIG_X is not set` lines, applied last. */
   extraConfig?: readonly string[];
   source?: KernelSource;
+  /** Where git and tarball sources are fetched to, across runs (Config.cacheDir). */
+  cacheDir?: string;
   /** Project root: when given, fragment names are checked at plan time (a ConfigError lists them). */
   root?: string;
   /** make -j; the machine has 2 cores shared by everyone. */
@@ -56,7 +58,7 @@ export interface KernelMetadata {
 /** The node name a profile builds to: the same profile in two cases is built once. */
 export function kernelNodeName(fragments: readonly string[], extra: readonly string[], source: KernelSource): string {
   const tag = [...fragments].join(".") || "base";
-  const suffix = extra.length || source.kind !== "debian" ? `.${shortHash([...extra, describeKernelSource(source)].join("\n"))}` : "";
+  const suffix = extra.length || source.kind !== "debian" ? `.${shortHash([...extra, describeSource(source)].join("\n"))}` : "";
   return `kernel.${tag}${suffix}`;
 }
 
@@ -74,7 +76,7 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
     exportList: host.file("kernel/export-sources.list"),
   };
   files.forEach((f, i) => { inputs[`frag${i}`] = host.file(f.hostPath); });
-  const fetched = sourceNode(g, source);
+  const fetched = sourceNode(g, source, opts.cacheDir);
   if (fetched) inputs.source = fetched;
   else if (source.kind === "dir") inputs.source = host.dir(source.path, { exclude: [".git"] });
 
@@ -106,7 +108,7 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
       .directory("/out/dist");
   }, {
     stage: "kernel", case: opts.caseId, scenario: opts.scenario,
-    description: `kernel ${describeKernelSource(source)}: tinyconfig + base + ${fragments.join(" + ") || "no fragments"}${extra.length ? ` + ${extra.length} inline line(s)` : ""}`,
+    description: `kernel ${describeSource(source)}: tinyconfig + base + ${fragments.join(" + ") || "no fragments"}${extra.length ? ` + ${extra.length} inline line(s)` : ""}`,
     after: async (_ctx, out) => kernelAfter(out),
   });
 }
@@ -128,12 +130,13 @@ export async function kernelAfter(out: string): Promise<TaskResult> {
   };
 }
 
-function sourceNode(g: GraphBuilder, source: KernelSource): NodeInput | undefined {
+function sourceNode(g: GraphBuilder, source: KernelSource, cacheDir: string | undefined): NodeInput | undefined {
   if (source.kind !== "git" && source.kind !== "tarball") return undefined;
-  const name = `kernel-source.${shortHash(describeKernelSource(source))}`;
+  if (!cacheDir) throw new DpuCiError("INTERNAL", `kernel stage: a ${source.kind} source needs cacheDir (pass Config.cacheDir)`);
+  const name = `kernel-source.${shortHash(describeSource(source))}`;
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
-  return g.task(name, {}, (ctx) => (source.kind === "git" ? fetchGit(ctx, source) : fetchTarball(ctx, source)), {
-    stage: "kernel", description: `fetch kernel source ${describeKernelSource(source)}`,
+  return g.task(name, {}, (ctx) => (source.kind === "git" ? fetchGit(ctx, source, cacheDir) : fetchTarball(ctx, source, cacheDir)), {
+    stage: "kernel", description: `fetch kernel source ${describeSource(source)}`,
   });
 }
 

@@ -84,7 +84,10 @@ export async function ovsAfter(out: string): Promise<TaskResult> {
 
 /** The autotest summary (and testsuite.log for failure details) -> suites; a failed test is FAIL. */
 export async function ovsCheckAfter(out: string): Promise<TaskResult> {
-  const text = await readFile(join(out, "testsuite.out"), "utf8");
+  // make prints its own lines (and a test's stray stderr) before the suite's header: start there.
+  const all = (await readFile(join(out, "testsuite.out"), "utf8")).split("\n");
+  const header = all.findIndex((l) => /^## .* test suite\. ##$/.test(l));
+  const text = (header > 0 ? all.slice(header - 1) : all).join("\n");
   const log = existsSync(join(out, "testsuite.log")) ? await readFile(join(out, "testsuite.log"), "utf8") : undefined;
   const check = JSON.parse(await readFile(join(out, "check.json"), "utf8")) as { exitCode: number; flags: string; seconds: number };
   const r = parseAutotest(text, { name: "ovs-testsuite", ...(log ? { log } : {}) });

@@ -5,7 +5,7 @@
 import { recipe, host, type Availability, type GraphBuilder, type NodeInput } from "../engine/index.ts";
 import { P4C_HOME, P4C_RUNTIME, p4cBuilder } from "../images/p4c.ts";
 import { type ProgType, PROGRAMS, type DataplaneProgram, type P4Arch } from "../dataplane/index.ts";
-import { p4cAvailability, p4cPlan, p4cStage, type P4cPlan } from "./p4c.ts";
+import { p4cAvailability, p4cStage, type P4cPlan } from "./p4c.ts";
 
 // Flags of p4c's own backends/ebpf/runtime/kernel.mk: generated code trips these warnings by design.
 const GENERATED_C_FLAGS = [
@@ -73,9 +73,9 @@ export function p4Availability(plan: P4cPlan): Availability {
 
 /** p4c (cached build node) and the compiled P4 programs (another). Where p4c cannot be built, only
  *  the program node is added, MISS with the reason. */
-export function p4Build(g: GraphBuilder, opts: P4PlanOptions & { root: string; env: Readonly<Record<string, string | undefined>>; name?: string; programs?: readonly DataplaneProgram[] }): NodeInput {
+export function p4Build(g: GraphBuilder, opts: P4PlanOptions & { p4c: P4cPlan; name?: string; programs?: readonly DataplaneProgram[] }): NodeInput {
   const programs = opts.programs ?? PROGRAMS;
-  const plan = p4cPlan(opts.root, opts.env);
+  const plan = opts.p4c;
   const avail = p4Availability(plan);
   const name = opts.name ?? "p4-build";
   const description = `p4c-ebpf -> clang for ${programs.map((p) => p.name).join(", ")}`;

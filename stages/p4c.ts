@@ -10,12 +10,11 @@
 // Without p4c's source the P4 stage is MISS with the reason, never PASS.
 import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { readFile } from "node:fs/promises";
-import { recipe, host, cacheName, sha256File, ConfigError, type Availability, type GraphBuilder, type Input, type NodeInput, type TaskResult, type Recipe, type ArtifactRef } from "../engine/index.ts";
+import { recipe, host, cacheName, sha256File, describeSource, parseSource, P4C_SOURCE_RULE, type SourceSpec, type Availability, type GraphBuilder, type Input, type NodeInput, type TaskResult, type Recipe, type ArtifactRef } from "../engine/index.ts";
 import { P4C_VERSION, p4cBuilder } from "../images/p4c.ts";
 import { fetchGit, fetchTarball } from "./kernel-fetch.ts";
-import { redactUrl } from "./kernel-source.ts";
 
 export const P4C_SOURCE_SETTING = "DPU_CI_P4C_SOURCE";
 export const VENDOR_DIR_SETTING = "DPU_CI_VENDOR_DIR";
@@ -27,64 +26,31 @@ export const VENDORED = {
   libbpf: { file: "libbpf-1.2.2.tar.gz", sha256: "eb4ac8048487a2382a4178f871a33c85e88ffd68b70c82989006bb26435455b8" },
 } as const;
 
-export type P4cSource =
-  | { readonly kind: "vendor" }
-  | { readonly kind: "git"; readonly url: string; readonly ref: string }
-  | { readonly kind: "tarball"; readonly url: string; readonly sha256: string }
-  | { readonly kind: "dir"; readonly path: string };
+export type P4cSource = { readonly kind: "vendor" } | Exclude<SourceSpec, { kind: "debian" }>;
 
+/** A p4c source spec given outside the config (a test); empty or "vendor" = the vendored tarballs. */
 export function parseP4cSource(text: string | undefined, where: { source: string; field: string } = { source: "environment", field: P4C_SOURCE_SETTING }): P4cSource {
   const value = (text ?? "").trim();
-  const bad = (message: string): never => { throw new ConfigError([{ ...where, message }]); };
-  if (value === "" || value === "vendor") return { kind: "vendor" };
-  const colon = value.indexOf(":");
-  const kind = colon < 0 ? value : value.slice(0, colon);
-  const rest = colon < 0 ? "" : value.slice(colon + 1);
-  switch (kind) {
-    case "git": {
-      const hash = rest.lastIndexOf("#");
-      const url = hash < 0 ? rest : rest.slice(0, hash);
-      const ref = hash < 0 ? "" : rest.slice(hash + 1);
-      if (!url || url.startsWith("-")) bad("git source needs a URL: git:URL#REF");
-      if (!ref) bad("git source needs a ref after '#': git:URL#REF (a tag such as v1.2.4.8, or a commit)");
-      if (!/^[A-Za-z0-9._/+-]+$/.test(ref) || ref.includes("..") || ref.startsWith("-")) bad(`git ref "${ref}" is not a valid branch, tag or commit name`);
-      return { kind: "git", url, ref };
-    }
-    case "tarball": {
-      const m = /^(.+)#(?:sha256=)?([0-9a-fA-F]{64})$/.exec(rest);
-      if (!m) return bad("tarball source needs a sha256: tarball:URL#sha256=<64 hex digits>");
-      if (!/^(https?|file):\/\//.test(m[1]!)) bad(`tarball URL "${redactUrl(m[1]!)}" must be http(s):// or file://`);
-      return { kind: "tarball", url: m[1]!, sha256: m[2]!.toLowerCase() };
-    }
-    case "dir":
-      if (!rest) bad("dir source needs a path: dir:/path/to/p4c");
-      return { kind: "dir", path: rest };
-    default:
-      return bad(`"${redactUrl(value)}" is not a p4c source; expected vendor, git:URL#REF, tarball:URL#sha256=HEX or dir:PATH`);
-  }
+  return toP4cSource(value && value !== P4C_SOURCE_RULE.builtin ? parseSource(value, where, P4C_SOURCE_RULE) : undefined);
 }
+
+const toP4cSource = (s: SourceSpec | undefined): P4cSource => (s === undefined || s.kind === "debian" ? { kind: "vendor" } : s);
 
 export function describeP4cSource(s: P4cSource): string {
-  switch (s.kind) {
-    case "vendor": return `vendor:${VENDORED.p4c.file}`;
-    case "git": return `git:${redactUrl(s.url)}#${s.ref}`;
-    case "tarball": return `tarball:${redactUrl(s.url)}#sha256=${s.sha256}`;
-    case "dir": return `dir:${s.path}`;
-  }
-}
-
-/** The vendor directory: the setting, else `<project root>/../shared/vendor`. */
-export function vendorDir(root: string, env: Readonly<Record<string, string | undefined>>): string {
-  return resolve(root, env[VENDOR_DIR_SETTING] || join("..", "shared", "vendor"));
+  return s.kind === "vendor" ? `vendor:${VENDORED.p4c.file}` : describeSource(s);
 }
 
 export interface P4cPlan {
   readonly source: P4cSource;
+  /** The vendor directory (Config.vendorDir). */
   readonly vendor: string;
+  /** Where git and tarball sources are fetched to (Config.cacheDir). */
+  readonly cacheDir: string;
 }
 
-export function p4cPlan(root: string, env: Readonly<Record<string, string | undefined>>): P4cPlan {
-  return { source: parseP4cSource(env[P4C_SOURCE_SETTING]), vendor: vendorDir(root, env) };
+/** What the config says about p4c: its source, the vendor directory, the download cache. */
+export function p4cPlan(cfg: { p4cSource?: SourceSpec; vendorDir: string; cacheDir: string }): P4cPlan {
+  return { source: toP4cSource(cfg.p4cSource), vendor: cfg.vendorDir, cacheDir: cfg.cacheDir };
 }
 
 /** Whether p4c can be built here: the files it needs exist (sha256 is checked when they are used). */
@@ -123,7 +89,7 @@ export function p4cStage(g: GraphBuilder, plan: P4cPlan): NodeInput {
   const s = plan.source;
   if (s.kind === "vendor") inputs.p4c = host.file(join(plan.vendor, VENDORED.p4c.file));
   else if (s.kind === "dir") inputs.p4c = host.dir(s.path, { exclude: [".git", "build"] });
-  else inputs.p4c = g.task(`p4c-source.${createHash("sha256").update(describeP4cSource(s)).digest("hex").slice(0, 12)}`, {}, (ctx): Promise<TaskResult> => (s.kind === "git" ? fetchGit(ctx, s) : fetchTarball(ctx, s)), {
+  else inputs.p4c = g.task(`p4c-source.${createHash("sha256").update(describeP4cSource(s)).digest("hex").slice(0, 12)}`, {}, (ctx): Promise<TaskResult> => (s.kind === "git" ? fetchGit(ctx, s, plan.cacheDir) : fetchTarball(ctx, s, plan.cacheDir)), {
     stage: "p4", description: `fetch p4c source ${describeP4cSource(s)}`,
   });
   const sums = [VENDORED.p4runtime, VENDORED.libbpf, ...(s.kind === "vendor" ? [VENDORED.p4c] : [])]

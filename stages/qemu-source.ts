@@ -1,32 +1,20 @@
-// Where QEMU's source comes from. One setting (DPU_CI_QEMU_SOURCE) selects it, with the same forms
-// as the kernel's (stages/kernel-source.ts):
+// Where QEMU's source comes from: DPU_CI_QEMU_SOURCE, a source spec of engine/source.ts parsed when
+// the config loads (Config.qemuSource):
 //   debian:qemu                        Debian 13's qemu source package, downloaded into the builder image (default, offline after)
 //   git:URL#REF                        a QEMU repository at a branch, tag or commit (the team's fork)
 //   tarball:URL#sha256=HEX             a release tarball (qemu-X.Y.Z.tar.xz), verified before use
 //   dir:PATH                           a QEMU tree on this machine
-import { ConfigError } from "../engine/index.ts";
-import { describeKernelSource, parseKernelSource, type KernelSource } from "./kernel-source.ts";
+import { DEFAULT_QEMU_SOURCE, QEMU_SOURCE_RULE, describeSource, parseSource, type SourceSpec } from "../engine/index.ts";
 
-export type QemuSource = { readonly kind: "debian"; readonly package: "qemu" } | Exclude<KernelSource, { kind: "debian" }>;
-
-export const DEFAULT_QEMU_SOURCE: QemuSource = { kind: "debian", package: "qemu" };
+export type QemuSource = SourceSpec;
+export { DEFAULT_QEMU_SOURCE };
 export const QEMU_SOURCE_SETTING = "DPU_CI_QEMU_SOURCE";
 
-export function parseQemuSource(text: string | undefined, where: { source: string; field: string } = { source: "environment", field: QEMU_SOURCE_SETTING }): QemuSource {
-  const value = (text ?? "").trim();
-  if (value === "") return DEFAULT_QEMU_SOURCE;
-  if (value.startsWith("debian:")) {
-    if (value !== "debian:qemu") throw new ConfigError([{ ...where, message: `"${value.slice(7)}" is not a Debian QEMU source package (expected debian:qemu, Debian 13's)` }]);
-    return DEFAULT_QEMU_SOURCE;
-  }
-  // git/tarball/dir are parsed exactly as for the kernel; a debian: form was handled above.
-  return parseKernelSource(value, where) as QemuSource;
-}
-
-export function qemuSourceFromEnv(env: Readonly<Record<string, string | undefined>>): QemuSource {
-  return parseQemuSource(env[QEMU_SOURCE_SETTING]);
+/** A QEMU source spec given outside the config (a test, a pipeline parameter); empty = the default. */
+export function parseQemuSource(text: string | undefined, where = { source: "environment", field: QEMU_SOURCE_SETTING }): QemuSource {
+  return text?.trim() ? parseSource(text, where, QEMU_SOURCE_RULE) : DEFAULT_QEMU_SOURCE;
 }
 
 export function describeQemuSource(s: QemuSource): string {
-  return s.kind === "debian" ? "debian:qemu (trixie)" : describeKernelSource(s);
+  return s.kind === "debian" ? "debian:qemu (trixie)" : describeSource(s);
 }

@@ -4,9 +4,9 @@
 // forward statistics through reports/parse/testpmd.ts), and the port counters; throughput and drops
 // become run metrics (pps, packets, dropped) under the board class "vdev", marked simulated: these
 // are emulated ports, never a hardware figure. A suite on a board's VF is the HIL stage's business.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { DpuCiError, worst, type GraphBuilder, type NodeInput, type TaskResult, type TestCase, type TestSuite } from "../engine/index.ts";
 import { parseTestpmd } from "../reports/index.ts";
@@ -63,6 +63,8 @@ interface RunCtx {
   readonly outDir: string;
   readonly logPath: string;
   readonly signal: AbortSignal;
+  /** The node's environment (Config.env): testpmd gets it plus the built DPDK's library path. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   log(line: string): void;
   readonly dpdkDir: string;
   readonly pmdDir: string;
@@ -75,6 +77,8 @@ export async function runTestpmdSuites(c: RunCtx): Promise<TaskResult> {
   const bin = join(c.dpdkDir, "bin", "dpdk-testpmd");
   const plugins = [join(c.dpdkDir, "lib", dpdk.pmdDir), join(c.pmdDir, pmd.library)];
   for (const p of [bin, ...plugins]) if (!existsSync(p)) return { outcome: "ERROR", reason: `${p} is missing from the build output` };
+  const insecure = plugins.map(worldWritableAncestor).find((d) => d !== undefined);
+  if (insecure) return { outcome: "ERROR", reason: `EAL refuses to load PMDs below the world-writable directory ${insecure}: keep DPU_CI_HOME outside it (e.g. not under /tmp)` };
   await mkdir(c.outDir, { recursive: true });
   const suites: TestSuite[] = [];
   const metrics: Record<string, number | string> = { dpdkVersion: dpdk.version, pmdDelayNs: c.opts.pmdDelayNs ?? 0 };
@@ -87,7 +91,7 @@ export async function runTestpmdSuites(c: RunCtx): Promise<TaskResult> {
     try {
       session = await testpmdSession({
         bin, eal, app, steps: sessionSteps(c.opts.holdMs ?? 2000), logPath: c.logPath, signal: c.signal,
-        env: { ...process.env, LD_LIBRARY_PATH: join(c.dpdkDir, "lib") },
+        env: { ...c.env, LD_LIBRARY_PATH: join(c.dpdkDir, "lib") },
       });
     } catch (e) {
       // testpmd that does not start or hangs is the harness's problem here, not a forwarding verdict.
@@ -197,4 +201,14 @@ export function judgeSession(spec: TestpmdSuiteSpec, s: SessionResult): { suite:
   linkCase("link up after port start", step("show port info all", 2)?.output, "up");
   cases.push(s.exitCode === 0 ? { name: "clean exit", outcome: "PASS" } : { name: "clean exit", outcome: "FAIL", reason: `testpmd exited ${s.exitCode ?? s.signal}` });
   return { suite: { name: `testpmd.${spec.name}`, cases, suites: sub, properties: { vdevs: spec.vdevs.join(" ") } }, metrics };
+}
+
+/** The first directory from `path` up to / that others may write to (EAL's plugin check). */
+export function worldWritableAncestor(path: string): string | undefined {
+  for (let d = dirname(path); ; d = dirname(d)) {
+    try {
+      if (statSync(d).mode & 0o002) return d;
+    } catch { /* a missing directory is reported elsewhere */ }
+    if (d === dirname(d)) return undefined;
+  }
 }

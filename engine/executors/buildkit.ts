@@ -65,7 +65,7 @@ export class BuildkitExecutor implements Executor {
       const args = ["build", "--progress=plain", "--output", `type=local,dest=${req.dest}`, ...secretArgs, "-f", join(ctx, "Dockerfile"), ctx];
       let out: string;
       try {
-        const r = await exec(this.opts.docker, args, { env: { ...process.env, DOCKER_BUILDKIT: "1" }, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
+        const r = await exec(this.opts.docker, args, { extraEnv: { DOCKER_BUILDKIT: "1" }, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
         out = r.stderr + r.stdout;
       } catch (e) {
         if (e instanceof ExecError) throw classifyDockerFailure(e);

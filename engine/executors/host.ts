@@ -21,7 +21,7 @@ export class HostExecutor implements Executor {
     await rm(root, { recursive: true, force: true });
     await mkdir(root, { recursive: true });
     const map = pathMapper(root, recipe.steps, outPath);
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    const env: Record<string, string> = {};
     let cwd = root;
     for (const step of recipe.steps.slice(1)) {
       switch (step.op) {
@@ -47,7 +47,7 @@ export class HostExecutor implements Executor {
         case "withWorkdir": cwd = map(step.path); await mkdir(cwd, { recursive: true }); break;
         case "withExec": {
           const [cmd, ...args] = step.args.map(map);
-          await exec(cmd!, args, { cwd, env, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
+          await exec(cmd!, args, { cwd, extraEnv: env, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
           break;
         }
         case "from": break;

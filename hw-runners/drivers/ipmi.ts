@@ -25,7 +25,7 @@ export function ipmitoolEnv(t: IpmiTarget, env: NodeJS.ProcessEnv, board: string
 
 export class IpmiPowerDriver implements PowerDriver {
   readonly name = "ipmitool";
-  constructor(private readonly cfg: IpmiPower, private readonly board: string, private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(private readonly cfg: IpmiPower, private readonly board: string, private readonly env: NodeJS.ProcessEnv) {}
   private async ipmi(command: string[]): Promise<string> {
     const argv = ipmitoolArgv(this.cfg, command);
     try {
@@ -53,7 +53,7 @@ export class IpmiPowerDriver implements PowerDriver {
 /** Serial over LAN. A stale session from a crashed runner is deactivated first, as operators do. */
 export class SolConsole implements ConsoleDriver {
   readonly name = "ipmi-sol";
-  constructor(private readonly target: IpmiTarget, private readonly board: string, private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(private readonly target: IpmiTarget, private readonly board: string, private readonly env: NodeJS.ProcessEnv) {}
   async open(): Promise<ConsoleStream> {
     const env = ipmitoolEnv(this.target, this.env, this.board);
     const deact = ipmitoolArgv(this.target, ["sol", "deactivate"]);

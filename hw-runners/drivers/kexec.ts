@@ -46,7 +46,7 @@ export class SshKexecDeploy implements DeployDriver {
   readonly name = "ssh-kexec";
   /** waitS: how long the installed OS may take from power-on to sshd (the board class's firmware
    *  boot time); dir: the board's directory in the lab (known_hosts). */
-  constructor(private readonly cfg: KexecDeploy, private readonly board: string, private readonly env: NodeJS.ProcessEnv = process.env, private readonly waitS = cfg.sshWaitS, private readonly dir?: string) {}
+  constructor(private readonly cfg: KexecDeploy, private readonly board: string, private readonly env: NodeJS.ProcessEnv, private readonly waitS = cfg.sshWaitS, private readonly dir?: string) {}
   async prepare(): Promise<void> {}
   async boot(spec: BootSpec, signal?: AbortSignal): Promise<void> {
     if (spec.disk) throw new DpuCiError("CONFIG", `${this.board}: a disk image cannot be kexec'd; real servers boot an initramfs`);

@@ -12,7 +12,7 @@ import type { BoardDrivers, ConsoleDriver, DeployDriver, PowerDriver } from "./t
 /** Where a board keeps its files (QEMU argv and pid, console, simulated BMC state). */
 export const boardDir = (labDir: string, boardId: string) => join(labDir, "boards", boardId);
 
-export function makeDrivers(board: Board, dir: string, env: NodeJS.ProcessEnv = process.env): BoardDrivers {
+export function makeDrivers(board: Board, dir: string, env: NodeJS.ProcessEnv): BoardDrivers {
   if (board.lava) return lavaManaged(board.id);
   let power: PowerDriver;
   switch (board.power.driver) {

@@ -39,7 +39,7 @@ function found(dir: string): DebianDisk | undefined {
 export async function debianDisk(env: Readonly<Record<string, string | undefined>> = process.env, dir = defaultDiskCache(env), log: (l: string) => void = () => {}): Promise<DebianDisk> {
   const have = found(dir);
   if (have) return have;
-  const mirror = debianMirror(env);
+  const mirror = debianMirror(env.DPU_CI_DEBIAN_MIRROR);
   if (!mirror) throw new DpuCiError("MISSING", "no Debian mirror for the virtual server's disk: set DPU_CI_DEBIAN_MIRROR or a deb line in /etc/apt");
   const work = `${dir}.${process.pid}.tmp`;
   rmSync(work, { recursive: true, force: true });

@@ -16,8 +16,8 @@ export interface KernelTree {
   kver: string;
 }
 
-export const defaultKernelCache = (env: NodeJS.ProcessEnv = process.env) =>
-  env.DPU_CI_CACHE_DIR ? join(env.DPU_CI_CACHE_DIR, "debian-kernel") : join(homedir(), ".cache", "dpu-ci", "debian-kernel");
+/** dpu-ci's download cache (Config.cacheDir) when no config is at hand: ~/.cache/dpu-ci. */
+export const DEFAULT_CACHE_DIR = join(homedir(), ".cache", "dpu-ci");
 
 function found(root: string): KernelTree | undefined {
   const boot = join(root, "boot");
@@ -40,8 +40,9 @@ async function extractVmlinux(tree: KernelTree): Promise<void> {
   if (r.exitCode !== 0) rmSync(`${out}.tmp`, { force: true });
 }
 
-export async function debianKernel(cacheDir: string = defaultKernelCache()): Promise<KernelTree> {
-  const root = join(cacheDir, "root");
+/** Debian's kernel, kept under `<cacheDir>/debian-kernel` (cacheDir: Config.cacheDir). */
+export async function debianKernel(cacheDir: string = DEFAULT_CACHE_DIR): Promise<KernelTree> {
+  const root = join(cacheDir, "debian-kernel", "root");
   const have = found(root);
   if (have && !have.vmlinux) await extractVmlinux(have);
   if (have) return found(root)!;

@@ -42,8 +42,8 @@ export function mkinitramfsArgv(i: InitramfsInputs, script = MKINITRAMFS): strin
   return argv;
 }
 
-export async function buildInitramfs(i: InitramfsInputs, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function buildInitramfs(i: InitramfsInputs, env?: NodeJS.ProcessEnv): Promise<string> {
   const argv = mkinitramfsArgv(i);
-  await exec(argv[0]!, argv.slice(1), { timeoutMs: 180_000, env: { ...env, SOURCE_DATE_EPOCH: env.SOURCE_DATE_EPOCH ?? "0" } });
+  await exec(argv[0]!, argv.slice(1), { timeoutMs: 180_000, env, extraEnv: { SOURCE_DATE_EPOCH: env?.SOURCE_DATE_EPOCH ?? "0" } });
   return i.out;
 }

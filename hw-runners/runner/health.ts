@@ -18,7 +18,7 @@ export function healthCheckJobs(lab: Lab): (b: Board) => Promise<Job | undefined
     if (b.healthCheck) return loadJob(inventoryPath(lab.inventory, b.healthCheck));
     if (b.deploy.driver !== "qemu-direct" && b.deploy.driver !== "ssh-kexec") return undefined;
     const dir = join(lab.dir, "health");
-    const k = await debianKernel();
+    const k = await debianKernel(lab.cacheDir);
     const initrd = join(dir, "boot.cpio.gz");
     if (!existsSync(initrd)) {
       mkdirSync(dir, { recursive: true });

@@ -12,7 +12,10 @@ export interface Lab {
   db: LabDb;
   /** Board directories, the database, default job output. */
   dir: string;
+  /** The environment board drivers read secrets from by name and hand to their tools (Config.env). */
   env: NodeJS.ProcessEnv;
+  /** Downloads kept across runs (Config.cacheDir); default ~/.cache/dpu-ci. */
+  cacheDir?: string;
   /** This process's identity in leases. */
   holder: string;
   /** Lease time-to-live; heartbeats come every third of it. */
@@ -22,24 +25,26 @@ export interface Lab {
 }
 
 export interface OpenLabOptions {
+  /** The inventory file (Config.inventory), or the inventory itself. */
   inventoryPath?: string;
   inventory?: Inventory;
-  /** Defaults to $DPU_CI_LAB_DIR, else $DPU_CI_HOME/lab (./.dpu-ci/lab): the same database the CLI's
-   *  `lab status` opens, so a pipeline's HIL stage and a second shell see one set of leases. */
-  dir?: string;
+  /** Lab state (Config.labDir): every command and stage of one home opens the same database. */
+  dir: string;
+  /** Config.env; default: none (drivers' tools then inherit this process's environment). */
   env?: NodeJS.ProcessEnv;
+  cacheDir?: string;
   ttlMs?: number;
   holder?: string;
 }
 
-export function openLab(o: OpenLabOptions = {}): Lab {
-  const env = o.env ?? { ...process.env };
-  const inventory = o.inventory ?? loadInventory(o.inventoryPath ?? env.DPU_CI_INVENTORY ?? undefined);
-  const dir = resolve(o.dir ?? env.DPU_CI_LAB_DIR ?? join(env.DPU_CI_HOME ?? ".dpu-ci", "lab"));
+export function openLab(o: OpenLabOptions): Lab {
+  const env = { ...o.env };
+  const inventory = o.inventory ?? loadInventory(o.inventoryPath);
+  const dir = resolve(o.dir);
   const db = new LabDb(join(dir, "lab.sqlite"));
   db.ensureBoards(inventory.boards.map((b) => b.id));
   return {
-    inventory, db, dir, env,
+    inventory, db, dir, env, cacheDir: o.cacheDir,
     holder: o.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
     ttlMs: o.ttlMs ?? 30_000,
     boardDir: (b) => boardDir(dir, b.id),

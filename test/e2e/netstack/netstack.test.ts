@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { buildGraph, resolveParams, runGraph, which, type RunManifest } from "../../../engine/index.ts";
 import { configFrom, chooseExecutor, storeOf } from "../../../cli/context.ts";
@@ -17,7 +17,8 @@ import netstack from "./netstack.pipeline.ts";
 let home = "";
 let missing: string | undefined;
 before(async () => {
-  home = await mkdtemp(join(tmpdir(), "dpu-ci-netstack-home-"));
+  // Not under /tmp: EAL refuses to load PMDs below a world-writable directory.
+  home = await mkdtemp(join(homedir(), ".dpu-ci-netstack-home-"));
   if (!(await which("/usr/bin/docker"))) missing = "/usr/bin/docker";
   if (process.getuid?.() !== 0) missing = "root (network namespaces)";
 });
@@ -26,7 +27,7 @@ after(async () => { await rm(home, { recursive: true, force: true }); });
 async function run(params: Record<string, string>): Promise<{ manifest: RunManifest; dir: string }> {
   const cfg = configFrom({}, { ...process.env, DPU_CI_HOME: home });
   const resolved = resolveParams(netstack, params);
-  const graph = await buildGraph(netstack, resolved, { root: PROJECT, env: cfg.env });
+  const graph = await buildGraph(netstack, resolved, { root: PROJECT, config: cfg });
   const r = await runGraph({ graph, pipeline: "netstack", params: resolved, executor: chooseExecutor(cfg), jobs: 2, store: storeOf(cfg), root: PROJECT, env: cfg.env, secret: () => undefined });
   return { manifest: r.manifest, dir: r.dir };
 }

@@ -22,7 +22,7 @@ before(async () => {
   home = await mkdtemp(join(tmpdir(), "dpu-ci-p4-home-"));
   if (process.getuid?.() !== 0) missing = "root";
   for (const tool of ["/usr/bin/docker", "bpftool"]) if (!missing && !(await which(tool))) missing = tool;
-  const a = p4cAvailability(p4cPlan(PROJECT, process.env));
+  const a = p4cAvailability(p4cPlan(configFrom({}, process.env)));
   if (!missing && !a.ok) missing = a.reason;
 });
 after(async () => { await rm(home, { recursive: true, force: true }); });
@@ -30,7 +30,7 @@ after(async () => { await rm(home, { recursive: true, force: true }); });
 async function run(): Promise<{ manifest: RunManifest; dir: string; ms: number }> {
   const cfg = configFrom({}, { ...process.env, DPU_CI_HOME: home });
   const g = new GraphBuilder();
-  dataplaneStage(g, { root: PROJECT, env: cfg.env });
+  dataplaneStage(g, { p4c: p4cPlan(cfg), diffSeed: cfg.diffSeed, diffPackets: cfg.diffPackets });
   const t0 = Date.now();
   const r = await runGraph({ graph: g.finish(), pipeline: "p4-e2e", params: {}, executor: chooseExecutor(cfg), jobs: 2, store: storeOf(cfg), root: PROJECT, env: cfg.env, secret: () => undefined });
   return { ...r, ms: Date.now() - t0 };

@@ -29,7 +29,7 @@ after(async () => {
 
 async function build(root: string): Promise<{ m: RunManifest; out: string; ms: number }> {
   const cfg = configFrom({}, { ...process.env, DPU_CI_HOME: home });
-  const graph = await buildGraph(qemuPipeline, resolveParams(qemuPipeline, {}), { root, env: cfg.env });
+  const graph = await buildGraph(qemuPipeline, resolveParams(qemuPipeline, {}), { root, config: cfg });
   const t0 = Date.now();
   const { manifest, dir } = await runGraph({ graph, pipeline: "qemu", params: {}, executor: chooseExecutor(cfg), jobs: 1, store: storeOf(cfg), root, env: cfg.env, secret: () => undefined });
   const n = manifest.nodes.find((x) => x.name === "qemu")!;

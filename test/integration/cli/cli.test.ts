@@ -121,6 +121,22 @@ test("an unknown DPU_CI_* variable exits 2 with a suggestion", async () => {
   assert.match(r.stderr, /DPU_CI_EXECUTER: unknown setting \(did you mean DPU_CI_EXECUTOR\?\)/);
 });
 
+test("a bad source spec is a config error when the config loads, with every other problem; a good one is shown without its credentials", async () => {
+  const r = await runCli(["config"], { home, env: { DPU_CI_KERNEL_SOURCE: "bogus", DPU_CI_JOBS: "x" } });
+  assert.equal(r.code, 2, show(r));
+  assert.match(r.stderr, /environment: DPU_CI_KERNEL_SOURCE: "bogus" is not a source spec; expected debian:PKG, git:URL#REF, tarball:URL#sha256=HEX or dir:PATH/);
+  assert.match(r.stderr, /environment: DPU_CI_JOBS: expected a whole number/, "every problem at once");
+  const plan = await runCli(["plan", "pr"], { home, env: { DPU_CI_KERNEL_SOURCE: "git:https://example.org/linux.git" } });
+  assert.equal(plan.code, 2, show(plan));
+  assert.match(plan.stderr, /DPU_CI_KERNEL_SOURCE: git source needs a ref after '#'/, "config and plan agree: both refuse it");
+  const ok = await runCli(["config", "--json"], { home, env: { DPU_CI_KERNEL_SOURCE: "git:https://user:tok3n@example.org/linux.git#v5.16" } });
+  assert.equal(ok.code, 0, show(ok));
+  const shown = JSON.parse(ok.stdout) as { kernelSource: string; labDir: string; inventory: string };
+  assert.equal(shown.kernelSource, "git:https://example.org/linux.git#v5.16");
+  assert.ok(!ok.stdout.includes("tok3n"));
+  assert.match(shown.inventory, /hw-runners\/inventory\/local\.yaml$/);
+});
+
 test("a bad --param is a usage error naming the parameter", async () => {
   const r = await runCli(["plan", "pr", "--case", "case42"], { home });
   assert.equal(r.code, 2, show(r));

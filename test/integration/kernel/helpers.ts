@@ -17,7 +17,7 @@ export interface PipelineRun { manifest: RunManifest; dir: string; ms: number }
 export async function runKernelPipeline(root: string, params: Record<string, string>, home: string, env: Record<string, string> = {}): Promise<PipelineRun> {
   const cfg = configFrom({}, { ...process.env, DPU_CI_HOME: home, ...env });
   const resolved = resolveParams(kernelPipeline, params);
-  const graph = await buildGraph(kernelPipeline, resolved, { root, env: cfg.env });
+  const graph = await buildGraph(kernelPipeline, resolved, { root, config: cfg });
   const t0 = Date.now();
   const { manifest, dir } = await runGraph({
     graph, pipeline: "kernel", params: resolved, executor: chooseExecutor(cfg), jobs: 2, store: storeOf(cfg), root,

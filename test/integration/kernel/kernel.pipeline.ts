@@ -4,7 +4,6 @@
 import { definePipeline, UsageError } from "../../../engine/index.ts";
 import { kernelStage } from "../../../stages/kernel.ts";
 import { driversStage } from "../../../stages/drivers.ts";
-import { kernelSourceFromEnv } from "../../../stages/kernel-source.ts";
 
 function ccacheChoice(v: string): "shared" | "off" | { name: string } {
   if (v === "shared" || v === "off") return v;
@@ -27,7 +26,7 @@ export default definePipeline({
   define(g, params, env) {
     const kernel = kernelStage(g, {
       caseId: params.case!, scenario: params.scenario!, root: env.root,
-      extraConfig: params.extra ? [params.extra] : [], source: kernelSourceFromEnv(env.env),
+      extraConfig: params.extra ? [params.extra] : [], source: env.config.kernelSource, cacheDir: env.config.cacheDir,
       ccache: ccacheChoice(params.ccache ?? "shared"),
       rebuild: params.rebuild || undefined,
     });

@@ -16,8 +16,10 @@ let dir = "";
 const ctx = (name: string): NodeContext => {
   const outDir = join(dir, "out", name);
   mkdirSync(outDir, { recursive: true });
-  return { runId: "t", runDir: dir, outDir, workDir: dir, logPath: join(dir, `${name}.log`), signal: new AbortController().signal, log: () => {}, env: { DPU_CI_CACHE_DIR: join(dir, "cache") } };
+  return { runId: "t", runDir: dir, outDir, workDir: dir, logPath: join(dir, `${name}.log`), signal: new AbortController().signal, log: () => {}, env: {} };
 };
+/** Config.cacheDir of these tests. */
+const cache = (): string => join(dir, "cache");
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "dpu-ci-ksrc-"));
@@ -37,10 +39,10 @@ test("git: a ref becomes source.tar with the commit time beside it, identical on
   const src = parseKernelSource(`git:file://${join(dir, "linux")}#dpu-5.16`);
   assert.equal(src.kind, "git");
   if (src.kind !== "git") return;
-  const a = await fetchGit(ctx("g1"), src);
+  const a = await fetchGit(ctx("g1"), src, cache());
   assert.equal(a.outcome, "PASS", a.reason);
   assert.equal(readFileSync(join(dir, "out/g1/epoch"), "utf8").trim(), String(Date.parse("2022-01-09T12:00:00Z") / 1000));
-  const b = await fetchGit(ctx("g2"), src);
+  const b = await fetchGit(ctx("g2"), src, cache());
   assert.equal(b.outcome, "PASS");
   assert.equal(await sha256File(join(dir, "out/g1/source.tar")), await sha256File(join(dir, "out/g2/source.tar")));
   assert.match(execFileSync("tar", ["-tzf", join(dir, "out/g1/source.tar")], { encoding: "utf8" }), /^Makefile$/m);
@@ -49,14 +51,14 @@ test("git: a ref becomes source.tar with the commit time beside it, identical on
 test("git: an unknown ref is an infrastructure ERROR naming the ref", async () => {
   const src = parseKernelSource(`git:file://${join(dir, "linux")}#no-such-branch`);
   if (src.kind !== "git") return;
-  const r = await fetchGit(ctx("g3"), src);
+  const r = await fetchGit(ctx("g3"), src, cache());
   assert.equal(r.outcome, "ERROR");
   assert.match(r.reason ?? "", /no-such-branch/);
 });
 
 test("tarball: a wrong sha256 FAILs before anything uses it, and nothing is cached or handed on", async () => {
   const url = `file://${join(dir, "linux-5.16.tar.gz")}`;
-  const r = await fetchTarball(ctx("t1"), { kind: "tarball", url, sha256: "0".repeat(64) });
+  const r = await fetchTarball(ctx("t1"), { kind: "tarball", url, sha256: "0".repeat(64) }, cache());
   assert.equal(r.outcome, "FAIL");
   assert.match(r.reason ?? "", /expected 0{64}: refusing to build from it/);
   assert.equal(existsSync(join(dir, "out/t1/source.tar")), false);
@@ -67,7 +69,7 @@ test("tarball: the right sha256 passes and the archive is handed on", async () =
   const sha = await sha256File(file);
   const src = parseKernelSource(`tarball:file://${file}#sha256=${sha}`);
   if (src.kind !== "tarball") return;
-  const r = await fetchTarball(ctx("t2"), src);
+  const r = await fetchTarball(ctx("t2"), src, cache());
   assert.equal(r.outcome, "PASS", r.reason);
   assert.equal(await sha256File(join(dir, "out/t2/source.tar")), sha);
 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { exec } from "../../../engine/index.ts";
+import { exec, loadConfig } from "../../../engine/index.ts";
 import { planVersions, releaseArtifacts, releaseNotes, tagsToCreate, classify, type ArtifactVersion } from "../../../pipelines/release.ts";
 import { runReleaseCommand } from "../../../cli/release.ts";
 
@@ -45,7 +45,7 @@ test("versions per artifact from tags and the changes since them", async () => {
 
     // Tag through the CLI, then change only the driver with a feature and the kernel with a fix.
     const out: string[] = [];
-    const io = { cwd: dir, env: {}, stdout: (t: string) => { out.push(t); }, stderr: () => {} };
+    const io = { cwd: dir, env: {}, config: loadConfig({ root: dir, env: {} }), stdout: (t: string) => { out.push(t); }, stderr: () => {} };
     const prev = process.env;
     process.env = GIT_ENV;
     try { assert.equal(await runReleaseCommand(["tag"], io), 0); } finally { process.env = prev; }

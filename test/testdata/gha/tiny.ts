@@ -5,7 +5,7 @@
 // reports what it received instead of booting a virtual board.
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { GraphBuilder, NodeInput, PipelineEnv } from "../../../engine/index.ts";
 import { findBuildRun, importBuilt } from "../../../pipelines/case.ts";
 
@@ -34,7 +34,7 @@ export function defineTiny(g: GraphBuilder, params: Readonly<Record<string, stri
   if (phase !== "build" && (params.class ?? "all") !== "all" && params.class !== "sim") return;
   if (phase === "build") return;
   if (phase === "hil") {
-    const home = resolve(env.root, env.env.DPU_CI_HOME ?? ".dpu-ci");
+    const home = env.config.home;
     const from = findBuildRun(home, params.from ?? "latest-build");
     kernel = importBuilt(g, KERNEL, from);
     image = importBuilt(g, IMAGE, from);

@@ -39,13 +39,13 @@ test("P4 compile plan: p4c-ebpf (PSA) to C, libbpf 1.x section names, then clang
 test("P4 is MISS without p4c's source, naming what is missing; available with the vendored tarballs", async () => {
   const empty = await mkdtemp(join(tmpdir(), "dpuci-vendor-"));
   try {
-    const a = p4Availability(p4cPlan("/nonexistent-root", { DPU_CI_VENDOR_DIR: empty }));
+    const a = p4Availability(p4cPlan({ vendorDir: empty, cacheDir: "/nonexistent-cache" }));
     assert.equal(a.ok, false);
     if (!a.ok) { assert.equal(a.outcome, "MISS"); assert.match(a.reason, /p4c \(p4c-ebpf\) cannot be built/); assert.match(a.reason, /p4c-1\.2\.4\.8\.tar\.gz/); assert.match(a.reason, /DPU_CI_P4C_SOURCE/); }
     for (const f of ["p4c-1.2.4.8.tar.gz", "p4runtime-1e771c4.tar.gz", "libbpf-1.2.2.tar.gz"]) await writeFile(join(empty, f), "x");
-    assert.deepEqual(p4Availability(p4cPlan("/nonexistent-root", { DPU_CI_VENDOR_DIR: empty })), { ok: true });
+    assert.deepEqual(p4Availability(p4cPlan({ vendorDir: empty, cacheDir: "/nonexistent-cache" })), { ok: true });
     // Present but not the published bytes: refused before any build.
-    assert.match((await checkVendored(p4cPlan("/r", { DPU_CI_VENDOR_DIR: empty })))!, /has sha256 .* expected/);
+    assert.match((await checkVendored(p4cPlan({ vendorDir: empty, cacheDir: "/nonexistent-cache" })))!, /has sha256 .* expected/);
   } finally {
     await rm(empty, { recursive: true, force: true });
   }
@@ -94,7 +94,7 @@ test("verdicts map per hook", () => {
 
 test("dataplaneStage: cached compile nodes, host test tasks, guest suite, P4 MISS", async () => {
   const g = new GraphBuilder();
-  const h = dataplaneStage(g, { root: "/nonexistent-root", env: { DPU_CI_VENDOR_DIR: "/nonexistent-vendor" } });
+  const h = dataplaneStage(g, { p4c: p4cPlan({ vendorDir: "/nonexistent-vendor", cacheDir: "/nonexistent-cache" }) });
   const graph = g.finish();
   assert.deepEqual([...graph.nodes.keys()], ["ebpf-build", "dataplane-test", "dataplane-guest-suite", "p4-build", "dataplane-test-p4", "dataplane-diff-p4"]);
   assert.equal(h.test.node, "dataplane-test");
@@ -110,5 +110,5 @@ test("dataplaneStage: cached compile nodes, host test tasks, guest suite, P4 MIS
   const p4 = graph.nodes.get("p4-build")!;
   const a = await p4.available!();
   assert.equal(a.ok, false);
-  assert.equal(dataplaneStage(new GraphBuilder(), { root: "/r", env: {}, p4: false }).p4, undefined);
+  assert.equal(dataplaneStage(new GraphBuilder(), { p4c: p4cPlan({ vendorDir: "/r", cacheDir: "/c" }), p4: false }).p4, undefined);
 });

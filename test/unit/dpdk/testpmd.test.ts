@@ -59,3 +59,9 @@ test("our PMD in a real session: every check passes; the slowed PMD forwards far
   assert.ok(fast.metrics["io.pps"]! > 10 * slow.metrics["io.pps"]!, `${fast.metrics["io.pps"]} vs ${slow.metrics["io.pps"]}`);
   assert.equal(testpmdSuites({ pmdDelayNs: 20000 })[2]!.vdevs[1], "net_fpgavf1,link=vf2virtio,delay_ns=20000");
 });
+
+test("a PMD below a world-writable directory (EAL refuses it) is found before testpmd runs", async () => {
+  const { worldWritableAncestor } = await import("../../../stages/testpmd.ts");
+  assert.equal(worldWritableAncestor("/tmp/x/y/librte_net_fpgavf.so"), "/tmp");
+  assert.equal(worldWritableAncestor("/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_null.so"), undefined);
+});

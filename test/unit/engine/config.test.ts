@@ -137,3 +137,26 @@ test(".env.example is generated from SETTINGS and documents every setting", () =
   assert.equal(onDisk, envExample(), ".env.example is stale: regenerate it from envExample()");
   for (const s of SETTINGS) assert.match(onDisk, new RegExp(`^#${s.name}=`, "m"), s.name);
 });
+
+test("what is decided once: home, lab directory, inventory, cache directory and the kernel source, parsed", () => {
+  const root = tmp.path;
+  const d = loadConfig({ root, env: { HOME: "/home/u" }, envFile: envFile("") });
+  assert.equal(d.home, join(root, ".dpu-ci"));
+  assert.equal(d.labDir, join(root, ".dpu-ci", "lab"), "the lab follows the home: one lease database per home");
+  assert.equal(d.inventory, join(root, "hw-runners/inventory/local.yaml"));
+  assert.deepEqual(d.kernelSource, { kind: "debian", package: "linux-source-6.1" });
+  const c = loadConfig({ root, env: { DPU_CI_HOME: "/srv/ci", XDG_CACHE_HOME: "/var/cache/u", DPU_CI_INVENTORY: "lab.yaml", DPU_CI_KERNEL_SOURCE: "dir:/src/linux" }, envFile: envFile("") });
+  assert.equal(c.labDir, "/srv/ci/lab");
+  assert.equal(c.cacheDir, "/var/cache/u/dpu-ci");
+  assert.equal(c.inventory, join(root, "lab.yaml"));
+  assert.deepEqual(c.kernelSource, { kind: "dir", path: "/src/linux" });
+  const e = loadConfig({ root, env: { DPU_CI_LAB_DIR: "/srv/lab", DPU_CI_CACHE_DIR: "cache" }, envFile: envFile("") });
+  assert.equal(e.labDir, "/srv/lab");
+  assert.equal(e.cacheDir, join(root, "cache"));
+});
+
+test("a bad kernel source is a problem of the config, reported with the others", () => {
+  const p = problemsOf(() => loadConfig({ root: tmp.path, env: { DPU_CI_KERNEL_SOURCE: "debian:bash", DPU_CI_JOBS: "0" }, envFile: envFile("DPU_CI_EXECUTOR=nope\n") }));
+  assert.deepEqual(p.map((x) => x.field).sort(), ["DPU_CI_EXECUTOR", "DPU_CI_JOBS", "DPU_CI_KERNEL_SOURCE"]);
+  assert.match(p.find((x) => x.field === "DPU_CI_KERNEL_SOURCE")!.message, /not a package this setting accepts \(expected linux-source-X\.Y\)/);
+});

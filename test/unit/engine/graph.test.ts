@@ -1,7 +1,7 @@
 // Graphs and pipeline parameters: mistakes are usage errors found before anything runs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { GraphBuilder, UsageError, buildGraph, closure, definePipeline, dependencies, host, recipe, resolveParams, topoOrder } from "../../../engine/index.ts";
+import { GraphBuilder, UsageError, buildGraph, closure, loadConfig, definePipeline, dependencies, host, recipe, resolveParams, topoOrder } from "../../../engine/index.ts";
 
 const build = (g: GraphBuilder, name: string, inputs: Record<string, ReturnType<GraphBuilder["build"]> | ReturnType<typeof host.dir>> = {}) =>
   g.build(name, inputs, () => recipe.from("img").withExec(["true"]).directory("/out"));
@@ -92,6 +92,6 @@ test("params: a pipeline without params refuses any", () => {
 
 test("buildGraph awaits an async define and passes the resolved params", async () => {
   const asyncP = definePipeline({ ...p, async define(g, params) { await new Promise((r) => setTimeout(r, 5)); build(g, `n-${params.case}`); } });
-  const graph = await buildGraph(asyncP, resolveParams(asyncP, { board: "x", case: "case2" }), { root: "/", env: {} });
+  const graph = await buildGraph(asyncP, resolveParams(asyncP, { board: "x", case: "case2" }), { root: "/", config: loadConfig({ root: "/", env: {} }) });
   assert.deepEqual([...graph.nodes.keys()], ["n-case2"]);
 });

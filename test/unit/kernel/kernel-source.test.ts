@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError } from "../../../engine/index.ts";
-import { DEFAULT_KERNEL_SOURCE, describeKernelSource, kernelSourceFromEnv, parseKernelSource } from "../../../stages/kernel-source.ts";
+import { ConfigError, describeSource, loadConfig } from "../../../engine/index.ts";
+import { DEFAULT_KERNEL_SOURCE, parseKernelSource } from "../../../stages/kernel-source.ts";
 
 test("unset means Debian's linux-source-6.1 (works offline)", () => {
   assert.deepEqual(parseKernelSource(undefined), DEFAULT_KERNEL_SOURCE);
-  assert.deepEqual(kernelSourceFromEnv({}), { kind: "debian", package: "linux-source-6.1" });
+  assert.deepEqual(loadConfig({ root: "/nonexistent", env: {} }).kernelSource, { kind: "debian", package: "linux-source-6.1" });
 });
 
 test("each kind parses", () => {
@@ -18,12 +18,12 @@ test("each kind parses", () => {
 });
 
 test("bad values are ConfigErrors naming the setting", () => {
-  for (const bad of ["git:https://x/linux.git", "git:https://x/l.git#--upload-pack=evil", "tarball:https://x/l.tar.xz", "tarball:ftp://x/l.tar#" + "b".repeat(64), "svn:foo", "debian:bash", "dir:"]) {
+  for (const bad of ["git:https://x/linux.git", "git:https://x/l.git#--upload-pack=evil", "tarball:https://x/l.tar.xz", "tarball:ftp://x/l.tar#" + "b".repeat(64), "svn:foo", "debian:bash", "debian:linux-source-6.1=6.1.158-1", "dir:"]) {
     assert.throws(() => parseKernelSource(bad), (e: unknown) => e instanceof ConfigError && e.problems.every((p) => p.field === "DPU_CI_KERNEL_SOURCE"), bad);
   }
 });
 
 test("descriptions never carry credentials", () => {
   const s = parseKernelSource("git:https://user:s3cret@git.example.org/linux.git#main");
-  assert.equal(describeKernelSource(s), "git:https://git.example.org/linux.git#main");
+  assert.equal(describeSource(s), "git:https://git.example.org/linux.git#main");
 });

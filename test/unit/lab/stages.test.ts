@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { GraphBuilder, host, toDockerfile, type BuildNode } from "../../../engine/index.ts";
+import { LOCAL_INVENTORY } from "../../../hw-runners/index.ts";
 import { guestImageStage, imageArgv } from "../../../stages/image.ts";
 import { hilStage, hilTaskResult } from "../../../stages/hil.ts";
 
@@ -49,7 +50,7 @@ test("a HIL task result keeps board, simulated and every attempt with its log", 
 test("a HIL node no board in the inventory can serve is SKIP before anything runs, naming the capability", async () => {
   const g = new GraphBuilder();
   const k = g.build("kernel", { src: host.dir("kernel") }, () => { throw new Error("not called"); });
-  const h = hilStage(g, { kernel: k, image: k, needs: ["server:1288", "fpga:devboard"], suites: ["modules"] });
+  const h = hilStage(g, { kernel: k, image: k, needs: ["server:1288", "fpga:devboard"], suites: ["modules"], inventoryPath: LOCAL_INVENTORY, labDir: "/nonexistent/lab" });
   const node = g.finish().nodes.get(h.node)!;
   const av = await node.available!();
   assert.ok(!av.ok && av.outcome === "SKIP" && /fpga:devboard/.test(av.reason));

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, readFile, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { loadConfig } from "../../../engine/index.ts";
 import { parse } from "yaml";
 import { CASES, type CaseSpec } from "../../../pipelines/cases.ts";
 import { capabilityLabel, customLabels, DOWNLOAD, JUNIT_REPORT, repositoryLabs, routeClasses, UPLOAD, workflows, type Job } from "../../../pipelines/gha.ts";
@@ -12,7 +13,7 @@ import { runGhaCommand } from "../../../cli/gha.ts";
 const ROOT = resolve(import.meta.dirname, "../../..");
 const io = (cwd: string) => {
   const out = { stdout: "", stderr: "" };
-  return { out, io: { cwd, env: {}, stdout: (t: string) => { out.stdout += t; }, stderr: (t: string) => { out.stderr += t; } } };
+  return { out, io: { cwd, env: {}, config: loadConfig({ root: cwd, env: {} }), stdout: (t: string) => { out.stdout += t; }, stderr: (t: string) => { out.stderr += t; } } };
 };
 
 /** The matrix with one more suite in case1/virt that needs a capability no other suite needs. */

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
+import { loadConfig } from "../../../engine/index.ts";
 import { CASES, SCENARIOS } from "../../../pipelines/cases.ts";
 import { loadBoards, planMatrix, suiteVerdict, type BoardLike } from "../../../pipelines/matrix.ts";
 import { runMatrixCommand } from "../../../cli/matrix.ts";
@@ -9,7 +10,7 @@ import { WIRED_STAGES } from "../../../pipelines/case.ts";
 const ROOT = resolve(import.meta.dirname, "../../..");
 const capture = () => {
   const out = { stdout: "", stderr: "" };
-  return { out, io: { cwd: ROOT, env: {}, stdout: (t: string) => { out.stdout += t; }, stderr: (t: string) => { out.stderr += t; } } };
+  return { out, io: { cwd: ROOT, env: {}, config: loadConfig({ root: ROOT, env: {} }), stdout: (t: string) => { out.stdout += t; }, stderr: (t: string) => { out.stderr += t; } } };
 };
 
 const LAB: BoardLike[] = [
@@ -62,7 +63,7 @@ test("the matrix has a row with a verdict for every seed case and scenario", () 
 });
 
 test("dpu-ci matrix on this machine's inventory (hw-runners' local virtual boards)", async () => {
-  const inv = await loadBoards(ROOT, {});
+  const inv = loadBoards(loadConfig({ root: ROOT, env: {} }).inventory, ROOT);
   assert.ok(inv.boards.length > 0, "the local inventory has boards");
   assert.ok(inv.boards.every((b) => b.sim), "this machine has only simulated boards");
   const t = capture();

@@ -32,7 +32,7 @@ test("p4c build node: vendored tarballs checked against their sha256 in the cont
   const vendor = await vendorDir();
   try {
     const g = new GraphBuilder();
-    p4cStage(g, p4cPlan("/r", { DPU_CI_VENDOR_DIR: vendor }));
+    p4cStage(g, p4cPlan({ vendorDir: vendor, cacheDir: "/nonexistent-cache" }));
     const node = g.finish().nodes.get("p4c") as BuildNode;
     assert.equal(node.kind, "build");
     const ref = (key: string): ArtifactRef => ({ kind: "file", hostPath: `/x/${key}`, digest: "d", key });
@@ -55,10 +55,10 @@ test("p4c build node: vendored tarballs checked against their sha256 in the cont
 test("matrix: P4 built where p4c's source is at hand, MISS with the reason where not; case6's plugin MISS with what it would take", async () => {
   const vendor = await vendorDir();
   try {
-    const here = componentsHere("/r", { DPU_CI_VENDOR_DIR: vendor });
+    const here = componentsHere(p4cPlan({ vendorDir: vendor, cacheDir: "/nonexistent-cache" }));
     assert.equal(here.p4c?.version, "1.2.4.8");
     const withP4c = planMatrix({ boards: [], wired: WIRED_STAGES, here });
-    const none = planMatrix({ boards: [], wired: WIRED_STAGES, here: componentsHere("/r", { DPU_CI_VENDOR_DIR: "/nonexistent" }) });
+    const none = planMatrix({ boards: [], wired: WIRED_STAGES, here: componentsHere(p4cPlan({ vendorDir: "/nonexistent", cacheDir: "/nonexistent-cache" })) });
     const row = (rows: typeof none, c: string) => rows.find((r) => r.case === c && r.scenario === "virt")!;
     assert.equal(row(withP4c, "case3").build.find((b) => b.stage === "p4")!.status, "wired");
     assert.match(row(withP4c, "case3").components.find((c) => c.id === "p4c")!.here, /^1\.2\.4\.8 \(built from source/);

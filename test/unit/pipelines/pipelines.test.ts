@@ -4,14 +4,14 @@ import { resolve } from "node:path";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildGraph, resolveParams, ConfigError, type NodeContext, type TaskNode } from "../../../engine/index.ts";
+import { buildGraph, loadConfig, resolveParams, ConfigError, type NodeContext, type TaskNode } from "../../../engine/index.ts";
 import casePipeline from "../../../pipelines/case.ts";
 import nightlyPipeline from "../../../pipelines/nightly.ts";
 import { CASES, SCENARIOS } from "../../../pipelines/cases.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 // The default local inventory (hw-runners) is read as is: only simulated boards, no 82599, no FPGA.
-const env = { root: ROOT, env: {} };
+const env = { root: ROOT, config: loadConfig({ root: ROOT, env: {} }) };
 const graphOf = async (p: typeof casePipeline, given: Record<string, string>) => buildGraph(p, resolveParams(p, given), env);
 
 function ctxIn(dir: string): NodeContext {
@@ -59,7 +59,7 @@ test("case4: QEMU built once from source; the SR-IOV suites run on a board offer
   assert.deepEqual(await sriov.available!(), { ok: true });
   assert.deepEqual(Object.keys(g.nodes.get("case4.virt.hil.sim")!.inputs).sort(), ["image", "kernel", "qemu"]);
   // The example lab: the same node, the same suites, now placed on the real 1288 + 82599.
-  const lab = await buildGraph(casePipeline, resolveParams(casePipeline, { case: "case4" }), { root: ROOT, env: { DPU_CI_INVENTORY: "hw-runners/inventory/lab.example.yaml" } });
+  const lab = await buildGraph(casePipeline, resolveParams(casePipeline, { case: "case4" }), { root: ROOT, config: loadConfig({ root: ROOT, env: { DPU_CI_INVENTORY: "hw-runners/inventory/lab.example.yaml" } }) });
   const hw = lab.nodes.get("case4.virt.hil.server-1288.sriov")!;
   assert.equal(hw.description, sriov.description);
   const { place, loadInventory } = await import("../../../hw-runners/index.ts");

@@ -4,14 +4,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
-import { ConfigError, GraphBuilder, buildGraph, resolveParams, type BuildNode } from "../../../engine/index.ts";
-import { parseQemuSource, qemuSourceFromEnv, describeQemuSource } from "../../../stages/qemu-source.ts";
+import { ConfigError, GraphBuilder, buildGraph, loadConfig, resolveParams, type BuildNode } from "../../../engine/index.ts";
+import { parseQemuSource, describeQemuSource } from "../../../stages/qemu-source.ts";
 import { qemuBuildArgv, qemuNodeName, qemuPrepareArgv, qemuStage } from "../../../stages/qemu.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 
 test("the QEMU source: Debian 13's package by default, git/tarball/dir as for the kernel, errors name the setting", () => {
-  assert.deepEqual(qemuSourceFromEnv({}), { kind: "debian", package: "qemu" });
+  assert.deepEqual(loadConfig({ root: ROOT, env: {} }).qemuSource, { kind: "debian", package: "qemu" });
   assert.deepEqual(parseQemuSource("debian:qemu"), { kind: "debian", package: "qemu" });
   assert.deepEqual(parseQemuSource("git:https://git.example.org/qemu.git#dpu/10.0"), { kind: "git", url: "https://git.example.org/qemu.git", ref: "dpu/10.0" });
   const sha = "c".repeat(64);
@@ -62,7 +62,7 @@ test("the recipe unpacks before the patches go in, and builds with ccache in a n
 
 test("a git source is fetched by a host task the build depends on", () => {
   const g = new GraphBuilder();
-  qemuStage(g, { source: { kind: "git", url: "https://git.example.org/qemu.git", ref: "dpu" } });
+  qemuStage(g, { source: { kind: "git", url: "https://git.example.org/qemu.git", ref: "dpu" }, cacheDir: "/nonexistent-cache" });
   const graph = g.finish();
   const name = [...graph.nodes.keys()].find((n) => n.startsWith("qemu.") && graph.nodes.get(n)!.kind === "build")!;
   const fetch = [...graph.nodes.keys()].find((n) => n.startsWith("qemu-source."))!;
@@ -72,14 +72,14 @@ test("a git source is fetched by a host task the build depends on", () => {
 
 test("case pipelines that name the qemu stage build one QEMU and hand it to their HIL jobs", async () => {
   const { default: casePipeline } = await import("../../../pipelines/case.ts");
-  const g = await buildGraph(casePipeline, resolveParams(casePipeline, { case: "case2" }), { root: ROOT, env: {} });
+  const g = await buildGraph(casePipeline, resolveParams(casePipeline, { case: "case2" }), { root: ROOT, config: loadConfig({ root: ROOT, env: {} }) });
   assert.equal([...g.nodes.keys()].filter((n) => n === "qemu" || n.startsWith("qemu.")).length, 1);
   const hil = [...g.nodes.values()].filter((n) => n.name.includes(".hil.") && Object.keys(n.inputs).includes("kernel"));
   assert.ok(hil.length > 0 && hil.every((n) => (n.inputs as Record<string, unknown>).qemu !== undefined));
   // qemu=host, and the pr pipeline: no QEMU build, the boards run the host's.
-  const host = await buildGraph(casePipeline, resolveParams(casePipeline, { case: "case2", qemu: "host" }), { root: ROOT, env: {} });
+  const host = await buildGraph(casePipeline, resolveParams(casePipeline, { case: "case2", qemu: "host" }), { root: ROOT, config: loadConfig({ root: ROOT, env: {} }) });
   assert.ok(![...host.nodes.keys()].some((n) => n === "qemu"));
   const { default: prPipeline } = await import("../../../pipelines/pr.ts");
-  const pr = await buildGraph(prPipeline, resolveParams(prPipeline, { case: "case4" }), { root: ROOT, env: {} });
+  const pr = await buildGraph(prPipeline, resolveParams(prPipeline, { case: "case4" }), { root: ROOT, config: loadConfig({ root: ROOT, env: {} }) });
   assert.ok(![...pr.nodes.keys()].some((n) => n === "qemu"));
 });
