@@ -21,7 +21,7 @@ export const SECTION_RENAMES: ReadonlyArray<readonly [string, string]> = [
   ["classifier/tc-ingress", "tc"], ["classifier/tc-egress", "tc"], ["classifier/map-initializer", "tc"], ["xdp/xdp-ingress", "xdp"],
 ];
 
-export interface P4PlanOptions { multiarch?: string; p4cHome?: string }
+export interface P4PlanOptions { multiarch?: string; p4cHome?: string; runtimeCopy?: string }
 
 /** Where the compile step keeps its copy of p4c's runtime headers. */
 export const P4_RUNTIME_COPY = "/p4rt";
@@ -49,7 +49,7 @@ export function p4EntryProgram(arch: P4Arch): string {
  *  BTF map definitions, as p4c's kernel.mk builds PSA programs), against p4RuntimeArgv's headers. */
 export function p4CompileArgv(p: DataplaneProgram, srcRoot: string, outDir: string, opts: P4PlanOptions = {}): string[][] {
   const home = opts.p4cHome ?? P4C_HOME;
-  const runtime = P4_RUNTIME_COPY;
+  const runtime = opts.runtimeCopy ?? P4_RUNTIME_COPY;
   const c = `${outDir}/${p.name}.c`;
   return [
     [`${home}/bin/p4c-ebpf`, "--Werror", "--arch", p.p4.arch, "--target", "kernel", "-o", c, `${srcRoot}/${p.p4.file}`],
