@@ -41,7 +41,7 @@ export interface DatapathStageOptions {
 export function ovsDatapathStage(g: GraphBuilder, ovs: NodeInput, dpdk: NodeInput, opts: DatapathStageOptions = {}): NodeInput {
   const name = opts.name ?? `ovs-datapath.${ovs.node.replace(/^ovs\./, "")}`;
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
-  return g.task(name, { ovs, dpdk }, (ctx, paths) => runDatapathSuite({ ovsDir: paths.ovs, dpdkLib: join(paths.dpdk, "lib"), outDir: ctx.outDir, workDir: ctx.workDir, log: (l) => ctx.log(l), flows: opts.flows ?? DEFAULT_FLOWS }), {
+  return g.task(name, { ovs, dpdk }, (ctx, paths) => runDatapathSuite({ ovsDir: paths.ovs, dpdkLib: join(paths.dpdk, "lib"), outDir: ctx.outDir, workDir: ctx.workDir, env: ctx.env, log: (l) => ctx.log(l), flows: opts.flows ?? DEFAULT_FLOWS }), {
     stage: "ovs", case: opts.case, scenario: opts.scenario,
     description: "OVS datapath: ovs-vswitchd in a network namespace, two veth ports, flows via ovs-ofctl, packets counted per flow",
     available: async () => (process.getuid?.() === 0 ? { ok: true } : { ok: false, outcome: "SKIP", reason: "network namespaces need root" }),
@@ -54,6 +54,8 @@ export interface DatapathContext {
   readonly outDir: string;
   readonly workDir: string;
   readonly flows: readonly DatapathFlow[];
+  /** The node's environment (Config.env), which the OVS daemons and tools get with their own directories. */
+  readonly env: Readonly<Record<string, string | undefined>>;
   log(line: string): void;
 }
 
@@ -91,7 +93,7 @@ export async function runDatapathSuite(c: DatapathContext): Promise<TaskResult> 
   const run = join(c.workDir, `ovs-${id}`);
   await mkdir(run, { recursive: true });
   await mkdir(c.outDir, { recursive: true });
-  const env = { ...process.env, OVS_RUNDIR: run, OVS_DBDIR: run, OVS_LOGDIR: run, OVS_SYSCONFDIR: run, OVS_PKGDATADIR: join(c.ovsDir, "share/openvswitch"), LD_LIBRARY_PATH: c.dpdkLib };
+  const env = { ...c.env, OVS_RUNDIR: run, OVS_DBDIR: run, OVS_LOGDIR: run, OVS_SYSCONFDIR: run, OVS_PKGDATADIR: join(c.ovsDir, "share/openvswitch"), LD_LIBRARY_PATH: c.dpdkLib };
   const db = `unix:${join(run, "db.sock")}`;
   const sh = (argv: string[]) => exec(argv[0]!, argv.slice(1), { env, timeoutMs: 30_000 });
   const inNs = (n: string, argv: string[]) => sh(["ip", "netns", "exec", n, ...argv]);

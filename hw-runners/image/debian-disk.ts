@@ -26,7 +26,7 @@ export interface DebianDisk {
   sshKey: string;
 }
 
-export const defaultDiskCache = (env: Readonly<Record<string, string | undefined>> = process.env) =>
+export const defaultDiskCache = (env: Readonly<Record<string, string | undefined>>) =>
   join(env.DPU_CI_CACHE_DIR ?? join(homedir(), ".cache", "dpu-ci"), "debian-disk", `v${DISK_VERSION}`);
 
 function found(dir: string): DebianDisk | undefined {
@@ -36,7 +36,7 @@ function found(dir: string): DebianDisk | undefined {
 
 /** The cached disk, built first when missing. Concurrent builders each work in their own directory
  *  and the first rename wins, so nobody boots half a disk. */
-export async function debianDisk(env: Readonly<Record<string, string | undefined>> = process.env, dir = defaultDiskCache(env), log: (l: string) => void = () => {}): Promise<DebianDisk> {
+export async function debianDisk(env: Readonly<Record<string, string | undefined>>, dir = defaultDiskCache(env), log: (l: string) => void = () => {}): Promise<DebianDisk> {
   const have = found(dir);
   if (have) return have;
   const mirror = debianMirror(env.DPU_CI_DEBIAN_MIRROR);
