@@ -230,7 +230,9 @@ export function encodeP4Entry(l: P4Layout, e: P4Entry): EncodedEntry {
   const givenKey = { ...(e.key ?? {}) };
   const lpmField = t.lpm ? keyFields[keyFields.length - 1] : undefined;
   for (const f of keyFields) {
-    const k = f.comment && f.comment in givenKey ? f.comment : f.name in givenKey ? f.name : undefined;
+    // p4c renames control locals (dport -> dport_0) in the comment it writes.
+    const plain = f.comment?.replace(/_\d+$/, "");
+    const k = f.comment && f.comment in givenKey ? f.comment : plain && plain in givenKey ? plain : f.name in givenKey ? f.name : undefined;
     if (k === undefined) throw new Error(`entry for ${t.map} needs key field ${f.comment ?? f.name}`);
     writeField(key, f, givenKey[k]!, f === lpmField, `${t.map} key ${k}`);
     delete givenKey[k];

@@ -42,7 +42,7 @@ strip "$out/bin/p4c-ebpf"
 cp -r "$S/p4include" "$out/p4include"
 cp -r "$rt/." "$out/ebpf/"
 rm -rf "$out/ebpf/contrib/libbpf/src" "$out/ebpf/contrib/libbpf/.git"
-version=$("$out/bin/p4c-ebpf" --version | awk '/Version/ {print $2; exit}')
+version=$("$out/bin/p4c-ebpf" --version 2>&1 | awk '/Version/ {print $2; exit}')
 stats=$(ccache --print-stats 2>/dev/null | awk -F'\t' '$1=="direct_cache_hit"||$1=="preprocessed_cache_hit"{h+=$2} $1=="cache_miss"{m+=$2} END{printf "{\"hits\": %d, \"misses\": %d}", h, m}')
 printf '{\n  "version": "%s",\n  "configureSeconds": %d,\n  "makeSeconds": %d,\n  "ccache": %s\n}\n' "$version" $((t1 - t0)) $((t2 - t1)) "${stats:-null}" > "$out/build.json"
 cat "$out/build.json"

@@ -19,6 +19,8 @@ export const p4cBuilder: ImageSpec = {
     "cmake", "g++", "make", "bison", "flex", "libfl-dev", "libboost-dev", "libboost-graph-dev", "libboost-iostreams-dev",
     "libgc-dev", "libprotobuf-dev", "protobuf-compiler", "python3", "ccache", "pkg-config", "libelf-dev", "zlib1g-dev",
     "clang", "llvm", "libbpf-dev", "linux-libc-dev", "bpftool", "binutils",
+    // p4c's runtime headers include <stdio.h>; for the BPF target glibc then wants gnu/stubs-32.h.
+    "libc6-dev-i386",
   ],
   env: { LC_ALL: "C.UTF-8" },
 };

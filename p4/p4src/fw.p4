@@ -36,9 +36,10 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
     Counter<bit<32>, bit<32>>(3, PSA_CounterType_t.PACKETS) fw_stats;
     bit<16> dport = 0;
     bool pass = true;
+    bit<32> rule = 0; /* the matching rule's id (fw_rule_hits in the C version) */
 
-    action allow(bit<32> rule_id) { pass = true; }
-    action deny(bit<32> rule_id) { pass = false; }
+    action allow(bit<32> rule_id) { pass = true; rule = rule_id; }
+    action deny(bit<32> rule_id) { pass = false; rule = rule_id; }
 
     table fw_rules_port {
         key = {
@@ -72,7 +73,6 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
     table fw_default {
         actions = { allow; deny; }
         default_action = allow(0);
-        size = 1;
     }
 
     apply {

@@ -2,6 +2,9 @@
 #ifndef DPUCI_HEADERS_P4
 #define DPUCI_HEADERS_P4
 
+/* PSA leaves the unused metadata types (resubmit, recirculate, clone, egress) to the program. */
+struct empty_t {}
+
 typedef bit<48> mac_t;
 typedef bit<32> ip4_t;
 

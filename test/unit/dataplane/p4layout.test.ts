@@ -1,0 +1,37 @@
+// The control-plane layout read from C that p4c-ebpf 1.2.4.8 generated for p4/p4src (captured in
+// test/testdata/dataplane/p4c/), and the vectors' state encoded into it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { encodeP4Entry, p4MapEntries, parseP4Layout } from "../../../dataplane/index.ts";
+
+const generated = (n: string) => readFileSync(new URL(`../../testdata/dataplane/p4c/${n}.c`, import.meta.url), "utf8");
+
+test("fastpath: exact MAC key in host order, action ids from the #defines, LPM key with prefixlen and a network-order address", () => {
+  const l = parseP4Layout(generated("fastpath"));
+  const fdb = l.tables.get("ingress_fp_fdb")!;
+  assert.equal(fdb.kind, "BPF_MAP_TYPE_HASH");
+  assert.deepEqual([...fdb.actions!.keys()].sort(), ["_NoAction", "ingress_l2_forward", "ingress_route_me"]);
+  const e = encodeP4Entry(l, { table: "fp_fdb", key: { "hdr.ethernet.dstAddr": 0x020000000001n }, action: "l2_forward", params: { port: 7 } });
+  assert.equal(e.map, "ingress_fp_fdb");
+  assert.equal(e.key.toString("hex"), "0100000000020000", "02:00:00:00:00:01 as a little-endian u64");
+  assert.equal(e.value.readUInt32LE(0), 1, "INGRESS_FP_FDB_ACT_INGRESS_L2_FORWARD");
+  assert.equal(e.value.readUInt32LE(4), 7);
+  const r = encodeP4Entry(l, { table: "fp_routes", key: { "hdr.ipv4.dstAddr": 0x0a020000n }, prefixLen: 16, action: "set_nexthop", params: { port: 1, smac: 1n, dmac: 2n } });
+  assert.equal(r.key.toString("hex"), "100000000a020000", "prefixlen 16, then 10.2.0.0 in network order");
+  assert.throws(() => encodeP4Entry(l, { table: "fp_nope", action: "x" }), /no table "fp_nope"/);
+  assert.throws(() => encodeP4Entry(l, { table: "fp_fdb", key: { "hdr.ethernet.dstAddr": 1n }, action: "l2_forward" }), /needs parameter "port"/);
+});
+
+test("fw: the vectors' typed state becomes entries of p4c's tables (port/proto/any LPM tables, the default action map)", () => {
+  const l = parseP4Layout(generated("fw"));
+  const entries = p4MapEntries("fw", l, { fw: { default: "deny", rules: [{ src: "10.1.0.0/16", proto: "tcp", dport: 22, action: "allow" }, { src: "172.16.0.0/12", action: "allow" }] } });
+  assert.deepEqual(entries.map((e) => e.map), ["ingress_fw_default_defaultAction", "ingress_fw_rules_port", "ingress_fw_rules_any"]);
+  const port = entries[1]!;
+  // prefixlen covers the exact fields (and padding) before the address, then /16 of it.
+  const keyT = l.tables.get("ingress_fw_rules_port")!.key;
+  assert.ok(!("scalar" in keyT));
+  const lpm = keyT.fields.at(-1)!;
+  assert.equal(port.key.readUInt32LE(0), (lpm.offset - 4) * 8 + 16);
+  assert.equal(port.key.subarray(lpm.offset, lpm.offset + 4).toString("hex"), "0a010000");
+});
