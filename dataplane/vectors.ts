@@ -93,5 +93,12 @@ export function parseVectors(text: string, source: string): VectorFile {
 }
 
 export async function loadVectors(path: string): Promise<VectorFile> {
-  return parseVectors(await readFile(path, "utf8"), path);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    // A vectors directory without this program's file is the user's input, not a bug: exit 2.
+    throw new ConfigError([{ source: path, field: "(file)", message: `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+  }
+  return parseVectors(text, path);
 }
