@@ -46,9 +46,10 @@ if [ -n "${CCACHE_DIR:-}" ] && command -v ccache >/dev/null; then
   mkdir -p "$CCACHE_DIR"
   # The compiler's content, not its mtime, decides hits; paths are fixed in the container, so the
   # working directory need not be hashed. No CCACHE_BASEDIR: it rewrites absolute paths into relative
-  # ones before gcc sees them, so -ffile-prefix-map no longer matches and __FILE__ strings (BUG/WARN
-  # tables, modules) came out as ../../src/... — a bzImage that a build without ccache, such as the
-  # reproducer in metadata.json, could not reproduce. ccache must change how fast, never what.
+  # ones before gcc sees them, so -ffile-prefix-map no longer matches and a __FILE__ comes out as
+  # ../../src/... (shown on a one-file build), bytes a build without ccache, such as the reproducer in
+  # metadata.json, does not make. ccache must change how fast, never what; whether the whole bzImage
+  # and every module agree is checked by test/e2e/kernel/reproducible.test.ts.
   unset CCACHE_BASEDIR
   export CCACHE_COMPILERCHECK=content CCACHE_NOHASHDIR=1
   ccache --zero-stats >/dev/null
