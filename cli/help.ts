@@ -86,8 +86,8 @@ const COMMAND_HELP: Record<string, string> = {
   plan: `Usage: dpu-ci plan <pipeline|file.ts> [--case ID] [--param k=v]... [--json]
 
 Prints the pipeline's nodes, their dependencies and inputs. Build nodes say "cached" when an earlier
-run passed with identical inputs (BuildKit will take them from its cache), "run" otherwise; task
-nodes (tests, HIL jobs) always run.`,
+run passed with identical inputs (taken from the run store), "run" otherwise; task nodes (tests,
+HIL jobs) "always-runs", or in pipelines that reuse results (pr) "reused-if-unchanged".`,
   run: `Usage: dpu-ci run <pipeline|file.ts> [--case ID] [--param k=v]... [--executor auto|buildkit|dagger|host] [-j N] [--no-cache] [--json]
 
 Runs the pipeline: independent nodes run at once (at most N, default DPU_CI_JOBS or 2); after a

@@ -57,7 +57,8 @@ const COMMANDS: Record<string, Handler> = {
     const cfg = await pipelineConfig(values);
     const { formatPlan, plan, preparePipeline } = await import("./run.ts");
     const { graph, params, pipeline } = await preparePipeline(cfg, await pipelineArgs(positionals, values));
-    const nodes = await plan(cfg, graph);
+    // Tasks of a pipeline that reuses results are predicted at run time (their upstream outputs decide).
+    const nodes = await plan(cfg, graph, { reuseTasks: pipeline.reuseTasks });
     if (values.json) print(io.out, JSON.stringify({ pipeline: pipeline.name, params, nodes }, null, 2));
     else print(io.out, `${pipeline.name} (${Object.entries(params).map(([k, v]) => `${k}=${v}`).join(" ") || "no params"})\n${formatPlan(nodes)}`);
     return EXIT.OK;

@@ -32,13 +32,13 @@ export interface PlanNode {
   inputs: Record<string, string>;
   steps?: string[];
   /** build nodes: "cached" when an earlier run passed with identical inputs; tasks always run. */
-  prediction: "cached" | "run" | "always-runs";
+  prediction: "cached" | "run" | "always-runs" | "reused-if-unchanged";
   inputDigest?: string;
 }
 
 /** The DAG and, for build nodes, whether they would come from the cache (same input digest as a
  *  node that passed in an earlier run). */
-export async function plan(cfg: Config, graph: Graph): Promise<PlanNode[]> {
+export async function plan(cfg: Config, graph: Graph, opts: { reuseTasks?: boolean } = {}): Promise<PlanNode[]> {
   const previous = new Set<string>();
   const store = storeOf(cfg);
   for (const id of store.listRuns().slice(-20)) {
@@ -64,7 +64,7 @@ export async function plan(cfg: Config, graph: Graph): Promise<PlanNode[]> {
     }
     const deps = [...new Set(Object.values(node.inputs).flatMap((i) => (i.kind === "node" ? [i.node] : [])))];
     if (node.kind === "task") {
-      out.push({ name: node.name, kind: "task", stage: node.stage, description: node.description, deps, inputs, prediction: "always-runs" });
+      out.push({ name: node.name, kind: "task", stage: node.stage, description: node.description, deps, inputs, prediction: opts.reuseTasks ? "reused-if-unchanged" : "always-runs" });
       continue;
     }
     const r = node.recipe(refs);

@@ -48,6 +48,7 @@ test("plan: build nodes are 'run' until a passing run with the same inputs exist
   writeManifest(dir, m);
   const second = await plan(cfg, graph);
   assert.deepEqual(second.map((n) => n.prediction), ["cached", "cached", "always-runs"]);
+  assert.equal((await plan(cfg, graph, { reuseTasks: true }))[2]!.prediction, "reused-if-unchanged", "a pipeline that reuses task results (pr)");
 
   // A changed input: the node and its dependent are predicted to run again.
   writeFileSync(join(root, "src", "f.c"), "int main(){return 1;}\n");
