@@ -3,6 +3,12 @@
 // `ipmitool -I lanplus sol activate`, exactly as a real 1288's console is. The BMC also powers the
 // board. Then the SOL session is pulled mid-job (deactivated from a second ipmitool, as an operator
 // or a crashed runner's leftover would): the attempt is an ERROR and the retry passes, never FAIL.
+//
+// Known to fail on a quiet machine, so it is kept out of the CI suite until fixed: the board's QEMU
+// serves its serial port with wait=off and drops output while nobody is connected, and ipmi_sim's
+// SOL connects to it some time after power-on; a TCG boot that is fast enough ends its tests before
+// that, and the console shows the SOL banner and nothing else ("the board powered off before the
+// tests ended", both attempts). It passed only while the machine was loaded (a slower boot).
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { after, test } from "node:test";
@@ -13,7 +19,7 @@ import { openLab } from "../../../hw-runners/runner/lab.ts";
 import { loadJob } from "../../../hw-runners/runner/job.ts";
 import { runHilJob, type LabLogEvent } from "../../../hw-runners/runner/run.ts";
 import type { Board } from "../../../hw-runners/inventory/types.ts";
-import { freePort, qemuBoard, runningQemuPid, tempDir, testImage, testKernel, waitUntil, writeJob } from "./fixture.ts";
+import { freePort, qemuBoard, runningQemuPid, tempDir, testImage, testKernel, waitUntil, writeJob } from "../../integration/lab/fixture.ts";
 
 const tmp = tempDir("sol");
 const [bmc, serial] = [await freePort(), await freePort()];
