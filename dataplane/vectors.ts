@@ -1,7 +1,7 @@
 // Packet test vectors (p4/vectors/*.yaml; format in p4/README.md): parsed once, every problem
 // reported at once with its file and field, then resolved to bytes and map entries.
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
+import { isScalar, parseDocument, visit } from "yaml";
 import { ConfigError, type ConfigProblem } from "../engine/errors.ts";
 import { buildPacket, parseHex, patchPacket, type PacketSpec } from "./packet.ts";
 import { stateEntries, type DataplaneState, type MapEntry } from "./layout.ts";
@@ -37,12 +37,32 @@ function packetProblems(v: unknown, field: string, add: (field: string, msg: str
   if (["tcp", "udp", "icmp"].filter((k) => k in v).length > 1) add(field, "at most one of tcp, udp, icmp");
 }
 
+/** Hex bytes written without quotes (`hex: 0800`) are what was written, not a YAML number (800):
+ *  packets' hex/payloadHex and a raw map entry's key/value (`{ map, key, value }`) keep their text. */
+const HEX_FIELDS = new Set(["hex", "payloadHex"]);
+
+function parseHexAware(text: string): unknown {
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw doc.errors[0];
+  const keepText = (node: unknown) => { if (isScalar(node) && typeof node.value === "number" && node.source) node.value = node.source; };
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && HEX_FIELDS.has(String(pair.key.value))) keepText(pair.value);
+    },
+    Map(_, map) {
+      if (!map.has("map")) return;
+      for (const item of map.items) if (isScalar(item.key) && (item.key.value === "key" || item.key.value === "value")) keepText(item.value);
+    },
+  });
+  return doc.toJS();
+}
+
 /** Parse and resolve a vector file's text. `source` names the file in problems. */
 export function parseVectors(text: string, source: string): VectorFile {
   const problems: ConfigProblem[] = [];
   const add = (field: string, message: string) => problems.push({ source, field, message });
   let doc: unknown;
-  try { doc = parseYaml(text); } catch (e) { throw new ConfigError([{ source, field: "(file)", message: `not valid YAML: ${(e as Error).message}` }]); }
+  try { doc = parseHexAware(text); } catch (e) { throw new ConfigError([{ source, field: "(file)", message: `not valid YAML: ${(e as Error).message}` }]); }
   if (!isObj(doc)) throw new ConfigError([{ source, field: "(file)", message: "must be a mapping with program and vectors" }]);
   if (typeof doc.program !== "string") add("program", "must name the program (fastpath, lb, fw, vf2virtio)");
   if (!Array.isArray(doc.vectors) || doc.vectors.length === 0) add("vectors", "must be a non-empty list");

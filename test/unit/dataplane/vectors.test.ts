@@ -66,3 +66,21 @@ vectors:
   assert.equal(a!.expect.output!.subarray(30, 34).join("."), "3.3.3.3");
   assert.ok(b!.expect.output!.equals(b!.input));
 });
+
+test("hex written without quotes is bytes as written, not a YAML number (0800 stays 08 00)", () => {
+  const text = [
+    "program: fw",
+    "vectors:",
+    "  - name: digits",
+    "    maps:",
+    "      - { map: fw_rules, key: 00000001, value: 01000000 }",
+    "    input: { hex: 080045000000000000000000 }",
+    "    expect: { verdict: PASS, counters: { \"fw_stats[0]\": 1 } }",
+  ].join("\n");
+  const v = parseVectors(text, "digits.yaml").vectors[0]!;
+  assert.equal(v.input.toString("hex"), "080045000000000000000000");
+  assert.deepEqual(v.expect.counters, [{ map: "fw_stats", index: 0, value: 1 }], "a counter's value stays a number");
+  const raw = v.entries.at(-1)!;
+  assert.equal(Buffer.from(raw.key).toString("hex"), "00000001");
+  assert.equal(Buffer.from(raw.value).toString("hex"), "01000000");
+});
