@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheName, host, recipe, type GraphBuilder, type Input, type NodeInput, type TaskResult } from "../engine/index.ts";
+import { shortHash } from "./kernel-fetch.ts";
 import { dpdkBuilder } from "../images/dpdk.ts";
 
 /** Where the DPDK output is mounted in consumers' containers: libdpdk.pc says this prefix. */
@@ -78,8 +79,3 @@ export async function dpdkAfter(out: string): Promise<TaskResult> {
   };
 }
 
-function shortHash(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, "0");
-}

@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { describeSource, exec, redactUrl, sha256File, type NodeContext, type TaskResult } from "../engine/index.ts";
+import { describeSource, DpuCiError, exec, redactUrl, sha256File, type GraphBuilder, type NodeContext, type NodeInput, type TaskResult } from "../engine/index.ts";
 import type { KernelSource } from "./kernel-source.ts";
 
 /** Fetched kernel sources live under the config's cache directory. */
@@ -82,4 +82,23 @@ export async function fetchTarball(ctx: NodeContext, src: Extract<KernelSource, 
 function tarballName(url: string): string {
   const last = url.split(/[?#]/)[0]!.split("/").pop() ?? "source.tar";
   return /^[A-Za-z0-9._+-]+$/.test(last) ? last : "source.tar";
+}
+
+/** A task fetching a git or tarball source for a stage (kernel, qemu): one node per source, shared
+ *  by every build of it; debian and dir sources need none (undefined). */
+export function fetchSourceNode(g: GraphBuilder, stage: string, source: KernelSource, describe: string, cacheDir: string | undefined): NodeInput | undefined {
+  if (source.kind !== "git" && source.kind !== "tarball") return undefined;
+  if (!cacheDir) throw new DpuCiError("INTERNAL", `${stage} stage: a ${source.kind} source needs cacheDir (pass Config.cacheDir)`);
+  const name = `${stage}-source.${shortHash(describe)}`;
+  if (g.has(name)) return { kind: "node", node: name, type: "dir" };
+  return g.task(name, {}, (ctx) => (source.kind === "git" ? fetchGit(ctx, source, cacheDir) : fetchTarball(ctx, source, cacheDir)), {
+    stage, description: `fetch ${stage === "qemu" ? "QEMU" : stage} source ${describe}`,
+  });
+}
+
+/** FNV-1a, 8 hex digits: short stable suffixes for node names. */
+export function shortHash(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
 }

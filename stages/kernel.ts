@@ -5,11 +5,11 @@
 // tree for `make M=`), config, config.diff, config-check.json, metadata.json.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cacheName, describeSource, DpuCiError, host, recipe, type ArtifactRef, type GraphBuilder, type Input, type NodeInput, type Recipe, type TaskResult } from "../engine/index.ts";
+import { cacheName, describeSource, host, recipe, type ArtifactRef, type GraphBuilder, type Input, type NodeInput, type Recipe, type TaskResult } from "../engine/index.ts";
 import { builderTag } from "../images/index.ts";
 import { kernelBuilderFor } from "../images/kernel.ts";
 import { DEFAULT_KERNEL_SOURCE, type KernelSource } from "./kernel-source.ts";
-import { fetchGit, fetchTarball } from "./kernel-fetch.ts";
+import { fetchSourceNode, shortHash } from "./kernel-fetch.ts";
 import { checkInlineConfig, profileFragments } from "./kernel-profile.ts";
 
 export interface KernelStageOptions {
@@ -76,7 +76,7 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
     exportList: host.file("kernel/export-sources.list"),
   };
   files.forEach((f, i) => { inputs[`frag${i}`] = host.file(f.hostPath); });
-  const fetched = sourceNode(g, source, opts.cacheDir);
+  const fetched = fetchSourceNode(g, "kernel", source, describeSource(source), opts.cacheDir);
   if (fetched) inputs.source = fetched;
   else if (source.kind === "dir") inputs.source = host.dir(source.path, { exclude: [".git"] });
 
@@ -130,15 +130,6 @@ export async function kernelAfter(out: string): Promise<TaskResult> {
   };
 }
 
-function sourceNode(g: GraphBuilder, source: KernelSource, cacheDir: string | undefined): NodeInput | undefined {
-  if (source.kind !== "git" && source.kind !== "tarball") return undefined;
-  if (!cacheDir) throw new DpuCiError("INTERNAL", `kernel stage: a ${source.kind} source needs cacheDir (pass Config.cacheDir)`);
-  const name = `kernel-source.${shortHash(describeSource(source))}`;
-  if (g.has(name)) return { kind: "node", node: name, type: "dir" };
-  return g.task(name, {}, (ctx) => (source.kind === "git" ? fetchGit(ctx, source, cacheDir) : fetchTarball(ctx, source, cacheDir)), {
-    stage: "kernel", description: `fetch kernel source ${describeSource(source)}`,
-  });
-}
 
 function prepareArgs(source: KernelSource): string[] {
   switch (source.kind) {
@@ -158,8 +149,3 @@ function reproducerLine(tag: string, source: KernelSource, prepare: string[], bu
   return `docker run --rm -v "$PWD/kernel:/in/kernel:ro"${src} -v "$PWD/kernel-out:/out" ${tag} sh -c "${script}"`;
 }
 
-function shortHash(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, "0");
-}

@@ -7,9 +7,9 @@
 // patches with sha256, configure line, binary sha256, firmware provenance, durations).
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cacheName, DpuCiError, exec, host, recipe, type GraphBuilder, type Input, type NodeInput, type Recipe, type TaskResult, type TestCase } from "../engine/index.ts";
+import { cacheName, exec, host, recipe, type GraphBuilder, type Input, type NodeInput, type Recipe, type TaskResult, type TestCase } from "../engine/index.ts";
 import { qemuBuilder, QEMU_DEB_DIR } from "../images/qemu.ts";
-import { fetchGit, fetchTarball } from "./kernel-fetch.ts";
+import { fetchSourceNode, shortHash } from "./kernel-fetch.ts";
 import { DEFAULT_QEMU_SOURCE, describeQemuSource, type QemuSource } from "./qemu-source.ts";
 
 export const QEMU_PATCHES_DIR = "qemu/patches";
@@ -74,7 +74,7 @@ export function qemuStage(g: GraphBuilder, opts: QemuStageOptions = {}): NodeInp
     build: host.file("qemu/scripts/build.sh"),
     patches: host.dir(opts.patches ?? QEMU_PATCHES_DIR),
   };
-  const fetched = sourceNode(g, source, opts.cacheDir);
+  const fetched = fetchSourceNode(g, "qemu", source, describeQemuSource(source), opts.cacheDir);
   if (fetched) inputs.source = fetched;
   else if (source.kind === "dir") inputs.source = host.dir(source.path, { exclude: [".git", "build"] });
   const buildArgv = qemuBuildArgv({ jobs: opts.jobs ?? 2, configureArgs });
@@ -125,18 +125,4 @@ export async function qemuAfter(out: string, log: (line: string) => void = () =>
   };
 }
 
-function sourceNode(g: GraphBuilder, source: QemuSource, cacheDir: string | undefined): NodeInput | undefined {
-  if (source.kind !== "git" && source.kind !== "tarball") return undefined;
-  if (!cacheDir) throw new DpuCiError("INTERNAL", `qemu stage: a ${source.kind} source needs cacheDir (pass Config.cacheDir)`);
-  const name = `qemu-source.${shortHash(describeQemuSource(source))}`;
-  if (g.has(name)) return { kind: "node", node: name, type: "dir" };
-  return g.task(name, {}, (ctx) => (source.kind === "git" ? fetchGit(ctx, source, cacheDir) : fetchTarball(ctx, source, cacheDir)), {
-    stage: "qemu", description: `fetch QEMU source ${describeQemuSource(source)}`,
-  });
-}
 
-function shortHash(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, "0");
-}
