@@ -103,11 +103,16 @@ test("nightly: every case, each kernel profile and the data plane built once; ph
 
 test("release: depends on every build that can run here, lists the rest, writes sha256s and notes", async () => {
   const { default: releasePipeline } = await import("../../../pipelines/release.ts");
-  const g = await buildGraph(releasePipeline, resolveParams(releasePipeline, { cases: "case3" }), env);
+  // p4c's vendored source may or may not be on this machine: point the setting at an empty
+  // directory so p4c is not obtainable, whatever the machine holds.
+  const noVendor = await mkdtemp(join(tmpdir(), "dpu-ci-novendor-"));
+  const envNoP4c = { root: ROOT, config: loadConfig({ root: ROOT, env: { DPU_CI_VENDOR_DIR: noVendor } }) };
+  const g = await buildGraph(releasePipeline, resolveParams(releasePipeline, { cases: "case3" }), envNoP4c);
+  await rm(noVendor, { recursive: true, force: true });
   const rel = g.nodes.get("release") as TaskNode;
   const deps = Object.keys(rel.inputs);
   assert.ok(deps.some((d) => d.startsWith("kernel.")) && deps.includes("ebpf-build"), deps.join(" "));
-  assert.ok(!deps.includes("p4-build"), "p4c is not obtainable here: not a release input");
+  assert.ok(!deps.includes("p4-build"), "p4c is not obtainable: not a release input");
   // Run the release task on stand-in outputs (real files; the builds themselves are integration).
   const dir = await mkdtemp(join(tmpdir(), "dpu-ci-release-"));
   try {
