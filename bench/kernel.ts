@@ -16,10 +16,10 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { exec } from "../engine/index.ts";
 import { builderTag, DebianImageProvider, debianMirror } from "../images/index.ts";
 import { kernelBuilder } from "../images/kernel.ts";
 import { node, PROJECT, runKernelPipeline } from "../test/integration/kernel/helpers.ts";
+import { bareKernelBuild, moduleKeys, type BareRun } from "./kernel-bare.ts";
 import type { KernelMetadata } from "../stages/kernel.ts";
 
 const { values } = parseArgs({ options: { case: { type: "string", default: "case2" }, scenario: { type: "string", default: "virt" }, rounds: { type: "string", default: "1" } } });
@@ -32,10 +32,7 @@ const home = await mkdtemp(join(tmpdir(), "dpu-ci-bench-kernel-"));
 const nonce = `${process.pid}-${Date.now()}`;
 
 interface EngineRun { wallS: number; meta: KernelMetadata; modules: string[]; load: string }
-interface BareRun { wallS: number; configureS: number; makeS: number; bzImage: string; modules: string[]; load: string }
 
-/** "sha256 basename" of every module, sorted: comparable between an installed tree and a build tree. */
-const moduleKeys = (lines: string) => lines.split("\n").filter(Boolean).map((l) => { const [h, p] = l.trim().split(/\s+/); return `${h} ${p!.split("/").pop()}`; }).sort();
 
 async function engine(i: number): Promise<EngineRun> {
   const r = await runKernelPipeline(PROJECT, { case: caseId, scenario, drivers: "", ccache: `name:bench-${nonce}-${i}`, rebuild: `bench-${nonce}-${i}` }, home);
@@ -48,37 +45,6 @@ async function engine(i: number): Promise<EngineRun> {
     modules: moduleKeys(readFileSync(join(dir, "modules.sha256"), "utf8")),
     load: load(),
   };
-}
-
-async function bare(image: string): Promise<BareRun> {
-  // The same configuration and reproducibility settings as build.sh, without the engine, ccache,
-  // verification, headers or modules_install: just make. Source unpacking is outside the timed part.
-  const frags = ["base.config", `fragments/${caseId}.config`, `fragments/${scenario}.config`].map((f) => `/in/kernel/configs/${f}`).join(" ");
-  const script = [
-    "set -e",
-    "sh /in/kernel/scripts/prepare-source.sh debian linux-source-6.1 /src >/dev/null",
-    "epoch=$(jq -r .epoch /src/.dpu-ci-source.json)",
-    "export SOURCE_DATE_EPOCH=$epoch KBUILD_BUILD_TIMESTAMP=\"$(date -u -d @$epoch '+%Y-%m-%d %H:%M:%S UTC')\" KBUILD_BUILD_USER=dpu-ci KBUILD_BUILD_HOST=dpu-ci KBUILD_BUILD_VERSION=1",
-    "export KCFLAGS='-ffile-prefix-map=/src/= -ffile-prefix-map=/tmp/kbuild/='",
-    "t0=$(date +%s)",
-    "make -s -C /src O=/tmp/kbuild CC=gcc HOSTCC=gcc tinyconfig >/dev/null",
-    `for f in ${frags}; do echo "#@ $f"; cat $f; echo; done >/tmp/req.config`,
-    "/src/scripts/kconfig/merge_config.sh -m -O /tmp/kbuild /tmp/kbuild/.config /tmp/req.config >/dev/null",
-    "make -s -C /src O=/tmp/kbuild CC=gcc HOSTCC=gcc olddefconfig",
-    "t1=$(date +%s)",
-    "make -C /src O=/tmp/kbuild CC=gcc HOSTCC=gcc -j2 bzImage modules >/tmp/build.log 2>&1 || { tail -20 /tmp/build.log; exit 1; }",
-    "t2=$(date +%s)",
-    "(cd /tmp/kbuild && find . -name '*.ko' | LC_ALL=C sort | xargs -r sha256sum) | sed 's/^/ko /'",
-    "echo \"bare configure $((t1 - t0)) make $((t2 - t1)) sha256 $(sha256sum /tmp/kbuild/arch/x86/boot/bzImage | cut -d' ' -f1)\"",
-  ].join("\n");
-  const t0 = Date.now();
-  const r = await exec(docker, ["run", "--rm", "-v", `${join(PROJECT, "kernel")}:/in/kernel:ro`, image, "sh", "-c", script]);
-  const wallS = (Date.now() - t0) / 1000;
-  const lines = r.stdout.trim().split("\n");
-  const m = /bare configure (\d+) make (\d+) sha256 ([0-9a-f]{64})/.exec(lines.at(-1) ?? "");
-  if (!m) throw new Error(`bare build printed: ${r.stdout.slice(-500)}`);
-  const modules = moduleKeys(lines.filter((l) => l.startsWith("ko ")).map((l) => l.slice(3)).join("\n"));
-  return { wallS, configureS: Number(m[1]), makeS: Number(m[2]), bzImage: m[3]!, modules, load: load() };
 }
 
 const fmt = (s: number) => `${s.toFixed(0)} s`;
@@ -98,7 +64,7 @@ try {
         const d = e.meta.durationSeconds;
         console.log(`round ${i + 1} engine: node ${fmt(e.wallS)} (make ${d.make} s; configure ${d.configure}, verify ${d.verify}, base diff ${d.baseDiff}, modules_install ${d.modulesInstall}, headers ${d.headers}; script ${d.total} s; staging, source unpack and export ${fmt(e.wallS - d.total)}), load ${e.load}`);
       } else {
-        const b = await bare(image);
+        const b = await bareKernelBuild({ docker, image, caseId, scenario });
         bares.push(b);
         console.log(`round ${i + 1} bare:   docker run ${fmt(b.wallS)} (make ${b.makeS} s, configure ${b.configureS} s; the rest is the container and the source unpack), load ${b.load}`);
       }

@@ -1,9 +1,9 @@
 // `npm run bench [-- name...]`: runs the benchmarks one after another (default: the quick ones) and
-// prints their figures. kernel builds a kernel twice and takes minutes: ask for it by name.
+// prints their figures. kernel and cold-pr build kernels and take many minutes: ask for them by name.
 import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 
-const ALL = ["startup", "engine", "reports", "dataplane", "lab", "kernel"] as const;
+const ALL = ["startup", "engine", "reports", "dataplane", "lab", "kernel", "cold-pr"] as const;
 const QUICK = ["startup", "engine", "reports", "dataplane", "lab"];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((n) => !(ALL as readonly string[]).includes(n));
