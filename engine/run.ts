@@ -6,7 +6,7 @@ import { appendFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { dependencies, type Graph, type GraphNode, type Input, type NodeContext, type TaskResult } from "./graph.ts";
-import { describeStep, type ArtifactRef } from "./recipe.ts";
+import { describeStep, imageDigest, type ArtifactRef, type ImageSpec } from "./recipe.ts";
 import { exitCodeFor, worst, type Outcome } from "./outcome.ts";
 import { DpuCiError, ExecError, errorExcerpt } from "./errors.ts";
 import { listFiles, treeDigest, sha256File, digestOf } from "./digest.ts";
@@ -75,6 +75,23 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
   o.signal?.addEventListener("abort", onAbort, { once: true });
   if (o.signal?.aborted) onAbort(); // interrupted while the graph was being prepared: no event will come
   const digests = new Map<string, string>();
+  // The first build that really runs (not a cache hit) starts the builder images of the build
+  // nodes still pending, so that they do not wait for their image once their inputs are ready. A
+  // run whose builds are all cached never asks docker about images. Stopped with the run.
+  const imagesAbort = new AbortController();
+  runAbort.signal.addEventListener("abort", () => imagesAbort.abort(), { once: true });
+  let imagesStarted = false;
+  const prepareImages = () => {
+    if (imagesStarted || !o.executor.prepare) return;
+    imagesStarted = true;
+    const specs = new Map<string, ImageSpec>();
+    for (const n of nodes) {
+      if (n.kind !== "build" || n.available || records.get(n.name)!.state !== "pending") continue;
+      const spec = builderImageOf(n);
+      if (spec) specs.set(imageDigest(spec), spec);
+    }
+    if (specs.size) o.executor.prepare([...specs.values()], { logPath: join(dir, "logs", "images.log"), signal: imagesAbort.signal });
+  };
   const running = new Map<string, Promise<void>>();
   const causes = new Map<string, string[]>(); // node not run -> the failures upstream that stopped it
 
@@ -92,7 +109,7 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
     save();
     emit({ kind: "node-start", node: node.name });
     const started = Date.now();
-    const p = executeNode(node, rec, { ...o, runId: id, dir, workRoot, records, digests, signal: runAbort.signal, emit })
+    const p = executeNode(node, rec, { ...o, runId: id, dir, workRoot, records, digests, signal: runAbort.signal, emit, prepareImages })
       .then((res) => finish(rec, res.outcome, { ...res.fields, durationMs: Date.now() - started }))
       .catch((e: unknown) => finish(rec, "ERROR", { reason: `internal error: ${(e as Error).stack ?? String(e)}`, durationMs: Date.now() - started }))
       .finally(() => running.delete(node.name));
@@ -121,6 +138,7 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
   }
 
   o.signal?.removeEventListener("abort", onAbort);
+  imagesAbort.abort();
   await rm(workRoot, { recursive: true, force: true });
   const counted = manifest.nodes.filter((n) => !n.optional).map((n) => n.outcome ?? "ERROR");
   manifest.status = runAbort.signal.aborted ? "interrupted" : "finished";
@@ -140,6 +158,20 @@ interface NodeRun extends RunOptions {
   digests: Map<string, string>;
   signal: AbortSignal;
   emit: (e: RunEvent) => void;
+  prepareImages: () => void;
+}
+
+/** The builder image a build node's recipe starts from, read without its inputs (recipes are pure
+ *  functions of their input references); undefined for a plain image name or a recipe that needs
+ *  real inputs to say. */
+function builderImageOf(node: Extract<GraphNode, { kind: "build" }>): ImageSpec | undefined {
+  const refs = Object.fromEntries(Object.keys(node.inputs).map((key) => [key, { kind: "dir", hostPath: "/nonexistent", digest: "0".repeat(64), key } satisfies ArtifactRef]));
+  try {
+    const image = node.recipe(refs).recipe.image;
+    return typeof image === "string" ? undefined : image;
+  } catch {
+    return undefined;
+  }
 }
 
 async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promise<{ outcome: Outcome; fields: Partial<NodeRecord> }> {
@@ -180,10 +212,13 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
       const extra = node.after ? await node.after(ctx, outputPath) : undefined;
       return extra ? { outcome: extra.outcome, fields: { ...fields, ...taskFields(extra) } } : { outcome: "PASS", fields };
     }
-    const res = await o.executor.build({
+    const building = o.executor.build({
       node: node.name, output: out, dest: outDir, logPath, signal: o.signal, workDir, secret: o.secret,
       onOutput: (text) => o.emit({ kind: "node-output", node: node.name, text }),
     });
+    // After the build has asked for its own image, so that one comes first.
+    o.prepareImages();
+    const res = await building;
     const fields: Partial<NodeRecord> = { cached: res.cached, executor: o.executor.name, image: res.image, inputDigest, artifacts: await artifactsOf(o.dir, outDir), output: relative(o.dir, outputPath) };
     if (node.after) {
       const extra = await node.after(ctx, outputPath);

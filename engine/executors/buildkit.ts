@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import type { Executor, BuildRequest, BuildResult, ImageProvider } from "./types.ts";
+import type { ImageSpec } from "../recipe.ts";
 import { toDockerfile, type ContextEntry } from "./dockerfile.ts";
 import { exec } from "../exec.ts";
 import { DpuCiError, ExecError } from "../errors.ts";
@@ -22,12 +23,30 @@ export class BuildkitExecutor implements Executor {
   readonly name = "buildkit" as const;
   constructor(private readonly opts: BuildkitOptions) {}
 
+  /** Images the running builds are waiting for: made first, before any prepared in advance. */
+  private readonly wanted = new Set<Promise<string>>();
+
+  prepare(images: readonly ImageSpec[], o: { logPath: string; signal: AbortSignal }): void {
+    void (async () => {
+      await Promise.allSettled([...this.wanted]);
+      for (const spec of images) {
+        if (o.signal.aborted) return;
+        await this.opts.images.ensure(spec, o).catch(() => undefined);
+      }
+    })();
+  }
+
   async build(req: BuildRequest): Promise<BuildResult> {
     const { recipe } = req.output;
     const spec = recipe.image;
     let image: string;
     try {
-      image = typeof spec === "string" ? spec : await this.opts.images.ensure(spec, { logPath: req.logPath, signal: req.signal });
+      if (typeof spec === "string") image = spec;
+      else {
+        const p = this.opts.images.ensure(spec, { logPath: req.logPath, signal: req.signal });
+        this.wanted.add(p);
+        image = await p.finally(() => this.wanted.delete(p));
+      }
     } catch (e) {
       // A docker client that is missing or cannot reach dockerd is not the code under test failing.
       if (e instanceof ExecError) throw classifyDockerFailure(e);

@@ -26,6 +26,10 @@ export interface BuildResult {
 export interface Executor {
   readonly name: ExecutorName;
   build(req: BuildRequest): Promise<BuildResult>;
+  /** Starts making, in the background, the builder images of build nodes that will run later, so
+   *  that none of them waits for its image after its inputs are ready (a cold run's critical path).
+   *  Failures are left to the node that needs the image: it says what went wrong. */
+  prepare?(images: readonly ImageSpec[], opts: { logPath: string; signal: AbortSignal }): void;
   close?(): Promise<void>;
 }
 

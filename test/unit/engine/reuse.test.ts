@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import {
   GraphBuilder, ResultCache, RunStore, host, recipe, runGraph,
-  type BuildRequest, type BuildResult, type Executor, type ExecutorName, type Graph, type RunManifest,
+  type BuildRequest, type BuildResult, type Executor, type ExecutorName, type Graph, type ImageSpec, type RunManifest,
 } from "../../../engine/index.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
@@ -150,4 +150,32 @@ test("a reused result is marked in every report: JUnit properties, HTML, the Mar
   assert.match(xml, /<property name="cached" value="true"\/>/);
   assert.match(renderHtml(r, runCases(r)), new RegExp(`result of run ${first.m.id}`));
   assert.match(renderMarkdown(r, runCases(r)), new RegExp(`\\*\\*Cached:\\*\\* 2 of 2 nodes reused the result of an earlier run with the same inputs \\(\`${first.m.id}\`\\): kernel, hil\\.`));
+});
+
+test("the first real build starts the builder images of the builds still to come; a run of cache hits asks for none", async () => {
+  const root = project("p-images");
+  const home = join(tmp.path, "h-images");
+  class PreparingExecutor extends CountingExecutor {
+    readonly prepared: string[][] = [];
+    prepare(images: readonly ImageSpec[]): void { this.prepared.push(images.map((i) => i.name)); }
+  }
+  const spec = (name: string): ImageSpec => ({ name, suite: "bookworm", packages: [name] });
+  const g = () => {
+    const b = new GraphBuilder();
+    const k = b.build("kernel", { src: host.dir("src") }, ({ src }) => recipe.from(spec("kernel-builder")).withDirectory("/src", src).directory("/out"));
+    b.build("driver", { k }, ({ k: kr }) => recipe.from(spec("driver-builder")).withDirectory("/k", kr).directory("/out"));
+    b.build("image", { k }, ({ k: kr }) => recipe.from(spec("image-builder")).withDirectory("/k", kr).directory("/out"));
+    b.build("p4", {}, () => recipe.from(spec("p4c-builder")).directory("/out"), { available: () => ({ ok: false, outcome: "MISS", reason: "no p4c" }) });
+    b.build("plain", {}, () => recipe.from("debian:12").directory("/out"));
+    return b.finish();
+  };
+  const ex = new PreparingExecutor();
+  await run(root, home, ex, g(), { tasks: false });
+  assert.equal(ex.prepared.length, 1, "asked once per run");
+  // Pending builds only, with a spec, without an availability check (that runs when the node does).
+  assert.deepEqual(ex.prepared[0]!.sort(), ["driver-builder", "image-builder"]);
+  const again = new PreparingExecutor();
+  await run(root, home, again, g(), { tasks: false });
+  assert.deepEqual(again.built, [], "everything cached");
+  assert.deepEqual(again.prepared, [], "no image asked for when nothing is built");
 });
