@@ -62,7 +62,11 @@ t1=$(date +%s)
 # also build QEMU's own test programs and softfloat test suites, ~900 more objects.
 echo "==> make -j$jobs qemu-system-x86_64 pc-bios/optionrom/all"
 if ! make -C "$src/build" -j"$jobs" qemu-system-x86_64 pc-bios/optionrom/all >"$out/build.log" 2>&1; then
-  grep -E 'error|FAILED' "$out/build.log" | head -n 30 >&2
+  # What failed (ninja's FAILED: lines and the compiler's diagnostics, not object names that
+  # happen to contain "error"), then how the log ends.
+  grep -E '^FAILED:|: (fatal )?error:|Error [0-9]+|Killed|No space left' "$out/build.log" | head -n 30 >&2
+  echo "--- the end of build.log:" >&2
+  tail -n 25 "$out/build.log" >&2
   echo "error: QEMU build failed (build.log)" >&2
   exit 1
 fi
