@@ -84,7 +84,8 @@ export function describeExit(exitCode: number | null, signal: NodeJS.Signals | n
 /** Lines that look like errors in a big log, capped, for a summary a person can read. */
 export function errorExcerpt(log: string, max = 12): string[] {
   const lines = log.split(/\r?\n/);
-  const picked = lines.filter((l) => /\b(error|fatal|failed|undefined reference|No such file|Killed|panic|BUG:|not found)\b/i.test(l));
+  // A word, not part of a file name: ui_dbus-error.c.o and stubs/error-printf.c say nothing failed.
+  const picked = lines.filter((l) => /(?<![\w./-])(error|fatal|failed|undefined reference|No such file|Killed|panic|BUG:|not found)(?![\w/-]|\.\w)/i.test(l));
   const tail = lines.filter((l) => l.trim() !== "").slice(-8);
   const merged = [...new Set([...picked.slice(-max + tail.length), ...tail])];
   return merged.slice(-max);

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { BuildkitExecutor, DpuCiError, ExecError, recipe, type ImageSpec } from "../../../engine/index.ts";
+import { errorExcerpt } from "../../../engine/errors.ts";
 import { DebianImageProvider } from "../../../images/index.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
@@ -55,4 +56,19 @@ test("builder image with dockerd unreachable: says so before bootstrapping anyth
   } finally {
     if (saved === undefined) delete process.env.DOCKER_HOST; else process.env.DOCKER_HOST = saved;
   }
+});
+
+test("a failure's excerpt picks what failed, not object files whose names contain 'error'", () => {
+  const log = [
+    "[726/1714] Compiling C object libqemuutil.a.p/stubs_error-printf.c.o",
+    "[1508/1714] Compiling C object libcommon.a.p/ui_dbus-error.c.o",
+    "FAILED: libcommon.a.p/x.c.o",
+    "../x.c:3:1: error: expected ';' before '}' token",
+    ...Array.from({ length: 30 }, (_, i) => `[${1509 + i}/1714] Compiling C object y${i}.c.o`),
+    "ninja: build stopped: subcommand failed.",
+  ].join("\n");
+  const ex = errorExcerpt(log);
+  assert.ok(ex.includes("FAILED: libcommon.a.p/x.c.o") && ex.includes("../x.c:3:1: error: expected ';' before '}' token"), ex.join("\n"));
+  assert.ok(!ex.some((l) => /error-printf|dbus-error/.test(l)), ex.join("\n"));
+  assert.equal(ex.at(-1), "ninja: build stopped: subcommand failed.");
 });
