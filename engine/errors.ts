@@ -85,10 +85,12 @@ export function describeExit(exitCode: number | null, signal: NodeJS.Signals | n
 export function errorExcerpt(log: string, max = 12): string[] {
   const lines = log.split(/\r?\n/);
   // A word, not part of a file name: ui_dbus-error.c.o and stubs/error-printf.c say nothing failed.
-  const picked = lines.filter((l) => /(?<![\w./-])(error|fatal|failed|undefined reference|No such file|Killed|panic|BUG:|not found)(?![\w/-]|\.\w)/i.test(l));
-  const tail = lines.filter((l) => l.trim() !== "").slice(-8);
-  const merged = [...new Set([...picked.slice(-max + tail.length), ...tail])];
-  return merged.slice(-max);
+  const word = /(?<![\w./-])(error|fatal|failed|undefined reference|No such file|Killed|panic|BUG:|not found)(?![\w/-]|\.\w)/i;
+  const picked = lines.flatMap((l, i) => (word.test(l) ? [i] : []));
+  const tail = lines.flatMap((l, i) => (l.trim() !== "" ? [i] : [])).slice(-8);
+  // The last diagnostics and how the log ends, in the log's order.
+  const keep = [...new Set([...picked.slice(-max + tail.length), ...tail])].sort((a, b) => a - b);
+  return keep.slice(-max).map((i) => lines[i]!);
 }
 
 export function isDpuCiError(e: unknown): e is DpuCiError {
