@@ -4,7 +4,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { EXIT, UsageError, exec, mask } from "../engine/index.ts";
+import { EXIT, UsageError, exec, exitCodeFor, mask } from "../engine/index.ts";
 import { Bpftool, DataplaneControl, pinnedMaps, resolveIfindex, parseVip, formatVip, type FwAction, type Proto, PROGRAMS, programNamed } from "../dataplane/index.ts";
 import { parseCommand } from "./args.ts";
 import { dataplaneTestTask, differentialTask, hostBpfAvailability, writeGuestBundle } from "../stages/dataplane.ts";
@@ -106,7 +106,7 @@ export async function runDataplaneCommand(argv: string[], io: IO = { out: proces
         for (const s of r.suites ?? []) for (const c of s.cases) if (c.outcome !== "PASS") say(`${c.outcome} ${s.name}/${c.name}: ${c.reason ?? ""}${c.output ? `\n${c.output}` : ""}`);
         const n = (r.suites ?? []).reduce((a, s) => a + s.cases.length, 0);
         say(`${r.outcome}: ${n} cases${r.reason ? `; ${r.reason}` : ""}${v.out ? `; stats in ${outDir}/verifier-stats.json` : ""}`);
-        return r.outcome === "PASS" ? EXIT.OK : r.outcome === "ERROR" ? EXIT.INFRA : EXIT.FAILED;
+        return exitCodeFor([r.outcome]);
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
@@ -127,7 +127,7 @@ export async function runDataplaneCommand(argv: string[], io: IO = { out: proces
         const r = await differentialTask({ outDir, workDir: scratch, log: (l) => io.err.write(l + "\n") }, { ebpf, p4 }, { seed, count, first: int(v.first, "first"), ...(program ? { programs: [program] } : {}) });
         for (const s of r.suites ?? []) for (const c of s.cases) if (c.outcome !== "PASS") say(`${c.outcome} ${c.name}: ${c.reason ?? ""}${c.output ? `\n${c.output}` : ""}`);
         say(`${r.outcome}: seed ${seed}, ${r.results.map((x) => `${x.program} ${x.packets} packets in ${x.durationMs} ms, ${x.divergences.length} differ`).join("; ")}${v.out ? `; details in ${outDir}/differential.json` : ""}`);
-        return r.outcome === "PASS" ? EXIT.OK : r.outcome === "ERROR" ? EXIT.INFRA : EXIT.FAILED;
+        return exitCodeFor([r.outcome]);
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }

@@ -1,6 +1,6 @@
 // `dpu-ci doctor [--fix]`: what this machine lacks and the exact command that installs it.
 import { existsSync } from "node:fs";
-import { exec, which, type Config } from "../engine/index.ts";
+import { DpuCiError, exec, which, type Config } from "../engine/index.ts";
 import { REQUIREMENTS, EXTRA_PACKAGES } from "./requirements.ts";
 
 export interface DoctorReport {
@@ -52,7 +52,7 @@ export function doctorHealthy(r: DoctorReport): boolean {
 /** Installs the missing packages with apt (Debian/Ubuntu, as root) and starts dockerd if needed. */
 export async function doctorFix(r: DoctorReport, log: (s: string) => void): Promise<void> {
   if (r.missingPackages.length) {
-    if (!(await which("apt-get"))) throw new Error("doctor --fix needs apt-get (Debian/Ubuntu); install the packages listed above by hand");
+    if (!(await which("apt-get"))) throw new DpuCiError("MISSING", "doctor --fix needs apt-get (Debian/Ubuntu); install the packages listed above by hand");
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     log(`apt-get update && apt-get install ${r.missingPackages.join(" ")}`);
     await exec("apt-get", ["update", "-q"], { env, onOutput: log });
@@ -73,5 +73,5 @@ async function startDockerd(log: (s: string) => void): Promise<void> {
     if (v.exitCode === 0) return;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new Error("dockerd did not come up within 60 s; see /var/log/dpu-ci-dockerd.log");
+  throw new DpuCiError("INFRA", "dockerd did not come up within 60 s; see /var/log/dpu-ci-dockerd.log");
 }

@@ -1,6 +1,6 @@
 // The `dpu-ci` command. Only this file chooses the exit code and calls process.exit.
 // Command modules are imported when their command runs: `--version` and `--help` load nothing else.
-import { ConfigError, DpuCiError, EXIT, UsageError, describeSource, mask, type Config } from "../engine/index.ts";
+import { EXIT, UsageError, describeSource, exitCodeOfError, mask, type Config } from "../engine/index.ts";
 import { HELP, commandHelp } from "./help.ts";
 import { parseCommand, type OptionSpecs, type Parsed } from "./args.ts";
 
@@ -182,12 +182,6 @@ export async function main(argv: string[], io: IO): Promise<number> {
   return handler(rest, io);
 }
 
-function exitCodeOf(e: unknown): number {
-  if (e instanceof ConfigError || e instanceof UsageError) return EXIT.USAGE;
-  if (e instanceof DpuCiError) return e.code === "INFRA" ? EXIT.INFRA : e.code === "CONFIG" || e.code === "USAGE" ? EXIT.USAGE : e.code === "CANCELED" ? EXIT.INTERRUPTED : EXIT.FAILED;
-  return EXIT.INTERNAL;
-}
-
 const controller = new AbortController();
 let interrupts = 0;
 process.on("SIGINT", () => {
@@ -201,7 +195,7 @@ process.on("SIGTERM", () => controller.abort(new Error("SIGTERM")));
 try {
   process.exitCode = await main(process.argv.slice(2), { out: process.stdout, err: process.stderr, signal: controller.signal });
 } catch (e) {
-  const code = exitCodeOf(e);
+  const code = exitCodeOfError(e);
   if (code === EXIT.INTERNAL) process.stderr.write(mask(`dpu-ci: internal error (this is a bug): ${(e as Error).stack ?? String(e)}\n`));
   else process.stderr.write(mask(`dpu-ci: ${(e as Error).message}\n`));
   process.exitCode = code;

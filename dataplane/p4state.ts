@@ -2,7 +2,7 @@
 // the hand-written maps) as entries of the P4 programs' own tables (p4/p4src), encoded through the
 // layout p4c generated (dataplane/p4layout.ts). This is the P4 side's control plane: the
 // same policy, written the way each P4 program models it.
-import { parseCidr, parseIpv4, parseMac } from "./packet.ts";
+import { BadValueError, parseCidr, parseIpv4, parseMac } from "./packet.ts";
 import { parseVip, protoNumber, type DataplaneState } from "./layout.ts";
 import { encodeP4Entry, type EncodedEntry, type P4Entry, type P4Layout } from "./p4layout.ts";
 
@@ -17,7 +17,7 @@ export function p4StateEntries(program: string, s: DataplaneState): P4Entry[] {
       (s.fw?.rules ?? []).forEach((r, i) => {
         const { addr, len } = parseCidr(r.src);
         const proto = protoNumber(r.proto);
-        if (proto === 0 && r.dport) throw new TypeError("a rule for any protocol cannot name a port");
+        if (proto === 0 && r.dport) throw new BadValueError("a rule for any protocol cannot name a port");
         const params = { rule_id: r.id ?? i };
         if (r.dport) out.push({ table: "fw_rules_port", key: { "hdr.ipv4.protocol": proto, dport: r.dport, "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
         else if (proto) out.push({ table: "fw_rules_proto", key: { "hdr.ipv4.protocol": proto, "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
@@ -57,7 +57,7 @@ export function p4StateEntries(program: string, s: DataplaneState): P4Entry[] {
       break;
     }
     default:
-      if (Object.keys(s).length) throw new TypeError(`no P4 control plane for program "${program}"`);
+      if (Object.keys(s).length) throw new BadValueError(`no P4 control plane for program "${program}"`);
   }
   return out;
 }

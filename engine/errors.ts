@@ -1,12 +1,36 @@
 // One error base with a stable code and a cause. Errors are translated once, where they enter.
-export type ErrorCode =
-  | "CONFIG" // bad configuration or input: exit 2
-  | "USAGE" // bad command line: exit 2
-  | "EXEC" // a command failed
-  | "INFRA" // infrastructure: docker, board, lab
-  | "MISSING" // a tool or harness is missing
-  | "CANCELED"
-  | "INTERNAL"; // a bug
+import { EXIT, type Outcome } from "./outcome.ts";
+
+export type ErrorCode = "CONFIG" | "USAGE" | "EXEC" | "INFRA" | "MISSING" | "CANCELED" | "INTERNAL";
+
+/** The one table from an error's code to what it means: the outcome of a node that ended with it
+ *  (engine/run.ts) and the exit code of a command that ended with it (cli/main.ts). An input mistake
+ *  anywhere (a flag, a setting, a file, a control value) is CONFIG or USAGE: exit 2, never a bug.
+ *  Anything that is not a DpuCiError is INTERNAL: a bug, said as such. */
+export const ERROR_TABLE = {
+  CONFIG: { outcome: "MISS", exit: EXIT.USAGE, meaning: "bad configuration or input (a setting, a file, a value)" },
+  USAGE: { outcome: "MISS", exit: EXIT.USAGE, meaning: "bad command line or control value" },
+  EXEC: { outcome: "FAIL", exit: EXIT.FAILED, meaning: "a command of the code under test failed" },
+  INFRA: { outcome: "ERROR", exit: EXIT.INFRA, meaning: "infrastructure: docker, a board, the lab" },
+  MISSING: { outcome: "MISS", exit: EXIT.FAILED, meaning: "a tool, harness or artifact is missing" },
+  CANCELED: { outcome: "CANCELED", exit: EXIT.INTERRUPTED, meaning: "interrupted" },
+  INTERNAL: { outcome: "ERROR", exit: EXIT.INTERNAL, meaning: "a bug in dpu-ci" },
+} as const satisfies Record<ErrorCode, { outcome: Outcome; exit: number; meaning: string }>;
+
+/** The code of any thrown value: a DpuCiError's own, INTERNAL for everything else. */
+export function errorCodeOf(e: unknown): ErrorCode {
+  return e instanceof DpuCiError ? e.code : "INTERNAL";
+}
+
+/** The outcome of a node that ended with this error. */
+export function outcomeOfError(e: unknown): Outcome {
+  return ERROR_TABLE[errorCodeOf(e)].outcome;
+}
+
+/** The exit code of a command that ended with this error. */
+export function exitCodeOfError(e: unknown): number {
+  return ERROR_TABLE[errorCodeOf(e)].exit;
+}
 
 export class DpuCiError extends Error {
   readonly code: ErrorCode;

@@ -17,7 +17,7 @@ export type { SourceSpec, SourceKind, SourceRule, SourceWhere } from "./source.t
 export { OUTCOMES, OUTCOME_MEANING, EXIT, worst, isOutcome, exitCodeFor } from "./outcome.ts";
 export { flattenCases } from "./results.ts";
 // errors
-export { DpuCiError, ConfigError, UsageError, ExecError, describeExit, errorExcerpt, isDpuCiError } from "./errors.ts";
+export { DpuCiError, ConfigError, UsageError, ExecError, ERROR_TABLE, errorCodeOf, outcomeOfError, exitCodeOfError, describeExit, errorExcerpt, isDpuCiError } from "./errors.ts";
 // recipes and graphs
 export { Recipe, recipe, cacheName, imageDigest, describeStep } from "./recipe.ts";
 export { GraphBuilder, host, definePipeline, resolveParams, buildGraph, dependencies, closure, topoOrder } from "./graph.ts";

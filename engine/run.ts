@@ -8,7 +8,7 @@ import { join, relative, resolve } from "node:path";
 import { dependencies, type Graph, type GraphNode, type Input, type NodeContext, type TaskResult } from "./graph.ts";
 import { describeStep, imageDigest, type ArtifactRef, type ImageSpec } from "./recipe.ts";
 import { exitCodeFor, worst, type Outcome } from "./outcome.ts";
-import { DpuCiError, ExecError, errorExcerpt } from "./errors.ts";
+import { DpuCiError, ExecError, errorExcerpt, outcomeOfError } from "./errors.ts";
 import { listFiles, treeDigest, sha256File, digestOf } from "./digest.ts";
 import { mask } from "./secrets.ts";
 import { writeManifest, type NodeRecord, type RunManifest, type RunStore, MANIFEST_SCHEMA } from "./store.ts";
@@ -270,18 +270,18 @@ function taskFields(r: TaskResult): Partial<NodeRecord> {
 
 function classify(e: unknown, signal: AbortSignal, log: (l: string) => void, logRel: string): { outcome: Outcome; fields: Partial<NodeRecord> } {
   if (signal.aborted) return { outcome: "CANCELED", fields: { reason: "interrupted" } };
+  const outcome = outcomeOfError(e);
   if (e instanceof ExecError) {
     const excerpt = errorExcerpt(stripBuildkitPrefixes(e.stderr + "\n" + e.stdout));
     log(`# ${e.message}`);
-    return { outcome: "FAIL", fields: { reason: `${e.cmd.slice(0, 3).join(" ")}${e.cmd.length > 3 ? " ..." : ""} ${e.message.slice(e.cmd[0]!.length + 1)}; full log: ${logRel}`, excerpt } };
+    return { outcome, fields: { reason: `${e.cmd.slice(0, 3).join(" ")}${e.cmd.length > 3 ? " ..." : ""} ${e.message.slice(e.cmd[0]!.length + 1)}; full log: ${logRel}`, excerpt } };
   }
   if (e instanceof DpuCiError) {
     log(`# ${e.code}: ${e.message}`);
-    const outcome: Outcome = e.code === "INFRA" ? "ERROR" : e.code === "MISSING" || e.code === "CONFIG" ? "MISS" : e.code === "CANCELED" ? "CANCELED" : e.code === "EXEC" ? "FAIL" : "ERROR";
     return { outcome, fields: { reason: e.message } };
   }
   log(`# internal error: ${(e as Error).stack ?? String(e)}`);
-  return { outcome: "ERROR", fields: { reason: `internal error: ${(e as Error).message ?? String(e)}` } };
+  return { outcome, fields: { reason: `internal error: ${(e as Error).message ?? String(e)}` } };
 }
 
 /** BuildKit prefixes each output line with "#7 12.34 "; drop it for excerpts a person reads. */

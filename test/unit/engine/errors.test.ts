@@ -1,0 +1,79 @@
+// The one error table (engine/errors.ts): every code's node outcome and command exit code, walked
+// through the scheduler (engine/run.ts classifies a node's failure with it) and through the real
+// `dpu-ci` command (cli/main.ts picks its exit code with it). Input mistakes exit 2, never 70.
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import {
+  ConfigError, DpuCiError, ERROR_TABLE, EXIT, ExecError, GraphBuilder, RunStore, UsageError, exitCodeFor, exitCodeOfError, outcomeOfError, runGraph,
+  type ErrorCode, type Executor,
+} from "../../../engine/index.ts";
+import { BadValueError } from "../../../dataplane/index.ts";
+import { cliHome, runCli } from "../../helpers/cli.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+
+const tmp = tempDir("errors");
+after(() => tmp.cleanup());
+
+const CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
+
+test("the table covers every code once, with an outcome and an exit code of the documented set", () => {
+  assert.deepEqual([...CODES].sort(), ["CANCELED", "CONFIG", "EXEC", "INFRA", "INTERNAL", "MISSING", "USAGE"]);
+  const exits = new Set<number>(Object.values(EXIT));
+  for (const c of CODES) {
+    const row = ERROR_TABLE[c];
+    assert.ok(exits.has(row.exit), `${c}: exit ${row.exit} is one of EXIT`);
+    assert.ok(row.meaning.length > 0);
+    // Errors of the run's own kind end a command as a run with that outcome would (exitCodeFor);
+    // input mistakes are the command's usage exit; a bug is the bug exit.
+    if (c === "CONFIG" || c === "USAGE") assert.equal(row.exit, EXIT.USAGE, c);
+    else if (c === "INTERNAL") assert.equal(row.exit, EXIT.INTERNAL);
+    else assert.equal(row.exit, exitCodeFor([row.outcome]), `${c}: ${row.outcome} -> exit ${row.exit}`);
+  }
+});
+
+test("outcomeOfError / exitCodeOfError read the table; anything that is not a DpuCiError is INTERNAL", () => {
+  for (const c of CODES) {
+    const e = new DpuCiError(c, `a ${c} error`);
+    assert.equal(outcomeOfError(e), ERROR_TABLE[c].outcome, c);
+    assert.equal(exitCodeOfError(e), ERROR_TABLE[c].exit, c);
+  }
+  for (const e of [new Error("x"), new TypeError("x"), "a string", undefined]) {
+    assert.equal(outcomeOfError(e), "ERROR");
+    assert.equal(exitCodeOfError(e), EXIT.INTERNAL);
+  }
+  // Input mistakes, whatever class carries them: exit 2.
+  for (const e of [new ConfigError([{ source: "f", field: "x", message: "bad" }]), new UsageError("bad flag"), new BadValueError('"1.2.3.400" is not an IPv4 address')]) {
+    assert.equal(exitCodeOfError(e), EXIT.USAGE, e.constructor.name);
+  }
+  assert.equal(exitCodeOfError(new ExecError({ cmd: ["make"], exitCode: 2, signal: null, stdout: "", stderr: "" })), EXIT.FAILED);
+});
+
+test("a node that throws each code ends with the table's outcome (the scheduler classifies with it)", async () => {
+  const never: Executor = { name: "buildkit", build: () => Promise.reject(new Error("no build in this test")) };
+  const g = new GraphBuilder();
+  for (const c of CODES) g.task(`t-${c.toLowerCase()}`, {}, async () => { throw new DpuCiError(c, `thrown ${c}`); });
+  g.task("t-bug", {}, async () => { throw new TypeError("cannot read properties of undefined"); });
+  const { manifest } = await runGraph({ graph: g.finish(), pipeline: "errors", params: {}, executor: never, jobs: 4, store: new RunStore(tmp.path), root: tmp.path, env: {}, secret: () => undefined });
+  const by = new Map(manifest.nodes.map((n) => [n.name, n]));
+  for (const c of CODES) assert.equal(by.get(`t-${c.toLowerCase()}`)!.outcome, ERROR_TABLE[c].outcome, c);
+  assert.equal(by.get("t-bug")!.outcome, "ERROR");
+  assert.match(by.get("t-bug")!.reason!, /^internal error: cannot read/);
+});
+
+test("the command: input mistakes anywhere exit 2 with the problem named, never 'this is a bug'", { timeout: 60_000 }, async () => {
+  const home = cliHome(tmp.path, "cli");
+  const cases: Array<{ argv: string[]; env?: Record<string, string>; says: RegExp }> = [
+    { argv: ["plan", "pr", "--bogus"], says: /--bogus/ },
+    { argv: ["doctor", "--fixx"], says: /--fixx/ },
+    { argv: ["config"], env: { DPU_CI_JOBS: "many" }, says: /DPU_CI_JOBS: expected a whole number/ },
+    { argv: ["dataplane", "fw", "add", "--src", "10.0.0.300/24", "--action", "deny", "--pin-dir", tmp.path], says: /10\.0\.0\.300/ },
+    { argv: ["dataplane", "fw", "add", "--src", "10.0.0.0/24", "--proto", "any", "--dport", "22", "--action", "deny", "--pin-dir", tmp.path], says: /any protocol cannot name a port/ },
+    { argv: ["dataplane", "lb", "backend", "add", "--vip", "nonsense", "--addr", "10.0.0.2", "--mac", "02:00:00:00:00:01", "--pin-dir", tmp.path], says: /VIP "nonsense"/ },
+  ];
+  for (const c of cases) {
+    const r = await runCli(c.argv, { home, env: c.env });
+    assert.equal(r.code, EXIT.USAGE, `${c.argv.join(" ")}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr + r.stdout, c.says, c.argv.join(" "));
+    assert.doesNotMatch(r.stderr, /this is a bug|internal error/, c.argv.join(" "));
+  }
+});
