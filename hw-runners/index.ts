@@ -7,7 +7,7 @@ export type { Job, ArtifactSpec } from "./runner/job.ts";
 export type { AttemptRecord } from "./runner/attempt.ts";
 export type { Lab, OpenLabOptions } from "./runner/lab.ts";
 export type { HilResult, LabLogEvent, RunOptions } from "./runner/run.ts";
-export type { Placement } from "./runner/schedule.ts";
+export type { Placement, Placeable } from "./runner/schedule.ts";
 export type { CommandOptions, LabStatusRow } from "./commands.ts";
 export type { InitramfsInputs } from "./image/initramfs.ts";
 export type { KernelTree } from "./image/debian-kernel.ts";
@@ -27,7 +27,7 @@ export { startVirtualPeers, stopVirtualPeers } from "./virtual/peers.ts";
 export { LabDb, BAD_AFTER_INFRA_ERRORS } from "./lab/db.ts";
 // jobs and the runner
 export { parseJob, loadJob, verifyArtifacts, sha256File } from "./runner/job.ts";
-export { place } from "./runner/schedule.ts";
+export { place, boardsOffering } from "./runner/schedule.ts";
 export { openLab } from "./runner/lab.ts";
 export { runHilJob, healthCheckBoard, collect } from "./runner/run.ts";
 export { healthCheckJobs } from "./runner/health.ts";

@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { loadInventory } from "../hw-runners/inventory/load.ts";
 import { CASES, SCENARIOS, type CaseSpec } from "./cases.ts";
 import { hilGroups } from "./case.ts";
-import { boardsOffering, skipReason, type BoardLike } from "./matrix.ts";
+import { place } from "../hw-runners/runner/schedule.ts";
+import { type BoardLike } from "./matrix.ts";
 
 // import.meta.url, not import.meta.dirname: the compiled CLI (bin/build.js) maps the former back to
 // the sources, where the inventories are.
@@ -136,8 +137,9 @@ export function routeClasses(labs: Labs, cases: readonly CaseSpec[] = CASES): Ro
       continue;
     }
     const real = labs.lab.boards.filter((x) => !x.sim);
-    if (boardsOffering(b.needs, real).length) served.push({ ...b, inventory: labs.lab.file });
-    else unserved.push({ ...b, reason: `${skipReason(b.needs, real)} among the real boards of ${labs.lab.file}` });
+    const p = place({ boards: real }, b.needs);
+    if (p.ok) served.push({ ...b, inventory: labs.lab.file });
+    else unserved.push({ ...b, reason: `${p.reason} among the real boards of ${labs.lab.file}` });
   }
   return { served, unserved };
 }

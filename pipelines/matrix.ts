@@ -4,7 +4,7 @@
 import semver from "semver";
 import { relative } from "node:path";
 import { ConfigError, type ConfigProblem } from "../engine/index.ts";
-import { loadInventory } from "../hw-runners/index.ts";
+import { loadInventory, place } from "../hw-runners/index.ts";
 import {
   CASES, COMPAT_RULES, COMPONENTS, PLATFORMS, SCENARIOS, STAGE_TOOLS, profileVersions,
   type CaseSpec, type CompatRule, type ComponentId, type ComponentVersion, type Scenario, type ScenarioSpec, type StageName, type VersionKey, type VersionProfile,
@@ -138,6 +138,8 @@ export interface BoardLike {
   readonly class: string;
   readonly capabilities: readonly string[];
   readonly sim: boolean;
+  /** Placement tries higher priorities first (hw-runners place). */
+  readonly priority?: number;
 }
 
 export type SuiteVerdictKind = "hardware" | "simulated" | "SKIP" | "MISS";
@@ -149,19 +151,6 @@ export interface SuiteVerdict {
   readonly simulated: readonly string[];
   readonly verdict: SuiteVerdictKind;
   readonly reason?: string;
-}
-
-export function boardsOffering(needs: readonly string[], boards: readonly BoardLike[]): BoardLike[] {
-  return boards.filter((b) => needs.every((n) => b.capabilities.includes(n)));
-}
-
-/** Why no board fits: the capabilities nobody offers, or else the closest board and what it lacks. */
-export function skipReason(needs: readonly string[], boards: readonly BoardLike[]): string {
-  if (boards.length === 0) return "the inventory has no boards";
-  const nobody = needs.filter((n) => !boards.some((b) => b.capabilities.includes(n)));
-  if (nobody.length) return `no board offers ${nobody.join(", ")}`;
-  const [closest] = boards.map((b) => ({ b, lacks: needs.filter((n) => !b.capabilities.includes(n)) })).sort((x, y) => x.lacks.length - y.lacks.length);
-  return `no board offers ${needs.join(" + ")} together (closest: ${closest!.b.id} lacks ${closest!.lacks.join(", ")})`;
 }
 
 /** What this machine has of a component where that depends on the machine rather than on the
@@ -186,7 +175,8 @@ export function unobtainable(tools: readonly ComponentId[], profile: VersionProf
 
 /** `implemented`: whether a test harness (an in-guest suite of the lab) exists for it yet. */
 export function suiteVerdict(name: string, needs: readonly string[], boards: readonly BoardLike[], tools: readonly ComponentId[] = [], implemented = true, here: HereOverrides = {}): SuiteVerdict {
-  const fit = boardsOffering(needs, boards);
+  const placed = place({ boards }, needs);
+  const fit = placed.ok ? placed.candidates : [];
   const hardware = fit.filter((b) => !b.sim).map((b) => b.id);
   const simulated = fit.filter((b) => b.sim).map((b) => b.id);
   const absent = unobtainable(tools, "here", here);
@@ -194,7 +184,7 @@ export function suiteVerdict(name: string, needs: readonly string[], boards: rea
   if (fit.length && !implemented) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: "no in-guest suite implements it yet (hw-runners/image/suites)" };
   if (hardware.length) return { suite: name, needs, hardware, simulated, verdict: "hardware" };
   if (simulated.length) return { suite: name, needs, hardware, simulated, verdict: "simulated", reason: "only simulated boards offer this; results are marked simulated" };
-  return { suite: name, needs, hardware, simulated, verdict: "SKIP", reason: skipReason(needs, boards) };
+  return { suite: name, needs, hardware, simulated, verdict: "SKIP", reason: placed.ok ? undefined : placed.reason };
 }
 
 // ---- the matrix ----
@@ -282,7 +272,7 @@ export interface BoardSource {
 export function loadBoards(inventoryPath: string, root: string): BoardSource {
   const inv = loadInventory(inventoryPath);
   return {
-    boards: inv.boards.map(({ id, class: cls, capabilities, sim }) => ({ id, class: cls, capabilities: [...capabilities], sim })),
+    boards: inv.boards.map(({ id, class: cls, capabilities, sim, priority }) => ({ id, class: cls, capabilities: [...capabilities], sim, priority })),
     source: relative(root, inv.source) || inv.source,
   };
 }

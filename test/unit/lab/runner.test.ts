@@ -61,7 +61,7 @@ test("placement: all capabilities, higher priority first; impossible jobs name w
   assert.deepEqual(none.missing, ["fpga:devboard"]);
   assert.match(none.reason, /no board in lab\.yaml offers fpga:devboard/);
   const split = place(inv, ["server:1288", "k8s"]);
-  assert.ok(!split.ok && /closest is h1, which lacks k8s/.test(split.reason));
+  assert.ok(!split.ok && /offers all of server:1288, k8s \(closest: h1 lacks k8s\)/.test(split.reason));
 });
 
 test("KTAP from a real QEMU console: three suites pass, every case marked simulated with its board", () => {

@@ -23,14 +23,14 @@ test("suite verdicts: hardware first, simulated marked, SKIP names what is missi
   assert.equal(suiteVerdict("vf2virtio", ["server:1288", "nic:82599"], LAB).verdict, "hardware");
   const sim = suiteVerdict("boot", [], LAB);
   assert.equal(sim.verdict, "hardware");
-  assert.deepEqual(sim.simulated, ["vboard", "v1288"]);
+  assert.deepEqual(sim.simulated, ["v1288", "vboard"]); // in the order placement tries them (hw-runners place)
   assert.equal(suiteVerdict("boot", [], LAB.filter((b) => b.sim)).verdict, "simulated");
   const fpga = suiteVerdict("fpga-vf", ["server:1288", "fpga:devboard"], LAB);
   assert.equal(fpga.verdict, "SKIP");
   assert.equal(fpga.reason, "no board offers fpga:devboard");
   // Every capability exists somewhere, but not together on one board.
   const split: BoardLike[] = [{ id: "a", class: "x", capabilities: ["k8s"], sim: false }, { id: "b", class: "y", capabilities: ["server:1288", "nic:82599"], sim: false }];
-  assert.match(suiteVerdict("k8s-vf", ["server:1288", "nic:82599", "k8s"], split).reason!, /together \(closest: b lacks k8s\)/);
+  assert.match(suiteVerdict("k8s-vf", ["server:1288", "nic:82599", "k8s"], split).reason!, /^no board offers all of server:1288, nic:82599, k8s \(closest: b lacks k8s\)$/);
   assert.equal(suiteVerdict("p4-vectors", [], LAB, ["p4c"]).verdict, "MISS");
   // A board fits but no harness exists yet: MISS, not a run and not SKIP.
   assert.equal(suiteVerdict("ovs-datapath", [], LAB, [], false).verdict, "MISS");
