@@ -27,9 +27,9 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const work = await mkdtemp(join(tmpdir(), "dpu-ci-bench-engine-"));
 
 try {
-  const images = new DebianImageProvider({ docker, mirror: debianMirror(process.env.DPU_CI_DEBIAN_MIRROR) });
+  const images = new DebianImageProvider({ docker, mirror: debianMirror(process.env.DPU_CI_DEBIAN_MIRROR), env: process.env });
   const tag = await images.ensure(base, { logPath: join(work, "image.log"), signal: new AbortController().signal });
-  const executor = (home: string): Executor => new BuildkitExecutor({ docker, contextRoot: join(home, "ctx"), images });
+  const executor = (home: string): Executor => new BuildkitExecutor({ docker, contextRoot: join(home, "ctx"), images, env: process.env });
   console.log(`# engine bench: ${runs} runs each, builder image ${tag}, load ${load()}`);
 
   // ---- smoke: cold then warm, in-process (engine only) and through the CLI (what a user waits) ----

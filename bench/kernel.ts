@@ -51,7 +51,7 @@ const fmt = (s: number) => `${s.toFixed(0)} s`;
 
 try {
   console.log(`# kernel bench: ${caseId}/${scenario}, ${rounds} round(s), load ${load()}`);
-  const image = await new DebianImageProvider({ docker, mirror: debianMirror(process.env.DPU_CI_DEBIAN_MIRROR) }).ensure(kernelBuilder, { logPath: join(home, "image.log"), signal: new AbortController().signal });
+  const image = await new DebianImageProvider({ docker, mirror: debianMirror(process.env.DPU_CI_DEBIAN_MIRROR), env: process.env }).ensure(kernelBuilder, { logPath: join(home, "image.log"), signal: new AbortController().signal });
   if (image !== builderTag(kernelBuilder)) throw new Error(`unexpected image ${image}`);
   const engines: EngineRun[] = [], bares: BareRun[] = [];
   for (let i = 0; i < rounds; i++) {

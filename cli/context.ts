@@ -17,15 +17,16 @@ export function chooseExecutor(cfg: Config): Executor {
   switch (name) {
     case "dagger": return new DaggerExecutor({
       // The same debootstrapped bases as BuildKit, imported into the engine (docker permitting).
-      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror) }),
+      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror), env: cfg.env }),
       docker: cfg.docker,
       imageDir: join(cfg.home, "dagger-images"),
     });
-    case "host": return new HostExecutor();
+    case "host": return new HostExecutor({ env: cfg.env });
     default: return new BuildkitExecutor({
       docker: cfg.docker,
       contextRoot: join(cfg.home, "ctx"),
-      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror) }),
+      env: cfg.env,
+      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror), env: cfg.env }),
     });
   }
 }

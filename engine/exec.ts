@@ -1,15 +1,16 @@
 // Run commands as argv arrays, stream their output to a log, keep stdout/stderr as fields on failure.
 import { spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { ExecError } from "./errors.ts";
+import { DpuCiError, ExecError } from "./errors.ts";
 import { streamMasker } from "./secrets.ts";
 import { StringDecoder } from "node:string_decoder";
 
 export interface ExecOptions {
   cwd?: string;
-  /** The child's whole environment; default: this process's own, inherited. */
-  env?: NodeJS.ProcessEnv;
-  /** Variables added to the child's environment (to `env`, or to the inherited one). */
+  /** The child's whole environment; default: this process's own, inherited (by node's spawn). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Variables added to `env`, which is then required: below the CLI the environment is passed
+   *  down (Config.env, a node's ctx.env), never read from this process. */
   extraEnv?: Readonly<Record<string, string>>;
   input?: string | Buffer;
   /** Append all output (masked) to this file. */
@@ -34,14 +35,14 @@ export interface ExecResult {
 
 export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const argv = [cmd, ...args];
+  if (opts.extraEnv && !opts.env) return Promise.reject(new DpuCiError("INTERNAL", `exec ${cmd}: extraEnv needs env, the environment it adds to`));
   const max = opts.maxBuffer ?? 4 * 1024 * 1024;
   return new Promise((resolve, reject) => {
     let log: WriteStream | undefined;
     if (opts.logPath) log = createWriteStream(opts.logPath, { flags: "a" });
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
-      // The one place a child's environment is derived from this process's: callers pass additions.
-      env: opts.extraEnv ? { ...(opts.env ?? process.env), ...opts.extraEnv } : opts.env,
+      env: opts.extraEnv ? { ...opts.env, ...opts.extraEnv } : opts.env,
       stdio: [opts.input !== undefined ? "pipe" : "ignore", "pipe", "pipe"],
       signal: opts.signal,
       timeout: opts.timeoutMs,

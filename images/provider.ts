@@ -10,6 +10,8 @@ import { exec, imageDigest, digestOf, DpuCiError, ExecError, type ImageProvider,
 export interface ProviderOptions {
   docker: string;
   mirror: string | undefined;
+  /** The environment debootstrap and docker run in (the CLI's Config.env). */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 export class DebianImageProvider implements ImageProvider {
@@ -48,8 +50,8 @@ export class DebianImageProvider implements ImageProvider {
       p = (async () => {
         const dir = await mkdtemp(join(tmpdir(), `dpu-ci-rootfs-${suite}-`));
         try {
-          await run(["debootstrap", "--variant=minbase", suite, dir, mirror], o, "debootstrap");
-          await run(["sh", "-c", 'tar -C "$1" -c . | "$2" import - "$3"', "sh", dir, this.opts.docker, tag], o, "docker import");
+          await run(["debootstrap", "--variant=minbase", suite, dir, mirror], { ...o, env: this.opts.env }, "debootstrap");
+          await run(["sh", "-c", 'tar -C "$1" -c . | "$2" import - "$3"', "sh", dir, this.opts.docker, tag], { ...o, env: this.opts.env }, "docker import");
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
@@ -75,7 +77,7 @@ export class DebianImageProvider implements ImageProvider {
     try {
       await mkdir(ctx, { recursive: true });
       await writeFile(join(ctx, "Dockerfile"), lines.join("\n") + "\n");
-      await run([this.opts.docker, "build", "--progress=plain", "-t", tag, ctx], o, `image ${spec.name}`, { DOCKER_BUILDKIT: "1" });
+      await run([this.opts.docker, "build", "--progress=plain", "-t", tag, ctx], { ...o, env: this.opts.env }, `image ${spec.name}`, { DOCKER_BUILDKIT: "1" });
     } finally {
       await rm(ctx, { recursive: true, force: true });
     }
@@ -87,9 +89,9 @@ export function builderTag(spec: ImageSpec): string {
   return `dpu-ci/${spec.name}:${imageDigest(spec)}`;
 }
 
-async function run(argv: string[], o: { logPath: string; signal: AbortSignal }, what: string, env: Record<string, string> = {}): Promise<void> {
+async function run(argv: string[], o: { logPath: string; signal: AbortSignal; env: Readonly<Record<string, string | undefined>> }, what: string, extraEnv: Record<string, string> = {}): Promise<void> {
   try {
-    await exec(argv[0]!, argv.slice(1), { logPath: o.logPath, signal: o.signal, extraEnv: env });
+    await exec(argv[0]!, argv.slice(1), { logPath: o.logPath, signal: o.signal, env: o.env, extraEnv });
   } catch (e) {
     // A builder image that cannot be made is the lab's problem, not the code under test's.
     if (e instanceof ExecError) throw new DpuCiError("INFRA", `${what} failed (${e.message}); see ${o.logPath}`, { cause: e });

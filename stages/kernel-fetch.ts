@@ -19,7 +19,7 @@ const key = (s: string) => createHash("sha256").update(s).digest("hex").slice(0,
 /** git: fetch REF (shallow) into a bare cache repository, archive the commit as source.tar.gz. */
 export async function fetchGit(ctx: NodeContext, src: Extract<KernelSource, { kind: "git" }>, cacheDir: string): Promise<TaskResult> {
   const repo = join(sourceCacheDir(cacheDir), `git-${key(src.url)}.git`);
-  const run = (args: string[]) => exec("git", args, { logPath: ctx.logPath, signal: ctx.signal, extraEnv: { GIT_TERMINAL_PROMPT: "0" } });
+  const run = (args: string[]) => exec("git", args, { logPath: ctx.logPath, signal: ctx.signal, env: ctx.env, extraEnv: { GIT_TERMINAL_PROMPT: "0" } });
   if (!existsSync(repo)) {
     await mkdir(repo, { recursive: true });
     await run(["init", "--bare", "-q", repo]);

@@ -17,6 +17,8 @@ export interface BuildkitOptions {
   /** Where build contexts are staged; stable per node so BuildKit transfers only what changed. */
   contextRoot: string;
   images: ImageProvider;
+  /** The environment docker runs in (the CLI's Config.env). */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 export class BuildkitExecutor implements Executor {
@@ -84,7 +86,7 @@ export class BuildkitExecutor implements Executor {
       const args = ["build", "--progress=plain", "--output", `type=local,dest=${req.dest}`, ...secretArgs, "-f", join(ctx, "Dockerfile"), ctx];
       let out: string;
       try {
-        const r = await exec(this.opts.docker, args, { extraEnv: { DOCKER_BUILDKIT: "1" }, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
+        const r = await exec(this.opts.docker, args, { env: this.opts.env, extraEnv: { DOCKER_BUILDKIT: "1" }, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
         out = r.stderr + r.stdout;
       } catch (e) {
         if (e instanceof ExecError) throw classifyDockerFailure(e);

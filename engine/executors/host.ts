@@ -14,6 +14,8 @@ const SYSTEM = new Set(["usr", "bin", "sbin", "lib", "lib64", "etc", "proc", "sy
 
 export class HostExecutor implements Executor {
   readonly name = "host" as const;
+  /** `env`: the environment the steps run in (the CLI's Config.env), plus the recipe's variables. */
+  constructor(private readonly opts: { env: Readonly<Record<string, string | undefined>> }) {}
 
   async build(req: BuildRequest): Promise<BuildResult> {
     const { recipe, path: outPath, kind } = req.output;
@@ -47,7 +49,7 @@ export class HostExecutor implements Executor {
         case "withWorkdir": cwd = map(step.path); await mkdir(cwd, { recursive: true }); break;
         case "withExec": {
           const [cmd, ...args] = step.args.map(map);
-          await exec(cmd!, args, { cwd, extraEnv: env, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
+          await exec(cmd!, args, { cwd, env: this.opts.env, extraEnv: env, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
           break;
         }
         case "from": break;

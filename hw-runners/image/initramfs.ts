@@ -44,6 +44,7 @@ export function mkinitramfsArgv(i: InitramfsInputs, script = MKINITRAMFS): strin
 
 export async function buildInitramfs(i: InitramfsInputs, env?: NodeJS.ProcessEnv): Promise<string> {
   const argv = mkinitramfsArgv(i);
-  await exec(argv[0]!, argv.slice(1), { timeoutMs: 180_000, env, extraEnv: { SOURCE_DATE_EPOCH: env?.SOURCE_DATE_EPOCH ?? "0" } });
+  // mkinitramfs.sh takes SOURCE_DATE_EPOCH from env (default 0): the archive's timestamps.
+  await exec(argv[0]!, argv.slice(1), { timeoutMs: 180_000, env });
   return i.out;
 }

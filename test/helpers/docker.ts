@@ -20,7 +20,7 @@ export async function dockerUnavailable(): Promise<string | undefined> {
 /** Makes sure the `base` builder image exists (first time on a machine: debootstrap + packages,
  *  several minutes), so that the tests' own timings are about the engine. */
 export async function ensureBaseImage(logDir: string): Promise<string> {
-  const provider = new DebianImageProvider({ docker: DOCKER, mirror: debianMirror(process.env.DPU_CI_DEBIAN_MIRROR) });
+  const provider = new DebianImageProvider({ docker: DOCKER, mirror: debianMirror(process.env.DPU_CI_DEBIAN_MIRROR), env: process.env });
   const t0 = Date.now();
   const tag = await provider.ensure(base, { logPath: join(logDir, "base-image.log"), signal: new AbortController().signal });
   const s = (Date.now() - t0) / 1000;

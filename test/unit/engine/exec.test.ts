@@ -1,9 +1,10 @@
 // exec: argv in, output masked and logged, failures as ExecError with their fields. Real processes.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, test } from "node:test";
-import { ExecError, clearSecrets, exec, registerSecret } from "../../../engine/index.ts";
+import { DpuCiError, ExecError, clearSecrets, exec, registerSecret } from "../../../engine/index.ts";
 import { streamMasker } from "../../../engine/secrets.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
@@ -62,4 +63,16 @@ test("a missing program is exit 127; a timeout kills the process", async () => {
   const t0 = Date.now();
   await assert.rejects(exec("sleep", ["30"], { timeoutMs: 200 }), (e: unknown) => e instanceof ExecError && e.signal === "SIGKILL" && /killed by SIGKILL/.test(e.message));
   assert.ok(Date.now() - t0 < 5_000);
+});
+
+test("a child's environment is the env passed down plus extraEnv; extraEnv without env is refused", async () => {
+  const r = await exec("sh", ["-c", 'printf "%s|%s|%s" "$BASE" "$ADDED" "${HOME-unset}"'], { env: { PATH: "/usr/bin:/bin", BASE: "b" }, extraEnv: { ADDED: "a" } });
+  assert.equal(r.stdout, "b|a|unset", "nothing of this process's environment leaks in");
+  await assert.rejects(exec("true", [], { extraEnv: { X: "1" } }), (e: unknown) => e instanceof DpuCiError && e.code === "INTERNAL" && /extraEnv needs env/.test(e.message));
+});
+
+test("below the CLI nothing reads process.env: the environment is passed down (cli/ and engine/config.ts read it)", () => {
+  const root = join(import.meta.dirname, "../../..");
+  const r = spawnSync("grep", ["-rln", "--include=*.ts", "process\\.env", "engine", "pipelines", "stages", "hw-runners", "reports", "dataplane", "images"], { cwd: root, encoding: "utf8" });
+  assert.deepEqual(r.stdout.trim().split("\n").filter((f) => f && f !== "engine/config.ts"), []);
 });

@@ -59,7 +59,7 @@ test("a recipe runs on the host: inputs copied in, env and secrets set, output e
     .withExec(["sh", "-c", 'mkdir -p /out && cat /src/a.txt > /out/a.txt && printf %s "$GREETING" > /out/greeting && printf %s "$TOK" | wc -c > /out/toklen && pwd > /out/pwd && cat /etc-in/conf > /out/conf && ls /src/sub > /out/sub-listing']);
   const dest = join(tmp.path, "dest");
   const logPath = join(tmp.path, "host.log");
-  const res = await new HostExecutor().build({
+  const res = await new HostExecutor({ env: process.env }).build({
     node: "n", output: r.directory("/out"), dest, logPath, signal: new AbortController().signal, workDir: join(tmp.path, "work"),
     secret: (name) => (name === "TEST_TOKEN" ? "s3cret-value" : undefined),
   });
@@ -77,11 +77,11 @@ test("a file output lands in dest under its base name; a failing step is an Exec
   const r = recipe.from("img").withExec(["sh", "-c", "mkdir -p /out && echo bin > /out/app.bin"]);
   const dest = join(tmp.path, "dest-file");
   const common = { node: "n", dest, logPath: join(tmp.path, "f.log"), signal: new AbortController().signal, workDir: join(tmp.path, "work-f"), secret: () => undefined };
-  await new HostExecutor().build({ ...common, output: r.file("/out/app.bin") });
+  await new HostExecutor({ env: process.env }).build({ ...common, output: r.file("/out/app.bin") });
   assert.equal(readFileSync(join(dest, "app.bin"), "utf8"), "bin\n");
 
   const bad = recipe.from("img").withExec(["sh", "-c", "echo doing; echo 'fatal: it broke' >&2; exit 4"]);
-  await assert.rejects(new HostExecutor().build({ ...common, output: bad.directory("/out") }), (e: unknown) => {
+  await assert.rejects(new HostExecutor({ env: process.env }).build({ ...common, output: bad.directory("/out") }), (e: unknown) => {
     assert.ok(e instanceof ExecError);
     assert.equal(e.exitCode, 4);
     assert.match(e.stderr, /fatal: it broke/);
@@ -92,7 +92,7 @@ test("a file output lands in dest under its base name; a failing step is an Exec
 
 test("a secret that is not configured is a CONFIG error naming the node and the secret", async () => {
   const r = recipe.from("img").withSecretVariable("T", { secret: "MISSING_TOKEN" }).withExec(["true"]);
-  await assert.rejects(new HostExecutor().build({
+  await assert.rejects(new HostExecutor({ env: process.env }).build({
     node: "needs-secret", output: r.directory("/out"), dest: join(tmp.path, "d3"), logPath: join(tmp.path, "s.log"),
     signal: new AbortController().signal, workDir: join(tmp.path, "w3"), secret: () => undefined,
   }), /node "needs-secret" needs secret "MISSING_TOKEN", which is not configured/);
