@@ -2,7 +2,7 @@
 // offered), in the order to try them, and when none can, why — the capabilities nobody offers, or
 // the closest board and what it lacks. The HIL stage, the job runner, `dpu-ci matrix` and the
 // generated workflows all decide with it, so a SKIP reads the same wherever it is shown.
-import type { Board, Inventory } from "../inventory/types.ts";
+import type { Board } from "../inventory/types.ts";
 
 /** What placement needs of a board: inventory boards satisfy it, and so do the matrix's summaries. */
 export interface Placeable {
