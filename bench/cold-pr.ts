@@ -92,7 +92,7 @@ try {
   const home = join(dir, "home");
   console.log(`# cold pr: private dockerd (empty data root ${dir}), empty DPU_CI_HOME, load ${load()}`);
   const t0 = Date.now();
-  const r = await exec(process.execPath, [join(PROJECT, "bin/dpu-ci.js"), "run", "pr", "--json"], { cwd: PROJECT, allowFailure: true, timeoutMs: 3 * 3600_000, extraEnv: { DOCKER_HOST: sock, DPU_CI_HOME: home, NO_COLOR: "1" } });
+  const r = await exec(process.execPath, [join(PROJECT, "bin/dpu-ci.js"), "run", "pr", "--json"], { cwd: PROJECT, allowFailure: true, timeoutMs: 3 * 3600_000, env: process.env, extraEnv: { DOCKER_HOST: sock, DPU_CI_HOME: home, NO_COLOR: "1" } });
   const prS = (Date.now() - t0) / 1000;
   const m = JSON.parse(readFileSync(join(home, "runs", "latest", "manifest.json"), "utf8")) as RunManifest;
   const start = Date.parse(m.nodes.map((n) => n.startedAt ?? "").filter(Boolean).sort()[0] ?? new Date(t0).toISOString());
