@@ -105,8 +105,13 @@ export class ResultCache {
       if (!(await exists(obj))) {
         await mkdir(dirname(obj), { recursive: true });
         const tmp = `${obj}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-        try { await link(abs, tmp); } catch { await copyFile(abs, tmp); }
-        await rename(tmp, obj);
+        try {
+          try { await link(abs, tmp); } catch { await copyFile(abs, tmp); }
+          await rename(tmp, obj);
+        } catch (e) {
+          await rm(tmp, { force: true }); // a partial copy (disk full) is never left in the store
+          throw e;
+        }
       }
       await this.stamp(obj);
       files.push({ path, sha256: a.sha256, size: a.size, mode: st.mode & 0o7777 });

@@ -11,6 +11,7 @@ import { exitCodeFor, worst, type Outcome } from "./outcome.ts";
 import { DpuCiError, ExecError, errorExcerpt, outcomeOfError } from "./errors.ts";
 import { listFiles, treeDigest, sha256File, digestOf } from "./digest.ts";
 import { mask } from "./secrets.ts";
+import { diskFullError, isDiskFull, nearlyFull } from "./disk.ts";
 import { writeManifest, type NodeRecord, type RunManifest, type RunStore, MANIFEST_SCHEMA } from "./store.ts";
 import type { Executor } from "./executors/types.ts";
 import { outputName } from "./executors/types.ts";
@@ -53,6 +54,7 @@ export interface RunResult {
 
 export async function runGraph(o: RunOptions): Promise<RunResult> {
   const t0 = Date.now();
+  o.store.settleInterrupted();
   const { id, dir } = o.store.create(o.pipeline);
   const workRoot = join(o.store.home, "work", id);
   const emit = o.onEvent ?? (() => {});
@@ -65,7 +67,12 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
     schema: MANIFEST_SCHEMA, id, pipeline: o.pipeline, params: o.params, startedAt: new Date(t0).toISOString(),
     status: "running", executor: o.executor.name, pid: process.pid, host: hostname(), git: o.git, nodes: [...records.values()],
   };
-  const save = () => writeManifest(dir, manifest);
+  // A manifest that cannot be written (disk full) does not stop the run: the next write may succeed
+  // (a failed node's partial output is removed), and the run ends with the error if none did.
+  let unsaved: unknown;
+  const save = () => {
+    try { writeManifest(dir, manifest); unsaved = undefined; } catch (e) { unsaved = e; }
+  };
   save();
   o.store.setLatest(id);
   emit({ kind: "run-start", id, dir, pipeline: o.pipeline, nodes: nodes.map((n) => n.name), executor: o.executor.name });
@@ -111,7 +118,7 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
     const started = Date.now();
     const p = executeNode(node, rec, { ...o, runId: id, dir, workRoot, records, digests, signal: runAbort.signal, emit, prepareImages })
       .then((res) => finish(rec, res.outcome, { ...res.fields, durationMs: Date.now() - started }))
-      .catch((e: unknown) => finish(rec, "ERROR", { reason: `internal error: ${(e as Error).stack ?? String(e)}`, durationMs: Date.now() - started }))
+      .catch((e: unknown) => finish(rec, "ERROR", { reason: isDiskFull(e) ? diskFullError(e, join(dir, "logs"), `running ${node.name}`).message : `internal error: ${(e as Error).stack ?? String(e)}`, durationMs: Date.now() - started }))
       .finally(() => running.delete(node.name));
     running.set(node.name, p);
   };
@@ -146,6 +153,7 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
   manifest.exitCode = exitCodeFor(counted);
   manifest.finishedAt = new Date().toISOString();
   save();
+  if (unsaved) throw isDiskFull(unsaved) ? diskFullError(unsaved, dir, `writing the manifest of run ${id}`) : unsaved;
   emit({ kind: "run-end", id, dir, outcome: manifest.outcome, exitCode: manifest.exitCode, durationMs: Date.now() - t0, status: manifest.status });
   return { manifest, dir };
 }
@@ -212,13 +220,23 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
       const extra = node.after ? await node.after(ctx, outputPath) : undefined;
       return extra ? { outcome: extra.outcome, fields: { ...fields, ...taskFields(extra) } } : { outcome: "PASS", fields };
     }
-    const building = o.executor.build({
-      node: node.name, output: out, dest: outDir, logPath, signal: o.signal, workDir, secret: o.secret,
-      onOutput: (text) => o.emit({ kind: "node-output", node: node.name, text }),
-    });
-    // After the build has asked for its own image, so that one comes first.
-    o.prepareImages();
-    const res = await building;
+    let res;
+    try {
+      const building = o.executor.build({
+        node: node.name, output: out, dest: outDir, logPath, signal: o.signal, workDir, secret: o.secret,
+        onOutput: (text) => o.emit({ kind: "node-output", node: node.name, text }),
+      });
+      // After the build has asked for its own image, so that one comes first.
+      o.prepareImages();
+      res = await building;
+    } catch (e) {
+      // A failed build leaves no output: executors export only after every step passed, so what is
+      // here is a partial export (a full disk, a killed client), not a result to publish.
+      const full = isDiskFull(e) || (!o.signal.aborted && nearlyFull(outDir)) ? diskFullError(e, outDir, `building ${node.name}`) : undefined;
+      await rm(outDir, { recursive: true, force: true }).catch(() => {});
+      await mkdir(outDir, { recursive: true }).catch(() => {});
+      throw full ?? e;
+    }
     const fields: Partial<NodeRecord> = { cached: res.cached, executor: o.executor.name, image: res.image, inputDigest, artifacts: await artifactsOf(o.dir, outDir), output: relative(o.dir, outputPath) };
     if (node.after) {
       const extra = await node.after(ctx, outputPath);

@@ -3,8 +3,9 @@
 // killed leaves a manifest that says how far it got.
 import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, readdirSync, readlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import type { Outcome } from "./outcome.ts";
+import { worst, type Outcome } from "./outcome.ts";
 import type { TestSuite } from "./results.ts";
 import type { Attempt } from "./graph.ts";
 import { DpuCiError } from "./errors.ts";
@@ -106,6 +107,24 @@ export class RunStore {
 
   latestId(): string | undefined {
     try { return readlinkSync(join(this.runsDir, "latest")); } catch { return undefined; }
+  }
+
+  /** Rewrites the manifests of recent runs that a killed process left "running" (this host, its
+   *  pid gone) as readManifest sees them: interrupted, unfinished nodes CANCELED. A run killed with
+   *  SIGKILL could not say so itself; the next run says it for it, on disk, for every reader. */
+  settleInterrupted(recent = 20): string[] {
+    const settled: string[] = [];
+    for (const id of this.listRuns().slice(-recent)) {
+      const dir = join(this.runsDir, id);
+      let raw: RunManifest;
+      try { raw = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as RunManifest; } catch { continue; }
+      if (raw.status !== "running" || raw.host !== hostname() || processAlive(raw.pid)) continue;
+      const m = readManifest(dir);
+      m.outcome = worst(m.nodes.filter((n) => !n.optional).map((n) => n.outcome ?? "CANCELED"));
+      writeManifest(dir, m);
+      settled.push(id);
+    }
+    return settled;
   }
 }
 

@@ -69,3 +69,31 @@ test("a secret with quotes or backslashes is masked in the manifest's JSON too (
     clearSecrets();
   }
 });
+
+test("settleInterrupted rewrites a run left running by a dead process of this host, and only that", async () => {
+  const { hostname } = await import("node:os");
+  const { spawnSync } = await import("node:child_process");
+  const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  const deadPid = Number(dead.stdout);
+  const store = new RunStore(join(tmp.path, "settle"));
+  const running = (pid: number, host: string) => {
+    const r = store.create("p");
+    writeManifest(r.dir, { ...manifest(r.id), status: "running", pid, host, nodes: [
+      { name: "a", kind: "build", state: "done", outcome: "PASS", deps: [], artifacts: [] },
+      { name: "b", kind: "build", state: "running", deps: ["a"], artifacts: [] },
+      { name: "c", kind: "build", state: "pending", deps: ["b"], artifacts: [] },
+    ] });
+    return r;
+  };
+  const killed = running(deadPid, hostname());
+  const alive = running(process.pid, hostname());
+  const elsewhere = running(deadPid, `not-${hostname()}`);
+  assert.deepEqual(store.settleInterrupted(), [killed.id]);
+  const onDisk = JSON.parse(readFileSync(join(killed.dir, "manifest.json"), "utf8")) as RunManifest;
+  assert.equal(onDisk.status, "interrupted");
+  assert.equal(onDisk.outcome, "CANCELED");
+  assert.deepEqual(onDisk.nodes.map((n) => [n.name, n.state, n.outcome]), [["a", "done", "PASS"], ["b", "done", "CANCELED"], ["c", "done", "CANCELED"]]);
+  assert.match(onDisk.nodes[1]!.reason!, /killed/);
+  for (const r of [alive, elsewhere]) assert.equal((JSON.parse(readFileSync(join(r.dir, "manifest.json"), "utf8")) as RunManifest).status, "running");
+  assert.deepEqual(store.settleInterrupted(), [], "once settled, nothing more to do");
+});
