@@ -2,7 +2,7 @@
 // unit-tested) and then one exec; the runner is injectable so plans can be checked without a
 // kernel. JSON mode (--json) everywhere output is parsed.
 import { writeFile } from "node:fs/promises";
-import { exec, type ExecResult } from "../engine/exec.ts";
+import { exec, type ExecOptions, type ExecResult } from "../engine/exec.ts";
 import { DpuCiError, ExecError } from "../engine/errors.ts";
 
 export type ProgType = "xdp" | "classifier";
@@ -15,8 +15,10 @@ export const plan = {
   loadAll: (obj: string, progDir: string, mapDir: string, type: ProgType | undefined, debug: boolean): string[] =>
     [...(debug ? ["-d"] : []), "prog", "loadall", obj, progDir, ...(type ? ["type", type] : []), "pinmaps", mapDir],
   progShow: (pin: string): string[] => ["--json", "prog", "show", "pinned", pin],
-  progRun: (pin: string, dataIn: string, dataOut: string, repeat: number): string[] =>
-    ["--json", "prog", "run", "pinned", pin, "data_in", dataIn, "data_out", dataOut, "repeat", String(repeat)],
+  /** ctx: a context (struct __sk_buff for TC) given to the run and read back after it. */
+  progRun: (pin: string, dataIn: string, dataOut: string, repeat: number, ctx?: { in: string; out: string; sizeOut: number }): string[] =>
+    ["--json", "prog", "run", "pinned", pin, "data_in", dataIn, "data_out", dataOut,
+      ...(ctx ? ["ctx_in", ctx.in, "ctx_out", ctx.out, "ctx_size_out", String(ctx.sizeOut)] : []), "repeat", String(repeat)],
   mapUpdate: (pin: string, key: Uint8Array, value: Uint8Array): string[] => ["map", "update", "pinned", pin, "key", ...hexArgs(key), "value", ...hexArgs(value)],
   mapDelete: (pin: string, key: Uint8Array): string[] => ["map", "delete", "pinned", pin, "key", ...hexArgs(key)],
   mapLookup: (pin: string, key: Uint8Array): string[] => ["--json", "map", "lookup", "pinned", pin, "key", ...hexArgs(key)],
@@ -41,10 +43,13 @@ export interface BatchResult {
   error?: string;
 }
 
-export type Runner = (argv: readonly string[]) => Promise<ExecResult>;
+/** Per call: where the whole output goes and who reads it as it streams (a verifier log can be
+ *  far larger than what is kept in memory). */
+export type RunExtra = Pick<ExecOptions, "logPath" | "onOutput">;
+export type Runner = (argv: readonly string[], extra?: RunExtra) => Promise<ExecResult>;
 
 export function bpftoolRunner(opts: { bin?: string; logPath?: string; signal?: AbortSignal } = {}): Runner {
-  return (argv) => exec(opts.bin ?? "bpftool", argv, { allowFailure: true, logPath: opts.logPath, signal: opts.signal, timeoutMs: 60_000 });
+  return (argv, extra) => exec(opts.bin ?? "bpftool", argv, { allowFailure: true, logPath: extra?.logPath ?? opts.logPath, onOutput: extra?.onOutput, signal: opts.signal, timeoutMs: 60_000 });
 }
 
 function isErrorOutput(o: unknown): o is { error: string } {
@@ -73,10 +78,11 @@ export class Bpftool {
     return r;
   }
 
-  /** Load every program of an object and pin programs and maps. Returns the full output (with -d:
-   *  libbpf's debug log including each program's verifier log) whatever the result. */
-  async loadAll(obj: string, progDir: string, mapDir: string, type: ProgType | undefined, debug = false): Promise<ExecResult> {
-    return this.run(plan.loadAll(obj, progDir, mapDir, type, debug));
+  /** Load every program of an object and pin programs and maps. Returns the output (with -d:
+   *  libbpf's debug log including each program's verifier log; the end of it in memory, all of it
+   *  through `extra`) whatever the result. */
+  async loadAll(obj: string, progDir: string, mapDir: string, type: ProgType | undefined, debug = false, extra?: RunExtra): Promise<ExecResult> {
+    return this.run(plan.loadAll(obj, progDir, mapDir, type, debug), extra);
   }
 
   async progShow(pin: string): Promise<ProgInfo> {

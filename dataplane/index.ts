@@ -32,7 +32,7 @@ export {
 export { PROGRAMS, programNamed, VERDICTS, verdictCode, verdictName } from "./programs.ts";
 export { runDataplaneTests, withBpffs } from "./run.ts";
 export { parseVectors, loadVectors } from "./vectors.ts";
-export { parseVerifierLogs, verifierError, formatVerifierStats, formatVerifierSideBySide, verifierMetrics } from "./verifier.ts";
+export { VerifierLogScanner, parseVerifierLogs, verifierError, formatVerifierStats, formatVerifierSideBySide, verifierMetrics } from "./verifier.ts";
 export type { CField, CStruct, P4Action, P4Table, P4Layout, P4Entry, FieldValue, EncodedEntry } from "./p4layout.ts";
 export { parseStructs, parseP4Layout, encodeP4Entry, findTable } from "./p4layout.ts";
 export { p4StateEntries, p4MapEntries } from "./p4state.ts";
@@ -40,6 +40,7 @@ export type { PacketKind, GeneratedPacket } from "./packetgen.ts";
 export { Rng, generatePacket, DIFF_STATE } from "./packetgen.ts";
 export type { DiffImpl, Divergence, DiffProgramResult, RunOutcome } from "./differential.ts";
 export { normalVerdict, runPackets, compareRuns, formatDivergence, differentialRun, differentialCase, vectorDivergences } from "./differential.ts";
+export { SKB_CB_OFFSET, SKB_CTX_SIZE, PSA_PASS_TO_KERNEL_OFFSET, psaPassedToKernel, psaRetval, skbTestRunRefuses } from "./psa.ts";
 export { testpmdSession, TESTPMD_PROMPT, type SessionStep, type SessionResult, type StepOutput } from "./testpmd-session.ts";
 export { generatePackets, randomPacket, mutatePacket, inspectPacket, fixIpv4Checksum } from "./fuzz-packets.ts";
 export { fuzzProgram, formatFuzzTable, formatFuzzFailure, FUZZ_SETUPS } from "./fuzz.ts";

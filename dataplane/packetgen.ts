@@ -4,9 +4,11 @@
 // (IPv4 options, fragments, VLAN tags, IPv6, TTL 0/1/2, UDP checksum 0, port 0, broadcast) and
 // malformed frames (truncated at every layer, bad version, ihl < 5 or past the end, wrong total
 // length, bad checksums, random bytes). Frames are at least 14 bytes: BPF_PROG_TEST_RUN refuses
-// anything shorter than an Ethernet header, for XDP and TC alike.
+// anything shorter than an Ethernet header, for XDP and TC alike; for TC it also refuses an IPv4
+// or IPv6 EtherType with a cut network header (generatePacket's `skb` option).
 import { inetChecksum, parseCidr, parseIpv4, parseMac } from "./packet.ts";
 import { parseVip, type DataplaneState } from "./layout.ts";
+import { skbTestRunRefuses } from "./psa.ts";
 
 /** mulberry32: small, fast, and the same sequence everywhere for a 32-bit seed. */
 export class Rng {
@@ -149,9 +151,18 @@ function arpFrame(r: Rng, t: Targets): Buffer {
 }
 
 /** The n-th packet of a seeded run. Each packet has its own generator (seed, n), so one packet can
- *  be reproduced without generating the ones before it. */
-export function generatePacket(seed: number, n: number, state: DataplaneState): GeneratedPacket {
-  const r = new Rng((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(n + 1, 0x85ebca6b)) >>> 0);
+ *  be reproduced without generating the ones before it. With `skb`, a packet the skb test run
+ *  would refuse (dataplane/psa.ts: IPv4 or IPv6 EtherType with a cut network header) is drawn
+ *  again from (seed, n, attempt): still one packet per (seed, n), and every one runnable on TC. */
+export function generatePacket(seed: number, n: number, state: DataplaneState, opts: { skb?: boolean } = {}): GeneratedPacket {
+  for (let attempt = 0; ; attempt++) {
+    const p = drawPacket(seed, n, attempt, state);
+    if (!opts.skb || !skbTestRunRefuses(p.bytes)) return p;
+  }
+}
+
+function drawPacket(seed: number, n: number, attempt: number, state: DataplaneState): GeneratedPacket {
+  const r = new Rng((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(n + 1, 0x85ebca6b) ^ Math.imul(attempt, 0xc2b2ae35)) >>> 0);
   const t = targetsOf(r, state);
   const roll = r.next();
   if (roll < 0.45) {

@@ -11,8 +11,9 @@ import type { TestCase, TestSuite } from "../engine/results.ts";
 import { Bpftool, bytesOf, plan, type ProgType } from "./bpftool.ts";
 import { describePacketMismatch } from "./diff.ts";
 import { verdictCode, verdictName } from "./programs.ts";
+import { psaPassedToKernel, psaRetval, SKB_CTX_SIZE, skbTestRunRefuses } from "./psa.ts";
 import type { Vector, VectorFile } from "./vectors.ts";
-import { parseVerifierLogs, verifierError, type ProgramStats, type VerifierReport } from "./verifier.ts";
+import { VerifierLogScanner, verifierError, type ProgramStats, type VerifierReport } from "./verifier.ts";
 import type { MapEntry } from "./layout.ts";
 
 export interface ProgramObject {
@@ -37,6 +38,9 @@ export interface ProgramObject {
   entriesFor?: (v: Vector) => MapEntry[];
   /** Why the vectors' counter expectations are not checked on this object (they name other maps). */
   countersSkipped?: string;
+  /** A p4c PSA program: its verdict is read with the pass-to-kernel flag it leaves in skb->cb
+   *  (dataplane/psa.ts). */
+  psa?: boolean;
 }
 
 export interface DataplaneRunResult {
@@ -70,11 +74,13 @@ async function pinnedProgram(progDir: string, name: string): Promise<string> {
 async function verifyOne(o: ProgramObject, bpffs: string, bpftool: Bpftool, outDir: string): Promise<{ stats: ProgramStats; entry: string }> {
   const base = join(bpffs, `verify-${o.set}-${o.program}`);
   await mkdir(base);
-  const r = await bpftool.loadAll(o.object, join(base, "progs"), join(base, "maps"), o.sectionTypes ? undefined : o.type, true);
-  const full = r.stdout + r.stderr;
-  await writeFile(join(outDir, `${o.set}-${o.program}.verifier.log`), full);
-  const logs = parseVerifierLogs(full);
-  const mine = logs.get(o.entry ?? o.program) ?? (logs.size === 1 ? [...logs.values()][0] : undefined);
+  const scanner = new VerifierLogScanner();
+  const r = await bpftool.loadAll(o.object, join(base, "progs"), join(base, "maps"), o.sectionTypes ? undefined : o.type, true, { onOutput: (c) => scanner.feed(c) });
+  const logs = scanner.result();
+  await writeFile(join(outDir, `${o.set}-${o.program}.verifier.log`), scanner.text());
+  // Only the entry program's own log: an object of several programs (p4c's: the map initialiser,
+  // the TC and XDP programs) has one log each, and another's stats would be wrong, not approximate.
+  const mine = logs.get(o.entry ?? o.program);
   const s: ProgramStats = { set: o.set, program: o.program, loaded: r.exitCode === 0 };
   if (mine) {
     const { log, ...stats } = mine;
@@ -82,7 +88,7 @@ async function verifyOne(o: ProgramObject, bpffs: string, bpftool: Bpftool, outD
     if (!s.loaded) s.error = verifierError(log);
   }
   if (!s.loaded) {
-    s.error ??= verifierError(full);
+    s.error ??= verifierError(r.stdout + r.stderr);
   }
   let entry = o.entry ?? o.program;
   if (s.loaded) {
@@ -102,6 +108,10 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
   const maps = join(base, "maps");
   const inFile = join(scratch, `${o.set}-${o.program}-${i}.in`);
   const outFile = join(scratch, `${o.set}-${o.program}-${i}.out`);
+  // The skb test run refuses some frames a TC hook would receive (dataplane/psa.ts): not run here.
+  const refused = o.type === "classifier" ? skbTestRunRefuses(v.input) : undefined;
+  if (refused) return { name, outcome: "SKIP", reason: `not runnable on a TC program: ${refused}`, durationMs: 0 };
+  const ctx = o.psa ? { in: await zeroCtx(scratch), out: join(scratch, `${o.set}-${o.program}-${i}.ctx`), sizeOut: SKB_CTX_SIZE } : undefined;
   await mkdir(base);
   try {
     await writeFile(inFile, v.input);
@@ -119,7 +129,7 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
       plan.loadAll(o.object, join(base, "progs"), maps, o.sectionTypes ? undefined : o.type, false),
       ...init,
       ...entries.map((e) => plan.mapUpdate(join(maps, e.map), e.key, e.value)),
-      plan.progRun(join(base, "progs", entry), inFile, outFile, v.repeat).slice(1),
+      plan.progRun(join(base, "progs", entry), inFile, outFile, v.repeat, ctx).slice(1),
       ...counters.map((c) => plan.mapLookup(join(maps, c.map), counterKey(c.index)).slice(1)),
     ];
     const b = await bpftool.batch(cmds, join(scratch, `${o.set}-${o.program}-${i}.batch`));
@@ -140,18 +150,21 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
       const c = counters[at - runAt - 1];
       return { name, outcome: "FAIL", reason: `reading counter ${c ? `${c.map}[${c.index}]` : "?"} failed: ${why}`, durationMs: Date.now() - t0 };
     }
-    const run = b.outputs[runAt] as { retval: number; duration: number };
+    const raw = b.outputs[runAt] as { retval: number; duration: number };
+    const ctxOut = ctx ? await readFile(ctx.out).catch(() => undefined) : undefined;
+    const run = { ...raw, retval: o.psa ? psaRetval(raw.retval, ctxOut) : raw.retval };
     const actual = await readFile(outFile).catch(() => Buffer.alloc(0));
     const problems: string[] = [];
     const want = verdictCode(o.type, v.expect.verdict);
-    if (run.retval !== want) problems.push(`verdict: expected ${verdictName(o.type, want)}, actual ${verdictName(o.type, run.retval)}`);
+    const psaNote = run.retval !== raw.retval ? ` (PSA pass-to-kernel: ${verdictName(o.type, raw.retval)} with cb.pass_to_kernel set)` : "";
+    if (run.retval !== want) problems.push(`verdict: expected ${verdictName(o.type, want)}, actual ${verdictName(o.type, run.retval)}${psaNote}`);
     if (v.expect.output && !actual.equals(v.expect.output)) problems.push(describePacketMismatch(v.expect.output, actual));
     counters.forEach((c, j) => {
       const out = b.outputs[runAt + 1 + j] as { value?: unknown } | null;
       const got = out?.value ? Number(bytesOf(out.value).readBigUInt64LE(0)) : undefined;
       if (got !== c.value) problems.push(`counter ${c.map}[${c.index}]: expected ${c.value}, actual ${got ?? "no entry"}`);
     });
-    const properties: Record<string, string> = { verdict: verdictName(o.type, run.retval), retval: String(run.retval), outputHex: actual.toString("hex"), durationNs: String(run.duration), bytesOut: String(actual.length), ...(o.countersSkipped && v.expect.counters.length ? { counters: `not checked: ${o.countersSkipped}` } : {}) };
+    const properties: Record<string, string> = { verdict: verdictName(o.type, run.retval) + psaNote, retval: String(raw.retval), ...(o.psa ? { psaPassToKernel: String(psaPassedToKernel(ctxOut)) } : {}), outputHex: actual.toString("hex"), durationNs: String(run.duration), bytesOut: String(actual.length), ...(o.countersSkipped && v.expect.counters.length ? { counters: `not checked: ${o.countersSkipped}` } : {}) };
     if (problems.length) return { name, outcome: "FAIL", reason: problems[0]!.split("\n")[0], output: problems.join("\n"), durationMs: Date.now() - t0, properties };
     return { name, outcome: "PASS", durationMs: Date.now() - t0, properties };
   } catch (e) {
@@ -160,6 +173,14 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
   } finally {
     await rm(base, { recursive: true, force: true });
   }
+}
+
+/** A zeroed struct __sk_buff for ctx_in: the kernel takes cb (and a few other fields) from it and
+ *  hands the context back in ctx_out. */
+async function zeroCtx(scratch: string): Promise<string> {
+  const f = join(scratch, "ctx.in");
+  await writeFile(f, Buffer.alloc(SKB_CTX_SIZE));
+  return f;
 }
 
 /** A minimal frame for running an initialiser program (a TC test run needs an Ethernet header). */

@@ -34,27 +34,86 @@ export interface VerifierReport {
 export interface LogStats {
   verifiedInsns?: number; insnLimit?: number; maxStatesPerInsn?: number; totalStates?: number;
   peakStates?: number; markRead?: number; stackDepth?: string; verificationTimeUs?: number;
-  /** The program's verifier log, as printed. */
+  /** The end of the program's verifier log, as printed. */
   log: string;
 }
 
-/** Each program's verifier log and stats, by program name. */
-export function parseVerifierLogs(output: string): Map<string, LogStats> {
-  const out = new Map<string, LogStats>();
-  const re = /libbpf: prog '([^']+)': -- BEGIN PROG LOAD LOG --\n([\s\S]*?)-- END PROG LOAD LOG --/g;
-  for (const m of output.matchAll(re)) {
-    const log = m[2]!;
-    const s: LogStats = { log };
-    const p = /processed (\d+) insns \(limit (\d+)\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)/.exec(log);
-    if (p) Object.assign(s, { verifiedInsns: +p[1]!, insnLimit: +p[2]!, maxStatesPerInsn: +p[3]!, totalStates: +p[4]!, peakStates: +p[5]!, markRead: +p[6]! });
-    const t = /verification time (\d+) usec/.exec(log);
-    if (t) s.verificationTimeUs = +t[1]!;
-    const d = /stack depth ([\d+]+)/.exec(log);
-    if (d) s.stackDepth = d[1]!;
-    // A program loaded twice (libbpf retries) keeps its last log, which is the one that counted.
-    out.set(m[1]!, s);
+function statsOf(log: string): LogStats {
+  const s: LogStats = { log };
+  const p = /processed (\d+) insns \(limit (\d+)\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)/.exec(log);
+  if (p) Object.assign(s, { verifiedInsns: +p[1]!, insnLimit: +p[2]!, maxStatesPerInsn: +p[3]!, totalStates: +p[4]!, peakStates: +p[5]!, markRead: +p[6]! });
+  const t = /verification time (\d+) usec/.exec(log);
+  if (t) s.verificationTimeUs = +t[1]!;
+  const d = /stack depth ([\d+]+)/.exec(log);
+  if (d) s.stackDepth = d[1]!;
+  return s;
+}
+
+const BEGIN = /^libbpf: prog '([^']+)': -- BEGIN PROG LOAD LOG --$/;
+const END = "-- END PROG LOAD LOG --";
+
+/** Reads `bpftool -d prog loadall` output as it streams, keeping per program only the last lines
+ *  of its verifier log (the stats and, for a rejected program, the complaint are at the end). A
+ *  p4c object's logs run to tens of megabytes (every instruction of a 100k-insn verification), far
+ *  past what a process's output is kept in memory: a log is attributed to a program only between
+ *  that program's own BEGIN and END markers, never guessed. */
+export class VerifierLogScanner {
+  private readonly logs = new Map<string, LogStats>();
+  private current: string | undefined;
+  private tail: string[] = [];
+  private lines = 0;
+  private partial = "";
+  /** What is kept to show: libbpf's own lines, and each log's size and last lines. */
+  private readonly kept: string[] = [];
+  constructor(private readonly keepLines = 60) {}
+
+  feed(chunk: string): void {
+    const lines = (this.partial + chunk).split("\n");
+    this.partial = lines.pop()!;
+    for (const l of lines) this.line(l);
   }
-  return out;
+
+  private line(l: string): void {
+    const b = BEGIN.exec(l);
+    if (b) { this.current = b[1]; this.tail = []; this.lines = 0; this.keep(l); return; }
+    if (this.current === undefined) { this.keep(l); return; }
+    if (l === END) {
+      // A program loaded twice (libbpf retries) keeps its last log, which is the one that counted.
+      this.tail = this.tail.slice(-this.keepLines);
+      this.logs.set(this.current, statsOf(this.tail.join("\n") + "\n"));
+      if (this.lines > this.tail.length) this.keep(`... (${this.lines - this.tail.length} lines of ${this.current}'s verifier log not kept)`);
+      for (const t of this.tail) this.keep(t);
+      this.keep(l);
+      this.current = undefined;
+      return;
+    }
+    this.lines++;
+    this.tail.push(l);
+    if (this.tail.length > this.keepLines * 2) this.tail = this.tail.slice(-this.keepLines);
+  }
+
+  private keep(l: string): void {
+    if (this.kept.length < 20_000) this.kept.push(l);
+  }
+
+  /** The output with each verifier log cut to its last lines (the whole of a p4c program's log is
+   *  tens of megabytes of instruction trace). */
+  text(): string {
+    return this.kept.join("\n") + "\n";
+  }
+
+  /** Each program's stats and log tail, by program name. */
+  result(): Map<string, LogStats> {
+    if (this.partial) { this.line(this.partial); this.partial = ""; }
+    return this.logs;
+  }
+}
+
+/** Each program's verifier log (its last lines) and stats, by program name. */
+export function parseVerifierLogs(output: string): Map<string, LogStats> {
+  const s = new VerifierLogScanner();
+  s.feed(output.endsWith("\n") ? output : output + "\n");
+  return s.result();
 }
 
 /** The last lines of a rejected program's log: what the verifier objected to. */

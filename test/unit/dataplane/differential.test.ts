@@ -44,10 +44,11 @@ test("a difference in verdict or bytes is a divergence naming both verdicts, the
   const same = Buffer.from(packets[0]!.bytes);
   const changed = Buffer.from(same); changed[13] = 0x01;
   const ds = compareRuns("fw", 99, 100, packets,
-    { impl: a, runs: [{ retval: 2, out: same }, { retval: 1, out: Buffer.alloc(0) }, { retval: 2, out: same }] },
-    { impl: b, runs: [{ retval: 0, out: same }, { retval: 0, out: same }, { retval: 0, out: changed }] },
+    { impl: a, runs: [{ retval: 2, raw: 2, out: same }, { retval: 1, raw: 1, out: Buffer.alloc(0) }, { retval: 2, raw: 2, out: same }] },
+    // The p4 side's packet 0 is PSA's pass-to-kernel (a redirect with cb.pass_to_kernel): PASS.
+    { impl: b, runs: [{ retval: 0, raw: 7, out: same }, { retval: 0, raw: 0, out: same }, { retval: 0, raw: 0, out: changed }] },
     (i) => `dpu-ci dataplane diff --program fw --seed 99 --first ${i} --count 1`);
-  assert.equal(ds.length, 2, "packet 0 agrees (PASS both, same bytes)");
+  assert.equal(ds.length, 2, "packet 0 agrees (PASS both, the p4 side's by PSA's pass-to-kernel, same bytes)");
   assert.equal(ds[0]!.index, 101);
   assert.deepEqual(ds[0]!.verdicts, { ebpf: "DROP (1)", p4: "PASS (0)" });
   assert.equal(ds[0]!.bytes, undefined, "verdicts differ: bytes are not compared");

@@ -55,6 +55,8 @@ test("bpftool argv: hex bytes one per argument, JSON where parsed", () => {
   assert.deepEqual(plan.mapUpdate("/p/m", Buffer.from([1, 0xab]), Buffer.from([0])), ["map", "update", "pinned", "/p/m", "key", "hex", "01", "ab", "value", "hex", "00"]);
   assert.deepEqual(plan.loadAll("o.o", "/b/p", "/b/m", "xdp", true), ["-d", "prog", "loadall", "o.o", "/b/p", "type", "xdp", "pinmaps", "/b/m"]);
   assert.deepEqual(plan.progRun("/b/p/fw", "in", "out", 3), ["--json", "prog", "run", "pinned", "/b/p/fw", "data_in", "in", "data_out", "out", "repeat", "3"]);
+  assert.deepEqual(plan.progRun("/b/p/tc", "in", "out", 1, { in: "ctx.in", out: "ctx.out", sizeOut: 192 }),
+    ["--json", "prog", "run", "pinned", "/b/p/tc", "data_in", "in", "data_out", "out", "ctx_in", "ctx.in", "ctx_out", "ctx.out", "ctx_size_out", "192", "repeat", "1"]);
   assert.throws(() => batchLine(["map", "dump", "pinned", "/a dir/x"]), /cannot be passed/);
 });
 
