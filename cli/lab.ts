@@ -14,6 +14,7 @@ export function labOptions(cfg: Config, io: IO): CommandOptions {
     inventoryPath: cfg.inventory,
     dir: cfg.labDir,
     cacheDir: cfg.cacheDir,
+    ttlMs: cfg.leaseTtlS * 1000,
     env: { ...cfg.env },
     signal: io.signal,
     log: (e) => io.err.write(mask(formatLabEvent(e)) + "\n"),

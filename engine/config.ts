@@ -52,6 +52,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "DPU_CI_KERNEL_SOURCE", kind: "source", source: KERNEL_SOURCE_RULE, description: "Kernel source: debian:linux-source-6.1, git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH.", example: "debian:linux-source-6.1" },
   { name: "DPU_CI_QEMU_SOURCE", kind: "source", source: QEMU_SOURCE_RULE, description: "QEMU source for the qemu stage: debian:qemu (Debian 13's source package), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Patches in qemu/patches are applied on top.", example: "debian:qemu" },
   { name: "DPU_CI_LAB_DIR", kind: "path", description: "Lab state: leases and health (SQLite), board directories, HIL job output. Default: $DPU_CI_HOME/lab.", example: "" },
+  { name: "DPU_CI_LEASE_TTL", kind: "int", min: 1, description: "Seconds a board's lease lives without a heartbeat (heartbeats come every third of it): how soon a board held by a killed runner is free again.", example: "30" },
   { name: "DPU_CI_CACHE_DIR", kind: "path", description: "Downloads kept across runs (kernel tarballs and git trees, Debian kernels for virtual boards). Default: ~/.cache/dpu-ci.", example: "" },
   { name: "DPU_CI_METRIC_RULES", kind: "path", description: "JSON file of metric thresholds (reports/thresholds.ts: metric glob, better, maxWorsePct, window, noisy) applied before the built-in ones.", example: "" },
   { name: "DPU_CI_P4C_SOURCE", kind: "source", source: P4C_SOURCE_RULE, description: "p4c source: vendor (the vendored tarballs, default), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Without it and without the vendor directory the P4 stage is MISS.", example: "vendor" },
@@ -87,6 +88,8 @@ export interface Config {
   labDir: string;
   /** Downloads kept across runs (kernel sources, Debian kernels for virtual boards). */
   cacheDir: string;
+  /** Lease time-to-live of the boards this process takes, in seconds. */
+  leaseTtlS: number;
   kernelSource: SourceSpec;
   qemuSource: SourceSpec;
   /** p4c's source; undefined: the vendored tarballs in vendorDir. */
@@ -213,6 +216,7 @@ export function loadConfig(opts: LoadOptions): Config {
     inventory: path("DPU_CI_INVENTORY") ?? join(root, DEFAULT_INVENTORY),
     labDir: path("DPU_CI_LAB_DIR") ?? join(home, "lab"),
     cacheDir: path("DPU_CI_CACHE_DIR") ?? join(merged.XDG_CACHE_HOME || join(homedir(), ".cache"), "dpu-ci"),
+    leaseTtlS: (values.DPU_CI_LEASE_TTL as number | undefined) ?? 30,
     kernelSource: sourceValues.DPU_CI_KERNEL_SOURCE ?? DEFAULT_KERNEL_SOURCE,
     qemuSource: sourceValues.DPU_CI_QEMU_SOURCE ?? DEFAULT_QEMU_SOURCE,
     p4cSource: sourceValues.DPU_CI_P4C_SOURCE,

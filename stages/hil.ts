@@ -24,6 +24,8 @@ export interface HilStageOptions {
   labDir: string;
   /** Downloads kept across runs (Config.cacheDir). */
   cacheDir?: string;
+  /** Lease time-to-live (Config.leaseTtlS), seconds. */
+  leaseTtlS?: number;
   /** Config.env: where a LAVA lab's token is looked up by name at plan time. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Start a TCP echo peer on the host for the net suite. */
@@ -66,7 +68,7 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
         ...(qemu ? { qemu: { path: qemu, sha256: await sha256File(qemu) } } : {}),
       },
     }, null, 2));
-    const lab = openLab({ inventoryPath: o.inventoryPath, dir: o.labDir, cacheDir: o.cacheDir, env: { ...ctx.env } });
+    const lab = openLab({ inventoryPath: o.inventoryPath, dir: o.labDir, cacheDir: o.cacheDir, ttlMs: o.leaseTtlS ? o.leaseTtlS * 1000 : undefined, env: { ...ctx.env } });
     try {
       const r = await runHilJob(lab, loadJob(jobPath), {
         outDir: ctx.outDir, signal: ctx.signal, healthCheckJob: healthCheckJobs(lab),

@@ -12,6 +12,7 @@ import { badInput } from "./bad-input.ts";
 import { killDuringRun } from "./kill9.ts";
 import { diskFull, tmpfs } from "./disk-full.ts";
 import { Ledger } from "./ledger.ts";
+import { hungBoard, leaseContention, runnerDeath, stopLabFaults } from "./lab.ts";
 
 const ledger = new Ledger();
 const tmp = tempDir("faults");
@@ -22,8 +23,9 @@ const noDocker = await dockerUnavailable();
 const seed = seedFrom(process.env.DPU_CI_FAULT_SEED);
 
 before(async () => { if (!noDocker) await ensureBaseImage(tmp.path); }, { timeout: 900_000 });
-after(() => {
+after(async () => {
   console.log(ledger.table());
+  await stopLabFaults();
   tmp.cleanup();
 });
 
@@ -34,6 +36,18 @@ test("bad input: exit 2, file and field named, nothing half-published", { timeou
 test("kill -9 at random points of a run: the rerun resumes from the run store, nothing finished is lost", { timeout: 300_000 }, async (t) => {
   if (noDocker) { ledger.skip("kill -9", "kill -9 during a run", noDocker); t.skip(noDocker); return; }
   await killDuringRun(ledger, { dir: tmp.path, seed, points: 3, env: SECRET_ENV });
+});
+
+test("a hung board: ERROR with the timeout's reason after one retry, never FAIL, the lease released", { timeout: 180_000 }, async () => {
+  await hungBoard(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV });
+});
+
+test("lease contention: one run waits, one is told, the board is never double-booked", { timeout: 240_000 }, async () => {
+  await leaseContention(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV });
+});
+
+test("runner death: a runner killed -9 holding the lease; it expires and the next run gets the board", { timeout: 240_000 }, async () => {
+  await runnerDeath(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV, ttlS: 3 });
 });
 
 test("disk full during a build: ERROR naming the disk, earlier results intact, nothing half-published", { timeout: 240_000 }, async (t) => {
