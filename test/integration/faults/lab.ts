@@ -2,7 +2,7 @@
 // with the lab's own guest images, from test/integration/lab/fixture.ts), with the lab's real SQLite
 // lease database: a board that stops talking mid-test, two runs wanting the one board, and a runner
 // killed with -9 while it holds the lease.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LabDb } from "../../../hw-runners/lab/db.ts";
 import { boardDir } from "../../../hw-runners/drivers/make.ts";
@@ -10,11 +10,10 @@ import { boardFiles } from "../../../hw-runners/drivers/qemu.ts";
 import { stopVirtualPeers } from "../../../hw-runners/virtual/peers.ts";
 import type { Board } from "../../../hw-runners/inventory/types.ts";
 import type { HilResult } from "../../../hw-runners/runner/run.ts";
-import { cliHome, killGroup, runCli, show, startCli, type CliHome, type CliResult } from "../../helpers/cli.ts";
+import { cliHome, killGroup, show, startCli, type CliHome, type CliResult } from "../../helpers/cli.ts";
 import { waitFor } from "../../helpers/wait.ts";
 import { qemuBoard, testImage, testKernel, writeInventory, writeJob } from "../lab/fixture.ts";
 import { canaryIn, type FaultCtx, type Ledger } from "./ledger.ts";
-import { mkdirSync } from "node:fs";
 
 interface LabFixture { dir: string; home: CliHome; board: Board; inventory: string; labDir: string; env: Record<string, string> }
 
