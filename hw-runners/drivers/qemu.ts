@@ -9,6 +9,9 @@ import type { ConsoleConfig, QemuDeploy } from "../inventory/types.ts";
 import type { BootSpec, DeployDriver, PowerDriver, PowerState } from "./types.ts";
 
 export const QEMU_POWER_SCRIPT = fileURLToPath(new URL("../virtual/qemu-power.sh", import.meta.url));
+export const QEMU_HOLD_SCRIPT = fileURLToPath(new URL("../virtual/qemu-hold.mjs", import.meta.url));
+/** How long a board whose serial is a TCP port waits in reset for its console (SOL, ser2net). */
+export const CONSOLE_HOLD_S = 30;
 /** isa-debug-exit: the guest writes to this port and QEMU exits with (value << 1) | 1. */
 export const DEBUG_EXIT_PORT = 0xf4;
 
@@ -18,7 +21,24 @@ export const boardFiles = (dir: string) => ({
   log: join(dir, "qemu.log"),
   console: join(dir, "console.log"),
   socket: join(dir, "console.sock"),
+  qmp: join(dir, "qmp.sock"),
+  /** NUL-separated argv qemu-power.sh runs after power-on: releases the board once its console listens. */
+  hold: join(dir, "qemu.hold"),
 });
+
+/** A board whose serial port is a TCP server (ipmi_sim's SOL or ser2net connects to it after
+ *  power-on) starts held in reset (-S) with a QMP socket; qemu-hold.mjs lets it run once the console
+ *  is attached (virtual/qemu-hold.mjs says why). */
+export function consoleHoldArgv(dir: string): string[] {
+  return ["-S", "-qmp", `unix:${boardFiles(dir).qmp},server=on,wait=off`];
+}
+
+/** Writes (or removes) the release step qemu-power.sh runs after starting `argv`. */
+export function writeConsoleHold(dir: string, argv: readonly string[]): void {
+  const f = boardFiles(dir);
+  if (argv.includes("-S")) writeFileSync(f.hold, [process.execPath, QEMU_HOLD_SCRIPT, f.qmp, "con0", String(CONSOLE_HOLD_S)].join("\0") + "\0");
+  else rmSync(f.hold, { force: true });
+}
 
 export interface QemuPlanOptions {
   /** Daemonize with a pidfile (how the power path runs it); otherwise run in the foreground with -nographic. */
@@ -44,6 +64,7 @@ export function qemuArgv(cfg: QemuDeploy, consoleCfg: ConsoleConfig, spec: BootS
   if (cfg.serialTcpPort !== undefined) {
     // ser2net connects here; QEMU drops output while nobody is connected, so wait=off keeps it booting.
     argv.push("-chardev", `socket,id=con0,host=127.0.0.1,port=${cfg.serialTcpPort},server=on,wait=off`, "-serial", "chardev:con0");
+    if (opts.daemonize) argv.push(...consoleHoldArgv(dir));
   } else if (consoleCfg.driver === "qemu-serial" && consoleCfg.mode === "socket") {
     argv.push("-chardev", `socket,id=con0,path=${f.socket},server=on,wait=off`, "-serial", "chardev:con0");
   } else {
@@ -72,6 +93,7 @@ export class QemuDirectDeploy implements DeployDriver {
     rmSync(f.console, { force: true });
     const argv = qemuArgv(this.cfg, this.consoleCfg, spec, this.dir, { daemonize: true });
     writeFileSync(f.argv, argv.join("\0") + "\0");
+    writeConsoleHold(this.dir, argv);
   }
   async boot(): Promise<void> {}
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { exec } from "../../engine/exec.ts";
 import { DpuCiError } from "../../engine/errors.ts";
 import { registerSecret } from "../../engine/secrets.ts";
-import { boardFiles, DEBUG_EXIT_PORT, QEMU_POWER_SCRIPT } from "../drivers/qemu.ts";
+import { boardFiles, consoleHoldArgv, DEBUG_EXIT_PORT, QEMU_POWER_SCRIPT, writeConsoleHold } from "../drivers/qemu.ts";
 import { debianDisk, type DebianDisk } from "../image/debian-disk.ts";
 import type { Board, VirtualMachine } from "../inventory/types.ts";
 
@@ -85,7 +85,7 @@ export function machineArgv(board: Board, m: VirtualMachine, disk: DebianDisk, d
     "-append", "root=/dev/vda rw console=ttyS0,115200 net.ifnames=0",
     "-drive", `file=${disk.disk},if=virtio,format=raw,snapshot=on`,
     "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${board.deploy.port}-:22`, "-device", "virtio-net-pci,netdev=n0",
-    "-chardev", `socket,id=con0,host=127.0.0.1,port=${m.serialTcpPort},server=on,wait=off`, "-serial", "chardev:con0",
+    "-chardev", `socket,id=con0,host=127.0.0.1,port=${m.serialTcpPort},server=on,wait=off`, "-serial", "chardev:con0", ...consoleHoldArgv(dir),
     "-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`,
     "-display", "none", "-monitor", "none", "-daemonize", "-pidfile", boardFiles(dir).pid,
   ];
@@ -156,7 +156,9 @@ export async function startVirtualPeers(board: Board, dir: string, env: NodeJS.P
   if (board.virtual.machine) {
     const disk = await debianDisk(env);
     virtualSshKey(board, disk, env);
-    writeFileSync(boardFiles(dir).argv, machineArgv(board, board.virtual.machine, disk, dir).join("\0") + "\0");
+    const argv = machineArgv(board, board.virtual.machine, disk, dir);
+    writeFileSync(boardFiles(dir).argv, argv.join("\0") + "\0");
+    writeConsoleHold(dir, argv);
   }
   if (board.virtual.ser2net && board.console.driver === "ser2net" && board.deploy.driver === "qemu-direct") {
     const pidFile = join(dir, "ser2net.pid");

@@ -4,7 +4,8 @@
 #   qemu-power.sh BOARD_DIR get power        -> prints power:0 or power:1
 #   qemu-power.sh BOARD_DIR set power 0|1
 # BOARD_DIR/qemu.argv (NUL-separated, written by the deploy driver) is what "power on" runs; QEMU
-# daemonizes and writes BOARD_DIR/qemu.pid.
+# daemonizes and writes BOARD_DIR/qemu.pid. BOARD_DIR/qemu.hold, when present, is the step that
+# releases a board held in reset until its console is attached (qemu-hold.mjs).
 dir=$1; shift
 pidf=$dir/qemu.pid
 alive() { [ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; }
@@ -18,6 +19,10 @@ case "$1 $2" in
       rm -f "$pidf"
       # Returns once QEMU has daemonized; its own messages go to qemu.log.
       xargs -0 -a "$dir/qemu.argv" env -- >>"$dir/qemu.log" 2>&1 || exit 1
+      # Held in reset until its console listens (qemu-hold.mjs): released in the background.
+      if [ -s "$dir/qemu.hold" ]; then
+        xargs -0 -a "$dir/qemu.hold" env -- >>"$dir/qemu.log" 2>&1 </dev/null &
+      fi
     else
       if alive; then
         pid=$(cat "$pidf"); kill "$pid" 2>/dev/null

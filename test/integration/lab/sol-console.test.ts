@@ -4,11 +4,10 @@
 // board. Then the SOL session is pulled mid-job (deactivated from a second ipmitool, as an operator
 // or a crashed runner's leftover would): the attempt is an ERROR and the retry passes, never FAIL.
 //
-// Known to fail on a quiet machine, so it is kept out of the CI suite until fixed: the board's QEMU
-// serves its serial port with wait=off and drops output while nobody is connected, and ipmi_sim's
-// SOL connects to it some time after power-on; a TCG boot that is fast enough ends its tests before
-// that, and the console shows the SOL banner and nothing else ("the board powered off before the
-// tests ended", both attempts). It passed only while the machine was loaded (a slower boot).
+// The board's QEMU serves its serial port with wait=off and drops output while nobody is connected,
+// and ipmi_sim's SOL connects to it some time after power-on: a fast TCG boot used to end its tests
+// before that on a quiet machine. The board now starts held in reset until its console is attached
+// (hw-runners/virtual/qemu-hold.mjs), as a real server's POST gives the SOL session time to attach.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { after, test } from "node:test";
@@ -19,7 +18,7 @@ import { openLab } from "../../../hw-runners/runner/lab.ts";
 import { loadJob } from "../../../hw-runners/runner/job.ts";
 import { runHilJob, type LabLogEvent } from "../../../hw-runners/runner/run.ts";
 import type { Board } from "../../../hw-runners/inventory/types.ts";
-import { freePort, qemuBoard, runningQemuPid, tempDir, testImage, testKernel, waitUntil, writeJob } from "../../integration/lab/fixture.ts";
+import { freePort, qemuBoard, runningQemuPid, tempDir, testImage, testKernel, waitUntil, writeJob } from "./fixture.ts";
 
 const tmp = tempDir("sol");
 const [bmc, serial] = [await freePort(), await freePort()];
@@ -55,6 +54,8 @@ test("the console of a job comes over IPMI SOL; pulling the SOL session mid-job 
   assert.match(log1, /SOL Session operational/, "ipmitool's SOL banner: the console really is SOL");
   assert.match(log1, /Linux version[\s\S]*==== DPU-CI END sol-job\.1 failed=0 ====/);
   assert.ok(flattenCases(r1.suites).every((c) => c.properties?.simulated === "true"));
+  // The board was held in reset until SOL attached (qemu-hold.mjs), not lucky with a slow boot.
+  assert.match(readFileSync(`${lab.boardDir(board)}/qemu.log`, "utf8"), /qemu-hold: console attached \(tcp:127\.0\.0\.1:\d+,server=on <-> /);
 
   // 2. SOL pulled while the board boots: a second ipmitool deactivates the runner's session.
   const events: LabLogEvent[] = [];
