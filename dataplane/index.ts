@@ -5,7 +5,7 @@ export type { ProgType, BatchResult, Runner, ProgInfo, RunResult as ProgRunResul
 export type { MapIO } from "./control.ts";
 export type { GuestProgram } from "./guest.ts";
 export type {
-  MapEntry, Proto, FwAction, FwRule, LbVip, LbBackend, FdbEntry, Route, FwdRule, FwdPort, DataplaneState,
+  MapEntry, Proto, FwAction, FwRule, LbVip, LbBackend, LbFrag, FdbEntry, Route, FwdRule, FwdPort, DataplaneState,
 } from "./layout.ts";
 export type { VlanSpec, EthSpec, Ipv4Spec, TcpSpec, UdpSpec, IcmpSpec, PacketSpec, Field } from "./packet.ts";
 export type { P4Arch, DataplaneProgram, Verdict } from "./programs.ts";
@@ -22,7 +22,7 @@ export { guestSuite } from "./guest.ts";
 export {
   MAPS, STATS, protoNumber, protoName, stateEntries,
   fwRuleKey, fwRuleEntry, fwDefaultEntry, fwPortRuleEntries, decodeFwRule,
-  parseVip, formatVip, vipKey, vipEntry, decodeVip, backendKey, backendEntry, decodeBackend,
+  parseVip, formatVip, vipKey, vipEntry, decodeVip, backendKey, backendEntry, decodeBackend, fragEntry,
   fdbKey, fdbEntry, decodeFdb, routeKey, routeEntry, decodeRoute, fwdPortEntry, fwdRuleEntry, decodeFwdRule,
 } from "./layout.ts";
 export {
@@ -35,7 +35,7 @@ export { parseVectors, loadVectors } from "./vectors.ts";
 export { VerifierLogScanner, parseVerifierLogs, verifierError, formatVerifierStats, formatVerifierSideBySide, verifierMetrics } from "./verifier.ts";
 export type { CField, CStruct, P4Action, P4Table, P4Layout, P4Entry, FieldValue, EncodedEntry } from "./p4layout.ts";
 export { parseStructs, parseP4Layout, encodeP4Entry, findTable } from "./p4layout.ts";
-export { p4StateEntries, p4MapEntries } from "./p4state.ts";
+export { p4StateEntries, p4MapEntries, lbFragSlot, LB_FRAG_SLOTS } from "./p4state.ts";
 export type { PacketKind, GeneratedPacket } from "./packetgen.ts";
 export { Rng, generatePacket, DIFF_STATE } from "./packetgen.ts";
 export type { DiffImpl, Divergence, DiffProgramResult, RunOutcome } from "./differential.ts";

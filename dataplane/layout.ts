@@ -103,6 +103,13 @@ export function decodeBackend(value: Buffer): LbBackend {
   return { addr: formatIpv4(value.subarray(0, 4)), mac: formatMac(value.subarray(4, 10)), ...(port ? { port } : {}) };
 }
 
+/** A first fragment's ports as lb records them for its later fragments (lb_frags): a vector of a
+ *  later fragment states the record its first fragment would have left. */
+export interface LbFrag { src: string; dst: string; id: number; proto: Proto | number; sport: number; dport: number }
+export function fragEntry(f: LbFrag): MapEntry {
+  return { map: MAPS.lb.frags, key: Buffer.concat([parseIpv4(f.src), parseIpv4(f.dst), be16(f.id), Buffer.from([protoNumber(f.proto), 0])]), value: Buffer.concat([be16(f.sport), be16(f.dport)]) };
+}
+
 // ---- fastpath ----
 export interface FdbEntry { mac: string; ifindex: number; router?: boolean }
 export interface Route { prefix: string; ifindex: number; smac: string; dmac: string }
@@ -140,7 +147,7 @@ export function decodeFwdRule(key: Buffer, value: Buffer): FwdRule {
 // ---- whole control-plane state, as vectors declare it ----
 export interface DataplaneState {
   fw?: { default?: FwAction; rules?: FwRule[] };
-  lb?: { vips: Array<{ vip: string; id?: number; backends: LbBackend[] }> };
+  lb?: { vips: Array<{ vip: string; id?: number; backends: LbBackend[] }>; frags?: LbFrag[] };
   fdb?: FdbEntry[];
   routes?: Route[];
   fwd?: { ports?: FwdPort[]; rules?: FwdRule[] };
@@ -156,6 +163,7 @@ export function stateEntries(s: DataplaneState): MapEntry[] {
     out.push(vipEntry(parseVip(v.vip), id, v.backends.length));
     v.backends.forEach((b, j) => out.push(backendEntry(id, j, b)));
   });
+  for (const f of s.lb?.frags ?? []) out.push(fragEntry(f));
   for (const e of s.fdb ?? []) out.push(fdbEntry(e));
   for (const r of s.routes ?? []) out.push(routeEntry(r));
   for (const p of s.fwd?.ports ?? []) out.push(fwdPortEntry(p));

@@ -118,8 +118,10 @@ export function parseStructs(c: string): Map<string, CStruct> {
   return structs;
 }
 
-function typeOf(t: string, structs: Map<string, CStruct>): CStruct | { scalar: number } | undefined {
-  const s = t.trim().replace(/\s+/g, " ");
+function typeOf(t: string, structs: Map<string, CStruct>, typedefs: ReadonlyMap<string, string> = new Map()): CStruct | { scalar: number } | undefined {
+  let s = t.trim().replace(/\s+/g, " ");
+  // p4c names a Register's key and value types with typedefs (typedef struct frag_t ingress_lb_frags_value).
+  for (let i = 0; i < 4 && typedefs.has(s); i++) s = typedefs.get(s)!;
   if (s.startsWith("struct ")) return structs.get(s.slice(7));
   const n = SCALARS[s];
   return n ? { scalar: n } : undefined;
@@ -128,13 +130,15 @@ function typeOf(t: string, structs: Map<string, CStruct>): CStruct | { scalar: n
 /** Read the whole layout. Throws naming the map when a table's types cannot be read. */
 export function parseP4Layout(c: string): P4Layout {
   const structs = parseStructs(c);
+  const typedefs = new Map<string, string>();
+  for (const m of c.matchAll(/(?:^|\n)\s*typedef\s+((?:struct\s+)?[A-Za-z_]\w*)\s+([A-Za-z_]\w*)\s*;/g)) typedefs.set(m[2]!, m[1]!.replace(/\s+/g, " "));
   const ids = new Map<string, number>();
   for (const m of c.matchAll(/#define\s+([A-Z0-9_]+)_ACT_([A-Z0-9_]+)\s+(\d+)/g)) ids.set(`${m[1]}|${m[2]}`, Number(m[3]));
   const tables = new Map<string, P4Table>();
   for (const m of c.matchAll(/REGISTER_TABLE(?:_FLAGS)?\(\s*([A-Za-z_]\w*)\s*,\s*([A-Z_]+)\s*,\s*([^,]+?)\s*,\s*([^,]+?)\s*,\s*(\d+)\s*[,)]/g)) {
     const [, map, kind, keyT, valueT, size] = m as unknown as [string, string, string, string, string, string];
-    const key = typeOf(keyT, structs);
-    const value = typeOf(valueT, structs);
+    const key = typeOf(keyT, structs, typedefs);
+    const value = typeOf(valueT, structs, typedefs);
     if (!key || !value) continue; // maps whose types the control plane never writes (internal)
     const val: CStruct = "scalar" in value ? { name: valueT, size: value.scalar, align: value.scalar, fields: [{ name: "value", offset: 0, size: value.scalar, elem: value.scalar }] } : value;
     const t: P4Table = { map, kind, key, value: val, size: Number(size), lpm: kind.includes("LPM") };

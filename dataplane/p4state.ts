@@ -23,6 +23,10 @@ export function p4StateEntries(program: string, s: DataplaneState): P4Entry[] {
         else if (proto) out.push({ table: "fw_rules_proto", key: { "hdr.ipv4.protocol": proto, "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
         else out.push({ table: "fw_rules_any", key: { "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
       });
+      // The protocols a rule names a port for (the C version's fw_port_rules[proto] > 0).
+      for (const proto of new Set((s.fw?.rules ?? []).filter((r) => r.dport).map((r) => protoNumber(r.proto)))) {
+        out.push({ table: "fw_port_rules", key: { "hdr.ipv4.protocol": proto }, action: "has_port_rules" });
+      }
       break;
     }
     case "lb":
@@ -62,7 +66,41 @@ export function p4StateEntries(program: string, s: DataplaneState): P4Entry[] {
   return out;
 }
 
+/** murmur3's finaliser on 32 bits, as mix() in p4src/lb.p4. */
+function mix(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** lb.p4's FRAG_SLOTS and frag_slot(): the lb_frags register slot of a datagram. */
+export const LB_FRAG_SLOTS = 8192;
+export function lbFragSlot(src: number, dst: number, id: number, proto: number): number {
+  return (mix((src ^ mix((dst ^ (((id << 16) | proto) >>> 0)) >>> 0)) >>> 0) & (LB_FRAG_SLOTS - 1)) >>> 0;
+}
+
+/** Register writes (p4c-ebpf: array maps indexed by u32) the state needs: lb's fragment records. */
+function p4RegisterEntries(program: string, layout: P4Layout, s: DataplaneState): EncodedEntry[] {
+  if (program !== "lb" || !s.lb?.frags?.length) return [];
+  const t = layout.tables.get("ingress_lb_frags");
+  if (!t) throw new Error("the generated lb has no register ingress_lb_frags");
+  return s.lb.frags.map((f) => {
+    const src = parseIpv4(f.src).readUInt32BE(0); const dst = parseIpv4(f.dst).readUInt32BE(0); const proto = protoNumber(f.proto);
+    const fields: Record<string, number> = { src, dst, id: f.id, proto, used: 1, sport: f.sport, dport: f.dport };
+    const value = Buffer.alloc(t.value.size);
+    for (const fl of t.value.fields) {
+      const v = fields[fl.name];
+      if (v === undefined) throw new Error(`register ingress_lb_frags has a field ${fl.name} the control plane does not know`);
+      value.writeUIntLE(v, fl.offset, fl.size);
+    }
+    const key = Buffer.alloc(4); key.writeUInt32LE(lbFragSlot(src, dst, f.id, proto));
+    return { map: t.map, key, value };
+  });
+}
+
 /** Typed state -> map entries of the p4c-generated object. */
 export function p4MapEntries(program: string, layout: P4Layout, s: DataplaneState): EncodedEntry[] {
-  return p4StateEntries(program, s).map((e) => encodeP4Entry(layout, e));
+  return [...p4StateEntries(program, s).map((e) => encodeP4Entry(layout, e)), ...p4RegisterEntries(program, layout, s)];
 }

@@ -1,5 +1,5 @@
 /* L2/L3 fastpath for p4c-ebpf's PSA architecture (--arch psa; TC hook): the same function as
- * p4/ebpf/fastpath.c, with the same parse rules (parse_ipv4.p4). fp_fdb maps a destination MAC to
+ * p4/ebpf/fastpath.c, with the same parse rules (parse.p4). fp_fdb maps a destination MAC to
  * a port (L2) or marks it as one of our router MACs; routed IPv4 (TTL > 1) takes the longest-prefix
  * next hop from fp_routes, with TTL decrement (incremental checksum update, as the C version) and
  * MAC rewrite. Everything else goes to the kernel stack; a frame shorter than Ethernet drops.
@@ -10,7 +10,7 @@
 #include "headers.p4"
 
 struct metadata_t {
-    bool    ip_ok;
+    PARSED_META
     bool    route;
     bool    rewritten;
     bit<8>  old_ttl;
@@ -19,25 +19,21 @@ struct metadata_t {
 parser IngressParserImpl(packet_in buffer, out headers_t hdr, inout metadata_t meta,
                          in psa_ingress_parser_input_metadata_t istd,
                          in empty_t resubmit_meta, in empty_t recirculate_meta) {
+    InternetChecksum() ck;
     state start {
-        meta.ip_ok = false;
         meta.route = false;
         meta.rewritten = false;
         meta.old_ttl = 0;
-        buffer.extract(hdr.ethernet);
-        transition select(hdr.ethernet.etherType) {
-            ETHERTYPE_IPV4: parse_ipv4;
-            default: accept;
-        }
+        transition parse_ethernet;
     }
-#include "parse_ipv4.p4"
+#include "parse.p4"
 }
 
 control ingress(inout headers_t hdr, inout metadata_t meta,
                 in psa_ingress_input_metadata_t istd,
                 inout psa_ingress_output_metadata_t ostd) {
-    /* index 0 l2, 1 l3, 2 tx, 3 pass (as fp_stats in the C version) */
-    Counter<bit<32>, bit<32>>(4, PSA_CounterType_t.PACKETS) fp_stats;
+    /* index 0 l2, 1 l3, 2 tx, 3 pass, 4 invalid (as fp_stats in the C version) */
+    Counter<bit<32>, bit<32>>(5, PSA_CounterType_t.PACKETS) fp_stats;
 
     action l2_forward(PortId_t port) {
         send_to_port(ostd, port);
@@ -75,8 +71,12 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
         }
         ostd.drop = false; /* the default is the kernel stack */
         fp_fdb.apply();
-        /* TTL <= 1 goes to the stack, which sends ICMP time exceeded. */
-        if (meta.route && meta.ip_ok && hdr.ipv4.ttl > 1) {
+        /* Routed: untagged IPv4 that ip_rcv would take. An IPv4 header it would refuse goes to the
+         * stack, which drops and counts it; TTL <= 1 goes to the stack, which sends ICMP time
+         * exceeded; a tagged frame to a router MAC is the stack's VLAN device's business. */
+        if (meta.route && meta.vlans == 0 && !TOO_MANY_VLANS && meta.ip_bad) {
+            fp_stats.count(4);
+        } else if (meta.route && meta.vlans == 0 && meta.ip_ok && hdr.ipv4.ttl > 1) {
             fp_routes.apply();
         }
         if (meta.rewritten) {

@@ -1,45 +1,50 @@
 /* Stateless IPv4 firewall, security-group style, for p4c-ebpf's PSA architecture (--arch psa; TC
- * hook): the same function as p4/ebpf/fw.c and the same vectors (p4/vectors/fw.yaml), with the
- * same parse rules (parse_ipv4.p4). Rules are three tables tried from the most specific to the
- * least - (proto, dport, src prefix), (proto, src prefix), (src prefix) - as the C version's three
- * lookups in one trie, then a keyless table whose default action the control plane sets (unset:
- * allow). Non-IPv4 frames (and IPv4 that is not valid: bad version, ihl < 5, truncated) pass; a
- * frame shorter than Ethernet drops. PSA rather than p4c's filter model (ebpf_model.p4), because
- * the filter model drops every packet whose parse fails, and a truncated IPv4 header must pass as
- * non-IP here, as it does in the C version. */
+ * hook): the same function as p4/ebpf/fw.c, with the same semantics (p4/README.md "Data-plane
+ * semantics") and the same vectors (p4/vectors/fw.yaml). Rules are three tables tried from the
+ * most specific to the least - (proto, dport, src prefix), (proto, src prefix), (src prefix) - as
+ * the C version's three lookups in one trie; with no hit, a keyless table whose default action
+ * the control plane sets (unset: allow). fw_port_rules holds the protocols some rule names a port
+ * for (the C version's fw_port_rules[proto] > 0). PSA rather than p4c's filter model
+ * (ebpf_model.p4), because the filter model drops every packet whose parse fails, and a
+ * truncated IPv4 header must get the default action here, as it does in the C version.
+ *  - Not even an Ethernet header: dropped.
+ *  - An IPv4 header ip_rcv would refuse: the default action (stats 4).
+ *  - Not IPv4: ARP passes when it is not behind a third tag; everything else (IPv6 included, and
+ *    any frame with too many or cut VLAN tags) gets the default action (stats 2).
+ *  - Up to two VLAN tags: the rules apply to the IPv4 packet inside.
+ *  - A first fragment too short for its TCP/UDP header is dropped when a port rule for its
+ *    protocol exists; a TCP fragment at offset 1 is always dropped (RFC 1858; stats 3). */
 #include <core.p4>
 #include <psa.p4>
 #include "headers.p4"
 
 struct metadata_t {
-    bool ip_ok;
+    PARSED_META
 }
 
 parser IngressParserImpl(packet_in buffer, out headers_t hdr, inout metadata_t meta,
                          in psa_ingress_parser_input_metadata_t istd,
                          in empty_t resubmit_meta, in empty_t recirculate_meta) {
+    InternetChecksum() ck;
     state start {
-        meta.ip_ok = false;
-        buffer.extract(hdr.ethernet);
-        transition select(hdr.ethernet.etherType) {
-            ETHERTYPE_IPV4: parse_ipv4;
-            default: accept;
-        }
+        transition parse_ethernet;
     }
-#include "parse_ipv4.p4"
+#include "parse.p4"
 }
 
 control ingress(inout headers_t hdr, inout metadata_t meta,
                 in psa_ingress_input_metadata_t istd,
                 inout psa_ingress_output_metadata_t ostd) {
-    /* index 0 allowed, 1 denied, 2 non-IPv4 (as fw_stats in the C version) */
-    Counter<bit<32>, bit<32>>(3, PSA_CounterType_t.PACKETS) fw_stats;
+    /* index 0 allowed, 1 denied, 2 non-IPv4, 3 tiny fragment, 4 bad IPv4 (fw_stats in the C version) */
+    Counter<bit<32>, bit<32>>(5, PSA_CounterType_t.PACKETS) fw_stats;
     bit<16> dport = 0;
     bool pass = true;
+    bool port_rules = false;
     bit<32> rule = 0; /* the matching rule's id (fw_rule_hits in the C version) */
 
     action allow(bit<32> rule_id) { pass = true; rule = rule_id; }
     action deny(bit<32> rule_id) { pass = false; rule = rule_id; }
+    action has_port_rules() { port_rules = true; }
 
     table fw_rules_port {
         key = {
@@ -69,6 +74,14 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
         size = 1024;
     }
 
+    /* A protocol some rule names a destination port for: an entry per such protocol. */
+    table fw_port_rules {
+        key = { hdr.ipv4.protocol : exact; }
+        actions = { has_port_rules; NoAction; }
+        default_action = NoAction;
+        size = 256;
+    }
+
     /* Keyless: the control plane sets its default action. Unset allows (as the C version). */
     table fw_default {
         actions = { allow; deny; }
@@ -78,29 +91,41 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
     apply {
         if (!hdr.ethernet.isValid()) {
             ostd.drop = true; /* shorter than an Ethernet header */
+            fw_stats.count(1);
             return;
         }
         ostd.drop = false;
-        if (!meta.ip_ok) {
+        bool decided = false;
+        if (meta.ip_ok) {
+            fw_port_rules.apply();
+            if ((L4_INCOMPLETE && port_rules) || (hdr.ipv4.protocol == PROTO_TCP && hdr.ipv4.fragOffset == 1)) {
+                fw_stats.count(3);
+                pass = false;
+                decided = true;
+            } else {
+                bool hit = false;
+                if (meta.l4_ports) {
+                    dport = meta.dport;
+                    hit = fw_rules_port.apply().hit;
+                }
+                if (!hit) {
+                    hit = fw_rules_proto.apply().hit;
+                }
+                if (!hit) {
+                    hit = fw_rules_any.apply().hit;
+                }
+                decided = hit;
+            }
+        } else if (meta.ip_bad) {
+            fw_stats.count(4);
+        } else {
             fw_stats.count(2);
-            return;
+            if (!TOO_MANY_VLANS && meta.l3_type == ETHERTYPE_ARP) {
+                pass = true;
+                decided = true;
+            }
         }
-        if (hdr.tcp.isValid()) {
-            dport = hdr.tcp.dstPort;
-        } else if (hdr.udp.isValid()) {
-            dport = hdr.udp.dstPort;
-        }
-        bool hit = false;
-        if (dport != 0) {
-            hit = fw_rules_port.apply().hit;
-        }
-        if (!hit) {
-            hit = fw_rules_proto.apply().hit;
-        }
-        if (!hit) {
-            hit = fw_rules_any.apply().hit;
-        }
-        if (!hit) {
+        if (!decided) {
             fw_default.apply();
         }
         if (pass) {

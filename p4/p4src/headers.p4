@@ -14,6 +14,14 @@ header ethernet_t {
     bit<16> etherType;
 }
 
+/* An 802.1Q or 802.1ad tag: what follows the EtherType 0x8100 / 0x88a8. */
+header vlan_t {
+    bit<3>  pcp;
+    bit<1>  dei;
+    bit<12> vid;
+    bit<16> etherType;
+}
+
 header ipv4_t {
     bit<4>  version;
     bit<4>  ihl;
@@ -58,6 +66,8 @@ header udp_t {
 /* Option words in reverse: with ihl = 5 + n the parser extracts o<n> first, down to o1. */
 struct headers_t {
     ethernet_t ethernet;
+    vlan_t     vlan0;
+    vlan_t     vlan1;
     ipv4_t     ipv4;
     ipv4_opt_t o10;
     ipv4_opt_t o9;
@@ -74,7 +84,38 @@ struct headers_t {
 }
 
 const bit<16> ETHERTYPE_IPV4 = 0x0800;
+const bit<16> ETHERTYPE_ARP  = 0x0806;
+const bit<16> ETHERTYPE_VLAN = 0x8100;
+const bit<16> ETHERTYPE_QINQ = 0x88a8;
 const bit<8>  PROTO_TCP = 6;
 const bit<8>  PROTO_UDP = 17;
+
+/* What parse.p4 leaves in every program's metadata (the fields of struct pkt in p4/ebpf/common.h):
+ *   ip_ok           an IPv4 header Linux's ip_rcv_core accepts: version 4, ihl >= 5, the whole
+ *                   header present, header checksum right, ihl*4 <= totalLen <= the bytes left
+ *   ip_bad          EtherType IPv4 (after at most two tags) whose header fails those checks
+ *   vlans           tags parsed (0..2); TOO_MANY_VLANS: a third tag, or a cut one
+ *   l3_type         the EtherType after the tags
+ *   l4_ports        a first fragment's TCP/UDP header complete within totalLen: sport/dport hold
+ *                   its ports; L4_INCOMPLETE: a first TCP/UDP fragment whose header is not
+ *   frame_len       the frame's length (packet_in.length())
+ * A flag is never set before an extract and cleared after it in the same state: p4c removes the
+ * first store as dead (it does not see that a failed extract leaves the state there), so a cut
+ * header shows as a count that fell short (tags vs vlans) or a flag never set (l4_ports). */
+#define PARSED_META \
+    bool    ip_ok; \
+    bool    ip_bad; \
+    bit<8>  tags; \
+    bit<8>  vlans; \
+    bool    third_tag; \
+    bit<16> l3_type; \
+    bool    l4_wanted; \
+    bool    l4_ports; \
+    bit<16> sport; \
+    bit<16> dport; \
+    bit<32> frame_len;
+
+#define TOO_MANY_VLANS (meta.third_tag || meta.tags != meta.vlans)
+#define L4_INCOMPLETE (meta.l4_wanted && !meta.l4_ports)
 
 #endif

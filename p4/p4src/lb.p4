@@ -4,15 +4,20 @@
  * finaliser over the 5-tuple, computed here on the same network-order words) modulo the count, so
  * a flow reaches the same backend in both. The action rewrites the destination (DNAT) and sends
  * the packet back out of its ingress port; IPv4 and L4 checksums are updated incrementally as in
- * the C version (RFC 1624; a UDP checksum of 0 stays 0). A VIP with no backend drops. */
+ * the C version (RFC 1624; a UDP checksum of 0 stays 0). A VIP with no backend drops. The
+ * semantics of p4/README.md: only untagged IPv4 is balanced (tagged frames go to the stack); an
+ * IPv4 header ip_rcv would refuse goes to the stack (stats 3); a VIP flow's first fragment records
+ * its ports in lb_frags, and a later fragment takes them from there (no record: the stack, stats
+ * 4). lb_frags is a Register (p4c-ebpf: an array map) of FRAG_SLOTS records, each slot chosen by
+ * frag_slot() over (source, destination, IP id, protocol) and holding that key: a later record
+ * in the same slot replaces an older one, so the table never fills (the C version's LRU map) and
+ * a lookup only matches its own datagram. */
 #include <core.p4>
 #include <psa.p4>
 #include "headers.p4"
 
 struct metadata_t {
-    bool    ip_ok;
-    bit<16> sport;
-    bit<16> dport;
+    PARSED_META
     bit<32> vip_id;
     bit<32> backend_count;
     bit<32> index;
@@ -21,6 +26,19 @@ struct metadata_t {
     ip4_t   old_daddr;
     bool    rewrite;
 }
+
+/* A first fragment's ports, under its datagram's key (host-order fields, as p4c-ebpf keeps them). */
+struct frag_t {
+    bit<32> src;
+    bit<32> dst;
+    bit<16> id;
+    bit<8>  proto;
+    bit<8>  used;
+    bit<16> sport;
+    bit<16> dport;
+}
+
+const bit<32> FRAG_SLOTS = 8192;
 
 /* On a little-endian host the C version reads packet words as byte-swapped integers. */
 bit<32> swap32(in bit<32> x) {
@@ -38,29 +56,32 @@ bit<32> mix(in bit<32> x) {
     h = h ^ (h >> 16);
     return h;
 }
+/* The lb_frags slot of a datagram (the control plane computes the same: dataplane/p4state.ts). */
+bit<32> frag_slot(in bit<32> src, in bit<32> dst, in bit<16> id, in bit<8> proto) {
+    return mix(src ^ mix(dst ^ ((((bit<32>) id) << 16) | (bit<32>) proto))) & (FRAG_SLOTS - 1);
+}
 
 parser IngressParserImpl(packet_in buffer, out headers_t hdr, inout metadata_t meta,
                          in psa_ingress_parser_input_metadata_t istd,
                          in empty_t resubmit_meta, in empty_t recirculate_meta) {
+    InternetChecksum() ck;
     state start {
-        meta.ip_ok = false;
         meta.rewrite = false;
-        meta.sport = 0;
-        meta.dport = 0;
-        buffer.extract(hdr.ethernet);
-        transition select(hdr.ethernet.etherType) {
-            ETHERTYPE_IPV4: parse_ipv4;
-            default: accept;
-        }
+        transition parse_ethernet;
     }
-#include "parse_ipv4.p4"
+#include "parse.p4"
 }
 
 control ingress(inout headers_t hdr, inout metadata_t meta,
                 in psa_ingress_input_metadata_t istd,
                 inout psa_ingress_output_metadata_t ostd) {
-    /* index 0 forwarded, 1 no backend, 2 passed (as lb_stats in the C version) */
-    Counter<bit<32>, bit<32>>(3, PSA_CounterType_t.PACKETS) lb_stats;
+    /* index 0 forwarded, 1 no backend, 2 passed, 3 invalid, 4 frag miss (lb_stats in the C version) */
+    Counter<bit<32>, bit<32>>(5, PSA_CounterType_t.PACKETS) lb_stats;
+    Register<frag_t, bit<32>>(FRAG_SLOTS) lb_frags;
+    /* Declared here, each with a value: p4c's uninitialised-use check does not follow branches. */
+    bit<32> slot = 0;
+    bool later_fragment = false;
+    frag_t rec = { 0, 0, 0, 0, 0, 0, 0 };
 
     action set_vip(bit<32> vip_id, bit<32> backend_count) {
         meta.vip_id = vip_id;
@@ -97,50 +118,85 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
     }
 
     apply {
+        /* No early returns: p4c's uninitialised-use check does not follow them. */
+        bool go = true;
+        ostd.drop = false; /* unless sent to a backend, the packet goes to the kernel stack */
         if (!hdr.ethernet.isValid()) {
             ostd.drop = true; /* shorter than an Ethernet header */
-            return;
-        }
-        ostd.drop = false; /* unless sent to a backend, the packet goes to the kernel stack */
-        if (hdr.tcp.isValid()) {
-            meta.sport = hdr.tcp.srcPort;
-            meta.dport = hdr.tcp.dstPort;
-        } else if (hdr.udp.isValid()) {
-            meta.sport = hdr.udp.srcPort;
-            meta.dport = hdr.udp.dstPort;
-        }
-        bool vip = false;
-        if (meta.ip_ok && (hdr.tcp.isValid() || hdr.udp.isValid())) {
-            vip = lb_vips.apply().hit;
-        }
-        if (!vip) {
+            go = false;
+        } else if (meta.vlans != 0 || TOO_MANY_VLANS) {
             lb_stats.count(2);
-            return;
+            go = false;
+        } else if (meta.ip_bad) {
+            lb_stats.count(3);
+            go = false;
+        } else if (!meta.ip_ok) {
+            lb_stats.count(2);
+            go = false;
         }
-        if (meta.backend_count == 0 || meta.backend_count > 64) {
+        if (go) {
+            slot = frag_slot(hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.identification, hdr.ipv4.protocol);
+            later_fragment = hdr.ipv4.fragOffset != 0;
+            if (later_fragment) {
+                if (hdr.ipv4.protocol != PROTO_TCP && hdr.ipv4.protocol != PROTO_UDP) {
+                    lb_stats.count(2);
+                    go = false;
+                } else {
+                    rec = lb_frags.read(slot);
+                    if (rec.used == 0 || rec.src != hdr.ipv4.srcAddr || rec.dst != hdr.ipv4.dstAddr ||
+                        rec.id != hdr.ipv4.identification || rec.proto != hdr.ipv4.protocol) {
+                        lb_stats.count(4);
+                        go = false;
+                    } else {
+                        meta.sport = rec.sport;
+                        meta.dport = rec.dport;
+                    }
+                }
+            } else if (!meta.l4_ports) {
+                lb_stats.count(2);
+                go = false;
+            }
+        }
+        if (go) {
+            if (!lb_vips.apply().hit) {
+                lb_stats.count(2);
+                go = false;
+            }
+        }
+        if (go && (meta.backend_count == 0 || meta.backend_count > 64)) {
             ostd.drop = true;
             lb_stats.count(1);
-            return;
+            go = false;
         }
-        bit<32> h = mix(swap32(hdr.ipv4.srcAddr) ^ 0x9e3779b9);
-        h = mix(h ^ swap32(hdr.ipv4.dstAddr));
-        h = mix(h ^ (((bit<32>) swap16(meta.sport) << 16) | (bit<32>) swap16(meta.dport)));
-        h = mix(h ^ (bit<32>) hdr.ipv4.protocol);
-        meta.index = h % meta.backend_count;
-        if (!lb_backends.apply().hit) {
-            ostd.drop = true;
-            lb_stats.count(1);
-            return;
+        if (go) {
+            bit<32> h = mix(swap32(hdr.ipv4.srcAddr) ^ 0x9e3779b9);
+            h = mix(h ^ swap32(hdr.ipv4.dstAddr));
+            h = mix(h ^ (((bit<32>) swap16(meta.sport) << 16) | (bit<32>) swap16(meta.dport)));
+            h = mix(h ^ (bit<32>) hdr.ipv4.protocol);
+            meta.index = h % meta.backend_count;
+            if (!lb_backends.apply().hit) {
+                ostd.drop = true;
+                lb_stats.count(1);
+                go = false;
+            }
         }
-        if (meta.new_port == 0) {
-            meta.new_port = meta.dport;
+        if (go) {
+            if (!later_fragment && hdr.ipv4.flags[0:0] == 1) {
+                /* A first fragment (MF set): its later fragments will need its ports. */
+                /* Through a variable: p4c would pass a struct literal inside a macro's arguments. */
+                rec = { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.identification, hdr.ipv4.protocol, 1, meta.sport, meta.dport };
+                lb_frags.write(slot, rec);
+            }
+            if (meta.new_port == 0) {
+                meta.new_port = meta.dport;
+            }
+            if (hdr.tcp.isValid()) {
+                hdr.tcp.dstPort = meta.new_port;
+            } else if (hdr.udp.isValid()) {
+                hdr.udp.dstPort = meta.new_port;
+            }
+            lb_stats.count(0);
         }
-        if (hdr.tcp.isValid()) {
-            hdr.tcp.dstPort = meta.new_port;
-        } else {
-            hdr.udp.dstPort = meta.new_port;
-        }
-        lb_stats.count(0);
     }
 }
 
@@ -162,7 +218,7 @@ control IngressDeparserImpl(packet_out packet, out empty_t clone_i2e_meta, out e
                 ck.subtract({meta.old_daddr, meta.dport});
                 ck.add({hdr.ipv4.dstAddr, hdr.tcp.dstPort});
                 hdr.tcp.checksum = ck.get();
-            } else if (hdr.udp.checksum != 0) {
+            } else if (hdr.udp.isValid() && hdr.udp.checksum != 0) {
                 ck.clear();
                 ck.subtract(hdr.udp.checksum);
                 ck.subtract({meta.old_daddr, meta.dport});

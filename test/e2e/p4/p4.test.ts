@@ -50,10 +50,13 @@ test("p4c builds from the vendored source; the P4 programs compile, load and pas
   for (const p of ["fastpath", "lb", "fw", "vf2virtio"]) {
     assert.ok(existsSync(join(out, `${p}.o`)) && existsSync(join(out, `${p}.c`)), p);
   }
-  // Every vector ran against the p4c-generated objects (none MISS for lack of a layout).
+  // Every vector ran against the p4c-generated objects (none MISS for lack of a layout), and none
+  // diverges. The only SKIP allowed: a frame the kernel's skb test run refuses (dataplane/psa.ts).
   const cases = (node(m, "dataplane-test-p4").suites ?? []).flatMap((s) => s.cases);
   assert.ok(cases.length >= 40, `${cases.length} cases`);
-  assert.deepEqual(cases.filter((c) => c.outcome !== "PASS").map((c) => `${c.name}: ${c.outcome} ${c.reason}`), []);
+  const skbRefused = (c: { outcome: string; reason?: string }) => c.outcome === "SKIP" && /skb test run \(net\/bpf\/test_run\.c\) refuses/.test(c.reason ?? "");
+  assert.deepEqual(cases.filter((c) => c.outcome !== "PASS" && !skbRefused(c)).map((c) => `${c.name}: ${c.outcome} ${c.reason}`), []);
+  t.diagnostic(`${cases.filter((c) => c.outcome === "PASS").length} cases pass, ${cases.filter(skbRefused).length} not runnable on TC (skb test run)`);
   const diff = JSON.parse(readFileSync(join(first.dir, node(m, "dataplane-diff-p4").output!, "differential.json"), "utf8")) as { results: Array<{ program: string; packets: number; divergences: unknown[] }> };
   assert.equal(diff.results.length, 4);
   for (const r of diff.results) assert.ok(r.packets >= 10_000, `${r.program}: ${r.packets}`);

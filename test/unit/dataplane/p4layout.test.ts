@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { encodeP4Entry, p4MapEntries, parseP4Layout } from "../../../dataplane/index.ts";
+import { encodeP4Entry, LB_FRAG_SLOTS, lbFragSlot, p4MapEntries, parseP4Layout } from "../../../dataplane/index.ts";
 
 const generated = (n: string) => readFileSync(new URL(`../../testdata/dataplane/p4c/${n}.c`, import.meta.url), "utf8");
 
@@ -26,7 +26,11 @@ test("fastpath: exact MAC key in host order, action ids from the #defines, LPM k
 test("fw: the vectors' typed state becomes entries of p4c's tables (port/proto/any LPM tables, the default action map)", () => {
   const l = parseP4Layout(generated("fw"));
   const entries = p4MapEntries("fw", l, { fw: { default: "deny", rules: [{ src: "10.1.0.0/16", proto: "tcp", dport: 22, action: "allow" }, { src: "172.16.0.0/12", action: "allow" }] } });
-  assert.deepEqual(entries.map((e) => e.map), ["ingress_fw_default_defaultAction", "ingress_fw_rules_port", "ingress_fw_rules_any"]);
+  assert.deepEqual(entries.map((e) => e.map), ["ingress_fw_default_defaultAction", "ingress_fw_rules_port", "ingress_fw_rules_any", "ingress_fw_port_rules"]);
+  // fw_port_rules: TCP (6) has a port rule, so a TCP first fragment too short for its ports drops.
+  const pr = entries[3]!;
+  assert.equal(pr.key.readUInt8(0), 6);
+  assert.equal(pr.value.readUInt32LE(0), l.tables.get("ingress_fw_port_rules")!.actions!.get("ingress_has_port_rules")!.id);
   const port = entries[1]!;
   // prefixlen covers the exact fields (and padding) before the address, then /16 of it.
   const keyT = l.tables.get("ingress_fw_rules_port")!.key;
@@ -34,4 +38,22 @@ test("fw: the vectors' typed state becomes entries of p4c's tables (port/proto/a
   const lpm = keyT.fields.at(-1)!;
   assert.equal(port.key.readUInt32LE(0), (lpm.offset - 4) * 8 + 16);
   assert.equal(port.key.subarray(lpm.offset, lpm.offset + 4).toString("hex"), "0a010000");
+});
+
+test("lb: a later fragment's record becomes a write to the lb_frags register (an array map), in the slot lb.p4's frag_slot() picks", () => {
+  const l = parseP4Layout(generated("lb"));
+  const reg = l.tables.get("ingress_lb_frags")!;
+  assert.equal(reg.kind, "BPF_MAP_TYPE_ARRAY");
+  assert.equal(reg.size, LB_FRAG_SLOTS);
+  assert.deepEqual(reg.value.fields.map((f) => [f.name, f.offset, f.size]), [["src", 0, 4], ["dst", 4, 4], ["id", 8, 2], ["proto", 10, 1], ["used", 11, 1], ["sport", 12, 2], ["dport", 14, 2]], "typedef struct frag_t ingress_lb_frags_value, resolved");
+  const entries = p4MapEntries("lb", l, { lb: { vips: [], frags: [{ src: "172.16.0.5", dst: "10.0.0.10", id: 4242, proto: "tcp", sport: 33000, dport: 80 }] } });
+  assert.equal(entries.length, 1);
+  const e = entries[0]!;
+  assert.equal(e.map, "ingress_lb_frags");
+  const slot = lbFragSlot(0xac100005, 0x0a00000a, 4242, 6);
+  assert.ok(slot < LB_FRAG_SLOTS);
+  assert.equal(e.key.readUInt32LE(0), slot);
+  assert.equal(e.value.toString("hex"), "050010ac" + "0a00000a" + "9210" + "06" + "01" + "e880" + "5000", "host-order fields, used = 1");
+  // The slot mixes every field of the key: a different IP id lands elsewhere (for this one).
+  assert.notEqual(lbFragSlot(0xac100005, 0x0a00000a, 4243, 6), slot);
 });
