@@ -44,6 +44,8 @@ export class DpuCiError extends Error {
 export interface ConfigProblem {
   /** Where the value came from: a file path, "environment" or "flags". */
   source: string;
+  /** The line in that file (1-based), where the format keeps it (YAML, .env). */
+  line?: number;
   /** The variable, field or flag. */
   field: string;
   message: string;
@@ -52,7 +54,7 @@ export interface ConfigProblem {
 export class ConfigError extends DpuCiError {
   readonly problems: ConfigProblem[];
   constructor(problems: ConfigProblem[]) {
-    super("CONFIG", `invalid configuration:\n${problems.map((p) => `  ${p.source}: ${p.field}: ${p.message}`).join("\n")}`);
+    super("CONFIG", `invalid configuration:\n${problems.map((p) => `  ${p.source}${p.line ? `:${p.line}` : ""}: ${p.field}: ${p.message}`).join("\n")}`);
     this.name = "ConfigError";
     this.problems = problems;
   }

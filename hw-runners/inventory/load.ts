@@ -3,8 +3,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
 import { ConfigError } from "../../engine/errors.ts";
+import { readYaml } from "../../engine/schema.ts";
 import type { Board, Inventory } from "./types.ts";
 import { validateInventory } from "./validate.ts";
 
@@ -18,13 +18,8 @@ export function loadInventory(path: string = LOCAL_INVENTORY): Inventory {
   } catch (e) {
     throw new ConfigError([{ source: path, field: "(file)", message: `cannot read: ${(e as Error).message}` }]);
   }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (e) {
-    throw new ConfigError([{ source: path, field: "(syntax)", message: (e as Error).message.split("\n")[0] ?? "bad YAML" }]);
-  }
-  return validateInventory(doc, path);
+  const { value, locate } = readYaml(text, path);
+  return validateInventory(value, path, locate);
 }
 
 /** A path named by the inventory (e.g. a health-check job), resolved against the inventory file. */

@@ -1,6 +1,9 @@
 // Inventory validation: the shipped inventories validate; a bad one reports every problem, each
 // naming the file and the field.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { ConfigError } from "../../../engine/errors.ts";
@@ -52,7 +55,7 @@ test("a bad inventory reports every problem with file and field", () => {
   const expect = [
     /^boards\[0\]\.power\.password: secrets are not written in the inventory/,
     /^boards\[0\]\.power\.passwordEnv: must name an environment variable/,
-    /^boards\[0\]\.capabilities: "Bad Cap" is not a valid value/,
+    /^boards\[0\]\.capabilities\[1\]: "Bad Cap" is not a valid value/,
     /^boards\[1\]\.sim: is required/,
     /^boards\[1\]\.deploy\.driver: must be one of qemu-direct, ssh-kexec/,
     /^boards\[1\]\.console: is required/,
@@ -75,4 +78,27 @@ test("virtual peers on the same port are refused", () => {
 test("an empty or non-mapping document is one clear problem", () => {
   assert.throws(() => validateInventory([], "e.yaml"), /e\.yaml: \(document\): must be a mapping/);
   assert.throws(() => validateInventory({ boards: [] }, "e.yaml"), /e\.yaml: boards: must be a non-empty list/);
+});
+
+test("each problem names the file, the line where the YAML has it, and the field; bad YAML names its line", () => {
+  const err = (() => { try { loadInventory(BAD); } catch (e) { return e; } assert.fail("should throw"); })();
+  assert.ok(err instanceof ConfigError);
+  const at = (field: string) => err.problems.find((p) => p.field === field)?.line;
+  assert.equal(at("boards[0].power.password"), 8);
+  assert.equal(at("boards[0].capabilities[1]"), 7);
+  assert.equal(at("boards[1].deploy.driver"), 15);
+  assert.equal(at("boards[1].console"), 11, "a missing field: the line of the board that lacks it");
+  assert.equal(at("boards[2].colour"), 19);
+  assert.equal(at("boards[2].id"), 16);
+  assert.ok(err.message.includes(`${BAD}:19: boards[2].colour: is not a known field`), err.message);
+  const lines = err.problems.map((p) => p.line ?? 0);
+  assert.deepEqual(lines, [...lines].sort((a, b) => a - b), "in the file's order");
+  const dir = mkdtempSync(join(tmpdir(), "inv-yaml-"));
+  try {
+    const f = join(dir, "broken.yaml");
+    writeFileSync(f, "version: 1\nboards:\n  - id: a\n    sim: [unclosed\n");
+    assert.throws(() => loadInventory(f), (e: unknown) => e instanceof ConfigError && e.problems[0]!.source === f && typeof e.problems[0]!.line === "number" && e.problems[0]!.field === "(syntax)");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
