@@ -1,9 +1,11 @@
 // A HIL job file: the artifacts to deploy (with sha256, checked before anything touches a board),
 // the suites to run, the capabilities a board must offer, and the timeouts.
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { sha256File } from "../../engine/digest.ts";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { ConfigError, DpuCiError, type ConfigProblem } from "../../engine/errors.ts";
+import { z } from "zod";
+import { ConfigError, DpuCiError } from "../../engine/errors.ts";
+import { parseWith, readYaml, type Locate } from "../../engine/schema.ts";
 
 export interface ArtifactSpec { path: string; sha256: string }
 export interface Job {
@@ -27,71 +29,44 @@ export interface Job {
   baseDir: string;
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const SHA256 = /^[0-9a-f]{64}$/;
+const artifact = z.strictObject({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits") });
+const seconds = z.number({ error: "must be seconds, > 0 and <= 86400" }).gt(0, "must be seconds, > 0 and <= 86400").lte(86400, "must be seconds, > 0 and <= 86400");
 
-export function parseJob(doc: unknown, source: string): Job {
-  const problems: ConfigProblem[] = [];
-  const bad = (field: string, message: string) => problems.push({ source, field, message });
-  const o = (typeof doc === "object" && doc && !Array.isArray(doc) ? doc : {}) as Record<string, unknown>;
-  if (o !== doc) bad("(document)", "must be a JSON object");
-  for (const k of Object.keys(o)) if (!["id", "needs", "artifacts", "suites", "append", "timeouts", "peer"].includes(k)) bad(k, "is not a known field");
-  const id = typeof o.id === "string" && ID.test(o.id) ? o.id : (bad("id", "is required: letters, digits, '.', '_' or '-'"), "job");
-  const strings = (v: unknown, field: string): string[] => {
-    if (v === undefined) return [];
-    if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
-    bad(field, "must be a list of strings");
-    return [];
-  };
-  const needs = strings(o.needs, "needs");
-  const suites = strings(o.suites, "suites");
-  if (suites.some((s) => !/^[a-z0-9_-]+$/.test(s))) bad("suites", "suite names are lower-case letters, digits, '_' or '-'");
-  const artifact = (v: unknown, field: string): ArtifactSpec | undefined => {
-    if (v === undefined) return undefined;
-    const a = v as Record<string, unknown>;
-    if (typeof a !== "object" || a === null || typeof a.path !== "string" || !a.path) { bad(field, "must be {path, sha256}"); return undefined; }
-    if (typeof a.sha256 !== "string" || !SHA256.test(a.sha256)) { bad(`${field}.sha256`, "must be 64 lower-case hex digits"); return undefined; }
-    return { path: a.path, sha256: a.sha256 };
-  };
-  const arts = (o.artifacts ?? {}) as Record<string, unknown>;
-  for (const k of Object.keys(arts)) if (!["kernel", "initrd", "disk", "qemu"].includes(k)) bad(`artifacts.${k}`, "is not a known artifact (kernel, initrd, disk, qemu)");
-  const kernel = artifact(arts.kernel, "artifacts.kernel");
-  if (!kernel && arts.kernel === undefined) bad("artifacts.kernel", "is required");
-  const initrd = artifact(arts.initrd, "artifacts.initrd");
-  const disk = artifact(arts.disk, "artifacts.disk");
-  const qemu = artifact(arts.qemu, "artifacts.qemu");
-  const t = (o.timeouts ?? {}) as Record<string, unknown>;
-  const secs = (name: string, def: number): number => {
-    const v = t[name];
-    if (v === undefined) return def;
-    if (typeof v !== "number" || !(v > 0) || v > 86400) { bad(`timeouts.${name}`, "must be seconds, > 0 and <= 86400"); return def; }
-    return v;
-  };
-  const timeouts = { totalS: secs("totalS", 600), bootS: secs("bootS", 180), silenceS: secs("silenceS", 120), queueS: secs("queueS", 600) };
-  if (timeouts.silenceS > timeouts.totalS) bad("timeouts.silenceS", "must not exceed timeouts.totalS");
-  if (o.append !== undefined && typeof o.append !== "string") bad("append", "must be a string");
-  if (o.peer !== undefined && o.peer !== "tcp-echo") bad("peer", 'must be "tcp-echo"');
-  if (problems.length) throw new ConfigError(problems);
-  return { id, needs, artifacts: { kernel: kernel!, initrd, disk, ...(qemu ? { qemu } : {}) }, suites, append: (o.append as string | undefined) ?? "", timeouts, peer: o.peer as "tcp-echo" | undefined, baseDir: dirname(resolve(source)) };
+/** The job file's schema (zod, through engine/schema.ts): every problem at once, with its line. */
+const JobSchema = z.strictObject({
+  id: z.string({ error: "is required: letters, digits, '.', '_' or '-'" }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is required: letters, digits, '.', '_' or '-'"),
+  needs: z.array(z.string()).default([]),
+  artifacts: z.strictObject({ kernel: artifact, initrd: artifact.optional(), disk: artifact.optional(), qemu: artifact.optional() }),
+  suites: z.array(z.string().regex(/^[a-z0-9_-]+$/, "suite names are lower-case letters, digits, '_' or '-'")).default([]),
+  append: z.string().default(""),
+  timeouts: z.strictObject({ totalS: seconds.default(600), bootS: seconds.default(180), silenceS: seconds.default(120), queueS: seconds.default(600) }).default({ totalS: 600, bootS: 180, silenceS: 120, queueS: 600 })
+    .refine((t) => t.silenceS <= t.totalS, { path: ["silenceS"], message: "must not exceed timeouts.totalS", when: (p) => p.issues.length === 0 }),
+  peer: z.literal("tcp-echo").optional(),
+});
+
+export function parseJob(doc: unknown, source: string, locate?: Locate): Job {
+  const j = parseWith(JobSchema, doc, source, locate);
+  const { qemu, ...arts } = j.artifacts;
+  return { ...j, artifacts: { ...arts, ...(qemu ? { qemu } : {}) }, baseDir: dirname(resolve(source)) };
 }
 
 export function loadJob(path: string): Job {
-  let doc: unknown;
+  let text: string;
   try {
-    doc = JSON.parse(readFileSync(path, "utf8"));
+    text = readFileSync(path, "utf8");
+    JSON.parse(text);
   } catch (e) {
     throw new ConfigError([{ source: path, field: "(file)", message: (e as Error).message }]);
   }
-  return parseJob(doc, path);
+  // JSON is YAML: read again for the lines of its values.
+  const { value, locate } = readYaml(text, path);
+  return parseJob(value, path, locate);
 }
 
 export const artifactPath = (job: Job, a: ArtifactSpec) => (isAbsolute(a.path) ? a.path : resolve(job.baseDir, a.path));
 
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest("hex");
-}
+/** The one sha256 of a file (engine/digest.ts), re-exported for the lab's callers. */
+export { sha256File };
 
 /** A missing artifact is MISS (nothing was built); a wrong checksum is ERROR (not what was built). */
 export class ArtifactError extends DpuCiError {

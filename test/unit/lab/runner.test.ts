@@ -12,7 +12,7 @@ import { flattenCases } from "../../../engine/results.ts";
 import type { BoardDrivers, ConsoleStream, PowerState } from "../../../hw-runners/drivers/types.ts";
 import type { Board, Inventory } from "../../../hw-runners/inventory/types.ts";
 import { runAttempt } from "../../../hw-runners/runner/attempt.ts";
-import { ArtifactError, parseJob, sha256File, verifyArtifacts } from "../../../hw-runners/runner/job.ts";
+import { ArtifactError, loadJob, parseJob, sha256File, verifyArtifacts } from "../../../hw-runners/runner/job.ts";
 import { collect } from "../../../hw-runners/runner/run.ts";
 import { place } from "../../../hw-runners/runner/schedule.ts";
 
@@ -187,6 +187,22 @@ test("a job without the built QEMU is MISS on a board that needs it (igb), never
     assert.equal(r.attempts.length, 0);
   } finally {
     lab.close();
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("a job file's problems name the file, the line and the field", () => {
+  const dir = mkdtempSync(join(tmpdir(), "dpuci-job-"));
+  try {
+    const f = join(dir, "j.json");
+    writeFileSync(f, `{\n  "id": "j",\n  "artifacts": {\n    "kernel": { "path": "k", "sha256": "xyz" }\n  },\n  "timeouts": {\n    "bootS": 0\n  }\n}\n`);
+    assert.throws(() => loadJob(f), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.problems.map((p) => [p.source, p.line, p.field]), [[f, 4, "artifacts.kernel.sha256"], [f, 7, "timeouts.bootS"]]);
+      assert.match(e.message, new RegExp(`${f.replace(/[.]/g, "\\.")}:4: artifacts\\.kernel\\.sha256: must be 64 lower-case hex digits`));
+      return true;
+    });
+  } finally {
     rmSync(dir, { recursive: true });
   }
 });
