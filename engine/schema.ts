@@ -2,6 +2,7 @@
 // line (YAML keeps its node ranges), field (`boards[1].power.host`) and a message a person reads.
 // Every hand-made file dpu-ci reads — settings, the lab inventory, HIL jobs, driver manifests, packet
 // vectors — goes through here, so their errors read alike.
+import { readFileSync } from "node:fs";
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from "yaml";
 import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
@@ -21,7 +22,7 @@ export const schemaMessage = (iss: z.core.$ZodRawIssue): string | undefined => {
   switch (iss.code) {
     case "invalid_type":
       if (iss.input === undefined) return "is required";
-      return `must be ${iss.expected === "array" ? "a list" : iss.expected === "object" ? "a mapping" : iss.expected === "int" ? "an integer" : `a ${iss.expected}`}`;
+      return `must be ${iss.expected === "array" ? "a list" : iss.expected === "object" || iss.expected === "record" || iss.expected === "map" ? "a mapping" : iss.expected === "int" ? "an integer" : `a ${iss.expected}`}`;
     case "invalid_value":
       return `must be ${iss.values.length === 1 ? JSON.stringify(iss.values[0]) : `one of ${iss.values.join(", ")}`}`;
     case "invalid_union":
@@ -43,6 +44,7 @@ export function problemsOf(issues: readonly z.core.$ZodIssue[], source: string, 
   const add = (path: readonly PropertyKey[], text: string) => out.push({ source, line: locate?.(path), field: fieldName(path), message: text });
   for (const i of issues) {
     if (i.code === "unrecognized_keys") for (const k of i.keys) add([...i.path, k], "is not a known field");
+    else if (i.code === "invalid_key") add(i.path, i.issues.map((x) => x.message).join("; "));
     else add(i.path, i.message);
   }
   return out;
@@ -59,6 +61,20 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, source
 export function checkWith<S extends z.ZodType>(schema: S, value: unknown, source: string, locate?: Locate): { data?: z.output<S>; problems: ConfigProblem[] } {
   const r = schema.safeParse(value, { error: schemaMessage });
   return r.success ? { data: r.data, problems: [] } : { problems: problemsOf(r.error.issues, source, locate) };
+}
+
+/** A JSON file (strict JSON: its own syntax errors) as data plus a locator of its lines; a file
+ *  that cannot be read or parsed is a ConfigError naming it as `source` (default: the path). */
+export function readJsonFile(path: string, source = path): YamlSource {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+    JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([{ source, field: "(file)", message: (e as Error).message }]);
+  }
+  // JSON is YAML: read again for the lines of its values.
+  return readYaml(text, source);
 }
 
 export interface YamlSource {

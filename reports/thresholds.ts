@@ -4,9 +4,8 @@
 // the last N comparable runs (same pipeline, case and board class, and simulated only with
 // simulated), shown with that trend. Rules are data: defaults below, or a JSON file named by the
 // DPU_CI_METRIC_RULES setting (validated; its rules come first, the first matching rule wins).
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ConfigError } from "../engine/errors.ts";
+import { parseWith, readJsonFile } from "../engine/schema.ts";
 
 export const MetricRuleSchema = z.object({
   /** Glob over the metric name ("*" any run of characters), e.g. "*.pps". */
@@ -47,15 +46,8 @@ export const METRIC_RULES_SETTING = "DPU_CI_METRIC_RULES";
 /** Rules from a JSON file (an array of rules) before the defaults; problems name the file and field. */
 export function loadMetricRules(path: string | undefined): MetricRule[] {
   if (!path) return [...DEFAULT_METRIC_RULES];
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new ConfigError([{ source: path, field: "(file)", message: (e as Error).message }]);
-  }
-  const r = z.array(MetricRuleSchema).safeParse(raw);
-  if (!r.success) throw new ConfigError(r.error.issues.map((i) => ({ source: path, field: i.path.join(".") || "(root)", message: i.message })));
-  return [...r.data, ...DEFAULT_METRIC_RULES];
+  const { value, locate } = readJsonFile(path);
+  return [...parseWith(z.array(MetricRuleSchema), value, path, locate), ...DEFAULT_METRIC_RULES];
 }
 
 const globRe = new Map<string, RegExp>();

@@ -5,12 +5,13 @@
 // install (a distribution's, a board's). The manifest states the DPDK versions it supports (semver):
 // checked at plan time by the case matrix (pipelines/matrix.ts) and again against the DPDK it is
 // built with.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import semver from "semver";
 import { z } from "zod";
 import { cacheName, ConfigError, host, recipe, type GraphBuilder, type NodeInput, type TaskResult } from "../engine/index.ts";
+import { parseWith, readJsonFile } from "../engine/schema.ts";
 import { dpdkBuilder } from "../images/dpdk.ts";
 import { DPDK_PREFIX } from "./dpdk.ts";
 
@@ -38,16 +39,10 @@ export function listPmds(root: string): string[] {
 
 export function loadPmdManifest(root: string, name: string): PmdManifest {
   const file = join("drivers", name, PMD_MANIFEST);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(join(root, file), "utf8"));
-  } catch (e) {
-    throw new ConfigError([{ source: file, field: "(file)", message: (e as Error).message }]);
-  }
-  const r = PmdManifestSchema.safeParse(raw);
-  if (!r.success) throw new ConfigError(r.error.issues.map((i) => ({ source: file, field: i.path.join(".") || "(root)", message: i.message })));
-  if (r.data.name !== name) throw new ConfigError([{ source: file, field: "name", message: `is "${r.data.name}" but the folder is drivers/${name}` }]);
-  return r.data;
+  const { value, locate } = readJsonFile(join(root, file), file);
+  const m = parseWith(PmdManifestSchema, value, file, locate);
+  if (m.name !== name) throw new ConfigError([{ source: file, line: locate(["name"]), field: "name", message: `is "${m.name}" but the folder is drivers/${name}` }]);
+  return m;
 }
 
 /** The version key the case matrix knows a PMD by: drivers/fpga-vf-pmd -> pmd:fpga-vf. */

@@ -1,10 +1,12 @@
 // Driver manifests (drivers/<name>/driver.json): what a driver builds, which kernel options it
 // needs and which kernel versions it supports. Checked against a built kernel BEFORE compiling, so
 // a profile that trimmed a needed option fails naming it instead of failing in the compiler.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import semver from "semver";
-import { ConfigError, type ConfigProblem } from "../engine/index.ts";
+import { z } from "zod";
+import { ConfigError } from "../engine/index.ts";
+import { checkWith, readJsonFile, type Locate } from "../engine/schema.ts";
 
 export interface DriverManifest {
   readonly name: string;
@@ -38,45 +40,35 @@ export function listDrivers(root: string): string[] {
     .sort();
 }
 
+/** The manifest's schema (zod, through engine/schema.ts). Fields beyond these (exposes, notes)
+ *  are kept as written. */
+const ManifestSchema = z.looseObject({
+  name: z.string().min(1).regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case [a-z0-9_-]"),
+  version: z.string().min(1).refine((v) => semver.valid(v) !== null, { error: (i) => `"${String(i.input)}" is not a semver version` }),
+  description: z.string().min(1),
+  modules: z.array(z.string().regex(/^[a-z0-9_-]+$/), { error: "must list module names ([a-z0-9_-]+)" }).min(1, "must list module names ([a-z0-9_-]+)"),
+  source: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("local") }),
+    z.object({ kind: z.literal("kernel-tree"), path: z.string().regex(/^[a-z0-9_./-]+$/, "a relative path in the kernel tree").refine((p) => !p.includes(".."), "a relative path in the kernel tree") }),
+  ], { error: 'must be "local" or "kernel-tree"' }),
+  makeVars: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, "KEY -> simple value"), z.string().regex(/^[A-Za-z0-9._-]*$/, "KEY -> simple value")).optional(),
+  kernelVersions: z.string().min(1).refine((r) => semver.validRange(r) !== null, { error: (i) => `"${String(i.input)}" is not a semver range` }),
+  kernelOptions: z.record(z.string().regex(/^CONFIG_[A-Z0-9_]+$/, "keys are CONFIG_ names"), z.string().regex(/^[ymn](\|[ymn])*$/, 'values are "y", "m", "n" or alternatives like "y|m"')),
+  exposes: z.record(z.string(), z.string()).optional(),
+});
+
 export function loadDriverManifest(root: string, name: string): DriverManifest {
   const file = join(DRIVERS_DIR, name, "driver.json");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(join(root, file), "utf8"));
-  } catch (e) {
-    throw new ConfigError([{ source: file, field: "(file)", message: (e as Error).message }]);
-  }
-  return validateManifest(raw, file, name);
+  const { value, locate } = readJsonFile(join(root, file), file);
+  return validateManifest(value, file, name, locate);
 }
 
-export function validateManifest(raw: unknown, file: string, dirName?: string): DriverManifest {
-  const problems: ConfigProblem[] = [];
-  const bad = (field: string, message: string) => problems.push({ source: file, field, message });
-  const m = (raw ?? {}) as Record<string, unknown>;
-  const str = (k: string) => (typeof m[k] === "string" && (m[k] as string).length > 0 ? (m[k] as string) : (bad(k, "must be a non-empty string"), ""));
-  const name = str("name");
-  if (name && !/^[a-z0-9][a-z0-9_-]*$/.test(name)) bad("name", "lower-case [a-z0-9_-]");
-  if (dirName && name && name !== dirName) bad("name", `is "${name}" but the folder is drivers/${dirName}`);
-  const version = str("version");
-  if (version && !semver.valid(version)) bad("version", `"${version}" is not a semver version`);
-  str("description");
-  const range = str("kernelVersions");
-  if (range && !semver.validRange(range)) bad("kernelVersions", `"${range}" is not a semver range`);
-  const modules = m.modules;
-  if (!Array.isArray(modules) || modules.length === 0 || !modules.every((x) => typeof x === "string" && /^[a-z0-9_-]+$/.test(x))) bad("modules", "must list module names ([a-z0-9_-]+)");
-  const source = m.source as Record<string, unknown> | undefined;
-  if (!source || (source.kind !== "local" && source.kind !== "kernel-tree")) bad("source.kind", 'must be "local" or "kernel-tree"');
-  else if (source.kind === "kernel-tree" && (typeof source.path !== "string" || !/^[a-z0-9_./-]+$/.test(source.path) || source.path.includes(".."))) bad("source.path", "a relative path in the kernel tree");
-  const opts = m.kernelOptions;
-  if (typeof opts !== "object" || opts === null || Array.isArray(opts)) bad("kernelOptions", "must be an object CONFIG_X -> y|m|n alternatives");
-  else for (const [k, v] of Object.entries(opts)) {
-    if (!/^CONFIG_[A-Z0-9_]+$/.test(k)) bad(`kernelOptions.${k}`, "keys are CONFIG_ names");
-    if (typeof v !== "string" || !/^[ymn](\|[ymn])*$/.test(v)) bad(`kernelOptions.${k}`, 'values are "y", "m", "n" or alternatives like "y|m"');
-  }
-  const vars = m.makeVars;
-  if (vars !== undefined && (typeof vars !== "object" || vars === null || !Object.entries(vars).every(([k, v]) => /^[A-Z][A-Z0-9_]*$/.test(k) && typeof v === "string" && /^[A-Za-z0-9._-]*$/.test(v)))) bad("makeVars", "KEY -> simple value");
-  if (problems.length) throw new ConfigError(problems);
-  return m as unknown as DriverManifest;
+export function validateManifest(raw: unknown, file: string, dirName?: string, locate?: Locate): DriverManifest {
+  const { data, problems } = checkWith(ManifestSchema, raw, file, locate);
+  const name = (raw as { name?: unknown } | null)?.name;
+  if (dirName && typeof name === "string" && name !== dirName) problems.push({ source: file, line: locate?.(["name"]), field: "name", message: `is "${name}" but the folder is drivers/${dirName}` });
+  if (problems.length || !data) throw new ConfigError(problems);
+  return data as DriverManifest;
 }
 
 export interface DriverCheckProblem {

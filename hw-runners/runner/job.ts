@@ -1,11 +1,11 @@
 // A HIL job file: the artifacts to deploy (with sha256, checked before anything touches a board),
 // the suites to run, the capabilities a board must offer, and the timeouts.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { sha256File } from "../../engine/digest.ts";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError, DpuCiError } from "../../engine/errors.ts";
-import { parseWith, readYaml, type Locate } from "../../engine/schema.ts";
+import { DpuCiError } from "../../engine/errors.ts";
+import { parseWith, readJsonFile, type Locate } from "../../engine/schema.ts";
 
 export interface ArtifactSpec { path: string; sha256: string }
 export interface Job {
@@ -51,15 +51,7 @@ export function parseJob(doc: unknown, source: string, locate?: Locate): Job {
 }
 
 export function loadJob(path: string): Job {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-    JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError([{ source: path, field: "(file)", message: (e as Error).message }]);
-  }
-  // JSON is YAML: read again for the lines of its values.
-  const { value, locate } = readYaml(text, path);
+  const { value, locate } = readJsonFile(path);
   return parseJob(value, path, locate);
 }
 

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../../engine/index.ts";
 import { checkDriver, describeProblems, driverCompat, listDrivers, loadDriverManifest, parseKconfig, validateManifest } from "../../../stages/drivers-manifest.ts";
@@ -37,4 +38,20 @@ test("a kernel outside the supported range is refused; local version suffixes ar
 test("a bad manifest reports every problem with file and field", () => {
   assert.throws(() => validateManifest({ name: "X", version: "one", modules: [], kernelVersions: ">>5", source: { kind: "git" }, kernelOptions: { NET: "yes" } }, "drivers/x/driver.json", "x"),
     (e: unknown) => e instanceof ConfigError && ["name", "version", "description", "kernelVersions", "modules", "source.kind", "kernelOptions.NET"].every((f) => e.problems.some((p) => p.field === f && p.source === "drivers/x/driver.json")));
+});
+
+test("a manifest's problems name the file, the line and the field", () => {
+  const dir = mkdtempSync(join(tmpdir(), "dpuci-drv-"));
+  try {
+    mkdirSync(join(dir, "drivers", "x"), { recursive: true });
+    writeFileSync(join(dir, "drivers", "x", "driver.json"), `{\n  "name": "x",\n  "version": "one",\n  "description": "d",\n  "modules": ["x"],\n  "source": { "kind": "local" },\n  "kernelVersions": ">=5.4.0",\n  "kernelOptions": {\n    "CONFIG_NET": "yes"\n  }\n}\n`);
+    assert.throws(() => loadDriverManifest(dir, "x"), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.problems.map((p) => [p.source, p.line, p.field]), [["drivers/x/driver.json", 3, "version"], ["drivers/x/driver.json", 9, "kernelOptions.CONFIG_NET"]]);
+      assert.match(e.message, /drivers\/x\/driver\.json:3: version: "one" is not a semver version/);
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });

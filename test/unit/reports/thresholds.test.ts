@@ -53,7 +53,7 @@ test("a rules file is validated, naming the file and field; its rules come befor
     writeFileSync(bad, JSON.stringify([{ metric: "*pps", better: "up", maxWorsePct: -1 }]));
     assert.throws(() => loadMetricRules(bad), (e: unknown) => {
       assert.ok(e instanceof ConfigError);
-      assert.deepEqual(e.problems.map((p) => `${p.source}:${p.field}`).sort(), [`${bad}:0.better`, `${bad}:0.maxWorsePct`]);
+      assert.deepEqual(e.problems.map((p) => `${p.source}:${p.field}`).sort(), [`${bad}:[0].better`, `${bad}:[0].maxWorsePct`]);
       return true;
     });
   } finally {
