@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
+import { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 import { registerSecret } from "./secrets.ts";
 import { checkSource, type SourceRule, type SourceSpec } from "./source.ts";
@@ -126,10 +127,12 @@ export function loadConfig(opts: LoadOptions): Config {
   const problems: ConfigProblem[] = [];
   const envFile = opts.envFile ?? join(opts.root, ".env");
   let fileVars: Record<string, string> = {};
+  const fileLines = new Map<string, number>(); // variable -> its line in the .env file
   if (existsSync(envFile)) {
     const text = readFileSync(envFile, "utf8");
     problems.push(...checkDotenvSyntax(text, envFile));
     fileVars = parseDotenv(text);
+    text.split(/\r?\n/).forEach((l, i) => { const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=/.exec(l); if (m) fileLines.set(m[1]!, i + 1); });
   } else if (opts.envFile) {
     problems.push({ source: envFile, field: "(file)", message: "does not exist" });
   }
@@ -141,60 +144,36 @@ export function loadConfig(opts: LoadOptions): Config {
   for (const k of Object.keys(opts.env)) if (opts.env[k] !== undefined) sources[k] = "environment";
   for (const [k, v] of Object.entries(opts.flags ?? {})) if (v !== undefined) { merged[k] = v; sources[k] = "flags"; }
 
+  /** Where a variable's value came from: the .env file (and its line), the environment or flags. */
+  const origin = (name: string) => ({ source: sources[name] ?? "environment", line: sources[name] === envFile ? fileLines.get(name) : undefined });
+
   const known = new Set(SETTINGS.map((s) => s.name));
   for (const k of Object.keys(merged)) {
     if (k.startsWith("DPU_CI_") && !known.has(k)) {
       // The nearest name, not the first one within reach: DPU_CI_JOB is closer to JOBS than to HOME.
       const near = SETTINGS.map((s) => ({ s, d: editDistance(s.name, k) })).filter((x) => x.d <= 3).sort((a, b) => a.d - b.d)[0]?.s;
-      problems.push({ source: sources[k] ?? "environment", field: k, message: `unknown setting${near ? ` (did you mean ${near.name}?)` : ""}` });
+      problems.push({ ...origin(k), field: k, message: `unknown setting${near ? ` (did you mean ${near.name}?)` : ""}` });
     }
   }
 
-  const values: Record<string, string | number | boolean | undefined> = {};
-  const sourceValues: Record<string, SourceSpec | undefined> = {};
-  for (const s of SETTINGS) {
-    const raw = merged[s.name];
-    if (raw === undefined || raw === "") continue;
-    const where = sources[s.name] ?? "environment";
-    const bad = (message: string) => problems.push({ source: where, field: s.name, message });
-    switch (s.kind) {
-      case "int": {
-        if (!/^\d+$/.test(raw.trim())) { bad(`expected a whole number, got "${raw}"`); break; }
-        const n = Number(raw);
-        if (s.min !== undefined && n < s.min) { bad(`must be at least ${s.min}, got ${n}`); break; }
-        values[s.name] = n;
-        break;
-      }
-      case "enum":
-        if (!s.choices!.includes(raw)) bad(`expected one of ${s.choices!.join(", ")}, got "${raw}"`);
-        else values[s.name] = raw;
-        break;
-      case "bool":
-        if (!/^(1|0|true|false|yes|no)$/i.test(raw)) bad(`expected true or false, got "${raw}"`);
-        else values[s.name] = /^(1|true|yes)$/i.test(raw);
-        break;
-      case "source": {
-        const r = checkSource(raw, { source: where, field: s.name }, s.source);
-        problems.push(...r.problems);
-        sourceValues[s.name] = r.spec;
-        break;
-      }
-      default:
-        values[s.name] = raw;
-    }
-  }
+  // The settings' schema (zod): every value at once, each problem named by where the value came from.
+  const given = Object.fromEntries(SETTINGS.map((x) => [x.name, merged[x.name]]).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = settingsSchema().safeParse(given);
+  const values: Record<string, string | number | boolean | SourceSpec | undefined> = parsed.success ? parsed.data : {};
+  if (!parsed.success) for (const i of parsed.error.issues) problems.push({ ...origin(String(i.path[0])), field: String(i.path[0]), message: i.message });
+  const sourceValues = values as Record<string, SourceSpec | undefined>;
 
   const secretNames = new Set<string>();
   for (const s of SETTINGS) if (s.secret) secretNames.add(s.name);
   for (const k of Object.keys(merged)) if (SECRET_NAME.test(k)) secretNames.add(k);
   for (const n of String(merged.DPU_CI_SECRETS ?? "").split(",").map((x) => x.trim()).filter(Boolean)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) problems.push({ source: sources.DPU_CI_SECRETS ?? "environment", field: "DPU_CI_SECRETS", message: `"${n}" is not a variable name` });
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) problems.push({ ...origin("DPU_CI_SECRETS"), field: "DPU_CI_SECRETS", message: `"${n}" is not a variable name` });
     secretNames.add(n);
   }
   for (const n of secretNames) {
     const v = merged[n];
     if (v === undefined || v === "") continue;
-    if (v.length < 4) problems.push({ source: sources[n] ?? "environment", field: n, message: "a secret must be at least 4 characters (shorter ones cannot be masked safely)" });
+    if (v.length < 4) problems.push({ ...origin(n), field: n, message: "a secret must be at least 4 characters (shorter ones cannot be masked safely)" });
     else registerSecret(v);
   }
 
@@ -233,6 +212,36 @@ export function loadConfig(opts: LoadOptions): Config {
   };
 }
 
+/** One setting's schema: the raw text from .env, the environment or a flag, to its typed value. */
+function settingSchema(s: Setting): z.ZodType {
+  switch (s.kind) {
+    case "int": {
+      const min = s.min ?? 0;
+      return z.string().regex(/^\s*\d+\s*$/, { error: (i) => `expected a whole number, got "${String(i.input)}"` }).transform(Number)
+        .pipe(z.number().min(min, { error: (i) => `must be at least ${min}, got ${String(i.input)}` }));
+    }
+    case "enum":
+      return z.string().refine((v) => s.choices!.includes(v), { error: (i) => `expected one of ${s.choices!.join(", ")}, got "${String(i.input)}"` });
+    case "bool":
+      return z.string().regex(/^(1|0|true|false|yes|no)$/i, { error: (i) => `expected true or false, got "${String(i.input)}"` }).transform((v) => /^(1|true|yes)$/i.test(v));
+    case "source":
+      // engine/source.ts parses every source spec; its problems become this setting's.
+      return z.string().transform((raw, ctx) => {
+        const r = checkSource(raw, { source: "", field: s.name }, s.source);
+        for (const p of r.problems) ctx.addIssue({ code: "custom", message: p.message });
+        return r.spec;
+      });
+    default:
+      return z.string();
+  }
+}
+
+let schema: z.ZodType<Record<string, string | number | boolean | SourceSpec | undefined>> | undefined;
+/** Every setting of SETTINGS, each optional (unset or empty: its default). Built on first use. */
+function settingsSchema() {
+  return (schema ??= z.object(Object.fromEntries(SETTINGS.map((x) => [x.name, settingSchema(x).optional()]))) as never);
+}
+
 /** dotenv silently skips lines it cannot read; we name them instead. */
 export function checkDotenvSyntax(text: string, file: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -245,7 +254,7 @@ export function checkDotenvSyntax(text: string, file: string): ConfigProblem[] {
     const t = line.trim();
     if (t === "" || t.startsWith("#")) return;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(t);
-    if (!m) { problems.push({ source: `${file}:${i + 1}`, field: t.split(/[=\s]/)[0] || "(line)", message: `not a KEY=VALUE line: "${t.slice(0, 40)}"` }); return; }
+    if (!m) { problems.push({ source: file, line: i + 1, field: t.split(/[=\s]/)[0] || "(line)", message: `not a KEY=VALUE line: "${t.slice(0, 40)}"` }); return; }
     const v = m[2]!;
     const q = v[0];
     if ((q === '"' || q === "'" || q === "`") && !v.slice(1).includes(q)) open = q;

@@ -43,12 +43,14 @@ test("every problem is reported at once, each naming its file or variable", () =
   const byField = new Map(problems.map((p) => [p.field, p]));
   assert.equal(problems.length, 6, JSON.stringify(problems, null, 1));
   assert.equal(byField.get("DPU_CI_EXECUTOR")!.source, file);
+  assert.equal(byField.get("DPU_CI_EXECUTOR")!.line, 1, "a value from .env is named by its line too");
+  assert.equal(byField.get("DPU_CI_PROGRESS")!.line, 3);
   assert.match(byField.get("DPU_CI_EXECUTOR")!.message, /expected one of auto, buildkit, dagger, host, got "docker"/);
   assert.equal(byField.get("DPU_CI_PROGRESS")!.source, file);
   assert.equal(byField.get("DPU_CI_JOBS")!.source, "environment");
   assert.match(byField.get("DPU_CI_JOBS")!.message, /whole number, got "many"/);
   assert.match(byField.get("CI")!.message, /true or false/);
-  assert.ok(problems.some((p) => p.source === `${file}:2`), "the bad .env line is named by line number");
+  assert.ok(problems.some((p) => p.source === file && p.line === 2), "the bad .env line is named by line number");
   assert.match(byField.get("DPU_CI_JOB")!.message, /unknown setting \(did you mean DPU_CI_JOBS\?\)/);
 });
 
@@ -67,7 +69,7 @@ test("the ConfigError message lists every problem on its own line as source: fie
 test(".env syntax errors give the line number; comments, blanks, export and multi-line quoted values are fine", () => {
   const text = ["# comment", "", "export A=1", 'B="multi', 'line"', "C = 3", "  D=4", "= no key", "E 5", "F='x'"].join("\n");
   const problems = checkDotenvSyntax(text, ".env");
-  assert.deepEqual(problems.map((p) => p.source), [".env:8", ".env:9"]);
+  assert.deepEqual(problems.map((p) => `${p.source}:${p.line}`), [".env:8", ".env:9"]);
   assert.match(problems[1]!.message, /not a KEY=VALUE line: "E 5"/);
   assert.equal(problems[1]!.field, "E");
 });
