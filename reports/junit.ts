@@ -3,16 +3,17 @@
 // suite; board, kernel, case, scenario and simulated as suite properties (the schema allows no
 // properties on a testcase). A simulated board's suite says so in its name too, so no reporter can
 // show a simulated pass as a hardware pass.
-import jrb from "junit-report-builder";
+import { createRequire } from "node:module";
 import type { Builder } from "junit-report-builder";
 import type { TestSuite } from "../engine/results.ts";
 import type { RunResult, NodeResult } from "./model.ts";
 import { nodeSuites, kernelOf, artifactsUnderTest } from "./model.ts";
 import { mask } from "../engine/secrets.ts";
 
-// The package is CommonJS (module.exports = builder) but its types declare an ES default export;
-// under NodeNext the default import is the builder at run time, whatever the types say.
-const builder = ((jrb as unknown as { default?: Builder }).default ?? jrb) as unknown as Builder;
+// Loaded on first use (a command that plans or lists never pays its ~0.1 s start-up). The package
+// is CommonJS (module.exports = builder) though its types declare an ES default export.
+let loaded: Builder | undefined;
+const jrb = (): Builder => (loaded ??= ((m: { default?: Builder } & Builder) => m.default ?? m)(createRequire(import.meta.url)("junit-report-builder")));
 
 export interface JunitOptions {
   /** Cap on the log excerpt per case in system-out (characters). */
@@ -50,7 +51,7 @@ export function junitXml(run: RunResult, opts: JunitOptions = {}): string {
     const label = n.simulated ? `${n.name} (simulated)` : n.name;
     const emit = (s: TestSuite, path: string) => {
       if (s.cases.length > 0) {
-        const b = builder.newBuilder();
+        const b = jrb().newBuilder();
         const ts = b.testSuite().name(clean(path === "" ? label : `${label} / ${path}`));
         if (n.startedAt) ts.timestamp(new Date(n.startedAt));
         const ms = s.durationMs ?? (path === "" ? n.durationMs : undefined);

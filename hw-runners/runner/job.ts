@@ -36,7 +36,8 @@ const seconds = z.number({ error: "must be seconds, > 0 and <= 86400" }).gt(0, "
 const JobSchema = z.strictObject({
   id: z.string({ error: "is required: letters, digits, '.', '_' or '-'" }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is required: letters, digits, '.', '_' or '-'"),
   needs: z.array(z.string()).default([]),
-  artifacts: z.strictObject({ kernel: artifact, initrd: artifact.optional(), disk: artifact.optional(), qemu: artifact.optional() }),
+  // No artifacts at all is reported as the one always needed: artifacts.kernel is required.
+  artifacts: z.preprocess((v) => v ?? {}, z.strictObject({ kernel: artifact, initrd: artifact.optional(), disk: artifact.optional(), qemu: artifact.optional() })),
   suites: z.array(z.string().regex(/^[a-z0-9_-]+$/, "suite names are lower-case letters, digits, '_' or '-'")).default([]),
   append: z.string().default(""),
   timeouts: z.strictObject({ totalS: seconds.default(600), bootS: seconds.default(180), silenceS: seconds.default(120), queueS: seconds.default(600) }).default({ totalS: 600, bootS: 180, silenceS: 120, queueS: 600 })

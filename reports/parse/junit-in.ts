@@ -1,7 +1,8 @@
 // Incoming JUnit XML (pytest, node --test, LAVA, Jenkins-style tools) merged into our model.
 // Tools disagree on details: pytest marks xfail as <skipped type="pytest.xfail">, node nests
 // suites, some put counts only on the root. We read what each case element says.
-import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { createRequire } from "node:module";
+import type { XMLParser as Parser, XMLValidator as Validator } from "fast-xml-parser";
 import type { Outcome } from "../../engine/outcome.ts";
 import type { ParseOptions, ParseProblem, ParseResult, TestCase, TestSuite } from "./common.ts";
 import { DEFAULT_MAX_OUTPUT } from "./common.ts";
@@ -16,10 +17,17 @@ interface XmlElement {
 
 // fast-xml-parser in document order (preserveOrder): attribute values and text stay strings
 // (a test named "007" is not the number 7), CDATA and entities are decoded, nothing is trimmed.
-const parser = new XMLParser({
-  preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: "", parseAttributeValue: false,
-  parseTagValue: false, trimValues: false, cdataPropName: "#cdata", commentPropName: false, processEntities: true, htmlEntities: true,
-});
+// Loaded on first use, as its one-file CommonJS build: a command that never reads JUnit never pays.
+let xml: { parser: Parser; validator: typeof Validator } | undefined;
+function fxp() {
+  if (xml) return xml;
+  const m = createRequire(import.meta.url)("fast-xml-parser") as { XMLParser: typeof Parser; XMLValidator: typeof Validator };
+  const parser = new m.XMLParser({
+    preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: "", parseAttributeValue: false,
+    parseTagValue: false, trimValues: false, cdataPropName: "#cdata", commentPropName: false, processEntities: true, htmlEntities: true,
+  });
+  return (xml = { parser, validator: m.XMLValidator });
+}
 
 type Node = Record<string, unknown>;
 
@@ -111,7 +119,7 @@ export function parseJunit(text: string, opts: ParseOptions = {}): ParseResult {
   const problems: ParseProblem[] = [];
   // The validator names the line of a syntax error; the parser then reads what it can (a file cut
   // short still yields the cases before the cut).
-  const valid = XMLValidator.validate(text);
+  const valid = fxp().validator.validate(text);
   if (valid !== true) {
     // Elements left open at the end (a file cut short): the validator lists them and points at
     // line 1; the break is at the end.
@@ -123,7 +131,7 @@ export function parseJunit(text: string, opts: ParseOptions = {}): ParseResult {
   }
   let root: XmlElement | undefined;
   try {
-    root = toElements(parser.parse(text))[0];
+    root = toElements(fxp().parser.parse(text))[0];
   } catch (e) {
     if (problems.length === 0) problems.push({ line: 1, message: `malformed XML: ${(e as Error).message}` });
   }
@@ -132,7 +140,7 @@ export function parseJunit(text: string, opts: ParseOptions = {}): ParseResult {
     const repaired = closedPrefix(text);
     if (repaired) {
       try {
-        const r = toElements(parser.parse(repaired))[0];
+        const r = toElements(fxp().parser.parse(repaired))[0];
         if (r && countElements(r, "testcase") > (root ? countElements(root, "testcase") : 0)) root = r;
       } catch { /* keep what the first read gave */ }
     }
