@@ -3,7 +3,7 @@
 // Every hand-made file dpu-ci reads — settings, the lab inventory, HIL jobs, driver manifests, packet
 // vectors — goes through here, so their errors read alike.
 import { readFileSync } from "node:fs";
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from "yaml";
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 
@@ -47,7 +47,8 @@ export function problemsOf(issues: readonly z.core.$ZodIssue[], source: string, 
     else if (i.code === "invalid_key") add(i.path, i.issues.map((x) => x.message).join("; "));
     else add(i.path, i.message);
   }
-  return out;
+  // In the file's order, where lines are known: a person fixes them top to bottom.
+  return locate ? out.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) : out;
 }
 
 /** Parses `value` with `schema`, or throws a ConfigError listing every problem. */
@@ -84,13 +85,15 @@ export interface YamlSource {
   locate: Locate;
 }
 
-/** A YAML (or JSON) text as data plus a locator of its lines; bad YAML is a ConfigError with the line. */
-export function readYaml(text: string, source: string): YamlSource {
+/** A YAML (or JSON) text as data plus a locator of its lines; bad YAML is a ConfigError with the
+ *  line. `adjust` may edit the parsed document before it becomes data (e.g. keep a scalar's text). */
+export function readYaml(text: string, source: string, adjust?: (doc: Document) => void): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length) {
     throw new ConfigError(doc.errors.map((e) => ({ source, line: e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line, field: "(syntax)", message: e.message.split("\n")[0] ?? "bad YAML" })));
   }
+  adjust?.(doc);
   const lineOf = (n: unknown): number | undefined => (n && typeof n === "object" && "range" in n && Array.isArray((n as Node).range) ? lines.linePos((n as Node).range![0]).line : undefined);
   const locate: Locate = (path) => {
     // The deepest node the path reaches: a missing field is reported where its parent is.

@@ -45,7 +45,11 @@ vectors:
     assert.ok(e instanceof ConfigError);
     const fields = e.problems.map((p) => `${p.source}: ${p.field}`);
     assert.ok(e.problems.every((p) => p.source === "bad.yaml"));
-    for (const want of ["vectors[0].name", "vectors[0].input", "vectors[0].expect.verdict", "vectors[1] (ok).state", "vectors[1] (ok).input", 'vectors[1] (ok).expect.counters.fw_stats', "vectors[2].name"]) {
+    // file:line: field: message, in the file's order (the text starts with a blank line).
+    assert.match(e.message, /bad\.yaml:4: vectors\[0\]\.name: must be lower-case/);
+    assert.match(e.message, /bad\.yaml:11: vectors\[2\]\.name: "ok" is used twice \(vectors\[1\]\)/);
+    assert.deepEqual(e.problems.map((p) => p.line), [...e.problems.map((p) => p.line)].sort((a, b) => a! - b!));
+    for (const want of ["vectors[0].name", "vectors[0].input", "vectors[0].expect.verdict", "vectors[1].state.firewall", "vectors[1].input", "vectors[1].expect.counters.fw_stats", "vectors[2].name"]) {
       assert.ok(fields.some((f) => f.endsWith(want)), `missing problem for ${want}: ${fields.join(" | ")}`);
     }
   }
