@@ -1,7 +1,8 @@
 // A seeded generator of test packets for differential testing: the same seed gives the same
 // packets on every machine. Three families, mixed: valid traffic aimed at the control-plane state
 // (addresses, MACs and ports the rules, VIPs and routes name, and their neighbours), edge cases
-// (IPv4 options, fragments, VLAN tags, IPv6, TTL 0/1/2, UDP checksum 0, port 0, broadcast) and
+// (IPv4 options, fragments of recurring datagrams, tiny first fragments, offset 1, one to three
+// VLAN tags and cut ones, IPv6, TTL 0/1/2, UDP checksum 0, port 0, broadcast) and
 // malformed frames (truncated at every layer, bad version, ihl < 5 or past the end, wrong total
 // length, bad checksums, random bytes). Frames are at least 14 bytes: BPF_PROG_TEST_RUN refuses
 // anything shorter than an Ethernet header, for XDP and TC alike; for TC it also refuses an IPv4
@@ -118,21 +119,32 @@ function randomMac(r: Rng): Buffer {
 }
 
 /** One IPv4 frame aimed at the state, with the given tweaks. */
-function ipv4Frame(r: Rng, t: Targets, tweak: { options?: number; frag?: "first" | "middle" | "last"; ttl?: number; vlan?: boolean; udpZero?: boolean; proto?: number; badIpChecksum?: boolean; badL4Checksum?: boolean; sport0?: boolean; dport0?: boolean } = {}): Buffer {
+/** Fragments of a few datagrams recur (same source, IP id): a first fragment's record (lb) is
+ *  then looked up by later fragments of other packets in the same run. */
+const FRAG_SOURCES = [Buffer.from([10, 9, 9, 9]), Buffer.from([172, 16, 0, 5])];
+const FRAG_IDS = [0x1234, 0x4242, 7];
+
+function ipv4Frame(r: Rng, t: Targets, tweak: { options?: number; frag?: "first" | "middle" | "last" | "offset1"; ttl?: number; vlan?: boolean; tags?: number[]; udpZero?: boolean; proto?: number; badIpChecksum?: boolean; badL4Checksum?: boolean; sport0?: boolean; dport0?: boolean; l4Cut?: number } = {}): Buffer {
   const dmac = t.macs.length && r.chance(0.7) ? r.pick(t.macs) : r.chance(0.1) ? BROADCAST : randomMac(r);
   const smac = randomMac(r);
-  const src = t.srcs.length && r.chance(0.6) ? r.pick(t.srcs) : r.bytes(4);
+  const recurring = tweak.frag !== undefined && r.chance(0.5);
+  const src = recurring ? r.pick(FRAG_SOURCES) : t.srcs.length && r.chance(0.6) ? r.pick(t.srcs) : r.bytes(4);
   const dst = t.addrs.length && r.chance(0.7) ? r.pick(t.addrs) : r.bytes(4);
   const proto = tweak.proto ?? r.pick([6, 6, 17, 17, 1, 47]);
   const sport = tweak.sport0 ? 0 : r.chance(0.2) ? r.pick(t.ports) : r.range(1, 65535);
   const dport = tweak.dport0 ? 0 : r.chance(0.7) ? r.pick(t.ports) : r.range(1, 65535);
   const payload = r.bytes(r.pick([0, 1, 7, 18, 64, r.int(200)]));
-  const seg = l4(r, proto, src, dst, sport, dport, payload, { udpZero: tweak.udpZero, badChecksum: tweak.badL4Checksum });
+  const whole = l4(r, proto, src, dst, sport, dport, payload, { udpZero: tweak.udpZero, badChecksum: tweak.badL4Checksum });
+  // A tiny first fragment (RFC 1858): only the first bytes of its L4 header.
+  const seg = tweak.l4Cut !== undefined ? whole.subarray(0, tweak.l4Cut) : whole;
   const options = Buffer.alloc(4 * (tweak.options ?? 0));
   if (options.length) { r.bytes(options.length).copy(options); options[0] = r.pick([0x01, 0x07, 0x44, 0x94]); }
-  const frag = tweak.frag === "first" ? { flags: 1, frag: 0 } : tweak.frag === "middle" ? { flags: 1, frag: r.range(1, 8191) } : tweak.frag === "last" ? { flags: 0, frag: r.range(1, 8191) } : { flags: r.chance(0.5) ? 2 : 0, frag: 0 };
-  const ip = ipv4Header({ src, dst, proto, ttl: tweak.ttl ?? r.pick([64, 64, 128, 255, 3]), id: r.int(65536), tos: r.chance(0.8) ? 0 : r.int(256), options, payloadLen: seg.length, badChecksum: tweak.badIpChecksum, ...frag });
-  const vlan = tweak.vlan ? Buffer.from([0x81, 0x00, r.int(16), r.int(256)]) : Buffer.alloc(0);
+  const frag = tweak.frag === "first" ? { flags: 1, frag: 0 } : tweak.frag === "middle" ? { flags: 1, frag: r.range(1, 8191) } : tweak.frag === "last" ? { flags: 0, frag: r.range(1, 8191) } : tweak.frag === "offset1" ? { flags: r.pick([0, 1]), frag: 1 } : { flags: r.chance(0.5) ? 2 : 0, frag: 0 };
+  const id = recurring ? r.pick(FRAG_IDS) : r.int(65536);
+  const ip = ipv4Header({ src, dst, proto, ttl: tweak.ttl ?? r.pick([64, 64, 128, 255, 3]), id, tos: r.chance(0.8) ? 0 : r.int(256), options, payloadLen: seg.length, badChecksum: tweak.badIpChecksum, ...frag });
+  // Tags, outermost first: each TPID followed by a TCI.
+  const tags = tweak.tags ?? (tweak.vlan ? [0x8100] : []);
+  const vlan = Buffer.concat(tags.map((tpid) => Buffer.from([tpid >> 8, tpid & 0xff, r.int(16), r.int(256)])));
   return Buffer.concat([dmac, smac, vlan, Buffer.from([0x08, 0x00]), ip, seg]);
 }
 
@@ -169,7 +181,7 @@ function drawPacket(seed: number, n: number, attempt: number, state: DataplaneSt
     return { kind: "valid", what: "ipv4", bytes: ipv4Frame(r, t) };
   }
   if (roll < 0.75) {
-    const edge = r.int(11);
+    const edge = r.int(15);
     switch (edge) {
       case 0: { const o = r.range(1, 10); return { kind: "edge", what: `ipv4 with ${o * 4} bytes of options`, bytes: ipv4Frame(r, t, { options: o }) }; }
       case 1: { const f = r.pick(["first", "middle", "last"] as const); return { kind: "edge", what: `${f} fragment`, bytes: ipv4Frame(r, t, { frag: f, options: r.chance(0.3) ? r.range(1, 3) : 0 }) }; }
@@ -181,6 +193,10 @@ function drawPacket(seed: number, n: number, attempt: number, state: DataplaneSt
       case 7: return { kind: "edge", what: "arp", bytes: arpFrame(r, t) };
       case 8: return { kind: "edge", what: "bad ipv4 header checksum", bytes: ipv4Frame(r, t, { badIpChecksum: true }) };
       case 9: return { kind: "edge", what: "bad l4 checksum", bytes: ipv4Frame(r, t, { proto: r.pick([6, 17]), badL4Checksum: true }) };
+      case 11: return { kind: "edge", what: "802.1ad + 802.1Q tagged ipv4", bytes: ipv4Frame(r, t, { tags: [0x88a8, 0x8100] }) };
+      case 12: { const tags = r.pick([[0x8100, 0x8100, 0x8100], [0x88a8, 0x8100, 0x8100]]); const b = ipv4Frame(r, t, { tags }); return r.chance(0.5) ? { kind: "edge", what: "three VLAN tags", bytes: b } : { kind: "edge", what: "cut VLAN tag", bytes: b.subarray(0, r.range(14, 17)) }; }
+      case 13: { const proto = r.pick([6, 17]); return { kind: "edge", what: `tiny ${proto === 6 ? "tcp" : "udp"} first fragment`, bytes: ipv4Frame(r, t, { proto, frag: "first", l4Cut: r.pick([0, 4, 7, 8]) }) }; }
+      case 14: return { kind: "edge", what: "fragment at offset 1", bytes: ipv4Frame(r, t, { proto: r.pick([6, 6, 17]), frag: "offset1" }) };
       default: return { kind: "edge", what: "minimum frame (ethernet header only)", bytes: Buffer.concat([t.macs.length ? r.pick(t.macs) : randomMac(r), randomMac(r), Buffer.from(r.pick([[0x08, 0x00], [0x86, 0xdd], [0x08, 0x06]]))]) };
     }
   }

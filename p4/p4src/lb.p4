@@ -181,10 +181,11 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
             }
         }
         if (go) {
-            if (!later_fragment && hdr.ipv4.flags[0:0] == 1) {
-                /* A first fragment (MF set): its later fragments will need its ports. */
-                /* Through a variable: p4c would pass a struct literal inside a macro's arguments. */
-                rec = { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.identification, hdr.ipv4.protocol, 1, meta.sport, meta.dport };
+            if (!later_fragment && (hdr.ipv4.flags & 1) == 1) {
+                /* A first fragment (MF set): its later fragments will need its ports. Keyed by the
+                 * destination it came with (to_backend has rewritten dstAddr: old_daddr), and
+                 * through a variable: p4c would pass a struct literal inside a macro's arguments. */
+                rec = { hdr.ipv4.srcAddr, meta.old_daddr, hdr.ipv4.identification, hdr.ipv4.protocol, 1, meta.sport, meta.dport };
                 lb_frags.write(slot, rec);
             }
             if (meta.new_port == 0) {
