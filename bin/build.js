@@ -15,6 +15,12 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** Top-level folders that are not part of the command a user runs. */
 const NOT_RUNTIME = new Set(["bin", "bench", "test", "examples", "node_modules", "dist"]);
 const SKIP_DIRS = new Set(["node_modules", "testdata", "dist"]);
+/** Third-party packages bundled into dist/<digest>/vendor/<name>.js (esbuild, once per build): each is
+ *  hundreds of small modules (zod ~230 ES modules, yaml ~70 CommonJS files) whose loading, not
+ *  running, was most of a command's start-up. Only what the sources import from them is exported;
+ *  their installed versions are part of the digest, so an upgrade names another build. */
+export const VENDOR = ["zod", "yaml", "semver", "dotenv"];
+
 /** dist/<digest>/ in a module's own URL: what `import.meta.url` drops to point at the sources. */
 export const DIST_SEGMENT = /\/dist\/[0-9a-f]{16}\//;
 
@@ -38,10 +44,20 @@ export function sourceFiles(root = ROOT) {
   return out.sort();
 }
 
-/** sha256 of the runtime sources and of this script, first 16 hex digits. */
+/** The installed version of each vendored package (absent ones are left out). */
+function vendorVersions(root) {
+  const out = [];
+  for (const name of VENDOR) {
+    try { out.push(`${name}@${JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version}`); } catch { /* not installed */ }
+  }
+  return out;
+}
+
+/** sha256 of the runtime sources, of this script and of the vendored packages' versions, first 16 hex digits. */
 export function sourceDigest(root = ROOT, files = sourceFiles(root)) {
   const h = createHash("sha256");
   h.update(SELF);
+  for (const v of vendorVersions(root)) h.update(`\0vendor:${v}\0`);
   for (const f of files) {
     h.update(`\0${f}\0`);
     h.update(readFileSync(join(root, f)));
@@ -60,12 +76,15 @@ export async function ensureBuilt(root = ROOT, { log = () => {} } = {}) {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   const t0 = Date.now();
+  const used = new Map(); // vendored package -> the names the sources import from it
   for (const f of files) {
     const js = transpile(ts, readFileSync(join(root, f), "utf8"), f);
+    for (const [pkg, names] of vendorImports(js)) used.set(pkg, new Set([...(used.get(pkg) ?? []), ...names]));
     const to = join(tmp, f.replace(/\.ts$/, ".js"));
     mkdirSync(dirname(to), { recursive: true });
     writeFileSync(to, js);
   }
+  if (used.size) await bundleVendor(root, join(tmp, "vendor"), used);
   writeFileSync(join(tmp, ".complete"), JSON.stringify({ digest, files: files.length, typescript: ts.version }) + "\n");
   try {
     renameSync(tmp, dir);
@@ -76,6 +95,42 @@ export async function ensureBuilt(root = ROOT, { log = () => {} } = {}) {
   log(`dpu-ci: compiled ${files.length} files to ${relative(root, dir)} in ${Date.now() - t0} ms\n`);
   prune(join(root, "dist"), digest);
   return { dir, digest, built: true };
+}
+
+const VENDOR_IMPORT = /^import\s+([^;]*?)\s+from\s+"((?:\.\.\/|\.\/)+)vendor\/([a-z@/._-]+)\.js";/gm;
+
+/** What one emitted file imports from vendored packages: package -> names ("default", "*"). */
+function vendorImports(js) {
+  const out = new Map();
+  for (const [, clause, , pkg] of js.matchAll(VENDOR_IMPORT)) {
+    const names = out.get(pkg) ?? new Set();
+    const def = /^([A-Za-z_$][\w$]*)\s*(,|$)/.exec(clause);
+    if (def) names.add("default");
+    if (/\*\s+as\s/.test(clause)) names.add("*");
+    const named = /\{([^}]*)\}/.exec(clause);
+    if (named) for (const spec of named[1].split(",").map((x) => x.trim()).filter(Boolean)) names.add(spec.split(/\s+as\s+/)[0]);
+    out.set(pkg, names);
+  }
+  return out;
+}
+
+/** One ES module per vendored package, exporting what the sources use of it. CommonJS inside the
+ *  bundle gets a real `require` (for node's built-ins). */
+async function bundleVendor(root, dir, used) {
+  const { build } = await import("esbuild");
+  for (const [pkg, names] of used) {
+    const named = [...names].filter((n) => n !== "default" && n !== "*");
+    const lines = [
+      ...(names.has("*") ? [`export * from "${pkg}";`] : []),
+      ...(names.has("default") || names.has("*") ? [`export { default } from "${pkg}";`] : []),
+      ...(named.length ? [`export { ${named.join(", ")} } from "${pkg}";`] : []),
+    ];
+    await build({
+      stdin: { contents: lines.join("\n"), resolveDir: root, loader: "js" }, bundle: true, format: "esm", platform: "node", target: "node20",
+      outfile: join(dir, `${pkg}.js`), logLevel: "error", legalComments: "none",
+      banner: { js: `import { createRequire as __dpuCiRequire } from "node:module"; const require = __dpuCiRequire(import.meta.url);` },
+    });
+  }
 }
 
 /** One file, as the build emits it. */
@@ -91,8 +146,11 @@ export function transpile(ts, source, fileName) {
       removeComments: false,
     },
   }).outputText;
+  // A vendored package is imported from its bundle beside the build (dist/<digest>/vendor/).
+  const up = "../".repeat(fileName.split("/").length - 1) || "./";
   // The module's own location, as the sources have it: dist/<digest>/x/y.js -> x/y.ts.
   return out
+    .replace(/^(import\s[^;]*?\sfrom\s+|export\s[^;]*?\sfrom\s+)"([^"]+)";/gm, (m, head, spec) => (VENDOR.includes(spec) ? `${head}"${up}vendor/${spec}.js";` : m))
     .replaceAll("import.meta.url", `import.meta.url.replace(${DIST_SEGMENT}, "/").replace(/\\.js$/, ".ts")`)
     .replaceAll("import.meta.filename", `import.meta.filename.replace(${DIST_SEGMENT}, "/").replace(/\\.js$/, ".ts")`)
     .replaceAll("import.meta.dirname", `(import.meta.dirname + "/").replace(${DIST_SEGMENT}, "/").slice(0, -1)`);

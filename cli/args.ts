@@ -3,7 +3,7 @@
 // option, a value outside its choices or a stray positional is a usage error (exit 2) that names
 // the command and ends with its help.
 import { parseArgs } from "node:util";
-import { UsageError } from "../engine/index.ts";
+import { UsageError } from "../engine/errors.ts";
 
 export interface OptionSpec {
   type: "string" | "boolean";

@@ -1,6 +1,12 @@
 // The `dpu-ci` command. Only this file chooses the exit code and calls process.exit.
 // Command modules are imported when their command runs: `--version` and `--help` load nothing else.
-import { EXIT, UsageError, describeSource, exitCodeOfError, mask, type Config } from "../engine/index.ts";
+// The engine's modules by name, not its index: `--version` and `--help` load these few files only
+// (the index brings config and its schemas, executors, the scheduler).
+import { EXIT } from "../engine/outcome.ts";
+import { UsageError, exitCodeOfError } from "../engine/errors.ts";
+import { mask } from "../engine/secrets.ts";
+import { describeSource } from "../engine/source.ts";
+import type { Config } from "../engine/config.ts";
 import { HELP, commandHelp } from "./help.ts";
 import { parseCommand, type OptionSpecs, type Parsed } from "./args.ts";
 

@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { after, test } from "node:test";
 import ts from "typescript";
 // @ts-expect-error bin/build.js is plain JavaScript (it runs before anything is compiled)
-import { ensureBuilt, sourceDigest, sourceFiles, transpile } from "../../../bin/build.js";
+import { VENDOR, ensureBuilt, sourceDigest, sourceFiles, transpile } from "../../../bin/build.js";
 import { REPO_ROOT } from "../../helpers/cli.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
@@ -18,8 +18,9 @@ after(() => tmp.cleanup());
 type Built = { dir: string; digest: string; built: boolean };
 const build = ensureBuilt as (root?: string) => Promise<Built>;
 
+/** The emitted modules of a build, its vendor/ bundles aside. */
 function jsFiles(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".js")).map((f) => f.split("\\").join("/")).sort();
+  return (readdirSync(dir, { recursive: true }) as string[]).map((f) => f.split("\\").join("/")).filter((f) => f.endsWith(".js") && !f.startsWith("vendor/")).sort();
 }
 
 test("dist/<digest> of this checkout is a byte-for-byte transpile of today's sources, one .js per runtime .ts", async () => {
@@ -34,6 +35,33 @@ test("dist/<digest> of this checkout is a byte-for-byte transpile of today's sou
     assert.equal(readFileSync(join(r.dir, f.replace(/\.ts$/, ".js")), "utf8"), expected, `${f} in ${r.dir} differs from a fresh transpile`);
   }
   assert.equal((await build(REPO_ROOT)).built, false, "a second call builds nothing");
+});
+
+test("vendored packages: imported from one bundle each beside the build, never from node_modules; their versions name the build", async () => {
+  const r = await build(REPO_ROOT);
+  const files = (sourceFiles(REPO_ROOT) as string[]).map((f) => readFileSync(join(r.dir, f.replace(/\.ts$/, ".js")), "utf8"));
+  for (const pkg of VENDOR as string[]) {
+    assert.ok(existsSync(join(r.dir, "vendor", `${pkg}.js`)), `vendor/${pkg}.js`);
+    assert.ok(!files.some((js) => new RegExp(`from "${pkg}"`).test(js)), `no module imports ${pkg} from node_modules`);
+  }
+  // The bundles work: what the sources use of them answers as the packages do.
+  const { z } = (await import(pathToFileURL(join(r.dir, "vendor", "zod.js")).href)) as typeof import("zod");
+  assert.equal(z.string().safeParse(1).success, false);
+  const semver = ((await import(pathToFileURL(join(r.dir, "vendor", "semver.js")).href)) as { default: typeof import("semver") }).default;
+  assert.ok(semver.satisfies("22.11.0", ">=22.11.0 <25"));
+  const yaml = (await import(pathToFileURL(join(r.dir, "vendor", "yaml.js")).href)) as typeof import("yaml");
+  assert.deepEqual(yaml.parseDocument("a: [1, 2]").toJS(), { a: [1, 2] });
+  // A vendored package's version is part of the digest: an upgrade can never run the old bundle.
+  const root = join(tmp.path, "vendored");
+  mkdirSync(join(root, "engine"), { recursive: true });
+  mkdirSync(join(root, "bin"), { recursive: true });
+  mkdirSync(join(root, "node_modules", "semver"), { recursive: true });
+  cpSync(join(REPO_ROOT, "bin", "build.js"), join(root, "bin", "build.js"));
+  writeFileSync(join(root, "engine", "a.ts"), "export const x = 1;\n");
+  writeFileSync(join(root, "node_modules", "semver", "package.json"), '{"version":"1.0.0"}');
+  const before = sourceDigest(root) as string;
+  writeFileSync(join(root, "node_modules", "semver", "package.json"), '{"version":"1.0.1"}');
+  assert.notEqual(sourceDigest(root), before);
 });
 
 test("a changed source names another build; import.meta.url paths resolve to the sources", async () => {
