@@ -45,6 +45,7 @@ export function fwRuleKey(r: Pick<FwRule, "src" | "proto" | "dport">): Buffer {
   const { addr, len } = parseCidr(r.src);
   const proto = protoNumber(r.proto);
   if (proto === 0 && r.dport) throw new BadValueError("a rule for any protocol cannot name a port");
+  if (r.dport !== undefined && !(Number.isInteger(r.dport) && r.dport >= 0 && r.dport <= 0xffff)) throw new BadValueError(`a rule's dport must be a port from 0 to 65535, got ${JSON.stringify(r.dport)}`);
   // Host bits of the address are cleared: the trie would ignore them, but a listing should not show them.
   const masked = Buffer.from(addr);
   for (let bit = len; bit < 32; bit++) masked[bit >> 3]! &= ~(0x80 >> (bit & 7));

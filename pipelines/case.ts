@@ -2,7 +2,7 @@
 // composition here is shared with `nightly`, which runs every case and builds each artifact once.
 import { definePipeline, GraphBuilder, RunStore, readManifest, sha256File, type Config, type NodeInput } from "../engine/index.ts";
 import { cp } from "node:fs/promises";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
 import { assertCompatible, componentsHere, driverRules, loadBoards, unobtainable, parseVersionOverrides, pmdRules, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat, type PmdCompat } from "./matrix.ts";
@@ -253,9 +253,17 @@ export function importBuilt(g: GraphBuilder, name: string, buildRun: string | un
     const rec = m.nodes.find((n) => n.name === name);
     if (!rec || rec.outcome !== "PASS" || !rec.output) return { outcome: "MISS", reason: `build run ${m.id} has no passed output for ${name}${rec ? ` (${rec.outcome ?? rec.state})` : ""}` };
     await cp(join(buildRun, rec.output), ctx.outDir, { recursive: true });
+    const bad: string[] = [];
     for (const a of rec.artifacts) {
       const local = join(ctx.outDir, a.path.slice(rec.output.length + 1));
-      if ((await sha256File(local)) !== a.sha256) return { outcome: "ERROR", reason: `${a.path} from build run ${m.id} does not match its recorded sha256` };
+      const got = await sha256File(local).catch(() => "missing");
+      if (got !== a.sha256) bad.push(`${join(buildRun, a.path)} (sha256 ${got.slice(0, 16)}, recorded ${a.sha256.slice(0, 16)})`);
+    }
+    if (bad.length) {
+      // Not what was built: nothing of it is deployed or kept in this run.
+      await rm(ctx.outDir, { recursive: true, force: true });
+      await mkdir(ctx.outDir, { recursive: true });
+      return { outcome: "ERROR", reason: `build run ${m.id}: ${bad.length} file(s) changed after the run recorded them: ${bad.join(", ")}` };
     }
     ctx.log(`imported ${rec.artifacts.length} file(s) of ${name} from ${buildRun}`);
     return { outcome: "PASS", metrics: { files: rec.artifacts.length } };

@@ -20,14 +20,25 @@ export function pipelineNames(): string[] {
 export async function loadPipeline(nameOrPath: string, cwd: string): Promise<Pipeline> {
   const entry = REGISTRY[nameOrPath];
   if (entry) return (await entry()).default;
-  if (/\.(ts|js|mjs)$/.test(nameOrPath)) {
+  if (/\.(ts|mts|js|mjs)$/.test(nameOrPath)) {
     const p = resolve(cwd, nameOrPath);
     if (!existsSync(p)) throw new UsageError(`pipeline file ${p} does not exist`);
-    const mod = (await import(pathToFileURL(p).href)) as { default?: Pipeline };
+    let mod: { default?: Pipeline };
+    try {
+      mod = (await import(pathToFileURL(p).href)) as { default?: Pipeline };
+    } catch (e) {
+      // A .ts file with no `"type": "module"` package.json above it is CommonJS to Node and tsx,
+      // and CommonJS cannot import the project's ES modules: the user's fix, not a bug.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ERR_REQUIRE_CYCLE_MODULE" || code === "ERR_REQUIRE_ESM" || code === "ERR_REQUIRE_ASYNC_MODULE") {
+        throw new UsageError(`pipeline file ${p} is loaded as CommonJS (no package.json with "type": "module" above it), which cannot import dpu-ci's ES modules: name it .mts, or put it in an ES module package`);
+      }
+      throw e;
+    }
     if (!mod.default || typeof mod.default.define !== "function") throw new UsageError(`${p}: the default export is not a pipeline (use definePipeline)`);
     return mod.default;
   }
-  throw new UsageError(`unknown pipeline "${nameOrPath}"; known: ${pipelineNames().join(", ")} (or a path to a .ts file)`);
+  throw new UsageError(`unknown pipeline "${nameOrPath}"; known: ${pipelineNames().join(", ")} (or a path to a .ts or .mts file)`);
 }
 
 export async function listPipelines(): Promise<Pipeline[]> {

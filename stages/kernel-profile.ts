@@ -1,6 +1,6 @@
 // Kernel profiles compose: kernel/configs/base.config, then fragments by name
 // (kernel/configs/fragments/<name>.config, e.g. the case and the scenario), then inline lines.
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, type ConfigProblem } from "../engine/index.ts";
 
@@ -22,10 +22,29 @@ export function profileFragments(names: readonly string[], root?: string): Profi
     for (const n of names) if (!known.includes(n)) problems.push({ source: FRAGMENT_DIR, field: n, message: `no fragment ${n}.config (known: ${known.join(", ")})` });
   }
   if (problems.length) throw new ConfigError(problems);
-  return [
+  const files = [
     { hostPath: BASE_PROFILE, rel: "base.config" },
     ...[...new Set(names)].map((n) => ({ hostPath: `${FRAGMENT_DIR}/${n}.config`, rel: `fragments/${n}.config` })),
   ];
+  if (root) checkProfileFiles(files, root);
+  return files;
+}
+
+/** Every line of a profile's files is a config line, a "not set" line, a comment or blank. A typo
+ *  (`CONFIG_X=yes`, `X=y`) would be dropped by merge_config.sh after a container start, or worse
+ *  silently: named here, at plan time, with its file and line. */
+export function checkProfileFiles(files: readonly ProfileFile[], root: string): void {
+  const problems: ConfigProblem[] = [];
+  for (const f of files) {
+    const path = join(root, f.hostPath);
+    if (!existsSync(path)) { problems.push({ source: path, field: "(file)", message: "does not exist" }); continue; }
+    readFileSync(path, "utf8").split(/\r?\n/).forEach((raw, i) => {
+      const l = raw.trim();
+      if (!l || UNSET.test(l) || (l.startsWith("#") && !/^#\s*CONFIG_/.test(l)) || SET.test(l)) return;
+      problems.push({ source: `${path}:${i + 1}`, field: /^#?\s*(CONFIG_[A-Za-z0-9_]+)/.exec(l)?.[1] ?? l.slice(0, 40), message: `"${l.slice(0, 80)}" is not CONFIG_NAME=y|m|n|number|"string" or "# CONFIG_NAME is not set"` });
+    });
+  }
+  if (problems.length) throw new ConfigError(problems);
 }
 
 const SET = /^CONFIG_[A-Z0-9_]+=(?:[ynm]|-?[0-9]+|0x[0-9a-fA-F]+|"[^"'\\]*")$/;

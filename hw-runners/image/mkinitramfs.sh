@@ -112,7 +112,19 @@ fi
 if [ -n "$kos" ]; then
   [ -n "$kver" ] || { echo "mkinitramfs: --ko needs --modules-dir or --kver" >&2; exit 2; }
   mkdir -p "$stage/lib/modules/$kver/extra"
-  echo "$kos" | while IFS= read -r k; do [ -z "$k" ] || cp "$k" "$stage/lib/modules/$kver/extra/"; done
+  # A module built for another kernel would be refused by insmod in the guest, after a boot: refuse
+  # it here, naming the module and both versions (vermagic's first word is the kernel release).
+  oldifs=$IFS; IFS=$nl
+  for k in $kos; do
+    [ -n "$k" ] || continue
+    vm=$(modinfo -F vermagic "$k" 2>/dev/null || "$busybox" modinfo -F vermagic "$k" 2>/dev/null || true)
+    if [ "${vm%% *}" != "$kver" ]; then
+      echo "mkinitramfs: $k: vermagic '${vm:-unreadable}' does not match the image's kernel $kver: refused (it would not load)" >&2
+      exit 2
+    fi
+    cp "$k" "$stage/lib/modules/$kver/extra/"
+  done
+  IFS=$oldifs
 fi
 if [ -n "$kver" ]; then
   if command -v depmod >/dev/null 2>&1; then depmod -b "$stage" "$kver"; else "$busybox" depmod -b "$stage" "$kver"; fi

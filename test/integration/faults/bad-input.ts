@@ -3,7 +3,8 @@
 // trace, and the canary in no output and no file the command wrote.
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { cliHome, runCli } from "../../helpers/cli.ts";
+import { readFileSync } from "node:fs";
+import { REPO_ROOT, cliHome, runCli } from "../../helpers/cli.ts";
 import { canaryIn, type Ledger } from "./ledger.ts";
 
 export interface BadInput { name: string; args: string[]; env?: Record<string, string>; files?: Record<string, string>; expect: RegExp[]; code?: number }
@@ -16,6 +17,38 @@ export const BAD_INPUT: BadInput[] = [
   { name: "HIL job: not JSON", args: ["hil", "run", "@/job-bad.json"], files: { "job-bad.json": "{ not json" }, expect: [/job-bad\.json/] },
   ...(process.getuid?.() === 0 ? [{ name: "vectors: a directory without a program's file", args: ["dataplane", "test", "--vectors", "@/vectors"], files: { "vectors/fw.yaml": "program: fw\nvectors: []\n" }, expect: [/fastpath\.yaml/, /cannot be read/] }] : []),
   { name: "HIL job: missing fields", args: ["hil", "run", "@/job-field.json"], files: { "job-field.json": JSON.stringify({ id: "x" }) }, expect: [/job-field\.json/, /kernel|suites|needs/] },
+  { name: "kernel inline config: a bad line", args: ["plan", "test/integration/kernel/kernel.pipeline.ts", "--param", "extra=CONFIG_BPF_JIT=yes"], expect: [/inline kernel config/, /CONFIG_BPF_JIT=yes/] },
+  {
+    // A user's pipeline with its own profile directory: a fragment with a typo on line 3 and a
+    // line without CONFIG_ on line 4, named with file and line at plan time (nothing built).
+    name: "kernel fragment: bad kconfig lines",
+    args: ["plan", "@/kproj/bad-fragment.pipeline.mts"],
+    files: {
+      "kproj/bad-fragment.pipeline.mts": [
+        `import { definePipeline } from "${REPO_ROOT}/engine/index.ts";`,
+        `import { kernelStage } from "${REPO_ROOT}/stages/kernel.ts";`,
+        `export default definePipeline({ name: "bad-fragment", description: "a profile with a bad fragment", define(g) { kernelStage(g, { caseId: "x", scenario: "virt", fragments: ["bad"], root: "@/kproj" }); } });`,
+      ].join("\n"),
+      "kproj/kernel/configs/base.config": readFileSync(join(REPO_ROOT, "kernel/configs/base.config"), "utf8"),
+      "kproj/kernel/configs/fragments/bad.config": "# a fragment of the user's\nCONFIG_BPF_JIT=y\nCONFIG_NET_SCH_FQ=yes\nNET_ACT_GACT=m\n",
+    },
+    expect: [/fragments\/bad\.config:3: CONFIG_NET_SCH_FQ: "CONFIG_NET_SCH_FQ=yes" is not/, /fragments\/bad\.config:4/],
+  },
+  {
+    name: "pipeline file: a .ts file CommonJS would load",
+    args: ["plan", "@/cjs/p.pipeline.ts"],
+    files: { "cjs/p.pipeline.ts": `import { definePipeline } from "${REPO_ROOT}/engine/index.ts";\nexport default definePipeline({ name: "cjs", description: "x", define() {} });\n` },
+    expect: [/p\.pipeline\.ts is loaded as CommonJS/, /name it \.mts/],
+  },
+  ...(process.getuid?.() === 0 ? [{
+    name: "vector file: a bad verdict and a port out of range",
+    args: ["dataplane", "test", "--vectors", "@/vec-bad"],
+    files: {
+      ...Object.fromEntries(["fastpath", "lb", "vf2virtio"].map((p) => [`vec-bad/${p}.yaml`, readFileSync(join(REPO_ROOT, "p4/vectors", `${p}.yaml`), "utf8")])),
+      "vec-bad/fw.yaml": readFileSync(join(REPO_ROOT, "p4/vectors/fw.yaml"), "utf8").replace("verdict: PASS", "verdict: MAYBE").replace("tcp: { sport: 40000, dport: 22, flags: S }", "tcp: { sport: 40000, dport: 70000, flags: S }"),
+    },
+    expect: [/fw\.yaml: vectors\[0\] \(ssh-from-admin-net-allowed\)\.expect\.verdict: must be one of/, /fw\.yaml: vectors\[0\] \(ssh-from-admin-net-allowed\)\.input\.tcp\.dport: must be a whole number from 0 to 65535, got 70000/],
+  }] : []),
 ];
 
 export async function badInput(ledger: Ledger, o: { dir: string; canary: string; env: Record<string, string>; faults?: BadInput[] }): Promise<void> {

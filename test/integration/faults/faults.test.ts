@@ -12,6 +12,8 @@ import { badInput } from "./bad-input.ts";
 import { killDuringRun } from "./kill9.ts";
 import { diskFull, tmpfs } from "./disk-full.ts";
 import { Ledger } from "./ledger.ts";
+import { tampered } from "./tamper.ts";
+import { canaryThroughBuild } from "./canary.ts";
 import { hungBoard, leaseContention, runnerDeath, stopLabFaults } from "./lab.ts";
 
 const ledger = new Ledger();
@@ -33,9 +35,18 @@ test("bad input: exit 2, file and field named, nothing half-published", { timeou
   await badInput(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV });
 });
 
+test("tampered artifacts and a module for another kernel: refused before any board or guest, naming the file", { timeout: 240_000 }, async () => {
+  await tampered(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV });
+});
+
 test("kill -9 at random points of a run: the rerun resumes from the run store, nothing finished is lost", { timeout: 300_000 }, async (t) => {
   if (noDocker) { ledger.skip("kill -9", "kill -9 during a run", noDocker); t.skip(noDocker); return; }
   await killDuringRun(ledger, { dir: tmp.path, seed, points: 3, env: SECRET_ENV });
+});
+
+test("a secret canary through a build: nowhere but in the command that uses it", { timeout: 300_000 }, async (t) => {
+  if (noDocker) { ledger.skip("secret canary", "a secret mount of a build node", noDocker); t.skip(noDocker); return; }
+  await canaryThroughBuild(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV });
 });
 
 test("a hung board: ERROR with the timeout's reason after one retry, never FAIL, the lease released", { timeout: 180_000 }, async () => {

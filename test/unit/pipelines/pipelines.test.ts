@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildGraph, loadConfig, resolveParams, ConfigError, type NodeContext, type TaskNode } from "../../../engine/index.ts";
@@ -178,7 +178,8 @@ test("nightly hil phase: builds are imported from the build run, sha256-checked"
     await writeFile(join(runDir, "artifacts", "kernel.x", "bzImage"), "tampered");
     const bad = await node.run(ctxIn(join(home, "w2")), {});
     assert.equal(bad.outcome, "ERROR");
-    assert.match(bad.reason!, /does not match its recorded sha256/);
+    assert.match(bad.reason!, /1 file\(s\) changed after the run recorded them: .*artifacts\/kernel\.x\/bzImage \(sha256 [0-9a-f]{16}, recorded [0-9a-f]{16}\)/);
+    assert.deepEqual(await readdir(join(home, "w2", "out")), [], "the tampered copy is not kept in the importing run");
   } finally {
     await rm(home, { recursive: true, force: true });
   }
