@@ -34,7 +34,7 @@ export async function killDuringRun(ledger: Ledger, o: { dir: string; seed: numb
 async function killOnce(c: FaultCtx, dir: string, name: string, p: KillPoint, env: Record<string, string>): Promise<void> {
   const home = cliHome(dir, name);
   const nonce = `${process.pid}-${Date.now()}-${name}`;
-  const args = ["run", FAULTS_PIPELINE, "--param", `nonce=${nonce}`];
+  const args = ["run", FAULTS_PIPELINE, "--param", `nonce=${nonce}`, "--param", "sleep=0.5"];
   const run = startCli(args, { home, env, timeoutMs: 180_000 });
   const latest = join(home.home, "runs", "latest");
   let runDir: string;
