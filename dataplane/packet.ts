@@ -156,8 +156,28 @@ function l4Bytes(spec: PacketSpec, ip: Ipv4Spec | undefined): { proto: number; b
 }
 
 /** Bytes of a packet description. */
+/** The widths of the header fields a packet description may set: a value that does not fit (a port
+ *  of 70000) is the description's mistake, named with its field. */
+const FIELD_MAX: Record<"ipv4" | "tcp" | "udp", Record<string, number>> = {
+  ipv4: { ttl: 0xff, tos: 0xff, id: 0xffff, fragOffset: 0x1fff, proto: 0xff, totalLength: 0xffff },
+  tcp: { sport: 0xffff, dport: 0xffff, seq: 0xffffffff, ack: 0xffffffff, window: 0xffff },
+  udp: { sport: 0xffff, dport: 0xffff },
+};
+
+function checkWidths(spec: PacketSpec): void {
+  for (const [layer, fields] of Object.entries(FIELD_MAX)) {
+    const l = spec[layer as keyof typeof FIELD_MAX] as Record<string, unknown> | undefined;
+    if (!l) continue;
+    for (const [f, max] of Object.entries(fields)) {
+      const x = l[f];
+      if (x !== undefined && !(typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= max)) throw new BadValueError(`${layer}.${f} must be a whole number from 0 to ${max}, got ${JSON.stringify(x)}`);
+    }
+  }
+}
+
 export function buildPacket(spec: PacketSpec): Buffer {
   if (spec.hex !== undefined) return parseHex(spec.hex);
+  checkWidths(spec);
   const l4 = l4Bytes(spec, spec.ipv4);
   let l3: Buffer;
   if (spec.ipv4) {

@@ -41,7 +41,7 @@ export function checkProfileFiles(files: readonly ProfileFile[], root: string): 
     readFileSync(path, "utf8").split(/\r?\n/).forEach((raw, i) => {
       const l = raw.trim();
       if (!l || UNSET.test(l) || (l.startsWith("#") && !/^#\s*CONFIG_/.test(l)) || SET.test(l)) return;
-      problems.push({ source: `${path}:${i + 1}`, field: /^#?\s*(CONFIG_[A-Za-z0-9_]+)/.exec(l)?.[1] ?? l.slice(0, 40), message: `"${l.slice(0, 80)}" is not CONFIG_NAME=y|m|n|number|"string" or "# CONFIG_NAME is not set"` });
+      problems.push({ source: path, line: i + 1, field: /^#?\s*(CONFIG_[A-Za-z0-9_]+)/.exec(l)?.[1] ?? l.slice(0, 40), message: `"${l.slice(0, 80)}" is not CONFIG_NAME=y|m|n|number|"string" or "# CONFIG_NAME is not set"` });
     });
   }
   if (problems.length) throw new ConfigError(problems);

@@ -40,16 +40,22 @@ export const BAD_INPUT: BadInput[] = [
     files: { "cjs/p.pipeline.ts": `import { definePipeline } from "${REPO_ROOT}/engine/index.ts";\nexport default definePipeline({ name: "cjs", description: "x", define() {} });\n` },
     expect: [/p\.pipeline\.ts is loaded as CommonJS/, /name it \.mts/],
   },
-  ...(process.getuid?.() === 0 ? [{
-    name: "vector file: a bad verdict and a port out of range",
-    args: ["dataplane", "test", "--vectors", "@/vec-bad"],
-    files: {
-      ...Object.fromEntries(["fastpath", "lb", "vf2virtio"].map((p) => [`vec-bad/${p}.yaml`, readFileSync(join(REPO_ROOT, "p4/vectors", `${p}.yaml`), "utf8")])),
-      "vec-bad/fw.yaml": readFileSync(join(REPO_ROOT, "p4/vectors/fw.yaml"), "utf8").replace("verdict: PASS", "verdict: MAYBE").replace("tcp: { sport: 40000, dport: 22, flags: S }", "tcp: { sport: 40000, dport: 70000, flags: S }"),
-    },
-    expect: [/fw\.yaml: vectors\[0\] \(ssh-from-admin-net-allowed\)\.expect\.verdict: must be one of/, /fw\.yaml: vectors\[0\] \(ssh-from-admin-net-allowed\)\.input\.tcp\.dport: must be a whole number from 0 to 65535, got 70000/],
-  }] : []),
+  ...(process.getuid?.() === 0 ? [
+    vectorFault("vector file: a verdict that does not exist", (t) => t.replace("verdict: PASS", "verdict: MAYBE"), /fw\.yaml:\d+: vectors\[0\]\.expect\.verdict: must be one of ABORTED, DROP, PASS/),
+    vectorFault("vector file: a packet's port out of range", (t) => t.replace("tcp: { sport: 40000, dport: 22, flags: S }", "tcp: { sport: 40000, dport: 70000, flags: S }"), /fw\.yaml:\d+: vectors\[0\]: tcp\.dport must be a whole number from 0 to 65535, got 70000/),
+    vectorFault("vector file: a firewall rule's port out of range", (t) => t.replace("dport: 443, action: allow", "dport: 70000, action: allow"), /fw\.yaml:\d+: vectors\[0\]: a rule's dport must be a port from 0 to 65535, got 70000/),
+  ] : []),
 ];
+
+/** The project's vector files in a directory of the fault's own, fw.yaml edited by `edit`. */
+function vectorFault(name: string, edit: (text: string) => string, expect: RegExp): BadInput {
+  const dir = `vec-${name.replace(/[^a-z0-9]+/gi, "-")}`;
+  const files = Object.fromEntries(["fastpath", "lb", "vf2virtio", "fw"].map((p) => [`${dir}/${p}.yaml`, readFileSync(join(REPO_ROOT, "p4/vectors", `${p}.yaml`), "utf8")]));
+  const fw = `${dir}/fw.yaml`;
+  const edited = edit(files[fw]!);
+  if (edited === files[fw]) throw new Error(`${name}: the edit changed nothing in p4/vectors/fw.yaml (update the fault)`);
+  return { name, args: ["dataplane", "test", "--vectors", `@/${dir}`], files: { ...files, [fw]: edited }, expect: [expect] };
+}
 
 export async function badInput(ledger: Ledger, o: { dir: string; canary: string; env: Record<string, string>; faults?: BadInput[] }): Promise<void> {
   for (const [i, f] of (o.faults ?? BAD_INPUT).entries()) {
