@@ -30,7 +30,7 @@ export function profileFragments(names: readonly string[], root?: string): Profi
   return files;
 }
 
-/** Every line of a profile's files is a config line, a "not set" line, a comment or blank. A typo
+/** Every line of a profile's files is a config line, a comment ("# CONFIG_X is not set" too) or blank. A typo
  *  (`CONFIG_X=yes`, `X=y`) would be dropped by merge_config.sh after a container start, or worse
  *  silently: named here, at plan time, with its file and line. */
 export function checkProfileFiles(files: readonly ProfileFile[], root: string): void {
@@ -40,7 +40,7 @@ export function checkProfileFiles(files: readonly ProfileFile[], root: string): 
     if (!existsSync(path)) { problems.push({ source: path, field: "(file)", message: "does not exist" }); continue; }
     readFileSync(path, "utf8").split(/\r?\n/).forEach((raw, i) => {
       const l = raw.trim();
-      if (!l || UNSET.test(l) || (l.startsWith("#") && !/^#\s*CONFIG_/.test(l)) || SET.test(l)) return;
+      if (!l || l.startsWith("#") || SET.test(l)) return; // "# CONFIG_X is not set" is a comment to merge_config.sh too
       problems.push({ source: path, line: i + 1, field: /^#?\s*(CONFIG_[A-Za-z0-9_]+)/.exec(l)?.[1] ?? l.slice(0, 40), message: `"${l.slice(0, 80)}" is not CONFIG_NAME=y|m|n|number|"string" or "# CONFIG_NAME is not set"` });
     });
   }

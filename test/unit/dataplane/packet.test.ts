@@ -76,3 +76,8 @@ test("VLAN tags, IP options and malformed IPv4 headers on request", () => {
   assert.equal(bad.readUInt16BE(16), 9);
   assert.doesNotThrow(() => decodePacket(bad));
 });
+
+test("a header field that does not fit its width is named, not a RangeError", () => {
+  assert.throws(() => buildPacket({ ...tcp, tcp: { sport: 1, dport: 70000 } }), (e: unknown) => (e as Error).name === "BadValueError" && /tcp\.dport must be a whole number from 0 to 65535, got 70000/.test((e as Error).message));
+  assert.throws(() => buildPacket({ ...tcp, ipv4: { src: "10.0.0.1", dst: "10.0.0.2", ttl: 256 } }), /ipv4\.ttl must be a whole number from 0 to 255/);
+});

@@ -48,3 +48,21 @@ test("the kernel node's recipe: source unpacked before the fragments and build s
   assert.ok(build.op === "withExec" && build.args.includes("/in/inline.config"));
   assert.equal(out.path, "/out/dist");
 });
+
+test("every line of the profile's files is checked at plan time: a typo is named with file and line", async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const proj = mkdtempSync(join(tmpdir(), "dpu-ci-test-profile-"));
+  try {
+    mkdirSync(join(proj, "kernel/configs/fragments"), { recursive: true });
+    writeFileSync(join(proj, "kernel/configs/base.config"), readFileSync(join(root, "kernel/configs/base.config")));
+    writeFileSync(join(proj, "kernel/configs/fragments/ok.config"), "# comment\n\nCONFIG_A=y\nCONFIG_B=\"x\"\n# CONFIG_C is not set\nCONFIG_D=0x10\n");
+    writeFileSync(join(proj, "kernel/configs/fragments/bad.config"), "CONFIG_A=y\nCONFIG_B=yes\nC=m\n#CONFIG_D=y\n CONFIG_E = y\n");
+    assert.equal(profileFragments(["ok"], proj).length, 2);
+    assert.throws(() => profileFragments(["bad"], proj), (e: unknown) => e instanceof ConfigError
+      && e.problems.map((p) => `${p.line}:${p.field}`).join(",") === "2:CONFIG_B,3:C=m,5:CONFIG_E"
+      && e.problems.every((p) => p.source.endsWith("fragments/bad.config")));
+  } finally {
+    rmSync(proj, { recursive: true, force: true });
+  }
+});
