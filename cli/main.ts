@@ -100,15 +100,13 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async hil(args, io) {
-    const { runHilCommand } = await import("./lab.ts");
-    const cfg = await configFrom({});
-    return runHilCommand(args, () => cfg, io);
+    const [{ runHilCommand }, context] = await Promise.all([import("./lab.ts"), import("./context.ts")]);
+    return runHilCommand(args, once(() => context.configFrom({})), io);
   },
 
   async lab(args, io) {
-    const { runLabCommand } = await import("./lab.ts");
-    const cfg = await configFrom({});
-    return runLabCommand(args, () => cfg, io);
+    const [{ runLabCommand }, context] = await Promise.all([import("./lab.ts"), import("./context.ts")]);
+    return runLabCommand(args, once(() => context.configFrom({})), io);
   },
 
   async matrix(args, io) {
@@ -158,6 +156,12 @@ const COMMANDS: Record<string, Handler> = {
     return EXIT.OK;
   },
 };
+
+/** Settings read when a command first needs them: `hil --help` answers with a broken .env too. */
+function once(load: () => Config): () => Config {
+  let cfg: Config | undefined;
+  return () => (cfg ??= load());
+}
 
 /** The I/O shape of the command modules written as functions of (argv, io). */
 function commandIo(cfg: Config, io: IO) {

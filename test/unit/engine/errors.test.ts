@@ -2,6 +2,7 @@
 // through the scheduler (engine/run.ts classifies a node's failure with it) and through the real
 // `dpu-ci` command (cli/main.ts picks its exit code with it). Input mistakes exit 2, never 70.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { after, test } from "node:test";
 import {
   ConfigError, DpuCiError, ERROR_TABLE, EXIT, ExecError, GraphBuilder, RunStore, UsageError, exitCodeFor, exitCodeOfError, outcomeOfError, runGraph,
@@ -76,4 +77,17 @@ test("the command: input mistakes anywhere exit 2 with the problem named, never 
     assert.match(r.stderr + r.stdout, c.says, c.argv.join(" "));
     assert.doesNotMatch(r.stderr, /this is a bug|internal error/, c.argv.join(" "));
   }
+});
+
+test("hil and lab answer --help before reading settings; a bad setting then exits 2 naming the .env line", { timeout: 30_000 }, async () => {
+  const home = cliHome(tmp.path, "help-first");
+  writeFileSync(home.envFile, "DPU_CI_JOBS=many\n");
+  for (const cmd of ["hil", "lab"]) {
+    const r = await runCli([cmd, "--help"], { home });
+    assert.equal(r.code, EXIT.OK, `${cmd} --help: ${r.stderr}`);
+    assert.match(r.stdout, /^Usage: dpu-ci /);
+  }
+  const r = await runCli(["lab", "status"], { home });
+  assert.equal(r.code, EXIT.USAGE);
+  assert.ok(r.stderr.includes(`${home.envFile}:1: DPU_CI_JOBS: expected a whole number, got "many"`), r.stderr);
 });
