@@ -1,6 +1,7 @@
 // The fault suite (issue 14): real faults against the real CLI, engine and lab, one table at the end
 // (faults tried, survived, results lost, secrets leaked). Every command runs with a secret canary
-// set (GITHUB_TOKEN, a BMC password), and every fault looks for it in what it left behind.
+// set as GITHUB_TOKEN (a secret the engine knows; the canary fault's build node uses it as a secret
+// mount), and every fault looks for it in what it left behind.
 // DPU_CI_FAULT_SEED replays the kill -9 points of a printed seed.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -20,7 +21,7 @@ const ledger = new Ledger();
 const tmp = tempDir("faults");
 const CANARY = `canary${randomBytes(12).toString("hex")}`;
 /** Every command of the suite runs with these: the canary as secrets the engine and lab know. */
-const SECRET_ENV = { GITHUB_TOKEN: CANARY, FAULT_BMC_PASSWORD: CANARY };
+const SECRET_ENV = { GITHUB_TOKEN: CANARY };
 const noDocker = await dockerUnavailable();
 const seed = seedFrom(process.env.DPU_CI_FAULT_SEED);
 
