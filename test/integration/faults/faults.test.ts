@@ -15,7 +15,7 @@ import { diskFull, tmpfs } from "./disk-full.ts";
 import { Ledger } from "./ledger.ts";
 import { tampered } from "./tamper.ts";
 import { canaryThroughBuild } from "./canary.ts";
-import { hungBoard, leaseContention, runnerDeath, stopLabFaults } from "./lab.ts";
+import { bmcCanary, hungBoard, leaseContention, runnerDeath, stopLabFaults } from "./lab.ts";
 
 const ledger = new Ledger();
 const tmp = tempDir("faults");
@@ -48,6 +48,10 @@ test("kill -9 at random points of a run: the rerun resumes from the run store, n
 test("a secret canary through a build: nowhere but in the command that uses it", { timeout: 300_000 }, async (t) => {
   if (noDocker) { ledger.skip("secret canary", "a secret mount of a build node", noDocker); t.skip(noDocker); return; }
   await canaryThroughBuild(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV });
+});
+
+test("a BMC password as a canary: used by the IPMI power driver, leaks nowhere", { timeout: 120_000 }, async () => {
+  await bmcCanary(ledger, { dir: tmp.path, env: SECRET_ENV });
 });
 
 test("a hung board: ERROR with the timeout's reason after one retry, never FAIL, the lease released", { timeout: 180_000 }, async () => {

@@ -2,7 +2,8 @@
 // with the lab's own guest images, from test/integration/lab/fixture.ts), with the lab's real SQLite
 // lease database: a board that stops talking mid-test, two runs wanting the one board, and a runner
 // killed with -9 while it holds the lease.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { LabDb } from "../../../hw-runners/lab/db.ts";
 import { boardDir } from "../../../hw-runners/drivers/make.ts";
@@ -12,7 +13,7 @@ import type { Board } from "../../../hw-runners/inventory/types.ts";
 import type { HilResult } from "../../../hw-runners/runner/run.ts";
 import { cliHome, killGroup, runCli, show, startCli, type CliHome, type CliResult } from "../../helpers/cli.ts";
 import { waitFor } from "../../helpers/wait.ts";
-import { qemuBoard, testImage, testKernel, writeInventory, writeJob } from "../lab/fixture.ts";
+import { qemuBoard, testImage, testKernel, virtual1288, writeInventory, writeJob } from "../lab/fixture.ts";
 import { canaryIn, type FaultCtx, type Ledger } from "./ledger.ts";
 
 interface LabFixture { dir: string; home: CliHome; board: Board; inventory: string; labDir: string; env: Record<string, string> }
@@ -23,11 +24,11 @@ export async function stopLabFaults(): Promise<void> {
   for (const s of started) await stopVirtualPeers(s.board, boardDir(s.labDir, s.board.id));
 }
 
-async function labFixture(dir: string, name: string, env: Record<string, string>, healthy: boolean): Promise<LabFixture> {
+async function labFixture(dir: string, name: string, env: Record<string, string>, healthy: boolean, makeBoard: (id: string) => Board | Promise<Board> = (id) => qemuBoard(id)): Promise<LabFixture> {
   const d = join(dir, name);
   mkdirSync(d, { recursive: true });
   const home = cliHome(d, "home");
-  const board = qemuBoard(`fault-${name}-${process.pid}`);
+  const board = await makeBoard(`fault-${name}-${process.pid}`);
   const inventory = writeInventory(d, [board]);
   const labDir = join(home.home, "lab");
   started.push({ board, labDir });
@@ -186,5 +187,27 @@ export async function runnerDeath(ledger: Ledger, o: { dir: string; canary: stri
     } finally {
       db.close();
     }
+  });
+}
+
+/** A BMC password as a canary: a virtual 1288 whose power goes through ipmitool to ipmi_sim (IPMI
+ *  over RMCP+, real authentication), the password named by the inventory (passwordEnv). IPMI
+ *  passwords are at most 20 bytes: this canary is shorter than the suite's. */
+export async function bmcCanary(ledger: Ledger, o: { dir: string; env: Record<string, string> }): Promise<void> {
+  await ledger.fault("secret canary", "a BMC password used by the IPMI power driver of a virtual 1288 (ipmi_sim)", async (c) => {
+    const canary = `bmc${randomBytes(8).toString("hex")}`;
+    const f = await labFixture(o.dir, "bmc", { ...o.env, FAULT_BMC_PASSWORD: canary }, true, async (id) => {
+      const b = await virtual1288(id);
+      return { ...b, power: { ...b.power, passwordEnv: "FAULT_BMC_PASSWORD" } } as Board;
+    });
+    const r = await hil(f, await job(f, "bmc", "boot")).result;
+    const res = resultOf(r);
+    if (r.code !== 0 || res.outcome !== "PASS") throw new Error(`the job on the IPMI-powered board: ${res.outcome} - ${res.reason}\n${r.stderr}`);
+    if ((r.stdout + r.stderr).includes(canary)) c.leaked("the output of dpu-ci hil run");
+    // The simulated BMC's own user database (lan.conf, what a real BMC keeps inside) holds it, private.
+    const bmcStore = join(boardDir(f.labDir, f.board.id), "lan.conf");
+    if ((statSync(bmcStore).mode & 0o077) !== 0) c.leaked(`${bmcStore} is readable by others`);
+    for (const where of canaryIn(canary, [f.home.home]).filter((w) => w !== bmcStore)) c.leaked(where);
+    c.note("found only in the simulated BMC's own lan.conf (mode 0600)");
   });
 }
