@@ -5,8 +5,12 @@
 // executor to export them again; every object is sha256-checked before use (re-hashed whenever its
 // inode changed since it was last checked, as git's index does), and any missing or altered object
 // makes it a miss. Only PASS results are kept: a failure always runs again.
+// A kernel's outputs are ~8,000 files: a restore is synchronous file-system calls (a stat and a
+// link per file, a directory made once) and one file of stamps per entry, not a few promises and a
+// stamp file written per object — that took 15 s for a cached kernel on a loaded machine.
 import { createHash } from "node:crypto";
-import { chmod, copyFile, link, lstat, mkdir, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { chmodSync, copyFileSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, type Stats } from "node:fs";
+import { copyFile, link, lstat, mkdir, readFile, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { sha256File } from "./digest.ts";
 import type { ArtifactRecord, NodeRecord } from "./store.ts";
@@ -66,29 +70,55 @@ export class ResultCache {
   /** Links the entry's files into `outDir` (emptied first). False, with `outDir` empty again, when
    *  an object is missing or its content no longer has the recorded sha256. */
   async restore(e: CacheEntry, outDir: string): Promise<boolean> {
-    await rm(outDir, { recursive: true, force: true });
-    await mkdir(outDir, { recursive: true });
+    const stampsPath = `${this.entryPath(e.node, e.key)}.stamps`;
+    let stamps: Record<string, string> = {};
+    try { stamps = JSON.parse(readFileSync(stampsPath, "utf8")) as Record<string, string>; } catch { /* none yet: every object is hashed once */ }
+    const fail = () => {
+      rmSync(outDir, { recursive: true, force: true });
+      mkdirSync(outDir, { recursive: true });
+      return false;
+    };
+    fail();
+    const dirs = new Set<string>([outDir]);
+    const linked = new Set<string>();
     for (const f of e.files) {
       const to = join(outDir, f.path);
-      await mkdir(dirname(to), { recursive: true });
-      if (f.link !== undefined) { await symlink(f.link, to); continue; }
+      const dir = dirname(to);
+      if (!dirs.has(dir)) { mkdirSync(dir, { recursive: true }); dirs.add(dir); }
+      if (f.link !== undefined) { symlinkSync(f.link, to); continue; }
       const obj = this.objectPath(f.sha256);
-      if (!(await this.verified(obj, f.sha256))) {
-        await rm(outDir, { recursive: true, force: true });
-        await mkdir(outDir, { recursive: true });
-        return false;
-      }
-      const st = await lstat(obj);
+      const st = statOf(obj);
+      if (!st) return fail();
+      // Checked already in this restore (two files with one content), or unchanged since its stamp.
+      if (!linked.has(f.sha256) && stamps[f.sha256] !== stampOf(st) && !(await this.rehash(obj, f.sha256))) return fail();
       // A link shares the inode's mode: a file whose mode differs from the object's gets a copy.
       if ((st.mode & 0o7777) === f.mode) {
-        try { await link(obj, to); } catch { await copyFile(obj, to); }
+        try { linkSync(obj, to); } catch { copyFileSync(obj, to); }
       } else {
-        await copyFile(obj, to);
-        await chmod(to, f.mode);
+        copyFileSync(obj, to);
+        chmodSync(to, f.mode);
       }
-      await this.stamp(obj); // a new link changes the inode's ctime; the content was just checked
+      linked.add(f.sha256);
     }
+    // A new link changes the inode's ctime; the content was just checked: stamp it as it is now.
+    this.writeStamps(stampsPath, linked);
     return true;
+  }
+
+  /** One file per entry: each object's inode as it was when its content was last checked. */
+  private writeStamps(path: string, shas: Iterable<string>): void {
+    const stamps: Record<string, string> = {};
+    for (const sha of shas) { const st = statOf(this.objectPath(sha)); if (st) stamps[sha] = stampOf(st); }
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(`${path}.tmp-${process.pid}`, JSON.stringify(stamps));
+    renameSync(`${path}.tmp-${process.pid}`, path);
+  }
+
+  /** The object has the sha256 it is named by; a bad object is removed. */
+  private async rehash(obj: string, sha256: string): Promise<boolean> {
+    if ((await sha256File(obj)) === sha256) return true;
+    rmSync(obj, { force: true });
+    return false;
   }
 
   /** Keeps a passed node's outputs and record. `artifacts` are the run's records of the files in
@@ -113,7 +143,6 @@ export class ResultCache {
           throw e;
         }
       }
-      await this.stamp(obj);
       files.push({ path, sha256: a.sha256, size: a.size, mode: st.mode & 0o7777 });
     }
     const path = this.entryPath(e.node, e.key);
@@ -121,30 +150,14 @@ export class ResultCache {
     const tmp = `${path}.tmp-${process.pid}`;
     await writeFile(tmp, JSON.stringify({ ...e, files }, null, 1));
     await rename(tmp, path);
+    // The run's artifacts were hashed when the node finished; the objects are those files.
+    this.writeStamps(`${path}.stamps`, files.filter((f) => f.link === undefined).map((f) => f.sha256));
   }
 
-  /** The object has the sha256 it is named by: trusted while its inode is as it was when last
-   *  checked (size, ctime, inode number), re-hashed otherwise; a bad object is removed. */
-  private async verified(obj: string, sha256: string): Promise<boolean> {
-    let st;
-    try { st = await lstat(obj); } catch { return false; }
-    const now = `${st.ino}:${st.size}:${st.ctimeMs}`;
-    const was = await readFile(`${obj}.checked`, "utf8").catch(() => "");
-    if (was === now) return true;
-    if ((await sha256File(obj)) !== sha256) {
-      await rm(obj, { force: true });
-      await rm(`${obj}.checked`, { force: true });
-      return false;
-    }
-    await writeFile(`${obj}.checked`, now);
-    return true;
-  }
-
-  private async stamp(obj: string): Promise<void> {
-    const st = await lstat(obj);
-    await writeFile(`${obj}.checked`, `${st.ino}:${st.size}:${st.ctimeMs}`);
-  }
 }
+
+const statOf = (p: string): Stats | undefined => { try { return lstatSync(p); } catch { return undefined; } };
+const stampOf = (st: Stats): string => `${st.ino}:${st.size}:${st.ctimeMs}`;
 
 async function exists(p: string): Promise<boolean> {
   try { await lstat(p); return true; } catch { return false; }

@@ -179,3 +179,30 @@ test("the first real build starts the builder images of the builds still to come
   assert.deepEqual(again.built, [], "everything cached");
   assert.deepEqual(again.prepared, [], "no image asked for when nothing is built");
 });
+
+test("a hit trusts each object's stamp (no hashing) while its inode is unchanged; an object altered after a hit is still caught", async () => {
+  const root = project("p-stamps");
+  const home = join(tmp.path, "h-stamps");
+  const ex = new CountingExecutor();
+  // Count the re-hashes the store does (its private check; the sha256 of a file it cannot trust).
+  const proto = ResultCache.prototype as unknown as { rehash: (obj: string, sha: string) => Promise<boolean> };
+  const original = proto.rehash;
+  let hashed = 0;
+  proto.rehash = function (this: unknown, obj: string, sha: string) { hashed++; return original.call(this, obj, sha); };
+  try {
+    await run(root, home, ex, graph({ tasks: 0 }), { tasks: false });
+    const second = await run(root, home, ex, graph({ tasks: 0 }), { tasks: false });
+    const third = await run(root, home, ex, graph({ tasks: 0 }), { tasks: false });
+    assert.deepEqual(ex.built, ["kernel"]);
+    assert.equal(nodeOf(third.m, "kernel").cached, true);
+    assert.equal(hashed, 0, "objects stamped when kept and after each restore are not hashed again");
+    // Same size, new content, through the link a hit made: the inode's ctime moves, so it is re-hashed and refused.
+    writeFileSync(join(second.dir, "artifacts", "kernel", "out.bin"), Buffer.alloc(4096, 7));
+    const fourth = await run(root, home, ex, graph({ tasks: 0 }), { tasks: false });
+    assert.ok(hashed >= 1);
+    assert.deepEqual(ex.built, ["kernel", "kernel"]);
+    assert.notEqual(nodeOf(fourth.m, "kernel").cached, true);
+  } finally {
+    proto.rehash = original;
+  }
+});
