@@ -3,6 +3,7 @@
 // with the seed, the packet and the command that replays it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { DIFF_STATE, compareRuns, differentialCase, formatDivergence, generatePacket, normalVerdict, type DiffImpl, type GeneratedPacket } from "../../../dataplane/index.ts";
 
 test("generator: a seed gives the same packets, any packet is reproducible alone, families are mixed", () => {
@@ -86,4 +87,32 @@ test("vectors: one that passes on one implementation and fails on the other is a
   assert.match(s.cases[0]!.output!, /output bytes, ebpf vs p4:\noutput differs in 1 of 2 bytes/);
   const none = vectorDivergences({ set: "ebpf", suites: ebpf.map((x) => ({ ...x, cases: x.cases.slice(0, 3) })) }, { set: "p4", suites: ebpf.map((x) => ({ ...x, name: "dataplane/p4/lb", cases: x.cases.slice(0, 3) })) });
   assert.deepEqual(none.cases.map((c) => [c.name, c.outcome]), [["no-divergence", "PASS"]]);
+});
+
+test("the divergence report on captured results (lb and fw vectors, hand-written XDP vs p4c 1.2.4.8 PSA on 6.18): none, one SKIP not compared; a changed byte or verdict is named", async () => {
+  const { vectorDivergences } = await import("../../../dataplane/index.ts");
+  type Suites = Array<{ name: string; cases: Array<{ name: string; outcome: "PASS" | "FAIL" | "SKIP"; reason?: string; properties?: Record<string, string> }> }>;
+  const captured = JSON.parse(readFileSync(new URL("../../testdata/dataplane/p4c/vector-results.json", import.meta.url), "utf8")) as Record<string, { ebpf: Suites; p4: Suites }>;
+  const ebpf = [...captured.lb!.ebpf, ...captured.fw!.ebpf];
+  const p4 = [...captured.lb!.p4, ...captured.fw!.p4];
+  // PSA's pass-to-kernel, as the runner reported it from ctx_out.
+  const psaPass = p4.flatMap((s) => s.cases).filter((c) => c.properties?.psaPassToKernel === "true");
+  assert.ok(psaPass.length > 5 && psaPass.every((c) => c.properties!.retval === "7" && /^TC_ACT_OK \(0\) \(PSA pass-to-kernel/.test(c.properties!.verdict!)));
+  const s = vectorDivergences({ set: "ebpf", suites: ebpf }, { set: "p4", suites: p4 });
+  assert.deepEqual(s.cases.map((c) => [c.name, c.outcome]), [["no-divergence", "PASS"], ["fw/truncated-ipv4-header-gets-the-default-action", "SKIP"]]);
+  assert.match(s.cases[1]!.reason!, /not compared: not run on p4: .*skb test run \(net\/bpf\/test_run\.c\) refuses fewer than 20/);
+  // The same capture with the p4 side's rewrite of one lb vector off by a byte, and one fw verdict flipped.
+  const broken = structuredClone(p4);
+  const lbCase = broken[0]!.cases.find((c) => c.name === "tcp-to-vip-single-backend")!;
+  const hex = lbCase.properties!.outputHex!;
+  lbCase.outcome = "FAIL"; lbCase.reason = "output differs";
+  lbCase.properties!.outputHex = hex.slice(0, 60) + (hex[60] === "0" ? "1" : "0") + hex.slice(61);
+  const fwCase = broken[1]!.cases.find((c) => c.name === "ssh-from-elsewhere-denied-by-default")!;
+  fwCase.outcome = "FAIL"; fwCase.properties!.verdict = "TC_ACT_OK (0) (PSA pass-to-kernel: TC_ACT_REDIRECT (7) with cb.pass_to_kernel set)";
+  const d = vectorDivergences({ set: "ebpf", suites: ebpf }, { set: "p4", suites: broken });
+  const fails = d.cases.filter((c) => c.outcome === "FAIL");
+  assert.deepEqual(fails.map((c) => c.name), ["lb/tcp-to-vip-single-backend", "fw/ssh-from-elsewhere-denied-by-default"]);
+  assert.match(fails[0]!.reason!, /^divergence: ebpf PASS \(XDP_TX \(3\)\); p4 FAIL \(TC_ACT_REDIRECT \(7\)\)/);
+  assert.match(fails[0]!.output!, /output bytes, ebpf vs p4:\n.*differ/);
+  assert.match(fails[1]!.reason!, /ebpf PASS \(XDP_DROP \(1\)\); p4 FAIL \(TC_ACT_OK \(0\) \(PSA pass-to-kernel/);
 });
