@@ -3,9 +3,10 @@
 // beside every figure: on a shared 2-core machine the load explains more than the code does.
 // Targets: --version and --help < 0.2 s, plan < 0.5 s, warm no-op run pr < 2 s (wall).
 // usage: node --import tsx bench/startup.ts [--runs N] [--warm]
-//   --warm  run `run pr` once first when this home has no passing pr run yet (cold: ~20 min)
+//   --warm  measure even when this home's last pr run did not pass (the warming run then builds: cold ~20 min)
 // The home is the one your settings name (DPU_CI_HOME, default .dpu-ci): a warm `run pr` needs the
 // previous run's results there. Commands go through zx with argv arrays (no shell string is built).
+import { readFileSync, readdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -52,16 +53,22 @@ ok = (await measure("dpu-ci --version", ["--version"], 0.2, runs)) && ok;
 ok = (await measure("dpu-ci --help", ["--help"], 0.2, runs)) && ok;
 ok = (await measure("dpu-ci plan pr", ["plan", "pr"], 0.5, runs)) && ok;
 
-const planned = JSON.parse((await timed(["plan", "pr", "--json"])).stdout) as { nodes: Array<{ name: string; prediction: string }> };
-const toRun = planned.nodes.filter((n) => n.prediction === "run");
-if (toRun.length && !values.warm) {
-  console.log(`warm no-op run pr       not measured: ${toRun.length} node(s) would run (${toRun.map((n) => n.name).join(", ")}); run \`dpu-ci run pr\` first, or pass --warm`);
+// Warm means: the last pr run of this home passed (plan cannot say it of a build below a task,
+// whose input is that task's output), so the next one has nothing to do.
+const home = (JSON.parse((await timed(["config", "--json"])).stdout) as { home: string }).home;
+const lastPr = (() => {
+  try {
+    const runs = readdirSync(join(home, "runs")).filter((r) => /-pr-[0-9a-f]+$/.test(r)).sort();
+    return JSON.parse(readFileSync(join(home, "runs", runs.at(-1)!, "manifest.json"), "utf8")) as { id: string; outcome?: string };
+  } catch { return undefined; }
+})();
+if (lastPr?.outcome !== "PASS" && !values.warm) {
+  console.log(`warm no-op run pr       not measured: ${lastPr ? `the last pr run of ${home} (${lastPr.id}) ended ${lastPr.outcome ?? "unfinished"}` : `${home} has no pr run`}; run \`dpu-ci run pr\` first, or pass --warm`);
 } else {
-  if (toRun.length) {
-    console.log(`warming: run pr (${toRun.length} node(s) to build), load ${load()}`);
-    const w = await timed(["run", "pr"]);
-    console.log(`warming run took ${w.s.toFixed(1)} s`);
-  }
+  // One run first: it settles what changed since the last (the code's digest is in a task's key).
+  console.log(`warming: run pr (last pr run: ${lastPr?.id ?? "none"} ${lastPr?.outcome ?? ""}), load ${load()}`);
+  const w = await timed(["run", "pr"]);
+  console.log(`warming run took ${w.s.toFixed(1)} s`);
   const n = Math.min(runs, 3);
   const warm = await measure("warm no-op run pr", ["run", "pr"], 2, n);
   const last = (await timed(["run", "pr", "--json"])).stdout;

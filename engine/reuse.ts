@@ -55,7 +55,7 @@ export class ResultCache {
   }
 
   private objectPath(sha256: string): string {
-    return join(this.casDir, sha256.slice(0, 2), sha256);
+    return `${this.casDir}/${sha256.slice(0, 2)}/${sha256}`;
   }
 
   async lookup(node: string, key: string): Promise<CacheEntry | undefined> {

@@ -1,7 +1,7 @@
 // The run store: one directory per run with manifest.json, a log per node, exported artifacts, and a
 // `latest` pointer. The manifest is rewritten atomically at every state change, so a run that is
 // killed leaves a manifest that says how far it got.
-import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, readdirSync, readlinkSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, readdirSync, readlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
@@ -9,7 +9,7 @@ import { worst, type Outcome } from "./outcome.ts";
 import type { TestSuite } from "./results.ts";
 import type { Attempt } from "./graph.ts";
 import { DpuCiError } from "./errors.ts";
-import { mask } from "./secrets.ts";
+import { mask, secretValues } from "./secrets.ts";
 
 export const MANIFEST_SCHEMA = 1;
 
@@ -117,7 +117,12 @@ export class RunStore {
     for (const id of this.listRuns().slice(-recent)) {
       const dir = join(this.runsDir, id);
       let raw: RunManifest;
-      try { raw = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as RunManifest; } catch { continue; }
+      try {
+        // Most runs finished: their status is in the first lines, so a big manifest is not read whole.
+        const head = /^\s*"status": "([a-z]+)"/m.exec(readHead(join(dir, "manifest.json"), 4096));
+        if (head && head[1] !== "running") continue;
+        raw = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as RunManifest;
+      } catch { continue; }
       if (raw.status !== "running" || raw.host !== hostname() || processAlive(raw.pid)) continue;
       const m = readManifest(dir);
       m.outcome = worst(m.nodes.filter((n) => !n.optional).map((n) => n.outcome ?? "CANCELED"));
@@ -128,10 +133,38 @@ export class RunStore {
   }
 }
 
+function readHead(path: string, bytes: number): string {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, readSync(fd, buf, 0, bytes, 0)).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The masked text of a finished node's record: it no longer changes, and a kernel's lists ~8,000
+ *  artifacts, so a run that saves its manifest at every step serialises each finished node once. */
+const finishedText = new WeakMap<NodeRecord, { secrets: number; text: string }>();
+const NODES = "\u0000nodes\u0000";
+
+function nodeText(n: NodeRecord, secrets: number): string {
+  const kept = n.state === "done" ? finishedText.get(n) : undefined;
+  if (kept && kept.secrets === secrets) return kept.text;
+  // Indented as JSON.stringify(manifest, null, 2) indents an element of `nodes`.
+  const text = mask(JSON.stringify(n, null, 2)).replace(/\n/g, "\n    ");
+  if (n.state === "done") finishedText.set(n, { secrets, text });
+  return text;
+}
+
 export function writeManifest(dir: string, m: RunManifest): void {
   const path = join(dir, "manifest.json");
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, mask(JSON.stringify(m, null, 2)) + "\n");
+  // The same text as mask(JSON.stringify(m, null, 2)), each finished node's part kept from before.
+  const secrets = secretValues().length;
+  const text = m.nodes.length === 0 ? mask(JSON.stringify(m, null, 2))
+    : mask(JSON.stringify({ ...m, nodes: [NODES] }, null, 2)).replace(JSON.stringify(NODES), () => m.nodes.map((n) => nodeText(n, secrets)).join(",\n    "));
+  writeFileSync(tmp, text + "\n");
   renameSync(tmp, path);
 }
 
