@@ -68,14 +68,16 @@ export function checkWith<S extends z.ZodType>(schema: S, value: unknown, source
  *  that cannot be read or parsed is a ConfigError naming it as `source` (default: the path). */
 export function readJsonFile(path: string, source = path): YamlSource {
   let text: string;
+  let value: unknown;
   try {
     text = readFileSync(path, "utf8");
-    JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new ConfigError([{ source, field: "(file)", message: (e as Error).message }]);
   }
-  // JSON is YAML: read again for the lines of its values.
-  return readYaml(text, source);
+  // JSON is YAML: read again for the lines of its values, only when a problem asks for one.
+  let lines: Locate | undefined;
+  return { value, locate: (p) => (lines ??= readYaml(text, source).locate)(p) };
 }
 
 export interface YamlSource {
