@@ -102,9 +102,11 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
   // An open YAML block remembers where it began and what it changed, so that a block never closed
   // with "..." can be undone and its lines read again as ordinary lines: an indented "---" that is
   // not YAML must not swallow the result lines after it.
-  let yaml: { indent: number; result: Result; line: number; at: number; outputLen: number; durationMs?: number } | undefined;
+  // `prefixed`: the result line came with a console timestamp; its YAML lines do too (a "---" without
+  // one, among a kernel's timestamped KTAP, is some other program's output, not the kernel's).
+  let yaml: { indent: number; result: Result; line: number; at: number; outputLen: number; durationMs?: number; prefixed: boolean } | undefined;
   const notYaml = new Set<number>();
-  let pendingYaml: { indent: number; result: Result; line: number } | undefined;
+  let pendingYaml: { indent: number; result: Result; line: number; prefixed: boolean } | undefined;
   let sawTap = false;
   let lineNo = 0;
 
@@ -173,7 +175,7 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
 
     if (pendingYaml) {
       const ws = /^\s*/.exec(line)![0];
-      if (line.trim() === "---" && indentWidth(ws) > pendingYaml.indent && !notYaml.has(idx)) {
+      if (line.trim() === "---" && indentWidth(ws) > pendingYaml.indent && !!cp === pendingYaml.prefixed && !notYaml.has(idx)) {
         yaml = { ...pendingYaml, at: idx, outputLen: pendingYaml.result.output.length, durationMs: pendingYaml.result.durationMs };
         pendingYaml = undefined;
         continue;
@@ -183,8 +185,8 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
     if (yaml) {
       const ws = /^\s*/.exec(line)![0];
       const body = line.trim();
-      if (body === "...") { yaml = undefined; continue; }
-      if (body === "" || indentWidth(ws) > yaml.indent) {
+      if (body === "..." && !!cp === yaml.prefixed) { yaml = undefined; continue; }
+      if ((body === "" || indentWidth(ws) > yaml.indent) && !!cp === yaml.prefixed) {
         const d = /^duration_ms:\s*([\d.]+)/.exec(body);
         if (d) yaml.result.durationMs = Number(d[1]);
         else if (yaml.result.outcome !== "PASS") yaml.result.output.push(line);
@@ -279,7 +281,7 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
       }
       f.results.push(r);
       // TAP 13 may follow a result with an indented YAML block ("---" ... "...").
-      pendingYaml = { indent: indentWidth(lead) + indentWidth(inner), result: r, line: lineNo };
+      pendingYaml = { indent: indentWidth(lead) + indentWidth(inner), result: r, line: lineNo, prefixed: !!cp };
     }
   }
   finishDoc();

@@ -166,3 +166,13 @@ test("JUnit in: a legal '>' inside an attribute, entities, CDATA", () => {
   assert.equal(t!.output, "at <anon>");
   assert.equal(n!.name, "007");
 });
+
+test("a '---' without the console timestamp is not the YAML block of a timestamped KTAP result (found by the fuzzer, seed 1228956775)", () => {
+  const p = "[    0.060000] ";
+  const text = [`${p}TAP version 14`, `${p}1..2`, `${p}ok 1 - first`, "    ---", `${p}\t# Subtest: second`, `${p}\t1..1`, `${p}\tok 1 - inner`, "    ...", `${p}ok 2 - second`].join("\n");
+  const cases = flattenCases(parseOutput("kunit", text).suites).map((c) => `${c.name}=${c.outcome}`);
+  assert.deepEqual(cases.sort(), ["first=PASS", "inner=PASS"]);
+  // With the timestamp, the same lines are YAML diagnostics of "first", as TAP 13 says.
+  const yaml = [`${p}TAP version 13`, `${p}1..1`, `${p}ok 1 - first`, `${p}  ---`, `${p}  duration_ms: 12`, `${p}  ...`].join("\n");
+  assert.equal(flattenCases(parseOutput("kunit", yaml).suites)[0]!.durationMs, 12);
+});
