@@ -35,6 +35,9 @@ export const qemuBuilder: ImageSpec = {
     "gcc", "g++", "make", "ninja-build", "pkg-config", "python3", "python3-venv", "python3-setuptools", "libglib2.0-dev", "libpixman-1-dev",
     "libslirp-dev", "zlib1g-dev", "libfdt-dev", "ccache", "xz-utils", "bzip2", "dpkg-dev", "patch", "flex", "bison",
     "seabios", "ipxe-qemu", "ca-certificates", "jq", "file",
+    // QEMU's configure builds the x86 option ROMs (linuxboot_dma.bin: -kernel boots) only when the
+    // host compiler links with -m32; without 32-bit libgcc it leaves them out silently.
+    "gcc-multilib",
   ],
   setup: [addDebSrc],
   env: { LC_ALL: "C.UTF-8" },

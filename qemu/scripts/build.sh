@@ -60,11 +60,17 @@ fi
 t1=$(date +%s)
 # The emulator and the x86 option ROMs (linuxboot_dma.bin for -kernel boots) only: `make all` would
 # also build QEMU's own test programs and softfloat test suites, ~900 more objects.
-echo "==> make -j$jobs qemu-system-x86_64 pc-bios/optionrom/all"
-if ! make -C "$src/build" -j"$jobs" qemu-system-x86_64 pc-bios/optionrom/all >"$out/build.log" 2>&1; then
-  # What failed (ninja's FAILED: lines and the compiler's diagnostics, not object names that
-  # happen to contain "error"), then how the log ends.
-  grep -E '^FAILED:|: (fatal )?error:|Error [0-9]+|Killed|No space left' "$out/build.log" | head -n 30 >&2
+# configure leaves the option ROMs out, silently, when the host compiler cannot link with -m32.
+roms=pc-bios/optionrom/all
+grep -q '^SUBDIRS=.*pc-bios/optionrom' "$src/build/config-host.mak" || {
+  echo "error: configure left out the x86 option ROMs (linuxboot_dma.bin for -kernel boots): the builder's gcc cannot link with -m32 (gcc-multilib)" >&2
+  exit 1
+}
+echo "==> make -j$jobs qemu-system-x86_64 $roms"
+if ! make -C "$src/build" -j"$jobs" qemu-system-x86_64 "$roms" >"$out/build.log" 2>&1; then
+  # What failed (ninja's FAILED: lines, make's *** lines and the compiler's diagnostics, not
+  # object names that happen to contain "error"), then how the log ends.
+  grep -E '^FAILED:|\*\*\*|: (fatal )?error:|Error [0-9]+|Killed|No space left' "$out/build.log" | head -n 30 >&2
   echo "--- the end of build.log:" >&2
   tail -n 25 "$out/build.log" >&2
   echo "error: QEMU build failed (build.log)" >&2
