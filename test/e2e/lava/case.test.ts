@@ -36,7 +36,13 @@ async function runCase(env: Record<string, string>): Promise<{ m: RunManifest; d
   const r = await runCli(["run", "case", "--case", "case2", "--param", "qemu=host"], { home, env, timeoutMs: 90 * 60_000 });
   const dir = /run directory: (\S+)/.exec(r.stdout + r.stderr)?.[1];
   assert.ok(dir, `no run directory (exit ${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
-  return { m: JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as RunManifest, dir, s: (Date.now() - t0) / 1000 };
+  const m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as RunManifest;
+  // Every node as the report has it: the run is also case2's whole stack (DPDK, PMD, OVS) end to end.
+  for (const n of m.nodes) {
+    const metrics = Object.entries(n.metrics ?? {}).filter(([k]) => /pps|packets|passed|failed|skipped/.test(k)).slice(0, 4).map(([k, v]) => `${k}=${v}`).join(" ");
+    console.log(`  ${n.name.padEnd(36)} ${(n.outcome ?? n.state).padEnd(6)} ${((n.durationMs ?? 0) / 1000).toFixed(1).padStart(7)} s${n.cached ? " cached" : ""}${n.board ? ` board ${n.board}` : ""} ${metrics}`);
+  }
+  return { m, dir, s: (Date.now() - t0) / 1000 };
 }
 
 // The net suite names its TCP case after the echo peer's port, which each run picks afresh.
