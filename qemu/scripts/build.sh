@@ -32,8 +32,9 @@ export SOURCE_DATE_EPOCH="$epoch"
 ccache=false
 if [ -n "${CCACHE_DIR:-}" ] && [ -d /usr/lib/ccache ]; then
   mkdir -p "$CCACHE_DIR"
-  # Debian's ccache symlinks: configure's plain "gcc"/"g++" resolve to ccache.
-  export PATH="/usr/lib/ccache:$PATH" CCACHE_COMPILERCHECK=content CCACHE_BASEDIR=/ CCACHE_NOHASHDIR=1
+  # Debian's ccache symlinks (gcc, g++: there is no "cc" among them, and QEMU's configure asks for
+  # "cc" unless CC says otherwise, so without CC=gcc nothing went through ccache).
+  export PATH="/usr/lib/ccache:$PATH" CC=gcc CXX=g++ CCACHE_COMPILERCHECK=content CCACHE_BASEDIR=/ CCACHE_NOHASHDIR=1
   ccache --zero-stats >/dev/null
   ccache=true
 fi
