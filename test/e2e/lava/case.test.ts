@@ -5,7 +5,8 @@
 // drivers, DPDK, OVS - take an hour cold; warm BuildKit makes this test minutes). `qemu=host`: LAVA's
 // dispatcher boots its own QEMU, so the direct path boots the host's too.
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { RunManifest } from "../../../engine/index.ts";
@@ -16,7 +17,9 @@ import { bringUpLava, lavaMissing, type LavaLab } from "./fixture.ts";
 
 const missing = lavaMissing();
 const tmp = tempDir("lava-case");
-const home = cliHome(tmp.path);
+// Not under /tmp: EAL refuses to load PMDs below a world-writable directory (case2 runs testpmd).
+const homeDir = mkdtempSync(join(homedir(), ".dpu-ci-lava-case-"));
+const home = cliHome(homeDir);
 let lava: LavaLab | undefined;
 
 before(async () => {
@@ -27,6 +30,7 @@ before(async () => {
 after(async () => {
   await lava?.down();
   tmp.cleanup();
+  rmSync(homeDir, { recursive: true, force: true });
 });
 
 const HIL = "case2.virt.hil.sim";
