@@ -70,11 +70,11 @@ test("case2's HIL job through LAVA reports the same cases as on the local QEMU b
     `      url: ${lava!.url}`,
     "      deviceType: qemu",
     `      tags: [${lava!.tag}]`,
-    "      tokenEnv: DPU_CI_LAVA_E2E_TOKEN",
+    "      tokenEnv: LAVA_E2E_TOKEN",
     "      pollS: 2",
     "",
   ].join("\n"));
-  const viaLava = await runCase({ DPU_CI_INVENTORY: inv, DPU_CI_LAVA_E2E_TOKEN: lava!.token });
+  const viaLava = await runCase({ DPU_CI_INVENTORY: inv, LAVA_E2E_TOKEN: lava!.token });
   const l = viaLava.m.nodes.find((n) => n.name === HIL)!;
   console.log(`LAVA: run ${viaLava.s.toFixed(0)} s, HIL ${((l.durationMs ?? 0) / 1000).toFixed(0)} s, board ${l.board}, LAVA job ${String(l.metrics?.lavaJob)}`);
   assert.equal(l.outcome, "PASS", `${l.reason}\n${(l.excerpt ?? []).join("\n")}`);
