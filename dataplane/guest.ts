@@ -60,13 +60,23 @@ vector() {
   else ktap_ok "$1"; fi
 }
 # attach NAME PIN: XDP on the guest NIC (native, else generic), seen there by program id, detached.
+# bpftool net show opens /proc/self/ns/net first: on a kernel without CONFIG_NET_NS (case3's trimmed
+# one) it fails as a whole, and then the attach's own exit status is the evidence, said so.
 attach() {
   if [ ! -e "/sys/class/net/$DEV" ]; then ktap_skip "$1/attach-$DEV" "no $DEV in the guest"; return; fi
   id=$(bpftool prog show pinned "$2" 2>/dev/null | sed -n 's/^\\([0-9]*\\):.*/\\1/p')
   mode=xdpdrv
-  bpftool net attach xdpdrv pinned "$2" dev "$DEV" 2>/tmp/dp.att || { mode=xdpgeneric; bpftool net attach xdpgeneric pinned "$2" dev "$DEV" 2>>/tmp/dp.att; }
-  if [ -n "$id" ] && bpftool net show dev "$DEV" 2>/dev/null | grep -q " id $id$"; then ktap_ok "$1/attach-$DEV ($mode)"
-  else ktap_fail "$1/attach-$DEV" "$(tail -n 2 /tmp/dp.att | tr '\n' ' ')"; fi
+  if ! bpftool net attach xdpdrv pinned "$2" dev "$DEV" 2>/tmp/dp.att; then
+    mode=xdpgeneric
+    bpftool net attach xdpgeneric pinned "$2" dev "$DEV" 2>>/tmp/dp.att || { ktap_fail "$1/attach-$DEV" "$(tail -n 2 /tmp/dp.att | tr '\\n' ' ')"; return; }
+  fi
+  if shown=$(bpftool net show dev "$DEV" 2>/tmp/dp.show); then
+    if [ -n "$id" ] && echo "$shown" | grep -q " id $id$"; then ktap_ok "$1/attach-$DEV ($mode)"
+    else ktap_fail "$1/attach-$DEV" "attached ($mode), but bpftool net show does not list program id $id: $(echo "$shown" | tr '\\n' ' ')"; fi
+  else
+    echo "# $1: bpftool net show failed ($(tail -n 1 /tmp/dp.show)); the $mode attach of program $id was accepted"
+    ktap_ok "$1/attach-$DEV ($mode)"
+  fi
   bpftool net detach $mode dev "$DEV" 2>/dev/null
 }
 ktap_plan ${cases}
