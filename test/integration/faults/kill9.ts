@@ -52,9 +52,11 @@ async function killOnce(c: FaultCtx, dir: string, name: string, p: KillPoint, en
   }
   const r = await run.result;
   const onDisk = readManifestRaw(runDir);
-  const finishedBeforeKill = r.signal !== "SIGKILL";
+  // A kill that lands after the run recorded itself finished (while it writes its reports or exits)
+  // interrupts nothing: the manifest is complete, and that is what it says.
+  const finishedBeforeKill = r.signal !== "SIGKILL" || onDisk.status === "finished";
   const passed = onDisk.nodes.filter((n) => n.outcome === "PASS");
-  c.note(finishedBeforeKill ? `the run ended before the kill (exit ${r.code})` : `killed with ${passed.length} node(s) passed: ${passed.map((n) => n.name).join(",") || "none"}`);
+  c.note(finishedBeforeKill ? `the run ended before the kill (${r.signal === "SIGKILL" ? "killed after its manifest said finished" : `exit ${r.code}`})` : `killed with ${passed.length} node(s) passed: ${passed.map((n) => n.name).join(",") || "none"}`);
 
   // What the killed run had finished is there and intact: artifacts against the manifest's sha256, logs.
   const before = new Map<string, string>();
