@@ -175,7 +175,8 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
 
     if (pendingYaml) {
       const ws = /^\s*/.exec(line)![0];
-      if (line.trim() === "---" && indentWidth(ws) > pendingYaml.indent && !!cp === pendingYaml.prefixed && !notYaml.has(idx)) {
+      // TAP 14: the block is indented two spaces more than its test point (a deeper "---" is not one).
+      if (line.trim() === "---" && indentWidth(ws) === pendingYaml.indent + 2 && !!cp === pendingYaml.prefixed && !notYaml.has(idx)) {
         yaml = { ...pendingYaml, at: idx, outputLen: pendingYaml.result.output.length, durationMs: pendingYaml.result.durationMs };
         pendingYaml = undefined;
         continue;
