@@ -13,6 +13,7 @@ export function labOptions(cfg: Config, io: IO): CommandOptions {
   return {
     inventoryPath: cfg.inventory,
     dir: cfg.labDir,
+    defaultDir: cfg.homeLabDir,
     cacheDir: cfg.cacheDir,
     ttlMs: cfg.leaseTtlS * 1000,
     env: { ...cfg.env },
@@ -64,7 +65,7 @@ export async function runLabCommand(argv: readonly string[], config: () => Confi
   const cfg = config();
   if (a.sub === "status") {
     const s = await labStatus({ ...labOptions(cfg, io), power: Boolean(a.values.power) });
-    io.out.write(mask(a.values.json ? JSON.stringify(s.rows, null, 2) : s.lines.join("\n")) + "\n");
+    io.out.write(mask(a.values.json ? JSON.stringify(s.rows, null, 2) : [`# lab ${s.dir} (${s.dirFrom})`, ...s.lines].join("\n")) + "\n");
     return EXIT.OK;
   }
   if (a.sub === "down") {

@@ -52,7 +52,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "DPU_CI_INVENTORY", kind: "path", description: "Lab inventory (boards, capabilities, drivers). Default: the local virtual boards.", example: "hw-runners/inventory/local.yaml" },
   { name: "DPU_CI_KERNEL_SOURCE", kind: "source", source: KERNEL_SOURCE_RULE, description: "Kernel source: debian:linux-source-6.1, git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH.", example: "debian:linux-source-6.1" },
   { name: "DPU_CI_QEMU_SOURCE", kind: "source", source: QEMU_SOURCE_RULE, description: "QEMU source for the qemu stage: debian:qemu (Debian 13's source package), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Patches in qemu/patches are applied on top.", example: "debian:qemu" },
-  { name: "DPU_CI_LAB_DIR", kind: "path", description: "Lab state: leases and health (SQLite), board directories, HIL job output. Default: $DPU_CI_HOME/lab.", example: "" },
+  { name: "DPU_CI_LAB_DIR", kind: "path", description: "Lab state: leases and health (SQLite), board directories, HIL job output. Default: the inventory's state directory, else $DPU_CI_HOME/lab.", example: "" },
   { name: "DPU_CI_LEASE_TTL", kind: "int", min: 1, description: "Seconds a board's lease lives without a heartbeat (heartbeats come every third of it): how soon a board held by a killed runner is free again.", example: "30" },
   { name: "DPU_CI_CACHE_DIR", kind: "path", description: "Downloads kept across runs (kernel tarballs and git trees, Debian kernels for virtual boards). Default: ~/.cache/dpu-ci.", example: "" },
   { name: "DPU_CI_METRIC_RULES", kind: "path", description: "JSON file of metric thresholds (reports/thresholds.ts: metric glob, better, maxWorsePct, window, noisy) applied before the built-in ones.", example: "" },
@@ -85,8 +85,10 @@ export interface Config {
   defaultCase: string;
   /** The lab inventory file (resolved; default: the local virtual boards). */
   inventory: string;
-  /** Lab state: the one lease/health database every command and stage opens, board directories. */
-  labDir: string;
+  /** Lab state named by DPU_CI_LAB_DIR; without it the inventory's `state`, else homeLabDir (openLab decides). */
+  labDir?: string;
+  /** $DPU_CI_HOME/lab: the lab of an inventory that names no state directory. */
+  homeLabDir: string;
   /** Downloads kept across runs (kernel sources, Debian kernels for virtual boards). */
   cacheDir: string;
   /** Lease time-to-live of the boards this process takes, in seconds. */
@@ -193,7 +195,8 @@ export function loadConfig(opts: LoadOptions): Config {
     progress: ci ? "plain" : ((values.DPU_CI_PROGRESS as ProgressMode) ?? "auto"),
     defaultCase: (values.DPU_CI_CASE as string) ?? "case2",
     inventory: path("DPU_CI_INVENTORY") ?? join(root, DEFAULT_INVENTORY),
-    labDir: path("DPU_CI_LAB_DIR") ?? join(home, "lab"),
+    labDir: path("DPU_CI_LAB_DIR"),
+    homeLabDir: join(home, "lab"),
     cacheDir: path("DPU_CI_CACHE_DIR") ?? join(merged.XDG_CACHE_HOME || join(homedir(), ".cache"), "dpu-ci"),
     leaseTtlS: (values.DPU_CI_LEASE_TTL as number | undefined) ?? 30,
     kernelSource: sourceValues.DPU_CI_KERNEL_SOURCE ?? DEFAULT_KERNEL_SOURCE,

@@ -47,7 +47,7 @@ export function hilLavaDefinition(jobPath: string, o: Omit<OpenLabOptions, "dir"
 export interface LabStatusRow extends BoardState { class: string; sim: boolean; capabilities: string[]; power?: string }
 
 /** `dpu-ci lab status`: boards, health and leases (and power, when asked: that talks to BMCs). */
-export async function labStatus(o: CommandOptions & { power?: boolean }): Promise<{ rows: LabStatusRow[]; lines: string[] }> {
+export async function labStatus(o: CommandOptions & { power?: boolean }): Promise<{ rows: LabStatusRow[]; lines: string[]; dir: string; dirFrom: string }> {
   const lab = openLab(o);
   try {
     lab.db.sweepExpired();
@@ -63,7 +63,7 @@ export async function labStatus(o: CommandOptions & { power?: boolean }): Promis
       r.lease ? `leased by ${r.lease.holder} (token ${r.lease.token}, ${Math.max(0, Math.round((r.lease.expiresAt - Date.now()) / 1000))} s left)` : "free",
       r.power ? `power ${r.power}` : "", r.reason ? `- ${r.reason}` : "",
     ].filter(Boolean).join("  "));
-    return { rows, lines };
+    return { rows, lines, dir: lab.dir, dirFrom: lab.dirFrom === "inventory state" ? `the state of ${lab.inventory.source}` : lab.dirFrom };
   } finally {
     lab.close();
   }

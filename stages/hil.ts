@@ -20,8 +20,10 @@ export interface HilStageOptions {
   timeouts?: { totalS?: number; bootS?: number; silenceS?: number; queueS?: number };
   /** Inventory file (Config.inventory). */
   inventoryPath: string;
-  /** Lab state (Config.labDir): the same lease database `dpu-ci lab` and `hil run` open. */
-  labDir: string;
+  /** Lab state (Config.labDir, DPU_CI_LAB_DIR): the same lease database `dpu-ci lab` and `hil run` open. */
+  labDir?: string;
+  /** Config.homeLabDir: the lab when neither DPU_CI_LAB_DIR nor the inventory's state names one. */
+  homeLabDir?: string;
   /** Downloads kept across runs (Config.cacheDir). */
   cacheDir?: string;
   /** Lease time-to-live (Config.leaseTtlS), seconds. */
@@ -68,7 +70,7 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
         ...(qemu ? { qemu: { path: qemu, sha256: await sha256File(qemu) } } : {}),
       },
     }, null, 2));
-    const lab = openLab({ inventoryPath: o.inventoryPath, dir: o.labDir, cacheDir: o.cacheDir, ttlMs: o.leaseTtlS ? o.leaseTtlS * 1000 : undefined, env: { ...ctx.env } });
+    const lab = openLab({ inventoryPath: o.inventoryPath, dir: o.labDir, defaultDir: o.homeLabDir, cacheDir: o.cacheDir, ttlMs: o.leaseTtlS ? o.leaseTtlS * 1000 : undefined, env: { ...ctx.env } });
     try {
       const r = await runHilJob(lab, loadJob(jobPath), {
         outDir: ctx.outDir, signal: ctx.signal, healthCheckJob: healthCheckJobs(lab),

@@ -156,5 +156,9 @@ export interface Board {
 export interface Inventory {
   /** The file it came from (for messages) and its directory (relative paths resolve there). */
   source: string;
+  /** The lab's state directory (leases, health, board directories), resolved: one per lab, shared by
+   *  every runner process and every DPU_CI_HOME on the host. DPU_CI_LAB_DIR overrides it; without
+   *  either, the lab is $DPU_CI_HOME/lab. */
+  state?: string;
   boards: Board[];
 }

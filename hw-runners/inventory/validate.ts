@@ -1,6 +1,7 @@
 // The inventory's schema (zod, through engine/schema.ts): every problem at once, each with the file,
 // its line and the field; then the checks across fields and boards (combinations that parse but
 // cannot work, duplicate ids, two virtual peers on one port).
+import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../../engine/errors.ts";
 import { fieldName, problemsOf, schemaMessage, type Locate } from "../../engine/schema.ts";
@@ -81,7 +82,7 @@ const board = z.strictObject({
   return { ...rest, power: p!, console: c!, deploy: d as DeployConfig };
 });
 
-const document = z.strictObject({ version: z.literal(1).optional(), boards: z.array(z.unknown()).min(1) });
+const document = z.strictObject({ version: z.literal(1).optional(), state: z.string().regex(/^[^\0]+$/, "must be a directory path").optional(), boards: z.array(z.unknown()).min(1) });
 
 /** Combinations that parse but cannot work, as [field, message] of the board. */
 function crossCheck(b: Board): Array<[string, string]> {
@@ -179,5 +180,7 @@ export function validateInventory(doc: unknown, source: string, locate?: Locate)
   });
   // In the file's order: a person fixes them top to bottom.
   if (problems.length) throw new ConfigError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
-  return { source, boards: boards as Board[] };
+  const state = (doc as { state?: unknown }).state;
+  // Relative to the inventory file, like every other path it names.
+  return { source, ...(typeof state === "string" ? { state: isAbsolute(state) ? state : resolve(dirname(source), state) } : {}), boards: boards as Board[] };
 }

@@ -1,8 +1,10 @@
 // The lab as one object: the inventory, the shared SQLite state and where boards keep their files.
 import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { LabDb } from "../lab/db.ts";
+import { ConfigError } from "../../engine/errors.ts";
 import { loadInventory } from "../inventory/load.ts";
 import type { Board, Inventory } from "../inventory/types.ts";
 import { boardDir } from "../drivers/make.ts";
@@ -12,6 +14,8 @@ export interface Lab {
   db: LabDb;
   /** Board directories, the database, default job output. */
   dir: string;
+  /** Where `dir` came from, for `lab status` and messages. */
+  dirFrom: LabDirSource;
   /** The environment board drivers read secrets from by name and hand to their tools (Config.env). */
   env: NodeJS.ProcessEnv;
   /** Downloads kept across runs (Config.cacheDir); default ~/.cache/dpu-ci. */
@@ -28,8 +32,10 @@ export interface OpenLabOptions {
   /** The inventory file (Config.inventory), or the inventory itself. */
   inventoryPath?: string;
   inventory?: Inventory;
-  /** Lab state (Config.labDir): every command and stage of one home opens the same database. */
-  dir: string;
+  /** Lab state named by DPU_CI_LAB_DIR (Config.labDir): wins over the inventory's `state`. */
+  dir?: string;
+  /** Where the lab lives when neither DPU_CI_LAB_DIR nor the inventory's `state` says: $DPU_CI_HOME/lab. */
+  defaultDir?: string;
   /** Config.env; default: none (drivers' tools then inherit this process's environment). */
   env?: NodeJS.ProcessEnv;
   cacheDir?: string;
@@ -37,14 +43,32 @@ export interface OpenLabOptions {
   holder?: string;
 }
 
+export type LabDirSource = "DPU_CI_LAB_DIR" | "inventory state" | "DPU_CI_HOME";
+
+/** One lease database per lab: DPU_CI_LAB_DIR, else the inventory's `state` (the same whatever
+ *  DPU_CI_HOME is, so a second shell's `dpu-ci lab status` sees a running pipeline's leases), else
+ *  the home's lab (a laptop's own virtual boards). */
+export function labDirOf(inventory: Inventory, o: Pick<OpenLabOptions, "dir" | "defaultDir">): { dir: string; from: LabDirSource } {
+  if (o.dir) return { dir: resolve(o.dir), from: "DPU_CI_LAB_DIR" };
+  if (inventory.state) return { dir: resolve(inventory.state), from: "inventory state" };
+  if (o.defaultDir) return { dir: resolve(o.defaultDir), from: "DPU_CI_HOME" };
+  throw new Error("openLab: no lab directory (DPU_CI_LAB_DIR, the inventory's state or a default)");
+}
+
 export function openLab(o: OpenLabOptions): Lab {
   const env = { ...o.env };
   const inventory = o.inventory ?? loadInventory(o.inventoryPath);
-  const dir = resolve(o.dir);
+  const { dir, from } = labDirOf(inventory, o);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    const where = from === "inventory state" ? { source: inventory.source, field: "state" } : { source: from === "DPU_CI_LAB_DIR" ? "environment" : "DPU_CI_HOME", field: from === "DPU_CI_LAB_DIR" ? "DPU_CI_LAB_DIR" : "DPU_CI_HOME" };
+    throw new ConfigError([{ ...where, message: `cannot create the lab's state directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (create it for the runner's user, or set DPU_CI_LAB_DIR)` }]);
+  }
   const db = new LabDb(join(dir, "lab.sqlite"));
   db.ensureBoards(inventory.boards.map((b) => b.id));
   return {
-    inventory, db, dir, env, cacheDir: o.cacheDir,
+    inventory, db, dir, dirFrom: from, env, cacheDir: o.cacheDir,
     holder: o.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
     ttlMs: o.ttlMs ?? 30_000,
     boardDir: (b) => boardDir(dir, b.id),

@@ -144,11 +144,12 @@ test("what is decided once: home, lab directory, inventory, cache directory and 
   const root = tmp.path;
   const d = loadConfig({ root, env: { HOME: "/home/u" }, envFile: envFile("") });
   assert.equal(d.home, join(root, ".dpu-ci"));
-  assert.equal(d.labDir, join(root, ".dpu-ci", "lab"), "the lab follows the home: one lease database per home");
+  assert.equal(d.labDir, undefined, "no DPU_CI_LAB_DIR: the inventory's state decides, else the home's lab");
+  assert.equal(d.homeLabDir, join(root, ".dpu-ci", "lab"));
   assert.equal(d.inventory, join(root, "hw-runners/inventory/local.yaml"));
   assert.deepEqual(d.kernelSource, { kind: "debian", package: "linux-source-6.1" });
   const c = loadConfig({ root, env: { DPU_CI_HOME: "/srv/ci", XDG_CACHE_HOME: "/var/cache/u", DPU_CI_INVENTORY: "lab.yaml", DPU_CI_KERNEL_SOURCE: "dir:/src/linux" }, envFile: envFile("") });
-  assert.equal(c.labDir, "/srv/ci/lab");
+  assert.equal(c.homeLabDir, "/srv/ci/lab");
   assert.equal(c.cacheDir, "/var/cache/u/dpu-ci");
   assert.equal(c.inventory, join(root, "lab.yaml"));
   assert.deepEqual(c.kernelSource, { kind: "dir", path: "/src/linux" });
