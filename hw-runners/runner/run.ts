@@ -245,14 +245,24 @@ export function collect(ktap: string, job: Job, board: Board, qemu?: string): { 
   const reported = new Set((top?.suites ?? []).map((s) => s.name).concat((top?.cases ?? []).map((c) => c.name)));
   const missing = job.suites.filter((s) => !reported.has(s));
   if (top && missing.length) top.cases.push(...missing.map((m) => ({ name: m, outcome: "MISS" as const, reason: "suite not in the guest image or did not report", properties: props })));
-  const outcomes: Outcome[] = [];
-  const walk = (s: TestSuite) => { for (const c of s.cases) outcomes.push(c.outcome); s.suites?.forEach(walk); };
-  suites.forEach(walk);
+  const cases: Array<{ name: string; outcome: Outcome }> = [];
+  const walk = (s: TestSuite, at: string) => {
+    for (const c of s.cases) cases.push({ name: `${at}${c.name}`, outcome: c.outcome });
+    s.suites?.forEach((x) => walk(x, `${at}${x.name}/`));
+  };
+  // Names below the job's own top suite: "sriov/create 2 VFs", not "<job id>/sriov/...".
+  suites.forEach((s) => walk(s, ""));
+  const outcomes = cases.map((c) => c.outcome);
   const real = outcomes.filter((x) => x !== "SKIP");
   const outcome: Outcome = outcomes.length === 0 ? "ERROR" : real.length === 0 ? "SKIP" : worst(real);
   const problems = parsed.problems.map((p) => `line ${p.line}: ${p.message}`);
-  const reason = outcomes.length === 0 ? "no results between the console markers" : problems.length ? `KTAP problems: ${problems.slice(0, 3).join("; ")}` : undefined;
-  return { outcome, reason: board.sim && reason ? `${reason} (simulated board)` : reason, suites };
+  // A job that did not pass names the cases that decided it (the summary line shows nothing else).
+  const deciding = outcome === "PASS" || outcome === "SKIP" ? [] : cases.filter((c) => c.outcome === outcome).map((c) => c.name);
+  const reason = outcomes.length === 0 ? "no results between the console markers"
+    : problems.length ? `KTAP problems: ${problems.slice(0, 3).join("; ")}`
+    : deciding.length ? `${outcome} ${deciding.slice(0, 3).join(", ")}${deciding.length > 3 ? ` and ${deciding.length - 3} more` : ""}`
+    : undefined;
+  return { outcome, reason, suites };
 }
 
 /** An operator's health check (`lab health-check`): Bad boards may be leased for it, that is how

@@ -85,6 +85,8 @@ test("KTAP with a failing case is FAIL; a suite that never reported is MISS", ()
   assert.equal(cases.find((c) => c.name === "virtio_net binds a NIC")?.outcome, "FAIL");
   assert.equal(cases.find((c) => c.name === "rdma")?.outcome, "MISS");
   assert.ok(cases.every((c) => c.properties?.simulated === "false"));
+  // The job's reason names the case that decided it (the summary line shows only the reason).
+  assert.match(r.reason ?? "", /^FAIL [^,]*virtio_net binds a NIC/, r.reason);
 });
 
 /** Replays a console log as a board would print it, in chunks. In-memory on purpose: see the header. */
