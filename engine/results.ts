@@ -11,6 +11,10 @@ export interface TestCase {
   /** A short excerpt of the output that explains the result; the whole log stays on disk. */
   output?: string;
   properties?: Record<string, string>;
+  /** Counts and measurements the test printed before its result as a diagnostic of the form
+   *  `# <label>: key=number key=number ...` (e.g. `# packets: sent_in=20 vf_rx=20`), as
+   *  `<label>.<key>`; kept for passing cases too. */
+  metrics?: Record<string, number>;
 }
 
 export interface TestSuite {

@@ -95,6 +95,9 @@ function metricRegressions(r: RegressionReport): string {
   return `<h3>Metric regressions <small>${r.metrics.length}</small></h3><table><thead><tr><th></th><th>node / metric</th><th>case / board</th><th>now</th><th>median before</th><th>change</th><th>trend</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+/** A case's measurements as its suite printed them: "packets.sent_in=20 packets.vf_rx=22". */
+export const formatCaseMetrics = (m: Readonly<Record<string, number>>) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join(" ");
+
 const fmtNum = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
 
 /** A small line of a metric's recent values, the current one marked. */
@@ -121,7 +124,8 @@ function failures(list: CaseResult[], maxExcerpts: number): string {
   const items = sorted.map((c, i) => {
     const excerpt = c.output && i < maxExcerpts ? `<pre>${esc(c.output)}</pre>` : "";
     const log = c.log ? ` · <a href="${href(c.log)}">log</a>` : "";
-    return `<li class="fail ${c.outcome}">${badge(c.outcome)} ${simTag(c.simulated)}<b>${esc(c.name)}</b> <span class="small">${esc(c.suite)} · ${esc(c.node)}${c.board ? ` · board ${esc(c.board)}` : ""}${log}</span>${c.reason ? `<div class="reason">${esc(c.reason)}</div>` : ""}${excerpt}</li>`;
+    const counts = c.metrics ? `<div class="small">${esc(formatCaseMetrics(c.metrics))}</div>` : "";
+    return `<li class="fail ${c.outcome}">${badge(c.outcome)} ${simTag(c.simulated)}<b>${esc(c.name)}</b> <span class="small">${esc(c.suite)} · ${esc(c.node)}${c.board ? ` · board ${esc(c.board)}` : ""}${log}</span>${c.reason ? `<div class="reason">${esc(c.reason)}</div>` : ""}${counts}${excerpt}</li>`;
   }).join("");
   return `<section id="failures"><h2>Failures <small>${list.length}</small></h2><ol class="failures">${items}</ol></section>`;
 }
@@ -193,7 +197,7 @@ function passes(cases: CaseResult[]): string {
   }
   const total = [...bySuite.values()].reduce((n, l) => n + l.length, 0);
   const blocks = [...bySuite.entries()].map(([k, l]) => {
-    const text = l.map((c) => `${c.name}${c.durationMs !== undefined ? `  ${formatMs(c.durationMs)}` : ""}${c.reason ? `  (${c.reason})` : ""}`).join("\n");
+    const text = l.map((c) => `${c.name}${c.durationMs !== undefined ? `  ${formatMs(c.durationMs)}` : ""}${c.reason ? `  (${c.reason})` : ""}${c.metrics ? `  [${formatCaseMetrics(c.metrics)}]` : ""}`).join("\n");
     return `<details class="suite"><summary>${esc(k)} <small>${l.length} passed${l[0]!.simulated ? " · simulated" : ""}</small></summary><pre>${esc(text)}</pre></details>`;
   }).join("");
   return `<section id="passes"><h2>Passed <small>${total} in ${bySuite.size} suites</small></h2>${blocks}</section>`;

@@ -63,7 +63,9 @@ export function junitXml(run: RunResult, opts: JunitOptions = {}): string {
           const tc = ts.testCase().className(className).name(clean(c.name));
           if (c.durationMs !== undefined) tc.time(c.durationMs / 1000);
           totals.tests++;
-          if (c.outcome === "PASS") continue;
+          // A case's counts (packets in, redirected, out) go with it, passed or not.
+          const counts = c.metrics ? `metrics: ${Object.entries(c.metrics).map(([k, v]) => `${k}=${v}`).join(" ")}` : "";
+          if (c.outcome === "PASS") { if (counts) tc.standardOutput(counts); continue; }
           const reason = c.reason ? clean(c.reason).slice(0, 1000) : undefined;
           let out = c.output ? clean(c.output) : "";
           if (out.length > max) out = `[...]\n${out.slice(out.length - max)}`;
@@ -75,6 +77,7 @@ export function junitXml(run: RunResult, opts: JunitOptions = {}): string {
             // Not run: skipped, with the reason where every reporter shows it.
             case "SKIP": case "CANCELED": tc.skipped(); out = `${c.outcome}: ${reason ?? (c.outcome === "SKIP" ? "skipped" : "canceled")}${out ? `\n${out}` : ""}`; break;
           }
+          if (counts) out = `${out}${out ? "\n" : ""}${counts}`;
           if (n.log) out = `${out}${out ? "\n" : ""}log: ${n.log}`;
           if (out) tc.standardOutput(out);
         }

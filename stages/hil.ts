@@ -3,7 +3,7 @@
 // it was simulated, every attempt with its console log, and the in-guest suites.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sha256File, type Availability, type GraphBuilder, type NodeInput, type TaskResult } from "../engine/index.ts";
+import { sha256File, type Availability, type GraphBuilder, type NodeInput, type TaskResult, type TestSuite } from "../engine/index.ts";
 import { healthCheckJobs, lavaOffers, loadJob, openLab, place, runHilJob, loadInventory, type HilResult } from "../hw-runners/index.ts";
 
 export interface HilStageOptions {
@@ -36,6 +36,19 @@ export interface HilStageOptions {
   scenario?: string;
 }
 
+/** The counts the guest's suites printed (`# packets: ...` before a result), as node metrics named
+ *  `<suite>.<label>.<key>` (`vf2virtio.packets.xdp.redirected`): the report and the run history keep
+ *  them like any metric. The job's own top suite is left out of the name. */
+export function caseMetrics(suites: readonly TestSuite[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const walk = (s: TestSuite, at: string) => {
+    for (const c of s.cases) for (const [k, v] of Object.entries(c.metrics ?? {})) out[at ? `${at}.${k}` : k] = v;
+    for (const x of s.suites ?? []) walk(x, at ? `${at}.${x.name}` : x.name);
+  };
+  for (const s of suites) walk(s, "");
+  return out;
+}
+
 export function hilTaskResult(r: HilResult): TaskResult {
   return {
     outcome: r.outcome,
@@ -45,6 +58,7 @@ export function hilTaskResult(r: HilResult): TaskResult {
     board: r.board,
     attempts: r.attempts.map((a) => ({ n: a.n, outcome: a.outcome, reason: a.reason, log: a.consoleLog, durationMs: a.durationMs })),
     metrics: {
+      ...caseMetrics(r.suites),
       attempts: r.attempts.length, healthChecks: r.healthChecks.length, ...(r.qemu ? { qemu: r.qemu } : {}),
       // The LAVA job of each attempt (the report links the last; a retried job keeps both ids).
       ...(r.lavaJobs?.length ? { lavaJob: r.lavaJobs.at(-1)!.url, lavaJobs: r.lavaJobs.map((j) => `${j.id} ${j.health}`).join(", ") } : {}),

@@ -335,10 +335,30 @@ function allOutcomes(s: TestSuite): Outcome[] {
   return [...s.cases.map((c) => c.outcome), ...(s.suites ?? []).flatMap(allOutcomes)];
 }
 
+// A diagnostic that is a measurement: "# packets: sent_in=20 vf_rx=22" (a label, then only
+// key=number pairs), anywhere in the line (a console timestamp or indentation may precede it).
+const MEASUREMENT = /#\s*([A-Za-z][\w.-]*):((?:\s+[A-Za-z][\w.-]*=-?\d+(?:\.\d+)?)+)\s*$/;
+
+/** The measurements among a result's diagnostics (`<label>.<key>` -> value); a later line wins. */
+export function measurements(output: readonly string[]): Record<string, number> | undefined {
+  let out: Record<string, number> | undefined;
+  for (const line of output) {
+    const m = MEASUREMENT.exec(line);
+    if (!m) continue;
+    for (const kv of m[2]!.trim().split(/\s+/)) {
+      const eq = kv.indexOf("=");
+      (out ??= {})[`${m[1]}.${kv.slice(0, eq)}`] = Number(kv.slice(eq + 1));
+    }
+  }
+  return out;
+}
+
 function toCase(r: Result, max: number): TestCase {
   const c: TestCase = { name: r.name, outcome: r.outcome };
   if (r.durationMs !== undefined) c.durationMs = r.durationMs;
   if (r.reason) c.reason = r.reason;
+  const m = measurements(r.output);
+  if (m) c.metrics = m;
   const out = capOutput(r.output, max);
   if (out && r.outcome !== "PASS") c.output = out;
   return c;

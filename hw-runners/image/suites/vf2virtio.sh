@@ -54,7 +54,8 @@ out=$(ping -c "$count" -i 0.2 -W 2 -I "$vf" "$gw" 2>&1)
 got=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
 rx=$(($(cat /sys/class/net/$vf/statistics/rx_packets) - rx0)) tx=$(($(cat /sys/class/net/$virtio/statistics/tx_packets) - tx0))
 red=$(($(v2v_stat 0) - ${r0:-0}))
-echo "# packets: sent_in=$count vf_rx=$rx redirected=$red virtio_tx=$tx vf_stack_replies=${got:-0}"
+# Measurement lines (label, then key=number only): the report and the run history keep the counts.
+echo "# packets.xdp: sent_in=$count vf_rx=$rx redirected=$red virtio_tx=$tx vf_stack_replies=${got:-0}"
 ktap_check "$count packets in on $vf, all redirected and out on $virtio" sh -c "[ $rx -ge $count ] && [ $red -ge $count ] && [ $tx -ge $count ]"
 ktap_check "none reached $vf's stack" sh -c "[ '${got:-0}' -eq 0 ]"
 bpftool net detach xdpgeneric dev "$vf"
@@ -69,7 +70,7 @@ if [ -f "$ko" ]; then
   got=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
   fwd=$(sed -n 's/^attach .* fwd \([0-9]*\) .*/\1/p' /proc/vffwd)
   tx=$(($(cat /sys/class/net/$virtio/statistics/tx_packets) - tx0))
-  echo "# packets: sent_in=$count vffwd_fwd=${fwd:-0} virtio_tx=$tx vf_stack_replies=${got:-0}"
+  echo "# packets.vffwd: sent_in=$count vffwd_fwd=${fwd:-0} virtio_tx=$tx vf_stack_replies=${got:-0}"
   grep '^attach' /proc/vffwd | sed 's/^/# /'
   ktap_check "$count packets forwarded by vffwd and out on $virtio" sh -c "[ ${fwd:-0} -ge $count ] && [ $tx -ge $count ] && [ '${got:-0}' -eq 0 ]"
   rmmod vffwd
