@@ -76,7 +76,8 @@ export async function plan(cfg: Config, graph: Graph, opts: { reuseTasks?: boole
 }
 
 export function formatPlan(nodes: PlanNode[]): string {
-  return nodes.map((n) => `${n.name.padEnd(32)} ${n.kind.padEnd(5)} ${n.prediction.padEnd(11)} ${n.deps.length ? `<- ${n.deps.join(", ")}` : ""}`).join("\n");
+  // HIL jobs also say what they run and where (the board classes the inventory would place them on).
+  return nodes.map((n) => `${n.name.padEnd(32)} ${n.kind.padEnd(5)} ${n.prediction.padEnd(11)} ${n.deps.length ? `<- ${n.deps.join(", ")}` : ""}${n.stage === "hil" && n.description ? `\n    ${n.description}` : ""}`).join("\n");
 }
 
 export async function gitInfo(root: string): Promise<RunManifest["git"]> {

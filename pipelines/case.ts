@@ -128,9 +128,18 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
       added.push(name);
       continue;
     }
-    // Only suites the lab implements in the guest are dispatched; the others are not claimed.
+    // Only suites the lab implements in the guest are dispatched. A class a board could serve whose
+    // suites have no harness yet is MISS, said, not left out of the run (and out of the report).
     const guest = guestSuitesOf(group.suites);
-    if (guest.length === 0) continue;
+    if (guest.length === 0) {
+      const reason = `no in-guest harness for ${group.suites.map((s) => s.name).join(", ")} yet (a board of ${ctx.boardSource} offers ${group.needs.join(", ")})`;
+      g.task(name, {}, async () => ({
+        outcome: "MISS", reason,
+        suites: [{ name: `${prefix}.${group.classId}`, cases: group.suites.map((s) => ({ name: s.name, outcome: "MISS" as const, reason })) }],
+      }), { stage: "hil", case: c.id, scenario, description: `HIL ${group.suites.map((s) => s.name).join(", ")} needs ${group.needs.join(", ")}: MISS, ${reason}` });
+      added.push(name);
+      continue;
+    }
     builds ??= importedBuilds(g, c, scenario, ctx);
     hilStage(g, { name, kernel: builds.kernel, image: builds.image, qemu: builds.qemu, needs: group.needs, suites: guest, peer: guest.includes("net"), case: c.id, scenario, inventoryPath: ctx.config.inventory, labDir: ctx.config.labDir, homeLabDir: ctx.config.homeLabDir, cacheDir: ctx.config.cacheDir, leaseTtlS: ctx.config.leaseTtlS, env: ctx.config.env });
     added.push(name);

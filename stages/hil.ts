@@ -66,6 +66,16 @@ export function hilTaskResult(r: HilResult): TaskResult {
   };
 }
 
+/** Where the job would go, for the plan: the boards that fit, in placement order. */
+function placedOn(o: HilStageOptions): string {
+  try {
+    const p = place(loadInventory(o.inventoryPath), o.needs);
+    return p.ok ? `; placed on ${p.candidates.map((b) => `${b.id} (${b.class}, ${b.sim ? "simulated" : "hardware"})`).join(" or ")}` : "";
+  } catch {
+    return ""; // a broken inventory is reported where it is used, not in a description
+  }
+}
+
 export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
   const name = o.name ?? "hil";
   const inputs: Record<string, NodeInput> = { kernel: o.kernel, image: o.image };
@@ -96,7 +106,7 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
       lab.close();
     }
   }, {
-    stage: "hil", case: o.case, scenario: o.scenario, description: `HIL on a board with ${o.needs.join(", ") || "anything"}: ${o.suites.join(", ")}${o.qemu ? ` (virtual boards on ${o.qemu.node})` : ""}`,
+    stage: "hil", case: o.case, scenario: o.scenario, description: `HIL on a board with ${o.needs.join(", ") || "anything"}: ${o.suites.join(", ")}${o.qemu ? ` (virtual boards on ${o.qemu.node})` : ""}${placedOn(o)}`,
     // A job no board could ever run is SKIP before anything is built for it.
     // A LAVA lab is asked whether any device of its type exists (a device type nobody offers: SKIP).
     available: async (): Promise<Availability> => {

@@ -89,6 +89,28 @@ test("KTAP with a failing case is FAIL; a suite that never reported is MISS", ()
   assert.match(r.reason ?? "", /^FAIL [^,]*virtio_net binds a NIC/, r.reason);
 });
 
+test("KTAP from a real SR-IOV board (case4 on QEMU's igb): the packet counts each suite printed become case and node metrics", async () => {
+  // Captured from `dpu-ci run case --case case4` (qemu-sriov-1, the qemu stage's QEMU).
+  const log = fixture("console-qemu-sriov.log").replace(/\r/g, "");
+  const begin = /==== DPU-CI BEGIN (\S+) ====\n/.exec(log)!;
+  const ktap = log.slice(begin.index + begin[0].length, log.indexOf("==== DPU-CI END"));
+  const r = collect(ktap, job({ suites: ["sriov", "vf2virtio"] }), board("qemu-sriov-1", []));
+  assert.equal(r.outcome, "PASS", r.reason);
+  const cases = flattenCases(r.suites);
+  const through = cases.find((c) => /packets through VF 0/.test(c.name))!;
+  assert.deepEqual(through.metrics, { "packets.sent": 20, "packets.echo_replies": 20, "packets.vf_tx": 27, "packets.vf_rx": 28 });
+  const xdp = cases.find((c) => /all redirected and out on/.test(c.name))!;
+  assert.equal(xdp.metrics?.["packets.xdp.redirected"], 21);
+  assert.equal(xdp.metrics?.["packets.xdp.vf_stack_replies"], 0);
+  // "# VF 0 is eth2" and "# PF eth1 (igb, ...) offers 7 VFs" are prose, not measurements.
+  assert.equal(cases.filter((c) => c.metrics).length, 3);
+  const { caseMetrics } = await import("../../../stages/hil.ts");
+  const m = caseMetrics(r.suites);
+  assert.equal(m["vf2virtio.packets.vffwd.vffwd_fwd"], 21);
+  assert.equal(m["sriov.packets.vf_rx"], 28);
+  assert.ok(Object.keys(m).every((k) => /^(sriov|vf2virtio)\.packets\./.test(k)), Object.keys(m).join(" "));
+});
+
 /** Replays a console log as a board would print it, in chunks. In-memory on purpose: see the header. */
 function replayDrivers(log: string, opts: { stopAt?: number; exitAfter?: boolean } = {}): BoardDrivers & { actions: string[] } {
   const actions: string[] = [];

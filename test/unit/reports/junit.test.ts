@@ -3,10 +3,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFileSync, rmSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync, rmSync, existsSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { readRun, runCases, junitXml, parseJunit, countOutcomes } from "../../../reports/index.ts";
 import { writeSampleRun } from "./sample.ts";
+import { parseTap } from "../../../reports/parse/index.ts";
 
 // The JUnit schema of Jenkins' xunit plugin (MIT), copied from the project's shared/schemas.
 const XSD = join(import.meta.dirname, "../../testdata/reports/junit-10.xsd");
@@ -71,5 +72,29 @@ test("control characters from consoles and secrets never reach the XML", async (
     rmSync(dirname(dir), { recursive: true, force: true });
   } finally {
     clearSecrets();
+  }
+});
+
+test("a passing case's counts (a '# packets: k=n' diagnostic before its result) reach its JUnit system-out and the schema still holds", { skip: !hasXmllint && "xmllint missing" }, () => {
+  const dir = writeSampleRun();
+  try {
+    // The KTAP of a real case4 SR-IOV job (its console captured from QEMU's igb board).
+    const log = readFileSync(join(import.meta.dirname, "../../testdata/lab/console-qemu-sriov.log"), "utf8").replace(/\r/g, "");
+    const ktap = log.slice(log.indexOf("KTAP version 1"), log.indexOf("==== DPU-CI END"));
+    const parsed = parseTap(ktap, { name: "sriov-job" });
+    const mf = join(dir, "manifest.json");
+    const m = JSON.parse(readFileSync(mf, "utf8"));
+    m.nodes.push({ name: "hil:case4-sriov", kind: "task", state: "done", outcome: "PASS", deps: [], simulated: true, board: "qemu-sriov-1", suites: parsed.suites, artifacts: [] });
+    writeFileSync(mf, JSON.stringify(m));
+    const xml = junitXml(readRun(dir));
+    const file = join(dir, "junit.xml");
+    writeFileSync(file, xml);
+    execFileSync("xmllint", ["--noout", "--schema", XSD, file], { stdio: "pipe" });
+    assert.match(xml, /name="20 packets through VF 0 to 10\.0\.2\.2 and back"[^>]*>\s*<system-out><!\[CDATA\[metrics: packets\.sent=20 packets\.echo_replies=20 packets\.vf_tx=27 packets\.vf_rx=28\]\]>/);
+    assert.match(xml, /metrics: packets\.xdp\.sent_in=20 packets\.xdp\.vf_rx=22 packets\.xdp\.redirected=21/);
+    // Prose diagnostics are not counts.
+    assert.doesNotMatch(xml, /metrics: VF/);
+  } finally {
+    rmSync(dirname(dir), { recursive: true, force: true });
   }
 });

@@ -198,3 +198,18 @@ test("malformed JUnit: the line of the break, and the cases before it", () => {
   const bad = parseJunit("<testsuites>\n<testsuite name=\"a\">\n<testcase name=\"x\"></testsuite>\n</testsuites>");
   assert.equal(bad.problems[0]!.line, 3);
 });
+
+test("measurements: '# <label>: key=number ...' before a result are the case's metrics; prose, mixed values and other cases' lines are not", () => {
+  const tap = [
+    "KTAP version 1", "1..3",
+    "[   12.345678] # packets: sent=20 rx=19",          // a console timestamp before it
+    "# packets: vf=eth2 sent=20",                         // a non-number value: prose
+    "ok 1 first",
+    "# rate.mpps: rx=14.88 tx=-1",
+    "not ok 2 second",
+    "# packets: sent=1 sent=2",                           // a later key wins
+    "ok 3 third # SKIP no board",
+  ].join("\n");
+  const cases = parseTap(tap, { name: "m" }).suites.flatMap((s) => s.cases);
+  assert.deepEqual(cases.map((c) => c.metrics), [{ "packets.sent": 20, "packets.rx": 19 }, { "rate.mpps.rx": 14.88, "rate.mpps.tx": -1 }, { "packets.sent": 2 }]);
+});
