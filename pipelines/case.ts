@@ -119,25 +119,23 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
     if (!wantHil(group.classId)) continue;
     const verdicts = group.suites.map((s) => suiteVerdict(s.name, s.needs, ctx.boards, s.tools ?? [], true, componentsHere(p4cPlan(ctx.config))));
     const name = `${prefix}.hil.${group.classId}`;
-    if (verdicts.every((v) => v.verdict === "SKIP")) {
-      const reason = `${verdicts[0]!.reason}${ctx.lavaAbsent?.length ? `; ${ctx.lavaAbsent.join("; ")}` : ""} (inventory: ${ctx.boardSource})`;
+    // A HIL job that cannot run here is a node all the same, with its verdict on every suite.
+    const notRun = (outcome: "SKIP" | "MISS", reason: string) => {
       g.task(name, {}, async () => ({
-        outcome: "SKIP", reason,
-        suites: [{ name: `${prefix}.${group.classId}`, cases: group.suites.map((s) => ({ name: s.name, outcome: "SKIP" as const, reason })) }],
-      }), { stage: "hil", case: c.id, scenario, description: `HIL ${group.suites.map((s) => s.name).join(", ")} needs ${group.needs.join(", ")}: SKIP, ${reason}` });
+        outcome, reason,
+        suites: [{ name: `${prefix}.${group.classId}`, cases: group.suites.map((s) => ({ name: s.name, outcome, reason })) }],
+      }), { stage: "hil", case: c.id, scenario, description: `HIL ${group.suites.map((s) => s.name).join(", ")} needs ${group.needs.join(", ")}: ${outcome}, ${reason}` });
       added.push(name);
+    };
+    if (verdicts.every((v) => v.verdict === "SKIP")) {
+      notRun("SKIP", `${verdicts[0]!.reason}${ctx.lavaAbsent?.length ? `; ${ctx.lavaAbsent.join("; ")}` : ""} (inventory: ${ctx.boardSource})`);
       continue;
     }
     // Only suites the lab implements in the guest are dispatched. A class a board could serve whose
     // suites have no harness yet is MISS, said, not left out of the run (and out of the report).
     const guest = guestSuitesOf(group.suites);
     if (guest.length === 0) {
-      const reason = `no in-guest harness for ${group.suites.map((s) => s.name).join(", ")} yet (a board of ${ctx.boardSource} offers ${group.needs.join(", ")})`;
-      g.task(name, {}, async () => ({
-        outcome: "MISS", reason,
-        suites: [{ name: `${prefix}.${group.classId}`, cases: group.suites.map((s) => ({ name: s.name, outcome: "MISS" as const, reason })) }],
-      }), { stage: "hil", case: c.id, scenario, description: `HIL ${group.suites.map((s) => s.name).join(", ")} needs ${group.needs.join(", ")}: MISS, ${reason}` });
-      added.push(name);
+      notRun("MISS", `no in-guest harness for ${group.suites.map((s) => s.name).join(", ")} yet (a board of ${ctx.boardSource} offers ${group.needs.join(", ")})`);
       continue;
     }
     builds ??= importedBuilds(g, c, scenario, ctx);
