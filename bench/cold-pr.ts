@@ -10,7 +10,7 @@
 //
 // Issue 17's target: a cold pr under 1.3 times the bare make.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, openSync, readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -51,7 +51,9 @@ async function up(): Promise<() => Promise<void>> {
   await exec("ip", ["link", "set", bridge, "up"]);
   for (const r of RULES) await iptables("-I", r);
   const d = spawn("dockerd", ["--data-root", join(dir, "data"), "--exec-root", execRoot, "--host", sock, "--pidfile", join(execRoot, "docker.pid"),
-    "--bridge", bridge, "--iptables=false", "--ip-masq=false"], { stdio: ["ignore", "ignore", "ignore"] });
+    "--bridge", bridge, "--iptables=false", "--ip-masq=false",
+    // Its own containerd namespaces: should it find a system containerd, it must not share the main daemon's.
+    "--containerd-namespace", `dpucold${id}`, "--containerd-plugins-namespace", `dpucold${id}-plugins`], { stdio: ["ignore", openSync(join(dir, "dockerd.log"), "a"), openSync(join(dir, "dockerd.log"), "a")] });
   const down = async () => {
     d.kill("SIGTERM");
     await new Promise((r) => { if (d.exitCode !== null) r(null); else { d.once("exit", r); setTimeout(() => { d.kill("SIGKILL"); r(null); }, 30_000); } });
