@@ -99,7 +99,9 @@ export async function labDown(o: CommandOptions): Promise<{ stopped: string[]; b
     lab.db.sweepExpired();
     const stopped: string[] = [];
     const busy: string[] = [];
-    for (const b of lab.inventory.boards.filter((x) => x.deploy.driver === "qemu-direct")) {
+    // Every board whose peers this lab runs: QEMU boards, and the virtual machines and BMCs of
+    // simulated real servers (lab.virtual.yaml's kexec board).
+    for (const b of lab.inventory.boards.filter((x) => x.deploy.driver === "qemu-direct" || x.virtual)) {
       if (lab.db.board(b.id)?.lease) { busy.push(b.id); continue; }
       await stopVirtualPeers(b, lab.boardDir(b));
       stopped.push(b.id);

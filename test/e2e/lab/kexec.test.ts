@@ -19,11 +19,12 @@ import { exec } from "../../../engine/exec.ts";
 import { flattenCases } from "../../../engine/results.ts";
 import { loadInventory } from "../../../hw-runners/inventory/load.ts";
 import type { Board } from "../../../hw-runners/inventory/types.ts";
-import { stopVirtualPeers } from "../../../hw-runners/virtual/peers.ts";
+import { stopVirtualPeers, virtualBmcRunning } from "../../../hw-runners/virtual/peers.ts";
+import { labDown } from "../../../hw-runners/commands.ts";
 import { openLab } from "../../../hw-runners/runner/lab.ts";
 import { loadJob } from "../../../hw-runners/runner/job.ts";
 import { runHilJob, type HilResult, type LabLogEvent } from "../../../hw-runners/runner/run.ts";
-import { freePort, runningQemuPid, tempDir, testImage, testKernel, waitUntil, writeJob } from "../../integration/lab/fixture.ts";
+import { freePort, runningQemuPid, tempDir, testImage, testKernel, waitUntil, writeInventory, writeJob } from "../../integration/lab/fixture.ts";
 
 const LAB_VIRTUAL = fileURLToPath(new URL("../../../hw-runners/inventory/lab.virtual.yaml", import.meta.url));
 const tmp = tempDir("kexec-e2e");
@@ -111,4 +112,15 @@ test("SOL pulled after the kexec: that attempt is an ERROR, the retry passes", {
   assert.ok(events.some((e) => e.kind === "retry"));
   assert.equal(r.outcome, "PASS", `${r.reason}`);
   assert.equal(r.attempts.length, 2);
+});
+
+test("lab down stops the kexec board's simulated BMC and its machine", { timeout: 60_000 }, async () => {
+  const dir = lab.boardDir(board);
+  assert.ok(virtualBmcRunning(dir), "the BMC is up after the jobs, as a real one stays up");
+  lab.db.sweepExpired();
+  const inv = writeInventory(tmp.path, [board]);
+  const r = await labDown({ dir: tmp.path, inventoryPath: inv, env: lab.env });
+  assert.deepEqual(r.stopped, [board.id]);
+  assert.equal(virtualBmcRunning(dir), false);
+  assert.equal(runningQemuPid(dir), undefined);
 });
