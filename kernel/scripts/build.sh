@@ -51,7 +51,10 @@ if [ -n "${CCACHE_DIR:-}" ] && command -v ccache >/dev/null; then
   # metadata.json, does not make. ccache must change how fast, never what; whether the whole bzImage
   # and every module agree is checked by test/e2e/kernel/reproducible.test.ts.
   unset CCACHE_BASEDIR
-  export CCACHE_COMPILERCHECK=content CCACHE_NOHASHDIR=1
+  # Depend mode: on a miss gcc runs once (its -MMD output names the headers) instead of ccache
+  # preprocessing every file first to hash it. A cold kernel/ mm/ fs/ build took 114 s through
+  # ccache against 94 s with plain gcc; 100 s in depend mode. Warm: 100 % hits, the same objects.
+  export CCACHE_COMPILERCHECK=content CCACHE_NOHASHDIR=1 CCACHE_DEPEND=1
   ccache --zero-stats >/dev/null
   cc="ccache gcc"
 fi
