@@ -188,6 +188,9 @@ const VFFWD_SIM = inGuest(suite("vffwd", "vf2virtio forwarding between a (virtua
 // same in-guest suites run on both; only the board differs.
 const SRIOV_VF = inGuest(suite("sriov-vf", "VFs created through sriov_numvfs, VF driver binds, MAC/VLAN set from the PF, packets through a VF counted", "server:1288", "sriov"), "sriov");
 const VF2VIRTIO = inGuest(suite("vf2virtio", "eBPF vf2virtio redirects a VF's ingress to the virtio NIC: packets in on the VF counted out on virtio", "server:1288", "sriov"), "vf2virtio");
+// The RDMA verbs test on a soft RoCE device (rxe) over the board's own NIC: the same libibverbs
+// calls erdma-srd makes, on any board (rdma_rxe is in case4's kernel); no erdma device needed.
+const RXE_VERBS = inGuest(suite("rdma-rxe-verbs", "RDMA verbs (RC send/recv ping-pong) over a soft RoCE device (rxe) on the board's NIC"), "rdma");
 
 export const CASES: readonly CaseSpec[] = [
   {
@@ -229,7 +232,7 @@ export const CASES: readonly CaseSpec[] = [
       virt: { scenario: "virt", stack: "1288 + CentOS 7.7 + kernel 5.16 (custom) + KVM/QEMU + Intel 82599 VF + OVS 2.12; guest VM",
         components: [...BASE_VIRT, "dpdk"], kernelFragments: ["case4", "virt"], drivers: ["ixgbevf", "erdma", "vffwd"], ebpf: ["vf2virtio"], p4: [],
         stages: ["kernel", "drivers", "ebpf", "qemu", "dpdk", "ovs", "image", "hil"],
-        suites: [BOOT, EBPF_VECTORS, SRIOV_VF, VF2VIRTIO, driverSuite("erdma-load", "erdma (out of tree) loads against the case kernel with ib_core"),
+        suites: [BOOT, EBPF_VECTORS, SRIOV_VF, VF2VIRTIO, driverSuite("erdma-load", "erdma (out of tree) loads against the case kernel with ib_core"), RXE_VERBS,
           suite("vf2virtio-line-rate", "VF to guest virtio forwarding at line rate", "server:1288", "nic:82599"), suite("erdma-srd", "erdma SRD verbs between two hosts", "server:1288", "rdma:erdma")] },
       container: { scenario: "container", stack: "1288 + ... + k8s + Cilium + 82599 VF + vffwd (vf2virtio, firewall, eBPF control) + container",
         components: [...BASE_CONTAINER, "dpdk"], kernelFragments: ["case4", "container"], drivers: ["ixgbevf", "vffwd"], ebpf: ["vf2virtio", "firewall"], p4: [],

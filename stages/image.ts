@@ -9,18 +9,22 @@ import { host, recipe, type GraphBuilder, type ImageSpec, type Input, type NodeI
 export const imageBuilder: ImageSpec = {
   name: "guest-image-builder",
   suite: "bookworm",
-  packages: ["busybox-static", "cpio", "kmod", "gzip", "bpftool", "clang", "libbpf-dev", "linux-libc-dev", "libc6-dev", "file", "iproute2"],
+  packages: ["busybox-static", "cpio", "kmod", "gzip", "bpftool", "clang", "libbpf-dev", "linux-libc-dev", "libc6-dev", "file", "iproute2", "ibverbs-utils", "ibverbs-providers"],
   env: { LC_ALL: "C.UTF-8" },
 };
 
 /** The lab's in-guest suites (hw-runners/image/suites/*.sh). */
 /** `dataplane` is generated (the dataplane-guest-suite node's KTAP suite of eBPF vectors), the
  *  others are hw-runners/image/suites/*.sh. */
-export const GUEST_SUITES = ["boot", "modules", "xdp", "net", "sriov", "vf2virtio", "dataplane"] as const;
+export const GUEST_SUITES = ["boot", "modules", "xdp", "net", "sriov", "vf2virtio", "dataplane", "rdma"] as const;
 /** Suites that configure VFs from the PF (`ip link set PF vf N mac|vlan`): busybox's ip cannot, so
  *  iproute2's ip goes into the image with them. */
 const NEEDS_IPROUTE2: readonly string[] = ["sriov", "vf2virtio"];
 export type GuestSuite = (typeof GUEST_SUITES)[number];
+/** The rdma suite's userland: iproute2's rdma (rxe links), rdma-core's verbs tools, and the rxe
+ *  provider libibverbs loads by its driver file (dlopen: not among ldd's libraries). */
+const RDMA_BINS = ["/usr/bin/rdma", "/usr/bin/ibv_devices", "/usr/bin/ibv_devinfo", "/usr/bin/ibv_rc_pingpong"];
+const RDMA_FILES = ["/etc/libibverbs.d/rxe.driver", "/usr/lib/x86_64-linux-gnu/libibverbs/librxe-rdmav*.so"];
 
 export interface GuestImageOptions {
   name?: string;
@@ -50,6 +54,10 @@ export function imageArgv(o: { drivers: number; ebpf: boolean; suites: readonly 
   argv.push("--bin", "/usr/sbin/bpftool");
   // At /sbin/ip: /init's busybox applet links take over /bin.
   if (o.suites.some((s) => NEEDS_IPROUTE2.includes(s))) argv.push("--bin", "/sbin/ip");
+  if (o.suites.includes("rdma")) {
+    for (const b of RDMA_BINS) argv.push("--bin", b);
+    for (const f of RDMA_FILES) argv.push("--file", f);
+  }
   for (const s of o.suites) if (s !== "dataplane") argv.push("--suite", `/in/image/suites/${s}.sh`);
   if (o.dataplane && o.suites.includes("dataplane")) argv.push("--suite", "/in/dataplane/guest/dataplane.sh");
   for (let i = 0; i < o.extraSuites; i++) argv.push("--suite", `/in/suites/${i}/suite.sh`);

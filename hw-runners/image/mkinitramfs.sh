@@ -5,18 +5,20 @@
 #   mkinitramfs.sh --out FILE [--busybox PATH] [--init FILE] [--lib FILE]
 #                  [--modules-dir DIR | --modules-root DIR] [--module NAME]... [--kver VERSION]
 #                  [--ko FILE]... [--ko-dir DIR]... [--bpf FILE]... [--bpf-dir DIR]...
-#                  [--suite FILE]... [--bin PATH]...
+#                  [--suite FILE]... [--bin PATH]... [--file PATTERN]...
 #
 # --modules-dir is a lib/modules/<kver> tree (a kernel stage's output or a distro package);
 # --modules-root is a lib/modules directory holding exactly one <kver> (when the version is not
 # known in advance, as in a build step); --ko-dir and --bpf-dir add every *.ko / *.o below a directory.
 # with --module, only those modules and their dependencies (modinfo "depends") are copied.
-# --ko adds out-of-tree modules under extra/; --bin copies a host binary with its shared libraries.
+# --ko adds out-of-tree modules under extra/; --bin copies a host binary with its shared libraries;
+# --file copies files (a glob; libraries a program dlopens, their config) at the same paths, with the
+# shared libraries of those that are ELF objects.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 out="" busybox="" init="$here/init.sh" lib="$here/suites/lib.sh" moddir="" kver=""
-modules="" kos="" bpfs="" suites="" bins=""
+modules="" kos="" bpfs="" suites="" bins="" files=""
 nl='
 '
 while [ $# -gt 0 ]; do
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
     --bpf) bpfs="$bpfs$2$nl" ;;
     --suite) suites="$suites$2$nl" ;;
     --bin) bins="$bins$2$nl" ;;
+    --file) files="$files$2$nl" ;;
     *) echo "mkinitramfs: unknown argument: $1" >&2; exit 2 ;;
   esac
   [ $# -ge 2 ] || { echo "mkinitramfs: $1 needs a value" >&2; exit 2; }
@@ -74,6 +77,16 @@ copy_with_libs() { # a host binary and the shared objects ldd names, at the same
   [ "$(dirname "$src")" = /bin ] || ln -sf "$src" "$stage/bin/$(basename "$src")"
 }
 echo "$bins" | while IFS= read -r b; do [ -z "$b" ] || copy_with_libs "$b"; done
+copy_file() { # a file at the same path; an ELF object with the shared objects ldd names
+  mkdir -p "$stage/$(dirname "$1")"; cp -L "$1" "$stage/$1"
+  ldd "$1" 2>/dev/null | awk '/=> \//{print $3}' | while read -r so; do mkdir -p "$stage/$(dirname "$so")"; cp -L "$so" "$stage/$so"; done
+}
+echo "$files" | while IFS= read -r pattern; do
+  [ -n "$pattern" ] || continue
+  found=0
+  for f in $pattern; do [ -e "$f" ] || continue; copy_file "$f"; found=1; done
+  [ "$found" = 1 ] || { echo "mkinitramfs: --file $pattern matches nothing" >&2; exit 2; }
+done
 # Libraries live under /lib/x86_64-linux-gnu; a merged-/usr host names them via /lib64 too.
 [ -d "$stage/lib64" ] || ln -s lib "$stage/lib64"
 

@@ -20,6 +20,11 @@ test("image argv: modules root, drivers, eBPF, bpftool, suites", () => {
   const dp = imageArgv({ drivers: 0, ebpf: true, suites: ["xdp", "dataplane"], extraSuites: 0, dataplane: true });
   assert.ok(dp.includes("/in/dataplane/guest/dataplane.sh") && !dp.includes("/in/image/suites/dataplane.sh"));
   assert.ok(!imageArgv({ drivers: 0, ebpf: true, suites: ["dataplane"], extraSuites: 0 }).some((a) => a.includes("dataplane.sh")));
+  // The rdma suite brings rdma-core's tools and the rxe provider libibverbs dlopens (and its driver file).
+  const rdma = imageArgv({ drivers: 0, ebpf: false, suites: ["rdma"], extraSuites: 0 }).join("\0");
+  for (const pair of [["--bin", "/usr/bin/ibv_rc_pingpong"], ["--bin", "/usr/bin/rdma"], ["--file", "/etc/libibverbs.d/rxe.driver"], ["--file", "/usr/lib/x86_64-linux-gnu/libibverbs/librxe-rdmav*.so"], ["--suite", "/in/image/suites/rdma.sh"]])
+    assert.ok(rdma.includes(pair.join("\0")), `missing ${pair.join(" ")}`);
+  assert.ok(!imageArgv({ drivers: 0, ebpf: false, suites: ["boot"], extraSuites: 0 }).includes("/usr/bin/ibv_rc_pingpong"));
 });
 
 test("the guest image is one build node whose recipe runs the assembler", () => {
