@@ -1,6 +1,6 @@
 // A kernel to boot while the kernel stage has none to offer: Debian's, from the machine's own apt
 // sources (`apt-get download` + `dpkg-deb -x`), cached. The real target is the trimmed kernel.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { exec } from "../../engine/exec.ts";
@@ -40,23 +40,35 @@ async function extractVmlinux(tree: KernelTree): Promise<void> {
   if (r.exitCode !== 0) rmSync(`${out}.tmp`, { force: true });
 }
 
-/** Debian's kernel, kept under `<cacheDir>/debian-kernel` (cacheDir: Config.cacheDir). */
+/** Debian's kernel, kept under `<cacheDir>/debian-kernel` (cacheDir: Config.cacheDir). Built in a
+ *  directory of this process's own beside it and renamed into place, so a missing parent, a crash
+ *  half-way or two builders at once never leave a half-extracted tree that looks complete. */
 export async function debianKernel(cacheDir: string = DEFAULT_CACHE_DIR): Promise<KernelTree> {
-  const root = join(cacheDir, "debian-kernel", "root");
+  const home = join(cacheDir, "debian-kernel");
+  const root = join(home, "root");
   const have = found(root);
   if (have && !have.vmlinux) await extractVmlinux(have);
   if (have) return found(root)!;
-  mkdirSync(cacheDir, { recursive: true });
-  const deps = await exec("apt-cache", ["depends", "linux-image-amd64"]);
-  const pkg = /Depends: (linux-image-\S+)/.exec(deps.stdout)?.[1];
-  if (!pkg) throw new DpuCiError("MISSING", "apt-cache names no kernel package for linux-image-amd64 (apt-get update?)");
-  await exec("apt-get", ["download", pkg], { cwd: cacheDir, timeoutMs: 300_000 });
-  const deb = readdirSync(cacheDir).find((f) => f.startsWith(pkg) && f.endsWith(".deb"));
-  if (!deb) throw new DpuCiError("MISSING", `apt-get download ${pkg} left no .deb in ${cacheDir}`);
-  await exec("dpkg-deb", ["-x", join(cacheDir, deb), root], { timeoutMs: 300_000 });
-  rmSync(join(cacheDir, deb), { force: true });
+  rmSync(root, { recursive: true, force: true }); // an incomplete tree left by an older dpu-ci
+  const work = `${root}.${process.pid}.tmp`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    const deps = await exec("apt-cache", ["depends", "linux-image-amd64"]);
+    const pkg = /Depends: (linux-image-\S+)/.exec(deps.stdout)?.[1];
+    if (!pkg) throw new DpuCiError("MISSING", "apt-cache names no kernel package for linux-image-amd64 (apt-get update?)");
+    await exec("apt-get", ["download", pkg], { cwd: work, timeoutMs: 300_000 });
+    const deb = readdirSync(work).find((f) => f.startsWith(pkg) && f.endsWith(".deb"));
+    if (!deb) throw new DpuCiError("MISSING", `apt-get download ${pkg} left no .deb in ${work}`);
+    await exec("dpkg-deb", ["-x", join(work, deb), join(work, "root")], { timeoutMs: 300_000 });
+    const tree = found(join(work, "root"));
+    if (!tree) throw new DpuCiError("MISSING", `${deb} holds no vmlinuz and modules`);
+    await extractVmlinux(tree);
+    try { renameSync(join(work, "root"), root); } catch { /* another builder won */ }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
   const tree = found(root);
-  if (!tree) throw new DpuCiError("MISSING", `${deb} holds no vmlinuz and modules`);
-  await extractVmlinux(tree);
-  return found(root)!;
+  if (!tree) throw new DpuCiError("INFRA", `Debian's kernel in ${root} is incomplete`);
+  return tree;
 }
