@@ -17,9 +17,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { exec, type RunManifest } from "../engine/index.ts";
 import { builderTag } from "../images/index.ts";
-import { kernelBuilder } from "../images/kernel.ts";
+import { kernelBuilder } from "../kernel/image.ts";
 import { PROJECT } from "../test/integration/kernel/helpers.ts";
-import type { KernelMetadata } from "../stages/kernel.ts";
+import type { KernelMetadata } from "../kernel/stage.ts";
 import { bareKernelBuild } from "./kernel-bare.ts";
 
 const { values } = parseArgs({ options: { keep: { type: "boolean", default: false } } });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { exec } from "../engine/exec.ts";
 import { buildInitramfs, debianKernel, LabDb, openLab, parseJob, runHilJob, sha256File, stopVirtualPeers, SUITES, type Board } from "../hw-runners/index.ts";
-import { XDP_COUNT_SOURCE } from "../hw-runners/image/initramfs.ts";
+import { XDP_COUNT_SOURCE } from "../guest-image/initramfs.ts";
 
 const saveAt = process.argv.indexOf("--save-console");
 const save = saveAt > 0 ? process.argv[saveAt + 1] : undefined;

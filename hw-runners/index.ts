@@ -9,8 +9,8 @@ export type { Lab, OpenLabOptions } from "./runner/lab.ts";
 export type { HilResult, LabLogEvent, RunOptions } from "./runner/run.ts";
 export type { Placement, Placeable } from "./runner/schedule.ts";
 export type { CommandOptions, LabStatusRow } from "./commands.ts";
-export type { InitramfsInputs } from "./image/initramfs.ts";
-export type { KernelTree } from "./image/debian-kernel.ts";
+export type { InitramfsInputs } from "../guest-image/initramfs.ts";
+export type { KernelTree } from "./virtual/debian-kernel.ts";
 
 // inventory
 export { loadInventory, findBoard, inventoryPath, LOCAL_INVENTORY, EXAMPLE_LAB_INVENTORY } from "./inventory/load.ts";
@@ -37,7 +37,7 @@ export { LavaClient, LavaApiError, parseLogLines } from "./lava/client.ts";
 export { lavaAbsentBoards, lavaOffers } from "./lava/offers.ts";
 export { serveArtifacts } from "./lava/serve.ts";
 // guest images
-export { buildInitramfs, mkinitramfsArgv, MKINITRAMFS, SUITES } from "./image/initramfs.ts";
-export { debianKernel } from "./image/debian-kernel.ts";
+export { buildInitramfs, mkinitramfsArgv, MKINITRAMFS, SUITES } from "../guest-image/initramfs.ts";
+export { debianKernel } from "./virtual/debian-kernel.ts";
 // commands (wired into cli/ by the lead)
 export { hilRun, labStatus, labHealthCheck, labDown } from "./commands.ts";

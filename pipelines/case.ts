@@ -7,19 +7,19 @@ import { join } from "node:path";
 import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
 import { assertCompatible, componentsHere, driverRules, loadBoards, unobtainable, parseVersionOverrides, pmdRules, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat, type PmdCompat } from "./matrix.ts";
 import { UsageError } from "../engine/index.ts";
-import { kernelStage } from "../stages/kernel.ts";
-import { driversStage } from "../stages/drivers.ts";
-import { driverCompat } from "../stages/drivers-manifest.ts";
+import { kernelStage } from "../kernel/stage.ts";
+import { driversStage } from "../drivers/stage.ts";
+import { driverCompat } from "../drivers/manifest.ts";
 import { dataplaneStage } from "../stages/dataplane.ts";
-import { p4cPlan } from "../stages/p4c.ts";
-import { GUEST_SUITES, guestImageStage, type GuestSuite } from "../stages/image.ts";
+import { p4cPlan } from "../p4c/stage.ts";
+import { GUEST_SUITES, guestImageStage, type GuestSuite } from "../guest-image/stage.ts";
 import { hilStage } from "../stages/hil.ts";
-import { pmdCompat, pmdStage } from "../stages/dpdk-pmd.ts";
-import { dpdkStage } from "../stages/dpdk.ts";
-import { testpmdStage } from "../stages/testpmd.ts";
-import { ovsStage } from "../stages/ovs.ts";
-import { ovsDatapathStage } from "../stages/ovs-datapath.ts";
-import { qemuStage } from "../stages/qemu.ts";
+import { pmdCompat, pmdStage } from "../dpdk/pmd.ts";
+import { dpdkStage } from "../dpdk/stage.ts";
+import { testpmdStage } from "../dpdk/testpmd.ts";
+import { ovsStage } from "../ovs/stage.ts";
+import { ovsDatapathStage } from "../ovs/datapath.ts";
+import { qemuStage } from "../qemu/stage.ts";
 
 /** Stages this pipeline composes today. A stage that has not landed in stages/ is left out of the
  *  graph (and shown as "not wired" by `dpu-ci matrix`) rather than faked. */

@@ -97,7 +97,7 @@ export const COMPONENTS: Readonly<Record<ComponentId, ComponentVersion>> = {
     name: "p4c (P4 -> eBPF)",
     seed: { note: "p4c compiles P4 to eBPF (case3, case5, case5b)" },
     // Static view: not packaged by Debian. Where its source is at hand (the vendored tarballs or
-    // DPU_CI_P4C_SOURCE) componentsHere() in pipelines/matrix.ts reports it built (stages/p4c.ts).
+    // DPU_CI_P4C_SOURCE) componentsHere() in pipelines/matrix.ts reports it built (p4c/stage.ts).
     here: { source: "not obtainable", note: "not packaged by Debian and its source is not here (no vendored tarballs, no DPU_CI_P4C_SOURCE)" },
   },
   p4llvm: {
@@ -107,7 +107,7 @@ export const COMPONENTS: Readonly<Record<ComponentId, ComponentVersion>> = {
       source: "not obtainable",
       note: "no such plugin exists to build: the seed does not specify the custom syntax, Debian packages no LLVM P4 front end, and the nearest public work " +
         "(IIT Hyderabad's 2018 LLVM front end for P4-16) is an unmaintained prototype on a 2018 LLVM, not vendored here and not ported to LLVM 14. " +
-        "It would take the plugin's source or the dialect's grammar, plus an LLVM it builds against, built as a cached node like p4c (stages/p4c.ts); " +
+        "It would take the plugin's source or the dialect's grammar, plus an LLVM it builds against, built as a cached node like p4c (p4c/stage.ts); " +
         "the P4 -> eBPF path that exists (p4c-ebpf -> C -> clang/LLVM 14 -> BPF) is built and tested in case3, case5 and case5b",
     },
   },
@@ -130,7 +130,7 @@ export interface SuiteSpec {
   readonly needs: readonly Capability[];
   /** Toolchains the suite's artifacts need to be built at all (absent here = MISS, not SKIP). */
   readonly tools?: readonly ComponentId[];
-  /** The lab's in-guest suites (hw-runners/image/suites) that implement it today; none = not
+  /** The lab's in-guest suites (guest-image/initramfs/suites) that implement it today; none = not
    *  implemented yet, so it is not dispatched (and never reported as run). */
   readonly guest?: readonly string[];
 }
@@ -169,7 +169,7 @@ const BASE_CONTAINER: readonly ComponentId[] = ["os", "kernel", "k8s", "cilium",
 
 const suite = (name: string, description: string, ...needs: Capability[]): SuiteSpec => ({ name, description, needs });
 const inGuest = (s: SuiteSpec, ...guest: string[]): SuiteSpec => ({ ...s, guest });
-// A driver suite is, today, "its modules load in the guest" (hw-runners/image/suites/modules.sh).
+// A driver suite is, today, "its modules load in the guest" (guest-image/initramfs/suites/modules.sh).
 const driverSuite = (name: string, description: string, ...needs: Capability[]) => inGuest(suite(name, description, ...needs), "modules");
 
 // Suites shared by several cases: what a guest on a virtual or real board checks.

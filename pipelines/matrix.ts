@@ -9,8 +9,8 @@ import {
   CASES, COMPAT_RULES, COMPONENTS, PLATFORMS, SCENARIOS, STAGE_TOOLS, profileVersions,
   type CaseSpec, type CompatRule, type ComponentId, type ComponentVersion, type Scenario, type ScenarioSpec, type StageName, type VersionKey, type VersionProfile,
 } from "./cases.ts";
-import { describeP4cSource, p4cAvailability, type P4cPlan } from "../stages/p4c.ts";
-import { P4C_VERSION } from "../images/p4c.ts";
+import { describeP4cSource, p4cAvailability, type P4cPlan } from "../p4c/stage.ts";
+import { P4C_VERSION } from "../p4c/image.ts";
 
 // ---- versions and compatibility ----
 
@@ -181,7 +181,7 @@ export function suiteVerdict(name: string, needs: readonly string[], boards: rea
   const simulated = fit.filter((b) => b.sim).map((b) => b.id);
   const absent = unobtainable(tools, "here", here);
   if (absent.length) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: `toolchain not obtainable here: ${absent.map((t) => `${t} (${hereOf(t, here).note})`).join("; ")}` };
-  if (fit.length && !implemented) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: "no in-guest suite implements it yet (hw-runners/image/suites)" };
+  if (fit.length && !implemented) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: "no in-guest suite implements it yet (guest-image/initramfs/suites)" };
   if (hardware.length) return { suite: name, needs, hardware, simulated, verdict: "hardware" };
   if (simulated.length) return { suite: name, needs, hardware, simulated, verdict: "simulated", reason: "only simulated boards offer this; results are marked simulated" };
   return { suite: name, needs, hardware, simulated, verdict: "SKIP", reason: placed.ok ? undefined : placed.reason };

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { definePipeline, exec, listFiles, type Input } from "../engine/index.ts";
 
 type FileEntry = Awaited<ReturnType<typeof listFiles>>[number];
-import { listDrivers } from "../stages/drivers-manifest.ts";
+import { listDrivers } from "../drivers/manifest.ts";
 import { SCENARIOS } from "./cases.ts";
 import { composeCase, composeContext } from "./case.ts";
 import { selectCases } from "./nightly.ts";
@@ -23,10 +23,10 @@ export interface ReleaseArtifact {
 
 export function releaseArtifacts(drivers: readonly string[]): ReleaseArtifact[] {
   return [
-    { name: "kernel", paths: ["kernel", ":(glob)stages/kernel*.ts"], nodes: ["kernel."] },
-    ...drivers.map((d) => ({ name: `driver-${d}`, paths: [`drivers/${d}`, "drivers/scripts", ":(glob)stages/drivers*.ts"], nodes: [`driver.${d}.`] })),
-    { name: "dataplane", paths: ["p4", "dataplane", "stages/dataplane.ts", "stages/ebpf.ts", "stages/p4.ts", "stages/p4c.ts", ":(glob)images/p4c*"], nodes: ["ebpf-build", "p4-build"] },
-    { name: "guest-image", paths: ["hw-runners/image", "stages/image.ts"], nodes: ["image."] },
+    { name: "kernel", paths: ["kernel"], nodes: ["kernel."] },
+    ...drivers.map((d) => ({ name: `driver-${d}`, paths: [`drivers/${d}`, "drivers/scripts", ":(glob)drivers/*.ts"], nodes: [`driver.${d}.`] })),
+    { name: "dataplane", paths: ["p4", "dataplane", "stages/dataplane.ts", "stages/ebpf.ts", "stages/p4.ts", "p4c"], nodes: ["ebpf-build", "p4-build"] },
+    { name: "guest-image", paths: ["guest-image"], nodes: ["image."] },
   ];
 }
 

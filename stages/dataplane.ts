@@ -7,7 +7,7 @@ import { basename, dirname, join } from "node:path";
 import { host, which, type Availability, type GraphBuilder, type NodeContext, type NodeInput, type TaskResult } from "../engine/index.ts";
 import { ebpfBuild, type EbpfCompileOptions } from "./ebpf.ts";
 import { p4Build } from "./p4.ts";
-import type { P4cPlan } from "./p4c.ts";
+import type { P4cPlan } from "../p4c/stage.ts";
 import { guestSuite, type ProgType, runDataplaneTests, withBpffs, type ProgramObject, loadVectors, formatVerifierStats, verifierMetrics, type VerifierReport,
   Bpftool, stateEntries, formatVerifierSideBySide, vectorDivergences, parseP4Layout, p4MapEntries, DIFF_STATE, differentialCase, differentialRun, formatDivergence, type DiffImpl, type DiffProgramResult } from "../dataplane/index.ts";
 import { worst } from "../engine/outcome.ts";
@@ -222,7 +222,7 @@ export async function writeGuestBundle(objectsDir: string, vectorsDir: string, o
   return { suite, objects };
 }
 
-/** What the lab adds to a guest initramfs (hw-runners/image/initramfs.ts InitramfsInputs) to run
+/** What the lab adds to a guest initramfs (guest-image/initramfs.ts InitramfsInputs) to run
  *  the data-plane suite: the guest node's objects and suite, and bpftool with its libraries. The
  *  guest kernel needs CONFIG_BPF_SYSCALL, CONFIG_NET (BPF_PROG_TEST_RUN, devmap), CONFIG_BPF_JIT
  *  (optional: the interpreter works) and a virtio NIC for the attach case. */

@@ -1,11 +1,11 @@
-// P4 -> eBPF: p4c-ebpf (built from source by the p4c node, stages/p4c.ts) turns each P4-16 program
+// P4 -> eBPF: p4c-ebpf (built from source by the p4c node, p4c/stage.ts) turns each P4-16 program
 // (p4/p4src) into C, clang turns that into a BPF object, and the data-plane test task verifies it
 // and runs the same vectors as the hand-written program. Where p4c's source is not at hand the node
 // is MISS with the reason, never PASS.
 import { recipe, host, type Availability, type GraphBuilder, type NodeInput } from "../engine/index.ts";
-import { P4C_HOME, P4C_RUNTIME, p4cBuilder } from "../images/p4c.ts";
+import { P4C_HOME, P4C_RUNTIME, p4cBuilder } from "../p4c/image.ts";
 import { type ProgType, PROGRAMS, type DataplaneProgram, type P4Arch } from "../dataplane/index.ts";
-import { p4cAvailability, p4cStage, type P4cPlan } from "./p4c.ts";
+import { p4cAvailability, p4cStage, type P4cPlan } from "../p4c/stage.ts";
 
 // Flags of p4c's own backends/ebpf/runtime/kernel.mk: generated code trips these warnings by design.
 const GENERATED_C_FLAGS = [

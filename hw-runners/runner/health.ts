@@ -4,8 +4,8 @@
 // the BMC answers. Never the code under test.
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { debianKernel } from "../image/debian-kernel.ts";
-import { buildInitramfs, SUITES } from "../image/initramfs.ts";
+import { debianKernel } from "../virtual/debian-kernel.ts";
+import { buildInitramfs, SUITES } from "../../guest-image/initramfs.ts";
 import { inventoryPath } from "../inventory/load.ts";
 import type { Board } from "../inventory/types.ts";
 import { loadJob, parseJob, sha256File, type Job } from "./job.ts";

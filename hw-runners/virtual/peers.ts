@@ -10,7 +10,7 @@ import { exec } from "../../engine/exec.ts";
 import { DpuCiError } from "../../engine/errors.ts";
 import { registerSecret } from "../../engine/secrets.ts";
 import { boardFiles, consoleHoldArgv, DEBUG_EXIT_PORT, QEMU_POWER_SCRIPT, writeConsoleHold } from "../drivers/qemu.ts";
-import { debianDisk, type DebianDisk } from "../image/debian-disk.ts";
+import { debianDisk, type DebianDisk } from "./debian-disk.ts";
 import type { Board, VirtualMachine } from "../inventory/types.ts";
 
 const alive = (pidFile: string): number | undefined => {

@@ -30,7 +30,7 @@ after(async () => {
 test("the guest suite passes under busybox sh with bpftool (KTAP, every case ok)", { skip, timeout: 60_000 }, async () => {
   const b = await writeGuestBundle(objs, join(ROOT, "p4/vectors"), out);
   const r = await exec("unshare", ["-n", "env",
-    `DPUCI_LIB=${join(ROOT, "hw-runners/image/suites/lib.sh")}`, `DPUCI_BPFFS=${bpffs}`, `DPUCI_BPF_DIR=${join(out, "guest/bpf")}`, "DPUCI_DP_DEV=lo",
+    `DPUCI_LIB=${join(ROOT, "guest-image/initramfs/suites/lib.sh")}`, `DPUCI_BPFFS=${bpffs}`, `DPUCI_BPF_DIR=${join(out, "guest/bpf")}`, "DPUCI_DP_DEV=lo",
     "busybox", "sh", b.suite], { allowFailure: true, timeoutMs: 50_000 });
   const lines = r.stdout.split("\n");
   const plan = /^1\.\.(\d+)$/.exec(lines[1] ?? "");

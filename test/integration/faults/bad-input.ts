@@ -26,7 +26,7 @@ export const BAD_INPUT: BadInput[] = [
     files: {
       "kproj/bad-fragment.pipeline.mts": [
         `import { definePipeline } from "${REPO_ROOT}/engine/index.ts";`,
-        `import { kernelStage } from "${REPO_ROOT}/stages/kernel.ts";`,
+        `import { kernelStage } from "${REPO_ROOT}/kernel/stage.ts";`,
         `export default definePipeline({ name: "bad-fragment", description: "a profile with a bad fragment", define(g) { kernelStage(g, { caseId: "x", scenario: "virt", fragments: ["bad"], root: "@/kproj" }); } });`,
       ].join("\n"),
       "kproj/kernel/configs/base.config": readFileSync(join(REPO_ROOT, "kernel/configs/base.config"), "utf8"),

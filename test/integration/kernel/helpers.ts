@@ -52,7 +52,7 @@ export async function bootUnderQemu(kernelDir: string, driverDirs: string[], tim
       return existsSync(extra) ? readdirSync(extra).filter((f) => f.endsWith(".ko")).map((f) => join(extra, f)) : [];
     });
     const initrd = join(work, "initrd.gz");
-    await exec("sh", [join(PROJECT, "hw-runners/image/mkinitramfs.sh"), "--out", initrd, "--init", join(PROJECT, "test/testdata/kernel/boot-init.sh"),
+    await exec("sh", [join(PROJECT, "guest-image/initramfs/mkinitramfs.sh"), "--out", initrd, "--init", join(PROJECT, "test/testdata/kernel/boot-init.sh"),
       "--modules-dir", join(kernelDir, "modules/lib/modules", krel), "--kver", krel, ...kos.flatMap((k) => ["--ko", k])]);
     const t0 = Date.now();
     return await new Promise<BootResult>((resolve) => {

@@ -2,8 +2,8 @@
 // benchmark (`dpu-ci run test/integration/kernel/kernel.pipeline.ts --case case1`). The real
 // pipelines (pr, case) compose the same two functions.
 import { definePipeline, UsageError } from "../../../engine/index.ts";
-import { kernelStage } from "../../../stages/kernel.ts";
-import { driversStage } from "../../../stages/drivers.ts";
+import { kernelStage } from "../../../kernel/stage.ts";
+import { driversStage } from "../../../drivers/stage.ts";
 
 function ccacheChoice(v: string): "shared" | "off" | { name: string } {
   if (v === "shared" || v === "off") return v;

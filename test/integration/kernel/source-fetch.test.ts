@@ -9,8 +9,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sha256File, type NodeContext } from "../../../engine/index.ts";
-import { fetchGit, fetchTarball } from "../../../stages/kernel-fetch.ts";
-import { parseKernelSource } from "../../../stages/kernel-source.ts";
+import { fetchGit, fetchTarball } from "../../../engine/fetch.ts";
+import { parseKernelSource } from "../../../kernel/source.ts";
 
 let dir = "";
 const ctx = (name: string): NodeContext => {

@@ -35,7 +35,7 @@ test("versions per artifact from tags and the changes since them", async () => {
     await git(dir, "init", "-q", "-b", "main");
     await commit(dir, "kernel/configs/base.config", "kernel: base profile");
     await commit(dir, "drivers/vffwd/vffwd.c", "vffwd: skeleton");
-    await commit(dir, "drivers/vffwd/driver.json", "vffwd: manifest"); // what makes it a driver (stages/drivers-manifest.ts)
+    await commit(dir, "drivers/vffwd/driver.json", "vffwd: manifest"); // what makes it a driver (drivers/manifest.ts)
     await commit(dir, "p4/ebpf/fw.c", "dataplane: firewall");
     const arts = releaseArtifacts(["vffwd"]);
     let vs = await planVersions(dir, arts);

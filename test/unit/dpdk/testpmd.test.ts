@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { judgeSession, linkStatus, portStats, sessionSteps, testpmdSuites } from "../../../stages/testpmd.ts";
+import { judgeSession, linkStatus, portStats, sessionSteps, testpmdSuites } from "../../../dpdk/testpmd.ts";
 import type { SessionResult } from "../../../dataplane/index.ts";
 import { flattenCases } from "../../../engine/index.ts";
 
@@ -61,7 +61,7 @@ test("our PMD in a real session: every check passes; the slowed PMD forwards far
 });
 
 test("a PMD below a world-writable directory (EAL refuses it) is found before testpmd runs", async () => {
-  const { worldWritableAncestor } = await import("../../../stages/testpmd.ts");
+  const { worldWritableAncestor } = await import("../../../dpdk/testpmd.ts");
   assert.equal(worldWritableAncestor("/tmp/x/y/librte_net_fpgavf.so"), "/tmp");
   assert.equal(worldWritableAncestor("/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/librte_net_null.so"), undefined);
 });

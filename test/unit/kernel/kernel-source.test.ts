@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError, describeSource, loadConfig } from "../../../engine/index.ts";
-import { DEFAULT_KERNEL_SOURCE, parseKernelSource } from "../../../stages/kernel-source.ts";
+import { DEFAULT_KERNEL_SOURCE, parseKernelSource } from "../../../kernel/source.ts";
 
 test("unset means Debian's linux-source-6.1 (works offline)", () => {
   assert.deepEqual(parseKernelSource(undefined), DEFAULT_KERNEL_SOURCE);

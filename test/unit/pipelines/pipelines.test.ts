@@ -21,7 +21,7 @@ function ctxIn(dir: string): NodeContext {
 test("case: builds its kernel profile and drivers, and SKIPs the HIL groups no board can take", async () => {
   const g = await graphOf(casePipeline, { case: "case4" });
   const names = [...g.nodes.keys()];
-  // Node names belong to the stages (stages/kernel.ts, stages/drivers.ts); match them loosely.
+  // Node names belong to the stages (kernel/stage.ts, drivers/stage.ts); match them loosely.
   assert.equal(names.filter((n) => g.nodes.get(n)!.kind === "build" && n.startsWith("kernel.")).length, 1, names.join(" "));
   for (const d of ["ixgbevf", "vffwd", "erdma"]) assert.ok(names.some((n) => n.startsWith(`driver.${d}.`)), `driver ${d}: ${names.join(" ")}`);
   assert.ok(names.includes("ebpf-build"));

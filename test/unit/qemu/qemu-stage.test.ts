@@ -5,8 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { ConfigError, GraphBuilder, buildGraph, loadConfig, resolveParams, type BuildNode } from "../../../engine/index.ts";
-import { parseQemuSource, describeQemuSource } from "../../../stages/qemu-source.ts";
-import { qemuBuildArgv, qemuNodeName, qemuPrepareArgv, qemuStage } from "../../../stages/qemu.ts";
+import { parseQemuSource, describeQemuSource } from "../../../qemu/source.ts";
+import { qemuBuildArgv, qemuNodeName, qemuPrepareArgv, qemuStage } from "../../../qemu/stage.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 

@@ -1,19 +1,19 @@
 // The initramfs assembler's argv, and a host-side call of it. The same script runs as a container
-// build step (stages/image.ts); everything it needs comes in as arguments.
+// build step (guest-image/stage.ts); everything it needs comes in as arguments.
 import { fileURLToPath } from "node:url";
-import { exec } from "../../engine/exec.ts";
+import { exec } from "../engine/exec.ts";
 
-export const MKINITRAMFS = fileURLToPath(new URL("./mkinitramfs.sh", import.meta.url));
-export const IMAGE_DIR = fileURLToPath(new URL(".", import.meta.url));
+export const MKINITRAMFS = fileURLToPath(new URL("./initramfs/mkinitramfs.sh", import.meta.url));
+export const IMAGE_DIR = fileURLToPath(new URL("./initramfs/", import.meta.url));
 /** The in-guest suites shipped with the lab. */
 export const SUITES = {
-  modules: fileURLToPath(new URL("./suites/modules.sh", import.meta.url)),
-  xdp: fileURLToPath(new URL("./suites/xdp.sh", import.meta.url)),
-  net: fileURLToPath(new URL("./suites/net.sh", import.meta.url)),
-  boot: fileURLToPath(new URL("./suites/boot.sh", import.meta.url)),
-  hang: fileURLToPath(new URL("./suites/hang.sh", import.meta.url)),
+  modules: fileURLToPath(new URL("./initramfs/suites/modules.sh", import.meta.url)),
+  xdp: fileURLToPath(new URL("./initramfs/suites/xdp.sh", import.meta.url)),
+  net: fileURLToPath(new URL("./initramfs/suites/net.sh", import.meta.url)),
+  boot: fileURLToPath(new URL("./initramfs/suites/boot.sh", import.meta.url)),
+  hang: fileURLToPath(new URL("./initramfs/suites/hang.sh", import.meta.url)),
 } as const;
-export const XDP_COUNT_SOURCE = fileURLToPath(new URL("./bpf/xdp_count.c", import.meta.url));
+export const XDP_COUNT_SOURCE = fileURLToPath(new URL("./initramfs/bpf/xdp_count.c", import.meta.url));
 
 export interface InitramfsInputs {
   out: string;

@@ -1,7 +1,7 @@
 // The P4 builder: what p4c 1.2.4.8 needs to build (CMake, g++, bison/flex, Boost, libgc, protobuf
 // 3.21, ccache) and what its output needs to run (clang/LLVM for the BPF target, libbpf, bpftool,
 // the kernel UAPI headers). All from Debian 12. p4c itself is not in the image: it is built from
-// source by a cached build node (stages/p4c.ts, with images/p4c-build.sh) so the source stays
+// source by a cached build node (p4c/stage.ts, with p4c/scripts/build.sh) so the source stays
 // pluggable and the build goes through ccache.
 import type { ImageSpec } from "../engine/recipe.ts";
 

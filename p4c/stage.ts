@@ -13,8 +13,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
 import { recipe, host, cacheName, sha256File, describeSource, parseSource, P4C_SOURCE_RULE, type SourceSpec, type Availability, type GraphBuilder, type Input, type NodeInput, type TaskResult, type Recipe, type ArtifactRef } from "../engine/index.ts";
-import { P4C_VERSION, p4cBuilder } from "../images/p4c.ts";
-import { fetchGit, fetchTarball } from "./kernel-fetch.ts";
+import { P4C_VERSION, p4cBuilder } from "./image.ts";
+import { fetchGit, fetchTarball } from "../engine/fetch.ts";
 
 export const P4C_SOURCE_SETTING = "DPU_CI_P4C_SOURCE";
 export const VENDOR_DIR_SETTING = "DPU_CI_VENDOR_DIR";
@@ -82,7 +82,7 @@ export const P4C_NODE = "p4c";
 export function p4cStage(g: GraphBuilder, plan: P4cPlan): NodeInput {
   if (g.has(P4C_NODE)) return { kind: "node", node: P4C_NODE, type: "dir" };
   const inputs: Record<string, Input> = {
-    script: host.file("images/p4c-build.sh"),
+    script: host.file("p4c/scripts/build.sh"),
     p4runtime: host.file(join(plan.vendor, VENDORED.p4runtime.file)),
     libbpf: host.file(join(plan.vendor, VENDORED.libbpf.file)),
   };

@@ -12,8 +12,8 @@ import semver from "semver";
 import { z } from "zod";
 import { cacheName, ConfigError, host, recipe, type GraphBuilder, type NodeInput, type TaskResult } from "../engine/index.ts";
 import { parseWith, readJsonFile } from "../engine/schema.ts";
-import { dpdkBuilder } from "../images/dpdk.ts";
-import { DPDK_PREFIX } from "./dpdk.ts";
+import { dpdkBuilder } from "./image.ts";
+import { DPDK_PREFIX } from "./stage.ts";
 
 const PmdManifestSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case [a-z0-9_-]"),

@@ -1,5 +1,5 @@
 // testpmd suites: dpdk-testpmd of the dpdk stage on software ports in this machine's userspace (no
-// hugepages, no PCI): net_null, net_ring and our net_fpgavf (built by stages/dpdk-pmd.ts, loaded
+// hugepages, no PCI): net_null, net_ring and our net_fpgavf (built by dpdk/pmd.ts, loaded
 // as a plugin). Each suite checks link state across start/stop, io and mac forwarding (the
 // forward statistics through reports/parse/testpmd.ts), and the port counters; throughput and drops
 // become run metrics (pps, packets, dropped) under the board class "vdev", marked simulated: these
@@ -11,13 +11,13 @@ import { randomBytes } from "node:crypto";
 import { DpuCiError, worst, type GraphBuilder, type NodeInput, type TaskResult, type TestCase, type TestSuite } from "../engine/index.ts";
 import { parseTestpmd } from "../reports/index.ts";
 import { testpmdSession, type SessionResult, type SessionStep } from "../dataplane/index.ts";
-import type { DpdkMetadata } from "./dpdk.ts";
-import type { PmdMetadata } from "./dpdk-pmd.ts";
+import type { DpdkMetadata } from "./stage.ts";
+import type { PmdMetadata } from "./pmd.ts";
 
 /** The board class of container/host vdev runs: compared only with itself, never with hardware. */
 export const VDEV_BOARD_CLASS = "vdev";
 
-/** Why testpmd does not run on a VF yet: the lab's guests (hw-runners/image) carry no DPDK. */
+/** Why testpmd does not run on a VF yet: the lab's guests (guest-image) carry no DPDK. */
 export const VF_SKIP_REASON = "no board runs dpdk-testpmd on a VF yet: the igb virtual board's and the 82599 boards' guest images carry no DPDK build (it needs hugepages and the VF bound to vfio-pci with enable_unsafe_noiommu_mode)";
 
 export type TestpmdPortKind = "null" | "ring" | "fpgavf";

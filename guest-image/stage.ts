@@ -1,6 +1,6 @@
 // The guest image stage: one cached build node that assembles what a virtual board boots from the
 // kernel stage's modules, the drivers' .ko files, eBPF objects and the lab's in-guest suites, with
-// hw-runners/image/mkinitramfs.sh run inside a container (BuildKit or Dagger). Output directory:
+// guest-image/initramfs/mkinitramfs.sh run inside a container (BuildKit or Dagger). Output directory:
 // initrd.cpio.gz (reproducible: SOURCE_DATE_EPOCH, sorted cpio, gzip -n) and image.json.
 import { host, recipe, type GraphBuilder, type ImageSpec, type Input, type NodeInput } from "../engine/index.ts";
 
@@ -13,9 +13,9 @@ export const imageBuilder: ImageSpec = {
   env: { LC_ALL: "C.UTF-8" },
 };
 
-/** The lab's in-guest suites (hw-runners/image/suites/*.sh). */
+/** The lab's in-guest suites (guest-image/initramfs/suites/*.sh). */
 /** `dataplane` is generated (the dataplane-guest-suite node's KTAP suite of eBPF vectors), the
- *  others are hw-runners/image/suites/*.sh. */
+ *  others are guest-image/initramfs/suites/*.sh. */
 export const GUEST_SUITES = ["boot", "modules", "xdp", "net", "sriov", "vf2virtio", "dataplane", "rdma"] as const;
 /** Suites that configure VFs from the PF (`ip link set PF vf N mac|vlan`): busybox's ip cannot, so
  *  iproute2's ip goes into the image with them. */
@@ -66,7 +66,7 @@ export function imageArgv(o: { drivers: number; ebpf: boolean; suites: readonly 
 
 export function guestImageStage(g: GraphBuilder, o: GuestImageOptions): NodeInput {
   const suites = o.suites ?? ["modules", "xdp", "net"];
-  const inputs: Record<string, Input> = { image: host.dir("hw-runners/image"), kernel: o.kernel };
+  const inputs: Record<string, Input> = { image: host.dir("guest-image/initramfs"), kernel: o.kernel };
   (o.drivers ?? []).forEach((d, i) => (inputs[`driver${i}`] = d));
   if (o.ebpf) inputs.ebpf = o.ebpf;
   (o.extraSuites ?? []).forEach((s, i) => (inputs[`suite${i}`] = s));

@@ -8,8 +8,11 @@ import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { describeSource, DpuCiError, exec, redactUrl, sha256File, type GraphBuilder, type NodeContext, type NodeInput, type TaskResult } from "../engine/index.ts";
-import type { KernelSource } from "./kernel-source.ts";
+import { sha256File } from "./digest.ts";
+import { DpuCiError } from "./errors.ts";
+import { exec } from "./exec.ts";
+import type { GraphBuilder, NodeContext, NodeInput, TaskResult } from "./graph.ts";
+import { describeSource, redactUrl, type SourceSpec } from "./source.ts";
 
 /** Fetched kernel sources live under the config's cache directory. */
 export const sourceCacheDir = (cacheDir: string): string => join(cacheDir, "kernel-src");
@@ -17,7 +20,7 @@ export const sourceCacheDir = (cacheDir: string): string => join(cacheDir, "kern
 const key = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
 
 /** git: fetch REF (shallow) into a bare cache repository, archive the commit as source.tar.gz. */
-export async function fetchGit(ctx: NodeContext, src: Extract<KernelSource, { kind: "git" }>, cacheDir: string): Promise<TaskResult> {
+export async function fetchGit(ctx: NodeContext, src: Extract<SourceSpec, { kind: "git" }>, cacheDir: string): Promise<TaskResult> {
   const repo = join(sourceCacheDir(cacheDir), `git-${key(src.url)}.git`);
   const run = (args: string[]) => exec("git", args, { logPath: ctx.logPath, signal: ctx.signal, env: ctx.env, extraEnv: { GIT_TERMINAL_PROMPT: "0" } });
   if (!existsSync(repo)) {
@@ -41,7 +44,7 @@ export async function fetchGit(ctx: NodeContext, src: Extract<KernelSource, { ki
 }
 
 /** tarball: download once into the cache, verify the sha256 BEFORE anything uses it. */
-export async function fetchTarball(ctx: NodeContext, src: Extract<KernelSource, { kind: "tarball" }>, cacheDir: string): Promise<TaskResult> {
+export async function fetchTarball(ctx: NodeContext, src: Extract<SourceSpec, { kind: "tarball" }>, cacheDir: string): Promise<TaskResult> {
   const dir = sourceCacheDir(cacheDir);
   await mkdir(dir, { recursive: true });
   const name = tarballName(src.url);
@@ -86,7 +89,7 @@ function tarballName(url: string): string {
 
 /** A task fetching a git or tarball source for a stage (kernel, qemu): one node per source, shared
  *  by every build of it; debian and dir sources need none (undefined). */
-export function fetchSourceNode(g: GraphBuilder, stage: string, source: KernelSource, describe: string, cacheDir: string | undefined): NodeInput | undefined {
+export function fetchSourceNode(g: GraphBuilder, stage: string, source: SourceSpec, describe: string, cacheDir: string | undefined): NodeInput | undefined {
   if (source.kind !== "git" && source.kind !== "tarball") return undefined;
   if (!cacheDir) throw new DpuCiError("INTERNAL", `${stage} stage: a ${source.kind} source needs cacheDir (pass Config.cacheDir)`);
   const name = `${stage}-source.${shortHash(describe)}`;

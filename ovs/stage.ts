@@ -1,6 +1,6 @@
 // The ovs stage: Open vSwitch from source (Debian 12's openvswitch-source, OVS 3.1, as the offline
 // default) built against the dpdk stage's output (configure --with-dpdk=shared through libdpdk.pc),
-// with ccache and the patch series in netstack/patches/ovs. Two build nodes share one recipe prefix:
+// with ccache and the patch series in ovs/patches. Two build nodes share one recipe prefix:
 // `ovs.*` exports the deliverables; `ovs-check.*` adds one step on top of the same (cached) build
 // layer that runs a subset of OVS's own testsuite (GNU autotest; keywords chosen to finish in
 // minutes, the whole suite in nightly) and reads it through reports/parse/autotest.ts.
@@ -8,9 +8,9 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheName, host, recipe, type ArtifactRef, type GraphBuilder, type NodeInput, type Recipe, type TaskResult } from "../engine/index.ts";
-import { dpdkBuilder } from "../images/dpdk.ts";
+import { dpdkBuilder } from "../dpdk/image.ts";
 import { parseAutotest } from "../reports/index.ts";
-import { DPDK_PREFIX } from "./dpdk.ts";
+import { DPDK_PREFIX } from "../dpdk/stage.ts";
 
 export const OVS_PREFIX = "/opt/ovs";
 
@@ -47,7 +47,7 @@ export function ovsStage(g: GraphBuilder, dpdk: NodeInput, opts: OvsStageOptions
   const name = `ovs.${tag}`;
   const checkName = `ovs-check.${opts.fullTestsuite ? "full" : "subset"}.${tag}`;
   const jobs = String(opts.jobs ?? 2);
-  const inputs = { dpdk, scripts: host.dir("netstack/ovs"), patches: host.dir("netstack/patches/ovs") };
+  const inputs = { dpdk, scripts: host.dir("ovs/scripts"), patches: host.dir("ovs/patches") };
   const built = (refs: Readonly<Record<"dpdk" | "scripts" | "patches", ArtifactRef>>): Recipe =>
     recipe.from(dpdkBuilder)
       .withDirectory(DPDK_PREFIX, refs.dpdk)

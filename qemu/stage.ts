@@ -8,9 +8,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheName, exec, host, recipe, type GraphBuilder, type Input, type NodeInput, type Recipe, type TaskResult, type TestCase } from "../engine/index.ts";
-import { qemuBuilder, QEMU_DEB_DIR } from "../images/qemu.ts";
-import { fetchSourceNode, shortHash } from "./kernel-fetch.ts";
-import { DEFAULT_QEMU_SOURCE, describeQemuSource, type QemuSource } from "./qemu-source.ts";
+import { qemuBuilder, QEMU_DEB_DIR } from "./image.ts";
+import { fetchSourceNode, shortHash } from "../engine/fetch.ts";
+import { DEFAULT_QEMU_SOURCE, describeQemuSource, type QemuSource } from "./source.ts";
 
 export const QEMU_PATCHES_DIR = "qemu/patches";
 

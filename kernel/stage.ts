@@ -7,10 +7,10 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheName, describeSource, host, recipe, type ArtifactRef, type GraphBuilder, type Input, type NodeInput, type Recipe, type TaskResult } from "../engine/index.ts";
 import { builderTag } from "../images/index.ts";
-import { kernelBuilderFor } from "../images/kernel.ts";
-import { DEFAULT_KERNEL_SOURCE, type KernelSource } from "./kernel-source.ts";
-import { fetchSourceNode, shortHash } from "./kernel-fetch.ts";
-import { checkInlineConfig, profileFragments } from "./kernel-profile.ts";
+import { kernelBuilderFor } from "./image.ts";
+import { DEFAULT_KERNEL_SOURCE, type KernelSource } from "./source.ts";
+import { fetchSourceNode, shortHash } from "../engine/fetch.ts";
+import { checkInlineConfig, profileFragments } from "./profile.ts";
 
 export interface KernelStageOptions {
   caseId: string;

@@ -1,14 +1,14 @@
 // The dpdk stage: DPDK built from source with meson/ninja in the dpdk builder image, only for the
 // drivers the cases need (VF PMDs of the NICs in play, virtio/vhost, null/ring/af_packet for smoke
-// tests), with ccache in a named cache and the patch series in netstack/patches/dpdk applied. Output
+// tests), with ccache in a named cache and the patch series in dpdk/patches applied. Output
 // (one directory, installed for prefix /opt/dpdk where consumers mount it): bin/dpdk-testpmd,
 // lib/librte_*.so*, lib/dpdk/pmds-*/ (the PMDs, loaded as plugins), lib/pkgconfig/libdpdk.pc,
 // include/, metadata.json.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheName, host, recipe, type GraphBuilder, type Input, type NodeInput, type TaskResult } from "../engine/index.ts";
-import { shortHash } from "./kernel-fetch.ts";
-import { dpdkBuilder } from "../images/dpdk.ts";
+import { shortHash } from "../engine/fetch.ts";
+import { dpdkBuilder } from "./image.ts";
 
 /** Where the DPDK output is mounted in consumers' containers: libdpdk.pc says this prefix. */
 export const DPDK_PREFIX = "/opt/dpdk";
@@ -47,7 +47,7 @@ export function dpdkStage(g: GraphBuilder, opts: DpdkStageOptions = {}): NodeInp
   const source = opts.source ?? { kind: "debian" };
   const name = dpdkNodeName(drivers, source);
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
-  const inputs: Record<string, Input> = { scripts: host.dir("netstack/scripts"), patches: host.dir("netstack/patches/dpdk") };
+  const inputs: Record<string, Input> = { scripts: host.dir("dpdk/scripts"), patches: host.dir("dpdk/patches") };
   if (source.kind === "dir") inputs.source = host.dir(source.path, { exclude: [".git", "build"] });
   const args = ["--source", source.kind, "--out", "/out/dist", "--prefix", DPDK_PREFIX, "--drivers", drivers.join(","), "--patches", "/in/patches", "--jobs", String(opts.jobs ?? 2)];
   if (source.kind === "dir") args.push("--from", "/in/source");
