@@ -1,7 +1,7 @@
 // `dpu-ci doctor [--fix]`: what this machine lacks and the exact command that installs it.
 import { existsSync } from "node:fs";
 import { DpuCiError, exec, which, type Config } from "../engine/index.ts";
-import { REQUIREMENTS, EXTRA_PACKAGES } from "./requirements.ts";
+import { REQUIREMENTS, EXTRA_PACKAGES, LAB_EXTRA_PACKAGES } from "./requirements.ts";
 
 export interface DoctorReport {
   node: { version: string; ok: boolean };
@@ -9,19 +9,22 @@ export interface DoctorReport {
   dockerd: { running: boolean; buildkit: boolean; detail: string };
   missingPackages: string[];
   installCommand?: string;
+  /** Checked for a lab runner host only (`--lab`): no docker, no build tools. */
+  lab?: boolean;
 }
 
-export async function doctor(cfg: Config): Promise<DoctorReport> {
+export async function doctor(cfg: Config, o: { lab?: boolean } = {}): Promise<DoctorReport> {
   const major = Number(process.versions.node.split(".")[0]);
-  const tools = await Promise.all(REQUIREMENTS.map(async (r) => ({ ...r, found: r.command.startsWith("/") ? (existsSync(r.command) ? r.command : undefined) : await which(r.command) })));
+  const tools = await Promise.all(REQUIREMENTS.filter((r) => !o.lab || r.lab).map(async (r) => ({ ...r, required: r.required || !!o.lab, found: r.command.startsWith("/") ? (existsSync(r.command) ? r.command : undefined) : await which(r.command) })));
   const missingExtra = [];
-  for (const p of EXTRA_PACKAGES) {
+  for (const p of o.lab ? LAB_EXTRA_PACKAGES : EXTRA_PACKAGES) {
     const r = await exec("dpkg-query", ["-W", "-f=${Status}", p], { allowFailure: true });
     if (!r.stdout.includes("install ok installed")) missingExtra.push(p);
   }
   const missingPackages = [...new Set([...tools.filter((t) => !t.found).map((t) => t.pkg), ...missingExtra])];
-  const dockerd = await dockerStatus(cfg.docker);
+  const dockerd = o.lab ? { running: false, buildkit: false, detail: "not needed on a lab runner host (lab jobs build nothing)" } : await dockerStatus(cfg.docker);
   return {
+    lab: o.lab,
     node: { version: process.versions.node, ok: major >= 20 },
     tools,
     dockerd,
@@ -40,13 +43,13 @@ async function dockerStatus(docker: string): Promise<DoctorReport["dockerd"]> {
 export function formatDoctor(r: DoctorReport): string {
   const lines = [`node ${r.node.version} ${r.node.ok ? "ok" : "TOO OLD (need >= 20)"}`];
   for (const t of r.tools) lines.push(`${t.found ? "ok     " : t.required ? "MISSING" : "missing"} ${t.command.padEnd(20)} ${t.found ?? `(apt: ${t.pkg})`}  - ${t.why}`);
-  lines.push(`${r.dockerd.running ? "ok     " : "MISSING"} dockerd              ${r.dockerd.detail}`);
+  lines.push(`${r.dockerd.running ? "ok     " : r.lab ? "-      " : "MISSING"} dockerd              ${r.dockerd.detail}`);
   if (r.installCommand) lines.push("", "Install what is missing with:", `  ${r.installCommand}`, "or run `dpu-ci doctor --fix` as root on Debian/Ubuntu.");
   return lines.join("\n");
 }
 
 export function doctorHealthy(r: DoctorReport): boolean {
-  return r.node.ok && r.dockerd.running && r.tools.every((t) => t.found || !t.required);
+  return r.node.ok && (r.dockerd.running || !!r.lab) && r.tools.every((t) => t.found || !t.required);
 }
 
 /** Installs the missing packages with apt (Debian/Ubuntu, as root) and starts dockerd if needed. */
@@ -58,7 +61,7 @@ export async function doctorFix(r: DoctorReport, log: (s: string) => void): Prom
     await exec("apt-get", ["update", "-q"], { env, onOutput: log });
     await exec("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...r.missingPackages], { env, onOutput: log });
   }
-  if (!r.dockerd.running && (await which("dockerd"))) await startDockerd(log);
+  if (!r.lab && !r.dockerd.running && (await which("dockerd"))) await startDockerd(log);
 }
 
 /** Starts dockerd in the background (a machine without systemd, such as a CI container) and waits for it. */

@@ -23,7 +23,7 @@ Lab and data plane
   dataplane ...             build, test and control the eBPF data plane (firewall, LB, forwarding)
 
 Machine
-  doctor [--fix]            check (and install) what this machine needs
+  doctor [--fix] [--lab]    check (and install) what this machine (or a lab runner host) needs
   config                    the effective configuration (secrets masked)
 
 Exit codes: 0 all passed, 1 a build or test failed, 2 bad input or usage,
@@ -45,11 +45,21 @@ through the same KTAP parser; an Incomplete job with an infrastructure error is 
 Exit: 0 pass, 1 the code under test failed, 3 lab error.`;
 export const LAB_HELP = `Usage: dpu-ci lab status [--power] [--json]
        dpu-ci lab health-check <board>
+       dpu-ci lab maintenance <board> --reason WHY [--who NAME]
+       dpu-ci lab return <board> --reason WHY [--who NAME]
+       dpu-ci lab retire <board> --reason WHY [--who NAME]
        dpu-ci lab down
 
 status        boards of the inventory ($DPU_CI_INVENTORY, default: the local virtual boards) with
-              health (Good, Unknown, Bad, Maintenance), leases and, with --power, power state.
+              health (Good, Unknown, Bad, Maintenance, Retired), leases, since when, by whom and why,
+              and, with --power, power state.
 health-check  leases the board and runs its health check; a Bad or Unknown board that passes is Good.
+maintenance   takes a board out of service (to repair it): never leased until returned. A job
+              holding it finishes first.
+return        puts a board in Maintenance, Retired or Bad back in service as Unknown: it is
+              health-checked before its next job.
+retire        takes a board out of service for good (never leased; return undoes it).
+              --reason is required; --who defaults to the OS user (SUDO_USER under sudo).
 down          stops what virtual boards keep running between jobs (simulated BMCs, console servers,
               QEMU) on boards nobody leases.`;
 export const MATRIX_HELP = `Usage: dpu-ci matrix [--json] [--markdown] [--profile here|seed]
@@ -104,11 +114,13 @@ summary.md in the run directory, and its results in the history ($DPU_CI_HOME/hi
 Regressions are computed against the previous comparable run (same pipeline, case and board class),
 or against <run> with --compare: new failure, fixed, still failing, flaky. Infrastructure errors,
 MISS and SKIP never count as regressions. --html prints the path of the HTML report.`,
-  doctor: `Usage: dpu-ci doctor [--fix] [--json]
+  doctor: `Usage: dpu-ci doctor [--fix] [--lab] [--json]
 
 Checks node, a BuildKit-capable docker client and a running dockerd, qemu, clang, bpftool, ipmitool
 and the rest; prints what is missing and the apt command that installs it. --fix runs that command
-(Debian/Ubuntu, as root). Exit 0 when everything required is present, 3 otherwise.`,
+(Debian/Ubuntu, as root). --lab checks only what a lab runner host needs (ipmitool, ssh, git,
+busybox-static and cpio for the health check's initramfs; no docker). Exit 0 when everything
+required is present, 3 otherwise.`,
   config: `Usage: dpu-ci config [--json]\n\nPrints the effective settings (from flags, the environment and .env) with secrets masked.`,
 };
 

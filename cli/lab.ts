@@ -1,8 +1,9 @@
-// `dpu-ci hil run <job.json>`, `dpu-ci lab status`, `dpu-ci lab health-check <board>`.
-import { EXIT, exitCodeFor, flattenCases, mask, type Config } from "../engine/index.ts";
+// `dpu-ci hil run <job.json>`, `dpu-ci lab status|health-check|down|maintenance|return|retire`.
+import { userInfo } from "node:os";
+import { EXIT, exitCodeFor, flattenCases, mask, UsageError, type Config } from "../engine/index.ts";
 import { parseSubcommand } from "./args.ts";
 import { HIL_HELP, LAB_HELP } from "./help.ts";
-import { hilLavaDefinition, hilRun, labDown, labHealthCheck, labStatus, type CommandOptions } from "../hw-runners/commands.ts";
+import { hilLavaDefinition, hilRun, labAdmin, labDown, labHealthCheck, labStatus, type CommandOptions } from "../hw-runners/commands.ts";
 import type { LabLogEvent } from "../hw-runners/runner/run.ts";
 
 export { HIL_HELP, LAB_HELP };
@@ -54,12 +55,16 @@ export async function runHilCommand(argv: readonly string[], config: () => Confi
   return exitCodeFor([r.outcome]);
 }
 
+const ADMIN = ["maintenance", "return", "retire"] as const;
+const isAdmin = (s: string): s is (typeof ADMIN)[number] => (ADMIN as readonly string[]).includes(s);
+
 export async function runLabCommand(argv: readonly string[], config: () => Config, io: IO): Promise<number> {
   const json = { json: { type: "boolean" } } as const;
   const a = parseSubcommand("lab", LAB_HELP, argv, {
     status: { options: { ...json, power: { type: "boolean" } } },
     "health-check": { options: json, positionals: { min: 1, max: 1, name: "board" } },
     down: { options: json },
+    ...Object.fromEntries(ADMIN.map((s) => [s, { options: { ...json, reason: { type: "string" }, who: { type: "string" } }, positionals: { min: 1, max: 1, name: "board" } }])),
   });
   if (a.help) { io.out.write(LAB_HELP + "\n"); return EXIT.OK; }
   const cfg = config();
@@ -74,6 +79,17 @@ export async function runLabCommand(argv: readonly string[], config: () => Confi
     return EXIT.OK;
   }
   const board = a.positionals[0]!;
+  if (isAdmin(a.sub)) {
+    const reason = (a.values.reason as string | undefined)?.trim();
+    if (!reason) throw new UsageError(`lab ${a.sub}: --reason is required (say why, e.g. --reason "replacing the 82599 NIC"): it is shown by lab status\n\n${LAB_HELP}`);
+    // The person, also under sudo; --who for a ticket or a team name.
+    const who = (a.values.who as string | undefined)?.trim() || cfg.env.SUDO_USER || userInfo().username;
+    const r = labAdmin(a.sub, board, who, reason, labOptions(cfg, io));
+    const held = r.lease ? `; ${r.lease.holder} holds it (token ${r.lease.token}): its job finishes, no new lease is granted` : "";
+    const next = r.to === "Unknown" ? "; it is health-checked before its next job" : "";
+    io.out.write(mask(a.values.json ? JSON.stringify(r, null, 2) : `${board}: ${r.from} -> ${r.to} by ${r.by}: ${r.reason}${held}${next}`) + "\n");
+    return EXIT.OK;
+  }
   const r = await labHealthCheck(board, labOptions(cfg, io));
   io.out.write(mask(a.values.json ? JSON.stringify(r, null, 2) : `${board}: ${r.outcome}, health ${r.health}${r.reason ? ` - ${r.reason}` : ""}`) + "\n");
   return exitCodeFor([r.outcome]);

@@ -134,14 +134,15 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async doctor(args, io) {
-    const { values, help: h } = parse("doctor", args, { fix: { type: "boolean" }, json: { type: "boolean" } });
+    const { values, help: h } = parse("doctor", args, { fix: { type: "boolean" }, json: { type: "boolean" }, lab: { type: "boolean" } });
     if (h) return help("doctor", io);
     const cfg = await configFrom({});
     const { doctor, doctorFix, doctorHealthy, formatDoctor } = await import("./doctor.ts");
-    let r = await doctor(cfg);
+    const o = { lab: Boolean(values.lab) };
+    let r = await doctor(cfg, o);
     if (values.fix && r.missingPackages.length) {
       await doctorFix(r, (s) => io.err.write(s));
-      r = await doctor(cfg);
+      r = await doctor(cfg, o);
     }
     print(io.out, values.json ? JSON.stringify(r, null, 2) : formatDoctor(r));
     return doctorHealthy(r) ? EXIT.OK : EXIT.INFRA;

@@ -7,6 +7,8 @@ export interface Requirement {
   why: string;
   /** Needed by the embedded default path (`run pr`); others degrade to SKIP/MISS. */
   required: boolean;
+  /** Needed on a lab runner host too (`doctor --lab`): BMCs, ssh + kexec, the health check's initramfs. */
+  lab?: boolean;
 }
 
 export const REQUIREMENTS: readonly Requirement[] = [
@@ -18,23 +20,27 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { command: "clang", pkg: "clang", why: "compiling eBPF programs on the host", required: false },
   { command: "llvm-objdump", pkg: "llvm", why: "inspecting eBPF objects", required: false },
   { command: "bpftool", pkg: "bpftool", why: "loading, verifying and test-running eBPF programs", required: true },
-  { command: "ipmitool", pkg: "ipmitool", why: "BMC power control of real and virtual servers", required: false },
+  { command: "ipmitool", pkg: "ipmitool", why: "BMC power control of real and virtual servers", required: false, lab: true },
   { command: "ipmi_sim", pkg: "openipmi", why: "the simulated BMC of virtual 1288 boards", required: false },
   { command: "pdudaemon", pkg: "pdudaemon", why: "PDU power control (exercised against virtual boards)", required: false },
-  { command: "ssh", pkg: "openssh-client", why: "deploying kernels to servers by ssh + kexec", required: false },
+  { command: "ssh", pkg: "openssh-client", why: "deploying kernels to servers by ssh + kexec", required: false, lab: true },
   { command: "mkfs.ext4", pkg: "e2fsprogs", why: "the Debian disk of virtual kexec servers", required: false },
   { command: "ser2net", pkg: "ser2net", why: "serial consoles over TCP", required: false },
-  { command: "busybox", pkg: "busybox-static", why: "userspace of guest initramfs images", required: true },
-  { command: "cpio", pkg: "cpio", why: "packing initramfs images", required: true },
+  { command: "busybox", pkg: "busybox-static", why: "userspace of guest initramfs images", required: true, lab: true },
+  { command: "cpio", pkg: "cpio", why: "packing initramfs images", required: true, lab: true },
   { command: "ip", pkg: "iproute2", why: "network namespaces and veth peers for tests", required: true },
   { command: "xmllint", pkg: "libxml2-utils", why: "validating JUnit against its schema in tests", required: false },
   { command: "chromium", pkg: "chromium", why: "browser tests of the HTML report", required: false },
-  { command: "git", pkg: "git", why: "kernel sources from git, release versions from tags", required: false },
+  { command: "git", pkg: "git", why: "kernel sources from git, release versions from tags", required: false, lab: true },
   // A real LAVA lab on this machine for the LAVA backend's end-to-end tests (test/e2e/lava).
   { command: "/usr/bin/lava-server", pkg: "lava-server", why: "a local LAVA lab (server + PostgreSQL) for the LAVA backend's end-to-end tests", required: false },
   { command: "/usr/bin/lava-worker", pkg: "lava-dispatcher", why: "the local LAVA lab's worker and dispatcher (QEMU devices)", required: false },
   { command: "lavacli", pkg: "lavacli", why: "inspecting a LAVA lab by hand", required: false },
 ];
+
+/** What a lab runner host needs beyond the lab's commands: Debian's kernel for health checks is
+ *  fetched with apt and unpacked with dpkg (both in every Debian). No docker: lab jobs build nothing. */
+export const LAB_EXTRA_PACKAGES: readonly string[] = ["ca-certificates", "xz-utils"];
 
 /** Extra Debian packages that provide libraries or data rather than commands. */
 export const EXTRA_PACKAGES: readonly string[] = [

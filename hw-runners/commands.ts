@@ -2,7 +2,8 @@
 // Each returns typed data plus printable lines; the CLI chooses the exit code (exitCodeFor).
 import type { Outcome } from "../engine/outcome.ts";
 import { findBoard } from "./inventory/load.ts";
-import type { BoardState } from "./lab/db.ts";
+import type { AdminAction, AdminResult, BoardState } from "./lab/db.ts";
+export type AdminChange = Extract<AdminResult, { ok: true }>;
 import { healthCheckJobs } from "./runner/health.ts";
 import { loadJob } from "./runner/job.ts";
 import { openLab, type Lab, type OpenLabOptions } from "./runner/lab.ts";
@@ -58,12 +59,37 @@ export async function labStatus(o: CommandOptions & { power?: boolean }): Promis
       if (o.power) power = await powerOf(lab, b);
       rows.push({ ...st, class: b.class, sim: b.sim, capabilities: b.capabilities, power });
     }
-    const lines = rows.map((r) => [
-      r.board.padEnd(14), r.health.padEnd(11), (r.sim ? "simulated" : "hardware").padEnd(10),
-      r.lease ? `leased by ${r.lease.holder} (token ${r.lease.token}, ${Math.max(0, Math.round((r.lease.expiresAt - Date.now()) / 1000))} s left)` : "free",
-      r.power ? `power ${r.power}` : "", r.reason ? `- ${r.reason}` : "",
-    ].filter(Boolean).join("  "));
+    const lines = table([
+      ["BOARD", "HEALTH", "KIND", "LEASE", ...(o.power ? ["POWER"] : []), "SINCE", "BY", "WHY"],
+      ...rows.map((r) => [
+        r.board, r.health, r.sim ? "simulated" : "hardware",
+        r.lease ? `${r.lease.holder} (token ${r.lease.token}, ${Math.max(0, Math.round((r.lease.expiresAt - Date.now()) / 1000))} s left)` : "free",
+        ...(o.power ? [r.power ?? ""] : []),
+        new Date(r.updatedAt).toISOString().slice(0, 16).replace("T", " "), r.by || "-", r.reason || "-",
+      ]),
+    ]);
     return { rows, lines, dir: lab.dir, dirFrom: lab.dirFrom === "inventory state" ? `the state of ${lab.inventory.source}` : lab.dirFrom };
+  } finally {
+    lab.close();
+  }
+}
+
+/** Columns padded to their widest cell; the last one is left as it is (a reason can be long). */
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd());
+}
+
+/** `dpu-ci lab maintenance|return|retire <board> --reason WHY [--who NAME]`: an admin takes a board
+ *  out of service or returns it (then Unknown: health-checked before its next job). From any host
+ *  that opens the lab's database. */
+export function labAdmin(action: AdminAction, boardId: string, who: string, reason: string, o: CommandOptions): AdminChange {
+  const lab = openLab(o);
+  try {
+    const board = findBoard(lab.inventory, boardId);
+    const r = lab.db.admin(board.id, action, who, reason);
+    if (!r.ok) throw new UsageError(`lab ${action}: ${r.message}`);
+    return r;
   } finally {
     lab.close();
   }

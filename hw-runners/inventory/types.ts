@@ -1,8 +1,12 @@
 // The lab inventory: boards, what they offer, and how to power, watch and deploy them.
 // Secrets are never values here, only the NAME of the environment variable that holds them.
 
-export type Health = "Good" | "Unknown" | "Bad" | "Maintenance";
-export const HEALTHS: readonly Health[] = ["Good", "Unknown", "Bad", "Maintenance"];
+/** LAVA's device health. Maintenance and Retired are set only by an admin (`dpu-ci lab maintenance|retire`)
+ *  and never leased; returning a board (`dpu-ci lab return`) makes it Unknown, so it is health-checked first. */
+export type Health = "Good" | "Unknown" | "Bad" | "Maintenance" | "Retired";
+export const HEALTHS: readonly Health[] = ["Good", "Unknown", "Bad", "Maintenance", "Retired"];
+/** Set only by an admin; automatic transitions (a health check, an expired lease, quarantine) leave them alone. */
+export const ADMIN_HEALTHS: readonly Health[] = ["Maintenance", "Retired"];
 
 export interface IpmiPower {
   driver: "ipmitool";

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 const openDatabase = (path: string): Database.Database => new (createRequire(import.meta.url)("better-sqlite3") as typeof Database)(path);
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Health } from "../inventory/types.ts";
+import { ADMIN_HEALTHS, type Health } from "../inventory/types.ts";
 
 /** Consecutive infrastructure errors after which a board is quarantined (Bad). */
 export const BAD_AFTER_INFRA_ERRORS = 3;
@@ -16,13 +16,21 @@ export const BAD_AFTER_INFRA_ERRORS = 3;
 export interface Lease { board: string; holder: string; token: number; acquiredAt: number; expiresAt: number }
 export type AcquireResult =
   | { ok: true; token: number; health: Health; /** the previous holder's lease had expired (it died) */ expired?: Lease }
-  | { ok: false; reason: "busy" | "Bad" | "Maintenance"; lease?: Lease };
-export interface BoardState { board: string; health: Health; reason: string; infraErrors: number; updatedAt: number; lease?: Lease }
+  | { ok: false; reason: "busy" | "Bad" | "Maintenance" | "Retired"; lease?: Lease };
+/** `by`: who made the last health change (an admin's name, or dpu-ci itself). */
+export interface BoardState { board: string; health: Health; reason: string; by: string; infraErrors: number; updatedAt: number; lease?: Lease }
+/** An admin's change of a board's service state (`dpu-ci lab maintenance|return|retire`). */
+export type AdminAction = "maintenance" | "return" | "retire";
+export type AdminResult =
+  | { ok: true; board: string; from: Health; to: Health; by: string; reason: string; /** a job holding it finishes first */ lease?: Lease }
+  | { ok: false; board: string; health: Health; message: string };
+/** Who made an automatic health change. */
+const DPU_CI = "dpu-ci";
 export interface LabEvent { at: number; board: string; kind: string; detail: string }
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS boards (id TEXT PRIMARY KEY, health TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
-  infra_errors INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL);
+  infra_errors INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL, changed_by TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS leases (board TEXT PRIMARY KEY, holder TEXT NOT NULL, token INTEGER NOT NULL,
   acquired_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -48,6 +56,9 @@ export class LabDb {
     this.db.pragma("busy_timeout = 10000");
     this.db.pragma("synchronous = NORMAL");
     this.db.exec(SCHEMA);
+    // A lab database made before boards had a `changed_by` column gets it.
+    if (!(this.db.pragma("table_info(boards)") as { name: string }[]).some((c) => c.name === "changed_by"))
+      this.db.exec("ALTER TABLE boards ADD COLUMN changed_by TEXT NOT NULL DEFAULT ''");
     this.now = opts.now ?? Date.now;
   }
 
@@ -67,16 +78,16 @@ export class LabDb {
   /** New boards start Unknown: LAVA's rule, a board is trusted only after a health check. */
   ensureBoards(ids: readonly string[]): void {
     this.tx(() => {
-      const ins = this.db.prepare("INSERT OR IGNORE INTO boards (id, health, reason, updated_at) VALUES (?, 'Unknown', 'new board', ?)");
+      const ins = this.db.prepare("INSERT OR IGNORE INTO boards (id, health, reason, changed_by, updated_at) VALUES (?, 'Unknown', 'new board', 'dpu-ci', ?)");
       for (const id of ids) ins.run(id, this.now());
     });
   }
 
   board(id: string): BoardState | undefined {
-    const r = this.db.prepare("SELECT * FROM boards WHERE id = ?").get(id) as { id: string; health: Health; reason: string; infra_errors: number; updated_at: number } | undefined;
+    const r = this.db.prepare("SELECT * FROM boards WHERE id = ?").get(id) as { id: string; health: Health; reason: string; changed_by: string; infra_errors: number; updated_at: number } | undefined;
     if (!r) return undefined;
     const lease = this.leaseRow(id);
-    return { board: r.id, health: r.health, reason: r.reason, infraErrors: r.infra_errors, updatedAt: r.updated_at, lease: lease && lease.expiresAt > this.now() ? lease : undefined };
+    return { board: r.id, health: r.health, reason: r.reason, by: r.changed_by, infraErrors: r.infra_errors, updatedAt: r.updated_at, lease: lease && lease.expiresAt > this.now() ? lease : undefined };
   }
 
   boards(): BoardState[] {
@@ -88,16 +99,16 @@ export class LabDb {
    *  holder died mid-job: the board becomes Unknown and must pass a health check before a job. */
   acquire(board: string, holder: string, ttlMs: number, purpose: "job" | "health-check"): AcquireResult {
     return this.tx(() => {
-      this.db.prepare("INSERT OR IGNORE INTO boards (id, health, reason, updated_at) VALUES (?, 'Unknown', 'new board', ?)").run(board, this.now());
+      this.db.prepare("INSERT OR IGNORE INTO boards (id, health, reason, changed_by, updated_at) VALUES (?, 'Unknown', 'new board', 'dpu-ci', ?)").run(board, this.now());
       const now = this.now();
       const cur = this.leaseRow(board);
       if (cur && cur.expiresAt > now) return { ok: false, reason: "busy", lease: cur } as const;
       if (cur) {
-        this.setHealthTx(board, "Unknown", `lease of ${cur.holder} (token ${cur.token}) expired`);
+        this.autoHealthTx(board, "Unknown", `lease of ${cur.holder} (token ${cur.token}) expired`);
         this.event(board, "lease-expired", JSON.stringify(cur));
       }
       const st = this.board(board)!;
-      if (st.health === "Maintenance" || (st.health === "Bad" && purpose === "job")) {
+      if (st.health === "Maintenance" || st.health === "Retired" || (st.health === "Bad" && purpose === "job")) {
         if (cur) this.db.prepare("DELETE FROM leases WHERE board = ?").run(board);
         return { ok: false, reason: st.health } as const;
       }
@@ -120,7 +131,7 @@ export class LabDb {
       const rows = (this.db.prepare("SELECT * FROM leases WHERE expires_at <= ?").all(this.now()) as LeaseRow[]).map(toLease);
       for (const l of rows) {
         this.db.prepare("DELETE FROM leases WHERE board = ? AND token = ?").run(l.board, l.token);
-        this.setHealthTx(l.board, "Unknown", `lease of ${l.holder} (token ${l.token}) expired`);
+        this.autoHealthTx(l.board, "Unknown", `lease of ${l.holder} (token ${l.token}) expired`);
         this.event(l.board, "lease-expired", JSON.stringify(l));
       }
       return rows;
@@ -151,27 +162,54 @@ export class LabDb {
     });
   }
 
-  private setHealthTx(board: string, health: Health, reason: string): void {
-    this.db.prepare("UPDATE boards SET health = ?, reason = ?, updated_at = ? WHERE id = ?").run(health, reason, this.now(), board);
-    this.event(board, "health", JSON.stringify({ health, reason }));
+  private setHealthTx(board: string, health: Health, reason: string, by: string): void {
+    this.db.prepare("UPDATE boards SET health = ?, reason = ?, changed_by = ?, updated_at = ? WHERE id = ?").run(health, reason, by, this.now(), board);
+    this.event(board, "health", JSON.stringify({ health, reason, by }));
   }
 
-  /** An operator's change (Maintenance, or back to Unknown after a repair). */
-  setHealth(board: string, health: Health, reason: string): void {
+  /** dpu-ci's own change: never over an admin's Maintenance or Retired (a health check or a job that
+   *  was running when the admin took the board out does not put it back). */
+  private autoHealthTx(board: string, health: Health, reason: string): Health {
+    const cur = this.board(board)!.health;
+    if (ADMIN_HEALTHS.includes(cur)) {
+      this.event(board, "health-kept", JSON.stringify({ health: cur, wouldBe: health, reason }));
+      return cur;
+    }
+    this.setHealthTx(board, health, reason, DPU_CI);
+    return health;
+  }
+
+  /** Set a health directly (tests, and the admin actions below). */
+  setHealth(board: string, health: Health, reason: string, by = DPU_CI): void {
     this.tx(() => {
-      this.db.prepare("INSERT OR IGNORE INTO boards (id, health, reason, updated_at) VALUES (?, 'Unknown', 'new board', ?)").run(board, this.now());
-      this.setHealthTx(board, health, reason);
+      this.db.prepare("INSERT OR IGNORE INTO boards (id, health, reason, changed_by, updated_at) VALUES (?, 'Unknown', 'new board', 'dpu-ci', ?)").run(board, this.now());
+      this.setHealthTx(board, health, reason, by);
       if (health !== "Bad") this.db.prepare("UPDATE boards SET infra_errors = 0 WHERE id = ?").run(board);
+    });
+  }
+
+  /** An admin takes a board out of service (Maintenance: to be repaired; Retired: gone for good) or
+   *  returns it: a returned board is Unknown, so it is health-checked before any job (LAVA). A board
+   *  leased at that moment keeps its lease until its job ends; no new lease is granted. */
+  admin(board: string, action: AdminAction, by: string, reason: string): AdminResult {
+    return this.tx(() => {
+      const st = this.board(board);
+      if (!st) return { ok: false, board, health: "Unknown", message: `no board "${board}" in the lab database` } as const;
+      const to: Health = action === "maintenance" ? "Maintenance" : action === "retire" ? "Retired" : "Unknown";
+      if (action === "return" && (st.health === "Good" || st.health === "Unknown"))
+        return { ok: false, board, health: st.health, message: `${board} is in service (${st.health}): nothing to return` } as const;
+      this.setHealthTx(board, to, reason, by);
+      this.db.prepare("UPDATE boards SET infra_errors = 0 WHERE id = ?").run(board);
+      this.event(board, `admin-${action}`, JSON.stringify({ from: st.health, to, by, reason }));
+      return { ok: true, board, from: st.health, to, by, reason, lease: st.lease } as const;
     });
   }
 
   /** Health after a health check: passed -> Good, otherwise Bad (LAVA). */
   healthCheckDone(board: string, passed: boolean, reason: string): Health {
     return this.tx(() => {
-      const health: Health = passed ? "Good" : "Bad";
-      this.setHealthTx(board, health, reason);
       this.db.prepare("UPDATE boards SET infra_errors = 0 WHERE id = ?").run(board);
-      return health;
+      return this.autoHealthTx(board, passed ? "Good" : "Bad", reason);
     });
   }
 
@@ -184,7 +222,7 @@ export class LabDb {
       }
       this.db.prepare("UPDATE boards SET infra_errors = infra_errors + 1 WHERE id = ?").run(board);
       const st = this.board(board)!;
-      if (st.infraErrors >= BAD_AFTER_INFRA_ERRORS && st.health !== "Bad") this.setHealthTx(board, "Bad", `${st.infraErrors} consecutive infrastructure errors; last: ${reason}`);
+      if (st.infraErrors >= BAD_AFTER_INFRA_ERRORS && st.health !== "Bad") this.autoHealthTx(board, "Bad", `${st.infraErrors} consecutive infrastructure errors; last: ${reason}`);
       return this.board(board)!.health;
     });
   }

@@ -118,7 +118,7 @@ export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise
       }
     }
     const all = placement.candidates.map((b) => lab.db.board(b.id)?.health);
-    if (all.every((h) => h === "Bad" || h === "Maintenance"))
+    if (all.every((h) => h === "Bad" || h === "Maintenance" || h === "Retired"))
       return finish({ ...base, healthChecks, outcome: "ERROR", reason: `every board that could run it is out of service: ${waitReason}` });
     if (Date.now() > deadline) return finish({ ...base, healthChecks, outcome: "ERROR", reason: `no board free within ${job.timeouts.queueS} s: ${waitReason}` });
     o.log?.({ kind: "wait", job: job.id, reason: waitReason });

@@ -14,6 +14,8 @@ export const BAD_INPUT: BadInput[] = [
   { name: "config: two bad settings reported at once", args: ["config"], env: { DPU_CI_KERNEL_SOURCE: "bogus", DPU_CI_JOBS: "many" }, expect: [/DPU_CI_KERNEL_SOURCE/, /DPU_CI_JOBS/] },
   { name: "inventory: not YAML", args: ["lab", "status"], env: { DPU_CI_INVENTORY: "@/inv-bad.yaml" }, files: { "inv-bad.yaml": "boards: [unclosed\n" }, expect: [/inv-bad\.yaml/] },
   { name: "inventory: a board without its fields", args: ["lab", "status"], env: { DPU_CI_INVENTORY: "@/inv-field.yaml" }, files: { "inv-field.yaml": "boards:\n  - name: b1\n    sim: maybe\n" }, expect: [/inv-field\.yaml/, /sim|capabilities|power|drivers/] },
+  { name: "lab admin: an unknown board", args: ["lab", "maintenance", "no-such-board", "--reason", "x"], expect: [/local\.yaml/, /no board "no-such-board"/] },
+  { name: "lab admin: no --reason", args: ["lab", "retire", "no-such-board"], expect: [/lab retire: --reason is required/] },
   { name: "HIL job: not JSON", args: ["hil", "run", "@/job-bad.json"], files: { "job-bad.json": "{ not json" }, expect: [/job-bad\.json/] },
   ...(process.getuid?.() === 0 ? [{ name: "vectors: a directory without a program's file", args: ["dataplane", "test", "--vectors", "@/vectors"], files: { "vectors/fw.yaml": "program: fw\nvectors: []\n" }, expect: [/fastpath\.yaml/, /cannot be read/] }] : []),
   { name: "HIL job: missing fields", args: ["hil", "run", "@/job-field.json"], files: { "job-field.json": JSON.stringify({ id: "x" }) }, expect: [/job-field\.json/, /kernel|suites|needs/] },

@@ -25,7 +25,8 @@ after(async () => {
 test("lab status -> lab health-check on a virtual 1288 (IPMI + ser2net) -> Good", { timeout: 60_000 }, async () => {
   const before = await labStatus({ dir: labDir, inventoryPath, env });
   assert.equal(before.rows[0]!.health, "Unknown");
-  assert.match(before.lines[0]!, /^v1288-cmd\s+Unknown\s+simulated\s+free/);
+  assert.match(before.lines[0]!, /^BOARD\s+HEALTH\s+KIND\s+LEASE/);
+  assert.match(before.lines[1]!, /^v1288-cmd\s+Unknown\s+simulated\s+free/);
 
   const hc = await labHealthCheck(board.id, { dir: labDir, inventoryPath, env });
   assert.equal(hc.outcome, "PASS", `${hc.reason}\n${JSON.stringify(hc.result.attempts, null, 1)}`);

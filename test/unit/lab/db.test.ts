@@ -87,6 +87,40 @@ test("Maintenance takes neither jobs nor health checks; a failed health check is
   db.release("b1", "A", a.token);
 });
 
+test("an admin's Maintenance and Retired: never leased, kept over automatic changes; return makes it Unknown", () => {
+  db.setHealth("b1", "Good", "ok");
+  const a = take("A");
+  const m = db.admin("b1", "maintenance", "alice", "replacing the NIC");
+  assert.ok(m.ok && m.from === "Good" && m.to === "Maintenance" && m.lease?.holder === "A", "the running job's lease is reported");
+  assert.equal(db.holds("b1", "A", a.token), true, "the running job keeps its lease until it ends");
+  assert.equal(db.jobDone("b1", false, ""), "Maintenance");
+  assert.equal(db.healthCheckDone("b1", true, "passed"), "Maintenance", "a health check that was running does not put it back");
+  now += 5000;
+  assert.deepEqual(db.sweepExpired().map((l) => l.holder), ["A"]);
+  assert.deepEqual({ health: db.board("b1")!.health, by: db.board("b1")!.by, reason: db.board("b1")!.reason }, { health: "Maintenance", by: "alice", reason: "replacing the NIC" }, "an expired lease does not make it Unknown");
+  for (const purpose of ["job", "health-check"] as const) assert.deepEqual(db.acquire("b1", "B", 1000, purpose), { ok: false, reason: "Maintenance" });
+
+  const r = db.admin("b1", "return", "bob", "NIC replaced");
+  assert.ok(r.ok && r.from === "Maintenance" && r.to === "Unknown");
+  assert.equal(take("B", 1000, "health-check").health, "Unknown", "leased again, for its health check first");
+  const again = db.admin("b1", "return", "bob", "twice");
+  assert.ok(!again.ok && /in service \(Unknown\)/.test(again.message));
+
+  now += 5000;
+  const t = db.admin("b1", "retire", "carol", "end of life");
+  assert.ok(t.ok && t.to === "Retired");
+  for (const purpose of ["job", "health-check"] as const) assert.deepEqual(db.acquire("b1", "C", 1000, purpose), { ok: false, reason: "Retired" });
+  assert.equal(db.board("b1")!.by, "carol");
+  assert.deepEqual(db.events("b1", 100).filter((e) => e.kind.startsWith("admin-")).map((e) => e.kind), ["admin-maintenance", "admin-return", "admin-retire"]);
+  assert.ok(!db.admin("nosuch", "retire", "x", "y").ok);
+});
+
+test("three infrastructure errors on a board an admin took out leave it out (not Bad)", () => {
+  db.admin("b1", "maintenance", "alice", "flaky PSU");
+  for (let i = 0; i < BAD_AFTER_INFRA_ERRORS; i++) db.jobDone("b1", true, "no console");
+  assert.equal(db.board("b1")!.health, "Maintenance");
+});
+
 test("results and attempts are kept and read back", () => {
   db.saveAttempt("j1", 1, "b1", "ERROR", { reason: "silent" });
   db.saveResult("j1", "b1", "ERROR", true, { attempts: 2 });
