@@ -27,7 +27,9 @@ test("--executor host runs smoke with this machine's tools, nothing cached", { s
   assert.match(readFileSync(join(home.home, "runs", m.id, "artifacts/hello-run/hello.txt"), "utf8"), /hello/);
 });
 
-test("inside a Dagger session the executor is dagger without asking; the session token is masked", { timeout: 180_000 }, async () => {
+// On a new machine the first dagger-executor run bootstraps the Debian base it imports (debootstrap,
+// about 30 s on two idle cores, several minutes on a loaded machine): hence the long limit.
+test("inside a Dagger session the executor is dagger without asking; the session token is masked", { timeout: 900_000 }, async () => {
   const rec = await startRecorder();
   const token = "dagger-session-token-canary-1234";
   try {
