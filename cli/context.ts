@@ -1,7 +1,7 @@
 // Shared by commands: config from flags + env + .env, the executor, the run store.
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BuildkitExecutor, DaggerExecutor, HostExecutor, RunStore, inDaggerSession, loadConfig, type Config, type Executor } from "../engine/index.ts";
+import { BuildkitExecutor, DaggerExecutor, FleetExecutor, HostExecutor, RunStore, dockerHostArgs, inDaggerSession, loadConfig, type Config, type Executor } from "../engine/index.ts";
 import { DebianImageProvider, debianMirror } from "../images/index.ts";
 import { join } from "node:path";
 
@@ -22,7 +22,17 @@ export function chooseExecutor(cfg: Config): Executor {
       imageDir: join(cfg.home, "dagger-images"),
     });
     case "host": return new HostExecutor({ env: cfg.env });
-    default: return new BuildkitExecutor({
+    default: if (cfg.builders.length) {
+      // Build daemons named in the settings: each makes its builder images, or copies them from a
+      // daemon that has them (the others, or the one docker's environment names).
+      const all = cfg.builders.map(dockerHostArgs);
+      return new FleetExecutor({
+        builders: cfg.builders, docker: cfg.docker, contextRoot: join(cfg.home, "ctx"), env: cfg.env, jobs: cfg.jobs,
+        affinityFile: join(cfg.home, "fleet", "affinity.json"),
+        images: (ep) => new DebianImageProvider({ docker: cfg.docker, dockerArgs: dockerHostArgs(ep), peers: [...all.filter((a) => a[1] !== ep.url), []], mirror: debianMirror(cfg.debianMirror), env: cfg.env }),
+      });
+    }
+    return new BuildkitExecutor({
       docker: cfg.docker,
       contextRoot: join(cfg.home, "ctx"),
       env: cfg.env,

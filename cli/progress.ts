@@ -58,6 +58,7 @@ export function plainRenderer(out: NodeJS.WritableStream, o: PlainOptions = {}):
           break;
         }
         case "run-end": w(`${at()} run ${e.status}: ${e.outcome} (exit ${e.exitCode}) in ${secs(e.durationMs)}`); break;
+        case "warning": w(`${at()} warning: ${e.text}`); break;
         case "node-output": break;
       }
     },
@@ -122,6 +123,7 @@ export function ttyRenderer(out: NodeJS.WriteStream, o: TtyOptions = {}): Render
   const rows = new Map<string, Row>();
   let drawn = 0;
   let header = "";
+  const warnings: string[] = [];
   const row = (name: string, r: Row, width: number) => {
     const el = r.start ? secs((r.end ?? Date.now()) - r.start) : "";
     const word = r.state === "done" ? r.outcome! : r.state;
@@ -156,7 +158,7 @@ export function ttyRenderer(out: NodeJS.WriteStream, o: TtyOptions = {}): Render
       const more = shown.length > room ? shown.length - (room - 1) : 0;
       lines = [...shown.slice(0, more ? room - 1 : room).map(([n, r]) => row(n, r, width)), ...(more ? [`  ... ${more} more running or failed`] : []), summary.slice(0, width)];
     }
-    lines.unshift(header.slice(0, width));
+    lines.unshift(header.slice(0, width), ...warnings.map((t) => `  warning: ${t}`.slice(0, width)));
     // Up to the first line we drew, rewrite each line, clear what a shorter frame leaves below.
     out.write((drawn ? `\x1b[${drawn}A` : "") + lines.map((l) => `\x1b[2K${mask(l)}`).join("\n") + "\n" + (drawn > lines.length ? "\x1b[J" : ""));
     drawn = lines.length;
@@ -170,6 +172,7 @@ export function ttyRenderer(out: NodeJS.WriteStream, o: TtyOptions = {}): Render
         case "node-output": { const l = e.text.trim().split("\n").pop(); if (l) rows.get(e.node)!.last = l.replace(/^#\d+ [\d.]+ /, "").slice(0, 60); break; }
         case "node-end": { const r = rows.get(e.node)!; Object.assign(r, { state: "done", end: Date.now(), outcome: e.outcome, cached: e.cached }); r.start ??= r.end; break; }
         case "run-end": break;
+        case "warning": warnings.push(e.text); break;
       }
     },
     stop() { clearInterval(timer); draw(); },

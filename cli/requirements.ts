@@ -36,6 +36,10 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { command: "/usr/bin/lava-server", pkg: "lava-server", why: "a local LAVA lab (server + PostgreSQL) for the LAVA backend's end-to-end tests", required: false },
   { command: "/usr/bin/lava-worker", pkg: "lava-dispatcher", why: "the local LAVA lab's worker and dispatcher (QEMU devices)", required: false },
   { command: "lavacli", pkg: "lavacli", why: "inspecting a LAVA lab by hand", required: false },
+  // The team's result cache and build daemons, exercised here (test/integration/engine/team-cache, fleet).
+  { command: "/usr/bin/docker-registry", pkg: "docker-registry", why: "an OCI registry on loopback for the team cache's tests (a team runs its own: GHCR, Harbor, this one)", required: false },
+  { command: "htpasswd", pkg: "apache2-utils", why: "the test registry's bcrypt credentials", required: false },
+  { command: "openssl", pkg: "openssl", why: "TLS certificates of the test build daemon on tcp://", required: false },
 ];
 
 /** What a lab runner host needs beyond the lab's commands: Debian's kernel for health checks is

@@ -5,7 +5,7 @@ import { appendFileSync, existsSync, readdirSync } from "node:fs";
 import { loadPipeline } from "../pipelines/index.ts";
 import { chooseExecutor, storeOf } from "./context.ts";
 import { githubAddMasks, plainRenderer, ttyRenderer, type Renderer } from "./progress.ts";
-import { exec, listFiles, ResultCache } from "../engine/index.ts";
+import { exec, forkPullRequest, listFiles, ResultCache, TeamCache } from "../engine/index.ts";
 import { writeRunReports, loadMetricRules, type MetricRule, type WrittenReports } from "../reports/index.ts";
 import { CASE_IDS } from "../pipelines/cases.ts";
 
@@ -96,7 +96,7 @@ export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: bo
       graph, pipeline: pipeline.name, params, executor, jobs: cfg.jobs, store: storeOf(cfg), root: cfg.root, env: cfg.env,
       secret: (name) => (cfg.secretNames.includes(name) ? cfg.env[name] : undefined),
       onEvent: (e) => renderer?.onEvent(e), signal: opts.signal, git: await gitInfo(cfg.root),
-      reuse: opts.noCache ? undefined : { cache: new ResultCache(cfg.home), tasks: pipeline.reuseTasks === true, salt: pipeline.reuseTasks ? await reuseSalt(cfg) : "" },
+      reuse: opts.noCache ? undefined : { cache: new ResultCache(cfg.home), tasks: pipeline.reuseTasks === true, salt: pipeline.reuseTasks ? await reuseSalt(cfg) : "", remote: await teamCacheOf(cfg, opts.signal) },
     });
     const reports = await writeReports(cfg, res.dir, opts.err);
     writeStepOutputs(cfg.env.GITHUB_OUTPUT, res.manifest, res.dir, opts.err);
@@ -125,7 +125,24 @@ export function metricRules(cfg: Config): MetricRule[] {
 
 /** Folders that are not part of what a run does, and settings that do not change a result. */
 const SALT_SKIP_DIRS = new Set(["test", "bench", "examples", "node_modules", "dist"]);
-const SALT_SKIP_SETTINGS = new Set(["DPU_CI_HOME", "DPU_CI_ENV_FILE", "DPU_CI_JOBS", "DPU_CI_PROGRESS", "DPU_CI_HEARTBEAT", "DPU_CI_FROM_SOURCE", "DPU_CI_EXECUTOR"]);
+const SALT_SKIP_SETTINGS = new Set(["DPU_CI_HOME", "DPU_CI_ENV_FILE", "DPU_CI_JOBS", "DPU_CI_PROGRESS", "DPU_CI_HEARTBEAT", "DPU_CI_FROM_SOURCE", "DPU_CI_EXECUTOR",
+  // Where results are built and shared does not change them.
+  "DPU_CI_BUILDERS", "DPU_CI_BUILDER_TLS", "DPU_CI_CACHE_REGISTRY", "DPU_CI_CACHE_MODE", "DPU_CI_CACHE_USER"]);
+
+/** The team's result cache of DPU_CI_CACHE_*, read-only for a pull request from a fork whatever the
+ *  mode says (such a job runs code nobody on the team reviewed). */
+export async function teamCacheOf(cfg: Config, signal?: AbortSignal): Promise<TeamCache | undefined> {
+  const t = cfg.teamCache;
+  if (!t) return undefined;
+  const fork = t.mode === "readwrite" ? await forkPullRequest(cfg.env) : undefined;
+  const password = cfg.env[t.passwordSetting];
+  const cache = new TeamCache({
+    origin: t.origin, repository: t.repository, mode: fork ? "read" : t.mode, signal, readOnlyBecause: fork,
+    credential: password ? { username: t.user ?? "dpu-ci", password } : undefined,
+    tmpDir: join(cfg.home, "tmp", "team-cache"),
+  });
+  return cache;
+}
 
 /** What decides a task's result besides its declared inputs: every file of the project's folders
  *  (code, scripts, inventories, vectors; of drivers/ only the manifests, read when the graph is

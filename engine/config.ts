@@ -8,6 +8,8 @@ import { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 import { registerSecret } from "./secrets.ts";
 import { checkSource, type SourceRule, type SourceSpec } from "./source.ts";
+import { parseRegistryUrl, type RegistryRef } from "./oci.ts";
+import { parseBuilders, type DockerEndpoint } from "./executors/fleet.ts";
 
 export type ExecutorChoice = "auto" | "buildkit" | "dagger" | "host";
 export type ProgressMode = "auto" | "tty" | "plain";
@@ -60,6 +62,12 @@ export const SETTINGS: readonly Setting[] = [
   { name: "DPU_CI_DIFF_SEED", kind: "int", min: 0, description: "Seed of the P4-vs-eBPF differential packet run (dataplane-diff-p4). Default: a new seed each run, printed in its report.", example: "" },
   { name: "DPU_CI_DIFF_PACKETS", kind: "int", min: 1, description: "Packets per program in the differential run.", example: "10000" },
   { name: "DPU_CI_VENDOR_DIR", kind: "path", description: "Vendored third-party sources (p4c, P4Runtime, libbpf tarballs). Default: <project>/../shared/vendor.", example: "" },
+  { name: "DPU_CI_BUILDERS", kind: "string", description: "Build daemons for the BuildKit executor, space- or comma-separated Docker endpoints (unix:///PATH, ssh://USER@HOST, tcp://HOST:2376 with DPU_CI_BUILDER_TLS). Ready build nodes are spread over them, each preferring the daemon that built it last; a daemon that cannot be reached costs its nodes a retry on another. Default: the one daemon DOCKER_HOST names (or the local socket).", example: "" },
+  { name: "DPU_CI_BUILDER_TLS", kind: "path", description: "Directory with ca.pem, cert.pem and key.pem (Docker's DOCKER_CERT_PATH layout) for the tcp:// build daemons; a subdirectory named HOST_PORT, where present, is that daemon's own.", example: "" },
+  { name: "DPU_CI_CACHE_REGISTRY", kind: "string", description: "The team's result cache: an OCI registry repository, http(s)://HOST[:PORT]/REPOSITORY. Passed nodes' outputs and records are pulled from it on a local miss (every blob checked by digest) and, with DPU_CI_CACHE_MODE=readwrite, pushed to it. Default: none (results stay on this machine).", example: "" },
+  { name: "DPU_CI_CACHE_MODE", kind: "enum", choices: ["read", "readwrite"], description: "read (default: pull only, for untrusted jobs) or readwrite (pull and push: the nightly, trusted branches). A pull request from a fork is read whatever this says.", example: "read" },
+  { name: "DPU_CI_CACHE_USER", kind: "string", description: "User name for the team cache's registry (with DPU_CI_CACHE_PASSWORD).", example: "" },
+  { name: "DPU_CI_CACHE_PASSWORD", kind: "string", secret: true, description: "Password or token for the team cache's registry (secret: masked everywhere, sent only in an Authorization header).", example: "" },
   { name: "DPU_CI_SECRETS", kind: "string", description: "Comma-separated names of extra variables to treat as secrets (masked everywhere).", example: "" },
   { name: "GITHUB_TOKEN", kind: "string", secret: true, description: "Token for GitHub API calls from CI (secret).", example: "" },
   { name: "DAGGER_SESSION_PORT", kind: "int", description: "Set by `dagger run`: the Dagger session to use.", example: "" },
@@ -109,6 +117,10 @@ export interface Config {
   githubActions: boolean;
   /** Seconds between CI heartbeat lines for long nodes; 0 = none. */
   heartbeatSeconds: number;
+  /** Build daemons named by DPU_CI_BUILDERS; empty: the one docker's environment names. */
+  builders: DockerEndpoint[];
+  /** The team's result cache (DPU_CI_CACHE_*); the password stays in env, under its setting's name. */
+  teamCache?: RegistryRef & { mode: "read" | "readwrite"; user?: string; passwordSetting: "DPU_CI_CACHE_PASSWORD" };
   /** The merged environment (.env under the process environment); secrets are registered for masking. */
   env: Readonly<Record<string, string | undefined>>;
   secretNames: readonly string[];
@@ -179,6 +191,15 @@ export function loadConfig(opts: LoadOptions): Config {
     else registerSecret(v);
   }
 
+  // Read from the raw values: checked even when another setting failed the schema.
+  const raw = given as Record<string, string | undefined>;
+  const registry = raw.DPU_CI_CACHE_REGISTRY ? parseRegistryUrl(raw.DPU_CI_CACHE_REGISTRY) : undefined;
+  if (typeof registry === "string") problems.push({ ...origin("DPU_CI_CACHE_REGISTRY"), field: "DPU_CI_CACHE_REGISTRY", message: registry });
+  for (const f of ["DPU_CI_CACHE_MODE", "DPU_CI_CACHE_USER"]) if (!raw.DPU_CI_CACHE_REGISTRY && raw[f]) problems.push({ ...origin(f), field: f, message: "set without DPU_CI_CACHE_REGISTRY" });
+  const tlsDir = raw.DPU_CI_BUILDER_TLS ? resolve(opts.root, raw.DPU_CI_BUILDER_TLS) : undefined;
+  const builders = parseBuilders(raw.DPU_CI_BUILDERS ?? "", tlsDir);
+  for (const m of builders.problems) problems.push({ ...origin("DPU_CI_BUILDERS"), field: "DPU_CI_BUILDERS", message: m });
+
   if (problems.length) throw new ConfigError(problems);
 
   const root = resolve(opts.root);
@@ -209,6 +230,8 @@ export function loadConfig(opts: LoadOptions): Config {
     color: !values.NO_COLOR,
     githubActions: Boolean(values.GITHUB_ACTIONS),
     heartbeatSeconds: (values.DPU_CI_HEARTBEAT as number | undefined) ?? 60,
+    builders: builders.endpoints,
+    teamCache: registry && typeof registry !== "string" ? { ...registry, mode: (values.DPU_CI_CACHE_MODE as "read" | "readwrite" | undefined) ?? "read", user: values.DPU_CI_CACHE_USER as string | undefined, passwordSetting: "DPU_CI_CACHE_PASSWORD" } : undefined,
     env: merged,
     secretNames: [...secretNames].sort(),
     sources,

@@ -11,6 +11,9 @@ export type { RunEvent, RunOptions, RunResult } from "./run.ts";
 export type { ExecOptions, ExecResult } from "./exec.ts";
 export type { ConfigProblem, ErrorCode } from "./errors.ts";
 export type { Random } from "./random.ts";
+export type { DockerEndpoint, FleetOptions } from "./executors/fleet.ts";
+export type { TeamCacheMode, TeamCacheOptions } from "./team-cache.ts";
+export type { RegistryRef, Credential, ImageManifest, Descriptor, RegistryFault } from "./oci.ts";
 export type { SourceSpec, SourceKind, SourceRule, SourceWhere } from "./source.ts";
 
 // outcomes and results
@@ -28,6 +31,9 @@ export { ResultCache, taskKey } from "./reuse.ts";
 export { BuildkitExecutor, allStepsCached } from "./executors/buildkit.ts";
 export { DaggerExecutor, inDaggerSession, translate as daggerTranslate } from "./executors/dagger.ts";
 export { HostExecutor } from "./executors/host.ts";
+export { FleetExecutor, parseBuilders, dockerHostArgs } from "./executors/fleet.ts";
+export { TeamCache, resultTag, forkPullRequest, RESULT_ARTIFACT } from "./team-cache.ts";
+export { OciClient, RegistryError, parseRegistryUrl } from "./oci.ts";
 export { toDockerfile } from "./executors/dockerfile.ts";
 // config, secrets, processes, digests
 export { loadConfig, SETTINGS, SECRET_NAME, DEFAULT_INVENTORY, DEFAULT_KERNEL_SOURCE, KERNEL_SOURCE_RULE, DEFAULT_QEMU_SOURCE, QEMU_SOURCE_RULE, P4C_SOURCE_RULE, envExample, checkDotenvSyntax } from "./config.ts";

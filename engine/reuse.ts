@@ -38,6 +38,8 @@ export interface CacheEntry {
   fields: ReusedFields;
   /** Output directory relative to the run directory ("artifacts/<node>") and the output inside it. */
   output?: string;
+  /** Pulled from the team cache (team-cache.ts): the registry and repository it came from. */
+  from?: string;
   files: CachedFile[];
 }
 
@@ -56,6 +58,11 @@ export class ResultCache {
 
   private objectPath(sha256: string): string {
     return `${this.casDir}/${sha256.slice(0, 2)}/${sha256}`;
+  }
+
+  /** The store's object of this content (for a push to the team cache: read, never written). */
+  objectFile(sha256: string): string {
+    return this.objectPath(sha256);
   }
 
   async lookup(node: string, key: string): Promise<CacheEntry | undefined> {
@@ -123,7 +130,7 @@ export class ResultCache {
 
   /** Keeps a passed node's outputs and record. `artifacts` are the run's records of the files in
    *  `outDir` (their sha256 was computed when the node finished: nothing is hashed again here). */
-  async save(e: Omit<CacheEntry, "files">, outDir: string, outRel: string, artifacts: readonly ArtifactRecord[]): Promise<void> {
+  async save(e: Omit<CacheEntry, "files">, outDir: string, outRel: string, artifacts: readonly ArtifactRecord[]): Promise<CacheEntry> {
     const files: CachedFile[] = [];
     for (const a of artifacts) {
       if (!a.path.startsWith(`${outRel}/`)) continue;
@@ -148,10 +155,12 @@ export class ResultCache {
     const path = this.entryPath(e.node, e.key);
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.tmp-${process.pid}`;
-    await writeFile(tmp, JSON.stringify({ ...e, files }, null, 1));
+    const entry: CacheEntry = { ...e, files };
+    await writeFile(tmp, JSON.stringify(entry, null, 1));
     await rename(tmp, path);
     // The run's artifacts were hashed when the node finished; the objects are those files.
     this.writeStamps(`${path}.stamps`, files.filter((f) => f.link === undefined).map((f) => f.sha256));
+    return entry;
   }
 
 }

@@ -16,12 +16,14 @@ import { writeManifest, type NodeRecord, type RunManifest, type RunStore, MANIFE
 import type { Executor } from "./executors/types.ts";
 import { outputName } from "./executors/types.ts";
 import { taskKey, type CacheEntry, type ResultCache } from "./reuse.ts";
+import type { TeamCache } from "./team-cache.ts";
 
 export type RunEvent =
   | { kind: "run-start"; id: string; dir: string; pipeline: string; nodes: string[]; executor: string }
   | { kind: "node-start"; node: string }
   | { kind: "node-output"; node: string; text: string }
   | { kind: "node-end"; node: string; outcome: Outcome; cached?: boolean; reusedFrom?: NodeRecord["reusedFrom"]; durationMs: number; reason?: string; excerpt?: string[]; log?: string }
+  | { kind: "warning"; text: string }
   | { kind: "run-end"; id: string; dir: string; outcome: Outcome; exitCode: number; durationMs: number; status: RunManifest["status"] };
 
 export interface RunOptions {
@@ -44,6 +46,9 @@ export interface RunOptions {
     tasks: boolean;
     /** Digest of what decides a task's result besides its inputs: the project's code, settings. */
     salt: string;
+    /** The team's cache on an OCI registry (team-cache.ts): pulled on a local miss, pushed to after
+     *  a pass when read-write. */
+    remote?: TeamCache;
   };
 }
 
@@ -75,6 +80,11 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
   };
   save();
   o.store.setLatest(id);
+  const remote = o.reuse?.remote;
+  if (remote) {
+    manifest.teamCache = { where: remote.where, mode: remote.modeText, pulled: 0, pushed: 0, refused: 0 };
+    remote.listen((text) => { (manifest.warnings ??= []).push(text); save(); emit({ kind: "warning", text }); });
+  }
   emit({ kind: "run-start", id, dir, pipeline: o.pipeline, nodes: nodes.map((n) => n.name), executor: o.executor.name });
 
   const runAbort = new AbortController();
@@ -146,6 +156,11 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
 
   o.signal?.removeEventListener("abort", onAbort);
   imagesAbort.abort();
+  // Results on their way to the team cache: the run ends after them (a failed push only warns).
+  if (remote) {
+    await remote.settle();
+    Object.assign(manifest.teamCache!, { pulled: remote.stats.pulled, pushed: remote.stats.pushed, refused: remote.stats.refused, pulledBytes: remote.stats.pulledBytes, pushedBytes: remote.stats.pushedBytes });
+  }
   await rm(workRoot, { recursive: true, force: true });
   const counted = manifest.nodes.filter((n) => !n.optional).map((n) => n.outcome ?? "ERROR");
   manifest.status = runAbort.signal.aborted ? "interrupted" : "finished";
@@ -237,7 +252,7 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
       await mkdir(outDir, { recursive: true }).catch(() => {});
       throw full ?? e;
     }
-    const fields: Partial<NodeRecord> = { cached: res.cached, executor: o.executor.name, image: res.image, inputDigest, artifacts: await artifactsOf(o.dir, outDir), output: relative(o.dir, outputPath) };
+    const fields: Partial<NodeRecord> = { cached: res.cached, executor: o.executor.name, image: res.image, ...(res.builder ? { builder: res.builder } : {}), ...(res.attempts ? { attempts: res.attempts } : {}), inputDigest, artifacts: await artifactsOf(o.dir, outDir), output: relative(o.dir, outputPath) };
     if (node.after) {
       const extra = await node.after(ctx, outputPath);
       if (extra) {
@@ -254,20 +269,29 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
 
 /** A kept result for this node and key whose outputs are intact, linked into `outDir`. */
 async function reused(node: string, key: string, outDir: string, o: NodeRun, log: (l: string) => void): Promise<CacheEntry | undefined> {
-  const e = await o.reuse!.cache.lookup(node, key);
-  if (!e) return undefined;
-  if (!(await o.reuse!.cache.restore(e, outDir))) {
-    log(`# the outputs kept from run ${e.run} are missing or altered (sha256 differs): running again`);
-    return undefined;
+  const { cache, remote } = o.reuse!;
+  let e = await cache.lookup(node, key);
+  if (e && !(await cache.restore(e, outDir))) {
+    log(`# the outputs kept from run ${e.run} are missing or altered (sha256 differs): ${remote ? "asking the team cache" : "running again"}`);
+    e = undefined;
   }
-  log(`# cached: the result of run ${e.run} (${e.at}) is reused: same inputs${e.kind === "task" ? ", code and settings" : " and recipe"}; outputs sha256-checked from the run store (${e.files.length} files)`);
-  log(`# its log: runs/${e.run}/logs/${node}.log`);
+  // Not here: the team's cache may have it (pulled into the local store, every blob checked).
+  if (!e && remote && (await remote.pull(node, key, cache, log))) {
+    e = await cache.lookup(node, key);
+    if (e && !(await cache.restore(e, outDir))) e = undefined;
+  }
+  if (!e) return undefined;
+  if (e.from) log(`# cached: the result of run ${e.run} (${e.at}), from the team cache ${e.from}: same inputs${e.kind === "task" ? ", code and settings" : " and recipe"}; outputs sha256-checked (${e.files.length} files)`);
+  else log(`# cached: the result of run ${e.run} (${e.at}) is reused: same inputs${e.kind === "task" ? ", code and settings" : " and recipe"}; outputs sha256-checked from the run store (${e.files.length} files)`);
+  log(`# its log: runs/${e.run}/logs/${node}.log${e.from ? " on the machine that ran it" : ""}`);
+  // A result this machine has and the team's cache may not (read-write jobs only).
+  remote?.offer(e, cache);
   return e;
 }
 
 function reuseFields(e: CacheEntry, runDir: string, outDir: string): Partial<NodeRecord> {
   const rel = relative(runDir, outDir);
-  return { cached: true, reusedFrom: { run: e.run, at: e.at }, artifacts: e.files.map((f) => ({ path: `${rel}/${f.path}`, sha256: f.sha256, size: f.size })), output: rel };
+  return { cached: true, reusedFrom: { run: e.run, at: e.at, ...(e.from ? { from: e.from } : {}) }, artifacts: e.files.map((f) => ({ path: `${rel}/${f.path}`, sha256: f.sha256, size: f.size })), output: rel };
 }
 
 /** Keeps a passed result for the next run. A store that cannot be written costs a rebuild next
@@ -275,7 +299,8 @@ function reuseFields(e: CacheEntry, runDir: string, outDir: string): Partial<Nod
 async function keep(node: GraphNode, key: string, fields: Partial<NodeRecord>, outDir: string, o: NodeRun, log: (l: string) => void): Promise<void> {
   const { reason, suites, simulated, board, boardClass, attempts, metrics, image, executor, excerpt } = fields;
   try {
-    await o.reuse!.cache.save({ node: node.name, kind: node.kind, key, run: o.runId, at: new Date().toISOString(), fields: { reason, suites, simulated, board, boardClass, attempts, metrics, image, executor, excerpt }, output: relative(o.dir, outDir) }, outDir, relative(o.dir, outDir), fields.artifacts ?? []);
+    const saved = await o.reuse!.cache.save({ node: node.name, kind: node.kind, key, run: o.runId, at: new Date().toISOString(), fields: { reason, suites, simulated, board, boardClass, attempts, metrics, image, executor, excerpt }, output: relative(o.dir, outDir) }, outDir, relative(o.dir, outDir), fields.artifacts ?? []);
+    o.reuse!.remote?.offer(saved, o.reuse!.cache);
   } catch (e) {
     log(`# could not keep this result for later runs: ${(e as Error).message}`);
   }

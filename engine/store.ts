@@ -30,8 +30,10 @@ export interface NodeRecord {
   durationMs?: number;
   cached?: boolean;
   /** A result reused from an earlier run (inputs unchanged): which run, and when it ran. */
-  reusedFrom?: { run: string; at: string };
+  reusedFrom?: { run: string; at: string; from?: string };
   executor?: string;
+  /** The build daemon that built it, where DPU_CI_BUILDERS names several. */
+  builder?: string;
   image?: string;
   /** Digest of everything that determines a build node's output (recipe + input contents). */
   inputDigest?: string;
@@ -65,6 +67,10 @@ export interface RunManifest {
   pid: number;
   host: string;
   git?: { commit?: string; dirty?: boolean };
+  /** The team's result cache of this run (team-cache.ts): where, how, and what moved. */
+  teamCache?: { where: string; mode: string; pulled: number; pushed: number; refused: number; pulledBytes?: number; pushedBytes?: number };
+  /** Said once each: trouble that cost time, not a result (a registry out of reach). */
+  warnings?: string[];
   nodes: NodeRecord[];
 }
 

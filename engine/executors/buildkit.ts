@@ -14,6 +14,8 @@ import { excluded, listFiles } from "../digest.ts";
 export interface BuildkitOptions {
   /** Docker client that speaks BuildKit without buildx (Debian's /usr/bin/docker). */
   docker: string;
+  /** The client's global flags that name the daemon (`--host URL`, TLS); default: docker's environment. */
+  dockerArgs?: readonly string[];
   /** Where build contexts are staged; stable per node so BuildKit transfers only what changed. */
   contextRoot: string;
   images: ImageProvider;
@@ -86,7 +88,7 @@ export class BuildkitExecutor implements Executor {
       const args = ["build", "--progress=plain", "--output", `type=local,dest=${req.dest}`, ...secretArgs, "-f", join(ctx, "Dockerfile"), ctx];
       let out: string;
       try {
-        const r = await exec(this.opts.docker, args, { env: this.opts.env, extraEnv: { DOCKER_BUILDKIT: "1" }, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
+        const r = await exec(this.opts.docker, [...(this.opts.dockerArgs ?? []), ...args], { env: this.opts.env, extraEnv: { DOCKER_BUILDKIT: "1" }, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
         out = r.stderr + r.stdout;
       } catch (e) {
         if (e instanceof ExecError) throw classifyDockerFailure(e);

@@ -1,4 +1,5 @@
 import type { ImageSpec, RecipeOutput } from "../recipe.ts";
+import type { Attempt } from "../graph.ts";
 
 export type ExecutorName = "buildkit" | "dagger" | "host";
 
@@ -21,6 +22,10 @@ export interface BuildResult {
   cached: boolean | undefined;
   /** The image the recipe started from, as the executor resolved it. */
   image: string;
+  /** The build daemon it ran on, where there are several (executors/fleet.ts). */
+  builder?: string;
+  /** Earlier attempts on daemons that went away, then the one that passed. */
+  attempts?: Attempt[];
 }
 
 export interface Executor {
