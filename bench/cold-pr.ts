@@ -17,9 +17,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { exec, type RunManifest } from "../engine/index.ts";
 import { builderTag } from "../images/index.ts";
-import { kernelBuilder } from "../kernel/image.ts";
+import { kernelBuilder } from "../kernel/index.ts";
 import { PROJECT } from "../test/integration/kernel/helpers.ts";
-import type { KernelMetadata } from "../kernel/stage.ts";
+import type { KernelMetadata } from "../kernel/index.ts";
 import { bareKernelBuild } from "./kernel-bare.ts";
 
 const { values } = parseArgs({ options: { keep: { type: "boolean", default: false } } });

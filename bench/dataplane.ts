@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { GraphBuilder, runGraph } from "../engine/index.ts";
 import { chooseExecutor, configFrom, storeOf } from "../cli/context.ts";
 import { dataplaneStage } from "../stages/dataplane.ts";
-import { p4cPlan } from "../p4c/stage.ts";
+import { p4cPlan } from "../p4c/index.ts";
 
 const { values } = parseArgs({ options: { executor: { type: "string", default: "buildkit" }, runs: { type: "string", default: "2" }, home: { type: "string" } } });
 const home = values.home ?? mkdtempSync(join(tmpdir(), "dpu-ci-bench-dataplane-"));

@@ -17,10 +17,10 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { builderTag, DebianImageProvider, debianMirror } from "../images/index.ts";
-import { kernelBuilder } from "../kernel/image.ts";
+import { kernelBuilder } from "../kernel/index.ts";
 import { node, PROJECT, runKernelPipeline } from "../test/integration/kernel/helpers.ts";
 import { bareKernelBuild, moduleKeys, type BareRun } from "./kernel-bare.ts";
-import type { KernelMetadata } from "../kernel/stage.ts";
+import type { KernelMetadata } from "../kernel/index.ts";
 
 const { values } = parseArgs({ options: { case: { type: "string", default: "case2" }, scenario: { type: "string", default: "virt" }, rounds: { type: "string", default: "1" } } });
 const caseId = values.case!, scenario = values.scenario!;

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { exec } from "../engine/exec.ts";
-import { buildInitramfs, debianKernel, LabDb, openLab, parseJob, runHilJob, sha256File, stopVirtualPeers, SUITES, type Board } from "../hw-runners/index.ts";
-import { XDP_COUNT_SOURCE } from "../guest-image/initramfs.ts";
+import { debianKernel, LabDb, openLab, parseJob, runHilJob, sha256File, stopVirtualPeers, type Board } from "../hw-runners/index.ts";
+import { buildInitramfs, SUITES, XDP_COUNT_SOURCE } from "../guest-image/index.ts";
 
 const saveAt = process.argv.indexOf("--save-console");
 const save = saveAt > 0 ? process.argv[saveAt + 1] : undefined;

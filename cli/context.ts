@@ -3,13 +3,14 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BuildkitExecutor, DaggerExecutor, FleetExecutor, HostExecutor, RunStore, dockerHostArgs, inDaggerSession, loadConfig, type Config, type Executor } from "../engine/index.ts";
 import { DebianImageProvider, debianMirror } from "../images/index.ts";
+import { COMPONENT_SETTINGS } from "../pipelines/settings.ts";
 import { join } from "node:path";
 
 /** The project root: where pipelines/, kernel/, drivers/ live (this checkout). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export function configFrom(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): Config {
-  return loadConfig({ root: PROJECT_ROOT, env, envFile: env.DPU_CI_ENV_FILE, flags });
+  return loadConfig({ root: PROJECT_ROOT, env, envFile: env.DPU_CI_ENV_FILE, flags, settings: COMPONENT_SETTINGS });
 }
 
 export function chooseExecutor(cfg: Config): Executor {

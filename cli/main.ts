@@ -152,7 +152,8 @@ const COMMANDS: Record<string, Handler> = {
     const { values, help: h } = parse("config", args, { json: { type: "boolean" } });
     if (h) return help("config", io);
     const cfg = await configFrom({});
-    const shown = { root: cfg.root, home: cfg.home, executor: cfg.executor, jobs: cfg.jobs, docker: cfg.docker, debianMirror: cfg.debianMirror ?? "(from apt sources)", progress: cfg.progress, defaultCase: cfg.defaultCase, inventory: cfg.inventory, labDir: cfg.labDir ?? `(the inventory's state, else ${cfg.homeLabDir})`, cacheDir: cfg.cacheDir, kernelSource: describeSource(cfg.kernelSource), ci: cfg.ci, secrets: cfg.secretNames.filter((n) => cfg.env[n]).map((n) => `${n}=***`) };
+    const { kernelSourceOf } = await import("../kernel/index.ts");
+    const shown = { root: cfg.root, home: cfg.home, executor: cfg.executor, jobs: cfg.jobs, docker: cfg.docker, debianMirror: cfg.debianMirror ?? "(from apt sources)", progress: cfg.progress, defaultCase: cfg.defaultCase, inventory: cfg.inventory, labDir: cfg.labDir ?? `(the inventory's state, else ${cfg.homeLabDir})`, cacheDir: cfg.cacheDir, kernelSource: describeSource(kernelSourceOf(cfg)), ci: cfg.ci, secrets: cfg.secretNames.filter((n) => cfg.env[n]).map((n) => `${n}=***`) };
     print(io.out, values.json ? JSON.stringify(shown, null, 2) : Object.entries(shown).map(([k, v]) => `${k.padEnd(14)} ${Array.isArray(v) ? v.join(", ") || "none" : String(v)}`).join("\n"));
     return EXIT.OK;
   },

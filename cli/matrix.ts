@@ -4,9 +4,9 @@ import { parseCommand } from "./args.ts";
 import { MATRIX_HELP } from "./help.ts";
 import { componentsHere, loadBoards, planMatrix, type BoardLike, type MatrixRow } from "../pipelines/matrix.ts";
 import { WIRED_STAGES } from "../pipelines/case.ts";
-import { driverCompat } from "../drivers/manifest.ts";
-import { pmdCompat } from "../dpdk/pmd.ts";
-import { p4cPlan } from "../p4c/stage.ts";
+import { driverCompat } from "../drivers/index.ts";
+import { pmdCompat } from "../dpdk/index.ts";
+import { p4cPlan } from "../p4c/index.ts";
 import type { Config } from "../engine/index.ts";
 import type { VersionProfile } from "../pipelines/cases.ts";
 

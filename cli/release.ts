@@ -4,7 +4,7 @@ import { exec } from "../engine/index.ts";
 import { parseSubcommand } from "./args.ts";
 import { RELEASE_HELP } from "./help.ts";
 import { planVersions, releaseArtifacts, releaseNotes, tagsToCreate } from "../pipelines/release.ts";
-import { listDrivers } from "../drivers/manifest.ts";
+import { listDrivers } from "../drivers/index.ts";
 import type { CommandIo } from "./matrix.ts";
 
 export { RELEASE_HELP };

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { host, recipe, type GraphBuilder, type NodeInput, type TaskResult, type TestCase } from "../engine/index.ts";
-import { kernelBuilder } from "../kernel/image.ts";
+import { kernelBuilder } from "../kernel/index.ts";
 import { checkDriver, describeProblems, DRIVERS_DIR, loadDriverManifest, parseKconfig, type DriverManifest } from "./manifest.ts";
 
 export interface DriversStageOptions {

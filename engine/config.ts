@@ -14,7 +14,10 @@ import { parseBuilders, type DockerEndpoint } from "./executors/fleet.ts";
 export type ExecutorChoice = "auto" | "buildkit" | "dagger" | "host";
 export type ProgressMode = "auto" | "tty" | "plain";
 
-interface Setting {
+/** One setting: its name, how its text is parsed, and what .env.example says about it. The engine's
+ *  own are SETTINGS below; a component registers its own (its source, say) by passing them to
+ *  loadConfig (LoadOptions.settings): the engine knows no component's defaults. */
+export interface Setting {
   name: string;
   description: string;
   kind: "string" | "int" | "enum" | "bool" | "path" | "source";
@@ -27,21 +30,11 @@ interface Setting {
   min?: number;
 }
 
-/** The kernel builds from Debian's linux-source-X.Y package (whatever version the suite has). */
-export const KERNEL_SOURCE_RULE: SourceRule = { debianPackage: { pattern: /^linux-source-[0-9][0-9.]*$/, expected: "linux-source-X.Y" }, debianVersion: false };
-
-/** QEMU builds from Debian 13's qemu source package, or the team's tree. */
-export const QEMU_SOURCE_RULE: SourceRule = { debianPackage: { pattern: /^qemu$/, expected: "qemu, Debian 13's" }, debianVersion: false };
-export const DEFAULT_QEMU_SOURCE: SourceSpec = { kind: "debian", package: "qemu" };
-
-/** p4c builds from the vendored tarballs ("vendor", the default) or a tree of the user's. */
-export const P4C_SOURCE_RULE: SourceRule = { kinds: ["git", "tarball", "dir"], builtin: "vendor" };
-
 /** The inventory of this machine's virtual boards, relative to the project root. */
 export const DEFAULT_INVENTORY = "hw-runners/inventory/local.yaml";
-export const DEFAULT_KERNEL_SOURCE: SourceSpec = { kind: "debian", package: "linux-source-6.1" };
 
-/** Every setting dpu-ci reads. `.env.example` and the README's table are generated from this. */
+/** The engine's settings. With the components' (pipelines/settings.ts) they are every setting dpu-ci
+ *  reads; `.env.example` is generated from both. */
 export const SETTINGS: readonly Setting[] = [
   { name: "DPU_CI_HOME", kind: "path", description: "Where runs, logs, artifacts, history and lab state live.", example: ".dpu-ci" },
   { name: "DPU_CI_ENV_FILE", kind: "path", description: "The .env file to read instead of the project's .env (read by the CLI before anything else).", example: "" },
@@ -52,13 +45,10 @@ export const SETTINGS: readonly Setting[] = [
   { name: "DPU_CI_PROGRESS", kind: "enum", choices: ["auto", "tty", "plain"], description: "Live view on a terminal, plain lines otherwise (always plain when CI is set).", example: "auto" },
   { name: "DPU_CI_CASE", kind: "string", description: "Default case for the pr pipeline (case1..case6, case5b); case2 exercises kernel, drivers, eBPF and the guest.", example: "case2" },
   { name: "DPU_CI_INVENTORY", kind: "path", description: "Lab inventory (boards, capabilities, drivers). Default: the local virtual boards.", example: "hw-runners/inventory/local.yaml" },
-  { name: "DPU_CI_KERNEL_SOURCE", kind: "source", source: KERNEL_SOURCE_RULE, description: "Kernel source: debian:linux-source-6.1, git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH.", example: "debian:linux-source-6.1" },
-  { name: "DPU_CI_QEMU_SOURCE", kind: "source", source: QEMU_SOURCE_RULE, description: "QEMU source for the qemu stage: debian:qemu (Debian 13's source package), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Patches in qemu/patches are applied on top.", example: "debian:qemu" },
   { name: "DPU_CI_LAB_DIR", kind: "path", description: "Lab state: leases and health (SQLite), board directories, HIL job output. Default: the inventory's state directory, else $DPU_CI_HOME/lab.", example: "" },
   { name: "DPU_CI_LEASE_TTL", kind: "int", min: 1, description: "Seconds a board's lease lives without a heartbeat (heartbeats come every third of it): how soon a board held by a killed runner is free again.", example: "30" },
   { name: "DPU_CI_CACHE_DIR", kind: "path", description: "Downloads kept across runs (kernel tarballs and git trees, Debian kernels for virtual boards). Default: ~/.cache/dpu-ci.", example: "" },
   { name: "DPU_CI_METRIC_RULES", kind: "path", description: "JSON file of metric thresholds (reports/thresholds.ts: metric glob, better, maxWorsePct, window, noisy) applied before the built-in ones.", example: "" },
-  { name: "DPU_CI_P4C_SOURCE", kind: "source", source: P4C_SOURCE_RULE, description: "p4c source: vendor (the vendored tarballs, default), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Without it and without the vendor directory the P4 stage is MISS.", example: "vendor" },
   { name: "DPU_CI_DIFF_SEED", kind: "int", min: 0, description: "Seed of the P4-vs-eBPF differential packet run (dataplane-diff-p4). Default: a new seed each run, printed in its report.", example: "" },
   { name: "DPU_CI_DIFF_PACKETS", kind: "int", min: 1, description: "Packets per program in the differential run.", example: "10000" },
   { name: "DPU_CI_VENDOR_DIR", kind: "path", description: "Vendored third-party sources (p4c, P4Runtime, libbpf tarballs). Default: <project>/../shared/vendor.", example: "" },
@@ -101,10 +91,9 @@ export interface Config {
   cacheDir: string;
   /** Lease time-to-live of the boards this process takes, in seconds. */
   leaseTtlS: number;
-  kernelSource: SourceSpec;
-  qemuSource: SourceSpec;
-  /** p4c's source; undefined: the vendored tarballs in vendorDir. */
-  p4cSource?: SourceSpec;
+  /** The registered source settings that were given, by name (parsed: a bad one is a ConfigError);
+   *  each component reads its own and knows its default (kernel/source.ts kernelSourceOf, ...). */
+  sourceSettings: Readonly<Record<string, SourceSpec>>;
   /** Vendored third-party sources (p4c, P4Runtime, libbpf tarballs). */
   vendorDir: string;
   /** The differential P4-vs-eBPF run: a fixed seed (default: a new one each run) and packets per program. */
@@ -135,6 +124,8 @@ export interface LoadOptions {
   envFile?: string;
   /** Values from command-line flags, by setting name. */
   flags?: Readonly<Record<string, string | undefined>>;
+  /** The components' settings, registered beside the engine's (pipelines/settings.ts). */
+  settings?: readonly Setting[];
 }
 
 export function loadConfig(opts: LoadOptions): Config {
@@ -161,24 +152,26 @@ export function loadConfig(opts: LoadOptions): Config {
   /** Where a variable's value came from: the .env file (and its line), the environment or flags. */
   const origin = (name: string) => ({ source: sources[name] ?? "environment", line: sources[name] === envFile ? fileLines.get(name) : undefined });
 
-  const known = new Set(SETTINGS.map((s) => s.name));
+  const all = opts.settings?.length ? [...SETTINGS, ...opts.settings] : SETTINGS;
+  const known = new Set(all.map((s) => s.name));
   for (const k of Object.keys(merged)) {
     if (k.startsWith("DPU_CI_") && !known.has(k)) {
       // The nearest name, not the first one within reach: DPU_CI_JOB is closer to JOBS than to HOME.
-      const near = SETTINGS.map((s) => ({ s, d: editDistance(s.name, k) })).filter((x) => x.d <= 3).sort((a, b) => a.d - b.d)[0]?.s;
+      const near = all.map((s) => ({ s, d: editDistance(s.name, k) })).filter((x) => x.d <= 3).sort((a, b) => a.d - b.d)[0]?.s;
       problems.push({ ...origin(k), field: k, message: `unknown setting${near ? ` (did you mean ${near.name}?)` : ""}` });
     }
   }
 
   // The settings' schema (zod): every value at once, each problem named by where the value came from.
-  const given = Object.fromEntries(SETTINGS.map((x) => [x.name, merged[x.name]]).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = settingsSchema().safeParse(given);
+  const given = Object.fromEntries(all.map((x) => [x.name, merged[x.name]]).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = settingsSchema(all).safeParse(given);
   const values: Record<string, string | number | boolean | SourceSpec | undefined> = parsed.success ? parsed.data : {};
   if (!parsed.success) for (const i of parsed.error.issues) problems.push({ ...origin(String(i.path[0])), field: String(i.path[0]), message: i.message });
-  const sourceValues = values as Record<string, SourceSpec | undefined>;
+  const sourceSettings: Record<string, SourceSpec> = {};
+  for (const x of all) { const v = values[x.name]; if (x.kind === "source" && v !== undefined && typeof v === "object") sourceSettings[x.name] = v; }
 
   const secretNames = new Set<string>();
-  for (const s of SETTINGS) if (s.secret) secretNames.add(s.name);
+  for (const s of all) if (s.secret) secretNames.add(s.name);
   for (const k of Object.keys(merged)) if (SECRET_NAME.test(k)) secretNames.add(k);
   for (const n of String(merged.DPU_CI_SECRETS ?? "").split(",").map((x) => x.trim()).filter(Boolean)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) problems.push({ ...origin("DPU_CI_SECRETS"), field: "DPU_CI_SECRETS", message: `"${n}" is not a variable name` });
@@ -220,9 +213,7 @@ export function loadConfig(opts: LoadOptions): Config {
     homeLabDir: join(home, "lab"),
     cacheDir: path("DPU_CI_CACHE_DIR") ?? join(merged.XDG_CACHE_HOME || join(homedir(), ".cache"), "dpu-ci"),
     leaseTtlS: (values.DPU_CI_LEASE_TTL as number | undefined) ?? 30,
-    kernelSource: sourceValues.DPU_CI_KERNEL_SOURCE ?? DEFAULT_KERNEL_SOURCE,
-    qemuSource: sourceValues.DPU_CI_QEMU_SOURCE ?? DEFAULT_QEMU_SOURCE,
-    p4cSource: sourceValues.DPU_CI_P4C_SOURCE,
+    sourceSettings,
     vendorDir: path("DPU_CI_VENDOR_DIR") ?? resolve(root, "..", "shared", "vendor"),
     diffSeed: values.DPU_CI_DIFF_SEED as number | undefined,
     diffPackets: (values.DPU_CI_DIFF_PACKETS as number | undefined) ?? 10000,
@@ -262,10 +253,12 @@ function settingSchema(s: Setting): z.ZodType {
   }
 }
 
-let schema: z.ZodType<Record<string, string | number | boolean | SourceSpec | undefined>> | undefined;
-/** Every setting of SETTINGS, each optional (unset or empty: its default). Built on first use. */
-function settingsSchema() {
-  return (schema ??= z.object(Object.fromEntries(SETTINGS.map((x) => [x.name, settingSchema(x).optional()]))) as never);
+const schemas = new WeakMap<readonly Setting[], z.ZodType<Record<string, string | number | boolean | SourceSpec | undefined>>>();
+/** Every setting given, each optional (unset or empty: its default). Built once per settings list. */
+function settingsSchema(settings: readonly Setting[]) {
+  let schema = schemas.get(settings);
+  if (!schema) schemas.set(settings, (schema = z.object(Object.fromEntries(settings.map((x) => [x.name, settingSchema(x).optional()]))) as never));
+  return schema;
 }
 
 /** dotenv silently skips lines it cannot read; we name them instead. */
@@ -290,9 +283,9 @@ export function checkDotenvSyntax(text: string, file: string): ConfigProblem[] {
 }
 
 /** The contents of `.env.example`, generated so it documents every setting. */
-export function envExample(): string {
+export function envExample(settings: readonly Setting[] = SETTINGS): string {
   const lines = ["# dpu-ci settings. Copy to .env; the process environment overrides this file, flags override both.", "# Variables ending in _PASSWORD, _TOKEN, _SECRET or _KEY are secrets: masked in every log, report and error.", ""];
-  for (const s of SETTINGS) {
+  for (const s of settings) {
     lines.push(`# ${s.description}${s.choices ? ` One of: ${s.choices.join(", ")}.` : ""}`);
     lines.push(`#${s.name}=${s.example ?? ""}`);
     lines.push("");

@@ -3,7 +3,7 @@ export type { Outcome } from "./outcome.ts";
 export type { TestCase, TestSuite } from "./results.ts";
 export type { ImageSpec, ArtifactRef, SecretRef, Step, RecipeOutput, ExecOpts } from "./recipe.ts";
 export type { Input, HostDirInput, HostFileInput, NodeInput, BuildNode, TaskNode, GraphNode, NodeContext, TaskResult, Attempt, Graph, Pipeline, ParamSpec, PipelineEnv, Availability, NodeMeta } from "./graph.ts";
-export type { Config, ExecutorChoice, ProgressMode, LoadOptions } from "./config.ts";
+export type { Config, ExecutorChoice, ProgressMode, LoadOptions, Setting } from "./config.ts";
 export type { RunManifest, NodeRecord, ArtifactRecord } from "./store.ts";
 export type { CacheEntry, CachedFile } from "./reuse.ts";
 export type { Executor, ExecutorName, BuildRequest, BuildResult, ImageProvider } from "./executors/types.ts";
@@ -36,7 +36,7 @@ export { TeamCache, resultTag, forkPullRequest, RESULT_ARTIFACT } from "./team-c
 export { OciClient, RegistryError, parseRegistryUrl } from "./oci.ts";
 export { toDockerfile } from "./executors/dockerfile.ts";
 // config, secrets, processes, digests
-export { loadConfig, SETTINGS, SECRET_NAME, DEFAULT_INVENTORY, DEFAULT_KERNEL_SOURCE, KERNEL_SOURCE_RULE, DEFAULT_QEMU_SOURCE, QEMU_SOURCE_RULE, P4C_SOURCE_RULE, envExample, checkDotenvSyntax } from "./config.ts";
+export { loadConfig, SETTINGS, SECRET_NAME, DEFAULT_INVENTORY, envExample, checkDotenvSyntax } from "./config.ts";
 export { parseSource, checkSource, describeSource, redactUrl, SOURCE_KINDS } from "./source.ts";
 export { mask, registerSecret, clearSecrets, secretValues } from "./secrets.ts";
 export { exec, which } from "./exec.ts";

@@ -9,7 +9,6 @@ export type { Lab, OpenLabOptions } from "./runner/lab.ts";
 export type { HilResult, LabLogEvent, RunOptions } from "./runner/run.ts";
 export type { Placement, Placeable } from "./runner/schedule.ts";
 export type { CommandOptions, LabStatusRow } from "./commands.ts";
-export type { InitramfsInputs } from "../guest-image/initramfs.ts";
 export type { KernelTree } from "./virtual/debian-kernel.ts";
 
 // inventory
@@ -36,8 +35,7 @@ export { lavaDefinition, lavaDefinitionYaml } from "./lava/definition.ts";
 export { LavaClient, LavaApiError, parseLogLines } from "./lava/client.ts";
 export { lavaAbsentBoards, lavaOffers } from "./lava/offers.ts";
 export { serveArtifacts } from "./lava/serve.ts";
-// guest images
-export { buildInitramfs, mkinitramfsArgv, MKINITRAMFS, SUITES } from "../guest-image/initramfs.ts";
+// Debian's kernel for virtual boards (the guest initramfs is guest-image/)
 export { debianKernel } from "./virtual/debian-kernel.ts";
 // commands (wired into cli/ by the lead)
 export { hilRun, labStatus, labHealthCheck, labDown } from "./commands.ts";

@@ -8,9 +8,9 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheName, host, recipe, type ArtifactRef, type GraphBuilder, type NodeInput, type Recipe, type TaskResult } from "../engine/index.ts";
-import { dpdkBuilder } from "../dpdk/image.ts";
+import { dpdkBuilder } from "../dpdk/index.ts";
 import { parseAutotest } from "../reports/index.ts";
-import { DPDK_PREFIX } from "../dpdk/stage.ts";
+import { DPDK_PREFIX } from "../dpdk/index.ts";
 
 export const OVS_PREFIX = "/opt/ovs";
 

@@ -12,11 +12,11 @@ import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
-import { recipe, host, cacheName, sha256File, describeSource, parseSource, P4C_SOURCE_RULE, type SourceSpec, type Availability, type GraphBuilder, type Input, type NodeInput, type TaskResult, type Recipe, type ArtifactRef } from "../engine/index.ts";
+import { recipe, host, cacheName, sha256File, describeSource, parseSource, type Config, type SourceSpec, type Availability, type GraphBuilder, type Input, type NodeInput, type TaskResult, type Recipe, type ArtifactRef } from "../engine/index.ts";
 import { P4C_VERSION, p4cBuilder } from "./image.ts";
 import { fetchGit, fetchTarball } from "../engine/fetch.ts";
+import { P4C_SOURCE_RULE, P4C_SOURCE_SETTING } from "./source.ts";
 
-export const P4C_SOURCE_SETTING = "DPU_CI_P4C_SOURCE";
 export const VENDOR_DIR_SETTING = "DPU_CI_VENDOR_DIR";
 
 /** The vendored files (/work/shared/vendor/README.md): name and sha256 as published there. */
@@ -29,7 +29,7 @@ export const VENDORED = {
 export type P4cSource = { readonly kind: "vendor" } | Exclude<SourceSpec, { kind: "debian" }>;
 
 /** A p4c source spec given outside the config (a test); empty or "vendor" = the vendored tarballs. */
-export function parseP4cSource(text: string | undefined, where: { source: string; field: string } = { source: "environment", field: P4C_SOURCE_SETTING }): P4cSource {
+export function parseP4cSource(text: string | undefined, where: { source: string; field: string } = { source: "environment", field: P4C_SOURCE_SETTING.name }): P4cSource {
   const value = (text ?? "").trim();
   return toP4cSource(value && value !== P4C_SOURCE_RULE.builtin ? parseSource(value, where, P4C_SOURCE_RULE) : undefined);
 }
@@ -49,8 +49,8 @@ export interface P4cPlan {
 }
 
 /** What the config says about p4c: its source, the vendor directory, the download cache. */
-export function p4cPlan(cfg: { p4cSource?: SourceSpec; vendorDir: string; cacheDir: string }): P4cPlan {
-  return { source: toP4cSource(cfg.p4cSource), vendor: cfg.vendorDir, cacheDir: cfg.cacheDir };
+export function p4cPlan(cfg: Partial<Pick<Config, "sourceSettings">> & Pick<Config, "vendorDir" | "cacheDir">): P4cPlan {
+  return { source: toP4cSource(cfg.sourceSettings?.[P4C_SOURCE_SETTING.name]), vendor: cfg.vendorDir, cacheDir: cfg.cacheDir };
 }
 
 /** Whether p4c can be built here: the files it needs exist (sha256 is checked when they are used). */
@@ -62,7 +62,7 @@ export function p4cAvailability(plan: P4cPlan): Availability {
   return {
     ok: false, outcome: "MISS",
     reason: `toolchain p4c (p4c-ebpf) cannot be built: Debian packages no p4c, and its source is not here (missing ${missing.join(", ")} in ${plan.vendor}); ` +
-      `put the vendored tarballs there or set ${VENDOR_DIR_SETTING}, and/or ${P4C_SOURCE_SETTING}=git:URL#REF|tarball:URL#sha256=HEX|dir:PATH`,
+      `put the vendored tarballs there or set ${VENDOR_DIR_SETTING}, and/or ${P4C_SOURCE_SETTING.name}=git:URL#REF|tarball:URL#sha256=HEX|dir:PATH`,
   };
 }
 

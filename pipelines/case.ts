@@ -7,19 +7,19 @@ import { join } from "node:path";
 import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
 import { assertCompatible, componentsHere, driverRules, loadBoards, unobtainable, parseVersionOverrides, pmdRules, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat, type PmdCompat } from "./matrix.ts";
 import { UsageError } from "../engine/index.ts";
-import { kernelStage } from "../kernel/stage.ts";
-import { driversStage } from "../drivers/stage.ts";
-import { driverCompat } from "../drivers/manifest.ts";
+import { kernelSourceOf, kernelStage } from "../kernel/index.ts";
+import { driversStage } from "../drivers/index.ts";
+import { driverCompat } from "../drivers/index.ts";
 import { dataplaneStage } from "../stages/dataplane.ts";
-import { p4cPlan } from "../p4c/stage.ts";
-import { GUEST_SUITES, guestImageStage, type GuestSuite } from "../guest-image/stage.ts";
+import { p4cPlan } from "../p4c/index.ts";
+import { GUEST_SUITES, guestImageStage, type GuestSuite } from "../guest-image/index.ts";
 import { hilStage } from "../stages/hil.ts";
-import { pmdCompat, pmdStage } from "../dpdk/pmd.ts";
-import { dpdkStage } from "../dpdk/stage.ts";
-import { testpmdStage } from "../dpdk/testpmd.ts";
-import { ovsStage } from "../ovs/stage.ts";
-import { ovsDatapathStage } from "../ovs/datapath.ts";
-import { qemuStage } from "../qemu/stage.ts";
+import { pmdCompat, pmdStage } from "../dpdk/index.ts";
+import { dpdkStage } from "../dpdk/index.ts";
+import { testpmdStage } from "../dpdk/index.ts";
+import { ovsStage } from "../ovs/index.ts";
+import { ovsDatapathStage } from "../ovs/index.ts";
+import { qemuSourceOf, qemuStage } from "../qemu/index.ts";
 
 /** Stages this pipeline composes today. A stage that has not landed in stages/ is left out of the
  *  graph (and shown as "not wired" by `dpu-ci matrix`) rather than faked. */
@@ -162,7 +162,7 @@ const guestSuitesOf = (suites: readonly SuiteSpec[]): GuestSuite[] =>
 function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: ComposeContext): Builds {
   const spec = c.scenarios[scenario];
   const nodes: string[] = [];
-  const kernel = kernelStage(g, { caseId: c.id, scenario, fragments: spec.kernelFragments, root: ctx.root, source: ctx.config.kernelSource, cacheDir: ctx.config.cacheDir });
+  const kernel = kernelStage(g, { caseId: c.id, scenario, fragments: spec.kernelFragments, root: ctx.root, source: kernelSourceOf(ctx.config), cacheDir: ctx.config.cacheDir });
   nodes.push(kernel.node);
   const drivers = spec.drivers.length ? Object.entries(driversStage(g, kernel, { root: ctx.root, drivers: spec.drivers, caseId: c.id, scenario })) : [];
   nodes.push(...drivers.map(([, d]) => d.node));
@@ -220,7 +220,7 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
   // One QEMU per run, whatever the cases: the boards of every case boot on it.
   let qemu: NodeInput | undefined;
   if (spec.stages.includes("qemu") && ctx.buildQemu) {
-    qemu = ctx.built.get("qemu") ?? qemuStage(g, { source: ctx.config.qemuSource, cacheDir: ctx.config.cacheDir });
+    qemu = ctx.built.get("qemu") ?? qemuStage(g, { source: qemuSourceOf(ctx.config), cacheDir: ctx.config.cacheDir });
     ctx.built.set("qemu", qemu);
     nodes.push(qemu.node);
   }

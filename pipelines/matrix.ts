@@ -9,8 +9,8 @@ import {
   CASES, COMPAT_RULES, COMPONENTS, PLATFORMS, SCENARIOS, STAGE_TOOLS, profileVersions,
   type CaseSpec, type CompatRule, type ComponentId, type ComponentVersion, type Scenario, type ScenarioSpec, type StageName, type VersionKey, type VersionProfile,
 } from "./cases.ts";
-import { describeP4cSource, p4cAvailability, type P4cPlan } from "../p4c/stage.ts";
-import { P4C_VERSION } from "../p4c/image.ts";
+import { describeP4cSource, p4cAvailability, type P4cPlan } from "../p4c/index.ts";
+import { P4C_VERSION } from "../p4c/index.ts";
 
 // ---- versions and compatibility ----
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { definePipeline, exec, listFiles, type Input } from "../engine/index.ts";
 
 type FileEntry = Awaited<ReturnType<typeof listFiles>>[number];
-import { listDrivers } from "../drivers/manifest.ts";
+import { listDrivers } from "../drivers/index.ts";
 import { SCENARIOS } from "./cases.ts";
 import { composeCase, composeContext } from "./case.ts";
 import { selectCases } from "./nightly.ts";

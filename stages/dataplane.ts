@@ -7,7 +7,7 @@ import { basename, dirname, join } from "node:path";
 import { host, which, type Availability, type GraphBuilder, type NodeContext, type NodeInput, type TaskResult } from "../engine/index.ts";
 import { ebpfBuild, type EbpfCompileOptions } from "./ebpf.ts";
 import { p4Build } from "./p4.ts";
-import type { P4cPlan } from "../p4c/stage.ts";
+import type { P4cPlan } from "../p4c/index.ts";
 import { guestSuite, type ProgType, runDataplaneTests, withBpffs, type ProgramObject, loadVectors, formatVerifierStats, verifierMetrics, type VerifierReport,
   Bpftool, stateEntries, formatVerifierSideBySide, vectorDivergences, parseP4Layout, p4MapEntries, DIFF_STATE, differentialCase, differentialRun, formatDivergence, type DiffImpl, type DiffProgramResult } from "../dataplane/index.ts";
 import { worst } from "../engine/outcome.ts";

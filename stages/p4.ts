@@ -3,9 +3,9 @@
 // and runs the same vectors as the hand-written program. Where p4c's source is not at hand the node
 // is MISS with the reason, never PASS.
 import { recipe, host, type Availability, type GraphBuilder, type NodeInput } from "../engine/index.ts";
-import { P4C_HOME, P4C_RUNTIME, p4cBuilder } from "../p4c/image.ts";
+import { P4C_HOME, P4C_RUNTIME, p4cBuilder } from "../p4c/index.ts";
 import { type ProgType, PROGRAMS, type DataplaneProgram, type P4Arch } from "../dataplane/index.ts";
-import { p4cAvailability, p4cStage, type P4cPlan } from "../p4c/stage.ts";
+import { p4cAvailability, p4cStage, type P4cPlan } from "../p4c/index.ts";
 
 // Flags of p4c's own backends/ebpf/runtime/kernel.mk: generated code trips these warnings by design.
 const GENERATED_C_FLAGS = [

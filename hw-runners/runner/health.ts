@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { debianKernel } from "../virtual/debian-kernel.ts";
-import { buildInitramfs, SUITES } from "../../guest-image/initramfs.ts";
+import { buildInitramfs, SUITES } from "../../guest-image/index.ts";
 import { inventoryPath } from "../inventory/load.ts";
 import type { Board } from "../inventory/types.ts";
 import { loadJob, parseJob, sha256File, type Job } from "./job.ts";

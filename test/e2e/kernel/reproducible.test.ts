@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, which } from "../../../engine/index.ts";
 import { node, PROJECT, runKernelPipeline } from "../../integration/kernel/helpers.ts";
-import type { KernelMetadata } from "../../../kernel/stage.ts";
+import type { KernelMetadata } from "../../../kernel/index.ts";
 
 const KERNEL = "kernel.case2.virt";
 let home = "";

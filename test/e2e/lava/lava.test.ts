@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { flattenCases } from "../../../engine/results.ts";
-import { buildInitramfs } from "../../../guest-image/initramfs.ts";
+import { buildInitramfs } from "../../../guest-image/index.ts";
 import type { Board } from "../../../hw-runners/inventory/types.ts";
 import { validateInventory } from "../../../hw-runners/inventory/validate.ts";
 import { loadJob } from "../../../hw-runners/runner/job.ts";

@@ -2,11 +2,11 @@
 // datapath suite — what `case` composes for case2, without the kernel and guest. For the e2e tests
 // and by hand: `dpu-ci run test/e2e/netstack/netstack.pipeline.ts --param pmd_delay_ns=50000`.
 import { definePipeline, UsageError } from "../../../engine/index.ts";
-import { dpdkStage } from "../../../dpdk/stage.ts";
-import { pmdStage } from "../../../dpdk/pmd.ts";
-import { testpmdStage } from "../../../dpdk/testpmd.ts";
-import { ovsStage } from "../../../ovs/stage.ts";
-import { DEFAULT_FLOWS, ovsDatapathStage } from "../../../ovs/datapath.ts";
+import { dpdkStage } from "../../../dpdk/index.ts";
+import { pmdStage } from "../../../dpdk/index.ts";
+import { testpmdStage } from "../../../dpdk/index.ts";
+import { ovsStage } from "../../../ovs/index.ts";
+import { DEFAULT_FLOWS, ovsDatapathStage } from "../../../ovs/index.ts";
 
 /** A flow table with one broken flow: p1's IPv4 goes back out of p1, so h2 never hears h1. */
 export const BROKEN_FLOWS = DEFAULT_FLOWS.map((f) => (f.name === "ip p1->p2" ? { ...f, flow: "priority=100,in_port=p1,ip,nw_dst=10.0.0.2,actions=IN_PORT" } : f));

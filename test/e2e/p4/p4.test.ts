@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { GraphBuilder, runGraph, which, type RunManifest } from "../../../engine/index.ts";
 import { chooseExecutor, configFrom, storeOf } from "../../../cli/context.ts";
 import { dataplaneStage } from "../../../stages/dataplane.ts";
-import { p4cAvailability, p4cPlan } from "../../../p4c/stage.ts";
+import { p4cAvailability, p4cPlan } from "../../../p4c/index.ts";
 import { PROJECT, node } from "../../integration/kernel/helpers.ts";
 
 let home = "";

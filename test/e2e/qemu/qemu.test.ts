@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildGraph, definePipeline, exec, resolveParams, runGraph, which, type RunManifest } from "../../../engine/index.ts";
 import { chooseExecutor, configFrom, storeOf } from "../../../cli/context.ts";
-import { qemuStage, type QemuMetadata } from "../../../qemu/stage.ts";
+import { qemuStage, type QemuMetadata } from "../../../qemu/index.ts";
 import { PROJECT } from "../../integration/kernel/helpers.ts";
 
 const qemuPipeline = definePipeline({ name: "qemu", description: "the qemu stage alone", params: {}, define: (g) => { qemuStage(g); } });

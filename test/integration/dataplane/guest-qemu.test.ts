@@ -8,7 +8,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { flattenCases } from "../../../engine/results.ts";
-import { buildInitramfs, SUITES } from "../../../guest-image/initramfs.ts";
+import { buildInitramfs, SUITES } from "../../../guest-image/index.ts";
 import { openLab } from "../../../hw-runners/runner/lab.ts";
 import { loadJob } from "../../../hw-runners/runner/job.ts";
 import { runHilJob } from "../../../hw-runners/runner/run.ts";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { flattenCases } from "../../../engine/index.ts";
 import { testpmdSession } from "../../../dataplane/index.ts";
-import { judgeSession, sessionSteps, testpmdSuites } from "../../../dpdk/testpmd.ts";
+import { judgeSession, sessionSteps, testpmdSuites } from "../../../dpdk/index.ts";
 
 const TESTPMD = "/usr/bin/dpdk-testpmd";
 

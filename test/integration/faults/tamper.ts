@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { exec, writeManifest, type RunManifest } from "../../../engine/index.ts";
 import { LabDb } from "../../../hw-runners/lab/db.ts";
-import { MKINITRAMFS } from "../../../guest-image/initramfs.ts";
+import { MKINITRAMFS } from "../../../guest-image/index.ts";
 import type { HilResult } from "../../../hw-runners/runner/run.ts";
 import { cliHome, runCli, show } from "../../helpers/cli.ts";
 import { qemuBoard, testImage, testKernel, writeInventory, writeJob } from "../lab/fixture.ts";

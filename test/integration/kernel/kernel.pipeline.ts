@@ -2,8 +2,8 @@
 // benchmark (`dpu-ci run test/integration/kernel/kernel.pipeline.ts --case case1`). The real
 // pipelines (pr, case) compose the same two functions.
 import { definePipeline, UsageError } from "../../../engine/index.ts";
-import { kernelStage } from "../../../kernel/stage.ts";
-import { driversStage } from "../../../drivers/stage.ts";
+import { kernelSourceOf, kernelStage } from "../../../kernel/index.ts";
+import { driversStage } from "../../../drivers/index.ts";
 
 function ccacheChoice(v: string): "shared" | "off" | { name: string } {
   if (v === "shared" || v === "off") return v;
@@ -26,7 +26,7 @@ export default definePipeline({
   define(g, params, env) {
     const kernel = kernelStage(g, {
       caseId: params.case!, scenario: params.scenario!, root: env.root,
-      extraConfig: params.extra ? [params.extra] : [], source: env.config.kernelSource, cacheDir: env.config.cacheDir,
+      extraConfig: params.extra ? [params.extra] : [], source: kernelSourceOf(env.config), cacheDir: env.config.cacheDir,
       ccache: ccacheChoice(params.ccache ?? "shared"),
       rebuild: params.rebuild || undefined,
     });

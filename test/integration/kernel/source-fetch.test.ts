@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sha256File, type NodeContext } from "../../../engine/index.ts";
 import { fetchGit, fetchTarball } from "../../../engine/fetch.ts";
-import { parseKernelSource } from "../../../kernel/source.ts";
+import { parseKernelSource } from "../../../kernel/index.ts";
 
 let dir = "";
 const ctx = (name: string): NodeContext => {

@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec } from "../../../engine/exec.ts";
-import { buildInitramfs, SUITES, XDP_COUNT_SOURCE } from "../../../guest-image/initramfs.ts";
+import { buildInitramfs, SUITES, XDP_COUNT_SOURCE } from "../../../guest-image/index.ts";
 import { debianKernel, type KernelTree } from "../../../hw-runners/virtual/debian-kernel.ts";
 import type { Board } from "../../../hw-runners/inventory/types.ts";
 import { boardFiles } from "../../../hw-runners/drivers/qemu.ts";

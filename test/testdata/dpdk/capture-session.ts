@@ -2,7 +2,7 @@
 // e.g. Debian's: ... testpmd-null.session.json /usr/bin/dpdk-testpmd "" -- --vdev net_null0 --vdev net_null1
 import { writeFileSync } from "node:fs";
 import { testpmdSession } from "../../../dataplane/index.ts";
-import { sessionSteps } from "../../../dpdk/testpmd.ts";
+import { sessionSteps } from "../../../dpdk/index.ts";
 
 const [out, bin, libdir, sep, ...extra] = process.argv.slice(2);
 if (!out || !bin || sep !== "--") throw new Error("usage: capture-session.ts OUT.json TESTPMD LIBDIR -- EAL-ARGS...");

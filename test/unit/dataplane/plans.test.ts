@@ -10,7 +10,7 @@ import { Bpftool, batchLine, plan, PROGRAMS, programNamed, verdictCode, verdictN
 import { dataplaneStage } from "../../../stages/dataplane.ts";
 import { ebpfCompileArgv } from "../../../stages/ebpf.ts";
 import { p4Availability, p4CompileArgv } from "../../../stages/p4.ts";
-import { checkVendored, p4cPlan } from "../../../p4c/stage.ts";
+import { checkVendored, p4cPlan } from "../../../p4c/index.ts";
 
 const fw = programNamed("fw")!;
 const lb = programNamed("lb")!;

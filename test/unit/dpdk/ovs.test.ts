@@ -7,9 +7,9 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GraphBuilder } from "../../../engine/index.ts";
-import { ovsCheckAfter, ovsStage, OVS_TESTSUITE_SUBSET } from "../../../ovs/stage.ts";
-import { dpdkStage } from "../../../dpdk/stage.ts";
-import { flowPackets, sameFlow, DEFAULT_FLOWS } from "../../../ovs/datapath.ts";
+import { ovsCheckAfter, ovsStage, OVS_TESTSUITE_SUBSET } from "../../../ovs/index.ts";
+import { dpdkStage } from "../../../dpdk/index.ts";
+import { flowPackets, sameFlow, DEFAULT_FLOWS } from "../../../ovs/index.ts";
 
 const AUTOTEST = new URL("../../testdata/reports/autotest/", import.meta.url).pathname;
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../../engine/index.ts";
-import { listPmds, loadPmdManifest, pmdAfter, pmdCompat } from "../../../dpdk/pmd.ts";
+import { listPmds, loadPmdManifest, pmdAfter, pmdCompat } from "../../../dpdk/index.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { judgeSession, linkStatus, portStats, sessionSteps, testpmdSuites } from "../../../dpdk/testpmd.ts";
+import { judgeSession, linkStatus, portStats, sessionSteps, testpmdSuites } from "../../../dpdk/index.ts";
 import type { SessionResult } from "../../../dataplane/index.ts";
 import { flattenCases } from "../../../engine/index.ts";
 

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, test } from "node:test";
-import { ConfigError, SETTINGS, checkDotenvSyntax, clearSecrets, envExample, loadConfig, mask } from "../../../engine/index.ts";
+import { ConfigError, checkDotenvSyntax, clearSecrets, envExample, loadConfig, mask } from "../../../engine/index.ts";
+import { kernelSourceOf } from "../../../kernel/index.ts";
+import { ALL_SETTINGS, COMPONENT_SETTINGS } from "../../../pipelines/settings.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { REPO_ROOT } from "../../helpers/cli.ts";
 import { readFileSync } from "node:fs";
@@ -134,10 +136,10 @@ test("a secret shorter than 4 characters is a problem (it could not be masked sa
   assert.equal(mask("abc"), "abc", "the short value was not registered");
 });
 
-test(".env.example is generated from SETTINGS and documents every setting", () => {
+test(".env.example is generated from the engine's and the components' settings and documents every one", () => {
   const onDisk = readFileSync(join(REPO_ROOT, ".env.example"), "utf8");
-  assert.equal(onDisk, envExample(), ".env.example is stale: regenerate it from envExample()");
-  for (const s of SETTINGS) assert.match(onDisk, new RegExp(`^#${s.name}=`, "m"), s.name);
+  assert.equal(onDisk, envExample(ALL_SETTINGS), ".env.example is stale: regenerate it from envExample(ALL_SETTINGS)");
+  for (const s of ALL_SETTINGS) assert.match(onDisk, new RegExp(`^#${s.name}=`, "m"), s.name);
 });
 
 test("what is decided once: home, lab directory, inventory, cache directory and the kernel source, parsed", () => {
@@ -147,19 +149,19 @@ test("what is decided once: home, lab directory, inventory, cache directory and 
   assert.equal(d.labDir, undefined, "no DPU_CI_LAB_DIR: the inventory's state decides, else the home's lab");
   assert.equal(d.homeLabDir, join(root, ".dpu-ci", "lab"));
   assert.equal(d.inventory, join(root, "hw-runners/inventory/local.yaml"));
-  assert.deepEqual(d.kernelSource, { kind: "debian", package: "linux-source-6.1" });
-  const c = loadConfig({ root, env: { DPU_CI_HOME: "/srv/ci", XDG_CACHE_HOME: "/var/cache/u", DPU_CI_INVENTORY: "lab.yaml", DPU_CI_KERNEL_SOURCE: "dir:/src/linux" }, envFile: envFile("") });
+  assert.deepEqual(kernelSourceOf(d), { kind: "debian", package: "linux-source-6.1" }, "unset: the kernel's own default");
+  const c = loadConfig({ root, env: { DPU_CI_HOME: "/srv/ci", XDG_CACHE_HOME: "/var/cache/u", DPU_CI_INVENTORY: "lab.yaml", DPU_CI_KERNEL_SOURCE: "dir:/src/linux" }, envFile: envFile(""), settings: COMPONENT_SETTINGS });
   assert.equal(c.homeLabDir, "/srv/ci/lab");
   assert.equal(c.cacheDir, "/var/cache/u/dpu-ci");
   assert.equal(c.inventory, join(root, "lab.yaml"));
-  assert.deepEqual(c.kernelSource, { kind: "dir", path: "/src/linux" });
+  assert.deepEqual(kernelSourceOf(c), { kind: "dir", path: "/src/linux" });
   const e = loadConfig({ root, env: { DPU_CI_LAB_DIR: "/srv/lab", DPU_CI_CACHE_DIR: "cache" }, envFile: envFile("") });
   assert.equal(e.labDir, "/srv/lab");
   assert.equal(e.cacheDir, join(root, "cache"));
 });
 
 test("a bad kernel source is a problem of the config, reported with the others", () => {
-  const p = problemsOf(() => loadConfig({ root: tmp.path, env: { DPU_CI_KERNEL_SOURCE: "debian:bash", DPU_CI_JOBS: "0" }, envFile: envFile("DPU_CI_EXECUTOR=nope\n") }));
+  const p = problemsOf(() => loadConfig({ root: tmp.path, env: { DPU_CI_KERNEL_SOURCE: "debian:bash", DPU_CI_JOBS: "0" }, envFile: envFile("DPU_CI_EXECUTOR=nope\n"), settings: COMPONENT_SETTINGS }));
   assert.deepEqual(p.map((x) => x.field).sort(), ["DPU_CI_EXECUTOR", "DPU_CI_JOBS", "DPU_CI_KERNEL_SOURCE"]);
   assert.match(p.find((x) => x.field === "DPU_CI_KERNEL_SOURCE")!.message, /not a package this setting accepts \(expected linux-source-X\.Y\)/);
 });

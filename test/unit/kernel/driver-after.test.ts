@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { driverAfter } from "../../../drivers/stage.ts";
-import { loadDriverManifest } from "../../../drivers/manifest.ts";
+import { driverAfter } from "../../../drivers/index.ts";
+import { loadDriverManifest } from "../../../drivers/index.ts";
 
 const root = join(import.meta.dirname, "../../..");
 const fx = join(root, "test/testdata/kernel/driver-vffwd");

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../../engine/index.ts";
-import { checkDriver, describeProblems, driverCompat, listDrivers, loadDriverManifest, parseKconfig, validateManifest } from "../../../drivers/manifest.ts";
+import { checkDriver, describeProblems, driverCompat, listDrivers, loadDriverManifest, parseKconfig, validateManifest } from "../../../drivers/index.ts";
 
 const root = join(import.meta.dirname, "../../..");
 // A real .config (tinyconfig + base + case1 + virt after olddefconfig; see testdata README).

@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { GraphBuilder, dependencies } from "../../../engine/index.ts";
-import { kernelStage } from "../../../kernel/stage.ts";
-import { driversStage } from "../../../drivers/stage.ts";
+import { kernelStage } from "../../../kernel/index.ts";
+import { driversStage } from "../../../drivers/index.ts";
 
 const root = join(import.meta.dirname, "../../..");
 

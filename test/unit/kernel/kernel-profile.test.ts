@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigError, GraphBuilder } from "../../../engine/index.ts";
-import { checkInlineConfig, profileFragments } from "../../../kernel/profile.ts";
-import { kernelStage } from "../../../kernel/stage.ts";
+import { checkInlineConfig, profileFragments } from "../../../kernel/index.ts";
+import { kernelStage } from "../../../kernel/index.ts";
 
 const root = join(import.meta.dirname, "../../..");
 

@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError, describeSource, loadConfig } from "../../../engine/index.ts";
-import { DEFAULT_KERNEL_SOURCE, parseKernelSource } from "../../../kernel/source.ts";
+import { DEFAULT_KERNEL_SOURCE, kernelSourceOf, parseKernelSource } from "../../../kernel/index.ts";
 
 test("unset means Debian's linux-source-6.1 (works offline)", () => {
   assert.deepEqual(parseKernelSource(undefined), DEFAULT_KERNEL_SOURCE);
-  assert.deepEqual(loadConfig({ root: "/nonexistent", env: {} }).kernelSource, { kind: "debian", package: "linux-source-6.1" });
+  assert.deepEqual(kernelSourceOf(loadConfig({ root: "/nonexistent", env: {} })), { kind: "debian", package: "linux-source-6.1" });
 });
 
 test("each kind parses", () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { GraphBuilder, host, toDockerfile, type BuildNode } from "../../../engine/index.ts";
 import { LOCAL_INVENTORY } from "../../../hw-runners/index.ts";
-import { guestImageStage, imageArgv } from "../../../guest-image/stage.ts";
+import { guestImageStage, imageArgv } from "../../../guest-image/index.ts";
 import { hilStage, hilTaskResult } from "../../../stages/hil.ts";
 
 test("image argv: modules root, drivers, eBPF, bpftool, suites", () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { CASES, COMPAT_RULES, SCENARIOS, findCase } from "../../../pipelines/cases.ts";
 import { assertCompatible, checkCompatibility, driverRules, parseVersionOverrides, pmdRules, resolveVersions } from "../../../pipelines/matrix.ts";
-import { pmdCompat } from "../../../dpdk/pmd.ts";
+import { pmdCompat } from "../../../dpdk/index.ts";
 import { ConfigError } from "../../../engine/errors.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));

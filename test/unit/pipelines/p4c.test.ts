@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, GraphBuilder, describeStep, type ArtifactRef, type BuildNode } from "../../../engine/index.ts";
-import { describeP4cSource, p4cPlan, p4cStage, parseP4cSource, VENDORED } from "../../../p4c/stage.ts";
+import { describeP4cSource, p4cPlan, p4cStage, parseP4cSource, VENDORED } from "../../../p4c/index.ts";
 import { componentsHere, planMatrix } from "../../../pipelines/matrix.ts";
 import { WIRED_STAGES } from "../../../pipelines/case.ts";
 

@@ -5,13 +5,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { ConfigError, GraphBuilder, buildGraph, loadConfig, resolveParams, type BuildNode } from "../../../engine/index.ts";
-import { parseQemuSource, describeQemuSource } from "../../../qemu/source.ts";
-import { qemuBuildArgv, qemuNodeName, qemuPrepareArgv, qemuStage } from "../../../qemu/stage.ts";
+import { parseQemuSource, describeQemuSource, qemuSourceOf } from "../../../qemu/index.ts";
+import { qemuBuildArgv, qemuNodeName, qemuPrepareArgv, qemuStage } from "../../../qemu/index.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 
 test("the QEMU source: Debian 13's package by default, git/tarball/dir as for the kernel, errors name the setting", () => {
-  assert.deepEqual(loadConfig({ root: ROOT, env: {} }).qemuSource, { kind: "debian", package: "qemu" });
+  assert.deepEqual(qemuSourceOf(loadConfig({ root: ROOT, env: {} })), { kind: "debian", package: "qemu" });
   assert.deepEqual(parseQemuSource("debian:qemu"), { kind: "debian", package: "qemu" });
   assert.deepEqual(parseQemuSource("git:https://git.example.org/qemu.git#dpu/10.0"), { kind: "git", url: "https://git.example.org/qemu.git", ref: "dpu/10.0" });
   const sha = "c".repeat(64);
