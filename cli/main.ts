@@ -2,8 +2,7 @@
 // Command modules are imported when their command runs: `--version` and `--help` load nothing else.
 // The engine's modules by name, not its index: `--version` and `--help` load these few files only
 // (the index brings config and its schemas, executors, the scheduler).
-import { EXIT } from "../engine/outcome.ts";
-import { UsageError, exitCodeOfError } from "../engine/errors.ts";
+import { EXIT, UsageError, exitCodeOfError } from "../engine/errors.ts";
 import { mask } from "../engine/secrets.ts";
 import { describeSource } from "../engine/source.ts";
 import type { Config } from "../engine/config.ts";

@@ -9,7 +9,7 @@ export type { CacheEntry, CachedFile } from "./reuse.ts";
 export type { Executor, ExecutorName, BuildRequest, BuildResult, ImageProvider } from "./executors/types.ts";
 export type { RunEvent, RunOptions, RunResult } from "./run.ts";
 export type { ExecOptions, ExecResult } from "./exec.ts";
-export type { ConfigProblem, ErrorCode } from "./errors.ts";
+export type { ConfigProblem, ErrorCode, Ending } from "./errors.ts";
 export type { Random } from "./random.ts";
 export type { DockerEndpoint, FleetOptions } from "./executors/fleet.ts";
 export type { TeamCacheMode, TeamCacheOptions } from "./team-cache.ts";
@@ -17,10 +17,10 @@ export type { RegistryRef, Credential, ImageManifest, Descriptor, RegistryFault 
 export type { SourceSpec, SourceKind, SourceRule, SourceWhere } from "./source.ts";
 
 // outcomes and results
-export { OUTCOMES, OUTCOME_MEANING, EXIT, worst, isOutcome, exitCodeFor } from "./outcome.ts";
+export { OUTCOMES, OUTCOME_MEANING, worst, isOutcome } from "./outcome.ts";
 export { flattenCases } from "./results.ts";
 // errors
-export { DpuCiError, ConfigError, UsageError, ExecError, ERROR_TABLE, errorCodeOf, outcomeOfError, exitCodeOfError, describeExit, errorExcerpt, isDpuCiError } from "./errors.ts";
+export { DpuCiError, ConfigError, UsageError, ExecError, EXIT, ERROR_TABLE, OUTCOME_CODE, EXIT_PRECEDENCE, exitCodeFor, endingCode, asPreparationError, errorCodeOf, outcomeOfError, exitCodeOfError, describeExit, errorExcerpt, isDpuCiError } from "./errors.ts";
 // recipes and graphs
 export { Recipe, recipe, cacheName, imageDigest, describeStep } from "./recipe.ts";
 export { GraphBuilder, host, definePipeline, resolveParams, buildGraph, dependencies, closure, topoOrder } from "./graph.ts";

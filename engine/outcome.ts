@@ -26,16 +26,4 @@ export function isOutcome(v: unknown): v is Outcome {
   return typeof v === "string" && (OUTCOMES as readonly string[]).includes(v);
 }
 
-/** Exit codes of the dpu-ci command (documented in the README). */
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, INFRA: 3, INTERNAL: 70, INTERRUPTED: 130 } as const;
-
-/** The exit code a finished run deserves: a failure of the code wins over a lab error only when
- *  there is no lab error, since an infrastructure error means the answer is unknown. */
-export function exitCodeFor(outcomes: Iterable<Outcome>): number {
-  const all = [...outcomes];
-  if (all.includes("CANCELED")) return EXIT.INTERRUPTED;
-  if (all.includes("FAIL")) return EXIT.FAILED;
-  if (all.includes("ERROR")) return EXIT.INFRA;
-  if (all.includes("MISS")) return EXIT.FAILED;
-  return EXIT.OK;
-}
+// Exit codes, and which outcome and error exits how: engine/errors.ts (EXIT, ERROR_TABLE, exitCodeFor).

@@ -7,8 +7,8 @@ import { hostname } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { dependencies, type Graph, type GraphNode, type Input, type NodeContext, type TaskResult } from "./graph.ts";
 import { describeStep, imageDigest, type ArtifactRef, type ImageSpec } from "./recipe.ts";
-import { exitCodeFor, worst, type Outcome } from "./outcome.ts";
-import { DpuCiError, ExecError, errorExcerpt, outcomeOfError } from "./errors.ts";
+import { worst, type Outcome } from "./outcome.ts";
+import { DpuCiError, ExecError, errorCodeOf, errorExcerpt, exitCodeFor, outcomeOfError } from "./errors.ts";
 import { listFiles, treeDigest, sha256File, digestOf } from "./digest.ts";
 import { mask } from "./secrets.ts";
 import { diskFullError, isDiskFull, nearlyFull } from "./disk.ts";
@@ -127,8 +127,25 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
     emit({ kind: "node-start", node: node.name });
     const started = Date.now();
     const p = executeNode(node, rec, { ...o, runId: id, dir, workRoot, records, digests, signal: runAbort.signal, emit, prepareImages })
-      .then((res) => finish(rec, res.outcome, { ...res.fields, durationMs: Date.now() - started }))
-      .catch((e: unknown) => finish(rec, "ERROR", { reason: isDiskFull(e) ? diskFullError(e, join(dir, "logs"), `running ${node.name}`).message : `internal error: ${(e as Error).stack ?? String(e)}`, durationMs: Date.now() - started }))
+      .then((res) => {
+        const durationMs = Date.now() - started;
+        if (!runAbort.signal.aborted || res.outcome === "PASS" || res.outcome === "CANCELED") return finish(rec, res.outcome, { ...res.fields, durationMs });
+        // The interruption reached this node while it ran: what it returned was produced under the
+        // signal (Ctrl-C goes to the whole process group, so its children were killed too: "bpftool
+        // was killed", a verifier run cut short), not a verdict on the code. It is CANCELED, and none
+        // of its result is kept as one — no suites, metrics or excerpt for the report and the history
+        // to read as failures or regressions; its log says what it would have been.
+        const was = `${res.outcome}${res.fields.reason ? `: ${res.fields.reason}` : ""}`;
+        appendFileSync(join(dir, rec.log!), mask(`# interrupted while running; its own result (${was}) is not kept\n`));
+        return finish(rec, "CANCELED", { reason: `interrupted while running (its own result, ${res.outcome}, is not kept: produced under the interruption)`, durationMs, artifacts: res.fields.artifacts ?? [], output: res.fields.output });
+      })
+      .catch((e: unknown) => {
+        // Thrown before the node's own work (its availability check, its directories): the same table.
+        const durationMs = Date.now() - started;
+        if (isDiskFull(e)) return finish(rec, "ERROR", { error: "INFRA", reason: diskFullError(e, join(dir, "logs"), `running ${node.name}`).message, durationMs });
+        const c = classify(e, runAbort.signal, (l) => { try { appendFileSync(join(dir, rec.log!), mask(`${l}\n`)); } catch { /* the reason is in the manifest */ } }, rec.log!);
+        finish(rec, c.outcome, { ...c.fields, durationMs });
+      })
       .finally(() => running.delete(node.name));
     running.set(node.name, p);
   };
@@ -162,9 +179,9 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
     Object.assign(manifest.teamCache!, { pulled: remote.stats.pulled, pushed: remote.stats.pushed, refused: remote.stats.refused, pulledBytes: remote.stats.pulledBytes, pushedBytes: remote.stats.pushedBytes });
   }
   await rm(workRoot, { recursive: true, force: true });
-  const counted = manifest.nodes.filter((n) => !n.optional).map((n) => n.outcome ?? "ERROR");
+  const counted = manifest.nodes.filter((n) => !n.optional).map((n) => ({ outcome: n.outcome ?? "ERROR", error: n.error }));
   manifest.status = runAbort.signal.aborted ? "interrupted" : "finished";
-  manifest.outcome = worst(counted);
+  manifest.outcome = worst(counted.map((c) => c.outcome));
   manifest.exitCode = exitCodeFor(counted);
   manifest.finishedAt = new Date().toISOString();
   save();
@@ -311,20 +328,23 @@ function taskFields(r: TaskResult): Partial<NodeRecord> {
   return rest;
 }
 
+/** A node that threw: its outcome from the error table, and the error's code kept in the record
+ *  (the run's exit code reads it: a config error ending a node exits 2 as a thrown one does). */
 function classify(e: unknown, signal: AbortSignal, log: (l: string) => void, logRel: string): { outcome: Outcome; fields: Partial<NodeRecord> } {
-  if (signal.aborted) return { outcome: "CANCELED", fields: { reason: "interrupted" } };
+  if (signal.aborted) return { outcome: "CANCELED", fields: { reason: "interrupted", error: "CANCELED" } };
   const outcome = outcomeOfError(e);
+  const error = errorCodeOf(e);
   if (e instanceof ExecError) {
     const excerpt = errorExcerpt(stripBuildkitPrefixes(e.stderr + "\n" + e.stdout));
     log(`# ${e.message}`);
-    return { outcome, fields: { reason: `${e.cmd.slice(0, 3).join(" ")}${e.cmd.length > 3 ? " ..." : ""} ${e.message.slice(e.cmd[0]!.length + 1)}; full log: ${logRel}`, excerpt } };
+    return { outcome, fields: { error, reason: `${e.cmd.slice(0, 3).join(" ")}${e.cmd.length > 3 ? " ..." : ""} ${e.message.slice(e.cmd[0]!.length + 1)}; full log: ${logRel}`, excerpt } };
   }
   if (e instanceof DpuCiError) {
     log(`# ${e.code}: ${e.message}`);
-    return { outcome, fields: { reason: e.message } };
+    return { outcome, fields: { error, reason: e.message } };
   }
   log(`# internal error: ${(e as Error).stack ?? String(e)}`);
-  return { outcome, fields: { reason: `internal error: ${(e as Error).message ?? String(e)}` } };
+  return { outcome, fields: { error, reason: `internal error: ${(e as Error).message ?? String(e)}` } };
 }
 
 /** BuildKit prefixes each output line with "#7 12.34 "; drop it for excerpts a person reads. */

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { worst, type Outcome } from "./outcome.ts";
 import type { TestSuite } from "./results.ts";
 import type { Attempt } from "./graph.ts";
-import { DpuCiError } from "./errors.ts";
+import { DpuCiError, type ErrorCode } from "./errors.ts";
 import { mask, secretValues } from "./secrets.ts";
 
 export const MANIFEST_SCHEMA = 1;
@@ -22,6 +22,9 @@ export interface NodeRecord {
   description?: string;
   state: "pending" | "running" | "done";
   outcome?: Outcome;
+  /** The code of the error that ended the node, when one did (engine/errors.ts ERROR_TABLE): the
+   *  run's exit code reads it (a config error exits 2, a bug 70, wherever they happen). */
+  error?: ErrorCode;
   reason?: string;
   /** For failures: the few lines of the log that explain it (the full log is at `log`). */
   excerpt?: string[];

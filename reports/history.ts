@@ -116,8 +116,11 @@ export class History {
 
   close(): void { this.db.close(); }
 
-  /** Record (or re-record: `dpu-ci report` may run twice on one run) a run's results. */
+  /** Record (or re-record: `dpu-ci report` may run twice on one run) a run's results. Nothing of
+   *  a CANCELED node enters: it was stopped (Ctrl-C, a lost lease), and whatever it had reported by
+   *  then is not a result — no case, no metric, so never a new failure or a metric regression. */
   record(run: RunResult, cases: CaseResult[] = runCases(run)): void {
+    const canceled = new Set(run.nodes.filter((n) => n.outcome === "CANCELED").map((n) => n.name));
     const tx = this.db.transaction(() => {
       this.db.prepare("DELETE FROM results WHERE run_id = ?").run(run.id);
       this.db.prepare("DELETE FROM metrics WHERE run_id = ?").run(run.id);
@@ -126,10 +129,12 @@ export class History {
       const ins = this.db.prepare(`INSERT OR REPLACE INTO results (run_id, grp, test_id, node, suite, name, case_id, scenario, board, board_class, simulated, outcome, reason, duration_ms)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       for (const c of cases) {
+        if (canceled.has(c.node)) continue;
         ins.run(run.id, groupKey(run.pipeline, c), c.testId, c.node, c.suite, c.name, c.case ?? null, c.scenario ?? null, c.board ?? null, c.boardClass ?? null, c.simulated ? 1 : 0, c.outcome, c.reason ?? null, c.durationMs ?? null);
       }
       const met = this.db.prepare("INSERT OR REPLACE INTO metrics (run_id, grp, node, name, value) VALUES (?, ?, ?, ?, ?)");
       for (const n of run.nodes) for (const [k, v] of Object.entries(n.metrics)) {
+        if (canceled.has(n.name)) continue;
         if (typeof v === "number" && Number.isFinite(v)) met.run(run.id, metricKey(run.pipeline, n), n.name, k, v);
       }
     });
@@ -146,7 +151,9 @@ export class History {
   compare(run: RunResult, opts: CompareOptions = {}): RegressionReport {
     const window = opts.window ?? 10;
     const flipsNeeded = opts.flips ?? 2;
-    const cases = runCases(run);
+    // A CANCELED node's cases are no results (see record): never a new failure, a fix or flaky.
+    const canceled = new Set(run.nodes.filter((n) => n.outcome === "CANCELED").map((n) => n.name));
+    const cases = runCases(run).filter((c) => !canceled.has(c.node));
     const groups = new Map<string, CaseResult[]>();
     for (const c of cases) {
       const g = groupKey(run.pipeline, c);
@@ -215,6 +222,7 @@ export class History {
       WHERE m.grp = ? AND m.node = ? AND m.name = ? AND r.id != ? AND (r.started_at < ? OR (r.started_at = ? AND r.id < ?))
       ORDER BY r.started_at DESC, r.id DESC LIMIT ?`);
     for (const n of run.nodes) {
+      if (n.outcome === "CANCELED") continue; // stopped: its numbers are not measurements
       const base = baseline?.nodes.find((b) => b.name === n.name);
       for (const [k, v] of Object.entries(n.metrics)) {
         if (typeof v !== "number" || !Number.isFinite(v)) continue;
@@ -243,7 +251,7 @@ export class History {
     const out: MetricDelta[] = [];
     const stmt = this.db.prepare("SELECT value FROM metrics WHERE run_id = ? AND node = ? AND name = ?");
     for (const n of run.nodes) {
-      if (groupKey(run.pipeline, n) !== grp) continue;
+      if (groupKey(run.pipeline, n) !== grp || n.outcome === "CANCELED") continue;
       for (const [k, v] of Object.entries(n.metrics)) {
         if (typeof v !== "number") continue;
         const p = stmt.get(baselineId, n.name, k) as { value: number } | undefined;

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { after, test } from "node:test";
 import {
-  ConfigError, DpuCiError, ERROR_TABLE, EXIT, ExecError, GraphBuilder, RunStore, UsageError, exitCodeFor, exitCodeOfError, outcomeOfError, runGraph,
+  ConfigError, DpuCiError, ERROR_TABLE, EXIT, EXIT_PRECEDENCE, ExecError, GraphBuilder, OUTCOMES, OUTCOME_CODE, RunStore, UsageError, asPreparationError, errorCodeOf, exitCodeFor, exitCodeOfError,
+  outcomeOfError, runGraph,
   type ErrorCode, type Executor,
 } from "../../../engine/index.ts";
 import { BadValueError } from "../../../dataplane/index.ts";
@@ -24,12 +25,48 @@ test("the table covers every code once, with an outcome and an exit code of the 
     const row = ERROR_TABLE[c];
     assert.ok(exits.has(row.exit), `${c}: exit ${row.exit} is one of EXIT`);
     assert.ok(row.meaning.length > 0);
-    // Errors of the run's own kind end a command as a run with that outcome would (exitCodeFor);
-    // input mistakes are the command's usage exit; a bug is the bug exit.
+    // A thrown error and a node that ended with it exit alike; input mistakes are the usage exit
+    // wherever they happen; a bug is the bug exit wherever it happens.
+    assert.equal(exitCodeFor([{ outcome: row.outcome, error: c }]), row.exit, `${c}: a node ending with it exits ${row.exit}`);
     if (c === "CONFIG" || c === "USAGE") assert.equal(row.exit, EXIT.USAGE, c);
-    else if (c === "INTERNAL") assert.equal(row.exit, EXIT.INTERNAL);
-    else assert.equal(row.exit, exitCodeFor([row.outcome]), `${c}: ${row.outcome} -> exit ${row.exit}`);
+    if (c === "INTERNAL") assert.equal(row.exit, EXIT.INTERNAL);
+    // While preparing, a code becomes one that ends no worse than ERROR: never FAIL.
+    assert.notEqual(ERROR_TABLE[row.preparing].outcome, "FAIL", `${c} while preparing`);
   }
+  assert.deepEqual([...EXIT_PRECEDENCE].sort(), [...CODES].sort(), "every code has its place in the precedence");
+});
+
+test("the table agrees with itself: every outcome exits as the code it stands for, and that code ends with that outcome", () => {
+  for (const o of OUTCOMES) {
+    const c = OUTCOME_CODE[o];
+    if (c === undefined) { assert.ok(o === "PASS" || o === "SKIP", o); assert.equal(exitCodeFor([o]), EXIT.OK); continue; }
+    assert.equal(ERROR_TABLE[c].outcome, o, `${o} stands for ${c}, which ends ${ERROR_TABLE[c].outcome}`);
+    assert.equal(exitCodeFor([o]), ERROR_TABLE[c].exit, o);
+  }
+  // The run's exit code: the most serious ending wins, whatever the order.
+  assert.equal(exitCodeFor(["PASS", "SKIP"]), EXIT.OK);
+  assert.equal(exitCodeFor(["MISS", "ERROR", "FAIL"]), EXIT.FAILED, "a failure of the code under test before a lab error");
+  assert.equal(exitCodeFor(["ERROR", "MISS"]), EXIT.INFRA);
+  assert.equal(exitCodeFor(["FAIL", { outcome: "MISS", error: "CONFIG" }]), EXIT.USAGE, "a user's mistake before a verdict");
+  assert.equal(exitCodeFor([{ outcome: "MISS", error: "CONFIG" }, { outcome: "ERROR", error: "INTERNAL" }]), EXIT.INTERNAL, "a bug before a user's mistake");
+  assert.equal(exitCodeFor([{ outcome: "ERROR", error: "INTERNAL" }, "CANCELED"]), EXIT.INTERRUPTED);
+});
+
+test("the preparation rule: a failed command of a step that prepares the board is infrastructure, a bug stays a bug", () => {
+  const exec = new ExecError({ cmd: ["dpkg-deb", "-x", "k.deb", "/x/root"], exitCode: 2, signal: null, stdout: "", stderr: "failed to create directory" });
+  assert.equal(outcomeOfError(exec), "FAIL", "a command of the code under test");
+  const prep = asPreparationError("fetching the known-good kernel", exec);
+  assert.equal(outcomeOfError(prep), "ERROR");
+  assert.match((prep as Error).message, /^fetching the known-good kernel: dpkg-deb exited with code 2/);
+  assert.equal((prep as Error).cause, exec);
+  const sys = Object.assign(new Error("ENOENT: no such file or directory, mkdir '/x'"), { code: "ENOENT" });
+  assert.equal(errorCodeOf(asPreparationError("x", sys)), "INFRA");
+  for (const c of ["CONFIG", "USAGE", "INFRA", "MISSING", "CANCELED", "INTERNAL"] as const) {
+    const e = new DpuCiError(c, "x");
+    assert.equal(asPreparationError("step", e), e, `${c} is kept as it is`);
+  }
+  const bug = new TypeError("cannot read properties of undefined");
+  assert.equal(asPreparationError("step", bug), bug);
 });
 
 test("outcomeOfError / exitCodeOfError read the table; anything that is not a DpuCiError is INTERNAL", () => {
@@ -56,9 +93,30 @@ test("a node that throws each code ends with the table's outcome (the scheduler 
   g.task("t-bug", {}, async () => { throw new TypeError("cannot read properties of undefined"); });
   const { manifest } = await runGraph({ graph: g.finish(), pipeline: "errors", params: {}, executor: never, jobs: 4, store: new RunStore(tmp.path), root: tmp.path, env: {}, secret: () => undefined });
   const by = new Map(manifest.nodes.map((n) => [n.name, n]));
-  for (const c of CODES) assert.equal(by.get(`t-${c.toLowerCase()}`)!.outcome, ERROR_TABLE[c].outcome, c);
+  for (const c of CODES) {
+    assert.equal(by.get(`t-${c.toLowerCase()}`)!.outcome, ERROR_TABLE[c].outcome, c);
+    assert.equal(by.get(`t-${c.toLowerCase()}`)!.error, c, c);
+  }
   assert.equal(by.get("t-bug")!.outcome, "ERROR");
+  assert.equal(by.get("t-bug")!.error, "INTERNAL");
   assert.match(by.get("t-bug")!.reason!, /^internal error: cannot read/);
+  assert.equal(manifest.exitCode, EXIT.INTERRUPTED, "a CANCELED node: the run exits as interrupted");
+});
+
+test("a run whose one node throws each code exits with that code's exit, as the command would", async () => {
+  const never: Executor = { name: "buildkit", build: () => Promise.reject(new Error("no build in this test")) };
+  for (const c of CODES) {
+    const g = new GraphBuilder();
+    g.task("t", {}, async () => { throw new DpuCiError(c, `thrown ${c}`); });
+    g.task("ok", {}, async () => ({ outcome: "PASS" }));
+    const { manifest } = await runGraph({ graph: g.finish(), pipeline: "errors", params: {}, executor: never, jobs: 2, store: new RunStore(tmp.path), root: tmp.path, env: {}, secret: () => undefined });
+    assert.equal(manifest.exitCode, ERROR_TABLE[c].exit, `${c}: run exit ${manifest.exitCode}, thrown ${exitCodeOfError(new DpuCiError(c, "x"))}`);
+    assert.equal(manifest.exitCode, exitCodeOfError(new DpuCiError(c, "x")));
+  }
+  const g = new GraphBuilder();
+  g.task("t-bug", {}, async () => { throw new TypeError("cannot read properties of undefined"); });
+  const { manifest } = await runGraph({ graph: g.finish(), pipeline: "errors", params: {}, executor: never, jobs: 1, store: new RunStore(tmp.path), root: tmp.path, env: {}, secret: () => undefined });
+  assert.equal(manifest.exitCode, EXIT.INTERNAL, "a bug inside a node is 70 too");
 });
 
 test("the command: input mistakes anywhere exit 2 with the problem named, never 'this is a bug'", { timeout: 60_000 }, async () => {

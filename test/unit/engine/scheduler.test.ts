@@ -160,7 +160,7 @@ test("a bug in a recipe function is ERROR (internal error), not a crash of the r
   assert.equal(byName.get("broken")!.outcome, "ERROR");
   assert.match(byName.get("broken")!.reason!, /internal error: stage code bug/);
   assert.equal(byName.get("fine")!.outcome, "PASS");
-  assert.equal(manifest.exitCode, 3);
+  assert.equal(manifest.exitCode, 70, "a bug is exit 70 wherever it happens (engine/errors.ts ERROR_TABLE)");
 });
 
 test("task nodes get their inputs' paths and an output directory that dependents read", async () => {
@@ -204,6 +204,30 @@ test("abort: the running node and everything not yet started end CANCELED, the m
   const onDisk = readManifest(dir);
   assert.equal(onDisk.status, "interrupted");
   assert.ok(onDisk.nodes.every((n) => n.state === "done"));
+});
+
+test("a task that returns FAIL after the interruption reached it (its child killed by the Ctrl-C) ends CANCELED, with none of its result kept", async () => {
+  const g = new GraphBuilder();
+  // Like dataplane-test: its tool dies of the signal that interrupted the run, and the task, reading
+  // that as a failed case, returns FAIL with suites and metrics.
+  g.task("dataplane-test", {}, async (ctx) => {
+    await new Promise<void>((res) => ctx.signal.addEventListener("abort", () => res(), { once: true }));
+    return { outcome: "FAIL", reason: "bpftool was killed", suites: [{ name: "fw", cases: [{ name: "syn", outcome: "FAIL", reason: "bpftool was killed" }] }], metrics: { "fw.pps": 1 } };
+  });
+  g.task("passed-before", {}, async () => ({ outcome: "PASS", metrics: { x: 1 } }));
+  const ac = new AbortController();
+  const { manifest, byName, dir } = await run(g.finish(), new StandInExecutor(), {
+    jobs: 2, signal: ac.signal,
+    onEvent: (e) => { if (e.kind === "node-end" && e.node === "passed-before") setTimeout(() => ac.abort(new Error("SIGINT")), 10); },
+  });
+  const n = byName.get("dataplane-test")!;
+  assert.equal(n.outcome, "CANCELED");
+  assert.match(n.reason!, /interrupted while running \(its own result, FAIL, is not kept/);
+  assert.equal(n.suites, undefined);
+  assert.equal(n.metrics, undefined);
+  assert.equal(byName.get("passed-before")!.outcome, "PASS", "what finished before the interruption stands");
+  assert.equal(manifest.exitCode, 130);
+  assert.match(readFileSync(join(dir, "logs", "dataplane-test.log"), "utf8"), /its own result \(FAIL: bpftool was killed\) is not kept/);
 });
 
 test("the manifest is replaced atomically at every change: a concurrent reader never sees a partial file", async () => {

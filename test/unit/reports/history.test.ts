@@ -121,3 +121,26 @@ test("recording a run twice replaces it (dpu-ci report re-runs are idempotent)",
     h.close();
   }
 });
+
+test("a CANCELED node (stopped by Ctrl-C) enters nothing: no case, no metric, never a new failure or a metric regression", () => {
+  const h = new History(":memory:");
+  try {
+    const pps = (id: string, minute: number, v: number) => mk(id, minute, [{ case: "case2", boardClass: "qemu", tests: { t: "PASS" }, metrics: { "fw.pps": v } }], "pr");
+    for (const [i, v] of [1000, 1010, 990].entries()) h.record(pps(`d${i}`, i, v));
+    // Interrupted: the node kept (as an older manifest might) a FAIL case and a tenth of the rate.
+    const cut = mk("d9", 9, [{ case: "case2", boardClass: "qemu", tests: { t: "FAIL" }, metrics: { "fw.pps": 100 } }], "pr");
+    cut.nodes[0]!.outcome = "CANCELED";
+    h.record(cut);
+    const rows = h.db.prepare("SELECT COUNT(*) AS n FROM results WHERE run_id = 'd9'").get() as { n: number };
+    const mets = h.db.prepare("SELECT COUNT(*) AS n FROM metrics WHERE run_id = 'd9'").get() as { n: number };
+    assert.equal(rows.n + mets.n, 0, "nothing of the canceled node is in the history");
+    const r = h.compare(cut);
+    assert.deepEqual(r.items, [], "no new failure");
+    assert.deepEqual(r.metrics, [], "no metric regression");
+    // The next real run compares with the last real one.
+    h.record(pps("d10", 10, 1000));
+    assert.deepEqual(h.compare(pps("d10", 10, 1000)).metrics, []);
+  } finally {
+    h.close();
+  }
+});
