@@ -81,7 +81,10 @@ export function exitCodeOfError(e: unknown): number {
 export function asPreparationError(step: string, e: unknown): unknown {
   if (e instanceof DpuCiError) {
     const code = ERROR_TABLE[e.code].preparing;
-    return code === e.code ? e : new DpuCiError(code, `${step}: ${e.message}`, { cause: e });
+    if (code === e.code) return e;
+    // A command's last line of stderr says what went wrong ("failed to create directory").
+    const said = e instanceof ExecError ? e.stderr.trim().split("\n").pop()?.trim().slice(0, 200) : undefined;
+    return new DpuCiError(code, `${step}: ${e.message}${said ? ` (${said})` : ""}`, { cause: e });
   }
   const errno = (e as NodeJS.ErrnoException | undefined)?.code;
   if (e instanceof Error && typeof errno === "string" && /^E[A-Z0-9]+$/.test(errno)) return new DpuCiError("INFRA", `${step}: ${e.message}`, { cause: e });

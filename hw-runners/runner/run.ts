@@ -3,7 +3,7 @@
 // result before the lease is released, and type the outcome (ERROR: lab, FAIL: code under test).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { DpuCiError } from "../../engine/errors.ts";
+import { DpuCiError, asPreparationError, errorCodeOf } from "../../engine/errors.ts";
 import { worst, type Outcome } from "../../engine/outcome.ts";
 import type { TestSuite } from "../../engine/results.ts";
 import { parseOutput } from "../../reports/index.ts";
@@ -62,6 +62,9 @@ export interface RunOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What the runner is doing, for the reason of an error thrown out of it (the preparation rule). */
+interface Step { what: string; board?: Board; healthChecks: HilResult[] }
+
 export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise<HilResult> {
   const outDir = o.outDir ?? join(lab.dir, "jobs", job.id);
   mkdirSync(outDir, { recursive: true });
@@ -71,6 +74,23 @@ export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise
     o.log?.({ kind: "result", job: job.id, outcome: r.outcome, board: r.board, simulated: r.simulated });
     return r;
   };
+  const step: Step = { what: "placing the job", healthChecks: [] };
+  try {
+    return await runJob(lab, job, o, outDir, finish, step);
+  } catch (e) {
+    // The boundary where the lab's errors enter: the code under test speaks only through the
+    // console (its KTAP results, a panic), never by throwing. Whatever was thrown here came from
+    // preparing its board (health check and its known-good kernel, BMC, console, deploy, ssh,
+    // virtual peers, the LAVA lab) and is ERROR by engine/errors.ts's preparation rule, never FAIL.
+    const base = { job: job.id, board: step.board?.id, simulated: step.board?.sim ?? false, attempts: [], suites: [], healthChecks: step.healthChecks };
+    if (o.signal?.aborted) return finish({ ...base, outcome: "CANCELED", reason: `canceled while ${step.what}` });
+    const t = asPreparationError(step.what, e);
+    if (errorCodeOf(t) !== "INFRA") throw t;
+    return finish({ ...base, outcome: "ERROR", reason: (t as Error).message });
+  }
+}
+
+async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish: (r: HilResult) => HilResult, step: Step): Promise<HilResult> {
   const base = { job: job.id, simulated: false, attempts: [], suites: [], healthChecks: [] };
   const placed = await lavaOffers(place(lab.inventory, job.needs), lab.env, o.lavaFetch);
   if (!placed.ok) {
@@ -85,13 +105,14 @@ export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise
     return finish({ ...base, outcome: "MISS", reason });
   }
   let files: ArtifactPaths;
+  step.what = "verifying the job's artifacts";
   try {
     files = await verifyArtifacts(job);
   } catch (e) {
     if (e instanceof ArtifactError) return finish({ ...base, outcome: e.outcome, reason: e.message });
     throw e;
   }
-  const healthChecks: HilResult[] = [];
+  const healthChecks = step.healthChecks;
   const deadline = Date.now() + job.timeouts.queueS * 1000;
   for (;;) {
     if (o.signal?.aborted) return finish({ ...base, healthChecks, outcome: "CANCELED", reason: "canceled while waiting for a board" });
@@ -101,16 +122,19 @@ export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise
       if (!got.ok) { waitReason += `${board.id}: ${got.reason}; `; continue; }
       o.log?.({ kind: "lease", job: job.id, board: board.id, token: got.token, health: got.health, expiredHolder: got.expired?.holder });
       const held = holdLease(lab, board, got.token, o.signal);
+      step.board = board;
       try {
         // A LAVA lab health-checks its own devices; its board entry here is only our lease on it.
         if (got.health !== "Good" && !board.lava) {
+          step.what = `health-checking ${board.id}`;
           // The health check boots on the QEMU the job brings: a board that needs the built QEMU
           // (igb, a patched CPU model) cannot be checked on the host's.
           const hcOpts: RunOptions = { ...o, healthCheckJob: async (b) => withQemu(await o.healthCheckJob?.(b), job) };
-          const hc = await healthCheck(lab, board, held, join(outDir, `healthcheck-${board.id}`), hcOpts);
+          const hc = await healthCheck(lab, board, held, join(outDir, `healthcheck-${board.id}`), hcOpts, step);
           healthChecks.push(hc);
           if (hc.outcome !== "PASS") { waitReason += `${board.id}: failed its health check; `; continue; }
         }
+        step.what = board.lava ? `running the job in the LAVA lab of ${board.id}` : `preparing ${board.id}`;
         const r = board.lava ? await runOnLava(lab, board as Board & { lava: NonNullable<Board["lava"]> }, job, files, held, outDir, o) : await runOnBoard(lab, board, job, files, held, outDir, o);
         return finish({ ...r, healthChecks });
       } finally {
@@ -271,17 +295,24 @@ export async function healthCheckBoard(lab: Lab, board: Board, o: RunOptions = {
   const got = lab.db.acquire(board.id, lab.holder, lab.ttlMs, "health-check");
   if (!got.ok) throw new DpuCiError("INFRA", `${board.id} is ${got.reason}${got.lease ? ` (held by ${got.lease.holder})` : ""}`);
   const held = holdLease(lab, board, got.token, o.signal);
+  const step: Step = { what: `health-checking ${board.id}`, healthChecks: [] };
   try {
-    return await healthCheck(lab, board, held, o.outDir ?? join(lab.dir, "health", board.id), o);
+    return await healthCheck(lab, board, held, o.outDir ?? join(lab.dir, "health", board.id), o, step);
+  } catch (e) {
+    throw asPreparationError(step.what, e); // the same rule as a job's: ERROR, exit 3
   } finally {
     held.stop();
   }
 }
 
 /** LAVA's rule: a board whose state is in doubt runs a known-good job before real work. */
-async function healthCheck(lab: Lab, board: Board, held: HeldLease, outDir: string, o: RunOptions): Promise<HilResult> {
+async function healthCheck(lab: Lab, board: Board, held: HeldLease, outDir: string, o: RunOptions, step: Step = { what: "", healthChecks: [] }): Promise<HilResult> {
   mkdirSync(outDir, { recursive: true });
+  // Its known-good kernel and boot image are made here: a failure to make them says nothing about
+  // the board (it is not marked Bad), and ends the job ERROR by the preparation rule.
+  step.what = `preparing the health check of ${board.id} (its known-good kernel and boot image)`;
   const job = board.lava ? undefined : await o.healthCheckJob?.(board);
+  step.what = `health-checking ${board.id}`;
   const r = board.lava ? await lavaHealth(board, lab.env, o.lavaFetch) : job ? await healthCheckJob(lab, board, job, held, outDir, o) : await powerOnlyCheck(lab, board, held);
   const passed = r.outcome === "PASS";
   lab.db.healthCheckDone(board.id, passed, passed ? "health check passed" : `health check: ${r.reason ?? r.outcome}`);

@@ -16,6 +16,7 @@ import { Ledger } from "./ledger.ts";
 import { tampered } from "./tamper.ts";
 import { canaryThroughBuild } from "./canary.ts";
 import { bmcCanary, hungBoard, leaseContention, runnerDeath, stopLabFaults } from "./lab.ts";
+import { preparationFaults, stopPrepareFaults } from "./prepare.ts";
 
 const ledger = new Ledger();
 const tmp = tempDir("faults");
@@ -29,6 +30,7 @@ before(async () => { if (!noDocker) await ensureBaseImage(tmp.path); }, { timeou
 after(async () => {
   console.log(ledger.table());
   await stopLabFaults();
+  await stopPrepareFaults();
   tmp.cleanup();
 });
 
@@ -56,6 +58,10 @@ test("a BMC password as a canary: used by the IPMI power driver, leaks nowhere",
 
 test("a hung board: ERROR with the timeout's reason after one retry, never FAIL, the lease released", { timeout: 180_000 }, async () => {
   await hungBoard(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV });
+});
+
+test("a failure in each step that prepares a board (known-good kernel fetch, power, console, deploy): ERROR, never FAIL", { timeout: 300_000 }, async () => {
+  await preparationFaults(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV });
 });
 
 test("lease contention: one run waits, one is told, the board is never double-booked", { timeout: 240_000 }, async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ConfigError } from "../../../engine/errors.ts";
+import { ConfigError, ExecError, outcomeOfError } from "../../../engine/errors.ts";
 import { flattenCases } from "../../../engine/results.ts";
 import type { BoardDrivers, ConsoleStream, PowerState } from "../../../hw-runners/drivers/types.ts";
 import type { Board, Inventory } from "../../../hw-runners/inventory/types.ts";
@@ -209,6 +209,34 @@ test("a job without the built QEMU is MISS on a board that needs it (igb), never
     assert.equal(r.outcome, "MISS");
     assert.match(r.reason!, /igb\) run only on a QEMU the pipeline built/);
     assert.equal(r.attempts.length, 0);
+  } finally {
+    lab.close();
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("the preparation rule: a failed command while preparing the health check (its known-good kernel) is ERROR, never FAIL; the board is not blamed", async () => {
+  const { openLab } = await import("../../../hw-runners/runner/lab.ts");
+  const { runHilJob } = await import("../../../hw-runners/runner/run.ts");
+  const dir = mkdtempSync(join(tmpdir(), "dpuci-lab-"));
+  const q = board("q", ["virt:qemu"]);
+  const lab = openLab({ dir, inventory: { source: "lab.yaml", boards: [q] } });
+  try {
+    writeFileSync(join(dir, "k"), "kernel");
+    const j = parseJob({ id: "j", needs: ["virt:qemu"], suites: ["boot"], artifacts: { kernel: { path: "k", sha256: await sha256File(join(dir, "k")) } } }, join(dir, "j.json"));
+    // What the first run on a fresh machine met: dpkg-deb could not extract Debian's kernel.
+    const dpkg = new ExecError({ cmd: ["dpkg-deb", "-x", "linux-image.deb", "/cache/debian-kernel/root"], exitCode: 2, signal: null, stdout: "", stderr: "dpkg-deb: error: failed to create directory\n" });
+    assert.equal(outcomeOfError(dpkg), "FAIL", "thrown as it is, the table reads a failed command as the code under test's");
+    const r = await runHilJob(lab, j, { outDir: join(dir, "out"), healthCheckJob: async () => { throw dpkg; } });
+    assert.equal(r.outcome, "ERROR");
+    assert.match(r.reason!, /^preparing the health check of q \(its known-good kernel and boot image\): dpkg-deb exited with code 2 .*\(dpkg-deb: error: failed to create directory\)/);
+    assert.equal(r.attempts.length, 0);
+    const st = lab.db.board("q")!;
+    assert.equal(st.lease, undefined, "the lease is released");
+    assert.notEqual(st.health, "Bad", "a kernel that could not be fetched says nothing about the board");
+    assert.equal(JSON.parse(readFileSync(join(dir, "out", "result.json"), "utf8")).outcome, "ERROR", "the lab's record says ERROR too");
+    // A bug in the lab's own code stays a bug (exit 70), not an infrastructure error.
+    await assert.rejects(runHilJob(lab, { ...j, id: "j2" }, { outDir: join(dir, "out2"), healthCheckJob: async () => { throw new TypeError("x is undefined"); } }), TypeError);
   } finally {
     lab.close();
     rmSync(dir, { recursive: true });
