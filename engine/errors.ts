@@ -19,7 +19,7 @@ export const ERROR_TABLE = {
   USAGE: { outcome: "MISS", exit: EXIT.USAGE, preparing: "USAGE", meaning: "bad command line or control value" },
   EXEC: { outcome: "FAIL", exit: EXIT.FAILED, preparing: "INFRA", meaning: "a command of the code under test failed" },
   INFRA: { outcome: "ERROR", exit: EXIT.INFRA, preparing: "INFRA", meaning: "infrastructure: docker, a board, the lab" },
-  MISSING: { outcome: "MISS", exit: EXIT.FAILED, preparing: "MISSING", meaning: "a tool, harness or artifact is missing" },
+  MISSING: { outcome: "MISS", exit: EXIT.FAILED, preparing: "INFRA", meaning: "a tool, harness or artifact is missing" },
   CANCELED: { outcome: "CANCELED", exit: EXIT.INTERRUPTED, preparing: "CANCELED", meaning: "interrupted" },
   INTERNAL: { outcome: "ERROR", exit: EXIT.INTERNAL, preparing: "INTERNAL", meaning: "a bug in dpu-ci" },
 } as const satisfies Record<ErrorCode, { outcome: Outcome; exit: number; preparing: ErrorCode; meaning: string }>;
@@ -75,7 +75,8 @@ export function exitCodeOfError(e: unknown): number {
  *  and deploy, a known-good kernel for a health check, a BMC, ssh, a virtual board's peers: their
  *  failure is infrastructure (ERROR, retried where the runner retries), never FAIL. FAIL is
  *  reserved for the code under test. Applied where such errors enter (the lab's job runner,
- *  hw-runners/runner/run.ts): an error's code becomes the table's `preparing` code, and a system
+ *  hw-runners/runner/run.ts): an error's code becomes the table's `preparing` code (a failed
+ *  command or a tool or file the lab lacks: INFRA, the lab could not do its part), and a system
  *  error (ENOENT, EACCES, ECONNREFUSED, ... from the filesystem or a socket) is INFRA too. A bug
  *  stays a bug (INTERNAL), an input mistake stays one (CONFIG/USAGE), an interruption CANCELED. */
 export function asPreparationError(step: string, e: unknown): unknown {

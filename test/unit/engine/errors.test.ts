@@ -61,7 +61,8 @@ test("the preparation rule: a failed command of a step that prepares the board i
   assert.equal((prep as Error).cause, exec);
   const sys = Object.assign(new Error("ENOENT: no such file or directory, mkdir '/x'"), { code: "ENOENT" });
   assert.equal(errorCodeOf(asPreparationError("x", sys)), "INFRA");
-  for (const c of ["CONFIG", "USAGE", "INFRA", "MISSING", "CANCELED", "INTERNAL"] as const) {
+  assert.equal(errorCodeOf(asPreparationError("x", new DpuCiError("MISSING", "apt-cache names no kernel package"))), "INFRA", "what the lab lacks to prepare a board is the lab's");
+  for (const c of ["CONFIG", "USAGE", "INFRA", "CANCELED", "INTERNAL"] as const) {
     const e = new DpuCiError(c, "x");
     assert.equal(asPreparationError("step", e), e, `${c} is kept as it is`);
   }
