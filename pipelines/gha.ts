@@ -6,10 +6,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadInventory } from "../hw-runners/inventory/load.ts";
+import { loadInventory, place } from "../hw-runners/index.ts";
 import { CASES, SCENARIOS, type CaseSpec } from "./cases.ts";
 import { hilGroups } from "./case.ts";
-import { place } from "../hw-runners/runner/schedule.ts";
 import { type BoardLike } from "./matrix.ts";
 
 // import.meta.url, not import.meta.dirname: the compiled CLI (bin/build.js) maps the former back to

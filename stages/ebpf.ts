@@ -3,7 +3,7 @@
 // object for C loaders (the board's userspace). Only p4/ebpf is an input, so editing vectors or P4
 // sources never rebuilds these objects.
 import { recipe, host, type GraphBuilder, type NodeInput } from "../engine/index.ts";
-import { ebpfBuilder } from "../images/ebpf.ts";
+import { ebpfBuilder } from "../images/index.ts";
 import { PROGRAMS, type DataplaneProgram } from "../dataplane/index.ts";
 
 export interface EbpfCompileOptions {

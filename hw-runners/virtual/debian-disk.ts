@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exec } from "../../engine/exec.ts";
 import { DpuCiError } from "../../engine/errors.ts";
-import { debianMirror } from "../../images/mirror.ts";
+import { debianMirror } from "../../images/index.ts";
 
 const SCRIPT = fileURLToPath(new URL("./debian-disk.sh", import.meta.url));
 /** What the disk holds besides minbase; bump DISK_VERSION when this or debian-disk.sh changes. */
