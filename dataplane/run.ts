@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { exec } from "../engine/exec.ts";
+import { DpuCiError } from "../engine/errors.ts";
 import { worst, type Outcome } from "../engine/outcome.ts";
 import type { TestCase, TestSuite } from "../engine/results.ts";
 import { Bpftool, bytesOf, plan, type ProgType } from "./bpftool.ts";
@@ -191,7 +192,10 @@ async function initPacket(scratch: string): Promise<string> {
 }
 
 /** Verify every object, then run its vectors. The caller must be root (CAP_SYS_ADMIN for bpffs). */
-export async function runDataplaneTests(objects: readonly ProgramObject[], opts: { outDir: string; workDir: string; log?: (line: string) => void; bpftool?: Bpftool }): Promise<DataplaneRunResult> {
+/** `signal`: the run's; once it is aborted (Ctrl-C) no further program is loaded and no further
+ *  vector run: a CANCELED error, never a result made of cases whose bpftool the signal killed. */
+export async function runDataplaneTests(objects: readonly ProgramObject[], opts: { outDir: string; workDir: string; log?: (line: string) => void; bpftool?: Bpftool; signal?: AbortSignal }): Promise<DataplaneRunResult> {
+  const stopIfAborted = () => { if (opts.signal?.aborted) throw new DpuCiError("CANCELED", "interrupted: the data-plane tests were stopped"); };
   const bpftool = opts.bpftool ?? new Bpftool();
   const log = opts.log ?? (() => {});
   const kernel = (await exec("uname", ["-r"])).stdout.trim();
@@ -202,6 +206,7 @@ export async function runDataplaneTests(objects: readonly ProgramObject[], opts:
   try {
     await withBpffs(opts.workDir, async (bpffs) => {
       for (const o of objects) {
+        stopIfAborted();
         const t0 = Date.now();
         const { stats, entry } = await verifyOne(o, bpffs, bpftool, opts.outDir);
         report.programs.push(stats);
@@ -215,6 +220,7 @@ export async function runDataplaneTests(objects: readonly ProgramObject[], opts:
         else if (stats.loaded) {
           for (const [i, v] of o.vectors.vectors.entries()) {
             if (o.stateless && (v.entries.length || v.expect.counters.length)) { cases.push({ name: v.name, outcome: "MISS", reason: o.stateless }); continue; }
+            stopIfAborted();
             const c = await runVector(o, entry, v, i, bpffs, bpftool, scratch);
             log(`  ${c.outcome} ${v.name}${c.reason ? `: ${c.reason}` : ""}`);
             cases.push(c);

@@ -7,7 +7,7 @@ import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 import { registerSecret } from "./secrets.ts";
-import { checkSource, type SourceRule, type SourceSpec } from "./source.ts";
+import { checkLocalSource, checkSource, type SourceRule, type SourceSpec } from "./source.ts";
 import { parseRegistryUrl, type RegistryRef } from "./oci.ts";
 import { parseBuilders, type DockerEndpoint } from "./executors/fleet.ts";
 
@@ -192,6 +192,11 @@ export function loadConfig(opts: LoadOptions): Config {
   const tlsDir = raw.DPU_CI_BUILDER_TLS ? resolve(opts.root, raw.DPU_CI_BUILDER_TLS) : undefined;
   const builders = parseBuilders(raw.DPU_CI_BUILDERS ?? "", tlsDir);
   for (const m of builders.problems) problems.push({ ...origin("DPU_CI_BUILDERS"), field: "DPU_CI_BUILDERS", message: m });
+  // A source on this machine (dir:PATH, tarball:file://) must be there now, not at plan time.
+  for (const [name, spec] of Object.entries(sourceSettings)) {
+    const wrong = checkLocalSource(spec, resolve(opts.root));
+    if (wrong) problems.push({ ...origin(name), field: name, message: wrong });
+  }
 
   if (problems.length) throw new ConfigError(problems);
 

@@ -5,6 +5,9 @@
 //   tarball:URL#sha256=HEX    a tarball, verified against its sha256 before use (http(s) or file URL)
 //   dir:PATH                  a tree on this machine
 // Parsed once, when the config loads: a bad spec is a config problem naming its setting.
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 
 export type SourceSpec =
@@ -87,6 +90,31 @@ export function parseSource(text: string, where: SourceWhere, rule: SourceRule =
   const { spec, problems } = checkSource(text, where, rule);
   if (!spec) throw new ConfigError(problems.length ? problems : [{ ...where, message: `"${text}" names the built-in source, not a spec` }]);
   return spec;
+}
+
+/** What is wrong with a spec that names this machine's files (dir:PATH, tarball:file://...), or
+ *  undefined: a path that does not exist, or a file where a tree belongs (and the reverse), is the
+ *  setting's problem when the config loads (exit 2 at `dpu-ci config`), never a stack trace at plan
+ *  time or a run directory for a run that cannot start. Relative paths are from `root`, as stages
+ *  resolve them. */
+export function checkLocalSource(spec: SourceSpec, root: string): string | undefined {
+  const want = spec.kind === "dir" ? { path: resolve(root, spec.path), dir: true } : spec.kind === "tarball" && spec.url.startsWith("file:") ? { path: localFile(spec.url), dir: false } : undefined;
+  if (!want) return undefined;
+  if (want.path === undefined) return `"${spec.kind === "tarball" ? spec.url : ""}" is not a file URL of this machine`;
+  let st;
+  try {
+    st = statSync(want.path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return `${want.path} ${code === "ENOENT" || code === "ENOTDIR" ? "does not exist" : `cannot be read (${code ?? (e as Error).message})`}`;
+  }
+  if (want.dir && !st.isDirectory()) return `${want.path} is not a directory (dir: names a source tree)`;
+  if (!want.dir && !st.isFile()) return `${want.path} is not a file (a tarball)`;
+  return undefined;
+}
+
+function localFile(url: string): string | undefined {
+  try { return fileURLToPath(url); } catch { return undefined; }
 }
 
 /** A short, stable, credential-free label for node names, metadata and logs. */

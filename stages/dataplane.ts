@@ -95,9 +95,9 @@ async function programObjects(dir: string, vectorsDir: string): Promise<{ set: s
 /** The host task's body: exported so `dpu-ci dataplane test` and tests run exactly this. With
  *  `compareWith` (another implementation's objects, e.g. the hand-written ones for the p4c set),
  *  its vectors run too and every vector that passes on one and not on the other is a divergence. */
-export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workDir" | "log"> & { runDir?: string }, paths: { objects: string; vectors: string; compareWith?: string }, opts: { baseline?: string; node?: string } = {}): Promise<TaskResult & { report: VerifierReport }> {
+export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workDir" | "log"> & { runDir?: string; signal?: AbortSignal }, paths: { objects: string; vectors: string; compareWith?: string }, opts: { baseline?: string; node?: string } = {}): Promise<TaskResult & { report: VerifierReport }> {
   const mine = await programObjects(paths.objects, paths.vectors);
-  const r = await runDataplaneTests(mine.objects, { outDir: ctx.outDir, workDir: ctx.workDir, log: ctx.log });
+  const r = await runDataplaneTests(mine.objects, { outDir: ctx.outDir, workDir: ctx.workDir, log: ctx.log, signal: ctx.signal });
   const baseline = opts.baseline ? await readReport(opts.baseline) : ctx.runDir ? (await previousVerifierReport(ctx.runDir, opts.node))?.report : undefined;
   const table = formatVerifierStats(r.report, baseline);
   await writeFile(join(ctx.outDir, "verifier-stats.txt"), table + "\n"); // the JSON is written by the runner
@@ -105,7 +105,7 @@ export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workD
   const suites = [...r.suites];
   if (paths.compareWith) {
     const other = await programObjects(paths.compareWith, paths.vectors);
-    const o = await runDataplaneTests(other.objects, { outDir: join(ctx.outDir, `compared-${other.set}`), workDir: ctx.workDir });
+    const o = await runDataplaneTests(other.objects, { outDir: join(ctx.outDir, `compared-${other.set}`), workDir: ctx.workDir, signal: ctx.signal });
     const side = formatVerifierSideBySide(o.report, r.report);
     await writeFile(join(ctx.outDir, "verifier-side-by-side.txt"), side + "\n");
     for (const line of side.split("\n")) ctx.log(line);

@@ -3,7 +3,7 @@
 // trace, and the canary in no output and no file the command wrote.
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { REPO_ROOT, cliHome, runCli } from "../../helpers/cli.ts";
 import { canaryIn, type Ledger } from "./ledger.ts";
 
@@ -42,12 +42,31 @@ export const BAD_INPUT: BadInput[] = [
     files: { "cjs/p.pipeline.ts": `import { definePipeline } from "${REPO_ROOT}/engine/index.ts";\nexport default definePipeline({ name: "cjs", description: "x", define() {} });\n` },
     expect: [/p\.pipeline\.ts is loaded as CommonJS/, /name it \.mts/],
   },
+  // Sources on this machine that are not there: named at `config` already, never a stack trace at
+  // plan time or a run directory for a run that cannot start (every fault checks that below).
+  { name: "kernel source: a directory that does not exist", args: ["config"], env: { DPU_CI_KERNEL_SOURCE: "dir:/nonexistent/linux" }, expect: [/environment: DPU_CI_KERNEL_SOURCE: \/nonexistent\/linux does not exist/] },
+  { name: "kernel source: a file where a tree belongs (plan)", args: ["plan", "pr"], env: { DPU_CI_KERNEL_SOURCE: "dir:@/a-file" }, files: { "a-file": "not a tree\n" }, expect: [/DPU_CI_KERNEL_SOURCE: \S+a-file is not a directory/] },
+  { name: "QEMU source: a directory that does not exist (run)", args: ["run", "pr"], env: { DPU_CI_QEMU_SOURCE: "dir:/nonexistent/qemu" }, expect: [/DPU_CI_QEMU_SOURCE: \/nonexistent\/qemu does not exist/] },
+  { name: "p4c source: a tarball file that does not exist", args: ["plan", "pr"], env: { DPU_CI_P4C_SOURCE: `tarball:file:///nonexistent/p4c.tar.gz#sha256=${"0".repeat(64)}` }, expect: [/DPU_CI_P4C_SOURCE: \/nonexistent\/p4c\.tar\.gz does not exist/] },
+  // A user's pipeline file that cannot be loaded or defined: its file (and line) named, exit 2.
+  pipelineFault("pipeline file: throws at import", "throws.mts", ["", 'throw new Error("boom at import");'], /throws\.mts:3 could not be loaded: boom at import/),
+  pipelineFault("pipeline file: a syntax error", "syntax.mts", ['export default definePipeline({ name: "x" description: "y", define() {} });'], /syntax\.mts could not be loaded: syntax error: .*syntax\.mts:2:\d+: ERROR: Expected/),
+  pipelineFault("pipeline file: imports a module that does not exist", "missing.mts", ['import { helper } from "./no-such-helper.mts";', "void helper;"], /missing\.mts could not be loaded: an import does not resolve: .*no-such-helper\.mts/),
+  pipelineFault("pipeline file: throws in define()", "define.mts", ['export default definePipeline({ name: "x", description: "y", define() { throw new TypeError("boom in define"); } });'], /define\.mts:2 threw in define\(\): TypeError: boom in define/),
   ...(process.getuid?.() === 0 ? [
     vectorFault("vector file: a verdict that does not exist", (t) => t.replace("verdict: PASS", "verdict: MAYBE"), /fw\.yaml:\d+: vectors\[0\]\.expect\.verdict: must be one of ABORTED, DROP, PASS/),
     vectorFault("vector file: a packet's port out of range", (t) => t.replace("tcp: { sport: 40000, dport: 22, flags: S }", "tcp: { sport: 40000, dport: 70000, flags: S }"), /fw\.yaml:\d+: vectors\[0\]: tcp\.dport must be a whole number from 0 to 65535, got 70000/),
     vectorFault("vector file: a firewall rule's port out of range", (t) => t.replace("dport: 443, action: allow", "dport: 70000, action: allow"), /fw\.yaml:\d+: vectors\[0\]: a rule's dport must be a port from 0 to 65535, got 70000/),
   ] : []),
 ];
+
+/** `dpu-ci plan` of a pipeline file whose lines after the import of definePipeline are `body`
+ *  (without an export of its own, `body` ends with a valid one). */
+function pipelineFault(name: string, file: string, body: string[], expect: RegExp): BadInput {
+  const exports = body.some((l) => l.startsWith("export default"));
+  const text = [`import { definePipeline } from "${REPO_ROOT}/engine/index.ts";`, ...body, ...(exports ? [] : ['export default definePipeline({ name: "x", description: "y", define() {} });'])].join("\n") + "\n";
+  return { name, args: ["plan", `@/pipes/${file}`], files: { [`pipes/${file}`]: text }, expect: [expect] };
+}
 
 /** The project's vector files in a directory of the fault's own, fw.yaml edited by `edit`. */
 function vectorFault(name: string, edit: (text: string) => string, expect: RegExp): BadInput {
@@ -73,6 +92,8 @@ export async function badInput(ledger: Ledger, o: { dir: string; canary: string;
       if (r.code !== (f.code ?? 2)) problems.push(`exit ${r.code}, expected ${f.code ?? 2}`);
       for (const re of f.expect) if (!re.test(text)) problems.push(`no ${re}`);
       if (/internal error|this is a bug|\n\s+at \S+ \(/.test(text)) problems.push("internal error or stack trace");
+      // Bad input stops a command before a run starts: no run directory is written for it.
+      if (f.args[0] === "run" && existsSync(join(home.home, "runs")) && readdirSync(join(home.home, "runs")).length) problems.push(`a run directory was written: ${readdirSync(join(home.home, "runs")).join(", ")}`);
       if (problems.length) throw new Error(`${problems.join(", ")}: ${text.trim().split("\n").slice(0, 4).join(" | ")}`);
     });
   }

@@ -17,6 +17,7 @@ import { tampered } from "./tamper.ts";
 import { canaryThroughBuild } from "./canary.ts";
 import { bmcCanary, hungBoard, leaseContention, runnerDeath, stopLabFaults } from "./lab.ts";
 import { preparationFaults, stopPrepareFaults } from "./prepare.ts";
+import { interruptDuringRun } from "./interrupt.ts";
 
 const ledger = new Ledger();
 const tmp = tempDir("faults");
@@ -45,6 +46,12 @@ test("tampered artifacts and a module for another kernel: refused before any boa
 test("kill -9 at random points of a run: the rerun resumes from the run store, nothing finished is lost", { timeout: 300_000 }, async (t) => {
   if (noDocker) { ledger.skip("kill -9", "kill -9 during a run", noDocker); t.skip(noDocker); return; }
   await killDuringRun(ledger, { dir: tmp.path, seed, points: 3, env: SECRET_ENV });
+});
+
+test("Ctrl-C at seeded points of a real run: never a FAIL, nothing of an interrupted node in the history", { timeout: 420_000 }, async (t) => {
+  const why = process.getuid?.() !== 0 ? "dataplane-test loads BPF programs: needs root" : undefined;
+  if (why) { ledger.skip("Ctrl-C", "SIGINT during dataplane-test", why); t.skip(why); return; }
+  await interruptDuringRun(ledger, { dir: tmp.path, seed, points: 3, canary: CANARY, env: SECRET_ENV });
 });
 
 test("a secret canary through a build: nowhere but in the command that uses it", { timeout: 300_000 }, async (t) => {

@@ -1,6 +1,6 @@
 // Config: .env under the environment under flags, one schema, every problem at once, secrets masked.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, test } from "node:test";
 import { ConfigError, checkDotenvSyntax, clearSecrets, envExample, loadConfig, mask } from "../../../engine/index.ts";
@@ -144,17 +144,18 @@ test(".env.example is generated from the engine's and the components' settings a
 
 test("what is decided once: home, lab directory, inventory, cache directory and the kernel source, parsed", () => {
   const root = tmp.path;
+  mkdirSync(join(root, "linux"), { recursive: true });
   const d = loadConfig({ root, env: { HOME: "/home/u" }, envFile: envFile("") });
   assert.equal(d.home, join(root, ".dpu-ci"));
   assert.equal(d.labDir, undefined, "no DPU_CI_LAB_DIR: the inventory's state decides, else the home's lab");
   assert.equal(d.homeLabDir, join(root, ".dpu-ci", "lab"));
   assert.equal(d.inventory, join(root, "hw-runners/inventory/local.yaml"));
   assert.deepEqual(kernelSourceOf(d), { kind: "debian", package: "linux-source-6.1" }, "unset: the kernel's own default");
-  const c = loadConfig({ root, env: { DPU_CI_HOME: "/srv/ci", XDG_CACHE_HOME: "/var/cache/u", DPU_CI_INVENTORY: "lab.yaml", DPU_CI_KERNEL_SOURCE: "dir:/src/linux" }, envFile: envFile(""), settings: COMPONENT_SETTINGS });
+  const c = loadConfig({ root, env: { DPU_CI_HOME: "/srv/ci", XDG_CACHE_HOME: "/var/cache/u", DPU_CI_INVENTORY: "lab.yaml", DPU_CI_KERNEL_SOURCE: "dir:linux" }, envFile: envFile(""), settings: COMPONENT_SETTINGS });
   assert.equal(c.homeLabDir, "/srv/ci/lab");
   assert.equal(c.cacheDir, "/var/cache/u/dpu-ci");
   assert.equal(c.inventory, join(root, "lab.yaml"));
-  assert.deepEqual(kernelSourceOf(c), { kind: "dir", path: "/src/linux" });
+  assert.deepEqual(kernelSourceOf(c), { kind: "dir", path: "linux" }, "relative to the project root, where stages resolve it");
   const e = loadConfig({ root, env: { DPU_CI_LAB_DIR: "/srv/lab", DPU_CI_CACHE_DIR: "cache" }, envFile: envFile("") });
   assert.equal(e.labDir, "/srv/lab");
   assert.equal(e.cacheDir, join(root, "cache"));
@@ -164,4 +165,20 @@ test("a bad kernel source is a problem of the config, reported with the others",
   const p = problemsOf(() => loadConfig({ root: tmp.path, env: { DPU_CI_KERNEL_SOURCE: "debian:bash", DPU_CI_JOBS: "0" }, envFile: envFile("DPU_CI_EXECUTOR=nope\n"), settings: COMPONENT_SETTINGS }));
   assert.deepEqual(p.map((x) => x.field).sort(), ["DPU_CI_EXECUTOR", "DPU_CI_JOBS", "DPU_CI_KERNEL_SOURCE"]);
   assert.match(p.find((x) => x.field === "DPU_CI_KERNEL_SOURCE")!.message, /not a package this setting accepts \(expected linux-source-X\.Y\)/);
+});
+
+test("a source on this machine that is not there is the setting's problem when the config loads: missing, a file for a tree, a tarball file", () => {
+  const root = tmp.path;
+  writeFileSync(join(root, "a-file"), "x");
+  const p = problemsOf(() => loadConfig({ root, env: {
+    DPU_CI_KERNEL_SOURCE: "dir:/nonexistent/linux", DPU_CI_QEMU_SOURCE: "dir:a-file", DPU_CI_P4C_SOURCE: `tarball:file:///nonexistent/p4c.tgz#sha256=${"0".repeat(64)}`,
+  }, envFile: envFile(""), settings: COMPONENT_SETTINGS }));
+  assert.deepEqual(p.map((x) => `${x.source}: ${x.field}: ${x.message}`).sort(), [
+    "environment: DPU_CI_KERNEL_SOURCE: /nonexistent/linux does not exist",
+    "environment: DPU_CI_P4C_SOURCE: /nonexistent/p4c.tgz does not exist",
+    `environment: DPU_CI_QEMU_SOURCE: ${join(root, "a-file")} is not a directory (dir: names a source tree)`,
+  ]);
+  // Present: accepted (a tree for dir:, a file for a tarball).
+  const ok = loadConfig({ root, env: { DPU_CI_KERNEL_SOURCE: `dir:${root}`, DPU_CI_P4C_SOURCE: `tarball:file://${join(root, "a-file")}#sha256=${"0".repeat(64)}` }, envFile: envFile(""), settings: COMPONENT_SETTINGS });
+  assert.deepEqual(kernelSourceOf(ok), { kind: "dir", path: root });
 });
