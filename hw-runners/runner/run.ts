@@ -204,7 +204,18 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
     const reason = attempts.length > 1 ? `${last.reason} (after ${attempts.length} attempts: ${attempts.map((x) => `#${x.n} ${x.outcome}: ${x.reason}`).join("; ")})` : last.reason;
     return { ...base, outcome: last.outcome, reason, suites: [] };
   }
-  return { ...base, ...collect(last.ktap, job, board, qemu) };
+  const r = collect(last.ktap, job, board, qemu);
+  return { ...base, ...r, reason: withRetryNote(r.reason, attempts) };
+}
+
+/** A result that took more than one attempt says so, with why the earlier ones ended: only an
+ *  infrastructure error is ever retried, so a FAIL (or PASS) after a retry is the last attempt's
+ *  verdict on the code, and the retry is the lab's doing. */
+export function withRetryNote(reason: string | undefined, attempts: ReadonlyArray<{ n: number; outcome: Outcome; reason?: string }>, extra = ""): string | undefined {
+  if (attempts.length < 2) return reason;
+  const earlier = attempts.slice(0, -1).map((x) => `#${x.n} ${x.outcome}: ${x.reason ?? ""}`).join("; ");
+  const note = `retried after an infrastructure error (${earlier})${extra}`;
+  return reason ? `${reason}; ${note}` : note;
 }
 
 /** A QEMU board whose machine the host's QEMU (Debian 12: 7.2) cannot give: an igb NIC or a CPU model
@@ -251,8 +262,7 @@ async function runOnLava(lab: Lab, board: Board & { lava: NonNullable<Board["lav
   const link = { "lava.job": last.lava?.url ?? "", "lava.device": last.lava?.device ?? "" };
   const mark = (s: TestSuite): TestSuite => ({ ...s, properties: { ...s.properties, ...link }, cases: s.cases.map((c) => ({ ...c, properties: { ...c.properties, ...link } })), suites: s.suites?.map(mark) });
   const junit = last.lava ? await lavaJunit(input, last.lava.id, join(outDir, `attempt-${last.n}.lava-junit.xml`)) : undefined;
-  const retried = attempts.length > 1 ? ` (retried after an infrastructure error; LAVA jobs ${jobs})` : "";
-  return { ...base, ...r, reason: r.reason ?? (retried || undefined), suites: r.suites.map(mark), lavaJunit: junit };
+  return { ...base, ...r, reason: withRetryNote(r.reason, attempts, `; LAVA jobs ${jobs}`), suites: r.suites.map(mark), lavaJunit: junit };
 }
 
 /** KTAP from the console to suites, each marked with the board and whether it was simulated. */

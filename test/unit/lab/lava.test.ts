@@ -167,6 +167,33 @@ test("recorded: a Complete LAVA job with a failing case is FAIL, not retried", a
   }
 });
 
+test("recorded: an infrastructure error, then a Complete job with a failing case: FAIL after 2 attempts, the result says the retry was the lab's; a FAIL is never retried", async () => {
+  // The first LAVA job is the kill-retry recording's first (Incomplete, Infrastructure); the second
+  // is the fail recording's (Complete, one failing case), its console markers renamed to this
+  // job's second attempt. What the LAVA end-to-end test met: FAIL with 2 attempts.
+  const { lab, dir, replay: first } = recordedLab("kill-retry");
+  const second = replayFetch(join(TESTDATA, "lab/lava/fail.json"));
+  let posts = 0;
+  const mixed: typeof fetch = async (input, init) => {
+    const u = new URL(String(input));
+    const toSecond = (init?.method === "POST" && ++posts === 2) || /\/jobs\/5\//.test(u.pathname);
+    if (!toSecond) return first.fetch(input, init);
+    const res = await second.fetch(input, init);
+    const body = res.status === 204 ? null : (await res.text()).replaceAll("lava-fail.1", "lava-mixed.2");
+    return new Response(body, { status: res.status });
+  };
+  try {
+    const r = await runHilJob(lab, recordedJob(dir, "lava-mixed", ["fails"]), { lavaFetch: mixed, lavaPollMs: 0 });
+    assert.deepEqual(r.attempts.map((a) => a.outcome), ["ERROR", "PASS"], "attempt 1: the lab failed; attempt 2: the lab did its part");
+    assert.deepEqual(r.lavaJobs?.map((j) => j.health), ["Incomplete", "Complete"]);
+    assert.equal(r.outcome, "FAIL", r.reason);
+    assert.match(r.reason ?? "", /^FAIL fails\/deliberately failing.*; retried after an infrastructure error \(#1 ERROR: LAVA job 6 Incomplete \(Infrastructure: Connection closed\)\); LAVA jobs #6, #5$/);
+    assert.equal(posts, 2);
+  } finally {
+    lab.close();
+  }
+});
+
 test("recorded: a job killed on the LAVA side mid-test is ERROR (Incomplete, Infrastructure), resubmitted once, both LAVA jobs kept", async () => {
   const { lab, dir, replay } = recordedLab("kill-retry");
   const events: LabLogEvent[] = [];
@@ -178,7 +205,7 @@ test("recorded: a job killed on the LAVA side mid-test is ERROR (Incomplete, Inf
     assert.equal(r.outcome, "PASS", r.reason);
     assert.deepEqual(r.lavaJobs?.map((j) => j.health), ["Incomplete", "Complete"]);
     assert.notEqual(r.lavaJobs![0]!.id, r.lavaJobs![1]!.id);
-    assert.match(r.reason ?? "", /retried after an infrastructure error; LAVA jobs #\d+, #\d+/);
+    assert.match(r.reason ?? "", /^retried after an infrastructure error \(#1 ERROR: LAVA job \d+ Incomplete \(Infrastructure: Connection closed\)\); LAVA jobs #\d+, #\d+$/);
     assert.ok(events.some((e) => e.kind === "retry" && e.lava));
     assert.equal(lab.db.results("lava-kill").length, 1);
   } finally {
