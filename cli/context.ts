@@ -1,7 +1,7 @@
 // Shared by commands: config from flags + env + .env, the executor, the run store.
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BuildkitExecutor, DaggerExecutor, FleetExecutor, HostExecutor, RunStore, dockerHostArgs, inDaggerSession, loadConfig, type Config, type Executor } from "../engine/index.ts";
+import { BuildkitExecutor, DaggerExecutor, FleetExecutor, HostExecutor, RunStore, daggerEngine, dockerHostArgs, inDaggerSession, loadConfig, type Config, type Executor } from "../engine/index.ts";
 import { DebianImageProvider, debianMirror } from "../images/index.ts";
 import { COMPONENT_SETTINGS } from "../pipelines/settings.ts";
 import { join } from "node:path";
@@ -16,7 +16,8 @@ export function configFrom(flags: Record<string, string | undefined>, env: NodeJ
 export function chooseExecutor(cfg: Config): Executor {
   const name = cfg.executor === "auto" ? (inDaggerSession(cfg.env) ? "dagger" : "buildkit") : cfg.executor;
   switch (name) {
-    case "dagger": return new DaggerExecutor({
+    case "dagger": daggerEngine(cfg.env); // a bad runner address or a missing CLI is said now, not mid-run
+      return new DaggerExecutor({
       // The same debootstrapped bases as BuildKit, imported into the engine (docker permitting).
       images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror), env: cfg.env }),
       docker: cfg.docker,

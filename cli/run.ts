@@ -127,7 +127,9 @@ export function metricRules(cfg: Config): MetricRule[] {
 const SALT_SKIP_DIRS = new Set(["test", "bench", "examples", "node_modules", "dist"]);
 const SALT_SKIP_SETTINGS = new Set(["DPU_CI_HOME", "DPU_CI_ENV_FILE", "DPU_CI_JOBS", "DPU_CI_PROGRESS", "DPU_CI_HEARTBEAT", "DPU_CI_FROM_SOURCE", "DPU_CI_EXECUTOR",
   // Where results are built and shared does not change them.
-  "DPU_CI_BUILDERS", "DPU_CI_BUILDER_TLS", "DPU_CI_CACHE_REGISTRY", "DPU_CI_CACHE_MODE", "DPU_CI_CACHE_USER"]);
+  "DPU_CI_BUILDERS", "DPU_CI_BUILDER_TLS", "DPU_CI_CACHE_REGISTRY", "DPU_CI_CACHE_MODE", "DPU_CI_CACHE_USER",
+  // Where downloads are kept does not change what they are.
+  "DPU_CI_CACHE_DIR"]);
 
 /** The team's result cache of DPU_CI_CACHE_*, read-only for a pull request from a fork whatever the
  *  mode says (such a job runs code nobody on the team reviewed). */

@@ -29,7 +29,7 @@ export { runGraph, stripBuildkitPrefixes } from "./run.ts";
 export { RunStore, readManifest, writeManifest, MANIFEST_SCHEMA } from "./store.ts";
 export { ResultCache, taskKey } from "./reuse.ts";
 export { BuildkitExecutor, allStepsCached } from "./executors/buildkit.ts";
-export { DaggerExecutor, inDaggerSession, translate as daggerTranslate } from "./executors/dagger.ts";
+export { DaggerExecutor, inDaggerSession, daggerEngine, DAGGER_RUNNER_SCHEMES, translate as daggerTranslate } from "./executors/dagger.ts";
 export { HostExecutor } from "./executors/host.ts";
 export { FleetExecutor, parseBuilders, dockerHostArgs } from "./executors/fleet.ts";
 export { TeamCache, resultTag, forkPullRequest, RESULT_ARTIFACT } from "./team-cache.ts";

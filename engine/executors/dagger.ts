@@ -162,7 +162,36 @@ export function translate(client: DaggerClient, r: Recipe, secret: (name: string
 }
 
 export function inDaggerSession(env: Readonly<Record<string, string | undefined>>): boolean {
-  return Boolean(env.DAGGER_SESSION_PORT);
+  return Boolean(env.DAGGER_SESSION_PORT) || Boolean(env._EXPERIMENTAL_DAGGER_RUNNER_HOST);
+}
+
+/** The runner hosts the Dagger CLI accepts in _EXPERIMENTAL_DAGGER_RUNNER_HOST (Dagger's operator
+ *  manual, "Connection interface"). tcp:// is unencrypted: a tunnel (ssh -L, a VPN) is the user's. */
+export const DAGGER_RUNNER_SCHEMES = ["tcp", "unix", "docker-container", "docker-image", "podman-container", "kube-pod"] as const;
+
+export type DaggerEngine =
+  | { kind: "session"; url: string }
+  | { kind: "runner"; runnerHost: string; cli: string }
+  | { kind: "none"; reason: string };
+
+/** Which Dagger engine the executor's SDK will talk to, from the environment the SDK reads:
+ *  - a session (`dagger run` set DAGGER_SESSION_PORT/TOKEN; its runner may itself be remote, chosen
+ *    by the _EXPERIMENTAL_DAGGER_RUNNER_HOST that `dagger run` saw): GraphQL on 127.0.0.1:PORT;
+ *  - a remote runner (_EXPERIMENTAL_DAGGER_RUNNER_HOST, e.g. tcp://builder:1234 or
+ *    kube-pod://dagger-engine?namespace=ci): the SDK starts `dagger session` from
+ *    _EXPERIMENTAL_DAGGER_CLI_BIN (a CLI of the runner's version; without it the SDK downloads one,
+ *    which these machines cannot), and the session connects to that runner. */
+export function daggerEngine(env: Readonly<Record<string, string | undefined>>): DaggerEngine {
+  if (env.DAGGER_SESSION_PORT) return { kind: "session", url: `http://127.0.0.1:${env.DAGGER_SESSION_PORT}/query` };
+  const host = env._EXPERIMENTAL_DAGGER_RUNNER_HOST;
+  if (!host) return { kind: "none", reason: "no Dagger session (DAGGER_SESSION_PORT) and no remote runner (_EXPERIMENTAL_DAGGER_RUNNER_HOST)" };
+  const scheme = /^([a-z-]+):\/\//.exec(host)?.[1];
+  if (!scheme || !(DAGGER_RUNNER_SCHEMES as readonly string[]).includes(scheme)) {
+    throw new DpuCiError("CONFIG", `_EXPERIMENTAL_DAGGER_RUNNER_HOST: "${host}" is not a Dagger runner address (${DAGGER_RUNNER_SCHEMES.map((x) => `${x}://`).join(", ")})`);
+  }
+  const cli = env._EXPERIMENTAL_DAGGER_CLI_BIN;
+  if (!cli) throw new DpuCiError("MISSING", `_EXPERIMENTAL_DAGGER_RUNNER_HOST is set but _EXPERIMENTAL_DAGGER_CLI_BIN is not: the SDK would download a dagger CLI; install one of the runner's version and name it there`);
+  return { kind: "runner", runnerHost: host, cli };
 }
 
 
