@@ -40,4 +40,5 @@ export const ENGINE_LEAVES = [
   "random.ts",
   "digest.ts",
   "fetch.ts",
+  "root.ts",
 ];

@@ -1,13 +1,11 @@
 // Shared by commands: config from flags + env + .env, the executor, the run store.
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { BuildkitExecutor, DaggerExecutor, FleetExecutor, HostExecutor, RunStore, daggerEngine, dockerHostArgs, inDaggerSession, loadConfig, type Config, type Executor } from "../engine/index.ts";
+import { BuildkitExecutor, DaggerExecutor, FleetExecutor, HostExecutor, PROJECT_ROOT, RunStore, daggerEngine, dockerHostArgs, inDaggerSession, loadConfig, type Config, type Executor } from "../engine/index.ts";
 import { DebianImageProvider, debianMirror } from "../images/index.ts";
 import { COMPONENT_SETTINGS } from "../pipelines/settings.ts";
 import { join } from "node:path";
 
-/** The project root: where pipelines/, kernel/, drivers/ live (this checkout). */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** The project root (engine/root.ts decides it). */
+export { PROJECT_ROOT };
 
 export function configFrom(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): Config {
   return loadConfig({ root: PROJECT_ROOT, env, envFile: env.DPU_CI_ENV_FILE, flags, settings: COMPONENT_SETTINGS });

@@ -4,7 +4,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { EXIT, UsageError, exec, exitCodeFor, mask } from "../engine/index.ts";
+import { EXIT, PROJECT_ROOT as ROOT, UsageError, exec, exitCodeFor, mask } from "../engine/index.ts";
 import { Bpftool, DataplaneControl, pinnedMaps, resolveIfindex, parseVip, formatVip, type FwAction, type Proto, PROGRAMS, programNamed } from "../dataplane/index.ts";
 import { parseCommand } from "./args.ts";
 import { dataplaneTestTask, differentialTask, hostBpfAvailability, writeGuestBundle } from "../stages/dataplane.ts";
@@ -45,7 +45,6 @@ const OPTIONS = {
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
 interface IO { out: NodeJS.WritableStream; err: NodeJS.WritableStream }
 
-const ROOT = resolve(new URL("..", import.meta.url).pathname);
 
 function need(v: Values, name: keyof Values, cmd: string): string {
   const x = v[name];

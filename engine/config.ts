@@ -216,7 +216,7 @@ export function loadConfig(opts: LoadOptions): Config {
     inventory: path("DPU_CI_INVENTORY") ?? join(root, DEFAULT_INVENTORY),
     labDir: path("DPU_CI_LAB_DIR"),
     homeLabDir: join(home, "lab"),
-    cacheDir: path("DPU_CI_CACHE_DIR") ?? join(merged.XDG_CACHE_HOME || join(homedir(), ".cache"), "dpu-ci"),
+    cacheDir: path("DPU_CI_CACHE_DIR") ?? defaultCacheDir(merged),
     leaseTtlS: (values.DPU_CI_LEASE_TTL as number | undefined) ?? 30,
     sourceSettings,
     vendorDir: path("DPU_CI_VENDOR_DIR") ?? resolve(root, "..", "shared", "vendor"),
@@ -264,6 +264,12 @@ function settingsSchema(settings: readonly Setting[]) {
   let schema = schemas.get(settings);
   if (!schema) schemas.set(settings, (schema = z.object(Object.fromEntries(settings.map((x) => [x.name, settingSchema(x).optional()]))) as never));
   return schema;
+}
+
+/** Downloads kept across runs when DPU_CI_CACHE_DIR is unset: $XDG_CACHE_HOME/dpu-ci, else ~/.cache/dpu-ci.
+ *  Config.cacheDir is this (or the setting); code below the CLI takes Config.cacheDir. */
+export function defaultCacheDir(env: Readonly<Record<string, string | undefined>>): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "dpu-ci");
 }
 
 /** dotenv silently skips lines it cannot read; we name them instead. */

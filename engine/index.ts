@@ -36,7 +36,8 @@ export { TeamCache, resultTag, forkPullRequest, RESULT_ARTIFACT } from "./team-c
 export { OciClient, RegistryError, parseRegistryUrl } from "./oci.ts";
 export { toDockerfile } from "./executors/dockerfile.ts";
 // config, secrets, processes, digests
-export { loadConfig, SETTINGS, SECRET_NAME, DEFAULT_INVENTORY, envExample, checkDotenvSyntax } from "./config.ts";
+export { loadConfig, SETTINGS, SECRET_NAME, DEFAULT_INVENTORY, defaultCacheDir, envExample, checkDotenvSyntax } from "./config.ts";
+export { PROJECT_ROOT } from "./root.ts";
 export { parseSource, checkSource, describeSource, redactUrl, SOURCE_KINDS } from "./source.ts";
 export { mask, registerSecret, clearSecrets, secretValues } from "./secrets.ts";
 export { exec, which } from "./exec.ts";

@@ -5,15 +5,13 @@
 // registered with the labels `dpu-ci gha labels` prints for a board receives exactly its jobs.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { DEFAULT_INVENTORY } from "../engine/config.ts";
+import { PROJECT_ROOT as REPO_ROOT } from "../engine/root.ts";
 import { loadInventory, place } from "../hw-runners/index.ts";
 import { CASES, SCENARIOS, type CaseSpec } from "./cases.ts";
 import { hilGroups } from "./case.ts";
 import { type BoardLike } from "./matrix.ts";
 
-// import.meta.url, not import.meta.dirname: the compiled CLI (bin/build.js) maps the former back to
-// the sources, where the inventories are.
-const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** Where runs and results land on a hosted runner (DPU_CI_HOME). Not a hidden directory: a search
  *  root that starts with "." is skipped whole by upload-artifact (hidden files are excluded by
@@ -29,7 +27,8 @@ const HISTORY_GLOB = `${RUN_HOME}/history*`;
 export const LAB_DIR = "/var/lib/dpu-ci";
 /** Inventories, relative to the repository: the virtual boards of a hosted runner, and the lab's
  *  (a committed lab.yaml, else the example the repository ships). */
-export const LOCAL_INVENTORY_FILE = "hw-runners/inventory/local.yaml";
+/** The default inventory, relative to the project root (engine/config.ts DEFAULT_INVENTORY). */
+export const LOCAL_INVENTORY_FILE = DEFAULT_INVENTORY;
 export const LAB_INVENTORY_FILES = ["hw-runners/inventory/lab.yaml", "hw-runners/inventory/lab.example.yaml"] as const;
 
 // First-party actions at their current majors; third-party ones pinned by commit SHA.

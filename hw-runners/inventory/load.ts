@@ -5,10 +5,13 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../engine/errors.ts";
 import { readYaml } from "../../engine/schema.ts";
+import { DEFAULT_INVENTORY } from "../../engine/config.ts";
+import { PROJECT_ROOT } from "../../engine/root.ts";
 import type { Board, Inventory } from "./types.ts";
 import { validateInventory } from "./validate.ts";
 
-export const LOCAL_INVENTORY = fileURLToPath(new URL("./local.yaml", import.meta.url));
+/** The default inventory (engine/config.ts DEFAULT_INVENTORY, the one place it is decided), absolute. */
+export const LOCAL_INVENTORY = resolve(PROJECT_ROOT, DEFAULT_INVENTORY);
 export const EXAMPLE_LAB_INVENTORY = fileURLToPath(new URL("./lab.example.yaml", import.meta.url));
 
 export function loadInventory(path: string = LOCAL_INVENTORY): Inventory {

@@ -3,7 +3,7 @@
 // the job, so it is SKIP naming the device type, like a capability no board offers. A lab that
 // cannot be asked keeps its candidates: the job then reports the real error when it runs.
 import type { Board } from "../inventory/types.ts";
-import type { HilResult } from "../runner/run.ts";
+import type { HilResult } from "../runner/result.ts";
 import type { Placement } from "../runner/schedule.ts";
 import { LavaClient, type Fetch } from "./client.ts";
 

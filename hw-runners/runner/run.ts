@@ -14,9 +14,12 @@ import { startVirtualPeers } from "../virtual/peers.ts";
 import { lavaJunit, runLavaAttempts, type LavaEvent } from "../lava/run.ts";
 import { lavaHealth, lavaOffers } from "../lava/offers.ts";
 import { runAttempt, withBoardTimeouts, type AttemptRecord } from "./attempt.ts";
+import type { HilResult } from "./result.ts";
 import { ArtifactError, artifactPath, verifyArtifacts, type ArtifactPaths, type Job } from "./job.ts";
 import type { Lab } from "./lab.ts";
 import { startEchoPeer } from "./peer.ts";
+
+export type { HilResult } from "./result.ts";
 import { place } from "./schedule.ts";
 
 export type LabLogEvent =
@@ -29,24 +32,6 @@ export type LabLogEvent =
   | { kind: "result"; job: string; outcome: Outcome; board?: string; simulated: boolean }
   | LavaEvent;
 
-export interface HilResult {
-  job: string;
-  outcome: Outcome;
-  reason?: string;
-  board?: string;
-  /** Ran on a simulated board: never a hardware pass. */
-  simulated: boolean;
-  attempts: AttemptRecord[];
-  suites: TestSuite[];
-  /** Health checks this job waited for (a board whose last lease expired, or a new board). */
-  healthChecks: HilResult[];
-  /** Which QEMU a virtual board ran: "built <sha256 prefix>" (the job's qemu artifact) or "host <binary>". */
-  qemu?: string;
-  /** Ran in a LAVA lab: the LAVA job of every attempt (links for the report). */
-  lavaJobs?: Array<{ id: number; url: string; health: string }>;
-  /** LAVA's own reading of the suites (its JUnit export's dpuci suite), for the record. */
-  lavaJunit?: { cases: number; failed: number };
-}
 
 export interface RunOptions {
   /** Where logs and result.json go; default <lab>/jobs/<job id>. */

@@ -4,11 +4,11 @@
 // image made without mounting anything (mkfs.ext4 -d). Cached under DPU_CI_CACHE_DIR: the first
 // build takes minutes (about 4 on 2 cores), later ones are a directory check.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exec } from "../../engine/exec.ts";
 import { DpuCiError } from "../../engine/errors.ts";
+import { defaultCacheDir } from "../../engine/config.ts";
 import { debianMirror } from "../../images/index.ts";
 
 const SCRIPT = fileURLToPath(new URL("./debian-disk.sh", import.meta.url));
@@ -27,7 +27,7 @@ export interface DebianDisk {
 }
 
 export const defaultDiskCache = (env: Readonly<Record<string, string | undefined>>) =>
-  join(env.DPU_CI_CACHE_DIR ?? join(homedir(), ".cache", "dpu-ci"), "debian-disk", `v${DISK_VERSION}`);
+  join(env.DPU_CI_CACHE_DIR || defaultCacheDir(env), "debian-disk", `v${DISK_VERSION}`);
 
 function found(dir: string): DebianDisk | undefined {
   const d = { disk: join(dir, "disk.raw"), kernel: join(dir, "vmlinuz"), initrd: join(dir, "initrd.img"), sshKey: join(dir, "id_ed25519") };

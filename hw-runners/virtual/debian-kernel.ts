@@ -1,10 +1,10 @@
 // A kernel to boot while the kernel stage has none to offer: Debian's, from the machine's own apt
 // sources (`apt-get download` + `dpkg-deb -x`), cached. The real target is the trimmed kernel.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { exec } from "../../engine/exec.ts";
 import { DpuCiError } from "../../engine/errors.ts";
+import { defaultCacheDir } from "../../engine/config.ts";
 
 export interface KernelTree {
   kernel: string;
@@ -17,7 +17,8 @@ export interface KernelTree {
 }
 
 /** dpu-ci's download cache (Config.cacheDir) when no config is at hand: ~/.cache/dpu-ci. */
-export const DEFAULT_CACHE_DIR = join(homedir(), ".cache", "dpu-ci");
+/** The cache when the caller passes none (a test, a benchmark): the config's own default (engine/config.ts). */
+export const DEFAULT_CACHE_DIR = defaultCacheDir(process.env);
 
 function found(root: string): KernelTree | undefined {
   const boot = join(root, "boot");

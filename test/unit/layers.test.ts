@@ -47,3 +47,26 @@ test("every folder with runtime TypeScript has a place in the layers", () => {
   const withCode = folders.filter((f) => [...tsFiles(join(root, f))].length > 0);
   assert.deepEqual(withCode.filter((f) => !(f in MAY_IMPORT)), []);
 });
+
+test("no two modules load each other, directly or round a loop (an ESM cycle decides initialisation order by accident)", () => {
+  const edges = new Map<string, string[]>();
+  for (const layer of Object.keys(MAY_IMPORT)) {
+    for (const file of tsFiles(join(root, layer))) {
+      const src = readFileSync(file, "utf8");
+      // Value imports only: `import type` / `export type` vanish at run time.
+      const deps = [...src.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s*"(\.{1,2}\/[^"]+\.ts)"/gms)].map((m) => relative(root, resolve(dirname(file), m[1]!)));
+      edges.set(relative(root, file), deps);
+    }
+  }
+  const state = new Map<string, "open" | "done">();
+  const cycles: string[] = [];
+  const visit = (f: string, path: string[]) => {
+    if (state.get(f) === "done") return;
+    if (state.get(f) === "open") { cycles.push([...path.slice(path.indexOf(f)), f].join(" -> ")); return; }
+    state.set(f, "open");
+    for (const d of edges.get(f) ?? []) visit(d, [...path, f]);
+    state.set(f, "done");
+  };
+  for (const f of edges.keys()) visit(f, []);
+  assert.deepEqual(cycles, []);
+});
