@@ -9,6 +9,7 @@ Pipelines
   plan <pipeline>           the DAG, and which build nodes would come from the cache
   run <pipeline>            run a pipeline (live view on a terminal, plain lines in CI)
   report [run]              JUnit, HTML and Markdown of a run, regressions against the previous one
+  dashboard [--serve]       the run history as a static site: runs, trends, flaky tests, boards
 
 Case matrix and CI
   matrix [--json]           every case x scenario: what is built, which boards can run it, what is SKIP
@@ -30,6 +31,19 @@ Exit codes: 0 all passed, 1 a build or test failed, 2 bad input or usage,
             3 infrastructure error, 130 interrupted, 70 internal error (a bug).
 Run \`dpu-ci <command> --help\` for a command's options.`;
 
+export const DASHBOARD_HELP = `Usage: dpu-ci dashboard [--out DIR] [--runs N] [--copy-reports] [--serve [--port N]]
+
+Builds a static site from the run history ($DPU_CI_HOME/history.sqlite) and the lab's lease
+database: the newest runs per pipeline as a case x scenario x board class grid (each cell opens that
+run's report) with what is red now and since when; every metric over runs with its threshold and
+breaches; each test's outcome history with flaky ones called out; board health and leases over time.
+Filters and views are in the URL (#/trends?metric=...), and the site works from disk.
+  --out DIR        where to write it (default: $DPU_CI_HOME/dashboard)
+  --runs N         newest runs per pipeline in the grid and test histories (default 60)
+  --copy-reports   copy each run's report, JUnit, manifest and logs into the site (to publish it)
+  --serve          serve it on 127.0.0.1 until Ctrl-C; --port N (default: a free port)
+A missing or empty history builds a dashboard that says so (exit 0); a locked, damaged or newer
+history is named with the reason (exit 2, locked 3); an older one is migrated.`;
 export const HIL_HELP = `Usage: dpu-ci hil run <job.json> [--out DIR] [--json] [--lava-definition]
 
 What a self-hosted runner host executes: leases a board whose capabilities cover the job's needs
@@ -87,6 +101,7 @@ The release pipeline (dpu-ci run release) builds the artifacts and writes manife
 sha256 of every file and RELEASE_NOTES.md.`;
 
 const COMMAND_HELP: Record<string, string> = {
+  dashboard: DASHBOARD_HELP,
   hil: HIL_HELP,
   lab: LAB_HELP,
   matrix: MATRIX_HELP,

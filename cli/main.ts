@@ -98,6 +98,12 @@ const COMMANDS: Record<string, Handler> = {
     return EXIT.OK;
   },
 
+  async dashboard(args, io) {
+    const cfg = await configFrom({});
+    const { runDashboardCommand } = await import("./dashboard.ts");
+    return runDashboardCommand(args, { ...commandIo(cfg, io), signal: io.signal });
+  },
+
   async hil(args, io) {
     const [{ runHilCommand }, context] = await Promise.all([import("./lab.ts"), import("./context.ts")]);
     return runHilCommand(args, once(() => context.configFrom({})), io);

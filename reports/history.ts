@@ -13,6 +13,7 @@ import { dirname } from "node:path";
 import type { Outcome } from "../engine/outcome.ts";
 import type { RunResult, CaseResult } from "./model.ts";
 import { runCases } from "./model.ts";
+import { ensureSchema } from "./history-schema.ts";
 import { DEFAULT_METRIC_RULES, judgeMetric, median, ruleFor, type MetricRule } from "./thresholds.ts";
 
 export type Category = "new" | "fixed" | "still" | "flaky";
@@ -98,20 +99,7 @@ export class History {
     this.db = openDatabase(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("busy_timeout = 5000");
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS runs (
-        id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
-        status TEXT NOT NULL, outcome TEXT NOT NULL, dir TEXT, commit_sha TEXT);
-      CREATE TABLE IF NOT EXISTS results (
-        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, grp TEXT NOT NULL, test_id TEXT NOT NULL,
-        node TEXT NOT NULL, suite TEXT NOT NULL, name TEXT NOT NULL, case_id TEXT, scenario TEXT,
-        board TEXT, board_class TEXT, simulated INTEGER NOT NULL, outcome TEXT NOT NULL, reason TEXT,
-        duration_ms REAL, PRIMARY KEY (run_id, test_id));
-      CREATE INDEX IF NOT EXISTS results_by_test ON results (grp, test_id);
-      CREATE TABLE IF NOT EXISTS metrics (
-        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, grp TEXT NOT NULL, node TEXT NOT NULL,
-        name TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (run_id, node, name));
-    `);
+    ensureSchema(this.db, path);
   }
 
   close(): void { this.db.close(); }
@@ -131,6 +119,19 @@ export class History {
       for (const c of cases) {
         if (canceled.has(c.node)) continue;
         ins.run(run.id, groupKey(run.pipeline, c), c.testId, c.node, c.suite, c.name, c.case ?? null, c.scenario ?? null, c.board ?? null, c.boardClass ?? null, c.simulated ? 1 : 0, c.outcome, c.reason ?? null, c.durationMs ?? null);
+      }
+      this.db.prepare("DELETE FROM nodes WHERE run_id = ?").run(run.id);
+      const counts = new Map<string, { pass: number; fail: number; other: number }>();
+      for (const c of cases) {
+        const k = counts.get(c.node) ?? { pass: 0, fail: 0, other: 0 };
+        if (c.outcome === "PASS") k.pass++; else if (c.outcome === "FAIL") k.fail++; else k.other++;
+        counts.set(c.node, k);
+      }
+      const node = this.db.prepare(`INSERT OR REPLACE INTO nodes (run_id, node, kind, outcome, reason, duration_ms, cached, case_id, scenario, board, board_class, simulated, pass, fail, other)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      for (const n of run.nodes) {
+        const k = counts.get(n.name) ?? { pass: 0, fail: 0, other: 0 };
+        node.run(run.id, n.name, n.kind, n.outcome, n.reason ?? null, n.durationMs ?? null, n.cached ? 1 : 0, n.case ?? null, n.scenario ?? null, n.board ?? null, n.boardClass ?? null, n.simulated ? 1 : 0, k.pass, k.fail, k.other);
       }
       const met = this.db.prepare("INSERT OR REPLACE INTO metrics (run_id, grp, node, name, value) VALUES (?, ?, ?, ?, ?)");
       for (const n of run.nodes) for (const [k, v] of Object.entries(n.metrics)) {

@@ -3,14 +3,14 @@
 // regressions, failures with log excerpts, the case matrix, the timeline; passes last, collapsed,
 // as one text block per suite so 50,000 of them stay cheap to render.
 import type { Outcome } from "../engine/outcome.ts";
-import { OUTCOME_MEANING } from "../engine/outcome.ts";
 import { mask } from "../engine/secrets.ts";
 import type { RunResult, CaseResult } from "./model.ts";
 import { countOutcomes, artifactsUnderTest, deliverables } from "./model.ts";
 import type { RegressionReport } from "./history.ts";
 import { CATEGORY_LABEL } from "./history.ts";
 import { caseMatrix, timeline, formatMs, isProblem, type Matrix } from "./views.ts";
-import { CSS, COLORS } from "./html-style.ts";
+import { CSS, COLORS } from "./ui/style.ts";
+import { escapeHtml, badge, simTag, spark, trendSvg, fmtNum } from "./ui/components.ts";
 
 export interface HtmlOptions {
   regressions?: RegressionReport;
@@ -20,10 +20,8 @@ export interface HtmlOptions {
   maxExcerpts?: number;
 }
 
-const esc = (s: string) => mask(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = (s: string) => escapeHtml(mask(s));
 const href = (rel: string) => rel.split("/").map(encodeURIComponent).join("/");
-const badge = (o: Outcome) => `<span class="b ${o}" title="${esc(OUTCOME_MEANING[o])}">${o}</span>`;
-const simTag = (sim: boolean) => (sim ? `<span class="tag sim" title="simulated board: never a hardware result">SIM</span>` : "");
 
 /** A HIL job run by a LAVA lab links to its LAVA job page (only http(s) URLs become links). */
 const lavaLink = (url: unknown) => (typeof url === "string" && /^https?:\/\//.test(url) ? ` <a href="${esc(url)}">LAVA job</a>` : "");
@@ -97,25 +95,6 @@ function metricRegressions(r: RegressionReport): string {
 
 /** A case's measurements as its suite printed them: "packets.sent_in=20 packets.vf_rx=22". */
 export const formatCaseMetrics = (m: Readonly<Record<string, number>>) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join(" ");
-
-const fmtNum = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
-
-/** A small line of a metric's recent values, the current one marked. */
-function trendSvg(values: readonly number[]): string {
-  const w = 120, h = 24, pad = 3;
-  const lo = Math.min(...values), hi = Math.max(...values);
-  const x = (i: number) => pad + (values.length === 1 ? 0 : (i * (w - 2 * pad)) / (values.length - 1));
-  const y = (v: number) => (hi === lo ? h / 2 : pad + ((hi - v) * (h - 2 * pad)) / (hi - lo));
-  const pts = values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-  const last = values.length - 1;
-  return `<svg class="trend" width="${w}" height="${h}" role="img" aria-label="${esc(values.map(fmtNum).join(" "))}"><polyline points="${pts}" fill="none" stroke="#555" stroke-width="1.5"/><circle cx="${x(last).toFixed(1)}" cy="${y(values[last]!).toFixed(1)}" r="3" fill="${COLORS.FAIL}"/></svg>`;
-}
-
-function spark(recent: Outcome[]): string {
-  const w = 10;
-  const rects = recent.map((o, i) => `<rect x="${i * (w + 2)}" y="0" width="${w}" height="12" fill="${COLORS[o]}"><title>${o}</title></rect>`).join("");
-  return `<svg class="spark" width="${recent.length * (w + 2)}" height="12" role="img" aria-label="${esc(recent.join(" "))}">${rects}</svg>`;
-}
 
 function failures(list: CaseResult[], maxExcerpts: number): string {
   if (list.length === 0) return `<section id="failures"><h2>Failures</h2><p class="ok">No failures, errors or missing harnesses.</p></section>`;

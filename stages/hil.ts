@@ -87,7 +87,7 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
     for (const f of [kernel, initrd, ...(qemu ? [qemu] : [])]) if (!existsSync(f)) return { outcome: "MISS", reason: `${f} was not produced` };
     const jobPath = join(ctx.outDir, "job.json");
     writeFileSync(jobPath, JSON.stringify({
-      id: `${ctx.runId}-${name}`.replace(/[^A-Za-z0-9._-]/g, "-"), needs: o.needs, suites: o.suites, timeouts: o.timeouts ?? {},
+      id: `${ctx.runId}-${name}`.replace(/[^A-Za-z0-9._-]/g, "-"), name, needs: o.needs, suites: o.suites, timeouts: o.timeouts ?? {},
       ...(o.peer ? { peer: "tcp-echo" } : {}),
       artifacts: {
         kernel: { path: kernel, sha256: await sha256File(kernel) }, initrd: { path: initrd, sha256: await sha256File(initrd) },

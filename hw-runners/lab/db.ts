@@ -95,9 +95,10 @@ export class LabDb {
     return ids.map((r) => this.board(r.id)!);
   }
 
-  /** Take the board for `holder`. A live lease of someone else means busy. An expired one means its
+  /** Take the board for `holder` (for `job`, named in the lab's events: the dashboard shows who held
+   *  a board for which job). A live lease of someone else means busy. An expired one means its
    *  holder died mid-job: the board becomes Unknown and must pass a health check before a job. */
-  acquire(board: string, holder: string, ttlMs: number, purpose: "job" | "health-check"): AcquireResult {
+  acquire(board: string, holder: string, ttlMs: number, purpose: "job" | "health-check", job?: string): AcquireResult {
     return this.tx(() => {
       this.db.prepare("INSERT OR IGNORE INTO boards (id, health, reason, changed_by, updated_at) VALUES (?, 'Unknown', 'new board', 'dpu-ci', ?)").run(board, this.now());
       const now = this.now();
@@ -114,7 +115,7 @@ export class LabDb {
       }
       const token = this.nextToken();
       this.db.prepare("INSERT OR REPLACE INTO leases (board, holder, token, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?)").run(board, holder, token, now, now + ttlMs);
-      this.event(board, "lease-acquired", JSON.stringify({ holder, token, purpose }));
+      this.event(board, "lease-acquired", JSON.stringify({ holder, token, purpose, ...(job ? { job } : {}) }));
       return { ok: true, token, health: st.health, expired: cur } as const;
     });
   }

@@ -9,7 +9,11 @@ import { parseWith, readJsonFile, type Locate } from "../../engine/schema.ts";
 
 export interface ArtifactSpec { path: string; sha256: string }
 export interface Job {
+  /** Unique per job (lab results, attempts, directories): the HIL stage puts the run's id in it. */
   id: string;
+  /** The name its results are reported under: the same in every run (the run history compares
+   *  tests by it, so a run id in it would make every result a new test); default the id. */
+  name?: string;
   needs: string[];
   /** disk: a raw root-filesystem image attached as a virtio disk (QEMU boards; read-only for the
    *  guest's writes go to a snapshot, so the checksum stays true). qemu: the qemu stage's
@@ -35,6 +39,7 @@ const seconds = z.number({ error: "must be seconds, > 0 and <= 86400" }).gt(0, "
 /** The job file's schema (zod, through engine/schema.ts): every problem at once, with its line. */
 const JobSchema = z.strictObject({
   id: z.string({ error: "is required: letters, digits, '.', '_' or '-'" }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is required: letters, digits, '.', '_' or '-'"),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "letters, digits, '.', '_', ':' or '-'").optional(),
   needs: z.array(z.string()).default([]),
   // No artifacts at all is reported as the one always needed: artifacts.kernel is required.
   artifacts: z.preprocess((v) => v ?? {}, z.strictObject({ kernel: artifact, initrd: artifact.optional(), disk: artifact.optional(), qemu: artifact.optional() })),

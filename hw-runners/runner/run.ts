@@ -103,7 +103,7 @@ async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish:
     if (o.signal?.aborted) return finish({ ...base, healthChecks, outcome: "CANCELED", reason: "canceled while waiting for a board" });
     let waitReason = "";
     for (const board of placement.candidates) {
-      const got = lab.db.acquire(board.id, lab.holder, lab.ttlMs, "job");
+      const got = lab.db.acquire(board.id, lab.holder, lab.ttlMs, "job", job.id);
       if (!got.ok) { waitReason += `${board.id}: ${got.reason}; `; continue; }
       o.log?.({ kind: "lease", job: job.id, board: board.id, token: got.token, health: got.health, expiredHolder: got.expired?.holder });
       const held = holdLease(lab, board, got.token, o.signal);
@@ -252,7 +252,7 @@ async function runOnLava(lab: Lab, board: Board & { lava: NonNullable<Board["lav
 
 /** KTAP from the console to suites, each marked with the board and whether it was simulated. */
 export function collect(ktap: string, job: Job, board: Board, qemu?: string): { outcome: Outcome; reason?: string; suites: TestSuite[] } {
-  const parsed = parseOutput("ktap", ktap, { name: job.id });
+  const parsed = parseOutput("ktap", ktap, { name: job.name ?? job.id });
   const props: Record<string, string> = { board: board.id, simulated: String(board.sim), ...(qemu ? { qemu } : {}) };
   const mark = (s: TestSuite): TestSuite => ({
     ...s, properties: { ...s.properties, ...props },
