@@ -99,7 +99,12 @@ export class History {
     this.db = openDatabase(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("busy_timeout = 5000");
-    ensureSchema(this.db, path);
+    try {
+      ensureSchema(this.db, path);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
   }
 
   close(): void { this.db.close(); }
