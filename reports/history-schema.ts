@@ -28,7 +28,7 @@ const V2 = `
     outcome TEXT NOT NULL, reason TEXT, duration_ms REAL, cached INTEGER, case_id TEXT, scenario TEXT,
     board TEXT, board_class TEXT, simulated INTEGER NOT NULL, pass INTEGER NOT NULL, fail INTEGER NOT NULL,
     other INTEGER NOT NULL, PRIMARY KEY (run_id, node));
-  CREATE INDEX IF NOT EXISTS results_problems ON results (grp, test_id) WHERE outcome NOT IN ('PASS', 'SKIP');`;
+  CREATE INDEX IF NOT EXISTS results_problems ON results (grp, test_id, run_id, outcome) WHERE outcome NOT IN ('PASS', 'SKIP');`;
 
 /** Nodes of runs recorded before schema 2, rebuilt from their results: kind, duration and cache hit
  *  were not kept then and stay unknown (NULL); the outcome is the worst of the node's cases. */

@@ -255,10 +255,15 @@ function newestNames(db: Database.Database, runs: DashRun[], byRun: Map<number, 
     if ((newest.get(grp) ?? -1) < i) newest.set(grp, i);
   }
   const groups = [...newest.keys()].sort();
-  const stmt = db.prepare("SELECT name, suite, node, outcome FROM results WHERE run_id = ? AND grp = ?").raw();
+  const gIndex = new Map(groups.map((g, i) => [g, i]));
+  // By run (the primary key's prefix): the (grp, test_id) index would visit every run's rows of the group.
+  const stmt = db.prepare("SELECT grp, name, suite, node, outcome FROM results WHERE run_id = ?").raw();
   const tests: Array<[string, string, string, number, string]> = [];
-  groups.forEach((grp, g) => {
-    for (const [name, suite, node, outcome] of stmt.all(runs[newest.get(grp)!]!.id, grp) as Array<[string, string, string, Outcome]>) tests.push([name, suite, node, g, OUTCOME_LETTER[outcome]]);
-  });
+  for (const i of new Set(newest.values())) {
+    for (const [grp, name, suite, node, outcome] of stmt.iterate(runs[i]!.id) as IterableIterator<[string, string, string, string, Outcome]>) {
+      if (newest.get(grp) === i) tests.push([name, suite, node, gIndex.get(grp)!, OUTCOME_LETTER[outcome]]);
+    }
+  }
+  tests.sort((a, b) => a[3] - b[3]);
   return { groups, tests };
 }

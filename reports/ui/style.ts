@@ -8,7 +8,7 @@ export const COLORS: Record<Outcome, string> = {
 };
 
 /** LAVA's board health states. */
-export const HEALTH_COLORS: Record<string, string> = { Good: "#2e7d32", Unknown: "#9e9e9e", Bad: "#c62828", Maintenance: "#1565c0" };
+export const HEALTH_COLORS: Record<string, string> = { Good: "#2e7d32", Unknown: "#9e9e9e", Bad: "#c62828", Maintenance: "#1565c0", Retired: "#424242" };
 
 const outcomeRules = (Object.entries(COLORS) as Array<[Outcome, string]>)
   .map(([o, c]) => `.b.${o},.chip.${o}{background:${c}}.cell.${o}{border-color:${c}}.cell.${o} b{color:${c}}.verdict.${o}{border-left-color:${c}}li.fail.${o}{border-left-color:${c}}`)
