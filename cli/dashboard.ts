@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { parseCommand } from "./args.ts";
 import { DASHBOARD_HELP } from "./help.ts";
 import { UsageError, type Config } from "../engine/index.ts";
-import { buildDashboard, serveSite, type LabTimeline } from "../reports/dashboard/index.ts";
+import { buildDashboard, serveSite, type LabTimeline } from "../reports/index.ts";
 import { historyDb, metricRules } from "./run.ts";
 import type { CommandIo } from "./matrix.ts";
 

@@ -4,7 +4,7 @@
 import type Database from "better-sqlite3";
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
-import type { LabTimeline, LabLease } from "../../reports/dashboard/model.ts";
+import type { LabTimeline, LabLease } from "../../reports/index.ts";
 import type { Inventory } from "../inventory/types.ts";
 
 const openReadOnly = (path: string): Database.Database => new (createRequire(import.meta.url)("better-sqlite3") as typeof Database)(path, { readonly: true, fileMustExist: true });

@@ -8,7 +8,6 @@
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { mask } from "../../engine/secrets.ts";
 import { CSS } from "../ui/style.ts";
 import { escapeHtml } from "../ui/components.ts";
@@ -32,10 +31,11 @@ export interface WrittenSite {
 let bundled: Promise<string> | undefined;
 /** The page's script: client.ts and the shared components, one minified IIFE (built once per process). */
 export function clientScript(): Promise<string> {
-  bundled ??= build({
+  // esbuild is loaded here, not by every command that imports reports/.
+  bundled ??= import("esbuild").then(({ build }) => build({
     entryPoints: [fileURLToPath(new URL("./client.ts", import.meta.url))],
     bundle: true, format: "iife", minify: true, write: false, target: "es2020", platform: "browser", legalComments: "none", logLevel: "silent",
-  }).then((r) => r.outputFiles[0]!.text);
+  })).then((r) => r.outputFiles[0]!.text);
   return bundled;
 }
 
