@@ -3,6 +3,7 @@
 // Routing: a HIL job's board class is the set of capabilities its suites need (pipelines/case.ts
 // hilClassId); its runner labels are derived from those capabilities, so a self-hosted runner
 // registered with the labels `dpu-ci gha labels` prints for a board receives exactly its jobs.
+import { dashboardSteps, pagesJob } from "./gha-pages.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_INVENTORY } from "../engine/config.ts";
@@ -52,6 +53,9 @@ export interface Job {
   /** Hosted jobs run in a Debian 12 container, as root (see HOSTED_CONTAINER). */
   container?: { image: string; options: string };
   concurrency?: { group: string; "cancel-in-progress": boolean };
+  /** A job's own token permissions, instead of the workflow's (the Pages deployment). */
+  permissions?: Record<string, string>;
+  environment?: { name: string; url?: string };
   outputs?: Record<string, string>;
   env?: Record<string, string>;
   steps: Step[];
@@ -331,8 +335,10 @@ export function nightlyWorkflow(cases: readonly CaseSpec[] = CASES, labs: Labs =
         run: 'for m in "$DPU_CI_HOME"/runs/*/manifest.json; do d="$(dirname "$m")"; npx dpu-ci report "$d" > /dev/null && cat "$d/summary.md" >> "$GITHUB_STEP_SUMMARY"; done',
       },
       ...unservedSummary(routing),
+      ...dashboardSteps(),
     ],
   };
+  jobs.pages = pagesJob("report");
   return {
     name: "nightly",
     on: { schedule: [{ cron: "17 1 * * *" }], workflow_dispatch: {} },

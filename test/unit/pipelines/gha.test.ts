@@ -81,7 +81,7 @@ test("routing follows the inventory: a lab with a k8s server gets a k8s job, an 
   assert.deepEqual(withK8s.jobs["hil-k8s"]!.env?.DPU_CI_INVENTORY, "lab.yaml");
   assert.ok(withK8s.jobs["hil-sim"]);
   const empty = workflows(CASES, { local: { file: "none.yaml", boards: [] }, lab: { file: "lab.yaml", boards: [] } })["nightly.yml"]!;
-  assert.deepEqual(Object.keys(empty.jobs), ["build", "report"]);
+  assert.deepEqual(Object.keys(empty.jobs), ["build", "report", "pages"]);
 });
 
 test("third-party actions are pinned by commit SHA", () => {
