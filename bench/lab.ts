@@ -18,10 +18,10 @@ try {
   const n = 2000;
   let t = performance.now();
   for (let i = 0; i < n; i++) {
-    const got = db.acquire("b", "bench", 30_000, "health-check");
+    const got = await db.acquire("b", "bench", 30_000, "health-check");
     if (!got.ok) throw new Error("busy");
-    db.heartbeat("b", "bench", got.token, 30_000);
-    db.release("b", "bench", got.token);
+    await db.heartbeat("b", "bench", got.token, 30_000);
+    await db.release("b", "bench", got.token);
   }
   console.log(`lease acquire+heartbeat+release: ${Math.round(n / ((performance.now() - t) / 1000))} cycles/s`);
   db.close();

@@ -14,6 +14,7 @@ export function labOptions(cfg: Config, io: IO): CommandOptions {
   return {
     inventoryPath: cfg.inventory,
     dir: cfg.labDir,
+    database: cfg.labDatabase,
     defaultDir: cfg.homeLabDir,
     cacheDir: cfg.cacheDir,
     ttlMs: cfg.leaseTtlS * 1000,
@@ -70,7 +71,7 @@ export async function runLabCommand(argv: readonly string[], config: () => Confi
   const cfg = config();
   if (a.sub === "status") {
     const s = await labStatus({ ...labOptions(cfg, io), power: Boolean(a.values.power) });
-    io.out.write(mask(a.values.json ? JSON.stringify(s.rows, null, 2) : [`# lab ${s.dir} (${s.dirFrom})`, ...s.lines].join("\n")) + "\n");
+    io.out.write(mask(a.values.json ? JSON.stringify(s.rows, null, 2) : [`# lab ${s.dir} (${s.dirFrom}); leases and health: ${s.store}`, ...s.lines].join("\n")) + "\n");
     return EXIT.OK;
   }
   if (a.sub === "down") {
@@ -84,7 +85,7 @@ export async function runLabCommand(argv: readonly string[], config: () => Confi
     if (!reason) throw new UsageError(`lab ${a.sub}: --reason is required (say why, e.g. --reason "replacing the 82599 NIC"): it is shown by lab status\n\n${LAB_HELP}`);
     // The person, also under sudo; --who for a ticket or a team name.
     const who = (a.values.who as string | undefined)?.trim() || cfg.env.SUDO_USER || userInfo().username;
-    const r = labAdmin(a.sub, board, who, reason, labOptions(cfg, io));
+    const r = await labAdmin(a.sub, board, who, reason, labOptions(cfg, io));
     const held = r.lease ? `; ${r.lease.holder} holds it (token ${r.lease.token}): its job finishes, no new lease is granted` : "";
     const next = r.to === "Unknown" ? "; it is health-checked before its next job" : "";
     io.out.write(mask(a.values.json ? JSON.stringify(r, null, 2) : `${board}: ${r.from} -> ${r.to} by ${r.by}: ${r.reason}${held}${next}`) + "\n");

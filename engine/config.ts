@@ -46,6 +46,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: "DPU_CI_CASE", kind: "string", description: "Default case for the pr pipeline (case1..case6, case5b); case2 exercises kernel, drivers, eBPF and the guest.", example: "case2" },
   { name: "DPU_CI_INVENTORY", kind: "path", description: "Lab inventory (boards, capabilities, drivers). Default: the local virtual boards.", example: "hw-runners/inventory/local.yaml" },
   { name: "DPU_CI_LAB_DIR", kind: "path", description: "Lab state: leases and health (SQLite), board directories, HIL job output. Default: the inventory's state directory, else $DPU_CI_HOME/lab.", example: "" },
+  { name: "DPU_CI_LAB_DATABASE", kind: "string", description: "A PostgreSQL for the lab's leases and health, shared by every runner host (postgres://USER@HOST:PORT/DB; the password goes in DPU_CI_LAB_DATABASE_PASSWORD, never in the URL). Default: SQLite in the lab directory (one host).", example: "" },
+  { name: "DPU_CI_LAB_DATABASE_PASSWORD", kind: "string", secret: true, description: "The password of DPU_CI_LAB_DATABASE's user (secret).", example: "" },
   { name: "DPU_CI_LEASE_TTL", kind: "int", min: 1, description: "Seconds a board's lease lives without a heartbeat (heartbeats come every third of it): how soon a board held by a killed runner is free again.", example: "30" },
   { name: "DPU_CI_CACHE_DIR", kind: "path", description: "Downloads kept across runs (kernel tarballs and git trees, Debian kernels for virtual boards). Default: ~/.cache/dpu-ci.", example: "" },
   { name: "DPU_CI_METRIC_RULES", kind: "path", description: "JSON file of metric thresholds (reports/thresholds.ts: metric glob, better, maxWorsePct, window, noisy) applied before the built-in ones.", example: "" },
@@ -85,6 +87,8 @@ export interface Config {
   inventory: string;
   /** Lab state named by DPU_CI_LAB_DIR; without it the inventory's `state`, else homeLabDir (openLab decides). */
   labDir?: string;
+  /** The lab's shared PostgreSQL (DPU_CI_LAB_DATABASE) and its password; undefined: SQLite in the lab directory. */
+  labDatabase?: { url: string; password?: string };
   /** $DPU_CI_HOME/lab: the lab of an inventory that names no state directory. */
   homeLabDir: string;
   /** Downloads kept across runs (kernel sources, Debian kernels for virtual boards). */
@@ -197,6 +201,7 @@ export function loadConfig(opts: LoadOptions): Config {
     const wrong = checkLocalSource(spec, resolve(opts.root));
     if (wrong) problems.push({ ...origin(name), field: name, message: wrong });
   }
+  const labDatabase = values.DPU_CI_LAB_DATABASE ? labDatabaseUrl(String(values.DPU_CI_LAB_DATABASE), (m) => problems.push({ ...origin("DPU_CI_LAB_DATABASE"), field: "DPU_CI_LAB_DATABASE", message: m })) : undefined;
 
   if (problems.length) throw new ConfigError(problems);
 
@@ -215,6 +220,7 @@ export function loadConfig(opts: LoadOptions): Config {
     defaultCase: (values.DPU_CI_CASE as string) ?? "case2",
     inventory: path("DPU_CI_INVENTORY") ?? join(root, DEFAULT_INVENTORY),
     labDir: path("DPU_CI_LAB_DIR"),
+    labDatabase: labDatabase ? { url: labDatabase, password: (values.DPU_CI_LAB_DATABASE_PASSWORD as string | undefined) || undefined } : undefined,
     homeLabDir: join(home, "lab"),
     cacheDir: path("DPU_CI_CACHE_DIR") ?? defaultCacheDir(merged),
     leaseTtlS: (values.DPU_CI_LEASE_TTL as number | undefined) ?? 30,
@@ -312,4 +318,15 @@ function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++)
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]!;
+}
+
+/** A PostgreSQL URL for the lab: the scheme, a host and a database; a password in it is refused
+ *  (it would show in every place the URL is printed): it belongs in DPU_CI_LAB_DATABASE_PASSWORD. */
+function labDatabaseUrl(v: string, problem: (m: string) => void): string | undefined {
+  let u: URL;
+  try { u = new URL(v); } catch { problem("not a URL (expected postgres://USER@HOST:PORT/DATABASE)"); return undefined; }
+  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") { problem(`the scheme is ${u.protocol.replace(/:$/, "")}, expected postgres (only PostgreSQL is supported; without this setting the lab uses SQLite)`); return undefined; }
+  if (u.password) { problem("the URL carries a password: put it in DPU_CI_LAB_DATABASE_PASSWORD (a secret, masked everywhere)"); return undefined; }
+  if (!u.hostname || u.pathname.length < 2) { problem("the URL needs a host and a database (postgres://USER@HOST:PORT/DATABASE)"); return undefined; }
+  return v;
 }

@@ -29,7 +29,7 @@ export async function hilRun(jobPath: string, o: CommandOptions & { outDir?: str
     const opts: RunOptions = { log: o.log, signal: o.signal, outDir: o.outDir, healthCheckJob: healthCheckJobs(lab) };
     return await runHilJob(lab, job, opts);
   } finally {
-    lab.close();
+    await lab.close();
   }
 }
 
@@ -48,13 +48,13 @@ export function hilLavaDefinition(jobPath: string, o: Omit<OpenLabOptions, "dir"
 export interface LabStatusRow extends BoardState { class: string; sim: boolean; capabilities: string[]; power?: string }
 
 /** `dpu-ci lab status`: boards, health and leases (and power, when asked: that talks to BMCs). */
-export async function labStatus(o: CommandOptions & { power?: boolean }): Promise<{ rows: LabStatusRow[]; lines: string[]; dir: string; dirFrom: string }> {
+export async function labStatus(o: CommandOptions & { power?: boolean }): Promise<{ rows: LabStatusRow[]; lines: string[]; dir: string; dirFrom: string; store: string }> {
   const lab = openLab(o);
   try {
-    lab.db.sweepExpired();
+    await lab.db.sweepExpired();
     const rows: LabStatusRow[] = [];
     for (const b of lab.inventory.boards) {
-      const st = lab.db.board(b.id)!;
+      const st = (await lab.db.board(b.id))!;
       let power: string | undefined;
       if (o.power) power = await powerOf(lab, b);
       rows.push({ ...st, class: b.class, sim: b.sim, capabilities: b.capabilities, power });
@@ -68,9 +68,9 @@ export async function labStatus(o: CommandOptions & { power?: boolean }): Promis
         new Date(r.updatedAt).toISOString().slice(0, 16).replace("T", " "), r.by || "-", r.reason || "-",
       ]),
     ]);
-    return { rows, lines, dir: lab.dir, dirFrom: lab.dirFrom === "inventory state" ? `the state of ${lab.inventory.source}` : lab.dirFrom };
+    return { rows, lines, dir: lab.dir, store: lab.db.where, dirFrom: lab.dirFrom === "inventory state" ? `the state of ${lab.inventory.source}` : lab.dirFrom };
   } finally {
-    lab.close();
+    await lab.close();
   }
 }
 
@@ -83,15 +83,15 @@ function table(rows: string[][]): string[] {
 /** `dpu-ci lab maintenance|return|retire <board> --reason WHY [--who NAME]`: an admin takes a board
  *  out of service or returns it (then Unknown: health-checked before its next job). From any host
  *  that opens the lab's database. */
-export function labAdmin(action: AdminAction, boardId: string, who: string, reason: string, o: CommandOptions): AdminChange {
+export async function labAdmin(action: AdminAction, boardId: string, who: string, reason: string, o: CommandOptions): Promise<AdminChange> {
   const lab = openLab(o);
   try {
     const board = findBoard(lab.inventory, boardId);
-    const r = lab.db.admin(board.id, action, who, reason);
+    const r = await lab.db.admin(board.id, action, who, reason);
     if (!r.ok) throw new UsageError(`lab ${action}: ${r.message}`);
     return r;
   } finally {
-    lab.close();
+    await lab.close();
   }
 }
 
@@ -110,10 +110,10 @@ export async function labHealthCheck(boardId: string, o: CommandOptions): Promis
   try {
     const board = findBoard(lab.inventory, boardId);
     const result = await healthCheckBoard(lab, board, { log: o.log, signal: o.signal, healthCheckJob: healthCheckJobs(lab) });
-    const st = lab.db.board(board.id)!;
+    const st = (await lab.db.board(board.id))!;
     return { outcome: result.outcome, health: st.health, reason: st.reason, result };
   } finally {
-    lab.close();
+    await lab.close();
   }
 }
 
@@ -122,18 +122,18 @@ export async function labHealthCheck(boardId: string, o: CommandOptions): Promis
 export async function labDown(o: CommandOptions): Promise<{ stopped: string[]; busy: string[] }> {
   const lab = openLab(o);
   try {
-    lab.db.sweepExpired();
+    await lab.db.sweepExpired();
     const stopped: string[] = [];
     const busy: string[] = [];
     // Every board whose peers this lab runs: QEMU boards, and the virtual machines and BMCs of
     // simulated real servers (lab.virtual.yaml's kexec board).
     for (const b of lab.inventory.boards.filter((x) => x.deploy.driver === "qemu-direct" || x.virtual)) {
-      if (lab.db.board(b.id)?.lease) { busy.push(b.id); continue; }
+      if ((await lab.db.board(b.id))?.lease) { busy.push(b.id); continue; }
       await stopVirtualPeers(b, lab.boardDir(b));
       stopped.push(b.id);
     }
     return { stopped, busy };
   } finally {
-    lab.close();
+    await lab.close();
   }
 }

@@ -139,7 +139,7 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
       continue;
     }
     builds ??= importedBuilds(g, c, scenario, ctx);
-    hilStage(g, { name, kernel: builds.kernel, image: builds.image, qemu: builds.qemu, needs: group.needs, suites: guest, peer: guest.includes("net"), case: c.id, scenario, inventoryPath: ctx.config.inventory, labDir: ctx.config.labDir, homeLabDir: ctx.config.homeLabDir, cacheDir: ctx.config.cacheDir, leaseTtlS: ctx.config.leaseTtlS, env: ctx.config.env });
+    hilStage(g, { name, kernel: builds.kernel, image: builds.image, qemu: builds.qemu, needs: group.needs, suites: guest, peer: guest.includes("net"), case: c.id, scenario, inventoryPath: ctx.config.inventory, labDir: ctx.config.labDir, labDatabase: ctx.config.labDatabase, homeLabDir: ctx.config.homeLabDir, cacheDir: ctx.config.cacheDir, leaseTtlS: ctx.config.leaseTtlS, env: ctx.config.env });
     added.push(name);
   }
   return added;

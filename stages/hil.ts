@@ -22,6 +22,8 @@ export interface HilStageOptions {
   inventoryPath: string;
   /** Lab state (Config.labDir, DPU_CI_LAB_DIR): the same lease database `dpu-ci lab` and `hil run` open. */
   labDir?: string;
+  /** Config.labDatabase: the lab's shared PostgreSQL, if it has one. */
+  labDatabase?: { url: string; password?: string };
   /** Config.homeLabDir: the lab when neither DPU_CI_LAB_DIR nor the inventory's state names one. */
   homeLabDir?: string;
   /** Downloads kept across runs (Config.cacheDir). */
@@ -94,7 +96,7 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
         ...(qemu ? { qemu: { path: qemu, sha256: await sha256File(qemu) } } : {}),
       },
     }, null, 2));
-    const lab = openLab({ inventoryPath: o.inventoryPath, dir: o.labDir, defaultDir: o.homeLabDir, cacheDir: o.cacheDir, ttlMs: o.leaseTtlS ? o.leaseTtlS * 1000 : undefined, env: { ...ctx.env } });
+    const lab = openLab({ inventoryPath: o.inventoryPath, dir: o.labDir, database: o.labDatabase, defaultDir: o.homeLabDir, cacheDir: o.cacheDir, ttlMs: o.leaseTtlS ? o.leaseTtlS * 1000 : undefined, env: { ...ctx.env } });
     try {
       const r = await runHilJob(lab, loadJob(jobPath), {
         outDir: ctx.outDir, signal: ctx.signal, healthCheckJob: healthCheckJobs(lab),
@@ -103,7 +105,7 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
       });
       return hilTaskResult(r);
     } finally {
-      lab.close();
+      await lab.close();
     }
   }, {
     stage: "hil", case: o.case, scenario: o.scenario, description: `HIL on a board with ${o.needs.join(", ") || "anything"}: ${o.suites.join(", ")}${o.qemu ? ` (virtual boards on ${o.qemu.node})` : ""}${placedOn(o)}`,

@@ -6,7 +6,7 @@ export type PowerState = "on" | "off" | "unknown";
 /** A lease check run before every power and deploy action: a runner that lost its lease (expired,
  *  taken over after a crash) must not touch the board any more. */
 export interface Fence {
-  check(action: string): void;
+  check(action: string): void | Promise<void>;
 }
 export const NO_FENCE: Fence = { check() {} };
 
@@ -70,15 +70,15 @@ export function fenced(d: BoardDrivers, fence: Fence): BoardDrivers {
   const p = d.power;
   const power: PowerDriver = {
     name: p.name,
-    on: async () => { fence.check("power on"); await p.on(); },
-    off: async () => { fence.check("power off"); await p.off(); },
-    cycle: async () => { fence.check("power cycle"); await p.cycle(); },
+    on: async () => { await fence.check("power on"); await p.on(); },
+    off: async () => { await fence.check("power off"); await p.off(); },
+    cycle: async () => { await fence.check("power cycle"); await p.cycle(); },
     status: () => p.status(),
   };
   const deploy: DeployDriver = {
     name: d.deploy.name,
-    prepare: async (s) => { fence.check("deploy"); await d.deploy.prepare(s); },
-    boot: async (s, sig) => { fence.check("boot"); await d.deploy.boot(s, sig); },
+    prepare: async (s) => { await fence.check("deploy"); await d.deploy.prepare(s); },
+    boot: async (s, sig) => { await fence.check("boot"); await d.deploy.boot(s, sig); },
   };
   return { power, console: d.console, deploy };
 }

@@ -41,7 +41,7 @@ export interface LavaRunInput {
 const INFRA_ERRORS = new Set(["Infrastructure", "LAVATimeout", "Bug", "MultinodeTimeout", ""]);
 const PANIC = /Kernel panic - not syncing/;
 
-export async function runLavaAttempts(i: LavaRunInput, onAttempt: (a: AttemptRecord & { lava?: LavaAttemptInfo }) => void, onRetry: (reason: string) => void): Promise<Array<AttemptRecord & { lava?: LavaAttemptInfo }>> {
+export async function runLavaAttempts(i: LavaRunInput, onAttempt: (a: AttemptRecord & { lava?: LavaAttemptInfo }) => void | Promise<void>, onRetry: (reason: string) => void): Promise<Array<AttemptRecord & { lava?: LavaAttemptInfo }>> {
   const client = new LavaClient(i.board.lava, i.env, i.fetch);
   const served: Record<string, string> = { kernel: i.files.kernel };
   if (i.files.initrd) served.initrd = i.files.initrd;
@@ -57,7 +57,7 @@ export async function runLavaAttempts(i: LavaRunInput, onAttempt: (a: AttemptRec
       const append = guestAppend(i.job, run, peer && `10.0.2.2:${peer.port}`);
       const a = await lavaAttempt(i, client, server, n, run, append);
       attempts.push(a);
-      onAttempt(a);
+      await onAttempt(a);
       if (a.outcome !== "ERROR" || !retryable(a) || i.signal.aborted || n === 2) break;
       onRetry(a.reason ?? "infrastructure error");
     }

@@ -4,6 +4,7 @@ import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs"
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { LabDb } from "../lab/db.ts";
+import { postgresStore } from "../lab/sql.ts";
 import { ConfigError } from "../../engine/errors.ts";
 import { loadInventory } from "../inventory/load.ts";
 import type { Board, Inventory } from "../inventory/types.ts";
@@ -25,7 +26,7 @@ export interface Lab {
   /** Lease time-to-live; heartbeats come every third of it. */
   ttlMs: number;
   boardDir(b: Board): string;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface OpenLabOptions {
@@ -41,6 +42,9 @@ export interface OpenLabOptions {
   cacheDir?: string;
   ttlMs?: number;
   holder?: string;
+  /** A shared PostgreSQL for leases and health (DPU_CI_LAB_DATABASE, password from the secret it
+   *  names); without it, SQLite in the lab directory. Board directories stay in `dir` either way. */
+  database?: { url: string; password?: string };
 }
 
 export type LabDirSource = "DPU_CI_LAB_DIR" | "inventory state" | "DPU_CI_HOME";
@@ -90,8 +94,9 @@ export function openLab(o: OpenLabOptions): Lab {
     throw new ConfigError([{ ...where(inventory, from), message: `cannot create the lab's state directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (create it for the runner's user, or set DPU_CI_LAB_DIR)` }]);
   }
   checkOwner(dir, where(inventory, from));
-  const db = new LabDb(join(dir, "lab.sqlite"));
-  db.ensureBoards(inventory.boards.map((b) => b.id));
+  // Leases and health: SQLite in the lab directory (one host), or the lab's PostgreSQL (several).
+  const boards = inventory.boards.map((b) => b.id);
+  const db = o.database ? new LabDb(postgresStore(o.database.url, o.database.password), { boards }) : new LabDb(join(dir, "lab.sqlite"), { boards });
   return {
     inventory, db, dir, dirFrom: from, env, cacheDir: o.cacheDir,
     holder: o.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,

@@ -53,9 +53,9 @@ interface Step { what: string; board?: Board; healthChecks: HilResult[] }
 export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise<HilResult> {
   const outDir = o.outDir ?? join(lab.dir, "jobs", job.id);
   mkdirSync(outDir, { recursive: true });
-  const finish = (r: HilResult): HilResult => {
+  const finish = async (r: HilResult): Promise<HilResult> => {
     writeFileSync(join(outDir, "result.json"), JSON.stringify(r, null, 2));
-    lab.db.saveResult(job.id, r.board, r.outcome, r.simulated, r);
+    await lab.db.saveResult(job.id, r.board, r.outcome, r.simulated, r);
     o.log?.({ kind: "result", job: job.id, outcome: r.outcome, board: r.board, simulated: r.simulated });
     return r;
   };
@@ -103,7 +103,7 @@ async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish:
     if (o.signal?.aborted) return finish({ ...base, healthChecks, outcome: "CANCELED", reason: "canceled while waiting for a board" });
     let waitReason = "";
     for (const board of placement.candidates) {
-      const got = lab.db.acquire(board.id, lab.holder, lab.ttlMs, "job", job.id);
+      const got = await lab.db.acquire(board.id, lab.holder, lab.ttlMs, "job", job.id);
       if (!got.ok) { waitReason += `${board.id}: ${got.reason}; `; continue; }
       o.log?.({ kind: "lease", job: job.id, board: board.id, token: got.token, health: got.health, expiredHolder: got.expired?.holder });
       const held = holdLease(lab, board, got.token, o.signal);
@@ -123,10 +123,10 @@ async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish:
         const r = board.lava ? await runOnLava(lab, board as Board & { lava: NonNullable<Board["lava"]> }, job, files, held, outDir, o) : await runOnBoard(lab, board, job, files, held, outDir, o);
         return finish({ ...r, healthChecks });
       } finally {
-        held.stop();
+        await held.stop();
       }
     }
-    const all = placement.candidates.map((b) => lab.db.board(b.id)?.health);
+    const all = await Promise.all(placement.candidates.map(async (b) => (await lab.db.board(b.id))?.health));
     if (all.every((h) => h === "Bad" || h === "Maintenance" || h === "Retired"))
       return finish({ ...base, healthChecks, outcome: "ERROR", reason: `every board that could run it is out of service: ${waitReason}` });
     if (Date.now() > deadline) return finish({ ...base, healthChecks, outcome: "ERROR", reason: `no board free within ${job.timeouts.queueS} s: ${waitReason}` });
@@ -135,23 +135,33 @@ async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish:
   }
 }
 
-interface HeldLease { board: Board; token: number; signal: AbortSignal; drivers: BoardDrivers; stop(): void }
+export interface HeldLease { board: Board; token: number; signal: AbortSignal; drivers: BoardDrivers; stop(): Promise<void> }
 
-/** Heartbeat every third of the TTL; a refused heartbeat aborts the work and fences the drivers. */
-function holdLease(lab: Lab, board: Board, token: number, outer?: AbortSignal): HeldLease {
+/** Heartbeat every third of the TTL; a refused heartbeat aborts the work and fences the drivers.
+ *  A store that cannot be reached (PostgreSQL restarting) is not yet a lost lease: the grant may
+ *  survive. Heartbeats keep trying; only when the lease would have expired without one confirmed is
+ *  the work stopped, because by then another host may hold the board. */
+export function holdLease(lab: Lab, board: Board, token: number, outer?: AbortSignal): HeldLease {
   const ac = new AbortController();
   outer?.addEventListener("abort", () => ac.abort(outer.reason), { once: true });
+  let confirmedUntil = Date.now() + lab.ttlMs;
+  let beating = false;
+  const lost = (why: string) => { if (!ac.signal.aborted) ac.abort(new LeaseLostError(board.id, "heartbeat", why)); clearInterval(timer); };
   const timer = setInterval(() => {
-    if (!lab.db.heartbeat(board.id, lab.holder, token, lab.ttlMs)) {
-      ac.abort(new LeaseLostError(board.id, "heartbeat", "the lease expired or was taken"));
-      clearInterval(timer);
-    }
+    if (beating) return;
+    beating = true;
+    const sent = Date.now();
+    lab.db.heartbeat(board.id, lab.holder, token, lab.ttlMs).then(
+      (ok) => { if (ok) confirmedUntil = sent + lab.ttlMs; else lost("the lease expired or was taken"); },
+      (e: Error) => { if (Date.now() >= confirmedUntil - Math.min(1000, lab.ttlMs / 4)) lost(`no heartbeat confirmed before the lease ran out: ${e.message}`); },
+    ).finally(() => { beating = false; });
   }, Math.max(50, lab.ttlMs / 3));
-  const fence = { check: (action: string) => { if (!lab.db.holds(board.id, lab.holder, token)) throw new LeaseLostError(board.id, action, `token ${token} is no longer current`); } };
+  const fence = { check: async (action: string) => { if (!(await lab.db.holds(board.id, lab.holder, token))) throw new LeaseLostError(board.id, action, `token ${token} is no longer current`); } };
   const drivers = fenced(makeDrivers(board, lab.boardDir(board), lab.env), fence);
   return {
     board, token, signal: ac.signal, drivers,
-    stop: () => { clearInterval(timer); lab.db.release(board.id, lab.holder, token); },
+    // A release that cannot reach the store is left to expire: the lease ends either way.
+    stop: async () => { clearInterval(timer); await lab.db.release(board.id, lab.holder, token).catch(() => false); },
   };
 }
 
@@ -168,7 +178,7 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
       // Leave the board off between attempts and jobs; a lost lease means it is no longer ours to touch.
       if (!held.signal.aborted) await held.drivers.power.off().catch(() => {});
       attempts.push(a);
-      lab.db.saveAttempt(job.id, n, board.id, a.outcome, a);
+      await lab.db.saveAttempt(job.id, n, board.id, a.outcome, a);
       o.log?.({ kind: "attempt", job: job.id, board: board.id, n, outcome: a.outcome, reason: a.reason, consoleLog: a.consoleLog });
       if (a.outcome !== "ERROR" || held.signal.aborted || n === 2) break;
       o.log?.({ kind: "retry", job: job.id, board: board.id, reason: a.reason ?? "infrastructure error" });
@@ -184,7 +194,7 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
   // and a lost board is no longer ours to record against.
   if (o.signal?.aborted) return { ...base, outcome: "CANCELED", reason: `canceled: ${last.reason ?? ""}`, suites: [] };
   if (held.signal.aborted) return { ...base, outcome: "ERROR", reason: `lease lost during attempt ${last.n}: ${last.reason ?? ""}`, suites: [] };
-  lab.db.jobDone(board.id, last.outcome === "ERROR", last.reason ?? "");
+  await lab.db.jobDone(board.id, last.outcome === "ERROR", last.reason ?? "");
   if (last.outcome !== "PASS") {
     const reason = attempts.length > 1 ? `${last.reason} (after ${attempts.length} attempts: ${attempts.map((x) => `#${x.n} ${x.outcome}: ${x.reason}`).join("; ")})` : last.reason;
     return { ...base, outcome: last.outcome, reason, suites: [] };
@@ -227,8 +237,8 @@ function withQemu(hc: Job | undefined, job: Job): Job | undefined {
 
 async function runOnLava(lab: Lab, board: Board & { lava: NonNullable<Board["lava"]> }, job: Job, files: ArtifactPaths, held: HeldLease, outDir: string, o: RunOptions): Promise<HilResult> {
   const input = { board, job, files, outDir, env: lab.env, signal: held.signal, log: o.log, fetch: o.lavaFetch, pollMs: o.lavaPollMs };
-  const attempts = await runLavaAttempts(input, (a) => {
-    lab.db.saveAttempt(job.id, a.n, board.id, a.outcome, a);
+  const attempts = await runLavaAttempts(input, async (a) => {
+    await lab.db.saveAttempt(job.id, a.n, board.id, a.outcome, a);
     o.log?.({ kind: "attempt", job: job.id, board: board.id, n: a.n, outcome: a.outcome, reason: a.reason, consoleLog: a.consoleLog });
   }, (reason) => o.log?.({ kind: "retry", job: job.id, board: board.id, reason, lava: true }));
   const lavaJobs = attempts.flatMap((a) => (a.lava ? [{ id: a.lava.id, url: a.lava.url, health: a.lava.health }] : []));
@@ -236,7 +246,7 @@ async function runOnLava(lab: Lab, board: Board & { lava: NonNullable<Board["lav
   const base = { job: job.id, board: board.id, simulated: board.sim, attempts, healthChecks: [], lavaJobs };
   if (o.signal?.aborted || last.outcome === "CANCELED") return { ...base, outcome: "CANCELED", reason: last.reason ?? "canceled", suites: [] };
   if (held.signal.aborted) return { ...base, outcome: "ERROR", reason: `lease lost during attempt ${last.n}: ${last.reason ?? ""}`, suites: [] };
-  lab.db.jobDone(board.id, last.outcome === "ERROR", last.reason ?? "");
+  await lab.db.jobDone(board.id, last.outcome === "ERROR", last.reason ?? "");
   const jobs = lavaJobs.map((j) => `#${j.id}`).join(", ");
   if (last.outcome !== "PASS") {
     const reason = attempts.length > 1 ? `${last.reason} (after ${attempts.length} attempts, LAVA jobs ${jobs}: ${attempts.map((x) => `#${x.n} ${x.outcome}: ${x.reason}`).join("; ")})` : last.reason;
@@ -287,7 +297,7 @@ export function collect(ktap: string, job: Job, board: Board, qemu?: string): { 
 /** An operator's health check (`lab health-check`): Bad boards may be leased for it, that is how
  *  they come back into service. */
 export async function healthCheckBoard(lab: Lab, board: Board, o: RunOptions = {}): Promise<HilResult> {
-  const got = lab.db.acquire(board.id, lab.holder, lab.ttlMs, "health-check");
+  const got = await lab.db.acquire(board.id, lab.holder, lab.ttlMs, "health-check");
   if (!got.ok) throw new DpuCiError("INFRA", `${board.id} is ${got.reason}${got.lease ? ` (held by ${got.lease.holder})` : ""}`);
   const held = holdLease(lab, board, got.token, o.signal);
   const step: Step = { what: `health-checking ${board.id}`, healthChecks: [] };
@@ -296,7 +306,7 @@ export async function healthCheckBoard(lab: Lab, board: Board, o: RunOptions = {
   } catch (e) {
     throw asPreparationError(step.what, e); // the same rule as a job's: ERROR, exit 3
   } finally {
-    held.stop();
+    await held.stop();
   }
 }
 
@@ -310,7 +320,7 @@ async function healthCheck(lab: Lab, board: Board, held: HeldLease, outDir: stri
   step.what = `health-checking ${board.id}`;
   const r = board.lava ? await lavaHealth(board, lab.env, o.lavaFetch) : job ? await healthCheckJob(lab, board, job, held, outDir, o) : await powerOnlyCheck(lab, board, held);
   const passed = r.outcome === "PASS";
-  lab.db.healthCheckDone(board.id, passed, passed ? "health check passed" : `health check: ${r.reason ?? r.outcome}`);
+  await lab.db.healthCheckDone(board.id, passed, passed ? "health check passed" : `health check: ${r.reason ?? r.outcome}`);
   o.log?.({ kind: "health-check", board: board.id, outcome: r.outcome, reason: r.reason });
   writeFileSync(join(outDir, "result.json"), JSON.stringify(r, null, 2));
   return r;

@@ -62,7 +62,7 @@ test("a job on the kexec board: IPMI power, the console over SOL, Debian's sshd,
   assert.match(log, /Debian GNU\/Linux 12|debian-kernel@lists\.debian\.org/, "the board's own OS booted first");
   assert.match(log, /kexec_core: Starting new kernel[\s\S]*==== DPU-CI BEGIN kexec-pass\.\d+ ====[\s\S]*==== DPU-CI END kexec-pass\.\d+ failed=0 ====/);
   assert.ok(flattenCases(r.suites).length >= 3 && flattenCases(r.suites).every((c) => c.outcome === "PASS" && c.properties?.simulated === "true"));
-  assert.equal(lab.db.board(board.id)?.health, "Good");
+  assert.equal((await lab.db.board(board.id))?.health, "Good");
 });
 
 test("the board's sshd pulled mid-deploy: that attempt is an ERROR, the board is power-cycled and the retry passes", { timeout: 1_200_000 }, async () => {
@@ -117,7 +117,7 @@ test("SOL pulled after the kexec: that attempt is an ERROR, the retry passes", {
 test("lab down stops the kexec board's simulated BMC and its machine", { timeout: 60_000 }, async () => {
   const dir = lab.boardDir(board);
   assert.ok(virtualBmcRunning(dir), "the BMC is up after the jobs, as a real one stays up");
-  lab.db.sweepExpired();
+  await lab.db.sweepExpired();
   const inv = writeInventory(tmp.path, [board]);
   const r = await labDown({ dir: tmp.path, inventoryPath: inv, env: lab.env });
   assert.deepEqual(r.stopped, [board.id]);

@@ -35,8 +35,8 @@ async function labFixture(dir: string, name: string, env: Record<string, string>
   if (healthy) {
     // The board was healthy before these jobs: no health-check boot in the way (test setup).
     const db = new LabDb(join(labDir, "lab.sqlite"));
-    db.ensureBoards([board.id]);
-    db.setHealth(board.id, "Good", "fault suite setup");
+    await db.ensureBoards([board.id]);
+    await db.setHealth(board.id, "Good", "fault suite setup");
     db.close();
   }
   return { dir: d, home, board, inventory, labDir, env: { ...env, DPU_CI_INVENTORY: inventory } };
@@ -59,8 +59,8 @@ function noLeak(c: FaultCtx, canary: string, f: LabFixture, outputs: CliResult[]
 }
 
 /** Lease events of a board, oldest first: acquisitions and their ends never interleave. */
-function checkNoDoubleBooking(db: LabDb, board: string): number {
-  const events = db.events(board, 1000).filter((e) => e.kind.startsWith("lease-")).sort((a, b) => a.at - b.at);
+async function checkNoDoubleBooking(db: LabDb, board: string): Promise<number> {
+  const events = (await db.events(board, 1000)).filter((e) => e.kind.startsWith("lease-")).sort((a, b) => a.at - b.at);
   let held: number | undefined;
   let acquisitions = 0;
   for (const e of events) {
@@ -93,13 +93,13 @@ export async function hungBoard(ledger: Ledger, o: { dir: string; canary: string
     if (!/retrying/.test(r.stderr)) throw new Error(`no retry said on stderr:\n${r.stderr}`);
     const db = new LabDb(join(f.labDir, "lab.sqlite"));
     try {
-      const st = db.board(f.board.id)!;
+      const st = (await db.board(f.board.id))!;
       if (st.lease) throw new Error(`the lease is still held by ${st.lease.holder}`);
       // One infrastructure error: counted, not yet quarantined.
       if (st.infraErrors !== 1 || st.health !== "Good") throw new Error(`board after one ERROR: ${st.infraErrors} infrastructure error(s), health ${st.health}`);
-      const stored = db.results("hung").map((x) => x.outcome);
+      const stored = (await db.results("hung")).map((x) => x.outcome);
       if (stored.join() !== "ERROR") c.lost(`the lab's result of the job (stored: ${stored.join() || "none"})`);
-      checkNoDoubleBooking(db, f.board.id);
+      await checkNoDoubleBooking(db, f.board.id);
     } finally {
       db.close();
     }
@@ -116,7 +116,7 @@ export async function leaseContention(ledger: Ledger, o: { dir: string; canary: 
     // Once one of them holds the board, a run that may wait 1 s is told the board is busy.
     const db = new LabDb(join(f.labDir, "lab.sqlite"));
     try {
-      await waitFor("a lease on the board", () => db.board(f.board.id)?.lease, 30_000, 50);
+      await waitFor("a lease on the board", async () => (await db.board(f.board.id))?.lease, 30_000, 50);
       const cr = await hil(f, jc).result;
       const [ar, br] = [await a.result, await b.result];
       noLeak(c, o.canary, f, [ar, br, cr]);
@@ -125,12 +125,12 @@ export async function leaseContention(ledger: Ledger, o: { dir: string; canary: 
       if (rc.outcome !== "ERROR" || cr.code !== 3 || !/no board free within 1 s/.test(rc.reason ?? "")) throw new Error(`the impatient run: ${rc.outcome} - ${rc.reason}`);
       if (!/waiting/.test(ar.stderr + br.stderr)) throw new Error("neither run said it was waiting for the board");
       // Never double-booked: lease events alternate, and the two runs' attempts do not overlap.
-      if (checkNoDoubleBooking(db, f.board.id) < 2) throw new Error("fewer than two leases were taken");
+      if ((await checkNoDoubleBooking(db, f.board.id)) < 2) throw new Error("fewer than two leases were taken");
       const span = (r: HilResult) => r.attempts.map((x) => [Date.parse(x.startedAt), Date.parse(x.startedAt) + x.durationMs] as const);
       for (const [s1, e1] of span(ra)) for (const [s2, e2] of span(rb)) if (s1 < e2 && s2 < e1) throw new Error("the two runs' attempts overlap in time");
-      const stored = db.results().map((x) => `${x.job}:${x.outcome}`).sort();
+      const stored = (await db.results()).map((x) => `${x.job}:${x.outcome}`).sort();
       if (stored.join() !== "want-a:PASS,want-b:PASS,want-c:ERROR") c.lost(`lab results: ${stored.join()}`);
-      if (db.board(f.board.id)!.lease) throw new Error("the board is still leased after both runs");
+      if ((await db.board(f.board.id))!.lease) throw new Error("the board is still leased after both runs");
     } finally {
       db.close();
       killGroup(a.child);
@@ -178,12 +178,12 @@ export async function runnerDeath(ledger: Ledger, o: { dir: string; canary: stri
     try { process.kill(orphan, 0); throw new Error(`the killed runner's QEMU (pid ${orphan}) still runs`); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e; }
     const db = new LabDb(join(f.labDir, "lab.sqlite"));
     try {
-      checkNoDoubleBooking(db, f.board.id);
-      if (!db.events(f.board.id, 1000).some((e) => e.kind === "lease-expired")) throw new Error("no lease-expired event");
-      const stored = db.results().map((x) => `${x.job}:${x.outcome}`).filter((x) => !x.startsWith("healthcheck"));
+      await checkNoDoubleBooking(db, f.board.id);
+      if (!(await db.events(f.board.id, 1000)).some((e) => e.kind === "lease-expired")) throw new Error("no lease-expired event");
+      const stored = (await db.results()).map((x) => `${x.job}:${x.outcome}`).filter((x) => !x.startsWith("healthcheck"));
       if (stored.join() !== "before-kill:PASS,after-kill:PASS") c.lost(`lab results: ${stored.join()}`);
       if (!existsSync(join(f.labDir, "jobs", "before-kill", "result.json"))) c.lost("before-kill/result.json");
-      if (db.board(f.board.id)!.lease) throw new Error("the board is still leased");
+      if ((await db.board(f.board.id))!.lease) throw new Error("the board is still leased");
     } finally {
       db.close();
     }

@@ -35,8 +35,8 @@ export async function tampered(ledger: Ledger, o: { dir: string; canary: string;
     if (r.code !== 3 || res.outcome !== "ERROR" || !res.reason?.includes(kernel) || !/sha256/.test(res.reason)) throw new Error(`expected ERROR naming ${kernel} and its sha256: ${show(r)}`);
     const db = new LabDb(join(home.home, "lab", "lab.sqlite"));
     try {
-      if (db.events(board.id, 1000).some((e) => e.kind === "lease-acquired")) throw new Error("the board was leased for a job whose kernel is not what was recorded");
-      if (db.results("tampered")[0]?.outcome !== "ERROR") c.lost("the lab's record of the refused job");
+      if ((await db.events(board.id, 1000)).some((e) => e.kind === "lease-acquired")) throw new Error("the board was leased for a job whose kernel is not what was recorded");
+      if ((await db.results("tampered"))[0]?.outcome !== "ERROR") c.lost("the lab's record of the refused job");
     } finally {
       db.close();
     }
@@ -79,7 +79,7 @@ export async function tampered(ledger: Ledger, o: { dir: string; canary: string;
     if (!hil.length || hil.some((n) => n.outcome === "PASS" || n.outcome === "ERROR" || n.outcome === "FAIL")) throw new Error(`HIL nodes: ${hil.map((n) => `${n.name}=${n.outcome}`).join(", ")}; none may run`);
     if (existsSync(join(home.home, "lab", "lab.sqlite"))) {
       const db = new LabDb(join(home.home, "lab", "lab.sqlite"));
-      try { if (db.events(undefined, 1000).some((e) => e.kind === "lease-acquired")) throw new Error("a board was leased"); } finally { db.close(); }
+      try { if ((await db.events(undefined, 1000)).some((e) => e.kind === "lease-acquired")) throw new Error("a board was leased"); } finally { db.close(); }
     }
     // The build run itself is as it was: its other files intact.
     for (const n of nodes) for (const a of n.artifacts) if (a.path !== "artifacts/kernel.case2.virt/bzImage" && createHash("sha256").update(readFileSync(join(runDir, a.path))).digest("hex") !== a.sha256) c.lost(a.path);

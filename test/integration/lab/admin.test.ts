@@ -29,7 +29,7 @@ test("maintenance -> status -> a job is not leased the board -> return (Unknown)
   const s = await lab("status");
   assert.equal(s.code, 0, show(s));
   const lines = s.stdout.split("\n");
-  assert.match(lines[0]!, /^# lab .*\/lab \(DPU_CI_LAB_DIR\)$/);
+  assert.match(lines[0]!, /^# lab .*\/lab \(DPU_CI_LAB_DIR\); leases and health: sqlite .*\/lab\/lab\.sqlite$/);
   assert.match(lines[1]!, /^BOARD\s+HEALTH\s+KIND\s+LEASE\s+SINCE\s+BY\s+WHY$/, "column headers");
   assert.match(row(s.stdout, "qa-1"), /^qa-1\s+Maintenance\s+simulated\s+free\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+alice\s+replacing the 82599 NIC$/);
   assert.match(row(s.stdout, "qa-2"), /^qa-2\s+Unknown\s+simulated\s+free\s+.*\s+dpu-ci\s+new board$/);
@@ -39,7 +39,7 @@ test("maintenance -> status -> a job is not leased the board -> return (Unknown)
   // The store refuses the board to jobs and health checks alike.
   const db = new LabDb(join(labDir, "lab.sqlite"));
   try {
-    for (const purpose of ["job", "health-check"] as const) assert.deepEqual(db.acquire("qa-1", "t", 5000, purpose), { ok: false, reason: "Maintenance" });
+    for (const purpose of ["job", "health-check"] as const) assert.deepEqual(await db.acquire("qa-1", "t", 5000, purpose), { ok: false, reason: "Maintenance" });
   } finally { db.close(); }
 
   // With qa-2 retired too, a job either board could run ends ERROR at once, naming both.

@@ -1,17 +1,25 @@
 // Several runner processes contending for one board never hold it at once: real processes, one
-// SQLite file, many rounds. Each holder also writes a shared "board" file and checks nobody else did.
+// store (a SQLite file; a real PostgreSQL of its own), many rounds. Each holder also writes a shared
+// "board" file and checks nobody else did.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { LabDb } from "../../../hw-runners/lab/db.ts";
+import { postgresStore } from "../../../hw-runners/lab/sql.ts";
+import { postgresUnavailable, startPostgres, type PgCluster } from "../../helpers/postgres.ts";
 import { tempDir } from "./fixture.ts";
 
 const CONTENDER = fileURLToPath(new URL("../../../hw-runners/testbin/lease-contender.ts", import.meta.url));
 const PROCESSES = 3;
-const ROUNDS = 150;
+// PostgreSQL rounds cost a few network round trips each: fewer of them, still hundreds of hand-overs.
+const ROUNDS = { sqlite: 150, postgres: 80 };
+
+let pg: PgCluster | undefined;
+before(async () => { if (!postgresUnavailable()) pg = await startPostgres("contention"); });
+after(async () => { await pg?.cleanup(); });
 
 function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((res) => {
@@ -22,20 +30,23 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
   });
 }
 
-test(`${PROCESSES} processes x ${ROUNDS} rounds on one board: never two holders, tokens increase`, { timeout: 60_000 }, async () => {
+for (const store of ["sqlite", "postgres"] as const)
+test(`${store}: ${PROCESSES} processes x ${ROUNDS[store]} rounds on one board: never two holders, tokens increase`, { timeout: 120_000, skip: store === "postgres" && postgresUnavailable() }, async () => {
   const tmp = tempDir("contention");
   try {
-    const db = join(tmp.path, "lab.sqlite");
-    new LabDb(db).close();
+    const db = store === "sqlite" ? join(tmp.path, "lab.sqlite") : pg!.url;
+    const pw = join(tmp.path, "pw");
+    writeFileSync(pw, store === "postgres" ? pg!.password : "", { mode: 0o600 });
+    await new LabDb(store === "sqlite" ? db : postgresStore(db, pg!.password)).close();
     const outs = Array.from({ length: PROCESSES }, (_, i) => join(tmp.path, `c${i}.jsonl`));
-    const results = await Promise.all(outs.map((o) => run([db, "board-1", String(ROUNDS), o])));
+    const results = await Promise.all(outs.map((o) => run([db, "board-1", String(ROUNDS[store]), o, pw])));
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     type Hold = { holder: string; token: number; startNs: bigint; endNs: bigint };
     const holds: Hold[] = outs.flatMap((o) => (existsSync(o) ? readFileSync(o, "utf8").trim().split("\n") : []).map((l) => {
       const j = JSON.parse(l) as { holder: string; token: number; startNs: string; endNs: string };
       return { ...j, startNs: BigInt(j.startNs), endNs: BigInt(j.endNs) };
     }));
-    assert.equal(holds.length, PROCESSES * ROUNDS);
+    assert.equal(holds.length, PROCESSES * ROUNDS[store]);
     holds.sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
     let switches = 0;
     for (let i = 1; i < holds.length; i++) {

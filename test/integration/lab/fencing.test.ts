@@ -26,7 +26,7 @@ test("a runner that loses its lease mid-job stops, does not retry, and leaves th
   const k = await testKernel();
   const initrd = await testImage("hang", tmp.path);
   const job = loadJob(await writeJob(tmp.path, { id: "fenced", kernel: k.vmlinux ?? k.kernel, initrd, suites: ["boot", "hang"], silenceS: 120, totalS: 300 }));
-  lab.db.setHealth(board.id, "Good", "test setup");
+  await lab.db.setHealth(board.id, "Good", "test setup");
   const running = runHilJob(lab, job);
   const log = join(tmp.path, "jobs", "fenced", "attempt-1.console.log");
   await waitUntil("the tests to run", () => existsSync(log) && readFileSync(log, "utf8").includes("# about to hang"), 45_000);
@@ -36,7 +36,7 @@ test("a runner that loses its lease mid-job stops, does not retry, and leaves th
   const raw = new Database(join(tmp.path, "lab.sqlite"));
   raw.prepare("UPDATE leases SET expires_at = 0 WHERE board = ?").run(board.id);
   raw.close();
-  const b = lab.db.acquire(board.id, "runner-B", 60_000, "health-check");
+  const b = await lab.db.acquire(board.id, "runner-B", 60_000, "health-check");
   assert.ok(b.ok, "B got the board");
 
   const r = await running;
@@ -45,7 +45,7 @@ test("a runner that loses its lease mid-job stops, does not retry, and leaves th
   assert.equal(r.attempts.length, 1, "no retry on a board that is no longer ours");
   // A did not power the board off: the QEMU it started is still there, now B's to handle.
   assert.doesNotThrow(() => process.kill(Number(pid), 0));
-  assert.equal(lab.db.board(board.id)!.lease?.holder, "runner-B");
-  assert.equal(lab.db.board(board.id)!.infraErrors, 0, "A recorded nothing against B's board");
-  assert.equal(lab.db.release(board.id, "runner-B", b.token), true);
+  assert.equal((await lab.db.board(board.id))!.lease?.holder, "runner-B");
+  assert.equal((await lab.db.board(board.id))!.infraErrors, 0, "A recorded nothing against B's board");
+  assert.equal(await lab.db.release(board.id, "runner-B", b.token), true);
 });

@@ -26,7 +26,7 @@ test("in-guest suites on a QEMU board, after a health check, marked simulated", 
   const jobPath = await writeJob(tmp.path, { id: "pr-hil", kernel: (k.vmlinux ?? k.kernel), initrd: full, suites: ["modules", "xdp", "net"], needs: ["virt:qemu", "ebpf:xdp"], peer: "tcp-echo" });
   const hc = parseJob({ id: "hc", suites: ["boot"], artifacts: { kernel: { path: (k.vmlinux ?? k.kernel), sha256: await sha256File((k.vmlinux ?? k.kernel)) }, initrd: { path: boot, sha256: await sha256File(boot) } } }, `${tmp.path}/hc.json`);
   const events: LabLogEvent[] = [];
-  assert.equal(lab.db.board(board.id)?.health, "Unknown", "a new board starts Unknown");
+  assert.equal((await lab.db.board(board.id))?.health, "Unknown", "a new board starts Unknown");
 
   const r = await runHilJob(lab, loadJob(jobPath), { log: (e) => events.push(e), healthCheckJob: async () => hc });
 
@@ -44,8 +44,8 @@ test("in-guest suites on a QEMU board, after a health check, marked simulated", 
   assert.equal(r.attempts.length, 1);
   assert.ok(existsSync(r.attempts[0]!.consoleLog));
   assert.match(readFileSync(r.attempts[0]!.consoleLog, "utf8"), /Linux version[\s\S]*==== DPU-CI END pr-hil.1 failed=0 ====/);
-  assert.equal(lab.db.board(board.id)?.health, "Good");
-  assert.equal(lab.db.board(board.id)?.lease, undefined, "lease released");
-  assert.equal(lab.db.results("pr-hil").length, 1);
+  assert.equal((await lab.db.board(board.id))?.health, "Good");
+  assert.equal((await lab.db.board(board.id))?.lease, undefined, "lease released");
+  assert.equal((await lab.db.results("pr-hil")).length, 1);
   assert.ok(events.some((e) => e.kind === "health-check") && events.some((e) => e.kind === "result" && e.simulated));
 });

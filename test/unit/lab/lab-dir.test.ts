@@ -26,7 +26,7 @@ const labOf = (inventoryPath: string, env: Record<string, string>, holder?: stri
   return openLab({ inventoryPath: cfg.inventory, dir: cfg.labDir, defaultDir: cfg.homeLabDir, holder });
 };
 
-test("an inventory's state is the lab whatever DPU_CI_HOME is: a second shell with another home sees the pipeline's lease", () => {
+test("an inventory's state is the lab whatever DPU_CI_HOME is: a second shell with another home sees the pipeline's lease", async () => {
   const d = mkdtempSync(join(tmpdir(), "dpu-ci-labdir-"));
   try {
     const inv = join(d, "lab.yaml");
@@ -38,24 +38,24 @@ test("an inventory's state is the lab whatever DPU_CI_HOME is: a second shell wi
     try {
       assert.equal(pipeline.dir, join(d, "var-lib-dpu-ci"));
       assert.equal(pipeline.dirFrom, "inventory state");
-      const got = pipeline.db.acquire("b1", "pipeline", 60_000, "job");
+      const got = await pipeline.db.acquire("b1", "pipeline", 60_000, "job");
       assert.ok("token" in got, JSON.stringify(got));
-      assert.equal(shell.db.board("b1")?.lease?.holder, "pipeline", "home-b sees home-a's lease");
-      assert.equal(noHome.db.board("b1")?.lease?.holder, "pipeline", "and so does a shell with no DPU_CI_HOME");
+      assert.equal((await shell.db.board("b1"))?.lease?.holder, "pipeline", "home-b sees home-a's lease");
+      assert.equal((await noHome.db.board("b1"))?.lease?.holder, "pipeline", "and so does a shell with no DPU_CI_HOME");
     } finally {
       pipeline.close(); shell.close(); noHome.close();
     }
     const override = labOf(inv, { DPU_CI_HOME: join(d, "home-a"), DPU_CI_LAB_DIR: join(d, "elsewhere") });
     assert.equal(override.dir, join(d, "elsewhere"));
     assert.equal(override.dirFrom, "DPU_CI_LAB_DIR");
-    assert.equal(override.db.board("b1")?.lease, undefined, "another lab: no lease there");
+    assert.equal((await override.db.board("b1"))?.lease, undefined, "another lab: no lease there");
     override.close();
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
 });
 
-test("an inventory without state: the lab is the home's, and two openers of one home share it", () => {
+test("an inventory without state: the lab is the home's, and two openers of one home share it", async () => {
   const d = mkdtempSync(join(tmpdir(), "dpu-ci-labdir-"));
   try {
     const inv = join(d, "local.yaml");
@@ -66,8 +66,8 @@ test("an inventory without state: the lab is the home's, and two openers of one 
     try {
       assert.equal(a.dir, join(home, "lab"));
       assert.equal(a.dirFrom, "DPU_CI_HOME");
-      assert.ok("token" in a.db.acquire("b1", "pipeline", 60_000, "job"));
-      assert.equal(b.db.board("b1")?.lease?.holder, "pipeline");
+      assert.ok("token" in await a.db.acquire("b1", "pipeline", 60_000, "job"));
+      assert.equal((await b.db.board("b1"))?.lease?.holder, "pipeline");
     } finally {
       a.close(); b.close();
     }
@@ -76,7 +76,7 @@ test("an inventory without state: the lab is the home's, and two openers of one 
   }
 });
 
-test("a state directory that cannot be made is a config error naming the inventory's state field", () => {
+test("a state directory that cannot be made is a config error naming the inventory's state field", async () => {
   const d = mkdtempSync(join(tmpdir(), "dpu-ci-labdir-"));
   try {
     // Below a regular file: no user, root included, can make it (ENOTDIR).

@@ -207,7 +207,7 @@ test("recorded: a job killed on the LAVA side mid-test is ERROR (Incomplete, Inf
     assert.notEqual(r.lavaJobs![0]!.id, r.lavaJobs![1]!.id);
     assert.match(r.reason ?? "", /^retried after an infrastructure error \(#1 ERROR: LAVA job \d+ Incomplete \(Infrastructure: Connection closed\)\); LAVA jobs #\d+, #\d+$/);
     assert.ok(events.some((e) => e.kind === "retry" && e.lava));
-    assert.equal(lab.db.results("lava-kill").length, 1);
+    assert.equal((await lab.db.results("lava-kill")).length, 1);
   } finally {
     lab.close();
   }
@@ -247,7 +247,7 @@ test("recorded: lab health-check of a LAVA entry asks the lab for a device of it
     const r = await healthCheckBoard(lab, lab.inventory.boards[0]!, { lavaFetch: replay.fetch });
     assert.equal(r.outcome, "PASS", r.reason);
     assert.match(r.reason ?? "", /1 device\(s\) of type qemu in service/);
-    assert.equal(lab.db.board("lava-qemu")?.health, "Good");
+    assert.equal((await lab.db.board("lava-qemu"))?.health, "Good");
   } finally {
     lab.close();
   }
