@@ -152,7 +152,11 @@ export function postgresStore(url: string, password?: string, o: { connectTimeou
     run: (q, ...p) => wrap(() => direct.run(q, ...p)),
     tx: (fn) => wrap(async () => {
       const c = await pool.connect();
+      // A server that goes away while the connection is checked out (a restart) emits 'error' on it;
+      // unheard, that kills the process. The statement in flight fails and is reported instead.
       let broken = false;
+      const onError = () => { broken = true; };
+      c.on("error", onError);
       try {
         await c.query("BEGIN");
         await c.query("SELECT pg_advisory_xact_lock($1)", [LAB_LOCK]);
@@ -163,11 +167,14 @@ export function postgresStore(url: string, password?: string, o: { connectTimeou
         try { await c.query("ROLLBACK"); } catch { broken = true; }
         throw e;
       } finally {
+        c.off("error", onError);
         c.release(broken);
       }
     }),
     schema: (ddl) => wrap(async () => {
       const c = await pool.connect();
+      const onError = () => undefined;
+      c.on("error", onError);
       try {
         // Two hosts starting at once must not race on CREATE TABLE IF NOT EXISTS.
         await c.query("BEGIN");
@@ -178,7 +185,8 @@ export function postgresStore(url: string, password?: string, o: { connectTimeou
         await c.query("ROLLBACK").catch(() => undefined);
         throw e;
       } finally {
-        c.release();
+        c.off("error", onError);
+        c.release(true);
       }
     }),
     close: () => pool.end(),

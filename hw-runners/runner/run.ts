@@ -68,39 +68,39 @@ export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise
     // preparing its board (health check and its known-good kernel, BMC, console, deploy, ssh,
     // virtual peers, the LAVA lab) and is ERROR by engine/errors.ts's preparation rule, never FAIL.
     const base = { job: job.id, board: step.board?.id, simulated: step.board?.sim ?? false, attempts: [], suites: [], healthChecks: step.healthChecks };
-    if (o.signal?.aborted) return finish({ ...base, outcome: "CANCELED", reason: `canceled while ${step.what}` });
+    if (o.signal?.aborted) return await finish({ ...base, outcome: "CANCELED", reason: `canceled while ${step.what}` });
     const t = asPreparationError(step.what, e);
     if (errorCodeOf(t) !== "INFRA") throw t;
-    return finish({ ...base, outcome: "ERROR", reason: (t as Error).message });
+    return await finish({ ...base, outcome: "ERROR", reason: (t as Error).message });
   }
 }
 
-async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish: (r: HilResult) => HilResult, step: Step): Promise<HilResult> {
+async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish: (r: HilResult) => Promise<HilResult>, step: Step): Promise<HilResult> {
   const base = { job: job.id, simulated: false, attempts: [], suites: [], healthChecks: [] };
   const placed = await lavaOffers(place(lab.inventory, job.needs), lab.env, o.lavaFetch);
   if (!placed.ok) {
     o.log?.({ kind: "skip", job: job.id, reason: placed.reason });
-    return finish({ ...base, outcome: "SKIP", reason: placed.reason });
+    return await finish({ ...base, outcome: "SKIP", reason: placed.reason });
   }
   // A board that needs the pipeline's QEMU (igb, a patched CPU model) cannot run on the host's.
   const placement = { ...placed, candidates: job.artifacts.qemu ? placed.candidates : placed.candidates.filter((b) => !needsBuiltQemu(b)) };
   if (placement.candidates.length === 0) {
     const reason = `the boards offering ${job.needs.join(", ")} (${placed.candidates.map((b) => b.id).join(", ")}) run only on a QEMU the pipeline built (igb, -cpu); this job brings none (no qemu artifact)`;
     o.log?.({ kind: "skip", job: job.id, reason });
-    return finish({ ...base, outcome: "MISS", reason });
+    return await finish({ ...base, outcome: "MISS", reason });
   }
   let files: ArtifactPaths;
   step.what = "verifying the job's artifacts";
   try {
     files = await verifyArtifacts(job);
   } catch (e) {
-    if (e instanceof ArtifactError) return finish({ ...base, outcome: e.outcome, reason: e.message });
+    if (e instanceof ArtifactError) return await finish({ ...base, outcome: e.outcome, reason: e.message });
     throw e;
   }
   const healthChecks = step.healthChecks;
   const deadline = Date.now() + job.timeouts.queueS * 1000;
   for (;;) {
-    if (o.signal?.aborted) return finish({ ...base, healthChecks, outcome: "CANCELED", reason: "canceled while waiting for a board" });
+    if (o.signal?.aborted) return await finish({ ...base, healthChecks, outcome: "CANCELED", reason: "canceled while waiting for a board" });
     let waitReason = "";
     for (const board of placement.candidates) {
       const got = await lab.db.acquire(board.id, lab.holder, lab.ttlMs, "job", job.id);
@@ -121,15 +121,15 @@ async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish:
         }
         step.what = board.lava ? `running the job in the LAVA lab of ${board.id}` : `preparing ${board.id}`;
         const r = board.lava ? await runOnLava(lab, board as Board & { lava: NonNullable<Board["lava"]> }, job, files, held, outDir, o) : await runOnBoard(lab, board, job, files, held, outDir, o);
-        return finish({ ...r, healthChecks });
+        return await finish({ ...r, healthChecks });
       } finally {
         await held.stop();
       }
     }
     const all = await Promise.all(placement.candidates.map(async (b) => (await lab.db.board(b.id))?.health));
     if (all.every((h) => h === "Bad" || h === "Maintenance" || h === "Retired"))
-      return finish({ ...base, healthChecks, outcome: "ERROR", reason: `every board that could run it is out of service: ${waitReason}` });
-    if (Date.now() > deadline) return finish({ ...base, healthChecks, outcome: "ERROR", reason: `no board free within ${job.timeouts.queueS} s: ${waitReason}` });
+      return await finish({ ...base, healthChecks, outcome: "ERROR", reason: `every board that could run it is out of service: ${waitReason}` });
+    if (Date.now() > deadline) return await finish({ ...base, healthChecks, outcome: "ERROR", reason: `no board free within ${job.timeouts.queueS} s: ${waitReason}` });
     o.log?.({ kind: "wait", job: job.id, reason: waitReason });
     await sleep(Math.min(1000, lab.ttlMs / 4));
   }

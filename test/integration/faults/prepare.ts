@@ -107,8 +107,8 @@ export async function preparationFaults(ledger: Ledger, o: { dir: string; canary
       const labDir = join(home.home, "lab");
       if (!f.unhealthy) {
         const db = new LabDb(join(labDir, "lab.sqlite"));
-        db.ensureBoards([board.id]);
-        db.setHealth(board.id, "Good", "fault suite setup");
+        await db.ensureBoards([board.id]);
+        await db.setHealth(board.id, "Good", "fault suite setup");
         db.close();
       }
       await f.setup?.(board, labDir);
@@ -124,10 +124,10 @@ export async function preparationFaults(ledger: Ledger, o: { dir: string; canary
       for (const a of res.attempts) if (a.outcome !== "ERROR") problems.push(`attempt ${a.n} ${a.outcome}`);
       const db = new LabDb(join(labDir, "lab.sqlite"));
       try {
-        const st = db.board(board.id)!;
+        const st = (await db.board(board.id))!;
         if (st.lease) problems.push(`the lease is still held by ${st.lease.holder}`);
         if (f.unhealthy && st.health === "Bad") problems.push("the board was marked Bad for a kernel that could not be fetched");
-        const stored = db.results(`prep${i}`).map((x) => x.outcome);
+        const stored = (await db.results(`prep${i}`)).map((x) => x.outcome);
         if (stored.join() !== "ERROR") c.lost(`the lab's result of the job (stored: ${stored.join() || "none"})`);
       } finally {
         db.close();

@@ -231,7 +231,7 @@ test("the preparation rule: a failed command while preparing the health check (i
     assert.equal(r.outcome, "ERROR");
     assert.match(r.reason!, /^preparing the health check of q \(its known-good kernel and boot image\): dpkg-deb exited with code 2 .*\(dpkg-deb: error: failed to create directory\)/);
     assert.equal(r.attempts.length, 0);
-    const st = lab.db.board("q")!;
+    const st = (await lab.db.board("q"))!;
     assert.equal(st.lease, undefined, "the lease is released");
     assert.notEqual(st.health, "Bad", "a kernel that could not be fetched says nothing about the board");
     assert.equal(JSON.parse(readFileSync(join(dir, "out", "result.json"), "utf8")).outcome, "ERROR", "the lab's record says ERROR too");
