@@ -97,33 +97,33 @@ function nightlyGraph(night: number, root: string, labPath: string) {
       try {
         for (const b of placed.candidates) {
           const holder = `nightly-runner:${process.pid}`;
-          const got = db.acquire(b.id, holder, 600_000, "job", j.id);
+          const got = await db.acquire(b.id, holder, 600_000, "job", j.id);
           if (!got.ok) { ctx.log(`${b.id}: ${got.reason}`); continue; }
           try {
             // LAVA's rule, as runHilJob: a board not known Good is health-checked first.
-            if (got.health !== "Good") db.healthCheckDone(b.id, true, "health check passed (simulated board)");
+            if (got.health !== "Good") await db.healthCheckDone(b.id, true, "health check passed (simulated board)");
             const text = console_(night, job, b.id);
             if (text === undefined) {
               const reason = "console silent for 120 s after power-on (simulated board)";
-              db.saveAttempt(j.id, 1, b.id, "ERROR", { reason });
-              db.jobDone(b.id, true, reason);
+              await db.saveAttempt(j.id, 1, b.id, "ERROR", { reason });
+              await db.jobDone(b.id, true, reason);
               const r: HilResult = { job: j.id, outcome: "ERROR", reason, board: b.id, simulated: true, attempts: [{ n: 1, outcome: "ERROR", reason, consoleLog: "" } as HilResult["attempts"][number]], suites: [], healthChecks: [] };
-              db.saveResult(j.id, b.id, r.outcome, true, r);
+              await db.saveResult(j.id, b.id, r.outcome, true, r);
               return { ...hilTaskResult(r), boardClass: b.class };
             }
             const c = collect(text, j, b);
-            db.saveAttempt(j.id, 1, b.id, c.outcome, { outcome: c.outcome });
-            db.jobDone(b.id, false, "");
+            await db.saveAttempt(j.id, 1, b.id, c.outcome, { outcome: c.outcome });
+            await db.jobDone(b.id, false, "");
             const r: HilResult = { job: j.id, board: b.id, simulated: true, attempts: [], healthChecks: [], ...c };
-            db.saveResult(j.id, b.id, r.outcome, true, r);
+            await db.saveResult(j.id, b.id, r.outcome, true, r);
             return { ...hilTaskResult(r), boardClass: b.class };
           } finally {
-            db.release(b.id, holder, got.token);
+            await db.release(b.id, holder, got.token);
           }
         }
         return { outcome: "ERROR", reason: `every board that could run it is out of service (${placed.candidates.map((b) => b.id).join(", ")})` };
       } finally {
-        db.close();
+        await db.close();
       }
     }, { stage: "hil", case: job.case, scenario: job.scenario });
   }
@@ -154,8 +154,8 @@ export async function makeNightlies(home: string, nights = NIGHTS): Promise<Nigh
         // job finds the board Unknown and health-checks it first.
         mock.timers.setTime(FIRST_NIGHT + night * DAY - 6 * 3_600_000);
         const db = new LabDb(labPath);
-        db.acquire("v1288-1", "runner-b:4242", 3_600_000, "job", "nightly-20-case2-crashed");
-        db.close();
+        await db.acquire("v1288-1", "runner-b:4242", 3_600_000, "job", "nightly-20-case2-crashed");
+        await db.close();
         mock.timers.setTime(FIRST_NIGHT + night * DAY);
       }
       const res = await runGraph({
