@@ -48,12 +48,15 @@ export function formatDoctor(r: DoctorReport): string {
   return lines.join("\n");
 }
 
-export function doctorHealthy(r: DoctorReport): boolean {
-  return r.node.ok && (r.dockerd.running || !!r.lab) && r.tools.every((t) => t.found || !t.required);
+/** `dockerd: false`: a running dockerd is not required (`doctor --no-dockerd`, whose caller starts it). */
+export function doctorHealthy(r: DoctorReport, opts: { dockerd?: boolean } = {}): boolean {
+  return r.node.ok && (r.dockerd.running || !!r.lab || opts.dockerd === false) && r.tools.every((t) => t.found || !t.required);
 }
 
-/** Installs the missing packages with apt (Debian/Ubuntu, as root) and starts dockerd if needed. */
-export async function doctorFix(r: DoctorReport, log: (s: string) => void): Promise<void> {
+/** Installs the missing packages with apt (Debian/Ubuntu, as root) and starts dockerd if needed
+ *  (`startDockerd: false`: never; a CI job starts its own on the cached data root, and a daemon
+ *  started here on /var/lib/docker would be found running and used instead: every build cold). */
+export async function doctorFix(r: DoctorReport, log: (s: string) => void, opts: { startDockerd?: boolean } = {}): Promise<void> {
   if (r.missingPackages.length) {
     if (!(await which("apt-get"))) throw new DpuCiError("MISSING", "doctor --fix needs apt-get (Debian/Ubuntu); install the packages listed above by hand");
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
@@ -61,7 +64,7 @@ export async function doctorFix(r: DoctorReport, log: (s: string) => void): Prom
     await exec("apt-get", ["update", "-q"], { env, onOutput: log });
     await exec("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...r.missingPackages], { env, onOutput: log });
   }
-  if (!r.lab && !r.dockerd.running && (await which("dockerd"))) await startDockerd(log);
+  if (!r.lab && opts.startDockerd !== false && !r.dockerd.running && (await which("dockerd"))) await startDockerd(log);
 }
 
 /** Starts dockerd in the background (a machine without systemd, such as a CI container) and waits for it. */

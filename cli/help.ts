@@ -86,11 +86,17 @@ suite which boards of the current inventory can run it (hardware or simulated) o
   --profile     versions checked for compatibility: "here" (default) or "seed"`;
 export const GHA_HELP = `Usage: dpu-ci gha render [--check]
        dpu-ci gha labels [--json]
+       dpu-ci gha verdict [--run-dir DIR] [--step-outcome OUTCOME] [--summary FILE] [--json]
 
 render          write .github/workflows/*.yml from the pipelines and the case matrix
 render --check  write nothing; exit 1 when the committed workflows differ from what render writes
 labels          the runner labels each board of the inventory should be registered with, and the
-                board classes the nightly workflow routes to`;
+                board classes the nightly workflow routes to
+verdict         a CI job's colour from its run: exit 0 when every node passed, was skipped for an
+                absent capability or is an expected MISS (pipelines/expected-miss.ts); 1 for a FAIL
+                or a new MISS, 3 for an ERROR or a run that did not finish, 130 for CANCELED. Writes
+                which is which as Markdown (to --summary, e.g. $GITHUB_STEP_SUMMARY, else stdout).
+                Without --run-dir (the run step recorded no run) it exits 3 and says so.`;
 export const RELEASE_HELP = `Usage: dpu-ci release plan [--json | --markdown]
        dpu-ci release tag [--dry-run]
 
@@ -129,13 +135,14 @@ summary.md in the run directory, and its results in the history ($DPU_CI_HOME/hi
 Regressions are computed against the previous comparable run (same pipeline, case and board class),
 or against <run> with --compare: new failure, fixed, still failing, flaky. Infrastructure errors,
 MISS and SKIP never count as regressions. --html prints the path of the HTML report.`,
-  doctor: `Usage: dpu-ci doctor [--fix] [--lab] [--json]
+  doctor: `Usage: dpu-ci doctor [--fix] [--no-dockerd] [--lab] [--json]
 
 Checks node, a BuildKit-capable docker client and a running dockerd, qemu, clang, bpftool, ipmitool
 and the rest; prints what is missing and the apt command that installs it. --fix runs that command
-(Debian/Ubuntu, as root). --lab checks only what a lab runner host needs (ipmitool, ssh, git,
-busybox-static and cpio for the health check's initramfs; no docker). Exit 0 when everything
-required is present, 3 otherwise.`,
+(Debian/Ubuntu, as root) and starts dockerd when none is running. --no-dockerd: neither start nor
+require a running dockerd (a CI job starts its own, on a cached data root, right after). --lab
+checks only what a lab runner host needs (ipmitool, ssh, git, busybox-static and cpio for the health
+check's initramfs; no docker). Exit 0 when everything required is present, 3 otherwise.`,
   config: `Usage: dpu-ci config [--json]\n\nPrints the effective settings (from flags, the environment and .env) with secrets masked.`,
 };
 

@@ -139,18 +139,20 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async doctor(args, io) {
-    const { values, help: h } = parse("doctor", args, { fix: { type: "boolean" }, json: { type: "boolean" }, lab: { type: "boolean" } });
+    const { values, help: h } = parse("doctor", args, { fix: { type: "boolean" }, "no-dockerd": { type: "boolean" }, json: { type: "boolean" }, lab: { type: "boolean" } });
     if (h) return help("doctor", io);
     const cfg = await configFrom({});
     const { doctor, doctorFix, doctorHealthy, formatDoctor } = await import("./doctor.ts");
     const o = { lab: Boolean(values.lab) };
     let r = await doctor(cfg, o);
+    // --no-dockerd: a CI job starts its own daemon on a cached data root right after this.
+    const dockerd = !values["no-dockerd"];
     if (values.fix && r.missingPackages.length) {
-      await doctorFix(r, (s) => io.err.write(s));
+      await doctorFix(r, (s) => io.err.write(s), { startDockerd: dockerd });
       r = await doctor(cfg, o);
     }
     print(io.out, values.json ? JSON.stringify(r, null, 2) : formatDoctor(r));
-    return doctorHealthy(r) ? EXIT.OK : EXIT.INFRA;
+    return doctorHealthy(r, { dockerd }) ? EXIT.OK : EXIT.INFRA;
   },
 
   async config(args, io) {

@@ -95,11 +95,16 @@ export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: bo
     const res = await runGraph({
       graph, pipeline: pipeline.name, params, executor, jobs: cfg.jobs, store: storeOf(cfg), root: cfg.root, env: cfg.env,
       secret: (name) => (cfg.secretNames.includes(name) ? cfg.env[name] : undefined),
-      onEvent: (e) => renderer?.onEvent(e), signal: opts.signal, git: await gitInfo(cfg.root),
+      onEvent: (e) => {
+        // The run's id and directory as step outputs the moment the directory exists: a step
+        // stopped at its time limit or killed still names the run for the upload after it.
+        if (e.kind === "run-start") appendStepOutputs(cfg.env.GITHUB_OUTPUT, [`run-id=${e.id}`, `run-dir=${e.dir}`], opts.err);
+        renderer?.onEvent(e);
+      }, signal: opts.signal, git: await gitInfo(cfg.root),
       reuse: opts.noCache ? undefined : { cache: new ResultCache(cfg.home), tasks: pipeline.reuseTasks === true, salt: pipeline.reuseTasks ? await reuseSalt(cfg) : "", remote: await teamCacheOf(cfg, opts.signal) },
     });
     const reports = await writeReports(cfg, res.dir, opts.err);
-    writeStepOutputs(cfg.env.GITHUB_OUTPUT, res.manifest, res.dir, opts.err);
+    writeStepOutputs(cfg.env.GITHUB_OUTPUT, res.manifest, opts.err);
     return { ...res, reports };
   } finally {
     renderer?.stop();
@@ -180,12 +185,16 @@ async function writeReports(cfg: Config, dir: string, err: NodeJS.WritableStream
   }
 }
 
-/** In a GitHub Actions step: the run's id, directory, outcome and exit code as step outputs, failed
- *  runs too, so later steps upload and publish exactly this run (not whatever `runs/latest` or a
- *  glob over runs/ finds) and later jobs name the run they deploy. */
-export function writeStepOutputs(file: string | undefined, m: RunManifest, dir: string, err: NodeJS.WritableStream): void {
+/** In a GitHub Actions step: the run's id and directory (written at its start, see runPipeline),
+ *  then its outcome and exit code, failed runs too, so later steps upload and publish exactly this
+ *  run (not whatever `runs/latest` or a glob over runs/ finds) and later jobs name the run they
+ *  deploy. */
+export function writeStepOutputs(file: string | undefined, m: RunManifest, err: NodeJS.WritableStream): void {
+  appendStepOutputs(file, [`outcome=${m.outcome ?? ""}`, `exit-code=${m.exitCode ?? ""}`], err);
+}
+
+function appendStepOutputs(file: string | undefined, lines: readonly string[], err: NodeJS.WritableStream): void {
   if (!file) return;
-  const lines = [`run-id=${m.id}`, `run-dir=${dir}`, `outcome=${m.outcome ?? ""}`, `exit-code=${m.exitCode ?? ""}`];
   try {
     appendFileSync(file, lines.join("\n") + "\n");
   } catch (e) {

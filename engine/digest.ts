@@ -11,7 +11,9 @@ export function sha256File(path: string): Promise<string> {
   });
 }
 
-export interface FileEntry { path: string; size: number; sha256: string }
+/** `mode`: a regular file's permission bits (not part of any digest: a tree's digest is its
+ *  paths and contents); absent for a symlink. */
+export interface FileEntry { path: string; size: number; sha256: string; mode?: number }
 
 /** Every regular file under `root` with its sha256, sorted by path. Symlinks are listed by target. */
 export async function listFiles(root: string, exclude: readonly string[] = []): Promise<FileEntry[]> {
@@ -25,7 +27,10 @@ export async function listFiles(root: string, exclude: readonly string[] = []): 
       if (excluded(rel, exclude)) continue;
       if (e.isDirectory()) await walk(abs);
       else if (e.isSymbolicLink()) out.push({ path: rel, size: 0, sha256: createHash("sha256").update(`link:${await readlink(abs)}`).digest("hex") });
-      else if (e.isFile()) out.push({ path: rel, size: (await lstat(abs)).size, sha256: await sha256File(abs) });
+      else if (e.isFile()) {
+        const st = await lstat(abs);
+        out.push({ path: rel, size: st.size, sha256: await sha256File(abs), mode: st.mode & 0o7777 });
+      }
     }
   };
   await walk(root);

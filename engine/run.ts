@@ -308,7 +308,7 @@ async function reused(node: string, key: string, outDir: string, o: NodeRun, log
 
 function reuseFields(e: CacheEntry, runDir: string, outDir: string): Partial<NodeRecord> {
   const rel = relative(runDir, outDir);
-  return { cached: true, reusedFrom: { run: e.run, at: e.at, ...(e.from ? { from: e.from } : {}) }, artifacts: e.files.map((f) => ({ path: `${rel}/${f.path}`, sha256: f.sha256, size: f.size })), output: rel };
+  return { cached: true, reusedFrom: { run: e.run, at: e.at, ...(e.from ? { from: e.from } : {}) }, artifacts: e.files.map((f) => ({ path: `${rel}/${f.path}`, sha256: f.sha256, size: f.size, ...(f.link === undefined ? { mode: f.mode.toString(8) } : {}) })), output: rel };
 }
 
 /** Keeps a passed result for the next run. A store that cannot be written costs a rebuild next
@@ -374,5 +374,5 @@ async function resolveInputs(inputs: Readonly<Record<string, Input>>, o: NodeRun
 async function artifactsOf(runDir: string, outDir: string) {
   const files = await listFiles(outDir);
   const rel = relative(runDir, outDir);
-  return files.map((f) => ({ path: `${rel}/${f.path}`, sha256: f.sha256, size: f.size }));
+  return files.map((f) => ({ path: `${rel}/${f.path}`, sha256: f.sha256, size: f.size, ...(f.mode !== undefined ? { mode: f.mode.toString(8) } : {}) }));
 }

@@ -13,7 +13,10 @@ import { mask, secretValues } from "./secrets.ts";
 
 export const MANIFEST_SCHEMA = 1;
 
-export interface ArtifactRecord { path: string; sha256: string; size: number }
+/** A file a node produced. A symlink's sha256 is that of `link:<target>`. `mode`: a regular file's
+ *  permission bits in octal ("755": an executable), so a copy that lost its execute bit on the way
+ *  (an upload that keeps no modes) is caught like a changed byte. */
+export interface ArtifactRecord { path: string; sha256: string; size: number; mode?: string }
 
 export interface NodeRecord {
   name: string;

@@ -1,7 +1,8 @@
 // `case`: one case of the matrix end to end (builds, then HIL suites on matching boards). The
 // composition here is shared with `nightly`, which runs every case and builds each artifact once.
 import { definePipeline, GraphBuilder, RunStore, readManifest, sha256File, type Config, type NodeInput } from "../engine/index.ts";
-import { cp } from "node:fs/promises";
+import { cp, lstat, readlink } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
@@ -157,6 +158,10 @@ interface Builds {
 const guestSuitesOf = (suites: readonly SuiteSpec[]): GuestSuite[] =>
   GUEST_SUITES.filter((g) => suites.some((s) => s.guest?.includes(g)));
 
+/** Whether a HIL group has anything to run: some suite has an in-guest harness (else its node is
+ *  MISS wherever it runs, and the workflows generate no job for it). */
+export const hasHarness = (suites: readonly SuiteSpec[]): boolean => guestSuitesOf(suites).length > 0;
+
 /** The stages of one case x scenario that have landed in stages/; shared builds are reused by name
  *  (the same kernel profile in two cases is one node, the data plane is compiled once per run). */
 function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: ComposeContext): Builds {
@@ -250,8 +255,17 @@ export function findBuildRun(home: string, ref: string): string | undefined {
   return undefined;
 }
 
+/** A file as the manifest records it (engine/digest.ts listFiles): a symlink by its target, a
+ *  regular file by its content and mode. */
+async function recordedDigest(path: string): Promise<{ sha256: string; mode?: string }> {
+  const st = await lstat(path).catch(() => undefined);
+  if (!st) return { sha256: "missing" };
+  if (st.isSymbolicLink()) return { sha256: createHash("sha256").update(`link:${await readlink(path)}`).digest("hex") };
+  return { sha256: await sha256File(path), mode: (st.mode & 0o7777).toString(8) };
+}
+
 /** A task standing in for build node `name`: copies that node's output from the build run and
- *  checks every file against the sha256 the build run recorded. */
+ *  checks every file against the sha256 (and mode) the build run recorded. */
 export function importBuilt(g: GraphBuilder, name: string, buildRun: string | undefined): NodeInput {
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
   return g.task(name, {}, async (ctx) => {
@@ -259,12 +273,15 @@ export function importBuilt(g: GraphBuilder, name: string, buildRun: string | un
     const m = readManifest(buildRun);
     const rec = m.nodes.find((n) => n.name === name);
     if (!rec || rec.outcome !== "PASS" || !rec.output) return { outcome: "MISS", reason: `build run ${m.id} has no passed output for ${name}${rec ? ` (${rec.outcome ?? rec.state})` : ""}` };
-    await cp(join(buildRun, rec.output), ctx.outDir, { recursive: true });
+    // Links stay links, as built (a kernel's build/source points at a tree that only existed in
+    // the build container); they were recorded by target, and are checked so.
+    await cp(join(buildRun, rec.output), ctx.outDir, { recursive: true, verbatimSymlinks: true });
     const bad: string[] = [];
     for (const a of rec.artifacts) {
       const local = join(ctx.outDir, a.path.slice(rec.output.length + 1));
-      const got = await sha256File(local).catch(() => "missing");
-      if (got !== a.sha256) bad.push(`${join(buildRun, a.path)} (sha256 ${got.slice(0, 16)}, recorded ${a.sha256.slice(0, 16)})`);
+      const got = await recordedDigest(local);
+      if (got.sha256 !== a.sha256) bad.push(`${join(buildRun, a.path)} (sha256 ${got.sha256.slice(0, 16)}, recorded ${a.sha256.slice(0, 16)})`);
+      else if (a.mode !== undefined && got.mode !== a.mode) bad.push(`${join(buildRun, a.path)} (mode ${got.mode}, recorded ${a.mode})`);
     }
     if (bad.length) {
       // Not what was built: nothing of it is deployed or kept in this run.

@@ -3,6 +3,10 @@
 // Routing: a HIL job's board class is the set of capabilities its suites need (pipelines/case.ts
 // hilClassId); its runner labels are derived from those capabilities, so a self-hosted runner
 // registered with the labels `dpu-ci gha labels` prints for a board receives exactly its jobs.
+// Hand-over between jobs: a run directory travels as one tar archive inside the artifact
+// (upload-artifact leaves out hidden files, follows symlinks, drops broken ones and resets modes
+// to 644/755; tar keeps them all), and the receiving job checks every file against the sha256 the
+// manifest recorded (pipelines/case.ts importBuilt).
 import { dashboardSteps, pagesJob } from "./gha-pages.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -10,7 +14,7 @@ import { DEFAULT_INVENTORY } from "../engine/config.ts";
 import { PROJECT_ROOT as REPO_ROOT } from "../engine/root.ts";
 import { loadInventory, place } from "../hw-runners/index.ts";
 import { CASES, SCENARIOS, type CaseSpec } from "./cases.ts";
-import { hilGroups } from "./case.ts";
+import { hasHarness, hilGroups } from "./case.ts";
 import { type BoardLike } from "./matrix.ts";
 
 
@@ -26,11 +30,13 @@ const HISTORY_GLOB = `${RUN_HOME}/history*`;
 /** Lab state on a lab runner host: outside the workspace (checkout cleans that), shared by every
  *  runner process on the host, so they all see one lease database. */
 export const LAB_DIR = "/var/lib/dpu-ci";
-/** Inventories, relative to the repository: the virtual boards of a hosted runner, and the lab's
- *  (a committed lab.yaml, else the example the repository ships). */
-/** The default inventory, relative to the project root (engine/config.ts DEFAULT_INVENTORY). */
+/** Inventories, relative to the repository: the virtual boards of a hosted runner (the default
+ *  inventory, engine/config.ts DEFAULT_INVENTORY), and the lab's. Lab jobs come only from a
+ *  committed lab.yaml: the example's hosts are placeholders, and a job for a runner that does not
+ *  exist waits 24 h before GitHub cancels it (and the report with it). */
 export const LOCAL_INVENTORY_FILE = DEFAULT_INVENTORY;
-export const LAB_INVENTORY_FILES = ["hw-runners/inventory/lab.yaml", "hw-runners/inventory/lab.example.yaml"] as const;
+export const LAB_INVENTORY_FILE = "hw-runners/inventory/lab.yaml";
+export const LAB_EXAMPLE_FILE = "hw-runners/inventory/lab.example.yaml";
 
 // First-party actions at their current majors; third-party ones pinned by commit SHA.
 export const CHECKOUT = "actions/checkout@v6";
@@ -91,30 +97,38 @@ export interface BoardClass {
   readonly classId: string;
   readonly needs: readonly string[];
   readonly uses: readonly string[];
+  /** Some suite of the class has an in-guest harness; without one every node of it is MISS, so a
+   *  job would hold a runner (a lab board) only to record MISS. */
+  readonly harnessed: boolean;
 }
 
 export function boardClasses(cases: readonly CaseSpec[] = CASES): BoardClass[] {
-  const map = new Map<string, { needs: readonly string[]; uses: string[] }>();
+  const map = new Map<string, { needs: readonly string[]; uses: string[]; harnessed: boolean }>();
   for (const c of cases) for (const s of SCENARIOS) for (const g of hilGroups(c.scenarios[s].suites)) {
-    const e = map.get(g.classId) ?? { needs: g.needs, uses: [] };
+    const e = map.get(g.classId) ?? { needs: g.needs, uses: [], harnessed: false };
     e.uses.push(`${c.id}/${s}`);
+    e.harnessed ||= hasHarness(g.suites);
     map.set(g.classId, e);
   }
-  return [...map].sort(([a], [b]) => (a === "sim" ? -1 : b === "sim" ? 1 : a < b ? -1 : 1)).map(([classId, e]) => ({ classId, needs: e.needs, uses: e.uses }));
+  return [...map].sort(([a], [b]) => (a === "sim" ? -1 : b === "sim" ? 1 : a < b ? -1 : 1)).map(([classId, e]) => ({ classId, needs: e.needs, uses: e.uses, harnessed: e.harnessed }));
 }
 
-/** The boards jobs are routed to: the virtual boards a hosted runner starts itself, and the lab's. */
+/** The boards jobs are routed to: the virtual boards a hosted runner starts itself, and the lab's
+ *  (`committed: false`: the repository commits no lab inventory, so there are no lab boards). */
 export interface Labs {
   readonly local: { readonly file: string; readonly boards: readonly BoardLike[] };
-  readonly lab: { readonly file: string; readonly boards: readonly BoardLike[] };
+  readonly lab: { readonly file: string; readonly boards: readonly BoardLike[]; readonly committed?: boolean };
 }
 
-/** The inventories in the repository at `root`: local.yaml, and lab.yaml or else lab.example.yaml. */
+/** The inventories in the repository at `root`: local.yaml, and lab.yaml when it is there. */
 export function repositoryLabs(root: string = REPO_ROOT): Labs {
   const load = (file: string) => ({ file, boards: loadInventory(join(root, file)).boards });
-  const labFile = LAB_INVENTORY_FILES.find((f) => existsSync(join(root, f))) ?? LAB_INVENTORY_FILES[LAB_INVENTORY_FILES.length - 1]!;
-  return { local: load(LOCAL_INVENTORY_FILE), lab: load(labFile) };
+  const committed = existsSync(join(root, LAB_INVENTORY_FILE));
+  return { local: load(LOCAL_INVENTORY_FILE), lab: committed ? { ...load(LAB_INVENTORY_FILE), committed } : { file: LAB_INVENTORY_FILE, boards: [], committed } };
 }
+
+/** Why a lab class gets no job when the repository commits no lab inventory. */
+export const NO_LAB_INVENTORY = `the repository commits no lab inventory (${LAB_INVENTORY_FILE}; ${LAB_EXAMPLE_FILE} is an example with placeholder hosts): see README "Lab runner host"`;
 
 export interface RoutedClass extends BoardClass {
   /** The inventory its job names (DPU_CI_INVENTORY), relative to the repository. */
@@ -127,15 +141,24 @@ export interface Routing {
 }
 
 /** Which classes get a job. The capability-free class runs on a hosted runner's virtual boards; a
- *  class with needs runs on a lab runner, so it needs a real board (a simulated lab board carries no
- *  runner labels, see `dpu-ci gha labels`) offering every capability. */
+ *  class with needs runs on a lab runner, so it needs a committed lab inventory with a real board (a
+ *  simulated lab board carries no runner labels, see `dpu-ci gha labels`) offering every
+ *  capability. A class none of whose suites has a harness gets no job either. */
 export function routeClasses(labs: Labs, cases: readonly CaseSpec[] = CASES): Routing {
   const served: RoutedClass[] = [];
   const unserved: (BoardClass & { reason: string })[] = [];
   for (const b of boardClasses(cases)) {
+    if (!b.harnessed) {
+      unserved.push({ ...b, reason: "no in-guest harness for its suites yet: every node would be MISS (see `dpu-ci matrix`)" });
+      continue;
+    }
     if (b.needs.length === 0) {
       if (labs.local.boards.length) served.push({ ...b, inventory: labs.local.file });
       else unserved.push({ ...b, reason: `${labs.local.file} has no boards` });
+      continue;
+    }
+    if (labs.lab.committed === false) {
+      unserved.push({ ...b, reason: NO_LAB_INVENTORY });
       continue;
     }
     const real = labs.lab.boards.filter((x) => !x.sim);
@@ -167,10 +190,15 @@ const nodeSteps = (cache: boolean): Step[] => [
   { name: "Install dependencies", run: "npm ci" },
 ];
 
+/** `doctor --fix --no-dockerd` installs Debian's packages but starts no dockerd: a daemon it started
+ *  would use /var/lib/docker, the job's "Start dockerd" step would find it running and use it, and
+ *  the cached data root (BuildKit's cache) would never be used: every hosted build cold. */
+export const DOCTOR_STEP = "npx dpu-ci doctor --fix --no-dockerd";
+
 /** A hosted job in the Debian container: toolchain from Debian as root. */
 const hostedSetup = (checkout: Step = { uses: CHECKOUT }): Step[] => [
   containerPrereqs, checkout, ...nodeSteps(true),
-  { name: "Install toolchain (Debian packages)", run: "npx dpu-ci doctor --fix" },
+  { name: "Install toolchain (Debian packages; dockerd is started next, on the cached data root)", run: DOCTOR_STEP },
 ];
 
 /** Restore the cached docker data root and downloads, and start the job's own dockerd on it (unless
@@ -189,6 +217,10 @@ const cacheAndDockerd = (jobKey: string): Step[] => [
   },
 ];
 
+/** A hosted HIL job's downloads (the virtual boards' known-good Debian kernel) kept between runs. */
+const restoreDownloads = (jobKey: string): Step => ({ name: "Restore downloads (the known-good kernel of the virtual boards)", id: "cache", uses: CACHE_RESTORE, with: { path: `${CACHE_HOME}/downloads`, key: `dpu-ci-downloads-${jobKey}-\${{ github.run_id }}`, "restore-keys": `dpu-ci-downloads-${jobKey}-` } });
+const saveDownloads = (): Step => ({ name: "Save downloads", if: "always() && steps.cache.outputs.cache-primary-key != ''", uses: CACHE_SAVE, with: { path: `${CACHE_HOME}/downloads`, key: "${{ steps.cache.outputs.cache-primary-key }}" } });
+
 const stopDockerdAndSave = (): Step[] => [
   {
     name: "Stop dockerd before its data root is saved",
@@ -203,38 +235,104 @@ const stopDockerdAndSave = (): Step[] => [
   { name: "Save caches", if: "always() && steps.cache.outputs.cache-primary-key != ''", uses: CACHE_SAVE, with: { path: CACHE_HOME, key: "${{ steps.cache.outputs.cache-primary-key }}" } },
 ];
 
-/** After a step with id `run` (`dpu-ci run` writes run-id, run-dir, outcome and exit-code to
- *  $GITHUB_OUTPUT, failed runs too): that one run directory is the artifact (so neither the
- *  `runs/latest` link nor an imported build run is uploaded twice), its JUnit is published once, and
- *  the step summary (`dpu-ci run` appends the run's summary) links the artifact with report.html. */
-const publish = (artifact: string, title: string, retentionDays = 14): Step[] => [
-  { name: "Upload run", id: "upload", if: "always() && steps.run.outputs.run-dir != ''", uses: UPLOAD, with: { name: artifact, path: "${{ steps.run.outputs.run-dir }}", "if-no-files-found": "error", "retention-days": retentionDays } },
-  {
-    name: "Link the HTML report from the step summary",
-    if: "always() && steps.upload.outputs.artifact-url != ''",
-    env: { ARTIFACT_URL: "${{ steps.upload.outputs.artifact-url }}", RUN_ID: "${{ steps.run.outputs.run-id }}" },
-    run: `printf '\\n**Report**: [%s](%s): the run directory of %s; open report.html inside.\\n' "${artifact}" "$ARTIFACT_URL" "$RUN_ID" >> "$GITHUB_STEP_SUMMARY"`,
-  },
-  { name: "Publish JUnit", if: "always() && steps.run.outputs.run-dir != ''", uses: JUNIT_REPORT, with: { report_paths: "${{ steps.run.outputs.run-dir }}/junit.xml", check_name: title, require_tests: false } },
-];
+/** Minutes a job keeps after its run step's own limit, to hand over what finished: pack, upload,
+ *  publish JUnit, judge, save caches. */
+export const HANDOVER_MINUTES = 20;
+
+/** The step that runs a pipeline (id `run`). `dpu-ci run` writes run-id and run-dir to
+ *  $GITHUB_OUTPUT as soon as the run directory exists, and outcome and exit-code at its end; the
+ *  runner reads that file when the step ends, killed or not. The step's own time limit is below the
+ *  job's, so a run stopped there still leaves the job time to upload what finished. It may fail
+ *  without failing the job (`continue-on-error`): the verdict step decides, so that an expected
+ *  MISS (pipelines/expected-miss.ts) does not turn the job red and a FAIL, an ERROR or a new MISS
+ *  does. */
+function runStep(name: string, run: string, jobMinutes: number, env?: Record<string, string>): Step {
+  return { name, id: "run", "timeout-minutes": jobMinutes - HANDOVER_MINUTES, "continue-on-error": true, ...(env ? { env } : {}), run };
+}
+
+/** Where a job packs its run and unpacks the runs it receives: in the workspace (a relative path
+ *  means the same directory to a `run` step and to an action, in a job container too), not hidden. */
+export const HANDOVER_DIR = "dpu-ci-handover";
+/** The one file of every run artifact: the run directory as a tar archive, top-level entry
+ *  `<run id>/`. upload-artifact would leave out hidden files (the kernel's build/.config), follow
+ *  symlinks and drop broken ones, and store every file as 644 (QEMU without its execute bit). */
+export const RUN_ARCHIVE = "run.tar";
+
+/** After the `run` step: pack that one run directory (never `runs/latest`, never an imported build
+ *  run a second time) and upload it, even when the step failed or was stopped at its time limit;
+ *  publish its JUnit once; link the artifact from the step summary (where `dpu-ci run` also wrote
+ *  the run's summary); then the verdict. */
+function handOver(artifact: string, title: string, retentionDays = 14): Step[] {
+  const dir = `${HANDOVER_DIR}/${artifact}`;
+  return [
+    {
+      name: "Pack the run directory (tar keeps hidden files, symlinks and modes)",
+      id: "pack",
+      if: "always() && steps.run.outputs.run-dir != ''",
+      env: { RUN_DIR: "${{ steps.run.outputs.run-dir }}" },
+      run: [`mkdir -p "${dir}"`, `tar -C "$(dirname "$RUN_DIR")" -cf "${dir}/${RUN_ARCHIVE}" "$(basename "$RUN_DIR")"`, `ls -l "${dir}/${RUN_ARCHIVE}"`].join("\n"),
+    },
+    { name: "Upload run", id: "upload", if: "always() && steps.pack.outcome == 'success'", uses: UPLOAD, with: { name: artifact, path: dir, "if-no-files-found": "error", "retention-days": retentionDays } },
+    {
+      name: "Link the HTML report from the step summary",
+      if: "always() && steps.upload.outputs.artifact-url != ''",
+      env: { ARTIFACT_URL: "${{ steps.upload.outputs.artifact-url }}", RUN_ID: "${{ steps.run.outputs.run-id }}" },
+      run: `printf '\\n**Report**: [%s](%s): run %s as ${RUN_ARCHIVE} (\`tar -xf ${RUN_ARCHIVE}\`, then open %s/report.html).\\n' "${artifact}" "$ARTIFACT_URL" "$RUN_ID" "$RUN_ID" >> "$GITHUB_STEP_SUMMARY"`,
+    },
+    { name: "Publish JUnit", if: "always() && steps.run.outputs.run-dir != ''", uses: JUNIT_REPORT, with: { report_paths: "${{ steps.run.outputs.run-dir }}/junit.xml", check_name: title, require_tests: false } },
+    verdictStep(),
+  ];
+}
+
+/** The job's colour: `dpu-ci gha verdict` reads the run's manifest; FAIL, ERROR, CANCELED, a MISS
+ *  not on the expected list or a run that did not finish exit non-zero; it writes which is which to
+ *  the step summary. */
+function verdictStep(): Step {
+  return {
+    name: "Verdict (FAIL, ERROR or a new MISS fail the job; an expected MISS does not)",
+    if: "always()",
+    env: { RUN_DIR: "${{ steps.run.outputs.run-dir }}", RUN_STEP: "${{ steps.run.outcome }}" },
+    // No --run-dir when the run step recorded no run: the verdict then fails and says so.
+    run: 'npx dpu-ci gha verdict --summary "$GITHUB_STEP_SUMMARY" ${RUN_STEP:+--step-outcome "$RUN_STEP"} ${RUN_DIR:+--run-dir "$RUN_DIR"}',
+  };
+}
+
+/** Download a run artifact and unpack its archive into $DPU_CI_HOME/runs, as it was built. */
+function receiveRun(artifact: string): Step[] {
+  const dir = `${HANDOVER_DIR}/${artifact}`;
+  return [
+    { name: `Download the build run (${artifact})`, uses: DOWNLOAD, with: { name: artifact, path: dir } },
+    { name: "Unpack it into DPU_CI_HOME/runs (hidden files, symlinks and modes as built)", run: `mkdir -p "$DPU_CI_HOME/runs"\ntar -C "$DPU_CI_HOME/runs" --no-same-owner -xpf "${dir}/${RUN_ARCHIVE}"` },
+  ];
+}
 
 const BASE_ENV = { DOCKER_BUILDKIT: "1", DPU_CI_HOME: RUN_HOME, DPU_CI_PROGRESS: "plain" };
 const HOSTED_ENV = { DPU_CI_CACHE_DIR: `${CACHE_HOME}/downloads` };
 
 /** A HIL job's runner, container and environment by where its class runs. */
-function hilPlacement(b: RoutedClass): Pick<Job, "runs-on" | "container" | "env"> & { setup: Step[] } {
+function hilPlacement(b: RoutedClass, checkout: Step = { uses: CHECKOUT }): Pick<Job, "runs-on" | "container" | "env"> & { setup: Step[] } {
   if (b.needs.length === 0) {
-    return { "runs-on": HOSTED_RUNNER, container: HOSTED_CONTAINER, env: { ...HOSTED_ENV, DPU_CI_INVENTORY: b.inventory }, setup: hostedSetup() };
+    return { "runs-on": HOSTED_RUNNER, container: HOSTED_CONTAINER, env: { ...HOSTED_ENV, DPU_CI_INVENTORY: b.inventory }, setup: hostedSetup(checkout) };
   }
   // A lab runner host is set up once (README "Lab runner host"): its toolchain, inventory secrets
-  // and lab state live on the host; the job names the inventory and the shared lab directory.
-  return { "runs-on": runsOnFor(b.needs), env: { DPU_CI_INVENTORY: b.inventory, DPU_CI_LAB_DIR: LAB_DIR }, setup: [{ uses: CHECKOUT }, ...nodeSteps(false)] };
+  // and lab state live on the host; the job names the inventory and the shared lab directory. It
+  // has no docker: what it deploys is built by a hosted job and handed over.
+  return { "runs-on": runsOnFor(b.needs), env: { DPU_CI_INVENTORY: b.inventory, DPU_CI_LAB_DIR: LAB_DIR }, setup: [checkout, ...nodeSteps(false)] };
 }
 
 const unservedSummary = (r: Routing): Step[] => r.unserved.length === 0 ? [] : [{
-  name: "Board classes no runner can take",
+  name: "Board classes without a job",
+  if: "always()",
   run: `cat >> "$GITHUB_STEP_SUMMARY" <<'EOF'\n### Not dispatched\n${r.unserved.map((u) => `- \`${u.classId}\` (${u.uses.join(", ")}): ${u.reason}`).join("\n")}\nEOF`,
 }];
+
+// Concurrency. No HIL job has a concurrency group: GitHub keeps one *pending* job per group and
+// cancels the older pending one, so a group shared by nightly, dispatch and the hosted sim job
+// would silently drop a nightly job. Boards are protected underneath instead: a self-hosted runner
+// takes one job at a time, one runner per board, jobs queue at GitHub for a free runner (nothing
+// pending is replaced), and the lab's leases serialize board use across runner processes (a job
+// waits for its board up to the class's queue timeout). Only the pull-request workflow cancels: a
+// newer push supersedes its build, and it holds no board.
 
 // ---- workflows ----
 
@@ -243,7 +341,6 @@ export function pullRequestWorkflow(): Workflow {
     name: "pull request",
     on: { pull_request: { branches: ["main"] }, push: { branches: ["main"] } },
     permissions: { contents: "read", checks: "write" },
-    // A newer push supersedes a PR build; nothing here holds a lab board.
     concurrency: { group: "pr-${{ github.ref }}", "cancel-in-progress": true },
     env: BASE_ENV,
     jobs: {
@@ -265,8 +362,8 @@ export function pullRequestWorkflow(): Workflow {
         env: { ...HOSTED_ENV, DPU_CI_INVENTORY: LOCAL_INVENTORY_FILE },
         steps: [
           ...hostedSetup(), ...cacheAndDockerd("pr"),
-          { name: "Run the pr pipeline (virtual boards; results marked simulated)", id: "run", run: "npx dpu-ci run pr" },
-          ...publish("pr-run", "pr (simulated HIL)"),
+          runStep("Run the pr pipeline (virtual boards; results marked simulated)", "npx dpu-ci run pr", 90),
+          ...handOver("pr-run", "pr (simulated HIL)"),
           ...stopDockerdAndSave(),
         ],
       },
@@ -274,45 +371,55 @@ export function pullRequestWorkflow(): Workflow {
   };
 }
 
+/** The hosted job that builds what lab jobs deploy (nightly, and dispatch to a lab class). */
+function buildJob(name: string, artifact: string, cacheKey: string, run: string, extra: { if?: string; env?: Record<string, string>; after?: Step[]; retentionDays?: number; checkout?: Step } = {}): Job {
+  const minutes = 240;
+  return {
+    name,
+    ...(extra.if ? { if: extra.if } : {}),
+    "runs-on": HOSTED_RUNNER,
+    container: HOSTED_CONTAINER,
+    "timeout-minutes": minutes,
+    env: { ...HOSTED_ENV, ...extra.env },
+    // The HIL jobs deploy this run; they read its id from here, not from "the newest run".
+    outputs: { "run-id": "${{ steps.run.outputs.run-id }}" },
+    steps: [
+      ...hostedSetup(extra.checkout), ...cacheAndDockerd(cacheKey),
+      runStep("Build", run, minutes),
+      ...handOver(artifact, name, extra.retentionDays),
+      ...(extra.after ?? []),
+      ...stopDockerdAndSave(),
+    ],
+  };
+}
+
 export function nightlyWorkflow(cases: readonly CaseSpec[] = CASES, labs: Labs = repositoryLabs()): Workflow {
   const routing = routeClasses(labs, cases);
+  const matrix: Step = labs.lab.committed === false
+    ? { name: "Matrix on the virtual boards (no lab inventory committed)", if: "always()", run: 'npx dpu-ci matrix --markdown >> "$GITHUB_STEP_SUMMARY"' }
+    : { name: "Matrix on the lab inventory", if: "always()", env: { DPU_CI_INVENTORY: labs.lab.file }, run: 'npx dpu-ci matrix --markdown >> "$GITHUB_STEP_SUMMARY"' };
   const jobs: Record<string, Job> = {
-    build: {
-      name: "build every case once",
-      "runs-on": HOSTED_RUNNER,
-      container: HOSTED_CONTAINER,
-      "timeout-minutes": 240,
-      env: HOSTED_ENV,
-      // The HIL jobs deploy this run; they read its id from here, not from "the newest run".
-      outputs: { "run-id": "${{ steps.run.outputs.run-id }}" },
-      steps: [
-        ...hostedSetup(), ...cacheAndDockerd("nightly-build"),
-        { name: "Build", id: "run", run: "npx dpu-ci run nightly --param phase=build" },
-        ...publish("nightly-build", "nightly build", 7),
-        { name: "Matrix on the lab inventory", if: "always()", env: { DPU_CI_INVENTORY: labs.lab.file }, run: 'npx dpu-ci matrix --markdown >> "$GITHUB_STEP_SUMMARY"' },
-        ...stopDockerdAndSave(),
-      ],
-    },
+    build: buildJob("build every case once", "nightly-build", "nightly-build", "npx dpu-ci run nightly --param phase=build", { after: [matrix], retentionDays: 7 }),
   };
   for (const b of routing.served) {
     const { setup, ...placement } = hilPlacement(b);
+    const minutes = b.needs.length === 0 ? 90 : 180;
     jobs[jobId(b.classId)] = {
       name: `HIL ${b.classId}: ${b.uses.join(", ")}`,
       ...placement,
-      "timeout-minutes": b.needs.length === 0 ? 90 : 180,
+      "timeout-minutes": minutes,
       needs: ["build"],
-      // A build with MISS or SKIP nodes (p4c not obtainable, a driver not written yet) exits 1; the
-      // boards still test what was built. Only a build that recorded no run at all stops HIL.
+      // A build with MISS or SKIP nodes (p4c not obtainable, a driver not written yet) still lets
+      // the boards test what was built; only a build that recorded no run at all stops HIL.
       if: "!cancelled() && needs.build.outputs.run-id != ''",
-      // One nightly at a time per board class; a queued one waits instead of cancelling the running
-      // one (the lab's leases still serialize per board underneath).
-      concurrency: { group: `dpu-hil-${b.classId}`, "cancel-in-progress": false },
       env: { ...placement.env, HIL_CLASS: b.classId, BUILD_RUN: "${{ needs.build.outputs.run-id }}" },
       steps: [
         ...setup,
-        { name: "Download the build run", uses: DOWNLOAD, with: { name: "nightly-build", path: `${RUN_HOME}/runs/\${{ needs.build.outputs.run-id }}` } },
-        { name: `HIL on ${b.classId} boards`, id: "run", run: 'npx dpu-ci run nightly --param phase=hil --param "class=$HIL_CLASS" --param "from=$BUILD_RUN"' },
-        ...publish(`nightly-${jobId(b.classId)}`, `nightly ${b.classId}`),
+        ...(b.needs.length === 0 ? [restoreDownloads(jobId(b.classId))] : []),
+        ...receiveRun("nightly-build"),
+        runStep(`HIL on ${b.classId} boards`, 'npx dpu-ci run nightly --param phase=hil --param "class=$HIL_CLASS" --param "from=$BUILD_RUN"', minutes),
+        ...handOver(`nightly-${jobId(b.classId)}`, `nightly ${b.classId}`),
+        ...(b.needs.length === 0 ? [saveDownloads()] : []),
       ],
     };
   }
@@ -326,13 +433,14 @@ export function nightlyWorkflow(cases: readonly CaseSpec[] = CASES, labs: Labs =
     steps: [
       containerPrereqs, { uses: CHECKOUT }, ...nodeSteps(true),
       // One directory per artifact (no merge): every run keeps its own manifest and JUnit.
-      { name: "Download every job's run", uses: DOWNLOAD, with: { pattern: "nightly-*", path: `${RUN_HOME}/runs` } },
+      { name: "Download every job's run", uses: DOWNLOAD, with: { pattern: "nightly-*", path: HANDOVER_DIR } },
+      { name: "Unpack them into DPU_CI_HOME/runs", run: `mkdir -p "$DPU_CI_HOME/runs"\nfor t in ${HANDOVER_DIR}/*/${RUN_ARCHIVE}; do [ -e "$t" ] || continue; tar -C "$DPU_CI_HOME/runs" --no-same-owner -xpf "$t"; done` },
       // The history database lives in DPU_CI_HOME; the newest saved copy holds the previous
       // nightly, and this job saves it again with tonight's runs recorded.
       { name: "Restore history", uses: CACHE, with: { path: HISTORY_GLOB, key: "dpu-ci-history-${{ github.run_id }}", "restore-keys": "dpu-ci-history-" } },
       {
         name: "Compare with the previous nightly",
-        run: 'for m in "$DPU_CI_HOME"/runs/*/manifest.json; do d="$(dirname "$m")"; npx dpu-ci report "$d" > /dev/null && cat "$d/summary.md" >> "$GITHUB_STEP_SUMMARY"; done',
+        run: 'for m in "$DPU_CI_HOME"/runs/*/manifest.json; do [ -e "$m" ] || continue; d="$(dirname "$m")"; npx dpu-ci report "$d" > /dev/null && cat "$d/summary.md" >> "$GITHUB_STEP_SUMMARY"; done',
       },
       ...unservedSummary(routing),
       ...dashboardSteps(),
@@ -348,25 +456,58 @@ export function nightlyWorkflow(cases: readonly CaseSpec[] = CASES, labs: Labs =
   };
 }
 
+/** `fetch-depth` for dispatch's checkout: the whole history and tags for `release` (versions come
+ *  from tags), one commit otherwise. A string: `&& 0 ||` would fall through, 0 being falsy. */
+export const DISPATCH_FETCH_DEPTH = "${{ inputs.pipeline == 'release' && '0' || '1' }}";
+
 export function dispatchWorkflow(cases: readonly CaseSpec[] = CASES, labs: Labs = repositoryLabs()): Workflow {
-  const { served } = routeClasses(labs, cases);
+  const routing = routeClasses(labs, cases);
+  const checkout: Step = { uses: CHECKOUT, with: { "fetch-depth": DISPATCH_FETCH_DEPTH } };
   const jobs: Record<string, Job> = {};
-  for (const b of served) {
-    const { setup, ...placement } = hilPlacement(b);
+  const lab = routing.served.filter((b) => b.needs.length > 0);
+  // A lab host has no docker step: a lab class builds on a hosted runner first (the nightly's build
+  // phase, limited to the chosen case), then deploys that run, as the nightly does. The case and
+  // nightly pipelines have these phases; pr and release are hosted pipelines (board class sim).
+  if (lab.length) {
+    jobs.build = buildJob("build for a lab board class", "dispatch-build", "dispatch-build", [
+      'case "$PIPELINE" in case|nightly) ;; *) echo "::error::pipeline $PIPELINE runs on hosted runners only (board_class sim); a lab class runs the case or nightly pipeline" >&2; exit 2 ;; esac',
+      'npx dpu-ci run nightly --param phase=build --param "cases=$CASES"',
+    ].join("\n"), {
+      if: "inputs.board_class != 'sim'",
+      checkout,
+      env: { PIPELINE: "${{ inputs.pipeline }}", CASES: "${{ inputs.pipeline == 'case' && inputs.case || 'all' }}" },
+    });
+  }
+  for (const b of routing.served) {
     const hosted = b.needs.length === 0;
-    jobs[jobId(b.classId)] = {
+    const { setup, ...placement } = hilPlacement(b, checkout);
+    const minutes = 240;
+    const env = { ...placement.env, PIPELINE: "${{ inputs.pipeline }}", CASE_ID: "${{ inputs.case }}", SCENARIO: "${{ inputs.scenario }}" };
+    jobs[jobId(b.classId)] = hosted ? {
       name: `${b.classId}: dpu-ci run \${{ inputs.pipeline }}`,
       if: `inputs.board_class == '${b.classId}'`,
       ...placement,
-      "timeout-minutes": 240,
-      concurrency: { group: `dpu-hil-${b.classId}`, "cancel-in-progress": false },
+      "timeout-minutes": minutes,
       // Inputs reach the shell through the environment, never spliced into the script.
-      env: { ...placement.env, PIPELINE: "${{ inputs.pipeline }}", CASE_ID: "${{ inputs.case }}", SCENARIO: "${{ inputs.scenario }}" },
+      env,
       steps: [
-        ...setup, ...(hosted ? cacheAndDockerd(`dispatch-${b.classId}`) : []),
-        { name: "Run", id: "run", run: 'if [ "$PIPELINE" = case ]; then npx dpu-ci run case --case "$CASE_ID" --param "scenario=$SCENARIO"; else npx dpu-ci run "$PIPELINE"; fi' },
-        ...publish(`dispatch-${jobId(b.classId)}`, `dispatch ${b.classId}`),
-        ...(hosted ? stopDockerdAndSave() : []),
+        ...setup, ...cacheAndDockerd(`dispatch-${b.classId}`),
+        runStep("Run", 'if [ "$PIPELINE" = case ]; then npx dpu-ci run case --case "$CASE_ID" --param "scenario=$SCENARIO"; else npx dpu-ci run "$PIPELINE"; fi', minutes),
+        ...handOver(`dispatch-${jobId(b.classId)}`, `dispatch ${b.classId}`),
+        ...stopDockerdAndSave(),
+      ],
+    } : {
+      name: `${b.classId}: HIL of dpu-ci run \${{ inputs.pipeline }} (built on a hosted runner)`,
+      needs: ["build"],
+      if: `inputs.board_class == '${b.classId}' && !cancelled() && needs.build.outputs.run-id != ''`,
+      ...placement,
+      "timeout-minutes": minutes,
+      env: { ...env, HIL_CLASS: b.classId, BUILD_RUN: "${{ needs.build.outputs.run-id }}", CASES: "${{ inputs.pipeline == 'case' && inputs.case || 'all' }}" },
+      steps: [
+        ...setup,
+        ...receiveRun("dispatch-build"),
+        runStep(`HIL on ${b.classId} boards`, 'npx dpu-ci run nightly --param phase=hil --param "class=$HIL_CLASS" --param "from=$BUILD_RUN" --param "cases=$CASES"', minutes),
+        ...handOver(`dispatch-${jobId(b.classId)}`, `dispatch ${b.classId}`),
       ],
     };
   }
@@ -375,10 +516,10 @@ export function dispatchWorkflow(cases: readonly CaseSpec[] = CASES, labs: Labs 
     on: {
       workflow_dispatch: {
         inputs: {
-          pipeline: { description: "pipeline to run", type: "choice", required: true, default: "case", options: ["case", "pr", "nightly", "release"] },
+          pipeline: { description: "pipeline to run (a lab board class: case or nightly, built on a hosted runner first)", type: "choice", required: true, default: "case", options: ["case", "pr", "nightly", "release"] },
           case: { description: "case (pipeline case only)", type: "choice", required: true, default: cases[0]?.id ?? "case1", options: cases.map((c) => c.id) },
-          scenario: { description: "scenario (pipeline case only)", type: "choice", required: true, default: "virt", options: [...SCENARIOS, "both"] },
-          board_class: { description: "where to run: sim = virtual boards on a hosted runner, otherwise the lab's board class", type: "choice", required: true, default: "sim", options: served.map((b) => b.classId) },
+          scenario: { description: "scenario (pipeline case on sim only; a lab class runs the scenarios of the case that use it)", type: "choice", required: true, default: "virt", options: [...SCENARIOS, "both"] },
+          board_class: { description: "where to run: sim = virtual boards on a hosted runner, otherwise the lab's board class", type: "choice", required: true, default: "sim", options: routing.served.map((b) => b.classId) },
         },
       },
     },
@@ -393,7 +534,9 @@ export function releaseWorkflow(): Workflow {
     name: "release",
     on: { push: { tags: ["v*", "*/v*"] }, workflow_dispatch: {} },
     permissions: { contents: "read", checks: "write" },
-    concurrency: { group: "release", "cancel-in-progress": false },
+    // One release per ref at a time; two tags pushed together are two groups, so neither waits as
+    // the one pending job a third push would replace.
+    concurrency: { group: "release-${{ github.ref }}", "cancel-in-progress": false },
     env: BASE_ENV,
     jobs: {
       release: {
@@ -405,9 +548,9 @@ export function releaseWorkflow(): Workflow {
         steps: [
           // Tags and history decide the versions.
           ...hostedSetup({ uses: CHECKOUT, with: { "fetch-depth": 0 } }), ...cacheAndDockerd("release"),
-          { name: "Release", id: "run", run: "npx dpu-ci run release" },
+          runStep("Release", "npx dpu-ci run release", 240),
           { name: "Versions", if: "always()", run: 'npx dpu-ci release plan --markdown >> "$GITHUB_STEP_SUMMARY"' },
-          ...publish("release", "release"),
+          ...handOver("release", "release"),
           ...stopDockerdAndSave(),
         ],
       },
@@ -423,4 +566,15 @@ export function workflows(cases: readonly CaseSpec[] = CASES, labs: Labs = repos
     "dispatch.yml": dispatchWorkflow(cases, labs),
     "release.yml": releaseWorkflow(),
   };
+}
+
+/** Comment lines a rendered workflow starts with: where its lab jobs come from, and the classes
+ *  that get none, with the reason (the nightly's report job says the same in its summary). */
+export function workflowComments(cases: readonly CaseSpec[] = CASES, labs: Labs = repositoryLabs()): Record<string, string[]> {
+  const r = routeClasses(labs, cases);
+  const lines = [
+    labs.lab.committed === false ? `Lab jobs: none, ${NO_LAB_INVENTORY}.` : `Lab jobs: for the real boards of ${labs.lab.file}.`,
+    ...(r.unserved.length ? ["Board classes without a job:", ...r.unserved.map((u) => `  ${u.classId}: ${u.reason}`)] : []),
+  ];
+  return { "nightly.yml": lines, "dispatch.yml": lines };
 }

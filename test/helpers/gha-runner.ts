@@ -3,34 +3,39 @@
 // against its needs' results, each step's `run` executed by bash (`-eo pipefail`, as GitHub's
 // default shell) with the workflow's, job's and step's env and fresh $GITHUB_OUTPUT and
 // $GITHUB_STEP_SUMMARY files, step `if:` evaluated for success()/failure()/always()/cancelled(),
-// step and job outputs passed on.
+// step and job outputs passed on; a step's `timeout-minutes` stops it as the runner does (SIGINT
+// to its processes, SIGKILL 7.5 s later) and its $GITHUB_OUTPUT is still read; `continue-on-error`
+// keeps the job going (the step's outcome failure, its conclusion success).
 //
 // Emulated, and only minimally (none of these services exist on this machine):
 // - `container:` is not started: this machine is the Debian 12 root environment the container gives.
 // - actions/checkout copies the repository's tracked and untracked files into the job's empty
 //   workspace (node_modules linked); actions/setup-node does nothing (Node 20 is here).
 // - actions/upload-artifact and actions/download-artifact go through a directory per artifact,
-//   with upload-artifact v4's documented rules (@actions/glob with followSymbolicLinks and implicit
-//   descendants; hidden files and directories, a hidden search root included, are skipped unless
-//   include-hidden-files; `!` excludes; the artifact's root is the least common ancestor of the
-//   search paths; a name used twice in a run fails; if-no-files-found).
+//   with upload-artifact's documented rules (its README, v4-v7: @actions/glob with
+//   followSymbolicLinks and implicit descendants, so a link is stored as the file it points to and a
+//   broken link is dropped; hidden files and directories, a hidden search root included, are skipped
+//   unless include-hidden-files; `!` excludes; the artifact's root is the least common ancestor of
+//   the search paths; a name used twice in a run fails; if-no-files-found; "File permissions are not
+//   maintained during artifact upload. All directories will have 755 and all files will have 644",
+//   which download-artifact's files get here).
 // - actions/cache (restore now, save as a post step when the job succeeded), actions/cache/restore
 //   and actions/cache/save go through a directory per key; restore-keys match by prefix, newest first.
 // - mikepenz/action-junit-report records the files its report_paths match (what it would publish).
 // Any other `uses:` fails the step, so a new action in a workflow cannot pass here unnoticed.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync, appendFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync, appendFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { execFileSync } from "node:child_process";
 import { parse } from "yaml";
 import { condition, interpolate, type ExprContext, type Value } from "./gha-expr.ts";
 
-type Step = { name?: string; id?: string; if?: string | boolean; run?: string; uses?: string; with?: Record<string, unknown>; env?: Record<string, unknown>; shell?: string };
+type Step = { name?: string; id?: string; if?: string | boolean; run?: string; uses?: string; with?: Record<string, unknown>; env?: Record<string, unknown>; shell?: string; "timeout-minutes"?: number; "continue-on-error"?: boolean };
 type Job = { name?: string; "runs-on": string | string[]; needs?: string | string[]; if?: string | boolean; env?: Record<string, unknown>; outputs?: Record<string, string>; steps: Step[] };
 type Workflow = { name?: string; env?: Record<string, unknown>; jobs: Record<string, Job> };
 
 export type JobResult = "success" | "failure" | "skipped" | "queued";
-export interface StepRecord { name: string; outcome: "success" | "failure" | "skipped"; note?: string }
+export interface StepRecord { name: string; outcome: "success" | "failure" | "skipped"; note?: string; /** Stopped at its timeout-minutes. */ timedOut?: boolean }
 export interface JobRecord {
   id: string;
   result: JobResult;
@@ -38,6 +43,8 @@ export interface JobRecord {
   reason?: string;
   steps: StepRecord[];
   outputs: Record<string, string>;
+  /** Each step's outputs by step id (what `steps.<id>.outputs` held). */
+  stepOutputs: Record<string, Record<string, string>>;
   workspace: string;
   summary: string;
   log: string;
@@ -60,8 +67,12 @@ export interface EmulatorOptions {
   /** Contexts: github.*, inputs.* */
   github?: Record<string, string>;
   inputs?: Record<string, string>;
-  /** Per step timeout. */
+  /** Per step timeout (a step's own timeout-minutes, when shorter, wins). */
   stepTimeoutMs?: number;
+  /** How long a minute of `timeout-minutes` lasts here (default 60 000 ms): a test shortens it. */
+  minuteMs?: number;
+  /** Entries the Actions cache holds before the run (as an earlier run would have saved them). */
+  caches?: readonly { key: string; dir: string }[];
 }
 
 export interface EmulatorResult {
@@ -78,7 +89,7 @@ export async function runWorkflow(o: EmulatorOptions): Promise<EmulatorResult> {
   const jobs = new Map<string, JobRecord>();
   const artifacts = new Map<string, string>();
   const published: Published[] = [];
-  const caches: { key: string; dir: string }[] = [];
+  const caches: { key: string; dir: string }[] = [...(o.caches ?? [])];
   const github = { run_id: "4242", run_attempt: "1", repository: "dpu-ci/dpu-ci", server_url: "https://github.com", event_name: "schedule", ...o.github };
   const needsOf = (j: Job) => (j.needs === undefined ? [] : Array.isArray(j.needs) ? j.needs : [j.needs]);
   const order: string[] = [];
@@ -96,7 +107,7 @@ export async function runWorkflow(o: EmulatorOptions): Promise<EmulatorResult> {
 
   for (const id of order) {
     const job = wf.jobs[id]!;
-    const base: JobRecord = { id, result: "skipped", steps: [], outputs: {}, workspace: "", summary: "", log: "" };
+    const base: JobRecord = { id, result: "skipped", steps: [], outputs: {}, stepOutputs: {}, workspace: "", summary: "", log: "" };
     if (o.omit?.[id]) { jobs.set(id, { ...base, reason: `omitted by the test: ${o.omit[id]}` }); continue; }
     const needs = needsOf(job).map((n) => jobs.get(n)!);
     // A need that never ran (queued for a runner that does not exist) blocks, as on GitHub.
@@ -166,6 +177,7 @@ async function runJob(id: string, job: Job, wf: Workflow, o: EmulatorOptions, sh
     let outcome: "success" | "failure" = "success";
     let note: string | undefined;
     let outputs: Record<string, string> = {};
+    let timedOut = false;
     log(`-- step: ${name}`);
     try {
       if (step.run !== undefined) {
@@ -173,13 +185,18 @@ async function runJob(id: string, job: Job, wf: Workflow, o: EmulatorOptions, sh
         writeFileSync(script, interpolate(step.run, ctxOf(stepEnv, status)));
         const stepSummary = join(temp, `summary-${i}.md`);
         writeFileSync(stepSummary, "");
-        const code = await bash(script, {
+        const own = step["timeout-minutes"] !== undefined ? step["timeout-minutes"] * (o.minuteMs ?? 60_000) : Infinity;
+        const limit = Math.min(own, o.stepTimeoutMs ?? 600_000);
+        const r = await bash(script, {
           ...o.env, ...stepEnv, CI: "true", GITHUB_ACTIONS: "true", GITHUB_WORKSPACE: workspace, RUNNER_TEMP: temp,
           GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: stepSummary, GITHUB_RUN_ID: github.run_id, GITHUB_JOB: id,
-        }, workspace, logFile, o.stepTimeoutMs ?? 600_000);
+        }, workspace, logFile, limit);
+        // The runner reads the step's files when it ends, also when it was stopped (ActionRunner:
+        // ProcessFiles in a finally).
         appendFileSync(summaryFile, readFileSync(stepSummary, "utf8"));
         outputs = parseOutputFile(readFileSync(outFile, "utf8"));
-        if (code !== 0) { outcome = "failure"; note = `exit code ${code}`; }
+        if (r.timedOut) { outcome = "failure"; note = `stopped at its time limit (${limit} ms here)`; timedOut = true; }
+        else if (r.code !== 0) { outcome = "failure"; note = `exit code ${r.code}`; }
       } else if (step.uses) {
         const withs: Record<string, string> = {};
         for (const [k, v] of Object.entries(step.with ?? {})) withs[k] = interpolate(String(v), ctxOf(stepEnv, status));
@@ -193,26 +210,38 @@ async function runJob(id: string, job: Job, wf: Workflow, o: EmulatorOptions, sh
       note = (e as Error).message;
     }
     if (note) log(`   ${outcome}: ${note}`);
-    if (outcome === "failure") failed = true;
-    if (step.id) steps[step.id] = { outcome, conclusion: outcome, outputs };
-    records.push({ name, outcome, note });
+    const tolerated = outcome === "failure" && step["continue-on-error"] === true;
+    if (outcome === "failure" && !tolerated) failed = true;
+    if (step.id) steps[step.id] = { outcome, conclusion: tolerated ? "success" : outcome, outputs };
+    records.push({ name, outcome, note: tolerated ? `${note ?? "failed"} (continue-on-error)` : note, ...(timedOut ? { timedOut } : {}) });
   }
   // Post steps in reverse order, as the runner does.
   for (const p of post.reverse()) await p();
   const result: JobResult = failed ? "failure" : "success";
   const outputs: Record<string, string> = {};
   for (const [k, v] of Object.entries(job.outputs ?? {})) outputs[k] = interpolate(v, ctxOf(jobEnv, { success: !failed, failure: failed, cancelled: false }));
-  return { id, result, steps: records, outputs, workspace, summary: readFileSync(summaryFile, "utf8"), log: readFileSync(logFile, "utf8") };
+  const stepOutputs = Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, (v as { outputs: Record<string, string> }).outputs]));
+  return { id, result, steps: records, outputs, stepOutputs, workspace, summary: readFileSync(summaryFile, "utf8"), log: readFileSync(logFile, "utf8") };
 }
 
-function bash(script: string, env: Record<string, string>, cwd: string, logFile: string, timeoutMs: number): Promise<number> {
+/** A step's shell in its own process group: at its time limit the whole group gets SIGINT, then
+ *  SIGKILL 7.5 s later, as the runner cancels a step. */
+function bash(script: string, env: Record<string, string>, cwd: string, logFile: string, timeoutMs: number): Promise<{ code: number; timedOut: boolean }> {
   return new Promise((res) => {
-    const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const onData = (b: Buffer) => appendFileSync(logFile, b);
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
-    const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (code) => { clearTimeout(t); res(code ?? 137); });
+    let timedOut = false;
+    let kill: NodeJS.Timeout | undefined;
+    const group = (sig: NodeJS.Signals) => { try { process.kill(-child.pid!, sig); } catch { /* gone */ } };
+    const t = setTimeout(() => { timedOut = true; group("SIGINT"); kill = setTimeout(() => group("SIGKILL"), 7500); }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(t);
+      if (kill) clearTimeout(kill);
+      group("SIGKILL"); // nothing of the step outlives it
+      res({ code: code ?? 137, timedOut });
+    });
   });
 }
 
@@ -254,6 +283,8 @@ async function action(uses: string, w: Record<string, string>, a: ActionCtx): Pr
     case "actions/checkout": {
       const files = execFileSync("git", ["-C", a.o.repo, "ls-files", "-co", "--exclude-standard", "-z"], { encoding: "utf8" }).split("\0").filter(Boolean);
       for (const f of files) {
+        // node_modules is linked below (in a worktree it may itself be an untracked symlink).
+        if (f === "node_modules" || f.startsWith("node_modules/")) continue;
         const src = join(a.o.repo, f);
         if (!existsSync(src)) continue;
         mkdirSync(dirname(join(a.workspace, f)), { recursive: true });
@@ -309,18 +340,26 @@ function download(w: Record<string, string>, a: ActionCtx): ActionResult {
   if (w.name) {
     const src = a.sh.artifacts.get(w.name);
     if (!src) return { ok: false, note: `no artifact named ${w.name}` };
-    mkdirSync(path, { recursive: true });
-    cpSync(src, path, { recursive: true });
+    unzipLike(src, path);
     return { ok: true, outputs: { "download-path": path } };
   }
   const re = w.pattern ? globRe(w.pattern) : /.*/;
   const names = [...a.sh.artifacts.keys()].filter((n) => re.test(n));
-  for (const n of names) {
-    const dest = w["merge-multiple"] === "true" ? path : join(path, n);
-    mkdirSync(dest, { recursive: true });
-    cpSync(a.sh.artifacts.get(n)!, dest, { recursive: true });
-  }
+  for (const n of names) unzipLike(a.sh.artifacts.get(n)!, w["merge-multiple"] === "true" ? path : join(path, n));
   return { ok: true, outputs: { "download-path": path }, note: `emulated: ${names.length} artifact(s)` };
+}
+
+/** What a downloaded artifact holds: regular files and directories only (upload stored links as
+ *  the files they point to), every file 644 and every directory 755 (modes are not kept). */
+function unzipLike(src: string, dest: string): void {
+  mkdirSync(dest, { recursive: true });
+  chmodSync(dest, 0o755);
+  for (const e of readdirSync(src, { withFileTypes: true })) {
+    const from = join(src, e.name);
+    const to = join(dest, e.name);
+    if (e.isDirectory()) unzipLike(from, to);
+    else { copyFileSync(from, to); chmodSync(to, 0o644); }
+  }
 }
 
 function cacheRestore(w: Record<string, string>, a: ActionCtx): ActionResult {
