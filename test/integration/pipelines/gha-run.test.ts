@@ -63,15 +63,19 @@ echo "emulated: apt-get install (all present)"
   return bin;
 }
 
-/** The known-good kernel this machine's runs extracted (DPU_CI_CACHE_DIR's default), as an Actions
- *  cache entry of the hosted HIL job's downloads. */
+/** The known-good kernel this machine's runs extracted (DPU_CI_CACHE_DIR's default), as the Actions
+ *  cache entries the hosted jobs restore their downloads from (the HIL job's `dpu-ci-cache/downloads`,
+ *  the pr job's whole `dpu-ci-cache`). */
 function downloadsCache(dir: string): { key: string; dir: string }[] {
   const have = join(homedir(), ".cache/dpu-ci/debian-kernel");
   if (!existsSync(join(have, "root"))) return [];
-  const entry = join(dir, "seed-cache");
-  mkdirSync(entry, { recursive: true });
-  symlinkSync(have, join(entry, "debian-kernel"));
-  return [{ key: "dpu-ci-downloads-hil-sim-seeded", dir: entry }];
+  const hil = join(dir, "seed-cache/hil");
+  const pr = join(dir, "seed-cache/pr/downloads");
+  for (const d of [hil, pr]) {
+    mkdirSync(d, { recursive: true });
+    symlinkSync(have, join(d, "debian-kernel"));
+  }
+  return [{ key: "dpu-ci-downloads-hil-sim-seeded", dir: hil }, { key: "dpu-ci-cache-pr-seeded", dir: join(dir, "seed-cache/pr") }];
 }
 
 function emulate(dir: string, workflow: string, o: { omit?: Record<string, string>; pipelines?: Record<string, string>; minuteMs?: number; stepTimeoutMs?: number } = {}): Promise<EmulatorResult> {
