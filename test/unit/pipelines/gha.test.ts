@@ -97,7 +97,7 @@ test("lab jobs only for a committed lab inventory: without hw-runners/inventory/
     assert.deepEqual(Object.keys(dispatch.jobs), ["hil-sim"]);
     const text = renderWorkflows(CASES, none).get("nightly.yml")!;
     assert.match(text, /^# Lab jobs: none, the repository commits no lab inventory \(hw-runners\/inventory\/lab\.yaml/m);
-    assert.match(text, /^#   server-1288\.sriov: the repository commits no lab inventory/m);
+    assert.match(text, /^# {3}server-1288\.sriov: the repository commits no lab inventory/m);
     const summary = nightly.jobs.report!.steps.find((s) => s.name === "Board classes without a job")!;
     assert.match(String(summary.run), /`server-1288\.sriov` \(case4\/virt\): the repository commits no lab inventory/);
     // Committed: its real boards' classes get jobs, named after it.
