@@ -92,7 +92,7 @@ test("lab jobs only for a committed lab inventory: without hw-runners/inventory/
     assert.equal(none.lab.committed, false);
     assert.deepEqual(none.lab.boards, [], "the example's boards are not the lab's");
     const nightly = workflows(CASES, none)["nightly.yml"]!;
-    assert.deepEqual(Object.keys(nightly.jobs), ["build", "hil-sim", "report"]);
+    assert.deepEqual(Object.keys(nightly.jobs), ["build", "hil-sim", "report", "pages"]);
     const dispatch = workflows(CASES, none)["dispatch.yml"]!;
     assert.deepEqual(Object.keys(dispatch.jobs), ["hil-sim"]);
     const text = renderWorkflows(CASES, none).get("nightly.yml")!;
