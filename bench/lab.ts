@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { exec } from "../engine/exec.ts";
+import { defaultCacheDir } from "../engine/config.ts";
 import { debianKernel, LabDb, openLab, parseJob, runHilJob, sha256File, stopVirtualPeers, type Board } from "../hw-runners/index.ts";
 import { buildInitramfs, SUITES, XDP_COUNT_SOURCE } from "../guest-image/index.ts";
 
@@ -26,7 +27,7 @@ try {
   console.log(`lease acquire+heartbeat+release: ${Math.round(n / ((performance.now() - t) / 1000))} cycles/s`);
   db.close();
 
-  const k = await debianKernel();
+  const k = await debianKernel(defaultCacheDir(process.env));
   const kernel = k.vmlinux ?? k.kernel;
   t = performance.now();
   const boot = await buildInitramfs({ out: join(dir, "boot.cpio.gz"), suites: [SUITES.boot] });

@@ -4,6 +4,7 @@
 // the BMC answers. Never the code under test.
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
+import { defaultCacheDir } from "../../engine/config.ts";
 import { debianKernel } from "../virtual/debian-kernel.ts";
 import { buildInitramfs, SUITES } from "../../guest-image/index.ts";
 import { inventoryPath } from "../inventory/load.ts";
@@ -18,7 +19,7 @@ export function healthCheckJobs(lab: Lab): (b: Board) => Promise<Job | undefined
     if (b.healthCheck) return loadJob(inventoryPath(lab.inventory, b.healthCheck));
     if (b.deploy.driver !== "qemu-direct" && b.deploy.driver !== "ssh-kexec") return undefined;
     const dir = join(lab.dir, "health");
-    const k = await debianKernel(lab.cacheDir);
+    const k = await debianKernel(lab.cacheDir ?? defaultCacheDir(lab.env));
     const initrd = join(dir, "boot.cpio.gz");
     if (!existsSync(initrd)) {
       mkdirSync(dir, { recursive: true });

@@ -4,7 +4,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { dirname, join } from "node:path";
 import { exec } from "../../engine/exec.ts";
 import { DpuCiError } from "../../engine/errors.ts";
-import { defaultCacheDir } from "../../engine/config.ts";
 
 export interface KernelTree {
   kernel: string;
@@ -17,8 +16,6 @@ export interface KernelTree {
 }
 
 /** dpu-ci's download cache (Config.cacheDir) when no config is at hand: ~/.cache/dpu-ci. */
-/** The cache when the caller passes none (a test, a benchmark): the config's own default (engine/config.ts). */
-export const DEFAULT_CACHE_DIR = defaultCacheDir(process.env);
 
 function found(root: string): KernelTree | undefined {
   const boot = join(root, "boot");
@@ -44,7 +41,8 @@ async function extractVmlinux(tree: KernelTree): Promise<void> {
 /** Debian's kernel, kept under `<cacheDir>/debian-kernel` (cacheDir: Config.cacheDir). Built in a
  *  directory of this process's own beside it and renamed into place, so a missing parent, a crash
  *  half-way or two builders at once never leave a half-extracted tree that looks complete. */
-export async function debianKernel(cacheDir: string = DEFAULT_CACHE_DIR): Promise<KernelTree> {
+/** `cacheDir`: Config.cacheDir (a test or benchmark passes engine/config.ts defaultCacheDir of its env). */
+export async function debianKernel(cacheDir: string): Promise<KernelTree> {
   const home = join(cacheDir, "debian-kernel");
   const root = join(home, "root");
   const have = found(root);

@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec } from "../../../engine/exec.ts";
+import { defaultCacheDir } from "../../../engine/config.ts";
 import { buildInitramfs, SUITES, XDP_COUNT_SOURCE } from "../../../guest-image/index.ts";
 import { debianKernel, type KernelTree } from "../../../hw-runners/virtual/debian-kernel.ts";
 import type { Board } from "../../../hw-runners/inventory/types.ts";
@@ -27,7 +28,7 @@ export async function freePort(): Promise<number> {
 }
 
 let kernel: Promise<KernelTree> | undefined;
-export const testKernel = () => (kernel ??= debianKernel());
+export const testKernel = () => (kernel ??= debianKernel(defaultCacheDir(process.env)));
 
 export type ImageKind = "boot" | "hang" | "full";
 /** Build one of the lab's guest images for the test kernel into dir. */
