@@ -22,6 +22,8 @@
 // - actions/cache (restore now, save as a post step when the job succeeded), actions/cache/restore
 //   and actions/cache/save go through a directory per key; restore-keys match by prefix, newest first.
 // - mikepenz/action-junit-report records the files its report_paths match (what it would publish).
+// - actions/upload-pages-artifact stores its directory as artifact.tar in the `github-pages`
+//   artifact, as it does; deploy-pages (GitHub Pages) cannot exist here: a test omits that job.
 // Any other `uses:` fails the step, so a new action in a workflow cannot pass here unnoticed.
 import { spawn } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync, appendFileSync } from "node:fs";
@@ -302,6 +304,17 @@ async function action(uses: string, w: Record<string, string>, a: ActionCtx): Pr
       const r = cacheRestore(w, a);
       if (r.outputs?.["cache-hit"] !== "true") a.post.push(async () => { if (!a.jobFailed()) cacheSave(w.key ?? "", w.path ?? "", a); });
       return r;
+    }
+    case "actions/upload-pages-artifact": {
+      // Its documented behaviour: the directory `path` as one tar (artifact.tar), uploaded as the
+      // artifact `github-pages` (name) that deploy-pages publishes.
+      const src = resolve(a.workspace, w.path ?? "");
+      if (!existsSync(src)) return { ok: false, note: `no directory ${w.path} to upload for Pages` };
+      const dest = join(a.o.root, "artifacts", w.name || "github-pages");
+      mkdirSync(dest, { recursive: true });
+      execFileSync("tar", ["-C", src, "-cf", join(dest, "artifact.tar"), "."]);
+      a.sh.artifacts.set(w.name || "github-pages", dest);
+      return { ok: true, note: `emulated: ${w.path} as artifact.tar in ${w.name || "github-pages"}` };
     }
     case "mikepenz/action-junit-report": {
       const files = uniq((w.report_paths ?? "").split(/[\n,]/).map((s) => s.trim()).filter(Boolean).flatMap((p) => globFiles(a.workspace, [p], { hidden: true }).map((f) => f.abs)));
