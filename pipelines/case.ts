@@ -261,6 +261,8 @@ async function recordedDigest(path: string): Promise<{ sha256: string; mode?: st
   const st = await lstat(path).catch(() => undefined);
   if (!st) return { sha256: "missing" };
   if (st.isSymbolicLink()) return { sha256: createHash("sha256").update(`link:${await readlink(path)}`).digest("hex") };
+  // A link to a directory that arrived as the directory (an upload that follows links).
+  if (!st.isFile()) return { sha256: st.isDirectory() ? "a-directory" : "not-a-file" };
   return { sha256: await sha256File(path), mode: (st.mode & 0o7777).toString(8) };
 }
 
