@@ -26,7 +26,7 @@ const policies = LAYERS.flatMap((from) => [
 ]);
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", ".dpu-ci/**", "**/testdata/**", "dist/**"] },
+  { ignores: ["node_modules/**", ".dpu-ci/**", ".pristine/**", "**/testdata/**", "dist/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
