@@ -24,12 +24,14 @@ import assert from "node:assert/strict";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { cliHome, REPO_ROOT, startCli, killGroup } from "../../helpers/cli.ts";
 import { dockerUnavailable } from "../../helpers/docker.ts";
 import { globFiles, runWorkflow, type EmulatorResult, type JobRecord } from "../../helpers/gha-runner.ts";
 import { parseOutputFile } from "../../helpers/gha-runner.ts";
+import { defaultCacheDir } from "../../../engine/config.ts";
+import { debianKernel } from "../../../hw-runners/virtual/debian-kernel.ts";
 
 const WORKFLOWS = process.env.DPU_CI_GHA_WORKFLOWS ?? join(REPO_ROOT, ".github/workflows");
 const KERNEL = "kernel.case2.virt";
@@ -63,12 +65,14 @@ echo "emulated: apt-get install (all present)"
   return bin;
 }
 
-/** The known-good kernel this machine's runs extracted (DPU_CI_CACHE_DIR's default), as the Actions
- *  cache entries the hosted jobs restore their downloads from (the HIL job's `dpu-ci-cache/downloads`,
- *  the pr job's whole `dpu-ci-cache`). */
-function downloadsCache(dir: string): { key: string; dir: string }[] {
-  const have = join(homedir(), ".cache/dpu-ci/debian-kernel");
-  if (!existsSync(join(have, "root"))) return [];
+/** The known-good kernel of the virtual boards (fetched here with apt when this machine has none yet,
+ *  into the default cache directory), as the Actions cache entries the hosted jobs restore their
+ *  downloads from (the HIL job's `dpu-ci-cache/downloads`, the pr job's whole `dpu-ci-cache`): the
+ *  emulator's apt-get does not download, as a warm Actions cache would not need it to. */
+async function downloadsCache(dir: string): Promise<{ key: string; dir: string }[]> {
+  const cacheDir = defaultCacheDir(process.env);
+  await debianKernel(cacheDir);
+  const have = join(cacheDir, "debian-kernel");
   const hil = join(dir, "seed-cache/hil");
   const pr = join(dir, "seed-cache/pr/downloads");
   for (const d of [hil, pr]) {
@@ -78,7 +82,7 @@ function downloadsCache(dir: string): { key: string; dir: string }[] {
   return [{ key: "dpu-ci-downloads-hil-sim-seeded", dir: hil }, { key: "dpu-ci-cache-pr-seeded", dir: join(dir, "seed-cache/pr") }];
 }
 
-function emulate(dir: string, workflow: string, o: { omit?: Record<string, string>; pipelines?: Record<string, string>; minuteMs?: number; stepTimeoutMs?: number } = {}): Promise<EmulatorResult> {
+async function emulate(dir: string, workflow: string, o: { omit?: Record<string, string>; pipelines?: Record<string, string>; minuteMs?: number; stepTimeoutMs?: number } = {}): Promise<EmulatorResult> {
   const bin = shims(dir);
   return runWorkflow({
     workflow: join(WORKFLOWS, workflow), repo: REPO_ROOT, root: join(dir, "gha"), runners: [["ubuntu-latest"]], omit: o.omit,
@@ -86,7 +90,7 @@ function emulate(dir: string, workflow: string, o: { omit?: Record<string, strin
       PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME ?? "/root", LANG: "C.UTF-8",
       ...Object.fromEntries(Object.entries(o.pipelines ?? {}).map(([k, v]) => [`GHA_EMU_PIPELINE_${k}`, v])),
     },
-    caches: downloadsCache(dir),
+    caches: await downloadsCache(dir),
     minuteMs: o.minuteMs,
     // Warm (BuildKit holds `run pr`'s builds) a build step takes a minute or two; cold, case2's
     // kernel alone is ~11 minutes on 2 cores.
