@@ -44,7 +44,15 @@ before(async () => {
     await inNs(ns, ["ip", "link", "set", dev, "up"]);
     await inNs(ns, ["ip", "link", "set", "lo", "up"]);
   }
-  listener = spawn("ip", ["netns", "exec", NS_B, "python3", "-c", "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',22))\ns.listen(16)\ntime.sleep(120)"], { stdio: "ignore" });
+  // The listener says when it listens: a SYN sent before listen() is answered RST, and the first
+  // check below would fail on a fast machine (CI did, once).
+  const server = spawn("ip", ["netns", "exec", NS_B, "python3", "-c", "import socket,sys,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',22))\ns.listen(16)\nprint('listening',flush=True)\ntime.sleep(120)"], { stdio: ["ignore", "pipe", "inherit"] });
+  listener = server;
+  await new Promise<void>((resolve, reject) => {
+    let seen = "";
+    server.stdout!.on("data", (b: Buffer) => { seen += b.toString(); if (seen.includes("listening")) resolve(); });
+    server.once("exit", (code) => reject(new Error(`the tcp/22 listener in ${NS_B} exited (${code}) before listening`)));
+  });
 });
 
 after(async () => {
