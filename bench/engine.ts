@@ -21,7 +21,10 @@ import { PROJECT_ROOT } from "../cli/context.ts";
 const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
 const runs = Math.max(1, Number(values.runs));
 const docker = "/usr/bin/docker";
-const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const work = await mkdtemp(join(tmpdir(), "dpu-ci-bench-engine-"));
@@ -42,13 +45,27 @@ try {
   const runSmoke = async () => {
     const graph = await buildGraph(smoke, {}, { root, config: loadConfig({ root, env: process.env }) });
     const t0 = Date.now();
-    const r = await runGraph({ graph, pipeline: "smoke", params: {}, executor: executor(home), jobs: 2, store, root, env: process.env, secret: () => undefined });
+    const r = await runGraph({
+      graph,
+      pipeline: "smoke",
+      params: {},
+      executor: executor(home),
+      jobs: 2,
+      store,
+      root,
+      env: process.env,
+      secret: () => undefined,
+    });
     return { ms: Date.now() - t0, m: r.manifest };
   };
   const cold = await runSmoke();
   const warm: number[] = [];
   let lastWarm = cold.m;
-  for (let i = 0; i < runs; i++) { const w = await runSmoke(); warm.push(w.ms); lastWarm = w.m; }
+  for (let i = 0; i < runs; i++) {
+    const w = await runSmoke();
+    warm.push(w.ms);
+    lastWarm = w.m;
+  }
   const nodes = (m: typeof cold.m) => m.nodes.map((n) => `${n.name} ${n.outcome}${n.cached ? " cached" : ""} ${n.durationMs} ms`).join(", ");
   console.log(`smoke cold (engine):  ${s(cold.ms)}  [${nodes(cold.m)}]`);
   console.log(`smoke warm (engine):  ${s(median(warm))} median of ${runs}  [${nodes(lastWarm)}]`);
@@ -60,14 +77,18 @@ try {
   const cli: number[] = [];
   for (let i = 0; i < Math.min(runs, 3); i++) {
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [join(PROJECT_ROOT, "bin/dpu-ci.js"), "run", "smoke"], { env: { ...process.env, DPU_CI_HOME: cliHome, DPU_CI_ENV_FILE: envFile, CI: "true" }, stdio: "ignore" });
+    const r = spawnSync(process.execPath, [join(PROJECT_ROOT, "bin/dpu-ci.js"), "run", "smoke"], {
+      env: { ...process.env, DPU_CI_HOME: cliHome, DPU_CI_ENV_FILE: envFile, CI: "true" },
+      stdio: "ignore",
+    });
     if (r.status !== 0) throw new Error(`dpu-ci run smoke exited ${r.status}`);
     if (i > 0) cli.push(Date.now() - t0); // the first one may build: the project's own inputs
   }
   if (cli.length) console.log(`smoke warm (\`dpu-ci run smoke\`, wall): ${s(median(cli))} median of ${cli.length} (includes node + tsx start-up)`);
 
   // ---- per node: the executor vs a bare `docker build` of the same Dockerfile ----
-  const oneNode = (nonce: string) => recipe.from(base).withEnvVariable("NONCE", nonce).withExec(["sh", "-c", "mkdir -p /out && echo $NONCE > /out/x"]).directory("/out");
+  const oneNode = (nonce: string) =>
+    recipe.from(base).withEnvVariable("NONCE", nonce).withExec(["sh", "-c", "mkdir -p /out && echo $NONCE > /out/x"]).directory("/out");
   const bare = async (nonce: string) => {
     const ctx = join(work, "bare-ctx");
     await rm(ctx, { recursive: true, force: true });
@@ -75,20 +96,40 @@ try {
     const plan = toDockerfile(oneNode(nonce).recipe, oneNode(nonce), tag);
     await writeFile(join(ctx, "Dockerfile"), plan.dockerfile);
     const t0 = Date.now();
-    await exec(docker, ["build", "--progress=plain", "--output", `type=local,dest=${join(work, "bare-out")}`, ctx], { env: { ...process.env, DOCKER_BUILDKIT: "1" } });
+    await exec(docker, ["build", "--progress=plain", "--output", `type=local,dest=${join(work, "bare-out")}`, ctx], {
+      env: { ...process.env, DOCKER_BUILDKIT: "1" },
+    });
     return Date.now() - t0;
   };
   const viaExecutor = async (nonce: string) => {
     const ex = executor(join(work, "ex-home"));
     const t0 = Date.now();
-    await ex.build({ node: "n", output: oneNode(nonce), dest: join(work, "ex-out"), logPath: join(work, "ex.log"), signal: new AbortController().signal, workDir: work, secret: () => undefined });
+    await ex.build({
+      node: "n",
+      output: oneNode(nonce),
+      dest: join(work, "ex-out"),
+      logPath: join(work, "ex.log"),
+      signal: new AbortController().signal,
+      workDir: work,
+      secret: () => undefined,
+    });
     return Date.now() - t0;
   };
   const viaEngine = async (nonce: string) => {
     const g = new GraphBuilder();
     g.build("n", {}, () => oneNode(nonce));
     const t0 = Date.now();
-    await runGraph({ graph: g.finish(), pipeline: "bench", params: {}, executor: executor(join(work, "eng-home")), jobs: 1, store: new RunStore(join(work, "eng-home")), root, env: process.env, secret: () => undefined });
+    await runGraph({
+      graph: g.finish(),
+      pipeline: "bench",
+      params: {},
+      executor: executor(join(work, "eng-home")),
+      jobs: 1,
+      store: new RunStore(join(work, "eng-home")),
+      root,
+      env: process.env,
+      secret: () => undefined,
+    });
     return Date.now() - t0;
   };
   const measure = async (f: (nonce: string) => Promise<number>, mode: "warm" | "cold") => {
@@ -102,7 +143,9 @@ try {
     const b = await measure(bare, mode);
     const e = await measure(viaExecutor, mode);
     const g = await measure(viaEngine, mode);
-    console.log(`one node, ${mode}: bare docker build ${s(b)}, BuildkitExecutor.build ${s(e)} (${(e / b).toFixed(2)}x), through runGraph ${s(g)} (${(g / b).toFixed(2)}x); overhead per node ${e - b} ms / ${g - b} ms`);
+    console.log(
+      `one node, ${mode}: bare docker build ${s(b)}, BuildkitExecutor.build ${s(e)} (${(e / b).toFixed(2)}x), through runGraph ${s(g)} (${(g / b).toFixed(2)}x); overhead per node ${e - b} ms / ${g - b} ms`,
+    );
   }
   console.log(`# load at the end: ${load()}`);
 } finally {

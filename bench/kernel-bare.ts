@@ -7,12 +7,30 @@ import { join } from "node:path";
 import { exec } from "../engine/index.ts";
 import { PROJECT } from "../test/integration/kernel/helpers.ts";
 
-export interface BareRun { wallS: number; configureS: number; makeS: number; bzImage: string; modules: string[]; load: string }
+export interface BareRun {
+  wallS: number;
+  configureS: number;
+  makeS: number;
+  bzImage: string;
+  modules: string[];
+  load: string;
+}
 
-const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 
 /** "sha256 basename" of every module, sorted: comparable between an installed tree and a build tree. */
-export const moduleKeys = (lines: string) => lines.split("\n").filter(Boolean).map((l) => { const [h, p] = l.trim().split(/\s+/); return `${h} ${p!.split("/").pop()}`; }).sort();
+export const moduleKeys = (lines: string) =>
+  lines
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
+      const [h, p] = l.trim().split(/\s+/);
+      return `${h} ${p!.split("/").pop()}`;
+    })
+    .sort();
 
 export async function bareKernelBuild(o: { docker: string; image: string; caseId: string; scenario: string }): Promise<BareRun> {
   const { docker, image, caseId, scenario } = o;
@@ -42,6 +60,11 @@ export async function bareKernelBuild(o: { docker: string; image: string; caseId
   const lines = r.stdout.trim().split("\n");
   const m = /bare configure (\d+) make (\d+) sha256 ([0-9a-f]{64})/.exec(lines.at(-1) ?? "");
   if (!m) throw new Error(`bare build printed: ${r.stdout.slice(-500)}`);
-  const modules = moduleKeys(lines.filter((l) => l.startsWith("ko ")).map((l) => l.slice(3)).join("\n"));
+  const modules = moduleKeys(
+    lines
+      .filter((l) => l.startsWith("ko "))
+      .map((l) => l.slice(3))
+      .join("\n"),
+  );
   return { wallS, configureS: Number(m[1]), makeS: Number(m[2]), bzImage: m[3]!, modules, load: load() };
 }

@@ -22,17 +22,30 @@ import { node, PROJECT, runKernelPipeline } from "../test/integration/kernel/hel
 import { bareKernelBuild, moduleKeys, type BareRun } from "./kernel-bare.ts";
 import type { KernelMetadata } from "../kernel/index.ts";
 
-const { values } = parseArgs({ options: { case: { type: "string", default: "case2" }, scenario: { type: "string", default: "virt" }, rounds: { type: "string", default: "1" } } });
-const caseId = values.case!, scenario = values.scenario!;
+const { values } = parseArgs({
+  options: { case: { type: "string", default: "case2" }, scenario: { type: "string", default: "virt" }, rounds: { type: "string", default: "1" } },
+});
+const caseId = values.case!,
+  scenario = values.scenario!;
 const rounds = Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) { console.error(`--rounds must be a whole number >= 1, got ${values.rounds}`); process.exit(2); }
+if (!Number.isInteger(rounds) || rounds < 1) {
+  console.error(`--rounds must be a whole number >= 1, got ${values.rounds}`);
+  process.exit(2);
+}
 const docker = "/usr/bin/docker";
-const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 const home = await mkdtemp(join(tmpdir(), "dpu-ci-bench-kernel-"));
 const nonce = `${process.pid}-${Date.now()}`;
 
-interface EngineRun { wallS: number; meta: KernelMetadata; modules: string[]; load: string }
-
+interface EngineRun {
+  wallS: number;
+  meta: KernelMetadata;
+  modules: string[];
+  load: string;
+}
 
 async function engine(i: number): Promise<EngineRun> {
   const r = await runKernelPipeline(PROJECT, { case: caseId, scenario, drivers: "", ccache: `name:bench-${nonce}-${i}`, rebuild: `bench-${nonce}-${i}` }, home);
@@ -51,9 +64,13 @@ const fmt = (s: number) => `${s.toFixed(0)} s`;
 
 try {
   console.log(`# kernel bench: ${caseId}/${scenario}, ${rounds} round(s), load ${load()}`);
-  const image = await new DebianImageProvider({ docker, mirror: debianMirror(process.env.DPU_CI_DEBIAN_MIRROR), env: process.env }).ensure(kernelBuilder, { logPath: join(home, "image.log"), signal: new AbortController().signal });
+  const image = await new DebianImageProvider({ docker, mirror: debianMirror(process.env.DPU_CI_DEBIAN_MIRROR), env: process.env }).ensure(kernelBuilder, {
+    logPath: join(home, "image.log"),
+    signal: new AbortController().signal,
+  });
   if (image !== builderTag(kernelBuilder)) throw new Error(`unexpected image ${image}`);
-  const engines: EngineRun[] = [], bares: BareRun[] = [];
+  const engines: EngineRun[] = [],
+    bares: BareRun[] = [];
   for (let i = 0; i < rounds; i++) {
     // ABBA: round 0 engine first, round 1 bare first, ...
     const order = i % 2 === 0 ? ["engine", "bare"] : ["bare", "engine"];
@@ -62,21 +79,28 @@ try {
         const e = await engine(i);
         engines.push(e);
         const d = e.meta.durationSeconds;
-        console.log(`round ${i + 1} engine: node ${fmt(e.wallS)} (make ${d.make} s; configure ${d.configure}, verify ${d.verify}, base diff ${d.baseDiff}, modules_install ${d.modulesInstall}, headers ${d.headers}; script ${d.total} s; staging, source unpack and export ${fmt(e.wallS - d.total)}), load ${e.load}`);
+        console.log(
+          `round ${i + 1} engine: node ${fmt(e.wallS)} (make ${d.make} s; configure ${d.configure}, verify ${d.verify}, base diff ${d.baseDiff}, modules_install ${d.modulesInstall}, headers ${d.headers}; script ${d.total} s; staging, source unpack and export ${fmt(e.wallS - d.total)}), load ${e.load}`,
+        );
       } else {
         const b = await bareKernelBuild({ docker, image, caseId, scenario });
         bares.push(b);
-        console.log(`round ${i + 1} bare:   docker run ${fmt(b.wallS)} (make ${b.makeS} s, configure ${b.configureS} s; the rest is the container and the source unpack), load ${b.load}`);
+        console.log(
+          `round ${i + 1} bare:   docker run ${fmt(b.wallS)} (make ${b.makeS} s, configure ${b.configureS} s; the rest is the container and the source unpack), load ${b.load}`,
+        );
       }
     }
   }
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  const eWall = sum(engines.map((e) => e.wallS)), bWall = sum(bares.map((b) => b.wallS));
-  const eMake = sum(engines.map((e) => e.meta.durationSeconds.make)), bMake = sum(bares.map((b) => b.makeS));
+  const eWall = sum(engines.map((e) => e.wallS)),
+    bWall = sum(bares.map((b) => b.wallS));
+  const eMake = sum(engines.map((e) => e.meta.durationSeconds.make)),
+    bMake = sum(bares.map((b) => b.makeS));
   const extra = eWall - bWall;
   console.log(`engine / bare (wall, ${rounds} round(s)): ${(eWall / bWall).toFixed(3)}; make phases engine / bare ${(eMake / bMake).toFixed(3)}`);
   console.log(`engine extra cost: ${fmt(extra)} = ${((100 * extra) / bMake).toFixed(1)} % of the bare make time`);
-  const e0 = engines[0]!, b0 = bares[0]!;
+  const e0 = engines[0]!,
+    b0 = bares[0]!;
   const sameBz = engines.every((e) => e.meta.bzImage.sha256 === b0.bzImage) && bares.every((b) => b.bzImage === b0.bzImage);
   const key = (xs: string[]) => createHash("sha256").update(xs.join("\n")).digest("hex");
   const sameMods = [...engines.map((e) => key(e.modules)), ...bares.map((b) => key(b.modules))].every((k) => k === key(b0.modules));

@@ -35,20 +35,44 @@ try {
   const obj = join(dir, "xdp_count.o");
   await exec("clang", ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", XDP_COUNT_SOURCE, "-o", obj]);
   t = performance.now();
-  const full = await buildInitramfs({ out: join(dir, "full.cpio.gz"), modulesDir: k.modulesDir, modules: ["virtio_pci", "virtio_net", "dummy", "veth"], bpf: [obj], bins: ["/usr/sbin/bpftool"], suites: [SUITES.modules, SUITES.xdp, SUITES.net] });
+  const full = await buildInitramfs({
+    out: join(dir, "full.cpio.gz"),
+    modulesDir: k.modulesDir,
+    modules: ["virtio_pci", "virtio_net", "dummy", "veth"],
+    bpf: [obj],
+    bins: ["/usr/sbin/bpftool"],
+    suites: [SUITES.modules, SUITES.xdp, SUITES.net],
+  });
   console.log(`initramfs (+ modules, bpftool, 3 suites): ${ms(t)}`);
 
   const board: Board = {
-    id: "bench-qemu", class: "qemu-x86_64", sim: true, priority: 0, capabilities: ["virt:qemu"], power: { driver: "qemu" }, console: { driver: "qemu-serial", mode: "file" },
+    id: "bench-qemu",
+    class: "qemu-x86_64",
+    sim: true,
+    priority: 0,
+    capabilities: ["virt:qemu"],
+    power: { driver: "qemu" },
+    console: { driver: "qemu-serial", mode: "file" },
     deploy: { driver: "qemu-direct", binary: "qemu-system-x86_64", machine: "pc", memoryMb: 256, cpus: 1, exit: "isa-debug-exit", net: "user", extraArgs: [] },
   };
   const lab = openLab({ dir, inventory: { source: "bench", boards: [board] }, ttlMs: 10_000 });
   const art = async (p: string) => ({ path: p, sha256: await sha256File(p) });
   const hc = parseJob({ id: "hc", suites: ["boot"], artifacts: { kernel: await art(kernel), initrd: await art(boot) } }, join(dir, "hc.json"));
-  const job = parseJob({ id: "bench", needs: ["virt:qemu"], suites: ["modules", "xdp", "net"], peer: "tcp-echo", artifacts: { kernel: await art(kernel), initrd: await art(full) } }, join(dir, "job.json"));
+  const job = parseJob(
+    {
+      id: "bench",
+      needs: ["virt:qemu"],
+      suites: ["modules", "xdp", "net"],
+      peer: "tcp-echo",
+      artifacts: { kernel: await art(kernel), initrd: await art(full) },
+    },
+    join(dir, "job.json"),
+  );
   t = performance.now();
   const r = await runHilJob(lab, job, { healthCheckJob: async () => hc });
-  console.log(`QEMU/TCG job with health check: ${ms(t)} (health check ${r.healthChecks[0]?.attempts[0]?.durationMs} ms, job ${r.attempts[0]?.durationMs} ms) -> ${r.outcome}${r.simulated ? " (simulated)" : ""}`);
+  console.log(
+    `QEMU/TCG job with health check: ${ms(t)} (health check ${r.healthChecks[0]?.attempts[0]?.durationMs} ms, job ${r.attempts[0]?.durationMs} ms) -> ${r.outcome}${r.simulated ? " (simulated)" : ""}`,
+  );
   if (save && r.attempts[0]) copyFileSync(r.attempts[0].consoleLog, save);
   await stopVirtualPeers(board, lab.boardDir(board));
   lab.close();

@@ -13,7 +13,11 @@ if (unknown.length) {
 }
 let failed = 0;
 for (const name of asked.length ? asked : QUICK) {
-  console.log(`\n== ${name} (load average ${loadavg().map((l) => l.toFixed(1)).join(" ")})`);
+  console.log(
+    `\n== ${name} (load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")})`,
+  );
   const r = spawnSync(process.execPath, ["--import", "tsx", `bench/${name}.ts`], { stdio: "inherit" });
   if (r.status !== 0) failed++;
 }

@@ -19,7 +19,10 @@ const ROOT = join(import.meta.dirname, "..");
 const CLI = join(ROOT, "bin", "dpu-ci.js");
 const sh = $({ cwd: ROOT, quiet: true, nothrow: true, env: { ...process.env, CI: "true" } });
 
-const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Wall seconds of one CLI invocation; a failure stops the benchmark with what it printed. */
@@ -40,7 +43,9 @@ async function measure(label: string, args: string[], target: number | undefined
   }
   const m = median(times);
   const ok = target === undefined || m < target;
-  console.log(`${label.padEnd(22)} median ${m.toFixed(3)} s  (min ${Math.min(...times).toFixed(3)}, max ${Math.max(...times).toFixed(3)}, n=${n})  ${target === undefined ? "(baseline)" : `target < ${target} s ${ok ? "met" : "MISSED"}`}  load before each: ${loads.join(" | ")}`);
+  console.log(
+    `${label.padEnd(22)} median ${m.toFixed(3)} s  (min ${Math.min(...times).toFixed(3)}, max ${Math.max(...times).toFixed(3)}, n=${n})  ${target === undefined ? "(baseline)" : `target < ${target} s ${ok ? "met" : "MISSED"}`}  load before each: ${loads.join(" | ")}`,
+  );
   return ok;
 }
 
@@ -58,12 +63,18 @@ ok = (await measure("dpu-ci plan pr", ["plan", "pr"], 0.5, runs)) && ok;
 const home = (JSON.parse((await timed(["config", "--json"])).stdout) as { home: string }).home;
 const lastPr = (() => {
   try {
-    const runs = readdirSync(join(home, "runs")).filter((r) => /-pr-[0-9a-f]+$/.test(r)).sort();
+    const runs = readdirSync(join(home, "runs"))
+      .filter((r) => /-pr-[0-9a-f]+$/.test(r))
+      .sort();
     return JSON.parse(readFileSync(join(home, "runs", runs.at(-1)!, "manifest.json"), "utf8")) as { id: string; outcome?: string };
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 })();
 if (lastPr?.outcome !== "PASS" && !values.warm) {
-  console.log(`warm no-op run pr       not measured: ${lastPr ? `the last pr run of ${home} (${lastPr.id}) ended ${lastPr.outcome ?? "unfinished"}` : `${home} has no pr run`}; run \`dpu-ci run pr\` first, or pass --warm`);
+  console.log(
+    `warm no-op run pr       not measured: ${lastPr ? `the last pr run of ${home} (${lastPr.id}) ended ${lastPr.outcome ?? "unfinished"}` : `${home} has no pr run`}; run \`dpu-ci run pr\` first, or pass --warm`,
+  );
 } else {
   // One run first: it settles what changed since the last (the code's digest is in a task's key).
   console.log(`warming: run pr (last pr run: ${lastPr?.id ?? "none"} ${lastPr?.outcome ?? ""}), load ${load()}`);
@@ -74,7 +85,9 @@ if (lastPr?.outcome !== "PASS" && !values.warm) {
   const last = (await timed(["run", "pr", "--json"])).stdout;
   const m = JSON.parse(last) as { nodes: Array<{ name: string; cached?: boolean; reused?: string; outcome?: string }> };
   const rerun = m.nodes.filter((x) => !x.cached);
-  console.log(`  last run: ${m.nodes.length - rerun.length}/${m.nodes.length} nodes cached${rerun.length ? `; ran: ${rerun.map((x) => `${x.name} ${x.outcome}`).join(", ")}` : ""}`);
+  console.log(
+    `  last run: ${m.nodes.length - rerun.length}/${m.nodes.length} nodes cached${rerun.length ? `; ran: ${rerun.map((x) => `${x.name} ${x.outcome}`).join(", ")}` : ""}`,
+  );
   ok = warm && ok;
 }
 process.exitCode = ok ? 0 : 1;

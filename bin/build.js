@@ -35,8 +35,10 @@ export function sourceFiles(root = ROOT) {
     const walk = (dir) => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
         const p = join(dir, e.name);
-        if (e.isDirectory()) { if (!SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) walk(p); }
-        else if (e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") && !e.name.endsWith(".test.ts")) out.push(relative(root, p).split(sep).join("/"));
+        if (e.isDirectory()) {
+          if (!SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) walk(p);
+        } else if (e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") && !e.name.endsWith(".test.ts"))
+          out.push(relative(root, p).split(sep).join("/"));
       }
     };
     walk(join(root, top.name));
@@ -48,7 +50,11 @@ export function sourceFiles(root = ROOT) {
 function vendorVersions(root) {
   const out = [];
   for (const name of VENDOR) {
-    try { out.push(`${name}@${JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version}`); } catch { /* not installed */ }
+    try {
+      out.push(`${name}@${JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version}`);
+    } catch {
+      /* not installed */
+    }
   }
   return out;
 }
@@ -108,7 +114,12 @@ function vendorImports(js) {
     if (def) names.add("default");
     if (/\*\s+as\s/.test(clause)) names.add("*");
     const named = /\{([^}]*)\}/.exec(clause);
-    if (named) for (const spec of named[1].split(",").map((x) => x.trim()).filter(Boolean)) names.add(spec.split(/\s+as\s+/)[0]);
+    if (named)
+      for (const spec of named[1]
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean))
+        names.add(spec.split(/\s+as\s+/)[0]);
     out.set(pkg, names);
   }
   return out;
@@ -126,8 +137,14 @@ async function bundleVendor(root, dir, used) {
       ...(named.length ? [`export { ${named.join(", ")} } from "${pkg}";`] : []),
     ];
     await build({
-      stdin: { contents: lines.join("\n"), resolveDir: root, loader: "js" }, bundle: true, format: "esm", platform: "node", target: "node20",
-      outfile: join(dir, `${pkg}.js`), logLevel: "error", legalComments: "none",
+      stdin: { contents: lines.join("\n"), resolveDir: root, loader: "js" },
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      outfile: join(dir, `${pkg}.js`),
+      logLevel: "error",
+      legalComments: "none",
       banner: { js: `import { createRequire as __dpuCiRequire } from "node:module"; const require = __dpuCiRequire(import.meta.url);` },
     });
   }
@@ -150,7 +167,9 @@ export function transpile(ts, source, fileName) {
   const up = "../".repeat(fileName.split("/").length - 1) || "./";
   // The module's own location, as the sources have it: dist/<digest>/x/y.js -> x/y.ts.
   return out
-    .replace(/^(import\s[^;]*?\sfrom\s+|export\s[^;]*?\sfrom\s+)"([^"]+)";/gm, (m, head, spec) => (VENDOR.includes(spec) ? `${head}"${up}vendor/${spec}.js";` : m))
+    .replace(/^(import\s[^;]*?\sfrom\s+|export\s[^;]*?\sfrom\s+)"([^"]+)";/gm, (m, head, spec) =>
+      VENDOR.includes(spec) ? `${head}"${up}vendor/${spec}.js";` : m,
+    )
     .replaceAll("import.meta.url", `import.meta.url.replace(${DIST_SEGMENT}, "/").replace(/\\.js$/, ".ts")`)
     .replaceAll("import.meta.filename", `import.meta.filename.replace(${DIST_SEGMENT}, "/").replace(/\\.js$/, ".ts")`)
     .replaceAll("import.meta.dirname", `(import.meta.dirname + "/").replace(${DIST_SEGMENT}, "/").slice(0, -1)`);
@@ -162,12 +181,21 @@ function prune(distDir, keep) {
   for (const e of readdirSync(distDir, { withFileTypes: true })) {
     if (!e.isDirectory() || e.name === keep) continue;
     const p = join(distDir, e.name);
-    try { if (statSync(p).mtimeMs < hourAgo) rmSync(p, { recursive: true, force: true }); } catch { /* another process pruned it */ }
+    try {
+      if (statSync(p).mtimeMs < hourAgo) rmSync(p, { recursive: true, force: true });
+    } catch {
+      /* another process pruned it */
+    }
   }
 }
 
 function exists(p) {
-  try { statSync(p); return true; } catch { return false; }
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // `node bin/build.js` (npm run build, npm's prepare): build for the current sources.

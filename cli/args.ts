@@ -33,9 +33,12 @@ export interface ParseSpec {
 }
 
 export function parseCommand(spec: ParseSpec, args: readonly string[]): Parsed {
-  const fail = (message: string): never => { throw new UsageError(`${spec.command}: ${message}\n\n${spec.usage}`); };
+  const fail = (message: string): never => {
+    throw new UsageError(`${spec.command}: ${message}\n\n${spec.usage}`);
+  };
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = { help: { type: "boolean", short: "h" } };
-  for (const [k, o] of Object.entries(spec.options ?? {})) options[k] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  for (const [k, o] of Object.entries(spec.options ?? {}))
+    options[k] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   let r: { values: Values; positionals: string[] };
   try {
     r = parseArgs({ args: [...args], options, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] };
@@ -52,7 +55,8 @@ export function parseCommand(spec: ParseSpec, args: readonly string[]): Parsed {
     }
   }
   const { min = 0, max = 0, name = "argument" } = spec.positionals ?? {};
-  if (r.positionals.length > max) fail(max === 0 ? `unexpected argument "${r.positionals[0]}"` : `unexpected argument "${r.positionals[max]}" (at most ${max} ${name}${max > 1 ? "s" : ""})`);
+  if (r.positionals.length > max)
+    fail(max === 0 ? `unexpected argument "${r.positionals[0]}"` : `unexpected argument "${r.positionals[max]}" (at most ${max} ${name}${max > 1 ? "s" : ""})`);
   if (r.positionals.length < min) fail(`expected ${min === 1 ? `a ${name}` : `${min} ${name}s`}`);
   return { values: r.values, positionals: r.positionals, help: false };
 }
@@ -60,7 +64,12 @@ export function parseCommand(spec: ParseSpec, args: readonly string[]): Parsed {
 /** A command made of sub-commands (`gha render`, `release tag`, `lab status`): picks the
  *  sub-command, then parses the rest with its own spec. `help` without a sub-command is the
  *  command's usage; no sub-command at all is a usage error (exit 2) that prints it too. */
-export function parseSubcommand(command: string, usage: string, args: readonly string[], subs: Readonly<Record<string, Omit<ParseSpec, "command" | "usage">>>): ({ sub: string } & Parsed) | { sub: undefined; help: true } {
+export function parseSubcommand(
+  command: string,
+  usage: string,
+  args: readonly string[],
+  subs: Readonly<Record<string, Omit<ParseSpec, "command" | "usage">>>,
+): ({ sub: string } & Parsed) | { sub: undefined; help: true } {
   const i = args.findIndex((a) => !a.startsWith("-"));
   if (i !== 0) {
     // Options before any sub-command: only --help makes sense there.
@@ -77,8 +86,11 @@ export function parseSubcommand(command: string, usage: string, args: readonly s
 function argError(e: Error & { code?: string }): string {
   const opt = /'(--?[A-Za-z0-9-]+)/.exec(e.message)?.[1];
   switch (e.code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": return `unknown option "${opt ?? e.message}"`;
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": return /does not take an argument/.test(e.message) ? `${opt ?? "an option"} takes no value` : `${opt ?? "an option"} needs a value`;
-    default: return e.message;
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown option "${opt ?? e.message}"`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /does not take an argument/.test(e.message) ? `${opt ?? "an option"} takes no value` : `${opt ?? "an option"} needs a value`;
+    default:
+      return e.message;
   }
 }

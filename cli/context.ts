@@ -1,5 +1,18 @@
 // Shared by commands: config from flags + env + .env, the executor, the run store.
-import { BuildkitExecutor, DaggerExecutor, FleetExecutor, HostExecutor, PROJECT_ROOT, RunStore, daggerEngine, dockerHostArgs, inDaggerSession, loadConfig, type Config, type Executor } from "../engine/index.ts";
+import {
+  BuildkitExecutor,
+  DaggerExecutor,
+  FleetExecutor,
+  HostExecutor,
+  PROJECT_ROOT,
+  RunStore,
+  daggerEngine,
+  dockerHostArgs,
+  inDaggerSession,
+  loadConfig,
+  type Config,
+  type Executor,
+} from "../engine/index.ts";
 import { DebianImageProvider, debianMirror } from "../images/index.ts";
 import { COMPONENT_SETTINGS } from "../pipelines/settings.ts";
 import { join } from "node:path";
@@ -14,30 +27,44 @@ export function configFrom(flags: Record<string, string | undefined>, env: NodeJ
 export function chooseExecutor(cfg: Config): Executor {
   const name = cfg.executor === "auto" ? (inDaggerSession(cfg.env) ? "dagger" : "buildkit") : cfg.executor;
   switch (name) {
-    case "dagger": daggerEngine(cfg.env); // a bad runner address or a missing CLI is said now, not mid-run
+    case "dagger":
+      daggerEngine(cfg.env); // a bad runner address or a missing CLI is said now, not mid-run
       return new DaggerExecutor({
-      // The same debootstrapped bases as BuildKit, imported into the engine (docker permitting).
-      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror), env: cfg.env }),
-      docker: cfg.docker,
-      imageDir: join(cfg.home, "dagger-images"),
-    });
-    case "host": return new HostExecutor({ env: cfg.env });
-    default: if (cfg.builders.length) {
-      // Build daemons named in the settings: each makes its builder images, or copies them from a
-      // daemon that has them (the others, or the one docker's environment names).
-      const all = cfg.builders.map(dockerHostArgs);
-      return new FleetExecutor({
-        builders: cfg.builders, docker: cfg.docker, contextRoot: join(cfg.home, "ctx"), env: cfg.env, jobs: cfg.jobs,
-        affinityFile: join(cfg.home, "fleet", "affinity.json"),
-        images: (ep) => new DebianImageProvider({ docker: cfg.docker, dockerArgs: dockerHostArgs(ep), peers: [...all.filter((a) => a[1] !== ep.url), []], mirror: debianMirror(cfg.debianMirror), env: cfg.env }),
+        // The same debootstrapped bases as BuildKit, imported into the engine (docker permitting).
+        images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror), env: cfg.env }),
+        docker: cfg.docker,
+        imageDir: join(cfg.home, "dagger-images"),
       });
-    }
-    return new BuildkitExecutor({
-      docker: cfg.docker,
-      contextRoot: join(cfg.home, "ctx"),
-      env: cfg.env,
-      images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror), env: cfg.env }),
-    });
+    case "host":
+      return new HostExecutor({ env: cfg.env });
+    default:
+      if (cfg.builders.length) {
+        // Build daemons named in the settings: each makes its builder images, or copies them from a
+        // daemon that has them (the others, or the one docker's environment names).
+        const all = cfg.builders.map(dockerHostArgs);
+        return new FleetExecutor({
+          builders: cfg.builders,
+          docker: cfg.docker,
+          contextRoot: join(cfg.home, "ctx"),
+          env: cfg.env,
+          jobs: cfg.jobs,
+          affinityFile: join(cfg.home, "fleet", "affinity.json"),
+          images: (ep) =>
+            new DebianImageProvider({
+              docker: cfg.docker,
+              dockerArgs: dockerHostArgs(ep),
+              peers: [...all.filter((a) => a[1] !== ep.url), []],
+              mirror: debianMirror(cfg.debianMirror),
+              env: cfg.env,
+            }),
+        });
+      }
+      return new BuildkitExecutor({
+        docker: cfg.docker,
+        contextRoot: join(cfg.home, "ctx"),
+        env: cfg.env,
+        images: new DebianImageProvider({ docker: cfg.docker, mirror: debianMirror(cfg.debianMirror), env: cfg.env }),
+      });
   }
 }
 

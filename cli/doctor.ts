@@ -15,14 +15,22 @@ export interface DoctorReport {
 
 export async function doctor(cfg: Config, o: { lab?: boolean } = {}): Promise<DoctorReport> {
   const major = Number(process.versions.node.split(".")[0]);
-  const tools = await Promise.all(REQUIREMENTS.filter((r) => !o.lab || r.lab).map(async (r) => ({ ...r, required: r.required || !!o.lab, found: r.command.startsWith("/") ? (existsSync(r.command) ? r.command : undefined) : await which(r.command) })));
+  const tools = await Promise.all(
+    REQUIREMENTS.filter((r) => !o.lab || r.lab).map(async (r) => ({
+      ...r,
+      required: r.required || !!o.lab,
+      found: r.command.startsWith("/") ? (existsSync(r.command) ? r.command : undefined) : await which(r.command),
+    })),
+  );
   const missingExtra = [];
   for (const p of o.lab ? LAB_EXTRA_PACKAGES : EXTRA_PACKAGES) {
     const r = await exec("dpkg-query", ["-W", "-f=${Status}", p], { allowFailure: true });
     if (!r.stdout.includes("install ok installed")) missingExtra.push(p);
   }
   const missingPackages = [...new Set([...tools.filter((t) => !t.found).map((t) => t.pkg), ...missingExtra])];
-  const dockerd = o.lab ? { running: false, buildkit: false, detail: "not needed on a lab runner host (lab jobs build nothing)" } : await dockerStatus(cfg.docker);
+  const dockerd = o.lab
+    ? { running: false, buildkit: false, detail: "not needed on a lab runner host (lab jobs build nothing)" }
+    : await dockerStatus(cfg.docker);
   return {
     lab: o.lab,
     node: { version: process.versions.node, ok: major >= 20 },
@@ -42,7 +50,8 @@ async function dockerStatus(docker: string): Promise<DoctorReport["dockerd"]> {
 
 export function formatDoctor(r: DoctorReport): string {
   const lines = [`node ${r.node.version} ${r.node.ok ? "ok" : "TOO OLD (need >= 20)"}`];
-  for (const t of r.tools) lines.push(`${t.found ? "ok     " : t.required ? "MISSING" : "missing"} ${t.command.padEnd(20)} ${t.found ?? `(apt: ${t.pkg})`}  - ${t.why}`);
+  for (const t of r.tools)
+    lines.push(`${t.found ? "ok     " : t.required ? "MISSING" : "missing"} ${t.command.padEnd(20)} ${t.found ?? `(apt: ${t.pkg})`}  - ${t.why}`);
   lines.push(`${r.dockerd.running ? "ok     " : r.lab ? "-      " : "MISSING"} dockerd              ${r.dockerd.detail}`);
   if (r.installCommand) lines.push("", "Install what is missing with:", `  ${r.installCommand}`, "or run `dpu-ci doctor --fix` as root on Debian/Ubuntu.");
   return lines.join("\n");

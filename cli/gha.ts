@@ -35,13 +35,25 @@ export async function runGhaCommand(argv: readonly string[], io: CommandIo, boar
       return 1;
     }
     const { written, removed } = await writeWorkflows(io.cwd);
-    io.stdout([...written.map((f) => `wrote ${WORKFLOW_DIR}/${f}`), ...removed.map((f) => `removed ${WORKFLOW_DIR}/${f}`), written.length + removed.length === 0 ? `${WORKFLOW_DIR}: already up to date` : ""].filter(Boolean).join("\n") + "\n");
+    io.stdout(
+      [
+        ...written.map((f) => `wrote ${WORKFLOW_DIR}/${f}`),
+        ...removed.map((f) => `removed ${WORKFLOW_DIR}/${f}`),
+        written.length + removed.length === 0 ? `${WORKFLOW_DIR}: already up to date` : "",
+      ]
+        .filter(Boolean)
+        .join("\n") + "\n",
+    );
     return 0;
   }
   {
     const json = Boolean(values.json);
     const inv = boards ? { boards, source: "given" } : loadBoards(io.config.inventory, io.cwd);
-    const perBoard = inv.boards.map((b) => ({ board: b.id, sim: b.sim, labels: b.sim ? [] : ["self-hosted", "linux", ...b.capabilities.map(capabilityLabel)] }));
+    const perBoard = inv.boards.map((b) => ({
+      board: b.id,
+      sim: b.sim,
+      labels: b.sim ? [] : ["self-hosted", "linux", ...b.capabilities.map(capabilityLabel)],
+    }));
     // Classes are routed as the workflows would route them with this inventory committed as the
     // lab's (a lab admin checks a lab.yaml before committing it); with the local virtual boards
     // (the default), as the repository's workflows route them.
@@ -49,13 +61,22 @@ export async function runGhaCommand(argv: readonly string[], io: CommandIo, boar
     const asLab = !boards && resolve(io.cwd, inv.source) !== resolve(io.cwd, repo.local.file) && inv.boards.some((b) => !b.sim);
     const routing = routeClasses(asLab ? { local: repo.local, lab: { file: inv.source, boards: inv.boards, committed: true } } : repo);
     const why = new Map(routing.unserved.map((u) => [u.classId, u.reason]));
-    const classes = boardClasses().map((c) => ({ class: c.classId, needs: c.needs, labels: c.needs.map(capabilityLabel), uses: c.uses, ...(why.has(c.classId) ? { notDispatched: why.get(c.classId) } : {}) }));
+    const classes = boardClasses().map((c) => ({
+      class: c.classId,
+      needs: c.needs,
+      labels: c.needs.map(capabilityLabel),
+      uses: c.uses,
+      ...(why.has(c.classId) ? { notDispatched: why.get(c.classId) } : {}),
+    }));
     if (json) io.stdout(JSON.stringify({ inventory: inv.source, boards: perBoard, classes }, null, 2) + "\n");
     else {
       const lines = [`inventory: ${inv.source}`, "boards (register each self-hosted runner with these labels):"];
       for (const b of perBoard) lines.push(`  ${b.board}: ${b.sim ? "simulated, runs on any hosted runner" : b.labels.join(",")}`);
       lines.push("board classes the workflows route to:");
-      for (const c of classes) lines.push(`  ${c.class}: ${c.labels.join(",") || "ubuntu-latest (virtual boards)"}  <- ${c.uses.join(" ")}${c.notDispatched ? `\n    no job generated: ${c.notDispatched}` : ""}`);
+      for (const c of classes)
+        lines.push(
+          `  ${c.class}: ${c.labels.join(",") || "ubuntu-latest (virtual boards)"}  <- ${c.uses.join(" ")}${c.notDispatched ? `\n    no job generated: ${c.notDispatched}` : ""}`,
+        );
       io.stdout(lines.join("\n") + "\n");
     }
     return 0;

@@ -10,7 +10,11 @@ import { HELP, commandHelp } from "./help.ts";
 import { parseCommand, type OptionSpecs, type Parsed } from "./args.ts";
 
 type Handler = (args: string[], io: IO) => Promise<number>;
-interface IO { out: NodeJS.WriteStream; err: NodeJS.WriteStream; signal: AbortSignal }
+interface IO {
+  out: NodeJS.WriteStream;
+  err: NodeJS.WriteStream;
+  signal: AbortSignal;
+}
 
 const print = (s: NodeJS.WritableStream, text: string) => s.write(mask(text) + (text.endsWith("\n") ? "" : "\n"));
 
@@ -51,8 +55,27 @@ const COMMANDS: Record<string, Handler> = {
     if (h) return help("list", io);
     const { listPipelines } = await import("../pipelines/index.ts");
     const ps = await listPipelines();
-    if (values.json) print(io.out, JSON.stringify(ps.map((p) => ({ name: p.name, description: p.description, params: p.params ?? {} })), null, 2));
-    else for (const p of ps) print(io.out, `${p.name.padEnd(10)} ${p.description}${p.params ? `  [${Object.entries(p.params).map(([k, s]) => `--${k === "case" ? "case" : `param ${k}=`}${s.default ? ` (default ${s.default})` : ""}`).join(", ")}]` : ""}`);
+    if (values.json)
+      print(
+        io.out,
+        JSON.stringify(
+          ps.map((p) => ({ name: p.name, description: p.description, params: p.params ?? {} })),
+          null,
+          2,
+        ),
+      );
+    else
+      for (const p of ps)
+        print(
+          io.out,
+          `${p.name.padEnd(10)} ${p.description}${
+            p.params
+              ? `  [${Object.entries(p.params)
+                  .map(([k, s]) => `--${k === "case" ? "case" : `param ${k}=`}${s.default ? ` (default ${s.default})` : ""}`)
+                  .join(", ")}]`
+              : ""
+          }`,
+        );
     return EXIT.OK;
   },
 
@@ -65,7 +88,15 @@ const COMMANDS: Record<string, Handler> = {
     // Tasks of a pipeline that reuses results are predicted at run time (their upstream outputs decide).
     const nodes = await plan(cfg, graph, { reuseTasks: pipeline.reuseTasks });
     if (values.json) print(io.out, JSON.stringify({ pipeline: pipeline.name, params, nodes }, null, 2));
-    else print(io.out, `${pipeline.name} (${Object.entries(params).map(([k, v]) => `${k}=${v}`).join(" ") || "no params"})\n${formatPlan(nodes)}`);
+    else
+      print(
+        io.out,
+        `${pipeline.name} (${
+          Object.entries(params)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ") || "no params"
+        })\n${formatPlan(nodes)}`,
+      );
     return EXIT.OK;
   },
 
@@ -74,9 +105,38 @@ const COMMANDS: Record<string, Handler> = {
     if (h) return help("run", io);
     const cfg = await pipelineConfig(values);
     const { runPipeline, runSummary } = await import("./run.ts");
-    const { manifest, dir } = await runPipeline(cfg, await pipelineArgs(positionals, values), { json: Boolean(values.json), noCache: Boolean(values["no-cache"]), signal: io.signal, out: io.out, err: io.err });
+    const { manifest, dir } = await runPipeline(cfg, await pipelineArgs(positionals, values), {
+      json: Boolean(values.json),
+      noCache: Boolean(values["no-cache"]),
+      signal: io.signal,
+      out: io.out,
+      err: io.err,
+    });
     if (values.json) {
-      print(io.out, JSON.stringify({ id: manifest.id, dir, status: manifest.status, outcome: manifest.outcome, exitCode: manifest.exitCode, nodes: manifest.nodes.map((n) => ({ name: n.name, kind: n.kind, outcome: n.outcome, cached: n.cached, reusedFrom: n.reusedFrom, durationMs: n.durationMs, reason: n.reason, deps: n.deps })) }, null, 2));
+      print(
+        io.out,
+        JSON.stringify(
+          {
+            id: manifest.id,
+            dir,
+            status: manifest.status,
+            outcome: manifest.outcome,
+            exitCode: manifest.exitCode,
+            nodes: manifest.nodes.map((n) => ({
+              name: n.name,
+              kind: n.kind,
+              outcome: n.outcome,
+              cached: n.cached,
+              reusedFrom: n.reusedFrom,
+              durationMs: n.durationMs,
+              reason: n.reason,
+              deps: n.deps,
+            })),
+          },
+          null,
+          2,
+        ),
+      );
     } else {
       print(io.err, runSummary(manifest, dir));
       const { dataplaneSummary } = await import("../stages/dataplane.ts");
@@ -90,11 +150,26 @@ const COMMANDS: Record<string, Handler> = {
     const { values, positionals, help: h } = parse("report", args, { html: { type: "boolean" }, compare: { type: "string" } }, { max: 1, name: "run" });
     if (h) return help("report", io);
     const cfg = await configFrom({});
-    const [{ storeOf }, { historyDb, metricRules }, { reportCommand }, { CASE_IDS }] = await Promise.all([import("./context.ts"), import("./run.ts"), import("../reports/index.ts"), import("../pipelines/cases.ts")]);
+    const [{ storeOf }, { historyDb, metricRules }, { reportCommand }, { CASE_IDS }] = await Promise.all([
+      import("./context.ts"),
+      import("./run.ts"),
+      import("../reports/index.ts"),
+      import("../pipelines/cases.ts"),
+    ]);
     const store = storeOf(cfg);
     const dir = store.resolveRun(positionals[0] ?? "latest");
     const compareTo = values.compare ? store.resolveRun(values.compare as string) : undefined;
-    print(io.out, reportCommand(dir, { historyDb: historyDb(cfg), metricRules: metricRules(cfg), compareTo, html: Boolean(values.html), matrixCases: CASE_IDS, cwd: process.cwd() }));
+    print(
+      io.out,
+      reportCommand(dir, {
+        historyDb: historyDb(cfg),
+        metricRules: metricRules(cfg),
+        compareTo,
+        html: Boolean(values.html),
+        matrixCases: CASE_IDS,
+        cwd: process.cwd(),
+      }),
+    );
     return EXIT.OK;
   },
 
@@ -106,12 +181,20 @@ const COMMANDS: Record<string, Handler> = {
 
   async hil(args, io) {
     const [{ runHilCommand }, context] = await Promise.all([import("./lab.ts"), import("./context.ts")]);
-    return runHilCommand(args, once(() => context.configFrom({})), io);
+    return runHilCommand(
+      args,
+      once(() => context.configFrom({})),
+      io,
+    );
   },
 
   async lab(args, io) {
     const [{ runLabCommand }, context] = await Promise.all([import("./lab.ts"), import("./context.ts")]);
-    return runLabCommand(args, once(() => context.configFrom({})), io);
+    return runLabCommand(
+      args,
+      once(() => context.configFrom({})),
+      io,
+    );
   },
 
   async matrix(args, io) {
@@ -139,7 +222,12 @@ const COMMANDS: Record<string, Handler> = {
   },
 
   async doctor(args, io) {
-    const { values, help: h } = parse("doctor", args, { fix: { type: "boolean" }, "no-dockerd": { type: "boolean" }, json: { type: "boolean" }, lab: { type: "boolean" } });
+    const { values, help: h } = parse("doctor", args, {
+      fix: { type: "boolean" },
+      "no-dockerd": { type: "boolean" },
+      json: { type: "boolean" },
+      lab: { type: "boolean" },
+    });
     if (h) return help("doctor", io);
     const cfg = await configFrom({});
     const { doctor, doctorFix, doctorHealthy, formatDoctor } = await import("./doctor.ts");
@@ -160,8 +248,30 @@ const COMMANDS: Record<string, Handler> = {
     if (h) return help("config", io);
     const cfg = await configFrom({});
     const { kernelSourceOf } = await import("../kernel/index.ts");
-    const shown = { root: cfg.root, home: cfg.home, executor: cfg.executor, jobs: cfg.jobs, docker: cfg.docker, debianMirror: cfg.debianMirror ?? "(from apt sources)", progress: cfg.progress, defaultCase: cfg.defaultCase, inventory: cfg.inventory, labDir: cfg.labDir ?? `(the inventory's state, else ${cfg.homeLabDir})`, cacheDir: cfg.cacheDir, kernelSource: describeSource(kernelSourceOf(cfg)), ci: cfg.ci, secrets: cfg.secretNames.filter((n) => cfg.env[n]).map((n) => `${n}=***`) };
-    print(io.out, values.json ? JSON.stringify(shown, null, 2) : Object.entries(shown).map(([k, v]) => `${k.padEnd(14)} ${Array.isArray(v) ? v.join(", ") || "none" : String(v)}`).join("\n"));
+    const shown = {
+      root: cfg.root,
+      home: cfg.home,
+      executor: cfg.executor,
+      jobs: cfg.jobs,
+      docker: cfg.docker,
+      debianMirror: cfg.debianMirror ?? "(from apt sources)",
+      progress: cfg.progress,
+      defaultCase: cfg.defaultCase,
+      inventory: cfg.inventory,
+      labDir: cfg.labDir ?? `(the inventory's state, else ${cfg.homeLabDir})`,
+      cacheDir: cfg.cacheDir,
+      kernelSource: describeSource(kernelSourceOf(cfg)),
+      ci: cfg.ci,
+      secrets: cfg.secretNames.filter((n) => cfg.env[n]).map((n) => `${n}=***`),
+    };
+    print(
+      io.out,
+      values.json
+        ? JSON.stringify(shown, null, 2)
+        : Object.entries(shown)
+            .map(([k, v]) => `${k.padEnd(14)} ${Array.isArray(v) ? v.join(", ") || "none" : String(v)}`)
+            .join("\n"),
+    );
     return EXIT.OK;
   },
 };

@@ -14,7 +14,8 @@ export interface Renderer {
 
 const COLOR: Record<Outcome, string> = { PASS: "32", FAIL: "31", ERROR: "35", MISS: "33", SKIP: "90", CANCELED: "33" };
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
-const since = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`);
+const since = (ms: number) =>
+  ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
 /** An SGR colour, or the bare text when colours are off (NO_COLOR). */
 const paint = (on: boolean) => (code: string, text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
 
@@ -48,8 +49,14 @@ export function plainRenderer(out: NodeJS.WritableStream, o: PlainOptions = {}):
   return {
     onEvent(e) {
       switch (e.kind) {
-        case "run-start": dir = e.dir; w(`${at()} run ${e.id} (${e.pipeline}, ${e.nodes.length} nodes, executor ${e.executor})`); break;
-        case "node-start": running.set(e.node, Date.now()); w(`${at()} ${e.node}: started`); break;
+        case "run-start":
+          dir = e.dir;
+          w(`${at()} run ${e.id} (${e.pipeline}, ${e.nodes.length} nodes, executor ${e.executor})`);
+          break;
+        case "node-start":
+          running.set(e.node, Date.now());
+          w(`${at()} ${e.node}: started`);
+          break;
         case "node-end": {
           running.delete(e.node);
           const line = `${e.node}: ${e.outcome}${e.cached ? (e.reusedFrom ? ` (cached: the result of run ${e.reusedFrom.run})` : " (cached)") : ""} in ${secs(e.durationMs)}${e.reason ? ` - ${e.reason}` : ""}`;
@@ -57,12 +64,19 @@ export function plainRenderer(out: NodeJS.WritableStream, o: PlainOptions = {}):
           else w(`${at()} ${line}`);
           break;
         }
-        case "run-end": w(`${at()} run ${e.status}: ${e.outcome} (exit ${e.exitCode}) in ${secs(e.durationMs)}`); break;
-        case "warning": w(`${at()} warning: ${e.text}`); break;
-        case "node-output": break;
+        case "run-end":
+          w(`${at()} run ${e.status}: ${e.outcome} (exit ${e.exitCode}) in ${secs(e.durationMs)}`);
+          break;
+        case "warning":
+          w(`${at()} warning: ${e.text}`);
+          break;
+        case "node-output":
+          break;
       }
     },
-    stop() { if (timer) clearInterval(timer); },
+    stop() {
+      if (timer) clearInterval(timer);
+    },
   };
 }
 
@@ -77,7 +91,16 @@ export function lastLogLine(path: string | undefined, max = 160): string | undef
     const buf = Buffer.alloc(n);
     readSync(fd, buf, 0, n, size - n);
     // Progress bars end lines with \r: the text after the last one is what a terminal shows.
-    const lines = stripBuildkitPrefixes(buf.toString("utf8")).split("\n").map((l) => l.split("\r").filter((x) => x.trim()).pop() ?? "").filter((l) => l.trim() && !/^#\d+ sha256:/.test(l));
+    const lines = stripBuildkitPrefixes(buf.toString("utf8"))
+      .split("\n")
+      .map(
+        (l) =>
+          l
+            .split("\r")
+            .filter((x) => x.trim())
+            .pop() ?? "",
+      )
+      .filter((l) => l.trim() && !/^#\d+ sha256:/.test(l));
     const last = lines.pop()?.trim();
     return last === undefined ? undefined : last.length > max ? `${last.slice(0, max - 3)}...` : last;
   } catch {
@@ -95,7 +118,11 @@ const escapeData = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").r
  *  ::stop-commands:: and a one-time token while it is printed. */
 export function githubGroup(title: string, logPath: string, maxLines: number): string {
   let text: string;
-  try { text = readFileSync(logPath, "utf8"); } catch { text = "(no log)"; }
+  try {
+    text = readFileSync(logPath, "utf8");
+  } catch {
+    text = "(no log)";
+  }
   let lines = text.replace(/\n$/, "").split("\n");
   const omitted = Math.max(0, lines.length - maxLines);
   if (omitted) lines = [`(first ${omitted} lines omitted; the whole log: ${logPath})`, ...lines.slice(omitted)];
@@ -113,7 +140,14 @@ export interface TtyOptions {
   color?: boolean;
 }
 
-interface Row { state: "pending" | "running" | "done"; start?: number; end?: number; outcome?: Outcome; cached?: boolean; last?: string }
+interface Row {
+  state: "pending" | "running" | "done";
+  start?: number;
+  end?: number;
+  outcome?: Outcome;
+  cached?: boolean;
+  last?: string;
+}
 
 /** Redraws the nodes in place, never more lines than the terminal has: when the nodes do not fit,
  *  finished nodes that passed (or were skipped) are summarised in one line, running ones and
@@ -156,7 +190,11 @@ export function ttyRenderer(out: NodeJS.WriteStream, o: TtyOptions = {}): Render
       const summary = `  ${done.length} finished (${[...counts].map(([k, v]) => `${v} ${k}`).join(", ") || "none"}${cached ? `, ${cached} cached` : ""}), ${waiting} waiting`;
       const room = height - 2; // the header and the summary line
       const more = shown.length > room ? shown.length - (room - 1) : 0;
-      lines = [...shown.slice(0, more ? room - 1 : room).map(([n, r]) => row(n, r, width)), ...(more ? [`  ... ${more} more running or failed`] : []), summary.slice(0, width)];
+      lines = [
+        ...shown.slice(0, more ? room - 1 : room).map(([n, r]) => row(n, r, width)),
+        ...(more ? [`  ... ${more} more running or failed`] : []),
+        summary.slice(0, width),
+      ];
     }
     lines.unshift(header.slice(0, width), ...warnings.map((t) => `  warning: ${t}`.slice(0, width)));
     // Up to the first line we drew, rewrite each line, clear what a shorter frame leaves below.
@@ -167,14 +205,34 @@ export function ttyRenderer(out: NodeJS.WriteStream, o: TtyOptions = {}): Render
   return {
     onEvent(e) {
       switch (e.kind) {
-        case "run-start": header = `run ${e.id} (${e.pipeline}, executor ${e.executor})`; for (const n of e.nodes) rows.set(n, { state: "pending" }); break;
-        case "node-start": Object.assign(rows.get(e.node)!, { state: "running", start: Date.now() }); break;
-        case "node-output": { const l = e.text.trim().split("\n").pop(); if (l) rows.get(e.node)!.last = l.replace(/^#\d+ [\d.]+ /, "").slice(0, 60); break; }
-        case "node-end": { const r = rows.get(e.node)!; Object.assign(r, { state: "done", end: Date.now(), outcome: e.outcome, cached: e.cached }); r.start ??= r.end; break; }
-        case "run-end": break;
-        case "warning": warnings.push(e.text); break;
+        case "run-start":
+          header = `run ${e.id} (${e.pipeline}, executor ${e.executor})`;
+          for (const n of e.nodes) rows.set(n, { state: "pending" });
+          break;
+        case "node-start":
+          Object.assign(rows.get(e.node)!, { state: "running", start: Date.now() });
+          break;
+        case "node-output": {
+          const l = e.text.trim().split("\n").pop();
+          if (l) rows.get(e.node)!.last = l.replace(/^#\d+ [\d.]+ /, "").slice(0, 60);
+          break;
+        }
+        case "node-end": {
+          const r = rows.get(e.node)!;
+          Object.assign(r, { state: "done", end: Date.now(), outcome: e.outcome, cached: e.cached });
+          r.start ??= r.end;
+          break;
+        }
+        case "run-end":
+          break;
+        case "warning":
+          warnings.push(e.text);
+          break;
       }
     },
-    stop() { clearInterval(timer); draw(); },
+    stop() {
+      clearInterval(timer);
+      draw();
+    },
   };
 }

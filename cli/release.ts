@@ -23,7 +23,15 @@ export async function runReleaseCommand(argv: readonly string[], io: CommandIo):
   if (sub === "plan") {
     if (values.json) io.stdout(JSON.stringify(versions, null, 2) + "\n");
     else if (values.markdown) io.stdout(releaseNotes(versions));
-    else io.stdout(versions.map((v) => `${v.name.padEnd(16)} ${(v.current ?? "-").padEnd(8)} -> ${(v.next ?? "unreleased").padEnd(10)} ${v.bump.padEnd(5)} ${v.changes.length} change(s)`).join("\n") + "\n");
+    else
+      io.stdout(
+        versions
+          .map(
+            (v) =>
+              `${v.name.padEnd(16)} ${(v.current ?? "-").padEnd(8)} -> ${(v.next ?? "unreleased").padEnd(10)} ${v.bump.padEnd(5)} ${v.changes.length} change(s)`,
+          )
+          .join("\n") + "\n",
+      );
     return 0;
   }
   const tags = tagsToCreate(versions);

@@ -33,13 +33,28 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { command: "chromium", pkg: "chromium", why: "browser tests of the HTML report", required: false },
   { command: "git", pkg: "git", why: "kernel sources from git, release versions from tags", required: false, lab: true },
   // A real LAVA lab on this machine for the LAVA backend's end-to-end tests (test/e2e/lava).
-  { command: "/usr/bin/lava-server", pkg: "lava-server", why: "a local LAVA lab (server + PostgreSQL) for the LAVA backend's end-to-end tests", required: false },
+  {
+    command: "/usr/bin/lava-server",
+    pkg: "lava-server",
+    why: "a local LAVA lab (server + PostgreSQL) for the LAVA backend's end-to-end tests",
+    required: false,
+  },
   { command: "/usr/bin/lava-worker", pkg: "lava-dispatcher", why: "the local LAVA lab's worker and dispatcher (QEMU devices)", required: false },
   // The lab store's PostgreSQL tests run a cluster of their own (initdb + postgres on a loopback port).
-  { command: "/usr/lib/postgresql/15/bin/initdb", pkg: "postgresql", why: "a real PostgreSQL for the shared lease store's tests (a lab with several runner hosts)", required: false },
+  {
+    command: "/usr/lib/postgresql/15/bin/initdb",
+    pkg: "postgresql",
+    why: "a real PostgreSQL for the shared lease store's tests (a lab with several runner hosts)",
+    required: false,
+  },
   { command: "lavacli", pkg: "lavacli", why: "inspecting a LAVA lab by hand", required: false },
   // The team's result cache and build daemons, exercised here (test/integration/engine/team-cache, fleet).
-  { command: "/usr/bin/docker-registry", pkg: "docker-registry", why: "an OCI registry on loopback for the team cache's tests (a team runs its own: GHCR, Harbor, this one)", required: false },
+  {
+    command: "/usr/bin/docker-registry",
+    pkg: "docker-registry",
+    why: "an OCI registry on loopback for the team cache's tests (a team runs its own: GHCR, Harbor, this one)",
+    required: false,
+  },
   { command: "htpasswd", pkg: "apache2-utils", why: "the test registry's bcrypt credentials", required: false },
   { command: "openssl", pkg: "openssl", why: "TLS certificates of the test build daemon on tcp://", required: false },
 ];
@@ -50,7 +65,13 @@ export const LAB_EXTRA_PACKAGES: readonly string[] = ["ca-certificates", "xz-uti
 
 /** Extra Debian packages that provide libraries or data rather than commands. */
 export const EXTRA_PACKAGES: readonly string[] = [
-  "libbpf-dev", "linux-libc-dev", "linux-source-6.1", "xz-utils", "kmod", "ca-certificates",
+  "libbpf-dev",
+  "linux-libc-dev",
+  "linux-source-6.1",
+  "xz-utils",
+  "kmod",
+  "ca-certificates",
   // Real tools whose output the report parsers' golden tests were captured from.
-  "dpdk-dev", "autoconf",
+  "dpdk-dev",
+  "autoconf",
 ];

@@ -1,5 +1,19 @@
 // `dpu-ci plan` and `dpu-ci run`.
-import { readManifest, buildGraph, resolveParams, runGraph, describeStep, digestOf, treeDigest, sha256File, UsageError, type Config, type Graph, type RunManifest, type Pipeline } from "../engine/index.ts";
+import {
+  readManifest,
+  buildGraph,
+  resolveParams,
+  runGraph,
+  describeStep,
+  digestOf,
+  treeDigest,
+  sha256File,
+  UsageError,
+  type Config,
+  type Graph,
+  type RunManifest,
+  type Pipeline,
+} from "../engine/index.ts";
 import { resolve, join } from "node:path";
 import { appendFileSync, existsSync, readdirSync } from "node:fs";
 import { loadPipeline } from "../pipelines/index.ts";
@@ -45,7 +59,9 @@ export async function plan(cfg: Config, graph: Graph, opts: { reuseTasks?: boole
     try {
       const m: RunManifest = readManifest(join(store.runsDir, id));
       for (const n of m.nodes) if (n.outcome === "PASS" && n.inputDigest) previous.add(`${n.name}:${n.inputDigest}`);
-    } catch { /* an unreadable old run does not stop a plan */ }
+    } catch {
+      /* an unreadable old run does not stop a plan */
+    }
   }
   const digests = new Map<string, string>();
   const out: PlanNode[] = [];
@@ -59,25 +75,53 @@ export async function plan(cfg: Config, graph: Graph, opts: { reuseTasks?: boole
       } else {
         inputs[key] = `${i.kind}:${i.path}`;
         const p = resolve(cfg.root, i.path);
-        refs[key] = { kind: i.kind === "host-dir" ? "dir" : "file", key, hostPath: p, digest: i.kind === "host-dir" ? await treeDigest(p, i.exclude ?? []) : await sha256File(p) };
+        refs[key] = {
+          kind: i.kind === "host-dir" ? "dir" : "file",
+          key,
+          hostPath: p,
+          digest: i.kind === "host-dir" ? await treeDigest(p, i.exclude ?? []) : await sha256File(p),
+        };
       }
     }
     const deps = [...new Set(Object.values(node.inputs).flatMap((i) => (i.kind === "node" ? [i.node] : [])))];
     if (node.kind === "task") {
-      out.push({ name: node.name, kind: "task", stage: node.stage, description: node.description, deps, inputs, prediction: opts.reuseTasks ? "reused-if-unchanged" : "always-runs" });
+      out.push({
+        name: node.name,
+        kind: "task",
+        stage: node.stage,
+        description: node.description,
+        deps,
+        inputs,
+        prediction: opts.reuseTasks ? "reused-if-unchanged" : "always-runs",
+      });
       continue;
     }
     const r = node.recipe(refs);
     const inputDigest = digestOf(r.kind, r.path, ...r.recipe.steps.map((s) => describeStep(s) + ("source" in s ? `@${s.source.digest}` : "")));
     digests.set(node.name, inputDigest);
-    out.push({ name: node.name, kind: "build", stage: node.stage, description: node.description, deps, inputs, steps: r.recipe.steps.map(describeStep), inputDigest, prediction: previous.has(`${node.name}:${inputDigest}`) ? "cached" : "run" });
+    out.push({
+      name: node.name,
+      kind: "build",
+      stage: node.stage,
+      description: node.description,
+      deps,
+      inputs,
+      steps: r.recipe.steps.map(describeStep),
+      inputDigest,
+      prediction: previous.has(`${node.name}:${inputDigest}`) ? "cached" : "run",
+    });
   }
   return out;
 }
 
 export function formatPlan(nodes: PlanNode[]): string {
   // HIL jobs also say what they run and where (the board classes the inventory would place them on).
-  return nodes.map((n) => `${n.name.padEnd(32)} ${n.kind.padEnd(5)} ${n.prediction.padEnd(11)} ${n.deps.length ? `<- ${n.deps.join(", ")}` : ""}${n.stage === "hil" && n.description ? `\n    ${n.description}` : ""}`).join("\n");
+  return nodes
+    .map(
+      (n) =>
+        `${n.name.padEnd(32)} ${n.kind.padEnd(5)} ${n.prediction.padEnd(11)} ${n.deps.length ? `<- ${n.deps.join(", ")}` : ""}${n.stage === "hil" && n.description ? `\n    ${n.description}` : ""}`,
+    )
+    .join("\n");
 }
 
 export async function gitInfo(root: string): Promise<RunManifest["git"]> {
@@ -87,21 +131,41 @@ export async function gitInfo(root: string): Promise<RunManifest["git"]> {
   return { commit: c.stdout.trim(), dirty: d.stdout.trim() !== "" };
 }
 
-export async function runPipeline(cfg: Config, a: PipelineArgs, opts: { json: boolean; signal: AbortSignal; out: NodeJS.WriteStream; err: NodeJS.WriteStream; noCache?: boolean }) {
+export async function runPipeline(
+  cfg: Config,
+  a: PipelineArgs,
+  opts: { json: boolean; signal: AbortSignal; out: NodeJS.WriteStream; err: NodeJS.WriteStream; noCache?: boolean },
+) {
   const { pipeline, params, graph } = await preparePipeline(cfg, a);
   const executor = chooseExecutor(cfg);
   const renderer = opts.json ? undefined : chooseRenderer(cfg, opts);
   try {
     const res = await runGraph({
-      graph, pipeline: pipeline.name, params, executor, jobs: cfg.jobs, store: storeOf(cfg), root: cfg.root, env: cfg.env,
+      graph,
+      pipeline: pipeline.name,
+      params,
+      executor,
+      jobs: cfg.jobs,
+      store: storeOf(cfg),
+      root: cfg.root,
+      env: cfg.env,
       secret: (name) => (cfg.secretNames.includes(name) ? cfg.env[name] : undefined),
       onEvent: (e) => {
         // The run's id and directory as step outputs the moment the directory exists: a step
         // stopped at its time limit or killed still names the run for the upload after it.
         if (e.kind === "run-start") appendStepOutputs(cfg.env.GITHUB_OUTPUT, [`run-id=${e.id}`, `run-dir=${e.dir}`], opts.err);
         renderer?.onEvent(e);
-      }, signal: opts.signal, git: await gitInfo(cfg.root),
-      reuse: opts.noCache ? undefined : { cache: new ResultCache(cfg.home), tasks: pipeline.reuseTasks === true, salt: pipeline.reuseTasks ? await reuseSalt(cfg) : "", remote: await teamCacheOf(cfg, opts.signal) },
+      },
+      signal: opts.signal,
+      git: await gitInfo(cfg.root),
+      reuse: opts.noCache
+        ? undefined
+        : {
+            cache: new ResultCache(cfg.home),
+            tasks: pipeline.reuseTasks === true,
+            salt: pipeline.reuseTasks ? await reuseSalt(cfg) : "",
+            remote: await teamCacheOf(cfg, opts.signal),
+          },
     });
     const reports = await writeReports(cfg, res.dir, opts.err);
     writeStepOutputs(cfg.env.GITHUB_OUTPUT, res.manifest, opts.err);
@@ -130,11 +194,23 @@ export function metricRules(cfg: Config): MetricRule[] {
 
 /** Folders that are not part of what a run does, and settings that do not change a result. */
 const SALT_SKIP_DIRS = new Set(["test", "bench", "examples", "node_modules", "dist"]);
-const SALT_SKIP_SETTINGS = new Set(["DPU_CI_HOME", "DPU_CI_ENV_FILE", "DPU_CI_JOBS", "DPU_CI_PROGRESS", "DPU_CI_HEARTBEAT", "DPU_CI_FROM_SOURCE", "DPU_CI_EXECUTOR",
+const SALT_SKIP_SETTINGS = new Set([
+  "DPU_CI_HOME",
+  "DPU_CI_ENV_FILE",
+  "DPU_CI_JOBS",
+  "DPU_CI_PROGRESS",
+  "DPU_CI_HEARTBEAT",
+  "DPU_CI_FROM_SOURCE",
+  "DPU_CI_EXECUTOR",
   // Where results are built and shared does not change them.
-  "DPU_CI_BUILDERS", "DPU_CI_BUILDER_TLS", "DPU_CI_CACHE_REGISTRY", "DPU_CI_CACHE_MODE", "DPU_CI_CACHE_USER",
+  "DPU_CI_BUILDERS",
+  "DPU_CI_BUILDER_TLS",
+  "DPU_CI_CACHE_REGISTRY",
+  "DPU_CI_CACHE_MODE",
+  "DPU_CI_CACHE_USER",
   // Where downloads are kept does not change what they are.
-  "DPU_CI_CACHE_DIR"]);
+  "DPU_CI_CACHE_DIR",
+]);
 
 /** The team's result cache of DPU_CI_CACHE_*, read-only for a pull request from a fork whatever the
  *  mode says (such a job runs code nobody on the team reviewed). */
@@ -144,7 +220,11 @@ export async function teamCacheOf(cfg: Config, signal?: AbortSignal): Promise<Te
   const fork = t.mode === "readwrite" ? await forkPullRequest(cfg.env) : undefined;
   const password = cfg.env[t.passwordSetting];
   const cache = new TeamCache({
-    origin: t.origin, repository: t.repository, mode: fork ? "read" : t.mode, signal, readOnlyBecause: fork,
+    origin: t.origin,
+    repository: t.repository,
+    mode: fork ? "read" : t.mode,
+    signal,
+    readOnlyBecause: fork,
     credential: password ? { username: t.user ?? "dpu-ci", password } : undefined,
     tmpDir: join(cfg.home, "tmp", "team-cache"),
   });
@@ -215,7 +295,9 @@ export function runSummary(m: RunManifest, dir: string): string {
   for (const n of m.nodes) counts.set(n.outcome ?? "?", (counts.get(n.outcome ?? "?") ?? 0) + 1);
   const cached = m.nodes.filter((n) => n.cached).length;
   const reused = m.nodes.filter((n) => n.reusedFrom);
-  lines.push(`${m.pipeline}: ${m.outcome} — ${[...counts].map(([k, v]) => `${v} ${k}`).join(", ")}; ${cached} nodes from cache${reused.length ? ` (${reused.length} reused the result of run ${[...new Set(reused.map((n) => n.reusedFrom!.run))].join(", ")})` : ""}`);
+  lines.push(
+    `${m.pipeline}: ${m.outcome} — ${[...counts].map(([k, v]) => `${v} ${k}`).join(", ")}; ${cached} nodes from cache${reused.length ? ` (${reused.length} reused the result of run ${[...new Set(reused.map((n) => n.reusedFrom!.run))].join(", ")})` : ""}`,
+  );
   lines.push(`run directory: ${dir}`);
   if (existsSync(join(dir, "report.html"))) lines.push(`report: ${join(dir, "report.html")}`);
   return lines.join("\n");

@@ -12,14 +12,42 @@ const hexArgs = (b: Uint8Array): string[] => ["hex", ...[...b].map((x) => x.toSt
 /** argv plans (without the leading "bpftool"). */
 export const plan = {
   /** type undefined: each program's type from its section name (an object with XDP and TC programs). */
-  loadAll: (obj: string, progDir: string, mapDir: string, type: ProgType | undefined, debug: boolean): string[] =>
-    [...(debug ? ["-d"] : []), "prog", "loadall", obj, progDir, ...(type ? ["type", type] : []), "pinmaps", mapDir],
+  loadAll: (obj: string, progDir: string, mapDir: string, type: ProgType | undefined, debug: boolean): string[] => [
+    ...(debug ? ["-d"] : []),
+    "prog",
+    "loadall",
+    obj,
+    progDir,
+    ...(type ? ["type", type] : []),
+    "pinmaps",
+    mapDir,
+  ],
   progShow: (pin: string): string[] => ["--json", "prog", "show", "pinned", pin],
   /** ctx: a context (struct __sk_buff for TC) given to the run and read back after it. */
-  progRun: (pin: string, dataIn: string, dataOut: string, repeat: number, ctx?: { in: string; out: string; sizeOut: number }): string[] =>
-    ["--json", "prog", "run", "pinned", pin, "data_in", dataIn, "data_out", dataOut,
-      ...(ctx ? ["ctx_in", ctx.in, "ctx_out", ctx.out, "ctx_size_out", String(ctx.sizeOut)] : []), "repeat", String(repeat)],
-  mapUpdate: (pin: string, key: Uint8Array, value: Uint8Array): string[] => ["map", "update", "pinned", pin, "key", ...hexArgs(key), "value", ...hexArgs(value)],
+  progRun: (pin: string, dataIn: string, dataOut: string, repeat: number, ctx?: { in: string; out: string; sizeOut: number }): string[] => [
+    "--json",
+    "prog",
+    "run",
+    "pinned",
+    pin,
+    "data_in",
+    dataIn,
+    "data_out",
+    dataOut,
+    ...(ctx ? ["ctx_in", ctx.in, "ctx_out", ctx.out, "ctx_size_out", String(ctx.sizeOut)] : []),
+    "repeat",
+    String(repeat),
+  ],
+  mapUpdate: (pin: string, key: Uint8Array, value: Uint8Array): string[] => [
+    "map",
+    "update",
+    "pinned",
+    pin,
+    "key",
+    ...hexArgs(key),
+    "value",
+    ...hexArgs(value),
+  ],
   mapDelete: (pin: string, key: Uint8Array): string[] => ["map", "delete", "pinned", pin, "key", ...hexArgs(key)],
   mapLookup: (pin: string, key: Uint8Array): string[] => ["--json", "map", "lookup", "pinned", pin, "key", ...hexArgs(key)],
   mapDump: (pin: string): string[] => ["--json", "map", "dump", "pinned", pin],
@@ -31,7 +59,8 @@ export const plan = {
 /** One line of a `bpftool batch` file. bpftool splits lines on blanks and treats quotes and "#"
  *  specially, so arguments holding those are refused rather than escaped. */
 export function batchLine(argv: readonly string[]): string {
-  for (const a of argv) if (a === "" || /[\s"'#\\]/.test(a)) throw new DpuCiError("INTERNAL", `bpftool batch: argument ${JSON.stringify(a)} cannot be passed in a batch file`);
+  for (const a of argv)
+    if (a === "" || /[\s"'#\\]/.test(a)) throw new DpuCiError("INTERNAL", `bpftool batch: argument ${JSON.stringify(a)} cannot be passed in a batch file`);
   return argv.join(" ");
 }
 
@@ -49,7 +78,14 @@ export type RunExtra = Pick<ExecOptions, "logPath" | "onOutput">;
 export type Runner = (argv: readonly string[], extra?: RunExtra) => Promise<ExecResult>;
 
 export function bpftoolRunner(opts: { bin?: string; logPath?: string; signal?: AbortSignal } = {}): Runner {
-  return (argv, extra) => exec(opts.bin ?? "bpftool", argv, { allowFailure: true, logPath: extra?.logPath ?? opts.logPath, onOutput: extra?.onOutput, signal: opts.signal, timeoutMs: 60_000 });
+  return (argv, extra) =>
+    exec(opts.bin ?? "bpftool", argv, {
+      allowFailure: true,
+      logPath: extra?.logPath ?? opts.logPath,
+      onOutput: extra?.onOutput,
+      signal: opts.signal,
+      timeoutMs: 60_000,
+    });
 }
 
 function isErrorOutput(o: unknown): o is { error: string } {
@@ -65,8 +101,19 @@ export function bytesOf(v: unknown): Buffer {
   return Buffer.from(v.map((x) => parseInt(String(x), 16)));
 }
 
-export interface ProgInfo { id: number; name: string; tag: string; bytesXlated: number; bytesJited: number; jited: boolean; mapIds: number[] }
-export interface RunResult { retval: number; durationNs: number }
+export interface ProgInfo {
+  id: number;
+  name: string;
+  tag: string;
+  bytesXlated: number;
+  bytesJited: number;
+  jited: boolean;
+  mapIds: number[];
+}
+export interface RunResult {
+  retval: number;
+  durationNs: number;
+}
 
 /** bpftool commands with their results parsed; failures become ExecError with bpftool's message. */
 export class Bpftool {
@@ -88,8 +135,12 @@ export class Bpftool {
   async progShow(pin: string): Promise<ProgInfo> {
     const j = JSON.parse((await this.ok(plan.progShow(pin))).stdout) as Record<string, unknown>;
     return {
-      id: Number(j.id), name: String(j.name), tag: String(j.tag),
-      bytesXlated: Number(j.bytes_xlated ?? 0), bytesJited: Number(j.bytes_jited ?? 0), jited: j.jited === true,
+      id: Number(j.id),
+      name: String(j.name),
+      tag: String(j.tag),
+      bytesXlated: Number(j.bytes_xlated ?? 0),
+      bytesJited: Number(j.bytes_jited ?? 0),
+      jited: j.jited === true,
       mapIds: Array.isArray(j.map_ids) ? j.map_ids.map(Number) : [],
     };
   }
@@ -113,10 +164,15 @@ export class Bpftool {
       const j = JSON.parse(r.stdout) as Array<{ output?: unknown; error?: string }>;
       for (const e of j) {
         const nested = isErrorOutput(e.output) ? e.output.error : undefined;
-        if (nested !== undefined || typeof e.error === "string") { error = nested ?? e.error; break; }
+        if (nested !== undefined || typeof e.error === "string") {
+          error = nested ?? e.error;
+          break;
+        }
         if ("output" in e) outputs.push(e.output);
       }
-    } catch { /* not JSON: bpftool failed before the batch began */ }
+    } catch {
+      /* not JSON: bpftool failed before the batch began */
+    }
     // bpftool 7.1 checks a stale errno after the last line and reports "reading batch file failed"
     // (exit 255) when an earlier command left errno set (loadall's mkdir: EEXIST). Every command
     // has run and answered by then, so that report is not a failure.

@@ -7,9 +7,35 @@ import { Bpftool } from "./bpftool.ts";
 import { UsageError } from "../engine/errors.ts";
 import { parseIpv4 } from "./packet.ts";
 import {
-  MAPS, STATS, backendEntry, backendKey, decodeBackend, decodeFdb, decodeFwRule, decodeFwdRule, decodeRoute, decodeVip,
-  fdbEntry, fwDefaultEntry, fwPortRuleEntries, fwRuleEntry, fwRuleKey, protoNumber, fwdPortEntry, fwdRuleEntry, routeEntry, vipEntry, vipKey,
-  type FdbEntry, type FwAction, type FwRule, type FwdRule, type LbBackend, type LbVip, type MapEntry, type Route,
+  MAPS,
+  STATS,
+  backendEntry,
+  backendKey,
+  decodeBackend,
+  decodeFdb,
+  decodeFwRule,
+  decodeFwdRule,
+  decodeRoute,
+  decodeVip,
+  fdbEntry,
+  fwDefaultEntry,
+  fwPortRuleEntries,
+  fwRuleEntry,
+  fwRuleKey,
+  protoNumber,
+  fwdPortEntry,
+  fwdRuleEntry,
+  routeEntry,
+  vipEntry,
+  vipKey,
+  type FdbEntry,
+  type FwAction,
+  type FwRule,
+  type FwdRule,
+  type LbBackend,
+  type LbVip,
+  type MapEntry,
+  type Route,
 } from "./layout.ts";
 
 export interface MapIO {
@@ -68,7 +94,11 @@ export class DataplaneControl {
    *  is replaced or a delete races). */
   private async fwPortRules(protos: number[]): Promise<void> {
     const rules = await this.fwList();
-    for (const e of fwPortRuleEntries(rules.filter((r) => protos.includes(protoNumber(r.proto))), protos)) await this.io.update(e.map, e.key, e.value);
+    for (const e of fwPortRuleEntries(
+      rules.filter((r) => protos.includes(protoNumber(r.proto))),
+      protos,
+    ))
+      await this.io.update(e.map, e.key, e.value);
   }
   async fwList(): Promise<FwRule[]> {
     return (await this.io.dump(MAPS.fw.rules)).map((e) => decodeFwRule(e.key, e.value));
@@ -80,11 +110,14 @@ export class DataplaneControl {
 
   // load balancer: backends of a VIP occupy indices 0..count-1, so a delete moves the last one into the hole
   async lbBackendAdd(vip: LbVip, be: LbBackend): Promise<{ vipId: number; index: number }> {
-    vipKey(vip); backendEntry(0, 0, be); // bad input is reported before any map is touched
+    vipKey(vip);
+    backendEntry(0, 0, be); // bad input is reported before any map is touched
     const cur = await this.io.lookup(MAPS.lb.vips, vipKey(vip));
-    let id: number; let count: number;
-    if (cur) { ({ id, count } = decodeVip(vipKey(vip), cur)); }
-    else {
+    let id: number;
+    let count: number;
+    if (cur) {
+      ({ id, count } = decodeVip(vipKey(vip), cur));
+    } else {
       const all = await this.io.dump(MAPS.lb.vips);
       id = all.reduce((m, e) => Math.max(m, decodeVip(e.key, e.value).id), 0) + 1;
       count = 0;
@@ -100,7 +133,8 @@ export class DataplaneControl {
     return { vipId: id, index: count };
   }
   async lbBackendDel(vip: LbVip, addr: string): Promise<boolean> {
-    vipKey(vip); parseIpv4(addr);
+    vipKey(vip);
+    parseIpv4(addr);
     const cur = await this.io.lookup(MAPS.lb.vips, vipKey(vip));
     if (!cur) return false;
     const { id, count } = decodeVip(vipKey(vip), cur);
@@ -140,7 +174,8 @@ export class DataplaneControl {
     for (const e of [fwdPortEntry({ port: rule.port, ifindex: egressIfindex }), fwdRuleEntry(rule)]) await this.io.update(e.map, e.key, e.value);
   }
   async fwdDel(ingress: number): Promise<boolean> {
-    const k = Buffer.alloc(4); k.writeUInt32LE(ingress);
+    const k = Buffer.alloc(4);
+    k.writeUInt32LE(ingress);
     return this.io.delete(MAPS.vf2virtio.fwd, k);
   }
   async fwdList(): Promise<Array<FwdRule & { egress?: number }>> {
@@ -152,10 +187,20 @@ export class DataplaneControl {
   }
 
   // fastpath
-  async fdbAdd(e: FdbEntry): Promise<void> { const m = fdbEntry(e); await this.io.update(m.map, m.key, m.value); }
-  async fdbList(): Promise<FdbEntry[]> { return (await this.io.dump(MAPS.fastpath.fdb)).map((e) => decodeFdb(e.key, e.value)); }
-  async routeAdd(r: Route): Promise<void> { const m = routeEntry(r); await this.io.update(m.map, m.key, m.value); }
-  async routeList(): Promise<Route[]> { return (await this.io.dump(MAPS.fastpath.routes)).map((e) => decodeRoute(e.key, e.value)); }
+  async fdbAdd(e: FdbEntry): Promise<void> {
+    const m = fdbEntry(e);
+    await this.io.update(m.map, m.key, m.value);
+  }
+  async fdbList(): Promise<FdbEntry[]> {
+    return (await this.io.dump(MAPS.fastpath.fdb)).map((e) => decodeFdb(e.key, e.value));
+  }
+  async routeAdd(r: Route): Promise<void> {
+    const m = routeEntry(r);
+    await this.io.update(m.map, m.key, m.value);
+  }
+  async routeList(): Promise<Route[]> {
+    return (await this.io.dump(MAPS.fastpath.routes)).map((e) => decodeRoute(e.key, e.value));
+  }
 
   /** A program's u64 counters by name (fw_stats, lb_stats, fp_stats, v2v_stats). */
   async stats(map: string): Promise<Record<string, number>> {

@@ -28,7 +28,10 @@ export function hexDiff(expected: Uint8Array, actual: Uint8Array, opts: { contex
   const context = opts.context ?? 1;
   const maxRows = opts.maxRows ?? 24;
   const rows = Math.ceil(Math.max(expected.length, actual.length) / ROW);
-  const differs = (r: number) => { for (let i = r * ROW; i < (r + 1) * ROW; i++) if (expected[i] !== actual[i]) return true; return false; };
+  const differs = (r: number) => {
+    for (let i = r * ROW; i < (r + 1) * ROW; i++) if (expected[i] !== actual[i]) return true;
+    return false;
+  };
   const show = new Set<number>();
   for (let r = 0; r < rows; r++) if (differs(r)) for (let c = r - context; c <= r + context; c++) if (c >= 0 && c < rows) show.add(c);
   const width = ROW * 3 - 1;
@@ -36,7 +39,10 @@ export function hexDiff(expected: Uint8Array, actual: Uint8Array, opts: { contex
   let last = -1;
   let shown = 0;
   for (const r of [...show].sort((x, y) => x - y)) {
-    if (shown++ >= maxRows) { lines.push(`        ... (${show.size - maxRows} more rows)`); break; }
+    if (shown++ >= maxRows) {
+      lines.push(`        ... (${show.size - maxRows} more rows)`);
+      break;
+    }
     if (last !== -1 && r !== last + 1) lines.push("  ...");
     lines.push(`${(r * ROW).toString(16).padStart(4, "0")}    ${hexRow(expected, r * ROW)} | ${hexRow(actual, r * ROW)}`);
     if (differs(r)) {
@@ -66,9 +72,10 @@ export function fieldDiff(expected: Uint8Array, actual: Uint8Array): string[] {
 /** The whole explanation for a packet mismatch. */
 export function describePacketMismatch(expected: Uint8Array, actual: Uint8Array): string {
   const offs = differingOffsets(expected, actual);
-  const head = expected.length === actual.length
-    ? `output differs in ${offs.length} of ${expected.length} bytes (first at offset 0x${(offs[0] ?? 0).toString(16)})`
-    : `output length ${actual.length} bytes, expected ${expected.length} (${offs.length} bytes differ)`;
+  const head =
+    expected.length === actual.length
+      ? `output differs in ${offs.length} of ${expected.length} bytes (first at offset 0x${(offs[0] ?? 0).toString(16)})`
+      : `output length ${actual.length} bytes, expected ${expected.length} (${offs.length} bytes differ)`;
   const fields = fieldDiff(expected, actual);
   return [head, hexDiff(expected, actual), ...(fields.length ? ["fields:", ...fields.map((l) => `  ${l}`)] : [])].join("\n");
 }

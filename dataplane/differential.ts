@@ -45,12 +45,21 @@ export function normalVerdict(type: ProgType, code: number): Verdict {
 
 /** retval: what the run stands for (a PSA pass-to-kernel redirect is TC_ACT_OK); raw: what the
  *  test run returned. */
-export interface RunOutcome { retval: number; raw: number; out: Buffer }
+export interface RunOutcome {
+  retval: number;
+  raw: number;
+  out: Buffer;
+}
 
 const PACKETS_PER_BATCH = 2000;
 
 /** Run every packet through one implementation: bpftool batches (one process per 2,000 packets). */
-export async function runPackets(impl: DiffImpl, packets: readonly Buffer[], dirs: { bpffs: string; scratch: string; name?: string }, bpftool: Bpftool): Promise<RunOutcome[]> {
+export async function runPackets(
+  impl: DiffImpl,
+  packets: readonly Buffer[],
+  dirs: { bpffs: string; scratch: string; name?: string },
+  bpftool: Bpftool,
+): Promise<RunOutcome[]> {
   const tag = `diff-${dirs.name ? `${dirs.name}-` : ""}${impl.set}`;
   const base = join(dirs.bpffs, tag);
   const files = join(dirs.scratch, tag);
@@ -83,7 +92,12 @@ export async function runPackets(impl: DiffImpl, packets: readonly Buffer[], dir
       const b = await bpftool.batch(cmds, join(files, `batch-${from}`));
       if (b.error || b.outputs.length !== cmds.length) {
         const at = b.outputs.length;
-        const what = at < head.length ? (at === 0 && from === 0 ? "loading the object" : `setting up (${cmds[at]!.slice(0, 4).join(" ")})`) : `packet ${from + at - head.length}`;
+        const what =
+          at < head.length
+            ? at === 0 && from === 0
+              ? "loading the object"
+              : `setting up (${cmds[at]!.slice(0, 4).join(" ")})`
+            : `packet ${from + at - head.length}`;
         throw new Error(`${impl.set}: ${what} failed: ${b.error ?? `bpftool answered ${at} of ${cmds.length} commands`}`);
       }
       results.push(...(b.outputs.slice(head.length) as Array<{ retval: number }>));
@@ -117,16 +131,31 @@ export interface Divergence {
 }
 
 /** Compare two implementations' results packet by packet. */
-export function compareRuns(program: string, seed: number, first: number, packets: readonly GeneratedPacket[], a: { impl: DiffImpl; runs: RunOutcome[] }, b: { impl: DiffImpl; runs: RunOutcome[] }, replay: (index: number) => string): Divergence[] {
+export function compareRuns(
+  program: string,
+  seed: number,
+  first: number,
+  packets: readonly GeneratedPacket[],
+  a: { impl: DiffImpl; runs: RunOutcome[] },
+  b: { impl: DiffImpl; runs: RunOutcome[] },
+  replay: (index: number) => string,
+): Divergence[] {
   const out: Divergence[] = [];
   packets.forEach((p, i) => {
-    const ra = a.runs[i]!; const rb = b.runs[i]!;
-    const va = normalVerdict(a.impl.type, ra.retval); const vb = normalVerdict(b.impl.type, rb.retval);
+    const ra = a.runs[i]!;
+    const rb = b.runs[i]!;
+    const va = normalVerdict(a.impl.type, ra.retval);
+    const vb = normalVerdict(b.impl.type, rb.retval);
     const sends = (v: Verdict) => v === "PASS" || v === "FORWARD";
     const bytesDiffer = va === vb && sends(va) && !ra.out.equals(rb.out);
     if (va === vb && !bytesDiffer) return;
     out.push({
-      program, seed, index: first + i, kind: p.kind, what: p.what, packet: p.bytes.toString("hex"),
+      program,
+      seed,
+      index: first + i,
+      kind: p.kind,
+      what: p.what,
+      packet: p.bytes.toString("hex"),
       verdicts: { [a.impl.set]: verdictText(va, ra), [b.impl.set]: verdictText(vb, rb) },
       ...(bytesDiffer ? { bytes: describePacketMismatch(ra.out, rb.out) } : {}),
       replay: replay(first + i),
@@ -142,7 +171,9 @@ function verdictText(v: Verdict, r: RunOutcome): string {
 export function formatDivergence(d: Divergence): string {
   const lines = [
     `${d.program}: packet ${d.index} of seed ${d.seed} (${d.kind}: ${d.what}) differs`,
-    `  verdicts: ${Object.entries(d.verdicts).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `  verdicts: ${Object.entries(d.verdicts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
     `  packet: ${d.packet}`,
   ];
   if (d.bytes) lines.push(`  output bytes (${Object.keys(d.verdicts).join(" vs ")}):`, ...d.bytes.split("\n").map((l) => `    ${l}`));
@@ -150,10 +181,30 @@ export function formatDivergence(d: Divergence): string {
   return lines.join("\n");
 }
 
-export interface DiffProgramResult { program: string; packets: number; byKind: Record<string, number>; divergences: Divergence[]; durationMs: number }
+export interface DiffProgramResult {
+  program: string;
+  packets: number;
+  byKind: Record<string, number>;
+  divergences: Divergence[];
+  durationMs: number;
+}
 
 /** Generate `count` packets of `seed` (from index `first`) and run them through both. */
-export async function differentialRun(program: string, a: DiffImpl, b: DiffImpl, o: { seed: number; count: number; first?: number; state: Parameters<typeof generatePacket>[2]; bpffs: string; scratch: string; bpftool: Bpftool; replay: (index: number) => string }): Promise<DiffProgramResult> {
+export async function differentialRun(
+  program: string,
+  a: DiffImpl,
+  b: DiffImpl,
+  o: {
+    seed: number;
+    count: number;
+    first?: number;
+    state: Parameters<typeof generatePacket>[2];
+    bpffs: string;
+    scratch: string;
+    bpftool: Bpftool;
+    replay: (index: number) => string;
+  },
+): Promise<DiffProgramResult> {
   const t0 = Date.now();
   const first = o.first ?? 0;
   // Frames the skb test run refuses (dataplane/psa.ts) are not generated when a TC program is one
@@ -167,26 +218,44 @@ export async function differentialRun(program: string, a: DiffImpl, b: DiffImpl,
   const [sa, sb] = await Promise.allSettled([runPackets(a, bytes, dirs, o.bpftool), runPackets(b, bytes, dirs, o.bpftool)]);
   if (sa.status === "rejected") throw sa.reason;
   if (sb.status === "rejected") throw sb.reason;
-  const ra = sa.value; const rb = sb.value;
+  const ra = sa.value;
+  const rb = sb.value;
   const byKind: Record<string, number> = {};
   for (const p of packets) byKind[p.kind] = (byKind[p.kind] ?? 0) + 1;
-  return { program, packets: packets.length, byKind, divergences: compareRuns(program, o.seed, first, packets, { impl: a, runs: ra }, { impl: b, runs: rb }, o.replay), durationMs: Date.now() - t0 };
+  return {
+    program,
+    packets: packets.length,
+    byKind,
+    divergences: compareRuns(program, o.seed, first, packets, { impl: a, runs: ra }, { impl: b, runs: rb }, o.replay),
+    durationMs: Date.now() - t0,
+  };
 }
 
 /** A test case per program: FAIL listing the first divergences (all of them go to a JSON file). */
 export function differentialCase(r: DiffProgramResult, max = 5): TestCase {
-  const kinds = Object.entries(r.byKind).map(([k, n]) => `${n} ${k}`).join(", ");
+  const kinds = Object.entries(r.byKind)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(", ");
   const properties = { packets: String(r.packets), kinds, divergences: String(r.divergences.length), durationMs: String(r.durationMs) };
   if (!r.divergences.length) return { name: `differential-${r.program}`, outcome: "PASS", durationMs: r.durationMs, properties };
   return {
-    name: `differential-${r.program}`, outcome: "FAIL", durationMs: r.durationMs, properties,
+    name: `differential-${r.program}`,
+    outcome: "FAIL",
+    durationMs: r.durationMs,
+    properties,
     reason: `${r.divergences.length} of ${r.packets} packets differ between the hand-written and the p4c-generated program`,
-    output: r.divergences.slice(0, max).map(formatDivergence).join("\n\n") + (r.divergences.length > max ? `\n\n... and ${r.divergences.length - max} more` : ""),
+    output:
+      r.divergences.slice(0, max).map(formatDivergence).join("\n\n") + (r.divergences.length > max ? `\n\n... and ${r.divergences.length - max} more` : ""),
   };
 }
 
 /** One vector's result on one implementation, as the vector run records it (TestCase properties). */
-interface VectorResult { outcome: string; reason?: string; verdict?: string; output?: Buffer }
+interface VectorResult {
+  outcome: string;
+  reason?: string;
+  verdict?: string;
+  output?: Buffer;
+}
 
 function vectorResults(suites: readonly TestSuite[]): Map<string, VectorResult> {
   const out = new Map<string, VectorResult>();
@@ -195,7 +264,12 @@ function vectorResults(suites: readonly TestSuite[]): Map<string, VectorResult> 
     for (const c of s.cases) {
       if (c.name === "verifier") continue;
       const p = c.properties ?? {};
-      out.set(`${program}/${c.name}`, { outcome: c.outcome, reason: c.reason, verdict: p.verdict, output: p.outputHex !== undefined ? Buffer.from(p.outputHex, "hex") : undefined });
+      out.set(`${program}/${c.name}`, {
+        outcome: c.outcome,
+        reason: c.reason,
+        verdict: p.verdict,
+        output: p.outputHex !== undefined ? Buffer.from(p.outputHex, "hex") : undefined,
+      });
     }
   }
   return out;
@@ -213,14 +287,28 @@ export function vectorDivergences(a: { set: string; suites: readonly TestSuite[]
     const y = rb.get(k);
     if (!y) continue;
     // A vector one side could not run (SKIP: the skb test run refuses its frame) is not compared.
-    const skipped = x.outcome === "SKIP" ? [a.set, x] as const : y.outcome === "SKIP" ? [b.set, y] as const : undefined;
-    if (skipped) { notRun.push({ name: k, outcome: "SKIP", reason: `not compared: not run on ${skipped[0]}: ${skipped[1].reason ?? ""}` }); continue; }
+    const skipped = x.outcome === "SKIP" ? ([a.set, x] as const) : y.outcome === "SKIP" ? ([b.set, y] as const) : undefined;
+    if (skipped) {
+      notRun.push({ name: k, outcome: "SKIP", reason: `not compared: not run on ${skipped[0]}: ${skipped[1].reason ?? ""}` });
+      continue;
+    }
     if (x.outcome === y.outcome || (x.outcome !== "PASS" && y.outcome !== "PASS")) continue;
     const side = (set: string, r: VectorResult) => `${set} ${r.outcome}${r.verdict ? ` (${r.verdict})` : ""}${r.reason ? `: ${r.reason}` : ""}`;
-    const bytes = x.output && y.output && !x.output.equals(y.output) ? `\noutput bytes, ${a.set} vs ${b.set}:\n${describePacketMismatch(x.output, y.output)}` : "";
-    cases.push({ name: k, outcome: "FAIL", reason: `divergence: ${side(a.set, x)}; ${side(b.set, y)}`, output: `${side(a.set, x)}\n${side(b.set, y)}${bytes}` });
+    const bytes =
+      x.output && y.output && !x.output.equals(y.output) ? `\noutput bytes, ${a.set} vs ${b.set}:\n${describePacketMismatch(x.output, y.output)}` : "";
+    cases.push({
+      name: k,
+      outcome: "FAIL",
+      reason: `divergence: ${side(a.set, x)}; ${side(b.set, y)}`,
+      output: `${side(a.set, x)}\n${side(b.set, y)}${bytes}`,
+    });
   }
   const compared = [...ra.keys()].filter((k) => rb.has(k)).length - notRun.length;
-  if (!cases.length) cases.push({ name: "no-divergence", outcome: compared ? "PASS" : "MISS", ...(compared ? { properties: { vectors: String(compared) } } : { reason: "no vector ran on both implementations" }) });
+  if (!cases.length)
+    cases.push({
+      name: "no-divergence",
+      outcome: compared ? "PASS" : "MISS",
+      ...(compared ? { properties: { vectors: String(compared) } } : { reason: "no vector ran on both implementations" }),
+    });
   return { name: `dataplane/divergence/${a.set}-vs-${b.set}`, cases: [...cases, ...notRun] };
 }

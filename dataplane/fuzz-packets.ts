@@ -29,11 +29,19 @@ export interface Ipv4Facts {
   valid: boolean;
   /** Why not, when not valid. */
   invalid?: string;
-  ihl: number; totLen: number; ttl: number; proto: number; id: number;
-  fragOffset: number; mf: boolean; src: string; dst: string;
+  ihl: number;
+  totLen: number;
+  ttl: number;
+  proto: number;
+  id: number;
+  fragOffset: number;
+  mf: boolean;
+  src: string;
+  dst: string;
   /** Offset 0 and the whole TCP (20) or UDP (8) header lies within tot_len. */
   l4Complete: boolean;
-  sport?: number; dport?: number;
+  sport?: number;
+  dport?: number;
   /** The L4 checksum over the datagram is right (TCP; UDP with a checksum); only for complete,
    *  unfragmented TCP/UDP. */
   l4ChecksumOk?: boolean;
@@ -48,7 +56,10 @@ export function inspectPacket(b: Buffer): PacketFacts {
   let type = b.readUInt16BE(12);
   let off = 14;
   while (type === ETH_P_8021Q || type === ETH_P_8021AD) {
-    if (f.vlans === 2 || b.length < off + 4) { f.tooManyVlans = true; return f; }
+    if (f.vlans === 2 || b.length < off + 4) {
+      f.tooManyVlans = true;
+      return f;
+    }
     type = b.readUInt16BE(off + 2);
     off += 4;
     f.vlans++;
@@ -57,14 +68,35 @@ export function inspectPacket(b: Buffer): PacketFacts {
   f.l3off = off;
   if (type !== ETH_P_IP) return f;
   const fail = (why: string, partial: Partial<Ipv4Facts> = {}): PacketFacts => {
-    f.ipv4 = { valid: false, invalid: why, ihl: 0, totLen: 0, ttl: 0, proto: 0, id: 0, fragOffset: 0, mf: false, src: "", dst: "", l4Complete: false, ...partial };
+    f.ipv4 = {
+      valid: false,
+      invalid: why,
+      ihl: 0,
+      totLen: 0,
+      ttl: 0,
+      proto: 0,
+      id: 0,
+      fragOffset: 0,
+      mf: false,
+      src: "",
+      dst: "",
+      l4Complete: false,
+      ...partial,
+    };
     return f;
   };
   if (b.length < off + 20) return fail("shorter than an IPv4 header");
   const ihl = b[off]! & 0x0f;
   const hdr = {
-    ihl, totLen: b.readUInt16BE(off + 2), ttl: b[off + 8]!, proto: b[off + 9]!, id: b.readUInt16BE(off + 4),
-    fragOffset: b.readUInt16BE(off + 6) & 0x1fff, mf: (b.readUInt16BE(off + 6) & 0x2000) !== 0, src: ip4(b, off + 12), dst: ip4(b, off + 16),
+    ihl,
+    totLen: b.readUInt16BE(off + 2),
+    ttl: b[off + 8]!,
+    proto: b[off + 9]!,
+    id: b.readUInt16BE(off + 4),
+    fragOffset: b.readUInt16BE(off + 6) & 0x1fff,
+    mf: (b.readUInt16BE(off + 6) & 0x2000) !== 0,
+    src: ip4(b, off + 12),
+    dst: ip4(b, off + 16),
   };
   if (b[off]! >> 4 !== 4) return fail("version is not 4", hdr);
   if (ihl < 5) return fail("IHL < 5", hdr);
@@ -125,16 +157,27 @@ export function randomPacket(r: Random, o: GenerateOptions = {}): Buffer {
   Buffer.from([0x02, 0, 0, 0, 0, r.int(256)]).copy(eth, 6);
   const tags: Buffer[] = [];
   const ntags = r.chance(0.8) ? 0 : r.pick([1, 1, 2, 3]);
-  for (let i = 0; i < ntags; i++) { const t = Buffer.alloc(4); t.writeUInt16BE(i === 0 && ntags > 1 ? ETH_P_8021AD : ETH_P_8021Q); t.writeUInt16BE(r.int(4096), 2); tags.push(t); }
+  for (let i = 0; i < ntags; i++) {
+    const t = Buffer.alloc(4);
+    t.writeUInt16BE(i === 0 && ntags > 1 ? ETH_P_8021AD : ETH_P_8021Q);
+    t.writeUInt16BE(r.int(4096), 2);
+    tags.push(t);
+  }
   const kind = r.pick(["ipv4", "ipv4", "ipv4", "ipv4", "ipv4", "ipv6", "arp", "other"]);
   const type = Buffer.alloc(2);
   type.writeUInt16BE(kind === "ipv4" ? ETH_P_IP : kind === "ipv6" ? 0x86dd : kind === "arp" ? 0x0806 : r.int(0x10000));
   // Tags carry the EtherType after them: each tag's last two bytes name what follows it.
   const head: Buffer[] = [eth];
   if (tags.length) {
-    const first = Buffer.alloc(2); first.writeUInt16BE(tags[0]!.readUInt16BE(0));
+    const first = Buffer.alloc(2);
+    first.writeUInt16BE(tags[0]!.readUInt16BE(0));
     head.push(first);
-    tags.forEach((t, i) => { const tci = t.subarray(2, 4); const next = Buffer.alloc(2); next.writeUInt16BE(i + 1 < tags.length ? ETH_P_8021Q : type.readUInt16BE(0)); head.push(tci, next); });
+    tags.forEach((t, i) => {
+      const tci = t.subarray(2, 4);
+      const next = Buffer.alloc(2);
+      next.writeUInt16BE(i + 1 < tags.length ? ETH_P_8021Q : type.readUInt16BE(0));
+      head.push(tci, next);
+    });
   } else head.push(type);
   let body: Buffer;
   if (kind !== "ipv4") body = r.bytes(r.range(0, 60));
@@ -181,16 +224,57 @@ export function randomPacket(r: Random, o: GenerateOptions = {}): Buffer {
 
 type Mutator = (b: Buffer, r: Random) => Buffer;
 const MUTATORS: Record<string, Mutator> = {
-  "flip a byte": (b, r) => { const c = Buffer.from(b); const i = r.int(c.length); c[i] = c[i]! ^ (1 << r.int(8)); return c; },
-  "random byte": (b, r) => { const c = Buffer.from(b); c[r.int(c.length)] = r.int(256); return c; },
-  "truncate": (b, r) => b.subarray(0, r.range(14, b.length)),
+  "flip a byte": (b, r) => {
+    const c = Buffer.from(b);
+    const i = r.int(c.length);
+    c[i] = c[i]! ^ (1 << r.int(8));
+    return c;
+  },
+  "random byte": (b, r) => {
+    const c = Buffer.from(b);
+    c[r.int(c.length)] = r.int(256);
+    return c;
+  },
+  truncate: (b, r) => b.subarray(0, r.range(14, b.length)),
   "append bytes": (b, r) => Buffer.concat([b, r.bytes(r.range(1, 30))]),
-  "set tot_len": (b, r) => { const c = Buffer.from(b); const f = inspectPacket(c); if (c.length >= f.l3off + 4) c.writeUInt16BE(r.pick([0, 19, 20, 21, c.length - f.l3off - 1, c.length - f.l3off + 1, r.int(0x10000)]) & 0xffff, f.l3off + 2); return c; },
-  "set IHL": (b, r) => { const c = Buffer.from(b); const f = inspectPacket(c); if (c.length > f.l3off) c[f.l3off] = (c[f.l3off]! & 0xf0) | r.int(16); return c; },
-  "set version": (b, r) => { const c = Buffer.from(b); const f = inspectPacket(c); if (c.length > f.l3off) c[f.l3off] = (r.int(16) << 4) | (c[f.l3off]! & 0x0f); return c; },
-  "make a fragment": (b, r) => { const c = Buffer.from(b); const f = inspectPacket(c); if (c.length >= f.l3off + 8) c.writeUInt16BE((r.chance(0.5) ? 0x2000 : 0) | r.pick([0, 1, 2, r.int(0x2000)]), f.l3off + 6); return c; },
-  "add a VLAN tag": (b, r) => { const t = Buffer.alloc(4); t.writeUInt16BE(r.chance(0.5) ? ETH_P_8021Q : ETH_P_8021AD); t.writeUInt16BE(r.int(4096), 2); return Buffer.concat([b.subarray(0, 12), t, b.subarray(12)]); },
-  "cut the L4 header": (b, r) => { const f = inspectPacket(b); if (!f.ipv4) return b; const end = f.l3off + f.ipv4.ihl * 4 + r.int(20); const c = Buffer.from(b.subarray(0, Math.max(14, Math.min(b.length, end)))); if (c.length >= f.l3off + 4) c.writeUInt16BE(c.length - f.l3off, f.l3off + 2); return c; },
+  "set tot_len": (b, r) => {
+    const c = Buffer.from(b);
+    const f = inspectPacket(c);
+    if (c.length >= f.l3off + 4) c.writeUInt16BE(r.pick([0, 19, 20, 21, c.length - f.l3off - 1, c.length - f.l3off + 1, r.int(0x10000)]) & 0xffff, f.l3off + 2);
+    return c;
+  },
+  "set IHL": (b, r) => {
+    const c = Buffer.from(b);
+    const f = inspectPacket(c);
+    if (c.length > f.l3off) c[f.l3off] = (c[f.l3off]! & 0xf0) | r.int(16);
+    return c;
+  },
+  "set version": (b, r) => {
+    const c = Buffer.from(b);
+    const f = inspectPacket(c);
+    if (c.length > f.l3off) c[f.l3off] = (r.int(16) << 4) | (c[f.l3off]! & 0x0f);
+    return c;
+  },
+  "make a fragment": (b, r) => {
+    const c = Buffer.from(b);
+    const f = inspectPacket(c);
+    if (c.length >= f.l3off + 8) c.writeUInt16BE((r.chance(0.5) ? 0x2000 : 0) | r.pick([0, 1, 2, r.int(0x2000)]), f.l3off + 6);
+    return c;
+  },
+  "add a VLAN tag": (b, r) => {
+    const t = Buffer.alloc(4);
+    t.writeUInt16BE(r.chance(0.5) ? ETH_P_8021Q : ETH_P_8021AD);
+    t.writeUInt16BE(r.int(4096), 2);
+    return Buffer.concat([b.subarray(0, 12), t, b.subarray(12)]);
+  },
+  "cut the L4 header": (b, r) => {
+    const f = inspectPacket(b);
+    if (!f.ipv4) return b;
+    const end = f.l3off + f.ipv4.ihl * 4 + r.int(20);
+    const c = Buffer.from(b.subarray(0, Math.max(14, Math.min(b.length, end))));
+    if (c.length >= f.l3off + 4) c.writeUInt16BE(c.length - f.l3off, f.l3off + 2);
+    return c;
+  },
 };
 
 /** A corpus packet with one to three mutations; half the time the IPv4 checksum is made right
@@ -203,7 +287,10 @@ export function mutatePacket(base: Buffer, r: Random): { bytes: Buffer; how: str
     b = MUTATORS[name]!(b, r);
     how.push(name);
   }
-  if (r.chance(0.5)) { fixIpv4Checksum(b); how.push("checksum fixed"); }
+  if (r.chance(0.5)) {
+    fixIpv4Checksum(b);
+    how.push("checksum fixed");
+  }
   return { bytes: b, how };
 }
 

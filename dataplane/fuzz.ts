@@ -18,11 +18,31 @@ import { withBpffs } from "./run.ts";
 type V = "DROP" | "PASS" | "TX" | "REDIRECT";
 const XDP: Record<number, V> = { 1: "DROP", 2: "PASS", 3: "TX", 4: "REDIRECT" };
 
-export interface FuzzFailure { program: string; seed: number; index: number; origin: string; invariant: string; input: string; output?: string; fields?: string }
-export interface FuzzReport { program: string; seed: number; packets: number; verdicts: Record<string, number>; failures: FuzzFailure[]; durationMs: number }
+export interface FuzzFailure {
+  program: string;
+  seed: number;
+  index: number;
+  origin: string;
+  invariant: string;
+  input: string;
+  output?: string;
+  fields?: string;
+}
+export interface FuzzReport {
+  program: string;
+  seed: number;
+  packets: number;
+  verdicts: Record<string, number>;
+  failures: FuzzFailure[];
+  durationMs: number;
+}
 
 /** What the model says a packet should get, and the counter it should land in. */
-interface Expectation { verdict: V; counters: string[]; check?: (input: Buffer, output: Buffer, f: PacketFacts) => string | undefined }
+interface Expectation {
+  verdict: V;
+  counters: string[];
+  check?: (input: Buffer, output: Buffer, f: PacketFacts) => string | undefined;
+}
 
 interface Setup {
   state: DataplaneState;
@@ -50,20 +70,32 @@ const unchanged = (input: Buffer, output: Buffer) => (input.equals(output) ? und
 const ROUTER = "02:00:00:00:00:fe";
 const L2MAC = "02:00:00:00:00:22";
 const BACKENDS = [
-  { addr: "192.168.1.11", mac: "02:be:00:00:00:11" }, { addr: "192.168.1.12", mac: "02:be:00:00:00:12" }, { addr: "192.168.1.13", mac: "02:be:00:00:00:13" },
+  { addr: "192.168.1.11", mac: "02:be:00:00:00:11" },
+  { addr: "192.168.1.12", mac: "02:be:00:00:00:12" },
+  { addr: "192.168.1.13", mac: "02:be:00:00:00:13" },
 ];
 
 export const FUZZ_SETUPS: Record<string, Setup> = {
   fw: {
-    state: { fw: { default: "deny", rules: [
-      { src: "10.0.0.0/8", proto: "tcp", dport: 22, action: "allow" },
-      { src: "0.0.0.0/0", proto: "tcp", dport: 23, action: "deny" },
-      { src: "0.0.0.0/0", proto: "udp", dport: 53, action: "allow" },
-      { src: "0.0.0.0/0", proto: "icmp", action: "allow" },
-    ] } },
+    state: {
+      fw: {
+        default: "deny",
+        rules: [
+          { src: "10.0.0.0/8", proto: "tcp", dport: 22, action: "allow" },
+          { src: "0.0.0.0/0", proto: "tcp", dport: 23, action: "deny" },
+          { src: "0.0.0.0/0", proto: "udp", dport: 53, action: "allow" },
+          { src: "0.0.0.0/0", proto: "icmp", action: "allow" },
+        ],
+      },
+    },
     gen: { ports: [22, 23, 53], addrs: ["10.0.0.1"] },
     stats: { map: "fw_stats", names: ["allowed", "denied", "non_ip", "tiny_fragment", "bad_ipv4"] },
-    extra: { "rule0": { map: "fw_rule_hits", index: 0 }, "rule1": { map: "fw_rule_hits", index: 1 }, "rule2": { map: "fw_rule_hits", index: 2 }, "rule3": { map: "fw_rule_hits", index: 3 } },
+    extra: {
+      rule0: { map: "fw_rule_hits", index: 0 },
+      rule1: { map: "fw_rule_hits", index: 1 },
+      rule2: { map: "fw_rule_hits", index: 2 },
+      rule3: { map: "fw_rule_hits", index: 3 },
+    },
     model: () => (f) => {
       const v = (verdict: V, ...c: string[]): Expectation => ({ verdict, counters: [verdict === "PASS" ? "allowed" : "denied", ...c], check: unchanged });
       if (!f.ipv4) return f.l3proto === 0x0806 && !f.tooManyVlans ? v("PASS", "non_ip") : v("DROP", "non_ip");
@@ -81,8 +113,14 @@ export const FUZZ_SETUPS: Record<string, Setup> = {
   },
   fastpath: {
     state: {
-      fdb: [{ mac: ROUTER, ifindex: 0, router: true }, { mac: L2MAC, ifindex: 4 }],
-      routes: [{ prefix: "10.0.0.0/8", ifindex: 3, smac: "02:00:00:00:03:fe", dmac: "02:00:00:00:03:01" }, { prefix: "172.16.0.0/12", ifindex: 1, smac: "02:00:00:00:01:fe", dmac: "02:00:00:00:01:07" }],
+      fdb: [
+        { mac: ROUTER, ifindex: 0, router: true },
+        { mac: L2MAC, ifindex: 4 },
+      ],
+      routes: [
+        { prefix: "10.0.0.0/8", ifindex: 3, smac: "02:00:00:00:03:fe", dmac: "02:00:00:00:03:01" },
+        { prefix: "172.16.0.0/12", ifindex: 1, smac: "02:00:00:00:01:fe", dmac: "02:00:00:00:01:07" },
+      ],
     },
     gen: { macs: [ROUTER, ROUTER, L2MAC], addrs: ["10.1.2.3", "172.16.5.5", "192.0.2.1"] },
     stats: { map: "fp_stats", names: ["l2", "l3", "tx", "pass", "invalid"] },
@@ -95,12 +133,18 @@ export const FUZZ_SETUPS: Record<string, Setup> = {
       if (!f.ipv4.valid) return pass("invalid");
       if (f.ipv4.ttl <= 1) return pass();
       const routed = (verdict: V, smac: string, dmac: string): Expectation => ({
-        verdict, counters: [verdict === "TX" ? "tx" : "l3"], check: (i, o, fi) => {
+        verdict,
+        counters: [verdict === "TX" ? "tx" : "l3"],
+        check: (i, o, fi) => {
           const out = inspectPacket(o).ipv4;
           if (!out?.valid) return `forwarded with an invalid IPv4 header (${out?.invalid ?? "not IPv4"})`;
           if (out.ttl !== fi.ipv4!.ttl - 1) return `TTL ${fi.ipv4!.ttl} became ${out.ttl}`;
           if (mac(o, 0) !== dmac || mac(o, 6) !== smac) return "MACs not rewritten to the next hop";
-          const at = sameExcept(i, o, [[0, 12], [fi.l3off + 8, fi.l3off + 9], [fi.l3off + 10, fi.l3off + 12]]);
+          const at = sameExcept(i, o, [
+            [0, 12],
+            [fi.l3off + 8, fi.l3off + 9],
+            [fi.l3off + 10, fi.l3off + 12],
+          ]);
           return at === undefined ? undefined : `byte ${at} changed (only MACs, TTL and header checksum may)`;
         },
       });
@@ -110,19 +154,27 @@ export const FUZZ_SETUPS: Record<string, Setup> = {
     },
   },
   lb: {
-    state: { lb: { vips: [
-      { vip: "10.0.0.10:80/tcp", backends: BACKENDS },
-      { vip: "10.0.0.10:53/udp", backends: [{ addr: "192.168.1.53", mac: "02:be:00:00:00:35" }] },
-      { vip: "10.0.0.11:80/tcp", backends: [] },
-    ] } },
+    state: {
+      lb: {
+        vips: [
+          { vip: "10.0.0.10:80/tcp", backends: BACKENDS },
+          { vip: "10.0.0.10:53/udp", backends: [{ addr: "192.168.1.53", mac: "02:be:00:00:00:35" }] },
+          { vip: "10.0.0.11:80/tcp", backends: [] },
+        ],
+      },
+    },
     gen: { addrs: ["10.0.0.10", "10.0.0.11"], ports: [80, 53] },
     stats: { map: "lb_stats", names: ["forwarded", "no_backend", "passed", "invalid", "frag_miss"] },
     model: () => {
       const frags = new Map<string, { sport: number; dport: number }>();
       const vip = (addr: string, port: number, proto: number) =>
-        addr === "10.0.0.10" && port === 80 && proto === IPPROTO.tcp ? BACKENDS
-          : addr === "10.0.0.10" && port === 53 && proto === IPPROTO.udp ? [{ addr: "192.168.1.53", mac: "02:be:00:00:00:35" }]
-            : addr === "10.0.0.11" && port === 80 && proto === IPPROTO.tcp ? [] : undefined;
+        addr === "10.0.0.10" && port === 80 && proto === IPPROTO.tcp
+          ? BACKENDS
+          : addr === "10.0.0.10" && port === 53 && proto === IPPROTO.udp
+            ? [{ addr: "192.168.1.53", mac: "02:be:00:00:00:35" }]
+            : addr === "10.0.0.11" && port === 80 && proto === IPPROTO.tcp
+              ? []
+              : undefined;
       return (f) => {
         const pass = (c = "passed"): Expectation => ({ verdict: "PASS", counters: [c], check: unchanged });
         if (f.vlans > 0 || f.tooManyVlans || !f.ipv4) return pass();
@@ -141,7 +193,9 @@ export const FUZZ_SETUPS: Record<string, Setup> = {
         if (be.length === 0) return { verdict: "DROP", counters: ["no_backend"] };
         if (ip.fragOffset === 0 && ip.mf) frags.set(key, ports);
         return {
-          verdict: "TX", counters: ["forwarded"], check: (i, o, fi) => {
+          verdict: "TX",
+          counters: ["forwarded"],
+          check: (i, o, fi) => {
             const out = inspectPacket(o).ipv4;
             if (!out?.valid) return `forwarded with an invalid IPv4 header (${out?.invalid ?? "not IPv4"})`;
             const b = be.find((x) => x.addr === out.dst);
@@ -159,14 +213,24 @@ export const FUZZ_SETUPS: Record<string, Setup> = {
     gen: {},
     stats: { map: "v2v_stats", names: ["redirected", "no_port", "passed"] },
     model: () => () => ({
-      verdict: "REDIRECT", counters: ["redirected"],
-      check: (i, o) => (mac(o, 0) !== "52:54:00:00:00:01" ? "destination MAC not rewritten" : sameExcept(i, o, [[0, 6]]) !== undefined ? "bytes other than the destination MAC changed" : undefined),
+      verdict: "REDIRECT",
+      counters: ["redirected"],
+      check: (i, o) =>
+        mac(o, 0) !== "52:54:00:00:00:01"
+          ? "destination MAC not rewritten"
+          : sameExcept(i, o, [[0, 6]]) !== undefined
+            ? "bytes other than the destination MAC changed"
+            : undefined,
     }),
   },
 };
 
 /** Fuzz one compiled program (root: loads it into this kernel). `corpus`: vector inputs. */
-export async function fuzzProgram(program: string, object: string, opts: { seed: number; count: number; corpus: readonly Buffer[]; workDir: string; bpftool?: Bpftool }): Promise<FuzzReport> {
+export async function fuzzProgram(
+  program: string,
+  object: string,
+  opts: { seed: number; count: number; corpus: readonly Buffer[]; workDir: string; bpftool?: Bpftool },
+): Promise<FuzzReport> {
   const setup = FUZZ_SETUPS[program];
   if (!setup) throw new Error(`no fuzz setup for program "${program}"`);
   const t0 = Date.now();
@@ -181,7 +245,11 @@ export async function fuzzProgram(program: string, object: string, opts: { seed:
       const maps = join(bpffs, "m");
       const entries = stateEntries(setup.state);
       const counterKeys = [...setup.stats.names.map((_, i) => ({ map: setup.stats.map, index: i })), ...Object.values(setup.extra ?? {})];
-      const key = (i: number) => { const k = Buffer.alloc(4); k.writeUInt32LE(i); return k; };
+      const key = (i: number) => {
+        const k = Buffer.alloc(4);
+        k.writeUInt32LE(i);
+        return k;
+      };
       const cmds = [
         plan.loadAll(object, progs, maps, "xdp", false),
         ...entries.map((e) => plan.mapUpdate(join(maps, e.map), e.key, e.value)),
@@ -189,14 +257,27 @@ export async function fuzzProgram(program: string, object: string, opts: { seed:
         ...counterKeys.map((c) => plan.mapLookup(join(maps, c.map), key(c.index)).slice(1)),
       ];
       const b = await bpftool.batch(cmds, join(dir, "batch"));
-      if (b.outputs.length !== cmds.length || b.error) throw new Error(`fuzz batch for ${program} stopped after ${b.outputs.length} of ${cmds.length} commands: ${b.error ?? "no error message"}`);
+      if (b.outputs.length !== cmds.length || b.error)
+        throw new Error(`fuzz batch for ${program} stopped after ${b.outputs.length} of ${cmds.length} commands: ${b.error ?? "no error message"}`);
       const runAt = 1 + entries.length;
       const model = setup.model();
       const verdicts: Record<string, number> = {};
       const want: Record<string, number> = {};
       const failures: FuzzFailure[] = [];
       const fail = (i: number, p: FuzzPacket, invariant: string, output?: Buffer) => {
-        if (failures.length < 20) failures.push({ program, seed: opts.seed, index: i, origin: p.origin, invariant, input: p.bytes.toString("hex"), output: output?.toString("hex"), fields: decodePacket(p.bytes).map((x) => `${x.name}=${x.value}`).join(" ") });
+        if (failures.length < 20)
+          failures.push({
+            program,
+            seed: opts.seed,
+            index: i,
+            origin: p.origin,
+            invariant,
+            input: p.bytes.toString("hex"),
+            output: output?.toString("hex"),
+            fields: decodePacket(p.bytes)
+              .map((x) => `${x.name}=${x.value}`)
+              .join(" "),
+          });
       };
       for (const [i, p] of packets.entries()) {
         const retval = (b.outputs[runAt + i] as { retval: number }).retval;
@@ -206,8 +287,14 @@ export async function fuzzProgram(program: string, object: string, opts: { seed:
         const e = model(f, p.bytes);
         for (const c of e.counters) want[c] = (want[c] ?? 0) + 1;
         const output = await readFile(join(dir, `${i}.out`)).catch(() => Buffer.alloc(0));
-        if (got !== e.verdict) { fail(i, p, `verdict ${verdictName("xdp", retval)}, the documented semantics give ${e.verdict}`, output); continue; }
-        if (output.length !== p.bytes.length) { fail(i, p, `output length ${output.length} != input length ${p.bytes.length}`, output); continue; }
+        if (got !== e.verdict) {
+          fail(i, p, `verdict ${verdictName("xdp", retval)}, the documented semantics give ${e.verdict}`, output);
+          continue;
+        }
+        if (output.length !== p.bytes.length) {
+          fail(i, p, `output length ${output.length} != input length ${p.bytes.length}`, output);
+          continue;
+        }
         const why = e.check?.(p.bytes, output, f);
         if (why) fail(i, p, why, output);
       }
@@ -216,7 +303,15 @@ export async function fuzzProgram(program: string, object: string, opts: { seed:
       names.forEach((n, j) => {
         const out = b.outputs[runAt + packets.length + j] as { value?: unknown } | null;
         const got = out?.value ? Number(bytesOf(out.value).readBigUInt64LE(0)) : 0;
-        if (got !== (want[n] ?? 0)) failures.push({ program, seed: opts.seed, index: -1, origin: "counters", invariant: `counter ${n} is ${got}, the verdicts give ${want[n] ?? 0}`, input: "" });
+        if (got !== (want[n] ?? 0))
+          failures.push({
+            program,
+            seed: opts.seed,
+            index: -1,
+            origin: "counters",
+            invariant: `counter ${n} is ${got}, the verdicts give ${want[n] ?? 0}`,
+            input: "",
+          });
       });
       return { program, seed: opts.seed, packets: packets.length, verdicts, failures, durationMs: Date.now() - t0 };
     });
@@ -227,7 +322,17 @@ export async function fuzzProgram(program: string, object: string, opts: { seed:
 
 export function formatFuzzTable(reports: readonly FuzzReport[]): string {
   const head = `${"program".padEnd(10)} ${"seed".padStart(10)} ${"packets".padStart(8)} ${"failures".padStart(8)} ${"ms".padStart(6)}  verdicts`;
-  return [head, ...reports.map((r) => `${r.program.padEnd(10)} ${String(r.seed).padStart(10)} ${String(r.packets).padStart(8)} ${String(r.failures.length).padStart(8)} ${String(r.durationMs).padStart(6)}  ${Object.entries(r.verdicts).map(([k, n]) => `${k} ${n}`).join(", ")}`)].join("\n");
+  return [
+    head,
+    ...reports.map(
+      (r) =>
+        `${r.program.padEnd(10)} ${String(r.seed).padStart(10)} ${String(r.packets).padStart(8)} ${String(r.failures.length).padStart(8)} ${String(r.durationMs).padStart(6)}  ${Object.entries(
+          r.verdicts,
+        )
+          .map(([k, n]) => `${k} ${n}`)
+          .join(", ")}`,
+    ),
+  ].join("\n");
 }
 
 export function formatFuzzFailure(f: FuzzFailure): string {

@@ -7,11 +7,18 @@
 import { verdictCode } from "./programs.ts";
 import type { VectorFile } from "./vectors.ts";
 
-export interface GuestProgram { program: string; object: string; vectors: VectorFile }
+export interface GuestProgram {
+  program: string;
+  object: string;
+  vectors: VectorFile;
+}
 
 const octal = (b: Uint8Array): string => [...b].map((x) => `\\${x.toString(8).padStart(3, "0")}`).join("");
 const hex = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, "0")).join(" ");
-const safe = (s: string): string => { if (!/^[A-Za-z0-9._/-]+$/.test(s)) throw new TypeError(`"${s}" cannot be used in the guest suite`); return s; };
+const safe = (s: string): string => {
+  if (!/^[A-Za-z0-9._/-]+$/.test(s)) throw new TypeError(`"${s}" cannot be used in the guest suite`);
+  return s;
+};
 
 /** The suite script. Objects are expected in $DPUCI_BPF_DIR (default /usr/share/dpu-ci/bpf, where
  *  mkinitramfs.sh --bpf puts them); the NIC for the attach case is $DPUCI_DP_DEV (default eth0);
@@ -27,7 +34,9 @@ export function guestSuite(programs: readonly GuestProgram[]): string {
     body.push(`# ---- ${prog}`);
     body.push(`d=$pins/${prog}-verify; mkdir -p $d`);
     // -d: on a refusal the reason is the end of the guest kernel's verifier log, not bpftool's last line.
-    body.push(`if bpftool -d prog loadall ${obj} $d/p type xdp pinmaps $d/m >/tmp/dp.log 2>&1; then ktap_ok "${prog}/load"; else ktap_fail "${prog}/load" "$(sed -n '/BEGIN PROG LOAD LOG/,/END PROG LOAD LOG/p' /tmp/dp.log | grep -v -e 'PROG LOAD LOG' -e '^verification time' -e '^processed ' -e '^stack depth' -e 'mark_precise' -e 'parent already had' | tail -n 4 | tr '\\n' ' ')"; fi`);
+    body.push(
+      `if bpftool -d prog loadall ${obj} $d/p type xdp pinmaps $d/m >/tmp/dp.log 2>&1; then ktap_ok "${prog}/load"; else ktap_fail "${prog}/load" "$(sed -n '/BEGIN PROG LOAD LOG/,/END PROG LOAD LOG/p' /tmp/dp.log | grep -v -e 'PROG LOAD LOG' -e '^verification time' -e '^processed ' -e '^stack depth' -e 'mark_precise' -e 'parent already had' | tail -n 4 | tr '\\n' ' ')"; fi`,
+    );
     body.push(`attach "${prog}" $d/p/${prog}; rm -rf $d`);
     p.vectors.vectors.forEach((v, i) => {
       const name = `${prog}/${safe(v.name)}`;

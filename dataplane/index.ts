@@ -4,9 +4,7 @@
 export type { ProgType, BatchResult, Runner, ProgInfo, RunResult as ProgRunResult } from "./bpftool.ts";
 export type { MapIO } from "./control.ts";
 export type { GuestProgram } from "./guest.ts";
-export type {
-  MapEntry, Proto, FwAction, FwRule, LbVip, LbBackend, LbFrag, FdbEntry, Route, FwdRule, FwdPort, DataplaneState,
-} from "./layout.ts";
+export type { MapEntry, Proto, FwAction, FwRule, LbVip, LbBackend, LbFrag, FdbEntry, Route, FwdRule, FwdPort, DataplaneState } from "./layout.ts";
 export type { VlanSpec, EthSpec, Ipv4Spec, TcpSpec, UdpSpec, IcmpSpec, PacketSpec, Field } from "./packet.ts";
 export type { P4Arch, DataplaneProgram, Verdict } from "./programs.ts";
 export type { ProgramObject, DataplaneRunResult } from "./run.ts";
@@ -20,14 +18,51 @@ export { DataplaneControl, pinnedMaps, applyEntries, resolveIfindex } from "./co
 export { describePacketMismatch, differingOffsets, fieldDiff, hexDiff } from "./diff.ts";
 export { guestSuite } from "./guest.ts";
 export {
-  MAPS, STATS, protoNumber, protoName, stateEntries,
-  fwRuleKey, fwRuleEntry, fwDefaultEntry, fwPortRuleEntries, decodeFwRule,
-  parseVip, formatVip, vipKey, vipEntry, decodeVip, backendKey, backendEntry, decodeBackend, fragEntry,
-  fdbKey, fdbEntry, decodeFdb, routeKey, routeEntry, decodeRoute, fwdPortEntry, fwdRuleEntry, decodeFwdRule,
+  MAPS,
+  STATS,
+  protoNumber,
+  protoName,
+  stateEntries,
+  fwRuleKey,
+  fwRuleEntry,
+  fwDefaultEntry,
+  fwPortRuleEntries,
+  decodeFwRule,
+  parseVip,
+  formatVip,
+  vipKey,
+  vipEntry,
+  decodeVip,
+  backendKey,
+  backendEntry,
+  decodeBackend,
+  fragEntry,
+  fdbKey,
+  fdbEntry,
+  decodeFdb,
+  routeKey,
+  routeEntry,
+  decodeRoute,
+  fwdPortEntry,
+  fwdRuleEntry,
+  decodeFwdRule,
 } from "./layout.ts";
 export {
-  BadValueError, ETH_P_IP, ETH_P_8021Q, ETH_P_8021AD, IPPROTO, parseMac, formatMac, parseIpv4, formatIpv4, parseCidr, parseHex, inetChecksum,
-  buildPacket, patchPacket, decodePacket,
+  BadValueError,
+  ETH_P_IP,
+  ETH_P_8021Q,
+  ETH_P_8021AD,
+  IPPROTO,
+  parseMac,
+  formatMac,
+  parseIpv4,
+  formatIpv4,
+  parseCidr,
+  parseHex,
+  inetChecksum,
+  buildPacket,
+  patchPacket,
+  decodePacket,
 } from "./packet.ts";
 export { PROGRAMS, programNamed, VERDICTS, verdictCode, verdictName } from "./programs.ts";
 export { runDataplaneTests, withBpffs } from "./run.ts";

@@ -4,7 +4,11 @@
 // file in step with the structs in p4/ebpf/; the packet vectors exercise every layout here.
 import { BadValueError, formatIpv4, formatMac, IPPROTO, parseCidr, parseIpv4, parseMac } from "./packet.ts";
 
-export interface MapEntry { map: string; key: Buffer; value: Buffer }
+export interface MapEntry {
+  map: string;
+  key: Buffer;
+  value: Buffer;
+}
 
 export const MAPS = {
   fw: { rules: "fw_rules", config: "fw_config", portRules: "fw_port_rules", stats: "fw_stats", ruleHits: "fw_rule_hits" },
@@ -21,8 +25,16 @@ export const STATS: Record<string, readonly string[]> = {
   v2v_stats: ["redirected", "no_port", "passed"],
 };
 
-const u32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b; };
-const be16 = (n: number): Buffer => { const b = Buffer.alloc(2); b.writeUInt16BE(n); return b; };
+const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+};
+const be16 = (n: number): Buffer => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+};
 
 export type Proto = "tcp" | "udp" | "icmp" | "any";
 export function protoNumber(p: Proto | number | undefined): number {
@@ -38,14 +50,21 @@ export function protoName(n: number): Proto | number {
 
 // ---- firewall ----
 export type FwAction = "allow" | "deny";
-export interface FwRule { src: string; proto?: Proto | number; dport?: number; action: FwAction; id?: number }
+export interface FwRule {
+  src: string;
+  proto?: Proto | number;
+  dport?: number;
+  action: FwAction;
+  id?: number;
+}
 const FW_ACTION = { allow: 1, deny: 2 } as const;
 
 export function fwRuleKey(r: Pick<FwRule, "src" | "proto" | "dport">): Buffer {
   const { addr, len } = parseCidr(r.src);
   const proto = protoNumber(r.proto);
   if (proto === 0 && r.dport) throw new BadValueError("a rule for any protocol cannot name a port");
-  if (r.dport !== undefined && !(Number.isInteger(r.dport) && r.dport >= 0 && r.dport <= 0xffff)) throw new BadValueError(`a rule's dport must be a port from 0 to 65535, got ${JSON.stringify(r.dport)}`);
+  if (r.dport !== undefined && !(Number.isInteger(r.dport) && r.dport >= 0 && r.dport <= 0xffff))
+    throw new BadValueError(`a rule's dport must be a port from 0 to 65535, got ${JSON.stringify(r.dport)}`);
   // Host bits of the address are cleared: the trie would ignore them, but a listing should not show them.
   const masked = Buffer.from(addr);
   for (let bit = len; bit < 32; bit++) masked[bit >> 3]! &= ~(0x80 >> (bit & 7));
@@ -62,21 +81,36 @@ export function fwDefaultEntry(action: FwAction): MapEntry {
 export function fwPortRuleEntries(rules: ReadonlyArray<Pick<FwRule, "proto" | "dport">>, protos: Iterable<number> = []): MapEntry[] {
   const counts = new Map<number, number>();
   for (const p of protos) counts.set(p, 0);
-  for (const r of rules) if (r.dport) { const p = protoNumber(r.proto); counts.set(p, (counts.get(p) ?? 0) + 1); }
+  for (const r of rules)
+    if (r.dport) {
+      const p = protoNumber(r.proto);
+      counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
   return [...counts].sort(([a], [b]) => a - b).map(([p, n]) => ({ map: MAPS.fw.portRules, key: u32(p), value: u32(n) }));
 }
 export function decodeFwRule(key: Buffer, value: Buffer): FwRule {
   const len = key.readUInt32LE(0) - 32;
   const dport = key.readUInt16BE(6);
   return {
-    src: `${formatIpv4(key.subarray(8, 12))}/${len}`, proto: protoName(key[4]!),
-    ...(dport ? { dport } : {}), action: value.readUInt32LE(0) === FW_ACTION.deny ? "deny" : "allow", id: value.readUInt32LE(4),
+    src: `${formatIpv4(key.subarray(8, 12))}/${len}`,
+    proto: protoName(key[4]!),
+    ...(dport ? { dport } : {}),
+    action: value.readUInt32LE(0) === FW_ACTION.deny ? "deny" : "allow",
+    id: value.readUInt32LE(4),
   };
 }
 
 // ---- load balancer ----
-export interface LbVip { addr: string; port: number; proto: Proto }
-export interface LbBackend { addr: string; mac: string; port?: number }
+export interface LbVip {
+  addr: string;
+  port: number;
+  proto: Proto;
+}
+export interface LbBackend {
+  addr: string;
+  mac: string;
+  port?: number;
+}
 export function parseVip(s: string): LbVip {
   const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)(?:\/(tcp|udp))?$/.exec(s);
   if (!m) throw new BadValueError(`VIP "${s}" is not ADDR:PORT[/tcp|udp]`);
@@ -92,7 +126,8 @@ export function vipEntry(v: LbVip, vipId: number, backendCount: number): MapEntr
 export function decodeVip(key: Buffer, value: Buffer): { vip: LbVip; id: number; count: number } {
   return {
     vip: { addr: formatIpv4(key.subarray(0, 4)), port: key.readUInt16BE(4), proto: protoName(key[6]!) as Proto },
-    id: value.readUInt32LE(0), count: value.readUInt32LE(4),
+    id: value.readUInt32LE(0),
+    count: value.readUInt32LE(4),
   };
 }
 export const backendKey = (vipId: number, index: number): Buffer => Buffer.concat([u32(vipId), u32(index)]);
@@ -106,14 +141,34 @@ export function decodeBackend(value: Buffer): LbBackend {
 
 /** A first fragment's ports as lb records them for its later fragments (lb_frags): a vector of a
  *  later fragment states the record its first fragment would have left. */
-export interface LbFrag { src: string; dst: string; id: number; proto: Proto | number; sport: number; dport: number }
+export interface LbFrag {
+  src: string;
+  dst: string;
+  id: number;
+  proto: Proto | number;
+  sport: number;
+  dport: number;
+}
 export function fragEntry(f: LbFrag): MapEntry {
-  return { map: MAPS.lb.frags, key: Buffer.concat([parseIpv4(f.src), parseIpv4(f.dst), be16(f.id), Buffer.from([protoNumber(f.proto), 0])]), value: Buffer.concat([be16(f.sport), be16(f.dport)]) };
+  return {
+    map: MAPS.lb.frags,
+    key: Buffer.concat([parseIpv4(f.src), parseIpv4(f.dst), be16(f.id), Buffer.from([protoNumber(f.proto), 0])]),
+    value: Buffer.concat([be16(f.sport), be16(f.dport)]),
+  };
 }
 
 // ---- fastpath ----
-export interface FdbEntry { mac: string; ifindex: number; router?: boolean }
-export interface Route { prefix: string; ifindex: number; smac: string; dmac: string }
+export interface FdbEntry {
+  mac: string;
+  ifindex: number;
+  router?: boolean;
+}
+export interface Route {
+  prefix: string;
+  ifindex: number;
+  smac: string;
+  dmac: string;
+}
 export const fdbKey = (mac: string): Buffer => Buffer.concat([parseMac(mac), Buffer.alloc(2)]);
 export function fdbEntry(e: FdbEntry): MapEntry {
   return { map: MAPS.fastpath.fdb, key: fdbKey(e.mac), value: Buffer.concat([u32(e.ifindex), u32(e.router ? 1 : 0)]) };
@@ -129,17 +184,33 @@ export function routeEntry(r: Route): MapEntry {
   return { map: MAPS.fastpath.routes, key: routeKey(r.prefix), value: Buffer.concat([u32(r.ifindex), parseMac(r.smac), parseMac(r.dmac)]) };
 }
 export function decodeRoute(key: Buffer, value: Buffer): Route {
-  return { prefix: `${formatIpv4(key.subarray(4, 8))}/${key.readUInt32LE(0)}`, ifindex: value.readUInt32LE(0), smac: formatMac(value.subarray(4, 10)), dmac: formatMac(value.subarray(10, 16)) };
+  return {
+    prefix: `${formatIpv4(key.subarray(4, 8))}/${key.readUInt32LE(0)}`,
+    ifindex: value.readUInt32LE(0),
+    smac: formatMac(value.subarray(4, 10)),
+    dmac: formatMac(value.subarray(10, 16)),
+  };
 }
 
 // ---- vf2virtio ----
-export interface FwdRule { ingress: number; port: number; dmac?: string }
-export interface FwdPort { port: number; ifindex: number }
+export interface FwdRule {
+  ingress: number;
+  port: number;
+  dmac?: string;
+}
+export interface FwdPort {
+  port: number;
+  ifindex: number;
+}
 export function fwdPortEntry(p: FwdPort): MapEntry {
   return { map: MAPS.vf2virtio.ports, key: u32(p.port), value: u32(p.ifindex) };
 }
 export function fwdRuleEntry(r: FwdRule): MapEntry {
-  return { map: MAPS.vf2virtio.fwd, key: u32(r.ingress), value: Buffer.concat([u32(r.port), u32(r.dmac ? 1 : 0), r.dmac ? parseMac(r.dmac) : Buffer.alloc(6), Buffer.alloc(2)]) };
+  return {
+    map: MAPS.vf2virtio.fwd,
+    key: u32(r.ingress),
+    value: Buffer.concat([u32(r.port), u32(r.dmac ? 1 : 0), r.dmac ? parseMac(r.dmac) : Buffer.alloc(6), Buffer.alloc(2)]),
+  };
 }
 export function decodeFwdRule(key: Buffer, value: Buffer): FwdRule {
   return { ingress: key.readUInt32LE(0), port: value.readUInt32LE(0), ...(value.readUInt32LE(4) & 1 ? { dmac: formatMac(value.subarray(8, 14)) } : {}) };

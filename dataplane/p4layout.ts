@@ -19,9 +19,18 @@ export interface CField {
   comment?: string;
 }
 
-export interface CStruct { name: string; size: number; align: number; fields: CField[] }
+export interface CStruct {
+  name: string;
+  size: number;
+  align: number;
+  fields: CField[];
+}
 
-export interface P4Action { name: string; id: number; params: CStruct }
+export interface P4Action {
+  name: string;
+  id: number;
+  params: CStruct;
+}
 
 export interface P4Table {
   /** The BPF map's name (what bpftool pins). */
@@ -35,18 +44,47 @@ export interface P4Table {
   lpm: boolean;
 }
 
-export interface P4Layout { tables: Map<string, P4Table>; structs: Map<string, CStruct> }
+export interface P4Layout {
+  tables: Map<string, P4Table>;
+  structs: Map<string, CStruct>;
+}
 
 const SCALARS: Record<string, number> = {
-  u8: 1, __u8: 1, uint8_t: 1, char: 1, bool: 1, "unsigned char": 1,
-  u16: 2, __u16: 2, uint16_t: 2, "unsigned short": 2,
-  u32: 4, __u32: 4, uint32_t: 4, int: 4, "unsigned int": 4, unsigned: 4, int32_t: 4,
-  u64: 8, __u64: 8, uint64_t: 8, "unsigned long long": 8, "unsigned long": 8,
+  u8: 1,
+  __u8: 1,
+  uint8_t: 1,
+  char: 1,
+  bool: 1,
+  "unsigned char": 1,
+  u16: 2,
+  __u16: 2,
+  uint16_t: 2,
+  "unsigned short": 2,
+  u32: 4,
+  __u32: 4,
+  uint32_t: 4,
+  int: 4,
+  "unsigned int": 4,
+  unsigned: 4,
+  int32_t: 4,
+  u64: 8,
+  __u64: 8,
+  uint64_t: 8,
+  "unsigned long long": 8,
+  "unsigned long": 8,
 };
 
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
-interface Member { name: string; size: number; align: number; elem: number; count?: number; comment?: string; sub?: CStruct }
+interface Member {
+  name: string;
+  size: number;
+  align: number;
+  elem: number;
+  count?: number;
+  comment?: string;
+  sub?: CStruct;
+}
 
 /** Parse a brace-delimited member list starting after "{" at index i; returns members and the index after the closing "}". */
 function parseMembers(src: string, i: number, structs: Map<string, CStruct>): { members: Member[]; end: number } {
@@ -66,18 +104,25 @@ function parseMembers(src: string, i: number, structs: Map<string, CStruct>): { 
       i = inner.end + tail[0].length;
       continue;
     }
-    const m = /^((?:unsigned\s+(?:long\s+long|long|int|short|char)|struct\s+\w+|[A-Za-z_]\w*))\s+([A-Za-z_]\w*)\s*(?:\[(\d+)\])?\s*;[ \t]*(?:\/\*\s*(.*?)\s*\*\/)?/.exec(src.slice(i));
+    const m =
+      /^((?:unsigned\s+(?:long\s+long|long|int|short|char)|struct\s+\w+|[A-Za-z_]\w*))\s+([A-Za-z_]\w*)\s*(?:\[(\d+)\])?\s*;[ \t]*(?:\/\*\s*(.*?)\s*\*\/)?/.exec(
+        src.slice(i),
+      );
     if (!m) throw new Error(`cannot read struct member at "${src.slice(i, i + 60)}"`);
     const type = m[1]!.replace(/\s+/g, " ");
-    let size: number; let align: number; let sub: CStruct | undefined;
+    let size: number;
+    let align: number;
+    let sub: CStruct | undefined;
     if (type.startsWith("struct ")) {
       sub = structs.get(type.slice(7));
       if (!sub) throw new Error(`member ${m[2]} has unknown type ${type}`);
-      size = sub.size; align = sub.align;
+      size = sub.size;
+      align = sub.align;
     } else {
       const s = SCALARS[type];
       if (!s) throw new Error(`member ${m[2]} has unknown type ${type}`);
-      size = s; align = s;
+      size = s;
+      align = s;
     }
     const count = m[3] ? Number(m[3]) : undefined;
     members.push({ name: m[2]!, size: size * (count ?? 1), align, elem: size, count, comment: m[4], sub });
@@ -86,13 +131,23 @@ function parseMembers(src: string, i: number, structs: Map<string, CStruct>): { 
 }
 
 function layout(name: string, members: Member[], union: boolean, minAlign: number): CStruct & { members?: Member[] } {
-  let off = 0; let align = minAlign; let size = 0;
+  let off = 0;
+  let align = minAlign;
+  let size = 0;
   const fields: CField[] = [];
   for (const m of members) {
     align = Math.max(align, m.align);
     const at = union ? 0 : alignUp(off, m.align);
     if (m.sub) for (const f of m.sub.fields) fields.push({ ...f, name: `${m.name}.${f.name}`, offset: at + f.offset });
-    else fields.push({ name: m.name, offset: at, size: m.size, elem: m.elem, ...(m.count !== undefined ? { count: m.count } : {}), ...(m.comment ? { comment: m.comment } : {}) });
+    else
+      fields.push({
+        name: m.name,
+        offset: at,
+        size: m.size,
+        elem: m.elem,
+        ...(m.count !== undefined ? { count: m.count } : {}),
+        ...(m.comment ? { comment: m.comment } : {}),
+      });
     if (m.sub && m.sub.fields.length === 0) fields.push({ name: m.name, offset: at, size: 0, elem: 1 });
     off = union ? 0 : at + m.size;
     size = Math.max(size, union ? m.size : off);
@@ -140,7 +195,10 @@ export function parseP4Layout(c: string): P4Layout {
     const key = typeOf(keyT, structs, typedefs);
     const value = typeOf(valueT, structs, typedefs);
     if (!key || !value) continue; // maps whose types the control plane never writes (internal)
-    const val: CStruct = "scalar" in value ? { name: valueT, size: value.scalar, align: value.scalar, fields: [{ name: "value", offset: 0, size: value.scalar, elem: value.scalar }] } : value;
+    const val: CStruct =
+      "scalar" in value
+        ? { name: valueT, size: value.scalar, align: value.scalar, fields: [{ name: "value", offset: 0, size: value.scalar, elem: value.scalar }] }
+        : value;
     const t: P4Table = { map, kind, key, value: val, size: Number(size), lpm: kind.includes("LPM") };
     // A table's value struct is "<table>_value": action ids are #define <TABLE>_ACT_<ACTION>.
     const upper = map.toUpperCase();
@@ -148,7 +206,7 @@ export function parseP4Layout(c: string): P4Layout {
     if (val.fields.some((f) => f.name === "action") && unionNames.length) {
       const actions = new Map<string, P4Action>();
       for (const a of unionNames) {
-        const id = a === "_NoAction" ? 0 : ids.get(`${upper}|${a.toUpperCase()}`) ?? ids.get(`${upper.replace(/_DEFAULTACTION$/, "")}|${a.toUpperCase()}`);
+        const id = a === "_NoAction" ? 0 : (ids.get(`${upper}|${a.toUpperCase()}`) ?? ids.get(`${upper.replace(/_DEFAULTACTION$/, "")}|${a.toUpperCase()}`));
         if (id === undefined) continue;
         const fs = val.fields.filter((f) => f.name.startsWith(`u.${a}.`)).map((f) => ({ ...f, name: f.name.slice(`u.${a}.`.length) }));
         actions.set(a, { name: a, id, params: { name: a, size: 0, align: 1, fields: fs } });
@@ -192,12 +250,22 @@ export interface P4Entry {
   asDefault?: boolean;
 }
 
-export interface EncodedEntry { map: string; key: Buffer; value: Buffer }
+export interface EncodedEntry {
+  map: string;
+  key: Buffer;
+  value: Buffer;
+}
 
 /** Find a table by the name it has in P4 (e.g. "fp_fdb"): p4c prefixes the control's name. */
 export function findTable(l: P4Layout, name: string): P4Table {
-  const t = l.tables.get(name) ?? [...l.tables.values()].find((x) => x.actions && (x.map.endsWith(`_${name}`)));
-  if (!t) throw new Error(`the generated program has no table "${name}" (tables: ${[...l.tables.values()].filter((x) => x.actions).map((x) => x.map).join(", ")})`);
+  const t = l.tables.get(name) ?? [...l.tables.values()].find((x) => x.actions && x.map.endsWith(`_${name}`));
+  if (!t)
+    throw new Error(
+      `the generated program has no table "${name}" (tables: ${[...l.tables.values()]
+        .filter((x) => x.actions)
+        .map((x) => x.map)
+        .join(", ")})`,
+    );
   return t;
 }
 
@@ -213,12 +281,24 @@ export function encodeP4Entry(l: P4Layout, e: P4Entry): EncodedEntry {
   const t = findTable(l, e.table);
   const a = findAction(t, e.action);
   const value = Buffer.alloc(t.value.size);
-  writeField(value, t.value.fields.find((f) => f.name === "action")!, a.id, false, `${t.map} action`);
+  writeField(
+    value,
+    t.value.fields.find((f) => f.name === "action")!,
+    a.id,
+    false,
+    `${t.map} action`,
+  );
   const given = { ...(e.params ?? {}) };
   for (const f of a.params.fields) {
     if (f.size === 0) continue;
     if (!(f.name in given)) throw new Error(`action ${a.name} of ${t.map} needs parameter "${f.name}"`);
-    writeField(value, { ...f, offset: t.value.fields.find((x) => x.name === `u.${a.name}.${f.name}`)!.offset }, given[f.name]!, false, `${t.map} ${a.name}.${f.name}`);
+    writeField(
+      value,
+      { ...f, offset: t.value.fields.find((x) => x.name === `u.${a.name}.${f.name}`)!.offset },
+      given[f.name]!,
+      false,
+      `${t.map} ${a.name}.${f.name}`,
+    );
     delete given[f.name];
   }
   const extra = Object.keys(given);
@@ -242,7 +322,8 @@ export function encodeP4Entry(l: P4Layout, e: P4Entry): EncodedEntry {
     delete givenKey[k];
   }
   const extraKey = Object.keys(givenKey);
-  if (extraKey.length) throw new Error(`table ${t.map} has no key field ${extraKey.join(", ")} (fields: ${keyFields.map((f) => f.comment ?? f.name).join(", ")})`);
+  if (extraKey.length)
+    throw new Error(`table ${t.map} has no key field ${extraKey.join(", ")} (fields: ${keyFields.map((f) => f.comment ?? f.name).join(", ")})`);
   if (t.lpm) {
     const pl = t.key.fields.find((f) => f.name === "prefixlen");
     if (!pl || !lpmField) throw new Error(`LPM table ${t.map} has no prefixlen`);

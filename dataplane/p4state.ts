@@ -19,8 +19,16 @@ export function p4StateEntries(program: string, s: DataplaneState): P4Entry[] {
         const proto = protoNumber(r.proto);
         if (proto === 0 && r.dport) throw new BadValueError("a rule for any protocol cannot name a port");
         const params = { rule_id: r.id ?? i };
-        if (r.dport) out.push({ table: "fw_rules_port", key: { "hdr.ipv4.protocol": proto, dport: r.dport, "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
-        else if (proto) out.push({ table: "fw_rules_proto", key: { "hdr.ipv4.protocol": proto, "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
+        if (r.dport)
+          out.push({
+            table: "fw_rules_port",
+            key: { "hdr.ipv4.protocol": proto, dport: r.dport, "hdr.ipv4.srcAddr": num(addr) },
+            prefixLen: len,
+            action: r.action,
+            params,
+          });
+        else if (proto)
+          out.push({ table: "fw_rules_proto", key: { "hdr.ipv4.protocol": proto, "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
         else out.push({ table: "fw_rules_any", key: { "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
       });
       // The protocols a rule names a port for (the C version's fw_port_rules[proto] > 0).
@@ -33,19 +41,39 @@ export function p4StateEntries(program: string, s: DataplaneState): P4Entry[] {
       (s.lb?.vips ?? []).forEach((v, i) => {
         const vip = parseVip(v.vip);
         const id = v.id ?? i + 1;
-        out.push({ table: "lb_vips", key: { "hdr.ipv4.dstAddr": num(parseIpv4(vip.addr)), "meta.dport": vip.port, "hdr.ipv4.protocol": protoNumber(vip.proto) }, action: "set_vip", params: { vip_id: id, backend_count: v.backends.length } });
-        v.backends.forEach((b, j) => out.push({ table: "lb_backends", key: { "meta.vip_id": id, "meta.index": j }, action: "to_backend", params: { addr: num(parseIpv4(b.addr)), mac: num(parseMac(b.mac)), port: b.port ?? 0 } }));
+        out.push({
+          table: "lb_vips",
+          key: { "hdr.ipv4.dstAddr": num(parseIpv4(vip.addr)), "meta.dport": vip.port, "hdr.ipv4.protocol": protoNumber(vip.proto) },
+          action: "set_vip",
+          params: { vip_id: id, backend_count: v.backends.length },
+        });
+        v.backends.forEach((b, j) =>
+          out.push({
+            table: "lb_backends",
+            key: { "meta.vip_id": id, "meta.index": j },
+            action: "to_backend",
+            params: { addr: num(parseIpv4(b.addr)), mac: num(parseMac(b.mac)), port: b.port ?? 0 },
+          }),
+        );
       });
       break;
     case "fastpath":
       for (const e of s.fdb ?? []) {
-        out.push(e.router
-          ? { table: "fp_fdb", key: { "hdr.ethernet.dstAddr": num(parseMac(e.mac)) }, action: "route_me" }
-          : { table: "fp_fdb", key: { "hdr.ethernet.dstAddr": num(parseMac(e.mac)) }, action: "l2_forward", params: { port: e.ifindex } });
+        out.push(
+          e.router
+            ? { table: "fp_fdb", key: { "hdr.ethernet.dstAddr": num(parseMac(e.mac)) }, action: "route_me" }
+            : { table: "fp_fdb", key: { "hdr.ethernet.dstAddr": num(parseMac(e.mac)) }, action: "l2_forward", params: { port: e.ifindex } },
+        );
       }
       for (const r of s.routes ?? []) {
         const { addr, len } = parseCidr(r.prefix);
-        out.push({ table: "fp_routes", key: { "hdr.ipv4.dstAddr": num(addr) }, prefixLen: len, action: "set_nexthop", params: { port: r.ifindex, smac: num(parseMac(r.smac)), dmac: num(parseMac(r.dmac)) } });
+        out.push({
+          table: "fp_routes",
+          key: { "hdr.ipv4.dstAddr": num(addr) },
+          prefixLen: len,
+          action: "set_nexthop",
+          params: { port: r.ifindex, smac: num(parseMac(r.smac)), dmac: num(parseMac(r.dmac)) },
+        });
       }
       break;
     case "vf2virtio": {
@@ -69,8 +97,10 @@ export function p4StateEntries(program: string, s: DataplaneState): P4Entry[] {
 /** murmur3's finaliser on 32 bits, as mix() in p4src/lb.p4. */
 function mix(x: number): number {
   let h = x >>> 0;
-  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
   h ^= h >>> 16;
   return h >>> 0;
 }
@@ -87,7 +117,9 @@ function p4RegisterEntries(program: string, layout: P4Layout, s: DataplaneState)
   const t = layout.tables.get("ingress_lb_frags");
   if (!t) throw new Error("the generated lb has no register ingress_lb_frags");
   return s.lb.frags.map((f) => {
-    const src = parseIpv4(f.src).readUInt32BE(0); const dst = parseIpv4(f.dst).readUInt32BE(0); const proto = protoNumber(f.proto);
+    const src = parseIpv4(f.src).readUInt32BE(0);
+    const dst = parseIpv4(f.dst).readUInt32BE(0);
+    const proto = protoNumber(f.proto);
     const fields: Record<string, number> = { src, dst, id: f.id, proto, used: 1, sport: f.sport, dport: f.dport };
     const value = Buffer.alloc(t.value.size);
     for (const fl of t.value.fields) {
@@ -95,7 +127,8 @@ function p4RegisterEntries(program: string, layout: P4Layout, s: DataplaneState)
       if (v === undefined) throw new Error(`register ingress_lb_frags has a field ${fl.name} the control plane does not know`);
       value.writeUIntLE(v, fl.offset, fl.size);
     }
-    const key = Buffer.alloc(4); key.writeUInt32LE(lbFragSlot(src, dst, f.id, proto));
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(lbFragSlot(src, dst, f.id, proto));
     return { map: t.map, key, value };
   });
 }

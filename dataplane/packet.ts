@@ -4,7 +4,11 @@
 // against an independent computation.
 
 /** One VLAN tag: 802.1Q (tpid 0x8100, the default) or 802.1ad (0x88a8), outermost first. */
-export interface VlanSpec { tpid?: number; vid: number; pcp?: number }
+export interface VlanSpec {
+  tpid?: number;
+  vid: number;
+  pcp?: number;
+}
 import { UsageError } from "../engine/errors.ts";
 
 /** A value that is not what its field needs (an address, a MAC, hex data, a protocol): the user's
@@ -17,21 +21,52 @@ export class BadValueError extends UsageError {
   }
 }
 
-export interface EthSpec { dst: string; src: string; type?: number; vlans?: VlanSpec[] }
+export interface EthSpec {
+  dst: string;
+  src: string;
+  type?: number;
+  vlans?: VlanSpec[];
+}
 export interface Ipv4Spec {
-  src: string; dst: string; ttl?: number; tos?: number; id?: number;
-  df?: boolean; mf?: boolean; fragOffset?: number; proto?: number;
+  src: string;
+  dst: string;
+  ttl?: number;
+  tos?: number;
+  id?: number;
+  df?: boolean;
+  mf?: boolean;
+  fragOffset?: number;
+  proto?: number;
   /** Override the computed header checksum (e.g. to test a bad one). */
   checksum?: number;
   /** Malformed headers on purpose: version (default 4), IHL in 32-bit words (default: 5 + options),
    *  total length (default: the real length). */
-  version?: number; ihl?: number; totalLength?: number;
+  version?: number;
+  ihl?: number;
+  totalLength?: number;
   /** IP options as hex, padded with zeros (end of options) to a multiple of 4 bytes. */
   options?: string;
 }
-export interface TcpSpec { sport: number; dport: number; seq?: number; ack?: number; flags?: string; window?: number; checksum?: number }
-export interface UdpSpec { sport: number; dport: number; /** "none" sends 0 (no checksum). */ checksum?: number | "none" }
-export interface IcmpSpec { type: number; code?: number; id?: number; seq?: number }
+export interface TcpSpec {
+  sport: number;
+  dport: number;
+  seq?: number;
+  ack?: number;
+  flags?: string;
+  window?: number;
+  checksum?: number;
+}
+export interface UdpSpec {
+  sport: number;
+  dport: number;
+  /** "none" sends 0 (no checksum). */ checksum?: number | "none";
+}
+export interface IcmpSpec {
+  type: number;
+  code?: number;
+  id?: number;
+  seq?: number;
+}
 
 /** One packet. `hex` is exclusive with the structured layers. */
 export interface PacketSpec {
@@ -96,7 +131,8 @@ export function inetChecksum(...parts: Uint8Array[]): number {
 
 function pseudoHeader(src: Buffer, dst: Buffer, proto: number, len: number): Buffer {
   const b = Buffer.alloc(12);
-  src.copy(b, 0); dst.copy(b, 4);
+  src.copy(b, 0);
+  dst.copy(b, 4);
   b[9] = proto;
   b.writeUInt16BE(len, 10);
   return b;
@@ -124,9 +160,12 @@ function l4Bytes(spec: PacketSpec, ip: Ipv4Spec | undefined): { proto: number; b
   if (spec.tcp) {
     const t = spec.tcp;
     const h = Buffer.alloc(20);
-    h.writeUInt16BE(t.sport, 0); h.writeUInt16BE(t.dport, 2);
-    h.writeUInt32BE((t.seq ?? 0) >>> 0, 4); h.writeUInt32BE((t.ack ?? 0) >>> 0, 8);
-    h[12] = 5 << 4; h[13] = tcpFlags(t.flags);
+    h.writeUInt16BE(t.sport, 0);
+    h.writeUInt16BE(t.dport, 2);
+    h.writeUInt32BE((t.seq ?? 0) >>> 0, 4);
+    h.writeUInt32BE((t.ack ?? 0) >>> 0, 8);
+    h[12] = 5 << 4;
+    h[13] = tcpFlags(t.flags);
     h.writeUInt16BE(t.window ?? 65535, 14);
     const seg = Buffer.concat([h, payload]);
     seg.writeUInt16BE(t.checksum ?? inetChecksum(pseudoHeader(src, dst, IPPROTO.tcp, seg.length), seg), 16);
@@ -135,10 +174,11 @@ function l4Bytes(spec: PacketSpec, ip: Ipv4Spec | undefined): { proto: number; b
   if (spec.udp) {
     const u = spec.udp;
     const h = Buffer.alloc(8);
-    h.writeUInt16BE(u.sport, 0); h.writeUInt16BE(u.dport, 2);
+    h.writeUInt16BE(u.sport, 0);
+    h.writeUInt16BE(u.dport, 2);
     h.writeUInt16BE(8 + payload.length, 4);
     const dgram = Buffer.concat([h, payload]);
-    let sum = u.checksum === "none" ? 0 : u.checksum ?? inetChecksum(pseudoHeader(src, dst, IPPROTO.udp, dgram.length), dgram);
+    let sum = u.checksum === "none" ? 0 : (u.checksum ?? inetChecksum(pseudoHeader(src, dst, IPPROTO.udp, dgram.length), dgram));
     if (u.checksum === undefined && sum === 0) sum = 0xffff; // RFC 768: a computed 0 is sent as all ones
     dgram.writeUInt16BE(sum, 6);
     return { proto: IPPROTO.udp, bytes: dgram };
@@ -146,8 +186,10 @@ function l4Bytes(spec: PacketSpec, ip: Ipv4Spec | undefined): { proto: number; b
   if (spec.icmp) {
     const c = spec.icmp;
     const h = Buffer.alloc(8);
-    h[0] = c.type; h[1] = c.code ?? 0;
-    h.writeUInt16BE(c.id ?? 0, 4); h.writeUInt16BE(c.seq ?? 0, 6);
+    h[0] = c.type;
+    h[1] = c.code ?? 0;
+    h.writeUInt16BE(c.id ?? 0, 4);
+    h.writeUInt16BE(c.seq ?? 0, 6);
     const msg = Buffer.concat([h, payload]);
     msg.writeUInt16BE(inetChecksum(msg), 2);
     return { proto: IPPROTO.icmp, bytes: msg };
@@ -170,7 +212,8 @@ function checkWidths(spec: PacketSpec): void {
     if (!l) continue;
     for (const [f, max] of Object.entries(fields)) {
       const x = l[f];
-      if (x !== undefined && !(typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= max)) throw new BadValueError(`${layer}.${f} must be a whole number from 0 to ${max}, got ${JSON.stringify(x)}`);
+      if (x !== undefined && !(typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= max))
+        throw new BadValueError(`${layer}.${f} must be a whole number from 0 to ${max}, got ${JSON.stringify(x)}`);
     }
   }
 }
@@ -186,14 +229,16 @@ export function buildPacket(spec: PacketSpec): Buffer {
     const opts = ip.options ? parseHex(ip.options) : Buffer.alloc(0);
     const h = Buffer.alloc(20 + Math.ceil(opts.length / 4) * 4);
     opts.copy(h, 20);
-    h[0] = (((ip.version ?? 4) & 0xf) << 4) | ((ip.ihl ?? h.length / 4) & 0xf); h[1] = ip.tos ?? 0;
+    h[0] = (((ip.version ?? 4) & 0xf) << 4) | ((ip.ihl ?? h.length / 4) & 0xf);
+    h[1] = ip.tos ?? 0;
     h.writeUInt16BE(ip.totalLength ?? h.length + body.length, 2);
     h.writeUInt16BE(ip.id ?? 0, 4);
     const frag = (ip.df ? 0x4000 : 0) | (ip.mf ? 0x2000 : 0) | ((ip.fragOffset ?? 0) & 0x1fff);
     h.writeUInt16BE(frag, 6);
     h[8] = ip.ttl ?? 64;
     h[9] = ip.proto ?? l4?.proto ?? 0;
-    parseIpv4(ip.src).copy(h, 12); parseIpv4(ip.dst).copy(h, 16);
+    parseIpv4(ip.src).copy(h, 12);
+    parseIpv4(ip.dst).copy(h, 16);
     h.writeUInt16BE(ip.checksum ?? inetChecksum(h), 10);
     l3 = Buffer.concat([h, body]);
   } else {
@@ -202,7 +247,8 @@ export function buildPacket(spec: PacketSpec): Buffer {
   if (!spec.eth) return l3;
   const tags = spec.eth.vlans ?? [];
   const eth = Buffer.alloc(14 + 4 * tags.length);
-  parseMac(spec.eth.dst).copy(eth, 0); parseMac(spec.eth.src).copy(eth, 6);
+  parseMac(spec.eth.dst).copy(eth, 0);
+  parseMac(spec.eth.src).copy(eth, 6);
   tags.forEach((t, i) => {
     eth.writeUInt16BE(t.tpid ?? ETH_P_8021Q, 12 + 4 * i);
     eth.writeUInt16BE((((t.pcp ?? 0) & 7) << 13) | (t.vid & 0xfff), 14 + 4 * i);
@@ -222,7 +268,12 @@ export function patchPacket(base: PacketSpec, patch: Partial<Record<keyof Packet
   return out as PacketSpec;
 }
 
-export interface Field { name: string; offset: number; length: number; value: string }
+export interface Field {
+  name: string;
+  offset: number;
+  length: number;
+  value: string;
+}
 
 /** Named header fields of a packet, for diffs. Stops quietly where the bytes end. */
 export function decodePacket(b: Uint8Array): Field[] {
@@ -248,7 +299,15 @@ export function decodePacket(b: Uint8Array): Field[] {
   add("ipv4.tos", o + 1, 1, String(buf[o + 1]));
   add("ipv4.total_length", o + 2, 2, String(buf.readUInt16BE(o + 2)));
   add("ipv4.id", o + 4, 2, String(buf.readUInt16BE(o + 4)));
-  add("ipv4.flags_frag", o + 6, 2, `0x${buf.readUInt16BE(o + 6).toString(16).padStart(4, "0")}`);
+  add(
+    "ipv4.flags_frag",
+    o + 6,
+    2,
+    `0x${buf
+      .readUInt16BE(o + 6)
+      .toString(16)
+      .padStart(4, "0")}`,
+  );
   add("ipv4.ttl", o + 8, 1, String(buf[o + 8]));
   const proto = buf[o + 9]!;
   add("ipv4.proto", o + 9, 1, String(proto));
@@ -256,7 +315,12 @@ export function decodePacket(b: Uint8Array): Field[] {
   const hdr = Buffer.from(buf.subarray(o, o + ihl));
   if (hdr.length >= 12) hdr.writeUInt16BE(0, 10);
   const want = inetChecksum(hdr);
-  add("ipv4.checksum", o + 10, 2, `0x${stored.toString(16).padStart(4, "0")}${stored === want ? " (valid)" : ` (invalid, correct is 0x${want.toString(16).padStart(4, "0")})`}`);
+  add(
+    "ipv4.checksum",
+    o + 10,
+    2,
+    `0x${stored.toString(16).padStart(4, "0")}${stored === want ? " (valid)" : ` (invalid, correct is 0x${want.toString(16).padStart(4, "0")})`}`,
+  );
   add("ipv4.src", o + 12, 4, formatIpv4(buf.subarray(o + 12, o + 16)));
   add("ipv4.dst", o + 16, 4, formatIpv4(buf.subarray(o + 16, o + 20)));
   const l4 = o + ihl;
@@ -265,11 +329,17 @@ export function decodePacket(b: Uint8Array): Field[] {
   const pseudo = pseudoHeader(buf.subarray(o + 12, o + 16), buf.subarray(o + 16, o + 20), proto, seg.length);
   const l4sum = (at: number, name: string, optional: boolean) => {
     const v = buf.readUInt16BE(l4 + at);
-    const copy = Buffer.from(seg); copy.writeUInt16BE(0, at);
+    const copy = Buffer.from(seg);
+    copy.writeUInt16BE(0, at);
     let w = inetChecksum(pseudo, copy);
     if (optional && w === 0) w = 0xffff;
     const ok = (optional && v === 0) || v === w;
-    add(name, l4 + at, 2, `0x${v.toString(16).padStart(4, "0")}${optional && v === 0 ? " (none)" : ok ? " (valid)" : ` (invalid, correct is 0x${w.toString(16).padStart(4, "0")})`}`);
+    add(
+      name,
+      l4 + at,
+      2,
+      `0x${v.toString(16).padStart(4, "0")}${optional && v === 0 ? " (none)" : ok ? " (valid)" : ` (invalid, correct is 0x${w.toString(16).padStart(4, "0")})`}`,
+    );
   };
   if ((buf.readUInt16BE(o + 6) & 0x1fff) !== 0) return f;
   if (proto === IPPROTO.tcp && seg.length >= 20) {

@@ -16,10 +16,34 @@ export interface DataplaneProgram {
 }
 
 export const PROGRAMS: readonly DataplaneProgram[] = [
-  { name: "fastpath", description: "L2/L3 fastpath: FDB, LPM routes, TTL and MAC rewrite, redirect", c: "ebpf/fastpath.c", p4: { file: "p4src/fastpath.p4", arch: "psa" }, vectors: "vectors/fastpath.yaml" },
-  { name: "lb", description: "L4 load balancer: VIP -> backend by flow hash, DNAT with checksum updates, XDP_TX", c: "ebpf/lb.c", p4: { file: "p4src/lb.p4", arch: "psa" }, vectors: "vectors/lb.yaml" },
-  { name: "fw", description: "stateless IPv4 firewall, security-group rules in an LPM map", c: "ebpf/fw.c", p4: { file: "p4src/fw.p4", arch: "psa" }, vectors: "vectors/fw.yaml" },
-  { name: "vf2virtio", description: "VF <-> virtio forwarder: ingress ifindex -> devmap port redirect", c: "ebpf/vf2virtio.c", p4: { file: "p4src/vf2virtio.p4", arch: "psa" }, vectors: "vectors/vf2virtio.yaml" },
+  {
+    name: "fastpath",
+    description: "L2/L3 fastpath: FDB, LPM routes, TTL and MAC rewrite, redirect",
+    c: "ebpf/fastpath.c",
+    p4: { file: "p4src/fastpath.p4", arch: "psa" },
+    vectors: "vectors/fastpath.yaml",
+  },
+  {
+    name: "lb",
+    description: "L4 load balancer: VIP -> backend by flow hash, DNAT with checksum updates, XDP_TX",
+    c: "ebpf/lb.c",
+    p4: { file: "p4src/lb.p4", arch: "psa" },
+    vectors: "vectors/lb.yaml",
+  },
+  {
+    name: "fw",
+    description: "stateless IPv4 firewall, security-group rules in an LPM map",
+    c: "ebpf/fw.c",
+    p4: { file: "p4src/fw.p4", arch: "psa" },
+    vectors: "vectors/fw.yaml",
+  },
+  {
+    name: "vf2virtio",
+    description: "VF <-> virtio forwarder: ingress ifindex -> devmap port redirect",
+    c: "ebpf/vf2virtio.c",
+    p4: { file: "p4src/vf2virtio.p4", arch: "psa" },
+    vectors: "vectors/vf2virtio.yaml",
+  },
 ];
 
 export function programNamed(name: string): DataplaneProgram | undefined {
@@ -34,7 +58,17 @@ const XDP: Record<Verdict, number> = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDI
 // A TC program has no XDP_TX: sending back out of the ingress device is a redirect there.
 const TC: Record<Verdict, number> = { ABORTED: 2, DROP: 2, PASS: 0, TX: 7, REDIRECT: 7 };
 const XDP_NAMES = ["XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT"];
-const TC_NAMES: Record<number, string> = { [-1]: "TC_ACT_UNSPEC", 0: "TC_ACT_OK", 1: "TC_ACT_RECLASSIFY", 2: "TC_ACT_SHOT", 3: "TC_ACT_PIPE", 4: "TC_ACT_STOLEN", 5: "TC_ACT_QUEUED", 6: "TC_ACT_REPEAT", 7: "TC_ACT_REDIRECT" };
+const TC_NAMES: Record<number, string> = {
+  [-1]: "TC_ACT_UNSPEC",
+  0: "TC_ACT_OK",
+  1: "TC_ACT_RECLASSIFY",
+  2: "TC_ACT_SHOT",
+  3: "TC_ACT_PIPE",
+  4: "TC_ACT_STOLEN",
+  5: "TC_ACT_QUEUED",
+  6: "TC_ACT_REPEAT",
+  7: "TC_ACT_REDIRECT",
+};
 
 export function verdictCode(type: ProgType, v: Verdict): number {
   return type === "xdp" ? XDP[v] : TC[v];

@@ -48,7 +48,9 @@ export function skbTestRunRefuses(frame: Uint8Array): string | undefined {
   if (frame.length < 14) return `the frame (${frame.length} bytes) is shorter than an Ethernet header; BPF_PROG_TEST_RUN refuses it (EINVAL)`;
   const type = (frame[12]! << 8) | frame[13]!;
   const behind = frame.length - 14;
-  if (type === 0x0800 && behind < 20) return `an EtherType IPv4 frame with ${behind} bytes behind the Ethernet header; the skb test run (net/bpf/test_run.c) refuses fewer than 20 (EINVAL), so a TC program cannot be run on it`;
-  if (type === 0x86dd && behind < 40) return `an EtherType IPv6 frame with ${behind} bytes behind the Ethernet header; the skb test run (net/bpf/test_run.c) refuses fewer than 40 (EINVAL), so a TC program cannot be run on it`;
+  if (type === 0x0800 && behind < 20)
+    return `an EtherType IPv4 frame with ${behind} bytes behind the Ethernet header; the skb test run (net/bpf/test_run.c) refuses fewer than 20 (EINVAL), so a TC program cannot be run on it`;
+  if (type === 0x86dd && behind < 40)
+    return `an EtherType IPv6 frame with ${behind} bytes behind the Ethernet header; the skb test run (net/bpf/test_run.c) refuses fewer than 40 (EINVAL), so a TC program cannot be run on it`;
   return undefined;
 }

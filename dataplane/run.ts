@@ -76,7 +76,9 @@ async function verifyOne(o: ProgramObject, bpffs: string, bpftool: Bpftool, outD
   const base = join(bpffs, `verify-${o.set}-${o.program}`);
   await mkdir(base);
   const scanner = new VerifierLogScanner();
-  const r = await bpftool.loadAll(o.object, join(base, "progs"), join(base, "maps"), o.sectionTypes ? undefined : o.type, true, { onOutput: (c) => scanner.feed(c) });
+  const r = await bpftool.loadAll(o.object, join(base, "progs"), join(base, "maps"), o.sectionTypes ? undefined : o.type, true, {
+    onOutput: (c) => scanner.feed(c),
+  });
   const logs = scanner.result();
   await writeFile(join(outDir, `${o.set}-${o.program}.verifier.log`), scanner.text());
   // Only the entry program's own log: an object of several programs (p4c's: the map initialiser,
@@ -120,11 +122,20 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
     try {
       entries = o.entriesFor ? o.entriesFor(v) : v.entries;
     } catch (e) {
-      return { name, outcome: "FAIL", reason: `the vector's state cannot be written to this object's maps: ${(e as Error).message}`, durationMs: Date.now() - t0 };
+      return {
+        name,
+        outcome: "FAIL",
+        reason: `the vector's state cannot be written to this object's maps: ${(e as Error).message}`,
+        durationMs: Date.now() - t0,
+      };
     }
     const counters = o.countersSkipped ? [] : v.expect.counters;
     // One bpftool process per vector: fresh load, initialiser, control-plane state, test run, counters.
-    const counterKey = (index: number) => { const k = Buffer.alloc(4); k.writeUInt32LE(index); return k; };
+    const counterKey = (index: number) => {
+      const k = Buffer.alloc(4);
+      k.writeUInt32LE(index);
+      return k;
+    };
     const init = o.init ? [plan.progRun(join(base, "progs", o.init), await initPacket(scratch), join(scratch, "init.out"), 1).slice(1)] : [];
     const cmds = [
       plan.loadAll(o.object, join(base, "progs"), maps, o.sectionTypes ? undefined : o.type, false),
@@ -165,12 +176,26 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
       const got = out?.value ? Number(bytesOf(out.value).readBigUInt64LE(0)) : undefined;
       if (got !== c.value) problems.push(`counter ${c.map}[${c.index}]: expected ${c.value}, actual ${got ?? "no entry"}`);
     });
-    const properties: Record<string, string> = { verdict: verdictName(o.type, run.retval) + psaNote, retval: String(raw.retval), ...(o.psa ? { psaPassToKernel: String(psaPassedToKernel(ctxOut)) } : {}), outputHex: actual.toString("hex"), durationNs: String(run.duration), bytesOut: String(actual.length), ...(o.countersSkipped && v.expect.counters.length ? { counters: `not checked: ${o.countersSkipped}` } : {}) };
-    if (problems.length) return { name, outcome: "FAIL", reason: problems[0]!.split("\n")[0], output: problems.join("\n"), durationMs: Date.now() - t0, properties };
+    const properties: Record<string, string> = {
+      verdict: verdictName(o.type, run.retval) + psaNote,
+      retval: String(raw.retval),
+      ...(o.psa ? { psaPassToKernel: String(psaPassedToKernel(ctxOut)) } : {}),
+      outputHex: actual.toString("hex"),
+      durationNs: String(run.duration),
+      bytesOut: String(actual.length),
+      ...(o.countersSkipped && v.expect.counters.length ? { counters: `not checked: ${o.countersSkipped}` } : {}),
+    };
+    if (problems.length)
+      return { name, outcome: "FAIL", reason: problems[0]!.split("\n")[0], output: problems.join("\n"), durationMs: Date.now() - t0, properties };
     return { name, outcome: "PASS", durationMs: Date.now() - t0, properties };
   } catch (e) {
     const err = e as Error & { stderr?: string };
-    return { name, outcome: "ERROR", reason: `${err.message}${err.stderr ? `: ${err.stderr.trim().split("\n").slice(-2).join(" ")}` : ""}`, durationMs: Date.now() - t0 };
+    return {
+      name,
+      outcome: "ERROR",
+      reason: `${err.message}${err.stderr ? `: ${err.stderr.trim().split("\n").slice(-2).join(" ")}` : ""}`,
+      durationMs: Date.now() - t0,
+    };
   } finally {
     await rm(base, { recursive: true, force: true });
   }
@@ -194,8 +219,13 @@ async function initPacket(scratch: string): Promise<string> {
 /** Verify every object, then run its vectors. The caller must be root (CAP_SYS_ADMIN for bpffs). */
 /** `signal`: the run's; once it is aborted (Ctrl-C) no further program is loaded and no further
  *  vector run: a CANCELED error, never a result made of cases whose bpftool the signal killed. */
-export async function runDataplaneTests(objects: readonly ProgramObject[], opts: { outDir: string; workDir: string; log?: (line: string) => void; bpftool?: Bpftool; signal?: AbortSignal }): Promise<DataplaneRunResult> {
-  const stopIfAborted = () => { if (opts.signal?.aborted) throw new DpuCiError("CANCELED", "interrupted: the data-plane tests were stopped"); };
+export async function runDataplaneTests(
+  objects: readonly ProgramObject[],
+  opts: { outDir: string; workDir: string; log?: (line: string) => void; bpftool?: Bpftool; signal?: AbortSignal },
+): Promise<DataplaneRunResult> {
+  const stopIfAborted = () => {
+    if (opts.signal?.aborted) throw new DpuCiError("CANCELED", "interrupted: the data-plane tests were stopped");
+  };
   const bpftool = opts.bpftool ?? new Bpftool();
   const log = opts.log ?? (() => {});
   const kernel = (await exec("uname", ["-r"])).stdout.trim();
@@ -210,16 +240,29 @@ export async function runDataplaneTests(objects: readonly ProgramObject[], opts:
         const t0 = Date.now();
         const { stats, entry } = await verifyOne(o, bpffs, bpftool, opts.outDir);
         report.programs.push(stats);
-        log(`${o.set}/${o.program}: ${stats.loaded ? `verified, ${stats.verifiedInsns ?? "?"} insns processed, ${stats.xlatedInsns ?? "?"} xlated` : "REJECTED by the verifier"}`);
-        const cases: TestCase[] = [{
-          name: "verifier", outcome: stats.loaded ? "PASS" : "FAIL", durationMs: Date.now() - t0,
-          ...(stats.loaded ? {} : { reason: "rejected by the kernel's verifier", output: stats.error }),
-          properties: Object.fromEntries(Object.entries(stats).filter(([k, v]) => v !== undefined && k !== "error").map(([k, v]) => [k, String(v)])),
-        }];
+        log(
+          `${o.set}/${o.program}: ${stats.loaded ? `verified, ${stats.verifiedInsns ?? "?"} insns processed, ${stats.xlatedInsns ?? "?"} xlated` : "REJECTED by the verifier"}`,
+        );
+        const cases: TestCase[] = [
+          {
+            name: "verifier",
+            outcome: stats.loaded ? "PASS" : "FAIL",
+            durationMs: Date.now() - t0,
+            ...(stats.loaded ? {} : { reason: "rejected by the kernel's verifier", output: stats.error }),
+            properties: Object.fromEntries(
+              Object.entries(stats)
+                .filter(([k, v]) => v !== undefined && k !== "error")
+                .map(([k, v]) => [k, String(v)]),
+            ),
+          },
+        ];
         if (!o.vectors) cases.push({ name: "vectors", outcome: "MISS", reason: o.vectorsMissingReason ?? "no vectors for this object" });
         else if (stats.loaded) {
           for (const [i, v] of o.vectors.vectors.entries()) {
-            if (o.stateless && (v.entries.length || v.expect.counters.length)) { cases.push({ name: v.name, outcome: "MISS", reason: o.stateless }); continue; }
+            if (o.stateless && (v.entries.length || v.expect.counters.length)) {
+              cases.push({ name: v.name, outcome: "MISS", reason: o.stateless });
+              continue;
+            }
             stopIfAborted();
             const c = await runVector(o, entry, v, i, bpffs, bpftool, scratch);
             log(`  ${c.outcome} ${v.name}${c.reason ? `: ${c.reason}` : ""}`);

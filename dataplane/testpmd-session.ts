@@ -13,7 +13,12 @@ export interface SessionStep {
   readonly holdMs?: number;
 }
 
-export interface StepOutput { readonly cmd: string; readonly output: string; readonly startedMs: number; readonly endedMs: number }
+export interface StepOutput {
+  readonly cmd: string;
+  readonly output: string;
+  readonly startedMs: number;
+  readonly endedMs: number;
+}
 
 export interface SessionResult {
   /** What testpmd printed before its first prompt (EAL and port initialisation). */
@@ -45,11 +50,31 @@ export async function testpmdSession(o: SessionOptions): Promise<SessionResult> 
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const waiters: Array<() => void> = [];
   const wake = () => waiters.splice(0).forEach((w) => w());
-  const log = (t: string) => { if (o.logPath) appendFileSync(o.logPath, t); };
-  child.stdout.on("data", (b: Buffer) => { const t = b.toString("utf8"); out += t; log(t); wake(); });
-  child.stderr.on("data", (b: Buffer) => { const t = b.toString("utf8"); out += t; log(t); wake(); });
-  const closed = new Promise<void>((resolve) => child.on("close", (code, signal) => { exited = { code, signal }; wake(); resolve(); }));
-  child.on("error", () => { /* reported through close/exited; ENOENT handled below */ });
+  const log = (t: string) => {
+    if (o.logPath) appendFileSync(o.logPath, t);
+  };
+  child.stdout.on("data", (b: Buffer) => {
+    const t = b.toString("utf8");
+    out += t;
+    log(t);
+    wake();
+  });
+  child.stderr.on("data", (b: Buffer) => {
+    const t = b.toString("utf8");
+    out += t;
+    log(t);
+    wake();
+  });
+  const closed = new Promise<void>((resolve) =>
+    child.on("close", (code, signal) => {
+      exited = { code, signal };
+      wake();
+      resolve();
+    }),
+  );
+  child.on("error", () => {
+    /* reported through close/exited; ENOENT handled below */
+  });
   const timeout = o.promptTimeoutMs ?? 30_000;
 
   const waitPrompt = async (from: number, what: string): Promise<number> => {
@@ -60,7 +85,13 @@ export async function testpmdSession(o: SessionOptions): Promise<SessionResult> 
       if (exited) throw new DpuCiError("INFRA", `dpdk-testpmd exited (${exited.code ?? exited.signal}) while waiting for ${what}: ${lastLines(out)}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new DpuCiError("INFRA", `dpdk-testpmd gave no prompt within ${timeout / 1000} s after ${what}: ${lastLines(out)}`);
-      await new Promise<void>((r) => { const t = setTimeout(r, Math.min(left, 500)); waiters.push(() => { clearTimeout(t); r(); }); });
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 500));
+        waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
     }
   };
 

@@ -9,7 +9,11 @@ import { buildPacket, parseHex, patchPacket, type PacketSpec } from "./packet.ts
 import { stateEntries, type DataplaneState, type MapEntry } from "./layout.ts";
 import { VERDICTS, type Verdict } from "./programs.ts";
 
-export interface CounterExpectation { map: string; index: number; value: number }
+export interface CounterExpectation {
+  map: string;
+  index: number;
+  value: number;
+}
 
 export interface Vector {
   name: string;
@@ -25,7 +29,11 @@ export interface Vector {
   expect: { verdict: Verdict; output?: Buffer; counters: CounterExpectation[] };
 }
 
-export interface VectorFile { program: string; vectors: Vector[]; source: string }
+export interface VectorFile {
+  program: string;
+  vectors: Vector[];
+  source: string;
+}
 
 type Obj = Record<string, unknown>;
 
@@ -34,7 +42,9 @@ type Obj = Record<string, unknown>;
 const HEX_FIELDS = new Set(["hex", "payloadHex"]);
 
 function keepHexText(doc: Document): void {
-  const keepText = (node: unknown) => { if (isScalar(node) && typeof node.value === "number" && node.source) node.value = node.source; };
+  const keepText = (node: unknown) => {
+    if (isScalar(node) && typeof node.value === "number" && node.source) node.value = node.source;
+  };
   visit(doc, {
     Pair(_, pair) {
       if (isScalar(pair.key) && HEX_FIELDS.has(String(pair.key.value))) keepText(pair.value);
@@ -49,11 +59,36 @@ function keepHexText(doc: Document): void {
 // The vector file's schema (zod, through engine/schema.ts): its shape, every problem at once with
 // file, line and field. Packet layers' own fields are checked where they become bytes (packet.ts).
 const layer = z.record(z.string(), z.unknown());
-const packet = z.strictObject({ hex: z.string().optional(), eth: layer.optional(), ipv4: layer.optional(), tcp: layer.optional(), udp: layer.optional(), icmp: layer.optional(), payload: z.string().optional(), payloadHex: z.string().optional() }, { error: (i) => (i.code === "invalid_type" ? (i.input === undefined ? "is required" : "must be a packet description (hex, or eth/ipv4/tcp/udp/icmp/payload)") : undefined) })
-  .check(z.superRefine((p, ctx) => {
-    if (p.hex !== undefined && Object.keys(p).length > 1) ctx.addIssue({ code: "custom", message: "hex excludes the structured layers" });
-    if (["tcp", "udp", "icmp"].filter((k) => k in p).length > 1) ctx.addIssue({ code: "custom", message: "at most one of tcp, udp, icmp" });
-  }, { when: () => true }));
+const packet = z
+  .strictObject(
+    {
+      hex: z.string().optional(),
+      eth: layer.optional(),
+      ipv4: layer.optional(),
+      tcp: layer.optional(),
+      udp: layer.optional(),
+      icmp: layer.optional(),
+      payload: z.string().optional(),
+      payloadHex: z.string().optional(),
+    },
+    {
+      error: (i) =>
+        i.code === "invalid_type"
+          ? i.input === undefined
+            ? "is required"
+            : "must be a packet description (hex, or eth/ipv4/tcp/udp/icmp/payload)"
+          : undefined,
+    },
+  )
+  .check(
+    z.superRefine(
+      (p, ctx) => {
+        if (p.hex !== undefined && Object.keys(p).length > 1) ctx.addIssue({ code: "custom", message: "hex excludes the structured layers" });
+        if (["tcp", "udp", "icmp"].filter((k) => k in p).length > 1) ctx.addIssue({ code: "custom", message: "at most one of tcp, udp, icmp" });
+      },
+      { when: () => true },
+    ),
+  );
 const STATE_KEYS = ["fw", "lb", "fdb", "routes", "fwd"] as const;
 const vector = z.strictObject({
   name: z.string({ error: "must be lower-case [a-z0-9._-]" }).regex(/^[a-z0-9][a-z0-9._-]*$/, "must be lower-case [a-z0-9._-]"),
@@ -62,25 +97,40 @@ const vector = z.strictObject({
   state: z.partialRecord(z.enum(STATE_KEYS, { error: `keys must be among ${STATE_KEYS.join(", ")}` }), z.unknown()).optional(),
   maps: z.array(z.strictObject({ map: z.string(), key: z.string(), value: z.string() }, { error: "needs map, key (hex), value (hex)" })).default([]),
   repeat: z.int().min(1, "must be a positive integer").default(1),
-  expect: z.strictObject({
-    verdict: z.enum(VERDICTS),
-    output: z.union([z.literal("input"), z.strictObject({ patch: z.record(z.string(), z.unknown()) }), packet]).optional(),
-    counters: z.record(z.string().regex(/^[a-z0-9_]+\[\d+\]$/, 'keys are "map[index]", values numbers'), z.number({ error: 'keys are "map[index]", values numbers' })).default({}),
-  }, { error: (i) => (i.code === "invalid_type" ? "must give at least a verdict" : undefined) }),
+  expect: z.strictObject(
+    {
+      verdict: z.enum(VERDICTS),
+      output: z.union([z.literal("input"), z.strictObject({ patch: z.record(z.string(), z.unknown()) }), packet]).optional(),
+      counters: z
+        .record(z.string().regex(/^[a-z0-9_]+\[\d+\]$/, 'keys are "map[index]", values numbers'), z.number({ error: 'keys are "map[index]", values numbers' }))
+        .default({}),
+    },
+    { error: (i) => (i.code === "invalid_type" ? "must give at least a verdict" : undefined) },
+  ),
 });
-const vectorFile = z.strictObject({
-  program: z.string({ error: "must name the program (fastpath, lb, fw, vf2virtio)" }),
-  vectors: z.array(vector).min(1, "must be a non-empty list"),
-}, { error: (i) => (i.code === "invalid_type" && i.path?.length === 0 ? "must be a mapping with program and vectors" : undefined) })
-  .check(z.superRefine((f, ctx) => {
-    // Names as written, beside the other problems: a vector's name keys its results.
-    const seen = new Map<unknown, number>();
-    (Array.isArray(f.vectors) ? f.vectors : []).forEach((v: { name?: unknown }, i) => {
-      if (typeof v?.name !== "string") return;
-      if (seen.has(v.name)) ctx.addIssue({ code: "custom", path: ["vectors", i, "name"], message: `"${v.name}" is used twice (vectors[${seen.get(v.name)}])` });
-      else seen.set(v.name, i);
-    });
-  }, { when: () => true }));
+const vectorFile = z
+  .strictObject(
+    {
+      program: z.string({ error: "must name the program (fastpath, lb, fw, vf2virtio)" }),
+      vectors: z.array(vector).min(1, "must be a non-empty list"),
+    },
+    { error: (i) => (i.code === "invalid_type" && i.path?.length === 0 ? "must be a mapping with program and vectors" : undefined) },
+  )
+  .check(
+    z.superRefine(
+      (f, ctx) => {
+        // Names as written, beside the other problems: a vector's name keys its results.
+        const seen = new Map<unknown, number>();
+        (Array.isArray(f.vectors) ? f.vectors : []).forEach((v: { name?: unknown }, i) => {
+          if (typeof v?.name !== "string") return;
+          if (seen.has(v.name))
+            ctx.addIssue({ code: "custom", path: ["vectors", i, "name"], message: `"${v.name}" is used twice (vectors[${seen.get(v.name)}])` });
+          else seen.set(v.name, i);
+        });
+      },
+      { when: () => true },
+    ),
+  );
 
 /** Parse and resolve a vector file's text. `source` names the file in problems. */
 export function parseVectors(text: string, source: string): VectorFile {
@@ -100,12 +150,22 @@ export function parseVectors(text: string, source: string): VectorFile {
       const typed = entries.length;
       for (const m of raw.maps) entries.push({ map: m.map, key: parseHex(m.key), value: parseHex(m.value) });
       const o = raw.expect.output;
-      const output = o === undefined ? undefined : o === "input" ? input : "patch" in o ? buildPacket(patchPacket(inputSpec, o.patch as Obj)) : buildPacket(o as PacketSpec);
+      const output =
+        o === undefined ? undefined : o === "input" ? input : "patch" in o ? buildPacket(patchPacket(inputSpec, o.patch as Obj)) : buildPacket(o as PacketSpec);
       const counters: CounterExpectation[] = Object.entries(raw.expect.counters).map(([k, v]) => {
         const m = /^([a-z0-9_]+)\[(\d+)\]$/.exec(k)!;
         return { map: m[1]!, index: Number(m[2]), value: v };
       });
-      out.push({ name: raw.name, description: raw.description, entries, state, rawEntries: entries.length - typed, input, repeat: raw.repeat, expect: { verdict: raw.expect.verdict as Verdict, output, counters } });
+      out.push({
+        name: raw.name,
+        description: raw.description,
+        entries,
+        state,
+        rawEntries: entries.length - typed,
+        input,
+        repeat: raw.repeat,
+        expect: { verdict: raw.expect.verdict as Verdict, output, counters },
+      });
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
       add(at, e.message);

@@ -32,8 +32,14 @@ export interface VerifierReport {
 }
 
 export interface LogStats {
-  verifiedInsns?: number; insnLimit?: number; maxStatesPerInsn?: number; totalStates?: number;
-  peakStates?: number; markRead?: number; stackDepth?: string; verificationTimeUs?: number;
+  verifiedInsns?: number;
+  insnLimit?: number;
+  maxStatesPerInsn?: number;
+  totalStates?: number;
+  peakStates?: number;
+  markRead?: number;
+  stackDepth?: string;
+  verificationTimeUs?: number;
   /** The end of the program's verifier log, as printed. */
   log: string;
 }
@@ -75,8 +81,17 @@ export class VerifierLogScanner {
 
   private line(l: string): void {
     const b = BEGIN.exec(l);
-    if (b) { this.current = b[1]; this.tail = []; this.lines = 0; this.keep(l); return; }
-    if (this.current === undefined) { this.keep(l); return; }
+    if (b) {
+      this.current = b[1];
+      this.tail = [];
+      this.lines = 0;
+      this.keep(l);
+      return;
+    }
+    if (this.current === undefined) {
+      this.keep(l);
+      return;
+    }
     if (l === END) {
       // A program loaded twice (libbpf retries) keeps its last log, which is the one that counted.
       this.tail = this.tail.slice(-this.keepLines);
@@ -104,7 +119,10 @@ export class VerifierLogScanner {
 
   /** Each program's stats and log tail, by program name. */
   result(): Map<string, LogStats> {
-    if (this.partial) { this.line(this.partial); this.partial = ""; }
+    if (this.partial) {
+      this.line(this.partial);
+      this.partial = "";
+    }
     return this.logs;
   }
 }
@@ -139,14 +157,30 @@ export function formatVerifierStats(report: VerifierReport, baseline?: VerifierR
     const b = prev.get(key(p));
     if (!p.loaded) return [key(p), "REJECTED", "-", "-", "-", "-", "-"];
     return [
-      key(p), delta(p.verifiedInsns, b?.verifiedInsns), delta(p.xlatedInsns, b?.xlatedInsns), delta(p.jitedBytes, b?.jitedBytes),
-      `${p.totalStates ?? "-"} (${p.peakStates ?? "-"})`, p.stackDepth ?? "-", p.verificationTimeUs !== undefined ? `${p.verificationTimeUs} us` : "-",
+      key(p),
+      delta(p.verifiedInsns, b?.verifiedInsns),
+      delta(p.xlatedInsns, b?.xlatedInsns),
+      delta(p.jitedBytes, b?.jitedBytes),
+      `${p.totalStates ?? "-"} (${p.peakStates ?? "-"})`,
+      p.stackDepth ?? "-",
+      p.verificationTimeUs !== undefined ? `${p.verificationTimeUs} us` : "-",
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   const out = [`verifier statistics (kernel ${report.kernel}${baseline ? `, compared with ${baseline.createdAt}` : ""})`, line(head), ...rows.map(line)];
-  for (const p of report.programs) if (!p.loaded && p.error) out.push(`${key(p)} rejected:\n${p.error.split("\n").map((l) => `  ${l}`).join("\n")}`);
+  for (const p of report.programs)
+    if (!p.loaded && p.error)
+      out.push(
+        `${key(p)} rejected:\n${p.error
+          .split("\n")
+          .map((l) => `  ${l}`)
+          .join("\n")}`,
+      );
   return out.join("\n");
 }
 
@@ -176,12 +210,18 @@ export function formatVerifierSideBySide(a: VerifierReport, b: VerifierReport): 
     const x = a.programs.find((p) => p.program === n);
     const y = b.programs.find((p) => p.program === n);
     return [
-      n, `${cell(x, (p) => p.verifiedInsns)} / ${cell(y, (p) => p.verifiedInsns)}`, `${cell(x, (p) => p.xlatedInsns)} / ${cell(y, (p) => p.xlatedInsns)}`,
+      n,
+      `${cell(x, (p) => p.verifiedInsns)} / ${cell(y, (p) => p.verifiedInsns)}`,
+      `${cell(x, (p) => p.xlatedInsns)} / ${cell(y, (p) => p.xlatedInsns)}`,
       `${cell(x, (p) => `${p.totalStates ?? "-"} (${p.peakStates ?? "-"})`)} / ${cell(y, (p) => `${p.totalStates ?? "-"} (${p.peakStates ?? "-"})`)}`,
       `${cell(x, (p) => p.stackDepth)} / ${cell(y, (p) => p.stackDepth)}`,
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [`verifier statistics, ${setA} vs ${setB} (kernel ${b.kernel})`, line(head), ...rows.map(line)].join("\n");
 }

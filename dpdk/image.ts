@@ -12,17 +12,43 @@ export const dpdkBuilder: ImageSpec = {
   name: "dpdk-builder",
   suite: "bookworm",
   packages: [
-    "gcc", "g++", "make", "libc6-dev", "meson", "ninja-build", "pkg-config", "python3", "python3-pyelftools",
-    "libnuma-dev", "libelf-dev", "zlib1g-dev", "ccache", "jq", "xz-utils", "ca-certificates", "dpkg-dev", "file",
+    "gcc",
+    "g++",
+    "make",
+    "libc6-dev",
+    "meson",
+    "ninja-build",
+    "pkg-config",
+    "python3",
+    "python3-pyelftools",
+    "libnuma-dev",
+    "libelf-dev",
+    "zlib1g-dev",
+    "ccache",
+    "jq",
+    "xz-utils",
+    "ca-certificates",
+    "dpkg-dev",
+    "file",
     // OVS from source and its testsuite
-    "autoconf", "automake", "libtool", "libssl-dev", "libcap-ng-dev", "procps", "iproute2", "openvswitch-source",
+    "autoconf",
+    "automake",
+    "libtool",
+    "libssl-dev",
+    "libcap-ng-dev",
+    "procps",
+    "iproute2",
+    "openvswitch-source",
   ],
   setup: [
-    ["sh", "-c",
+    [
+      "sh",
+      "-c",
       "set -e; sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/deb-src.list; " +
-      "apt-get update -q; mkdir -p /usr/src/dpdk-deb; cd /usr/src/dpdk-deb; apt-get source --download-only -q dpdk; " +
-      "dpkg-source -x dpdk_*.dsc /usr/src/dpdk; dpkg-parsechangelog -l /usr/src/dpdk/debian/changelog -S Version > /usr/src/dpdk/.debian-version; " +
-      "rm -rf /usr/src/dpdk-deb /var/lib/apt/lists/* /etc/apt/sources.list.d/deb-src.list"],
+        "apt-get update -q; mkdir -p /usr/src/dpdk-deb; cd /usr/src/dpdk-deb; apt-get source --download-only -q dpdk; " +
+        "dpkg-source -x dpdk_*.dsc /usr/src/dpdk; dpkg-parsechangelog -l /usr/src/dpdk/debian/changelog -S Version > /usr/src/dpdk/.debian-version; " +
+        "rm -rf /usr/src/dpdk-deb /var/lib/apt/lists/* /etc/apt/sources.list.d/deb-src.list",
+    ],
   ],
   env: { LC_ALL: "C.UTF-8" },
 };

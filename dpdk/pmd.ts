@@ -34,14 +34,18 @@ export const PMD_MANIFEST = "pmd.json";
 export function listPmds(root: string): string[] {
   const dir = join(root, "drivers");
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && existsSync(join(dir, e.name, PMD_MANIFEST))).map((e) => e.name).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, PMD_MANIFEST)))
+    .map((e) => e.name)
+    .sort();
 }
 
 export function loadPmdManifest(root: string, name: string): PmdManifest {
   const file = join("drivers", name, PMD_MANIFEST);
   const { value, locate } = readJsonFile(join(root, file), file);
   const m = parseWith(PmdManifestSchema, value, file, locate);
-  if (m.name !== name) throw new ConfigError([{ source: file, line: locate(["name"]), field: "name", message: `is "${m.name}" but the folder is drivers/${name}` }]);
+  if (m.name !== name)
+    throw new ConfigError([{ source: file, line: locate(["name"]), field: "name", message: `is "${m.name}" but the folder is drivers/${name}` }]);
   return m;
 }
 
@@ -50,36 +54,56 @@ export const pmdKey = (name: string) => `pmd:${name.replace(/-pmd$/, "")}` as co
 
 /** Manifests as compatibility statements for pipelines/matrix.ts (pmd:<name> requires dpdk <range>). */
 export function pmdCompat(root: string): Array<{ key: `pmd:${string}`; version: string; dpdk: string; dir: string }> {
-  return listPmds(root).map((n) => loadPmdManifest(root, n)).map((m) => ({ key: pmdKey(m.name), version: m.version, dpdk: m.dpdkVersions, dir: m.name }));
+  return listPmds(root)
+    .map((n) => loadPmdManifest(root, n))
+    .map((m) => ({ key: pmdKey(m.name), version: m.version, dpdk: m.dpdkVersions, dir: m.name }));
 }
 
-export interface PmdMetadata { pmd: string; version: string; dpdkVersion: string; library: string; sha256: string; bytes: number; warnings: number }
+export interface PmdMetadata {
+  pmd: string;
+  version: string;
+  dpdkVersion: string;
+  library: string;
+  sha256: string;
+  bytes: number;
+  warnings: number;
+}
 
 export function pmdStage(g: GraphBuilder, dpdk: NodeInput, opts: { root: string; name: string }): NodeInput {
   const m = loadPmdManifest(opts.root, opts.name);
   const name = `pmd.${m.name}.${dpdk.node.replace(/^dpdk\./, "")}`;
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
-  return g.build(name, { dpdk, src: host.dir(`drivers/${m.name}`) }, (refs) =>
-    recipe.from(dpdkBuilder)
-      .withDirectory(DPDK_PREFIX, refs.dpdk)
-      .withDirectory("/in/pmd", refs.src)
-      .withMountedCache("/ccache", cacheName("ccache", dpdkBuilder))
-      .withEnvVariable("CCACHE_DIR", "/ccache")
-      .withEnvVariable("PKG_CONFIG_PATH", `${DPDK_PREFIX}/lib/pkgconfig`)
-      .withExec(["sh", "-c", [
-        "set -eu; rm -rf /tmp/pmd /out/dist; cp -a /in/pmd /tmp/pmd; mkdir -p /out/dist",
-        "make -C /tmp/pmd CC='ccache gcc' >/out/dist/build.log 2>&1 || { cat /out/dist/build.log; exit 1; }; cat /out/dist/build.log",
-        `cp /tmp/pmd/${m.library} /in/pmd/${PMD_MANIFEST} /out/dist/`,
-        `jq -n --arg pmd ${m.pmd} --arg version ${m.version} --arg dpdk "$(pkg-config --modversion libdpdk)" --arg lib ${m.library} ` +
-          `--arg sha "$(sha256sum /out/dist/${m.library} | cut -d' ' -f1)" --argjson bytes "$(stat -c %s /out/dist/${m.library})" ` +
-          `--argjson warnings "$(grep -c 'warning:' /out/dist/build.log || true)" ` +
-          "'{pmd: $pmd, version: $version, dpdkVersion: $dpdk, library: $lib, sha256: $sha, bytes: $bytes, warnings: $warnings}' >/out/dist/metadata.json",
-      ].join("\n")])
-      .directory("/out/dist"), {
-    stage: "dpdk",
-    description: `our PMD ${m.pmd} (drivers/${m.name}) built out of tree against ${dpdk.node} via pkg-config (supports DPDK ${m.dpdkVersions})`,
-    after: async (_ctx, out) => pmdAfter(m, out),
-  });
+  return g.build(
+    name,
+    { dpdk, src: host.dir(`drivers/${m.name}`) },
+    (refs) =>
+      recipe
+        .from(dpdkBuilder)
+        .withDirectory(DPDK_PREFIX, refs.dpdk)
+        .withDirectory("/in/pmd", refs.src)
+        .withMountedCache("/ccache", cacheName("ccache", dpdkBuilder))
+        .withEnvVariable("CCACHE_DIR", "/ccache")
+        .withEnvVariable("PKG_CONFIG_PATH", `${DPDK_PREFIX}/lib/pkgconfig`)
+        .withExec([
+          "sh",
+          "-c",
+          [
+            "set -eu; rm -rf /tmp/pmd /out/dist; cp -a /in/pmd /tmp/pmd; mkdir -p /out/dist",
+            "make -C /tmp/pmd CC='ccache gcc' >/out/dist/build.log 2>&1 || { cat /out/dist/build.log; exit 1; }; cat /out/dist/build.log",
+            `cp /tmp/pmd/${m.library} /in/pmd/${PMD_MANIFEST} /out/dist/`,
+            `jq -n --arg pmd ${m.pmd} --arg version ${m.version} --arg dpdk "$(pkg-config --modversion libdpdk)" --arg lib ${m.library} ` +
+              `--arg sha "$(sha256sum /out/dist/${m.library} | cut -d' ' -f1)" --argjson bytes "$(stat -c %s /out/dist/${m.library})" ` +
+              `--argjson warnings "$(grep -c 'warning:' /out/dist/build.log || true)" ` +
+              "'{pmd: $pmd, version: $version, dpdkVersion: $dpdk, library: $lib, sha256: $sha, bytes: $bytes, warnings: $warnings}' >/out/dist/metadata.json",
+          ].join("\n"),
+        ])
+        .directory("/out/dist"),
+    {
+      stage: "dpdk",
+      description: `our PMD ${m.pmd} (drivers/${m.name}) built out of tree against ${dpdk.node} via pkg-config (supports DPDK ${m.dpdkVersions})`,
+      after: async (_ctx, out) => pmdAfter(m, out),
+    },
+  );
 }
 
 /** The DPDK it was really built against must be one the manifest supports (the plan checked the
@@ -88,7 +112,7 @@ export async function pmdAfter(m: PmdManifest, out: string): Promise<TaskResult>
   const meta = JSON.parse(await readFile(join(out, "metadata.json"), "utf8")) as PmdMetadata;
   const v = semver.coerce(meta.dpdkVersion);
   const ok = v !== null && semver.satisfies(v, m.dpdkVersions);
-  const cases = [{ name: `DPDK ${meta.dpdkVersion} in ${m.dpdkVersions}`, outcome: ok ? "PASS" as const : "FAIL" as const }];
+  const cases = [{ name: `DPDK ${meta.dpdkVersion} in ${m.dpdkVersions}`, outcome: ok ? ("PASS" as const) : ("FAIL" as const) }];
   return {
     outcome: ok ? "PASS" : "FAIL",
     ...(ok ? {} : { reason: `${m.name} supports DPDK ${m.dpdkVersions} but was built against ${meta.dpdkVersion}` }),

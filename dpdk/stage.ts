@@ -49,21 +49,39 @@ export function dpdkStage(g: GraphBuilder, opts: DpdkStageOptions = {}): NodeInp
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
   const inputs: Record<string, Input> = { scripts: host.dir("dpdk/scripts"), patches: host.dir("dpdk/patches") };
   if (source.kind === "dir") inputs.source = host.dir(source.path, { exclude: [".git", "build"] });
-  const args = ["--source", source.kind, "--out", "/out/dist", "--prefix", DPDK_PREFIX, "--drivers", drivers.join(","), "--patches", "/in/patches", "--jobs", String(opts.jobs ?? 2)];
+  const args = [
+    "--source",
+    source.kind,
+    "--out",
+    "/out/dist",
+    "--prefix",
+    DPDK_PREFIX,
+    "--drivers",
+    drivers.join(","),
+    "--patches",
+    "/in/patches",
+    "--jobs",
+    String(opts.jobs ?? 2),
+  ];
   if (source.kind === "dir") args.push("--from", "/in/source");
-  return g.build(name, inputs, (refs) => {
-    let r = recipe.from(dpdkBuilder).withDirectory("/in/scripts", refs.scripts!).withDirectory("/in/patches", refs.patches!);
-    if (refs.source) r = r.withDirectory("/in/source", refs.source);
-    return r
-      .withMountedCache("/ccache", cacheName("ccache", dpdkBuilder))
-      .withEnvVariable("CCACHE_DIR", "/ccache")
-      .withExec(["sh", "/in/scripts/build-dpdk.sh", ...args])
-      .directory("/out/dist");
-  }, {
-    stage: "dpdk",
-    description: `DPDK (${source.kind === "debian" ? "Debian 12 source package" : source.path}) with meson: ${drivers.join(", ")}`,
-    after: async (_ctx, out) => dpdkAfter(out),
-  });
+  return g.build(
+    name,
+    inputs,
+    (refs) => {
+      let r = recipe.from(dpdkBuilder).withDirectory("/in/scripts", refs.scripts!).withDirectory("/in/patches", refs.patches!);
+      if (refs.source) r = r.withDirectory("/in/source", refs.source);
+      return r
+        .withMountedCache("/ccache", cacheName("ccache", dpdkBuilder))
+        .withEnvVariable("CCACHE_DIR", "/ccache")
+        .withExec(["sh", "/in/scripts/build-dpdk.sh", ...args])
+        .directory("/out/dist");
+    },
+    {
+      stage: "dpdk",
+      description: `DPDK (${source.kind === "debian" ? "Debian 12 source package" : source.path}) with meson: ${drivers.join(", ")}`,
+      after: async (_ctx, out) => dpdkAfter(out),
+    },
+  );
 }
 
 /** metadata.json -> metrics; the build already failed when a requested PMD was not built. */
@@ -73,9 +91,11 @@ export async function dpdkAfter(out: string): Promise<TaskResult> {
   return {
     outcome: "PASS",
     metrics: {
-      dpdkVersion: meta.version, pmds: meta.drivers.built.length, ninjaSeconds: meta.durationSeconds.ninja, totalSeconds: meta.durationSeconds.total,
+      dpdkVersion: meta.version,
+      pmds: meta.drivers.built.length,
+      ninjaSeconds: meta.durationSeconds.ninja,
+      totalSeconds: meta.durationSeconds.total,
       ...(cc ? { ccacheHits: (cc.direct_cache_hit ?? 0) + (cc.preprocessed_cache_hit ?? 0), ccacheMisses: cc.cache_miss ?? 0 } : {}),
     },
   };
 }
-

@@ -18,7 +18,8 @@ import type { PmdMetadata } from "./pmd.ts";
 export const VDEV_BOARD_CLASS = "vdev";
 
 /** Why testpmd does not run on a VF yet: the lab's guests (guest-image) carry no DPDK. */
-export const VF_SKIP_REASON = "no board runs dpdk-testpmd on a VF yet: the igb virtual board's and the 82599 boards' guest images carry no DPDK build (it needs hugepages and the VF bound to vfio-pci with enable_unsafe_noiommu_mode)";
+export const VF_SKIP_REASON =
+  "no board runs dpdk-testpmd on a VF yet: the igb virtual board's and the 82599 boards' guest images carry no DPDK build (it needs hugepages and the VF bound to vfio-pci with enable_unsafe_noiommu_mode)";
 
 export type TestpmdPortKind = "null" | "ring" | "fpgavf";
 
@@ -54,7 +55,9 @@ export function testpmdStage(g: GraphBuilder, dpdk: NodeInput, pmd: NodeInput, o
   const name = opts.name ?? `testpmd.${dpdk.node.replace(/^dpdk\./, "")}`;
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
   return g.task(name, { dpdk, pmd }, (ctx, paths) => runTestpmdSuites({ ...ctx, dpdkDir: paths.dpdk, pmdDir: paths.pmd, opts }), {
-    stage: "dpdk", case: opts.case, scenario: opts.scenario,
+    stage: "dpdk",
+    case: opts.case,
+    scenario: opts.scenario,
     description: `dpdk-testpmd on vdevs (null, ring, our net_fpgavf${opts.pmdDelayNs ? ` slowed by delay_ns=${opts.pmdDelayNs}` : ""}): link, io/mac forwarding, port stats`,
   });
 }
@@ -78,19 +81,39 @@ export async function runTestpmdSuites(c: RunCtx): Promise<TaskResult> {
   const plugins = [join(c.dpdkDir, "lib", dpdk.pmdDir), join(c.pmdDir, pmd.library)];
   for (const p of [bin, ...plugins]) if (!existsSync(p)) return { outcome: "ERROR", reason: `${p} is missing from the build output` };
   const insecure = plugins.map(worldWritableAncestor).find((d) => d !== undefined);
-  if (insecure) return { outcome: "ERROR", reason: `EAL refuses to load PMDs below the world-writable directory ${insecure}: keep DPU_CI_HOME outside it (e.g. not under /tmp)` };
+  if (insecure)
+    return {
+      outcome: "ERROR",
+      reason: `EAL refuses to load PMDs below the world-writable directory ${insecure}: keep DPU_CI_HOME outside it (e.g. not under /tmp)`,
+    };
   await mkdir(c.outDir, { recursive: true });
   const suites: TestSuite[] = [];
   const metrics: Record<string, number | string> = { dpdkVersion: dpdk.version, pmdDelayNs: c.opts.pmdDelayNs ?? 0 };
   for (const spec of testpmdSuites({ pmdDelayNs: c.opts.pmdDelayNs })) {
     c.log(`==> testpmd suite ${spec.name}: ${spec.vdevs.join(" ")}`);
-    const eal = ["-l", "0-1", "--no-huge", "-m", "256", "--no-shconf", "--no-pci", `--file-prefix=dpuci${process.pid}${randomBytes(3).toString("hex")}`,
-      "--log-level=pmd.net.fpgavf:info", ...plugins.flatMap((p) => ["-d", p]), ...spec.vdevs.flatMap((v) => ["--vdev", v])];
+    const eal = [
+      "-l",
+      "0-1",
+      "--no-huge",
+      "-m",
+      "256",
+      "--no-shconf",
+      "--no-pci",
+      `--file-prefix=dpuci${process.pid}${randomBytes(3).toString("hex")}`,
+      "--log-level=pmd.net.fpgavf:info",
+      ...plugins.flatMap((p) => ["-d", p]),
+      ...spec.vdevs.flatMap((v) => ["--vdev", v]),
+    ];
     const app = ["--no-mlockall", "--total-num-mbufs=8192", "--nb-cores=1"];
     let session: SessionResult;
     try {
       session = await testpmdSession({
-        bin, eal, app, steps: sessionSteps(c.opts.holdMs ?? 2000), logPath: c.logPath, signal: c.signal,
+        bin,
+        eal,
+        app,
+        steps: sessionSteps(c.opts.holdMs ?? 2000),
+        logPath: c.logPath,
+        signal: c.signal,
         env: { ...c.env, LD_LIBRARY_PATH: join(c.dpdkDir, "lib") },
       });
     } catch (e) {
@@ -105,21 +128,38 @@ export async function runTestpmdSuites(c: RunCtx): Promise<TaskResult> {
     Object.assign(metrics, Object.fromEntries(Object.entries(m).map(([k, v]) => [`${spec.name}.${k}`, v])));
   }
   // On a board's SR-IOV VF (the igb virtual board, an 82599 VF): not yet, and said so.
-  suites.push({ name: "testpmd.vf", cases: [{ name: "io forwarding on an SR-IOV VF (vfio-pci no-IOMMU, hugepages)", outcome: "SKIP", reason: VF_SKIP_REASON }] });
+  suites.push({
+    name: "testpmd.vf",
+    cases: [{ name: "io forwarding on an SR-IOV VF (vfio-pci no-IOMMU, hugepages)", outcome: "SKIP", reason: VF_SKIP_REASON }],
+  });
   const cases = suites.flatMap((s) => [...s.cases, ...(s.suites ?? []).flatMap((x) => x.cases)]);
   // A SKIPped case does not make the suites that ran SKIP.
   const ran = cases.filter((x) => x.outcome !== "SKIP");
   const outcome = ran.length ? worst(ran.map((x) => x.outcome)) : "SKIP";
   const bad = ran.filter((x) => x.outcome !== "PASS");
   return {
-    outcome, simulated: true, boardClass: VDEV_BOARD_CLASS, board: "vdev",
-    ...(bad.length ? { reason: bad.slice(0, 3).map((x) => `${x.name}: ${x.reason ?? x.outcome}`).join("; ") } : {}),
-    suites, metrics,
+    outcome,
+    simulated: true,
+    boardClass: VDEV_BOARD_CLASS,
+    board: "vdev",
+    ...(bad.length
+      ? {
+          reason: bad
+            .slice(0, 3)
+            .map((x) => `${x.name}: ${x.reason ?? x.outcome}`)
+            .join("; "),
+        }
+      : {}),
+    suites,
+    metrics,
   };
 }
 
 const FORWARD_STEPS = (fwd: string, holdMs: number): SessionStep[] => [
-  { cmd: `set fwd ${fwd}` }, { cmd: "clear port stats all" }, { cmd: "start tx_first", holdMs }, { cmd: "stop" },
+  { cmd: `set fwd ${fwd}` },
+  { cmd: "clear port stats all" },
+  { cmd: "start tx_first", holdMs },
+  { cmd: "stop" },
 ];
 
 export function sessionSteps(holdMs: number): SessionStep[] {
@@ -154,7 +194,10 @@ export function portStats(text: string): Record<number, { rx: number; tx: number
   let port: number | undefined;
   for (const line of text.split("\n")) {
     const p = /NIC statistics for port (\d+)/.exec(line);
-    if (p) { port = Number(p[1]); out[port] = { rx: 0, tx: 0 }; }
+    if (p) {
+      port = Number(p[1]);
+      out[port] = { rx: 0, tx: 0 };
+    }
     const rx = /RX-packets:\s*(\d+)/.exec(line);
     const tx = /TX-packets:\s*(\d+)/.exec(line);
     if (port !== undefined && rx) out[port]!.rx = Number(rx[1]);
@@ -173,15 +216,20 @@ export function judgeSession(spec: TestpmdSuiteSpec, s: SessionResult): { suite:
     const st = linkStatus(text ?? "");
     const ports = Object.keys(st);
     const wrong = Object.entries(st).filter(([, v]) => v !== want);
-    cases.push(ports.length === 0
-      ? { name, outcome: "ERROR", reason: "no port info in testpmd's output" }
-      : { name, outcome: wrong.length ? "FAIL" : "PASS", ...(wrong.length ? { reason: wrong.map(([p, v]) => `port ${p} link ${v}`).join(", ") } : {}) });
+    cases.push(
+      ports.length === 0
+        ? { name, outcome: "ERROR", reason: "no port info in testpmd's output" }
+        : { name, outcome: wrong.length ? "FAIL" : "PASS", ...(wrong.length ? { reason: wrong.map(([p, v]) => `port ${p} link ${v}`).join(", ") } : {}) },
+    );
   };
   linkCase("link up after start", step("show port info all", 0)?.output, "up");
   for (const [i, fwd] of ["io", "mac"].entries()) {
     const stop = step("stop", i);
     const start = step("start tx_first", i);
-    if (!stop || !start) { cases.push({ name: `${fwd} forwarding`, outcome: "ERROR", reason: "session ended early" }); continue; }
+    if (!stop || !start) {
+      cases.push({ name: `${fwd} forwarding`, outcome: "ERROR", reason: "session ended early" });
+      continue;
+    }
     const r = parseTestpmd(stop.output, { name: `${fwd} forwarding` });
     if (r.problems.length) cases.push({ name: `${fwd} forwarding statistics`, outcome: "ERROR", reason: r.problems.map((p) => p.message).join("; ") });
     sub.push(...r.suites);
@@ -194,12 +242,20 @@ export function judgeSession(spec: TestpmdSuiteSpec, s: SessionResult): { suite:
   }
   const stats = portStats(step("show port stats all")?.output ?? "");
   const idle = Object.entries(stats).filter(([, v]) => v.rx === 0 || v.tx === 0);
-  cases.push(Object.keys(stats).length === 0
-    ? { name: "port stats", outcome: "ERROR", reason: "no NIC statistics in testpmd's output" }
-    : { name: "port stats", outcome: idle.length ? "FAIL" : "PASS", ...(idle.length ? { reason: idle.map(([p, v]) => `port ${p} rx ${v.rx} tx ${v.tx}`).join(", ") } : {}) });
+  cases.push(
+    Object.keys(stats).length === 0
+      ? { name: "port stats", outcome: "ERROR", reason: "no NIC statistics in testpmd's output" }
+      : {
+          name: "port stats",
+          outcome: idle.length ? "FAIL" : "PASS",
+          ...(idle.length ? { reason: idle.map(([p, v]) => `port ${p} rx ${v.rx} tx ${v.tx}`).join(", ") } : {}),
+        },
+  );
   if (spec.linkFollowsStop) linkCase("link down after port stop", step("show port info all", 1)?.output, "down");
   linkCase("link up after port start", step("show port info all", 2)?.output, "up");
-  cases.push(s.exitCode === 0 ? { name: "clean exit", outcome: "PASS" } : { name: "clean exit", outcome: "FAIL", reason: `testpmd exited ${s.exitCode ?? s.signal}` });
+  cases.push(
+    s.exitCode === 0 ? { name: "clean exit", outcome: "PASS" } : { name: "clean exit", outcome: "FAIL", reason: `testpmd exited ${s.exitCode ?? s.signal}` },
+  );
   return { suite: { name: `testpmd.${spec.name}`, cases, suites: sub, properties: { vdevs: spec.vdevs.join(" ") } }, metrics };
 }
 
@@ -208,7 +264,9 @@ export function worldWritableAncestor(path: string): string | undefined {
   for (let d = dirname(path); ; d = dirname(d)) {
     try {
       if (statSync(d).mode & 0o002) return d;
-    } catch { /* a missing directory is reported elsewhere */ }
+    } catch {
+      /* a missing directory is reported elsewhere */
+    }
     if (d === dirname(d)) return undefined;
   }
 }

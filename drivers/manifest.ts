@@ -43,17 +43,39 @@ export function listDrivers(root: string): string[] {
 /** The manifest's schema (zod, through engine/schema.ts). Fields beyond these (exposes, notes)
  *  are kept as written. */
 const ManifestSchema = z.looseObject({
-  name: z.string().min(1).regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case [a-z0-9_-]"),
-  version: z.string().min(1).refine((v) => semver.valid(v) !== null, { error: (i) => `"${String(i.input)}" is not a semver version` }),
+  name: z
+    .string()
+    .min(1)
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case [a-z0-9_-]"),
+  version: z
+    .string()
+    .min(1)
+    .refine((v) => semver.valid(v) !== null, { error: (i) => `"${String(i.input)}" is not a semver version` }),
   description: z.string().min(1),
   modules: z.array(z.string().regex(/^[a-z0-9_-]+$/), { error: "must list module names ([a-z0-9_-]+)" }).min(1, "must list module names ([a-z0-9_-]+)"),
-  source: z.discriminatedUnion("kind", [
-    z.object({ kind: z.literal("local") }),
-    z.object({ kind: z.literal("kernel-tree"), path: z.string().regex(/^[a-z0-9_./-]+$/, "a relative path in the kernel tree").refine((p) => !p.includes(".."), "a relative path in the kernel tree") }),
-  ], { error: 'must be "local" or "kernel-tree"' }),
+  source: z.discriminatedUnion(
+    "kind",
+    [
+      z.object({ kind: z.literal("local") }),
+      z.object({
+        kind: z.literal("kernel-tree"),
+        path: z
+          .string()
+          .regex(/^[a-z0-9_./-]+$/, "a relative path in the kernel tree")
+          .refine((p) => !p.includes(".."), "a relative path in the kernel tree"),
+      }),
+    ],
+    { error: 'must be "local" or "kernel-tree"' },
+  ),
   makeVars: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, "KEY -> simple value"), z.string().regex(/^[A-Za-z0-9._-]*$/, "KEY -> simple value")).optional(),
-  kernelVersions: z.string().min(1).refine((r) => semver.validRange(r) !== null, { error: (i) => `"${String(i.input)}" is not a semver range` }),
-  kernelOptions: z.record(z.string().regex(/^CONFIG_[A-Z0-9_]+$/, "keys are CONFIG_ names"), z.string().regex(/^[ymn](\|[ymn])*$/, 'values are "y", "m", "n" or alternatives like "y|m"')),
+  kernelVersions: z
+    .string()
+    .min(1)
+    .refine((r) => semver.validRange(r) !== null, { error: (i) => `"${String(i.input)}" is not a semver range` }),
+  kernelOptions: z.record(
+    z.string().regex(/^CONFIG_[A-Z0-9_]+$/, "keys are CONFIG_ names"),
+    z.string().regex(/^[ymn](\|[ymn])*$/, 'values are "y", "m", "n" or alternatives like "y|m"'),
+  ),
   exposes: z.record(z.string(), z.string()).optional(),
 });
 
@@ -66,7 +88,8 @@ export function loadDriverManifest(root: string, name: string): DriverManifest {
 export function validateManifest(raw: unknown, file: string, dirName?: string, locate?: Locate): DriverManifest {
   const { data, problems } = checkWith(ManifestSchema, raw, file, locate);
   const name = (raw as { name?: unknown } | null)?.name;
-  if (dirName && typeof name === "string" && name !== dirName) problems.push({ source: file, line: locate?.(["name"]), field: "name", message: `is "${name}" but the folder is drivers/${dirName}` });
+  if (dirName && typeof name === "string" && name !== dirName)
+    problems.push({ source: file, line: locate?.(["name"]), field: "name", message: `is "${name}" but the folder is drivers/${dirName}` });
   if (problems.length || !data) throw new ConfigError(problems);
   return data as DriverManifest;
 }
@@ -109,5 +132,7 @@ export function describeProblems(name: string, problems: readonly DriverCheckPro
 
 /** Manifests as the case matrix's compatibility rules want them (pipelines/matrix.ts DriverCompat). */
 export function driverCompat(root: string): Array<{ name: string; version: string; kernel: string }> {
-  return listDrivers(root).map((n) => loadDriverManifest(root, n)).map((m) => ({ name: m.name, version: m.version, kernel: m.kernelVersions }));
+  return listDrivers(root)
+    .map((n) => loadDriverManifest(root, n))
+    .map((m) => ({ name: m.name, version: m.version, kernel: m.kernelVersions }));
 }

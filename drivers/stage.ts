@@ -34,29 +34,53 @@ function driverNodes(g: GraphBuilder, kernel: NodeInput, name: string, opts: Dri
   if (g.has(buildName)) return { kind: "node", node: buildName, type: "dir" };
   if (!existsSync(join(opts.root, DRIVERS_DIR, name, "driver.json"))) {
     // A driver the case matrix names but nobody has written yet: MISS with the reason, never a pass.
-    return g.task(buildName, {}, async () => ({ outcome: "MISS", reason: `drivers/${name}/driver.json does not exist: driver ${name} is not in this repository yet` }),
-      { ...meta, description: `driver ${name}: no sources in drivers/${name}` });
+    return g.task(
+      buildName,
+      {},
+      async () => ({ outcome: "MISS", reason: `drivers/${name}/driver.json does not exist: driver ${name} is not in this repository yet` }),
+      { ...meta, description: `driver ${name}: no sources in drivers/${name}` },
+    );
   }
   const manifest = loadDriverManifest(opts.root, name);
   const check = g.task(`${buildName}.check`, { kernel }, (ctx, paths) => checkAgainstKernel(manifest, paths.kernel, ctx.outDir), {
-    ...meta, description: `driver ${name}: kernel options and version range (${manifest.kernelVersions}) before compiling`,
+    ...meta,
+    description: `driver ${name}: kernel options and version range (${manifest.kernelVersions}) before compiling`,
   });
-  return g.build(buildName, {
-    kernel: { ...kernel },
-    src: host.dir(`${DRIVERS_DIR}/${name}`),
-    scripts: host.dir(`${DRIVERS_DIR}/scripts`),
-    check,
-  }, (refs) => recipe.from(kernelBuilder)
-    .withDirectory("/in/kernel", refs.kernel, { exclude: KERNEL_EXCLUDE })
-    .withDirectory("/in/scripts", refs.scripts)
-    // The check's verdict is an input: its file orders this build after it and records it.
-    .withDirectory("/in/check", refs.check)
-    .withDirectory("/in/driver", refs.src)
-    .withExec(["sh", "/in/scripts/build-driver.sh", "--kernel", "/in/kernel", "--driver", "/in/driver", "--out", "/out/dist", "--jobs", String(opts.jobs ?? 2)])
-    .directory("/out/dist"), {
-    ...meta, description: `driver ${name} (${manifest.modules.join(", ")}) built with make M= against ${kernel.node}`,
-    after: async (_ctx, dir) => driverAfter(manifest, dir),
-  });
+  return g.build(
+    buildName,
+    {
+      kernel: { ...kernel },
+      src: host.dir(`${DRIVERS_DIR}/${name}`),
+      scripts: host.dir(`${DRIVERS_DIR}/scripts`),
+      check,
+    },
+    (refs) =>
+      recipe
+        .from(kernelBuilder)
+        .withDirectory("/in/kernel", refs.kernel, { exclude: KERNEL_EXCLUDE })
+        .withDirectory("/in/scripts", refs.scripts)
+        // The check's verdict is an input: its file orders this build after it and records it.
+        .withDirectory("/in/check", refs.check)
+        .withDirectory("/in/driver", refs.src)
+        .withExec([
+          "sh",
+          "/in/scripts/build-driver.sh",
+          "--kernel",
+          "/in/kernel",
+          "--driver",
+          "/in/driver",
+          "--out",
+          "/out/dist",
+          "--jobs",
+          String(opts.jobs ?? 2),
+        ])
+        .directory("/out/dist"),
+    {
+      ...meta,
+      description: `driver ${name} (${manifest.modules.join(", ")}) built with make M= against ${kernel.node}`,
+      after: async (_ctx, dir) => driverAfter(manifest, dir),
+    },
+  );
 }
 
 /** Host-side check before compiling; writes a deterministic check.json (it is a build input). */
@@ -65,11 +89,14 @@ export async function checkAgainstKernel(m: DriverManifest, kernelDir: string, o
   const meta = JSON.parse(await readFile(join(kernelDir, "metadata.json"), "utf8")) as { kernelRelease: string };
   const problems = checkDriver(m, meta.kernelRelease, config);
   await mkdir(outDir, { recursive: true });
-  await writeFile(join(outDir, "check.json"), JSON.stringify({ driver: m.name, kernelRelease: meta.kernelRelease, ok: problems.length === 0, problems }, null, 2) + "\n");
+  await writeFile(
+    join(outDir, "check.json"),
+    JSON.stringify({ driver: m.name, kernelRelease: meta.kernelRelease, ok: problems.length === 0, problems }, null, 2) + "\n",
+  );
   const cases: TestCase[] = [
     ...Object.entries(m.kernelOptions).map(([opt, want]) => {
       const p = problems.find((x) => x.what === opt);
-      return { name: `${opt}=${want}`, outcome: p ? "FAIL" as const : "PASS" as const, reason: p ? `kernel has ${p.has}` : undefined };
+      return { name: `${opt}=${want}`, outcome: p ? ("FAIL" as const) : ("PASS" as const), reason: p ? `kernel has ${p.has}` : undefined };
     }),
     { name: `kernel ${meta.kernelRelease} in ${m.kernelVersions}`, outcome: problems.some((p) => p.what === "kernel version") ? "FAIL" : "PASS" },
   ];
@@ -78,7 +105,15 @@ export async function checkAgainstKernel(m: DriverManifest, kernelDir: string, o
   return { outcome: "PASS", suites };
 }
 
-interface ModInfo { module: string; vermagic: string; vermagicMatches: boolean; version: string; license: string; srcversion: string; bytes: number }
+interface ModInfo {
+  module: string;
+  vermagic: string;
+  vermagicMatches: boolean;
+  version: string;
+  license: string;
+  srcversion: string;
+  bytes: number;
+}
 
 /** modinfo.json -> one test case per module (vermagic equals the kernel release) and metrics. */
 export async function driverAfter(m: DriverManifest, dir: string): Promise<TaskResult> {
@@ -88,7 +123,8 @@ export async function driverAfter(m: DriverManifest, dir: string): Promise<TaskR
     const info = mods.find((x) => x.module === mod);
     if (!info) return { name: `${mod}.ko vermagic`, outcome: "FAIL", reason: "module not built" };
     return {
-      name: `${mod}.ko vermagic`, outcome: info.vermagicMatches ? "PASS" : "FAIL",
+      name: `${mod}.ko vermagic`,
+      outcome: info.vermagicMatches ? "PASS" : "FAIL",
       reason: info.vermagicMatches ? undefined : `vermagic "${info.vermagic}" vs kernel ${meta.kernelRelease}`,
       properties: { vermagic: info.vermagic, version: info.version, license: info.license, srcversion: info.srcversion, bytes: String(info.bytes) },
     };

@@ -37,37 +37,155 @@ export const DEFAULT_INVENTORY = "hw-runners/inventory/local.yaml";
  *  reads; `.env.example` is generated from both. */
 export const SETTINGS: readonly Setting[] = [
   { name: "DPU_CI_HOME", kind: "path", description: "Where runs, logs, artifacts, history and lab state live.", example: ".dpu-ci" },
-  { name: "DPU_CI_ENV_FILE", kind: "path", description: "The .env file to read instead of the project's .env (read by the CLI before anything else).", example: "" },
-  { name: "DPU_CI_EXECUTOR", kind: "enum", choices: ["auto", "buildkit", "dagger", "host"], description: "Build executor. auto = dagger inside a Dagger session (DAGGER_SESSION_PORT), else buildkit.", example: "auto" },
+  {
+    name: "DPU_CI_ENV_FILE",
+    kind: "path",
+    description: "The .env file to read instead of the project's .env (read by the CLI before anything else).",
+    example: "",
+  },
+  {
+    name: "DPU_CI_EXECUTOR",
+    kind: "enum",
+    choices: ["auto", "buildkit", "dagger", "host"],
+    description: "Build executor. auto = dagger inside a Dagger session (DAGGER_SESSION_PORT), else buildkit.",
+    example: "auto",
+  },
   { name: "DPU_CI_JOBS", kind: "int", min: 1, description: "Nodes run at once (and the -j of builds inside them).", example: "2" },
   { name: "DPU_CI_DOCKER", kind: "path", description: "Docker client that speaks BuildKit without buildx.", example: "/usr/bin/docker" },
-  { name: "DPU_CI_DEBIAN_MIRROR", kind: "string", description: "Debian mirror for bootstrapping builder images. Default: this machine's apt sources.", example: "" },
-  { name: "DPU_CI_PROGRESS", kind: "enum", choices: ["auto", "tty", "plain"], description: "Live view on a terminal, plain lines otherwise (always plain when CI is set).", example: "auto" },
-  { name: "DPU_CI_CASE", kind: "string", description: "Default case for the pr pipeline (case1..case6, case5b); case2 exercises kernel, drivers, eBPF and the guest.", example: "case2" },
-  { name: "DPU_CI_INVENTORY", kind: "path", description: "Lab inventory (boards, capabilities, drivers). Default: the local virtual boards.", example: "hw-runners/inventory/local.yaml" },
-  { name: "DPU_CI_LAB_DIR", kind: "path", description: "Lab state: leases and health (SQLite), board directories, HIL job output. Default: the inventory's state directory, else $DPU_CI_HOME/lab.", example: "" },
-  { name: "DPU_CI_LAB_DATABASE", kind: "string", description: "A PostgreSQL for the lab's leases and health, shared by every runner host (postgres://USER@HOST:PORT/DB; the password goes in DPU_CI_LAB_DATABASE_PASSWORD, never in the URL). Default: SQLite in the lab directory (one host).", example: "" },
+  {
+    name: "DPU_CI_DEBIAN_MIRROR",
+    kind: "string",
+    description: "Debian mirror for bootstrapping builder images. Default: this machine's apt sources.",
+    example: "",
+  },
+  {
+    name: "DPU_CI_PROGRESS",
+    kind: "enum",
+    choices: ["auto", "tty", "plain"],
+    description: "Live view on a terminal, plain lines otherwise (always plain when CI is set).",
+    example: "auto",
+  },
+  {
+    name: "DPU_CI_CASE",
+    kind: "string",
+    description: "Default case for the pr pipeline (case1..case6, case5b); case2 exercises kernel, drivers, eBPF and the guest.",
+    example: "case2",
+  },
+  {
+    name: "DPU_CI_INVENTORY",
+    kind: "path",
+    description: "Lab inventory (boards, capabilities, drivers). Default: the local virtual boards.",
+    example: "hw-runners/inventory/local.yaml",
+  },
+  {
+    name: "DPU_CI_LAB_DIR",
+    kind: "path",
+    description: "Lab state: leases and health (SQLite), board directories, HIL job output. Default: the inventory's state directory, else $DPU_CI_HOME/lab.",
+    example: "",
+  },
+  {
+    name: "DPU_CI_LAB_DATABASE",
+    kind: "string",
+    description:
+      "A PostgreSQL for the lab's leases and health, shared by every runner host (postgres://USER@HOST:PORT/DB; the password goes in DPU_CI_LAB_DATABASE_PASSWORD, never in the URL). Default: SQLite in the lab directory (one host).",
+    example: "",
+  },
   { name: "DPU_CI_LAB_DATABASE_PASSWORD", kind: "string", secret: true, description: "The password of DPU_CI_LAB_DATABASE's user (secret).", example: "" },
-  { name: "DPU_CI_LEASE_TTL", kind: "int", min: 1, description: "Seconds a board's lease lives without a heartbeat (heartbeats come every third of it): how soon a board held by a killed runner is free again.", example: "30" },
-  { name: "DPU_CI_CACHE_DIR", kind: "path", description: "Downloads kept across runs (kernel tarballs and git trees, Debian kernels for virtual boards). Default: ~/.cache/dpu-ci.", example: "" },
-  { name: "DPU_CI_METRIC_RULES", kind: "path", description: "JSON file of metric thresholds (reports/thresholds.ts: metric glob, better, maxWorsePct, window, noisy) applied before the built-in ones.", example: "" },
-  { name: "DPU_CI_DIFF_SEED", kind: "int", min: 0, description: "Seed of the P4-vs-eBPF differential packet run (dataplane-diff-p4). Default: a new seed each run, printed in its report.", example: "" },
+  {
+    name: "DPU_CI_LEASE_TTL",
+    kind: "int",
+    min: 1,
+    description:
+      "Seconds a board's lease lives without a heartbeat (heartbeats come every third of it): how soon a board held by a killed runner is free again.",
+    example: "30",
+  },
+  {
+    name: "DPU_CI_CACHE_DIR",
+    kind: "path",
+    description: "Downloads kept across runs (kernel tarballs and git trees, Debian kernels for virtual boards). Default: ~/.cache/dpu-ci.",
+    example: "",
+  },
+  {
+    name: "DPU_CI_METRIC_RULES",
+    kind: "path",
+    description: "JSON file of metric thresholds (reports/thresholds.ts: metric glob, better, maxWorsePct, window, noisy) applied before the built-in ones.",
+    example: "",
+  },
+  {
+    name: "DPU_CI_DIFF_SEED",
+    kind: "int",
+    min: 0,
+    description: "Seed of the P4-vs-eBPF differential packet run (dataplane-diff-p4). Default: a new seed each run, printed in its report.",
+    example: "",
+  },
   { name: "DPU_CI_DIFF_PACKETS", kind: "int", min: 1, description: "Packets per program in the differential run.", example: "10000" },
-  { name: "DPU_CI_VENDOR_DIR", kind: "path", description: "Vendored third-party sources (p4c, P4Runtime, libbpf tarballs). Default: <project>/../shared/vendor.", example: "" },
-  { name: "DPU_CI_BUILDERS", kind: "string", description: "Build daemons for the BuildKit executor, space- or comma-separated Docker endpoints (unix:///PATH, ssh://USER@HOST, tcp://HOST:2376 with DPU_CI_BUILDER_TLS). Ready build nodes are spread over them, each preferring the daemon that built it last; a daemon that cannot be reached costs its nodes a retry on another. Default: the one daemon DOCKER_HOST names (or the local socket).", example: "" },
-  { name: "DPU_CI_BUILDER_TLS", kind: "path", description: "Directory with ca.pem, cert.pem and key.pem (Docker's DOCKER_CERT_PATH layout) for the tcp:// build daemons; a subdirectory named HOST_PORT, where present, is that daemon's own.", example: "" },
-  { name: "DPU_CI_CACHE_REGISTRY", kind: "string", description: "The team's result cache: an OCI registry repository, http(s)://HOST[:PORT]/REPOSITORY. Passed nodes' outputs and records are pulled from it on a local miss (every blob checked by digest) and, with DPU_CI_CACHE_MODE=readwrite, pushed to it. Default: none (results stay on this machine).", example: "" },
-  { name: "DPU_CI_CACHE_MODE", kind: "enum", choices: ["read", "readwrite"], description: "read (default: pull only, for untrusted jobs) or readwrite (pull and push: the nightly, trusted branches). A pull request from a fork is read whatever this says.", example: "read" },
+  {
+    name: "DPU_CI_VENDOR_DIR",
+    kind: "path",
+    description: "Vendored third-party sources (p4c, P4Runtime, libbpf tarballs). Default: <project>/../shared/vendor.",
+    example: "",
+  },
+  {
+    name: "DPU_CI_BUILDERS",
+    kind: "string",
+    description:
+      "Build daemons for the BuildKit executor, space- or comma-separated Docker endpoints (unix:///PATH, ssh://USER@HOST, tcp://HOST:2376 with DPU_CI_BUILDER_TLS). Ready build nodes are spread over them, each preferring the daemon that built it last; a daemon that cannot be reached costs its nodes a retry on another. Default: the one daemon DOCKER_HOST names (or the local socket).",
+    example: "",
+  },
+  {
+    name: "DPU_CI_BUILDER_TLS",
+    kind: "path",
+    description:
+      "Directory with ca.pem, cert.pem and key.pem (Docker's DOCKER_CERT_PATH layout) for the tcp:// build daemons; a subdirectory named HOST_PORT, where present, is that daemon's own.",
+    example: "",
+  },
+  {
+    name: "DPU_CI_CACHE_REGISTRY",
+    kind: "string",
+    description:
+      "The team's result cache: an OCI registry repository, http(s)://HOST[:PORT]/REPOSITORY. Passed nodes' outputs and records are pulled from it on a local miss (every blob checked by digest) and, with DPU_CI_CACHE_MODE=readwrite, pushed to it. Default: none (results stay on this machine).",
+    example: "",
+  },
+  {
+    name: "DPU_CI_CACHE_MODE",
+    kind: "enum",
+    choices: ["read", "readwrite"],
+    description:
+      "read (default: pull only, for untrusted jobs) or readwrite (pull and push: the nightly, trusted branches). A pull request from a fork is read whatever this says.",
+    example: "read",
+  },
   { name: "DPU_CI_CACHE_USER", kind: "string", description: "User name for the team cache's registry (with DPU_CI_CACHE_PASSWORD).", example: "" },
-  { name: "DPU_CI_CACHE_PASSWORD", kind: "string", secret: true, description: "Password or token for the team cache's registry (secret: masked everywhere, sent only in an Authorization header).", example: "" },
+  {
+    name: "DPU_CI_CACHE_PASSWORD",
+    kind: "string",
+    secret: true,
+    description: "Password or token for the team cache's registry (secret: masked everywhere, sent only in an Authorization header).",
+    example: "",
+  },
   { name: "DPU_CI_SECRETS", kind: "string", description: "Comma-separated names of extra variables to treat as secrets (masked everywhere).", example: "" },
   { name: "GITHUB_TOKEN", kind: "string", secret: true, description: "Token for GitHub API calls from CI (secret).", example: "" },
   { name: "DAGGER_SESSION_PORT", kind: "int", description: "Set by `dagger run`: the Dagger session to use.", example: "" },
   { name: "DAGGER_SESSION_TOKEN", kind: "string", secret: true, description: "Set by `dagger run` (secret).", example: "" },
   { name: "CI", kind: "bool", description: "Set by CI systems: plain output, no prompts.", example: "" },
-  { name: "DPU_CI_FROM_SOURCE", kind: "bool", description: "Run the CLI from the TypeScript sources through tsx instead of the compiled dist/ (read by bin/dpu-ci.js).", example: "" },
-  { name: "DPU_CI_HEARTBEAT", kind: "int", min: 0, description: "In plain (CI) output, every this many seconds a line for each node running that long, with its current log line (0 = never).", example: "60" },
-  { name: "GITHUB_ACTIONS", kind: "bool", description: "Set by GitHub Actions: each node's log folded in ::group::, secrets registered with ::add-mask::.", example: "" },
+  {
+    name: "DPU_CI_FROM_SOURCE",
+    kind: "bool",
+    description: "Run the CLI from the TypeScript sources through tsx instead of the compiled dist/ (read by bin/dpu-ci.js).",
+    example: "",
+  },
+  {
+    name: "DPU_CI_HEARTBEAT",
+    kind: "int",
+    min: 0,
+    description: "In plain (CI) output, every this many seconds a line for each node running that long, with its current log line (0 = never).",
+    example: "60",
+  },
+  {
+    name: "GITHUB_ACTIONS",
+    kind: "bool",
+    description: "Set by GitHub Actions: each node's log folded in ::group::, secrets registered with ::add-mask::.",
+    example: "",
+  },
   { name: "NO_COLOR", kind: "string", description: "Any non-empty value turns colours off (no-color.org).", example: "" },
 ];
 
@@ -141,7 +259,10 @@ export function loadConfig(opts: LoadOptions): Config {
     const text = readFileSync(envFile, "utf8");
     problems.push(...checkDotenvSyntax(text, envFile));
     fileVars = parseDotenv(text);
-    text.split(/\r?\n/).forEach((l, i) => { const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=/.exec(l); if (m) fileLines.set(m[1]!, i + 1); });
+    text.split(/\r?\n/).forEach((l, i) => {
+      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=/.exec(l);
+      if (m) fileLines.set(m[1]!, i + 1);
+    });
   } else if (opts.envFile) {
     problems.push({ source: envFile, field: "(file)", message: "does not exist" });
   }
@@ -151,7 +272,11 @@ export function loadConfig(opts: LoadOptions): Config {
   const sources: Record<string, string> = {};
   for (const k of Object.keys(fileVars)) sources[k] = envFile;
   for (const k of Object.keys(opts.env)) if (opts.env[k] !== undefined) sources[k] = "environment";
-  for (const [k, v] of Object.entries(opts.flags ?? {})) if (v !== undefined) { merged[k] = v; sources[k] = "flags"; }
+  for (const [k, v] of Object.entries(opts.flags ?? {}))
+    if (v !== undefined) {
+      merged[k] = v;
+      sources[k] = "flags";
+    }
 
   /** Where a variable's value came from: the .env file (and its line), the environment or flags. */
   const origin = (name: string) => ({ source: sources[name] ?? "environment", line: sources[name] === envFile ? fileLines.get(name) : undefined });
@@ -161,7 +286,10 @@ export function loadConfig(opts: LoadOptions): Config {
   for (const k of Object.keys(merged)) {
     if (k.startsWith("DPU_CI_") && !known.has(k)) {
       // The nearest name, not the first one within reach: DPU_CI_JOB is closer to JOBS than to HOME.
-      const near = all.map((s) => ({ s, d: editDistance(s.name, k) })).filter((x) => x.d <= 3).sort((a, b) => a.d - b.d)[0]?.s;
+      const near = all
+        .map((s) => ({ s, d: editDistance(s.name, k) }))
+        .filter((x) => x.d <= 3)
+        .sort((a, b) => a.d - b.d)[0]?.s;
       problems.push({ ...origin(k), field: k, message: `unknown setting${near ? ` (did you mean ${near.name}?)` : ""}` });
     }
   }
@@ -172,12 +300,18 @@ export function loadConfig(opts: LoadOptions): Config {
   const values: Record<string, string | number | boolean | SourceSpec | undefined> = parsed.success ? parsed.data : {};
   if (!parsed.success) for (const i of parsed.error.issues) problems.push({ ...origin(String(i.path[0])), field: String(i.path[0]), message: i.message });
   const sourceSettings: Record<string, SourceSpec> = {};
-  for (const x of all) { const v = values[x.name]; if (x.kind === "source" && v !== undefined && typeof v === "object") sourceSettings[x.name] = v; }
+  for (const x of all) {
+    const v = values[x.name];
+    if (x.kind === "source" && v !== undefined && typeof v === "object") sourceSettings[x.name] = v;
+  }
 
   const secretNames = new Set<string>();
   for (const s of all) if (s.secret) secretNames.add(s.name);
   for (const k of Object.keys(merged)) if (SECRET_NAME.test(k)) secretNames.add(k);
-  for (const n of String(merged.DPU_CI_SECRETS ?? "").split(",").map((x) => x.trim()).filter(Boolean)) {
+  for (const n of String(merged.DPU_CI_SECRETS ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) problems.push({ ...origin("DPU_CI_SECRETS"), field: "DPU_CI_SECRETS", message: `"${n}" is not a variable name` });
     secretNames.add(n);
   }
@@ -192,7 +326,8 @@ export function loadConfig(opts: LoadOptions): Config {
   const raw = given as Record<string, string | undefined>;
   const registry = raw.DPU_CI_CACHE_REGISTRY ? parseRegistryUrl(raw.DPU_CI_CACHE_REGISTRY) : undefined;
   if (typeof registry === "string") problems.push({ ...origin("DPU_CI_CACHE_REGISTRY"), field: "DPU_CI_CACHE_REGISTRY", message: registry });
-  for (const f of ["DPU_CI_CACHE_MODE", "DPU_CI_CACHE_USER"]) if (!raw.DPU_CI_CACHE_REGISTRY && raw[f]) problems.push({ ...origin(f), field: f, message: "set without DPU_CI_CACHE_REGISTRY" });
+  for (const f of ["DPU_CI_CACHE_MODE", "DPU_CI_CACHE_USER"])
+    if (!raw.DPU_CI_CACHE_REGISTRY && raw[f]) problems.push({ ...origin(f), field: f, message: "set without DPU_CI_CACHE_REGISTRY" });
   const tlsDir = raw.DPU_CI_BUILDER_TLS ? resolve(opts.root, raw.DPU_CI_BUILDER_TLS) : undefined;
   const builders = parseBuilders(raw.DPU_CI_BUILDERS ?? "", tlsDir);
   for (const m of builders.problems) problems.push({ ...origin("DPU_CI_BUILDERS"), field: "DPU_CI_BUILDERS", message: m });
@@ -201,7 +336,9 @@ export function loadConfig(opts: LoadOptions): Config {
     const wrong = checkLocalSource(spec, resolve(opts.root));
     if (wrong) problems.push({ ...origin(name), field: name, message: wrong });
   }
-  const labDatabase = values.DPU_CI_LAB_DATABASE ? labDatabaseUrl(String(values.DPU_CI_LAB_DATABASE), (m) => problems.push({ ...origin("DPU_CI_LAB_DATABASE"), field: "DPU_CI_LAB_DATABASE", message: m })) : undefined;
+  const labDatabase = values.DPU_CI_LAB_DATABASE
+    ? labDatabaseUrl(String(values.DPU_CI_LAB_DATABASE), (m) => problems.push({ ...origin("DPU_CI_LAB_DATABASE"), field: "DPU_CI_LAB_DATABASE", message: m }))
+    : undefined;
 
   if (problems.length) throw new ConfigError(problems);
 
@@ -233,7 +370,15 @@ export function loadConfig(opts: LoadOptions): Config {
     githubActions: Boolean(values.GITHUB_ACTIONS),
     heartbeatSeconds: (values.DPU_CI_HEARTBEAT as number | undefined) ?? 60,
     builders: builders.endpoints,
-    teamCache: registry && typeof registry !== "string" ? { ...registry, mode: (values.DPU_CI_CACHE_MODE as "read" | "readwrite" | undefined) ?? "read", user: values.DPU_CI_CACHE_USER as string | undefined, passwordSetting: "DPU_CI_CACHE_PASSWORD" } : undefined,
+    teamCache:
+      registry && typeof registry !== "string"
+        ? {
+            ...registry,
+            mode: (values.DPU_CI_CACHE_MODE as "read" | "readwrite" | undefined) ?? "read",
+            user: values.DPU_CI_CACHE_USER as string | undefined,
+            passwordSetting: "DPU_CI_CACHE_PASSWORD",
+          }
+        : undefined,
     env: merged,
     secretNames: [...secretNames].sort(),
     sources,
@@ -245,13 +390,19 @@ function settingSchema(s: Setting): z.ZodType {
   switch (s.kind) {
     case "int": {
       const min = s.min ?? 0;
-      return z.string().regex(/^\s*\d+\s*$/, { error: (i) => `expected a whole number, got "${String(i.input)}"` }).transform(Number)
+      return z
+        .string()
+        .regex(/^\s*\d+\s*$/, { error: (i) => `expected a whole number, got "${String(i.input)}"` })
+        .transform(Number)
         .pipe(z.number().min(min, { error: (i) => `must be at least ${min}, got ${String(i.input)}` }));
     }
     case "enum":
       return z.string().refine((v) => s.choices!.includes(v), { error: (i) => `expected one of ${s.choices!.join(", ")}, got "${String(i.input)}"` });
     case "bool":
-      return z.string().regex(/^(1|0|true|false|yes|no)$/i, { error: (i) => `expected true or false, got "${String(i.input)}"` }).transform((v) => /^(1|true|yes)$/i.test(v));
+      return z
+        .string()
+        .regex(/^(1|0|true|false|yes|no)$/i, { error: (i) => `expected true or false, got "${String(i.input)}"` })
+        .transform((v) => /^(1|true|yes)$/i.test(v));
     case "source":
       // engine/source.ts parses every source spec; its problems become this setting's.
       return z.string().transform((raw, ctx) => {
@@ -290,7 +441,10 @@ export function checkDotenvSyntax(text: string, file: string): ConfigProblem[] {
     const t = line.trim();
     if (t === "" || t.startsWith("#")) return;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(t);
-    if (!m) { problems.push({ source: file, line: i + 1, field: t.split(/[=\s]/)[0] || "(line)", message: `not a KEY=VALUE line: "${t.slice(0, 40)}"` }); return; }
+    if (!m) {
+      problems.push({ source: file, line: i + 1, field: t.split(/[=\s]/)[0] || "(line)", message: `not a KEY=VALUE line: "${t.slice(0, 40)}"` });
+      return;
+    }
     const v = m[2]!;
     const q = v[0];
     if ((q === '"' || q === "'" || q === "`") && !v.slice(1).includes(q)) open = q;
@@ -301,7 +455,11 @@ export function checkDotenvSyntax(text: string, file: string): ConfigProblem[] {
 
 /** The contents of `.env.example`, generated so it documents every setting. */
 export function envExample(settings: readonly Setting[] = SETTINGS): string {
-  const lines = ["# dpu-ci settings. Copy to .env; the process environment overrides this file, flags override both.", "# Variables ending in _PASSWORD, _TOKEN, _SECRET or _KEY are secrets: masked in every log, report and error.", ""];
+  const lines = [
+    "# dpu-ci settings. Copy to .env; the process environment overrides this file, flags override both.",
+    "# Variables ending in _PASSWORD, _TOKEN, _SECRET or _KEY are secrets: masked in every log, report and error.",
+    "",
+  ];
   for (const s of settings) {
     lines.push(`# ${s.description}${s.choices ? ` One of: ${s.choices.join(", ")}.` : ""}`);
     lines.push(`#${s.name}=${s.example ?? ""}`);
@@ -315,8 +473,7 @@ function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]!;
 }
 
@@ -324,9 +481,23 @@ function editDistance(a: string, b: string): number {
  *  (it would show in every place the URL is printed): it belongs in DPU_CI_LAB_DATABASE_PASSWORD. */
 function labDatabaseUrl(v: string, problem: (m: string) => void): string | undefined {
   let u: URL;
-  try { u = new URL(v); } catch { problem("not a URL (expected postgres://USER@HOST:PORT/DATABASE)"); return undefined; }
-  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") { problem(`the scheme is ${u.protocol.replace(/:$/, "")}, expected postgres (only PostgreSQL is supported; without this setting the lab uses SQLite)`); return undefined; }
-  if (u.password) { problem("the URL carries a password: put it in DPU_CI_LAB_DATABASE_PASSWORD (a secret, masked everywhere)"); return undefined; }
-  if (!u.hostname || u.pathname.length < 2) { problem("the URL needs a host and a database (postgres://USER@HOST:PORT/DATABASE)"); return undefined; }
+  try {
+    u = new URL(v);
+  } catch {
+    problem("not a URL (expected postgres://USER@HOST:PORT/DATABASE)");
+    return undefined;
+  }
+  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
+    problem(`the scheme is ${u.protocol.replace(/:$/, "")}, expected postgres (only PostgreSQL is supported; without this setting the lab uses SQLite)`);
+    return undefined;
+  }
+  if (u.password) {
+    problem("the URL carries a password: put it in DPU_CI_LAB_DATABASE_PASSWORD (a secret, masked everywhere)");
+    return undefined;
+  }
+  if (!u.hostname || u.pathname.length < 2) {
+    problem("the URL needs a host and a database (postgres://USER@HOST:PORT/DATABASE)");
+    return undefined;
+  }
   return v;
 }

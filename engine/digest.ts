@@ -7,13 +7,21 @@ import { join, relative, sep } from "node:path";
 export function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash("sha256");
-    createReadStream(path).on("data", (d) => h.update(d)).on("error", reject).on("end", () => resolve(h.digest("hex")));
+    createReadStream(path)
+      .on("data", (d) => h.update(d))
+      .on("error", reject)
+      .on("end", () => resolve(h.digest("hex")));
   });
 }
 
 /** `mode`: a regular file's permission bits (not part of any digest: a tree's digest is its
  *  paths and contents); absent for a symlink. */
-export interface FileEntry { path: string; size: number; sha256: string; mode?: number }
+export interface FileEntry {
+  path: string;
+  size: number;
+  sha256: string;
+  mode?: number;
+}
 
 /** Every regular file under `root` with its sha256, sorted by path. Symlinks are listed by target. */
 export async function listFiles(root: string, exclude: readonly string[] = []): Promise<FileEntry[]> {
@@ -26,7 +34,14 @@ export async function listFiles(root: string, exclude: readonly string[] = []): 
       const rel = relative(root, abs).split(sep).join("/");
       if (excluded(rel, exclude)) continue;
       if (e.isDirectory()) await walk(abs);
-      else if (e.isSymbolicLink()) out.push({ path: rel, size: 0, sha256: createHash("sha256").update(`link:${await readlink(abs)}`).digest("hex") });
+      else if (e.isSymbolicLink())
+        out.push({
+          path: rel,
+          size: 0,
+          sha256: createHash("sha256")
+            .update(`link:${await readlink(abs)}`)
+            .digest("hex"),
+        });
       else if (e.isFile()) {
         const st = await lstat(abs);
         out.push({ path: rel, size: st.size, sha256: await sha256File(abs), mode: st.mode & 0o7777 });

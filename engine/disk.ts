@@ -6,7 +6,10 @@ import { DpuCiError } from "./errors.ts";
 /** Whether an error (a Node errno error, or a command's output) says a disk is full. */
 export function isDiskFull(e: unknown): boolean {
   if ((e as NodeJS.ErrnoException)?.code === "ENOSPC") return true;
-  const text = e instanceof Error ? `${e.message}\n${String((e as { stderr?: unknown }).stderr ?? "")}\n${e.cause instanceof Error ? `${e.cause.message}\n${String((e.cause as { stderr?: unknown }).stderr ?? "")}` : ""}` : String(e);
+  const text =
+    e instanceof Error
+      ? `${e.message}\n${String((e as { stderr?: unknown }).stderr ?? "")}\n${e.cause instanceof Error ? `${e.cause.message}\n${String((e.cause as { stderr?: unknown }).stderr ?? "")}` : ""}`
+      : String(e);
   return /no space left on device|ENOSPC/i.test(text);
 }
 
@@ -32,8 +35,11 @@ export function nearlyFull(path: string): boolean {
 export function diskFullError(e: unknown, path: string, what: string): DpuCiError {
   const r = room(path);
   const full = nearlyFull(path);
-  const where = r === undefined ? `the filesystem of ${path}`
-    : full ? `the filesystem of ${path} (${r.freeMb} MB free of ${r.sizeMb} MB)`
-    : `a disk other than the one of ${path} (which has ${r.freeMb} MB free): docker's storage or a temporary directory`;
+  const where =
+    r === undefined
+      ? `the filesystem of ${path}`
+      : full
+        ? `the filesystem of ${path} (${r.freeMb} MB free of ${r.sizeMb} MB)`
+        : `a disk other than the one of ${path} (which has ${r.freeMb} MB free): docker's storage or a temporary directory`;
   return new DpuCiError("INFRA", `disk full: no space left on device while ${what}, on ${where}`, { cause: e });
 }

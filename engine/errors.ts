@@ -27,7 +27,12 @@ export const ERROR_TABLE = {
 /** The code a node's outcome stands for when it ended without an error (a task's own verdict, a
  *  skipped dependent): its exit code is that code's. PASS and SKIP exit 0. */
 export const OUTCOME_CODE = {
-  PASS: undefined, SKIP: undefined, FAIL: "EXEC", ERROR: "INFRA", MISS: "MISSING", CANCELED: "CANCELED",
+  PASS: undefined,
+  SKIP: undefined,
+  FAIL: "EXEC",
+  ERROR: "INFRA",
+  MISS: "MISSING",
+  CANCELED: "CANCELED",
 } as const satisfies Record<Outcome, ErrorCode | undefined>;
 
 /** Most serious first: a run exits with the code of the first of these any of its nodes ended
@@ -41,7 +46,7 @@ export type Ending = Outcome | { outcome: Outcome; error?: ErrorCode };
 
 /** The code an ending stands for (undefined: passed or skipped). */
 export function endingCode(e: Ending): ErrorCode | undefined {
-  return typeof e === "string" ? OUTCOME_CODE[e] : e.error ?? OUTCOME_CODE[e.outcome];
+  return typeof e === "string" ? OUTCOME_CODE[e] : (e.error ?? OUTCOME_CODE[e.outcome]);
 }
 
 /** The exit code a finished run (or a command reporting results) deserves: that of its most

@@ -69,7 +69,14 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
     child.on("error", (err) => {
       drain();
       log?.end();
-      const e = new ExecError({ cmd: argv, exitCode: (err as NodeJS.ErrnoException).code === "ENOENT" ? 127 : null, signal: null, stdout, stderr: stderr + String(err.message), logPath: opts.logPath });
+      const e = new ExecError({
+        cmd: argv,
+        exitCode: (err as NodeJS.ErrnoException).code === "ENOENT" ? 127 : null,
+        signal: null,
+        stdout,
+        stderr: stderr + String(err.message),
+        logPath: opts.logPath,
+      });
       reject(Object.assign(e, { cause: err }));
     });
     child.on("close", (code, signal) => {

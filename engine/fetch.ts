@@ -39,7 +39,10 @@ export async function fetchGit(ctx: NodeContext, src: Extract<SourceSpec, { kind
   // git archive output depends only on the tree and git's version: stable across runs.
   await run(["-C", repo, "archive", "--format=tar.gz", "-o", join(ctx.outDir, "source.tar"), commit]);
   await writeFile(join(ctx.outDir, "epoch"), `${epoch}\n`);
-  await writeFile(join(ctx.outDir, "source.json"), JSON.stringify({ kind: "git", url: redactUrl(src.url), ref: src.ref, commit, epoch: Number(epoch) }, null, 2) + "\n");
+  await writeFile(
+    join(ctx.outDir, "source.json"),
+    JSON.stringify({ kind: "git", url: redactUrl(src.url), ref: src.ref, commit, epoch: Number(epoch) }, null, 2) + "\n",
+  );
   return { outcome: "PASS", metrics: { commit: commit.slice(0, 12) } };
 }
 
@@ -95,7 +98,8 @@ export function fetchSourceNode(g: GraphBuilder, stage: string, source: SourceSp
   const name = `${stage}-source.${shortHash(describe)}`;
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
   return g.task(name, {}, (ctx) => (source.kind === "git" ? fetchGit(ctx, source, cacheDir) : fetchTarball(ctx, source, cacheDir)), {
-    stage, description: `fetch ${stage === "qemu" ? "QEMU" : stage} source ${describe}`,
+    stage,
+    description: `fetch ${stage === "qemu" ? "QEMU" : stage} source ${describe}`,
   });
 }
 

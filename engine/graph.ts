@@ -6,10 +6,21 @@ import type { ArtifactRef, RecipeOutput } from "./recipe.ts";
 import type { TestSuite } from "./results.ts";
 import { UsageError } from "./errors.ts";
 
-export interface HostDirInput { readonly kind: "host-dir"; readonly path: string; readonly exclude?: readonly string[] }
-export interface HostFileInput { readonly kind: "host-file"; readonly path: string }
+export interface HostDirInput {
+  readonly kind: "host-dir";
+  readonly path: string;
+  readonly exclude?: readonly string[];
+}
+export interface HostFileInput {
+  readonly kind: "host-file";
+  readonly path: string;
+}
 /** The output of another node (its directory or file). */
-export interface NodeInput { readonly kind: "node"; readonly node: string; readonly type: "dir" | "file" }
+export interface NodeInput {
+  readonly kind: "node";
+  readonly node: string;
+  readonly type: "dir" | "file";
+}
 export type Input = HostDirInput | HostFileInput | NodeInput;
 
 /** Host inputs. Paths are resolved against the project root. */
@@ -66,7 +77,13 @@ export interface NodeContext {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-export interface Attempt { n: number; outcome: Outcome; reason?: string; log?: string; durationMs?: number }
+export interface Attempt {
+  n: number;
+  outcome: Outcome;
+  reason?: string;
+  log?: string;
+  durationMs?: number;
+}
 
 export interface TaskResult {
   outcome: Outcome;
@@ -84,14 +101,25 @@ export interface Graph {
 }
 
 export function dependencies(node: GraphNode): string[] {
-  return [...new Set(Object.values<Input>(node.inputs).filter((i): i is NodeInput => i.kind === "node").map((i) => i.node))];
+  return [
+    ...new Set(
+      Object.values<Input>(node.inputs)
+        .filter((i): i is NodeInput => i.kind === "node")
+        .map((i) => i.node),
+    ),
+  ];
 }
 
 /** Builds a graph; returned handles wire nodes together. */
 export class GraphBuilder {
   private readonly map = new Map<string, GraphNode>();
 
-  build<K extends string>(name: string, inputs: Record<K, Input>, recipe: BuildNode<K>["recipe"], meta: NodeMeta & { after?: BuildNode<K>["after"]; output?: "dir" | "file" } = {}): NodeInput {
+  build<K extends string>(
+    name: string,
+    inputs: Record<K, Input>,
+    recipe: BuildNode<K>["recipe"],
+    meta: NodeMeta & { after?: BuildNode<K>["after"]; output?: "dir" | "file" } = {},
+  ): NodeInput {
     this.add({ ...meta, kind: "build", name, inputs, recipe } as BuildNode);
     return { kind: "node", node: name, type: meta.output ?? "dir" };
   }
@@ -108,7 +136,8 @@ export class GraphBuilder {
   private add(node: GraphNode): void {
     if (!/^[a-z0-9][a-z0-9._:-]*$/.test(node.name)) throw new UsageError(`node name "${node.name}" must be lower-case [a-z0-9._:-]`);
     if (this.map.has(node.name)) throw new UsageError(`node "${node.name}" is defined twice`);
-    for (const dep of dependencies(node)) if (!this.map.has(dep)) throw new UsageError(`node "${node.name}" depends on "${dep}", which is not defined before it`);
+    for (const dep of dependencies(node))
+      if (!this.map.has(dep)) throw new UsageError(`node "${node.name}" depends on "${dep}", which is not defined before it`);
     this.map.set(node.name, node);
   }
 
@@ -171,11 +200,16 @@ export function resolveParams(p: Pipeline, given: Readonly<Record<string, string
   const specs = p.params ?? {};
   const out: Record<string, string> = {};
   const problems: string[] = [];
-  for (const k of Object.keys(given)) if (!(k in specs)) problems.push(`unknown parameter "${k}" for pipeline "${p.name}" (known: ${Object.keys(specs).join(", ") || "none"})`);
+  for (const k of Object.keys(given))
+    if (!(k in specs)) problems.push(`unknown parameter "${k}" for pipeline "${p.name}" (known: ${Object.keys(specs).join(", ") || "none"})`);
   for (const [k, spec] of Object.entries(specs)) {
     const v = given[k] ?? spec.default;
-    if (v === undefined) { problems.push(`pipeline "${p.name}" needs parameter "${k}": ${spec.description}`); continue; }
-    if (spec.choices && !spec.choices.includes(v)) problems.push(`parameter "${k}" of pipeline "${p.name}" is "${v}"; expected one of ${spec.choices.join(", ")}`);
+    if (v === undefined) {
+      problems.push(`pipeline "${p.name}" needs parameter "${k}": ${spec.description}`);
+      continue;
+    }
+    if (spec.choices && !spec.choices.includes(v))
+      problems.push(`parameter "${k}" of pipeline "${p.name}" is "${v}"; expected one of ${spec.choices.join(", ")}`);
     out[k] = v;
   }
   if (problems.length) throw new UsageError(problems.join("\n"));

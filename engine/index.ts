@@ -2,7 +2,24 @@
 export type { Outcome } from "./outcome.ts";
 export type { TestCase, TestSuite } from "./results.ts";
 export type { ImageSpec, ArtifactRef, SecretRef, Step, RecipeOutput, ExecOpts } from "./recipe.ts";
-export type { Input, HostDirInput, HostFileInput, NodeInput, BuildNode, TaskNode, GraphNode, NodeContext, TaskResult, Attempt, Graph, Pipeline, ParamSpec, PipelineEnv, Availability, NodeMeta } from "./graph.ts";
+export type {
+  Input,
+  HostDirInput,
+  HostFileInput,
+  NodeInput,
+  BuildNode,
+  TaskNode,
+  GraphNode,
+  NodeContext,
+  TaskResult,
+  Attempt,
+  Graph,
+  Pipeline,
+  ParamSpec,
+  PipelineEnv,
+  Availability,
+  NodeMeta,
+} from "./graph.ts";
 export type { Config, ExecutorChoice, ProgressMode, LoadOptions, Setting } from "./config.ts";
 export type { RunManifest, NodeRecord, ArtifactRecord } from "./store.ts";
 export type { CacheEntry, CachedFile } from "./reuse.ts";
@@ -20,7 +37,25 @@ export type { SourceSpec, SourceKind, SourceRule, SourceWhere } from "./source.t
 export { OUTCOMES, OUTCOME_MEANING, worst, isOutcome } from "./outcome.ts";
 export { flattenCases } from "./results.ts";
 // errors
-export { DpuCiError, ConfigError, UsageError, ExecError, EXIT, ERROR_TABLE, OUTCOME_CODE, EXIT_PRECEDENCE, exitCodeFor, endingCode, asPreparationError, errorCodeOf, outcomeOfError, exitCodeOfError, describeExit, errorExcerpt, isDpuCiError } from "./errors.ts";
+export {
+  DpuCiError,
+  ConfigError,
+  UsageError,
+  ExecError,
+  EXIT,
+  ERROR_TABLE,
+  OUTCOME_CODE,
+  EXIT_PRECEDENCE,
+  exitCodeFor,
+  endingCode,
+  asPreparationError,
+  errorCodeOf,
+  outcomeOfError,
+  exitCodeOfError,
+  describeExit,
+  errorExcerpt,
+  isDpuCiError,
+} from "./errors.ts";
 // recipes and graphs
 export { Recipe, recipe, cacheName, imageDigest, describeStep } from "./recipe.ts";
 export { GraphBuilder, host, definePipeline, resolveParams, buildGraph, dependencies, closure, topoOrder } from "./graph.ts";

@@ -37,7 +37,12 @@ export interface ImageManifest {
 export type RegistryFault = "unreachable" | "auth" | "denied" | "full" | "protocol" | "digest";
 
 export class RegistryError extends DpuCiError {
-  constructor(readonly fault: RegistryFault, message: string, readonly status?: number, options?: { cause?: unknown }) {
+  constructor(
+    readonly fault: RegistryFault,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
     super("INFRA", message, options);
     this.name = "RegistryError";
   }
@@ -54,17 +59,25 @@ export interface RegistryRef {
  *  Undefined (with the reason) for anything else: a credential in the URL is refused. */
 export function parseRegistryUrl(raw: string): RegistryRef | string {
   let u: URL;
-  try { u = new URL(raw); } catch { return "expected http(s)://HOST[:PORT]/REPOSITORY"; }
+  try {
+    u = new URL(raw);
+  } catch {
+    return "expected http(s)://HOST[:PORT]/REPOSITORY";
+  }
   if (u.protocol !== "http:" && u.protocol !== "https:") return `expected http:// or https://, got ${u.protocol}//`;
   if (u.username || u.password) return "a credential in the URL is refused: give it in DPU_CI_CACHE_USER and DPU_CI_CACHE_PASSWORD";
   if (u.search || u.hash) return "no query or fragment expected";
   const repository = u.pathname.replace(/^\/+|\/+$/g, "");
   // distribution-spec: path components [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*, separated by "/".
-  if (!/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/.test(repository)) return `"${repository || "(none)"}" is not a repository name (lower case, e.g. team/dpu-ci-cache)`;
+  if (!/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/.test(repository))
+    return `"${repository || "(none)"}" is not a repository name (lower case, e.g. team/dpu-ci-cache)`;
   return { origin: u.origin, repository };
 }
 
-export interface Credential { username: string; password: string }
+export interface Credential {
+  username: string;
+  password: string;
+}
 
 export interface OciClientOptions extends RegistryRef {
   credential?: Credential;
@@ -81,23 +94,43 @@ export class OciClient {
     this.timeoutMs = o.timeoutMs ?? 15_000;
   }
 
-  get where(): string { return `${this.o.origin}/${this.o.repository}`; }
+  get where(): string {
+    return `${this.o.origin}/${this.o.repository}`;
+  }
 
-  private url(path: string): string { return `${this.o.origin}/v2/${this.o.repository}/${path}`; }
+  private url(path: string): string {
+    return `${this.o.origin}/v2/${this.o.repository}/${path}`;
+  }
 
   /** One request, with the authorization a previous 401 earned; a 401 is answered once. */
-  private async request(method: string, url: string, init: { headers?: Record<string, string>; body?: BodyInit | Readable; blob?: boolean; retryBody?: () => BodyInit | Readable } = {}): Promise<Response> {
+  private async request(
+    method: string,
+    url: string,
+    init: { headers?: Record<string, string>; body?: BodyInit | Readable; blob?: boolean; retryBody?: () => BodyInit | Readable } = {},
+  ): Promise<Response> {
     const send = async (body: BodyInit | Readable | undefined) => {
       const headers: Record<string, string> = { ...init.headers };
       if (this.authorization) headers.authorization = this.authorization;
       const signals = [this.o.signal, init.blob ? undefined : AbortSignal.timeout(this.timeoutMs)].filter((s): s is AbortSignal => s !== undefined);
       const web = body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : body;
       try {
-        return await fetch(url, { method, headers, body: web, signal: signals.length ? AbortSignal.any(signals) : undefined, redirect: "follow", ...(web instanceof ReadableStream ? { duplex: "half" } : {}) } as RequestInit);
+        return await fetch(url, {
+          method,
+          headers,
+          body: web,
+          signal: signals.length ? AbortSignal.any(signals) : undefined,
+          redirect: "follow",
+          ...(web instanceof ReadableStream ? { duplex: "half" } : {}),
+        } as RequestInit);
       } catch (e) {
         if (this.o.signal?.aborted) throw new DpuCiError("CANCELED", "interrupted", { cause: e });
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-        throw new RegistryError("unreachable", `registry ${this.o.origin} is not reachable (${cause?.code ?? cause?.message ?? (e as Error).message})`, undefined, { cause: e });
+        throw new RegistryError(
+          "unreachable",
+          `registry ${this.o.origin} is not reachable (${cause?.code ?? cause?.message ?? (e as Error).message})`,
+          undefined,
+          { cause: e },
+        );
       }
     };
     let res = await send(init.body);
@@ -105,10 +138,18 @@ export class OciClient {
       const challenge = res.headers.get("www-authenticate") ?? "";
       await res.body?.cancel();
       const earned = await this.answer(challenge);
-      if (earned === undefined) throw new RegistryError("auth", `registry ${this.o.origin} asks for a credential${this.o.credential ? "" : " and none is configured (DPU_CI_CACHE_USER, DPU_CI_CACHE_PASSWORD)"}`, 401);
+      if (earned === undefined)
+        throw new RegistryError(
+          "auth",
+          `registry ${this.o.origin} asks for a credential${this.o.credential ? "" : " and none is configured (DPU_CI_CACHE_USER, DPU_CI_CACHE_PASSWORD)"}`,
+          401,
+        );
       this.authorization = earned;
       res = await send(init.retryBody ? init.retryBody() : init.body);
-      if (res.status === 401) { await res.body?.cancel(); throw new RegistryError("auth", `registry ${this.o.origin} refused the credential (401)`, 401); }
+      if (res.status === 401) {
+        await res.body?.cancel();
+        throw new RegistryError("auth", `registry ${this.o.origin} refused the credential (401)`, 401);
+      }
     }
     return res;
   }
@@ -130,8 +171,14 @@ export class OciClient {
     } catch (e) {
       throw new RegistryError("unreachable", `registry token service ${u.origin} is not reachable`, undefined, { cause: e });
     }
-    if (r.status === 401 || r.status === 403) { await r.body?.cancel(); throw new RegistryError("auth", `registry token service ${u.origin} refused the credential (${r.status})`, r.status); }
-    if (!r.ok) { await r.body?.cancel(); throw new RegistryError("protocol", `registry token service ${u.origin} answered ${r.status}`, r.status); }
+    if (r.status === 401 || r.status === 403) {
+      await r.body?.cancel();
+      throw new RegistryError("auth", `registry token service ${u.origin} refused the credential (${r.status})`, r.status);
+    }
+    if (!r.ok) {
+      await r.body?.cancel();
+      throw new RegistryError("protocol", `registry token service ${u.origin} answered ${r.status}`, r.status);
+    }
     const body = (await r.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     return token ? `Bearer ${token}` : undefined;
@@ -140,7 +187,14 @@ export class OciClient {
   private async fail(res: Response, what: string): Promise<never> {
     const text = (await res.text().catch(() => "")).slice(0, 300);
     const code = /"code"\s*:\s*"([A-Z_]+)"/.exec(text)?.[1];
-    const fault: RegistryFault = res.status === 403 ? "denied" : res.status === 401 ? "auth" : res.status === 413 || res.status === 507 || /no space|quota|TOOMANYREQUESTS|SIZE_INVALID/i.test(text) ? "full" : "protocol";
+    const fault: RegistryFault =
+      res.status === 403
+        ? "denied"
+        : res.status === 401
+          ? "auth"
+          : res.status === 413 || res.status === 507 || /no space|quota|TOOMANYREQUESTS|SIZE_INVALID/i.test(text)
+            ? "full"
+            : "protocol";
     throw new RegistryError(fault, `registry ${this.o.origin}: ${what}: ${res.status} ${res.statusText}${code ? ` (${code})` : ""}`, res.status);
   }
 
@@ -182,7 +236,12 @@ export class OciClient {
     if (!location) throw new RegistryError("protocol", `registry ${this.o.origin}: no Location for the upload session`);
     const u = new URL(location, this.o.origin);
     u.searchParams.set("digest", digest);
-    const put = await this.request("PUT", u.toString(), { headers: { "content-type": "application/octet-stream", "content-length": String(size) }, body: body(), retryBody: body, blob: true });
+    const put = await this.request("PUT", u.toString(), {
+      headers: { "content-type": "application/octet-stream", "content-length": String(size) },
+      body: body(),
+      retryBody: body,
+      blob: true,
+    });
     await put.body?.cancel();
     if (put.status !== 201) await this.fail(put, `uploading blob ${digest}`);
     const said = put.headers.get("docker-content-digest");
@@ -197,7 +256,10 @@ export class OciClient {
     const h = createHash("sha256");
     let n = 0;
     const src = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream);
-    src.on("data", (c: Buffer) => { h.update(c); n += c.length; });
+    src.on("data", (c: Buffer) => {
+      h.update(c);
+      n += c.length;
+    });
     try {
       await pipeline(src, createWriteStream(dest));
     } catch (e) {
@@ -207,7 +269,10 @@ export class OciClient {
     const got = `sha256:${h.digest("hex")}`;
     if (got !== d.digest || n !== d.size) {
       await rm(dest, { force: true });
-      throw new RegistryError("digest", `registry ${this.o.origin}: blob ${d.digest} arrived as ${got} (${n} bytes, ${d.size} expected): digest mismatch, refused`);
+      throw new RegistryError(
+        "digest",
+        `registry ${this.o.origin}: blob ${d.digest} arrived as ${got} (${n} bytes, ${d.size} expected): digest mismatch, refused`,
+      );
     }
   }
 
@@ -224,15 +289,24 @@ export class OciClient {
   /** The manifest a tag names, its digest checked against Docker-Content-Digest; undefined: no such tag. */
   async getManifest(tag: string): Promise<{ manifest: ImageManifest; digest: string } | undefined> {
     const res = await this.request("GET", this.url(`manifests/${tag}`), { headers: { accept: OCI_MANIFEST } });
-    if (res.status === 404) { await res.body?.cancel(); return undefined; }
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
     if (!res.ok) await this.fail(res, `GET manifest ${tag}`);
     const bytes = Buffer.from(await res.arrayBuffer());
     const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
     const said = res.headers.get("docker-content-digest");
-    if (said && said !== digest) throw new RegistryError("digest", `registry ${this.o.origin}: manifest ${tag} is ${digest}, the registry says ${said}: digest mismatch, refused`);
+    if (said && said !== digest)
+      throw new RegistryError("digest", `registry ${this.o.origin}: manifest ${tag} is ${digest}, the registry says ${said}: digest mismatch, refused`);
     let manifest: ImageManifest;
-    try { manifest = JSON.parse(bytes.toString("utf8")) as ImageManifest; } catch { throw new RegistryError("protocol", `registry ${this.o.origin}: manifest ${tag} is not JSON`); }
-    if (manifest.schemaVersion !== 2 || !manifest.config || !Array.isArray(manifest.layers)) throw new RegistryError("protocol", `registry ${this.o.origin}: manifest ${tag} is not an OCI image manifest`);
+    try {
+      manifest = JSON.parse(bytes.toString("utf8")) as ImageManifest;
+    } catch {
+      throw new RegistryError("protocol", `registry ${this.o.origin}: manifest ${tag} is not JSON`);
+    }
+    if (manifest.schemaVersion !== 2 || !manifest.config || !Array.isArray(manifest.layers))
+      throw new RegistryError("protocol", `registry ${this.o.origin}: manifest ${tag} is not an OCI image manifest`);
     return { manifest, digest };
   }
 

@@ -25,7 +25,9 @@ export function seededRandom(seed: number): Random {
   };
   const int = (n: number) => Math.floor(next() * n);
   return {
-    seed: seed >>> 0, next, int,
+    seed: seed >>> 0,
+    next,
+    int,
     range: (lo, hi) => lo + int(hi - lo + 1),
     pick: (xs) => xs[int(xs.length)]!,
     chance: (p) => next() < p,

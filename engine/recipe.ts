@@ -157,14 +157,23 @@ function assertEnvName(name: string): void {
 /** A stable description of a recipe (without host paths) for plans and digests. */
 export function describeStep(step: Step): string {
   switch (step.op) {
-    case "from": return `from ${typeof step.image === "string" ? step.image : `${step.image.name}@${imageDigest(step.image)}`}`;
-    case "withDirectory": return `withDirectory ${step.path} <- ${step.source.key}${step.exclude?.length ? ` (exclude ${step.exclude.join(",")})` : ""}`;
-    case "withFile": return `withFile ${step.path} <- ${step.source.key}`;
-    case "withNewFile": return `withNewFile ${step.path} (${step.contents.length} bytes)`;
-    case "withEnvVariable": return `withEnvVariable ${step.name}=${step.value}`;
-    case "withSecretVariable": return `withSecretVariable ${step.name} <- secret ${step.secret.secret}`;
-    case "withMountedCache": return `withMountedCache ${step.path} <- ${step.cache}${step.sharing === "shared" ? "" : ` (${step.sharing})`}`;
-    case "withWorkdir": return `withWorkdir ${step.path}`;
-    case "withExec": return `withExec ${JSON.stringify(step.args)}`;
+    case "from":
+      return `from ${typeof step.image === "string" ? step.image : `${step.image.name}@${imageDigest(step.image)}`}`;
+    case "withDirectory":
+      return `withDirectory ${step.path} <- ${step.source.key}${step.exclude?.length ? ` (exclude ${step.exclude.join(",")})` : ""}`;
+    case "withFile":
+      return `withFile ${step.path} <- ${step.source.key}`;
+    case "withNewFile":
+      return `withNewFile ${step.path} (${step.contents.length} bytes)`;
+    case "withEnvVariable":
+      return `withEnvVariable ${step.name}=${step.value}`;
+    case "withSecretVariable":
+      return `withSecretVariable ${step.name} <- secret ${step.secret.secret}`;
+    case "withMountedCache":
+      return `withMountedCache ${step.path} <- ${step.cache}${step.sharing === "shared" ? "" : ` (${step.sharing})`}`;
+    case "withWorkdir":
+      return `withWorkdir ${step.path}`;
+    case "withExec":
+      return `withExec ${JSON.stringify(step.args)}`;
   }
 }

@@ -25,7 +25,10 @@ export interface CachedFile {
 }
 
 /** The fields of a node record a reuse carries over (outcome PASS is implied). */
-export type ReusedFields = Pick<NodeRecord, "reason" | "suites" | "simulated" | "board" | "boardClass" | "attempts" | "metrics" | "image" | "executor" | "excerpt">;
+export type ReusedFields = Pick<
+  NodeRecord,
+  "reason" | "suites" | "simulated" | "board" | "boardClass" | "attempts" | "metrics" | "image" | "executor" | "excerpt"
+>;
 
 export interface CacheEntry {
   node: string;
@@ -79,7 +82,11 @@ export class ResultCache {
   async restore(e: CacheEntry, outDir: string): Promise<boolean> {
     const stampsPath = `${this.entryPath(e.node, e.key)}.stamps`;
     let stamps: Record<string, string> = {};
-    try { stamps = JSON.parse(readFileSync(stampsPath, "utf8")) as Record<string, string>; } catch { /* none yet: every object is hashed once */ }
+    try {
+      stamps = JSON.parse(readFileSync(stampsPath, "utf8")) as Record<string, string>;
+    } catch {
+      /* none yet: every object is hashed once */
+    }
     const fail = () => {
       rmSync(outDir, { recursive: true, force: true });
       mkdirSync(outDir, { recursive: true });
@@ -91,8 +98,14 @@ export class ResultCache {
     for (const f of e.files) {
       const to = join(outDir, f.path);
       const dir = dirname(to);
-      if (!dirs.has(dir)) { mkdirSync(dir, { recursive: true }); dirs.add(dir); }
-      if (f.link !== undefined) { symlinkSync(f.link, to); continue; }
+      if (!dirs.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        dirs.add(dir);
+      }
+      if (f.link !== undefined) {
+        symlinkSync(f.link, to);
+        continue;
+      }
       const obj = this.objectPath(f.sha256);
       const st = statOf(obj);
       if (!st) return fail();
@@ -100,7 +113,11 @@ export class ResultCache {
       if (!linked.has(f.sha256) && stamps[f.sha256] !== stampOf(st) && !(await this.rehash(obj, f.sha256))) return fail();
       // A link shares the inode's mode: a file whose mode differs from the object's gets a copy.
       if ((st.mode & 0o7777) === f.mode) {
-        try { linkSync(obj, to); } catch { copyFileSync(obj, to); }
+        try {
+          linkSync(obj, to);
+        } catch {
+          copyFileSync(obj, to);
+        }
       } else {
         copyFileSync(obj, to);
         chmodSync(to, f.mode);
@@ -115,7 +132,10 @@ export class ResultCache {
   /** One file per entry: each object's inode as it was when its content was last checked. */
   private writeStamps(path: string, shas: Iterable<string>): void {
     const stamps: Record<string, string> = {};
-    for (const sha of shas) { const st = statOf(this.objectPath(sha)); if (st) stamps[sha] = stampOf(st); }
+    for (const sha of shas) {
+      const st = statOf(this.objectPath(sha));
+      if (st) stamps[sha] = stampOf(st);
+    }
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(`${path}.tmp-${process.pid}`, JSON.stringify(stamps));
     renameSync(`${path}.tmp-${process.pid}`, path);
@@ -137,13 +157,20 @@ export class ResultCache {
       const path = a.path.slice(outRel.length + 1);
       const abs = join(outDir, path);
       const st = await lstat(abs);
-      if (st.isSymbolicLink()) { files.push({ path, sha256: a.sha256, size: 0, mode: st.mode & 0o7777, link: await readlink(abs) }); continue; }
+      if (st.isSymbolicLink()) {
+        files.push({ path, sha256: a.sha256, size: 0, mode: st.mode & 0o7777, link: await readlink(abs) });
+        continue;
+      }
       const obj = this.objectPath(a.sha256);
       if (!(await exists(obj))) {
         await mkdir(dirname(obj), { recursive: true });
         const tmp = `${obj}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
         try {
-          try { await link(abs, tmp); } catch { await copyFile(abs, tmp); }
+          try {
+            await link(abs, tmp);
+          } catch {
+            await copyFile(abs, tmp);
+          }
           await rename(tmp, obj);
         } catch (e) {
           await rm(tmp, { force: true }); // a partial copy (disk full) is never left in the store
@@ -159,23 +186,51 @@ export class ResultCache {
     await writeFile(tmp, JSON.stringify(entry, null, 1));
     await rename(tmp, path);
     // The run's artifacts were hashed when the node finished; the objects are those files.
-    this.writeStamps(`${path}.stamps`, files.filter((f) => f.link === undefined).map((f) => f.sha256));
+    this.writeStamps(
+      `${path}.stamps`,
+      files.filter((f) => f.link === undefined).map((f) => f.sha256),
+    );
     return entry;
   }
-
 }
 
-const statOf = (p: string): Stats | undefined => { try { return lstatSync(p); } catch { return undefined; } };
+const statOf = (p: string): Stats | undefined => {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+};
 const stampOf = (st: Stats): string => `${st.ino}:${st.size}:${st.ctimeMs}`;
 
 async function exists(p: string): Promise<boolean> {
-  try { await lstat(p); return true; } catch { return false; }
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The key of a task node: what it is, the digests of its inputs, the pipeline's parameters and
  *  a salt for everything else that decides its result (the project's code and settings). */
-export function taskKey(parts: { node: string; inputs: Readonly<Record<string, string>>; params: Readonly<Record<string, string>>; meta: unknown; salt: string }): string {
+export function taskKey(parts: {
+  node: string;
+  inputs: Readonly<Record<string, string>>;
+  params: Readonly<Record<string, string>>;
+  meta: unknown;
+  salt: string;
+}): string {
   const h = createHash("sha256");
-  h.update(JSON.stringify({ v: 1, node: parts.node, inputs: Object.entries(parts.inputs).sort(), params: Object.entries(parts.params).sort(), meta: parts.meta, salt: parts.salt }));
+  h.update(
+    JSON.stringify({
+      v: 1,
+      node: parts.node,
+      inputs: Object.entries(parts.inputs).sort(),
+      params: Object.entries(parts.params).sort(),
+      meta: parts.meta,
+      salt: parts.salt,
+    }),
+  );
   return h.digest("hex");
 }

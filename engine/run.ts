@@ -22,7 +22,17 @@ export type RunEvent =
   | { kind: "run-start"; id: string; dir: string; pipeline: string; nodes: string[]; executor: string }
   | { kind: "node-start"; node: string }
   | { kind: "node-output"; node: string; text: string }
-  | { kind: "node-end"; node: string; outcome: Outcome; cached?: boolean; reusedFrom?: NodeRecord["reusedFrom"]; durationMs: number; reason?: string; excerpt?: string[]; log?: string }
+  | {
+      kind: "node-end";
+      node: string;
+      outcome: Outcome;
+      cached?: boolean;
+      reusedFrom?: NodeRecord["reusedFrom"];
+      durationMs: number;
+      reason?: string;
+      excerpt?: string[];
+      log?: string;
+    }
   | { kind: "warning"; text: string }
   | { kind: "run-end"; id: string; dir: string; outcome: Outcome; exitCode: number; durationMs: number; status: RunManifest["status"] };
 
@@ -66,24 +76,53 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
   const nodes = [...o.graph.nodes.values()];
   const records = new Map<string, NodeRecord>();
   for (const n of nodes) {
-    records.set(n.name, { name: n.name, kind: n.kind, stage: n.stage, description: n.description, state: "pending", deps: dependencies(n), artifacts: [], case: n.case, scenario: n.scenario, optional: n.optional || undefined });
+    records.set(n.name, {
+      name: n.name,
+      kind: n.kind,
+      stage: n.stage,
+      description: n.description,
+      state: "pending",
+      deps: dependencies(n),
+      artifacts: [],
+      case: n.case,
+      scenario: n.scenario,
+      optional: n.optional || undefined,
+    });
   }
   const manifest: RunManifest = {
-    schema: MANIFEST_SCHEMA, id, pipeline: o.pipeline, params: o.params, startedAt: new Date(t0).toISOString(),
-    status: "running", executor: o.executor.name, pid: process.pid, host: hostname(), git: o.git, nodes: [...records.values()],
+    schema: MANIFEST_SCHEMA,
+    id,
+    pipeline: o.pipeline,
+    params: o.params,
+    startedAt: new Date(t0).toISOString(),
+    status: "running",
+    executor: o.executor.name,
+    pid: process.pid,
+    host: hostname(),
+    git: o.git,
+    nodes: [...records.values()],
   };
   // A manifest that cannot be written (disk full) does not stop the run: the next write may succeed
   // (a failed node's partial output is removed), and the run ends with the error if none did.
   let unsaved: unknown;
   const save = () => {
-    try { writeManifest(dir, manifest); unsaved = undefined; } catch (e) { unsaved = e; }
+    try {
+      writeManifest(dir, manifest);
+      unsaved = undefined;
+    } catch (e) {
+      unsaved = e;
+    }
   };
   save();
   o.store.setLatest(id);
   const remote = o.reuse?.remote;
   if (remote) {
     manifest.teamCache = { where: remote.where, mode: remote.modeText, pulled: 0, pushed: 0, refused: 0 };
-    remote.listen((text) => { (manifest.warnings ??= []).push(text); save(); emit({ kind: "warning", text }); });
+    remote.listen((text) => {
+      (manifest.warnings ??= []).push(text);
+      save();
+      emit({ kind: "warning", text });
+    });
   }
   emit({ kind: "run-start", id, dir, pipeline: o.pipeline, nodes: nodes.map((n) => n.name), executor: o.executor.name });
 
@@ -115,7 +154,17 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
   const finish = (rec: NodeRecord, outcome: Outcome, fields: Partial<NodeRecord> = {}) => {
     Object.assign(rec, fields, { state: "done", outcome });
     save();
-    emit({ kind: "node-end", node: rec.name, outcome, cached: rec.cached, reusedFrom: rec.reusedFrom, durationMs: rec.durationMs ?? 0, reason: rec.reason, excerpt: rec.excerpt, log: rec.log });
+    emit({
+      kind: "node-end",
+      node: rec.name,
+      outcome,
+      cached: rec.cached,
+      reusedFrom: rec.reusedFrom,
+      durationMs: rec.durationMs ?? 0,
+      reason: rec.reason,
+      excerpt: rec.excerpt,
+      log: rec.log,
+    });
   };
 
   const startNode = (node: GraphNode) => {
@@ -137,13 +186,30 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
         // to read as failures or regressions; its log says what it would have been.
         const was = `${res.outcome}${res.fields.reason ? `: ${res.fields.reason}` : ""}`;
         appendFileSync(join(dir, rec.log!), mask(`# interrupted while running; its own result (${was}) is not kept\n`));
-        return finish(rec, "CANCELED", { reason: `interrupted while running (its own result, ${res.outcome}, is not kept: produced under the interruption)`, durationMs, artifacts: res.fields.artifacts ?? [], output: res.fields.output });
+        return finish(rec, "CANCELED", {
+          reason: `interrupted while running (its own result, ${res.outcome}, is not kept: produced under the interruption)`,
+          durationMs,
+          artifacts: res.fields.artifacts ?? [],
+          output: res.fields.output,
+        });
       })
       .catch((e: unknown) => {
         // Thrown before the node's own work (its availability check, its directories): the same table.
         const durationMs = Date.now() - started;
-        if (isDiskFull(e)) return finish(rec, "ERROR", { error: "INFRA", reason: diskFullError(e, join(dir, "logs"), `running ${node.name}`).message, durationMs });
-        const c = classify(e, runAbort.signal, (l) => { try { appendFileSync(join(dir, rec.log!), mask(`${l}\n`)); } catch { /* the reason is in the manifest */ } }, rec.log!);
+        if (isDiskFull(e))
+          return finish(rec, "ERROR", { error: "INFRA", reason: diskFullError(e, join(dir, "logs"), `running ${node.name}`).message, durationMs });
+        const c = classify(
+          e,
+          runAbort.signal,
+          (l) => {
+            try {
+              appendFileSync(join(dir, rec.log!), mask(`${l}\n`));
+            } catch {
+              /* the reason is in the manifest */
+            }
+          },
+          rec.log!,
+        );
         finish(rec, c.outcome, { ...c.fields, durationMs });
       })
       .finally(() => running.delete(node.name));
@@ -154,7 +220,10 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
     for (const node of nodes) {
       const rec = records.get(node.name)!;
       if (rec.state !== "pending") continue;
-      if (runAbort.signal.aborted) { finish(rec, "CANCELED", { reason: "run interrupted before this node started" }); continue; }
+      if (runAbort.signal.aborted) {
+        finish(rec, "CANCELED", { reason: "run interrupted before this node started" });
+        continue;
+      }
       const deps = rec.deps.map((d) => records.get(d)!);
       if (deps.some((d) => d.state !== "done")) continue;
       const failed = deps.filter((d) => d.outcome !== "PASS");
@@ -176,7 +245,13 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
   // Results on their way to the team cache: the run ends after them (a failed push only warns).
   if (remote) {
     await remote.settle();
-    Object.assign(manifest.teamCache!, { pulled: remote.stats.pulled, pushed: remote.stats.pushed, refused: remote.stats.refused, pulledBytes: remote.stats.pulledBytes, pushedBytes: remote.stats.pushedBytes });
+    Object.assign(manifest.teamCache!, {
+      pulled: remote.stats.pulled,
+      pushed: remote.stats.pushed,
+      refused: remote.stats.refused,
+      pulledBytes: remote.stats.pulledBytes,
+      pushedBytes: remote.stats.pushedBytes,
+    });
   }
   await rm(workRoot, { recursive: true, force: true });
   const counted = manifest.nodes.filter((n) => !n.optional).map((n) => ({ outcome: n.outcome ?? "ERROR", error: n.error }));
@@ -205,7 +280,9 @@ interface NodeRun extends RunOptions {
  *  functions of their input references); undefined for a plain image name or a recipe that needs
  *  real inputs to say. */
 function builderImageOf(node: Extract<GraphNode, { kind: "build" }>): ImageSpec | undefined {
-  const refs = Object.fromEntries(Object.keys(node.inputs).map((key) => [key, { kind: "dir", hostPath: "/nonexistent", digest: "0".repeat(64), key } satisfies ArtifactRef]));
+  const refs = Object.fromEntries(
+    Object.keys(node.inputs).map((key) => [key, { kind: "dir", hostPath: "/nonexistent", digest: "0".repeat(64), key } satisfies ArtifactRef]),
+  );
   try {
     const image = node.recipe(refs).recipe.image;
     return typeof image === "string" ? undefined : image;
@@ -220,7 +297,10 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
   log(`# ${node.kind} node ${node.name}${node.description ? `: ${node.description}` : ""}`);
   if (node.available) {
     const a = await node.available();
-    if (!a.ok) { log(`# ${a.outcome}: ${a.reason}`); return { outcome: a.outcome, fields: { reason: a.reason } }; }
+    if (!a.ok) {
+      log(`# ${a.outcome}: ${a.reason}`);
+      return { outcome: a.outcome, fields: { reason: a.reason } };
+    }
   }
   const outDir = join(o.dir, "artifacts", node.name);
   const workDir = join(o.workRoot, node.name);
@@ -230,7 +310,15 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
   try {
     const inputs = await resolveInputs(node.inputs, o);
     if (node.kind === "task") {
-      const key = o.reuse?.tasks ? taskKey({ node: node.name, inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.digest])), params: o.params, meta: { stage: node.stage, case: node.case, scenario: node.scenario, optional: node.optional }, salt: o.reuse.salt }) : undefined;
+      const key = o.reuse?.tasks
+        ? taskKey({
+            node: node.name,
+            inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.digest])),
+            params: o.params,
+            meta: { stage: node.stage, case: node.case, scenario: node.scenario, optional: node.optional },
+            salt: o.reuse.salt,
+          })
+        : undefined;
       const hit = key ? await reused(node.name, key, outDir, o, log) : undefined;
       if (hit) return { outcome: "PASS", fields: { ...hit.fields, ...reuseFields(hit, o.dir, outDir) } };
       const paths = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.hostPath]));
@@ -255,7 +343,13 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
     let res;
     try {
       const building = o.executor.build({
-        node: node.name, output: out, dest: outDir, logPath, signal: o.signal, workDir, secret: o.secret,
+        node: node.name,
+        output: out,
+        dest: outDir,
+        logPath,
+        signal: o.signal,
+        workDir,
+        secret: o.secret,
         onOutput: (text) => o.emit({ kind: "node-output", node: node.name, text }),
       });
       // After the build has asked for its own image, so that one comes first.
@@ -269,7 +363,16 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
       await mkdir(outDir, { recursive: true }).catch(() => {});
       throw full ?? e;
     }
-    const fields: Partial<NodeRecord> = { cached: res.cached, executor: o.executor.name, image: res.image, ...(res.builder ? { builder: res.builder } : {}), ...(res.attempts ? { attempts: res.attempts } : {}), inputDigest, artifacts: await artifactsOf(o.dir, outDir), output: relative(o.dir, outputPath) };
+    const fields: Partial<NodeRecord> = {
+      cached: res.cached,
+      executor: o.executor.name,
+      image: res.image,
+      ...(res.builder ? { builder: res.builder } : {}),
+      ...(res.attempts ? { attempts: res.attempts } : {}),
+      inputDigest,
+      artifacts: await artifactsOf(o.dir, outDir),
+      output: relative(o.dir, outputPath),
+    };
     if (node.after) {
       const extra = await node.after(ctx, outputPath);
       if (extra) {
@@ -298,8 +401,14 @@ async function reused(node: string, key: string, outDir: string, o: NodeRun, log
     if (e && !(await cache.restore(e, outDir))) e = undefined;
   }
   if (!e) return undefined;
-  if (e.from) log(`# cached: the result of run ${e.run} (${e.at}), from the team cache ${e.from}: same inputs${e.kind === "task" ? ", code and settings" : " and recipe"}; outputs sha256-checked (${e.files.length} files)`);
-  else log(`# cached: the result of run ${e.run} (${e.at}) is reused: same inputs${e.kind === "task" ? ", code and settings" : " and recipe"}; outputs sha256-checked from the run store (${e.files.length} files)`);
+  if (e.from)
+    log(
+      `# cached: the result of run ${e.run} (${e.at}), from the team cache ${e.from}: same inputs${e.kind === "task" ? ", code and settings" : " and recipe"}; outputs sha256-checked (${e.files.length} files)`,
+    );
+  else
+    log(
+      `# cached: the result of run ${e.run} (${e.at}) is reused: same inputs${e.kind === "task" ? ", code and settings" : " and recipe"}; outputs sha256-checked from the run store (${e.files.length} files)`,
+    );
   log(`# its log: runs/${e.run}/logs/${node}.log${e.from ? " on the machine that ran it" : ""}`);
   // A result this machine has and the team's cache may not (read-write jobs only).
   remote?.offer(e, cache);
@@ -308,7 +417,17 @@ async function reused(node: string, key: string, outDir: string, o: NodeRun, log
 
 function reuseFields(e: CacheEntry, runDir: string, outDir: string): Partial<NodeRecord> {
   const rel = relative(runDir, outDir);
-  return { cached: true, reusedFrom: { run: e.run, at: e.at, ...(e.from ? { from: e.from } : {}) }, artifacts: e.files.map((f) => ({ path: `${rel}/${f.path}`, sha256: f.sha256, size: f.size, ...(f.link === undefined ? { mode: f.mode.toString(8) } : {}) })), output: rel };
+  return {
+    cached: true,
+    reusedFrom: { run: e.run, at: e.at, ...(e.from ? { from: e.from } : {}) },
+    artifacts: e.files.map((f) => ({
+      path: `${rel}/${f.path}`,
+      sha256: f.sha256,
+      size: f.size,
+      ...(f.link === undefined ? { mode: f.mode.toString(8) } : {}),
+    })),
+    output: rel,
+  };
 }
 
 /** Keeps a passed result for the next run. A store that cannot be written costs a rebuild next
@@ -316,7 +435,20 @@ function reuseFields(e: CacheEntry, runDir: string, outDir: string): Partial<Nod
 async function keep(node: GraphNode, key: string, fields: Partial<NodeRecord>, outDir: string, o: NodeRun, log: (l: string) => void): Promise<void> {
   const { reason, suites, simulated, board, boardClass, attempts, metrics, image, executor, excerpt } = fields;
   try {
-    const saved = await o.reuse!.cache.save({ node: node.name, kind: node.kind, key, run: o.runId, at: new Date().toISOString(), fields: { reason, suites, simulated, board, boardClass, attempts, metrics, image, executor, excerpt }, output: relative(o.dir, outDir) }, outDir, relative(o.dir, outDir), fields.artifacts ?? []);
+    const saved = await o.reuse!.cache.save(
+      {
+        node: node.name,
+        kind: node.kind,
+        key,
+        run: o.runId,
+        at: new Date().toISOString(),
+        fields: { reason, suites, simulated, board, boardClass, attempts, metrics, image, executor, excerpt },
+        output: relative(o.dir, outDir),
+      },
+      outDir,
+      relative(o.dir, outDir),
+      fields.artifacts ?? [],
+    );
     o.reuse!.remote?.offer(saved, o.reuse!.cache);
   } catch (e) {
     log(`# could not keep this result for later runs: ${(e as Error).message}`);
@@ -337,7 +469,14 @@ function classify(e: unknown, signal: AbortSignal, log: (l: string) => void, log
   if (e instanceof ExecError) {
     const excerpt = errorExcerpt(stripBuildkitPrefixes(e.stderr + "\n" + e.stdout));
     log(`# ${e.message}`);
-    return { outcome, fields: { error, reason: `${e.cmd.slice(0, 3).join(" ")}${e.cmd.length > 3 ? " ..." : ""} ${e.message.slice(e.cmd[0]!.length + 1)}; full log: ${logRel}`, excerpt } };
+    return {
+      outcome,
+      fields: {
+        error,
+        reason: `${e.cmd.slice(0, 3).join(" ")}${e.cmd.length > 3 ? " ..." : ""} ${e.message.slice(e.cmd[0]!.length + 1)}; full log: ${logRel}`,
+        excerpt,
+      },
+    };
   }
   if (e instanceof DpuCiError) {
     log(`# ${e.code}: ${e.message}`);
@@ -349,7 +488,10 @@ function classify(e: unknown, signal: AbortSignal, log: (l: string) => void, log
 
 /** BuildKit prefixes each output line with "#7 12.34 "; drop it for excerpts a person reads. */
 export function stripBuildkitPrefixes(text: string): string {
-  return text.split("\n").map((l) => l.replace(/^#\d+ \d+\.\d+ /, "")).join("\n");
+  return text
+    .split("\n")
+    .map((l) => l.replace(/^#\d+ \d+\.\d+ /, ""))
+    .join("\n");
 }
 
 async function resolveInputs(inputs: Readonly<Record<string, Input>>, o: NodeRun): Promise<Record<string, ArtifactRef>> {

@@ -93,10 +93,18 @@ export function readYaml(text: string, source: string, adjust?: (doc: Document) 
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length) {
-    throw new ConfigError(doc.errors.map((e) => ({ source, line: e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line, field: "(syntax)", message: e.message.split("\n")[0] ?? "bad YAML" })));
+    throw new ConfigError(
+      doc.errors.map((e) => ({
+        source,
+        line: e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line,
+        field: "(syntax)",
+        message: e.message.split("\n")[0] ?? "bad YAML",
+      })),
+    );
   }
   adjust?.(doc);
-  const lineOf = (n: unknown): number | undefined => (n && typeof n === "object" && "range" in n && Array.isArray((n as Node).range) ? lines.linePos((n as Node).range![0]).line : undefined);
+  const lineOf = (n: unknown): number | undefined =>
+    n && typeof n === "object" && "range" in n && Array.isArray((n as Node).range) ? lines.linePos((n as Node).range![0]).line : undefined;
   const locate: Locate = (path) => {
     // The deepest node the path reaches: a missing field is reported where its parent is.
     let node: unknown = doc.contents;

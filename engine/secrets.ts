@@ -27,7 +27,10 @@ export function streamMasker(): { push(chunk: string): string; flush(): string }
       let keep = 0;
       for (const s of secrets) {
         for (let k = Math.min(s.length - 1, text.length); k > keep; k--) {
-          if (text.endsWith(s.slice(0, k))) { keep = k; break; }
+          if (text.endsWith(s.slice(0, k))) {
+            keep = k;
+            break;
+          }
         }
       }
       held = text.slice(text.length - keep);

@@ -30,7 +30,10 @@ export interface SourceRule {
 }
 
 /** Where a spec came from, for problems: the file or "environment", and the setting. */
-export interface SourceWhere { source: string; field: string }
+export interface SourceWhere {
+  source: string;
+  field: string;
+}
 
 /** Parse a source spec, collecting problems instead of throwing (for a loader reporting all at once). */
 export function checkSource(text: string, where: SourceWhere, rule: SourceRule = {}): { spec?: SourceSpec; problems: ConfigProblem[] } {
@@ -43,7 +46,12 @@ export function checkSource(text: string, where: SourceWhere, rule: SourceRule =
   const rest = colon < 0 ? "" : value.slice(colon + 1);
   const kinds = rule.kinds ?? SOURCE_KINDS;
   if (!kinds.includes(kind)) {
-    const forms = { debian: rule.debianVersion === false ? "debian:PKG" : "debian:PKG[=VERSION]", git: "git:URL#REF", tarball: "tarball:URL#sha256=HEX", dir: "dir:PATH" };
+    const forms = {
+      debian: rule.debianVersion === false ? "debian:PKG" : "debian:PKG[=VERSION]",
+      git: "git:URL#REF",
+      tarball: "tarball:URL#sha256=HEX",
+      dir: "dir:PATH",
+    };
     const expected = [...(rule.builtin ? [rule.builtin] : []), ...kinds.map((k) => forms[k])];
     bad(`"${redactUrl(value)}" is not a source spec; expected ${expected.join(", ").replace(/, ([^,]*)$/, " or $1")}`);
     return { problems };
@@ -53,9 +61,12 @@ export function checkSource(text: string, where: SourceWhere, rule: SourceRule =
     case "debian": {
       const [pkg = "", version, ...extra] = rest.split("=");
       if (!/^[a-z0-9][a-z0-9+.-]+$/.test(pkg)) bad(`"${pkg}" is not a Debian package name`);
-      else if (rule.debianPackage && !rule.debianPackage.pattern.test(pkg)) bad(`"${pkg}" is not a package this setting accepts (expected ${rule.debianPackage.expected})`);
-      if (version !== undefined && rule.debianVersion === false) bad(`a version cannot be pinned here (debian:${pkg}, without "=${rest.slice(pkg.length + 1)}")`);
-      else if (version !== undefined && (extra.length || !/^[0-9][A-Za-z0-9.+~:-]*$/.test(version))) bad(`"${rest.slice(pkg.length + 1)}" is not a Debian version`);
+      else if (rule.debianPackage && !rule.debianPackage.pattern.test(pkg))
+        bad(`"${pkg}" is not a package this setting accepts (expected ${rule.debianPackage.expected})`);
+      if (version !== undefined && rule.debianVersion === false)
+        bad(`a version cannot be pinned here (debian:${pkg}, without "=${rest.slice(pkg.length + 1)}")`);
+      else if (version !== undefined && (extra.length || !/^[0-9][A-Za-z0-9.+~:-]*$/.test(version)))
+        bad(`"${rest.slice(pkg.length + 1)}" is not a Debian version`);
       if (!problems.length) spec = version === undefined ? { kind, package: pkg } : { kind, package: pkg, version };
       break;
     }
@@ -98,7 +109,12 @@ export function parseSource(text: string, where: SourceWhere, rule: SourceRule =
  *  time or a run directory for a run that cannot start. Relative paths are from `root`, as stages
  *  resolve them. */
 export function checkLocalSource(spec: SourceSpec, root: string): string | undefined {
-  const want = spec.kind === "dir" ? { path: resolve(root, spec.path), dir: true } : spec.kind === "tarball" && spec.url.startsWith("file:") ? { path: localFile(spec.url), dir: false } : undefined;
+  const want =
+    spec.kind === "dir"
+      ? { path: resolve(root, spec.path), dir: true }
+      : spec.kind === "tarball" && spec.url.startsWith("file:")
+        ? { path: localFile(spec.url), dir: false }
+        : undefined;
   if (!want) return undefined;
   if (want.path === undefined) return `"${spec.kind === "tarball" ? spec.url : ""}" is not a file URL of this machine`;
   let st;
@@ -114,16 +130,24 @@ export function checkLocalSource(spec: SourceSpec, root: string): string | undef
 }
 
 function localFile(url: string): string | undefined {
-  try { return fileURLToPath(url); } catch { return undefined; }
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A short, stable, credential-free label for node names, metadata and logs. */
 export function describeSource(s: SourceSpec): string {
   switch (s.kind) {
-    case "debian": return `debian:${s.package}${s.version ? `=${s.version}` : ""}`;
-    case "git": return `git:${redactUrl(s.url)}#${s.ref}`;
-    case "tarball": return `tarball:${redactUrl(s.url)}#sha256=${s.sha256}`;
-    case "dir": return `dir:${s.path}`;
+    case "debian":
+      return `debian:${s.package}${s.version ? `=${s.version}` : ""}`;
+    case "git":
+      return `git:${redactUrl(s.url)}#${s.ref}`;
+    case "tarball":
+      return `tarball:${redactUrl(s.url)}#sha256=${s.sha256}`;
+    case "dir":
+      return `dir:${s.path}`;
   }
 }
 

@@ -1,7 +1,20 @@
 // The run store: one directory per run with manifest.json, a log per node, exported artifacts, and a
 // `latest` pointer. The manifest is rewritten atomically at every state change, so a run that is
 // killed leaves a manifest that says how far it got.
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync, readdirSync, readlinkSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+  readdirSync,
+  readlinkSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
@@ -16,7 +29,12 @@ export const MANIFEST_SCHEMA = 1;
 /** A file a node produced. A symlink's sha256 is that of `link:<target>`. `mode`: a regular file's
  *  permission bits in octal ("755": an executable), so a copy that lost its execute bit on the way
  *  (an upload that keeps no modes) is caught like a changed byte. */
-export interface ArtifactRecord { path: string; sha256: string; size: number; mode?: string }
+export interface ArtifactRecord {
+  path: string;
+  sha256: string;
+  size: number;
+  mode?: string;
+}
 
 export interface NodeRecord {
   name: string;
@@ -85,7 +103,9 @@ export class RunStore {
   constructor(home: string) {
     this.home = resolve(home);
   }
-  get runsDir(): string { return join(this.home, "runs"); }
+  get runsDir(): string {
+    return join(this.home, "runs");
+  }
 
   create(pipeline: string): { id: string; dir: string } {
     const now = new Date();
@@ -114,11 +134,17 @@ export class RunStore {
 
   listRuns(): string[] {
     if (!existsSync(this.runsDir)) return [];
-    return readdirSync(this.runsDir).filter((d) => d !== "latest" && existsSync(join(this.runsDir, d, "manifest.json"))).sort();
+    return readdirSync(this.runsDir)
+      .filter((d) => d !== "latest" && existsSync(join(this.runsDir, d, "manifest.json")))
+      .sort();
   }
 
   latestId(): string | undefined {
-    try { return readlinkSync(join(this.runsDir, "latest")); } catch { return undefined; }
+    try {
+      return readlinkSync(join(this.runsDir, "latest"));
+    } catch {
+      return undefined;
+    }
   }
 
   /** Rewrites the manifests of recent runs that a killed process left "running" (this host, its
@@ -134,7 +160,9 @@ export class RunStore {
         const head = /^\s*"status": "([a-z]+)"/m.exec(readHead(join(dir, "manifest.json"), 4096));
         if (head && head[1] !== "running") continue;
         raw = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as RunManifest;
-      } catch { continue; }
+      } catch {
+        continue;
+      }
       if (raw.status !== "running" || raw.host !== hostname() || processAlive(raw.pid)) continue;
       const m = readManifest(dir);
       m.outcome = worst(m.nodes.filter((n) => !n.optional).map((n) => n.outcome ?? "CANCELED"));
@@ -174,8 +202,10 @@ export function writeManifest(dir: string, m: RunManifest): void {
   const tmp = `${path}.tmp-${process.pid}`;
   // The same text as mask(JSON.stringify(m, null, 2)), each finished node's part kept from before.
   const secrets = secretValues().length;
-  const text = m.nodes.length === 0 ? mask(JSON.stringify(m, null, 2))
-    : mask(JSON.stringify({ ...m, nodes: [NODES] }, null, 2)).replace(JSON.stringify(NODES), () => m.nodes.map((n) => nodeText(n, secrets)).join(",\n    "));
+  const text =
+    m.nodes.length === 0
+      ? mask(JSON.stringify(m, null, 2))
+      : mask(JSON.stringify({ ...m, nodes: [NODES] }, null, 2)).replace(JSON.stringify(NODES), () => m.nodes.map((n) => nodeText(n, secrets)).join(",\n    "));
   writeFileSync(tmp, text + "\n");
   renameSync(tmp, path);
 }
@@ -192,11 +222,21 @@ export function readManifest(dir: string): RunManifest {
   if (m.schema !== MANIFEST_SCHEMA) throw new DpuCiError("CONFIG", `${path}: schema ${m.schema}, expected ${MANIFEST_SCHEMA}`);
   if (m.status === "running" && !processAlive(m.pid)) {
     m.status = "interrupted";
-    for (const n of m.nodes) if (n.state !== "done") { n.state = "done"; n.outcome = "CANCELED"; n.reason = n.reason ?? "run was killed before this node finished"; }
+    for (const n of m.nodes)
+      if (n.state !== "done") {
+        n.state = "done";
+        n.outcome = "CANCELED";
+        n.reason = n.reason ?? "run was killed before this node finished";
+      }
   }
   return m;
 }
 
 function processAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === "EPERM"; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

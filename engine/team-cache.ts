@@ -41,7 +41,11 @@ export interface TeamCacheOptions extends RegistryRef {
 
 /** A registry tag for a node's key: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}, the node's name kept readable. */
 export function resultTag(node: string, key: string): string {
-  const name = node.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^[.-]+/, "").slice(0, 127 - 1 - 64) || "node";
+  const name =
+    node
+      .replace(/[^A-Za-z0-9._-]/g, "_")
+      .replace(/^[.-]+/, "")
+      .slice(0, 127 - 1 - 64) || "node";
   return `${name}.${key.slice(0, 64)}`;
 }
 
@@ -58,15 +62,26 @@ export class TeamCache {
     this.client = new OciClient({ origin: o.origin, repository: o.repository, credential: o.credential, signal: o.signal });
   }
 
-  get where(): string { return this.client.where; }
+  get where(): string {
+    return this.client.where;
+  }
 
   private readonly listeners: Array<(text: string) => void> = [];
   /** The run hears the warnings (its manifest and output say them). */
-  listen(fn: (text: string) => void): void { this.listeners.push(fn); }
-  private say(text: string): void { this.o.warn?.(text); for (const l of this.listeners) l(text); }
-  get mode(): TeamCacheMode { return this.o.mode; }
+  listen(fn: (text: string) => void): void {
+    this.listeners.push(fn);
+  }
+  private say(text: string): void {
+    this.o.warn?.(text);
+    for (const l of this.listeners) l(text);
+  }
+  get mode(): TeamCacheMode {
+    return this.o.mode;
+  }
   /** The mode as the run's manifest says it, with the reason a job was made read-only. */
-  get modeText(): string { return this.o.readOnlyBecause ? `${this.o.mode} (${this.o.readOnlyBecause})` : this.o.mode; }
+  get modeText(): string {
+    return this.o.readOnlyBecause ? `${this.o.mode} (${this.o.readOnlyBecause})` : this.o.mode;
+  }
 
   /** Registry trouble: a warning the first time, then the registry is left alone for the run. */
   private trouble(e: unknown, pushing: boolean): void {
@@ -76,7 +91,10 @@ export class TeamCache {
     // A registry that is full or will not take a push still serves pulls.
     if (pushing && (e.fault === "full" || e.fault === "denied")) this.pushesOff = e;
     else this.down = e;
-    if (first) this.say(`team cache ${this.where}: ${e.message}; ${pushing && this.pushesOff ? "results stay local this run" : "building locally this run"} (said once)`);
+    if (first)
+      this.say(
+        `team cache ${this.where}: ${e.message}; ${pushing && this.pushesOff ? "results stay local this run" : "building locally this run"} (said once)`,
+      );
   }
 
   /** Pulls the result of `node` at `key` into the local store. True when the local store now has it. */
@@ -89,12 +107,21 @@ export class TeamCache {
       const got = await this.client.getManifest(tag);
       if (!got) return false;
       const { manifest, digest } = got;
-      if (manifest.artifactType !== RESULT_ARTIFACT || manifest.config.mediaType !== RESULT_CONFIG || manifest.layers.length !== 1 || manifest.layers[0]!.mediaType !== RESULT_LAYER) {
+      if (
+        manifest.artifactType !== RESULT_ARTIFACT ||
+        manifest.config.mediaType !== RESULT_CONFIG ||
+        manifest.layers.length !== 1 ||
+        manifest.layers[0]!.mediaType !== RESULT_LAYER
+      ) {
         log(`# team cache: ${tag} is not a dpu-ci result (${manifest.artifactType ?? manifest.config.mediaType}): ignored`);
         return false;
       }
       const entry = JSON.parse((await this.client.pullBlobBytes(manifest.config)).toString("utf8")) as CacheEntry;
-      if (entry.node !== node || entry.key !== key || !Array.isArray(entry.files)) throw new RegistryError("digest", `registry ${this.o.origin}: ${tag} holds the record of ${entry.node} ${entry.key?.slice(0, 12)}, not this node's: refused`);
+      if (entry.node !== node || entry.key !== key || !Array.isArray(entry.files))
+        throw new RegistryError(
+          "digest",
+          `registry ${this.o.origin}: ${tag} holds the record of ${entry.node} ${entry.key?.slice(0, 12)}, not this node's: refused`,
+        );
       await mkdir(this.o.tmpDir, { recursive: true });
       work = await mkdtemp(join(this.o.tmpDir, "pull-"));
       const layer = join(work, "layer.tar");
@@ -106,22 +133,31 @@ export class TeamCache {
       for (const f of entry.files) {
         const p = join(tree, f.path);
         if (f.link !== undefined) {
-          if (f.sha256 !== createHash("sha256").update(`link:${f.link}`).digest("hex")) throw new RegistryError("digest", `${tag}: the record's link ${f.path} does not match its sha256: refused`);
+          if (f.sha256 !== createHash("sha256").update(`link:${f.link}`).digest("hex"))
+            throw new RegistryError("digest", `${tag}: the record's link ${f.path} does not match its sha256: refused`);
           await mkdir(dirname(p), { recursive: true });
           await symlink(f.link, p);
           continue;
         }
         const st = await lstat(p).catch(() => undefined);
         if (!st?.isFile()) throw new RegistryError("digest", `${tag}: ${f.path} is missing from the layer: refused`);
-        if (st.size !== f.size || (await sha256File(p)) !== f.sha256) throw new RegistryError("digest", `${tag}: ${f.path} does not have its recorded sha256 (digest mismatch): refused`);
+        if (st.size !== f.size || (await sha256File(p)) !== f.sha256)
+          throw new RegistryError("digest", `${tag}: ${f.path} does not have its recorded sha256 (digest mismatch): refused`);
         await chmod(p, f.mode);
       }
       const { files, ...rest } = entry;
-      await local.save({ ...rest, from: this.where }, tree, "tree", files.map((f) => ({ path: `tree/${f.path}`, sha256: f.sha256, size: f.size })));
+      await local.save(
+        { ...rest, from: this.where },
+        tree,
+        "tree",
+        files.map((f) => ({ path: `tree/${f.path}`, sha256: f.sha256, size: f.size })),
+      );
       const bytes = manifest.layers[0]!.size + manifest.config.size;
       this.stats.pulled++;
       this.stats.pulledBytes += bytes;
-      log(`# team cache: pulled ${tag} (${digest.slice(0, 19)}…, ${files.length} files, ${(bytes / 1e6).toFixed(1)} MB, every blob and file sha256-checked) from ${this.where} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      log(
+        `# team cache: pulled ${tag} (${digest.slice(0, 19)}…, ${files.length} files, ${(bytes / 1e6).toFixed(1)} MB, every blob and file sha256-checked) from ${this.where} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      );
       return true;
     } catch (e) {
       if (e instanceof RegistryError && e.fault === "digest") {
@@ -146,7 +182,9 @@ export class TeamCache {
     const id = `${entry.node}\0${entry.key}`;
     if (this.offered.has(id)) return;
     this.offered.add(id);
-    const p = this.push(entry, local).catch((e: unknown) => this.trouble(e, true)).finally(() => this.pending.delete(p));
+    const p = this.push(entry, local)
+      .catch((e: unknown) => this.trouble(e, true))
+      .finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
 
@@ -167,13 +205,45 @@ export class TeamCache {
         list.push(f.path);
       }
       await mkdir(tree, { recursive: true });
-      await writeFile(join(work, "list"), list.sort().map((p) => `${p}\0`).join(""));
+      await writeFile(
+        join(work, "list"),
+        list
+          .sort()
+          .map((p) => `${p}\0`)
+          .join(""),
+      );
       const layer = join(work, "layer.tar");
-      await exec(this.o.tar ?? "tar", ["--create", "--file", layer, "--format=posix", "--pax-option=delete=atime,delete=ctime", "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "--hard-dereference", "--no-recursion", "-C", tree, "--null", "--files-from", join(work, "list")], { signal: this.o.signal });
+      await exec(
+        this.o.tar ?? "tar",
+        [
+          "--create",
+          "--file",
+          layer,
+          "--format=posix",
+          "--pax-option=delete=atime,delete=ctime",
+          "--sort=name",
+          "--owner=0",
+          "--group=0",
+          "--numeric-owner",
+          "--mtime=@0",
+          "--hard-dereference",
+          "--no-recursion",
+          "-C",
+          tree,
+          "--null",
+          "--files-from",
+          join(work, "list"),
+        ],
+        { signal: this.o.signal },
+      );
       const layerDesc = await this.client.pushBlobFile(layer, RESULT_LAYER);
       const config = await this.client.pushBlobBytes(Buffer.from(mask(JSON.stringify(entry))), RESULT_CONFIG);
       const manifest: ImageManifest = {
-        schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RESULT_ARTIFACT, config, layers: [layerDesc],
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        artifactType: RESULT_ARTIFACT,
+        config,
+        layers: [layerDesc],
         annotations: { "org.opencontainers.image.created": entry.at, "dev.dpu-ci.node": entry.node, "dev.dpu-ci.key": entry.key, "dev.dpu-ci.run": entry.run },
       };
       await this.client.putManifest(tag, manifest);
@@ -197,7 +267,8 @@ export class TeamCache {
     const listing = await exec(tar, ["--list", "--verbose", "--file", layer], { signal: this.o.signal, allowFailure: true, maxBuffer: 64 * 1024 * 1024 });
     if (listing.exitCode !== 0) throw new RegistryError("digest", `${tag}: the layer is not a readable tar: refused`);
     const odd = listing.stdout.split("\n").filter((l) => l && l[0] !== "-" && l[0] !== "d");
-    if (odd.length) throw new RegistryError("digest", `${tag}: the layer holds ${odd.length} entries that are not regular files (${odd[0]!.slice(0, 80)}): refused`);
+    if (odd.length)
+      throw new RegistryError("digest", `${tag}: the layer holds ${odd.length} entries that are not regular files (${odd[0]!.slice(0, 80)}): refused`);
     await exec(tar, ["--extract", "--file", layer, "-C", tree, "--no-same-owner", "--no-overwrite-dir", "--touch"], { signal: this.o.signal });
   }
 }
@@ -209,7 +280,9 @@ export async function forkPullRequest(env: Readonly<Record<string, string | unde
   const path = env.GITHUB_EVENT_PATH;
   if (!path) return "a pull request whose event payload is not available (GITHUB_EVENT_PATH unset)";
   try {
-    const ev = JSON.parse(await readFile(path, "utf8")) as { pull_request?: { head?: { repo?: { full_name?: string; fork?: boolean } | null }; base?: { repo?: { full_name?: string } } } };
+    const ev = JSON.parse(await readFile(path, "utf8")) as {
+      pull_request?: { head?: { repo?: { full_name?: string; fork?: boolean } | null }; base?: { repo?: { full_name?: string } } };
+    };
     const head = ev.pull_request?.head?.repo;
     const base = ev.pull_request?.base?.repo?.full_name;
     if (!head || head.fork || head.full_name !== base) return `a pull request from ${head?.full_name ?? "a deleted fork"} into ${base ?? "?"}`;

@@ -9,7 +9,21 @@ import { host, recipe, type GraphBuilder, type ImageSpec, type Input, type NodeI
 export const imageBuilder: ImageSpec = {
   name: "guest-image-builder",
   suite: "bookworm",
-  packages: ["busybox-static", "cpio", "kmod", "gzip", "bpftool", "clang", "libbpf-dev", "linux-libc-dev", "libc6-dev", "file", "iproute2", "ibverbs-utils", "ibverbs-providers"],
+  packages: [
+    "busybox-static",
+    "cpio",
+    "kmod",
+    "gzip",
+    "bpftool",
+    "clang",
+    "libbpf-dev",
+    "linux-libc-dev",
+    "libc6-dev",
+    "file",
+    "iproute2",
+    "ibverbs-utils",
+    "ibverbs-providers",
+  ],
   env: { LC_ALL: "C.UTF-8" },
 };
 
@@ -45,7 +59,14 @@ export interface GuestImageOptions {
 }
 
 /** The assembler's argv inside the build container. Pure: unit-tested. */
-export function imageArgv(o: { drivers: number; ebpf: boolean; suites: readonly string[]; extraSuites: number; modules?: readonly string[]; dataplane?: boolean }): string[] {
+export function imageArgv(o: {
+  drivers: number;
+  ebpf: boolean;
+  suites: readonly string[];
+  extraSuites: number;
+  modules?: readonly string[];
+  dataplane?: boolean;
+}): string[] {
   const argv = ["sh", "/in/image/mkinitramfs.sh", "--out", "/out/initrd.cpio.gz", "--modules-root", "/in/kernel/modules/lib/modules"];
   for (const m of o.modules ?? []) argv.push("--module", m);
   for (let i = 0; i < o.drivers; i++) argv.push("--ko-dir", `/in/drivers/${i}`);
@@ -73,20 +94,26 @@ export function guestImageStage(g: GraphBuilder, o: GuestImageOptions): NodeInpu
   const dataplane = !!o.dataplaneSuite && suites.includes("dataplane");
   if (dataplane) inputs.dataplane = o.dataplaneSuite!;
   const argv = imageArgv({ drivers: o.drivers?.length ?? 0, ebpf: !!o.ebpf, suites, extraSuites: o.extraSuites?.length ?? 0, modules: o.modules, dataplane });
-  return g.build(o.name ?? "guest-image", inputs, (refs) => {
-    let r = recipe.from(imageBuilder)
-      .withEnvVariable("SOURCE_DATE_EPOCH", "0")
-      .withDirectory("/in/image", refs.image!)
-      .withDirectory("/in/kernel", refs.kernel!);
-    (o.drivers ?? []).forEach((_, i) => (r = r.withDirectory(`/in/drivers/${i}`, refs[`driver${i}`]!)));
-    if (o.ebpf) r = r.withDirectory("/in/ebpf", refs.ebpf!);
-    (o.extraSuites ?? []).forEach((_, i) => (r = r.withFile(`/in/suites/${i}/suite.sh`, refs[`suite${i}`]!)));
-    if (dataplane) r = r.withDirectory("/in/dataplane", refs.dataplane!);
-    return r
-      .withExec(["mkdir", "-p", "/out", "/work"])
-      .withExec(["clang", "-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", "/in/image/bpf/xdp_count.c", "-o", "/work/xdp_count.o"])
-      .withExec(argv)
-      .withNewFile("/out/image.json", JSON.stringify({ initrd: "initrd.cpio.gz", suites, drivers: o.drivers?.length ?? 0, ebpf: !!o.ebpf }, null, 2) + "\n")
-      .directory("/out");
-  }, { stage: "image", description: `guest initramfs (busybox, modules, ${suites.join(", ")})` });
+  return g.build(
+    o.name ?? "guest-image",
+    inputs,
+    (refs) => {
+      let r = recipe
+        .from(imageBuilder)
+        .withEnvVariable("SOURCE_DATE_EPOCH", "0")
+        .withDirectory("/in/image", refs.image!)
+        .withDirectory("/in/kernel", refs.kernel!);
+      (o.drivers ?? []).forEach((_, i) => (r = r.withDirectory(`/in/drivers/${i}`, refs[`driver${i}`]!)));
+      if (o.ebpf) r = r.withDirectory("/in/ebpf", refs.ebpf!);
+      (o.extraSuites ?? []).forEach((_, i) => (r = r.withFile(`/in/suites/${i}/suite.sh`, refs[`suite${i}`]!)));
+      if (dataplane) r = r.withDirectory("/in/dataplane", refs.dataplane!);
+      return r
+        .withExec(["mkdir", "-p", "/out", "/work"])
+        .withExec(["clang", "-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", "/in/image/bpf/xdp_count.c", "-o", "/work/xdp_count.o"])
+        .withExec(argv)
+        .withNewFile("/out/image.json", JSON.stringify({ initrd: "initrd.cpio.gz", suites, drivers: o.drivers?.length ?? 0, ebpf: !!o.ebpf }, null, 2) + "\n")
+        .directory("/out");
+    },
+    { stage: "image", description: `guest initramfs (busybox, modules, ${suites.join(", ")})` },
+  );
 }

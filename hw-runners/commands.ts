@@ -41,14 +41,24 @@ export function hilLavaDefinition(jobPath: string, o: Omit<OpenLabOptions, "dir"
   const p = place(inventory, job.needs);
   if (!p.ok) throw new UsageError(`--lava-definition: ${p.reason}`);
   const board = p.candidates.find((b) => b.lava);
-  if (!board?.lava) throw new UsageError(`--lava-definition: none of the boards that fit ${job.id} (${p.candidates.map((b) => b.id).join(", ")}) is served by LAVA in ${inventory.source}`);
+  if (!board?.lava)
+    throw new UsageError(
+      `--lava-definition: none of the boards that fit ${job.id} (${p.candidates.map((b) => b.id).join(", ")}) is served by LAVA in ${inventory.source}`,
+    );
   return { board: board.id, yaml: lavaDryRun(job, board.lava) };
 }
 
-export interface LabStatusRow extends BoardState { class: string; sim: boolean; capabilities: string[]; power?: string }
+export interface LabStatusRow extends BoardState {
+  class: string;
+  sim: boolean;
+  capabilities: string[];
+  power?: string;
+}
 
 /** `dpu-ci lab status`: boards, health and leases (and power, when asked: that talks to BMCs). */
-export async function labStatus(o: CommandOptions & { power?: boolean }): Promise<{ rows: LabStatusRow[]; lines: string[]; dir: string; dirFrom: string; store: string }> {
+export async function labStatus(
+  o: CommandOptions & { power?: boolean },
+): Promise<{ rows: LabStatusRow[]; lines: string[]; dir: string; dirFrom: string; store: string }> {
   const lab = openLab(o);
   try {
     await lab.db.sweepExpired();
@@ -62,13 +72,23 @@ export async function labStatus(o: CommandOptions & { power?: boolean }): Promis
     const lines = table([
       ["BOARD", "HEALTH", "KIND", "LEASE", ...(o.power ? ["POWER"] : []), "SINCE", "BY", "WHY"],
       ...rows.map((r) => [
-        r.board, r.health, r.sim ? "simulated" : "hardware",
+        r.board,
+        r.health,
+        r.sim ? "simulated" : "hardware",
         r.lease ? `${r.lease.holder} (token ${r.lease.token}, ${Math.max(0, Math.round((r.lease.expiresAt - Date.now()) / 1000))} s left)` : "free",
         ...(o.power ? [r.power ?? ""] : []),
-        new Date(r.updatedAt).toISOString().slice(0, 16).replace("T", " "), r.by || "-", r.reason || "-",
+        new Date(r.updatedAt).toISOString().slice(0, 16).replace("T", " "),
+        r.by || "-",
+        r.reason || "-",
       ]),
     ]);
-    return { rows, lines, dir: lab.dir, store: lab.db.where, dirFrom: lab.dirFrom === "inventory state" ? `the state of ${lab.inventory.source}` : lab.dirFrom };
+    return {
+      rows,
+      lines,
+      dir: lab.dir,
+      store: lab.db.where,
+      dirFrom: lab.dirFrom === "inventory state" ? `the state of ${lab.inventory.source}` : lab.dirFrom,
+    };
   } finally {
     await lab.close();
   }
@@ -77,7 +97,12 @@ export async function labStatus(o: CommandOptions & { power?: boolean }): Promis
 /** Columns padded to their widest cell; the last one is left as it is (a reason can be long). */
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 /** `dpu-ci lab maintenance|return|retire <board> --reason WHY [--who NAME]`: an admin takes a board
@@ -101,7 +126,9 @@ async function powerOf(lab: Lab, b: Board): Promise<string> {
     if (!virtualBmcRunning(dir)) return "off (simulated BMC not started)";
     virtualBmcPassword(b, dir, lab.env);
   }
-  return makeDrivers(b, dir, lab.env).power.status().catch((e: Error) => `error: ${e.message.replace(/\s*\n\s*/g, " ")}`);
+  return makeDrivers(b, dir, lab.env)
+    .power.status()
+    .catch((e: Error) => `error: ${e.message.replace(/\s*\n\s*/g, " ")}`);
 }
 
 /** `dpu-ci lab health-check <board>`: lease the board (Bad ones too: that is how they come back) and check it. */
@@ -128,7 +155,10 @@ export async function labDown(o: CommandOptions): Promise<{ stopped: string[]; b
     // Every board whose peers this lab runs: QEMU boards, and the virtual machines and BMCs of
     // simulated real servers (lab.virtual.yaml's kexec board).
     for (const b of lab.inventory.boards.filter((x) => x.deploy.driver === "qemu-direct" || x.virtual)) {
-      if ((await lab.db.board(b.id))?.lease) { busy.push(b.id); continue; }
+      if ((await lab.db.board(b.id))?.lease) {
+        busy.push(b.id);
+        continue;
+      }
       await stopVirtualPeers(b, lab.boardDir(b));
       stopped.push(b.id);
     }

@@ -44,7 +44,10 @@ export class DebianImageProvider implements ImageProvider {
     if (r.exitCode === 0) return true;
     if (/no such (image|object)/i.test(r.stderr + r.stdout)) return false;
     if (r.exitCode === 127) throw new DpuCiError("MISSING", `docker client ${this.opts.docker} not found (run \`dpu-ci doctor --fix\`)`);
-    throw new DpuCiError("INFRA", `docker cannot be asked about image ${tag}: ${(r.stderr || r.stdout).trim().split("\n").pop()} (is dockerd running? see \`dpu-ci doctor\`)`);
+    throw new DpuCiError(
+      "INFRA",
+      `docker cannot be asked about image ${tag}: ${(r.stderr || r.stdout).trim().split("\n").pop()} (is dockerd running? see \`dpu-ci doctor\`)`,
+    );
   }
 
   private async base(suite: string, o: { logPath: string; signal: AbortSignal }): Promise<string> {
@@ -59,7 +62,11 @@ export class DebianImageProvider implements ImageProvider {
         const dir = await mkdtemp(join(tmpdir(), `dpu-ci-rootfs-${suite}-`));
         try {
           await run(["debootstrap", "--variant=minbase", suite, dir, mirror], { ...o, env: this.opts.env }, "debootstrap");
-          await run(["sh", "-c", 'd=$1; shift; tar -C "$d" -c . | "$@"', "sh", dir, this.opts.docker, ...this.own, "import", "-", tag], { ...o, env: this.opts.env }, "docker import");
+          await run(
+            ["sh", "-c", 'd=$1; shift; tar -C "$d" -c . | "$@"', "sh", dir, this.opts.docker, ...this.own, "import", "-", tag],
+            { ...o, env: this.opts.env },
+            "docker import",
+          );
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
@@ -71,17 +78,30 @@ export class DebianImageProvider implements ImageProvider {
     return p;
   }
 
-  private get own(): readonly string[] { return this.opts.dockerArgs ?? []; }
+  private get own(): readonly string[] {
+    return this.opts.dockerArgs ?? [];
+  }
 
   /** Copies an image from the first peer daemon that has it; false when none has (or none answers). */
   private async fromPeer(tag: string, o: { logPath: string; signal: AbortSignal }): Promise<boolean> {
     for (const peer of this.opts.peers ?? []) {
-      const has = await exec(this.opts.docker, [...peer, "image", "inspect", "--format", "{{.Id}}", tag], { allowFailure: true, env: this.opts.env, timeoutMs: 15_000 }).catch(() => undefined);
+      const has = await exec(this.opts.docker, [...peer, "image", "inspect", "--format", "{{.Id}}", tag], {
+        allowFailure: true,
+        env: this.opts.env,
+        timeoutMs: 15_000,
+      }).catch(() => undefined);
       if (has?.exitCode !== 0) continue;
       const t0 = Date.now();
-      const copied = await pipeDocker(this.opts.docker, [...peer, "save", tag], [...this.own, "load"], { env: this.opts.env, signal: o.signal, logPath: o.logPath });
+      const copied = await pipeDocker(this.opts.docker, [...peer, "save", tag], [...this.own, "load"], {
+        env: this.opts.env,
+        signal: o.signal,
+        logPath: o.logPath,
+      });
       if (copied && (await this.exists(tag))) {
-        await appendFile(o.logPath, `# builder image ${tag} copied from ${peer.length ? peer[1] : "the local daemon"} (docker save | docker load) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`).catch(() => {});
+        await appendFile(
+          o.logPath,
+          `# builder image ${tag} copied from ${peer.length ? peer[1] : "the local daemon"} (docker save | docker load) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+        ).catch(() => {});
         return true;
       }
     }
@@ -94,7 +114,13 @@ export class DebianImageProvider implements ImageProvider {
     const lines = [`FROM ${base}`, `ENV DEBIAN_FRONTEND=noninteractive`];
     for (const [k, v] of Object.entries(spec.env ?? {})) lines.push(`ENV ${k}=${JSON.stringify(v).replace(/\$/g, "\\$")}`);
     if (spec.packages.length) {
-      const install = ["sh", "-c", 'apt-get update -q && apt-get install -y -q --no-install-recommends "$@" && rm -rf /var/lib/apt/lists/*', "sh", ...spec.packages];
+      const install = [
+        "sh",
+        "-c",
+        'apt-get update -q && apt-get install -y -q --no-install-recommends "$@" && rm -rf /var/lib/apt/lists/*',
+        "sh",
+        ...spec.packages,
+      ];
       lines.push(`RUN ${JSON.stringify(install)}`);
     }
     for (const argv of spec.setup ?? []) lines.push(`RUN ${JSON.stringify(argv)}`);
@@ -102,7 +128,9 @@ export class DebianImageProvider implements ImageProvider {
     try {
       await mkdir(ctx, { recursive: true });
       await writeFile(join(ctx, "Dockerfile"), lines.join("\n") + "\n");
-      await run([this.opts.docker, ...this.own, "build", "--progress=plain", "-t", tag, ctx], { ...o, env: this.opts.env }, `image ${spec.name}`, { DOCKER_BUILDKIT: "1" });
+      await run([this.opts.docker, ...this.own, "build", "--progress=plain", "-t", tag, ctx], { ...o, env: this.opts.env }, `image ${spec.name}`, {
+        DOCKER_BUILDKIT: "1",
+      });
     } finally {
       await rm(ctx, { recursive: true, force: true });
     }
@@ -114,7 +142,12 @@ export function builderTag(spec: ImageSpec): string {
   return `dpu-ci/${spec.name}:${imageDigest(spec)}`;
 }
 
-async function run(argv: string[], o: { logPath: string; signal: AbortSignal; env: Readonly<Record<string, string | undefined>> }, what: string, extraEnv: Record<string, string> = {}): Promise<void> {
+async function run(
+  argv: string[],
+  o: { logPath: string; signal: AbortSignal; env: Readonly<Record<string, string | undefined>> },
+  what: string,
+  extraEnv: Record<string, string> = {},
+): Promise<void> {
   try {
     await exec(argv[0]!, argv.slice(1), { logPath: o.logPath, signal: o.signal, env: o.env, extraEnv });
   } catch (e) {
@@ -126,7 +159,12 @@ async function run(argv: string[], o: { logPath: string; signal: AbortSignal; en
 
 /** `docker SAVE_ARGS | docker LOAD_ARGS` as two processes joined by a pipe (argv arrays, no shell);
  *  their stderr goes to the log. True when both exit 0. */
-function pipeDocker(docker: string, save: readonly string[], load: readonly string[], o: { env: Readonly<Record<string, string | undefined>>; signal: AbortSignal; logPath: string }): Promise<boolean> {
+function pipeDocker(
+  docker: string,
+  save: readonly string[],
+  load: readonly string[],
+  o: { env: Readonly<Record<string, string | undefined>>; signal: AbortSignal; logPath: string },
+): Promise<boolean> {
   return new Promise((resolve) => {
     const log = createWriteStream(o.logPath, { flags: "a" });
     const env = o.env as NodeJS.ProcessEnv;
@@ -140,10 +178,17 @@ function pipeDocker(docker: string, save: readonly string[], load: readonly stri
     let ok = true;
     const done = (code: number | null) => {
       ok &&= code === 0;
-      if (--left === 0) { log.end(); resolve(ok); }
+      if (--left === 0) {
+        log.end();
+        resolve(ok);
+      }
     };
-    from.on("error", () => { to.stdin.destroy(); });
-    to.on("error", () => { from.kill(); });
+    from.on("error", () => {
+      to.stdin.destroy();
+    });
+    to.on("error", () => {
+      from.kill();
+    });
     from.on("close", done);
     to.on("close", done);
   });

@@ -8,8 +8,23 @@ export const kernelBuilder: ImageSpec = {
   name: "kernel-builder",
   suite: "bookworm",
   packages: [
-    "gcc", "make", "libc6-dev", "bc", "bison", "flex", "libelf-dev", "libssl-dev", "kmod", "cpio",
-    "xz-utils", "python3", "ccache", "jq", "git", "ca-certificates", "linux-source-6.1",
+    "gcc",
+    "make",
+    "libc6-dev",
+    "bc",
+    "bison",
+    "flex",
+    "libelf-dev",
+    "libssl-dev",
+    "kmod",
+    "cpio",
+    "xz-utils",
+    "python3",
+    "ccache",
+    "jq",
+    "git",
+    "ca-certificates",
+    "linux-source-6.1",
   ],
   env: { LC_ALL: "C.UTF-8" },
 };
@@ -17,5 +32,9 @@ export const kernelBuilder: ImageSpec = {
 /** The builder for a source: a Debian source package other than the default is installed into it. */
 export function kernelBuilderFor(source: { kind: string; package?: string }): ImageSpec {
   if (source.kind !== "debian" || !source.package || kernelBuilder.packages.includes(source.package)) return kernelBuilder;
-  return { ...kernelBuilder, name: `kernel-builder-${source.package}`, packages: [...kernelBuilder.packages.filter((p) => !p.startsWith("linux-source-")), source.package] };
+  return {
+    ...kernelBuilder,
+    name: `kernel-builder-${source.package}`,
+    packages: [...kernelBuilder.packages.filter((p) => !p.startsWith("linux-source-")), source.package],
+  };
 }

@@ -16,10 +16,17 @@ const FRAGMENT_DIR = "kernel/configs/fragments";
 
 export function profileFragments(names: readonly string[], root?: string): ProfileFile[] {
   const problems: ConfigProblem[] = [];
-  for (const n of names) if (!/^[a-z0-9][a-z0-9_-]*$/.test(n)) problems.push({ source: "kernel profile", field: n, message: "fragment names are lower-case [a-z0-9_-]" });
+  for (const n of names)
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(n)) problems.push({ source: "kernel profile", field: n, message: "fragment names are lower-case [a-z0-9_-]" });
   if (root && problems.length === 0) {
-    const known = existsSync(join(root, FRAGMENT_DIR)) ? readdirSync(join(root, FRAGMENT_DIR)).filter((f) => f.endsWith(".config")).map((f) => f.slice(0, -7)).sort() : [];
-    for (const n of names) if (!known.includes(n)) problems.push({ source: FRAGMENT_DIR, field: n, message: `no fragment ${n}.config (known: ${known.join(", ")})` });
+    const known = existsSync(join(root, FRAGMENT_DIR))
+      ? readdirSync(join(root, FRAGMENT_DIR))
+          .filter((f) => f.endsWith(".config"))
+          .map((f) => f.slice(0, -7))
+          .sort()
+      : [];
+    for (const n of names)
+      if (!known.includes(n)) problems.push({ source: FRAGMENT_DIR, field: n, message: `no fragment ${n}.config (known: ${known.join(", ")})` });
   }
   if (problems.length) throw new ConfigError(problems);
   const files = [
@@ -37,12 +44,22 @@ export function checkProfileFiles(files: readonly ProfileFile[], root: string): 
   const problems: ConfigProblem[] = [];
   for (const f of files) {
     const path = join(root, f.hostPath);
-    if (!existsSync(path)) { problems.push({ source: path, field: "(file)", message: "does not exist" }); continue; }
-    readFileSync(path, "utf8").split(/\r?\n/).forEach((raw, i) => {
-      const l = raw.trim();
-      if (!l || l.startsWith("#") || SET.test(l)) return; // "# CONFIG_X is not set" is a comment to merge_config.sh too
-      problems.push({ source: path, line: i + 1, field: /^#?\s*(CONFIG_[A-Za-z0-9_]+)/.exec(l)?.[1] ?? l.slice(0, 40), message: `"${l.slice(0, 80)}" is not CONFIG_NAME=y|m|n|number|"string" or "# CONFIG_NAME is not set"` });
-    });
+    if (!existsSync(path)) {
+      problems.push({ source: path, field: "(file)", message: "does not exist" });
+      continue;
+    }
+    readFileSync(path, "utf8")
+      .split(/\r?\n/)
+      .forEach((raw, i) => {
+        const l = raw.trim();
+        if (!l || l.startsWith("#") || SET.test(l)) return; // "# CONFIG_X is not set" is a comment to merge_config.sh too
+        problems.push({
+          source: path,
+          line: i + 1,
+          field: /^#?\s*(CONFIG_[A-Za-z0-9_]+)/.exec(l)?.[1] ?? l.slice(0, 40),
+          message: `"${l.slice(0, 80)}" is not CONFIG_NAME=y|m|n|number|"string" or "# CONFIG_NAME is not set"`,
+        });
+      });
   }
   if (problems.length) throw new ConfigError(problems);
 }
@@ -59,7 +76,7 @@ export function checkInlineConfig(lines: readonly string[], source = "inline ker
     const l = raw.trim();
     if (!l) continue;
     if (SET.test(l) || UNSET.test(l)) out.push(l);
-    else problems.push({ source, field: l, message: "expected CONFIG_NAME=y|m|n|number|\"string\" or \"# CONFIG_NAME is not set\"" });
+    else problems.push({ source, field: l, message: 'expected CONFIG_NAME=y|m|n|number|"string" or "# CONFIG_NAME is not set"' });
   }
   if (problems.length) throw new ConfigError(problems);
   return out;

@@ -12,8 +12,11 @@ export const KERNEL_SOURCE_RULE: SourceRule = { debianPackage: { pattern: /^linu
 export const DEFAULT_KERNEL_SOURCE: KernelSource = { kind: "debian", package: "linux-source-6.1" };
 
 export const KERNEL_SOURCE_SETTING: Setting = {
-  name: "DPU_CI_KERNEL_SOURCE", kind: "source", source: KERNEL_SOURCE_RULE,
-  description: "Kernel source: debian:linux-source-6.1, git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH.", example: "debian:linux-source-6.1",
+  name: "DPU_CI_KERNEL_SOURCE",
+  kind: "source",
+  source: KERNEL_SOURCE_RULE,
+  description: "Kernel source: debian:linux-source-6.1, git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH.",
+  example: "debian:linux-source-6.1",
 };
 
 /** The kernel source the config names, else the default. */

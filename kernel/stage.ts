@@ -5,7 +5,18 @@
 // tree for `make M=`), config, config.diff, config-check.json, metadata.json.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cacheName, describeSource, host, recipe, type ArtifactRef, type GraphBuilder, type Input, type NodeInput, type Recipe, type TaskResult } from "../engine/index.ts";
+import {
+  cacheName,
+  describeSource,
+  host,
+  recipe,
+  type ArtifactRef,
+  type GraphBuilder,
+  type Input,
+  type NodeInput,
+  type Recipe,
+  type TaskResult,
+} from "../engine/index.ts";
 import { builderTag } from "../images/index.ts";
 import { kernelBuilderFor } from "./image.ts";
 import { DEFAULT_KERNEL_SOURCE, type KernelSource } from "./source.ts";
@@ -48,7 +59,16 @@ export interface KernelMetadata {
   /** What the script spent, by phase: make is the compile; the rest is what the engine adds to it. */
   durationSeconds: { total: number; configure: number; verify: number; baseDiff: number; make: number; modulesInstall: number; headers: number };
   /** The inputs that decide the bytes, for an auditor rebuilding them. */
-  reproducibility: { sourceDateEpoch: number; kbuildBuildTimestamp: string; kbuildBuildUser: string; kbuildBuildHost: string; kbuildBuildVersion: string; kcflags: string; inputs: string; modules: string };
+  reproducibility: {
+    sourceDateEpoch: number;
+    kbuildBuildTimestamp: string;
+    kbuildBuildUser: string;
+    kbuildBuildHost: string;
+    kbuildBuildVersion: string;
+    kcflags: string;
+    inputs: string;
+    modules: string;
+  };
   warnings: number;
   errors: number;
   ccache: Record<string, number> | null;
@@ -75,7 +95,9 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
     prepare: host.file("kernel/scripts/prepare-source.sh"),
     exportList: host.file("kernel/export-sources.list"),
   };
-  files.forEach((f, i) => { inputs[`frag${i}`] = host.file(f.hostPath); });
+  files.forEach((f, i) => {
+    inputs[`frag${i}`] = host.file(f.hostPath);
+  });
   const fetched = fetchSourceNode(g, "kernel", source, describeSource(source), opts.cacheDir);
   if (fetched) inputs.source = fetched;
   else if (source.kind === "dir") inputs.source = host.dir(source.path, { exclude: [".git"] });
@@ -83,34 +105,54 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
   const inContainer = files.map((f) => `/in/kernel/configs/${f.rel}`);
   if (extra.length) inContainer.push("/in/inline.config");
   const prepare = prepareArgs(source);
-  const buildArgs = ["--src", "/src", "--out", "/out/dist", ...inContainer.flatMap((f) => ["--fragment", f]), "--export-sources", "/in/kernel/export-sources.list", "--jobs", String(opts.jobs ?? 2)];
+  const buildArgs = [
+    "--src",
+    "/src",
+    "--out",
+    "/out/dist",
+    ...inContainer.flatMap((f) => ["--fragment", f]),
+    "--export-sources",
+    "/in/kernel/export-sources.list",
+    "--jobs",
+    String(opts.jobs ?? 2),
+  ];
   const reproducer = reproducerLine(builderTag(image), source, prepare, buildArgs, extra);
 
-  return g.build(name, inputs, (refs) => {
-    let r: Recipe = recipe.from(image);
-    // Before everything: a forced rebuild unpacks the source again too, as a cold build does.
-    if (opts.rebuild) r = r.withEnvVariable("DPU_CI_REBUILD", opts.rebuild);
-    if (refs.source) r = r.withDirectory("/in/source", refs.source);
-    // Unpacking the source is its own step, with only its own script in: a change of config or of
-    // the build scripts does not unpack it again.
-    r = r.withFile("/in/kernel/scripts/prepare-source.sh", refs.prepare!)
-      .withExec(["sh", "/in/kernel/scripts/prepare-source.sh", ...prepare])
-      .withDirectory("/in/kernel/scripts", refs.scripts!);
-    files.forEach((f, i) => { r = r.withFile(`/in/kernel/configs/${f.rel}`, refs[`frag${i}`] as ArtifactRef); });
-    if (extra.length) r = r.withNewFile("/in/inline.config", extra.join("\n") + "\n");
-    r = r.withFile("/in/kernel/export-sources.list", refs.exportList!);
-    const ccache = opts.ccache ?? "shared";
-    if (ccache !== "off") {
-      r = r.withMountedCache("/ccache", ccache === "shared" ? cacheName("ccache", image) : cacheName(ccache.name, image)).withEnvVariable("CCACHE_DIR", "/ccache");
-    }
-    return r
-      .withExec(["sh", "/in/kernel/scripts/build.sh", ...buildArgs, "--reproducer", reproducer])
-      .directory("/out/dist");
-  }, {
-    stage: "kernel", case: opts.caseId, scenario: opts.scenario,
-    description: `kernel ${describeSource(source)}: tinyconfig + base + ${fragments.join(" + ") || "no fragments"}${extra.length ? ` + ${extra.length} inline line(s)` : ""}`,
-    after: async (_ctx, out) => kernelAfter(out),
-  });
+  return g.build(
+    name,
+    inputs,
+    (refs) => {
+      let r: Recipe = recipe.from(image);
+      // Before everything: a forced rebuild unpacks the source again too, as a cold build does.
+      if (opts.rebuild) r = r.withEnvVariable("DPU_CI_REBUILD", opts.rebuild);
+      if (refs.source) r = r.withDirectory("/in/source", refs.source);
+      // Unpacking the source is its own step, with only its own script in: a change of config or of
+      // the build scripts does not unpack it again.
+      r = r
+        .withFile("/in/kernel/scripts/prepare-source.sh", refs.prepare!)
+        .withExec(["sh", "/in/kernel/scripts/prepare-source.sh", ...prepare])
+        .withDirectory("/in/kernel/scripts", refs.scripts!);
+      files.forEach((f, i) => {
+        r = r.withFile(`/in/kernel/configs/${f.rel}`, refs[`frag${i}`] as ArtifactRef);
+      });
+      if (extra.length) r = r.withNewFile("/in/inline.config", extra.join("\n") + "\n");
+      r = r.withFile("/in/kernel/export-sources.list", refs.exportList!);
+      const ccache = opts.ccache ?? "shared";
+      if (ccache !== "off") {
+        r = r
+          .withMountedCache("/ccache", ccache === "shared" ? cacheName("ccache", image) : cacheName(ccache.name, image))
+          .withEnvVariable("CCACHE_DIR", "/ccache");
+      }
+      return r.withExec(["sh", "/in/kernel/scripts/build.sh", ...buildArgs, "--reproducer", reproducer]).directory("/out/dist");
+    },
+    {
+      stage: "kernel",
+      case: opts.caseId,
+      scenario: opts.scenario,
+      description: `kernel ${describeSource(source)}: tinyconfig + base + ${fragments.join(" + ") || "no fragments"}${extra.length ? ` + ${extra.length} inline line(s)` : ""}`,
+      after: async (_ctx, out) => kernelAfter(out),
+    },
+  );
 }
 
 /** Read metadata.json into metrics; the build itself already failed on any dropped option. */
@@ -118,25 +160,33 @@ export async function kernelAfter(out: string): Promise<TaskResult> {
   const meta = JSON.parse(await readFile(join(out, "metadata.json"), "utf8")) as KernelMetadata;
   const cc = meta.ccache;
   const hits = cc ? (cc.direct_cache_hit ?? 0) + (cc.preprocessed_cache_hit ?? 0) : 0;
-  const misses = cc ? cc.cache_miss ?? 0 : 0;
+  const misses = cc ? (cc.cache_miss ?? 0) : 0;
   return {
     outcome: "PASS",
     metrics: {
-      kernelRelease: meta.kernelRelease, bzImageBytes: meta.bzImage.bytes, modules: meta.modules,
-      makeSeconds: meta.durationSeconds.make, totalSeconds: meta.durationSeconds.total,
-      warnings: meta.warnings, optionsRequested: meta.config.requested, optionsLanded: meta.config.landed,
+      kernelRelease: meta.kernelRelease,
+      bzImageBytes: meta.bzImage.bytes,
+      modules: meta.modules,
+      makeSeconds: meta.durationSeconds.make,
+      totalSeconds: meta.durationSeconds.total,
+      warnings: meta.warnings,
+      optionsRequested: meta.config.requested,
+      optionsLanded: meta.config.landed,
       ...(cc ? { ccacheHits: hits, ccacheMisses: misses } : {}),
     },
   };
 }
 
-
 function prepareArgs(source: KernelSource): string[] {
   switch (source.kind) {
-    case "debian": return ["debian", source.package, "/src"];
-    case "git": return ["archive", "/in/source/source.tar", source.ref, "/src"];
-    case "tarball": return ["archive", "/in/source/source.tar", source.sha256, "/src"];
-    case "dir": return ["dir", "/in/source", "local", "/src"];
+    case "debian":
+      return ["debian", source.package, "/src"];
+    case "git":
+      return ["archive", "/in/source/source.tar", source.ref, "/src"];
+    case "tarball":
+      return ["archive", "/in/source/source.tar", source.sha256, "/src"];
+    case "dir":
+      return ["dir", "/in/source", "local", "/src"];
   }
 }
 
@@ -148,4 +198,3 @@ function reproducerLine(tag: string, source: KernelSource, prepare: string[], bu
   const src = source.kind === "dir" ? ` -v "${source.path}:/in/source:ro"` : source.kind === "debian" ? "" : ` -v "$PWD/<fetched source dir>:/in/source:ro"`;
   return `docker run --rm -v "$PWD/kernel:/in/kernel:ro"${src} -v "$PWD/kernel-out:/out" ${tag} sh -c "${script}"`;
 }
-

@@ -41,11 +41,27 @@ export interface DatapathStageOptions {
 export function ovsDatapathStage(g: GraphBuilder, ovs: NodeInput, dpdk: NodeInput, opts: DatapathStageOptions = {}): NodeInput {
   const name = opts.name ?? `ovs-datapath.${ovs.node.replace(/^ovs\./, "")}`;
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
-  return g.task(name, { ovs, dpdk }, (ctx, paths) => runDatapathSuite({ ovsDir: paths.ovs, dpdkLib: join(paths.dpdk, "lib"), outDir: ctx.outDir, workDir: ctx.workDir, env: ctx.env, log: (l) => ctx.log(l), flows: opts.flows ?? DEFAULT_FLOWS }), {
-    stage: "ovs", case: opts.case, scenario: opts.scenario,
-    description: "OVS datapath: ovs-vswitchd in a network namespace, two veth ports, flows via ovs-ofctl, packets counted per flow",
-    available: async () => (process.getuid?.() === 0 ? { ok: true } : { ok: false, outcome: "SKIP", reason: "network namespaces need root" }),
-  });
+  return g.task(
+    name,
+    { ovs, dpdk },
+    (ctx, paths) =>
+      runDatapathSuite({
+        ovsDir: paths.ovs,
+        dpdkLib: join(paths.dpdk, "lib"),
+        outDir: ctx.outDir,
+        workDir: ctx.workDir,
+        env: ctx.env,
+        log: (l) => ctx.log(l),
+        flows: opts.flows ?? DEFAULT_FLOWS,
+      }),
+    {
+      stage: "ovs",
+      case: opts.case,
+      scenario: opts.scenario,
+      description: "OVS datapath: ovs-vswitchd in a network namespace, two veth ports, flows via ovs-ofctl, packets counted per flow",
+      available: async () => (process.getuid?.() === 0 ? { ok: true } : { ok: false, outcome: "SKIP", reason: "network namespaces need root" }),
+    },
+  );
 }
 
 export interface DatapathContext {
@@ -67,7 +83,10 @@ export function flowPackets(dump: string): Array<{ match: string; packets: numbe
     const a = /actions=(.*)$/.exec(line.trim());
     if (!n || !a) continue;
     // the match is what follows the counters: "priority=100,ip,in_port=p1,nw_dst=10.0.0.2"
-    const fields = line.trim().split(/,?\s+/).filter((f) => !/^(cookie|duration|table|n_packets|n_bytes|idle_age|hard_age|idle_timeout|hard_timeout)=/.test(f) && !f.startsWith("actions="));
+    const fields = line
+      .trim()
+      .split(/,?\s+/)
+      .filter((f) => !/^(cookie|duration|table|n_packets|n_bytes|idle_age|hard_age|idle_timeout|hard_timeout)=/.test(f) && !f.startsWith("actions="));
     out.push({ match: fields.join(",").replace(/,$/, ""), packets: Number(n[1]), actions: a[1]! });
   }
   return out;
@@ -93,7 +112,15 @@ export async function runDatapathSuite(c: DatapathContext): Promise<TaskResult> 
   const run = join(c.workDir, `ovs-${id}`);
   await mkdir(run, { recursive: true });
   await mkdir(c.outDir, { recursive: true });
-  const env = { ...c.env, OVS_RUNDIR: run, OVS_DBDIR: run, OVS_LOGDIR: run, OVS_SYSCONFDIR: run, OVS_PKGDATADIR: join(c.ovsDir, "share/openvswitch"), LD_LIBRARY_PATH: c.dpdkLib };
+  const env = {
+    ...c.env,
+    OVS_RUNDIR: run,
+    OVS_DBDIR: run,
+    OVS_LOGDIR: run,
+    OVS_SYSCONFDIR: run,
+    OVS_PKGDATADIR: join(c.ovsDir, "share/openvswitch"),
+    LD_LIBRARY_PATH: c.dpdkLib,
+  };
   const db = `unix:${join(run, "db.sock")}`;
   const sh = (argv: string[]) => exec(argv[0]!, argv.slice(1), { env, timeoutMs: 30_000 });
   const inNs = (n: string, argv: string[]) => sh(["ip", "netns", "exec", n, ...argv]);
@@ -106,7 +133,10 @@ export async function runDatapathSuite(c: DatapathContext): Promise<TaskResult> 
     // --- the switch: namespaces, veth pairs, ovsdb-server, ovs-vswitchd ---
     try {
       for (const n of Object.values(ns)) await sh(["ip", "netns", "add", n]);
-      for (const [h, p, hn, ip] of [["h1", "p1", ns.h1, "10.0.0.1/24"], ["h2", "p2", ns.h2, "10.0.0.2/24"]] as const) {
+      for (const [h, p, hn, ip] of [
+        ["h1", "p1", ns.h1, "10.0.0.1/24"],
+        ["h2", "p2", ns.h2, "10.0.0.2/24"],
+      ] as const) {
         await sh(["ip", "link", "add", `${h}-${id}`, "netns", hn, "type", "veth", "peer", "name", p, "netns", ns.sw]);
         await inNs(hn, ["ip", "link", "set", `${h}-${id}`, "name", h]);
         await inNs(hn, ["ip", "addr", "add", ip, "dev", h]);
@@ -115,20 +145,51 @@ export async function runDatapathSuite(c: DatapathContext): Promise<TaskResult> 
       }
       await inNs(ns.sw, ["ip", "link", "set", "lo", "up"]);
       await sh([bin("ovsdb-tool"), "create", join(run, "conf.db"), join(c.ovsDir, "share/openvswitch/vswitch.ovsschema")]);
-      daemons.push(daemon(["ip", "netns", "exec", ns.sw, bin("ovsdb-server"), join(run, "conf.db"), `--remote=p${db}`, `--pidfile=${join(run, "ovsdb-server.pid")}`, `--log-file=${join(run, "ovsdb-server.log")}`], env));
+      daemons.push(
+        daemon(
+          [
+            "ip",
+            "netns",
+            "exec",
+            ns.sw,
+            bin("ovsdb-server"),
+            join(run, "conf.db"),
+            `--remote=p${db}`,
+            `--pidfile=${join(run, "ovsdb-server.pid")}`,
+            `--log-file=${join(run, "ovsdb-server.log")}`,
+          ],
+          env,
+        ),
+      );
       await waitFor(() => existsSync(join(run, "db.sock")), 15_000, "ovsdb-server socket");
       await vsctl("--no-wait", "init");
-      daemons.push(daemon(["ip", "netns", "exec", ns.sw, bin("ovs-vswitchd"), db, `--pidfile=${join(run, "ovs-vswitchd.pid")}`, `--log-file=${join(run, "ovs-vswitchd.log")}`], env));
+      daemons.push(
+        daemon(
+          ["ip", "netns", "exec", ns.sw, bin("ovs-vswitchd"), db, `--pidfile=${join(run, "ovs-vswitchd.pid")}`, `--log-file=${join(run, "ovs-vswitchd.log")}`],
+          env,
+        ),
+      );
       await waitFor(() => existsSync(join(run, "ovs-vswitchd.pid")), 15_000, "ovs-vswitchd pidfile");
     } catch (e) {
-      return { outcome: "ERROR", reason: `the switch could not be set up: ${brief(e)}`, suites: [{ name: "ovs-datapath", cases: [{ name: "setup", outcome: "ERROR", reason: brief(e) }] }] };
+      return {
+        outcome: "ERROR",
+        reason: `the switch could not be set up: ${brief(e)}`,
+        suites: [{ name: "ovs-datapath", cases: [{ name: "setup", outcome: "ERROR", reason: brief(e) }] }],
+      };
     }
     // The kernel datapath needs the openvswitch module; the userspace one runs on the same ports.
     const kernelDp = existsSync("/sys/module/openvswitch") || (await exec("modprobe", ["openvswitch"], { allowFailure: true })).exitCode === 0;
     const dpType = kernelDp ? "system" : "netdev";
     metrics.datapath = dpType;
-    cases.push(kernelDp ? { name: "kernel datapath (openvswitch module)", outcome: "PASS" }
-      : { name: "kernel datapath (openvswitch module)", outcome: "SKIP", reason: "the running kernel has no openvswitch module (CONFIG_OPENVSWITCH is not set); the suite ran on the userspace datapath" });
+    cases.push(
+      kernelDp
+        ? { name: "kernel datapath (openvswitch module)", outcome: "PASS" }
+        : {
+            name: "kernel datapath (openvswitch module)",
+            outcome: "SKIP",
+            reason: "the running kernel has no openvswitch module (CONFIG_OPENVSWITCH is not set); the suite ran on the userspace datapath",
+          },
+    );
     await vsctl("add-br", "br0", "--", "set", "bridge", "br0", `datapath_type=${dpType}`, "fail-mode=secure");
     await vsctl("add-port", "br0", "p1", "--", "set", "interface", "p1", "ofport_request=1");
     await vsctl("add-port", "br0", "p2", "--", "set", "interface", "p2", "ofport_request=2");
@@ -146,17 +207,32 @@ export async function runDatapathSuite(c: DatapathContext): Promise<TaskResult> 
       return finish();
     }
     // busybox (a required package: the guests' userspace) has ping; iputils may not be installed.
-    const ping = await inNs(ns.h1, ["busybox", "ping", "-c", String(PINGS), "-W", "2", "10.0.0.2"]).catch((e: unknown) => (e instanceof ExecError ? e : Promise.reject(e)));
+    const ping = await inNs(ns.h1, ["busybox", "ping", "-c", String(PINGS), "-W", "2", "10.0.0.2"]).catch((e: unknown) =>
+      e instanceof ExecError ? e : Promise.reject(e),
+    );
     const received = Number(/(\d+) (?:packets )?received/.exec(ping.stdout)?.[1] ?? 0);
-    if (ping instanceof ExecError && ping.exitCode === 127) return { outcome: "ERROR", reason: "busybox not found: it is among the machine's requirements (dpu-ci doctor --fix)", suites: [{ name: "ovs-datapath", cases }], metrics };
+    if (ping instanceof ExecError && ping.exitCode === 127)
+      return {
+        outcome: "ERROR",
+        reason: "busybox not found: it is among the machine's requirements (dpu-ci doctor --fix)",
+        suites: [{ name: "ovs-datapath", cases }],
+        metrics,
+      };
     metrics.pingsSent = PINGS;
     metrics.pingsReceived = received;
-    cases.push(received === PINGS ? { name: `ping h1 -> h2 (${PINGS})`, outcome: "PASS" } : { name: `ping h1 -> h2 (${PINGS})`, outcome: "FAIL", reason: `${received} of ${PINGS} replies` });
+    cases.push(
+      received === PINGS
+        ? { name: `ping h1 -> h2 (${PINGS})`, outcome: "PASS" }
+        : { name: `ping h1 -> h2 (${PINGS})`, outcome: "FAIL", reason: `${received} of ${PINGS} replies` },
+    );
 
     // The datapath's cached flows first: purging the revalidators (which pushes every datapath
     // flow's counters into its OpenFlow rule, so the last packets are counted) removes them.
     const appctl = (...a: string[]) => inNs(ns.sw, [bin("ovs-appctl"), ...a]);
-    const dp = await appctl("dpctl/dump-flows", "-m").then((r) => r.stdout, (e: unknown) => `(dpctl/dump-flows failed: ${brief(e)})`);
+    const dp = await appctl("dpctl/dump-flows", "-m").then(
+      (r) => r.stdout,
+      (e: unknown) => `(dpctl/dump-flows failed: ${brief(e)})`,
+    );
     await writeFile(join(c.outDir, "dpctl-dump-flows.txt"), dp);
     await appctl("revalidator/purge").catch(() => new Promise((r) => setTimeout(r, 2000)));
     const dump = (await ofctl("--names", "dump-flows", "br0")).stdout;
@@ -168,10 +244,18 @@ export async function runDatapathSuite(c: DatapathContext): Promise<TaskResult> 
     for (const f of c.flows) {
       const hit = counted.find((x) => sameFlow(f.flow, x.match));
       const key = f.name.replace(/[^A-Za-z0-9]+/g, "_");
-      if (!hit) { cases.push({ name: `flow ${f.name}`, outcome: "FAIL", reason: `not in dump-flows: ${f.flow}` }); continue; }
+      if (!hit) {
+        cases.push({ name: `flow ${f.name}`, outcome: "FAIL", reason: `not in dump-flows: ${f.flow}` });
+        continue;
+      }
       metrics[`flow.${key}.packets`] = hit.packets;
       const ok = hit.packets >= f.minPackets;
-      cases.push({ name: `flow ${f.name}`, outcome: ok ? "PASS" : "FAIL", ...(ok ? {} : { reason: `counted ${hit.packets} packets, expected at least ${f.minPackets} (${f.flow})` }), properties: { packets: String(hit.packets), flow: f.flow } });
+      cases.push({
+        name: `flow ${f.name}`,
+        outcome: ok ? "PASS" : "FAIL",
+        ...(ok ? {} : { reason: `counted ${hit.packets} packets, expected at least ${f.minPackets} (${f.flow})` }),
+        properties: { packets: String(hit.packets), flow: f.flow },
+      });
     }
     return finish();
   } finally {
@@ -193,7 +277,9 @@ export async function runDatapathSuite(c: DatapathContext): Promise<TaskResult> 
 
 function daemon(argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(argv[0]!, argv.slice(1), { env, stdio: "ignore" });
-  child.on("error", () => { /* surfaces as the wait that follows timing out */ });
+  child.on("error", () => {
+    /* surfaces as the wait that follows timing out */
+  });
   return child;
 }
 

@@ -49,24 +49,54 @@ export function ovsStage(g: GraphBuilder, dpdk: NodeInput, opts: OvsStageOptions
   const jobs = String(opts.jobs ?? 2);
   const inputs = { dpdk, scripts: host.dir("ovs/scripts"), patches: host.dir("ovs/patches") };
   const built = (refs: Readonly<Record<"dpdk" | "scripts" | "patches", ArtifactRef>>): Recipe =>
-    recipe.from(dpdkBuilder)
+    recipe
+      .from(dpdkBuilder)
       .withDirectory(DPDK_PREFIX, refs.dpdk)
       .withDirectory("/in/scripts", refs.scripts)
       .withDirectory("/in/patches", refs.patches)
       .withMountedCache("/ccache", cacheName("ccache", dpdkBuilder))
       .withEnvVariable("CCACHE_DIR", "/ccache")
-      .withExec(["sh", "/in/scripts/build-ovs.sh", "--source", "debian", "--out", "/out/dist", "--prefix", OVS_PREFIX, "--dpdk", DPDK_PREFIX, "--patches", "/in/patches", "--jobs", jobs]);
-  const ovs = g.has(name) ? { kind: "node" as const, node: name, type: "dir" as const } : g.build(name, inputs, (refs) => built(refs).directory("/out/dist"), {
-    stage: "ovs", description: `Open vSwitch (Debian 12 openvswitch-source) built against ${dpdk.node} with DPDK support`,
-    after: async (_ctx, out) => ovsAfter(out),
-  });
+      .withExec([
+        "sh",
+        "/in/scripts/build-ovs.sh",
+        "--source",
+        "debian",
+        "--out",
+        "/out/dist",
+        "--prefix",
+        OVS_PREFIX,
+        "--dpdk",
+        DPDK_PREFIX,
+        "--patches",
+        "/in/patches",
+        "--jobs",
+        jobs,
+      ]);
+  const ovs = g.has(name)
+    ? { kind: "node" as const, node: name, type: "dir" as const }
+    : g.build(name, inputs, (refs) => built(refs).directory("/out/dist"), {
+        stage: "ovs",
+        description: `Open vSwitch (Debian 12 openvswitch-source) built against ${dpdk.node} with DPDK support`,
+        after: async (_ctx, out) => ovsAfter(out),
+      });
   const flags = opts.fullTestsuite ? [] : [...OVS_TESTSUITE_SUBSET];
-  const check = g.has(checkName) ? { kind: "node" as const, node: checkName, type: "dir" as const } : g.build(checkName, { ...inputs, ovs }, (refs) =>
-    built(refs).withExec(["sh", "/in/scripts/check-ovs.sh", "--out", "/out/check", "--jobs", jobs, "--flags", flags.join(" ")]).directory("/out/check"), {
-    stage: "ovs", case: opts.case, scenario: opts.scenario,
-    description: `OVS testsuite ${opts.fullTestsuite ? "(all tests)" : `subset (${flags.filter((f) => f !== "-k").join(", ")})`} in the build tree of ${name}`,
-    after: async (_ctx, out) => ovsCheckAfter(out),
-  });
+  const check = g.has(checkName)
+    ? { kind: "node" as const, node: checkName, type: "dir" as const }
+    : g.build(
+        checkName,
+        { ...inputs, ovs },
+        (refs) =>
+          built(refs)
+            .withExec(["sh", "/in/scripts/check-ovs.sh", "--out", "/out/check", "--jobs", jobs, "--flags", flags.join(" ")])
+            .directory("/out/check"),
+        {
+          stage: "ovs",
+          case: opts.case,
+          scenario: opts.scenario,
+          description: `OVS testsuite ${opts.fullTestsuite ? "(all tests)" : `subset (${flags.filter((f) => f !== "-k").join(", ")})`} in the build tree of ${name}`,
+          after: async (_ctx, out) => ovsCheckAfter(out),
+        },
+      );
   return { ovs, check };
 }
 
@@ -76,7 +106,11 @@ export async function ovsAfter(out: string): Promise<TaskResult> {
   return {
     outcome: "PASS",
     metrics: {
-      ovsVersion: meta.version, dpdkVersion: meta.dpdkVersion, makeSeconds: meta.durationSeconds.make, totalSeconds: meta.durationSeconds.total, warnings: meta.warnings,
+      ovsVersion: meta.version,
+      dpdkVersion: meta.dpdkVersion,
+      makeSeconds: meta.durationSeconds.make,
+      totalSeconds: meta.durationSeconds.total,
+      warnings: meta.warnings,
       ...(cc ? { ccacheHits: (cc.direct_cache_hit ?? 0) + (cc.preprocessed_cache_hit ?? 0), ccacheMisses: cc.cache_miss ?? 0 } : {}),
     },
   };
@@ -97,7 +131,16 @@ export async function ovsCheckAfter(out: string): Promise<TaskResult> {
   const metrics = { tests: cases.length, passed: count("PASS"), failed: failed.length, skipped: count("SKIP"), seconds: check.seconds };
   if (r.problems.length) return { outcome: "ERROR", reason: `autotest output: ${r.problems[0]!.message}`, suites: r.suites, metrics };
   if (cases.length === 0) return { outcome: "ERROR", reason: `no test ran with TESTSUITEFLAGS "${check.flags}"`, suites: r.suites, metrics };
-  if (failed.length) return { outcome: "FAIL", reason: `${failed.length} of ${cases.length} OVS tests failed: ${failed.slice(0, 3).map((c) => c.name).join("; ")}`, suites: r.suites, metrics };
+  if (failed.length)
+    return {
+      outcome: "FAIL",
+      reason: `${failed.length} of ${cases.length} OVS tests failed: ${failed
+        .slice(0, 3)
+        .map((c) => c.name)
+        .join("; ")}`,
+      suites: r.suites,
+      metrics,
+    };
   // make check exits non-zero on a failure only; a zero count with a non-zero exit means the parser missed something.
   if (check.exitCode !== 0) return { outcome: "ERROR", reason: `make check exited ${check.exitCode} although no test failed`, suites: r.suites, metrics };
   return { outcome: "PASS", suites: r.suites, metrics };

@@ -7,7 +7,10 @@ import type { Setting, SourceRule } from "../engine/index.ts";
 export const P4C_SOURCE_RULE: SourceRule = { kinds: ["git", "tarball", "dir"], builtin: "vendor" };
 
 export const P4C_SOURCE_SETTING: Setting = {
-  name: "DPU_CI_P4C_SOURCE", kind: "source", source: P4C_SOURCE_RULE,
-  description: "p4c source: vendor (the vendored tarballs, default), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Without it and without the vendor directory the P4 stage is MISS.",
+  name: "DPU_CI_P4C_SOURCE",
+  kind: "source",
+  source: P4C_SOURCE_RULE,
+  description:
+    "p4c source: vendor (the vendored tarballs, default), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Without it and without the vendor directory the P4 stage is MISS.",
   example: "vendor",
 };

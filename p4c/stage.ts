@@ -12,7 +12,23 @@ import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
-import { recipe, host, cacheName, sha256File, describeSource, parseSource, type Config, type SourceSpec, type Availability, type GraphBuilder, type Input, type NodeInput, type TaskResult, type Recipe, type ArtifactRef } from "../engine/index.ts";
+import {
+  recipe,
+  host,
+  cacheName,
+  sha256File,
+  describeSource,
+  parseSource,
+  type Config,
+  type SourceSpec,
+  type Availability,
+  type GraphBuilder,
+  type Input,
+  type NodeInput,
+  type TaskResult,
+  type Recipe,
+  type ArtifactRef,
+} from "../engine/index.ts";
 import { P4C_VERSION, p4cBuilder } from "./image.ts";
 import { fetchGit, fetchTarball } from "../engine/fetch.ts";
 import { P4C_SOURCE_RULE, P4C_SOURCE_SETTING } from "./source.ts";
@@ -29,7 +45,10 @@ export const VENDORED = {
 export type P4cSource = { readonly kind: "vendor" } | Exclude<SourceSpec, { kind: "debian" }>;
 
 /** A p4c source spec given outside the config (a test); empty or "vendor" = the vendored tarballs. */
-export function parseP4cSource(text: string | undefined, where: { source: string; field: string } = { source: "environment", field: P4C_SOURCE_SETTING.name }): P4cSource {
+export function parseP4cSource(
+  text: string | undefined,
+  where: { source: string; field: string } = { source: "environment", field: P4C_SOURCE_SETTING.name },
+): P4cSource {
   const value = (text ?? "").trim();
   return toP4cSource(value && value !== P4C_SOURCE_RULE.builtin ? parseSource(value, where, P4C_SOURCE_RULE) : undefined);
 }
@@ -60,8 +79,10 @@ export function p4cAvailability(plan: P4cPlan): Availability {
   if (plan.source.kind === "dir" && !existsSync(join(plan.source.path, "CMakeLists.txt"))) missing.unshift(`${plan.source.path}/CMakeLists.txt`);
   if (missing.length === 0) return { ok: true };
   return {
-    ok: false, outcome: "MISS",
-    reason: `toolchain p4c (p4c-ebpf) cannot be built: Debian packages no p4c, and its source is not here (missing ${missing.join(", ")} in ${plan.vendor}); ` +
+    ok: false,
+    outcome: "MISS",
+    reason:
+      `toolchain p4c (p4c-ebpf) cannot be built: Debian packages no p4c, and its source is not here (missing ${missing.join(", ")} in ${plan.vendor}); ` +
       `put the vendored tarballs there or set ${VENDOR_DIR_SETTING}, and/or ${P4C_SOURCE_SETTING.name}=git:URL#REF|tarball:URL#sha256=HEX|dir:PATH`,
   };
 }
@@ -89,46 +110,69 @@ export function p4cStage(g: GraphBuilder, plan: P4cPlan): NodeInput {
   const s = plan.source;
   if (s.kind === "vendor") inputs.p4c = host.file(join(plan.vendor, VENDORED.p4c.file));
   else if (s.kind === "dir") inputs.p4c = host.dir(s.path, { exclude: [".git", "build"] });
-  else inputs.p4c = g.task(`p4c-source.${createHash("sha256").update(describeP4cSource(s)).digest("hex").slice(0, 12)}`, {}, (ctx): Promise<TaskResult> => (s.kind === "git" ? fetchGit(ctx, s, plan.cacheDir) : fetchTarball(ctx, s, plan.cacheDir)), {
-    stage: "p4", description: `fetch p4c source ${describeP4cSource(s)}`,
-  });
-  const sums = [VENDORED.p4runtime, VENDORED.libbpf, ...(s.kind === "vendor" ? [VENDORED.p4c] : [])]
-    .map((f) => `${f.sha256}  /p4c-in/${f.file}\n`).join("") + (s.kind === "tarball" ? `${s.sha256}  /p4c-in/p4c/source.tar\n` : "");
+  else
+    inputs.p4c = g.task(
+      `p4c-source.${createHash("sha256").update(describeP4cSource(s)).digest("hex").slice(0, 12)}`,
+      {},
+      (ctx): Promise<TaskResult> => (s.kind === "git" ? fetchGit(ctx, s, plan.cacheDir) : fetchTarball(ctx, s, plan.cacheDir)),
+      {
+        stage: "p4",
+        description: `fetch p4c source ${describeP4cSource(s)}`,
+      },
+    );
+  const sums =
+    [VENDORED.p4runtime, VENDORED.libbpf, ...(s.kind === "vendor" ? [VENDORED.p4c] : [])].map((f) => `${f.sha256}  /p4c-in/${f.file}\n`).join("") +
+    (s.kind === "tarball" ? `${s.sha256}  /p4c-in/p4c/source.tar\n` : "");
   const p4cArg = s.kind === "vendor" ? `/p4c-in/${VENDORED.p4c.file}` : s.kind === "dir" ? "/p4c-in/p4c" : "/p4c-in/p4c/source.tar";
-  return g.build(P4C_NODE, inputs, (refs) => {
-    let r: Recipe = recipe.from(p4cBuilder)
-      .withFile(`/p4c-in/${VENDORED.p4runtime.file}`, refs.p4runtime!)
-      .withFile(`/p4c-in/${VENDORED.libbpf.file}`, refs.libbpf!);
-    r = s.kind === "vendor" ? r.withFile(p4cArg, refs.p4c as ArtifactRef) : r.withDirectory("/p4c-in/p4c", refs.p4c as ArtifactRef);
-    return r
-      .withNewFile("/p4c-in/SHA256SUMS", sums)
-      .withExec(["sha256sum", "--strict", "-c", "/p4c-in/SHA256SUMS"])
-      .withFile("/p4c-in/p4c-build.sh", refs.script!)
-      .withMountedCache("/ccache", cacheName("ccache", p4cBuilder))
-      .withEnvVariable("CCACHE_DIR", "/ccache")
-      .withExec(["sh", "/p4c-in/p4c-build.sh", p4cArg, `/p4c-in/${VENDORED.p4runtime.file}`, `/p4c-in/${VENDORED.libbpf.file}`, "/out"])
-      .directory("/out");
-  }, {
-    stage: "p4", description: `p4c-ebpf from ${describeP4cSource(s)} (P4Runtime, libbpf from ${plan.vendor})`,
-    available: async () => {
-      const a = p4cAvailability(plan);
-      if (!a.ok) return a;
-      const bad = await checkVendored(plan);
-      return bad ? { ok: false, outcome: "MISS", reason: bad } : a;
+  return g.build(
+    P4C_NODE,
+    inputs,
+    (refs) => {
+      let r: Recipe = recipe
+        .from(p4cBuilder)
+        .withFile(`/p4c-in/${VENDORED.p4runtime.file}`, refs.p4runtime!)
+        .withFile(`/p4c-in/${VENDORED.libbpf.file}`, refs.libbpf!);
+      r = s.kind === "vendor" ? r.withFile(p4cArg, refs.p4c as ArtifactRef) : r.withDirectory("/p4c-in/p4c", refs.p4c as ArtifactRef);
+      return r
+        .withNewFile("/p4c-in/SHA256SUMS", sums)
+        .withExec(["sha256sum", "--strict", "-c", "/p4c-in/SHA256SUMS"])
+        .withFile("/p4c-in/p4c-build.sh", refs.script!)
+        .withMountedCache("/ccache", cacheName("ccache", p4cBuilder))
+        .withEnvVariable("CCACHE_DIR", "/ccache")
+        .withExec(["sh", "/p4c-in/p4c-build.sh", p4cArg, `/p4c-in/${VENDORED.p4runtime.file}`, `/p4c-in/${VENDORED.libbpf.file}`, "/out"])
+        .directory("/out");
     },
-    after: async (_ctx, out) => p4cAfter(out, s),
-  });
+    {
+      stage: "p4",
+      description: `p4c-ebpf from ${describeP4cSource(s)} (P4Runtime, libbpf from ${plan.vendor})`,
+      available: async () => {
+        const a = p4cAvailability(plan);
+        if (!a.ok) return a;
+        const bad = await checkVendored(plan);
+        return bad ? { ok: false, outcome: "MISS", reason: bad } : a;
+      },
+      after: async (_ctx, out) => p4cAfter(out, s),
+    },
+  );
 }
 
-export interface P4cBuildInfo { version: string; configureSeconds: number; makeSeconds: number; ccache: { hits: number; misses: number } | null }
+export interface P4cBuildInfo {
+  version: string;
+  configureSeconds: number;
+  makeSeconds: number;
+  ccache: { hits: number; misses: number } | null;
+}
 
 export async function p4cAfter(out: string, s: P4cSource): Promise<TaskResult> {
   const info = JSON.parse(await readFile(join(out, "build.json"), "utf8")) as P4cBuildInfo;
-  if (s.kind === "vendor" && info.version !== P4C_VERSION) return { outcome: "FAIL", reason: `p4c-ebpf --version says ${info.version}, the vendored source is ${P4C_VERSION}` };
+  if (s.kind === "vendor" && info.version !== P4C_VERSION)
+    return { outcome: "FAIL", reason: `p4c-ebpf --version says ${info.version}, the vendored source is ${P4C_VERSION}` };
   return {
     outcome: "PASS",
     metrics: {
-      p4cVersion: info.version, configureSeconds: info.configureSeconds, makeSeconds: info.makeSeconds,
+      p4cVersion: info.version,
+      configureSeconds: info.configureSeconds,
+      makeSeconds: info.makeSeconds,
       ...(info.ccache ? { ccacheHits: info.ccache.hits, ccacheMisses: info.ccache.misses } : {}),
     },
   };

@@ -5,8 +5,32 @@ import { cp, lstat, readlink } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CASE_IDS, COMPAT_RULES, COMPONENTS, SCENARIOS, findCase, type CaseSpec, type Scenario, type StageName, type SuiteSpec, type VersionProfile } from "./cases.ts";
-import { assertCompatible, componentsHere, driverRules, loadBoards, unobtainable, parseVersionOverrides, pmdRules, resolveVersions, suiteVerdict, type BoardLike, type DriverCompat, type PmdCompat } from "./matrix.ts";
+import {
+  CASE_IDS,
+  COMPAT_RULES,
+  COMPONENTS,
+  SCENARIOS,
+  findCase,
+  type CaseSpec,
+  type Scenario,
+  type StageName,
+  type SuiteSpec,
+  type VersionProfile,
+} from "./cases.ts";
+import {
+  assertCompatible,
+  componentsHere,
+  driverRules,
+  loadBoards,
+  unobtainable,
+  parseVersionOverrides,
+  pmdRules,
+  resolveVersions,
+  suiteVerdict,
+  type BoardLike,
+  type DriverCompat,
+  type PmdCompat,
+} from "./matrix.ts";
 import { UsageError } from "../engine/index.ts";
 import { kernelSourceOf, kernelStage } from "../kernel/index.ts";
 import { driversStage } from "../drivers/index.ts";
@@ -73,7 +97,12 @@ export interface HilGroup {
 }
 
 export function hilClassId(needs: readonly string[]): string {
-  return needs.length === 0 ? "sim" : [...needs].sort().map((n) => n.replace(/[^a-z0-9]+/gi, "-").toLowerCase()).join(".");
+  return needs.length === 0
+    ? "sim"
+    : [...needs]
+        .sort()
+        .map((n) => n.replace(/[^a-z0-9]+/gi, "-").toLowerCase())
+        .join(".");
 }
 
 export function hilGroups(suites: readonly SuiteSpec[]): HilGroup[] {
@@ -101,15 +130,24 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
   const wantBuild = ctx.phase !== "hil";
   const wantHil = (classId: string) => ctx.phase !== "build" && (ctx.hilClass === "all" || ctx.hilClass === classId);
   const record = {
-    case: c.id, scenario, profile: ctx.profile, versions,
+    case: c.id,
+    scenario,
+    profile: ctx.profile,
+    versions,
     components: spec.components.map((id) => ({ id, seed: COMPONENTS[id].seed, here: COMPONENTS[id].here })),
     notWired: spec.stages.filter((s) => s !== "hil" && !WIRED_STAGES.has(s)),
   };
-  if (wantBuild) g.task(`${prefix}.versions`, {}, async (nctx) => {
-    await mkdir(nctx.outDir, { recursive: true });
-    await writeFile(join(nctx.outDir, "versions.json"), JSON.stringify(record, null, 2) + "\n");
-    return { outcome: "PASS", metrics: { components: versions.length } };
-  }, { stage: "plan", case: c.id, scenario, description: `${c.id}/${scenario}: resolved component versions (seed vs here)` });
+  if (wantBuild)
+    g.task(
+      `${prefix}.versions`,
+      {},
+      async (nctx) => {
+        await mkdir(nctx.outDir, { recursive: true });
+        await writeFile(join(nctx.outDir, "versions.json"), JSON.stringify(record, null, 2) + "\n");
+        return { outcome: "PASS", metrics: { components: versions.length } };
+      },
+      { stage: "plan", case: c.id, scenario, description: `${c.id}/${scenario}: resolved component versions (seed vs here)` },
+    );
   const builtHandles = wantBuild ? composeBuilds(g, c, scenario, ctx) : undefined;
   if (wantBuild) added.push(`${prefix}.versions`, ...builtHandles!.nodes);
 
@@ -122,10 +160,21 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
     const name = `${prefix}.hil.${group.classId}`;
     // A HIL job that cannot run here is a node all the same, with its verdict on every suite.
     const notRun = (outcome: "SKIP" | "MISS", reason: string) => {
-      g.task(name, {}, async () => ({
-        outcome, reason,
-        suites: [{ name: `${prefix}.${group.classId}`, cases: group.suites.map((s) => ({ name: s.name, outcome, reason })) }],
-      }), { stage: "hil", case: c.id, scenario, description: `HIL ${group.suites.map((s) => s.name).join(", ")} needs ${group.needs.join(", ")}: ${outcome}, ${reason}` });
+      g.task(
+        name,
+        {},
+        async () => ({
+          outcome,
+          reason,
+          suites: [{ name: `${prefix}.${group.classId}`, cases: group.suites.map((s) => ({ name: s.name, outcome, reason })) }],
+        }),
+        {
+          stage: "hil",
+          case: c.id,
+          scenario,
+          description: `HIL ${group.suites.map((s) => s.name).join(", ")} needs ${group.needs.join(", ")}: ${outcome}, ${reason}`,
+        },
+      );
       added.push(name);
     };
     if (verdicts.every((v) => v.verdict === "SKIP")) {
@@ -136,11 +185,31 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
     // suites have no harness yet is MISS, said, not left out of the run (and out of the report).
     const guest = guestSuitesOf(group.suites);
     if (guest.length === 0) {
-      notRun("MISS", `no in-guest harness for ${group.suites.map((s) => s.name).join(", ")} yet (a board of ${ctx.boardSource} offers ${group.needs.join(", ")})`);
+      notRun(
+        "MISS",
+        `no in-guest harness for ${group.suites.map((s) => s.name).join(", ")} yet (a board of ${ctx.boardSource} offers ${group.needs.join(", ")})`,
+      );
       continue;
     }
     builds ??= importedBuilds(g, c, scenario, ctx);
-    hilStage(g, { name, kernel: builds.kernel, image: builds.image, qemu: builds.qemu, needs: group.needs, suites: guest, peer: guest.includes("net"), case: c.id, scenario, inventoryPath: ctx.config.inventory, labDir: ctx.config.labDir, labDatabase: ctx.config.labDatabase, homeLabDir: ctx.config.homeLabDir, cacheDir: ctx.config.cacheDir, leaseTtlS: ctx.config.leaseTtlS, env: ctx.config.env });
+    hilStage(g, {
+      name,
+      kernel: builds.kernel,
+      image: builds.image,
+      qemu: builds.qemu,
+      needs: group.needs,
+      suites: guest,
+      peer: guest.includes("net"),
+      case: c.id,
+      scenario,
+      inventoryPath: ctx.config.inventory,
+      labDir: ctx.config.labDir,
+      labDatabase: ctx.config.labDatabase,
+      homeLabDir: ctx.config.homeLabDir,
+      cacheDir: ctx.config.cacheDir,
+      leaseTtlS: ctx.config.leaseTtlS,
+      env: ctx.config.env,
+    });
     added.push(name);
   }
   return added;
@@ -155,8 +224,7 @@ interface Builds {
   readonly nodes: readonly string[];
 }
 
-const guestSuitesOf = (suites: readonly SuiteSpec[]): GuestSuite[] =>
-  GUEST_SUITES.filter((g) => suites.some((s) => s.guest?.includes(g)));
+const guestSuitesOf = (suites: readonly SuiteSpec[]): GuestSuite[] => GUEST_SUITES.filter((g) => suites.some((s) => s.guest?.includes(g)));
 
 /** Whether a HIL group has anything to run: some suite has an in-guest harness (else its node is
  *  MISS wherever it runs, and the workflows generate no job for it). */
@@ -167,7 +235,14 @@ export const hasHarness = (suites: readonly SuiteSpec[]): boolean => guestSuites
 function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: ComposeContext): Builds {
   const spec = c.scenarios[scenario];
   const nodes: string[] = [];
-  const kernel = kernelStage(g, { caseId: c.id, scenario, fragments: spec.kernelFragments, root: ctx.root, source: kernelSourceOf(ctx.config), cacheDir: ctx.config.cacheDir });
+  const kernel = kernelStage(g, {
+    caseId: c.id,
+    scenario,
+    fragments: spec.kernelFragments,
+    root: ctx.root,
+    source: kernelSourceOf(ctx.config),
+    cacheDir: ctx.config.cacheDir,
+  });
   nodes.push(kernel.node);
   const drivers = spec.drivers.length ? Object.entries(driversStage(g, kernel, { root: ctx.root, drivers: spec.drivers, caseId: c.id, scenario })) : [];
   nodes.push(...drivers.map(([, d]) => d.node));
@@ -183,7 +258,12 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
   if (spec.stages.includes("p4") && p4tool && p4tool !== "p4c" && unobtainable([p4tool], "here", componentsHere(p4cPlan(ctx.config))).length) {
     const name = `p4.${p4tool}`;
     const reason = `${COMPONENTS[p4tool].name} is not obtainable here: ${COMPONENTS[p4tool].here.note}`;
-    if (!g.has(name)) g.task(name, {}, async () => ({ outcome: "MISS", reason }), { stage: "p4", description: `P4 through ${COMPONENTS[p4tool].name}`, available: () => ({ ok: false, outcome: "MISS", reason }) });
+    if (!g.has(name))
+      g.task(name, {}, async () => ({ outcome: "MISS", reason }), {
+        stage: "p4",
+        description: `P4 through ${COMPONENTS[p4tool].name}`,
+        available: () => ({ ok: false, outcome: "MISS", reason }),
+      });
     nodes.push(name);
   }
   // DPDK (for OVS too), our PMDs against it and the testpmd suites: once per run, shared by cases.
@@ -250,7 +330,9 @@ export function findBuildRun(home: string, ref: string): string | undefined {
     try {
       const m = readManifest(join(store.runsDir, id));
       if (m.pipeline === "nightly" && (m.params.phase ?? "all") !== "hil" && m.status === "finished") return join(store.runsDir, id);
-    } catch { /* a partial run directory is not a build to deploy */ }
+    } catch {
+      /* a partial run directory is not a build to deploy */
+    }
   }
   return undefined;
 }
@@ -260,7 +342,12 @@ export function findBuildRun(home: string, ref: string): string | undefined {
 async function recordedDigest(path: string): Promise<{ sha256: string; mode?: string }> {
   const st = await lstat(path).catch(() => undefined);
   if (!st) return { sha256: "missing" };
-  if (st.isSymbolicLink()) return { sha256: createHash("sha256").update(`link:${await readlink(path)}`).digest("hex") };
+  if (st.isSymbolicLink())
+    return {
+      sha256: createHash("sha256")
+        .update(`link:${await readlink(path)}`)
+        .digest("hex"),
+    };
   // A link to a directory that arrived as the directory (an upload that follows links).
   if (!st.isFile()) return { sha256: st.isDirectory() ? "a-directory" : "not-a-file" };
   return { sha256: await sha256File(path), mode: (st.mode & 0o7777).toString(8) };
@@ -270,30 +357,36 @@ async function recordedDigest(path: string): Promise<{ sha256: string; mode?: st
  *  checks every file against the sha256 (and mode) the build run recorded. */
 export function importBuilt(g: GraphBuilder, name: string, buildRun: string | undefined): NodeInput {
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
-  return g.task(name, {}, async (ctx) => {
-    if (!buildRun) return { outcome: "MISS", reason: "no finished nightly build run to deploy from: run `dpu-ci run nightly --param phase=build` first" };
-    const m = readManifest(buildRun);
-    const rec = m.nodes.find((n) => n.name === name);
-    if (!rec || rec.outcome !== "PASS" || !rec.output) return { outcome: "MISS", reason: `build run ${m.id} has no passed output for ${name}${rec ? ` (${rec.outcome ?? rec.state})` : ""}` };
-    // Links stay links, as built (a kernel's build/source points at a tree that only existed in
-    // the build container); they were recorded by target, and are checked so.
-    await cp(join(buildRun, rec.output), ctx.outDir, { recursive: true, verbatimSymlinks: true });
-    const bad: string[] = [];
-    for (const a of rec.artifacts) {
-      const local = join(ctx.outDir, a.path.slice(rec.output.length + 1));
-      const got = await recordedDigest(local);
-      if (got.sha256 !== a.sha256) bad.push(`${join(buildRun, a.path)} (sha256 ${got.sha256.slice(0, 16)}, recorded ${a.sha256.slice(0, 16)})`);
-      else if (a.mode !== undefined && got.mode !== a.mode) bad.push(`${join(buildRun, a.path)} (mode ${got.mode}, recorded ${a.mode})`);
-    }
-    if (bad.length) {
-      // Not what was built: nothing of it is deployed or kept in this run.
-      await rm(ctx.outDir, { recursive: true, force: true });
-      await mkdir(ctx.outDir, { recursive: true });
-      return { outcome: "ERROR", reason: `build run ${m.id}: ${bad.length} file(s) changed after the run recorded them: ${bad.join(", ")}` };
-    }
-    ctx.log(`imported ${rec.artifacts.length} file(s) of ${name} from ${buildRun}`);
-    return { outcome: "PASS", metrics: { files: rec.artifacts.length } };
-  }, { stage: "import", description: `${name}: the output of the build run, sha256-checked` });
+  return g.task(
+    name,
+    {},
+    async (ctx) => {
+      if (!buildRun) return { outcome: "MISS", reason: "no finished nightly build run to deploy from: run `dpu-ci run nightly --param phase=build` first" };
+      const m = readManifest(buildRun);
+      const rec = m.nodes.find((n) => n.name === name);
+      if (!rec || rec.outcome !== "PASS" || !rec.output)
+        return { outcome: "MISS", reason: `build run ${m.id} has no passed output for ${name}${rec ? ` (${rec.outcome ?? rec.state})` : ""}` };
+      // Links stay links, as built (a kernel's build/source points at a tree that only existed in
+      // the build container); they were recorded by target, and are checked so.
+      await cp(join(buildRun, rec.output), ctx.outDir, { recursive: true, verbatimSymlinks: true });
+      const bad: string[] = [];
+      for (const a of rec.artifacts) {
+        const local = join(ctx.outDir, a.path.slice(rec.output.length + 1));
+        const got = await recordedDigest(local);
+        if (got.sha256 !== a.sha256) bad.push(`${join(buildRun, a.path)} (sha256 ${got.sha256.slice(0, 16)}, recorded ${a.sha256.slice(0, 16)})`);
+        else if (a.mode !== undefined && got.mode !== a.mode) bad.push(`${join(buildRun, a.path)} (mode ${got.mode}, recorded ${a.mode})`);
+      }
+      if (bad.length) {
+        // Not what was built: nothing of it is deployed or kept in this run.
+        await rm(ctx.outDir, { recursive: true, force: true });
+        await mkdir(ctx.outDir, { recursive: true });
+        return { outcome: "ERROR", reason: `build run ${m.id}: ${bad.length} file(s) changed after the run recorded them: ${bad.join(", ")}` };
+      }
+      ctx.log(`imported ${rec.artifacts.length} file(s) of ${name} from ${buildRun}`);
+      return { outcome: "PASS", metrics: { files: rec.artifacts.length } };
+    },
+    { stage: "import", description: `${name}: the output of the build run, sha256-checked` },
+  );
 }
 
 async function lavaAbsentBoards(config: Config): Promise<Map<string, string>> {
@@ -302,7 +395,12 @@ async function lavaAbsentBoards(config: Config): Promise<Map<string, string>> {
   return inv.boards.some((b) => b.lava) ? hw.lavaAbsentBoards(inv.boards, config.env) : new Map();
 }
 
-export async function composeContext(params: Readonly<Record<string, string>>, config: Config, selected: readonly { c: CaseSpec; s: Scenario }[] = [], opts: { netstack?: boolean } = {}): Promise<ComposeContext> {
+export async function composeContext(
+  params: Readonly<Record<string, string>>,
+  config: Config,
+  selected: readonly { c: CaseSpec; s: Scenario }[] = [],
+  opts: { netstack?: boolean } = {},
+): Promise<ComposeContext> {
   const root = config.root;
   const inv = loadBoards(config.inventory, root);
   const profile = params.profile === "seed" ? "seed" : "here";
@@ -312,9 +410,22 @@ export async function composeContext(params: Readonly<Record<string, string>>, c
   const lavaAbsent = phase === "build" ? new Map<string, string>() : await lavaAbsentBoards(config);
   return {
     lavaAbsent: [...lavaAbsent.values()],
-    root, config, p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4") && (c.scenarios[s].stageTools?.p4 ?? "p4c") === "p4c"),
-    boards: inv.boards.filter((b) => !lavaAbsent.has(b.id)), boardSource: inv.source, profile, overrides: parseVersionOverrides(params.versions ?? ""),
-    drivers: driverCompat(root), pmds: pmdCompat(root), pmdDelayNs: parsePmdDelay(params.pmd_delay_ns), netstack: opts.netstack ?? true, ovsFullTestsuite: params.ovs_testsuite === "full", built: new Map(), phase, hilClass: params.class ?? "all", buildQemu: params.qemu !== "host",
+    root,
+    config,
+    p4: selected.some(({ c, s }) => c.scenarios[s].stages.includes("p4") && (c.scenarios[s].stageTools?.p4 ?? "p4c") === "p4c"),
+    boards: inv.boards.filter((b) => !lavaAbsent.has(b.id)),
+    boardSource: inv.source,
+    profile,
+    overrides: parseVersionOverrides(params.versions ?? ""),
+    drivers: driverCompat(root),
+    pmds: pmdCompat(root),
+    pmdDelayNs: parsePmdDelay(params.pmd_delay_ns),
+    netstack: opts.netstack ?? true,
+    ovsFullTestsuite: params.ovs_testsuite === "full",
+    built: new Map(),
+    phase,
+    hilClass: params.class ?? "all",
+    buildQemu: params.qemu !== "host",
     buildRun: phase === "hil" ? findBuildRun(config.home, params.from ?? "latest-build") : undefined,
   };
 }
@@ -331,17 +442,32 @@ export const casePipeline = definePipeline({
   params: {
     case: { description: "case id (dpu-ci run case --case case3)", default: "case1", choices: CASE_IDS },
     scenario: { description: "scenario (or both)", default: "virt", choices: [...SCENARIOS, "both"] },
-    profile: { description: "component versions checked: here (this machine's substitutes) or seed (the user's document)", default: "here", choices: ["here", "seed"] },
+    profile: {
+      description: "component versions checked: here (this machine's substitutes) or seed (the user's document)",
+      default: "here",
+      choices: ["here", "seed"],
+    },
     versions: { description: "version overrides, e.g. ovs=2.12,dpdk=18.11 (checked for compatibility at plan time)", default: "" },
     ovs_testsuite: { description: "OVS's own testsuite: a subset that runs in minutes, or all of it", default: "subset", choices: ["subset", "full"] },
-    pmd_delay_ns: { description: "slow our FPGA VF PMD by this many ns per RX burst in the testpmd suites (a deliberate performance regression; 0 = full speed)", default: "0" },
-    qemu: { description: "build: QEMU from source with qemu/patches, the boards run it; host: the boards run the host's QEMU (boards that need igb are MISS)", default: "build", choices: ["build", "host"] },
+    pmd_delay_ns: {
+      description: "slow our FPGA VF PMD by this many ns per RX burst in the testpmd suites (a deliberate performance regression; 0 = full speed)",
+      default: "0",
+    },
+    qemu: {
+      description: "build: QEMU from source with qemu/patches, the boards run it; host: the boards run the host's QEMU (boards that need igb are MISS)",
+      default: "build",
+      choices: ["build", "host"],
+    },
   },
   async define(g, params, env) {
     const c = findCase(params.case ?? "");
     if (!c) throw new UsageError(`unknown case "${params.case}" (known: ${CASE_IDS.join(", ")})`);
     const scenarios: Scenario[] = params.scenario === "both" ? [...SCENARIOS] : [params.scenario as Scenario];
-    const ctx = await composeContext(params, env.config, scenarios.map((s) => ({ c, s })));
+    const ctx = await composeContext(
+      params,
+      env.config,
+      scenarios.map((s) => ({ c, s })),
+    );
     for (const s of scenarios) composeCase(g, c, s, ctx);
   },
 });

@@ -32,8 +32,18 @@ export interface Platform {
 
 export const PLATFORMS: Readonly<Record<PlatformId, Platform>> = {
   "virtualbox-laptop": { id: "virtualbox-laptop", description: "VirtualBox VM on a laptop (cases 1-3)", capabilities: [], simulable: true },
-  "server-1288": { id: "server-1288", description: "Huawei 1288 rack server with an Intel 82599 NIC (SR-IOV VFs)", capabilities: ["server:1288", "nic:82599"], simulable: false },
-  "server-1288-fpga": { id: "server-1288-fpga", description: "Huawei 1288 rack server with the FPGA development board", capabilities: ["server:1288", "fpga:devboard"], simulable: false },
+  "server-1288": {
+    id: "server-1288",
+    description: "Huawei 1288 rack server with an Intel 82599 NIC (SR-IOV VFs)",
+    capabilities: ["server:1288", "nic:82599"],
+    simulable: false,
+  },
+  "server-1288-fpga": {
+    id: "server-1288-fpga",
+    description: "Huawei 1288 rack server with the FPGA development board",
+    capabilities: ["server:1288", "fpga:devboard"],
+    simulable: false,
+  },
 };
 
 export type ComponentId = "os" | "kernel" | "qemu" | "virtio" | "ovs" | "dpdk" | "k8s" | "cilium" | "istio" | "p4c" | "p4llvm" | "llvm" | "virtualbox";
@@ -51,17 +61,29 @@ export const COMPONENTS: Readonly<Record<ComponentId, ComponentVersion>> = {
   os: {
     name: "host/guest OS",
     seed: { version: "7.7", note: "CentOS 7.7" },
-    here: { version: "12", source: "Debian 12 (bookworm) minbase / busybox initramfs", note: "CentOS 7.7 repositories are not reachable; guests boot a Debian or busybox userspace" },
+    here: {
+      version: "12",
+      source: "Debian 12 (bookworm) minbase / busybox initramfs",
+      note: "CentOS 7.7 repositories are not reachable; guests boot a Debian or busybox userspace",
+    },
   },
   kernel: {
     name: "Linux kernel",
     seed: { version: "5.16", note: "customized 5.16 (-fs, net, driver)" },
-    here: { version: "6.1", source: "Debian linux-source-6.1", note: "5.16 is not reachable here; the kernel source is a setting (git/tarball/dir) for the user's tree" },
+    here: {
+      version: "6.1",
+      source: "Debian linux-source-6.1",
+      note: "5.16 is not reachable here; the kernel source is a setting (git/tarball/dir) for the user's tree",
+    },
   },
   qemu: {
     name: "KVM/QEMU",
     seed: { note: "KVM/QEMU with CPU and memory changes; seed names no version" },
-    here: { version: "10.0", source: "Debian 13 (trixie) qemu source + qemu/patches, built by the qemu stage for this Debian 12 host", note: "bookworm's 7.2 has no igb (SR-IOV) device; x86_64-softmmu only; TCG here, KVM hangs in this nested VM" },
+    here: {
+      version: "10.0",
+      source: "Debian 13 (trixie) qemu source + qemu/patches, built by the qemu stage for this Debian 12 host",
+      note: "bookworm's 7.2 has no igb (SR-IOV) device; x86_64-softmmu only; TCG here, KVM hangs in this nested VM",
+    },
   },
   virtio: {
     name: "virtio (host and guest)",
@@ -105,7 +127,8 @@ export const COMPONENTS: Readonly<Record<ComponentId, ComponentVersion>> = {
     seed: { note: "an LLVM plugin compiling a custom P4 dialect to eBPF (case6)" },
     here: {
       source: "not obtainable",
-      note: "no such plugin exists to build: the seed does not specify the custom syntax, Debian packages no LLVM P4 front end, and the nearest public work " +
+      note:
+        "no such plugin exists to build: the seed does not specify the custom syntax, Debian packages no LLVM P4 front end, and the nearest public work " +
         "(IIT Hyderabad's 2018 LLVM front end for P4-16) is an unmaintained prototype on a 2018 LLVM, not vendored here and not ported to LLVM 14. " +
         "It would take the plugin's source or the dialect's grammar, plus an LLVM it builds against, built as a cached node like p4c (p4c/stage.ts); " +
         "the P4 -> eBPF path that exists (p4c-ebpf -> C -> clang/LLVM 14 -> BPF) is built and tested in case3, case5 and case5b",
@@ -178,103 +201,272 @@ const OVS = suite("ovs-datapath", "OVS bridge forwards between virtio ports");
 const K8S_SMOKE = suite("k8s-cilium", "node joins, Cilium agent healthy, pod-to-pod traffic", "k8s");
 // On the guest's (trimmed) kernel: every program's verifier load and vectors (the generated
 // `dataplane` suite), and an XDP program seeing traffic on the NIC (xdp).
-const EBPF_VECTORS = inGuest(suite("ebpf-vectors", "fastpath, LB, firewall, vf2virtio programs: packet vectors via BPF_PROG_TEST_RUN on the guest kernel"), "xdp", "dataplane");
+const EBPF_VECTORS = inGuest(
+  suite("ebpf-vectors", "fastpath, LB, firewall, vf2virtio programs: packet vectors via BPF_PROG_TEST_RUN on the guest kernel"),
+  "xdp",
+  "dataplane",
+);
 const P4_VECTORS: SuiteSpec = { ...suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors as the eBPF C ones"), tools: ["p4c"] };
-const P4_LLVM_VECTORS: SuiteSpec = { ...suite("p4-llvm-vectors", "P4 in the custom syntax, compiled by the LLVM plugin, passes the same vectors as the eBPF C"), tools: ["p4llvm"] };
+const P4_LLVM_VECTORS: SuiteSpec = {
+  ...suite("p4-llvm-vectors", "P4 in the custom syntax, compiled by the LLVM plugin, passes the same vectors as the eBPF C"),
+  tools: ["p4llvm"],
+};
 // In a virtual board: the vffwd module loads and forwards between its netdev pair (modules), and an
 // XDP program attached to the guest's virtio NIC sees traffic (xdp). Real VFs need nic:82599.
 const VFFWD_SIM = inGuest(suite("vffwd", "vf2virtio forwarding between a (virtual) VF and virtio"), "modules", "xdp");
 // SR-IOV with real VFs: on an 82599 (ixgbe/ixgbevf) or, simulated, on QEMU's igb (igb/igbvf). The
 // same in-guest suites run on both; only the board differs.
-const SRIOV_VF = inGuest(suite("sriov-vf", "VFs created through sriov_numvfs, VF driver binds, MAC/VLAN set from the PF, packets through a VF counted", "server:1288", "sriov"), "sriov");
-const VF2VIRTIO = inGuest(suite("vf2virtio", "eBPF vf2virtio redirects a VF's ingress to the virtio NIC: packets in on the VF counted out on virtio", "server:1288", "sriov"), "vf2virtio");
+const SRIOV_VF = inGuest(
+  suite("sriov-vf", "VFs created through sriov_numvfs, VF driver binds, MAC/VLAN set from the PF, packets through a VF counted", "server:1288", "sriov"),
+  "sriov",
+);
+const VF2VIRTIO = inGuest(
+  suite("vf2virtio", "eBPF vf2virtio redirects a VF's ingress to the virtio NIC: packets in on the VF counted out on virtio", "server:1288", "sriov"),
+  "vf2virtio",
+);
 // The RDMA verbs test on a soft RoCE device (rxe) over the board's own NIC: the same libibverbs
 // calls erdma-srd makes, on any board (rdma_rxe is in case4's kernel); no erdma device needed.
 const RXE_VERBS = inGuest(suite("rdma-rxe-verbs", "RDMA verbs (RC send/recv ping-pong) over a soft RoCE device (rxe) on the board's NIC"), "rdma");
 
 export const CASES: readonly CaseSpec[] = [
   {
-    id: "case1", title: "basics: OS trimming, EBS driver", tasks: ["OS trimming", "EBS driver"], platform: "virtualbox-laptop",
+    id: "case1",
+    title: "basics: OS trimming, EBS driver",
+    tasks: ["OS trimming", "EBS driver"],
+    platform: "virtualbox-laptop",
     scenarios: {
-      virt: { scenario: "virt", stack: "VirtualBox + CentOS 7.7 + kernel 5.16 (custom) + KVM/QEMU + virtio + OVS 2.12; guest CentOS 7.7 + 5.16 + virtio",
-        components: [...BASE_VIRT, "virtualbox"], kernelFragments: ["case1", "virt"], drivers: ["ebs"], ebpf: [], p4: [],
-        stages: ["kernel", "drivers", "qemu", "ovs", "image", "hil"], suites: [BOOT, driverSuite("ebs-driver", "EBS driver loads and serves a block device"), OVS] },
-      container: { scenario: "container", stack: "VirtualBox + CentOS 7.7 + kernel 5.16 (custom) + k8s + Cilium + virtio + container",
-        components: [...BASE_CONTAINER, "virtualbox"], kernelFragments: ["case1", "container"], drivers: ["ebs"], ebpf: [], p4: [],
-        stages: ["kernel", "drivers", "image", "k8s", "cilium", "hil"], suites: [BOOT, driverSuite("ebs-driver", "EBS driver loads and serves a block device"), K8S_SMOKE] },
+      virt: {
+        scenario: "virt",
+        stack: "VirtualBox + CentOS 7.7 + kernel 5.16 (custom) + KVM/QEMU + virtio + OVS 2.12; guest CentOS 7.7 + 5.16 + virtio",
+        components: [...BASE_VIRT, "virtualbox"],
+        kernelFragments: ["case1", "virt"],
+        drivers: ["ebs"],
+        ebpf: [],
+        p4: [],
+        stages: ["kernel", "drivers", "qemu", "ovs", "image", "hil"],
+        suites: [BOOT, driverSuite("ebs-driver", "EBS driver loads and serves a block device"), OVS],
+      },
+      container: {
+        scenario: "container",
+        stack: "VirtualBox + CentOS 7.7 + kernel 5.16 (custom) + k8s + Cilium + virtio + container",
+        components: [...BASE_CONTAINER, "virtualbox"],
+        kernelFragments: ["case1", "container"],
+        drivers: ["ebs"],
+        ebpf: [],
+        p4: [],
+        stages: ["kernel", "drivers", "image", "k8s", "cilium", "hil"],
+        suites: [BOOT, driverSuite("ebs-driver", "EBS driver loads and serves a block device"), K8S_SMOKE],
+      },
     },
   },
   {
-    id: "case2", title: "Cilium changes, new eBPF features", tasks: ["driver development", "vf fwd", "FPGA data plane under eBPF control"], platform: "virtualbox-laptop",
+    id: "case2",
+    title: "Cilium changes, new eBPF features",
+    tasks: ["driver development", "vf fwd", "FPGA data plane under eBPF control"],
+    platform: "virtualbox-laptop",
     scenarios: {
-      virt: { scenario: "virt", stack: "case1 virt + driver development + vf fwd (host VF to guest virtio)",
-        components: [...BASE_VIRT, "virtualbox", "dpdk"], kernelFragments: ["case2", "virt"], drivers: ["ebs", "vffwd"], ebpf: ["vf2virtio"], p4: [],
-        stages: ["kernel", "drivers", "ebpf", "qemu", "dpdk", "ovs", "image", "hil"], suites: [BOOT, VFFWD_SIM, OVS] },
-      container: { scenario: "container", stack: "case1 container + FPGA data plane (fastpath, LB, firewall under eBPF) + vffwd",
-        components: [...BASE_CONTAINER, "virtualbox", "llvm"], kernelFragments: ["case2", "container"], drivers: ["vffwd"], ebpf: ["fastpath", "lb", "firewall", "vf2virtio"], p4: [],
-        stages: ["kernel", "drivers", "ebpf", "image", "k8s", "cilium", "hil"], suites: [BOOT, EBPF_VECTORS, VFFWD_SIM, K8S_SMOKE] },
-    },
-  },
-  {
-    id: "case3", title: "simulated P4 data plane controlled by eBPF", tasks: ["simulate several CPUs", "manage host CPU from the SmartNIC", "OVS fast path offloaded to P4 (p4c -> eBPF)"], platform: "virtualbox-laptop",
-    scenarios: {
-      virt: { scenario: "virt", stack: "case2 virt + simulated P4 pipeline (p4c -> eBPF) as the OVS fast path",
-        components: [...BASE_VIRT, "virtualbox", "dpdk", "p4c", "llvm"], kernelFragments: ["case3", "virt"], drivers: ["vffwd"], ebpf: ["fastpath", "vf2virtio"], p4: ["fastpath"],
-        stages: ["kernel", "drivers", "ebpf", "p4", "qemu", "dpdk", "ovs", "image", "hil"], suites: [BOOT, EBPF_VECTORS, P4_VECTORS, OVS] },
-      container: { scenario: "container", stack: "case2 container + simulated P4 pipeline",
-        components: [...BASE_CONTAINER, "virtualbox", "p4c", "llvm"], kernelFragments: ["case3", "container"], drivers: ["vffwd"], ebpf: ["fastpath", "lb", "firewall"], p4: ["fastpath", "lb", "firewall"],
-        stages: ["kernel", "drivers", "ebpf", "p4", "image", "k8s", "cilium", "hil"], suites: [BOOT, EBPF_VECTORS, P4_VECTORS, K8S_SMOKE] },
-    },
-  },
-  {
-    id: "case4", title: "VF + RDMA", tasks: ["vf2virtio", "erdma (SRD)"], platform: "server-1288",
-    scenarios: {
-      virt: { scenario: "virt", stack: "1288 + CentOS 7.7 + kernel 5.16 (custom) + KVM/QEMU + Intel 82599 VF + OVS 2.12; guest VM",
-        components: [...BASE_VIRT, "dpdk"], kernelFragments: ["case4", "virt"], drivers: ["ixgbevf", "erdma", "vffwd"], ebpf: ["vf2virtio"], p4: [],
+      virt: {
+        scenario: "virt",
+        stack: "case1 virt + driver development + vf fwd (host VF to guest virtio)",
+        components: [...BASE_VIRT, "virtualbox", "dpdk"],
+        kernelFragments: ["case2", "virt"],
+        drivers: ["ebs", "vffwd"],
+        ebpf: ["vf2virtio"],
+        p4: [],
         stages: ["kernel", "drivers", "ebpf", "qemu", "dpdk", "ovs", "image", "hil"],
-        suites: [BOOT, EBPF_VECTORS, SRIOV_VF, VF2VIRTIO, driverSuite("erdma-load", "erdma (out of tree) loads against the case kernel with ib_core"), RXE_VERBS,
-          suite("vf2virtio-line-rate", "VF to guest virtio forwarding at line rate", "server:1288", "nic:82599"), suite("erdma-srd", "erdma SRD verbs between two hosts", "server:1288", "rdma:erdma")] },
-      container: { scenario: "container", stack: "1288 + ... + k8s + Cilium + 82599 VF + vffwd (vf2virtio, firewall, eBPF control) + container",
-        components: [...BASE_CONTAINER, "dpdk"], kernelFragments: ["case4", "container"], drivers: ["ixgbevf", "vffwd"], ebpf: ["vf2virtio", "firewall"], p4: [],
-        stages: ["kernel", "drivers", "ebpf", "dpdk", "image", "k8s", "cilium", "hil"],
-        suites: [BOOT, EBPF_VECTORS, suite("vf2virtio", "VF to virtio forwarding with firewall", "server:1288", "nic:82599"), suite("k8s-cilium-vf", "pods on VF/virtio NICs under Cilium", "server:1288", "nic:82599", "k8s")] },
+        suites: [BOOT, VFFWD_SIM, OVS],
+      },
+      container: {
+        scenario: "container",
+        stack: "case1 container + FPGA data plane (fastpath, LB, firewall under eBPF) + vffwd",
+        components: [...BASE_CONTAINER, "virtualbox", "llvm"],
+        kernelFragments: ["case2", "container"],
+        drivers: ["vffwd"],
+        ebpf: ["fastpath", "lb", "firewall", "vf2virtio"],
+        p4: [],
+        stages: ["kernel", "drivers", "ebpf", "image", "k8s", "cilium", "hil"],
+        suites: [BOOT, EBPF_VECTORS, VFFWD_SIM, K8S_SMOKE],
+      },
     },
   },
   {
-    id: "case5", title: "real FPGA", tasks: ["VF driver", "manage host CPU from the SmartNIC", "OVS fast path offloaded to the FPGA", "Cilium changes", "P4 controls the FPGA data plane"], platform: "server-1288-fpga",
+    id: "case3",
+    title: "simulated P4 data plane controlled by eBPF",
+    tasks: ["simulate several CPUs", "manage host CPU from the SmartNIC", "OVS fast path offloaded to P4 (p4c -> eBPF)"],
+    platform: "virtualbox-laptop",
     scenarios: {
-      virt: { scenario: "virt", stack: "case4 virt with the FPGA board on the host, driver development, FPGA data plane and vffwd",
-        components: [...BASE_VIRT, "dpdk", "p4c"], kernelFragments: ["case5", "virt"], drivers: ["fpga-vf", "vffwd"], ebpf: ["fastpath", "lb", "firewall", "vf2virtio"], p4: ["fastpath"],
+      virt: {
+        scenario: "virt",
+        stack: "case2 virt + simulated P4 pipeline (p4c -> eBPF) as the OVS fast path",
+        components: [...BASE_VIRT, "virtualbox", "dpdk", "p4c", "llvm"],
+        kernelFragments: ["case3", "virt"],
+        drivers: ["vffwd"],
+        ebpf: ["fastpath", "vf2virtio"],
+        p4: ["fastpath"],
         stages: ["kernel", "drivers", "ebpf", "p4", "qemu", "dpdk", "ovs", "image", "hil"],
-        suites: [BOOT, EBPF_VECTORS, driverSuite("fpga-vf", "FPGA VF driver binds, FPGA virtio visible in the guest", "server:1288", "fpga:devboard"), suite("fpga-ovs-offload", "OVS fast path offloaded to the FPGA", "server:1288", "fpga:devboard")] },
-      container: { scenario: "container", stack: "case4 container with the FPGA board, P4 controlling the FPGA data plane",
-        components: [...BASE_CONTAINER, "dpdk", "p4c"], kernelFragments: ["case5", "container"], drivers: ["fpga-vf", "vffwd"], ebpf: ["fastpath", "lb", "firewall", "vf2virtio"], p4: ["fastpath", "lb", "firewall"],
-        stages: ["kernel", "drivers", "ebpf", "p4", "dpdk", "image", "k8s", "cilium", "hil"],
-        suites: [BOOT, EBPF_VECTORS, suite("fpga-p4-dataplane", "P4 program drives the FPGA data plane", "server:1288", "fpga:devboard"), suite("k8s-cilium-fpga", "pods behind the FPGA fast path under Cilium", "server:1288", "fpga:devboard", "k8s")] },
-    },
-  },
-  {
-    id: "case5b", title: "FPGA P4 extension points (eBPF) - the seed's second case5", tasks: ["P4 extension points implemented in eBPF"], platform: "server-1288-fpga",
-    scenarios: {
-      virt: { scenario: "virt", stack: "case5 virt + P4 extern/extension points backed by eBPF",
-        components: [...BASE_VIRT, "p4c", "llvm"], kernelFragments: ["case5", "virt"], drivers: ["fpga-vf"], ebpf: ["fastpath"], p4: ["fastpath"],
-        stages: ["kernel", "drivers", "ebpf", "p4", "qemu", "image", "hil"],
-        suites: [EBPF_VECTORS, P4_VECTORS, suite("fpga-p4-extern", "eBPF extension point called from the FPGA pipeline", "server:1288", "fpga:devboard")] },
-      container: { scenario: "container", stack: "case5 container + P4 extension points backed by eBPF",
-        components: [...BASE_CONTAINER, "p4c", "llvm"], kernelFragments: ["case5", "container"], drivers: ["fpga-vf"], ebpf: ["fastpath", "firewall"], p4: ["fastpath", "firewall"],
+        suites: [BOOT, EBPF_VECTORS, P4_VECTORS, OVS],
+      },
+      container: {
+        scenario: "container",
+        stack: "case2 container + simulated P4 pipeline",
+        components: [...BASE_CONTAINER, "virtualbox", "p4c", "llvm"],
+        kernelFragments: ["case3", "container"],
+        drivers: ["vffwd"],
+        ebpf: ["fastpath", "lb", "firewall"],
+        p4: ["fastpath", "lb", "firewall"],
         stages: ["kernel", "drivers", "ebpf", "p4", "image", "k8s", "cilium", "hil"],
-        suites: [EBPF_VECTORS, P4_VECTORS, suite("fpga-p4-extern", "eBPF extension point called from the FPGA pipeline", "server:1288", "fpga:devboard", "k8s")] },
+        suites: [BOOT, EBPF_VECTORS, P4_VECTORS, K8S_SMOKE],
+      },
     },
   },
   {
-    id: "case6", title: "LLVM P4 plugin with custom syntax", tasks: ["LLVM plugin compiling a P4 dialect"], platform: "virtualbox-laptop",
+    id: "case4",
+    title: "VF + RDMA",
+    tasks: ["vf2virtio", "erdma (SRD)"],
+    platform: "server-1288",
     scenarios: {
-      virt: { scenario: "virt", stack: "toolchain case: an LLVM plugin compiles the custom P4 syntax to eBPF, tested on a virtual board",
-        components: ["kernel", "llvm", "p4llvm"], kernelFragments: ["case6"], drivers: [], ebpf: ["fastpath"], p4: ["fastpath"],
-        stages: ["kernel", "ebpf", "p4", "image", "hil"], suites: [EBPF_VECTORS, P4_LLVM_VECTORS], stageTools: { p4: "p4llvm" } },
-      container: { scenario: "container", stack: "as virt, with the resulting programs loaded by Cilium in a cluster",
-        components: ["kernel", "llvm", "p4llvm", "k8s", "cilium"], kernelFragments: ["case6", "container"], drivers: [], ebpf: ["fastpath"], p4: ["fastpath"],
-        stages: ["kernel", "ebpf", "p4", "image", "k8s", "cilium", "hil"], suites: [EBPF_VECTORS, K8S_SMOKE], stageTools: { p4: "p4llvm" } },
+      virt: {
+        scenario: "virt",
+        stack: "1288 + CentOS 7.7 + kernel 5.16 (custom) + KVM/QEMU + Intel 82599 VF + OVS 2.12; guest VM",
+        components: [...BASE_VIRT, "dpdk"],
+        kernelFragments: ["case4", "virt"],
+        drivers: ["ixgbevf", "erdma", "vffwd"],
+        ebpf: ["vf2virtio"],
+        p4: [],
+        stages: ["kernel", "drivers", "ebpf", "qemu", "dpdk", "ovs", "image", "hil"],
+        suites: [
+          BOOT,
+          EBPF_VECTORS,
+          SRIOV_VF,
+          VF2VIRTIO,
+          driverSuite("erdma-load", "erdma (out of tree) loads against the case kernel with ib_core"),
+          RXE_VERBS,
+          suite("vf2virtio-line-rate", "VF to guest virtio forwarding at line rate", "server:1288", "nic:82599"),
+          suite("erdma-srd", "erdma SRD verbs between two hosts", "server:1288", "rdma:erdma"),
+        ],
+      },
+      container: {
+        scenario: "container",
+        stack: "1288 + ... + k8s + Cilium + 82599 VF + vffwd (vf2virtio, firewall, eBPF control) + container",
+        components: [...BASE_CONTAINER, "dpdk"],
+        kernelFragments: ["case4", "container"],
+        drivers: ["ixgbevf", "vffwd"],
+        ebpf: ["vf2virtio", "firewall"],
+        p4: [],
+        stages: ["kernel", "drivers", "ebpf", "dpdk", "image", "k8s", "cilium", "hil"],
+        suites: [
+          BOOT,
+          EBPF_VECTORS,
+          suite("vf2virtio", "VF to virtio forwarding with firewall", "server:1288", "nic:82599"),
+          suite("k8s-cilium-vf", "pods on VF/virtio NICs under Cilium", "server:1288", "nic:82599", "k8s"),
+        ],
+      },
+    },
+  },
+  {
+    id: "case5",
+    title: "real FPGA",
+    tasks: ["VF driver", "manage host CPU from the SmartNIC", "OVS fast path offloaded to the FPGA", "Cilium changes", "P4 controls the FPGA data plane"],
+    platform: "server-1288-fpga",
+    scenarios: {
+      virt: {
+        scenario: "virt",
+        stack: "case4 virt with the FPGA board on the host, driver development, FPGA data plane and vffwd",
+        components: [...BASE_VIRT, "dpdk", "p4c"],
+        kernelFragments: ["case5", "virt"],
+        drivers: ["fpga-vf", "vffwd"],
+        ebpf: ["fastpath", "lb", "firewall", "vf2virtio"],
+        p4: ["fastpath"],
+        stages: ["kernel", "drivers", "ebpf", "p4", "qemu", "dpdk", "ovs", "image", "hil"],
+        suites: [
+          BOOT,
+          EBPF_VECTORS,
+          driverSuite("fpga-vf", "FPGA VF driver binds, FPGA virtio visible in the guest", "server:1288", "fpga:devboard"),
+          suite("fpga-ovs-offload", "OVS fast path offloaded to the FPGA", "server:1288", "fpga:devboard"),
+        ],
+      },
+      container: {
+        scenario: "container",
+        stack: "case4 container with the FPGA board, P4 controlling the FPGA data plane",
+        components: [...BASE_CONTAINER, "dpdk", "p4c"],
+        kernelFragments: ["case5", "container"],
+        drivers: ["fpga-vf", "vffwd"],
+        ebpf: ["fastpath", "lb", "firewall", "vf2virtio"],
+        p4: ["fastpath", "lb", "firewall"],
+        stages: ["kernel", "drivers", "ebpf", "p4", "dpdk", "image", "k8s", "cilium", "hil"],
+        suites: [
+          BOOT,
+          EBPF_VECTORS,
+          suite("fpga-p4-dataplane", "P4 program drives the FPGA data plane", "server:1288", "fpga:devboard"),
+          suite("k8s-cilium-fpga", "pods behind the FPGA fast path under Cilium", "server:1288", "fpga:devboard", "k8s"),
+        ],
+      },
+    },
+  },
+  {
+    id: "case5b",
+    title: "FPGA P4 extension points (eBPF) - the seed's second case5",
+    tasks: ["P4 extension points implemented in eBPF"],
+    platform: "server-1288-fpga",
+    scenarios: {
+      virt: {
+        scenario: "virt",
+        stack: "case5 virt + P4 extern/extension points backed by eBPF",
+        components: [...BASE_VIRT, "p4c", "llvm"],
+        kernelFragments: ["case5", "virt"],
+        drivers: ["fpga-vf"],
+        ebpf: ["fastpath"],
+        p4: ["fastpath"],
+        stages: ["kernel", "drivers", "ebpf", "p4", "qemu", "image", "hil"],
+        suites: [EBPF_VECTORS, P4_VECTORS, suite("fpga-p4-extern", "eBPF extension point called from the FPGA pipeline", "server:1288", "fpga:devboard")],
+      },
+      container: {
+        scenario: "container",
+        stack: "case5 container + P4 extension points backed by eBPF",
+        components: [...BASE_CONTAINER, "p4c", "llvm"],
+        kernelFragments: ["case5", "container"],
+        drivers: ["fpga-vf"],
+        ebpf: ["fastpath", "firewall"],
+        p4: ["fastpath", "firewall"],
+        stages: ["kernel", "drivers", "ebpf", "p4", "image", "k8s", "cilium", "hil"],
+        suites: [
+          EBPF_VECTORS,
+          P4_VECTORS,
+          suite("fpga-p4-extern", "eBPF extension point called from the FPGA pipeline", "server:1288", "fpga:devboard", "k8s"),
+        ],
+      },
+    },
+  },
+  {
+    id: "case6",
+    title: "LLVM P4 plugin with custom syntax",
+    tasks: ["LLVM plugin compiling a P4 dialect"],
+    platform: "virtualbox-laptop",
+    scenarios: {
+      virt: {
+        scenario: "virt",
+        stack: "toolchain case: an LLVM plugin compiles the custom P4 syntax to eBPF, tested on a virtual board",
+        components: ["kernel", "llvm", "p4llvm"],
+        kernelFragments: ["case6"],
+        drivers: [],
+        ebpf: ["fastpath"],
+        p4: ["fastpath"],
+        stages: ["kernel", "ebpf", "p4", "image", "hil"],
+        suites: [EBPF_VECTORS, P4_LLVM_VECTORS],
+        stageTools: { p4: "p4llvm" },
+      },
+      container: {
+        scenario: "container",
+        stack: "as virt, with the resulting programs loaded by Cilium in a cluster",
+        components: ["kernel", "llvm", "p4llvm", "k8s", "cilium"],
+        kernelFragments: ["case6", "container"],
+        drivers: [],
+        ebpf: ["fastpath"],
+        p4: ["fastpath"],
+        stages: ["kernel", "ebpf", "p4", "image", "k8s", "cilium", "hil"],
+        suites: [EBPF_VECTORS, K8S_SMOKE],
+        stageTools: { p4: "p4llvm" },
+      },
     },
   },
 ];
@@ -304,8 +496,16 @@ export const COMPAT_RULES: readonly CompatRule[] = [
   { when: { key: "ovs", range: "~2.13" }, requires: { key: "dpdk", range: "~19.11" }, source: "OVS 2.13 NEWS (DPDK 19.11)" },
   { when: { key: "ovs", range: "~3.1" }, requires: { key: "dpdk", range: "~22.11" }, source: "OVS 3.1 NEWS (DPDK 22.11)" },
   { when: { key: "ovs", range: "~3.5" }, requires: { key: "dpdk", range: "~24.11" }, source: "OVS 3.5 NEWS (DPDK 24.11)" },
-  { when: { key: "dpdk", range: ">=22.11" }, requires: { key: "kernel", range: ">=4.14" }, source: "DPDK 22.11 Linux getting started guide, system requirements" },
-  { when: { key: "dpdk", range: ">=18.11 <22.11" }, requires: { key: "kernel", range: ">=3.16" }, source: "DPDK 18.11-21.11 Linux getting started guide, system requirements" },
+  {
+    when: { key: "dpdk", range: ">=22.11" },
+    requires: { key: "kernel", range: ">=4.14" },
+    source: "DPDK 22.11 Linux getting started guide, system requirements",
+  },
+  {
+    when: { key: "dpdk", range: ">=18.11 <22.11" },
+    requires: { key: "kernel", range: ">=3.16" },
+    source: "DPDK 18.11-21.11 Linux getting started guide, system requirements",
+  },
   // Our own out-of-tree code adds its rules from its manifest: drivers/<name>/driver.json (kernel
   // range, pipelines/matrix.ts driverRules) and drivers/<name>/pmd.json (DPDK range, pmdRules).
 ];

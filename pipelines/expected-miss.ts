@@ -77,7 +77,9 @@ const cap = (s: string | undefined, n = 200) => (s === undefined ? "" : s.length
 export function verdictMarkdown(v: RunVerdict, rules: readonly ExpectedMiss[] = EXPECTED_MISSES): string {
   const by = (k: NodeVerdict) => v.nodes.filter((n) => n.verdict === k);
   const red = v.exitCode !== EXIT.OK;
-  const lines = [`### Verdict for run ${v.run}: ${red ? "failed" : "passed"}${v.finished ? "" : " (the run did not finish: stopped at its time limit or killed)"}`];
+  const lines = [
+    `### Verdict for run ${v.run}: ${red ? "failed" : "passed"}${v.finished ? "" : " (the run did not finish: stopped at its time limit or killed)"}`,
+  ];
   const section = (title: string, k: NodeVerdict, note = "") => {
     const ns = by(k);
     if (ns.length === 0) return;

@@ -17,7 +17,6 @@ import { CASES, SCENARIOS, type CaseSpec } from "./cases.ts";
 import { hasHarness, hilGroups } from "./case.ts";
 import { type BoardLike } from "./matrix.ts";
 
-
 /** Where runs and results land on a hosted runner (DPU_CI_HOME). Not a hidden directory: a search
  *  root that starts with "." is skipped whole by upload-artifact (hidden files are excluded by
  *  default since v4.4), and nothing else needs hiding in a throw-away workspace. */
@@ -104,13 +103,17 @@ export interface BoardClass {
 
 export function boardClasses(cases: readonly CaseSpec[] = CASES): BoardClass[] {
   const map = new Map<string, { needs: readonly string[]; uses: string[]; harnessed: boolean }>();
-  for (const c of cases) for (const s of SCENARIOS) for (const g of hilGroups(c.scenarios[s].suites)) {
-    const e = map.get(g.classId) ?? { needs: g.needs, uses: [], harnessed: false };
-    e.uses.push(`${c.id}/${s}`);
-    e.harnessed ||= hasHarness(g.suites);
-    map.set(g.classId, e);
-  }
-  return [...map].sort(([a], [b]) => (a === "sim" ? -1 : b === "sim" ? 1 : a < b ? -1 : 1)).map(([classId, e]) => ({ classId, needs: e.needs, uses: e.uses, harnessed: e.harnessed }));
+  for (const c of cases)
+    for (const s of SCENARIOS)
+      for (const g of hilGroups(c.scenarios[s].suites)) {
+        const e = map.get(g.classId) ?? { needs: g.needs, uses: [], harnessed: false };
+        e.uses.push(`${c.id}/${s}`);
+        e.harnessed ||= hasHarness(g.suites);
+        map.set(g.classId, e);
+      }
+  return [...map]
+    .sort(([a], [b]) => (a === "sim" ? -1 : b === "sim" ? 1 : a < b ? -1 : 1))
+    .map(([classId, e]) => ({ classId, needs: e.needs, uses: e.uses, harnessed: e.harnessed }));
 }
 
 /** The boards jobs are routed to: the virtual boards a hosted runner starts itself, and the lab's
@@ -124,7 +127,10 @@ export interface Labs {
 export function repositoryLabs(root: string = REPO_ROOT): Labs {
   const load = (file: string) => ({ file, boards: loadInventory(join(root, file)).boards });
   const committed = existsSync(join(root, LAB_INVENTORY_FILE));
-  return { local: load(LOCAL_INVENTORY_FILE), lab: committed ? { ...load(LAB_INVENTORY_FILE), committed } : { file: LAB_INVENTORY_FILE, boards: [], committed } };
+  return {
+    local: load(LOCAL_INVENTORY_FILE),
+    lab: committed ? { ...load(LAB_INVENTORY_FILE), committed } : { file: LAB_INVENTORY_FILE, boards: [], committed },
+  };
 }
 
 /** Why a lab class gets no job when the repository commits no lab inventory. */
@@ -197,29 +203,46 @@ export const DOCTOR_STEP = "npx dpu-ci doctor --fix --no-dockerd";
 
 /** A hosted job in the Debian container: toolchain from Debian as root. */
 const hostedSetup = (checkout: Step = { uses: CHECKOUT }): Step[] => [
-  containerPrereqs, checkout, ...nodeSteps(true),
+  containerPrereqs,
+  checkout,
+  ...nodeSteps(true),
   { name: "Install toolchain (Debian packages; dockerd is started next, on the cached data root)", run: DOCTOR_STEP },
 ];
 
 /** Restore the cached docker data root and downloads, and start the job's own dockerd on it (unless
  *  a daemon is already reachable, e.g. a runner that mounts its socket). */
 const cacheAndDockerd = (jobKey: string): Step[] => [
-  { name: "Restore BuildKit, ccache and download caches", id: "cache", uses: CACHE_RESTORE, with: { path: CACHE_HOME, key: `dpu-ci-cache-${jobKey}-\${{ github.run_id }}`, "restore-keys": `dpu-ci-cache-${jobKey}-` } },
+  {
+    name: "Restore BuildKit, ccache and download caches",
+    id: "cache",
+    uses: CACHE_RESTORE,
+    with: { path: CACHE_HOME, key: `dpu-ci-cache-${jobKey}-\${{ github.run_id }}`, "restore-keys": `dpu-ci-cache-${jobKey}-` },
+  },
   {
     name: "Start dockerd on the cached data root",
     run: [
       'if docker version >/dev/null 2>&1; then echo "a docker daemon is reachable already: using it"; exit 0; fi',
       `mkdir -p "${CACHE_HOME}/docker"`,
       `nohup dockerd --data-root "$PWD/${CACHE_HOME}/docker" --pidfile "$RUNNER_TEMP/dockerd.pid" >"$RUNNER_TEMP/dockerd.log" 2>&1 &`,
-      'for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && exit 0; sleep 1; done',
+      "for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && exit 0; sleep 1; done",
       'cat "$RUNNER_TEMP/dockerd.log"; exit 1',
     ].join("\n"),
   },
 ];
 
 /** A hosted HIL job's downloads (the virtual boards' known-good Debian kernel) kept between runs. */
-const restoreDownloads = (jobKey: string): Step => ({ name: "Restore downloads (the known-good kernel of the virtual boards)", id: "cache", uses: CACHE_RESTORE, with: { path: `${CACHE_HOME}/downloads`, key: `dpu-ci-downloads-${jobKey}-\${{ github.run_id }}`, "restore-keys": `dpu-ci-downloads-${jobKey}-` } });
-const saveDownloads = (): Step => ({ name: "Save downloads", if: "always() && steps.cache.outputs.cache-primary-key != ''", uses: CACHE_SAVE, with: { path: `${CACHE_HOME}/downloads`, key: "${{ steps.cache.outputs.cache-primary-key }}" } });
+const restoreDownloads = (jobKey: string): Step => ({
+  name: "Restore downloads (the known-good kernel of the virtual boards)",
+  id: "cache",
+  uses: CACHE_RESTORE,
+  with: { path: `${CACHE_HOME}/downloads`, key: `dpu-ci-downloads-${jobKey}-\${{ github.run_id }}`, "restore-keys": `dpu-ci-downloads-${jobKey}-` },
+});
+const saveDownloads = (): Step => ({
+  name: "Save downloads",
+  if: "always() && steps.cache.outputs.cache-primary-key != ''",
+  uses: CACHE_SAVE,
+  with: { path: `${CACHE_HOME}/downloads`, key: "${{ steps.cache.outputs.cache-primary-key }}" },
+});
 
 const stopDockerdAndSave = (): Step[] => [
   {
@@ -232,7 +255,12 @@ const stopDockerdAndSave = (): Step[] => [
       'while kill -0 "$pid" 2>/dev/null; do sleep 1; done',
     ].join("\n"),
   },
-  { name: "Save caches", if: "always() && steps.cache.outputs.cache-primary-key != ''", uses: CACHE_SAVE, with: { path: CACHE_HOME, key: "${{ steps.cache.outputs.cache-primary-key }}" } },
+  {
+    name: "Save caches",
+    if: "always() && steps.cache.outputs.cache-primary-key != ''",
+    uses: CACHE_SAVE,
+    with: { path: CACHE_HOME, key: "${{ steps.cache.outputs.cache-primary-key }}" },
+  },
 ];
 
 /** Minutes a job keeps after its run step's own limit, to hand over what finished: pack, upload,
@@ -270,16 +298,29 @@ function handOver(artifact: string, title: string, retentionDays = 14): Step[] {
       id: "pack",
       if: "always() && steps.run.outputs.run-dir != ''",
       env: { RUN_DIR: "${{ steps.run.outputs.run-dir }}" },
-      run: [`mkdir -p "${dir}"`, `tar -C "$(dirname "$RUN_DIR")" -cf "${dir}/${RUN_ARCHIVE}" "$(basename "$RUN_DIR")"`, `ls -l "${dir}/${RUN_ARCHIVE}"`].join("\n"),
+      run: [`mkdir -p "${dir}"`, `tar -C "$(dirname "$RUN_DIR")" -cf "${dir}/${RUN_ARCHIVE}" "$(basename "$RUN_DIR")"`, `ls -l "${dir}/${RUN_ARCHIVE}"`].join(
+        "\n",
+      ),
     },
-    { name: "Upload run", id: "upload", if: "always() && steps.pack.outcome == 'success'", uses: UPLOAD, with: { name: artifact, path: dir, "if-no-files-found": "error", "retention-days": retentionDays } },
+    {
+      name: "Upload run",
+      id: "upload",
+      if: "always() && steps.pack.outcome == 'success'",
+      uses: UPLOAD,
+      with: { name: artifact, path: dir, "if-no-files-found": "error", "retention-days": retentionDays },
+    },
     {
       name: "Link the HTML report from the step summary",
       if: "always() && steps.upload.outputs.artifact-url != ''",
       env: { ARTIFACT_URL: "${{ steps.upload.outputs.artifact-url }}", RUN_ID: "${{ steps.run.outputs.run-id }}" },
       run: `printf '\\n**Report**: [%s](%s): run %s as ${RUN_ARCHIVE} (\`tar -xf ${RUN_ARCHIVE}\`, then open %s/report.html).\\n' "${artifact}" "$ARTIFACT_URL" "$RUN_ID" "$RUN_ID" >> "$GITHUB_STEP_SUMMARY"`,
     },
-    { name: "Publish JUnit", if: "always() && steps.run.outputs.run-dir != ''", uses: JUNIT_REPORT, with: { report_paths: "${{ steps.run.outputs.run-dir }}/junit.xml", check_name: title, require_tests: false } },
+    {
+      name: "Publish JUnit",
+      if: "always() && steps.run.outputs.run-dir != ''",
+      uses: JUNIT_REPORT,
+      with: { report_paths: "${{ steps.run.outputs.run-dir }}/junit.xml", check_name: title, require_tests: false },
+    },
     verdictStep(),
   ];
 }
@@ -302,7 +343,10 @@ function receiveRun(artifact: string): Step[] {
   const dir = `${HANDOVER_DIR}/${artifact}`;
   return [
     { name: `Download the build run (${artifact})`, uses: DOWNLOAD, with: { name: artifact, path: dir } },
-    { name: "Unpack it into DPU_CI_HOME/runs (hidden files, symlinks and modes as built)", run: `mkdir -p "$DPU_CI_HOME/runs"\ntar -C "$DPU_CI_HOME/runs" --no-same-owner -xpf "${dir}/${RUN_ARCHIVE}"` },
+    {
+      name: "Unpack it into DPU_CI_HOME/runs (hidden files, symlinks and modes as built)",
+      run: `mkdir -p "$DPU_CI_HOME/runs"\ntar -C "$DPU_CI_HOME/runs" --no-same-owner -xpf "${dir}/${RUN_ARCHIVE}"`,
+    },
   ];
 }
 
@@ -320,11 +364,16 @@ function hilPlacement(b: RoutedClass, checkout: Step = { uses: CHECKOUT }): Pick
   return { "runs-on": runsOnFor(b.needs), env: { DPU_CI_INVENTORY: b.inventory, DPU_CI_LAB_DIR: LAB_DIR }, setup: [checkout, ...nodeSteps(false)] };
 }
 
-const unservedSummary = (r: Routing): Step[] => r.unserved.length === 0 ? [] : [{
-  name: "Board classes without a job",
-  if: "always()",
-  run: `cat >> "$GITHUB_STEP_SUMMARY" <<'EOF'\n### Not dispatched\n${r.unserved.map((u) => `- \`${u.classId}\` (${u.uses.join(", ")}): ${u.reason}`).join("\n")}\nEOF`,
-}];
+const unservedSummary = (r: Routing): Step[] =>
+  r.unserved.length === 0
+    ? []
+    : [
+        {
+          name: "Board classes without a job",
+          if: "always()",
+          run: `cat >> "$GITHUB_STEP_SUMMARY" <<'EOF'\n### Not dispatched\n${r.unserved.map((u) => `- \`${u.classId}\` (${u.uses.join(", ")}): ${u.reason}`).join("\n")}\nEOF`,
+        },
+      ];
 
 // Concurrency. No HIL job has a concurrency group: GitHub keeps one *pending* job per group and
 // cancels the older pending one, so a group shared by nightly, dispatch and the hosted sim job
@@ -345,12 +394,16 @@ export function pullRequestWorkflow(): Workflow {
     env: BASE_ENV,
     jobs: {
       checks: {
-        name: "typecheck, lint, unit tests, workflows fresh",
+        name: "typecheck, lint, format, unit tests, workflows fresh",
         "runs-on": HOSTED_RUNNER,
         "timeout-minutes": 20,
         steps: [
-          { uses: CHECKOUT }, ...nodeSteps(true),
-          { run: "npm run typecheck" }, { run: "npm run lint" }, { run: "npm run test:unit" },
+          { uses: CHECKOUT },
+          ...nodeSteps(true),
+          { run: "npm run typecheck" },
+          { run: "npm run lint" },
+          { run: "npm run format:check" },
+          { run: "npm run test:unit" },
           { name: "Generated workflows are up to date", run: "npx dpu-ci gha render --check" },
         ],
       },
@@ -361,7 +414,8 @@ export function pullRequestWorkflow(): Workflow {
         "timeout-minutes": 90,
         env: { ...HOSTED_ENV, DPU_CI_INVENTORY: LOCAL_INVENTORY_FILE },
         steps: [
-          ...hostedSetup(), ...cacheAndDockerd("pr"),
+          ...hostedSetup(),
+          ...cacheAndDockerd("pr"),
           runStep("Run the pr pipeline (virtual boards; results marked simulated)", "npx dpu-ci run pr", 90),
           ...handOver("pr-run", "pr (simulated HIL)"),
           ...stopDockerdAndSave(),
@@ -372,7 +426,13 @@ export function pullRequestWorkflow(): Workflow {
 }
 
 /** The hosted job that builds what lab jobs deploy (nightly, and dispatch to a lab class). */
-function buildJob(name: string, artifact: string, cacheKey: string, run: string, extra: { if?: string; env?: Record<string, string>; after?: Step[]; retentionDays?: number; checkout?: Step } = {}): Job {
+function buildJob(
+  name: string,
+  artifact: string,
+  cacheKey: string,
+  run: string,
+  extra: { if?: string; env?: Record<string, string>; after?: Step[]; retentionDays?: number; checkout?: Step } = {},
+): Job {
   const minutes = 240;
   return {
     name,
@@ -384,7 +444,8 @@ function buildJob(name: string, artifact: string, cacheKey: string, run: string,
     // The HIL jobs deploy this run; they read its id from here, not from "the newest run".
     outputs: { "run-id": "${{ steps.run.outputs.run-id }}" },
     steps: [
-      ...hostedSetup(extra.checkout), ...cacheAndDockerd(cacheKey),
+      ...hostedSetup(extra.checkout),
+      ...cacheAndDockerd(cacheKey),
       runStep("Build", run, minutes),
       ...handOver(artifact, name, extra.retentionDays),
       ...(extra.after ?? []),
@@ -395,11 +456,20 @@ function buildJob(name: string, artifact: string, cacheKey: string, run: string,
 
 export function nightlyWorkflow(cases: readonly CaseSpec[] = CASES, labs: Labs = repositoryLabs()): Workflow {
   const routing = routeClasses(labs, cases);
-  const matrix: Step = labs.lab.committed === false
-    ? { name: "Matrix on the virtual boards (no lab inventory committed)", if: "always()", run: 'npx dpu-ci matrix --markdown >> "$GITHUB_STEP_SUMMARY"' }
-    : { name: "Matrix on the lab inventory", if: "always()", env: { DPU_CI_INVENTORY: labs.lab.file }, run: 'npx dpu-ci matrix --markdown >> "$GITHUB_STEP_SUMMARY"' };
+  const matrix: Step =
+    labs.lab.committed === false
+      ? { name: "Matrix on the virtual boards (no lab inventory committed)", if: "always()", run: 'npx dpu-ci matrix --markdown >> "$GITHUB_STEP_SUMMARY"' }
+      : {
+          name: "Matrix on the lab inventory",
+          if: "always()",
+          env: { DPU_CI_INVENTORY: labs.lab.file },
+          run: 'npx dpu-ci matrix --markdown >> "$GITHUB_STEP_SUMMARY"',
+        };
   const jobs: Record<string, Job> = {
-    build: buildJob("build every case once", "nightly-build", "nightly-build", "npx dpu-ci run nightly --param phase=build", { after: [matrix], retentionDays: 7 }),
+    build: buildJob("build every case once", "nightly-build", "nightly-build", "npx dpu-ci run nightly --param phase=build", {
+      after: [matrix],
+      retentionDays: 7,
+    }),
   };
   for (const b of routing.served) {
     const { setup, ...placement } = hilPlacement(b);
@@ -431,10 +501,15 @@ export function nightlyWorkflow(cases: readonly CaseSpec[] = CASES, labs: Labs =
     needs: ["build", ...routing.served.map((b) => jobId(b.classId))],
     if: "!cancelled()",
     steps: [
-      containerPrereqs, { uses: CHECKOUT }, ...nodeSteps(true),
+      containerPrereqs,
+      { uses: CHECKOUT },
+      ...nodeSteps(true),
       // One directory per artifact (no merge): every run keeps its own manifest and JUnit.
       { name: "Download every job's run", uses: DOWNLOAD, with: { pattern: "nightly-*", path: HANDOVER_DIR } },
-      { name: "Unpack them into DPU_CI_HOME/runs", run: `mkdir -p "$DPU_CI_HOME/runs"\nfor t in ${HANDOVER_DIR}/*/${RUN_ARCHIVE}; do [ -e "$t" ] || continue; tar -C "$DPU_CI_HOME/runs" --no-same-owner -xpf "$t"; done` },
+      {
+        name: "Unpack them into DPU_CI_HOME/runs",
+        run: `mkdir -p "$DPU_CI_HOME/runs"\nfor t in ${HANDOVER_DIR}/*/${RUN_ARCHIVE}; do [ -e "$t" ] || continue; tar -C "$DPU_CI_HOME/runs" --no-same-owner -xpf "$t"; done`,
+      },
       // The history database lives in DPU_CI_HOME; the newest saved copy holds the previous
       // nightly, and this job saves it again with tonight's runs recorded.
       { name: "Restore history", uses: CACHE, with: { path: HISTORY_GLOB, key: "dpu-ci-history-${{ github.run_id }}", "restore-keys": "dpu-ci-history-" } },
@@ -469,57 +544,97 @@ export function dispatchWorkflow(cases: readonly CaseSpec[] = CASES, labs: Labs 
   // phase, limited to the chosen case), then deploys that run, as the nightly does. The case and
   // nightly pipelines have these phases; pr and release are hosted pipelines (board class sim).
   if (lab.length) {
-    jobs.build = buildJob("build for a lab board class", "dispatch-build", "dispatch-build", [
-      'case "$PIPELINE" in case|nightly) ;; *) echo "::error::pipeline $PIPELINE runs on hosted runners only (board_class sim); a lab class runs the case or nightly pipeline" >&2; exit 2 ;; esac',
-      'npx dpu-ci run nightly --param phase=build --param "cases=$CASES"',
-    ].join("\n"), {
-      if: "inputs.board_class != 'sim'",
-      checkout,
-      env: { PIPELINE: "${{ inputs.pipeline }}", CASES: "${{ inputs.pipeline == 'case' && inputs.case || 'all' }}" },
-    });
+    jobs.build = buildJob(
+      "build for a lab board class",
+      "dispatch-build",
+      "dispatch-build",
+      [
+        'case "$PIPELINE" in case|nightly) ;; *) echo "::error::pipeline $PIPELINE runs on hosted runners only (board_class sim); a lab class runs the case or nightly pipeline" >&2; exit 2 ;; esac',
+        'npx dpu-ci run nightly --param phase=build --param "cases=$CASES"',
+      ].join("\n"),
+      {
+        if: "inputs.board_class != 'sim'",
+        checkout,
+        env: { PIPELINE: "${{ inputs.pipeline }}", CASES: "${{ inputs.pipeline == 'case' && inputs.case || 'all' }}" },
+      },
+    );
   }
   for (const b of routing.served) {
     const hosted = b.needs.length === 0;
     const { setup, ...placement } = hilPlacement(b, checkout);
     const minutes = 240;
     const env = { ...placement.env, PIPELINE: "${{ inputs.pipeline }}", CASE_ID: "${{ inputs.case }}", SCENARIO: "${{ inputs.scenario }}" };
-    jobs[jobId(b.classId)] = hosted ? {
-      name: `${b.classId}: dpu-ci run \${{ inputs.pipeline }}`,
-      if: `inputs.board_class == '${b.classId}'`,
-      ...placement,
-      "timeout-minutes": minutes,
-      // Inputs reach the shell through the environment, never spliced into the script.
-      env,
-      steps: [
-        ...setup, ...cacheAndDockerd(`dispatch-${b.classId}`),
-        runStep("Run", 'if [ "$PIPELINE" = case ]; then npx dpu-ci run case --case "$CASE_ID" --param "scenario=$SCENARIO"; else npx dpu-ci run "$PIPELINE"; fi', minutes),
-        ...handOver(`dispatch-${jobId(b.classId)}`, `dispatch ${b.classId}`),
-        ...stopDockerdAndSave(),
-      ],
-    } : {
-      name: `${b.classId}: HIL of dpu-ci run \${{ inputs.pipeline }} (built on a hosted runner)`,
-      needs: ["build"],
-      if: `inputs.board_class == '${b.classId}' && !cancelled() && needs.build.outputs.run-id != ''`,
-      ...placement,
-      "timeout-minutes": minutes,
-      env: { ...env, HIL_CLASS: b.classId, BUILD_RUN: "${{ needs.build.outputs.run-id }}", CASES: "${{ inputs.pipeline == 'case' && inputs.case || 'all' }}" },
-      steps: [
-        ...setup,
-        ...receiveRun("dispatch-build"),
-        runStep(`HIL on ${b.classId} boards`, 'npx dpu-ci run nightly --param phase=hil --param "class=$HIL_CLASS" --param "from=$BUILD_RUN" --param "cases=$CASES"', minutes),
-        ...handOver(`dispatch-${jobId(b.classId)}`, `dispatch ${b.classId}`),
-      ],
-    };
+    jobs[jobId(b.classId)] = hosted
+      ? {
+          name: `${b.classId}: dpu-ci run \${{ inputs.pipeline }}`,
+          if: `inputs.board_class == '${b.classId}'`,
+          ...placement,
+          "timeout-minutes": minutes,
+          // Inputs reach the shell through the environment, never spliced into the script.
+          env,
+          steps: [
+            ...setup,
+            ...cacheAndDockerd(`dispatch-${b.classId}`),
+            runStep(
+              "Run",
+              'if [ "$PIPELINE" = case ]; then npx dpu-ci run case --case "$CASE_ID" --param "scenario=$SCENARIO"; else npx dpu-ci run "$PIPELINE"; fi',
+              minutes,
+            ),
+            ...handOver(`dispatch-${jobId(b.classId)}`, `dispatch ${b.classId}`),
+            ...stopDockerdAndSave(),
+          ],
+        }
+      : {
+          name: `${b.classId}: HIL of dpu-ci run \${{ inputs.pipeline }} (built on a hosted runner)`,
+          needs: ["build"],
+          if: `inputs.board_class == '${b.classId}' && !cancelled() && needs.build.outputs.run-id != ''`,
+          ...placement,
+          "timeout-minutes": minutes,
+          env: {
+            ...env,
+            HIL_CLASS: b.classId,
+            BUILD_RUN: "${{ needs.build.outputs.run-id }}",
+            CASES: "${{ inputs.pipeline == 'case' && inputs.case || 'all' }}",
+          },
+          steps: [
+            ...setup,
+            ...receiveRun("dispatch-build"),
+            runStep(
+              `HIL on ${b.classId} boards`,
+              'npx dpu-ci run nightly --param phase=hil --param "class=$HIL_CLASS" --param "from=$BUILD_RUN" --param "cases=$CASES"',
+              minutes,
+            ),
+            ...handOver(`dispatch-${jobId(b.classId)}`, `dispatch ${b.classId}`),
+          ],
+        };
   }
   return {
     name: "run by hand",
     on: {
       workflow_dispatch: {
         inputs: {
-          pipeline: { description: "pipeline to run (a lab board class: case or nightly, built on a hosted runner first)", type: "choice", required: true, default: "case", options: ["case", "pr", "nightly", "release"] },
+          pipeline: {
+            description: "pipeline to run (a lab board class: case or nightly, built on a hosted runner first)",
+            type: "choice",
+            required: true,
+            default: "case",
+            options: ["case", "pr", "nightly", "release"],
+          },
           case: { description: "case (pipeline case only)", type: "choice", required: true, default: cases[0]?.id ?? "case1", options: cases.map((c) => c.id) },
-          scenario: { description: "scenario (pipeline case on sim only; a lab class runs the scenarios of the case that use it)", type: "choice", required: true, default: "virt", options: [...SCENARIOS, "both"] },
-          board_class: { description: "where to run: sim = virtual boards on a hosted runner, otherwise the lab's board class", type: "choice", required: true, default: "sim", options: routing.served.map((b) => b.classId) },
+          scenario: {
+            description: "scenario (pipeline case on sim only; a lab class runs the scenarios of the case that use it)",
+            type: "choice",
+            required: true,
+            default: "virt",
+            options: [...SCENARIOS, "both"],
+          },
+          board_class: {
+            description: "where to run: sim = virtual boards on a hosted runner, otherwise the lab's board class",
+            type: "choice",
+            required: true,
+            default: "sim",
+            options: routing.served.map((b) => b.classId),
+          },
         },
       },
     },
@@ -547,7 +662,8 @@ export function releaseWorkflow(): Workflow {
         env: HOSTED_ENV,
         steps: [
           // Tags and history decide the versions.
-          ...hostedSetup({ uses: CHECKOUT, with: { "fetch-depth": 0 } }), ...cacheAndDockerd("release"),
+          ...hostedSetup({ uses: CHECKOUT, with: { "fetch-depth": 0 } }),
+          ...cacheAndDockerd("release"),
           runStep("Release", "npx dpu-ci run release", 240),
           { name: "Versions", if: "always()", run: 'npx dpu-ci release plan --markdown >> "$GITHUB_STEP_SUMMARY"' },
           ...handOver("release", "release"),

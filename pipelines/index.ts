@@ -31,7 +31,9 @@ export async function loadPipeline(nameOrPath: string, cwd: string): Promise<Pip
       // and CommonJS cannot import the project's ES modules: the user's fix, not a bug.
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ERR_REQUIRE_CYCLE_MODULE" || code === "ERR_REQUIRE_ESM" || code === "ERR_REQUIRE_ASYNC_MODULE") {
-        throw new UsageError(`pipeline file ${p} is loaded as CommonJS (no package.json with "type": "module" above it), which cannot import dpu-ci's ES modules: name it .mts, or put it in an ES module package`);
+        throw new UsageError(
+          `pipeline file ${p} is loaded as CommonJS (no package.json with "type": "module" above it), which cannot import dpu-ci's ES modules: name it .mts, or put it in an ES module package`,
+        );
       }
       // A syntax error, an import that does not resolve, a throw at the top of the file: the
       // user's file, not a bug of dpu-ci's (exit 2, the file and where in it).
@@ -62,13 +64,28 @@ function userPipeline(file: string, p: Pipeline): Pipeline {
  *  line of the stack that is in it, or the location esbuild or Node gave), without a stack trace. */
 function userCodeError(file: string, what: string, e: unknown): DpuCiError {
   const err = e instanceof Error ? e : new Error(String(e));
-  const first = err.message.split("\n").map((l) => l.trim()).filter(Boolean);
+  const first = err.message
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   // esbuild (through tsx) says "Transform failed with 1 error:" and then "<file>:<line>:<col>: ERROR: ...".
   // (esbuild names a .mts file by its .ts twin: the user's file is named as it is.)
-  const detail = (first[0]?.startsWith("Transform failed") ? first.slice(1, 3) : first.slice(0, 2)).join(" ").replace(/\s+/g, " ").replaceAll(file.replace(/\.mts$/, ".ts:"), `${file}:`).slice(0, 400);
-  const at = (err.stack ?? "").split("\n").map((l) => /\((?:file:\/\/)?([^()]+):(\d+):(\d+)\)$|at (?:file:\/\/)?([^()\s]+):(\d+):(\d+)$/.exec(l.trim())).find((m) => m && (m[1] ?? m[4]) === file);
+  const detail = (first[0]?.startsWith("Transform failed") ? first.slice(1, 3) : first.slice(0, 2))
+    .join(" ")
+    .replace(/\s+/g, " ")
+    .replaceAll(file.replace(/\.mts$/, ".ts:"), `${file}:`)
+    .slice(0, 400);
+  const at = (err.stack ?? "")
+    .split("\n")
+    .map((l) => /\((?:file:\/\/)?([^()]+):(\d+):(\d+)\)$|at (?:file:\/\/)?([^()\s]+):(\d+):(\d+)$/.exec(l.trim()))
+    .find((m) => m && (m[1] ?? m[4]) === file);
   const where = at ? `${file}:${at[2] ?? at[5]}` : file;
-  const kind = (err as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" ? "an import does not resolve: " : err.name === "SyntaxError" || err.name === "TransformError" ? "syntax error: " : `${err.name && err.name !== "Error" ? `${err.name}: ` : ""}`;
+  const kind =
+    (err as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND"
+      ? "an import does not resolve: "
+      : err.name === "SyntaxError" || err.name === "TransformError"
+        ? "syntax error: "
+        : `${err.name && err.name !== "Error" ? `${err.name}: ` : ""}`;
   return new DpuCiError("CONFIG", `pipeline file ${where} ${what}: ${kind}${detail}`, { cause: e });
 }
 

@@ -6,8 +6,22 @@ import { relative } from "node:path";
 import { ConfigError, type ConfigProblem } from "../engine/index.ts";
 import { loadInventory, place } from "../hw-runners/index.ts";
 import {
-  CASES, COMPAT_RULES, COMPONENTS, PLATFORMS, SCENARIOS, STAGE_TOOLS, profileVersions,
-  type CaseSpec, type CompatRule, type ComponentId, type ComponentVersion, type Scenario, type ScenarioSpec, type StageName, type VersionKey, type VersionProfile,
+  CASES,
+  COMPAT_RULES,
+  COMPONENTS,
+  PLATFORMS,
+  SCENARIOS,
+  STAGE_TOOLS,
+  profileVersions,
+  type CaseSpec,
+  type CompatRule,
+  type ComponentId,
+  type ComponentVersion,
+  type Scenario,
+  type ScenarioSpec,
+  type StageName,
+  type VersionKey,
+  type VersionProfile,
 } from "./cases.ts";
 import { describeP4cSource, p4cAvailability, type P4cPlan } from "../p4c/index.ts";
 import { P4C_VERSION } from "../p4c/index.ts";
@@ -47,7 +61,8 @@ export function resolveVersions(
   pmds: readonly PmdCompat[] = [],
 ): ResolvedVersion[] {
   const out = new Map<VersionKey, ResolvedVersion>();
-  for (const [key, version] of Object.entries(profileVersions(spec, profile))) out.set(key as VersionKey, { key: key as VersionKey, version: version!, from: profile });
+  for (const [key, version] of Object.entries(profileVersions(spec, profile)))
+    out.set(key as VersionKey, { key: key as VersionKey, version: version!, from: profile });
   // The scenario's own out-of-tree code carries its version from its manifest.
   if (spec.stages.includes("dpdk")) for (const p of pmds) out.set(p.key, { key: p.key, version: p.version, from: "manifest" });
   for (const d of drivers) if (spec.drivers.includes(d.name)) out.set(`driver:${d.name}`, { key: `driver:${d.name}`, version: d.version, from: "manifest" });
@@ -57,7 +72,11 @@ export function resolveVersions(
 
 /** Rules from driver manifests: "driver X requires kernel R". */
 export function driverRules(drivers: readonly DriverCompat[]): CompatRule[] {
-  return drivers.map((d) => ({ when: { key: `driver:${d.name}`, range: "*" }, requires: { key: "kernel", range: d.kernel }, source: `drivers/${d.name} manifest` }));
+  return drivers.map((d) => ({
+    when: { key: `driver:${d.name}`, range: "*" },
+    requires: { key: "kernel", range: d.kernel },
+    source: `drivers/${d.name} manifest`,
+  }));
 }
 
 /** Rules from PMD manifests: "pmd X requires dpdk R". */
@@ -98,7 +117,9 @@ export function checkCompatibility(versions: readonly ResolvedVersion[], rules: 
     const ov = coerce(other.version);
     if (ov && semver.satisfies(ov, rule.requires.range)) continue;
     problems.push({
-      rule, subject, other,
+      rule,
+      subject,
+      other,
       message: `${describe(subject)} requires ${rule.requires.key} ${rule.requires.range}, but ${describe(other)} does not satisfy it [${rule.source}]`,
     });
   }
@@ -117,12 +138,16 @@ export function assertCompatible(label: string, versions: readonly ResolvedVersi
 export function parseVersionOverrides(text: string, source = "param versions"): Record<string, string> {
   const out: Record<string, string> = {};
   const problems: ConfigProblem[] = [];
-  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf("=");
     const key = eq > 0 ? part.slice(0, eq) : "";
     const value = eq > 0 ? part.slice(eq + 1) : "";
     if (!key || !value) problems.push({ source, field: part, message: `expected component=version, e.g. ovs=2.12` });
-    else if (!(key in COMPONENTS) && !/^(driver|pmd):[a-z0-9-]+$/.test(key)) problems.push({ source, field: key, message: `unknown component (known: ${Object.keys(COMPONENTS).join(", ")}, driver:<name>, pmd:<name>)` });
+    else if (!(key in COMPONENTS) && !/^(driver|pmd):[a-z0-9-]+$/.test(key))
+      problems.push({ source, field: key, message: `unknown component (known: ${Object.keys(COMPONENTS).join(", ")}, driver:<name>, pmd:<name>)` });
     else if (!coerce(value)) problems.push({ source, field: key, message: `"${value}" is not a version` });
     else out[key] = value;
   }
@@ -165,7 +190,13 @@ export function hereOf(id: ComponentId, here: HereOverrides = {}): ComponentVers
  *  DPU_CI_P4C_SOURCE) are at hand, and not obtainable otherwise. */
 export function componentsHere(plan: P4cPlan): HereOverrides {
   if (!p4cAvailability(plan).ok) return {};
-  return { p4c: { version: P4C_VERSION, source: `built from source (${describeP4cSource(plan.source)}) by the cached p4c node`, note: "p4c-ebpf only; P4Runtime and libbpf from the vendor directory" } };
+  return {
+    p4c: {
+      version: P4C_VERSION,
+      source: `built from source (${describeP4cSource(plan.source)}) by the cached p4c node`,
+      note: "p4c-ebpf only; P4Runtime and libbpf from the vendor directory",
+    },
+  };
 }
 
 /** Toolchains that this machine cannot obtain, among those a suite or stage needs. */
@@ -174,16 +205,33 @@ export function unobtainable(tools: readonly ComponentId[], profile: VersionProf
 }
 
 /** `implemented`: whether a test harness (an in-guest suite of the lab) exists for it yet. */
-export function suiteVerdict(name: string, needs: readonly string[], boards: readonly BoardLike[], tools: readonly ComponentId[] = [], implemented = true, here: HereOverrides = {}): SuiteVerdict {
+export function suiteVerdict(
+  name: string,
+  needs: readonly string[],
+  boards: readonly BoardLike[],
+  tools: readonly ComponentId[] = [],
+  implemented = true,
+  here: HereOverrides = {},
+): SuiteVerdict {
   const placed = place({ boards }, needs);
   const fit = placed.ok ? placed.candidates : [];
   const hardware = fit.filter((b) => !b.sim).map((b) => b.id);
   const simulated = fit.filter((b) => b.sim).map((b) => b.id);
   const absent = unobtainable(tools, "here", here);
-  if (absent.length) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: `toolchain not obtainable here: ${absent.map((t) => `${t} (${hereOf(t, here).note})`).join("; ")}` };
-  if (fit.length && !implemented) return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: "no in-guest suite implements it yet (guest-image/initramfs/suites)" };
+  if (absent.length)
+    return {
+      suite: name,
+      needs,
+      hardware,
+      simulated,
+      verdict: "MISS",
+      reason: `toolchain not obtainable here: ${absent.map((t) => `${t} (${hereOf(t, here).note})`).join("; ")}`,
+    };
+  if (fit.length && !implemented)
+    return { suite: name, needs, hardware, simulated, verdict: "MISS", reason: "no in-guest suite implements it yet (guest-image/initramfs/suites)" };
   if (hardware.length) return { suite: name, needs, hardware, simulated, verdict: "hardware" };
-  if (simulated.length) return { suite: name, needs, hardware, simulated, verdict: "simulated", reason: "only simulated boards offer this; results are marked simulated" };
+  if (simulated.length)
+    return { suite: name, needs, hardware, simulated, verdict: "simulated", reason: "only simulated boards offer this; results are marked simulated" };
   return { suite: name, needs, hardware, simulated, verdict: "SKIP", reason: placed.ok ? undefined : placed.reason };
 }
 
@@ -229,30 +277,47 @@ export function planRow(c: CaseSpec, scenario: Scenario, opts: MatrixOptions): M
   const here = opts.here ?? {};
   const suites = spec.suites.map((s) => suiteVerdict(s.name, s.needs, opts.boards, s.tools ?? [], (s.guest ?? []).length > 0, here));
   const runnable = suites.filter((s) => s.verdict === "hardware" || s.verdict === "simulated");
-  const verdict: MatrixRow["verdict"] = runnable.length === 0 ? "SKIP"
-    : runnable.length < suites.length ? "partial"
-    : suites.every((s) => s.verdict === "hardware") ? "hardware" : "simulated";
+  const verdict: MatrixRow["verdict"] =
+    runnable.length === 0 ? "SKIP" : runnable.length < suites.length ? "partial" : suites.every((s) => s.verdict === "hardware") ? "hardware" : "simulated";
   const notRun = suites.filter((s) => s.verdict === "SKIP" || s.verdict === "MISS").map((s) => `${s.verdict} ${s.suite} (${s.reason})`);
-  const summary = verdict === "SKIP" ? notRun.join("; ")
-    : verdict === "partial" ? `${runnable.length}/${suites.length} suites run (${runnable.map((s) => `${s.suite}: ${s.verdict}`).join(", ")}); ${notRun.join("; ")}`
-    : verdict === "simulated" ? `all ${suites.length} suites run, on simulated boards only (never a hardware pass)`
-    : `all ${suites.length} suites run on hardware`;
+  const summary =
+    verdict === "SKIP"
+      ? notRun.join("; ")
+      : verdict === "partial"
+        ? `${runnable.length}/${suites.length} suites run (${runnable.map((s) => `${s.suite}: ${s.verdict}`).join(", ")}); ${notRun.join("; ")}`
+        : verdict === "simulated"
+          ? `all ${suites.length} suites run, on simulated boards only (never a hardware pass)`
+          : `all ${suites.length} suites run on hardware`;
   return {
-    case: c.id, scenario, title: c.title, platform: PLATFORMS[c.platform].description, stack: spec.stack,
-    build: spec.stages.filter((s) => s !== "hil").map((stage) => {
-      const tool = spec.stageTools?.[stage] ?? STAGE_TOOLS[stage];
-      const absent = tool && opts.profile !== "seed" ? unobtainable([tool], "here", here) : [];
-      if (absent.length) return { stage, status: "MISS" as const, reason: `${tool} not obtainable here: ${hereOf(tool!, here).note}` };
-      const unwritten = stage === "drivers" && opts.drivers ? spec.drivers.filter((d) => !drivers.some((m) => m.name === d)) : [];
-      if (unwritten.length) return { stage, status: "MISS" as const, reason: `no sources in drivers/ for ${unwritten.join(", ")}${unwritten.length < spec.drivers.length ? ` (${spec.drivers.filter((d) => !unwritten.includes(d)).join(", ")} build)` : ""}` };
-      return { stage, status: opts.wired.has(stage) ? "wired" as const : "not-wired" as const };
-    }),
+    case: c.id,
+    scenario,
+    title: c.title,
+    platform: PLATFORMS[c.platform].description,
+    stack: spec.stack,
+    build: spec.stages
+      .filter((s) => s !== "hil")
+      .map((stage) => {
+        const tool = spec.stageTools?.[stage] ?? STAGE_TOOLS[stage];
+        const absent = tool && opts.profile !== "seed" ? unobtainable([tool], "here", here) : [];
+        if (absent.length) return { stage, status: "MISS" as const, reason: `${tool} not obtainable here: ${hereOf(tool!, here).note}` };
+        const unwritten = stage === "drivers" && opts.drivers ? spec.drivers.filter((d) => !drivers.some((m) => m.name === d)) : [];
+        if (unwritten.length)
+          return {
+            stage,
+            status: "MISS" as const,
+            reason: `no sources in drivers/ for ${unwritten.join(", ")}${unwritten.length < spec.drivers.length ? ` (${spec.drivers.filter((d) => !unwritten.includes(d)).join(", ")} build)` : ""}`,
+          };
+        return { stage, status: opts.wired.has(stage) ? ("wired" as const) : ("not-wired" as const) };
+      }),
     components: spec.components.map((id) => ({
       id,
       seed: COMPONENTS[id].seed.version ? `${COMPONENTS[id].seed.version}` : "unversioned",
       here: hereOf(id, here).version ? `${hereOf(id, here).version} (${hereOf(id, here).source})` : `not obtainable: ${hereOf(id, here).note}`,
     })),
-    compat, suites, verdict, summary,
+    compat,
+    suites,
+    verdict,
+    summary,
   };
 }
 

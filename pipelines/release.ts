@@ -32,7 +32,11 @@ export function releaseArtifacts(drivers: readonly string[]): ReleaseArtifact[] 
 
 export type Bump = "major" | "minor" | "patch" | "none";
 
-export interface Change { sha: string; subject: string; bump: Exclude<Bump, "none"> }
+export interface Change {
+  sha: string;
+  subject: string;
+  bump: Exclude<Bump, "none">;
+}
 
 export interface ArtifactVersion {
   readonly name: string;
@@ -68,18 +72,27 @@ async function git(root: string, args: readonly string[]): Promise<string> {
 }
 
 export async function latestTag(root: string, name: string): Promise<{ tag: string; version: string } | undefined> {
-  const tags = (await git(root, ["tag", "--list", `${name}/v*`, "--merged", "HEAD"])).split("\n").map((t) => t.trim()).filter(Boolean);
-  const versions = tags.map((tag) => ({ tag, version: semver.valid(tag.slice(name.length + 2)) })).filter((t): t is { tag: string; version: string } => t.version !== null);
+  const tags = (await git(root, ["tag", "--list", `${name}/v*`, "--merged", "HEAD"]))
+    .split("\n")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const versions = tags
+    .map((tag) => ({ tag, version: semver.valid(tag.slice(name.length + 2)) }))
+    .filter((t): t is { tag: string; version: string } => t.version !== null);
   return versions.sort((a, b) => semver.rcompare(a.version, b.version))[0];
 }
 
 export async function changesSince(root: string, tag: string | undefined, paths: readonly string[]): Promise<Change[]> {
   const range = tag ? [`${tag}..HEAD`] : ["HEAD"];
   const out = await git(root, ["log", "--format=%H%x1f%s%x1f%b%x1e", ...range, "--", ...paths]);
-  return out.split("\x1e").map((r) => r.trim()).filter(Boolean).map((r) => {
-    const [sha = "", subject = "", body = ""] = r.split("\x1f");
-    return { sha, subject, bump: classify(subject, body) };
-  });
+  return out
+    .split("\x1e")
+    .map((r) => r.trim())
+    .filter(Boolean)
+    .map((r) => {
+      const [sha = "", subject = "", body = ""] = r.split("\x1f");
+      return { sha, subject, bump: classify(subject, body) };
+    });
 }
 
 export async function artifactVersion(root: string, a: ReleaseArtifact): Promise<ArtifactVersion> {
@@ -149,25 +162,37 @@ export const releasePipeline = definePipeline({
       else notReleased.push({ node: node.name, reason: `${a.outcome}: ${a.reason}` });
     }
     const artifacts = releaseArtifacts(listDrivers(env.root));
-    g.task("release", inputs, async (nctx, paths) => {
-      const versions = await planVersions(env.root, artifacts);
-      const commit = (await exec("git", ["-C", env.root, "rev-parse", "HEAD"])).stdout.trim();
-      const manifest: ReleaseManifest = { schema: 1, commit, createdAt: new Date().toISOString(), artifacts: [], notReleased };
-      const filesByArtifact: Record<string, FileEntry[]> = {};
-      for (const [i, a] of artifacts.entries()) {
-        const v = versions[i]!;
-        const nodes = [];
-        for (const [node, dir] of Object.entries(paths)) if (a.nodes.some((p) => node.startsWith(p))) nodes.push({ node, files: await listFiles(dir) });
-        filesByArtifact[a.name] = nodes.flatMap((n) => n.files);
-        manifest.artifacts.push({ name: a.name, version: v.next, previous: v.current, bump: v.bump, nodes });
-      }
-      await mkdir(nctx.outDir, { recursive: true });
-      await writeFile(join(nctx.outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-      await writeFile(join(nctx.outDir, "RELEASE_NOTES.md"), releaseNotes(versions, filesByArtifact) + (notReleased.length ? `\n## Not released\n\n${notReleased.map((n) => `- ${n.node}: ${n.reason}`).join("\n")}\n` : ""));
-      await writeFile(join(nctx.outDir, "tags.txt"), tagsToCreate(versions).join("\n") + "\n");
-      nctx.log(`versions: ${versions.map((v) => `${v.name} ${v.next ?? "unreleased"}`).join(", ")}`);
-      return { outcome: "PASS", metrics: { artifacts: versions.filter((v) => v.next).length, files: Object.values(filesByArtifact).reduce((n, f) => n + f.length, 0) } };
-    }, { stage: "release", description: "versions from git, manifest.json with sha256s, RELEASE_NOTES.md" });
+    g.task(
+      "release",
+      inputs,
+      async (nctx, paths) => {
+        const versions = await planVersions(env.root, artifacts);
+        const commit = (await exec("git", ["-C", env.root, "rev-parse", "HEAD"])).stdout.trim();
+        const manifest: ReleaseManifest = { schema: 1, commit, createdAt: new Date().toISOString(), artifacts: [], notReleased };
+        const filesByArtifact: Record<string, FileEntry[]> = {};
+        for (const [i, a] of artifacts.entries()) {
+          const v = versions[i]!;
+          const nodes = [];
+          for (const [node, dir] of Object.entries(paths)) if (a.nodes.some((p) => node.startsWith(p))) nodes.push({ node, files: await listFiles(dir) });
+          filesByArtifact[a.name] = nodes.flatMap((n) => n.files);
+          manifest.artifacts.push({ name: a.name, version: v.next, previous: v.current, bump: v.bump, nodes });
+        }
+        await mkdir(nctx.outDir, { recursive: true });
+        await writeFile(join(nctx.outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+        await writeFile(
+          join(nctx.outDir, "RELEASE_NOTES.md"),
+          releaseNotes(versions, filesByArtifact) +
+            (notReleased.length ? `\n## Not released\n\n${notReleased.map((n) => `- ${n.node}: ${n.reason}`).join("\n")}\n` : ""),
+        );
+        await writeFile(join(nctx.outDir, "tags.txt"), tagsToCreate(versions).join("\n") + "\n");
+        nctx.log(`versions: ${versions.map((v) => `${v.name} ${v.next ?? "unreleased"}`).join(", ")}`);
+        return {
+          outcome: "PASS",
+          metrics: { artifacts: versions.filter((v) => v.next).length, files: Object.values(filesByArtifact).reduce((n, f) => n + f.length, 0) },
+        };
+      },
+      { stage: "release", description: "versions from git, manifest.json with sha256s, RELEASE_NOTES.md" },
+    );
   },
 });
 

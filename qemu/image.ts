@@ -16,25 +16,48 @@ export const QEMU_DEBIAN_SUITE = "trixie";
 export const QEMU_DEB_DIR = "/usr/src/qemu-deb";
 
 const addDebSrc = [
-  "sh", "-c",
+  "sh",
+  "-c",
   // The mirror the base was bootstrapped from: one-line (debootstrap) or deb822 sources.
   `set -e; m=$( (sed -n 's/^deb[[:space:]]\\{1,\\}\\([^[:space:]]*\\).*/\\1/p' /etc/apt/sources.list 2>/dev/null; ` +
-  `sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null) | grep -v security | head -n1); ` +
-  `test -n "$m"; printf 'deb %s ${QEMU_DEBIAN_SUITE} main\\ndeb-src %s ${QEMU_DEBIAN_SUITE} main\\n' "$m" "$m" >/etc/apt/sources.list.d/qemu-src.list; ` +
-  `apt-get update -q; mkdir -p ${QEMU_DEB_DIR}; cd ${QEMU_DEB_DIR}; apt-get source -q --download-only qemu/${QEMU_DEBIAN_SUITE}; ` +
-  // Debian's qemu source drops the bundled meson wheel and QEMU 10 needs meson >= 1.5 (bookworm: 1.0):
-  // trixie's meson is pure Python (Architecture: all) and its dependencies are bookworm's.
-  `cd /tmp; apt-get download -q meson/${QEMU_DEBIAN_SUITE}; dpkg -i /tmp/meson_*.deb; rm -f /tmp/meson_*.deb; ` +
-  `rm -f /etc/apt/sources.list.d/qemu-src.list; rm -rf /var/lib/apt/lists/*; ls -l ${QEMU_DEB_DIR}; meson --version`,
+    `sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null) | grep -v security | head -n1); ` +
+    `test -n "$m"; printf 'deb %s ${QEMU_DEBIAN_SUITE} main\\ndeb-src %s ${QEMU_DEBIAN_SUITE} main\\n' "$m" "$m" >/etc/apt/sources.list.d/qemu-src.list; ` +
+    `apt-get update -q; mkdir -p ${QEMU_DEB_DIR}; cd ${QEMU_DEB_DIR}; apt-get source -q --download-only qemu/${QEMU_DEBIAN_SUITE}; ` +
+    // Debian's qemu source drops the bundled meson wheel and QEMU 10 needs meson >= 1.5 (bookworm: 1.0):
+    // trixie's meson is pure Python (Architecture: all) and its dependencies are bookworm's.
+    `cd /tmp; apt-get download -q meson/${QEMU_DEBIAN_SUITE}; dpkg -i /tmp/meson_*.deb; rm -f /tmp/meson_*.deb; ` +
+    `rm -f /etc/apt/sources.list.d/qemu-src.list; rm -rf /var/lib/apt/lists/*; ls -l ${QEMU_DEB_DIR}; meson --version`,
 ];
 
 export const qemuBuilder: ImageSpec = {
   name: "qemu-builder",
   suite: "bookworm",
   packages: [
-    "gcc", "g++", "make", "ninja-build", "pkg-config", "python3", "python3-venv", "python3-setuptools", "libglib2.0-dev", "libpixman-1-dev",
-    "libslirp-dev", "zlib1g-dev", "libfdt-dev", "ccache", "xz-utils", "bzip2", "dpkg-dev", "patch", "flex", "bison",
-    "seabios", "ipxe-qemu", "ca-certificates", "jq", "file",
+    "gcc",
+    "g++",
+    "make",
+    "ninja-build",
+    "pkg-config",
+    "python3",
+    "python3-venv",
+    "python3-setuptools",
+    "libglib2.0-dev",
+    "libpixman-1-dev",
+    "libslirp-dev",
+    "zlib1g-dev",
+    "libfdt-dev",
+    "ccache",
+    "xz-utils",
+    "bzip2",
+    "dpkg-dev",
+    "patch",
+    "flex",
+    "bison",
+    "seabios",
+    "ipxe-qemu",
+    "ca-certificates",
+    "jq",
+    "file",
     // QEMU's configure builds the x86 option ROMs (linuxboot_dma.bin: -kernel boots) only when the
     // host compiler links with -m32; without 32-bit libgcc it leaves them out silently.
     "gcc-multilib",

@@ -13,8 +13,11 @@ export const QEMU_SOURCE_RULE: SourceRule = { debianPackage: { pattern: /^qemu$/
 export const DEFAULT_QEMU_SOURCE: QemuSource = { kind: "debian", package: "qemu" };
 
 export const QEMU_SOURCE_SETTING: Setting = {
-  name: "DPU_CI_QEMU_SOURCE", kind: "source", source: QEMU_SOURCE_RULE,
-  description: "QEMU source for the qemu stage: debian:qemu (Debian 13's source package), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Patches in qemu/patches are applied on top.",
+  name: "DPU_CI_QEMU_SOURCE",
+  kind: "source",
+  source: QEMU_SOURCE_RULE,
+  description:
+    "QEMU source for the qemu stage: debian:qemu (Debian 13's source package), git:URL#REF, tarball:URL#sha256=HEX, or dir:PATH. Patches in qemu/patches are applied on top.",
   example: "debian:qemu",
 };
 

@@ -50,15 +50,29 @@ export function qemuNodeName(source: QemuSource, configureArgs: readonly string[
 
 /** The build script's argv inside the container. Pure: unit-tested. */
 export function qemuBuildArgv(o: { jobs: number; configureArgs: readonly string[] }): string[] {
-  return ["sh", "/in/qemu/build.sh", "--src", "/src", "--out", "/out/dist", "--jobs", String(o.jobs), ...o.configureArgs.flatMap((a) => ["--configure-arg", a])];
+  return [
+    "sh",
+    "/in/qemu/build.sh",
+    "--src",
+    "/src",
+    "--out",
+    "/out/dist",
+    "--jobs",
+    String(o.jobs),
+    ...o.configureArgs.flatMap((a) => ["--configure-arg", a]),
+  ];
 }
 
 export function qemuPrepareArgv(source: QemuSource): string[] {
   switch (source.kind) {
-    case "debian": return ["sh", "/in/qemu/prepare-source.sh", "debian", QEMU_DEB_DIR, "/src"];
-    case "git": return ["sh", "/in/qemu/prepare-source.sh", "archive", "/in/source/source.tar", source.ref, "/src"];
-    case "tarball": return ["sh", "/in/qemu/prepare-source.sh", "archive", "/in/source/source.tar", source.sha256, "/src"];
-    case "dir": return ["sh", "/in/qemu/prepare-source.sh", "dir", "/in/source", "local", "/src"];
+    case "debian":
+      return ["sh", "/in/qemu/prepare-source.sh", "debian", QEMU_DEB_DIR, "/src"];
+    case "git":
+      return ["sh", "/in/qemu/prepare-source.sh", "archive", "/in/source/source.tar", source.ref, "/src"];
+    case "tarball":
+      return ["sh", "/in/qemu/prepare-source.sh", "archive", "/in/source/source.tar", source.sha256, "/src"];
+    case "dir":
+      return ["sh", "/in/qemu/prepare-source.sh", "dir", "/in/source", "local", "/src"];
   }
 }
 
@@ -79,24 +93,29 @@ export function qemuStage(g: GraphBuilder, opts: QemuStageOptions = {}): NodeInp
   else if (source.kind === "dir") inputs.source = host.dir(source.path, { exclude: [".git", "build"] });
   const buildArgv = qemuBuildArgv({ jobs: opts.jobs ?? 2, configureArgs });
 
-  return g.build(name, inputs, (refs) => {
-    let r: Recipe = recipe.from(image).withFile("/in/qemu/prepare-source.sh", refs.prepare!);
-    if (refs.source) r = r.withDirectory("/in/source", refs.source);
-    return r
-      .withExec(qemuPrepareArgv(source))
-      .withDirectory("/in/qemu/patches", refs.patches!)
-      .withFile("/in/qemu/apply-patches.sh", refs.apply!)
-      .withExec(["sh", "/in/qemu/apply-patches.sh", "/in/qemu/patches", "/src"])
-      .withFile("/in/qemu/build.sh", refs.build!)
-      .withMountedCache("/ccache", cacheName("ccache", image))
-      .withEnvVariable("CCACHE_DIR", "/ccache")
-      .withExec(buildArgv)
-      .directory("/out/dist");
-  }, {
-    stage: "qemu",
-    description: `qemu-system-x86_64 from ${describeQemuSource(source)} + the patch series in ${opts.patches ?? QEMU_PATCHES_DIR}`,
-    after: async (ctx, out) => qemuAfter(out, ctx.log.bind(ctx)),
-  });
+  return g.build(
+    name,
+    inputs,
+    (refs) => {
+      let r: Recipe = recipe.from(image).withFile("/in/qemu/prepare-source.sh", refs.prepare!);
+      if (refs.source) r = r.withDirectory("/in/source", refs.source);
+      return r
+        .withExec(qemuPrepareArgv(source))
+        .withDirectory("/in/qemu/patches", refs.patches!)
+        .withFile("/in/qemu/apply-patches.sh", refs.apply!)
+        .withExec(["sh", "/in/qemu/apply-patches.sh", "/in/qemu/patches", "/src"])
+        .withFile("/in/qemu/build.sh", refs.build!)
+        .withMountedCache("/ccache", cacheName("ccache", image))
+        .withEnvVariable("CCACHE_DIR", "/ccache")
+        .withExec(buildArgv)
+        .directory("/out/dist");
+    },
+    {
+      stage: "qemu",
+      description: `qemu-system-x86_64 from ${describeQemuSource(source)} + the patch series in ${opts.patches ?? QEMU_PATCHES_DIR}`,
+      after: async (ctx, out) => qemuAfter(out, ctx.log.bind(ctx)),
+    },
+  );
 }
 
 /** metadata.json -> metrics, and the binary must start on THIS host (the glibc trap: a binary linked
@@ -107,22 +126,30 @@ export async function qemuAfter(out: string, log: (line: string) => void = () =>
   const run = await exec(bin, ["-L", join(out, meta.dataDir), "--version"], { allowFailure: true, timeoutMs: 30_000 });
   const first = (run.stdout || run.stderr).trim().split("\n")[0] ?? "";
   log(`host run: ${first}`);
-  const starts: TestCase = run.exitCode === 0
-    ? { name: "starts on this host", outcome: "PASS", properties: { version: first, glibcRequired: meta.binary.glibcRequired } }
-    : { name: "starts on this host", outcome: "FAIL", reason: `exit ${run.exitCode}: ${first} (the binary needs glibc ${meta.binary.glibcRequired})` };
-  const cases: TestCase[] = [starts, ...meta.patches.map((p): TestCase => ({ name: `patch ${p.n} ${p.name} applied`, outcome: "PASS", properties: { sha256: p.sha256, subject: p.subject } }))];
+  const starts: TestCase =
+    run.exitCode === 0
+      ? { name: "starts on this host", outcome: "PASS", properties: { version: first, glibcRequired: meta.binary.glibcRequired } }
+      : { name: "starts on this host", outcome: "FAIL", reason: `exit ${run.exitCode}: ${first} (the binary needs glibc ${meta.binary.glibcRequired})` };
+  const cases: TestCase[] = [
+    starts,
+    ...meta.patches.map((p): TestCase => ({ name: `patch ${p.n} ${p.name} applied`, outcome: "PASS", properties: { sha256: p.sha256, subject: p.subject } })),
+  ];
   const cc = meta.ccache;
   return {
     outcome: starts.outcome,
     reason: starts.reason,
     suites: [{ name: "qemu.build", cases }],
     metrics: {
-      version: meta.version, patches: meta.patches.length, binaryBytes: meta.binary.bytes, binarySha256: meta.binary.sha256.slice(0, 16),
-      glibcRequired: meta.binary.glibcRequired, firmware: meta.firmware.length,
-      configureSeconds: meta.durationSeconds.configure, buildSeconds: meta.durationSeconds.build, totalSeconds: meta.durationSeconds.total,
+      version: meta.version,
+      patches: meta.patches.length,
+      binaryBytes: meta.binary.bytes,
+      binarySha256: meta.binary.sha256.slice(0, 16),
+      glibcRequired: meta.binary.glibcRequired,
+      firmware: meta.firmware.length,
+      configureSeconds: meta.durationSeconds.configure,
+      buildSeconds: meta.durationSeconds.build,
+      totalSeconds: meta.durationSeconds.total,
       ...(cc ? { ccacheHits: (cc.direct_cache_hit ?? 0) + (cc.preprocessed_cache_hit ?? 0), ccacheMisses: cc.cache_miss ?? 0 } : {}),
     },
   };
 }
-
-

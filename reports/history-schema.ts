@@ -65,5 +65,8 @@ export function ensureSchema(db: Database.Database, path: string): { from: numbe
 }
 
 export function newerError(path: string, version: number): DpuCiError {
-  return new DpuCiError("CONFIG", `${path}: written by a newer dpu-ci (history schema ${version}; this one reads up to ${HISTORY_SCHEMA}): upgrade dpu-ci, or point DPU_CI_HOME at another home`);
+  return new DpuCiError(
+    "CONFIG",
+    `${path}: written by a newer dpu-ci (history schema ${version}; this one reads up to ${HISTORY_SCHEMA}): upgrade dpu-ci, or point DPU_CI_HOME at another home`,
+  );
 }

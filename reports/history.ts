@@ -41,7 +41,11 @@ export interface Regression {
 }
 
 export interface MetricDelta {
-  node: string; metric: string; current: number; previous: number; changePct: number | null;
+  node: string;
+  metric: string;
+  current: number;
+  previous: number;
+  changePct: number | null;
   /** From the metric's rule (reports/thresholds.ts): which way is better; noisy = never a change. */
   better?: "higher" | "lower";
   noisy?: boolean;
@@ -89,7 +93,8 @@ const CONCLUSIVE = new Set<Outcome>(["PASS", "FAIL"]);
 
 const groupKey = (pipeline: string, c: { case?: string; boardClass?: string }) => `${pipeline}|${c.case ?? ""}|${c.boardClass ?? ""}`;
 /** Metrics are compared within a group and never across simulated and hardware results. */
-const metricKey = (pipeline: string, n: { case?: string; boardClass?: string; simulated?: boolean }) => `${groupKey(pipeline, n)}|${n.simulated ? "sim" : "hw"}`;
+const metricKey = (pipeline: string, n: { case?: string; boardClass?: string; simulated?: boolean }) =>
+  `${groupKey(pipeline, n)}|${n.simulated ? "sim" : "hw"}`;
 
 export class History {
   readonly db: Database.Database;
@@ -107,7 +112,9 @@ export class History {
     }
   }
 
-  close(): void { this.db.close(); }
+  close(): void {
+    this.db.close();
+  }
 
   /** Record (or re-record: `dpu-ci report` may run twice on one run) a run's results. Nothing of
    *  a CANCELED node enters: it was stopped (Ctrl-C, a lost lease), and whatever it had reported by
@@ -117,41 +124,85 @@ export class History {
     const tx = this.db.transaction(() => {
       this.db.prepare("DELETE FROM results WHERE run_id = ?").run(run.id);
       this.db.prepare("DELETE FROM metrics WHERE run_id = ?").run(run.id);
-      this.db.prepare(`INSERT OR REPLACE INTO runs (id, pipeline, started_at, finished_at, status, outcome, dir, commit_sha)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(run.id, run.pipeline, run.startedAt, run.finishedAt ?? null, run.status, run.outcome, run.dir, run.git?.commit ?? null);
-      const ins = this.db.prepare(`INSERT OR REPLACE INTO results (run_id, grp, test_id, node, suite, name, case_id, scenario, board, board_class, simulated, outcome, reason, duration_ms)
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO runs (id, pipeline, started_at, finished_at, status, outcome, dir, commit_sha)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(run.id, run.pipeline, run.startedAt, run.finishedAt ?? null, run.status, run.outcome, run.dir, run.git?.commit ?? null);
+      const ins = this.db
+        .prepare(`INSERT OR REPLACE INTO results (run_id, grp, test_id, node, suite, name, case_id, scenario, board, board_class, simulated, outcome, reason, duration_ms)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       for (const c of cases) {
         if (canceled.has(c.node)) continue;
-        ins.run(run.id, groupKey(run.pipeline, c), c.testId, c.node, c.suite, c.name, c.case ?? null, c.scenario ?? null, c.board ?? null, c.boardClass ?? null, c.simulated ? 1 : 0, c.outcome, c.reason ?? null, c.durationMs ?? null);
+        ins.run(
+          run.id,
+          groupKey(run.pipeline, c),
+          c.testId,
+          c.node,
+          c.suite,
+          c.name,
+          c.case ?? null,
+          c.scenario ?? null,
+          c.board ?? null,
+          c.boardClass ?? null,
+          c.simulated ? 1 : 0,
+          c.outcome,
+          c.reason ?? null,
+          c.durationMs ?? null,
+        );
       }
       this.db.prepare("DELETE FROM nodes WHERE run_id = ?").run(run.id);
       const counts = new Map<string, { pass: number; fail: number; other: number }>();
       for (const c of cases) {
         const k = counts.get(c.node) ?? { pass: 0, fail: 0, other: 0 };
-        if (c.outcome === "PASS") k.pass++; else if (c.outcome === "FAIL") k.fail++; else k.other++;
+        if (c.outcome === "PASS") k.pass++;
+        else if (c.outcome === "FAIL") k.fail++;
+        else k.other++;
         counts.set(c.node, k);
       }
-      const node = this.db.prepare(`INSERT OR REPLACE INTO nodes (run_id, node, kind, outcome, reason, duration_ms, cached, case_id, scenario, board, board_class, simulated, pass, fail, other)
+      const node = this.db
+        .prepare(`INSERT OR REPLACE INTO nodes (run_id, node, kind, outcome, reason, duration_ms, cached, case_id, scenario, board, board_class, simulated, pass, fail, other)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       for (const n of run.nodes) {
         const k = counts.get(n.name) ?? { pass: 0, fail: 0, other: 0 };
-        node.run(run.id, n.name, n.kind, n.outcome, n.reason ?? null, n.durationMs ?? null, n.cached ? 1 : 0, n.case ?? null, n.scenario ?? null, n.board ?? null, n.boardClass ?? null, n.simulated ? 1 : 0, k.pass, k.fail, k.other);
+        node.run(
+          run.id,
+          n.name,
+          n.kind,
+          n.outcome,
+          n.reason ?? null,
+          n.durationMs ?? null,
+          n.cached ? 1 : 0,
+          n.case ?? null,
+          n.scenario ?? null,
+          n.board ?? null,
+          n.boardClass ?? null,
+          n.simulated ? 1 : 0,
+          k.pass,
+          k.fail,
+          k.other,
+        );
       }
       const met = this.db.prepare("INSERT OR REPLACE INTO metrics (run_id, grp, node, name, value) VALUES (?, ?, ?, ?, ?)");
-      for (const n of run.nodes) for (const [k, v] of Object.entries(n.metrics)) {
-        if (canceled.has(n.name)) continue;
-        if (typeof v === "number" && Number.isFinite(v)) met.run(run.id, metricKey(run.pipeline, n), n.name, k, v);
-      }
+      for (const n of run.nodes)
+        for (const [k, v] of Object.entries(n.metrics)) {
+          if (canceled.has(n.name)) continue;
+          if (typeof v === "number" && Number.isFinite(v)) met.run(run.id, metricKey(run.pipeline, n), n.name, k, v);
+        }
     });
     tx();
   }
 
   /** Comparable runs of a group started before `before`, newest first. */
   private previousRuns(grp: string, before: string, runId: string, limit: number): Array<{ id: string; started_at: string }> {
-    return this.db.prepare(`SELECT DISTINCT r.id, r.started_at FROM runs r JOIN results x ON x.run_id = r.id
+    return this.db
+      .prepare(
+        `SELECT DISTINCT r.id, r.started_at FROM runs r JOIN results x ON x.run_id = r.id
       WHERE x.grp = ? AND r.id != ? AND (r.started_at < ? OR (r.started_at = ? AND r.id < ?))
-      ORDER BY r.started_at DESC, r.id DESC LIMIT ?`).all(grp, runId, before, before, runId, limit) as Array<{ id: string; started_at: string }>;
+      ORDER BY r.started_at DESC, r.id DESC LIMIT ?`,
+      )
+      .all(grp, runId, before, before, runId, limit) as Array<{ id: string; started_at: string }>;
   }
 
   compare(run: RunResult, opts: CompareOptions = {}): RegressionReport {
@@ -173,11 +224,18 @@ export class History {
 
     for (const [grp, list] of groups) {
       const prev = this.previousRuns(grp, run.startedAt, run.id, Math.max(window, 50));
-      report.baselines[grp] = opts.baseline ? opts.baseline.id : prev[0]?.id ?? null;
+      report.baselines[grp] = opts.baseline ? opts.baseline.id : (prev[0]?.id ?? null);
       if (!opts.baseline && prev.length === 0) continue;
       for (const c of list) {
         const past = prev.map((p) => ({ run: p, outcome: (outcomeStmt.get(p.id, c.testId) as { outcome: Outcome } | undefined)?.outcome }));
-        const recent = [...past.slice(0, window - 1).map((p) => p.outcome).filter((o): o is Outcome => o !== undefined).reverse(), c.outcome];
+        const recent = [
+          ...past
+            .slice(0, window - 1)
+            .map((p) => p.outcome)
+            .filter((o): o is Outcome => o !== undefined)
+            .reverse(),
+          c.outcome,
+        ];
         if (!CONCLUSIVE.has(c.outcome)) continue;
         let previous: Regression["previous"];
         if (baselineCases) {
@@ -197,8 +255,19 @@ export class History {
         else if (c.outcome === "PASS" && previous?.outcome === "FAIL") category = "fixed";
         if (!category) continue;
         const item: Regression = {
-          category, testId: c.testId, name: c.name, suite: c.suite, node: c.node, case: c.case, boardClass: c.boardClass,
-          board: c.board, simulated: c.simulated, outcome: c.outcome, reason: c.reason, previous, recent,
+          category,
+          testId: c.testId,
+          name: c.name,
+          suite: c.suite,
+          node: c.node,
+          case: c.case,
+          boardClass: c.boardClass,
+          board: c.board,
+          simulated: c.simulated,
+          outcome: c.outcome,
+          reason: c.reason,
+          previous,
+          recent,
         };
         if (category === "still") {
           // Walk back over failures (inconclusive results do not break the streak) to its first failure.
@@ -239,13 +308,26 @@ export class History {
           const b = base?.metrics[k];
           history = typeof b === "number" ? [b] : [];
         } else {
-          history = (past.all(metricKey(run.pipeline, n), n.name, k, run.id, run.startedAt, run.startedAt, run.id, rule.window ?? 5) as Array<{ value: number }>).map((r) => r.value).reverse();
+          history = (
+            past.all(metricKey(run.pipeline, n), n.name, k, run.id, run.startedAt, run.startedAt, run.id, rule.window ?? 5) as Array<{ value: number }>
+          )
+            .map((r) => r.value)
+            .reverse();
         }
         const j = judgeMetric(rule, v, history);
         if (!j.breach) continue;
         out.push({
-          node: n.name, metric: k, current: v, baseline: median(history), worsePct: j.worsePct, limitPct: rule.maxWorsePct ?? 5, better: rule.better,
-          trend: [...history, v], case: n.case, boardClass: n.boardClass, simulated: n.simulated,
+          node: n.name,
+          metric: k,
+          current: v,
+          baseline: median(history),
+          worsePct: j.worsePct,
+          limitPct: rule.maxWorsePct ?? 5,
+          better: rule.better,
+          trend: [...history, v],
+          case: n.case,
+          boardClass: n.boardClass,
+          simulated: n.simulated,
         });
       }
     }
@@ -263,7 +345,14 @@ export class History {
         const p = stmt.get(baselineId, n.name, k) as { value: number } | undefined;
         if (!p) continue;
         const rule = ruleFor(rules, n.name, k);
-        out.push({ node: n.name, metric: k, current: v, previous: p.value, changePct: p.value === 0 ? null : ((v - p.value) / p.value) * 100, ...(rule ? { better: rule.better, ...(rule.noisy ? { noisy: true } : {}) } : {}) });
+        out.push({
+          node: n.name,
+          metric: k,
+          current: v,
+          previous: p.value,
+          changePct: p.value === 0 ? null : ((v - p.value) / p.value) * 100,
+          ...(rule ? { better: rule.better, ...(rule.noisy ? { noisy: true } : {}) } : {}),
+        });
       }
     }
     return out;

@@ -2,7 +2,17 @@
 export type { RunResult, NodeResult, CaseResult, ArtifactRef, AttemptResult, Counts } from "./model.ts";
 export type { Regression, RegressionReport, Category, MetricDelta, MetricRegression, CompareOptions } from "./history.ts";
 export type { MetricRule } from "./thresholds.ts";
-export type { LabTimeline, LabLease, LabBoard, LabHealthChange, LabJobResult, DashboardData, WrittenSite, BuildDashboardOptions, BuiltDashboard } from "./dashboard/index.ts";
+export type {
+  LabTimeline,
+  LabLease,
+  LabBoard,
+  LabHealthChange,
+  LabJobResult,
+  DashboardData,
+  WrittenSite,
+  BuildDashboardOptions,
+  BuiltDashboard,
+} from "./dashboard/index.ts";
 export type { WriteReportsOptions, WrittenReports, ReportCommandOptions } from "./write.ts";
 export type { ParseOptions, ParseProblem, ParseResult, Format, TestpmdOptions } from "./parse/index.ts";
 

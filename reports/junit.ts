@@ -26,7 +26,12 @@ const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 const clean = (s: string) => mask(s).replace(INVALID_XML, "");
 
 function nodeProperties(run: RunResult, n: NodeResult): Array<[string, string]> {
-  const p: Array<[string, string]> = [["run", run.id], ["pipeline", run.pipeline], ["node", n.name], ["simulated", String(n.simulated)]];
+  const p: Array<[string, string]> = [
+    ["run", run.id],
+    ["pipeline", run.pipeline],
+    ["node", n.name],
+    ["simulated", String(n.simulated)],
+  ];
   if (n.board) p.push(["board", n.board]);
   if (n.boardClass) p.push(["boardClass", n.boardClass]);
   const k = kernelOf(run, n);
@@ -55,7 +60,10 @@ export function junitXml(run: RunResult, opts: JunitOptions = {}): string {
         const ts = b.testSuite().name(clean(path === "" ? label : `${label} / ${path}`));
         if (n.startedAt) ts.timestamp(new Date(n.startedAt));
         const ms = s.durationMs ?? (path === "" ? n.durationMs : undefined);
-        if (ms !== undefined) { ts.time(ms / 1000); totals.time += ms / 1000; }
+        if (ms !== undefined) {
+          ts.time(ms / 1000);
+          totals.time += ms / 1000;
+        }
         for (const [k, v] of props) ts.property(k, clean(v));
         for (const [k, v] of Object.entries(s.properties ?? {})) ts.property(`suite:${k}`, clean(v));
         const className = clean([n.name, path].filter(Boolean).join("/").replace(/\//g, "."));
@@ -64,18 +72,38 @@ export function junitXml(run: RunResult, opts: JunitOptions = {}): string {
           if (c.durationMs !== undefined) tc.time(c.durationMs / 1000);
           totals.tests++;
           // A case's counts (packets in, redirected, out) go with it, passed or not.
-          const counts = c.metrics ? `metrics: ${Object.entries(c.metrics).map(([k, v]) => `${k}=${v}`).join(" ")}` : "";
-          if (c.outcome === "PASS") { if (counts) tc.standardOutput(counts); continue; }
+          const counts = c.metrics
+            ? `metrics: ${Object.entries(c.metrics)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(" ")}`
+            : "";
+          if (c.outcome === "PASS") {
+            if (counts) tc.standardOutput(counts);
+            continue;
+          }
           const reason = c.reason ? clean(c.reason).slice(0, 1000) : undefined;
           let out = c.output ? clean(c.output) : "";
           if (out.length > max) out = `[...]\n${out.slice(out.length - max)}`;
           switch (c.outcome) {
-            case "FAIL": tc.failure(reason ?? "failed", "FAIL"); totals.failures++; break;
+            case "FAIL":
+              tc.failure(reason ?? "failed", "FAIL");
+              totals.failures++;
+              break;
             // The schema's <error> is what reporters show as "broken": lab and harness trouble.
-            case "ERROR": tc.error(reason ?? "infrastructure error", "ERROR"); totals.errors++; break;
-            case "MISS": tc.error(reason ?? "harness, config or toolchain missing", "MISS"); totals.errors++; break;
+            case "ERROR":
+              tc.error(reason ?? "infrastructure error", "ERROR");
+              totals.errors++;
+              break;
+            case "MISS":
+              tc.error(reason ?? "harness, config or toolchain missing", "MISS");
+              totals.errors++;
+              break;
             // Not run: skipped, with the reason where every reporter shows it.
-            case "SKIP": case "CANCELED": tc.skipped(); out = `${c.outcome}: ${reason ?? (c.outcome === "SKIP" ? "skipped" : "canceled")}${out ? `\n${out}` : ""}`; break;
+            case "SKIP":
+            case "CANCELED":
+              tc.skipped();
+              out = `${c.outcome}: ${reason ?? (c.outcome === "SKIP" ? "skipped" : "canceled")}${out ? `\n${out}` : ""}`;
+              break;
           }
           if (counts) out = `${out}${out ? "\n" : ""}${counts}`;
           if (n.log) out = `${out}${out ? "\n" : ""}log: ${n.log}`;

@@ -7,8 +7,18 @@ import { isOutcome, worst } from "../engine/outcome.ts";
 import type { TestCase, TestSuite } from "../engine/results.ts";
 import { DpuCiError } from "../engine/errors.ts";
 
-export interface ArtifactRef { path: string; sha256: string; size: number }
-export interface AttemptResult { n: number; outcome: Outcome; reason?: string; log?: string; durationMs?: number }
+export interface ArtifactRef {
+  path: string;
+  sha256: string;
+  size: number;
+}
+export interface AttemptResult {
+  n: number;
+  outcome: Outcome;
+  reason?: string;
+  log?: string;
+  durationMs?: number;
+}
 
 export interface NodeResult {
   name: string;
@@ -81,7 +91,9 @@ function asOutcome(v: unknown, fallback: Outcome): Outcome {
 
 function readSuites(v: unknown): TestSuite[] {
   if (!Array.isArray(v)) return [];
-  return v.filter((s): s is TestSuite => typeof s === "object" && s !== null && typeof (s as TestSuite).name === "string" && Array.isArray((s as TestSuite).cases));
+  return v.filter(
+    (s): s is TestSuite => typeof s === "object" && s !== null && typeof (s as TestSuite).name === "string" && Array.isArray((s as TestSuite).cases),
+  );
 }
 
 /** Build the model from a parsed manifest object (engine/store.ts RunManifest, schema 1). */
@@ -96,13 +108,15 @@ export function runFromManifest(m: Record<string, unknown>, dir: string): RunRes
   const nodes: NodeResult[] = (m.nodes as Array<Record<string, unknown>>).map((n) => {
     // A node that never finished in an interrupted run was canceled, not passed.
     const fallback: Outcome = status === "finished" ? "ERROR" : "CANCELED";
-    const attempts = Array.isArray(n.attempts) ? (n.attempts as Array<Record<string, unknown>>).map((a, i) => ({
-      n: typeof a.n === "number" ? a.n : i + 1,
-      outcome: asOutcome(a.outcome, "ERROR"),
-      ...(str(a.reason) ? { reason: str(a.reason) } : {}),
-      ...(str(a.log) ? { log: str(a.log) } : {}),
-      ...(typeof a.durationMs === "number" ? { durationMs: a.durationMs } : {}),
-    })) : [];
+    const attempts = Array.isArray(n.attempts)
+      ? (n.attempts as Array<Record<string, unknown>>).map((a, i) => ({
+          n: typeof a.n === "number" ? a.n : i + 1,
+          outcome: asOutcome(a.outcome, "ERROR"),
+          ...(str(a.reason) ? { reason: str(a.reason) } : {}),
+          ...(str(a.log) ? { log: str(a.log) } : {}),
+          ...(typeof a.durationMs === "number" ? { durationMs: a.durationMs } : {}),
+        }))
+      : [];
     return {
       name: String(n.name),
       kind: n.kind === "build" ? "build" : "task",
@@ -112,7 +126,10 @@ export function runFromManifest(m: Record<string, unknown>, dir: string): RunRes
       startedAt: str(n.startedAt),
       durationMs: typeof n.durationMs === "number" ? n.durationMs : undefined,
       cached: n.cached === true,
-      reusedFrom: n.reusedFrom && typeof (n.reusedFrom as { run?: unknown }).run === "string" ? { run: String((n.reusedFrom as { run: string }).run), at: String((n.reusedFrom as { at?: string }).at ?? "") } : undefined,
+      reusedFrom:
+        n.reusedFrom && typeof (n.reusedFrom as { run?: unknown }).run === "string"
+          ? { run: String((n.reusedFrom as { run: string }).run), at: String((n.reusedFrom as { at?: string }).at ?? "") }
+          : undefined,
       executor: str(n.executor),
       image: str(n.image),
       log: str(n.log),
@@ -158,7 +175,12 @@ export function readRun(dir: string): RunResult {
 }
 
 function processAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === "EPERM"; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function outcomesOf(s: TestSuite): Outcome[] {
@@ -189,8 +211,16 @@ export function runCases(run: RunResult): CaseResult[] {
         const path = prefix ? `${prefix}/${s.name}` : s.name;
         for (const c of s.cases) {
           out.push({
-            ...c, testId: `${n.name} :: ${path}/${c.name}`, node: n.name, suite: path, simulated: n.simulated,
-            board: n.board, boardClass: n.boardClass, case: n.case, scenario: n.scenario, log: n.log,
+            ...c,
+            testId: `${n.name} :: ${path}/${c.name}`,
+            node: n.name,
+            suite: path,
+            simulated: n.simulated,
+            board: n.board,
+            boardClass: n.boardClass,
+            case: n.case,
+            scenario: n.scenario,
+            log: n.log,
           });
         }
         if (s.suites) walk(s.suites, path);
@@ -201,11 +231,22 @@ export function runCases(run: RunResult): CaseResult[] {
   return out;
 }
 
-export interface Counts { total: number; PASS: number; FAIL: number; ERROR: number; MISS: number; SKIP: number; CANCELED: number }
+export interface Counts {
+  total: number;
+  PASS: number;
+  FAIL: number;
+  ERROR: number;
+  MISS: number;
+  SKIP: number;
+  CANCELED: number;
+}
 
 export function countOutcomes(cases: Iterable<{ outcome: Outcome }>): Counts {
   const c: Counts = { total: 0, PASS: 0, FAIL: 0, ERROR: 0, MISS: 0, SKIP: 0, CANCELED: 0 };
-  for (const x of cases) { c.total++; c[x.outcome]++; }
+  for (const x of cases) {
+    c.total++;
+    c[x.outcome]++;
+  }
   return c;
 }
 
@@ -243,7 +284,12 @@ export function deliverables(node: NodeResult, max = 24): { files: ArtifactRef[]
     const rel = a.path.split("/").slice(2); // artifacts/<node>/...
     if (rel.length <= 1) return true;
     const base = rel[rel.length - 1]!;
-    return (rel.length === 2 && (rel[0] === "bin" || rel[0] === "sbin")) || /\.(ko|pc)$/.test(base) || (rel.length === 2 && rel[0] === "lib" && /\.so$/.test(base)) || (rel.length <= 4 && /^lib.*\.so$/.test(base) && rel.includes("dpdk"));
+    return (
+      (rel.length === 2 && (rel[0] === "bin" || rel[0] === "sbin")) ||
+      /\.(ko|pc)$/.test(base) ||
+      (rel.length === 2 && rel[0] === "lib" && /\.so$/.test(base)) ||
+      (rel.length <= 4 && /^lib.*\.so$/.test(base) && rel.includes("dpdk"))
+    );
   });
   const files = picked.slice(0, max);
   return { files, more: node.artifacts.length - files.length };

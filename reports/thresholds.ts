@@ -7,21 +7,23 @@
 import { z } from "zod";
 import { parseWith, readJsonFile } from "../engine/schema.ts";
 
-export const MetricRuleSchema = z.object({
-  /** Glob over the metric name ("*" any run of characters), e.g. "*.pps". */
-  metric: z.string().min(1),
-  /** Glob over the node name; default every node. */
-  node: z.string().min(1).optional(),
-  better: z.enum(["higher", "lower"]),
-  /** Noisy metrics are shown without a colour of change and never breach. */
-  noisy: z.boolean().optional(),
-  /** How much worse than the baseline median it may be, in percent (default 5). */
-  maxWorsePct: z.number().min(0).optional(),
-  /** How many earlier comparable runs form the baseline (default 5). */
-  window: z.number().int().min(1).max(100).optional(),
-  /** Fewest earlier values needed before judging (default 1). */
-  minRuns: z.number().int().min(1).optional(),
-}).strict();
+export const MetricRuleSchema = z
+  .object({
+    /** Glob over the metric name ("*" any run of characters), e.g. "*.pps". */
+    metric: z.string().min(1),
+    /** Glob over the node name; default every node. */
+    node: z.string().min(1).optional(),
+    better: z.enum(["higher", "lower"]),
+    /** Noisy metrics are shown without a colour of change and never breach. */
+    noisy: z.boolean().optional(),
+    /** How much worse than the baseline median it may be, in percent (default 5). */
+    maxWorsePct: z.number().min(0).optional(),
+    /** How many earlier comparable runs form the baseline (default 5). */
+    window: z.number().int().min(1).max(100).optional(),
+    /** Fewest earlier values needed before judging (default 1). */
+    minRuns: z.number().int().min(1).optional(),
+  })
+  .strict();
 export type MetricRule = z.infer<typeof MetricRuleSchema>;
 
 export const DEFAULT_METRIC_RULES: readonly MetricRule[] = [
@@ -54,7 +56,12 @@ const globRe = new Map<string, RegExp>();
 function glob(pattern: string): RegExp {
   let re = globRe.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    re = new RegExp(
+      `^${pattern
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    );
     globRe.set(pattern, re);
   }
   return re;

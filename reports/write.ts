@@ -83,13 +83,20 @@ export function reportCommand(runDir: string, opts: ReportCommandOptions): strin
   else if (base.length && base.every(([, id]) => id === null)) lines.push("  no earlier comparable run: nothing to compare");
   for (const i of w.regressions.items) {
     const where = [[i.case, i.boardClass].filter(Boolean).join(" "), i.simulated ? "simulated" : ""].filter(Boolean).join(", ");
-    lines.push(`  ${CATEGORY_LABEL[i.category].padEnd(13)} ${i.suite}/${i.name}${where ? ` [${where}]` : ""}${i.previous ? ` was ${i.previous.outcome}` : ""}${i.since ? ` since ${i.since.runId}` : ""}`);
+    lines.push(
+      `  ${CATEGORY_LABEL[i.category].padEnd(13)} ${i.suite}/${i.name}${where ? ` [${where}]` : ""}${i.previous ? ` was ${i.previous.outcome}` : ""}${i.since ? ` since ${i.since.runId}` : ""}`,
+    );
   }
   for (const m of w.regressions.metrics) {
-    lines.push(`  ${"metric".padEnd(13)} ${m.node} ${m.metric} = ${m.current}, median of the last ${m.trend.length - 1} ${m.baseline} (${m.worsePct === null ? "from 0" : `${m.worsePct.toFixed(1)}% worse`}, limit ${m.limitPct}%)${m.simulated ? " [simulated]" : ""}`);
+    lines.push(
+      `  ${"metric".padEnd(13)} ${m.node} ${m.metric} = ${m.current}, median of the last ${m.trend.length - 1} ${m.baseline} (${m.worsePct === null ? "from 0" : `${m.worsePct.toFixed(1)}% worse`}, limit ${m.limitPct}%)${m.simulated ? " [simulated]" : ""}`,
+    );
   }
   const problems = w.cases.filter((x) => isProblem(x.outcome));
-  for (const p of problems.slice(0, 20)) lines.push(`  ${p.outcome.padEnd(8)} ${p.node} :: ${p.suite}/${p.name}${p.reason ? ` — ${p.reason}` : ""}${p.log ? ` (log: ${rel(join(w.run.dir, p.log))})` : ""}`);
+  for (const p of problems.slice(0, 20))
+    lines.push(
+      `  ${p.outcome.padEnd(8)} ${p.node} :: ${p.suite}/${p.name}${p.reason ? ` — ${p.reason}` : ""}${p.log ? ` (log: ${rel(join(w.run.dir, p.log))})` : ""}`,
+    );
   if (problems.length > 20) lines.push(`  ...and ${problems.length - 20} more (see the HTML report)`);
   lines.push(`  junit: ${rel(w.files.junit)}`);
   lines.push(`  summary: ${rel(w.files.markdown)}`);

@@ -8,8 +8,29 @@ import { host, which, type Availability, type GraphBuilder, type NodeContext, ty
 import { ebpfBuild, type EbpfCompileOptions } from "./ebpf.ts";
 import { p4Build } from "./p4.ts";
 import type { P4cPlan } from "../p4c/index.ts";
-import { guestSuite, type ProgType, runDataplaneTests, withBpffs, type ProgramObject, loadVectors, formatVerifierStats, verifierMetrics, type VerifierReport,
-  Bpftool, stateEntries, formatVerifierSideBySide, vectorDivergences, parseP4Layout, p4MapEntries, DIFF_STATE, differentialCase, differentialRun, formatDivergence, type DiffImpl, type DiffProgramResult } from "../dataplane/index.ts";
+import {
+  guestSuite,
+  type ProgType,
+  runDataplaneTests,
+  withBpffs,
+  type ProgramObject,
+  loadVectors,
+  formatVerifierStats,
+  verifierMetrics,
+  type VerifierReport,
+  Bpftool,
+  stateEntries,
+  formatVerifierSideBySide,
+  vectorDivergences,
+  parseP4Layout,
+  p4MapEntries,
+  DIFF_STATE,
+  differentialCase,
+  differentialRun,
+  formatDivergence,
+  type DiffImpl,
+  type DiffProgramResult,
+} from "../dataplane/index.ts";
 import { worst } from "../engine/outcome.ts";
 import type { TestCase } from "../engine/results.ts";
 
@@ -37,7 +58,10 @@ export interface DataplaneHandles {
   guest: NodeInput;
 }
 
-interface Manifest { set: string; programs: Array<{ name: string; object: string; type: ProgType; vectors: string; generated?: string; entry?: string; arch?: string }> }
+interface Manifest {
+  set: string;
+  programs: Array<{ name: string; object: string; type: ProgType; vectors: string; generated?: string; entry?: string; arch?: string }>;
+}
 
 /** Root, bpftool and a kernel that lets us mount bpffs: what loading programs needs. */
 export async function hostBpfAvailability(): Promise<Availability> {
@@ -53,7 +77,11 @@ async function readManifest(dir: string): Promise<Manifest> {
 const STATS_FILE = "verifier-stats.json";
 
 async function readReport(path: string): Promise<VerifierReport | undefined> {
-  try { return JSON.parse(await readFile(path, "utf8")) as VerifierReport; } catch { return undefined; }
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as VerifierReport;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The most recent earlier run (a sibling of runDir in the run store) whose node left verifier
@@ -62,7 +90,10 @@ async function readReport(path: string): Promise<VerifierReport | undefined> {
 export async function previousVerifierReport(runDir: string, node = "dataplane-test"): Promise<{ path: string; report: VerifierReport } | undefined> {
   const runs = await readdir(dirname(runDir)).catch(() => [] as string[]);
   const me = basename(runDir);
-  for (const id of runs.filter((r) => r < me).sort().reverse()) {
+  for (const id of runs
+    .filter((r) => r < me)
+    .sort()
+    .reverse()) {
     const path = join(dirname(runDir), id, "artifacts", node, STATS_FILE);
     const report = await readReport(path);
     if (report) return { path, report };
@@ -95,7 +126,11 @@ async function programObjects(dir: string, vectorsDir: string): Promise<{ set: s
 /** The host task's body: exported so `dpu-ci dataplane test` and tests run exactly this. With
  *  `compareWith` (another implementation's objects, e.g. the hand-written ones for the p4c set),
  *  its vectors run too and every vector that passes on one and not on the other is a divergence. */
-export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workDir" | "log"> & { runDir?: string; signal?: AbortSignal }, paths: { objects: string; vectors: string; compareWith?: string }, opts: { baseline?: string; node?: string } = {}): Promise<TaskResult & { report: VerifierReport }> {
+export async function dataplaneTestTask(
+  ctx: Pick<NodeContext, "outDir" | "workDir" | "log"> & { runDir?: string; signal?: AbortSignal },
+  paths: { objects: string; vectors: string; compareWith?: string },
+  opts: { baseline?: string; node?: string } = {},
+): Promise<TaskResult & { report: VerifierReport }> {
   const mine = await programObjects(paths.objects, paths.vectors);
   const r = await runDataplaneTests(mine.objects, { outDir: ctx.outDir, workDir: ctx.workDir, log: ctx.log, signal: ctx.signal });
   const baseline = opts.baseline ? await readReport(opts.baseline) : ctx.runDir ? (await previousVerifierReport(ctx.runDir, opts.node))?.report : undefined;
@@ -120,17 +155,36 @@ export async function dataplaneTestTask(ctx: Pick<NodeContext, "outDir" | "workD
   const ran = cases.map((c) => c.outcome).filter((o) => o !== "SKIP");
   const skipped = cases.filter((c) => c.outcome === "SKIP").length;
   return {
-    outcome: ran.length ? worst(ran) : "SKIP", suites, report: r.report,
-    ...(failed.length ? { reason: `${failed.length} of ${cases.length} cases failed: ${failed.slice(0, 3).map((c) => c.name).join(", ")}` } : {}),
+    outcome: ran.length ? worst(ran) : "SKIP",
+    suites,
+    report: r.report,
+    ...(failed.length
+      ? {
+          reason: `${failed.length} of ${cases.length} cases failed: ${failed
+            .slice(0, 3)
+            .map((c) => c.name)
+            .join(", ")}`,
+        }
+      : {}),
     metrics: { ...verifierMetrics(r.report), cases: cases.length, failed: failed.length, skipped },
   };
 }
 
-export interface DifferentialOptions { seed: number; count: number; first?: number; programs?: readonly string[]; replay?: (program: string, index: number) => string }
+export interface DifferentialOptions {
+  seed: number;
+  count: number;
+  first?: number;
+  programs?: readonly string[];
+  replay?: (program: string, index: number) => string;
+}
 
 /** The hand-written and the p4c-generated object of every program, the same seeded packets through
  *  both with DIFF_STATE written in each one's layout. Root only (bpffs, BPF_PROG_TEST_RUN). */
-export async function differentialTask(ctx: Pick<NodeContext, "outDir" | "workDir" | "log">, paths: { ebpf: string; p4: string }, o: DifferentialOptions): Promise<TaskResult & { results: DiffProgramResult[] }> {
+export async function differentialTask(
+  ctx: Pick<NodeContext, "outDir" | "workDir" | "log">,
+  paths: { ebpf: string; p4: string },
+  o: DifferentialOptions,
+): Promise<TaskResult & { results: DiffProgramResult[] }> {
   const ebpf = await readManifest(paths.ebpf);
   const p4 = await readManifest(paths.p4);
   const bpftool = new Bpftool();
@@ -150,13 +204,27 @@ export async function differentialTask(ctx: Pick<NodeContext, "outDir" | "workDi
         const p4o = await p4ObjectOptions(paths.p4, pp);
         const layout = parseP4Layout(await readFile(join(paths.p4, pp.generated ?? `${pp.name}.c`), "utf8"));
         const a: DiffImpl = { set: "ebpf", object: join(paths.ebpf, ep.object), type: ep.type, entry: ep.name, entries: stateEntries(state) };
-        const b: DiffImpl = { set: "p4", object: join(paths.p4, pp.object), type: pp.type, entry: p4o.entry ?? pp.name, sectionTypes: true, init: p4o.init, psa: p4o.psa, entries: p4MapEntries(pp.name, layout, state) };
-        const replay = (i: number) => o.replay?.(pp.name, i) ?? `dpu-ci dataplane diff --ebpf ${paths.ebpf} --p4 ${paths.p4} --program ${pp.name} --seed ${o.seed} --first ${i} --count 1`;
+        const b: DiffImpl = {
+          set: "p4",
+          object: join(paths.p4, pp.object),
+          type: pp.type,
+          entry: p4o.entry ?? pp.name,
+          sectionTypes: true,
+          init: p4o.init,
+          psa: p4o.psa,
+          entries: p4MapEntries(pp.name, layout, state),
+        };
+        const replay = (i: number) =>
+          o.replay?.(pp.name, i) ?? `dpu-ci dataplane diff --ebpf ${paths.ebpf} --p4 ${paths.p4} --program ${pp.name} --seed ${o.seed} --first ${i} --count 1`;
         try {
           const r = await differentialRun(pp.name, a, b, { seed: o.seed, count: o.count, first: o.first, state, bpffs, scratch, bpftool, replay });
           results.push(r);
           cases.push(differentialCase(r));
-          ctx.log(`${pp.name}: ${r.packets} packets (${Object.entries(r.byKind).map(([k, n]) => `${n} ${k}`).join(", ")}) in ${r.durationMs} ms, ${r.divergences.length} divergences`);
+          ctx.log(
+            `${pp.name}: ${r.packets} packets (${Object.entries(r.byKind)
+              .map(([k, n]) => `${n} ${k}`)
+              .join(", ")}) in ${r.durationMs} ms, ${r.divergences.length} divergences`,
+          );
           for (const d of r.divergences.slice(0, 20)) ctx.log(formatDivergence(d));
         } catch (e) {
           cases.push({ name: `differential-${pp.name}`, outcome: "ERROR", reason: (e as Error).message });
@@ -171,9 +239,12 @@ export async function differentialTask(ctx: Pick<NodeContext, "outDir" | "workDi
   const outcome = worst(cases.map((c) => c.outcome));
   const diverged = results.reduce((n, r) => n + r.divergences.length, 0);
   return {
-    outcome, results,
+    outcome,
+    results,
     suites: [{ name: "dataplane/differential", cases, properties: { seed: String(o.seed), packetsPerProgram: String(o.count) } }],
-    ...(outcome !== "PASS" ? { reason: diverged ? `${diverged} packets differ (seed ${o.seed}); see differential.json` : cases.find((c) => c.outcome !== "PASS")?.reason } : {}),
+    ...(outcome !== "PASS"
+      ? { reason: diverged ? `${diverged} packets differ (seed ${o.seed}); see differential.json` : cases.find((c) => c.outcome !== "PASS")?.reason }
+      : {}),
     metrics: { seed: o.seed, packetsPerProgram: o.count, divergences: diverged, ...Object.fromEntries(results.map((r) => [`${r.program}.ms`, r.durationMs])) },
   };
 }
@@ -195,7 +266,9 @@ async function tmpfsOr(dir: string): Promise<string> {
 export async function p4ObjectOptions(dir: string, p: Manifest["programs"][number]): Promise<Partial<ProgramObject>> {
   const layout = parseP4Layout(await readFile(join(dir, p.generated ?? `${p.name}.c`), "utf8"));
   return {
-    entry: p.entry, sectionTypes: true, psa: p.arch === "psa",
+    entry: p.entry,
+    sectionTypes: true,
+    psa: p.arch === "psa",
     ...(layout.tables.size && p.arch === "psa" ? { init: "map_initializer" } : {}),
     entriesFor: (v) => {
       if (v.rawEntries) throw new Error("raw map entries (maps:) name the hand-written program's maps");
@@ -226,7 +299,10 @@ export async function writeGuestBundle(objectsDir: string, vectorsDir: string, o
  *  the data-plane suite: the guest node's objects and suite, and bpftool with its libraries. The
  *  guest kernel needs CONFIG_BPF_SYSCALL, CONFIG_NET (BPF_PROG_TEST_RUN, devmap), CONFIG_BPF_JIT
  *  (optional: the interpreter works) and a virtio NIC for the attach case. */
-export async function guestInitramfsInputs(guestNodeOutput: string, bpftool = "/usr/sbin/bpftool"): Promise<{ bpf: string[]; suites: string[]; bins: string[] }> {
+export async function guestInitramfsInputs(
+  guestNodeOutput: string,
+  bpftool = "/usr/sbin/bpftool",
+): Promise<{ bpf: string[]; suites: string[]; bins: string[] }> {
   const dir = join(guestNodeOutput, "guest");
   const objs = (await readdir(join(dir, "bpf"))).filter((f) => f.endsWith(".o")).sort();
   return { bpf: objs.map((o) => join(dir, "bpf", o)), suites: [join(dir, "dataplane.sh")], bins: [bpftool] };
@@ -235,30 +311,55 @@ export async function guestInitramfsInputs(guestNodeOutput: string, bpftool = "/
 export function dataplaneStage(g: GraphBuilder, opts: DataplaneStageOptions): DataplaneHandles {
   const vectors = host.dir("p4/vectors");
   const ebpf = ebpfBuild(g, opts);
-  const test = g.task("dataplane-test", { objects: ebpf, vectors }, async (ctx, paths) => dataplaneTestTask(ctx, paths, { baseline: opts.baseline, node: "dataplane-test" }), {
-    stage: "ebpf", description: "load each eBPF program through this kernel's verifier (stats kept) and run its packet vectors (BPF_PROG_TEST_RUN)",
-    available: hostBpfAvailability,
-  });
-  const guest = g.task("dataplane-guest-suite", { objects: ebpf, vectors }, async (ctx, paths) => {
-    const b = await writeGuestBundle(paths.objects, paths.vectors, ctx.outDir);
-    ctx.log(`guest suite ${b.suite} with ${b.objects.length} objects`);
-    return { outcome: "PASS", metrics: { objects: b.objects.length } };
-  }, { stage: "ebpf", description: "the same programs and vectors as a KTAP suite for a virtual board's guest (bpftool in the guest)" });
+  const test = g.task(
+    "dataplane-test",
+    { objects: ebpf, vectors },
+    async (ctx, paths) => dataplaneTestTask(ctx, paths, { baseline: opts.baseline, node: "dataplane-test" }),
+    {
+      stage: "ebpf",
+      description: "load each eBPF program through this kernel's verifier (stats kept) and run its packet vectors (BPF_PROG_TEST_RUN)",
+      available: hostBpfAvailability,
+    },
+  );
+  const guest = g.task(
+    "dataplane-guest-suite",
+    { objects: ebpf, vectors },
+    async (ctx, paths) => {
+      const b = await writeGuestBundle(paths.objects, paths.vectors, ctx.outDir);
+      ctx.log(`guest suite ${b.suite} with ${b.objects.length} objects`);
+      return { outcome: "PASS", metrics: { objects: b.objects.length } };
+    },
+    { stage: "ebpf", description: "the same programs and vectors as a KTAP suite for a virtual board's guest (bpftool in the guest)" },
+  );
   if (opts.p4 === false) return { ebpf, test, guest };
   const p4 = p4Build(g, { p4c: opts.p4c, multiarch: opts.multiarch });
-  const p4Test = g.task("dataplane-test-p4", { objects: p4, vectors, ebpf }, async (ctx, paths) => dataplaneTestTask(ctx, { objects: paths.objects, vectors: paths.vectors, compareWith: paths.ebpf }, { node: "dataplane-test-p4" }), {
-    stage: "p4", description: "verify the p4c-generated programs, run the same vectors, and list every vector whose result differs from the hand-written program's", available: hostBpfAvailability,
-  });
+  const p4Test = g.task(
+    "dataplane-test-p4",
+    { objects: p4, vectors, ebpf },
+    async (ctx, paths) => dataplaneTestTask(ctx, { objects: paths.objects, vectors: paths.vectors, compareWith: paths.ebpf }, { node: "dataplane-test-p4" }),
+    {
+      stage: "p4",
+      description: "verify the p4c-generated programs, run the same vectors, and list every vector whose result differs from the hand-written program's",
+      available: hostBpfAvailability,
+    },
+  );
   const seed = opts.diffSeed;
   const count = opts.diffPackets ?? 10000;
-  const p4Diff = g.task("dataplane-diff-p4", { ebpf, p4 }, async (ctx, paths) => {
-    // A fresh seed each run unless one is set: every run explores new packets, and the seed in the
-    // report replays them.
-    const s = seed ?? Math.floor(Math.random() * 2 ** 31);
-    ctx.log(`seed ${s}, ${count} packets per program`);
-    return differentialTask(ctx, paths, { seed: s, count });
-  }, {
-    stage: "p4", description: "seeded differential packets through the hand-written and the p4c-generated program (same state)", available: hostBpfAvailability,
-  });
+  const p4Diff = g.task(
+    "dataplane-diff-p4",
+    { ebpf, p4 },
+    async (ctx, paths) => {
+      // A fresh seed each run unless one is set: every run explores new packets, and the seed in the
+      // report replays them.
+      const s = seed ?? Math.floor(Math.random() * 2 ** 31);
+      ctx.log(`seed ${s}, ${count} packets per program`);
+      return differentialTask(ctx, paths, { seed: s, count });
+    },
+    {
+      stage: "p4",
+      description: "seeded differential packets through the hand-written and the p4c-generated program (same state)",
+      available: hostBpfAvailability,
+    },
+  );
   return { ebpf, test, guest, p4, p4Test, p4Diff };
 }

@@ -18,8 +18,21 @@ export interface EbpfCompileOptions {
 export function ebpfCompileArgv(p: DataplaneProgram, srcRoot: string, outDir: string, opts: EbpfCompileOptions = {}): string[][] {
   const obj = `${outDir}/${p.name}.o`;
   return [
-    ["clang", "-O2", "-g", "-Wall", "-Werror", "-target", "bpf", `-I/usr/include/${opts.multiarch ?? "x86_64-linux-gnu"}`, ...(opts.cflags ?? []),
-      "-c", `${srcRoot}/${p.c}`, "-o", obj],
+    [
+      "clang",
+      "-O2",
+      "-g",
+      "-Wall",
+      "-Werror",
+      "-target",
+      "bpf",
+      `-I/usr/include/${opts.multiarch ?? "x86_64-linux-gnu"}`,
+      ...(opts.cflags ?? []),
+      "-c",
+      `${srcRoot}/${p.c}`,
+      "-o",
+      obj,
+    ],
     // bpftool writes the skeleton on stdout; the redirection is the only shell here.
     ["sh", "-c", 'exec bpftool gen skeleton "$1" name "$2" > "$3"', "sh", obj, p.name, `${outDir}/${p.name}.skel.h`],
   ];
@@ -27,14 +40,25 @@ export function ebpfCompileArgv(p: DataplaneProgram, srcRoot: string, outDir: st
 
 /** What the build node leaves next to the objects, for the test task and the lab. */
 export function programsManifest(programs: readonly DataplaneProgram[]): string {
-  return JSON.stringify({ set: "ebpf", programs: programs.map((p) => ({ name: p.name, object: `${p.name}.o`, skeleton: `${p.name}.skel.h`, type: "xdp", vectors: p.vectors })) }, null, 2) + "\n";
+  return (
+    JSON.stringify(
+      { set: "ebpf", programs: programs.map((p) => ({ name: p.name, object: `${p.name}.o`, skeleton: `${p.name}.skel.h`, type: "xdp", vectors: p.vectors })) },
+      null,
+      2,
+    ) + "\n"
+  );
 }
 
 export function ebpfBuild(g: GraphBuilder, opts: EbpfCompileOptions & { name?: string; programs?: readonly DataplaneProgram[] } = {}): NodeInput {
   const programs = opts.programs ?? PROGRAMS;
-  return g.build(opts.name ?? "ebpf-build", { src: host.dir("p4/ebpf") }, ({ src }) => {
-    let r = recipe.from(ebpfBuilder).withDirectory("/src/ebpf", src).withExec(["mkdir", "-p", "/out"]);
-    for (const p of programs) for (const argv of ebpfCompileArgv(p, "/src", "/out", opts)) r = r.withExec(argv);
-    return r.withNewFile("/out/programs.json", programsManifest(programs)).directory("/out");
-  }, { stage: "ebpf", description: `compile ${programs.map((p) => p.name).join(", ")} (clang -target bpf, BTF, skeletons)` });
+  return g.build(
+    opts.name ?? "ebpf-build",
+    { src: host.dir("p4/ebpf") },
+    ({ src }) => {
+      let r = recipe.from(ebpfBuilder).withDirectory("/src/ebpf", src).withExec(["mkdir", "-p", "/out"]);
+      for (const p of programs) for (const argv of ebpfCompileArgv(p, "/src", "/out", opts)) r = r.withExec(argv);
+      return r.withNewFile("/out/programs.json", programsManifest(programs)).directory("/out");
+    },
+    { stage: "ebpf", description: `compile ${programs.map((p) => p.name).join(", ")} (clang -target bpf, BTF, skeletons)` },
+  );
 }

@@ -61,7 +61,9 @@ export function hilTaskResult(r: HilResult): TaskResult {
     attempts: r.attempts.map((a) => ({ n: a.n, outcome: a.outcome, reason: a.reason, log: a.consoleLog, durationMs: a.durationMs })),
     metrics: {
       ...caseMetrics(r.suites),
-      attempts: r.attempts.length, healthChecks: r.healthChecks.length, ...(r.qemu ? { qemu: r.qemu } : {}),
+      attempts: r.attempts.length,
+      healthChecks: r.healthChecks.length,
+      ...(r.qemu ? { qemu: r.qemu } : {}),
       // The LAVA job of each attempt (the report links the last; a retried job keeps both ids).
       ...(r.lavaJobs?.length ? { lavaJob: r.lavaJobs.at(-1)!.url, lavaJobs: r.lavaJobs.map((j) => `${j.id} ${j.health}`).join(", ") } : {}),
     },
@@ -82,38 +84,68 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
   const name = o.name ?? "hil";
   const inputs: Record<string, NodeInput> = { kernel: o.kernel, image: o.image };
   if (o.qemu) inputs.qemu = o.qemu;
-  return g.task(name, inputs, async (ctx, paths: Readonly<Record<string, string>>) => {
-    const kernel = join(paths.kernel!, "bzImage");
-    const initrd = join(paths.image!, "initrd.cpio.gz");
-    const qemu = paths.qemu ? join(paths.qemu, "bin", "qemu-system-x86_64") : undefined;
-    for (const f of [kernel, initrd, ...(qemu ? [qemu] : [])]) if (!existsSync(f)) return { outcome: "MISS", reason: `${f} was not produced` };
-    const jobPath = join(ctx.outDir, "job.json");
-    writeFileSync(jobPath, JSON.stringify({
-      id: `${ctx.runId}-${name}`.replace(/[^A-Za-z0-9._-]/g, "-"), name, needs: o.needs, suites: o.suites, timeouts: o.timeouts ?? {},
-      ...(o.peer ? { peer: "tcp-echo" } : {}),
-      artifacts: {
-        kernel: { path: kernel, sha256: await sha256File(kernel) }, initrd: { path: initrd, sha256: await sha256File(initrd) },
-        ...(qemu ? { qemu: { path: qemu, sha256: await sha256File(qemu) } } : {}),
-      },
-    }, null, 2));
-    const lab = openLab({ inventoryPath: o.inventoryPath, dir: o.labDir, database: o.labDatabase, defaultDir: o.homeLabDir, cacheDir: o.cacheDir, ttlMs: o.leaseTtlS ? o.leaseTtlS * 1000 : undefined, env: { ...ctx.env } });
-    try {
-      const r = await runHilJob(lab, loadJob(jobPath), {
-        outDir: ctx.outDir, signal: ctx.signal, healthCheckJob: healthCheckJobs(lab),
-        // A LAVA job's log becomes this node's log line by line (the live view shows its progress).
-        log: (e) => ctx.log(e.kind === "lava-log" ? `lava#${e.lavaJob} ${e.line}` : JSON.stringify(e)),
+  return g.task(
+    name,
+    inputs,
+    async (ctx, paths: Readonly<Record<string, string>>) => {
+      const kernel = join(paths.kernel!, "bzImage");
+      const initrd = join(paths.image!, "initrd.cpio.gz");
+      const qemu = paths.qemu ? join(paths.qemu, "bin", "qemu-system-x86_64") : undefined;
+      for (const f of [kernel, initrd, ...(qemu ? [qemu] : [])]) if (!existsSync(f)) return { outcome: "MISS", reason: `${f} was not produced` };
+      const jobPath = join(ctx.outDir, "job.json");
+      writeFileSync(
+        jobPath,
+        JSON.stringify(
+          {
+            id: `${ctx.runId}-${name}`.replace(/[^A-Za-z0-9._-]/g, "-"),
+            name,
+            needs: o.needs,
+            suites: o.suites,
+            timeouts: o.timeouts ?? {},
+            ...(o.peer ? { peer: "tcp-echo" } : {}),
+            artifacts: {
+              kernel: { path: kernel, sha256: await sha256File(kernel) },
+              initrd: { path: initrd, sha256: await sha256File(initrd) },
+              ...(qemu ? { qemu: { path: qemu, sha256: await sha256File(qemu) } } : {}),
+            },
+          },
+          null,
+          2,
+        ),
+      );
+      const lab = openLab({
+        inventoryPath: o.inventoryPath,
+        dir: o.labDir,
+        database: o.labDatabase,
+        defaultDir: o.homeLabDir,
+        cacheDir: o.cacheDir,
+        ttlMs: o.leaseTtlS ? o.leaseTtlS * 1000 : undefined,
+        env: { ...ctx.env },
       });
-      return hilTaskResult(r);
-    } finally {
-      await lab.close();
-    }
-  }, {
-    stage: "hil", case: o.case, scenario: o.scenario, description: `HIL on a board with ${o.needs.join(", ") || "anything"}: ${o.suites.join(", ")}${o.qemu ? ` (virtual boards on ${o.qemu.node})` : ""}${placedOn(o)}`,
-    // A job no board could ever run is SKIP before anything is built for it.
-    // A LAVA lab is asked whether any device of its type exists (a device type nobody offers: SKIP).
-    available: async (): Promise<Availability> => {
-      const p = await lavaOffers(place(loadInventory(o.inventoryPath), o.needs), o.env ?? {});
-      return p.ok ? { ok: true } : { ok: false, outcome: "SKIP", reason: p.reason };
+      try {
+        const r = await runHilJob(lab, loadJob(jobPath), {
+          outDir: ctx.outDir,
+          signal: ctx.signal,
+          healthCheckJob: healthCheckJobs(lab),
+          // A LAVA job's log becomes this node's log line by line (the live view shows its progress).
+          log: (e) => ctx.log(e.kind === "lava-log" ? `lava#${e.lavaJob} ${e.line}` : JSON.stringify(e)),
+        });
+        return hilTaskResult(r);
+      } finally {
+        await lab.close();
+      }
     },
-  });
+    {
+      stage: "hil",
+      case: o.case,
+      scenario: o.scenario,
+      description: `HIL on a board with ${o.needs.join(", ") || "anything"}: ${o.suites.join(", ")}${o.qemu ? ` (virtual boards on ${o.qemu.node})` : ""}${placedOn(o)}`,
+      // A job no board could ever run is SKIP before anything is built for it.
+      // A LAVA lab is asked whether any device of its type exists (a device type nobody offers: SKIP).
+      available: async (): Promise<Availability> => {
+        const p = await lavaOffers(place(loadInventory(o.inventoryPath), o.needs), o.env ?? {});
+        return p.ok ? { ok: true } : { ok: false, outcome: "SKIP", reason: p.reason };
+      },
+    },
+  );
 }

@@ -88,7 +88,13 @@ export class BuildkitExecutor implements Executor {
       const args = ["build", "--progress=plain", "--output", `type=local,dest=${req.dest}`, ...secretArgs, "-f", join(ctx, "Dockerfile"), ctx];
       let out: string;
       try {
-        const r = await exec(this.opts.docker, [...(this.opts.dockerArgs ?? []), ...args], { env: this.opts.env, extraEnv: { DOCKER_BUILDKIT: "1" }, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
+        const r = await exec(this.opts.docker, [...(this.opts.dockerArgs ?? []), ...args], {
+          env: this.opts.env,
+          extraEnv: { DOCKER_BUILDKIT: "1" },
+          logPath: req.logPath,
+          signal: req.signal,
+          onOutput: req.onOutput,
+        });
         out = r.stderr + r.stdout;
       } catch (e) {
         if (e instanceof ExecError) throw classifyDockerFailure(e);
@@ -121,7 +127,12 @@ async function claimContext(root: string, node: string): Promise<{ dir: string; 
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === "EPERM"; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 async function stage(ctx: string, entry: ContextEntry): Promise<void> {
@@ -178,6 +189,7 @@ function classifyDockerFailure(e: ExecError): DpuCiError {
     return new DpuCiError("INFRA", "docker daemon is not reachable (start dockerd, or run `dpu-ci doctor`)", { cause: e });
   }
   if (/no space left on device/i.test(text)) return new DpuCiError("INFRA", "no space left on device during the build", { cause: e });
-  if (e.exitCode === 127 && !existsSync(e.cmd[0]!)) return new DpuCiError("MISSING", `docker client ${e.cmd[0]} not found (run \`dpu-ci doctor --fix\`)`, { cause: e });
+  if (e.exitCode === 127 && !existsSync(e.cmd[0]!))
+    return new DpuCiError("MISSING", `docker client ${e.cmd[0]} not found (run \`dpu-ci doctor --fix\`)`, { cause: e });
   return e;
 }

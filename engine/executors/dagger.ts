@@ -38,10 +38,21 @@ export class DaggerExecutor implements Executor {
 
   /** The run's one connection, opened by the first build. */
   private client(): Promise<DaggerClient> {
-    this.session ??= import("@dagger.io/dagger").then(({ connect }) => new Promise<DaggerClient>((resolve, reject) => {
-      const held = new Promise<void>((r) => { this.release = r; });
-      this.closed = connect(async (c) => { resolve(c); await held; }, { LogOutput: undefined }).catch((e: unknown) => reject(e));
-    }));
+    this.session ??= import("@dagger.io/dagger").then(
+      ({ connect }) =>
+        new Promise<DaggerClient>((resolve, reject) => {
+          const held = new Promise<void>((r) => {
+            this.release = r;
+          });
+          this.closed = connect(
+            async (c) => {
+              resolve(c);
+              await held;
+            },
+            { LogOutput: undefined },
+          ).catch((e: unknown) => reject(e));
+        }),
+    );
     return this.session;
   }
 
@@ -111,12 +122,13 @@ export class DaggerExecutor implements Executor {
       await log(`# base: ${tag} (the same debootstrapped image BuildKit builds from), imported from ${path}`);
       return { path, tag };
     } catch (e) {
-      await log(`# base: the ${spec.name} builder image could not be made here (${(e as Error).message}); debian:${spec.suite} from the engine's registry plus the packages instead`);
+      await log(
+        `# base: the ${spec.name} builder image could not be made here (${(e as Error).message}); debian:${spec.suite} from the engine's registry plus the packages instead`,
+      );
       return undefined;
     }
   }
 }
-
 
 // The SDK's enum values, spelled out: importing the enum would load the SDK on every start.
 const SHARING = { shared: "SHARED", locked: "LOCKED", private: "PRIVATE" } as unknown as Record<"shared" | "locked" | "private", CacheSharingMode>;
@@ -126,7 +138,13 @@ export function imageAddress(spec: string | ImageSpec): string {
 }
 
 /** Recipe -> Dagger Container, from `base` when given. Exported for the recording test. */
-export function translate(client: DaggerClient, r: Recipe, secret: (name: string) => string | undefined, node: string, base?: DaggerContainer): DaggerContainer {
+export function translate(
+  client: DaggerClient,
+  r: Recipe,
+  secret: (name: string) => string | undefined,
+  node: string,
+  base?: DaggerContainer,
+): DaggerContainer {
   const spec = r.image;
   // An imported builder image already has its packages and setup; a registry base gets them here.
   let c = base ?? client.container().from(imageAddress(spec));
@@ -140,22 +158,35 @@ export function translate(client: DaggerClient, r: Recipe, secret: (name: string
   }
   for (const step of r.steps.slice(1)) {
     switch (step.op) {
-      case "from": throw new TypeError("from() may only start a recipe");
+      case "from":
+        throw new TypeError("from() may only start a recipe");
       case "withDirectory":
         c = c.withDirectory(step.path, client.host().directory(step.source.hostPath, step.exclude?.length ? { exclude: [...step.exclude] } : undefined));
         break;
-      case "withFile": c = c.withFile(step.path, client.host().file(step.source.hostPath)); break;
-      case "withNewFile": c = c.withNewFile(step.path, step.contents); break;
-      case "withEnvVariable": c = c.withEnvVariable(step.name, step.value); break;
+      case "withFile":
+        c = c.withFile(step.path, client.host().file(step.source.hostPath));
+        break;
+      case "withNewFile":
+        c = c.withNewFile(step.path, step.contents);
+        break;
+      case "withEnvVariable":
+        c = c.withEnvVariable(step.name, step.value);
+        break;
       case "withSecretVariable": {
         const value = secret(step.secret.secret);
         if (value === undefined) throw new DpuCiError("CONFIG", `node "${node}" needs secret "${step.secret.secret}", which is not configured`);
         c = c.withSecretVariable(step.name, client.setSecret(step.secret.secret, value));
         break;
       }
-      case "withMountedCache": c = c.withMountedCache(step.path, client.cacheVolume(step.cache), { sharing: SHARING[step.sharing] }); break;
-      case "withWorkdir": c = c.withWorkdir(step.path); break;
-      case "withExec": c = c.withExec([...step.args], step.opts?.insecureRootCapabilities ? { insecureRootCapabilities: true } : undefined); break;
+      case "withMountedCache":
+        c = c.withMountedCache(step.path, client.cacheVolume(step.cache), { sharing: SHARING[step.sharing] });
+        break;
+      case "withWorkdir":
+        c = c.withWorkdir(step.path);
+        break;
+      case "withExec":
+        c = c.withExec([...step.args], step.opts?.insecureRootCapabilities ? { insecureRootCapabilities: true } : undefined);
+        break;
     }
   }
   return c;
@@ -169,10 +200,7 @@ export function inDaggerSession(env: Readonly<Record<string, string | undefined>
  *  manual, "Connection interface"). tcp:// is unencrypted: a tunnel (ssh -L, a VPN) is the user's. */
 export const DAGGER_RUNNER_SCHEMES = ["tcp", "unix", "docker-container", "docker-image", "podman-container", "kube-pod"] as const;
 
-export type DaggerEngine =
-  | { kind: "session"; url: string }
-  | { kind: "runner"; runnerHost: string; cli: string }
-  | { kind: "none"; reason: string };
+export type DaggerEngine = { kind: "session"; url: string } | { kind: "runner"; runnerHost: string; cli: string } | { kind: "none"; reason: string };
 
 /** Which Dagger engine the executor's SDK will talk to, from the environment the SDK reads:
  *  - a session (`dagger run` set DAGGER_SESSION_PORT/TOKEN; its runner may itself be remote, chosen
@@ -187,11 +215,16 @@ export function daggerEngine(env: Readonly<Record<string, string | undefined>>):
   if (!host) return { kind: "none", reason: "no Dagger session (DAGGER_SESSION_PORT) and no remote runner (_EXPERIMENTAL_DAGGER_RUNNER_HOST)" };
   const scheme = /^([a-z-]+):\/\//.exec(host)?.[1];
   if (!scheme || !(DAGGER_RUNNER_SCHEMES as readonly string[]).includes(scheme)) {
-    throw new DpuCiError("CONFIG", `_EXPERIMENTAL_DAGGER_RUNNER_HOST: "${host}" is not a Dagger runner address (${DAGGER_RUNNER_SCHEMES.map((x) => `${x}://`).join(", ")})`);
+    throw new DpuCiError(
+      "CONFIG",
+      `_EXPERIMENTAL_DAGGER_RUNNER_HOST: "${host}" is not a Dagger runner address (${DAGGER_RUNNER_SCHEMES.map((x) => `${x}://`).join(", ")})`,
+    );
   }
   const cli = env._EXPERIMENTAL_DAGGER_CLI_BIN;
-  if (!cli) throw new DpuCiError("MISSING", `_EXPERIMENTAL_DAGGER_RUNNER_HOST is set but _EXPERIMENTAL_DAGGER_CLI_BIN is not: the SDK would download a dagger CLI; install one of the runner's version and name it there`);
+  if (!cli)
+    throw new DpuCiError(
+      "MISSING",
+      `_EXPERIMENTAL_DAGGER_RUNNER_HOST is set but _EXPERIMENTAL_DAGGER_CLI_BIN is not: the SDK would download a dagger CLI; install one of the runner's version and name it there`,
+    );
   return { kind: "runner", runnerHost: host, cli };
 }
-
-

@@ -36,27 +36,50 @@ export function parseBuilders(raw: string, tlsDir?: string): { endpoints: Docker
   const problems: string[] = [];
   for (const url of raw.split(/[\s,]+/).filter(Boolean)) {
     let u: URL;
-    try { u = new URL(url); } catch { problems.push(`"${url}" is not a Docker endpoint (unix:///PATH, ssh://USER@HOST, tcp://HOST:PORT)`); continue; }
-    if (endpoints.some((e) => e.url === url)) { problems.push(`"${url}" is named twice`); continue; }
+    try {
+      u = new URL(url);
+    } catch {
+      problems.push(`"${url}" is not a Docker endpoint (unix:///PATH, ssh://USER@HOST, tcp://HOST:PORT)`);
+      continue;
+    }
+    if (endpoints.some((e) => e.url === url)) {
+      problems.push(`"${url}" is named twice`);
+      continue;
+    }
     if (u.protocol === "unix:") {
-      if (!u.pathname.startsWith("/") || u.host) { problems.push(`"${url}": a unix endpoint is unix:///ABSOLUTE/PATH`); continue; }
+      if (!u.pathname.startsWith("/") || u.host) {
+        problems.push(`"${url}": a unix endpoint is unix:///ABSOLUTE/PATH`);
+        continue;
+      }
       endpoints.push({ url });
     } else if (u.protocol === "ssh:") {
-      if (!u.hostname || u.password || (u.pathname && u.pathname !== "/")) { problems.push(`"${url}": an ssh endpoint is ssh://[USER@]HOST[:PORT], keys from the ssh agent or ~/.ssh (no password in the URL)`); continue; }
+      if (!u.hostname || u.password || (u.pathname && u.pathname !== "/")) {
+        problems.push(`"${url}": an ssh endpoint is ssh://[USER@]HOST[:PORT], keys from the ssh agent or ~/.ssh (no password in the URL)`);
+        continue;
+      }
       endpoints.push({ url });
     } else if (u.protocol === "tcp:") {
-      if (!u.hostname || !u.port) { problems.push(`"${url}": a tcp endpoint is tcp://HOST:PORT`); continue; }
+      if (!u.hostname || !u.port) {
+        problems.push(`"${url}": a tcp endpoint is tcp://HOST:PORT`);
+        continue;
+      }
       const own = tlsDir ? join(tlsDir, `${u.hostname}_${u.port}`) : undefined;
       const dir = own && existsSync(own) ? own : tlsDir;
       if (!dir) {
         // Docker's API over plain TCP is root on that host for anyone who reaches it: loopback only.
-        if (!LOOPBACK.test(u.hostname)) { problems.push(`"${url}": a tcp endpoint off this machine needs TLS (DPU_CI_BUILDER_TLS: a directory with ca.pem, cert.pem, key.pem)`); continue; }
+        if (!LOOPBACK.test(u.hostname)) {
+          problems.push(`"${url}": a tcp endpoint off this machine needs TLS (DPU_CI_BUILDER_TLS: a directory with ca.pem, cert.pem, key.pem)`);
+          continue;
+        }
         endpoints.push({ url });
         continue;
       }
       const tls = { ca: join(dir, "ca.pem"), cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
       const missing = Object.values(tls).filter((f) => !existsSync(f));
-      if (missing.length) { problems.push(`"${url}": TLS files missing: ${missing.join(", ")}`); continue; }
+      if (missing.length) {
+        problems.push(`"${url}": TLS files missing: ${missing.join(", ")}`);
+        continue;
+      }
       endpoints.push({ url, tls });
     } else {
       problems.push(`"${url}": unsupported scheme ${u.protocol}// (unix, ssh or tcp)`);
@@ -93,10 +116,15 @@ export class FleetExecutor implements Executor {
   constructor(private readonly o: FleetOptions) {
     if (!o.builders.length) throw new DpuCiError("INTERNAL", "a fleet of no build daemons");
     this.builders = o.builders.map((ep) => ({
-      ep, running: 0,
+      ep,
+      running: 0,
       executor: new BuildkitExecutor({ docker: o.docker, dockerArgs: dockerHostArgs(ep), contextRoot: o.contextRoot, env: o.env, images: o.images(ep) }),
     }));
-    try { this.affinity = JSON.parse(readFileSync(o.affinityFile, "utf8")) as Record<string, string>; } catch { this.affinity = {}; }
+    try {
+      this.affinity = JSON.parse(readFileSync(o.affinityFile, "utf8")) as Record<string, string>;
+    } catch {
+      this.affinity = {};
+    }
   }
 
   /** The daemons, their builds now, and those found down. */
@@ -136,7 +164,13 @@ export class FleetExecutor implements Executor {
       try {
         const r = await b.executor.build(req);
         this.remember(req.node, b.ep.url);
-        return { ...r, builder: b.ep.url, ...(attempts.length ? { attempts: [...attempts, { n: attempts.length + 1, outcome: "PASS", reason: `built on ${b.ep.url}`, durationMs: Date.now() - t0 }] } : {}) };
+        return {
+          ...r,
+          builder: b.ep.url,
+          ...(attempts.length
+            ? { attempts: [...attempts, { n: attempts.length + 1, outcome: "PASS", reason: `built on ${b.ep.url}`, durationMs: Date.now() - t0 }] }
+            : {}),
+        };
       } catch (e) {
         if (req.signal.aborted) throw e;
         // The build failed: the daemon's fault only if the daemon no longer answers.
@@ -154,8 +188,11 @@ export class FleetExecutor implements Executor {
 
   /** Why the daemon does not answer, or undefined when it does. */
   private async unreachable(b: Builder): Promise<string | undefined> {
-    const r = await exec(this.o.docker, [...dockerHostArgs(b.ep), "version", "--format", "{{.Server.Version}}"], { env: this.o.env, allowFailure: true, timeoutMs: 10_000 })
-      .catch((e: Error) => ({ exitCode: 1, stderr: e.message, stdout: "" }));
+    const r = await exec(this.o.docker, [...dockerHostArgs(b.ep), "version", "--format", "{{.Server.Version}}"], {
+      env: this.o.env,
+      allowFailure: true,
+      timeoutMs: 10_000,
+    }).catch((e: Error) => ({ exitCode: 1, stderr: e.message, stdout: "" }));
     if (r.exitCode === 0 && r.stdout.trim()) return undefined;
     return (r.stderr || r.stdout).trim().split("\n").filter(Boolean).pop()?.slice(0, 200) ?? `exit ${r.exitCode}`;
   }
@@ -168,6 +205,8 @@ export class FleetExecutor implements Executor {
       const tmp = `${this.o.affinityFile}.tmp-${process.pid}`;
       writeFileSync(tmp, JSON.stringify(this.affinity, null, 1));
       renameSync(tmp, this.o.affinityFile);
-    } catch { /* affinity is a hint: a home that cannot be written costs cache hits, not a build */ }
+    } catch {
+      /* affinity is a hint: a home that cannot be written costs cache hits, not a build */
+    }
   }
 }

@@ -28,7 +28,10 @@ export class HostExecutor implements Executor {
     for (const step of recipe.steps.slice(1)) {
       switch (step.op) {
         case "withDirectory":
-          await cp(step.source.hostPath, map(step.path), { recursive: true, filter: (src) => !excluded(src.slice(step.source.hostPath.length + 1), step.exclude ?? []) });
+          await cp(step.source.hostPath, map(step.path), {
+            recursive: true,
+            filter: (src) => !excluded(src.slice(step.source.hostPath.length + 1), step.exclude ?? []),
+          });
           break;
         case "withFile":
           await mkdir(dirname(map(step.path)), { recursive: true });
@@ -38,21 +41,29 @@ export class HostExecutor implements Executor {
           await mkdir(dirname(map(step.path)), { recursive: true });
           await writeFile(map(step.path), step.contents);
           break;
-        case "withEnvVariable": env[step.name] = map(step.value); break;
+        case "withEnvVariable":
+          env[step.name] = map(step.value);
+          break;
         case "withSecretVariable": {
           const v = req.secret(step.secret.secret);
           if (v === undefined) throw new DpuCiError("CONFIG", `node "${req.node}" needs secret "${step.secret.secret}", which is not configured`);
           env[step.name] = v;
           break;
         }
-        case "withMountedCache": await mkdir(map(step.path), { recursive: true }); break;
-        case "withWorkdir": cwd = map(step.path); await mkdir(cwd, { recursive: true }); break;
+        case "withMountedCache":
+          await mkdir(map(step.path), { recursive: true });
+          break;
+        case "withWorkdir":
+          cwd = map(step.path);
+          await mkdir(cwd, { recursive: true });
+          break;
         case "withExec": {
           const [cmd, ...args] = step.args.map(map);
           await exec(cmd!, args, { cwd, env: this.opts.env, extraEnv: env, logPath: req.logPath, signal: req.signal, onOutput: req.onOutput });
           break;
         }
-        case "from": break;
+        case "from":
+          break;
       }
     }
     await rm(req.dest, { recursive: true, force: true });
@@ -66,7 +77,10 @@ export class HostExecutor implements Executor {
 /** Rewrites occurrences of the recipe's own top-level directories (/src, /out, ...) to the scratch root. */
 export function pathMapper(root: string, steps: readonly Step[], outPath: string): (s: string) => string {
   const tops = new Set<string>();
-  const note = (p: string) => { const t = p.split("/")[1]; if (t && !SYSTEM.has(t)) tops.add(t); };
+  const note = (p: string) => {
+    const t = p.split("/")[1];
+    if (t && !SYSTEM.has(t)) tops.add(t);
+  };
   for (const s of steps) if ("path" in s) note(s.path);
   note(outPath);
   if (tops.size === 0) return (s) => s;

@@ -18,8 +18,15 @@ export class FileConsole implements ConsoleDriver {
     const decoder = new TextDecoder("utf-8", { fatal: false });
     const poll = () => {
       let st;
-      try { st = statSync(this.path); } catch { return; }
-      if (st.ino !== ino || st.size < offset) { ino = st.ino; offset = 0; }
+      try {
+        st = statSync(this.path);
+      } catch {
+        return;
+      }
+      if (st.ino !== ino || st.size < offset) {
+        ino = st.ino;
+        offset = 0;
+      }
       if (st.size <= offset) return;
       const fd = openSync(this.path, "r");
       try {
@@ -28,13 +35,20 @@ export class FileConsole implements ConsoleDriver {
           offset += n;
           dataCb(decoder.decode(buf.subarray(0, n), { stream: true }));
         }
-      } finally { closeSync(fd); }
+      } finally {
+        closeSync(fd);
+      }
     };
     const timer = setInterval(poll, POLL_MS);
     return {
-      onData: (cb) => { dataCb = cb; },
+      onData: (cb) => {
+        dataCb = cb;
+      },
       onEnd: () => {},
-      close: async () => { clearInterval(timer); poll(); },
+      close: async () => {
+        clearInterval(timer);
+        poll();
+      },
     };
   }
 }
@@ -44,7 +58,10 @@ type Target = { path: string } | { host: string; port: number };
 /** A stream socket (unix or TCP) that reconnects while open: a board's serial server may come and
  *  go with its power (QEMU) or drop a client (ser2net when its device side is not ready). */
 export class SocketConsole implements ConsoleDriver {
-  constructor(readonly name: string, private readonly target: Target) {}
+  constructor(
+    readonly name: string,
+    private readonly target: Target,
+  ) {}
   async open(): Promise<ConsoleStream> {
     let dataCb: (t: string) => void = () => {};
     let closed = false;
@@ -57,11 +74,15 @@ export class SocketConsole implements ConsoleDriver {
       s.setEncoding("utf8");
       s.on("data", (t: string) => dataCb(t));
       s.on("error", () => {});
-      s.on("close", () => { if (!closed) retry = setTimeout(dial, 200); });
+      s.on("close", () => {
+        if (!closed) retry = setTimeout(dial, 200);
+      });
     };
     dial();
     return {
-      onData: (cb) => { dataCb = cb; },
+      onData: (cb) => {
+        dataCb = cb;
+      },
       onEnd: () => {},
       close: async () => {
         closed = true;

@@ -8,7 +8,13 @@ import { mask, registerSecret } from "../../engine/secrets.ts";
 import type { IpmiPower } from "../inventory/types.ts";
 import type { ConsoleDriver, ConsoleStream, PowerDriver, PowerState } from "./types.ts";
 
-export interface IpmiTarget { host: string; port: number; user: string; passwordEnv: string; cipherSuite: number }
+export interface IpmiTarget {
+  host: string;
+  port: number;
+  user: string;
+  passwordEnv: string;
+  cipherSuite: number;
+}
 
 /** argv for one ipmitool call; the password is not in it. */
 export function ipmitoolArgv(t: IpmiTarget, command: readonly string[]): string[] {
@@ -25,7 +31,11 @@ export function ipmitoolEnv(t: IpmiTarget, env: NodeJS.ProcessEnv, board: string
 
 export class IpmiPowerDriver implements PowerDriver {
   readonly name = "ipmitool";
-  constructor(private readonly cfg: IpmiPower, private readonly board: string, private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly cfg: IpmiPower,
+    private readonly board: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
   private async ipmi(command: string[]): Promise<string> {
     const argv = ipmitoolArgv(this.cfg, command);
     try {
@@ -34,11 +44,19 @@ export class IpmiPowerDriver implements PowerDriver {
     } catch (e) {
       if (e instanceof ConfigError) throw e;
       const stderr = (e as { stderr?: string }).stderr ?? "";
-      throw new DpuCiError("INFRA", `BMC of ${this.board} (${this.cfg.host}:${this.cfg.port}): ${command.join(" ")} failed: ${mask(stderr.trim()).split("\n").slice(-2).join(" ")}`, { cause: e });
+      throw new DpuCiError(
+        "INFRA",
+        `BMC of ${this.board} (${this.cfg.host}:${this.cfg.port}): ${command.join(" ")} failed: ${mask(stderr.trim()).split("\n").slice(-2).join(" ")}`,
+        { cause: e },
+      );
     }
   }
-  async on(): Promise<void> { await this.ipmi(["chassis", "power", "on"]); }
-  async off(): Promise<void> { await this.ipmi(["chassis", "power", "off"]); }
+  async on(): Promise<void> {
+    await this.ipmi(["chassis", "power", "on"]);
+  }
+  async off(): Promise<void> {
+    await this.ipmi(["chassis", "power", "off"]);
+  }
   async cycle(): Promise<void> {
     // Real BMCs refuse "cycle" on a chassis that is off.
     if ((await this.status()) === "off") await this.on();
@@ -53,7 +71,11 @@ export class IpmiPowerDriver implements PowerDriver {
 /** Serial over LAN. A stale session from a crashed runner is deactivated first, as operators do. */
 export class SolConsole implements ConsoleDriver {
   readonly name = "ipmi-sol";
-  constructor(private readonly target: IpmiTarget, private readonly board: string, private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly target: IpmiTarget,
+    private readonly board: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
   async open(): Promise<ConsoleStream> {
     const env = ipmitoolEnv(this.target, this.env, this.board);
     const deact = ipmitoolArgv(this.target, ["sol", "deactivate"]);
@@ -66,14 +88,29 @@ export class SolConsole implements ConsoleDriver {
     let closing = false;
     child.stdout.on("data", (b: Buffer) => dataCb(mask(b.toString("utf8"))));
     child.stderr.on("data", (b: Buffer) => dataCb(mask(b.toString("utf8"))));
-    child.on("close", (code) => { if (!closing) endCb(`ipmitool sol exited with ${code}`); });
+    child.on("close", (code) => {
+      if (!closing) endCb(`ipmitool sol exited with ${code}`);
+    });
     return {
-      onData: (cb) => { dataCb = cb; },
-      onEnd: (cb) => { endCb = cb; },
+      onData: (cb) => {
+        dataCb = cb;
+      },
+      onEnd: (cb) => {
+        endCb = cb;
+      },
       close: async () => {
         closing = true;
         child.stdin.end("~.");
-        await new Promise<void>((res) => { const t = setTimeout(() => { child.kill("SIGKILL"); res(); }, 2000); child.once("close", () => { clearTimeout(t); res(); }); });
+        await new Promise<void>((res) => {
+          const t = setTimeout(() => {
+            child.kill("SIGKILL");
+            res();
+          }, 2000);
+          child.once("close", () => {
+            clearTimeout(t);
+            res();
+          });
+        });
         await exec(deact[0]!, deact.slice(1), { env, allowFailure: true, timeoutMs: 15_000 });
       },
     };

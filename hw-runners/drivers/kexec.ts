@@ -24,20 +24,29 @@ export interface KexecPlan {
 export function kexecPlan(cfg: KexecDeploy, spec: BootSpec, identityFile: string, knownHosts?: string): KexecPlan {
   // The board's host key is learnt on first contact and kept in the lab (beside the board's other
   // files), not in the runner user's ~/.ssh: a changed key afterwards is refused, as it should be.
-  const opts = ["-i", identityFile, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=5", ...(knownHosts ? ["-o", `UserKnownHostsFile=${knownHosts}`] : [])];
+  const opts = [
+    "-i",
+    identityFile,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=accept-new",
+    "-o",
+    "ConnectTimeout=5",
+    ...(knownHosts ? ["-o", `UserKnownHostsFile=${knownHosts}`] : []),
+  ];
   const dest = `${cfg.user}@${cfg.host}`;
   const ssh = (...remote: string[]) => ["ssh", ...opts, "-p", String(cfg.port), dest, "--", ...remote.map(shellQuote)];
   const kernel = `${REMOTE_DIR}/${basename(spec.kernel)}`;
   const load = ["kexec", "-l", kernel, `--append=${[cfg.append, spec.append].filter(Boolean).join(" ")}`];
   const files = [spec.kernel];
-  if (spec.initrd) { load.splice(3, 0, `--initrd=${REMOTE_DIR}/${basename(spec.initrd)}`); files.push(spec.initrd); }
+  if (spec.initrd) {
+    load.splice(3, 0, `--initrd=${REMOTE_DIR}/${basename(spec.initrd)}`);
+    files.push(spec.initrd);
+  }
   return {
     waitForSsh: ssh("true"),
-    steps: [
-      ssh("mkdir", "-p", REMOTE_DIR),
-      ["scp", ...opts, "-P", String(cfg.port), ...files, `${dest}:${REMOTE_DIR}/`],
-      ssh(...load),
-    ],
+    steps: [ssh("mkdir", "-p", REMOTE_DIR), ["scp", ...opts, "-P", String(cfg.port), ...files, `${dest}:${REMOTE_DIR}/`], ssh(...load)],
     execute: ssh("systemctl", "kexec"),
   };
 }
@@ -46,7 +55,13 @@ export class SshKexecDeploy implements DeployDriver {
   readonly name = "ssh-kexec";
   /** waitS: how long the installed OS may take from power-on to sshd (the board class's firmware
    *  boot time); dir: the board's directory in the lab (known_hosts). */
-  constructor(private readonly cfg: KexecDeploy, private readonly board: string, private readonly env: NodeJS.ProcessEnv, private readonly waitS = cfg.sshWaitS, private readonly dir?: string) {}
+  constructor(
+    private readonly cfg: KexecDeploy,
+    private readonly board: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly waitS = cfg.sshWaitS,
+    private readonly dir?: string,
+  ) {}
   async prepare(): Promise<void> {}
   async boot(spec: BootSpec, signal?: AbortSignal): Promise<void> {
     if (spec.disk) throw new DpuCiError("CONFIG", `${this.board}: a disk image cannot be kexec'd; real servers boot an initramfs`);
@@ -57,7 +72,8 @@ export class SshKexecDeploy implements DeployDriver {
     for (;;) {
       const r = await exec(plan.waitForSsh[0]!, plan.waitForSsh.slice(1), { allowFailure: true, signal, timeoutMs: 15_000 });
       if (r.exitCode === 0) break;
-      if (Date.now() > deadline) throw new DpuCiError("INFRA", `${this.board}: sshd did not answer within ${this.waitS} s after power-on: ${r.stderr.trim().split("\n").pop() ?? ""}`);
+      if (Date.now() > deadline)
+        throw new DpuCiError("INFRA", `${this.board}: sshd did not answer within ${this.waitS} s after power-on: ${r.stderr.trim().split("\n").pop() ?? ""}`);
       await new Promise((res) => setTimeout(res, 3000));
     }
     for (const step of plan.steps) {

@@ -16,11 +16,20 @@ export function makeDrivers(board: Board, dir: string, env: NodeJS.ProcessEnv): 
   if (board.lava) return lavaManaged(board.id);
   let power: PowerDriver;
   switch (board.power.driver) {
-    case "ipmitool": power = new IpmiPowerDriver(board.power, board.id, env); break;
-    case "pdudaemon": power = new PduPowerDriver(board.power, board.id); break;
-    case "qemu": power = new QemuPower(dir); break;
-    case "none": power = new NoPowerDriver(); break;
-    case "lava": return lavaManaged(board.id);
+    case "ipmitool":
+      power = new IpmiPowerDriver(board.power, board.id, env);
+      break;
+    case "pdudaemon":
+      power = new PduPowerDriver(board.power, board.id);
+      break;
+    case "qemu":
+      power = new QemuPower(dir);
+      break;
+    case "none":
+      power = new NoPowerDriver();
+      break;
+    case "lava":
+      return lavaManaged(board.id);
   }
   let console: ConsoleDriver;
   const c = board.console;
@@ -28,23 +37,34 @@ export function makeDrivers(board: Board, dir: string, env: NodeJS.ProcessEnv): 
     case "ipmi-sol": {
       const p = board.power.driver === "ipmitool" ? board.power : undefined;
       const target: IpmiTarget = {
-        host: c.host ?? p?.host ?? "", port: c.port ?? p?.port ?? 623, user: c.user ?? p?.user ?? "",
-        passwordEnv: c.passwordEnv ?? p?.passwordEnv ?? "", cipherSuite: c.cipherSuite ?? p?.cipherSuite ?? 3,
+        host: c.host ?? p?.host ?? "",
+        port: c.port ?? p?.port ?? 623,
+        user: c.user ?? p?.user ?? "",
+        passwordEnv: c.passwordEnv ?? p?.passwordEnv ?? "",
+        cipherSuite: c.cipherSuite ?? p?.cipherSuite ?? 3,
       };
       console = new SolConsole(target, board.id, env);
       break;
     }
-    case "ser2net": console = new SocketConsole("ser2net", { host: c.host, port: c.port }); break;
+    case "ser2net":
+      console = new SocketConsole("ser2net", { host: c.host, port: c.port });
+      break;
     case "qemu-serial":
       console = c.mode === "socket" ? new SocketConsole("qemu-serial(socket)", { path: boardFiles(dir).socket }) : new FileConsole(boardFiles(dir).console);
       break;
-    case "lava": return lavaManaged(board.id);
+    case "lava":
+      return lavaManaged(board.id);
   }
   let deploy: DeployDriver;
   switch (board.deploy.driver) {
-    case "qemu-direct": deploy = new QemuDirectDeploy(board.deploy, board.console, dir); break;
-    case "ssh-kexec": deploy = new SshKexecDeploy(board.deploy, board.id, env, board.timeouts?.firmwareBootS ?? board.deploy.sshWaitS, dir); break;
-    case "lava": return lavaManaged(board.id);
+    case "qemu-direct":
+      deploy = new QemuDirectDeploy(board.deploy, board.console, dir);
+      break;
+    case "ssh-kexec":
+      deploy = new SshKexecDeploy(board.deploy, board.id, env, board.timeouts?.firmwareBootS ?? board.deploy.sshWaitS, dir);
+      break;
+    case "lava":
+      return lavaManaged(board.id);
   }
   return { power, console, deploy };
 }
@@ -52,7 +72,9 @@ export function makeDrivers(board: Board, dir: string, env: NodeJS.ProcessEnv): 
 /** A LAVA board's power, console and deploy are the LAVA lab's: the job runner submits a LAVA job
  *  instead (hw-runners/lava). Touching them directly is a bug; status is simply not ours to know. */
 function lavaManaged(id: string): BoardDrivers {
-  const refuse = (what: string) => async (): Promise<never> => { throw new DpuCiError("INTERNAL", `${id} is served by LAVA: dpu-ci does not ${what} it directly`); };
+  const refuse = (what: string) => async (): Promise<never> => {
+    throw new DpuCiError("INTERNAL", `${id} is served by LAVA: dpu-ci does not ${what} it directly`);
+  };
   return {
     power: { name: "lava", on: refuse("power"), off: refuse("power"), cycle: refuse("power"), status: async () => "unknown" },
     console: { name: "lava", open: refuse("open a console on") },

@@ -14,7 +14,10 @@ export function pduRequestUrl(cfg: PduPower, command: "on" | "off" | "reboot"): 
 
 export class PduPowerDriver implements PowerDriver {
   readonly name = "pdudaemon";
-  constructor(private readonly cfg: PduPower, private readonly board: string) {}
+  constructor(
+    private readonly cfg: PduPower,
+    private readonly board: string,
+  ) {}
   private async request(command: "on" | "off" | "reboot"): Promise<void> {
     const url = pduRequestUrl(this.cfg, command);
     let res: Response;
@@ -26,10 +29,18 @@ export class PduPowerDriver implements PowerDriver {
     // pdudaemon queues the request and answers 200 at once; anything else means it was refused.
     if (!res.ok) throw new DpuCiError("INFRA", `pdudaemon for ${this.board}: ${command} answered HTTP ${res.status}`);
   }
-  async on(): Promise<void> { await this.request("on"); }
-  async off(): Promise<void> { await this.request("off"); }
-  async cycle(): Promise<void> { await this.request("reboot"); }
-  async status(): Promise<PowerState> { return "unknown"; }
+  async on(): Promise<void> {
+    await this.request("on");
+  }
+  async off(): Promise<void> {
+    await this.request("off");
+  }
+  async cycle(): Promise<void> {
+    await this.request("reboot");
+  }
+  async status(): Promise<PowerState> {
+    return "unknown";
+  }
 }
 
 /** For boards whose power nobody controls (a VM an operator runs): actions are no-ops. */
@@ -38,5 +49,7 @@ export class NoPowerDriver implements PowerDriver {
   async on(): Promise<void> {}
   async off(): Promise<void> {}
   async cycle(): Promise<void> {}
-  async status(): Promise<PowerState> { return "unknown"; }
+  async status(): Promise<PowerState> {
+    return "unknown";
+  }
 }

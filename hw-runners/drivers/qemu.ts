@@ -74,7 +74,8 @@ export function qemuArgv(cfg: QemuDeploy, consoleCfg: ConsoleConfig, spec: BootS
   else argv.push("-nic", "none");
   // The SR-IOV PF on its own root port and user network: the guest's VFs reach the host through it.
   // romfile= : no option ROM (direct kernel boot needs none, and the host's firmware may lack it).
-  if (cfg.sriov === "igb") argv.push("-device", "pcie-root-port,id=dpuci_rp1,chassis=1,slot=1", "-netdev", "user,id=n1", "-device", "igb,bus=dpuci_rp1,netdev=n1,romfile=");
+  if (cfg.sriov === "igb")
+    argv.push("-device", "pcie-root-port,id=dpuci_rp1,chassis=1,slot=1", "-netdev", "user,id=n1", "-device", "igb,bus=dpuci_rp1,netdev=n1,romfile=");
   if (cfg.exit === "isa-debug-exit") argv.push("-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`);
   if (opts.daemonize) argv.push("-display", "none", "-monitor", "none", "-daemonize", "-pidfile", f.pid);
   else argv.push("-nographic", "-monitor", "none");
@@ -85,7 +86,11 @@ export function qemuArgv(cfg: QemuDeploy, consoleCfg: ConsoleConfig, spec: BootS
 /** Deploy = write the argv that the board's power path (qemu driver or ipmi_sim chassis) starts. */
 export class QemuDirectDeploy implements DeployDriver {
   readonly name = "qemu-direct";
-  constructor(private readonly cfg: QemuDeploy, private readonly consoleCfg: ConsoleConfig, private readonly dir: string) {}
+  constructor(
+    private readonly cfg: QemuDeploy,
+    private readonly consoleCfg: ConsoleConfig,
+    private readonly dir: string,
+  ) {}
   async prepare(spec: BootSpec): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     const f = boardFiles(this.dir);
@@ -109,9 +114,16 @@ export class QemuPower implements PowerDriver {
       throw new DpuCiError("INFRA", `qemu power ${args.join(" ")} failed (see ${boardFiles(this.dir).log})`, { cause: e });
     }
   }
-  async on(): Promise<void> { await this.run(["set", "power", "1"]); }
-  async off(): Promise<void> { await this.run(["set", "power", "0"]); }
-  async cycle(): Promise<void> { await this.off(); await this.on(); }
+  async on(): Promise<void> {
+    await this.run(["set", "power", "1"]);
+  }
+  async off(): Promise<void> {
+    await this.run(["set", "power", "0"]);
+  }
+  async cycle(): Promise<void> {
+    await this.off();
+    await this.on();
+  }
   async status(): Promise<PowerState> {
     const out = await this.run(["get", "power"]);
     return /power:1/.test(out) ? "on" : /power:0/.test(out) ? "off" : "unknown";

@@ -70,15 +70,30 @@ export function fenced(d: BoardDrivers, fence: Fence): BoardDrivers {
   const p = d.power;
   const power: PowerDriver = {
     name: p.name,
-    on: async () => { await fence.check("power on"); await p.on(); },
-    off: async () => { await fence.check("power off"); await p.off(); },
-    cycle: async () => { await fence.check("power cycle"); await p.cycle(); },
+    on: async () => {
+      await fence.check("power on");
+      await p.on();
+    },
+    off: async () => {
+      await fence.check("power off");
+      await p.off();
+    },
+    cycle: async () => {
+      await fence.check("power cycle");
+      await p.cycle();
+    },
     status: () => p.status(),
   };
   const deploy: DeployDriver = {
     name: d.deploy.name,
-    prepare: async (s) => { await fence.check("deploy"); await d.deploy.prepare(s); },
-    boot: async (s, sig) => { await fence.check("boot"); await d.deploy.boot(s, sig); },
+    prepare: async (s) => {
+      await fence.check("deploy");
+      await d.deploy.prepare(s);
+    },
+    boot: async (s, sig) => {
+      await fence.check("boot");
+      await d.deploy.boot(s, sig);
+    },
   };
   return { power, console: d.console, deploy };
 }

@@ -28,10 +28,16 @@ export interface PduPower {
   /** Seconds between off and on for a cycle. */
   delayS: number;
 }
-export interface QemuPower { driver: "qemu" }
-export interface NoPower { driver: "none" }
+export interface QemuPower {
+  driver: "qemu";
+}
+export interface NoPower {
+  driver: "none";
+}
 /** The board's power, console and deploy belong to a LAVA instance (see Board.lava). */
-export interface LavaManaged { driver: "lava" }
+export interface LavaManaged {
+  driver: "lava";
+}
 export type PowerConfig = IpmiPower | PduPower | QemuPower | NoPower | LavaManaged;
 
 export interface SolConsole {
@@ -43,8 +49,15 @@ export interface SolConsole {
   passwordEnv?: string;
   cipherSuite?: number;
 }
-export interface Ser2netConsole { driver: "ser2net"; host: string; port: number }
-export interface QemuSerialConsole { driver: "qemu-serial"; mode: "file" | "socket" }
+export interface Ser2netConsole {
+  driver: "ser2net";
+  host: string;
+  port: number;
+}
+export interface QemuSerialConsole {
+  driver: "qemu-serial";
+  mode: "file" | "socket";
+}
 export type ConsoleConfig = SolConsole | Ser2netConsole | QemuSerialConsole | LavaManaged;
 
 export interface QemuDeploy {

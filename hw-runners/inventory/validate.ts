@@ -14,7 +14,11 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const SECRET_FIELDS = ["password", "pass", "secret", "token", "identityFile", "key", "privateKey"];
 
 const str = z.string().min(1);
-const int = (min: number, max: number) => z.int({ error: `must be an integer from ${min} to ${max}` }).min(min, `must be an integer from ${min} to ${max}`).max(max, `must be an integer from ${min} to ${max}`);
+const int = (min: number, max: number) =>
+  z
+    .int({ error: `must be an integer from ${min} to ${max}` })
+    .min(min, `must be an integer from ${min} to ${max}`)
+    .max(max, `must be an integer from ${min} to ${max}`);
 const port = int(1, 65535);
 const envName = z.string().regex(ENV_NAME, "must name an environment variable (A-Z, 0-9, _), not hold a value");
 const strings = (re?: RegExp) => z.array(re ? z.string().regex(re, { error: (i) => `"${String(i.input)}" is not a valid value` }) : z.string()).default([]);
@@ -27,62 +31,125 @@ const power = z.discriminatedUnion("driver", [
 ]);
 
 const console_ = z.discriminatedUnion("driver", [
-  z.strictObject({ driver: z.literal("ipmi-sol"), host: str.optional(), port: port.optional(), user: str.optional(), passwordEnv: envName.optional(), cipherSuite: int(0, 17).optional() }),
+  z.strictObject({
+    driver: z.literal("ipmi-sol"),
+    host: str.optional(),
+    port: port.optional(),
+    user: str.optional(),
+    passwordEnv: envName.optional(),
+    cipherSuite: int(0, 17).optional(),
+  }),
   z.strictObject({ driver: z.literal("ser2net"), host: str, port }),
   z.strictObject({ driver: z.literal("qemu-serial"), mode: z.enum(["file", "socket"]).default("file") }),
 ]);
 
 const deploy = z.discriminatedUnion("driver", [
   z.strictObject({
-    driver: z.literal("qemu-direct"), binary: str.default("qemu-system-x86_64"), machine: str.default("pc"), memoryMb: int(64, 65536).default(512),
-    cpus: int(1, 64).default(1), exit: z.enum(["isa-debug-exit", "poweroff"]).default("isa-debug-exit"), net: z.enum(["user", "none"]).default("user"),
-    extraArgs: strings(), serialTcpPort: port.optional(), sriov: z.literal("igb").optional(), cpu: str.optional(),
+    driver: z.literal("qemu-direct"),
+    binary: str.default("qemu-system-x86_64"),
+    machine: str.default("pc"),
+    memoryMb: int(64, 65536).default(512),
+    cpus: int(1, 64).default(1),
+    exit: z.enum(["isa-debug-exit", "poweroff"]).default("isa-debug-exit"),
+    net: z.enum(["user", "none"]).default("user"),
+    extraArgs: strings(),
+    serialTcpPort: port.optional(),
+    sriov: z.literal("igb").optional(),
+    cpu: str.optional(),
   }),
   z.strictObject({
-    driver: z.literal("ssh-kexec"), host: str, user: str.default("root"), port: port.default(22), identityFileEnv: envName,
-    append: str.default("console=ttyS0,115200"), sshWaitS: int(1, 3600).default(300),
+    driver: z.literal("ssh-kexec"),
+    host: str,
+    user: str.default("root"),
+    port: port.default(22),
+    identityFileEnv: envName,
+    append: str.default("console=ttyS0,115200"),
+    sshWaitS: int(1, 3600).default(300),
   }),
 ]);
 
-const lava = z.strictObject({
-  url: str.regex(/^https?:\/\/[^/\s]+/, "must be an http(s) URL of the LAVA server"), deviceType: str, tags: strings(/^[A-Za-z0-9_.:-]+$/), tokenEnv: envName,
-  deployTo: z.enum(["tmpfs", "tftp", "nfs"]).optional(), bootMethod: str.optional(), bootCommands: str.optional(), serveHost: str.default("127.0.0.1"),
-  qemuExtraOptions: strings(), pollS: int(1, 300).default(2),
-}).transform((l) => {
-  // Defaults that follow the device type: QEMU boots from tmpfs, a real board through u-boot.
-  const qemu = l.deviceType === "qemu";
-  const deployTo = l.deployTo ?? (qemu ? "tmpfs" : "tftp");
-  const bootMethod = l.bootMethod ?? (qemu ? "qemu" : "u-boot");
-  return { ...l, url: l.url.replace(/\/+$/, ""), deployTo, bootMethod, bootCommands: l.bootCommands ?? (bootMethod === "u-boot" ? (deployTo === "nfs" ? "nfs" : "ramdisk") : undefined) };
-});
+const lava = z
+  .strictObject({
+    url: str.regex(/^https?:\/\/[^/\s]+/, "must be an http(s) URL of the LAVA server"),
+    deviceType: str,
+    tags: strings(/^[A-Za-z0-9_.:-]+$/),
+    tokenEnv: envName,
+    deployTo: z.enum(["tmpfs", "tftp", "nfs"]).optional(),
+    bootMethod: str.optional(),
+    bootCommands: str.optional(),
+    serveHost: str.default("127.0.0.1"),
+    qemuExtraOptions: strings(),
+    pollS: int(1, 300).default(2),
+  })
+  .transform((l) => {
+    // Defaults that follow the device type: QEMU boots from tmpfs, a real board through u-boot.
+    const qemu = l.deviceType === "qemu";
+    const deployTo = l.deployTo ?? (qemu ? "tmpfs" : "tftp");
+    const bootMethod = l.bootMethod ?? (qemu ? "qemu" : "u-boot");
+    return {
+      ...l,
+      url: l.url.replace(/\/+$/, ""),
+      deployTo,
+      bootMethod,
+      bootCommands: l.bootCommands ?? (bootMethod === "u-boot" ? (deployTo === "nfs" ? "nfs" : "ramdisk") : undefined),
+    };
+  });
 
 const virtual = z.strictObject({
   bmc: z.literal("ipmi_sim").optional(),
   ser2net: z.boolean().default(false),
-  machine: z.strictObject({ disk: z.literal("debian").default("debian"), memoryMb: int(256, 65536).default(1024), cpus: int(1, 64).default(1), serialTcpPort: port }).optional(),
+  machine: z
+    .strictObject({ disk: z.literal("debian").default("debian"), memoryMb: int(256, 65536).default(1024), cpus: int(1, 64).default(1), serialTcpPort: port })
+    .optional(),
 });
 
 const timeouts = z.strictObject({ firmwareBootS: int(1, 7200).default(180), kexecS: int(1, 3600).default(120), suiteS: int(1, 86400).default(600) });
 
-const board = z.strictObject({
-  id: str.regex(ID, "must be lower-case letters, digits, '.', '_' or '-'"), class: str, capabilities: strings(CAPABILITY), sim: z.boolean(),
-  priority: int(-1000, 1000).default(0), power: power.optional(), console: console_.optional(), deploy: deploy.optional(),
-  virtual: virtual.optional(), timeouts: timeouts.optional(), healthCheck: str.optional(), lava: lava.optional(),
-}).check(z.superRefine((b, ctx) => {
-  // LAVA powers, watches and deploys the device: the board names the lab, not drivers.
-  if (b.lava) {
-    for (const k of ["power", "console", "deploy", "virtual"] as const) if (b[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: "a board served by LAVA has no drivers of its own (LAVA powers, watches and deploys it)" });
-  } else {
-    for (const k of ["power", "console", "deploy"] as const) if (b[k] === undefined) ctx.addIssue({ code: "custom", path: [k], message: "is required" });
-  }
-  // Runs beside the fields' own problems (only presence is looked at): every problem at once.
-}, { when: () => true })).transform((b): Board => {
-  const { lava: l, power: p, console: c, deploy: d, ...rest } = b;
-  if (l) return { ...rest, lava: l, power: { driver: "lava" }, console: { driver: "lava" }, deploy: { driver: "lava" } };
-  return { ...rest, power: p!, console: c!, deploy: d as DeployConfig };
-});
+const board = z
+  .strictObject({
+    id: str.regex(ID, "must be lower-case letters, digits, '.', '_' or '-'"),
+    class: str,
+    capabilities: strings(CAPABILITY),
+    sim: z.boolean(),
+    priority: int(-1000, 1000).default(0),
+    power: power.optional(),
+    console: console_.optional(),
+    deploy: deploy.optional(),
+    virtual: virtual.optional(),
+    timeouts: timeouts.optional(),
+    healthCheck: str.optional(),
+    lava: lava.optional(),
+  })
+  .check(
+    z.superRefine(
+      (b, ctx) => {
+        // LAVA powers, watches and deploys the device: the board names the lab, not drivers.
+        if (b.lava) {
+          for (const k of ["power", "console", "deploy", "virtual"] as const)
+            if (b[k] !== undefined)
+              ctx.addIssue({ code: "custom", path: [k], message: "a board served by LAVA has no drivers of its own (LAVA powers, watches and deploys it)" });
+        } else {
+          for (const k of ["power", "console", "deploy"] as const) if (b[k] === undefined) ctx.addIssue({ code: "custom", path: [k], message: "is required" });
+        }
+        // Runs beside the fields' own problems (only presence is looked at): every problem at once.
+      },
+      { when: () => true },
+    ),
+  )
+  .transform((b): Board => {
+    const { lava: l, power: p, console: c, deploy: d, ...rest } = b;
+    if (l) return { ...rest, lava: l, power: { driver: "lava" }, console: { driver: "lava" }, deploy: { driver: "lava" } };
+    return { ...rest, power: p!, console: c!, deploy: d as DeployConfig };
+  });
 
-const document = z.strictObject({ version: z.literal(1).optional(), state: z.string().regex(/^[^\0]+$/, "must be a directory path").optional(), boards: z.array(z.unknown()).min(1) });
+const document = z.strictObject({
+  version: z.literal(1).optional(),
+  state: z
+    .string()
+    .regex(/^[^\0]+$/, "must be a directory path")
+    .optional(),
+  boards: z.array(z.unknown()).min(1),
+});
 
 /** Combinations that parse but cannot work, as [field, message] of the board. */
 function crossCheck(b: Board): Array<[string, string]> {
@@ -96,7 +163,10 @@ function crossCheck(b: Board): Array<[string, string]> {
     out.push(["virtual.ser2net", "needs console.driver ser2net and deploy.serialTcpPort on a qemu-direct board"]);
   if (b.virtual && !b.sim) out.push(["sim", "a board with virtual peers is simulated: set sim: true"]);
   if (b.virtual?.machine && (b.deploy.driver !== "ssh-kexec" || b.deploy.host !== "127.0.0.1"))
-    out.push(["virtual.machine", "is the installed OS of an ssh-kexec board: needs deploy.driver ssh-kexec with host 127.0.0.1 (its sshd is forwarded to deploy.port)"]);
+    out.push([
+      "virtual.machine",
+      "is the installed OS of an ssh-kexec board: needs deploy.driver ssh-kexec with host 127.0.0.1 (its sshd is forwarded to deploy.port)",
+    ]);
   if (b.deploy.driver === "qemu-direct" && !b.sim) out.push(["sim", "a QEMU board is simulated: set sim: true"]);
   // igb sits behind a PCIe root port and its VFs need extended config space (MMCONFIG): q35 only.
   if (b.deploy.driver === "qemu-direct" && b.deploy.sriov && !/^(q35|pc-q35-[0-9.]+)$/.test(b.deploy.machine))
@@ -130,26 +200,54 @@ function withoutKeys(v: unknown, paths: PropertyKey[][]): unknown {
 export function validateInventory(doc: unknown, source: string, locate?: Locate): Inventory {
   const problems: ConfigProblem[] = [];
   const at = (path: readonly PropertyKey[], message: string) => problems.push({ source, line: locate?.(path), field: fieldName(path), message });
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new ConfigError([{ source, field: "(document)", message: "must be a mapping with a boards list" }]);
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new ConfigError([{ source, field: "(document)", message: "must be a mapping with a boards list" }]);
   const top = document.safeParse(doc, { error: schemaMessage });
   if (!top.success) {
-    problems.push(...problemsOf(top.error.issues.map((i) => (i.path[0] === "boards" && i.path.length === 1 ? { ...i, message: "must be a non-empty list" } : i.path[0] === "version" ? { ...i, message: "must be 1" } : i)), source, locate));
+    problems.push(
+      ...problemsOf(
+        top.error.issues.map((i) =>
+          i.path[0] === "boards" && i.path.length === 1
+            ? { ...i, message: "must be a non-empty list" }
+            : i.path[0] === "version"
+              ? { ...i, message: "must be 1" }
+              : i,
+        ),
+        source,
+        locate,
+      ),
+    );
     if (!Array.isArray((doc as { boards?: unknown }).boards) || (doc as { boards: unknown[] }).boards.length === 0) throw new ConfigError(problems);
   }
   const raw = (doc as { boards: unknown[] }).boards;
   const boards: Array<Board | undefined> = raw.map((o, i) => {
     const secrets: PropertyKey[][] = [];
     secretFields(o, [], secrets);
-    for (const s of secrets) at(["boards", i, ...s], `secrets are not written in the inventory: put it in an environment variable and name it with ${String(s.at(-1))}Env`);
+    for (const s of secrets)
+      at(["boards", i, ...s], `secrets are not written in the inventory: put it in an environment variable and name it with ${String(s.at(-1))}Env`);
     const r = board.safeParse(o, { error: schemaMessage });
     const isSecret = (p: readonly PropertyKey[]) => secrets.some((s) => s.length === p.length && s.every((k, j) => k === p[j]));
     let parsed = r.data;
     if (!r.success) {
-      const issues = r.error.issues.map((iss) => (iss.code === "unrecognized_keys" ? { ...iss, keys: iss.keys.filter((k) => !isSecret([...iss.path, k])) } : iss)).filter((iss) => iss.code !== "unrecognized_keys" || iss.keys.length);
-      problems.push(...problemsOf(issues.map((iss) => ({ ...iss, path: ["boards", i, ...iss.path] })), source, locate));
+      const issues = r.error.issues
+        .map((iss) => (iss.code === "unrecognized_keys" ? { ...iss, keys: iss.keys.filter((k) => !isSecret([...iss.path, k])) } : iss))
+        .filter((iss) => iss.code !== "unrecognized_keys" || iss.keys.length);
+      problems.push(
+        ...problemsOf(
+          issues.map((iss) => ({ ...iss, path: ["boards", i, ...iss.path] })),
+          source,
+          locate,
+        ),
+      );
       // A board whose only faults are fields it should not have is still checked as a whole
       // (combinations, duplicate ids, ports): parsed again without those fields.
-      if (r.error.issues.every((iss) => iss.code === "unrecognized_keys")) parsed = board.safeParse(withoutKeys(o, r.error.issues.flatMap((iss) => (iss.code === "unrecognized_keys" ? iss.keys.map((k) => [...iss.path, k]) : [])))).data;
+      if (r.error.issues.every((iss) => iss.code === "unrecognized_keys"))
+        parsed = board.safeParse(
+          withoutKeys(
+            o,
+            r.error.issues.flatMap((iss) => (iss.code === "unrecognized_keys" ? iss.keys.map((k) => [...iss.path, k]) : [])),
+          ),
+        ).data;
     }
     if (parsed) for (const [field, message] of crossCheck(parsed)) at(["boards", i, ...field.split(".")], message);
     return parsed;

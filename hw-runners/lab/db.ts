@@ -8,13 +8,33 @@ import { sqliteStore, type Sql, type SqlStore } from "./sql.ts";
 /** Consecutive infrastructure errors after which a board is quarantined (Bad). */
 export const BAD_AFTER_INFRA_ERRORS = 3;
 
-export interface Lease { board: string; holder: string; token: number; acquiredAt: number; expiresAt: number }
+export interface Lease {
+  board: string;
+  holder: string;
+  token: number;
+  acquiredAt: number;
+  expiresAt: number;
+}
 export type AcquireResult =
   | { ok: true; token: number; health: Health; /** the previous holder's lease had expired (it died) */ expired?: Lease }
   | { ok: false; reason: "busy" | "Bad" | "Maintenance" | "Retired"; lease?: Lease };
 /** `by`: who made the last health change (an admin's name, or dpu-ci itself). */
-export interface BoardState { board: string; health: Health; reason: string; by: string; infraErrors: number; updatedAt: number; lease?: Lease }
-export interface LabEvent { id: number; at: number; board: string; kind: string; detail: string }
+export interface BoardState {
+  board: string;
+  health: Health;
+  reason: string;
+  by: string;
+  infraErrors: number;
+  updatedAt: number;
+  lease?: Lease;
+}
+export interface LabEvent {
+  id: number;
+  at: number;
+  board: string;
+  kind: string;
+  detail: string;
+}
 /** An admin's change of a board's service state (`dpu-ci lab maintenance|return|retire`). */
 export type AdminAction = "maintenance" | "return" | "retire";
 export type AdminResult =
@@ -57,7 +77,9 @@ export class LabDb {
   }
 
   /** What the lab's state lives in, for messages and `lab status`. */
-  get where(): string { return `${this.store.dialect} ${this.store.where}`; }
+  get where(): string {
+    return `${this.store.dialect} ${this.store.where}`;
+  }
 
   private async migrate(): Promise<void> {
     await this.store.schema(SCHEMA);
@@ -96,7 +118,15 @@ export class LabDb {
     const r = await s.get<BoardRow>("SELECT * FROM boards WHERE id = ?", id);
     if (!r) return undefined;
     const lease = await this.leaseRow(s, id);
-    return { board: r.id, health: r.health, reason: r.reason, by: r.changed_by, infraErrors: r.infra_errors, updatedAt: r.updated_at, lease: lease && lease.expiresAt > this.now() ? lease : undefined };
+    return {
+      board: r.id,
+      health: r.health,
+      reason: r.reason,
+      by: r.changed_by,
+      infraErrors: r.infra_errors,
+      updatedAt: r.updated_at,
+      lease: lease && lease.expiresAt > this.now() ? lease : undefined,
+    };
   }
 
   /** New boards start Unknown: LAVA's rule, a board is trusted only after a health check. */
@@ -106,7 +136,10 @@ export class LabDb {
   }
 
   private async insertBoards(ids: readonly string[]): Promise<void> {
-    if (ids.length) await this.store.tx(async (s) => { for (const id of ids) await s.run(NEW_BOARD, id, this.now()); });
+    if (ids.length)
+      await this.store.tx(async (s) => {
+        for (const id of ids) await s.run(NEW_BOARD, id, this.now());
+      });
   }
 
   async board(id: string): Promise<BoardState | undefined> {
@@ -140,16 +173,24 @@ export class LabDb {
         return { ok: false, reason: st.health } as const;
       }
       const token = await this.nextToken(s);
-      await s.run(`INSERT INTO leases (board, holder, token, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?)
+      await s.run(
+        `INSERT INTO leases (board, holder, token, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (board) DO UPDATE SET holder = excluded.holder, token = excluded.token, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
-      board, holder, token, now, now + ttlMs);
+        board,
+        holder,
+        token,
+        now,
+        now + ttlMs,
+      );
       await this.event(s, board, "lease-acquired", JSON.stringify({ holder, token, purpose, ...(job ? { job } : {}) }));
       return { ok: true, token, health: st.health, expired: cur } as const;
     });
   }
 
   private async nextToken(s: Sql): Promise<number> {
-    const r = await s.get<{ value: number }>("INSERT INTO counters (name, value) VALUES ('fence', 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value");
+    const r = await s.get<{ value: number }>(
+      "INSERT INTO counters (name, value) VALUES ('fence', 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    );
     return r!.value;
   }
 
@@ -171,7 +212,16 @@ export class LabDb {
   async heartbeat(board: string, holder: string, token: number, ttlMs: number): Promise<boolean> {
     return this.tx(async (s) => {
       const now = this.now();
-      return (await s.run("UPDATE leases SET expires_at = ? WHERE board = ? AND holder = ? AND token = ? AND expires_at > ?", now + ttlMs, board, holder, token, now)) === 1;
+      return (
+        (await s.run(
+          "UPDATE leases SET expires_at = ? WHERE board = ? AND holder = ? AND token = ? AND expires_at > ?",
+          now + ttlMs,
+          board,
+          holder,
+          token,
+          now,
+        )) === 1
+      );
     });
   }
 
@@ -250,32 +300,61 @@ export class LabDb {
       }
       await s.run("UPDATE boards SET infra_errors = infra_errors + 1 WHERE id = ?", board);
       const st = (await this.boardIn(s, board))!;
-      if (st.infraErrors >= BAD_AFTER_INFRA_ERRORS && st.health !== "Bad") await this.autoHealth(s, board, "Bad", `${st.infraErrors} consecutive infrastructure errors; last: ${reason}`);
+      if (st.infraErrors >= BAD_AFTER_INFRA_ERRORS && st.health !== "Bad")
+        await this.autoHealth(s, board, "Bad", `${st.infraErrors} consecutive infrastructure errors; last: ${reason}`);
       return (await this.boardIn(s, board))!.health;
     });
   }
 
   async saveAttempt(job: string, attempt: number, board: string, outcome: string, json: unknown): Promise<void> {
-    await this.tx((s) => s.run(`INSERT INTO attempts (job, attempt, board, outcome, finished_at, json) VALUES (?, ?, ?, ?, ?, ?)
+    await this.tx((s) =>
+      s.run(
+        `INSERT INTO attempts (job, attempt, board, outcome, finished_at, json) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (job, attempt, board) DO UPDATE SET outcome = excluded.outcome, finished_at = excluded.finished_at, json = excluded.json`,
-    job, attempt, board, outcome, this.now(), JSON.stringify(json)));
+        job,
+        attempt,
+        board,
+        outcome,
+        this.now(),
+        JSON.stringify(json),
+      ),
+    );
   }
 
   async saveResult(job: string, board: string | undefined, outcome: string, simulated: boolean, json: unknown): Promise<void> {
-    await this.tx((s) => s.run("INSERT INTO results (job, board, outcome, simulated, finished_at, json) VALUES (?, ?, ?, ?, ?, ?)", job, board ?? null, outcome, simulated ? 1 : 0, this.now(), JSON.stringify(json)));
+    await this.tx((s) =>
+      s.run(
+        "INSERT INTO results (job, board, outcome, simulated, finished_at, json) VALUES (?, ?, ?, ?, ?, ?)",
+        job,
+        board ?? null,
+        outcome,
+        simulated ? 1 : 0,
+        this.now(),
+        JSON.stringify(json),
+      ),
+    );
   }
 
   async results(job?: string): Promise<Array<{ job: string; board: string | null; outcome: string; simulated: boolean; finishedAt: number; json: unknown }>> {
     const s = await this.read();
     type Row = { job: string; board: string | null; outcome: string; simulated: number; finished_at: number; json: string };
     const rows = job ? await s.all<Row>("SELECT * FROM results WHERE job = ? ORDER BY seq", job) : await s.all<Row>("SELECT * FROM results ORDER BY seq");
-    return rows.map((r) => ({ job: r.job, board: r.board, outcome: r.outcome, simulated: r.simulated === 1, finishedAt: r.finished_at, json: JSON.parse(r.json) as unknown }));
+    return rows.map((r) => ({
+      job: r.job,
+      board: r.board,
+      outcome: r.outcome,
+      simulated: r.simulated === 1,
+      finishedAt: r.finished_at,
+      json: JSON.parse(r.json) as unknown,
+    }));
   }
 
   /** The last `limit` events (of one board), oldest first. */
   async events(board?: string, limit = 50): Promise<LabEvent[]> {
     const s = await this.read();
-    const rows = board ? await s.all<LabEvent>("SELECT * FROM events WHERE board = ? ORDER BY id DESC LIMIT ?", board, limit) : await s.all<LabEvent>("SELECT * FROM events ORDER BY id DESC LIMIT ?", limit);
+    const rows = board
+      ? await s.all<LabEvent>("SELECT * FROM events WHERE board = ? ORDER BY id DESC LIMIT ?", board, limit)
+      : await s.all<LabEvent>("SELECT * FROM events ORDER BY id DESC LIMIT ?", limit);
     return rows.reverse();
   }
 

@@ -57,9 +57,14 @@ export function sqliteStore(path: string): SqlStore {
   const key = path === ":memory:" ? Symbol("memory") : resolve(path);
   const serial = <T>(fn: () => Promise<T> | T): Promise<T> => {
     const next = (turns.get(key) ?? Promise.resolve()).then(fn, fn);
-    const settled = next.then(() => undefined, () => undefined);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
     turns.set(key, settled);
-    void settled.then(() => { if (turns.get(key) === settled) turns.delete(key); });
+    void settled.then(() => {
+      if (turns.get(key) === settled) turns.delete(key);
+    });
     return next;
   };
   const conn: Sql = {
@@ -73,19 +78,26 @@ export function sqliteStore(path: string): SqlStore {
     get: (q, ...p) => serial(() => conn.get(q, ...p)),
     all: (q, ...p) => serial(() => conn.all(q, ...p)),
     run: (q, ...p) => serial(() => conn.run(q, ...p)),
-    tx: (fn) => serial(async () => {
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        const r = await fn(conn);
-        db.exec("COMMIT");
-        return r;
-      } catch (e) {
-        if (db.inTransaction) db.exec("ROLLBACK");
-        throw e;
-      }
-    }),
-    schema: (ddl) => serial(() => { db.exec(ddl.replaceAll("{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT").replaceAll("{int}", "INTEGER")); }),
-    close: () => serial(() => { db.close(); }),
+    tx: (fn) =>
+      serial(async () => {
+        db.exec("BEGIN IMMEDIATE");
+        try {
+          const r = await fn(conn);
+          db.exec("COMMIT");
+          return r;
+        } catch (e) {
+          if (db.inTransaction) db.exec("ROLLBACK");
+          throw e;
+        }
+      }),
+    schema: (ddl) =>
+      serial(() => {
+        db.exec(ddl.replaceAll("{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT").replaceAll("{int}", "INTEGER"));
+      }),
+    close: () =>
+      serial(() => {
+        db.close();
+      }),
   };
 }
 
@@ -96,7 +108,10 @@ export function sqliteStore(path: string): SqlStore {
 const LAB_LOCK = 0x64707563; // "dpuc"
 
 /** `?` -> `$1, $2, ...` (the rules' SQL has no `?` inside string literals). */
-const numbered = (q: string): string => { let i = 0; return q.replace(/\?/g, () => `$${++i}`); };
+const numbered = (q: string): string => {
+  let i = 0;
+  return q.replace(/\?/g, () => `$${++i}`);
+};
 
 export function redactUrl(url: string): string {
   try {
@@ -110,7 +125,12 @@ export function redactUrl(url: string): string {
 
 function pgTarget(url: string): { host: string; port: number; user: string; database: string } {
   const u = new URL(url);
-  return { host: decodeURIComponent(u.hostname), port: Number(u.port || 5432), user: decodeURIComponent(u.username), database: decodeURIComponent(u.pathname.slice(1)) };
+  return {
+    host: decodeURIComponent(u.hostname),
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username),
+    database: decodeURIComponent(u.pathname.slice(1)),
+  };
 }
 
 /** Nothing connects until the first statement: a database that cannot be reached is an ERROR of the
@@ -126,7 +146,10 @@ export function postgresStore(url: string, password?: string, o: { connectTimeou
     max: 4,
     connectionTimeoutMillis: o.connectTimeoutMs ?? 5000,
     // Lab times are milliseconds since the epoch (BIGINT): numbers, not the strings pg gives by default.
-    types: { getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text"))) as typeof pg.types.getTypeParser },
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+    },
   });
   // An idle connection dropped by a restarting server must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
@@ -150,45 +173,53 @@ export function postgresStore(url: string, password?: string, o: { connectTimeou
     get: (q, ...p) => wrap(() => direct.get(q, ...p)),
     all: (q, ...p) => wrap(() => direct.all(q, ...p)),
     run: (q, ...p) => wrap(() => direct.run(q, ...p)),
-    tx: (fn) => wrap(async () => {
-      const c = await pool.connect();
-      // A server that goes away while the connection is checked out (a restart) emits 'error' on it;
-      // unheard, that kills the process. The statement in flight fails and is reported instead.
-      let broken = false;
-      const onError = () => { broken = true; };
-      c.on("error", onError);
-      try {
-        await c.query("BEGIN");
-        await c.query("SELECT pg_advisory_xact_lock($1)", [LAB_LOCK]);
-        const r = await fn(on(c));
-        await c.query("COMMIT");
-        return r;
-      } catch (e) {
-        try { await c.query("ROLLBACK"); } catch { broken = true; }
-        throw e;
-      } finally {
-        c.off("error", onError);
-        c.release(broken);
-      }
-    }),
-    schema: (ddl) => wrap(async () => {
-      const c = await pool.connect();
-      const onError = () => undefined;
-      c.on("error", onError);
-      try {
-        // Two hosts starting at once must not race on CREATE TABLE IF NOT EXISTS.
-        await c.query("BEGIN");
-        await c.query("SELECT pg_advisory_xact_lock($1)", [LAB_LOCK]);
-        await c.query(ddl.replaceAll("{serial}", "BIGSERIAL PRIMARY KEY").replaceAll("{int}", "BIGINT"));
-        await c.query("COMMIT");
-      } catch (e) {
-        await c.query("ROLLBACK").catch(() => undefined);
-        throw e;
-      } finally {
-        c.off("error", onError);
-        c.release(true);
-      }
-    }),
+    tx: (fn) =>
+      wrap(async () => {
+        const c = await pool.connect();
+        // A server that goes away while the connection is checked out (a restart) emits 'error' on it;
+        // unheard, that kills the process. The statement in flight fails and is reported instead.
+        let broken = false;
+        const onError = () => {
+          broken = true;
+        };
+        c.on("error", onError);
+        try {
+          await c.query("BEGIN");
+          await c.query("SELECT pg_advisory_xact_lock($1)", [LAB_LOCK]);
+          const r = await fn(on(c));
+          await c.query("COMMIT");
+          return r;
+        } catch (e) {
+          try {
+            await c.query("ROLLBACK");
+          } catch {
+            broken = true;
+          }
+          throw e;
+        } finally {
+          c.off("error", onError);
+          c.release(broken);
+        }
+      }),
+    schema: (ddl) =>
+      wrap(async () => {
+        const c = await pool.connect();
+        const onError = () => undefined;
+        c.on("error", onError);
+        try {
+          // Two hosts starting at once must not race on CREATE TABLE IF NOT EXISTS.
+          await c.query("BEGIN");
+          await c.query("SELECT pg_advisory_xact_lock($1)", [LAB_LOCK]);
+          await c.query(ddl.replaceAll("{serial}", "BIGSERIAL PRIMARY KEY").replaceAll("{int}", "BIGINT"));
+          await c.query("COMMIT");
+        } catch (e) {
+          await c.query("ROLLBACK").catch(() => undefined);
+          throw e;
+        } finally {
+          c.off("error", onError);
+          c.release(true);
+        }
+      }),
     close: () => pool.end(),
   };
 }

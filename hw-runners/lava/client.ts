@@ -21,13 +21,27 @@ export interface LavaJob {
   end_time?: string | null;
 }
 
-export interface LavaDevice { hostname: string; device_type: string; health: string; state: string; tags: number[] }
+export interface LavaDevice {
+  hostname: string;
+  device_type: string;
+  health: string;
+  state: string;
+  tags: number[];
+}
 
 /** One entry of a LAVA job log: `- {"dt": ..., "lvl": ..., "msg": ...}` per line. */
-export interface LavaLogLine { dt: string; lvl: string; msg: unknown }
+export interface LavaLogLine {
+  dt: string;
+  lvl: string;
+  msg: unknown;
+}
 
 export class LavaApiError extends DpuCiError {
-  constructor(readonly status: number | undefined, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly status: number | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super("INFRA", message, options);
     this.name = "LavaApiError";
   }
@@ -37,7 +51,11 @@ export type Fetch = typeof fetch;
 
 export class LavaClient {
   private readonly token: string;
-  constructor(readonly target: LavaTarget, env: Readonly<Record<string, string | undefined>>, private readonly http: Fetch = fetch) {
+  constructor(
+    readonly target: LavaTarget,
+    env: Readonly<Record<string, string | undefined>>,
+    private readonly http: Fetch = fetch,
+  ) {
     const token = env[target.tokenEnv];
     if (!token) throw new DpuCiError("MISSING", `the LAVA token variable ${target.tokenEnv} is not set (inventory lava.tokenEnv)`);
     registerSecret(token);
@@ -45,7 +63,9 @@ export class LavaClient {
   }
 
   /** The job's page in LAVA's web interface: the link reports carry. */
-  jobUrl(id: number): string { return `${this.target.url}/scheduler/job/${id}`; }
+  jobUrl(id: number): string {
+    return `${this.target.url}/scheduler/job/${id}`;
+  }
 
   async submit(definition: string): Promise<number> {
     const r = await this.call("POST", "/jobs/", { definition });
@@ -55,7 +75,9 @@ export class LavaClient {
     return id;
   }
 
-  async job(id: number): Promise<LavaJob> { return JSON.parse(await this.call("GET", `/jobs/${id}/`)) as LavaJob; }
+  async job(id: number): Promise<LavaJob> {
+    return JSON.parse(await this.call("GET", `/jobs/${id}/`)) as LavaJob;
+  }
 
   /** Log entries from line `start` on (none yet: an empty list). */
   async logs(id: number, start: number): Promise<LavaLogLine[]> {
@@ -69,9 +91,13 @@ export class LavaClient {
     return parseLogLines(text);
   }
 
-  async cancel(id: number): Promise<void> { await this.call("GET", `/jobs/${id}/cancel/`); }
+  async cancel(id: number): Promise<void> {
+    await this.call("GET", `/jobs/${id}/cancel/`);
+  }
 
-  async junit(id: number): Promise<string> { return this.call("GET", `/jobs/${id}/junit/`); }
+  async junit(id: number): Promise<string> {
+    return this.call("GET", `/jobs/${id}/junit/`);
+  }
 
   /** Devices of the target's type (and tags) that are not retired: who could run our job. */
   async devices(): Promise<LavaDevice[]> {
@@ -98,7 +124,8 @@ export class LavaClient {
     let res: Response;
     try {
       res = await this.http(url, {
-        method, signal: AbortSignal.timeout(60_000),
+        method,
+        signal: AbortSignal.timeout(60_000),
         headers: { Authorization: `Token ${this.token}`, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
@@ -120,7 +147,11 @@ export function parseLogLines(text: string): LavaLogLine[] {
     try {
       out.push(JSON.parse(body) as LavaLogLine);
     } catch {
-      try { out.push(parse(body) as LavaLogLine); } catch { out.push({ dt: "", lvl: "unparsed", msg: body }); }
+      try {
+        out.push(parse(body) as LavaLogLine);
+      } catch {
+        out.push({ dt: "", lvl: "unparsed", msg: body });
+      }
     }
   }
   return out;

@@ -11,7 +11,10 @@ import { BEGIN } from "../runner/attempt.ts";
 import type { Job } from "../runner/job.ts";
 
 /** An artifact as LAVA fetches it. */
-export interface ServedArtifact { url: string; sha256: string }
+export interface ServedArtifact {
+  url: string;
+  sha256: string;
+}
 
 export interface DefinitionInput {
   job: Job;
@@ -62,7 +65,8 @@ export function lavaDefinition(i: DefinitionInput): Record<string, unknown> {
     if (lava.deployTo === "nfs" && !i.artifacts.disk) throw problem("lava.deployTo", "nfs needs a root filesystem: the job has no disk artifact");
     def.context = { extra_kernel_args: append };
     deploy = {
-      to: lava.deployTo, timeout: secs(DEPLOY_S),
+      to: lava.deployTo,
+      timeout: secs(DEPLOY_S),
       kernel: { ...fetched(i.artifacts.kernel), type: "bzimage" },
       // Our initramfs is complete (its /init runs the suites): LAVA must not unpack it to add its
       // test overlay or modules.
@@ -77,13 +81,15 @@ export function lavaDefinition(i: DefinitionInput): Record<string, unknown> {
     {
       test: {
         timeout: secs(job.timeouts.totalS),
-        monitors: [{
-          name: "dpuci",
-          start: BEGIN(run),
-          end: `==== DPU-CI END ${run} failed=`,
-          pattern: KTAP_RESULT,
-          fixupdict: { ok: "pass", "not ok": "fail" },
-        }],
+        monitors: [
+          {
+            name: "dpuci",
+            start: BEGIN(run),
+            end: `==== DPU-CI END ${run} failed=`,
+            pattern: KTAP_RESULT,
+            fixupdict: { ok: "pass", "not ok": "fail" },
+          },
+        ],
       },
     },
   ];
@@ -96,7 +102,9 @@ export function lavaDefinitionYaml(i: DefinitionInput): string {
 
 /** The guest's /init parameters, as the direct QEMU path passes them. */
 export function guestAppend(job: Job, run: string, peer?: string): string {
-  return [job.append, `dpuci.run=${run}`, job.suites.length ? `dpuci.suites=${job.suites.join(",")}` : "", peer ? `dpuci.peer=${peer}` : ""].filter(Boolean).join(" ");
+  return [job.append, `dpuci.run=${run}`, job.suites.length ? `dpuci.suites=${job.suites.join(",")}` : "", peer ? `dpuci.peer=${peer}` : ""]
+    .filter(Boolean)
+    .join(" ");
 }
 
 const fetched = (a: ServedArtifact) => ({ url: a.url, sha256sum: a.sha256 });
@@ -107,10 +115,17 @@ const problem = (field: string, message: string) => new ConfigError([{ source: "
  *  runs). */
 export function lavaDryRun(job: Job, lava: LavaTarget): string {
   const run = `${job.id}.1`;
-  const at = (name: string, a: { path: string; sha256: string }) => ({ url: `http://${lava.serveHost}:PORT/dpu-ci/TOKEN/${name}/${a.path.split("/").pop()}`, sha256: a.sha256 });
+  const at = (name: string, a: { path: string; sha256: string }) => ({
+    url: `http://${lava.serveHost}:PORT/dpu-ci/TOKEN/${name}/${a.path.split("/").pop()}`,
+    sha256: a.sha256,
+  });
   const append = guestAppend(job, run, job.peer ? "10.0.2.2:PORT" : undefined);
   return lavaDefinitionYaml({
-    job, lava, run, append, jobName: `dpu-ci ${job.id} attempt 1`,
+    job,
+    lava,
+    run,
+    append,
+    jobName: `dpu-ci ${job.id} attempt 1`,
     artifacts: {
       kernel: at("kernel", job.artifacts.kernel),
       initrd: job.artifacts.initrd && at("initrd", job.artifacts.initrd),

@@ -12,14 +12,20 @@ export async function lavaOffers(p: Placement, env: Readonly<Record<string, stri
   const kept: Board[] = [];
   const absent: string[] = [];
   for (const b of p.candidates) {
-    if (!b.lava) { kept.push(b); continue; }
+    if (!b.lava) {
+      kept.push(b);
+      continue;
+    }
     let count: number | undefined;
     try {
       count = (await new LavaClient(b.lava, env, http).devices()).length;
     } catch {
       count = undefined;
     }
-    if (count === 0) absent.push(`${b.id}: LAVA at ${b.lava.url} has no device of type ${b.lava.deviceType}${b.lava.tags.length ? ` with tags ${b.lava.tags.join(", ")}` : ""}`);
+    if (count === 0)
+      absent.push(
+        `${b.id}: LAVA at ${b.lava.url} has no device of type ${b.lava.deviceType}${b.lava.tags.length ? ` with tags ${b.lava.tags.join(", ")}` : ""}`,
+      );
     else kept.push(b);
   }
   if (kept.length) return { ok: true, candidates: kept };
@@ -34,8 +40,17 @@ export async function lavaHealth(b: Board, env: Readonly<Record<string, string |
   try {
     const devices = await new LavaClient(b.lava, env, http).devices();
     const usable = devices.filter((d) => d.health === "Good" || d.health === "Unknown");
-    if (usable.length) return { ...base, outcome: "PASS", reason: `LAVA at ${b.lava.url}: ${usable.length} device(s) of type ${b.lava.deviceType} in service (${usable.map((d) => `${d.hostname} ${d.health}`).join(", ")})` };
-    return { ...base, outcome: "ERROR", reason: `LAVA at ${b.lava.url} has no device of type ${b.lava.deviceType} in service (${devices.map((d) => `${d.hostname} ${d.health}`).join(", ") || "none"})` };
+    if (usable.length)
+      return {
+        ...base,
+        outcome: "PASS",
+        reason: `LAVA at ${b.lava.url}: ${usable.length} device(s) of type ${b.lava.deviceType} in service (${usable.map((d) => `${d.hostname} ${d.health}`).join(", ")})`,
+      };
+    return {
+      ...base,
+      outcome: "ERROR",
+      reason: `LAVA at ${b.lava.url} has no device of type ${b.lava.deviceType} in service (${devices.map((d) => `${d.hostname} ${d.health}`).join(", ") || "none"})`,
+    };
   } catch (e) {
     return { ...base, outcome: "ERROR", reason: (e as Error).message };
   }
@@ -43,7 +58,11 @@ export async function lavaHealth(b: Board, env: Readonly<Record<string, string |
 
 /** At plan time: the LAVA entries whose lab has no device of their type, each with the reason (a lab
  *  that cannot be asked is not listed: its jobs report the real error when they run). */
-export async function lavaAbsentBoards(boards: readonly Board[], env: Readonly<Record<string, string | undefined>>, http?: Fetch): Promise<Map<string, string>> {
+export async function lavaAbsentBoards(
+  boards: readonly Board[],
+  env: Readonly<Record<string, string | undefined>>,
+  http?: Fetch,
+): Promise<Map<string, string>> {
   const absent = new Map<string, string>();
   for (const b of boards) {
     if (!b.lava) continue;

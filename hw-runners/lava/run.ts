@@ -16,11 +16,17 @@ import { guestAppend, lavaDefinitionYaml } from "./definition.ts";
 import { serveArtifacts, type ArtifactServer } from "./serve.ts";
 
 /** What a LAVA attempt adds to an attempt record: the job in LAVA and how LAVA ended it. */
-export interface LavaAttemptInfo { id: number; url: string; health: string; errorType?: string; errorMsg?: string; device?: string | null }
+export interface LavaAttemptInfo {
+  id: number;
+  url: string;
+  health: string;
+  errorType?: string;
+  errorMsg?: string;
+  device?: string | null;
+}
 
 export type LavaEvent =
-  | { kind: "lava-job"; job: string; board: string; n: number; lavaJob: number; url: string }
-  | { kind: "lava-log"; job: string; lavaJob: number; line: string };
+  { kind: "lava-job"; job: string; board: string; n: number; lavaJob: number; url: string } | { kind: "lava-log"; job: string; lavaJob: number; line: string };
 
 export interface LavaRunInput {
   board: Board & { lava: LavaTarget };
@@ -41,7 +47,11 @@ export interface LavaRunInput {
 const INFRA_ERRORS = new Set(["Infrastructure", "LAVATimeout", "Bug", "MultinodeTimeout", ""]);
 const PANIC = /Kernel panic - not syncing/;
 
-export async function runLavaAttempts(i: LavaRunInput, onAttempt: (a: AttemptRecord & { lava?: LavaAttemptInfo }) => void | Promise<void>, onRetry: (reason: string) => void): Promise<Array<AttemptRecord & { lava?: LavaAttemptInfo }>> {
+export async function runLavaAttempts(
+  i: LavaRunInput,
+  onAttempt: (a: AttemptRecord & { lava?: LavaAttemptInfo }) => void | Promise<void>,
+  onRetry: (reason: string) => void,
+): Promise<Array<AttemptRecord & { lava?: LavaAttemptInfo }>> {
   const client = new LavaClient(i.board.lava, i.env, i.fetch);
   const served: Record<string, string> = { kernel: i.files.kernel };
   if (i.files.initrd) served.initrd = i.files.initrd;
@@ -72,7 +82,14 @@ const retryable = (a: { lava?: LavaAttemptInfo; phase: string }) => a.phase !== 
 const isLoopback = (h: string) => h === "localhost" || h.startsWith("127.") || h === "::1";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function lavaAttempt(i: LavaRunInput, client: LavaClient, server: ArtifactServer, n: number, run: string, append: string): Promise<AttemptRecord & { lava?: LavaAttemptInfo }> {
+async function lavaAttempt(
+  i: LavaRunInput,
+  client: LavaClient,
+  server: ArtifactServer,
+  n: number,
+  run: string,
+  append: string,
+): Promise<AttemptRecord & { lava?: LavaAttemptInfo }> {
   const started = Date.now();
   const consoleLog = join(i.outDir, `attempt-${n}.console.log`);
   const lavaLog = join(i.outDir, `attempt-${n}.lava.log`);
@@ -87,11 +104,27 @@ async function lavaAttempt(i: LavaRunInput, client: LavaClient, server: Artifact
     const b = text.indexOf(BEGIN(run));
     const m = END_RE(run).exec(text);
     const ktap = b >= 0 ? text.slice(b + BEGIN(run).length, m ? m.index : undefined).replace(/^\r?\n/, "") : "";
-    return { n, outcome, reason, phase, consoleLog, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, sawBegin: b >= 0, sawEnd: !!m, ktap: ktap.replace(/\r/g, ""), lava };
+    return {
+      n,
+      outcome,
+      reason,
+      phase,
+      consoleLog,
+      startedAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      sawBegin: b >= 0,
+      sawEnd: !!m,
+      ktap: ktap.replace(/\r/g, ""),
+      lava,
+    };
   };
   try {
     const def = lavaDefinitionYaml({
-      job: i.job, lava: i.board.lava, run, append, jobName: `dpu-ci ${i.job.id} attempt ${n}`,
+      job: i.job,
+      lava: i.board.lava,
+      run,
+      append,
+      jobName: `dpu-ci ${i.job.id} attempt ${n}`,
       artifacts: {
         kernel: { url: server.url("kernel"), sha256: i.job.artifacts.kernel.sha256 },
         initrd: i.job.artifacts.initrd && { url: server.url("initrd"), sha256: i.job.artifacts.initrd.sha256 },
@@ -109,7 +142,10 @@ async function lavaAttempt(i: LavaRunInput, client: LavaClient, server: Artifact
         const line = formatLogLine(l);
         lavaOut.write(line + "\n");
         i.log?.({ kind: "lava-log", job: i.job.id, lavaJob: id, line });
-        if (l.lvl === "target" && typeof l.msg === "string") { console.push(l.msg); consoleOut.write(l.msg + "\n"); }
+        if (l.lvl === "target" && typeof l.msg === "string") {
+          console.push(l.msg);
+          consoleOut.write(l.msg + "\n");
+        }
       }
     };
     const queueDeadline = started + i.job.timeouts.queueS * 1000;
@@ -127,7 +163,10 @@ async function lavaAttempt(i: LavaRunInput, client: LavaClient, server: Artifact
       await follow();
       lava.device = job.actual_device;
       if (job.state === "Finished") break;
-      if (job.state === "Running" && phase === "queue") { phase = "running"; runDeadline = Date.now() + (i.job.timeouts.totalS + 300) * 1000; }
+      if (job.state === "Running" && phase === "queue") {
+        phase = "running";
+        runDeadline = Date.now() + (i.job.timeouts.totalS + 300) * 1000;
+      }
       if (phase === "queue" && Date.now() > queueDeadline) {
         await cancelAndWait(client, id).catch(() => {});
         lava.health = (await client.job(id).catch(() => undefined))?.health ?? "Canceled";
@@ -143,7 +182,11 @@ async function lavaAttempt(i: LavaRunInput, client: LavaClient, server: Artifact
     }
     await follow();
     phase = "collect";
-    const end = logLines.map((l) => l.msg).find((m): m is { case: string; definition: string; error_type?: string; error_msg?: string } => isResult(m) && m.case === "job" && m.definition === "lava");
+    const end = logLines
+      .map((l) => l.msg)
+      .find(
+        (m): m is { case: string; definition: string; error_type?: string; error_msg?: string } => isResult(m) && m.case === "job" && m.definition === "lava",
+      );
     lava.health = job.health;
     lava.errorType = end?.error_type;
     lava.errorMsg = end?.error_msg ?? job.failure_comment ?? undefined;
@@ -166,11 +209,17 @@ async function lavaAttempt(i: LavaRunInput, client: LavaClient, server: Artifact
 
 /** Fetch LAVA's JUnit export of a finished job and keep it beside the console log; its `dpuci` suite
  *  is LAVA's own reading of the same KTAP lines, counted for the record. */
-export async function lavaJunit(i: Pick<LavaRunInput, "board" | "env" | "fetch">, id: number, out: string): Promise<{ cases: number; failed: number } | undefined> {
+export async function lavaJunit(
+  i: Pick<LavaRunInput, "board" | "env" | "fetch">,
+  id: number,
+  out: string,
+): Promise<{ cases: number; failed: number } | undefined> {
   try {
     const xml = await new LavaClient(i.board.lava, i.env, i.fetch).junit(id);
     writeFileSync(out, xml);
-    const suites = parseJunit(xml).suites.flatMap((s) => [s, ...(s.suites ?? [])]).filter((s) => s.name === "dpuci");
+    const suites = parseJunit(xml)
+      .suites.flatMap((s) => [s, ...(s.suites ?? [])])
+      .filter((s) => s.name === "dpuci");
     const cases = suites.flatMap((s) => s.cases);
     return { cases: cases.length, failed: cases.filter((c) => c.outcome === "FAIL").length };
   } catch {

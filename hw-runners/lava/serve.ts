@@ -23,13 +23,26 @@ export async function serveArtifacts(host: string, files: Readonly<Record<string
   const served: string[] = [];
   const server: Server = createServer((req, res) => {
     const f = req.method === "GET" || req.method === "HEAD" ? routes.get((req.url ?? "").split("?")[0]!) : undefined;
-    if (!f) { res.writeHead(404).end(); return; }
+    if (!f) {
+      res.writeHead(404).end();
+      return;
+    }
     let size: number;
-    try { size = statSync(f.path).size; } catch { res.writeHead(404).end(); return; }
+    try {
+      size = statSync(f.path).size;
+    } catch {
+      res.writeHead(404).end();
+      return;
+    }
     res.writeHead(200, { "content-type": "application/octet-stream", "content-length": size });
     served.push(`${req.method} ${f.name}`);
-    if (req.method === "HEAD") { res.end(); return; }
-    createReadStream(f.path).on("error", () => res.destroy()).pipe(res);
+    if (req.method === "HEAD") {
+      res.end();
+      return;
+    }
+    createReadStream(f.path)
+      .on("error", () => res.destroy())
+      .pipe(res);
   });
   await new Promise<void>((res, rej) => {
     server.once("error", (e) => rej(new DpuCiError("INFRA", `cannot serve artifacts on ${host}: ${e.message}`, { cause: e })));
@@ -45,6 +58,10 @@ export async function serveArtifacts(host: string, files: Readonly<Record<string
       if (!path) throw new DpuCiError("INTERNAL", `no artifact named ${name} is served`);
       return `http://${hostPart}:${port}${path}`;
     },
-    close: () => new Promise<void>((res) => { server.closeAllConnections(); server.close(() => res()); }),
+    close: () =>
+      new Promise<void>((res) => {
+        server.closeAllConnections();
+        server.close(() => res());
+      }),
   };
 }

@@ -10,7 +10,11 @@ export const BEGIN = (run: string) => `==== DPU-CI BEGIN ${run} ====`;
 export const END_RE = (run: string) => new RegExp(`==== DPU-CI END ${run.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} failed=\\d+ ====`);
 const PANIC = /Kernel panic - not syncing/;
 
-export interface AttemptTimeouts { totalS: number; bootS: number; silenceS: number }
+export interface AttemptTimeouts {
+  totalS: number;
+  bootS: number;
+  silenceS: number;
+}
 
 /** A board class's own times (the inventory's `timeouts`) stretch a job's: a rack server's firmware
  *  alone can outlast the 180 s a job allows from power-on to its tests by default. */
@@ -58,8 +62,16 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
     const m = END_RE(a.run).exec(text);
     const ktap = b >= 0 ? text.slice(b + BEGIN(a.run).length, m ? m.index : undefined).replace(/^\r?\n/, "") : "";
     return {
-      n: a.n, outcome, reason, phase, consoleLog: a.consoleLog, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
-      sawBegin: b >= 0, sawEnd: !!m, ktap: ktap.replace(/\r/g, ""),
+      n: a.n,
+      outcome,
+      reason,
+      phase,
+      consoleLog: a.consoleLog,
+      startedAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      sawBegin: b >= 0,
+      sawEnd: !!m,
+      ktap: ktap.replace(/\r/g, ""),
     };
   };
   let console: Awaited<ReturnType<BoardDrivers["console"]["open"]>> | undefined;
@@ -69,8 +81,14 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
     console = await a.drivers.console.open();
     let lastData = Date.now();
     let consoleEnded: string | undefined;
-    console.onData((t) => { text += t; lastData = Date.now(); log.write(t); });
-    console.onEnd((why) => { consoleEnded = why; });
+    console.onData((t) => {
+      text += t;
+      lastData = Date.now();
+      log.write(t);
+    });
+    console.onEnd((why) => {
+      consoleEnded = why;
+    });
     phase = "power";
     a.onEvent?.("power", "cycle");
     await a.drivers.power.cycle();
@@ -84,7 +102,9 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
     // Only new output is scanned (with an overlap for a marker split across chunks): console logs
     // of long suites grow to megabytes.
     let scanned = 0;
-    let sawBegin = false, sawEnd = false, sawPanic = false;
+    let sawBegin = false,
+      sawEnd = false,
+      sawPanic = false;
     const scan = () => {
       const fresh = text.slice(Math.max(0, scanned - 200));
       scanned = text.length;
@@ -95,7 +115,10 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
     for (;;) {
       scan();
       if (a.signal.aborted) return rec("ERROR", `aborted: ${String((a.signal.reason as Error)?.message ?? a.signal.reason)}`);
-      if (sawEnd) { phase = "collect"; return rec("PASS"); }
+      if (sawEnd) {
+        phase = "collect";
+        return rec("PASS");
+      }
       if (sawPanic) {
         await sleep(1000);
         return rec("FAIL", "kernel panic on the board (the kernel under test crashed)");
@@ -105,8 +128,11 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
       // Firmware and kernel loading can be quiet for long (TCG on a busy host): until the tests
       // begin, the boot timeout applies; from then on, the console must not fall silent.
       if (phase === "boot") {
-        if (sawBegin) { phase = "tests"; lastData = now; }
-        else if (now - poweredOn > a.timeouts.bootS * 1000) return rec("ERROR", `the tests did not begin within ${a.timeouts.bootS} s of power-on${text ? "" : " (no console output at all)"}`);
+        if (sawBegin) {
+          phase = "tests";
+          lastData = now;
+        } else if (now - poweredOn > a.timeouts.bootS * 1000)
+          return rec("ERROR", `the tests did not begin within ${a.timeouts.bootS} s of power-on${text ? "" : " (no console output at all)"}`);
       } else if (now - lastData > a.timeouts.silenceS * 1000) return rec("ERROR", `console silent for ${a.timeouts.silenceS} s during the tests`);
       if (consoleEnded) return rec("ERROR", `console ended: ${consoleEnded}`);
       if (now > nextPowerPoll) {

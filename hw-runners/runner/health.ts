@@ -27,10 +27,16 @@ export function healthCheckJobs(lab: Lab): (b: Board) => Promise<Job | undefined
       await buildInitramfs({ out: `${initrd}.${process.pid}.tmp`, suites: [SUITES.boot] });
       renameSync(`${initrd}.${process.pid}.tmp`, initrd);
     }
-    return parseJob({
-      id: `healthcheck-${b.id}`, needs: [], suites: ["boot"], timeouts: { totalS: 120, silenceS: 60, queueS: 1 },
-      // QEMU boots the ELF vmlinux through PVH (faster); kexec takes the bzImage.
-      artifacts: { kernel: await artifact(b.deploy.driver === "qemu-direct" ? k.vmlinux ?? k.kernel : k.kernel), initrd: await artifact(initrd) },
-    }, join(dir, "healthcheck.json"));
+    return parseJob(
+      {
+        id: `healthcheck-${b.id}`,
+        needs: [],
+        suites: ["boot"],
+        timeouts: { totalS: 120, silenceS: 60, queueS: 1 },
+        // QEMU boots the ELF vmlinux through PVH (faster); kexec takes the bzImage.
+        artifacts: { kernel: await artifact(b.deploy.driver === "qemu-direct" ? (k.vmlinux ?? k.kernel) : k.kernel), initrd: await artifact(initrd) },
+      },
+      join(dir, "healthcheck.json"),
+    );
   };
 }

@@ -7,7 +7,10 @@ import { z } from "zod";
 import { DpuCiError } from "../../engine/errors.ts";
 import { parseWith, readJsonFile, type Locate } from "../../engine/schema.ts";
 
-export interface ArtifactSpec { path: string; sha256: string }
+export interface ArtifactSpec {
+  path: string;
+  sha256: string;
+}
 export interface Job {
   /** Unique per job (lab results, attempts, directories): the HIL stage puts the run's id in it. */
   id: string;
@@ -34,18 +37,31 @@ export interface Job {
 }
 
 const artifact = z.strictObject({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits") });
-const seconds = z.number({ error: "must be seconds, > 0 and <= 86400" }).gt(0, "must be seconds, > 0 and <= 86400").lte(86400, "must be seconds, > 0 and <= 86400");
+const seconds = z
+  .number({ error: "must be seconds, > 0 and <= 86400" })
+  .gt(0, "must be seconds, > 0 and <= 86400")
+  .lte(86400, "must be seconds, > 0 and <= 86400");
 
 /** The job file's schema (zod, through engine/schema.ts): every problem at once, with its line. */
 const JobSchema = z.strictObject({
-  id: z.string({ error: "is required: letters, digits, '.', '_' or '-'" }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is required: letters, digits, '.', '_' or '-'"),
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "letters, digits, '.', '_', ':' or '-'").optional(),
+  id: z
+    .string({ error: "is required: letters, digits, '.', '_' or '-'" })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is required: letters, digits, '.', '_' or '-'"),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "letters, digits, '.', '_', ':' or '-'")
+    .optional(),
   needs: z.array(z.string()).default([]),
   // No artifacts at all is reported as the one always needed: artifacts.kernel is required.
-  artifacts: z.preprocess((v) => v ?? {}, z.strictObject({ kernel: artifact, initrd: artifact.optional(), disk: artifact.optional(), qemu: artifact.optional() })),
+  artifacts: z.preprocess(
+    (v) => v ?? {},
+    z.strictObject({ kernel: artifact, initrd: artifact.optional(), disk: artifact.optional(), qemu: artifact.optional() }),
+  ),
   suites: z.array(z.string().regex(/^[a-z0-9_-]+$/, "suite names are lower-case letters, digits, '_' or '-'")).default([]),
   append: z.string().default(""),
-  timeouts: z.strictObject({ totalS: seconds.default(600), bootS: seconds.default(180), silenceS: seconds.default(120), queueS: seconds.default(600) }).default({ totalS: 600, bootS: 180, silenceS: 120, queueS: 600 })
+  timeouts: z
+    .strictObject({ totalS: seconds.default(600), bootS: seconds.default(180), silenceS: seconds.default(120), queueS: seconds.default(600) })
+    .default({ totalS: 600, bootS: 180, silenceS: 120, queueS: 600 })
     .refine((t) => t.silenceS <= t.totalS, { path: ["silenceS"], message: "must not exceed timeouts.totalS", when: (p) => p.issues.length === 0 }),
   peer: z.literal("tcp-echo").optional(),
 });
@@ -68,13 +84,21 @@ export { sha256File };
 
 /** A missing artifact is MISS (nothing was built); a wrong checksum is ERROR (not what was built). */
 export class ArtifactError extends DpuCiError {
-  constructor(readonly outcome: "MISS" | "ERROR", message: string) {
+  constructor(
+    readonly outcome: "MISS" | "ERROR",
+    message: string,
+  ) {
     super(outcome === "MISS" ? "MISSING" : "INFRA", message);
     this.name = "ArtifactError";
   }
 }
 
-export interface ArtifactPaths { kernel: string; initrd?: string; disk?: string; qemu?: string }
+export interface ArtifactPaths {
+  kernel: string;
+  initrd?: string;
+  disk?: string;
+  qemu?: string;
+}
 
 /** Check every artifact against its sha256 before deploy; returns absolute paths. */
 export async function verifyArtifacts(job: Job): Promise<ArtifactPaths> {

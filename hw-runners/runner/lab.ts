@@ -59,8 +59,10 @@ export function labDirOf(inventory: Inventory, o: Pick<OpenLabOptions, "dir" | "
   throw new Error("openLab: no lab directory (DPU_CI_LAB_DIR, the inventory's state or a default)");
 }
 
-const where = (inventory: Inventory, from: LabDirSource) => from === "inventory state" ? { source: inventory.source, field: "state" }
-  : { source: from === "DPU_CI_LAB_DIR" ? "environment" : "DPU_CI_HOME", field: from === "DPU_CI_LAB_DIR" ? "DPU_CI_LAB_DIR" : "DPU_CI_HOME" };
+const where = (inventory: Inventory, from: LabDirSource) =>
+  from === "inventory state"
+    ? { source: inventory.source, field: "state" }
+    : { source: from === "DPU_CI_LAB_DIR" ? "environment" : "DPU_CI_HOME", field: from === "DPU_CI_LAB_DIR" ? "DPU_CI_LAB_DIR" : "DPU_CI_HOME" };
 
 /** The lab's files belong to the runner's user. Root opening a lab directory that user owns would
  *  leave `lab.sqlite`, its WAL and board directories owned by root, and the runner's next job would
@@ -71,15 +73,21 @@ function checkOwner(dir: string, at: { source: string; field: string }): void {
   if (uid === undefined) return;
   const owner = statSync(dir).uid;
   const db = join(dir, "lab.sqlite");
-  const fail = (message: string): never => { throw new ConfigError([{ ...at, message }]); };
+  const fail = (message: string): never => {
+    throw new ConfigError([{ ...at, message }]);
+  };
   const dbOwner = existsSync(db) ? statSync(db).uid : 0;
   if (uid === 0 && (owner !== 0 || dbOwner !== 0))
-    fail(`the lab's state ${owner !== 0 ? `directory ${dir}` : `database ${db}`} belongs to uid ${owner || dbOwner} (the runner's user), not root: run dpu-ci as that user (sudo -u <user> -H npx dpu-ci ...), or root would leave lab.sqlite and its WAL owned by root`);
+    fail(
+      `the lab's state ${owner !== 0 ? `directory ${dir}` : `database ${db}`} belongs to uid ${owner || dbOwner} (the runner's user), not root: run dpu-ci as that user (sudo -u <user> -H npx dpu-ci ...), or root would leave lab.sqlite and its WAL owned by root`,
+    );
   for (const p of existsSync(db) ? [dir, db] : [dir]) {
     try {
       accessSync(p, constants.R_OK | constants.W_OK);
     } catch {
-      fail(`${p} is not writable by uid ${uid} (it belongs to uid ${statSync(p).uid}): run dpu-ci as the lab's user, or give the directory to this one (chown -R)`);
+      fail(
+        `${p} is not writable by uid ${uid} (it belongs to uid ${statSync(p).uid}): run dpu-ci as the lab's user, or give the directory to this one (chown -R)`,
+      );
     }
   }
 }
@@ -91,14 +99,24 @@ export function openLab(o: OpenLabOptions): Lab {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new ConfigError([{ ...where(inventory, from), message: `cannot create the lab's state directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (create it for the runner's user, or set DPU_CI_LAB_DIR)` }]);
+    throw new ConfigError([
+      {
+        ...where(inventory, from),
+        message: `cannot create the lab's state directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (create it for the runner's user, or set DPU_CI_LAB_DIR)`,
+      },
+    ]);
   }
   checkOwner(dir, where(inventory, from));
   // Leases and health: SQLite in the lab directory (one host), or the lab's PostgreSQL (several).
   const boards = inventory.boards.map((b) => b.id);
   const db = o.database ? new LabDb(postgresStore(o.database.url, o.database.password), { boards }) : new LabDb(join(dir, "lab.sqlite"), { boards });
   return {
-    inventory, db, dir, dirFrom: from, env, cacheDir: o.cacheDir,
+    inventory,
+    db,
+    dir,
+    dirFrom: from,
+    env,
+    cacheDir: o.cacheDir,
     holder: o.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
     ttlMs: o.ttlMs ?? 30_000,
     boardDir: (b) => boardDir(dir, b.id),

@@ -32,7 +32,6 @@ export type LabLogEvent =
   | { kind: "result"; job: string; outcome: Outcome; board?: string; simulated: boolean }
   | LavaEvent;
 
-
 export interface RunOptions {
   /** Where logs and result.json go; default <lab>/jobs/<job id>. */
   outDir?: string;
@@ -48,7 +47,11 @@ export interface RunOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What the runner is doing, for the reason of an error thrown out of it (the preparation rule). */
-interface Step { what: string; board?: Board; healthChecks: HilResult[] }
+interface Step {
+  what: string;
+  board?: Board;
+  healthChecks: HilResult[];
+}
 
 export async function runHilJob(lab: Lab, job: Job, o: RunOptions = {}): Promise<HilResult> {
   const outDir = o.outDir ?? join(lab.dir, "jobs", job.id);
@@ -104,7 +107,10 @@ async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish:
     let waitReason = "";
     for (const board of placement.candidates) {
       const got = await lab.db.acquire(board.id, lab.holder, lab.ttlMs, "job", job.id);
-      if (!got.ok) { waitReason += `${board.id}: ${got.reason}; `; continue; }
+      if (!got.ok) {
+        waitReason += `${board.id}: ${got.reason}; `;
+        continue;
+      }
       o.log?.({ kind: "lease", job: job.id, board: board.id, token: got.token, health: got.health, expiredHolder: got.expired?.holder });
       const held = holdLease(lab, board, got.token, o.signal);
       step.board = board;
@@ -117,10 +123,15 @@ async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish:
           const hcOpts: RunOptions = { ...o, healthCheckJob: async (b) => withQemu(await o.healthCheckJob?.(b), job) };
           const hc = await healthCheck(lab, board, held, join(outDir, `healthcheck-${board.id}`), hcOpts, step);
           healthChecks.push(hc);
-          if (hc.outcome !== "PASS") { waitReason += `${board.id}: failed its health check; `; continue; }
+          if (hc.outcome !== "PASS") {
+            waitReason += `${board.id}: failed its health check; `;
+            continue;
+          }
         }
         step.what = board.lava ? `running the job in the LAVA lab of ${board.id}` : `preparing ${board.id}`;
-        const r = board.lava ? await runOnLava(lab, board as Board & { lava: NonNullable<Board["lava"]> }, job, files, held, outDir, o) : await runOnBoard(lab, board, job, files, held, outDir, o);
+        const r = board.lava
+          ? await runOnLava(lab, board as Board & { lava: NonNullable<Board["lava"]> }, job, files, held, outDir, o)
+          : await runOnBoard(lab, board, job, files, held, outDir, o);
         return await finish({ ...r, healthChecks });
       } finally {
         await held.stop();
@@ -129,13 +140,20 @@ async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish:
     const all = await Promise.all(placement.candidates.map(async (b) => (await lab.db.board(b.id))?.health));
     if (all.every((h) => h === "Bad" || h === "Maintenance" || h === "Retired"))
       return await finish({ ...base, healthChecks, outcome: "ERROR", reason: `every board that could run it is out of service: ${waitReason}` });
-    if (Date.now() > deadline) return await finish({ ...base, healthChecks, outcome: "ERROR", reason: `no board free within ${job.timeouts.queueS} s: ${waitReason}` });
+    if (Date.now() > deadline)
+      return await finish({ ...base, healthChecks, outcome: "ERROR", reason: `no board free within ${job.timeouts.queueS} s: ${waitReason}` });
     o.log?.({ kind: "wait", job: job.id, reason: waitReason });
     await sleep(Math.min(1000, lab.ttlMs / 4));
   }
 }
 
-export interface HeldLease { board: Board; token: number; signal: AbortSignal; drivers: BoardDrivers; stop(): Promise<void> }
+export interface HeldLease {
+  board: Board;
+  token: number;
+  signal: AbortSignal;
+  drivers: BoardDrivers;
+  stop(): Promise<void>;
+}
 
 /** Heartbeat every third of the TTL; a refused heartbeat aborts the work and fences the drivers.
  *  A store that cannot be reached (PostgreSQL restarting) is not yet a lost lease: the grant may
@@ -146,22 +164,48 @@ export function holdLease(lab: Lab, board: Board, token: number, outer?: AbortSi
   outer?.addEventListener("abort", () => ac.abort(outer.reason), { once: true });
   let confirmedUntil = Date.now() + lab.ttlMs;
   let beating = false;
-  const lost = (why: string) => { if (!ac.signal.aborted) ac.abort(new LeaseLostError(board.id, "heartbeat", why)); clearInterval(timer); };
-  const timer = setInterval(() => {
-    if (beating) return;
-    beating = true;
-    const sent = Date.now();
-    lab.db.heartbeat(board.id, lab.holder, token, lab.ttlMs).then(
-      (ok) => { if (ok) confirmedUntil = sent + lab.ttlMs; else lost("the lease expired or was taken"); },
-      (e: Error) => { if (Date.now() >= confirmedUntil - Math.min(1000, lab.ttlMs / 4)) lost(`no heartbeat confirmed before the lease ran out: ${e.message}`); },
-    ).finally(() => { beating = false; });
-  }, Math.max(50, lab.ttlMs / 3));
-  const fence = { check: async (action: string) => { if (!(await lab.db.holds(board.id, lab.holder, token))) throw new LeaseLostError(board.id, action, `token ${token} is no longer current`); } };
+  const lost = (why: string) => {
+    if (!ac.signal.aborted) ac.abort(new LeaseLostError(board.id, "heartbeat", why));
+    clearInterval(timer);
+  };
+  const timer = setInterval(
+    () => {
+      if (beating) return;
+      beating = true;
+      const sent = Date.now();
+      lab.db
+        .heartbeat(board.id, lab.holder, token, lab.ttlMs)
+        .then(
+          (ok) => {
+            if (ok) confirmedUntil = sent + lab.ttlMs;
+            else lost("the lease expired or was taken");
+          },
+          (e: Error) => {
+            if (Date.now() >= confirmedUntil - Math.min(1000, lab.ttlMs / 4)) lost(`no heartbeat confirmed before the lease ran out: ${e.message}`);
+          },
+        )
+        .finally(() => {
+          beating = false;
+        });
+    },
+    Math.max(50, lab.ttlMs / 3),
+  );
+  const fence = {
+    check: async (action: string) => {
+      if (!(await lab.db.holds(board.id, lab.holder, token))) throw new LeaseLostError(board.id, action, `token ${token} is no longer current`);
+    },
+  };
   const drivers = fenced(makeDrivers(board, lab.boardDir(board), lab.env), fence);
   return {
-    board, token, signal: ac.signal, drivers,
+    board,
+    token,
+    signal: ac.signal,
+    drivers,
     // A release that cannot reach the store is left to expire: the lease ends either way.
-    stop: async () => { clearInterval(timer); await lab.db.release(board.id, lab.holder, token).catch(() => false); },
+    stop: async () => {
+      clearInterval(timer);
+      await lab.db.release(board.id, lab.holder, token).catch(() => false);
+    },
   };
 }
 
@@ -172,9 +216,24 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
   try {
     for (let n = 1; n <= 2; n++) {
       const run = `${job.id}.${n}`;
-      const append = [job.append, `dpuci.run=${run}`, job.suites.length ? `dpuci.suites=${job.suites.join(",")}` : "", peer ? `dpuci.peer=10.0.2.2:${peer.port}` : ""].filter(Boolean).join(" ");
+      const append = [
+        job.append,
+        `dpuci.run=${run}`,
+        job.suites.length ? `dpuci.suites=${job.suites.join(",")}` : "",
+        peer ? `dpuci.peer=10.0.2.2:${peer.port}` : "",
+      ]
+        .filter(Boolean)
+        .join(" ");
       const spec: BootSpec = { kernel: files.kernel, initrd: files.initrd, disk: files.disk, append, ...qemuSpec(files) };
-      const a = await runAttempt({ n, run, drivers: held.drivers, spec, timeouts: withBoardTimeouts(job.timeouts, board.timeouts), consoleLog: join(outDir, `attempt-${n}.console.log`), signal: held.signal });
+      const a = await runAttempt({
+        n,
+        run,
+        drivers: held.drivers,
+        spec,
+        timeouts: withBoardTimeouts(job.timeouts, board.timeouts),
+        consoleLog: join(outDir, `attempt-${n}.console.log`),
+        signal: held.signal,
+      });
       // Leave the board off between attempts and jobs; a lost lease means it is no longer ours to touch.
       if (!held.signal.aborted) await held.drivers.power.off().catch(() => {});
       attempts.push(a);
@@ -196,7 +255,10 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
   if (held.signal.aborted) return { ...base, outcome: "ERROR", reason: `lease lost during attempt ${last.n}: ${last.reason ?? ""}`, suites: [] };
   await lab.db.jobDone(board.id, last.outcome === "ERROR", last.reason ?? "");
   if (last.outcome !== "PASS") {
-    const reason = attempts.length > 1 ? `${last.reason} (after ${attempts.length} attempts: ${attempts.map((x) => `#${x.n} ${x.outcome}: ${x.reason}`).join("; ")})` : last.reason;
+    const reason =
+      attempts.length > 1
+        ? `${last.reason} (after ${attempts.length} attempts: ${attempts.map((x) => `#${x.n} ${x.outcome}: ${x.reason}`).join("; ")})`
+        : last.reason;
     return { ...base, outcome: last.outcome, reason, suites: [] };
   }
   const r = collect(last.ktap, job, board, qemu);
@@ -206,9 +268,16 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
 /** A result that took more than one attempt says so, with why the earlier ones ended: only an
  *  infrastructure error is ever retried, so a FAIL (or PASS) after a retry is the last attempt's
  *  verdict on the code, and the retry is the lab's doing. */
-export function withRetryNote(reason: string | undefined, attempts: ReadonlyArray<{ n: number; outcome: Outcome; reason?: string }>, extra = ""): string | undefined {
+export function withRetryNote(
+  reason: string | undefined,
+  attempts: ReadonlyArray<{ n: number; outcome: Outcome; reason?: string }>,
+  extra = "",
+): string | undefined {
   if (attempts.length < 2) return reason;
-  const earlier = attempts.slice(0, -1).map((x) => `#${x.n} ${x.outcome}: ${x.reason ?? ""}`).join("; ");
+  const earlier = attempts
+    .slice(0, -1)
+    .map((x) => `#${x.n} ${x.outcome}: ${x.reason ?? ""}`)
+    .join("; ");
   const note = `retried after an infrastructure error (${earlier})${extra}`;
   return reason ? `${reason}; ${note}` : note;
 }
@@ -235,12 +304,24 @@ function withQemu(hc: Job | undefined, job: Job): Job | undefined {
   return { ...hc, artifacts: { ...hc.artifacts, qemu: { ...job.artifacts.qemu, path: artifactPath(job, job.artifacts.qemu) } } };
 }
 
-async function runOnLava(lab: Lab, board: Board & { lava: NonNullable<Board["lava"]> }, job: Job, files: ArtifactPaths, held: HeldLease, outDir: string, o: RunOptions): Promise<HilResult> {
+async function runOnLava(
+  lab: Lab,
+  board: Board & { lava: NonNullable<Board["lava"]> },
+  job: Job,
+  files: ArtifactPaths,
+  held: HeldLease,
+  outDir: string,
+  o: RunOptions,
+): Promise<HilResult> {
   const input = { board, job, files, outDir, env: lab.env, signal: held.signal, log: o.log, fetch: o.lavaFetch, pollMs: o.lavaPollMs };
-  const attempts = await runLavaAttempts(input, async (a) => {
-    await lab.db.saveAttempt(job.id, a.n, board.id, a.outcome, a);
-    o.log?.({ kind: "attempt", job: job.id, board: board.id, n: a.n, outcome: a.outcome, reason: a.reason, consoleLog: a.consoleLog });
-  }, (reason) => o.log?.({ kind: "retry", job: job.id, board: board.id, reason, lava: true }));
+  const attempts = await runLavaAttempts(
+    input,
+    async (a) => {
+      await lab.db.saveAttempt(job.id, a.n, board.id, a.outcome, a);
+      o.log?.({ kind: "attempt", job: job.id, board: board.id, n: a.n, outcome: a.outcome, reason: a.reason, consoleLog: a.consoleLog });
+    },
+    (reason) => o.log?.({ kind: "retry", job: job.id, board: board.id, reason, lava: true }),
+  );
   const lavaJobs = attempts.flatMap((a) => (a.lava ? [{ id: a.lava.id, url: a.lava.url, health: a.lava.health }] : []));
   const last = attempts[attempts.length - 1]!;
   const base = { job: job.id, board: board.id, simulated: board.sim, attempts, healthChecks: [], lavaJobs };
@@ -249,13 +330,21 @@ async function runOnLava(lab: Lab, board: Board & { lava: NonNullable<Board["lav
   await lab.db.jobDone(board.id, last.outcome === "ERROR", last.reason ?? "");
   const jobs = lavaJobs.map((j) => `#${j.id}`).join(", ");
   if (last.outcome !== "PASS") {
-    const reason = attempts.length > 1 ? `${last.reason} (after ${attempts.length} attempts, LAVA jobs ${jobs}: ${attempts.map((x) => `#${x.n} ${x.outcome}: ${x.reason}`).join("; ")})` : last.reason;
+    const reason =
+      attempts.length > 1
+        ? `${last.reason} (after ${attempts.length} attempts, LAVA jobs ${jobs}: ${attempts.map((x) => `#${x.n} ${x.outcome}: ${x.reason}`).join("; ")})`
+        : last.reason;
     return { ...base, outcome: last.outcome, reason, suites: [] };
   }
   const r = collect(last.ktap, job, board);
   // Every case carries the LAVA job it ran in: the report links there.
   const link = { "lava.job": last.lava?.url ?? "", "lava.device": last.lava?.device ?? "" };
-  const mark = (s: TestSuite): TestSuite => ({ ...s, properties: { ...s.properties, ...link }, cases: s.cases.map((c) => ({ ...c, properties: { ...c.properties, ...link } })), suites: s.suites?.map(mark) });
+  const mark = (s: TestSuite): TestSuite => ({
+    ...s,
+    properties: { ...s.properties, ...link },
+    cases: s.cases.map((c) => ({ ...c, properties: { ...c.properties, ...link } })),
+    suites: s.suites?.map(mark),
+  });
   const junit = last.lava ? await lavaJunit(input, last.lava.id, join(outDir, `attempt-${last.n}.lava-junit.xml`)) : undefined;
   return { ...base, ...r, reason: withRetryNote(r.reason, attempts, `; LAVA jobs ${jobs}`), suites: r.suites.map(mark), lavaJunit: junit };
 }
@@ -265,7 +354,8 @@ export function collect(ktap: string, job: Job, board: Board, qemu?: string): { 
   const parsed = parseOutput("ktap", ktap, { name: job.name ?? job.id });
   const props: Record<string, string> = { board: board.id, simulated: String(board.sim), ...(qemu ? { qemu } : {}) };
   const mark = (s: TestSuite): TestSuite => ({
-    ...s, properties: { ...s.properties, ...props },
+    ...s,
+    properties: { ...s.properties, ...props },
     cases: s.cases.map((c) => ({ ...c, properties: { ...c.properties, ...props } })),
     suites: s.suites?.map(mark),
   });
@@ -273,7 +363,8 @@ export function collect(ktap: string, job: Job, board: Board, qemu?: string): { 
   const top = suites[0];
   const reported = new Set((top?.suites ?? []).map((s) => s.name).concat((top?.cases ?? []).map((c) => c.name)));
   const missing = job.suites.filter((s) => !reported.has(s));
-  if (top && missing.length) top.cases.push(...missing.map((m) => ({ name: m, outcome: "MISS" as const, reason: "suite not in the guest image or did not report", properties: props })));
+  if (top && missing.length)
+    top.cases.push(...missing.map((m) => ({ name: m, outcome: "MISS" as const, reason: "suite not in the guest image or did not report", properties: props })));
   const cases: Array<{ name: string; outcome: Outcome }> = [];
   const walk = (s: TestSuite, at: string) => {
     for (const c of s.cases) cases.push({ name: `${at}${c.name}`, outcome: c.outcome });
@@ -287,10 +378,14 @@ export function collect(ktap: string, job: Job, board: Board, qemu?: string): { 
   const problems = parsed.problems.map((p) => `line ${p.line}: ${p.message}`);
   // A job that did not pass names the cases that decided it (the summary line shows nothing else).
   const deciding = outcome === "PASS" || outcome === "SKIP" ? [] : cases.filter((c) => c.outcome === outcome).map((c) => c.name);
-  const reason = outcomes.length === 0 ? "no results between the console markers"
-    : problems.length ? `KTAP problems: ${problems.slice(0, 3).join("; ")}`
-    : deciding.length ? `${outcome} ${deciding.slice(0, 3).join(", ")}${deciding.length > 3 ? ` and ${deciding.length - 3} more` : ""}`
-    : undefined;
+  const reason =
+    outcomes.length === 0
+      ? "no results between the console markers"
+      : problems.length
+        ? `KTAP problems: ${problems.slice(0, 3).join("; ")}`
+        : deciding.length
+          ? `${outcome} ${deciding.slice(0, 3).join(", ")}${deciding.length > 3 ? ` and ${deciding.length - 3} more` : ""}`
+          : undefined;
   return { outcome, reason, suites };
 }
 
@@ -311,14 +406,25 @@ export async function healthCheckBoard(lab: Lab, board: Board, o: RunOptions = {
 }
 
 /** LAVA's rule: a board whose state is in doubt runs a known-good job before real work. */
-async function healthCheck(lab: Lab, board: Board, held: HeldLease, outDir: string, o: RunOptions, step: Step = { what: "", healthChecks: [] }): Promise<HilResult> {
+async function healthCheck(
+  lab: Lab,
+  board: Board,
+  held: HeldLease,
+  outDir: string,
+  o: RunOptions,
+  step: Step = { what: "", healthChecks: [] },
+): Promise<HilResult> {
   mkdirSync(outDir, { recursive: true });
   // Its known-good kernel and boot image are made here: a failure to make them says nothing about
   // the board (it is not marked Bad), and ends the job ERROR by the preparation rule.
   step.what = `preparing the health check of ${board.id} (its known-good kernel and boot image)`;
   const job = board.lava ? undefined : await o.healthCheckJob?.(board);
   step.what = `health-checking ${board.id}`;
-  const r = board.lava ? await lavaHealth(board, lab.env, o.lavaFetch) : job ? await healthCheckJob(lab, board, job, held, outDir, o) : await powerOnlyCheck(lab, board, held);
+  const r = board.lava
+    ? await lavaHealth(board, lab.env, o.lavaFetch)
+    : job
+      ? await healthCheckJob(lab, board, job, held, outDir, o)
+      : await powerOnlyCheck(lab, board, held);
   const passed = r.outcome === "PASS";
   await lab.db.healthCheckDone(board.id, passed, passed ? "health check passed" : `health check: ${r.reason ?? r.outcome}`);
   o.log?.({ kind: "health-check", board: board.id, outcome: r.outcome, reason: r.reason });

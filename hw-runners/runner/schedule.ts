@@ -29,7 +29,11 @@ export function place<B extends Placeable>(inv: { readonly boards: readonly B[];
   if (absent.length > 0) return { ok: false, missing: absent, reason: `no board${where} offers ${absent.join(", ")}` };
   // Every capability exists somewhere, never all on one board: name what the closest board lacks.
   const closest = inv.boards.map((b) => ({ b, lack: needs.filter((n) => !b.capabilities.includes(n)) })).sort((x, y) => x.lack.length - y.lack.length)[0]!;
-  return { ok: false, missing: closest.lack, reason: `no board${where} offers all of ${needs.join(", ")} (closest: ${closest.b.id} lacks ${closest.lack.join(", ")})` };
+  return {
+    ok: false,
+    missing: closest.lack,
+    reason: `no board${where} offers all of ${needs.join(", ")} (closest: ${closest.b.id} lacks ${closest.lack.join(", ")})`,
+  };
 }
 
 /** The boards of an inventory that could run a job needing these capabilities (any order). */

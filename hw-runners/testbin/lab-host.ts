@@ -12,27 +12,49 @@ import { readFileSync } from "node:fs";
 import { LabDb } from "../lab/db.ts";
 import { postgresStore, type SqlStore } from "../lab/sql.ts";
 
-interface HostConfig { url: string; passwordFile: string; host: string; boards: string[]; workers: number; ttlMs: number; pollMs: number; healthCheckMs: number }
+interface HostConfig {
+  url: string;
+  passwordFile: string;
+  host: string;
+  boards: string[];
+  workers: number;
+  ttlMs: number;
+  pollMs: number;
+  healthCheckMs: number;
+}
 const cfg = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as HostConfig;
 const password = readFileSync(cfg.passwordFile, "utf8").trim();
 const store: SqlStore = postgresStore(cfg.url, password, { connectTimeoutMs: 2000 });
 const db = new LabDb(store, { boards: cfg.boards });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let stopping = false;
-process.on("SIGTERM", () => { stopping = true; });
+process.on("SIGTERM", () => {
+  stopping = true;
+});
 
 type Job = { id: number; dur_ms: number };
 
 /** Retry a store call through an outage (PostgreSQL restarting): the harness's bookkeeping must not be lost. */
 async function persist<T>(fn: () => Promise<T>): Promise<T> {
   for (;;) {
-    try { return await fn(); } catch { await sleep(100); }
+    try {
+      return await fn();
+    } catch {
+      await sleep(100);
+    }
   }
 }
 
 async function claim(holder: string): Promise<Job | undefined> {
-  return store.tx((s) => s.get<Job>(`UPDATE sim_jobs SET state = 'running', host = ?, worker = ?, claimed_at = ?
-    WHERE id = (SELECT id FROM sim_jobs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 1) RETURNING id, dur_ms`, cfg.host, holder, Date.now()));
+  return store.tx((s) =>
+    s.get<Job>(
+      `UPDATE sim_jobs SET state = 'running', host = ?, worker = ?, claimed_at = ?
+    WHERE id = (SELECT id FROM sim_jobs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 1) RETURNING id, dur_ms`,
+      cfg.host,
+      holder,
+      Date.now(),
+    ),
+  );
 }
 
 async function lease(holder: string): Promise<{ board: string; token: number } | undefined> {
@@ -77,23 +99,47 @@ async function worker(n: number): Promise<void> {
   const holder = `${cfg.host}/w${n}`;
   while (!stopping) {
     let job: Job | undefined;
-    try { job = await claim(holder); } catch { await sleep(100); continue; }
+    try {
+      job = await claim(holder);
+    } catch {
+      await sleep(100);
+      continue;
+    }
     if (!job) return;
     let got: { board: string; token: number } | undefined;
     while (!got) {
-      try { got = await lease(holder); } catch { /* the store is away: try again */ }
+      try {
+        got = await lease(holder);
+      } catch {
+        /* the store is away: try again */
+      }
       if (!got) await sleep(cfg.pollMs * (0.5 + Math.random()));
     }
     const start = Date.now();
     const lost = await hold(got.board, holder, got.token, job.dur_ms);
     const end = Date.now();
-    const j = job, g = got;
+    const j = job,
+      g = got;
     if (lost) {
       await persist(() => store.run("UPDATE sim_jobs SET state = 'queued', errors = errors + 1, last_error = ? WHERE id = ?", lost, j.id));
     } else {
-      await persist(() => store.run("UPDATE sim_jobs SET state = 'done', board = ?, token = ?, started_at = ?, finished_at = ? WHERE id = ?", g.board, g.token, start, end, j.id));
+      await persist(() =>
+        store.run("UPDATE sim_jobs SET state = 'done', board = ?, token = ?, started_at = ?, finished_at = ? WHERE id = ?", g.board, g.token, start, end, j.id),
+      );
     }
-    await persist(() => store.run("INSERT INTO sim_uses (job, host, worker, board, token, started_at, finished_at, ok) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", j.id, cfg.host, holder, g.board, g.token, start, end, lost ? 0 : 1));
+    await persist(() =>
+      store.run(
+        "INSERT INTO sim_uses (job, host, worker, board, token, started_at, finished_at, ok) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        j.id,
+        cfg.host,
+        holder,
+        g.board,
+        g.token,
+        start,
+        end,
+        lost ? 0 : 1,
+      ),
+    );
     await db.release(got.board, holder, got.token).catch(() => false);
   }
 }

@@ -14,7 +14,11 @@ if (!dbPath || !board || !rounds || !out) {
   console.error("usage: lease-contender.ts DB BOARD ROUNDS OUT.jsonl");
   process.exit(2);
 }
-const db = new LabDb(/^postgres(ql)?:/.test(dbPath) ? postgresStore(dbPath, passwordFile && existsSync(passwordFile) ? readFileSync(passwordFile, "utf8").trim() : undefined) : dbPath);
+const db = new LabDb(
+  /^postgres(ql)?:/.test(dbPath)
+    ? postgresStore(dbPath, passwordFile && existsSync(passwordFile) ? readFileSync(passwordFile, "utf8").trim() : undefined)
+    : dbPath,
+);
 const holder = `contender-${process.pid}`;
 // The "board": a file only the lease holder may write. Another writer in between is a double hold.
 const boardFile = join(dirname(out), `${board}.owner`);
@@ -23,25 +27,42 @@ if (rounds === "hold") {
   console.log(JSON.stringify(got.ok ? { holder, token: got.token } : { refused: got.reason }));
   setInterval(() => undefined, 60_000);
 } else {
-const busyWait = (ms: number) => { const until = performance.now() + ms; while (performance.now() < until) { /* spin: keep the lease busy */ } };
-for (let i = 0; i < Number(rounds); i++) {
-  let got = await db.acquire(board, holder, 5000, "health-check");
-  while (!got.ok) {
-    await new Promise((r) => setTimeout(r, 1));
-    got = await db.acquire(board, holder, 5000, "health-check");
+  const busyWait = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      /* spin: keep the lease busy */
+    }
+  };
+  for (let i = 0; i < Number(rounds); i++) {
+    let got = await db.acquire(board, holder, 5000, "health-check");
+    while (!got.ok) {
+      await new Promise((r) => setTimeout(r, 1));
+      got = await db.acquire(board, holder, 5000, "health-check");
+    }
+    // hrtime is CLOCK_MONOTONIC, one clock for every process on the host.
+    const startNs = process.hrtime.bigint();
+    if (!(await db.holds(board, holder, got.token))) {
+      console.error(`round ${i}: acquired but not held`);
+      process.exit(1);
+    }
+    writeFileSync(boardFile, `${holder} ${got.token}`);
+    busyWait(Math.random() * 3);
+    const seen = readFileSync(boardFile, "utf8");
+    if (seen !== `${holder} ${got.token}`) {
+      console.error(`round ${i}: board touched by ${seen} while ${holder} held it`);
+      process.exit(1);
+    }
+    if (!(await db.holds(board, holder, got.token))) {
+      console.error(`round ${i}: lost the lease while holding it`);
+      process.exit(1);
+    }
+    const endNs = process.hrtime.bigint();
+    if (!(await db.release(board, holder, got.token))) {
+      console.error(`round ${i}: release refused`);
+      process.exit(1);
+    }
+    appendFileSync(out, JSON.stringify({ holder, token: got.token, startNs: String(startNs), endNs: String(endNs) }) + "\n");
   }
-  // hrtime is CLOCK_MONOTONIC, one clock for every process on the host.
-  const startNs = process.hrtime.bigint();
-  if (!await db.holds(board, holder, got.token)) { console.error(`round ${i}: acquired but not held`); process.exit(1); }
-  writeFileSync(boardFile, `${holder} ${got.token}`);
-  busyWait(Math.random() * 3);
-  const seen = readFileSync(boardFile, "utf8");
-  if (seen !== `${holder} ${got.token}`) { console.error(`round ${i}: board touched by ${seen} while ${holder} held it`); process.exit(1); }
-  if (!await db.holds(board, holder, got.token)) { console.error(`round ${i}: lost the lease while holding it`); process.exit(1); }
-  const endNs = process.hrtime.bigint();
-  if (!await db.release(board, holder, got.token)) { console.error(`round ${i}: release refused`); process.exit(1); }
-  appendFileSync(out, JSON.stringify({ holder, token: got.token, startNs: String(startNs), endNs: String(endNs) }) + "\n");
-}
-await db.close();
-process.exit(0);
+  await db.close();
+  process.exit(0);
 }

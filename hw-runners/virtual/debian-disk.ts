@@ -36,7 +36,11 @@ function found(dir: string): DebianDisk | undefined {
 
 /** The cached disk, built first when missing. Concurrent builders each work in their own directory
  *  and the first rename wins, so nobody boots half a disk. */
-export async function debianDisk(env: Readonly<Record<string, string | undefined>>, dir = defaultDiskCache(env), log: (l: string) => void = () => {}): Promise<DebianDisk> {
+export async function debianDisk(
+  env: Readonly<Record<string, string | undefined>>,
+  dir = defaultDiskCache(env),
+  log: (l: string) => void = () => {},
+): Promise<DebianDisk> {
   const have = found(dir);
   if (have) return have;
   const mirror = debianMirror(env.DPU_CI_DEBIAN_MIRROR);
@@ -57,7 +61,11 @@ export async function debianDisk(env: Readonly<Record<string, string | undefined
     renameSync(join(boot, v), join(work, "vmlinuz"));
     renameSync(join(boot, i), join(work, "initrd.img"));
     rmSync(root, { recursive: true, force: true });
-    try { renameSync(work, dir); } catch { /* another builder won */ }
+    try {
+      renameSync(work, dir);
+    } catch {
+      /* another builder won */
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -20,7 +20,10 @@ export interface KernelTree {
 function found(root: string): KernelTree | undefined {
   const boot = join(root, "boot");
   if (!existsSync(boot)) return undefined;
-  const v = readdirSync(boot).filter((f) => f.startsWith("vmlinuz-")).sort().pop();
+  const v = readdirSync(boot)
+    .filter((f) => f.startsWith("vmlinuz-"))
+    .sort()
+    .pop();
   if (!v) return undefined;
   const kver = v.slice("vmlinuz-".length);
   const modulesDir = join(root, "lib", "modules", kver);
@@ -34,7 +37,11 @@ async function extractVmlinux(tree: KernelTree): Promise<void> {
   const at = image.indexOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
   if (at < 0) return;
   const out = join(dirname(tree.kernel), `vmlinux-${tree.kver}`);
-  const r = await exec("sh", ["-c", 'xz -dc --single-stream > "$0.tmp" && mv "$0.tmp" "$0"', out], { input: image.subarray(at), allowFailure: true, timeoutMs: 120_000 });
+  const r = await exec("sh", ["-c", 'xz -dc --single-stream > "$0.tmp" && mv "$0.tmp" "$0"', out], {
+    input: image.subarray(at),
+    allowFailure: true,
+    timeoutMs: 120_000,
+  });
   if (r.exitCode !== 0) rmSync(`${out}.tmp`, { force: true });
 }
 
@@ -63,7 +70,11 @@ export async function debianKernel(cacheDir: string): Promise<KernelTree> {
     const tree = found(join(work, "root"));
     if (!tree) throw new DpuCiError("MISSING", `${deb} holds no vmlinuz and modules`);
     await extractVmlinux(tree);
-    try { renameSync(join(work, "root"), root); } catch { /* another builder won */ }
+    try {
+      renameSync(join(work, "root"), root);
+    } catch {
+      /* another builder won */
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -17,7 +17,12 @@ const alive = (pidFile: string): number | undefined => {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, "utf8").trim());
   if (!pid) return undefined;
-  try { process.kill(pid, 0); return pid; } catch { return undefined; }
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
 };
 
 /** The BMC password of a virtual board: the named variable, or one made for this lab and kept in
@@ -80,14 +85,42 @@ function solPort(board: Board): number | undefined {
 export function machineArgv(board: Board, m: VirtualMachine, disk: DebianDisk, dir: string): string[] {
   if (board.deploy.driver !== "ssh-kexec") throw new DpuCiError("INTERNAL", `${board.id}: a virtual machine is for ssh-kexec boards`);
   return [
-    "qemu-system-x86_64", "-accel", "tcg", "-machine", "pc", "-m", String(m.memoryMb), "-smp", String(m.cpus), "-no-reboot",
-    "-kernel", disk.kernel, "-initrd", disk.initrd,
-    "-append", "root=/dev/vda rw console=ttyS0,115200 net.ifnames=0",
-    "-drive", `file=${disk.disk},if=virtio,format=raw,snapshot=on`,
-    "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${board.deploy.port}-:22`, "-device", "virtio-net-pci,netdev=n0",
-    "-chardev", `socket,id=con0,host=127.0.0.1,port=${m.serialTcpPort},server=on,wait=off`, "-serial", "chardev:con0", ...consoleHoldArgv(dir),
-    "-device", `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`,
-    "-display", "none", "-monitor", "none", "-daemonize", "-pidfile", boardFiles(dir).pid,
+    "qemu-system-x86_64",
+    "-accel",
+    "tcg",
+    "-machine",
+    "pc",
+    "-m",
+    String(m.memoryMb),
+    "-smp",
+    String(m.cpus),
+    "-no-reboot",
+    "-kernel",
+    disk.kernel,
+    "-initrd",
+    disk.initrd,
+    "-append",
+    "root=/dev/vda rw console=ttyS0,115200 net.ifnames=0",
+    "-drive",
+    `file=${disk.disk},if=virtio,format=raw,snapshot=on`,
+    "-netdev",
+    `user,id=n0,hostfwd=tcp:127.0.0.1:${board.deploy.port}-:22`,
+    "-device",
+    "virtio-net-pci,netdev=n0",
+    "-chardev",
+    `socket,id=con0,host=127.0.0.1,port=${m.serialTcpPort},server=on,wait=off`,
+    "-serial",
+    "chardev:con0",
+    ...consoleHoldArgv(dir),
+    "-device",
+    `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`,
+    "-display",
+    "none",
+    "-monitor",
+    "none",
+    "-daemonize",
+    "-pidfile",
+    boardFiles(dir).pid,
   ];
 }
 
@@ -109,7 +142,10 @@ function startDaemon(name: string, argv: string[], dir: string, pidFile: string)
 function listening(host: string, port: number): Promise<boolean> {
   return new Promise((res) => {
     const s = connect(port, host);
-    s.once("connect", () => { s.destroy(); res(true); });
+    s.once("connect", () => {
+      s.destroy();
+      res(true);
+    });
     s.once("error", () => res(false));
   });
 }
@@ -142,13 +178,25 @@ export async function startVirtualPeers(board: Board, dir: string, env: NodeJS.P
       writeFileSync(join(dir, "chassis-control"), f.chassis);
       chmodSync(join(dir, "chassis-control"), 0o755);
       mkdirSync(join(dir, "ipmi_sim.state"), { recursive: true });
-      startDaemon("ipmi_sim", ["ipmi_sim", "-c", join(dir, "lan.conf"), "-f", join(dir, "ipmi_sim.cmds"), "-s", join(dir, "ipmi_sim.state"), "-n"], dir, pidFile);
+      startDaemon(
+        "ipmi_sim",
+        ["ipmi_sim", "-c", join(dir, "lan.conf"), "-f", join(dir, "ipmi_sim.cmds"), "-s", join(dir, "ipmi_sim.state"), "-n"],
+        dir,
+        pidFile,
+      );
       const p = board.power;
-      await waitFor(`ipmi_sim for ${board.id}`, async () => {
-        const r = await exec("ipmitool", ["-I", "lanplus", "-C", String(p.cipherSuite), "-H", p.host, "-p", String(p.port), "-U", p.user, "-E", "mc", "info"],
-          { env: { ...env, IPMI_PASSWORD: pw }, allowFailure: true, timeoutMs: 5000 });
-        return r.exitCode === 0;
-      }, 10_000);
+      await waitFor(
+        `ipmi_sim for ${board.id}`,
+        async () => {
+          const r = await exec(
+            "ipmitool",
+            ["-I", "lanplus", "-C", String(p.cipherSuite), "-H", p.host, "-p", String(p.port), "-U", p.user, "-E", "mc", "info"],
+            { env: { ...env, IPMI_PASSWORD: pw }, allowFailure: true, timeoutMs: 5000 },
+          );
+          return r.exitCode === 0;
+        },
+        10_000,
+      );
     } else {
       virtualBmcPassword(board, dir, env);
     }
@@ -164,7 +212,8 @@ export async function startVirtualPeers(board: Board, dir: string, env: NodeJS.P
     const pidFile = join(dir, "ser2net.pid");
     if (!alive(pidFile)) {
       const conf = [
-        "%YAML 1.1", "---",
+        "%YAML 1.1",
+        "---",
         `connection: &${board.id.replace(/[^a-z0-9]/g, "_")}`,
         `  accepter: tcp,${board.console.host},${board.console.port}`,
         `  connector: tcp,127.0.0.1,${board.deploy.serialTcpPort}`,
@@ -187,9 +236,17 @@ export async function stopVirtualPeers(board: Board, dir: string): Promise<void>
     const pidFile = join(dir, `${name}.pid`);
     const pid = alive(pidFile);
     if (pid) {
-      try { process.kill(pid, "SIGTERM"); } catch { /* already gone */ }
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        /* already gone */
+      }
       for (let i = 0; i < 20 && alive(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
-      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
     }
     rmSync(pidFile, { force: true });
   }

@@ -23,7 +23,10 @@ function connect(tries = 50) {
   const s = net.connect(sock);
   s.once("error", (e) => {
     if (tries > 0) setTimeout(() => connect(tries - 1), 100);
-    else { say(`cannot reach QMP at ${sock}: ${e.message}`); process.exit(1); }
+    else {
+      say(`cannot reach QMP at ${sock}: ${e.message}`);
+      process.exit(1);
+    }
   });
   s.once("connect", () => run(s));
 }
@@ -32,11 +35,12 @@ function run(s) {
   let buf = "";
   let id = 0;
   const waiting = new Map();
-  const ask = (execute) => new Promise((resolve, reject) => {
-    const n = ++id;
-    waiting.set(n, { resolve, reject });
-    s.write(JSON.stringify({ execute, id: n }) + "\n");
-  });
+  const ask = (execute) =>
+    new Promise((resolve, reject) => {
+      const n = ++id;
+      waiting.set(n, { resolve, reject });
+      s.write(JSON.stringify({ execute, id: n }) + "\n");
+    });
   s.on("data", (d) => {
     buf += d;
     for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
@@ -45,7 +49,8 @@ function run(s) {
       const w = msg.id !== undefined ? waiting.get(msg.id) : undefined;
       if (!w) continue;
       waiting.delete(msg.id);
-      if (msg.error) w.reject(new Error(msg.error.desc)); else w.resolve(msg.return);
+      if (msg.error) w.reject(new Error(msg.error.desc));
+      else w.resolve(msg.return);
     }
   });
   // QEMU gone (powered off while held): nothing left to release.
@@ -55,16 +60,28 @@ function run(s) {
     for (;;) {
       const devs = await ask("query-chardev");
       const c = devs.find((x) => x.label === chardev);
-      if (!c) { say(`no chardev ${chardev}: releasing`); break; }
+      if (!c) {
+        say(`no chardev ${chardev}: releasing`);
+        break;
+      }
       // A connected TCP server chardev reads "tcp:HOST:PORT,server=on <-> PEER:PORT".
-      if (c.filename.includes("<->")) { say(`console attached (${c.filename}): releasing`); break; }
-      if (Date.now() >= deadline) { say(`nobody attached to the console within ${seconds} s: releasing`); break; }
+      if (c.filename.includes("<->")) {
+        say(`console attached (${c.filename}): releasing`);
+        break;
+      }
+      if (Date.now() >= deadline) {
+        say(`nobody attached to the console within ${seconds} s: releasing`);
+        break;
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     await ask("cont");
     s.end();
     process.exit(0);
-  })().catch((e) => { say(e.message); process.exit(1); });
+  })().catch((e) => {
+    say(e.message);
+    process.exit(1);
+  });
 }
 
 connect();

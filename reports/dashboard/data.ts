@@ -7,7 +7,18 @@ import type { Outcome } from "../../engine/outcome.ts";
 import { worst } from "../../engine/outcome.ts";
 import { DEFAULT_METRIC_RULES, judgeMetric, median, ruleFor, type MetricRule } from "../thresholds.ts";
 import { describeSqliteError } from "./open.ts";
-import { OUTCOME_LETTER, type DashBoards, type DashIndex, type DashMetric, type DashPoint, type DashRow, type DashRun, type DashTest, type DashboardData, type LabTimeline } from "./model.ts";
+import {
+  OUTCOME_LETTER,
+  type DashBoards,
+  type DashIndex,
+  type DashMetric,
+  type DashPoint,
+  type DashRow,
+  type DashRun,
+  type DashTest,
+  type DashboardData,
+  type LabTimeline,
+} from "./model.ts";
 
 export interface AggregateOptions {
   /** Newest runs per pipeline in the grid and the test histories (default 60). */
@@ -39,8 +50,23 @@ export function unitOf(metric: string): string {
 }
 
 export const emptyData = (history: string, message: string, now = new Date()): DashboardData => ({
-  index: { generatedAt: now.toISOString(), history, message, runs: [], rows: [], red: [], metrics: [], facets: { pipelines: [], cases: [], boardClasses: [], suites: [] }, counts: { tests: 0, problemTests: 0, boards: 0, flaky: 0 }, window: 0 },
-  trends: {}, tests: { groups: [], tests: [], omitted: 0 }, names: { groups: [], tests: [] }, boards: { failures: {}, cases: {} }, runDirs: {},
+  index: {
+    generatedAt: now.toISOString(),
+    history,
+    message,
+    runs: [],
+    rows: [],
+    red: [],
+    metrics: [],
+    facets: { pipelines: [], cases: [], boardClasses: [], suites: [] },
+    counts: { tests: 0, problemTests: 0, boards: 0, flaky: 0 },
+    window: 0,
+  },
+  trends: {},
+  tests: { groups: [], tests: [], omitted: 0 },
+  names: { groups: [], tests: [] },
+  boards: { failures: {}, cases: {} },
+  runDirs: {},
 });
 
 export function aggregate(db: Database.Database, history: string, o: AggregateOptions = {}): DashboardData {
@@ -52,28 +78,71 @@ export function aggregate(db: Database.Database, history: string, o: AggregateOp
   }
 }
 
-interface NodeRow { run_id: string; node: string; kind: string | null; outcome: Outcome; duration_ms: number | null; cached: number | null; case_id: string | null; scenario: string | null; board: string | null; board_class: string | null; simulated: number; pass: number; fail: number; other: number }
+interface NodeRow {
+  run_id: string;
+  node: string;
+  kind: string | null;
+  outcome: Outcome;
+  duration_ms: number | null;
+  cached: number | null;
+  case_id: string | null;
+  scenario: string | null;
+  board: string | null;
+  board_class: string | null;
+  simulated: number;
+  pass: number;
+  fail: number;
+  other: number;
+}
 
 function aggregateUnchecked(db: Database.Database, history: string, o: AggregateOptions): DashboardData {
   const window = o.window ?? 60;
   const rules = o.rules ?? DEFAULT_METRIC_RULES;
-  const runRows = db.prepare("SELECT id, pipeline, started_at, finished_at, status, outcome, dir, commit_sha FROM runs ORDER BY started_at, id").all() as Array<{ id: string; pipeline: string; started_at: string; finished_at: string | null; status: string; outcome: Outcome; dir: string | null; commit_sha: string | null }>;
+  const runRows = db
+    .prepare("SELECT id, pipeline, started_at, finished_at, status, outcome, dir, commit_sha FROM runs ORDER BY started_at, id")
+    .all() as Array<{
+    id: string;
+    pipeline: string;
+    started_at: string;
+    finished_at: string | null;
+    status: string;
+    outcome: Outcome;
+    dir: string | null;
+    commit_sha: string | null;
+  }>;
   const runIdx = new Map(runRows.map((r, i) => [r.id, i]));
-  const runs: DashRun[] = runRows.map((r) => ({ id: r.id, pipeline: r.pipeline, at: r.started_at, ...(r.finished_at ? { finishedAt: r.finished_at } : {}), outcome: r.outcome, status: r.status, ...(r.commit_sha ? { commit: r.commit_sha } : {}), pass: 0, fail: 0, other: 0 }));
+  const runs: DashRun[] = runRows.map((r) => ({
+    id: r.id,
+    pipeline: r.pipeline,
+    at: r.started_at,
+    ...(r.finished_at ? { finishedAt: r.finished_at } : {}),
+    outcome: r.outcome,
+    status: r.status,
+    ...(r.commit_sha ? { commit: r.commit_sha } : {}),
+    pass: 0,
+    fail: 0,
+    other: 0,
+  }));
   const runDirs = Object.fromEntries(runRows.filter((r) => r.dir).map((r) => [r.id, r.dir!]));
 
   // Nodes: the grid's cells, build times, cache hit rates, run totals.
-  const nodes = db.prepare("SELECT run_id, node, kind, outcome, duration_ms, cached, case_id, scenario, board, board_class, simulated, pass, fail, other FROM nodes").all() as NodeRow[];
+  const nodes = db
+    .prepare("SELECT run_id, node, kind, outcome, duration_ms, cached, case_id, scenario, board, board_class, simulated, pass, fail, other FROM nodes")
+    .all() as NodeRow[];
   const byRun = new Map<number, NodeRow[]>();
   for (const n of nodes) {
     const i = runIdx.get(n.run_id);
     if (i === undefined) continue;
     const r = runs[i]!;
-    r.pass += n.pass; r.fail += n.fail; r.other += n.other;
+    r.pass += n.pass;
+    r.fail += n.fail;
+    r.other += n.other;
     (byRun.get(i) ?? byRun.set(i, []).get(i)!).push(n);
   }
   const windowRuns = new Map<string, number[]>(); // pipeline -> its newest `window` run indexes
-  runs.forEach((r, i) => { (windowRuns.get(r.pipeline) ?? windowRuns.set(r.pipeline, []).get(r.pipeline)!).push(i); });
+  runs.forEach((r, i) => {
+    (windowRuns.get(r.pipeline) ?? windowRuns.set(r.pipeline, []).get(r.pipeline)!).push(i);
+  });
   for (const [p, list] of windowRuns) windowRuns.set(p, list.slice(-window));
 
   const rowMap = new Map<string, DashRow>();
@@ -86,7 +155,11 @@ function aggregateUnchecked(db: Database.Database, history: string, o: Aggregate
         let row = rowMap.get(key);
         if (!row) rowMap.set(key, (row = { pipeline, case: n.case_id, scenario: n.scenario ?? "", boardClass: n.board_class ?? "", cells: [] }));
         const c = cells.get(key) ?? { outcomes: [], pass: 0, fail: 0, other: 0, sim: true, boards: new Set<string>(), row };
-        c.outcomes.push(n.outcome); c.pass += n.pass; c.fail += n.fail; c.other += n.other; c.sim &&= n.simulated === 1;
+        c.outcomes.push(n.outcome);
+        c.pass += n.pass;
+        c.fail += n.fail;
+        c.other += n.other;
+        c.sim &&= n.simulated === 1;
         if (n.board) c.boards.add(n.board);
         cells.set(key, c);
       }
@@ -94,7 +167,9 @@ function aggregateUnchecked(db: Database.Database, history: string, o: Aggregate
     }
   }
   const natural = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
-  const rows = [...rowMap.values()].sort((a, b) => natural(a.pipeline, b.pipeline) || natural(a.case, b.case) || natural(a.scenario, b.scenario) || natural(a.boardClass, b.boardClass));
+  const rows = [...rowMap.values()].sort(
+    (a, b) => natural(a.pipeline, b.pipeline) || natural(a.case, b.case) || natural(a.scenario, b.scenario) || natural(a.boardClass, b.boardClass),
+  );
   for (const row of rows) {
     const last = row.cells[row.cells.length - 1];
     if (!last || !RED.has(last[1])) continue;
@@ -110,7 +185,15 @@ function aggregateUnchecked(db: Database.Database, history: string, o: Aggregate
   for (const t of tests) {
     if (t.redSince === undefined) continue;
     const h = t.h.replace(/\.+$/, "");
-    red.push({ id: t.id, name: t.name, node: t.node, ...(t.case ? { case: t.case } : {}), ...(t.boardClass ? { boardClass: t.boardClass } : {}), outcome: LETTER_OUTCOME[h[h.length - 1]!] ?? "FAIL", since: t.redSince });
+    red.push({
+      id: t.id,
+      name: t.name,
+      node: t.node,
+      ...(t.case ? { case: t.case } : {}),
+      ...(t.boardClass ? { boardClass: t.boardClass } : {}),
+      outcome: LETTER_OUTCOME[h[h.length - 1]!] ?? "FAIL",
+      since: t.redSince,
+    });
   }
   red.sort((a, b) => b.since - a.since || a.id.localeCompare(b.id));
 
@@ -127,8 +210,18 @@ function aggregateUnchecked(db: Database.Database, history: string, o: Aggregate
 
   const uniq = (xs: Iterable<string | null | undefined>) => [...new Set([...xs].filter((x): x is string => !!x))].sort(natural);
   const index: DashIndex = {
-    generatedAt: (o.now?.() ?? new Date()).toISOString(), history, runs, rows, red: red.slice(0, 200), metrics,
-    facets: { pipelines: uniq(runs.map((r) => r.pipeline)), cases: uniq(nodes.map((n) => n.case_id)), boardClasses: uniq(nodes.map((n) => n.board_class)), suites: uniq([...names.tests.map((t) => t[1]), ...tests.map((t) => t.suite)]) },
+    generatedAt: (o.now?.() ?? new Date()).toISOString(),
+    history,
+    runs,
+    rows,
+    red: red.slice(0, 200),
+    metrics,
+    facets: {
+      pipelines: uniq(runs.map((r) => r.pipeline)),
+      cases: uniq(nodes.map((n) => n.case_id)),
+      boardClasses: uniq(nodes.map((n) => n.board_class)),
+      suites: uniq([...names.tests.map((t) => t[1]), ...tests.map((t) => t.suite)]),
+    },
     counts: { tests: names.tests.length, problemTests: tests.length + omitted, boards: boardIds.size, flaky },
     window,
   };
@@ -151,17 +244,33 @@ function metricSeries(db: Database.Database, runs: DashRun[], runIdx: Map<string
     const i = runIdx.get(runId);
     if (i === undefined) continue;
     const [pipeline, cs, bc, sim] = grp.split("|");
-    add(`${grp}|${node}|${name}`, { pipeline: pipeline!, node, metric: name, ...(cs ? { case: cs } : {}), ...(bc ? { boardClass: bc } : {}), simulated: sim === "sim", source: "metric" }, i, value);
+    add(
+      `${grp}|${node}|${name}`,
+      { pipeline: pipeline!, node, metric: name, ...(cs ? { case: cs } : {}), ...(bc ? { boardClass: bc } : {}), simulated: sim === "sim", source: "metric" },
+      i,
+      value,
+    );
   }
   for (const [i, list] of byRun) {
     const pipeline = runs[i]!.pipeline;
     const builds = list.filter((n) => n.kind === "build");
     for (const n of builds) {
       if (n.duration_ms === null || n.cached === 1 || n.outcome !== "PASS") continue; // a cache hit or a failure is not a build time
-      add(`${pipeline}|build|${n.node}`, { pipeline, node: n.node, metric: "buildSeconds", ...(n.case_id ? { case: n.case_id } : {}), simulated: false, source: "build-time" }, i, Math.round(n.duration_ms) / 1000);
+      add(
+        `${pipeline}|build|${n.node}`,
+        { pipeline, node: n.node, metric: "buildSeconds", ...(n.case_id ? { case: n.case_id } : {}), simulated: false, source: "build-time" },
+        i,
+        Math.round(n.duration_ms) / 1000,
+      );
     }
     const known = builds.filter((n) => n.cached !== null);
-    if (known.length) add(`${pipeline}|cache`, { pipeline, node: "(all build nodes)", metric: "cacheHitPct", simulated: false, better: "higher", source: "cache" }, i, Math.round((1000 * known.filter((n) => n.cached === 1).length) / known.length) / 10);
+    if (known.length)
+      add(
+        `${pipeline}|cache`,
+        { pipeline, node: "(all build nodes)", metric: "cacheHitPct", simulated: false, better: "higher", source: "cache" },
+        i,
+        Math.round((1000 * known.filter((n) => n.cached === 1).length) / known.length) / 10,
+      );
   }
   const metrics: DashMetric[] = [];
   const trends: Record<string, DashPoint[]> = {};
@@ -185,9 +294,15 @@ function metricSeries(db: Database.Database, runs: DashRun[], runIdx: Map<string
     trends[id] = points;
     const last = points[points.length - 1]!;
     metrics.push({
-      id, ...s.meta, unit: s.meta.source === "build-time" ? "s" : s.meta.source === "cache" ? "%" : unitOf(s.meta.metric),
-      ...(rule ? { better: rule.better } : {}), noisy: rule?.noisy === true, ...(judged ? { limitPct: limit, window: w } : {}),
-      last: last[1], breaches, breachNow: last[3] === 1,
+      id,
+      ...s.meta,
+      unit: s.meta.source === "build-time" ? "s" : s.meta.source === "cache" ? "%" : unitOf(s.meta.metric),
+      ...(rule ? { better: rule.better } : {}),
+      noisy: rule?.noisy === true,
+      ...(judged ? { limitPct: limit, window: w } : {}),
+      last: last[1],
+      breaches,
+      breachNow: last[3] === 1,
     });
   }
   metrics.sort((a, b) => Number(b.breachNow) - Number(a.breachNow) || a.id.localeCompare(b.id));
@@ -206,10 +321,17 @@ function problemTests(db: Database.Database, runs: DashRun[], runIdx: Map<string
   db.exec("CREATE TEMP TABLE IF NOT EXISTS dash_window (id TEXT PRIMARY KEY)");
   db.exec("DELETE FROM temp.dash_window");
   const ins = db.prepare("INSERT OR IGNORE INTO temp.dash_window (id) VALUES (?)");
-  db.transaction(() => { for (const id of windowIds) ins.run(id); })();
+  db.transaction(() => {
+    for (const id of windowIds) ins.run(id);
+  })();
   // The partial index holds only non-pass, non-skip results: this reads those, not every result.
-  const found = db.prepare(`SELECT grp, test_id, max(r.started_at) AS last FROM results INDEXED BY results_problems JOIN runs r ON r.id = results.run_id
-    WHERE results.outcome NOT IN ('PASS', 'SKIP') AND results.run_id IN (SELECT id FROM temp.dash_window) GROUP BY grp, test_id ORDER BY last DESC`).raw().all() as Array<[string, string, string]>;
+  const found = db
+    .prepare(
+      `SELECT grp, test_id, max(r.started_at) AS last FROM results INDEXED BY results_problems JOIN runs r ON r.id = results.run_id
+    WHERE results.outcome NOT IN ('PASS', 'SKIP') AND results.run_id IN (SELECT id FROM temp.dash_window) GROUP BY grp, test_id ORDER BY last DESC`,
+    )
+    .raw()
+    .all() as Array<[string, string, string]>;
   const keep = found.slice(0, maxTests);
   const groupIndex = new Map<string, number>();
   const groups: Array<{ key: string; runs: number[] }> = [];
@@ -222,7 +344,10 @@ function problemTests(db: Database.Database, runs: DashRun[], runIdx: Map<string
     let g = groupIndex.get(grp);
     const rows = history.all(grp, testId) as Array<[string, Outcome, string, string, string, string | null, string | null, number]>;
     const at = new Map<number, Outcome>();
-    for (const r of rows) { const i = runIdx.get(r[0]); if (i !== undefined) at.set(i, r[1]); }
+    for (const r of rows) {
+      const i = runIdx.get(r[0]);
+      if (i !== undefined) at.set(i, r[1]);
+    }
     if (g === undefined) {
       g = groups.length;
       groupIndex.set(grp, g);
@@ -242,7 +367,19 @@ function problemTests(db: Database.Database, runs: DashRun[], runIdx: Map<string
       for (let k = present.length - 1; k >= 0 && at.get(present[k]!) !== "PASS"; k--) if (RED.has(at.get(present[k]!)!)) redSince = present[k];
     }
     const first = rows[rows.length - 1]!;
-    tests.push({ id: testId, name: first[2], suite: first[3], node: first[4], g, ...(first[5] ? { case: first[5] } : {}), ...(first[6] ? { boardClass: first[6] } : {}), simulated: first[7] === 1, h, flaky: isFlaky, ...(redSince !== undefined ? { redSince } : {}) });
+    tests.push({
+      id: testId,
+      name: first[2],
+      suite: first[3],
+      node: first[4],
+      g,
+      ...(first[5] ? { case: first[5] } : {}),
+      ...(first[6] ? { boardClass: first[6] } : {}),
+      simulated: first[7] === 1,
+      h,
+      flaky: isFlaky,
+      ...(redSince !== undefined ? { redSince } : {}),
+    });
   }
   return { tests, omitted: found.length - keep.length, groups, flaky };
 }
@@ -250,10 +387,11 @@ function problemTests(db: Database.Database, runs: DashRun[], runIdx: Map<string
 /** Every test of the newest run of each comparison group, for search (name, suite, node, outcome). */
 function newestNames(db: Database.Database, runs: DashRun[], byRun: Map<number, NodeRow[]>) {
   const newest = new Map<string, number>(); // grp -> newest run index
-  for (const [i, list] of byRun) for (const n of list) {
-    const grp = `${runs[i]!.pipeline}|${n.case_id ?? ""}|${n.board_class ?? ""}`;
-    if ((newest.get(grp) ?? -1) < i) newest.set(grp, i);
-  }
+  for (const [i, list] of byRun)
+    for (const n of list) {
+      const grp = `${runs[i]!.pipeline}|${n.case_id ?? ""}|${n.board_class ?? ""}`;
+      if ((newest.get(grp) ?? -1) < i) newest.set(grp, i);
+    }
   const groups = [...newest.keys()].sort();
   const gIndex = new Map(groups.map((g, i) => [g, i]));
   // By run (the primary key's prefix): the (grp, test_id) index would visit every run's rows of the group.

@@ -90,10 +90,35 @@ export interface DashNames {
   tests: Array<[string, string, string, number, string]>;
 }
 
-export interface LabBoard { id: string; class?: string; sim?: boolean; health: string; reason: string }
-export interface LabHealthChange { board: string; at: number; health: string; reason: string }
-export interface LabLease { board: string; from: number; to?: number; holder: string; job?: string; purpose?: string; end: "released" | "expired" | "held" }
-export interface LabJobResult { board: string; job: string; outcome: string; at: number; simulated: boolean }
+export interface LabBoard {
+  id: string;
+  class?: string;
+  sim?: boolean;
+  health: string;
+  reason: string;
+}
+export interface LabHealthChange {
+  board: string;
+  at: number;
+  health: string;
+  reason: string;
+}
+export interface LabLease {
+  board: string;
+  from: number;
+  to?: number;
+  holder: string;
+  job?: string;
+  purpose?: string;
+  end: "released" | "expired" | "held";
+}
+export interface LabJobResult {
+  board: string;
+  job: string;
+  outcome: string;
+  at: number;
+  simulated: boolean;
+}
 
 /** The lab's state over time (hw-runners/lab/timeline.ts reads it from the lease database). */
 export interface LabTimeline {

@@ -32,10 +32,21 @@ let bundled: Promise<string> | undefined;
 /** The page's script: client.ts and the shared components, one minified IIFE (built once per process). */
 export function clientScript(): Promise<string> {
   // esbuild is loaded here, not by every command that imports reports/.
-  bundled ??= import("esbuild").then(({ build }) => build({
-    entryPoints: [fileURLToPath(new URL("./client.ts", import.meta.url))],
-    bundle: true, format: "iife", minify: true, write: false, target: "es2020", platform: "browser", legalComments: "none", logLevel: "silent",
-  })).then((r) => r.outputFiles[0]!.text);
+  bundled ??= import("esbuild")
+    .then(({ build }) =>
+      build({
+        entryPoints: [fileURLToPath(new URL("./client.ts", import.meta.url))],
+        bundle: true,
+        format: "iife",
+        minify: true,
+        write: false,
+        target: "es2020",
+        platform: "browser",
+        legalComments: "none",
+        logLevel: "silent",
+      }),
+    )
+    .then((r) => r.outputFiles[0]!.text);
   return bundled;
 }
 
@@ -60,7 +71,8 @@ export async function writeSite(data: DashboardData, dir: string, o: WriteSiteOp
     mkdirSync(join(dir, "runs"), { recursive: true });
     if (o.copyReports) {
       mkdirSync(dest, { recursive: true });
-      for (const f of ["report.html", "junit.xml", "summary.md", "manifest.json", "logs"]) if (existsSync(join(src, f))) cpSync(join(src, f), join(dest, f), { recursive: true });
+      for (const f of ["report.html", "junit.xml", "summary.md", "manifest.json", "logs"])
+        if (existsSync(join(src, f))) cpSync(join(src, f), join(dest, f), { recursive: true });
     } else {
       symlinkSync(src, dest, "dir");
     }
@@ -75,10 +87,13 @@ export async function writeSite(data: DashboardData, dir: string, o: WriteSiteOp
   put("data/names.js", dataScript("names", data.names));
   put("data/boards.js", dataScript("boards", data.boards));
   const title = data.index.message ? "dpu-ci dashboard: nothing yet" : `dpu-ci dashboard: ${data.index.runs.length} runs`;
-  put("index.html", `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>
+  put(
+    "index.html",
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>
 <header class="verdict"><h1>dpu-ci dashboard <small id="gen"></small></h1><nav class="top" id="nav"></nav></header>
 <main id="app"><noscript><p class="empty">This dashboard draws its views with JavaScript; every run's report (runs/&lt;id&gt;/report.html) works without it.</p></noscript></main>
 <footer>dpu-ci dashboard · built ${escapeHtml(data.index.generatedAt)} from ${escapeHtml(data.index.history)} · static files: data/*.js</footer>
-<script src="data/index.js"></script><script src="app.js"></script></body></html>`);
+<script src="data/index.js"></script><script src="app.js"></script></body></html>`,
+  );
   return { dir, index: join(dir, "index.html"), sizes, reports };
 }

@@ -14,11 +14,16 @@ const SUITE_NAME = /^## (.*) test suite(?:: (.*))?\. ##$/;
 
 function outcomeOf(word: string, where?: string): { outcome: Outcome; reason?: string } {
   switch (word) {
-    case "ok": return { outcome: "PASS" };
-    case "FAILED": return { outcome: "FAIL", reason: where ? `failed at ${where}` : "failed" };
-    case "skipped": return { outcome: "SKIP", reason: where ? `skipped at ${where}` : "skipped" };
-    case "expected failure": return { outcome: "PASS", reason: `expected failure${where ? ` at ${where}` : ""}` };
-    default: return { outcome: "FAIL", reason: "unexpected pass of an expected failure" };
+    case "ok":
+      return { outcome: "PASS" };
+    case "FAILED":
+      return { outcome: "FAIL", reason: where ? `failed at ${where}` : "failed" };
+    case "skipped":
+      return { outcome: "SKIP", reason: where ? `skipped at ${where}` : "skipped" };
+    case "expected failure":
+      return { outcome: "PASS", reason: `expected failure${where ? ` at ${where}` : ""}` };
+    default:
+      return { outcome: "FAIL", reason: "unexpected pass of an expected failure" };
   }
 }
 
@@ -37,13 +42,23 @@ export function parseAutotest(text: string, opts: ParseOptions & { log?: string 
   for (const line of lines) {
     n++;
     const sn = SUITE_NAME.exec(line);
-    if (sn) { sawHeader = true; name ??= sn[2] ?? sn[1]; continue; }
-    if (RESULTS.test(line)) { inResults = true; continue; }
+    if (sn) {
+      sawHeader = true;
+      name ??= sn[2] ?? sn[1];
+      continue;
+    }
+    if (RESULTS.test(line)) {
+      inResults = true;
+      continue;
+    }
     if (inResults || HEADER.test(line)) continue;
     const m = LINE.exec(line);
     if (m) {
       const num = Number(m[1]);
-      if (seen.has(num)) { problems.push({ line: n, message: `test ${num} reported twice` }); continue; }
+      if (seen.has(num)) {
+        problems.push({ line: n, message: `test ${num} reported twice` });
+        continue;
+      }
       seen.add(num);
       lastNumber = Math.max(lastNumber, num);
       const group = banner ?? "tests";
@@ -82,16 +97,24 @@ function attachLogDetails(suites: TestSuite[], log: string, max: number): void {
     const d = /^(\d+)\. .*\): \S.*\((\d+)m([\d.]+)s [^)]*\)\s*$/.exec(line);
     if (d && !cur) durations.set(Number(d[1]), (Number(d[2]) * 60 + Number(d[3])) * 1000);
     const h = /^(\d+)\. \S+: testing .* \.\.\.$/.exec(line);
-    if (h) { cur = { num: Number(h[1]), lines: [] }; details.set(cur.num, cur.lines); continue; }
-    if (cur && line.startsWith(`${cur.num}. `) && line.includes(`: ${cur.num}. `)) { cur = undefined; continue; }
+    if (h) {
+      cur = { num: Number(h[1]), lines: [] };
+      details.set(cur.num, cur.lines);
+      continue;
+    }
+    if (cur && line.startsWith(`${cur.num}. `) && line.includes(`: ${cur.num}. `)) {
+      cur = undefined;
+      continue;
+    }
     cur?.lines.push(line);
   }
-  for (const s of suites) for (const c of s.cases) {
-    const num = Number(c.properties?.number);
-    const ms = durations.get(num);
-    if (ms !== undefined) c.durationMs = ms;
-    if (c.outcome === "PASS") continue;
-    const out = capOutput(details.get(num) ?? [], max);
-    if (out) c.output = out;
-  }
+  for (const s of suites)
+    for (const c of s.cases) {
+      const num = Number(c.properties?.number);
+      const ms = durations.get(num);
+      if (ms !== undefined) c.durationMs = ms;
+      if (c.outcome === "PASS") continue;
+      const out = capOutput(details.get(num) ?? [], max);
+      if (out) c.output = out;
+    }
 }

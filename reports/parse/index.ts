@@ -18,9 +18,16 @@ export type Format = (typeof FORMATS)[number];
 
 export function parseOutput(format: Format, text: string, opts: ParseOptions = {}): ParseResult {
   switch (format) {
-    case "tap": case "ktap": case "kunit": case "kselftest": return parseTap(text, { name: format, ...opts });
-    case "testpmd": return parseTestpmd(text, opts);
-    case "autotest": return parseAutotest(text, opts);
-    case "junit": return parseJunit(text, opts);
+    case "tap":
+    case "ktap":
+    case "kunit":
+    case "kselftest":
+      return parseTap(text, { name: format, ...opts });
+    case "testpmd":
+      return parseTestpmd(text, opts);
+    case "autotest":
+      return parseAutotest(text, opts);
+    case "junit":
+      return parseJunit(text, opts);
   }
 }

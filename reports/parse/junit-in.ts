@@ -23,8 +23,16 @@ function fxp() {
   if (xml) return xml;
   const m = createRequire(import.meta.url)("fast-xml-parser") as { XMLParser: typeof Parser; XMLValidator: typeof Validator };
   const parser = new m.XMLParser({
-    preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: "", parseAttributeValue: false,
-    parseTagValue: false, trimValues: false, cdataPropName: "#cdata", commentPropName: false, processEntities: true, htmlEntities: true,
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: "",
+    parseAttributeValue: false,
+    parseTagValue: false,
+    trimValues: false,
+    cdataPropName: "#cdata",
+    commentPropName: false,
+    processEntities: true,
+    htmlEntities: true,
   });
   return (xml = { parser, validator: m.XMLValidator });
 }
@@ -55,21 +63,33 @@ function cap(s: string, max: number): string {
 }
 
 function toCase(el: XmlElement, max: number): TestCase {
-  const name = el.attrs.classname ? `${el.attrs.classname}.${el.attrs.name ?? ""}` : el.attrs.name ?? "(unnamed)";
+  const name = el.attrs.classname ? `${el.attrs.classname}.${el.attrs.name ?? ""}` : (el.attrs.name ?? "(unnamed)");
   let outcome: Outcome = "PASS";
   let reason: string | undefined;
   let output: string | undefined;
   let todo: string | undefined;
   for (const ch of el.children) {
     const msg = ch.attrs.message;
-    if (ch.name === "failure") { outcome = "FAIL"; reason = msg ?? ch.attrs.type; output = ch.text; }
-    else if (ch.name === "error") { outcome = outcome === "FAIL" ? outcome : "ERROR"; reason ??= msg ?? ch.attrs.type; output ??= ch.text; }
-    else if (ch.name === "skipped") {
+    if (ch.name === "failure") {
+      outcome = "FAIL";
+      reason = msg ?? ch.attrs.type;
+      output = ch.text;
+    } else if (ch.name === "error") {
+      outcome = outcome === "FAIL" ? outcome : "ERROR";
+      reason ??= msg ?? ch.attrs.type;
+      output ??= ch.text;
+    } else if (ch.name === "skipped") {
       // pytest reports an expected failure as skipped with type pytest.xfail: it ran and failed as expected.
-      if (ch.attrs.type === "pytest.xfail") { outcome = "PASS"; reason = `expected failure${msg ? `: ${msg}` : ""}`; }
+      if (ch.attrs.type === "pytest.xfail") {
+        outcome = "PASS";
+        reason = `expected failure${msg ? `: ${msg}` : ""}`;
+      }
       // node --test marks a TODO with <skipped type="todo"> beside its <failure>: known-broken, as in TAP.
       else if (ch.attrs.type === "todo") todo = `TODO${msg ? `: ${msg}` : ""}`;
-      else { outcome = "SKIP"; reason = msg ?? (ch.text.trim() || "skipped"); }
+      else {
+        outcome = "SKIP";
+        reason = msg ?? (ch.text.trim() || "skipped");
+      }
     } else if (ch.name === "system-out" && outcome !== "PASS") output = [output, ch.text].filter(Boolean).join("\n");
   }
   if (todo) {
@@ -125,8 +145,16 @@ export function parseJunit(text: string, opts: ParseOptions = {}): ParseResult {
     // line 1; the break is at the end.
     const open = valid.err.code === "InvalidXml" ? /^Invalid '(\[.*\])' found\.$/s.exec(valid.err.msg) : null;
     let names: string[] | undefined;
-    try { names = open ? (JSON.parse(open[1]!) as string[]) : undefined; } catch { names = undefined; }
-    if (names) problems.push({ line: text.replace(/\n+$/, "").split("\n").length, message: `malformed XML: the document ends with ${names.map((n) => `<${n}>`).join(", ")} still open` });
+    try {
+      names = open ? (JSON.parse(open[1]!) as string[]) : undefined;
+    } catch {
+      names = undefined;
+    }
+    if (names)
+      problems.push({
+        line: text.replace(/\n+$/, "").split("\n").length,
+        message: `malformed XML: the document ends with ${names.map((n) => `<${n}>`).join(", ")} still open`,
+      });
     else problems.push({ line: valid.err.line, message: `malformed XML: ${valid.err.msg}` });
   }
   let root: XmlElement | undefined;
@@ -142,7 +170,9 @@ export function parseJunit(text: string, opts: ParseOptions = {}): ParseResult {
       try {
         const r = toElements(fxp().parser.parse(repaired))[0];
         if (r && countElements(r, "testcase") > (root ? countElements(root, "testcase") : 0)) root = r;
-      } catch { /* keep what the first read gave */ }
+      } catch {
+        /* keep what the first read gave */
+      }
     }
   }
   if (!root && problems.length === 0) problems.push({ line: 1, message: "no XML element found" });

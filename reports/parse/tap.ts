@@ -67,13 +67,21 @@ function splitDirective(rest: string): { desc: string; directive?: string; data?
 
 function verdict(ok: boolean, directive: string | undefined, data: string | undefined): { outcome: Outcome; reason?: string } {
   switch (directive) {
-    case "SKIP": return { outcome: "SKIP", reason: data ?? "skipped" };
+    case "SKIP":
+      return { outcome: "SKIP", reason: data ?? "skipped" };
     // A failing TODO is known-broken, not a new failure; a passing one is worth a note.
-    case "TODO": return ok ? { outcome: "PASS", reason: `TODO passed${data ? `: ${data}` : ""}` } : { outcome: "SKIP", reason: `TODO${data ? `: ${data}` : ""}` };
-    case "XFAIL": return ok ? { outcome: "PASS", reason: `expected failure${data ? `: ${data}` : ""}` } : { outcome: "FAIL", reason: `XFAIL reported not ok${data ? `: ${data}` : ""}` };
-    case "TIMEOUT": return { outcome: "FAIL", reason: `timeout${data ? `: ${data}` : ""}` };
-    case "ERROR": return { outcome: "ERROR", reason: data ?? "error" };
-    default: return ok ? { outcome: "PASS" } : { outcome: "FAIL", reason: data };
+    case "TODO":
+      return ok ? { outcome: "PASS", reason: `TODO passed${data ? `: ${data}` : ""}` } : { outcome: "SKIP", reason: `TODO${data ? `: ${data}` : ""}` };
+    case "XFAIL":
+      return ok
+        ? { outcome: "PASS", reason: `expected failure${data ? `: ${data}` : ""}` }
+        : { outcome: "FAIL", reason: `XFAIL reported not ok${data ? `: ${data}` : ""}` };
+    case "TIMEOUT":
+      return { outcome: "FAIL", reason: `timeout${data ? `: ${data}` : ""}` };
+    case "ERROR":
+      return { outcome: "ERROR", reason: data ?? "error" };
+    default:
+      return ok ? { outcome: "PASS" } : { outcome: "FAIL", reason: data };
   }
 }
 
@@ -131,7 +139,14 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
     const got = f.results.length;
     if (got < f.plan.n) {
       problems.push({ line: f.lastLine, message: `${f.name ?? "tests"}: planned ${f.plan.n} tests, got ${got}: output ended early` });
-      f.results.push({ name: `${got + 1}..${f.plan.n} not reported`, number: got + 1, outcome: "ERROR", reason: `planned ${f.plan.n} tests, ${got} reported: the output ended early (crash, reboot or lost console)`, output: f.diag.splice(0), line: f.lastLine });
+      f.results.push({
+        name: `${got + 1}..${f.plan.n} not reported`,
+        number: got + 1,
+        outcome: "ERROR",
+        reason: `planned ${f.plan.n} tests, ${got} reported: the output ended early (crash, reboot or lost console)`,
+        output: f.diag.splice(0),
+        line: f.lastLine,
+      });
     } else if (got > f.plan.n) {
       problems.push({ line: f.plan.line, message: `${f.name ?? "tests"}: planned ${f.plan.n} tests, got ${got}` });
     }
@@ -152,7 +167,15 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
     const child = f.pending!;
     f.pending = undefined;
     problems.push({ line: child.lastLine, message: `${child.name ?? "subtest"}: no result line for this nested block` });
-    f.results.push({ name: child.name ?? `subtest ${f.results.length + 1}`, number: f.results.length + 1, outcome: "ERROR", reason: "no result line: the output ended inside this test", output: [], line: child.lastLine, children: child });
+    f.results.push({
+      name: child.name ?? `subtest ${f.results.length + 1}`,
+      number: f.results.length + 1,
+      outcome: "ERROR",
+      reason: "no result line: the output ended inside this test",
+      output: [],
+      line: child.lastLine,
+      children: child,
+    });
   };
 
   const lines = splitLines(text);
@@ -166,7 +189,10 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
     return y.at - 1; // read the "---" line again, as an ordinary line this time
   };
   for (let idx = 0; idx < lines.length || yaml; idx++) {
-    if (idx >= lines.length) { idx = undoYaml("YAML block not closed with '...' before the end of the output"); continue; }
+    if (idx >= lines.length) {
+      idx = undoYaml("YAML block not closed with '...' before the end of the output");
+      continue;
+    }
     const raw = lines[idx]!;
     lineNo = idx + 1;
     let line = raw.replace(ANSI, "");
@@ -186,7 +212,10 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
     if (yaml) {
       const ws = /^\s*/.exec(line)![0];
       const body = line.trim();
-      if (body === "..." && !!cp === yaml.prefixed) { yaml = undefined; continue; }
+      if (body === "..." && !!cp === yaml.prefixed) {
+        yaml = undefined;
+        continue;
+      }
       if ((body === "" || indentWidth(ws) > yaml.indent) && !!cp === yaml.prefixed) {
         const d = /^duration_ms:\s*([\d.]+)/.exec(body);
         if (d) yaml.result.durationMs = Number(d[1]);
@@ -201,7 +230,10 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
     const lead = /^[ \t]*/.exec(line)![0];
     let rest = line.slice(lead.length);
     let hl = 0;
-    while (hl < openHash && (rest.startsWith("# ") || rest === "#")) { rest = rest.slice(2); hl++; }
+    while (hl < openHash && (rest.startsWith("# ") || rest === "#")) {
+      rest = rest.slice(2);
+      hl++;
+    }
     const classify = (s: string) => VERSION.test(s) || PLAN.test(s) || RESULT.test(s) || SUBTEST.test(s) || BAIL.test(s);
     const inner0 = /^[ \t]*/.exec(rest)![0];
     const body0 = rest.slice(inner0.length);
@@ -248,8 +280,10 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
 
     let m: RegExpExecArray | null;
     if ((m = VERSION.exec(body))) {
-      if ((f.results.length > 0 || f.plan) && stack.length === 1) { finishDoc(); stack[0]!.lastLine = lineNo; }
-      else if (f.results.length > 0) problems.push({ line: lineNo, message: "version line after test results" });
+      if ((f.results.length > 0 || f.plan) && stack.length === 1) {
+        finishDoc();
+        stack[0]!.lastLine = lineNo;
+      } else if (f.results.length > 0) problems.push({ line: lineNo, message: "version line after test results" });
       const v = Number(m[2]);
       if (!SUPPORTED[m[1]!]!.includes(v)) problems.push({ line: lineNo, message: `unsupported ${m[1]} version ${v}` });
       top().version = `${m[1]} version ${v}`;
@@ -266,7 +300,14 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
       else f.nextChildName = m[1]!;
     } else if ((m = BAIL.exec(body))) {
       problems.push({ line: lineNo, message: `Bail out!${m[1] ? ` ${m[1]}` : ""}` });
-      f.results.push({ name: "Bail out!", number: f.results.length + 1, outcome: "ERROR", reason: m[1] || "bailed out", output: f.diag.splice(0), line: lineNo });
+      f.results.push({
+        name: "Bail out!",
+        number: f.results.length + 1,
+        outcome: "ERROR",
+        reason: m[1] || "bailed out",
+        output: f.diag.splice(0),
+        line: lineNo,
+      });
     } else if ((m = RESULT.exec(body))) {
       const prev = f.results[f.results.length - 1];
       const expected = prev ? prev.number + 1 : 1;
@@ -299,7 +340,9 @@ function rootSuite(doc: Frame, index: number, fallback: string, max: number): Te
   if (ks.length > 0 && ks.every((k) => k !== null)) {
     const dirs = new Set(ks.map((k) => k![1]));
     if (dirs.size === 1) name = [...dirs][0]!;
-    doc.results.forEach((r, i) => { r.name = ks[i]![2]!; });
+    doc.results.forEach((r, i) => {
+      r.name = ks[i]![2]!;
+    });
   }
   const s = frameSuite(name, doc, max);
   if (doc.version) s.properties = { ...s.properties, format: doc.version };
@@ -312,7 +355,7 @@ function frameSuite(name: string, f: Frame, max: number): TestSuite {
   let total = 0;
   for (const r of f.results) {
     if (r.durationMs !== undefined) total += r.durationMs;
-    if (!r.children || (r.children.results.length === 0)) {
+    if (!r.children || r.children.results.length === 0) {
       suite.cases.push(toCase(r, max));
       continue;
     }

@@ -11,7 +11,13 @@ export interface TestpmdOptions extends ParseOptions {
   minPackets?: number;
 }
 
-interface Block { title: string; port?: number; line: number; values: Record<string, number>; closed: boolean }
+interface Block {
+  title: string;
+  port?: number;
+  line: number;
+  values: Record<string, number>;
+  closed: boolean;
+}
 
 const FWD_HEADER = /^\s*-+\s*Forward statistics for port (\d+)\s*-+\s*$/;
 const ACC_HEADER = /^\s*\++\s*Accumulated forward statistics for all ports\s*\++\s*$/;
@@ -34,11 +40,17 @@ export function parseTestpmd(text: string, opts: TestpmdOptions = {}): ParseResu
       continue;
     }
     if (!open || open.closed) continue;
-    if (RULE.test(line)) { open.closed = true; continue; }
+    if (RULE.test(line)) {
+      open.closed = true;
+      continue;
+    }
     let m: RegExpExecArray | null;
     let any = false;
     PAIR.lastIndex = 0;
-    while ((m = PAIR.exec(line))) { open.values[m[1]!] = Number(m[2]); any = true; }
+    while ((m = PAIR.exec(line))) {
+      open.values[m[1]!] = Number(m[2]);
+      any = true;
+    }
     if (!any && line.trim() !== "") problems.push({ line: n, message: `unexpected line in ${open.title} statistics: ${line.trim()}` });
   }
   if (open && !open.closed) problems.push({ line: open.line, message: `${open.title}: statistics block not closed (output truncated?)` });
@@ -60,8 +72,13 @@ export function parseTestpmd(text: string, opts: TestpmdOptions = {}): ParseResu
       const total = (v["RX-total"] ?? v["RX-packets"]! + v["RX-dropped"]!) + (v["TX-total"] ?? v["TX-packets"]! + v["TX-dropped"]!);
       const dropped = v["RX-dropped"]! + v["TX-dropped"]!;
       const ratio = total > 0 ? dropped / total : 0;
-      if (v["RX-packets"]! + v["TX-packets"]! < minPackets) { outcome = "FAIL"; reason = `forwarded ${v["RX-packets"]! + v["TX-packets"]!} packets, expected at least ${minPackets}`; }
-      else if (ratio > maxDrop) { outcome = "FAIL"; reason = `dropped ${dropped} of ${total} packets (${(ratio * 100).toFixed(3)}% > ${(maxDrop * 100).toFixed(3)}%)`; }
+      if (v["RX-packets"]! + v["TX-packets"]! < minPackets) {
+        outcome = "FAIL";
+        reason = `forwarded ${v["RX-packets"]! + v["TX-packets"]!} packets, expected at least ${minPackets}`;
+      } else if (ratio > maxDrop) {
+        outcome = "FAIL";
+        reason = `dropped ${dropped} of ${total} packets (${(ratio * 100).toFixed(3)}% > ${(maxDrop * 100).toFixed(3)}%)`;
+      }
     }
     const properties = Object.fromEntries(Object.entries(v).map(([k, val]) => [k, String(val)]));
     return { name: `forward ${b.title}`, outcome, ...(reason ? { reason } : {}), properties };

@@ -4,17 +4,27 @@
 import type { Outcome } from "../../engine/outcome.ts";
 
 export const COLORS: Record<Outcome, string> = {
-  PASS: "#2e7d32", FAIL: "#c62828", ERROR: "#6a1b9a", MISS: "#ef6c00", SKIP: "#9e9e9e", CANCELED: "#546e7a",
+  PASS: "#2e7d32",
+  FAIL: "#c62828",
+  ERROR: "#6a1b9a",
+  MISS: "#ef6c00",
+  SKIP: "#9e9e9e",
+  CANCELED: "#546e7a",
 };
 
 /** LAVA's board health states. */
 export const HEALTH_COLORS: Record<string, string> = { Good: "#2e7d32", Unknown: "#9e9e9e", Bad: "#c62828", Maintenance: "#1565c0", Retired: "#424242" };
 
 const outcomeRules = (Object.entries(COLORS) as Array<[Outcome, string]>)
-  .map(([o, c]) => `.b.${o},.chip.${o}{background:${c}}.cell.${o}{border-color:${c}}.cell.${o} b{color:${c}}.verdict.${o}{border-left-color:${c}}li.fail.${o}{border-left-color:${c}}`)
+  .map(
+    ([o, c]) =>
+      `.b.${o},.chip.${o}{background:${c}}.cell.${o}{border-color:${c}}.cell.${o} b{color:${c}}.verdict.${o}{border-left-color:${c}}li.fail.${o}{border-left-color:${c}}`,
+  )
   .join("");
 
-const healthRules = Object.entries(HEALTH_COLORS).map(([h, c]) => `.hl.${h}{fill:${c}}.hchip.${h}{background:${c}}`).join("");
+const healthRules = Object.entries(HEALTH_COLORS)
+  .map(([h, c]) => `.hl.${h}{fill:${c}}.hchip.${h}{background:${c}}`)
+  .join("");
 
 const DASHBOARD = `
 nav.top{display:flex;gap:4px;align-items:center;flex-wrap:wrap;margin:8px 0}nav.top a{padding:4px 10px;border-radius:4px;text-decoration:none;color:#1d1d1d;border:1px solid #ddd;background:#fff}nav.top a.on{background:#1d1d1d;color:#fff;border-color:#1d1d1d}

@@ -22,7 +22,9 @@ export async function launch(): Promise<Browser> {
 export async function openReport(browser: Browser, html: string) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const external: string[] = [];
-  page.on("request", (r) => { if (!r.url().startsWith("file://")) external.push(r.url()); });
+  page.on("request", (r) => {
+    if (!r.url().startsWith("file://")) external.push(r.url());
+  });
   await page.goto(pathToFileURL(html).href, { waitUntil: "load", timeout: 30_000 });
   return { page, external };
 }
@@ -37,4 +39,3 @@ export async function assertLinksResolve(page: import("playwright-core").Page, h
   }
   return hrefs.map((h) => fileURLToPath(h));
 }
-

@@ -52,13 +52,20 @@ export function cliEnv(o: CliOptions): NodeJS.ProcessEnv {
 }
 
 /** Starts the CLI in its own process group, so a test can signal it and clean up what it started. */
-export function startCli(args: readonly string[], o: CliOptions): { child: ChildProcess; result: Promise<CliResult>; output: () => { stdout: string; stderr: string } } {
+export function startCli(
+  args: readonly string[],
+  o: CliOptions,
+): { child: ChildProcess; result: Promise<CliResult>; output: () => { stdout: string; stderr: string } } {
   const t0 = Date.now();
   const child = spawn(process.execPath, [CLI, ...args], { cwd: o.cwd ?? REPO_ROOT, env: cliEnv(o), stdio: ["ignore", "pipe", "pipe"], detached: true });
   let stdout = "";
   let stderr = "";
-  child.stdout!.on("data", (b: Buffer) => { stdout += b.toString("utf8"); });
-  child.stderr!.on("data", (b: Buffer) => { stderr += b.toString("utf8"); });
+  child.stdout!.on("data", (b: Buffer) => {
+    stdout += b.toString("utf8");
+  });
+  child.stderr!.on("data", (b: Buffer) => {
+    stderr += b.toString("utf8");
+  });
   const timeoutMs = o.timeoutMs ?? 600_000;
   const result = new Promise<CliResult>((res, rej) => {
     const timer = setTimeout(() => {
@@ -81,7 +88,11 @@ export function runCli(args: readonly string[], o: CliOptions): Promise<CliResul
 /** SIGKILL for the CLI's whole process group (it and the docker clients it started). */
 export function killGroup(child: ChildProcess): void {
   if (child.pid === undefined) return;
-  try { process.kill(-child.pid, "SIGKILL"); } catch { /* already gone */ }
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    /* already gone */
+  }
 }
 
 /** For assertion messages: what the command printed. */

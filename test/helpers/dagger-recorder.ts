@@ -5,7 +5,10 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export interface Recorded { query: string; auth: string | undefined }
+export interface Recorded {
+  query: string;
+  auth: string | undefined;
+}
 
 export interface Recorder {
   readonly port: number;
@@ -18,17 +21,25 @@ export interface Recorder {
 }
 
 // ---- a minimal reader of the SDK's queries: each is one chain of fields, `{ a (x: 1) { b { c } } }` ----
-export interface Field { name: string; args: Record<string, unknown> }
+export interface Field {
+  name: string;
+  args: Record<string, unknown>;
+}
 
 export function chain(query: string): Field[] {
   const out: Field[] = [];
   let i = 0;
-  const ws = () => { while (i < query.length && /\s/.test(query[i]!)) i++; };
+  const ws = () => {
+    while (i < query.length && /\s/.test(query[i]!)) i++;
+  };
   while (i < query.length) {
     ws();
     const c = query[i];
     if (c === undefined) break;
-    if (c === "{" || c === "}") { i++; continue; }
+    if (c === "{" || c === "}") {
+      i++;
+      continue;
+    }
     const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(query.slice(i));
     if (!m) throw new Error(`unexpected ${query.slice(i, i + 20)} in ${query}`);
     i += m[0].length;
@@ -40,7 +51,11 @@ export function chain(query: string): Field[] {
       let inStr = false;
       for (; i < query.length; i++) {
         const ch = query[i]!;
-        if (inStr) { if (ch === "\\") i++; else if (ch === '"') inStr = false; continue; }
+        if (inStr) {
+          if (ch === "\\") i++;
+          else if (ch === '"') inStr = false;
+          continue;
+        }
         if (ch === '"') inStr = true;
         else if (ch === "[" || ch === "{") depth++;
         else if (ch === "]" || ch === "}") depth--;
@@ -62,11 +77,21 @@ function parseArgs(text: string): Record<string, unknown> {
   const parts: string[] = [];
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
-    if (inStr) { part += ch; if (ch === "\\") { part += text[++i]; } else if (ch === '"') inStr = false; continue; }
+    if (inStr) {
+      part += ch;
+      if (ch === "\\") {
+        part += text[++i];
+      } else if (ch === '"') inStr = false;
+      continue;
+    }
     if (ch === '"') inStr = true;
     if (ch === "[" || ch === "{") depth++;
     if (ch === "]" || ch === "}") depth--;
-    if (ch === "," && depth === 0) { parts.push(part); part = ""; continue; }
+    if (ch === "," && depth === 0) {
+      parts.push(part);
+      part = "";
+      continue;
+    }
     part += ch;
   }
   if (part.trim()) parts.push(part);
@@ -74,7 +99,11 @@ function parseArgs(text: string): Record<string, unknown> {
     const k = p.indexOf(":");
     const key = p.slice(0, k).trim();
     const raw = p.slice(k + 1).trim();
-    try { out[key] = JSON.parse(raw); } catch { out[key] = raw; } // enums are bare words
+    try {
+      out[key] = JSON.parse(raw);
+    } catch {
+      out[key] = raw;
+    } // enums are bare words
   }
   return out;
 }
@@ -100,12 +129,17 @@ export async function startRecorder(): Promise<Recorder> {
     recorded,
     reply: undefined,
     answer: (q) => answerFor(recorded, q),
-    reset() { recorded.length = 0; rec.reply = undefined; },
+    reset() {
+      recorded.length = 0;
+      rec.reply = undefined;
+    },
     close: () => new Promise((r) => server.close(() => r())),
   };
   const server = createServer((req, res) => {
     let body = "";
-    req.on("data", (d: Buffer) => { body += d.toString("utf8"); });
+    req.on("data", (d: Buffer) => {
+      body += d.toString("utf8");
+    });
     req.on("end", () => {
       const { query } = JSON.parse(body) as { query: string };
       recorded.push({ query: query.trim(), auth: req.headers.authorization });

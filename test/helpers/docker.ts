@@ -10,7 +10,10 @@ export const DOCKER = existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docke
 /** Why docker cannot be used here, or undefined when it can. Under CI a missing docker is a failure,
  *  not a skip: CI installs and starts it. */
 export async function dockerUnavailable(): Promise<string | undefined> {
-  const r = await exec(DOCKER, ["version", "--format", "{{.Server.Version}}"], { allowFailure: true, timeoutMs: 15_000 }).catch((e: Error) => ({ exitCode: 1, stderr: e.message }));
+  const r = await exec(DOCKER, ["version", "--format", "{{.Server.Version}}"], { allowFailure: true, timeoutMs: 15_000 }).catch((e: Error) => ({
+    exitCode: 1,
+    stderr: e.message,
+  }));
   if (r.exitCode === 0) return undefined;
   const reason = `no reachable dockerd through ${DOCKER} (${r.stderr.trim().split("\n")[0]})`;
   if (process.env.CI) throw new Error(`${reason}: CI must start dockerd before the integration tests`);
@@ -31,5 +34,12 @@ export async function ensureBaseImage(logDir: string): Promise<string> {
 /** Every image on this dockerd, by id. */
 export async function allImageIds(): Promise<string[]> {
   const r = await exec(DOCKER, ["images", "-a", "-q", "--no-trunc"]);
-  return [...new Set(r.stdout.split("\n").map((l) => l.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      r.stdout
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+  ];
 }

@@ -33,20 +33,46 @@ export async function startDockerd(n: number, tag = "fleet"): Promise<ExtraDocke
   await exec("ip", ["addr", "add", `172.31.${230 + n}.1/24`, "dev", bridge]);
   await exec("ip", ["link", "set", bridge, "up"]);
   const log = openSync(join(dir, "dockerd.log"), "a");
-  const d: ChildProcess = spawn("dockerd", ["--data-root", join(dir, "data"), "--exec-root", execRoot, "--host", url, "--pidfile", join(execRoot, "docker.pid"),
-    "--bridge", bridge, "--iptables=false", "--ip-masq=false", "--containerd-namespace", id, "--containerd-plugins-namespace", `${id}-plugins`], { stdio: ["ignore", log, log] });
+  const d: ChildProcess = spawn(
+    "dockerd",
+    [
+      "--data-root",
+      join(dir, "data"),
+      "--exec-root",
+      execRoot,
+      "--host",
+      url,
+      "--pidfile",
+      join(execRoot, "docker.pid"),
+      "--bridge",
+      bridge,
+      "--iptables=false",
+      "--ip-masq=false",
+      "--containerd-namespace",
+      id,
+      "--containerd-plugins-namespace",
+      `${id}-plugins`,
+    ],
+    { stdio: ["ignore", log, log] },
+  );
   const gone = new Promise<void>((r) => d.once("exit", () => r()));
   const stop = async () => {
     if (d.exitCode === null && d.signalCode === null) {
       d.kill("SIGTERM");
       await Promise.race([gone, new Promise((r) => setTimeout(r, 20_000))]);
-      if (d.exitCode === null && d.signalCode === null) { d.kill("SIGKILL"); await gone; }
+      if (d.exitCode === null && d.signalCode === null) {
+        d.kill("SIGKILL");
+        await gone;
+      }
     }
     // A killed dockerd leaves its containerd behind: end it by its own pid file.
     await exec("sh", ["-c", 'p=$(cat "$1" 2>/dev/null) && kill -9 "$p"', "sh", join(execRoot, "containerd", "containerd.pid")], { allowFailure: true });
     await exec("ip", ["link", "del", bridge], { allowFailure: true });
     // A killed daemon leaves its layers and build mounts: unmounted, deepest first.
-    const mounts = readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1] ?? "").filter((m) => m.startsWith(dir) || m.startsWith(execRoot));
+    const mounts = readFileSync("/proc/mounts", "utf8")
+      .split("\n")
+      .map((l) => l.split(" ")[1] ?? "")
+      .filter((m) => m.startsWith(dir) || m.startsWith(execRoot));
     for (const m of mounts.sort().reverse()) await exec("umount", ["-l", m], { allowFailure: true });
     rmSync(execRoot, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
@@ -75,6 +101,7 @@ export async function importBusybox(url: string, dir: string, tag: string): Prom
   mkdirSync(join(root, "bin"), { recursive: true });
   mkdirSync(join(root, "tmp"), { recursive: true });
   await exec("cp", ["/bin/busybox", join(root, "bin", "busybox")]);
-  for (const applet of ["sh", "echo", "sleep", "mkdir", "cat", "wc", "head", "tr", "cp", "ln", "ls", "true", "date"]) symlinkSync("busybox", join(root, "bin", applet));
+  for (const applet of ["sh", "echo", "sleep", "mkdir", "cat", "wc", "head", "tr", "cp", "ln", "ls", "true", "date"])
+    symlinkSync("busybox", join(root, "bin", applet));
   await exec("sh", ["-c", 'd=$1; shift; tar -C "$d" -c . | "$@"', "sh", root, DOCKER, "--host", url, "import", "-", tag]);
 }

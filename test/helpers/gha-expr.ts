@@ -19,26 +19,52 @@ function tokenize(src: string): Tok[] {
   let i = 0;
   while (i < src.length) {
     const c = src[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     if (c === "'") {
       let s = "";
       i++;
       for (;;) {
         if (i >= src.length) throw new Error(`unterminated string in expression: ${src}`);
-        if (src[i] === "'" && src[i + 1] === "'") { s += "'"; i += 2; continue; }
-        if (src[i] === "'") { i++; break; }
+        if (src[i] === "'" && src[i + 1] === "'") {
+          s += "'";
+          i += 2;
+          continue;
+        }
+        if (src[i] === "'") {
+          i++;
+          break;
+        }
         s += src[i++];
       }
       out.push({ t: "str", v: s });
       continue;
     }
     const two = src.slice(i, i + 2);
-    if (["==", "!=", "&&", "||", "<=", ">="].includes(two)) { out.push({ t: "op", v: two }); i += 2; continue; }
-    if ("!()<>,.[]".includes(c)) { out.push({ t: "op", v: c }); i++; continue; }
+    if (["==", "!=", "&&", "||", "<=", ">="].includes(two)) {
+      out.push({ t: "op", v: two });
+      i += 2;
+      continue;
+    }
+    if ("!()<>,.[]".includes(c)) {
+      out.push({ t: "op", v: c });
+      i++;
+      continue;
+    }
     const num = /^-?\d+(\.\d+)?/.exec(src.slice(i));
-    if (num) { out.push({ t: "num", v: Number(num[0]) }); i += num[0].length; continue; }
+    if (num) {
+      out.push({ t: "num", v: Number(num[0]) });
+      i += num[0].length;
+      continue;
+    }
     const id = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(src.slice(i));
-    if (id) { out.push({ t: "id", v: id[0] }); i += id[0].length; continue; }
+    if (id) {
+      out.push({ t: "id", v: id[0] });
+      i += id[0].length;
+      continue;
+    }
     throw new Error(`unexpected "${c}" in expression: ${src}`);
   }
   return out;
@@ -52,12 +78,12 @@ const toNum = (v: Value): number => {
   return NaN;
 };
 export const truthy = (v: Value): boolean => !(v === null || v === false || v === 0 || v === "" || (typeof v === "number" && Number.isNaN(v)));
-export const toStr = (v: Value): string => v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
+export const toStr = (v: Value): string => (v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
 
 function looseEq(a: Value, b: Value): boolean {
   if (typeof a === "string" && typeof b === "string") return a.toLowerCase() === b.toLowerCase();
   if (typeof a === typeof b && (typeof a !== "object" || a === null)) return a === b;
-  if (typeof a === "object" && a !== null || typeof b === "object" && b !== null) return a === b;
+  if ((typeof a === "object" && a !== null) || (typeof b === "object" && b !== null)) return a === b;
   return toNum(a) === toNum(b);
 }
 
@@ -65,9 +91,28 @@ export function evaluate(src: string, ctx: ExprContext): Value {
   const toks = tokenize(src);
   let p = 0;
   const peek = (v?: string) => (p < toks.length && toks[p]!.t === "op" && (v === undefined || toks[p]!.v === v) ? toks[p] : undefined);
-  const expect = (v: string) => { if (!peek(v)) throw new Error(`expected "${v}" in expression: ${src}`); p++; };
-  const or = (): Value => { let l = and(); while (peek("||")) { p++; const r = and(); l = truthy(l) ? l : r; } return l; };
-  const and = (): Value => { let l = cmp(); while (peek("&&")) { p++; const r = cmp(); l = truthy(l) ? r : l; } return l; };
+  const expect = (v: string) => {
+    if (!peek(v)) throw new Error(`expected "${v}" in expression: ${src}`);
+    p++;
+  };
+  const or = (): Value => {
+    let l = and();
+    while (peek("||")) {
+      p++;
+      const r = and();
+      l = truthy(l) ? l : r;
+    }
+    return l;
+  };
+  const and = (): Value => {
+    let l = cmp();
+    while (peek("&&")) {
+      p++;
+      const r = cmp();
+      l = truthy(l) ? r : l;
+    }
+    return l;
+  };
   const cmp = (): Value => {
     const l = unary();
     const op = peek();
@@ -75,22 +120,38 @@ export function evaluate(src: string, ctx: ExprContext): Value {
       p++;
       const r = unary();
       switch (op.v) {
-        case "==": return looseEq(l, r);
-        case "!=": return !looseEq(l, r);
-        case "<": return toNum(l) < toNum(r);
-        case ">": return toNum(l) > toNum(r);
-        case "<=": return toNum(l) <= toNum(r);
-        default: return toNum(l) >= toNum(r);
+        case "==":
+          return looseEq(l, r);
+        case "!=":
+          return !looseEq(l, r);
+        case "<":
+          return toNum(l) < toNum(r);
+        case ">":
+          return toNum(l) > toNum(r);
+        case "<=":
+          return toNum(l) <= toNum(r);
+        default:
+          return toNum(l) >= toNum(r);
       }
     }
     return l;
   };
-  const unary = (): Value => { if (peek("!")) { p++; return !truthy(unary()); } return primary(); };
+  const unary = (): Value => {
+    if (peek("!")) {
+      p++;
+      return !truthy(unary());
+    }
+    return primary();
+  };
   const primary = (): Value => {
     const t = toks[p++];
     if (!t) throw new Error(`unexpected end of expression: ${src}`);
     if (t.t === "str" || t.t === "num") return t.v;
-    if (t.t === "op" && t.v === "(") { const v = or(); expect(")"); return v; }
+    if (t.t === "op" && t.v === "(") {
+      const v = or();
+      expect(")");
+      return v;
+    }
     if (t.t !== "id") throw new Error(`unexpected "${t.v}" in expression: ${src}`);
     if (t.v === "true") return true;
     if (t.v === "false") return false;
@@ -98,7 +159,10 @@ export function evaluate(src: string, ctx: ExprContext): Value {
     if (peek("(")) {
       p++;
       const args: Value[] = [];
-      while (!peek(")")) { args.push(or()); if (peek(",")) p++; }
+      while (!peek(")")) {
+        args.push(or());
+        if (peek(",")) p++;
+      }
       expect(")");
       return call(t.v, args);
     }
@@ -124,15 +188,32 @@ export function evaluate(src: string, ctx: ExprContext): Value {
   };
   const call = (name: string, a: Value[]): Value => {
     switch (name.toLowerCase()) {
-      case "success": return ctx.status.success && !ctx.status.cancelled;
-      case "failure": return ctx.status.failure;
-      case "always": return true;
-      case "cancelled": return ctx.status.cancelled;
-      case "contains": return Array.isArray(a[0]) ? a[0].some((x) => looseEq(x, a[1] ?? null)) : toStr(a[0] ?? null).toLowerCase().includes(toStr(a[1] ?? null).toLowerCase());
-      case "startswith": return toStr(a[0] ?? null).toLowerCase().startsWith(toStr(a[1] ?? null).toLowerCase());
-      case "endswith": return toStr(a[0] ?? null).toLowerCase().endsWith(toStr(a[1] ?? null).toLowerCase());
-      case "format": return toStr(a[0] ?? null).replace(/\{(\d+)\}/g, (_, i: string) => toStr(a[Number(i) + 1] ?? null));
-      default: throw new Error(`function ${name}() is not emulated`);
+      case "success":
+        return ctx.status.success && !ctx.status.cancelled;
+      case "failure":
+        return ctx.status.failure;
+      case "always":
+        return true;
+      case "cancelled":
+        return ctx.status.cancelled;
+      case "contains":
+        return Array.isArray(a[0])
+          ? a[0].some((x) => looseEq(x, a[1] ?? null))
+          : toStr(a[0] ?? null)
+              .toLowerCase()
+              .includes(toStr(a[1] ?? null).toLowerCase());
+      case "startswith":
+        return toStr(a[0] ?? null)
+          .toLowerCase()
+          .startsWith(toStr(a[1] ?? null).toLowerCase());
+      case "endswith":
+        return toStr(a[0] ?? null)
+          .toLowerCase()
+          .endsWith(toStr(a[1] ?? null).toLowerCase());
+      case "format":
+        return toStr(a[0] ?? null).replace(/\{(\d+)\}/g, (_, i: string) => toStr(a[Number(i) + 1] ?? null));
+      default:
+        throw new Error(`function ${name}() is not emulated`);
     }
   };
   const v = or();

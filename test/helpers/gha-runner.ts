@@ -26,18 +26,55 @@
 //   artifact, as it does; deploy-pages (GitHub Pages) cannot exist here: a test omits that job.
 // Any other `uses:` fails the step, so a new action in a workflow cannot pass here unnoticed.
 import { spawn } from "node:child_process";
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync, appendFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  appendFileSync,
+} from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { execFileSync } from "node:child_process";
 import { parse } from "yaml";
 import { condition, interpolate, type ExprContext, type Value } from "./gha-expr.ts";
 
-type Step = { name?: string; id?: string; if?: string | boolean; run?: string; uses?: string; with?: Record<string, unknown>; env?: Record<string, unknown>; shell?: string; "timeout-minutes"?: number; "continue-on-error"?: boolean };
-type Job = { name?: string; "runs-on": string | string[]; needs?: string | string[]; if?: string | boolean; env?: Record<string, unknown>; outputs?: Record<string, string>; steps: Step[] };
+type Step = {
+  name?: string;
+  id?: string;
+  if?: string | boolean;
+  run?: string;
+  uses?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+  shell?: string;
+  "timeout-minutes"?: number;
+  "continue-on-error"?: boolean;
+};
+type Job = {
+  name?: string;
+  "runs-on": string | string[];
+  needs?: string | string[];
+  if?: string | boolean;
+  env?: Record<string, unknown>;
+  outputs?: Record<string, string>;
+  steps: Step[];
+};
 type Workflow = { name?: string; env?: Record<string, unknown>; jobs: Record<string, Job> };
 
 export type JobResult = "success" | "failure" | "skipped" | "queued";
-export interface StepRecord { name: string; outcome: "success" | "failure" | "skipped"; note?: string; /** Stopped at its timeout-minutes. */ timedOut?: boolean }
+export interface StepRecord {
+  name: string;
+  outcome: "success" | "failure" | "skipped";
+  note?: string;
+  /** Stopped at its timeout-minutes. */ timedOut?: boolean;
+}
 export interface JobRecord {
   id: string;
   result: JobResult;
@@ -51,7 +88,10 @@ export interface JobRecord {
   summary: string;
   log: string;
 }
-export interface Published { job: string; files: string[] }
+export interface Published {
+  job: string;
+  files: string[];
+}
 
 export interface EmulatorOptions {
   /** The workflow file to run. */
@@ -110,11 +150,17 @@ export async function runWorkflow(o: EmulatorOptions): Promise<EmulatorResult> {
   for (const id of order) {
     const job = wf.jobs[id]!;
     const base: JobRecord = { id, result: "skipped", steps: [], outputs: {}, stepOutputs: {}, workspace: "", summary: "", log: "" };
-    if (o.omit?.[id]) { jobs.set(id, { ...base, reason: `omitted by the test: ${o.omit[id]}` }); continue; }
+    if (o.omit?.[id]) {
+      jobs.set(id, { ...base, reason: `omitted by the test: ${o.omit[id]}` });
+      continue;
+    }
     const needs = needsOf(job).map((n) => jobs.get(n)!);
     // A need that never ran (queued for a runner that does not exist) blocks, as on GitHub.
     const blocked = needs.find((n) => n.result === "queued" || (n.reason?.startsWith("omitted") ?? false));
-    if (blocked) { jobs.set(id, { ...base, result: "queued", reason: `waits for ${blocked.id} (${blocked.reason})` }); continue; }
+    if (blocked) {
+      jobs.set(id, { ...base, result: "queued", reason: `waits for ${blocked.id} (${blocked.reason})` });
+      continue;
+    }
     const needsCtx: Record<string, Value> = {};
     for (const n of needs) needsCtx[n.id] = { result: n.result, outputs: n.outputs };
     const jobStatus = { success: needs.every((n) => n.result === "success"), failure: needs.some((n) => n.result === "failure"), cancelled: false };
@@ -156,7 +202,18 @@ async function runJob(id: string, job: Job, wf: Workflow, o: EmulatorOptions, sh
   const steps: Record<string, Value> = {};
   const records: StepRecord[] = [];
   const github = { ...sh.github, workspace, job: id };
-  const ctxOf = (env: Record<string, string>, status: ExprContext["status"]): ExprContext => ({ contexts: { github, inputs: sh.inputs, needs: sh.needs, steps, env, runner: { temp, os: "Linux" }, job: { status: status.failure ? "failure" : "success" } }, status });
+  const ctxOf = (env: Record<string, string>, status: ExprContext["status"]): ExprContext => ({
+    contexts: {
+      github,
+      inputs: sh.inputs,
+      needs: sh.needs,
+      steps,
+      env,
+      runner: { temp, os: "Linux" },
+      job: { status: status.failure ? "failure" : "success" },
+    },
+    status,
+  });
   const interpEnv = (src: Record<string, unknown> | undefined, env: Record<string, string>, status: ExprContext["status"]) => {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(src ?? {})) out[k] = interpolate(String(v), ctxOf({ ...env, ...out }, status));
@@ -172,7 +229,11 @@ async function runJob(id: string, job: Job, wf: Workflow, o: EmulatorOptions, sh
     const name = step.name ?? step.uses ?? (step.run ?? "").split("\n")[0]!.slice(0, 60);
     const status = { success: !failed, failure: failed, cancelled: false };
     const ctx = ctxOf(jobEnv, status);
-    if (!condition(step.if, ctx)) { records.push({ name, outcome: "skipped" }); log(`-- skipped: ${name} (if: ${step.if ?? "success()"})`); continue; }
+    if (!condition(step.if, ctx)) {
+      records.push({ name, outcome: "skipped" });
+      log(`-- skipped: ${name} (if: ${step.if ?? "success()"})`);
+      continue;
+    }
     const stepEnv = { ...jobEnv, ...interpEnv(step.env, jobEnv, status) };
     const outFile = join(temp, `output-${i}`);
     writeFileSync(outFile, "");
@@ -189,16 +250,36 @@ async function runJob(id: string, job: Job, wf: Workflow, o: EmulatorOptions, sh
         writeFileSync(stepSummary, "");
         const own = step["timeout-minutes"] !== undefined ? step["timeout-minutes"] * (o.minuteMs ?? 60_000) : Infinity;
         const limit = Math.min(own, o.stepTimeoutMs ?? 600_000);
-        const r = await bash(script, {
-          ...o.env, ...stepEnv, CI: "true", GITHUB_ACTIONS: "true", GITHUB_WORKSPACE: workspace, RUNNER_TEMP: temp,
-          GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: stepSummary, GITHUB_RUN_ID: github.run_id, GITHUB_JOB: id,
-        }, workspace, logFile, limit);
+        const r = await bash(
+          script,
+          {
+            ...o.env,
+            ...stepEnv,
+            CI: "true",
+            GITHUB_ACTIONS: "true",
+            GITHUB_WORKSPACE: workspace,
+            RUNNER_TEMP: temp,
+            GITHUB_OUTPUT: outFile,
+            GITHUB_STEP_SUMMARY: stepSummary,
+            GITHUB_RUN_ID: github.run_id,
+            GITHUB_JOB: id,
+          },
+          workspace,
+          logFile,
+          limit,
+        );
         // The runner reads the step's files when it ends, also when it was stopped (ActionRunner:
         // ProcessFiles in a finally).
         appendFileSync(summaryFile, readFileSync(stepSummary, "utf8"));
         outputs = parseOutputFile(readFileSync(outFile, "utf8"));
-        if (r.timedOut) { outcome = "failure"; note = `stopped at its time limit (${limit} ms here)`; timedOut = true; }
-        else if (r.code !== 0) { outcome = "failure"; note = `exit code ${r.code}`; }
+        if (r.timedOut) {
+          outcome = "failure";
+          note = `stopped at its time limit (${limit} ms here)`;
+          timedOut = true;
+        } else if (r.code !== 0) {
+          outcome = "failure";
+          note = `exit code ${r.code}`;
+        }
       } else if (step.uses) {
         const withs: Record<string, string> = {};
         for (const [k, v] of Object.entries(step.with ?? {})) withs[k] = interpolate(String(v), ctxOf(stepEnv, status));
@@ -236,8 +317,18 @@ function bash(script: string, env: Record<string, string>, cwd: string, logFile:
     child.stderr.on("data", onData);
     let timedOut = false;
     let kill: NodeJS.Timeout | undefined;
-    const group = (sig: NodeJS.Signals) => { try { process.kill(-child.pid!, sig); } catch { /* gone */ } };
-    const t = setTimeout(() => { timedOut = true; group("SIGINT"); kill = setTimeout(() => group("SIGKILL"), 7500); }, timeoutMs);
+    const group = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        /* gone */
+      }
+    };
+    const t = setTimeout(() => {
+      timedOut = true;
+      group("SIGINT");
+      kill = setTimeout(() => group("SIGKILL"), 7500);
+    }, timeoutMs);
     child.on("close", (code) => {
       clearTimeout(t);
       if (kill) clearTimeout(kill);
@@ -277,7 +368,11 @@ interface ActionCtx {
   post: (() => Promise<void>)[];
   jobFailed: () => boolean;
 }
-interface ActionResult { ok: boolean; outputs?: Record<string, string>; note?: string }
+interface ActionResult {
+  ok: boolean;
+  outputs?: Record<string, string>;
+  note?: string;
+}
 
 async function action(uses: string, w: Record<string, string>, a: ActionCtx): Promise<ActionResult> {
   const name = uses.replace(/@.*$/, "");
@@ -295,14 +390,22 @@ async function action(uses: string, w: Record<string, string>, a: ActionCtx): Pr
       if (existsSync(join(a.o.repo, "node_modules"))) symlinkSync(join(a.o.repo, "node_modules"), join(a.workspace, "node_modules"));
       return { ok: true, note: `emulated: ${files.length} files of ${a.o.repo} copied` };
     }
-    case "actions/setup-node": return { ok: true, note: `emulated: node ${process.version} is here` };
-    case "actions/upload-artifact": return upload(w, a);
-    case "actions/download-artifact": return download(w, a);
-    case "actions/cache/restore": return cacheRestore(w, a);
-    case "actions/cache/save": return cacheSave(w.key ?? "", w.path ?? "", a);
+    case "actions/setup-node":
+      return { ok: true, note: `emulated: node ${process.version} is here` };
+    case "actions/upload-artifact":
+      return upload(w, a);
+    case "actions/download-artifact":
+      return download(w, a);
+    case "actions/cache/restore":
+      return cacheRestore(w, a);
+    case "actions/cache/save":
+      return cacheSave(w.key ?? "", w.path ?? "", a);
     case "actions/cache": {
       const r = cacheRestore(w, a);
-      if (r.outputs?.["cache-hit"] !== "true") a.post.push(async () => { if (!a.jobFailed()) cacheSave(w.key ?? "", w.path ?? "", a); });
+      if (r.outputs?.["cache-hit"] !== "true")
+        a.post.push(async () => {
+          if (!a.jobFailed()) cacheSave(w.key ?? "", w.path ?? "", a);
+        });
       return r;
     }
     case "actions/upload-pages-artifact": {
@@ -317,7 +420,13 @@ async function action(uses: string, w: Record<string, string>, a: ActionCtx): Pr
       return { ok: true, note: `emulated: ${w.path} as artifact.tar in ${w.name || "github-pages"}` };
     }
     case "mikepenz/action-junit-report": {
-      const files = uniq((w.report_paths ?? "").split(/[\n,]/).map((s) => s.trim()).filter(Boolean).flatMap((p) => globFiles(a.workspace, [p], { hidden: true }).map((f) => f.abs)));
+      const files = uniq(
+        (w.report_paths ?? "")
+          .split(/[\n,]/)
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .flatMap((p) => globFiles(a.workspace, [p], { hidden: true }).map((f) => f.abs)),
+      );
       a.sh.published.push({ job: a.id, files });
       return { ok: true, note: `emulated: would publish ${files.length} JUnit file(s)` };
     }
@@ -328,14 +437,21 @@ async function action(uses: string, w: Record<string, string>, a: ActionCtx): Pr
 
 function upload(w: Record<string, string>, a: ActionCtx): ActionResult {
   const name = w.name || "artifact";
-  if (a.sh.artifacts.has(name) && w.overwrite !== "true") return { ok: false, note: `an artifact named ${name} exists already in this run (upload-artifact v4 refuses a second one)` };
-  const lines = (w.path ?? "").split("\n").map((s) => s.trim()).filter((s) => s && !s.startsWith("#"));
+  if (a.sh.artifacts.has(name) && w.overwrite !== "true")
+    return { ok: false, note: `an artifact named ${name} exists already in this run (upload-artifact v4 refuses a second one)` };
+  const lines = (w.path ?? "")
+    .split("\n")
+    .map((s) => s.trim())
+    .filter((s) => s && !s.startsWith("#"));
   const files = globFiles(a.workspace, lines, { hidden: w["include-hidden-files"] === "true" });
   if (files.length === 0) {
     const mode = w["if-no-files-found"] || "warn";
     return { ok: mode !== "error", note: `no files found for ${lines.join(", ")} (if-no-files-found: ${mode})` };
   }
-  const root = uploadRoot(a.workspace, lines.filter((l) => !l.startsWith("!")));
+  const root = uploadRoot(
+    a.workspace,
+    lines.filter((l) => !l.startsWith("!")),
+  );
   const dest = join(a.o.root, "artifacts", name);
   for (const f of files) {
     const rel = relative(root, f.path);
@@ -345,7 +461,14 @@ function upload(w: Record<string, string>, a: ActionCtx): ActionResult {
   }
   a.sh.artifacts.set(name, dest);
   const artifactId = String(a.sh.artifacts.size);
-  return { ok: true, outputs: { "artifact-id": artifactId, "artifact-url": `${a.sh.github.server_url}/${a.sh.github.repository}/actions/runs/${a.sh.github.run_id}/artifacts/${artifactId}` }, note: `emulated: ${files.length} file(s) as ${name}` };
+  return {
+    ok: true,
+    outputs: {
+      "artifact-id": artifactId,
+      "artifact-url": `${a.sh.github.server_url}/${a.sh.github.repository}/actions/runs/${a.sh.github.run_id}/artifacts/${artifactId}`,
+    },
+    note: `emulated: ${files.length} file(s) as ${name}`,
+  };
 }
 
 function download(w: Record<string, string>, a: ActionCtx): ActionResult {
@@ -371,13 +494,19 @@ function unzipLike(src: string, dest: string): void {
     const from = join(src, e.name);
     const to = join(dest, e.name);
     if (e.isDirectory()) unzipLike(from, to);
-    else { copyFileSync(from, to); chmodSync(to, 0o644); }
+    else {
+      copyFileSync(from, to);
+      chmodSync(to, 0o644);
+    }
   }
 }
 
 function cacheRestore(w: Record<string, string>, a: ActionCtx): ActionResult {
   const key = w.key ?? "";
-  const prefixes = (w["restore-keys"] ?? "").split("\n").map((s) => s.trim()).filter(Boolean);
+  const prefixes = (w["restore-keys"] ?? "")
+    .split("\n")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const newest = [...a.sh.caches].reverse();
   const hit = newest.find((c) => c.key === key) ?? prefixes.map((p) => newest.find((c) => c.key.startsWith(p))).find(Boolean);
   if (hit) cpSync(hit.dir, resolve(a.workspace, w.path ?? ""), { recursive: true });
@@ -402,8 +531,11 @@ function globRe(pattern: string): RegExp {
   let re = "";
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    if (c === "*" && pattern[i + 1] === "*") { re += ".*"; i++; if (pattern[i + 1] === "/") i++; }
-    else if (c === "*") re += "[^/]*";
+    if (c === "*" && pattern[i + 1] === "*") {
+      re += ".*";
+      i++;
+      if (pattern[i + 1] === "/") i++;
+    } else if (c === "*") re += "[^/]*";
     else if (c === "?") re += "[^/]";
     else re += c.replace(/[.+^${}()|\\\]]/g, "\\$&");
   }
@@ -433,7 +565,10 @@ function uploadRoot(workspace: string, includes: string[]): string {
   return common.join(sep) || sep;
 }
 
-interface Found { path: string; abs: string }
+interface Found {
+  path: string;
+  abs: string;
+}
 
 /** Files matching the include lines minus the `!` lines. The search starts at each include's
  *  search path; an item whose basename starts with "." is skipped (with everything below it) unless
@@ -452,7 +587,11 @@ export function globFiles(workspace: string, lines: readonly string[], opts: { h
       const { p, chain } = stack.pop()!;
       if (!opts.hidden && basename(p).startsWith(".")) continue;
       let st;
-      try { st = statSync(p); } catch { continue; } // a broken link is omitted
+      try {
+        st = statSync(p);
+      } catch {
+        continue;
+      } // a broken link is omitted
       if (st.isDirectory()) {
         const real = realpathSync(p);
         if (chain.includes(real)) continue;
@@ -465,4 +604,3 @@ export function globFiles(workspace: string, lines: readonly string[], opts: { h
   const seen = new Set<string>();
   return out.filter((f) => (seen.has(f.path) ? false : (seen.add(f.path), true)));
 }
-

@@ -55,7 +55,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function retry<T>(fn: () => Promise<T>): Promise<T> {
   for (let i = 0; ; i++) {
-    try { return await fn(); } catch (e) { if (i > 100) throw e; await sleep(100); }
+    try {
+      return await fn();
+    } catch (e) {
+      if (i > 100) throw e;
+      await sleep(100);
+    }
   }
 }
 
@@ -75,7 +80,13 @@ export async function runLabHosts(pg: PgCluster, o: LabHostsOptions): Promise<La
       started_at {int} NOT NULL, finished_at {int} NOT NULL, ok INTEGER NOT NULL);`);
   // Seeded durations (mulberry32), so a run can be repeated.
   let s = (o.seed ?? 42) >>> 0;
-  const rnd = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  const rnd = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
   let total = 0;
   await store.tx(async (t) => {
     for (let i = 0; i < o.jobs; i++) {
@@ -93,8 +104,14 @@ export async function runLabHosts(pg: PgCluster, o: LabHostsOptions): Promise<La
     const home = join(o.dir, host);
     mkdirSync(home, { recursive: true });
     const cfgFile = join(home, "host.json");
-    writeFileSync(cfgFile, JSON.stringify({ url, passwordFile: pwFile, host, boards, workers: o.workersPerHost, ttlMs: o.ttlMs, pollMs: o.pollMs, healthCheckMs: o.healthCheckMs }));
-    const child = spawn(process.execPath, ["--import", "tsx", HOST, cfgFile], { env: { PATH: process.env.PATH, HOME: home }, stdio: ["ignore", "ignore", "pipe"] });
+    writeFileSync(
+      cfgFile,
+      JSON.stringify({ url, passwordFile: pwFile, host, boards, workers: o.workersPerHost, ttlMs: o.ttlMs, pollMs: o.pollMs, healthCheckMs: o.healthCheckMs }),
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", HOST, cfgFile], {
+      env: { PATH: process.env.PATH, HOME: home },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     const stderr: string[] = [];
     child.stderr!.on("data", (b: Buffer) => stderr.push(b.toString()));
     procs.push({ host, child, stderr, exited: new Promise((r) => child.on("exit", (c) => r(c))) });
@@ -113,7 +130,12 @@ export async function runLabHosts(pg: PgCluster, o: LabHostsOptions): Promise<La
       await victim.exited;
       killed = victim.host;
       // What a re-run of the dead runner's jobs does: they wait again, on any host.
-      await retry(() => store.run("UPDATE sim_jobs SET state = 'queued', errors = errors + 1, last_error = 'its runner host was killed' WHERE host = ? AND state = 'running'", victim.host));
+      await retry(() =>
+        store.run(
+          "UPDATE sim_jobs SET state = 'queued', errors = errors + 1, last_error = 'its runner host was killed' WHERE host = ? AND state = 'running'",
+          victim.host,
+        ),
+      );
     }
     if (o.restartAt !== undefined && !restarted && done >= o.restartAt * o.jobs) {
       await pg.restart();
@@ -122,7 +144,9 @@ export async function runLabHosts(pg: PgCluster, o: LabHostsOptions): Promise<La
   }
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM");
   await Promise.all(procs.map((p) => Promise.race([p.exited, sleep(10_000)])));
-  const errors = procs.filter((p) => p.host !== killed && p.child.exitCode !== 0).map((p) => `${p.host} exited ${p.child.exitCode ?? p.child.signalCode}: ${p.stderr.join("").slice(-2000)}`);
+  const errors = procs
+    .filter((p) => p.host !== killed && p.child.exitCode !== 0)
+    .map((p) => `${p.host} exited ${p.child.exitCode ?? p.child.signalCode}: ${p.stderr.join("").slice(-2000)}`);
 
   type Use = { job: number; board: string; token: number; started_at: number; finished_at: number; ok: number; worker: string };
   const jobs = await retry(() => store.all<{ id: number; state: string; errors: number; dur_ms: number }>("SELECT id, state, errors, dur_ms FROM sim_jobs"));

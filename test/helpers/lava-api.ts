@@ -3,7 +3,12 @@
 // is LAVA itself (a server, a dispatcher, QEMU): the end-to-end tests run those.
 import { readFileSync, writeFileSync } from "node:fs";
 
-export interface Exchange { method: string; path: string; status: number; body: string }
+export interface Exchange {
+  method: string;
+  path: string;
+  status: number;
+  body: string;
+}
 
 /** A fetch that forwards to the real server and records every exchange (no headers: no token). */
 export function recordingFetch(): { fetch: typeof fetch; exchanges: Exchange[]; save(file: string, base: string, tag: string): void } {
@@ -16,9 +21,18 @@ export function recordingFetch(): { fetch: typeof fetch; exchanges: Exchange[]; 
     return new Response(body, { status: res.status, headers: res.headers });
   };
   return {
-    fetch: rec, exchanges,
+    fetch: rec,
+    exchanges,
     // The server's address and the bring-up's device tag vary: recordings keep placeholders.
-    save: (file, base, tag) => writeFileSync(file, JSON.stringify(exchanges.map((e) => ({ ...e, body: e.body.split(base).join("http://lava.recorded").split(tag).join("dpuci-rec") })), null, 1) + "\n"),
+    save: (file, base, tag) =>
+      writeFileSync(
+        file,
+        JSON.stringify(
+          exchanges.map((e) => ({ ...e, body: e.body.split(base).join("http://lava.recorded").split(tag).join("dpuci-rec") })),
+          null,
+          1,
+        ) + "\n",
+      ),
   };
 }
 

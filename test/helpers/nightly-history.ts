@@ -34,10 +34,17 @@ export const FLIP_FROM = 40;
 export const FLAKY_TEST = "tcp round trip to the peer";
 export const RED_TEST = "create 8 VFs";
 
-const board = (id: string, cls: string, priority: number, caps: string[]): Board => ({
-  id, class: cls, sim: true, priority, capabilities: caps, power: { driver: "qemu" }, console: { driver: "qemu-serial", mode: "file" },
-  deploy: { driver: "qemu-direct", binary: "qemu-system-x86_64", machine: "pc", memoryMb: 256, cpus: 1, exit: "isa-debug-exit", net: "user", extraArgs: [] },
-} as Board);
+const board = (id: string, cls: string, priority: number, caps: string[]): Board =>
+  ({
+    id,
+    class: cls,
+    sim: true,
+    priority,
+    capabilities: caps,
+    power: { driver: "qemu" },
+    console: { driver: "qemu-serial", mode: "file" },
+    deploy: { driver: "qemu-direct", binary: "qemu-system-x86_64", machine: "pc", memoryMb: 256, cpus: 1, exit: "isa-debug-exit", net: "user", extraArgs: [] },
+  }) as Board;
 
 export const INVENTORY: Inventory = {
   source: "nightly-lab.yaml",
@@ -63,7 +70,8 @@ function console_(night: number, job: (typeof JOBS)[number], boardId: string): s
   job.suites.forEach((s, i) => {
     const start = lines.length;
     lines.push("    KTAP version 1");
-    if (s === "modules") lines.push("    1..2", "    # boot: bootMs=" + (4100 + ((night * 37) % 400)), "    ok 1 virtio_net binds a NIC", "    ok 2 dummy creates dummy0");
+    if (s === "modules")
+      lines.push("    1..2", "    # boot: bootMs=" + (4100 + ((night * 37) % 400)), "    ok 1 virtio_net binds a NIC", "    ok 2 dummy creates dummy0");
     if (s === "net") {
       const flip = night >= FLIP_FROM && night % 3 === 0 && job.scenario === "virt";
       lines.push("    1..2", "    ok 1 eth0 is up", `    ${flip ? "not ok" : "ok"} 2 ${FLAKY_TEST}`);
@@ -82,55 +90,95 @@ function console_(night: number, job: (typeof JOBS)[number], boardId: string): s
 
 function nightlyGraph(night: number, root: string, labPath: string) {
   const g = new GraphBuilder();
-  const kernel = g.build("kernel", { src: { kind: "host-file", path: "src/kernel.c" } }, (r) =>
-    recipe.from("debian:12").withFile("/src/kernel.c", r.src).withExec(["sh", "-c", "mkdir -p /out && cc -O2 -c /src/kernel.c -o /out/kernel.o"]).directory("/out"), { stage: "kernel" });
+  const kernel = g.build(
+    "kernel",
+    { src: { kind: "host-file", path: "src/kernel.c" } },
+    (r) =>
+      recipe
+        .from("debian:12")
+        .withFile("/src/kernel.c", r.src)
+        .withExec(["sh", "-c", "mkdir -p /out && cc -O2 -c /src/kernel.c -o /out/kernel.o"])
+        .directory("/out"),
+    { stage: "kernel" },
+  );
   for (const job of JOBS) {
     const name = `hil.${job.case}.${job.scenario}`;
-    g.task(name, { kernel }, async (ctx, paths): Promise<TaskResult> => {
-      const artifact = join(paths.kernel!, "kernel.o");
-      const jobPath = join(ctx.outDir, "job.json");
-      writeFileSync(jobPath, JSON.stringify({ id: `${ctx.runId}-${name}`.replace(/[^A-Za-z0-9._-]/g, "-"), name, needs: job.needs, suites: job.suites, artifacts: { kernel: { path: artifact, sha256: await sha256File(artifact) } } }));
-      const j = parseJob(JSON.parse(readFileSync(jobPath, "utf8")), jobPath);
-      const placed = place(INVENTORY, j.needs);
-      if (!placed.ok) return { outcome: "SKIP", reason: placed.reason };
-      const db = new LabDb(labPath);
-      try {
-        for (const b of placed.candidates) {
-          const holder = `nightly-runner:${process.pid}`;
-          const got = await db.acquire(b.id, holder, 600_000, "job", j.id);
-          if (!got.ok) { ctx.log(`${b.id}: ${got.reason}`); continue; }
-          try {
-            // LAVA's rule, as runHilJob: a board not known Good is health-checked first.
-            if (got.health !== "Good") await db.healthCheckDone(b.id, true, "health check passed (simulated board)");
-            const text = console_(night, job, b.id);
-            if (text === undefined) {
-              const reason = "console silent for 120 s after power-on (simulated board)";
-              await db.saveAttempt(j.id, 1, b.id, "ERROR", { reason });
-              await db.jobDone(b.id, true, reason);
-              const r: HilResult = { job: j.id, outcome: "ERROR", reason, board: b.id, simulated: true, attempts: [{ n: 1, outcome: "ERROR", reason, consoleLog: "" } as HilResult["attempts"][number]], suites: [], healthChecks: [] };
+    g.task(
+      name,
+      { kernel },
+      async (ctx, paths): Promise<TaskResult> => {
+        const artifact = join(paths.kernel!, "kernel.o");
+        const jobPath = join(ctx.outDir, "job.json");
+        writeFileSync(
+          jobPath,
+          JSON.stringify({
+            id: `${ctx.runId}-${name}`.replace(/[^A-Za-z0-9._-]/g, "-"),
+            name,
+            needs: job.needs,
+            suites: job.suites,
+            artifacts: { kernel: { path: artifact, sha256: await sha256File(artifact) } },
+          }),
+        );
+        const j = parseJob(JSON.parse(readFileSync(jobPath, "utf8")), jobPath);
+        const placed = place(INVENTORY, j.needs);
+        if (!placed.ok) return { outcome: "SKIP", reason: placed.reason };
+        const db = new LabDb(labPath);
+        try {
+          for (const b of placed.candidates) {
+            const holder = `nightly-runner:${process.pid}`;
+            const got = await db.acquire(b.id, holder, 600_000, "job", j.id);
+            if (!got.ok) {
+              ctx.log(`${b.id}: ${got.reason}`);
+              continue;
+            }
+            try {
+              // LAVA's rule, as runHilJob: a board not known Good is health-checked first.
+              if (got.health !== "Good") await db.healthCheckDone(b.id, true, "health check passed (simulated board)");
+              const text = console_(night, job, b.id);
+              if (text === undefined) {
+                const reason = "console silent for 120 s after power-on (simulated board)";
+                await db.saveAttempt(j.id, 1, b.id, "ERROR", { reason });
+                await db.jobDone(b.id, true, reason);
+                const r: HilResult = {
+                  job: j.id,
+                  outcome: "ERROR",
+                  reason,
+                  board: b.id,
+                  simulated: true,
+                  attempts: [{ n: 1, outcome: "ERROR", reason, consoleLog: "" } as HilResult["attempts"][number]],
+                  suites: [],
+                  healthChecks: [],
+                };
+                await db.saveResult(j.id, b.id, r.outcome, true, r);
+                return { ...hilTaskResult(r), boardClass: b.class };
+              }
+              const c = collect(text, j, b);
+              await db.saveAttempt(j.id, 1, b.id, c.outcome, { outcome: c.outcome });
+              await db.jobDone(b.id, false, "");
+              const r: HilResult = { job: j.id, board: b.id, simulated: true, attempts: [], healthChecks: [], ...c };
               await db.saveResult(j.id, b.id, r.outcome, true, r);
               return { ...hilTaskResult(r), boardClass: b.class };
+            } finally {
+              await db.release(b.id, holder, got.token);
             }
-            const c = collect(text, j, b);
-            await db.saveAttempt(j.id, 1, b.id, c.outcome, { outcome: c.outcome });
-            await db.jobDone(b.id, false, "");
-            const r: HilResult = { job: j.id, board: b.id, simulated: true, attempts: [], healthChecks: [], ...c };
-            await db.saveResult(j.id, b.id, r.outcome, true, r);
-            return { ...hilTaskResult(r), boardClass: b.class };
-          } finally {
-            await db.release(b.id, holder, got.token);
           }
+          return { outcome: "ERROR", reason: `every board that could run it is out of service (${placed.candidates.map((b) => b.id).join(", ")})` };
+        } finally {
+          await db.close();
         }
-        return { outcome: "ERROR", reason: `every board that could run it is out of service (${placed.candidates.map((b) => b.id).join(", ")})` };
-      } finally {
-        await db.close();
-      }
-    }, { stage: "hil", case: job.case, scenario: job.scenario });
+      },
+      { stage: "hil", case: job.case, scenario: job.scenario },
+    );
   }
   return g.finish();
 }
 
-export interface Nightlies { home: string; history: string; lab: string; runs: Array<{ id: string; dir: string; night: number }> }
+export interface Nightlies {
+  home: string;
+  history: string;
+  lab: string;
+  runs: Array<{ id: string; dir: string; night: number }>;
+}
 
 /** Runs the nightlies into `home` (history.sqlite, runs/, lab/lab.sqlite). */
 export async function makeNightlies(home: string, nights = NIGHTS): Promise<Nightlies> {
@@ -159,8 +207,16 @@ export async function makeNightlies(home: string, nights = NIGHTS): Promise<Nigh
         mock.timers.setTime(FIRST_NIGHT + night * DAY);
       }
       const res = await runGraph({
-        graph: nightlyGraph(night, root, labPath), pipeline: "nightly", params: {}, executor: new HostExecutor({ env: process.env }), jobs: 2,
-        store, root, env: {}, secret: () => undefined, reuse: { cache, tasks: false, salt: "" },
+        graph: nightlyGraph(night, root, labPath),
+        pipeline: "nightly",
+        params: {},
+        executor: new HostExecutor({ env: process.env }),
+        jobs: 2,
+        store,
+        root,
+        env: {},
+        secret: () => undefined,
+        reuse: { cache, tasks: false, salt: "" },
       });
       writeRunReports(res.dir, { historyDb: history, matrixCases: ["case1", "case2", "case4"] });
       runs.push({ id: res.manifest.id, dir: res.dir, night });

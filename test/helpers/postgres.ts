@@ -24,7 +24,9 @@ export interface PgCluster {
 export function postgresBin(): string | undefined {
   const base = "/usr/lib/postgresql";
   if (!existsSync(base)) return undefined;
-  const v = readdirSync(base).filter((d) => existsSync(join(base, d, "bin", "postgres"))).sort((a, b) => Number(b) - Number(a))[0];
+  const v = readdirSync(base)
+    .filter((d) => existsSync(join(base, d, "bin", "postgres")))
+    .sort((a, b) => Number(b) - Number(a))[0];
   return v ? join(base, v, "bin") : undefined;
 }
 
@@ -64,23 +66,36 @@ export async function startPostgres(prefix = "pg"): Promise<PgCluster> {
   writeFileSync(pwfile, password + "\n");
   mkdirSync(sock);
   if (as) for (const p of [dir, sock, pwfile]) chownSync(p, as.uid, as.gid);
-  const run = (cmd: string, args: string[]) => new Promise<void>((res, rej) => {
-    const c = spawn(join(bin, cmd), args, { ...(as ? { uid: as.uid, gid: as.gid } : {}), cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    c.stdout!.on("data", (b: Buffer) => { out += b.toString(); });
-    c.stderr!.on("data", (b: Buffer) => { out += b.toString(); });
-    c.on("error", rej);
-    c.on("close", (code) => (code === 0 ? res() : rej(new Error(`${cmd} exited ${code}:\n${out}`))));
-  });
+  const run = (cmd: string, args: string[]) =>
+    new Promise<void>((res, rej) => {
+      const c = spawn(join(bin, cmd), args, { ...(as ? { uid: as.uid, gid: as.gid } : {}), cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      c.stdout!.on("data", (b: Buffer) => {
+        out += b.toString();
+      });
+      c.stderr!.on("data", (b: Buffer) => {
+        out += b.toString();
+      });
+      c.on("error", rej);
+      c.on("close", (code) => (code === 0 ? res() : rej(new Error(`${cmd} exited ${code}:\n${out}`))));
+    });
   await run("initdb", ["-D", data, "-U", "dpuci", "--auth=scram-sha-256", `--pwfile=${pwfile}`, "-E", "UTF8", "--no-sync"]);
   const port = await freePort();
   let child: ChildProcess | undefined;
   let log = "";
   const start = async () => {
     log = "";
-    child = spawn(join(bin, "postgres"), ["-D", data, "-p", String(port), "-k", sock, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"], { ...(as ? { uid: as.uid, gid: as.gid } : {}), stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout!.on("data", (b: Buffer) => { log += b.toString(); });
-    child.stderr!.on("data", (b: Buffer) => { log += b.toString(); });
+    child = spawn(
+      join(bin, "postgres"),
+      ["-D", data, "-p", String(port), "-k", sock, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"],
+      { ...(as ? { uid: as.uid, gid: as.gid } : {}), stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stdout!.on("data", (b: Buffer) => {
+      log += b.toString();
+    });
+    child.stderr!.on("data", (b: Buffer) => {
+      log += b.toString();
+    });
     for (let i = 0; i < 200; i++) {
       if (log.includes("database system is ready to accept connections")) return;
       if (child.exitCode !== null) throw new Error(`postgres exited ${child.exitCode}:\n${log}`);
@@ -97,9 +112,18 @@ export async function startPostgres(prefix = "pg"): Promise<PgCluster> {
   };
   await start();
   return {
-    url: `postgres://dpuci@127.0.0.1:${port}/postgres`, password, port,
-    start, stop,
-    restart: async () => { await stop(); await start(); },
-    cleanup: async () => { await stop(); rmSync(dir, { recursive: true, force: true }); },
+    url: `postgres://dpuci@127.0.0.1:${port}/postgres`,
+    password,
+    port,
+    start,
+    stop,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    cleanup: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

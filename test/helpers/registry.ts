@@ -49,34 +49,60 @@ export async function startRegistry(dir: string, o: { user?: string; password?: 
     const r = await exec("/usr/bin/htpasswd", ["-niB", o.user!], { input: `${o.password}\n`, env: process.env });
     writeFileSync(auth, r.stdout);
   }
-  const config = [
-    "version: 0.1",
-    "log:", "  level: warn", "  accesslog:", "    disabled: true",
-    "storage:", "  filesystem:", `    rootdirectory: ${join(dir, "storage")}`, "  delete:", "    enabled: true",
-    "http:", `  addr: 127.0.0.1:${port}`, `  secret: test-${process.pid}-${port}`,
-    ...(auth ? ["auth:", "  htpasswd:", "    realm: dpu-ci-test", `    path: ${auth}`] : []),
-  ].join("\n") + "\n";
+  const config =
+    [
+      "version: 0.1",
+      "log:",
+      "  level: warn",
+      "  accesslog:",
+      "    disabled: true",
+      "storage:",
+      "  filesystem:",
+      `    rootdirectory: ${join(dir, "storage")}`,
+      "  delete:",
+      "    enabled: true",
+      "http:",
+      `  addr: 127.0.0.1:${port}`,
+      `  secret: test-${process.pid}-${port}`,
+      ...(auth ? ["auth:", "  htpasswd:", "    realm: dpu-ci-test", `    path: ${auth}`] : []),
+    ].join("\n") + "\n";
   writeFileSync(join(dir, "config.yml"), config);
   const logFd = openSync(join(dir, "registry.log"), "a");
   const proc: ChildProcess = spawn(REGISTRY_BIN, ["serve", join(dir, "config.yml")], { stdio: ["ignore", logFd, logFd] });
   const origin = `http://127.0.0.1:${port}`;
-  const stop = () => new Promise<void>((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) { resolve(); return; }
-    proc.once("exit", () => resolve());
-    proc.kill("SIGTERM");
-    setTimeout(() => proc.kill("SIGKILL"), 5000).unref();
-  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        resolve();
+        return;
+      }
+      proc.once("exit", () => resolve());
+      proc.kill("SIGTERM");
+      setTimeout(() => proc.kill("SIGKILL"), 5000).unref();
+    });
   for (let i = 0; i < 100; i++) {
     if (proc.exitCode !== null) throw new Error(`docker-registry exited ${proc.exitCode}: ${readFileSync(join(dir, "registry.log"), "utf8").slice(-800)}`);
-    const ok = await fetch(`${origin}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
+    const ok = await fetch(`${origin}/v2/`).then(
+      (r) => r.status === 200 || r.status === 401,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
-    if (i === 99) { await stop(); throw new Error("docker-registry did not answer within 10 s"); }
+    if (i === 99) {
+      await stop();
+      throw new Error("docker-registry did not answer within 10 s");
+    }
   }
   const v2 = join(dir, "storage", "docker", "registry", "v2");
   return {
-    origin, storage: join(dir, "storage"), port, stop,
-    blobFile: (digest) => { const hex = digest.replace(/^sha256:/, ""); return join(v2, "blobs", "sha256", hex.slice(0, 2), hex, "data"); },
+    origin,
+    storage: join(dir, "storage"),
+    port,
+    stop,
+    blobFile: (digest) => {
+      const hex = digest.replace(/^sha256:/, "");
+      return join(v2, "blobs", "sha256", hex.slice(0, 2), hex, "data");
+    },
     blobs: () => {
       const root = join(v2, "blobs", "sha256");
       if (!existsSync(root)) return [];

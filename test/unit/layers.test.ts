@@ -29,7 +29,8 @@ test("imports point one way: cli -> pipelines -> stages -> components -> hw-runn
       const src = readFileSync(file, "utf8");
       for (const m of src.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
         const target = relative(root, resolve(dirname(file), m[1]!)).split("/")[0]!;
-        if (target !== layer && !allowed.includes(target)) violations.push(`${relative(root, file)}: imports ${m[1]} (${layer}/ may import ${allowed.join(", ") || "nothing"})`);
+        if (target !== layer && !allowed.includes(target))
+          violations.push(`${relative(root, file)}: imports ${m[1]} (${layer}/ may import ${allowed.join(", ") || "nothing"})`);
       }
     }
   }
@@ -43,9 +44,14 @@ test("stages/ holds stages only: the data-plane helpers live in dataplane/", () 
 
 test("every folder with runtime TypeScript has a place in the layers", () => {
   const NOT_RUNTIME = new Set(["bin", "bench", "test", "examples", "node_modules", "dist"]);
-  const folders = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith(".") && !NOT_RUNTIME.has(e.name)).map((e) => e.name);
+  const folders = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith(".") && !NOT_RUNTIME.has(e.name))
+    .map((e) => e.name);
   const withCode = folders.filter((f) => [...tsFiles(join(root, f))].length > 0);
-  assert.deepEqual(withCode.filter((f) => !(f in MAY_IMPORT)), []);
+  assert.deepEqual(
+    withCode.filter((f) => !(f in MAY_IMPORT)),
+    [],
+  );
 });
 
 test("no two modules load each other, directly or round a loop (an ESM cycle decides initialisation order by accident)", () => {
@@ -54,7 +60,9 @@ test("no two modules load each other, directly or round a loop (an ESM cycle dec
     for (const file of tsFiles(join(root, layer))) {
       const src = readFileSync(file, "utf8");
       // Value imports only: `import type` / `export type` vanish at run time.
-      const deps = [...src.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s*"(\.{1,2}\/[^"]+\.ts)"/gms)].map((m) => relative(root, resolve(dirname(file), m[1]!)));
+      const deps = [...src.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s*"(\.{1,2}\/[^"]+\.ts)"/gms)].map((m) =>
+        relative(root, resolve(dirname(file), m[1]!)),
+      );
       edges.set(relative(root, file), deps);
     }
   }
@@ -62,7 +70,10 @@ test("no two modules load each other, directly or round a loop (an ESM cycle dec
   const cycles: string[] = [];
   const visit = (f: string, path: string[]) => {
     if (state.get(f) === "done") return;
-    if (state.get(f) === "open") { cycles.push([...path.slice(path.indexOf(f)), f].join(" -> ")); return; }
+    if (state.get(f) === "open") {
+      cycles.push([...path.slice(path.indexOf(f)), f].join(" -> "));
+      return;
+    }
     state.set(f, "open");
     for (const d of edges.get(f) ?? []) visit(d, [...path, f]);
     state.set(f, "done");

@@ -27,7 +27,13 @@ after(async () => {
   if (copy) await rm(copy, { recursive: true, force: true });
 });
 
-const skipIfMissing = (t: { skip: (m: string) => void }) => { if (missing) { t.skip(`${missing} not available`); return true; } return false; };
+const skipIfMissing = (t: { skip: (m: string) => void }) => {
+  if (missing) {
+    t.skip(`${missing} not available`);
+    return true;
+  }
+  return false;
+};
 
 let firstRun: Awaited<ReturnType<typeof runKernelPipeline>> | undefined;
 

@@ -30,11 +30,17 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-interface Built { meta: KernelMetadata; bzImage: string; modules: string }
+interface Built {
+  meta: KernelMetadata;
+  bzImage: string;
+  modules: string;
+}
 
 const read = (dir: string): Built => ({
   meta: JSON.parse(readFileSync(join(dir, "metadata.json"), "utf8")) as KernelMetadata,
-  bzImage: createHash("sha256").update(readFileSync(join(dir, "bzImage"))).digest("hex"),
+  bzImage: createHash("sha256")
+    .update(readFileSync(join(dir, "bzImage")))
+    .digest("hex"),
   modules: readFileSync(join(dir, "modules.sha256"), "utf8"),
 });
 
@@ -48,7 +54,8 @@ async function engineBuild(label: string, ccache: string): Promise<Built> {
 
 /** The difference between two module lists, as the lines that differ. */
 function moduleDiff(a: string, b: string): string {
-  const la = new Set(a.split("\n")), lb = new Set(b.split("\n"));
+  const la = new Set(a.split("\n")),
+    lb = new Set(b.split("\n"));
   return [...[...la].filter((l) => !lb.has(l)).map((l) => `- ${l}`), ...[...lb].filter((l) => !la.has(l)).map((l) => `+ ${l}`)].slice(0, 20).join("\n");
 }
 
@@ -59,7 +66,9 @@ test("engine build with an empty ccache", { timeout: 150 * 60_000 }, async (t) =
   if (missing) return t.skip(`${missing} not available`);
   cold = await engineBuild("cold", ccacheName);
   assert.ok(cold.meta.ccache, "ccache was in use");
-  t.diagnostic(`cold: bzImage ${cold.bzImage}, ${cold.meta.modules} modules, make ${cold.meta.durationSeconds.make} s, ccache ${JSON.stringify(cold.meta.ccache && { hit: (cold.meta.ccache.direct_cache_hit ?? 0) + (cold.meta.ccache.preprocessed_cache_hit ?? 0), miss: cold.meta.ccache.cache_miss })}`);
+  t.diagnostic(
+    `cold: bzImage ${cold.bzImage}, ${cold.meta.modules} modules, make ${cold.meta.durationSeconds.make} s, ccache ${JSON.stringify(cold.meta.ccache && { hit: (cold.meta.ccache.direct_cache_hit ?? 0) + (cold.meta.ccache.preprocessed_cache_hit ?? 0), miss: cold.meta.ccache.cache_miss })}`,
+  );
   assert.equal(cold.meta.bzImage.sha256, cold.bzImage, "metadata.json names the bzImage it sits beside");
 });
 

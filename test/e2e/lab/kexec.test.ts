@@ -32,7 +32,8 @@ const base = loadInventory(LAB_VIRTUAL).boards[0]!;
 assert.ok(base.deploy.driver === "ssh-kexec" && base.power.driver === "ipmitool" && base.virtual?.machine);
 const [bmc, ssh, serial] = [await freePort(), await freePort(), await freePort()];
 const board: Board = {
-  ...base, id: "v1288-kexec-e2e",
+  ...base,
+  id: "v1288-kexec-e2e",
   power: { ...base.power, port: bmc, passwordEnv: "E2E_KEXEC_BMC_PASSWORD" },
   deploy: { ...base.deploy, port: ssh, identityFileEnv: "E2E_KEXEC_SSH_KEY_FILE" },
   virtual: { ...base.virtual, machine: { ...base.virtual.machine!, serialTcpPort: serial } },
@@ -49,7 +50,19 @@ after(async () => {
 async function job(id: string) {
   const k = await testKernel();
   const initrd = await testImage("boot", tmp.path);
-  return loadJob(await writeJob(tmp.path, { id, kernel: k.kernel, initrd, suites: ["boot"], needs: ["server:1288", "deploy:kexec"], totalS: 1500, bootS: 120, silenceS: 60, queueS: 60 }));
+  return loadJob(
+    await writeJob(tmp.path, {
+      id,
+      kernel: k.kernel,
+      initrd,
+      suites: ["boot"],
+      needs: ["server:1288", "deploy:kexec"],
+      totalS: 1500,
+      bootS: 120,
+      silenceS: 60,
+      queueS: 60,
+    }),
+  );
 }
 
 const consoleOf = (r: HilResult, n: number) => readFileSync(r.attempts[n]!.consoleLog, "utf8");
@@ -72,25 +85,55 @@ test("the board's sshd pulled mid-deploy: that attempt is an ERROR, the board is
   const running = runHilJob(lab, await job("sshd-pulled"), { outDir: `${tmp.path}/sshd`, log: (e) => events.push(e) });
   // Our own session into the board as soon as its sshd answers, waiting for one line on stdin; the
   // line makes it stop sshd and kill every ssh session (the runner's copy included), at once.
-  const opts = ["-i", key, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5", "-p", String(ssh), "root@127.0.0.1"];
+  const opts = [
+    "-i",
+    key,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "ConnectTimeout=5",
+    "-p",
+    String(ssh),
+    "root@127.0.0.1",
+  ];
   let puller: ChildProcess | undefined;
-  await waitUntil("a session into the board", async () => {
-    const c = spawn("ssh", [...opts, "echo ready; read x; systemctl stop ssh.service; pkill -KILL -x sshd"], { stdio: ["pipe", "pipe", "ignore"] });
-    const ready = await new Promise<boolean>((res) => {
-      c.stdout!.on("data", (d: Buffer) => { if (d.toString().includes("ready")) res(true); });
-      c.on("exit", () => res(false));
-    });
-    if (ready) { puller = c; children.push(c); } else await new Promise((r) => setTimeout(r, 2000));
-    return ready;
-  }, 600_000);
+  await waitUntil(
+    "a session into the board",
+    async () => {
+      const c = spawn("ssh", [...opts, "echo ready; read x; systemctl stop ssh.service; pkill -KILL -x sshd"], { stdio: ["pipe", "pipe", "ignore"] });
+      const ready = await new Promise<boolean>((res) => {
+        c.stdout!.on("data", (d: Buffer) => {
+          if (d.toString().includes("ready")) res(true);
+        });
+        c.on("exit", () => res(false));
+      });
+      if (ready) {
+        puller = c;
+        children.push(c);
+      } else await new Promise((r) => setTimeout(r, 2000));
+      return ready;
+    },
+    600_000,
+  );
   // The runner's scp of the kernel: the deploy is under way.
-  await waitUntil("the runner copying the kernel", async () => (await exec("pgrep", ["-f", `^scp .*-P ${ssh} `], { allowFailure: true })).exitCode === 0, 600_000);
+  await waitUntil(
+    "the runner copying the kernel",
+    async () => (await exec("pgrep", ["-f", `^scp .*-P ${ssh} `], { allowFailure: true })).exitCode === 0,
+    600_000,
+  );
   puller!.stdin!.write("pull\n");
   const r = await running;
   const first = r.attempts[0]!;
   assert.equal(first.outcome, "ERROR", `attempt 1: ${first.outcome} ${first.reason}`);
   assert.match(first.reason ?? "", /deploy step (scp|ssh) failed|sshd did not answer/, first.reason);
-  assert.ok(events.some((e) => e.kind === "retry"), "the runner retried after the infrastructure error");
+  assert.ok(
+    events.some((e) => e.kind === "retry"),
+    "the runner retried after the infrastructure error",
+  );
   assert.equal(r.outcome, "PASS", `${r.reason}`);
   assert.equal(r.attempts.length, 2);
   assert.match(consoleOf(r, 1), /==== DPU-CI END sshd-pulled\.2 failed=0 ====/);
@@ -100,10 +143,17 @@ test("SOL pulled after the kexec: that attempt is an ERROR, the retry passes", {
   const events: LabLogEvent[] = [];
   const running = runHilJob(lab, await job("sol-pulled"), { outDir: `${tmp.path}/sol`, log: (e) => events.push(e) });
   const log1 = `${tmp.path}/sol/attempt-1.console.log`;
-  await waitUntil("the kexec into the kernel under test", () => existsSync(log1) && /kexec_core: Starting new kernel/.test(readFileSync(log1, "utf8")), 900_000);
+  await waitUntil(
+    "the kexec into the kernel under test",
+    () => existsSync(log1) && /kexec_core: Starting new kernel/.test(readFileSync(log1, "utf8")),
+    900_000,
+  );
   assert.ok(runningQemuPid(lab.boardDir(board)) !== undefined);
   const pw = lab.env.E2E_KEXEC_BMC_PASSWORD!;
-  const deact = await exec("ipmitool", ["-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", String(bmc), "-U", "admin", "-E", "sol", "deactivate"], { env: { ...process.env, IPMI_PASSWORD: pw }, allowFailure: true });
+  const deact = await exec("ipmitool", ["-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", String(bmc), "-U", "admin", "-E", "sol", "deactivate"], {
+    env: { ...process.env, IPMI_PASSWORD: pw },
+    allowFailure: true,
+  });
   assert.equal(deact.exitCode, 0, deact.stderr);
   const r = await running;
   const first = r.attempts[0]!;

@@ -46,7 +46,10 @@ export async function bringUpLava(): Promise<LavaLab> {
   const tmp = tempDir("lava");
   // The scheduler and gunicorn drop privileges to lavaserver and must still write their logs here.
   chmodSync(tmp.path, 0o755);
-  for (const f of ["gunicorn.log", "scheduler.log"]) { writeFileSync(join(tmp.path, f), ""); await exec("chown", ["lavaserver:lavaserver", join(tmp.path, f)], { allowFailure: true }); }
+  for (const f of ["gunicorn.log", "scheduler.log"]) {
+    writeFileSync(join(tmp.path, f), "");
+    await exec("chown", ["lavaserver:lavaserver", join(tmp.path, f)], { allowFailure: true });
+  }
   const id = `${process.pid}-${Date.now().toString(36)}`;
   const worker = `dpuci-w-${id}`;
   const device = `dpuci-qemu-${id}`;
@@ -55,7 +58,11 @@ export async function bringUpLava(): Promise<LavaLab> {
   const children: ChildProcess[] = [];
 
   // PostgreSQL: Debian's cluster, started by hand (no systemd here).
-  const clusters = (await exec("pg_lsclusters", ["-h"])).stdout.trim().split("\n").filter(Boolean).map((l) => l.split(/\s+/));
+  const clusters = (await exec("pg_lsclusters", ["-h"])).stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split(/\s+/));
   const [ver, name] = clusters[0] ?? [];
   if (!ver || !name) throw new Error("no PostgreSQL cluster (pg_lsclusters is empty)");
   if (clusters[0]![3] !== "online") await exec("pg_ctlcluster", [ver, name, "start"]);
@@ -63,7 +70,8 @@ export async function bringUpLava(): Promise<LavaLab> {
   if ((await manage(["users", "list"], true)).exitCode !== 0) await exec(PY, ["/usr/share/lava-server/postinst.py"], { timeoutMs: 300_000 });
   // QEMU under libguestfs must not try KVM either (it hangs in this nested VM).
   const envYaml = readFileSync(ENV_YAML, "utf8");
-  if (!envYaml.includes("LIBGUESTFS_BACKEND_SETTINGS")) writeFileSync(ENV_YAML, envYaml.replace(/^overrides:\s*$/m, "overrides:\n  LIBGUESTFS_BACKEND_SETTINGS: force_tcg"));
+  if (!envYaml.includes("LIBGUESTFS_BACKEND_SETTINGS"))
+    writeFileSync(ENV_YAML, envYaml.replace(/^overrides:\s*$/m, "overrides:\n  LIBGUESTFS_BACKEND_SETTINGS: force_tcg"));
 
   if (!(await manage(["users", "list"])).stdout.includes(user)) await manage(["users", "add", "--superuser", "--staff", "--passwd", `pw-${id}`, user]);
   const token = (await manage(["tokens", "add", "--user", user])).stdout.trim().split("\n").pop()!.trim();
@@ -83,26 +91,58 @@ export async function bringUpLava(): Promise<LavaLab> {
     children.push(c);
     return join(tmp.path, log);
   };
-  start("/usr/bin/gunicorn3", ["lava_server.wsgi", "--log-file", join(tmp.path, "gunicorn.log"), "-u", "lavaserver", "-g", "lavaserver", "--workers", "2", "--bind", `127.0.0.1:${port}`], "gunicorn.log");
+  start(
+    "/usr/bin/gunicorn3",
+    ["lava_server.wsgi", "--log-file", join(tmp.path, "gunicorn.log"), "-u", "lavaserver", "-g", "lavaserver", "--workers", "2", "--bind", `127.0.0.1:${port}`],
+    "gunicorn.log",
+  );
   start(PY, [...MANAGE, "lava-scheduler", "--level", "INFO", "--log-file", join(tmp.path, "scheduler.log")], "scheduler.log");
   // A short ping interval: the worker learns of new jobs when it pings (default every 20 s).
-  start("/usr/bin/lava-worker", ["--level", "INFO", "--url", `${url}/`, "--token", workerToken, "--name", worker, "--ping-interval", "2", "--log-file", join(tmp.path, "worker.log")], "worker.log");
-  await waitUntil("LAVA's REST API", async () => {
-    try { return (await fetch(`${url}/api/v0.2/devices/?hostname=${device}`)).ok; } catch { return false; }
-  }, 60_000);
-  await waitUntil("the worker to come online", async () => {
-    const r = await fetch(`${url}/api/v0.2/workers/${worker}/`, { headers: { Authorization: `Token ${token}` } }).catch(() => undefined);
-    return r?.ok ? ((await r.json()) as { state?: string }).state === "Online" : false;
-  }, 60_000);
+  start(
+    "/usr/bin/lava-worker",
+    ["--level", "INFO", "--url", `${url}/`, "--token", workerToken, "--name", worker, "--ping-interval", "2", "--log-file", join(tmp.path, "worker.log")],
+    "worker.log",
+  );
+  await waitUntil(
+    "LAVA's REST API",
+    async () => {
+      try {
+        return (await fetch(`${url}/api/v0.2/devices/?hostname=${device}`)).ok;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+  );
+  await waitUntil(
+    "the worker to come online",
+    async () => {
+      const r = await fetch(`${url}/api/v0.2/workers/${worker}/`, { headers: { Authorization: `Token ${token}` } }).catch(() => undefined);
+      return r?.ok ? ((await r.json()) as { state?: string }).state === "Online" : false;
+    },
+    60_000,
+  );
 
   return {
-    url, token, tag, device, worker, dir: tmp.path, bringUpS: (Date.now() - t0) / 1000,
+    url,
+    token,
+    tag,
+    device,
+    worker,
+    dir: tmp.path,
+    bringUpS: (Date.now() - t0) / 1000,
     async qemuPids(lavaJob) {
       const r = await exec("pgrep", ["-f", `qemu-system-x86_64 .*/tmp/${lavaJob}/`], { allowFailure: true });
       return r.stdout.split("\n").filter(Boolean).map(Number);
     },
     async down() {
-      for (const c of children) if (c.pid) try { process.kill(-c.pid, "SIGTERM"); } catch { /* gone */ }
+      for (const c of children)
+        if (c.pid)
+          try {
+            process.kill(-c.pid, "SIGTERM");
+          } catch {
+            /* gone */
+          }
       await manage(["devices", "update", "--health", "RETIRED", device], true);
       await manage(["workers", "update", "--health", "MAINTENANCE", worker], true); // RETIRED crashes in 2023.01 (go_health_retired needs a user)
       rmSync(join(DEVICES_DIR, `${device}.jinja2`), { force: true });
@@ -110,4 +150,3 @@ export async function bringUpLava(): Promise<LavaLab> {
     },
   };
 }
-

@@ -9,7 +9,9 @@ import { ovsStage } from "../../../ovs/index.ts";
 import { DEFAULT_FLOWS, ovsDatapathStage } from "../../../ovs/index.ts";
 
 /** A flow table with one broken flow: p1's IPv4 goes back out of p1, so h2 never hears h1. */
-export const BROKEN_FLOWS = DEFAULT_FLOWS.map((f) => (f.name === "ip p1->p2" ? { ...f, flow: "priority=100,in_port=p1,ip,nw_dst=10.0.0.2,actions=IN_PORT" } : f));
+export const BROKEN_FLOWS = DEFAULT_FLOWS.map((f) =>
+  f.name === "ip p1->p2" ? { ...f, flow: "priority=100,in_port=p1,ip,nw_dst=10.0.0.2,actions=IN_PORT" } : f,
+);
 
 export default definePipeline({
   name: "netstack",

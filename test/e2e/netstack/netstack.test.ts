@@ -22,19 +22,34 @@ before(async () => {
   if (!(await which("/usr/bin/docker"))) missing = "/usr/bin/docker";
   if (process.getuid?.() !== 0) missing = "root (network namespaces)";
 });
-after(async () => { await rm(home, { recursive: true, force: true }); });
+after(async () => {
+  await rm(home, { recursive: true, force: true });
+});
 
 async function run(params: Record<string, string>): Promise<{ manifest: RunManifest; dir: string }> {
   const cfg = configFrom({}, { ...process.env, DPU_CI_HOME: home });
   const resolved = resolveParams(netstack, params);
   const graph = await buildGraph(netstack, resolved, { root: PROJECT, config: cfg });
-  const r = await runGraph({ graph, pipeline: "netstack", params: resolved, executor: chooseExecutor(cfg), jobs: 2, store: storeOf(cfg), root: PROJECT, env: cfg.env, secret: () => undefined });
+  const r = await runGraph({
+    graph,
+    pipeline: "netstack",
+    params: resolved,
+    executor: chooseExecutor(cfg),
+    jobs: 2,
+    store: storeOf(cfg),
+    root: PROJECT,
+    env: cfg.env,
+    secret: () => undefined,
+  });
   return { manifest: r.manifest, dir: r.dir };
 }
 const byPrefix = (m: RunManifest, p: string) => m.nodes.find((n) => n.name.startsWith(p))!;
 
 test("DPDK, our PMD, testpmd, OVS, its testsuite subset and the datapath suite pass; a second run is cached", { timeout: 120 * 60_000 }, async (t) => {
-  if (missing) { t.skip(`${missing} not available`); return; }
+  if (missing) {
+    t.skip(`${missing} not available`);
+    return;
+  }
   const first = await run({});
   for (const n of first.manifest.nodes) assert.equal(n.outcome, "PASS", `${n.name}: ${n.reason ?? ""}\n${(n.excerpt ?? []).join("\n")}`);
   const tp = byPrefix(first.manifest, "testpmd.");
@@ -49,7 +64,10 @@ test("DPDK, our PMD, testpmd, OVS, its testsuite subset and the datapath suite p
 });
 
 test("a slowed PMD is a metric regression with its trend in the report", { timeout: 20 * 60_000 }, async (t) => {
-  if (missing) { t.skip(`${missing} not available`); return; }
+  if (missing) {
+    t.skip(`${missing} not available`);
+    return;
+  }
   const slowed = await run({ pmd_delay_ns: "50000", ovs: "no" });
   assert.equal(byPrefix(slowed.manifest, "testpmd.").outcome, "PASS", "slow is not broken");
   const w = writeRunReports(slowed.dir, { historyDb: join(home, "history.sqlite") });
@@ -59,7 +77,10 @@ test("a slowed PMD is a metric regression with its trend in the report", { timeo
 });
 
 test("a broken flow is FAIL naming the flow", { timeout: 20 * 60_000 }, async (t) => {
-  if (missing) { t.skip(`${missing} not available`); return; }
+  if (missing) {
+    t.skip(`${missing} not available`);
+    return;
+  }
   const broken = await run({ flows: "broken" });
   const dp = byPrefix(broken.manifest, "ovs-datapath.");
   assert.equal(dp.outcome, "FAIL");

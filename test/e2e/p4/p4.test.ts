@@ -25,25 +25,44 @@ before(async () => {
   const a = p4cAvailability(p4cPlan(configFrom({}, process.env)));
   if (!missing && !a.ok) missing = a.reason;
 });
-after(async () => { await rm(home, { recursive: true, force: true }); });
+after(async () => {
+  await rm(home, { recursive: true, force: true });
+});
 
 async function run(): Promise<{ manifest: RunManifest; dir: string; ms: number }> {
   const cfg = configFrom({}, { ...process.env, DPU_CI_HOME: home });
   const g = new GraphBuilder();
   dataplaneStage(g, { p4c: p4cPlan(cfg), diffSeed: cfg.diffSeed, diffPackets: cfg.diffPackets });
   const t0 = Date.now();
-  const r = await runGraph({ graph: g.finish(), pipeline: "p4-e2e", params: {}, executor: chooseExecutor(cfg), jobs: 2, store: storeOf(cfg), root: PROJECT, env: cfg.env, secret: () => undefined });
+  const r = await runGraph({
+    graph: g.finish(),
+    pipeline: "p4-e2e",
+    params: {},
+    executor: chooseExecutor(cfg),
+    jobs: 2,
+    store: storeOf(cfg),
+    root: PROJECT,
+    env: cfg.env,
+    secret: () => undefined,
+  });
   return { ...r, ms: Date.now() - t0 };
 }
 
 let first: Awaited<ReturnType<typeof run>> | undefined;
 
 test("p4c builds from the vendored source; the P4 programs compile, load and pass every vector; no packet differs", { timeout: 150 * 60_000 }, async (t) => {
-  if (missing) { t.skip(`${missing}`); return; }
+  if (missing) {
+    t.skip(`${missing}`);
+    return;
+  }
   first = await run();
   const m = first.manifest;
-  const why = (n: string) => { const r = node(m, n); return `${n}: ${r.outcome} ${r.reason ?? ""}\n${(r.excerpt ?? []).join("\n")}`; };
-  for (const n of ["p4c", "p4-build", "ebpf-build", "dataplane-test", "dataplane-test-p4", "dataplane-diff-p4"]) assert.equal(node(m, n).outcome, "PASS", why(n));
+  const why = (n: string) => {
+    const r = node(m, n);
+    return `${n}: ${r.outcome} ${r.reason ?? ""}\n${(r.excerpt ?? []).join("\n")}`;
+  };
+  for (const n of ["p4c", "p4-build", "ebpf-build", "dataplane-test", "dataplane-test-p4", "dataplane-diff-p4"])
+    assert.equal(node(m, n).outcome, "PASS", why(n));
   const p4c = JSON.parse(readFileSync(join(first.dir, node(m, "p4c").output!, "build.json"), "utf8"));
   assert.equal(p4c.version, "1.2.4.8");
   const out = join(first.dir, node(m, "p4-build").output!);
@@ -55,15 +74,23 @@ test("p4c builds from the vendored source; the P4 programs compile, load and pas
   const cases = (node(m, "dataplane-test-p4").suites ?? []).flatMap((s) => s.cases);
   assert.ok(cases.length >= 40, `${cases.length} cases`);
   const skbRefused = (c: { outcome: string; reason?: string }) => c.outcome === "SKIP" && /skb test run \(net\/bpf\/test_run\.c\) refuses/.test(c.reason ?? "");
-  assert.deepEqual(cases.filter((c) => c.outcome !== "PASS" && !skbRefused(c)).map((c) => `${c.name}: ${c.outcome} ${c.reason}`), []);
+  assert.deepEqual(
+    cases.filter((c) => c.outcome !== "PASS" && !skbRefused(c)).map((c) => `${c.name}: ${c.outcome} ${c.reason}`),
+    [],
+  );
   t.diagnostic(`${cases.filter((c) => c.outcome === "PASS").length} cases pass, ${cases.filter(skbRefused).length} not runnable on TC (skb test run)`);
-  const diff = JSON.parse(readFileSync(join(first.dir, node(m, "dataplane-diff-p4").output!, "differential.json"), "utf8")) as { results: Array<{ program: string; packets: number; divergences: unknown[] }> };
+  const diff = JSON.parse(readFileSync(join(first.dir, node(m, "dataplane-diff-p4").output!, "differential.json"), "utf8")) as {
+    results: Array<{ program: string; packets: number; divergences: unknown[] }>;
+  };
   assert.equal(diff.results.length, 4);
   for (const r of diff.results) assert.ok(r.packets >= 10_000, `${r.program}: ${r.packets}`);
 });
 
 test("a second run takes p4c and the compiled P4 programs from the cache", { timeout: 20 * 60_000 }, async (t) => {
-  if (missing || !first) { t.skip(missing ?? "the first run did not finish"); return; }
+  if (missing || !first) {
+    t.skip(missing ?? "the first run did not finish");
+    return;
+  }
   const second = await run();
   for (const n of ["p4c", "p4-build", "ebpf-build"]) assert.equal(node(second.manifest, n).cached, true, `${n} was rebuilt`);
   t.diagnostic(`first run ${Math.round(first.ms / 1000)} s, second ${Math.round(second.ms / 1000)} s`);

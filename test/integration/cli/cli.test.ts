@@ -25,27 +25,48 @@ test("--help prints the commands and the exit codes; no command is a usage error
 
 // Every command and sub-command, as a user types it, with a word its usage must contain.
 const COMMAND_LINES: Array<[string[], RegExp]> = [
-  [["list"], /Usage: dpu-ci list/], [["plan"], /Usage: dpu-ci plan/], [["run"], /Usage: dpu-ci run/],
-  [["report"], /Usage: dpu-ci report/], [["doctor"], /Usage: dpu-ci doctor/], [["config"], /Usage: dpu-ci config/],
-  [["matrix"], /Usage: dpu-ci matrix/], [["gha"], /dpu-ci gha render/], [["gha", "render"], /dpu-ci gha render/], [["gha", "labels"], /dpu-ci gha labels/],
-  [["release"], /dpu-ci release plan/], [["release", "plan"], /dpu-ci release plan/], [["release", "tag"], /dpu-ci release tag/],
-  [["hil"], /dpu-ci hil run/], [["hil", "run"], /dpu-ci hil run/], [["lab"], /dpu-ci lab status/], [["lab", "status"], /dpu-ci lab status/],
-  [["lab", "health-check"], /lab health-check <board>/], [["lab", "down"], /dpu-ci lab down/],
-  [["dataplane"], /dpu-ci dataplane/], [["dataplane", "fw", "list"], /dpu-ci dataplane/],
+  [["list"], /Usage: dpu-ci list/],
+  [["plan"], /Usage: dpu-ci plan/],
+  [["run"], /Usage: dpu-ci run/],
+  [["report"], /Usage: dpu-ci report/],
+  [["doctor"], /Usage: dpu-ci doctor/],
+  [["config"], /Usage: dpu-ci config/],
+  [["matrix"], /Usage: dpu-ci matrix/],
+  [["gha"], /dpu-ci gha render/],
+  [["gha", "render"], /dpu-ci gha render/],
+  [["gha", "labels"], /dpu-ci gha labels/],
+  [["release"], /dpu-ci release plan/],
+  [["release", "plan"], /dpu-ci release plan/],
+  [["release", "tag"], /dpu-ci release tag/],
+  [["hil"], /dpu-ci hil run/],
+  [["hil", "run"], /dpu-ci hil run/],
+  [["lab"], /dpu-ci lab status/],
+  [["lab", "status"], /dpu-ci lab status/],
+  [["lab", "health-check"], /lab health-check <board>/],
+  [["lab", "down"], /dpu-ci lab down/],
+  [["dataplane"], /dpu-ci dataplane/],
+  [["dataplane", "fw", "list"], /dpu-ci dataplane/],
 ];
 
 /** Runs the command lines three at a time (each is a process start: this keeps the test short). */
 async function each<T>(items: readonly T[], fn: (x: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all([0, 1, 2].map(async () => { for (let x = queue.shift(); x !== undefined; x = queue.shift()) await fn(x); }));
+  await Promise.all(
+    [0, 1, 2].map(async () => {
+      for (let x = queue.shift(); x !== undefined; x = queue.shift()) await fn(x);
+    }),
+  );
 }
 
 test("every command and sub-command answers --help (and -h) with exit 0, and `help <command>` too", async () => {
-  await each(COMMAND_LINES.flatMap(([words, usage], i) => [[[...words, "--help"], usage] as const, ...(i % 5 === 0 ? [[[...words, "-h"], usage] as const] : [])]), async ([argv, usage]) => {
-    const r = await runCli(argv, { home });
-    assert.equal(r.code, 0, `${argv.join(" ")}: ${show(r)}`);
-    assert.match(r.stdout, usage, argv.join(" "));
-  });
+  await each(
+    COMMAND_LINES.flatMap(([words, usage], i) => [[[...words, "--help"], usage] as const, ...(i % 5 === 0 ? [[[...words, "-h"], usage] as const] : [])]),
+    async ([argv, usage]) => {
+      const r = await runCli(argv, { home });
+      assert.equal(r.code, 0, `${argv.join(" ")}: ${show(r)}`);
+      assert.match(r.stdout, usage, argv.join(" "));
+    },
+  );
   const h = await runCli(["help", "matrix"], { home });
   assert.equal(h.code, 0, show(h));
   assert.match(h.stdout, /Usage: dpu-ci matrix/);
@@ -124,7 +145,10 @@ test("an unknown DPU_CI_* variable exits 2 with a suggestion", async () => {
 test("a bad source spec is a config error when the config loads, with every other problem; a good one is shown without its credentials", async () => {
   const r = await runCli(["config"], { home, env: { DPU_CI_KERNEL_SOURCE: "bogus", DPU_CI_JOBS: "x" } });
   assert.equal(r.code, 2, show(r));
-  assert.match(r.stderr, /environment: DPU_CI_KERNEL_SOURCE: "bogus" is not a source spec; expected debian:PKG, git:URL#REF, tarball:URL#sha256=HEX or dir:PATH/);
+  assert.match(
+    r.stderr,
+    /environment: DPU_CI_KERNEL_SOURCE: "bogus" is not a source spec; expected debian:PKG, git:URL#REF, tarball:URL#sha256=HEX or dir:PATH/,
+  );
   assert.match(r.stderr, /environment: DPU_CI_JOBS: expected a whole number/, "every problem at once");
   const plan = await runCli(["plan", "pr"], { home, env: { DPU_CI_KERNEL_SOURCE: "git:https://example.org/linux.git" } });
   assert.equal(plan.code, 2, show(plan));
@@ -167,11 +191,17 @@ test("list --json names the pipelines; plan --json of pr prints nodes and their 
   assert.ok(p.nodes.length >= 2);
   const names2 = new Set(p.nodes.map((n) => n.name));
   for (const n of p.nodes) for (const d of n.deps) assert.ok(names2.has(d), `${n.name} depends on ${d}, which is in the plan`);
-  assert.ok(p.nodes.some((n) => n.kind === "build" && n.deps.length > 0), "at least two dependent build nodes");
+  assert.ok(
+    p.nodes.some((n) => n.kind === "build" && n.deps.length > 0),
+    "at least two dependent build nodes",
+  );
 });
 
 test("under GitHub Actions: ::add-mask:: for secrets first, each node's log folded in ::group:: with commands from the log switched off", async () => {
-  const r = await runCli(["run", join(TESTDATA_CLI, "tasks.ts"), "--param", "ms=200"], { home, env: { GITHUB_ACTIONS: "true", FIXTURE_TOKEN: "fixture-tok-123" } });
+  const r = await runCli(["run", join(TESTDATA_CLI, "tasks.ts"), "--param", "ms=200"], {
+    home,
+    env: { GITHUB_ACTIONS: "true", FIXTURE_TOKEN: "fixture-tok-123" },
+  });
   assert.equal(r.code, 0, show(r));
   const lines = r.stdout.split("\n");
   assert.equal(lines[0], "::add-mask::fixture-tok-123", "the runner learns the secret before anything else is printed");

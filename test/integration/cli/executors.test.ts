@@ -23,7 +23,13 @@ test("--executor host runs smoke with this machine's tools, nothing cached", { s
   const r = await runCli(["run", "smoke", "--executor", "host"], { home });
   assert.equal(r.code, 0, show(r));
   const m = readManifest(join(home.home, "runs", "latest"));
-  assert.deepEqual(m.nodes.map((n) => [n.name, n.outcome, n.executor, n.cached]), [["hello-build", "PASS", "host", false], ["hello-run", "PASS", "host", false]]);
+  assert.deepEqual(
+    m.nodes.map((n) => [n.name, n.outcome, n.executor, n.cached]),
+    [
+      ["hello-build", "PASS", "host", false],
+      ["hello-run", "PASS", "host", false],
+    ],
+  );
   assert.match(readFileSync(join(home.home, "runs", m.id, "artifacts/hello-run/hello.txt"), "utf8"), /hello/);
 });
 
@@ -37,7 +43,14 @@ test("inside a Dagger session the executor is dagger without asking; the session
     const r = await runCli(["run", "smoke", "--json"], { home, env: { DAGGER_SESSION_PORT: String(rec.port), DAGGER_SESSION_TOKEN: token } });
     assert.equal(r.code, 0, show(r));
     const m = readManifest(join(home.home, "runs", "latest"));
-    assert.deepEqual(m.nodes.map((n) => [n.name, n.outcome, n.executor, n.cached]), [["hello-build", "PASS", "dagger", undefined], ["hello-run", "PASS", "dagger", undefined]], "Dagger does not report cache hits: unknown");
+    assert.deepEqual(
+      m.nodes.map((n) => [n.name, n.outcome, n.executor, n.cached]),
+      [
+        ["hello-build", "PASS", "dagger", undefined],
+        ["hello-run", "PASS", "dagger", undefined],
+      ],
+      "Dagger does not report cache hits: unknown",
+    );
     assert.equal(m.executor, "dagger");
 
     const chains = rec.recorded.map((q) => chain(q.query)).filter((c) => c[0]!.name === "container");
@@ -45,10 +58,19 @@ test("inside a Dagger session the executor is dagger without asking; the session
     assert.equal(finals.length, 2, "one export per build node");
     // Both start from the debootstrapped base BuildKit uses, imported as a tarball (docker save).
     for (const c of finals) assert.equal(c[1]!.name, "import", c.map((f) => f.name).join("."));
-    assert.ok(chains.some((c) => c.at(-1)!.name === "stdout") && chains.some((c) => c.at(-1)!.name === "stderr"), "the last command's output is fetched for the node's log");
+    assert.ok(
+      chains.some((c) => c.at(-1)!.name === "stdout") && chains.some((c) => c.at(-1)!.name === "stderr"),
+      "the last command's output is fetched for the node's log",
+    );
     const execs = finals.map((c) => c.filter((f) => f.name === "withExec").map((f) => (f.args as { args: string[] }).args));
-    assert.deepEqual(execs[0]!.slice(-2), [["make", "-C", "/src", "hello"], ["install", "-D", "-m", "0755", "/src/hello", "/out/bin/hello"]]);
-    assert.deepEqual(finals[0]!.slice(-2).map((f) => f.name), ["directory", "export"]);
+    assert.deepEqual(execs[0]!.slice(-2), [
+      ["make", "-C", "/src", "hello"],
+      ["install", "-D", "-m", "0755", "/src/hello", "/out/bin/hello"],
+    ]);
+    assert.deepEqual(
+      finals[0]!.slice(-2).map((f) => f.name),
+      ["directory", "export"],
+    );
     assert.equal((finals[0]!.at(-1)!.args as { path: string }).path, join(home.home, "runs", m.id, "artifacts", "hello-build"));
 
     for (const f of regularFiles(home.home)) assert.ok(!readFileSync(f).includes(token), `the session token is in ${f}`);
@@ -59,5 +81,7 @@ test("inside a Dagger session the executor is dagger without asking; the session
 });
 
 function regularFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e: Dirent) => (e.isDirectory() ? regularFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e: Dirent) =>
+    e.isDirectory() ? regularFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
+  );
 }

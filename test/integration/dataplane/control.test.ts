@@ -32,7 +32,10 @@ before(async () => {
   await exec("mount", ["-t", "bpf", "bpf", bpffs]);
 });
 after(async () => {
-  if (bpffs) { await exec("umount", [bpffs], { allowFailure: true }); await rm(bpffs, { recursive: true, force: true }); }
+  if (bpffs) {
+    await exec("umount", [bpffs], { allowFailure: true });
+    await rm(bpffs, { recursive: true, force: true });
+  }
   for (const d of [objs, scratch]) if (d) await rm(d, { recursive: true, force: true });
 });
 
@@ -41,7 +44,8 @@ async function verdict(program: string, pkt: Buffer): Promise<number> {
   return (await new Bpftool().progRun(join(bpffs, "dpu-ci", program, "progs", program), join(scratch, "in"), join(scratch, "out"))).retval;
 }
 
-const ssh = (src: string) => buildPacket({ eth: { dst: "02:00:00:00:00:02", src: "02:00:00:00:00:01" }, ipv4: { src, dst: "10.0.0.1" }, tcp: { sport: 40000, dport: 22 } });
+const ssh = (src: string) =>
+  buildPacket({ eth: { dst: "02:00:00:00:00:02", src: "02:00:00:00:00:01" }, ipv4: { src, dst: "10.0.0.1" }, tcp: { sport: 40000, dport: 22 } });
 
 test("fw: default deny, add an allow rule, list, delete it again", { skip, timeout: 30_000 }, async () => {
   assert.equal((await cli("load", "fw", "--objects", objs)).code, 0);
@@ -63,9 +67,16 @@ test("lb backend add/del/list on real maps, and the program uses them", { skip, 
   await cli("load", "lb", "--objects", objs);
   await cli("lb", "backend", "add", "--vip", "10.0.0.10:80/tcp", "--addr", "192.168.1.2", "--mac", "02:be:00:00:00:02");
   await cli("lb", "backend", "add", "--vip", "10.0.0.10:80/tcp", "--addr", "192.168.1.3", "--mac", "02:be:00:00:00:03", "--port", "8080");
-  assert.match((await cli("lb", "list")).out, /10\.0\.0\.10:80\/tcp \(vip 1\): 192\.168\.1\.2 \[02:be:00:00:00:02\], 192\.168\.1\.3:8080 \[02:be:00:00:00:03\]/);
+  assert.match(
+    (await cli("lb", "list")).out,
+    /10\.0\.0\.10:80\/tcp \(vip 1\): 192\.168\.1\.2 \[02:be:00:00:00:02\], 192\.168\.1\.3:8080 \[02:be:00:00:00:03\]/,
+  );
   await cli("lb", "backend", "del", "--vip", "10.0.0.10:80/tcp", "--addr", "192.168.1.2");
-  const pkt = buildPacket({ eth: { dst: "02:00:00:00:00:aa", src: "02:00:00:00:00:01" }, ipv4: { src: "172.16.0.5", dst: "10.0.0.10" }, tcp: { sport: 1, dport: 80 } });
+  const pkt = buildPacket({
+    eth: { dst: "02:00:00:00:00:aa", src: "02:00:00:00:00:01" },
+    ipv4: { src: "172.16.0.5", dst: "10.0.0.10" },
+    tcp: { sport: 1, dport: 80 },
+  });
   assert.equal(await verdict("lb", pkt), 3); // XDP_TX to the one backend left
   const out = await readFile(join(scratch, "out"));
   assert.equal([...out.subarray(30, 34)].join("."), "192.168.1.3");

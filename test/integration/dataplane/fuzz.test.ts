@@ -16,15 +16,27 @@ const SEED = seedFrom(process.env.FUZZ_SEED);
 const COUNT = Number(process.env.FUZZ_PACKETS ?? 2000);
 let objs = "";
 let work = "";
-before(async () => { if (!skip) { objs = await compileAll(); work = await mkdtemp(join(tmpdir(), "dpuci-fuzz-")); } });
-after(async () => { for (const d of [objs, work]) if (d) await rm(d, { recursive: true, force: true }); });
+before(async () => {
+  if (!skip) {
+    objs = await compileAll();
+    work = await mkdtemp(join(tmpdir(), "dpuci-fuzz-"));
+  }
+});
+after(async () => {
+  for (const d of [objs, work]) if (d) await rm(d, { recursive: true, force: true });
+});
 
 test(`every program survives ${COUNT} fuzzed packets (seed ${SEED})`, { skip, timeout: 300_000 }, async () => {
   const corpus = (await Promise.all(PROGRAMS.map((p) => loadVectors(join(ROOT, "p4", p.vectors))))).flatMap((f) => f.vectors.map((v) => v.input));
   const reports: FuzzReport[] = [];
-  for (const [i, p] of PROGRAMS.entries()) reports.push(await fuzzProgram(p.name, join(objs, `${p.name}.o`), { seed: (SEED + i) >>> 0, count: COUNT, corpus, workDir: work }));
+  for (const [i, p] of PROGRAMS.entries())
+    reports.push(await fuzzProgram(p.name, join(objs, `${p.name}.o`), { seed: (SEED + i) >>> 0, count: COUNT, corpus, workDir: work }));
   console.log(`data-plane fuzz (FUZZ_SEED=${SEED} replays):\n${formatFuzzTable(reports)}`);
   const failures = reports.flatMap((r) => r.failures);
   assert.equal(failures.length, 0, failures.slice(0, 5).map(formatFuzzFailure).join("\n"));
-  for (const r of reports) assert.ok(Object.keys(r.verdicts).length >= (r.program === "vf2virtio" ? 1 : 2), `${r.program}: the packets reached only ${Object.keys(r.verdicts).join(", ")}`);
+  for (const r of reports)
+    assert.ok(
+      Object.keys(r.verdicts).length >= (r.program === "vf2virtio" ? 1 : 2),
+      `${r.program}: the packets reached only ${Object.keys(r.verdicts).join(", ")}`,
+    );
 });

@@ -39,18 +39,35 @@ before(async () => {
   await exec("mount", ["-t", "bpf", "bpf", bpffs]);
   for (const ns of [NS_A, NS_B]) await exec("ip", ["netns", "add", ns]);
   await exec("ip", ["link", "add", DEV_A, "netns", NS_A, "type", "veth", "peer", "name", DEV_B, "netns", NS_B]);
-  for (const [ns, dev, addr] of [[NS_A, DEV_A, `${NET}.1/24`], [NS_B, DEV_B, `${NET}.2/24`]] as const) {
+  for (const [ns, dev, addr] of [
+    [NS_A, DEV_A, `${NET}.1/24`],
+    [NS_B, DEV_B, `${NET}.2/24`],
+  ] as const) {
     await inNs(ns, ["ip", "addr", "add", addr, "dev", dev]);
     await inNs(ns, ["ip", "link", "set", dev, "up"]);
     await inNs(ns, ["ip", "link", "set", "lo", "up"]);
   }
   // The listener says when it listens: a SYN sent before listen() is answered RST, and the first
   // check below would fail on a fast machine (CI did, once).
-  const server = spawn("ip", ["netns", "exec", NS_B, "python3", "-c", "import socket,sys,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',22))\ns.listen(16)\nprint('listening',flush=True)\ntime.sleep(120)"], { stdio: ["ignore", "pipe", "inherit"] });
+  const server = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      NS_B,
+      "python3",
+      "-c",
+      "import socket,sys,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',22))\ns.listen(16)\nprint('listening',flush=True)\ntime.sleep(120)",
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   listener = server;
   await new Promise<void>((resolve, reject) => {
     let seen = "";
-    server.stdout!.on("data", (b: Buffer) => { seen += b.toString(); if (seen.includes("listening")) resolve(); });
+    server.stdout!.on("data", (b: Buffer) => {
+      seen += b.toString();
+      if (seen.includes("listening")) resolve();
+    });
     server.once("exit", (code) => reject(new Error(`the tcp/22 listener in ${NS_B} exited (${code}) before listening`)));
   });
 });
@@ -58,7 +75,10 @@ before(async () => {
 after(async () => {
   listener?.kill("SIGKILL");
   for (const ns of [NS_A, NS_B]) await exec("ip", ["netns", "del", ns], { allowFailure: true });
-  if (bpffs) { await exec("umount", [bpffs], { allowFailure: true }); await rm(bpffs, { recursive: true, force: true }); }
+  if (bpffs) {
+    await exec("umount", [bpffs], { allowFailure: true });
+    await rm(bpffs, { recursive: true, force: true });
+  }
   if (objs) await rm(objs, { recursive: true, force: true });
 });
 

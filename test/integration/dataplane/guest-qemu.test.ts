@@ -26,22 +26,43 @@ test("every program loads, passes its vectors and attaches inside a QEMU guest k
   await writeGuestBundle(objs, join(ROOT, "p4/vectors"), tmp.path);
   const g = await guestInitramfsInputs(tmp.path);
   const initrd = await buildInitramfs({
-    out: join(tmp.path, "dataplane.cpio.gz"), modulesDir: k.modulesDir, modules: ["virtio_pci", "virtio_net", "dummy"],
-    bpf: g.bpf, bins: g.bins, suites: [SUITES.modules, ...g.suites],
+    out: join(tmp.path, "dataplane.cpio.gz"),
+    modulesDir: k.modulesDir,
+    modules: ["virtio_pci", "virtio_net", "dummy"],
+    bpf: g.bpf,
+    bins: g.bins,
+    suites: [SUITES.modules, ...g.suites],
   });
   const board = qemuBoard("qemu-dp", { capabilities: ["arch:x86_64", "virt:qemu", "ebpf:xdp"] });
   const lab = openLab({ dir: tmp.path, inventory: { source: "test", boards: [board] }, ttlMs: 5000 });
   try {
-    const job = await writeJob(tmp.path, { id: "dp", kernel: k.kernel, initrd, suites: ["modules", "dataplane"], needs: ["virt:qemu"], totalS: 200, bootS: 60, silenceS: 90 });
+    const job = await writeJob(tmp.path, {
+      id: "dp",
+      kernel: k.kernel,
+      initrd,
+      suites: ["modules", "dataplane"],
+      needs: ["virt:qemu"],
+      totalS: 200,
+      bootS: 60,
+      silenceS: 90,
+    });
     const r = await runHilJob(lab, loadJob(job), { log: () => {}, healthCheckJob: async () => undefined });
     const cases = flattenCases(r.suites);
     const dp = cases.filter((c) => c.suite.endsWith("dataplane"));
     const bad = dp.filter((c) => c.outcome !== "PASS").map((c) => `${c.name}: ${c.outcome} ${c.reason ?? ""} ${c.output ?? ""}`);
     assert.deepEqual(bad, [], readFileSync(r.attempts.at(-1)!.consoleLog, "utf8").slice(-3000));
     assert.ok(dp.length >= 44, `only ${dp.length} data-plane cases reported`);
-    assert.ok(dp.some((c) => /^fw\/attach-eth0/.test(c.name)), "XDP attached to the guest's virtio NIC");
+    assert.ok(
+      dp.some((c) => /^fw\/attach-eth0/.test(c.name)),
+      "XDP attached to the guest's virtio NIC",
+    );
     assert.equal(r.simulated, true);
-    console.log(`guest run: ${dp.length} data-plane cases in ${r.attempts.at(-1)?.durationMs} ms (kernel ${k.kver}); ${dp.filter((c) => c.name.includes("attach")).map((c) => c.name).join(", ")}`);
+    console.log(
+      `guest run: ${dp.length} data-plane cases in ${r.attempts.at(-1)?.durationMs} ms (kernel ${k.kver}); ${dp
+        .filter((c) => c.name.includes("attach"))
+        .map((c) => c.name)
+        .join(", ")}`,
+    );
   } finally {
     lab.close();
     await rm(objs, { recursive: true, force: true });

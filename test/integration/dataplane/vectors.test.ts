@@ -12,8 +12,15 @@ import { runDataplaneTests, loadVectors, parseVectors, type VerifierReport } fro
 const skip = await cannotRun();
 let objs = "";
 let work = "";
-before(async () => { if (!skip) { objs = await compileAll(); work = await mkdtemp(join(tmpdir(), "dpuci-dp-work-")); } });
-after(async () => { for (const d of [objs, work]) if (d) await rm(d, { recursive: true, force: true }); });
+before(async () => {
+  if (!skip) {
+    objs = await compileAll();
+    work = await mkdtemp(join(tmpdir(), "dpuci-dp-work-"));
+  }
+});
+after(async () => {
+  for (const d of [objs, work]) if (d) await rm(d, { recursive: true, force: true });
+});
 
 test("every vector passes on the host kernel; verifier stats are saved per program", { skip, timeout: 60_000 }, async () => {
   const outDir = join(work, "out");
@@ -41,7 +48,10 @@ test("every vector passes on the host kernel; verifier stats are saved per progr
 
 test("a deliberately wrong vector fails with verdict, hexdump and field diff", { skip, timeout: 30_000 }, async () => {
   const vf = await loadVectors(join(ROOT, "test/testdata/dataplane/wrong-lb.yaml"));
-  const r = await runDataplaneTests([{ set: "ebpf", program: "lb", object: join(objs, "lb.o"), type: "xdp", vectors: vf }], { outDir: join(work, "wrong"), workDir: work });
+  const r = await runDataplaneTests([{ set: "ebpf", program: "lb", object: join(objs, "lb.o"), type: "xdp", vectors: vf }], {
+    outDir: join(work, "wrong"),
+    workDir: work,
+  });
   assert.equal(r.outcome, "FAIL");
   const c = r.suites[0]!.cases.find((x) => x.name === "deliberately-wrong-backend")!;
   assert.equal(c.outcome, "FAIL");
@@ -54,12 +64,16 @@ test("a wrong verdict is named in the hook's terms", { skip, timeout: 30_000 }, 
   const vf = await loadVectors(join(ROOT, "p4/vectors/fw.yaml"));
   const v = vf.vectors.find((x) => x.name === "ssh-from-elsewhere-denied-by-default")!;
   const wrong = { ...vf, vectors: [{ ...v, expect: { ...v.expect, verdict: "PASS" as const } }] };
-  const r = await runDataplaneTests([{ set: "ebpf", program: "fw", object: join(objs, "fw.o"), type: "xdp", vectors: wrong }], { outDir: join(work, "verdict"), workDir: work });
+  const r = await runDataplaneTests([{ set: "ebpf", program: "fw", object: join(objs, "fw.o"), type: "xdp", vectors: wrong }], {
+    outDir: join(work, "verdict"),
+    workDir: work,
+  });
   assert.equal(r.suites[0]!.cases[1]!.reason, "verdict: expected XDP_PASS (2), actual XDP_DROP (1)");
 });
 
 test("the kernel refusing a test run is reported as that refusal; a map the object lacks fails the vector", { skip, timeout: 30_000 }, async () => {
-  const vf = parseVectors(`program: fw
+  const vf = parseVectors(
+    `program: fw
 vectors:
   - name: two-byte-packet
     input: { hex: "abcd" }
@@ -71,8 +85,13 @@ vectors:
   - name: counter-out-of-range
     input: { hex: "020000000002 020000000001 0806 0000" }
     expect: { verdict: PASS, counters: { "fw_stats[99]": 0 } }
-`, "inline.yaml");
-  const r = await runDataplaneTests([{ set: "ebpf", program: "fw", object: join(objs, "fw.o"), type: "xdp", vectors: vf }], { outDir: join(work, "refused"), workDir: work });
+`,
+    "inline.yaml",
+  );
+  const r = await runDataplaneTests([{ set: "ebpf", program: "fw", object: join(objs, "fw.o"), type: "xdp", vectors: vf }], {
+    outDir: join(work, "refused"),
+    workDir: work,
+  });
   const [, refused, noMap, counter] = r.suites[0]!.cases;
   assert.equal(refused!.outcome, "ERROR");
   assert.equal(refused!.reason, "the kernel refused the test run (BPF_PROG_TEST_RUN): failed to run program: Invalid argument");
@@ -85,7 +104,10 @@ vectors:
 
 test("an object whose maps the vectors cannot address (p4c output): stateful vectors MISS, the rest run", { skip, timeout: 30_000 }, async () => {
   const vf = await loadVectors(join(ROOT, "p4/vectors/fw.yaml"));
-  const r = await runDataplaneTests([{ set: "p4", program: "fw", object: join(objs, "fw.o"), type: "xdp", vectors: vf, stateless: "no control layout for p4c maps" }], { outDir: join(work, "stateless"), workDir: work });
+  const r = await runDataplaneTests(
+    [{ set: "p4", program: "fw", object: join(objs, "fw.o"), type: "xdp", vectors: vf, stateless: "no control layout for p4c maps" }],
+    { outDir: join(work, "stateless"), workDir: work },
+  );
   const byName = new Map(r.suites[0]!.cases.map((c) => [c.name, c]));
   assert.equal(byName.get("no-policy-allows")!.outcome, "PASS");
   assert.equal(byName.get("ssh-from-admin-net-allowed")!.outcome, "MISS");

@@ -19,27 +19,49 @@ for (const spec of testpmdSuites().filter((s) => s.name !== "fpgavf")) {
       return;
     }
     const s = await testpmdSession({
-      bin: TESTPMD, steps: sessionSteps(1000),
-      eal: ["-l", "0-1", "--no-huge", "-m", "256", "--no-shconf", "--no-pci", `--file-prefix=it${process.pid}${spec.name}`, ...spec.vdevs.flatMap((v) => ["--vdev", v])],
+      bin: TESTPMD,
+      steps: sessionSteps(1000),
+      eal: [
+        "-l",
+        "0-1",
+        "--no-huge",
+        "-m",
+        "256",
+        "--no-shconf",
+        "--no-pci",
+        `--file-prefix=it${process.pid}${spec.name}`,
+        ...spec.vdevs.flatMap((v) => ["--vdev", v]),
+      ],
       app: ["--no-mlockall", "--total-num-mbufs=8192", "--nb-cores=1"],
     });
     const { suite, metrics } = judgeSession(spec, s);
     const cases = flattenCases([suite]);
-    assert.deepEqual(cases.filter((c) => c.outcome !== "PASS").map((c) => `${c.name}: ${c.reason}`), []);
+    assert.deepEqual(
+      cases.filter((c) => c.outcome !== "PASS").map((c) => `${c.name}: ${c.reason}`),
+      [],
+    );
     assert.ok(cases.length >= 11);
     assert.ok(metrics["io.pps"]! > 0 && metrics["mac.packets"]! > 0, JSON.stringify(metrics));
   });
 }
 
 test("a testpmd that cannot start is an infrastructure error naming what it printed, not a verdict", { timeout: 60_000 }, async (t) => {
-  if (!existsSync(TESTPMD)) { t.skip(`${TESTPMD} not installed (dpdk-dev)`); return; }
-  await assert.rejects(testpmdSession({
-    bin: TESTPMD, steps: sessionSteps(100), promptTimeoutMs: 20_000,
-    eal: ["-l", "0-1", "--no-huge", "-m", "256", "--no-shconf", "--no-pci", `--file-prefix=it${process.pid}bad`, "--vdev", "net_nosuchpmd0"],
-    app: ["--no-mlockall"],
-  }), (e: Error & { code?: string }) => {
-    assert.equal(e.code, "INFRA");
-    assert.match(e.message, /exited .* start-up/);
-    return true;
-  });
+  if (!existsSync(TESTPMD)) {
+    t.skip(`${TESTPMD} not installed (dpdk-dev)`);
+    return;
+  }
+  await assert.rejects(
+    testpmdSession({
+      bin: TESTPMD,
+      steps: sessionSteps(100),
+      promptTimeoutMs: 20_000,
+      eal: ["-l", "0-1", "--no-huge", "-m", "256", "--no-shconf", "--no-pci", `--file-prefix=it${process.pid}bad`, "--vdev", "net_nosuchpmd0"],
+      app: ["--no-mlockall"],
+    }),
+    (e: Error & { code?: string }) => {
+      assert.equal(e.code, "INFRA");
+      assert.match(e.message, /exited .* start-up/);
+      return true;
+    },
+  );
 });

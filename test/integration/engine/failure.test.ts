@@ -13,12 +13,20 @@ import { tempDir } from "../../helpers/tmp.ts";
 
 const skip = await dockerUnavailable();
 const tmp = tempDir("it-fail");
-before(async () => { if (!skip) await ensureBaseImage(tmp.path); }, { timeout: 900_000 });
+before(
+  async () => {
+    if (!skip) await ensureBaseImage(tmp.path);
+  },
+  { timeout: 900_000 },
+);
 after(() => tmp.cleanup());
 
 test("a failing command: exit 1, unrelated branch PASS, dependents SKIP, excerpt and log path on stderr", { skip, timeout: 300_000 }, async () => {
   const home = cliHome(tmp.path);
-  const r = await runCli(["run", join(TESTDATA, "engine/pipelines/fail.ts"), "--param", `nonce=${randomBytes(4).toString("hex")}`], { home, timeoutMs: 240_000 });
+  const r = await runCli(["run", join(TESTDATA, "engine/pipelines/fail.ts"), "--param", `nonce=${randomBytes(4).toString("hex")}`], {
+    home,
+    timeoutMs: 240_000,
+  });
   assert.equal(r.code, 1, show(r));
 
   const m = readManifest(join(home.home, "runs", "latest"));

@@ -18,11 +18,14 @@ const IMAGE = "dpu-ci-test/busybox:1";
 let a: ExtraDockerd;
 let b: ExtraDockerd;
 
-before(async () => {
-  if (skip) return;
-  [a, b] = await Promise.all([startDockerd(1), startDockerd(2)]);
-  await Promise.all([importBusybox(a.url, a.dir, IMAGE), importBusybox(b.url, b.dir, IMAGE)]);
-}, { timeout: 240_000 });
+before(
+  async () => {
+    if (skip) return;
+    [a, b] = await Promise.all([startDockerd(1), startDockerd(2)]);
+    await Promise.all([importBusybox(a.url, a.dir, IMAGE), importBusybox(b.url, b.dir, IMAGE)]);
+  },
+  { timeout: 240_000 },
+);
 after(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
   tmp.cleanup();
@@ -31,7 +34,12 @@ after(async () => {
 function graph(nonce: string, nodes: number, sleepS: number): Graph {
   const g = new GraphBuilder();
   for (let i = 1; i <= nodes; i++) {
-    g.build(`n${i}`, {}, () => recipe.from(IMAGE).withExec(["sh", "-c", `mkdir -p /out && sleep ${sleepS} && echo ${nonce}-n${i} > /out/x.txt`]).directory("/out"));
+    g.build(`n${i}`, {}, () =>
+      recipe
+        .from(IMAGE)
+        .withExec(["sh", "-c", `mkdir -p /out && sleep ${sleepS} && echo ${nonce}-n${i} > /out/x.txt`])
+        .directory("/out"),
+    );
   }
   return g.finish();
 }
@@ -40,13 +48,29 @@ function fleet(home: string, jobs: number): FleetExecutor {
   const { endpoints, problems } = parseBuilders(`${a.url} ${b.url}`);
   assert.deepEqual(problems, []);
   return new FleetExecutor({
-    builders: endpoints, docker: "/usr/bin/docker", contextRoot: join(home, "ctx"), env: process.env, jobs, affinityFile: join(home, "fleet", "affinity.json"),
+    builders: endpoints,
+    docker: "/usr/bin/docker",
+    contextRoot: join(home, "ctx"),
+    env: process.env,
+    jobs,
+    affinityFile: join(home, "fleet", "affinity.json"),
     images: () => ({ ensure: () => Promise.reject(new Error("the test's nodes start from a plain image")) }),
   });
 }
 
 async function run(home: string, g: Graph, jobs: number, onEvent?: (e: RunEvent) => void): Promise<{ m: RunManifest; dir: string }> {
-  const r = await runGraph({ graph: g, pipeline: "fleet", params: {}, executor: fleet(home, jobs), jobs, store: new RunStore(home), root: tmp.path, env: process.env, secret: () => undefined, onEvent });
+  const r = await runGraph({
+    graph: g,
+    pipeline: "fleet",
+    params: {},
+    executor: fleet(home, jobs),
+    jobs,
+    store: new RunStore(home),
+    root: tmp.path,
+    env: process.env,
+    secret: () => undefined,
+    onEvent,
+  });
   return { m: r.manifest, dir: r.dir };
 }
 

@@ -15,7 +15,12 @@ import { waitFor } from "../../helpers/wait.ts";
 
 const skip = await dockerUnavailable();
 const tmp = tempDir("it-int");
-before(async () => { if (!skip) await ensureBaseImage(tmp.path); }, { timeout: 900_000 });
+before(
+  async () => {
+    if (!skip) await ensureBaseImage(tmp.path);
+  },
+  { timeout: 900_000 },
+);
 after(() => tmp.cleanup());
 
 const PIPELINE = join(TESTDATA, "engine/pipelines/slow.ts");
@@ -26,11 +31,16 @@ function startSlow(home: CliHome) {
 
 /** Waits until the slow step is really running inside BuildKit (its first line is in the node's log). */
 async function slowStepRunning(home: CliHome): Promise<string> {
-  return waitFor("the slow step to start in BuildKit", () => {
-    const latest = join(home.home, "runs", "latest");
-    const log = join(latest, "logs", "slow.log");
-    return existsSync(log) && /^#\d+ [\d.]+ slow-step-started$/m.test(readFileSync(log, "utf8")) ? latest : undefined;
-  }, 90_000, 200);
+  return waitFor(
+    "the slow step to start in BuildKit",
+    () => {
+      const latest = join(home.home, "runs", "latest");
+      const log = join(latest, "logs", "slow.log");
+      return existsSync(log) && /^#\d+ [\d.]+ slow-step-started$/m.test(readFileSync(log, "utf8")) ? latest : undefined;
+    },
+    90_000,
+    200,
+  );
 }
 
 for (const target of ["process", "process group"] as const) {
@@ -50,7 +60,13 @@ for (const target of ["process", "process group"] as const) {
       const m: RunManifest = readManifest(runDir);
       assert.equal(m.status, "interrupted");
       assert.equal(m.exitCode, 130);
-      assert.deepEqual(m.nodes.map((n) => [n.name, n.outcome]), [["slow", "CANCELED"], ["after-slow", "CANCELED"]]);
+      assert.deepEqual(
+        m.nodes.map((n) => [n.name, n.outcome]),
+        [
+          ["slow", "CANCELED"],
+          ["after-slow", "CANCELED"],
+        ],
+      );
       assert.ok(stopMs < 30_000, `stopped ${stopMs} ms after SIGINT, not after the 45 s step`);
       console.log(`# SIGINT (${target}): exit ${r.code} ${stopMs} ms after the signal`);
     } finally {
@@ -74,7 +90,13 @@ test("kill -9 during a slow node: readManifest reports the run as interrupted", 
     assert.equal(onDisk.status, "running", "nothing could update the file: the process was killed");
     const m = readManifest(runDir);
     assert.equal(m.status, "interrupted");
-    assert.deepEqual(m.nodes.map((n) => [n.name, n.outcome]), [["slow", "CANCELED"], ["after-slow", "CANCELED"]]);
+    assert.deepEqual(
+      m.nodes.map((n) => [n.name, n.outcome]),
+      [
+        ["slow", "CANCELED"],
+        ["after-slow", "CANCELED"],
+      ],
+    );
     assert.match(m.nodes[0]!.reason!, /killed/);
   } finally {
     killGroup(child); // the docker client dpu-ci had started is still in the group

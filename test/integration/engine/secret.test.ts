@@ -14,7 +14,12 @@ import { tempDir } from "../../helpers/tmp.ts";
 
 const skip = await dockerUnavailable();
 const tmp = tempDir("it-secret");
-before(async () => { if (!skip) await ensureBaseImage(tmp.path); }, { timeout: 900_000 });
+before(
+  async () => {
+    if (!skip) await ensureBaseImage(tmp.path);
+  },
+  { timeout: 900_000 },
+);
 after(() => tmp.cleanup());
 
 test("a canary secret is used by a node and leaks nowhere", { skip, timeout: 300_000 }, async () => {
@@ -24,7 +29,11 @@ test("a canary secret is used by a node and leaks nowhere", { skip, timeout: 300
   const scratch = join(tmp.path, "tmpdir"); // the CLI's TMPDIR: where secret files live during a build
   mkdirSync(scratch);
 
-  const r = await runCli(["run", join(TESTDATA, "engine/pipelines/secret.ts"), "--param", `nonce=${randomBytes(4).toString("hex")}`], { home, env: { TMPDIR: scratch }, timeoutMs: 240_000 });
+  const r = await runCli(["run", join(TESTDATA, "engine/pipelines/secret.ts"), "--param", `nonce=${randomBytes(4).toString("hex")}`], {
+    home,
+    env: { TMPDIR: scratch },
+    timeoutMs: 240_000,
+  });
   assert.equal(r.code, 1, `leaks-secret fails on purpose\n${show(r)}`);
   const m = readManifest(join(home.home, "runs", "latest"));
   const byName = new Map(m.nodes.map((n) => [n.name, n]));
@@ -44,7 +53,11 @@ test("a canary secret is used by a node and leaks nowhere", { skip, timeout: 300
   const files = regularFiles(home.home);
   assert.ok(files.length > 5);
   for (const f of files) assert.ok(!readFileSync(f).includes(canary), `the canary is in ${f}`);
-  assert.deepEqual(readdirSync(scratch).filter((d) => d.startsWith("dpu-ci-secret-")), [], "the secret files were removed after the build");
+  assert.deepEqual(
+    readdirSync(scratch).filter((d) => d.startsWith("dpu-ci-secret-")),
+    [],
+    "the secret files were removed after the build",
+  );
 
   // Not in any image's history (BuildKit secret mounts never become layers or build args).
   const ids = await allImageIds();
@@ -58,5 +71,7 @@ test("a canary secret is used by a node and leaks nowhere", { skip, timeout: 300
 });
 
 function regularFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e: Dirent) => (e.isDirectory() ? regularFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e: Dirent) =>
+    e.isDirectory() ? regularFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
+  );
 }

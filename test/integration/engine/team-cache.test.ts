@@ -10,7 +10,22 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, readlinkSync, writeFileSync, mkdirSync, readdirSync, statSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { GraphBuilder, HostExecutor, ResultCache, RunStore, TeamCache, clearSecrets, host, recipe, registerSecret, runGraph, type Graph, type RunEvent, type RunManifest, type TeamCacheMode } from "../../../engine/index.ts";
+import {
+  GraphBuilder,
+  HostExecutor,
+  ResultCache,
+  RunStore,
+  TeamCache,
+  clearSecrets,
+  host,
+  recipe,
+  registerSecret,
+  runGraph,
+  type Graph,
+  type RunEvent,
+  type RunManifest,
+  type TeamCacheMode,
+} from "../../../engine/index.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { freePort, registryUnavailable, startRegistry, type TestRegistry } from "../../helpers/registry.ts";
 import { canaryIn } from "../faults/ledger.ts";
@@ -42,14 +57,24 @@ chmodSync(join(root, "src", "tool.sh"), 0o755);
 /** Two build nodes (the second uses the first's output) and a task that reads it. */
 function graph(calls: { task: number }): Graph {
   const g = new GraphBuilder();
-  const a = g.build("lib.a", { src: host.dir("src") }, ({ src }) => recipe.from("none")
-    .withDirectory("/src", src)
-    .withExec(["sh", "-c", "mkdir -p /out/bin /out/share && cp /src/tool.sh /out/bin/tool && cp /src/hello.txt /out/share/a.txt && (cd /out/bin && ln -s ../share/a.txt a-link) && head -c 300000 /dev/zero | tr '\\0' x > /out/share/big && cp /out/share/a.txt /out/share/same.txt"])
-    .directory("/out"));
-  const b = g.build("lib.b", { a }, ({ a }) => recipe.from("none")
-    .withDirectory("/a", a)
-    .withExec(["sh", "-c", "mkdir -p /out && wc -c < /a/share/big > /out/b.txt && /a/bin/tool >> /out/b.txt"])
-    .directory("/out"));
+  const a = g.build("lib.a", { src: host.dir("src") }, ({ src }) =>
+    recipe
+      .from("none")
+      .withDirectory("/src", src)
+      .withExec([
+        "sh",
+        "-c",
+        "mkdir -p /out/bin /out/share && cp /src/tool.sh /out/bin/tool && cp /src/hello.txt /out/share/a.txt && (cd /out/bin && ln -s ../share/a.txt a-link) && head -c 300000 /dev/zero | tr '\\0' x > /out/share/big && cp /out/share/a.txt /out/share/same.txt",
+      ])
+      .directory("/out"),
+  );
+  const b = g.build("lib.b", { a }, ({ a }) =>
+    recipe
+      .from("none")
+      .withDirectory("/a", a)
+      .withExec(["sh", "-c", "mkdir -p /out && wc -c < /a/share/big > /out/b.txt && /a/bin/tool >> /out/b.txt"])
+      .directory("/out"),
+  );
   g.task("check", { b }, async (ctx, p) => {
     calls.task++;
     writeFileSync(join(ctx.outDir, "seen.txt"), readFileSync(join(p.b, "b.txt")));
@@ -58,21 +83,47 @@ function graph(calls: { task: number }): Graph {
   return g.finish();
 }
 
-interface Ran { m: RunManifest; dir: string; events: RunEvent[]; calls: { task: number }; cache?: TeamCache }
+interface Ran {
+  m: RunManifest;
+  dir: string;
+  events: RunEvent[];
+  calls: { task: number };
+  cache?: TeamCache;
+}
 
 async function run(home: string, o: { mode?: TeamCacheMode; password?: string; origin?: string; readOnlyBecause?: string } = {}): Promise<Ran> {
   const events: RunEvent[] = [];
   const calls = { task: 0 };
-  const cache = o.mode ? new TeamCache({ origin: o.origin ?? reg.origin, repository: REPO, mode: o.mode, readOnlyBecause: o.readOnlyBecause, credential: { username: USER, password: o.password ?? CANARY }, tmpDir: join(home, "tmp", "team-cache") }) : undefined;
+  const cache = o.mode
+    ? new TeamCache({
+        origin: o.origin ?? reg.origin,
+        repository: REPO,
+        mode: o.mode,
+        readOnlyBecause: o.readOnlyBecause,
+        credential: { username: USER, password: o.password ?? CANARY },
+        tmpDir: join(home, "tmp", "team-cache"),
+      })
+    : undefined;
   const r = await runGraph({
-    graph: graph(calls), pipeline: "pr", params: {}, executor: new HostExecutor({ env: process.env }), jobs: 2, store: new RunStore(home), root, env: process.env,
-    secret: () => undefined, onEvent: (e) => events.push(e),
+    graph: graph(calls),
+    pipeline: "pr",
+    params: {},
+    executor: new HostExecutor({ env: process.env }),
+    jobs: 2,
+    store: new RunStore(home),
+    root,
+    env: process.env,
+    secret: () => undefined,
+    onEvent: (e) => events.push(e),
     reuse: { cache: new ResultCache(home), tasks: true, salt: "s1", remote: cache },
   });
   return { m: r.manifest, dir: r.dir, events, calls, cache };
 }
 const node = (m: RunManifest, n: string) => m.nodes.find((x) => x.name === n)!;
-const sums = (m: RunManifest, n: string) => node(m, n).artifacts.map((a) => `${a.path.replace(/^artifacts\//, "")}:${a.sha256}`).sort();
+const sums = (m: RunManifest, n: string) =>
+  node(m, n)
+    .artifacts.map((a) => `${a.path.replace(/^artifacts\//, "")}:${a.sha256}`)
+    .sort();
 const warnings = (r: Ran) => r.events.filter((e): e is Extract<RunEvent, { kind: "warning" }> => e.kind === "warning").map((e) => e.text);
 const allText = (r: Ran) => JSON.stringify(r.events);
 
@@ -100,7 +151,11 @@ test("a result pushed by one home is pulled by an empty one: nothing built, same
     assert.equal(node(second.m, n).cached, true, n);
     assert.equal(node(second.m, n).reusedFrom?.run, first.m.id, n);
     assert.equal(node(second.m, n).reusedFrom?.from, `${reg.origin}/${REPO}`);
-    assert.deepEqual(sums(second.m, n).map((s) => s.replace(second.m.id, "")), sums(first.m, n).map((s) => s.replace(first.m.id, "")), n);
+    assert.deepEqual(
+      sums(second.m, n).map((s) => s.replace(second.m.id, "")),
+      sums(first.m, n).map((s) => s.replace(first.m.id, "")),
+      n,
+    );
   }
   const out = join(second.dir, "artifacts", "lib.a");
   assert.equal(statSync(join(out, "bin", "tool")).mode & 0o777, 0o755);
@@ -118,9 +173,12 @@ test("a result pushed by one home is pulled by an empty one: nothing built, same
 test("a tampered blob in the registry is refused by digest; the node is built instead, with the right bytes", { skip }, async () => {
   // The layer of lib.b: the bytes the registry stores under its digest are changed.
   const h = join(tmp.path, "h1");
-  const mres = await fetch(`${reg.origin}/v2/${REPO}/manifests/${readdirSync(join(reg.storage, "docker/registry/v2/repositories", REPO, "_manifests/tags")).find((t) => t.startsWith("lib.b."))}`, {
-    headers: { accept: "application/vnd.oci.image.manifest.v1+json", authorization: `Basic ${Buffer.from(`${USER}:${CANARY}`).toString("base64")}` },
-  });
+  const mres = await fetch(
+    `${reg.origin}/v2/${REPO}/manifests/${readdirSync(join(reg.storage, "docker/registry/v2/repositories", REPO, "_manifests/tags")).find((t) => t.startsWith("lib.b."))}`,
+    {
+      headers: { accept: "application/vnd.oci.image.manifest.v1+json", authorization: `Basic ${Buffer.from(`${USER}:${CANARY}`).toString("base64")}` },
+    },
+  );
   const manifest = (await mres.json()) as { layers: Array<{ digest: string }> };
   const file = reg.blobFile(manifest.layers[0]!.digest);
   const bytes = readFileSync(file);

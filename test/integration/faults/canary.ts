@@ -24,7 +24,8 @@ export async function canaryThroughBuild(ledger: Ledger, o: { dir: string; canar
     const sha = readFileSync(join(runDir, "artifacts", "e", "token.sha256"), "utf8").trim();
     if (sha !== createHash("sha256").update(o.canary).digest("hex")) throw new Error("node e did not receive the secret");
     if (!/the token is \*\*\*/.test(readFileSync(join(runDir, "logs", "e.log"), "utf8"))) throw new Error("node e's log does not show the masked line");
-    for (const f of ["manifest.json", "junit.xml", "report.html", "summary.md"]) if (!existsSync(join(runDir, f))) throw new Error(`the run wrote no ${f} to search`);
+    for (const f of ["manifest.json", "junit.xml", "report.html", "summary.md"])
+      if (!existsSync(join(runDir, f))) throw new Error(`the run wrote no ${f} to search`);
     // ...and it is nowhere else.
     if ((r.stdout + r.stderr).includes(o.canary)) c.leaked("the output of dpu-ci run");
     for (const where of canaryIn(o.canary, [home.home])) c.leaked(where);
@@ -39,12 +40,17 @@ export async function canaryThroughBuild(ledger: Ledger, o: { dir: string; canar
     // The image of e's build stage: the Dockerfile the engine wrote, built with the secret available
     // (BuildKit's cache gives the very layers the engine's build made).
     const ctx = join(home.home, "ctx", "e");
-    if (!readFileSync(join(ctx, "Dockerfile"), "utf8").includes("--mount=type=secret,id=GITHUB_TOKEN")) throw new Error(`${ctx}/Dockerfile has no secret mount`);
+    if (!readFileSync(join(ctx, "Dockerfile"), "utf8").includes("--mount=type=secret,id=GITHUB_TOKEN"))
+      throw new Error(`${ctx}/Dockerfile has no secret mount`);
     const secretFile = join(o.dir, `canary-secret-${process.pid}`);
     writeFileSync(secretFile, o.canary, { mode: 0o600 });
     const tag = `dpu-ci-fault-canary:${process.pid}`;
     try {
-      await exec(DOCKER, ["build", "--target", "build", "-t", tag, "--secret", `id=GITHUB_TOKEN,src=${secretFile}`, ctx], { env: process.env, extraEnv: { DOCKER_BUILDKIT: "1" }, timeoutMs: 120_000 });
+      await exec(DOCKER, ["build", "--target", "build", "-t", tag, "--secret", `id=GITHUB_TOKEN,src=${secretFile}`, ctx], {
+        env: process.env,
+        extraEnv: { DOCKER_BUILDKIT: "1" },
+        timeoutMs: 120_000,
+      });
       const history = await exec(DOCKER, ["history", "--no-trunc", "--format", "{{.CreatedBy}}", tag], { env: process.env });
       if (!history.stdout.includes("GITHUB_TOKEN")) throw new Error(`docker history does not show e's steps:\n${history.stdout}`);
       if (history.stdout.includes(o.canary)) c.leaked("docker history --no-trunc");

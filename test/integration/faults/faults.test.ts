@@ -27,7 +27,12 @@ const SECRET_ENV = { GITHUB_TOKEN: CANARY };
 const noDocker = await dockerUnavailable();
 const seed = seedFrom(process.env.DPU_CI_FAULT_SEED);
 
-before(async () => { if (!noDocker) await ensureBaseImage(tmp.path); }, { timeout: 900_000 });
+before(
+  async () => {
+    if (!noDocker) await ensureBaseImage(tmp.path);
+  },
+  { timeout: 900_000 },
+);
 after(async () => {
   console.log(ledger.table());
   await stopLabFaults();
@@ -44,18 +49,30 @@ test("tampered artifacts and a module for another kernel: refused before any boa
 });
 
 test("kill -9 at random points of a run: the rerun resumes from the run store, nothing finished is lost", { timeout: 300_000 }, async (t) => {
-  if (noDocker) { ledger.skip("kill -9", "kill -9 during a run", noDocker); t.skip(noDocker); return; }
+  if (noDocker) {
+    ledger.skip("kill -9", "kill -9 during a run", noDocker);
+    t.skip(noDocker);
+    return;
+  }
   await killDuringRun(ledger, { dir: tmp.path, seed, points: 3, env: SECRET_ENV });
 });
 
 test("Ctrl-C at seeded points of a real run: never a FAIL, nothing of an interrupted node in the history", { timeout: 420_000 }, async (t) => {
   const why = process.getuid?.() !== 0 ? "dataplane-test loads BPF programs: needs root" : undefined;
-  if (why) { ledger.skip("Ctrl-C", "SIGINT during dataplane-test", why); t.skip(why); return; }
+  if (why) {
+    ledger.skip("Ctrl-C", "SIGINT during dataplane-test", why);
+    t.skip(why);
+    return;
+  }
   await interruptDuringRun(ledger, { dir: tmp.path, seed, points: 3, canary: CANARY, env: SECRET_ENV });
 });
 
 test("a secret canary through a build: nowhere but in the command that uses it", { timeout: 300_000 }, async (t) => {
-  if (noDocker) { ledger.skip("secret canary", "a secret mount of a build node", noDocker); t.skip(noDocker); return; }
+  if (noDocker) {
+    ledger.skip("secret canary", "a secret mount of a build node", noDocker);
+    t.skip(noDocker);
+    return;
+  }
   await canaryThroughBuild(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV });
 });
 
@@ -81,7 +98,11 @@ test("runner death: a runner killed -9 holding the lease; it expires and the nex
 
 test("disk full during a build: ERROR naming the disk, earlier results intact, nothing half-published", { timeout: 240_000 }, async (t) => {
   const why = noDocker ?? (process.getuid?.() !== 0 ? "mounting a tmpfs needs root" : undefined);
-  if (why) { ledger.skip("disk full", "DPU_CI_HOME on a small tmpfs", why); t.skip(why); return; }
+  if (why) {
+    ledger.skip("disk full", "DPU_CI_HOME on a small tmpfs", why);
+    t.skip(why);
+    return;
+  }
   const fs = await tmpfs(tmp.path, 8);
   t.after(() => fs.unmount());
   await diskFull(ledger, { mount: fs.path, sizeMb: 8, fillMb: 16, canary: CANARY, env: SECRET_ENV });
@@ -90,7 +111,18 @@ test("disk full during a build: ERROR naming the disk, earlier results intact, n
 test("the table: every fault tried survived, 0 results lost, 0 secrets leaked", () => {
   const tried = ledger.rows.filter((r) => !r.skipped);
   assert.ok(tried.length > 0);
-  assert.equal(tried.reduce((n, r) => n + r.lost, 0), 0, "results lost");
-  assert.equal(tried.reduce((n, r) => n + r.leaked, 0), 0, "secrets leaked");
-  assert.deepEqual(tried.filter((r) => !r.survived).map((r) => `${r.group}: ${r.fault}: ${r.note}`), []);
+  assert.equal(
+    tried.reduce((n, r) => n + r.lost, 0),
+    0,
+    "results lost",
+  );
+  assert.equal(
+    tried.reduce((n, r) => n + r.leaked, 0),
+    0,
+    "secrets leaked",
+  );
+  assert.deepEqual(
+    tried.filter((r) => !r.survived).map((r) => `${r.group}: ${r.fault}: ${r.note}`),
+    [],
+  );
 });

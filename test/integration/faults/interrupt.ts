@@ -22,8 +22,10 @@ import { canaryIn, type FaultCtx, type Ledger } from "./ledger.ts";
 
 export const INTERRUPT_PIPELINE = join(TESTDATA, "engine/pipelines/interrupt.ts");
 
-
-export interface InterruptPoint { node: "ebpf-build" | "dataplane-test"; delayMs: number }
+export interface InterruptPoint {
+  node: "ebpf-build" | "dataplane-test";
+  delayMs: number;
+}
 
 /** The SIGINT points of a seed: which node must be running, then how long to wait. Two in three
  *  land in dataplane-test, where bpftool runs. */
@@ -36,7 +38,10 @@ export function interruptPoints(seed: number, n: number): InterruptPoint[] {
 // milliseconds, and the seeded signal would only ever land after the run (seen on an idle machine).
 const args = ["run", INTERRUPT_PIPELINE, "--executor", "host", "--no-cache", "--json"];
 
-export async function interruptDuringRun(ledger: Ledger, o: { dir: string; seed: number; points: number; canary: string; env: Record<string, string> }): Promise<void> {
+export async function interruptDuringRun(
+  ledger: Ledger,
+  o: { dir: string; seed: number; points: number; canary: string; env: Record<string, string> },
+): Promise<void> {
   const points = interruptPoints(o.seed, o.points);
   console.log(`# SIGINT points (seed ${o.seed}; replay with DPU_CI_FAULT_SEED=${o.seed}): ${points.map((p) => `${p.delayMs} ms into ${p.node}`).join(", ")}`);
   const home = cliHome(o.dir, "sigint");
@@ -65,15 +70,28 @@ async function interruptOnce(c: FaultCtx, home: CliHome, p: InterruptPoint, o: {
   try {
     id = await waitFor("the run's manifest", () => listRuns(home).find((r) => !before.has(r)), 60_000, 20);
     const runDir = join(home.home, "runs", id);
-    await waitFor(`${p.node} to start`, () => {
-      const m = readManifestRaw(runDir);
-      return m?.nodes.find((n) => n.name === p.node && n.state !== "pending") ?? (m?.status !== "running" ? m : undefined);
-    }, 120_000, 10);
+    await waitFor(
+      `${p.node} to start`,
+      () => {
+        const m = readManifestRaw(runDir);
+        return m?.nodes.find((n) => n.name === p.node && n.state !== "pending") ?? (m?.status !== "running" ? m : undefined);
+      },
+      120_000,
+      10,
+    );
     await sleep(p.delayMs);
     // Ctrl-C: the terminal signals the whole foreground process group (dpu-ci, clang, bpftool).
-    try { process.kill(-run.child.pid!, "SIGINT"); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e; }
+    try {
+      process.kill(-run.child.pid!, "SIGINT");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+    }
   } catch (e) {
-    try { process.kill(-run.child.pid!, "SIGKILL"); } catch { /* gone */ }
+    try {
+      process.kill(-run.child.pid!, "SIGKILL");
+    } catch {
+      /* gone */
+    }
     throw e;
   }
   const r = await run.result;
@@ -85,7 +103,9 @@ async function interruptOnce(c: FaultCtx, home: CliHome, p: InterruptPoint, o: {
   if (m.status === "interrupted") {
     if (r.code !== 130) problems.push(`exit ${r.code}, expected 130`);
     if (canceled.length === 0) problems.push("interrupted, yet no node CANCELED");
-    for (const n of m.nodes) if (n.outcome === "CANCELED" && (n.suites?.length || Object.keys(n.metrics ?? {}).length)) problems.push(`${n.name} is CANCELED but keeps suites or metrics`);
+    for (const n of m.nodes)
+      if (n.outcome === "CANCELED" && (n.suites?.length || Object.keys(n.metrics ?? {}).length))
+        problems.push(`${n.name} is CANCELED but keeps suites or metrics`);
   } else if (r.code !== 0 && !(r.code === null && m.status === "finished")) problems.push(`the run ended on its own with exit ${r.code}`);
   // (A signal that lands after the manifest says finished, while the reports are written or the
   // process exits, interrupted nothing: the run's record is whole, as the kill -9 row also allows.)
@@ -94,7 +114,10 @@ async function interruptOnce(c: FaultCtx, home: CliHome, p: InterruptPoint, o: {
   try {
     const rows = db.prepare("SELECT node, outcome FROM results WHERE run_id = ?").all(id) as Array<{ node: string; outcome: string }>;
     const mets = db.prepare("SELECT node, name FROM metrics WHERE run_id = ?").all(id) as Array<{ node: string; name: string }>;
-    const leaked = [...rows.filter((x) => canceled.includes(x.node)).map((x) => `result ${x.node}=${x.outcome}`), ...mets.filter((x) => canceled.includes(x.node)).map((x) => `metric ${x.node}.${x.name}`)];
+    const leaked = [
+      ...rows.filter((x) => canceled.includes(x.node)).map((x) => `result ${x.node}=${x.outcome}`),
+      ...mets.filter((x) => canceled.includes(x.node)).map((x) => `metric ${x.node}.${x.name}`),
+    ];
     if (leaked.length) problems.push(`in history.sqlite for CANCELED nodes: ${leaked.slice(0, 5).join(", ")}`);
     const fails = rows.filter((x) => x.outcome === "FAIL");
     if (fails.length) problems.push(`${fails.length} FAIL result(s) in history.sqlite`);
@@ -102,18 +125,36 @@ async function interruptOnce(c: FaultCtx, home: CliHome, p: InterruptPoint, o: {
     db.close();
   }
   const summary = join(home.home, "runs", id, "summary.md");
-  if (existsSync(summary) && /new failure|Metric regressions/.test(readFileSync(summary, "utf8"))) problems.push("its summary shows a new failure or a metric regression");
+  if (existsSync(summary) && /new failure|Metric regressions/.test(readFileSync(summary, "utf8")))
+    problems.push("its summary shows a new failure or a metric regression");
   if ((r.stdout + r.stderr).includes(o.canary)) c.leaked("the output of dpu-ci run");
   if (problems.length) throw new Error(`${problems.join("; ")}\n${show(r)}`);
-  c.note(m.status === "interrupted" ? `exit 130 in ${(r.ms / 1000).toFixed(1)} s; CANCELED: ${canceled.join(", ")}; ${m.nodes.filter((n) => n.outcome === "PASS").map((n) => n.name).join(", ") || "nothing"} PASS` : `the run had finished before the signal (exit ${r.code})`);
+  c.note(
+    m.status === "interrupted"
+      ? `exit 130 in ${(r.ms / 1000).toFixed(1)} s; CANCELED: ${canceled.join(", ")}; ${
+          m.nodes
+            .filter((n) => n.outcome === "PASS")
+            .map((n) => n.name)
+            .join(", ") || "nothing"
+        } PASS`
+      : `the run had finished before the signal (exit ${r.code})`,
+  );
 }
 
 function listRuns(home: CliHome): string[] {
-  try { return readdirSync(join(home.home, "runs")).filter((r) => r !== "latest"); } catch { return []; }
+  try {
+    return readdirSync(join(home.home, "runs")).filter((r) => r !== "latest");
+  } catch {
+    return [];
+  }
 }
 
 function readManifestRaw(runDir: string): RunManifest | undefined {
-  try { return JSON.parse(readFileSync(join(runDir, "manifest.json"), "utf8")) as RunManifest; } catch { return undefined; }
+  try {
+    return JSON.parse(readFileSync(join(runDir, "manifest.json"), "utf8")) as RunManifest;
+  } catch {
+    return undefined;
+  }
 }
 
 function openHistory(home: CliHome): Database.Database {

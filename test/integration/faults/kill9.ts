@@ -15,7 +15,10 @@ import type { FaultCtx, Ledger } from "./ledger.ts";
 export const FAULTS_PIPELINE = join(TESTDATA, "engine/pipelines/faults.ts");
 const NODES = ["a", "b", "c", "d", "e"];
 
-export interface KillPoint { afterDone: number; delayMs: number }
+export interface KillPoint {
+  afterDone: number;
+  delayMs: number;
+}
 
 /** The kill points of a seed: after how many nodes finished, then how long to wait. */
 export function killPoints(seed: number, n: number): KillPoint[] {
@@ -25,9 +28,13 @@ export function killPoints(seed: number, n: number): KillPoint[] {
 
 export async function killDuringRun(ledger: Ledger, o: { dir: string; seed: number; points: number; env: Record<string, string> }): Promise<void> {
   const points = killPoints(o.seed, o.points);
-  console.log(`# kill -9 points (seed ${o.seed}; replay with DPU_CI_FAULT_SEED=${o.seed}): ${points.map((p) => `after ${p.afterDone} node(s) + ${p.delayMs} ms`).join(", ")}`);
+  console.log(
+    `# kill -9 points (seed ${o.seed}; replay with DPU_CI_FAULT_SEED=${o.seed}): ${points.map((p) => `after ${p.afterDone} node(s) + ${p.delayMs} ms`).join(", ")}`,
+  );
   for (const [i, p] of points.entries()) {
-    await ledger.fault("kill -9", `run killed after ${p.afterDone} node(s) + ${p.delayMs} ms (seed ${o.seed} #${i + 1})`, (c) => killOnce(c, o.dir, `k${i}`, p, o.env));
+    await ledger.fault("kill -9", `run killed after ${p.afterDone} node(s) + ${p.delayMs} ms (seed ${o.seed} #${i + 1})`, (c) =>
+      killOnce(c, o.dir, `k${i}`, p, o.env),
+    );
   }
 }
 
@@ -46,7 +53,11 @@ async function killOnce(c: FaultCtx, dir: string, name: string, p: KillPoint, en
     await sleep(p.delayMs);
     // The run may have ended on its own meanwhile (a late kill point, a fast machine): that is the
     // "ended before the kill" case below, not an error of the test.
-    try { process.kill(run.child.pid!, "SIGKILL"); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e; }
+    try {
+      process.kill(run.child.pid!, "SIGKILL");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+    }
   } finally {
     killGroup(run.child); // the docker clients it had started
   }
@@ -56,7 +67,11 @@ async function killOnce(c: FaultCtx, dir: string, name: string, p: KillPoint, en
   // interrupts nothing: the manifest is complete, and that is what it says.
   const finishedBeforeKill = r.signal !== "SIGKILL" || onDisk.status === "finished";
   const passed = onDisk.nodes.filter((n) => n.outcome === "PASS");
-  c.note(finishedBeforeKill ? `the run ended before the kill (${r.signal === "SIGKILL" ? "killed after its manifest said finished" : `exit ${r.code}`})` : `killed with ${passed.length} node(s) passed: ${passed.map((n) => n.name).join(",") || "none"}`);
+  c.note(
+    finishedBeforeKill
+      ? `the run ended before the kill (${r.signal === "SIGKILL" ? "killed after its manifest said finished" : `exit ${r.code}`})`
+      : `killed with ${passed.length} node(s) passed: ${passed.map((n) => n.name).join(",") || "none"}`,
+  );
 
   // What the killed run had finished is there and intact: artifacts against the manifest's sha256, logs.
   const before = new Map<string, string>();
@@ -64,7 +79,10 @@ async function killOnce(c: FaultCtx, dir: string, name: string, p: KillPoint, en
     if (n.artifacts.length === 0) c.lost(`${n.name}: no artifacts recorded`);
     for (const a of n.artifacts) {
       const f = join(runDir, a.path);
-      if (!existsSync(f)) { c.lost(`${a.path} of ${n.name} is gone`); continue; }
+      if (!existsSync(f)) {
+        c.lost(`${a.path} of ${n.name} is gone`);
+        continue;
+      }
       const sha = await sha256File(f);
       if (sha !== a.sha256) c.lost(`${a.path} of ${n.name}: sha256 ${sha}, manifest says ${a.sha256}`);
       before.set(a.path, sha);
@@ -81,7 +99,8 @@ async function killOnce(c: FaultCtx, dir: string, name: string, p: KillPoint, en
   for (const n of m.nodes) {
     const was = passed.find((x) => x.name === n.name);
     if (n.outcome !== "PASS") throw new Error(`rerun: ${n.name} ${n.outcome}`);
-    if (was && n.reusedFrom?.run !== onDisk.id) throw new Error(`rerun: ${n.name} had passed in the killed run ${onDisk.id} but was ${n.cached ? `reused from ${n.reusedFrom?.run}` : "rebuilt"}`);
+    if (was && n.reusedFrom?.run !== onDisk.id)
+      throw new Error(`rerun: ${n.name} had passed in the killed run ${onDisk.id} but was ${n.cached ? `reused from ${n.reusedFrom?.run}` : "rebuilt"}`);
     if (!was && n.reusedFrom?.run === onDisk.id) throw new Error(`rerun: ${n.name} reused from the killed run, where it had not passed`);
   }
 

@@ -16,7 +16,14 @@ import { waitFor } from "../../helpers/wait.ts";
 import { qemuBoard, testImage, testKernel, virtual1288, writeInventory, writeJob } from "../lab/fixture.ts";
 import { canaryIn, type FaultCtx, type Ledger } from "./ledger.ts";
 
-interface LabFixture { dir: string; home: CliHome; board: Board; inventory: string; labDir: string; env: Record<string, string> }
+interface LabFixture {
+  dir: string;
+  home: CliHome;
+  board: Board;
+  inventory: string;
+  labDir: string;
+  env: Record<string, string>;
+}
 
 const started: Array<{ board: Board; labDir: string }> = [];
 /** Stops every virtual board the lab faults started (the test file calls it in after()). */
@@ -24,7 +31,13 @@ export async function stopLabFaults(): Promise<void> {
   for (const s of started) await stopVirtualPeers(s.board, boardDir(s.labDir, s.board.id));
 }
 
-async function labFixture(dir: string, name: string, env: Record<string, string>, healthy: boolean, makeBoard: (id: string) => Board | Promise<Board> = (id) => qemuBoard(id)): Promise<LabFixture> {
+async function labFixture(
+  dir: string,
+  name: string,
+  env: Record<string, string>,
+  healthy: boolean,
+  makeBoard: (id: string) => Board | Promise<Board> = (id) => qemuBoard(id),
+): Promise<LabFixture> {
   const d = join(dir, name);
   mkdirSync(d, { recursive: true });
   const home = cliHome(d, "home");
@@ -45,12 +58,26 @@ async function labFixture(dir: string, name: string, env: Record<string, string>
 async function job(f: LabFixture, id: string, kind: "boot" | "hang", t: { silenceS?: number; totalS?: number; queueS?: number } = {}): Promise<string> {
   const k = await testKernel();
   const initrd = await testImage(kind, f.dir);
-  return writeJob(f.dir, { id, kernel: k.vmlinux ?? k.kernel, initrd, suites: kind === "boot" ? ["boot"] : ["boot", "hang"], bootS: 40, totalS: t.totalS ?? 60, silenceS: t.silenceS ?? 30, queueS: t.queueS ?? 90 });
+  return writeJob(f.dir, {
+    id,
+    kernel: k.vmlinux ?? k.kernel,
+    initrd,
+    suites: kind === "boot" ? ["boot"] : ["boot", "hang"],
+    bootS: 40,
+    totalS: t.totalS ?? 60,
+    silenceS: t.silenceS ?? 30,
+    queueS: t.queueS ?? 90,
+  });
 }
 
-const hil = (f: LabFixture, jobPath: string, extra: Record<string, string> = {}) => startCli(["hil", "run", jobPath, "--json"], { home: f.home, env: { ...f.env, ...extra }, timeoutMs: 240_000 });
+const hil = (f: LabFixture, jobPath: string, extra: Record<string, string> = {}) =>
+  startCli(["hil", "run", jobPath, "--json"], { home: f.home, env: { ...f.env, ...extra }, timeoutMs: 240_000 });
 const resultOf = (r: CliResult): HilResult => {
-  try { return JSON.parse(r.stdout) as HilResult; } catch { throw new Error(`no JSON result: ${show(r)}`); }
+  try {
+    return JSON.parse(r.stdout) as HilResult;
+  } catch {
+    throw new Error(`no JSON result: ${show(r)}`);
+  }
 };
 
 function noLeak(c: FaultCtx, canary: string, f: LabFixture, outputs: CliResult[]): void {
@@ -83,10 +110,15 @@ export async function hungBoard(ledger: Ledger, o: { dir: string; canary: string
     if (r.code !== 3 || res.outcome !== "ERROR") throw new Error(`expected ERROR (exit 3), got ${res.outcome} (exit ${r.code}): ${res.reason}`);
     if (res.attempts.length !== 2) throw new Error(`${res.attempts.length} attempt(s); the policy is one power-cycled retry`);
     for (const a of res.attempts) {
-      if (a.outcome !== "ERROR" || !/console silent for 4 s during the tests/.test(a.reason ?? "")) throw new Error(`attempt ${a.n}: ${a.outcome} - ${a.reason}`);
-      if (!existsSync(a.consoleLog)) { c.lost(`the console log of attempt ${a.n}`); continue; }
+      if (a.outcome !== "ERROR" || !/console silent for 4 s during the tests/.test(a.reason ?? ""))
+        throw new Error(`attempt ${a.n}: ${a.outcome} - ${a.reason}`);
+      if (!existsSync(a.consoleLog)) {
+        c.lost(`the console log of attempt ${a.n}`);
+        continue;
+      }
       // Each attempt booted afresh (power-cycled), with its own run id on the console.
-      if (!new RegExp(`==== DPU-CI BEGIN hung\\.${a.n} ====[\\s\\S]*# about to hang`).test(readFileSync(a.consoleLog, "utf8").slice(-1500))) throw new Error(`attempt ${a.n}'s console does not show its own boot up to the hang`);
+      if (!new RegExp(`==== DPU-CI BEGIN hung\\.${a.n} ====[\\s\\S]*# about to hang`).test(readFileSync(a.consoleLog, "utf8").slice(-1500)))
+        throw new Error(`attempt ${a.n}'s console does not show its own boot up to the hang`);
     }
     if (res.attempts[0]!.consoleLog === res.attempts[1]!.consoleLog) throw new Error("both attempts wrote one console log");
     if (!res.simulated || !/after 2 attempts/.test(res.reason ?? "")) throw new Error(`result: simulated ${res.simulated}, reason ${res.reason}`);
@@ -96,7 +128,8 @@ export async function hungBoard(ledger: Ledger, o: { dir: string; canary: string
       const st = (await db.board(f.board.id))!;
       if (st.lease) throw new Error(`the lease is still held by ${st.lease.holder}`);
       // One infrastructure error: counted, not yet quarantined.
-      if (st.infraErrors !== 1 || st.health !== "Good") throw new Error(`board after one ERROR: ${st.infraErrors} infrastructure error(s), health ${st.health}`);
+      if (st.infraErrors !== 1 || st.health !== "Good")
+        throw new Error(`board after one ERROR: ${st.infraErrors} infrastructure error(s), health ${st.health}`);
       const stored = (await db.results("hung")).map((x) => x.outcome);
       if (stored.join() !== "ERROR") c.lost(`the lab's result of the job (stored: ${stored.join() || "none"})`);
       await checkNoDoubleBooking(db, f.board.id);
@@ -121,8 +154,10 @@ export async function leaseContention(ledger: Ledger, o: { dir: string; canary: 
       const [ar, br] = [await a.result, await b.result];
       noLeak(c, o.canary, f, [ar, br, cr]);
       const [ra, rb, rc] = [resultOf(ar), resultOf(br), resultOf(cr)];
-      if (ra.outcome !== "PASS" || rb.outcome !== "PASS" || ar.code !== 0 || br.code !== 0) throw new Error(`both waiting runs should pass: ${ra.outcome} (${ra.reason}), ${rb.outcome} (${rb.reason})`);
-      if (rc.outcome !== "ERROR" || cr.code !== 3 || !/no board free within 1 s/.test(rc.reason ?? "")) throw new Error(`the impatient run: ${rc.outcome} - ${rc.reason}`);
+      if (ra.outcome !== "PASS" || rb.outcome !== "PASS" || ar.code !== 0 || br.code !== 0)
+        throw new Error(`both waiting runs should pass: ${ra.outcome} (${ra.reason}), ${rb.outcome} (${rb.reason})`);
+      if (rc.outcome !== "ERROR" || cr.code !== 3 || !/no board free within 1 s/.test(rc.reason ?? ""))
+        throw new Error(`the impatient run: ${rc.outcome} - ${rc.reason}`);
       if (!/waiting/.test(ar.stderr + br.stderr)) throw new Error("neither run said it was waiting for the board");
       // Never double-booked: lease events alternate, and the two runs' attempts do not overlap.
       if ((await checkNoDoubleBooking(db, f.board.id)) < 2) throw new Error("fewer than two leases were taken");
@@ -149,7 +184,11 @@ export async function runnerDeath(ledger: Ledger, o: { dir: string; canary: stri
     const consoleLog = join(f.labDir, "jobs", "killed", "attempt-1.console.log");
     let orphan: number;
     try {
-      await waitFor("the killed job's tests to run", () => existsSync(consoleLog) && readFileSync(consoleLog, "utf8").includes("# about to hang") || undefined, 90_000);
+      await waitFor(
+        "the killed job's tests to run",
+        () => (existsSync(consoleLog) && readFileSync(consoleLog, "utf8").includes("# about to hang")) || undefined,
+        90_000,
+      );
       orphan = Number(readFileSync(boardFiles(boardDir(f.labDir, f.board.id)).pid, "utf8"));
       process.kill(victim.child.pid!, "SIGKILL"); // the runner only: its QEMU lives on, as after a real crash
     } catch (e) {
@@ -160,11 +199,16 @@ export async function runnerDeath(ledger: Ledger, o: { dir: string; canary: stri
     const vr = await victim.result;
     if (vr.signal !== "SIGKILL") throw new Error(`the runner was not killed: ${show(vr)}`);
     // Within the TTL (and one poll) `lab status` shows the board free and Unknown (its state is in doubt).
-    const status = await waitFor("the lease to expire", async () => {
-      const s = await runCli(["lab", "status", "--json"], { home: f.home, env: f.env, timeoutMs: 30_000 });
-      const row = (JSON.parse(s.stdout) as Array<{ board: string; health: string; reason: string; lease?: unknown }>).find((x) => x.board === f.board.id);
-      return row && !row.lease && row.health === "Unknown" ? row : undefined;
-    }, o.ttlS * 1000 + 5000, 200);
+    const status = await waitFor(
+      "the lease to expire",
+      async () => {
+        const s = await runCli(["lab", "status", "--json"], { home: f.home, env: f.env, timeoutMs: 30_000 });
+        const row = (JSON.parse(s.stdout) as Array<{ board: string; health: string; reason: string; lease?: unknown }>).find((x) => x.board === f.board.id);
+        return row && !row.lease && row.health === "Unknown" ? row : undefined;
+      },
+      o.ttlS * 1000 + 5000,
+      200,
+    );
     if (!/expired/.test(status.reason)) throw new Error(`the board's reason does not say the lease expired: ${status.reason}`);
     c.note(`lease expired ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill (TTL ${o.ttlS} s)`);
     const next = await hil(f, await job(f, "after-kill", "boot")).result;
@@ -172,10 +216,16 @@ export async function runnerDeath(ledger: Ledger, o: { dir: string; canary: stri
     const rn = resultOf(next);
     if (next.code !== 0 || rn.outcome !== "PASS") throw new Error(`the next run: ${rn.outcome} - ${rn.reason}\n${next.stderr}`);
     // The lease had expired (lab status saw to that): the next holder finds the board Unknown.
-    if (!/after-kill: leased \S+ \(token \d+, health Unknown/.test(next.stderr)) throw new Error(`the next run did not lease a board in doubt:\n${next.stderr}`);
+    if (!/after-kill: leased \S+ \(token \d+, health Unknown/.test(next.stderr))
+      throw new Error(`the next run did not lease a board in doubt:\n${next.stderr}`);
     if (rn.healthChecks.length !== 1 || rn.healthChecks[0]!.outcome !== "PASS") throw new Error("no health check before reusing the board");
     c.note(`next run PASS after a health check, ${((Date.now() - killedAt) / 1000).toFixed(0)} s after the kill`);
-    try { process.kill(orphan, 0); throw new Error(`the killed runner's QEMU (pid ${orphan}) still runs`); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e; }
+    try {
+      process.kill(orphan, 0);
+      throw new Error(`the killed runner's QEMU (pid ${orphan}) still runs`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+    }
     const db = new LabDb(join(f.labDir, "lab.sqlite"));
     try {
       await checkNoDoubleBooking(db, f.board.id);

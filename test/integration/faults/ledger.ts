@@ -38,8 +38,14 @@ export class Ledger {
     const row: FaultRow = { group, fault, survived: false, lost: 0, leaked: 0 };
     const notes: string[] = [];
     const ctx: FaultCtx = {
-      lost: (what) => { row.lost++; notes.push(`LOST ${what}`); },
-      leaked: (where) => { row.leaked++; notes.push(`LEAKED in ${where}`); },
+      lost: (what) => {
+        row.lost++;
+        notes.push(`LOST ${what}`);
+      },
+      leaked: (where) => {
+        row.leaked++;
+        notes.push(`LEAKED in ${where}`);
+      },
       note: (t) => notes.push(t),
     };
     this.rows.push(row);
@@ -75,7 +81,11 @@ export class Ledger {
 /** Regular files below `dir` (their paths and contents are both searched for a canary). */
 export function filesUnder(dir: string): string[] {
   let entries;
-  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return []; }
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
   return entries.flatMap((e) => {
     const p = join(dir, e.name);
     return e.isDirectory() ? filesUnder(p) : e.isFile() ? [p] : [];
@@ -87,7 +97,10 @@ export function canaryIn(canary: string, dirs: readonly string[]): string[] {
   const found: string[] = [];
   for (const d of dirs) {
     for (const f of filesUnder(d)) {
-      if (f.includes(canary)) { found.push(`the name ${f}`); continue; }
+      if (f.includes(canary)) {
+        found.push(`the name ${f}`);
+        continue;
+      }
       if (statSync(f).size > 64 * 1024 * 1024) continue;
       if (readFileSync(f).includes(canary)) found.push(f);
     }

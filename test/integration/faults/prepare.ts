@@ -85,10 +85,20 @@ export const PREP_FAULTS: PrepFault[] = [
   },
   {
     step: "deploy: the server's sshd never answers (ssh + kexec)",
-    board: async (id) => qemuBoard(id, {
-      power: { driver: "none" }, console: { driver: "ser2net", host: "127.0.0.1", port: await freePort() },
-      deploy: { driver: "ssh-kexec", host: "127.0.0.1", port: await freePort(), user: "root", identityFileEnv: "FAULT_PREP_SSH_KEY", append: "console=ttyS0", sshWaitS: 1 },
-    }),
+    board: async (id) =>
+      qemuBoard(id, {
+        power: { driver: "none" },
+        console: { driver: "ser2net", host: "127.0.0.1", port: await freePort() },
+        deploy: {
+          driver: "ssh-kexec",
+          host: "127.0.0.1",
+          port: await freePort(),
+          user: "root",
+          identityFileEnv: "FAULT_PREP_SSH_KEY",
+          append: "console=ttyS0",
+          sshWaitS: 1,
+        },
+      }),
     env: (dir) => ({ FAULT_PREP_SSH_KEY: join(dir, "no-such-key") }),
     says: /sshd did not answer within 1 s/,
     attempts: 2,
@@ -113,7 +123,16 @@ export async function preparationFaults(ledger: Ledger, o: { dir: string; canary
       }
       await f.setup?.(board, labDir);
       const initrd = await testImage("boot", d);
-      const jobPath = await writeJob(d, { id: `prep${i}`, kernel: k.vmlinux ?? k.kernel, initrd, suites: ["boot"], bootS: f.bootS ?? 20, totalS: 40, silenceS: 20, queueS: 5 });
+      const jobPath = await writeJob(d, {
+        id: `prep${i}`,
+        kernel: k.vmlinux ?? k.kernel,
+        initrd,
+        suites: ["boot"],
+        bootS: f.bootS ?? 20,
+        totalS: 40,
+        silenceS: 20,
+        queueS: 5,
+      });
       const r = await runCli(["hil", "run", jobPath, "--json"], { home, env: { ...o.env, DPU_CI_INVENTORY: inventory, ...f.env?.(d) }, timeoutMs: 120_000 });
       noLeak(c, o.canary, home.home, r);
       const res = resultOf(r);
@@ -139,7 +158,11 @@ export async function preparationFaults(ledger: Ledger, o: { dir: string; canary
 }
 
 function resultOf(r: CliResult): HilResult {
-  try { return JSON.parse(r.stdout) as HilResult; } catch { throw new Error(`no JSON result: ${show(r)}`); }
+  try {
+    return JSON.parse(r.stdout) as HilResult;
+  } catch {
+    throw new Error(`no JSON result: ${show(r)}`);
+  }
 }
 
 function noLeak(c: FaultCtx, canary: string, home: string, r: CliResult): void {

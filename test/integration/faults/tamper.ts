@@ -32,10 +32,12 @@ export async function tampered(ledger: Ledger, o: { dir: string; canary: string;
     if ((r.stdout + r.stderr).includes(o.canary)) c.leaked("the output of dpu-ci hil run");
     for (const w of canaryIn(o.canary, [home.home])) c.leaked(w);
     const res = JSON.parse(r.stdout) as HilResult;
-    if (r.code !== 3 || res.outcome !== "ERROR" || !res.reason?.includes(kernel) || !/sha256/.test(res.reason)) throw new Error(`expected ERROR naming ${kernel} and its sha256: ${show(r)}`);
+    if (r.code !== 3 || res.outcome !== "ERROR" || !res.reason?.includes(kernel) || !/sha256/.test(res.reason))
+      throw new Error(`expected ERROR naming ${kernel} and its sha256: ${show(r)}`);
     const db = new LabDb(join(home.home, "lab", "lab.sqlite"));
     try {
-      if ((await db.events(board.id, 1000)).some((e) => e.kind === "lease-acquired")) throw new Error("the board was leased for a job whose kernel is not what was recorded");
+      if ((await db.events(board.id, 1000)).some((e) => e.kind === "lease-acquired"))
+        throw new Error("the board was leased for a job whose kernel is not what was recorded");
       if ((await db.results("tampered"))[0]?.outcome !== "ERROR") c.lost("the lab's record of the refused job");
     } finally {
       db.close();
@@ -63,10 +65,28 @@ export async function tampered(ledger: Ledger, o: { dir: string; canary: string;
       });
       return { name, kind: "build", state: "done", outcome: "PASS", deps: [], output: `artifacts/${name}`, artifacts };
     });
-    writeManifest(runDir, { schema: 1, id, pipeline: "nightly", params: { phase: "build", cases: "case2" }, startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:30:00Z", status: "finished", outcome: "PASS", exitCode: 0, executor: "buildkit", pid: 1, host: hostname(), nodes });
+    writeManifest(runDir, {
+      schema: 1,
+      id,
+      pipeline: "nightly",
+      params: { phase: "build", cases: "case2" },
+      startedAt: "2026-01-01T00:00:00Z",
+      finishedAt: "2026-01-01T00:30:00Z",
+      status: "finished",
+      outcome: "PASS",
+      exitCode: 0,
+      executor: "buildkit",
+      pid: 1,
+      host: hostname(),
+      nodes,
+    });
     const bz = join(runDir, "artifacts/kernel.case2.virt/bzImage");
     appendFileSync(bz, "tampered\n");
-    const r = await runCli(["run", "nightly", "--param", "phase=hil", "--param", "class=sim", "--param", "cases=case2", "--param", `from=${id}`, "--json"], { home, env: o.env, timeoutMs: 120_000 });
+    const r = await runCli(["run", "nightly", "--param", "phase=hil", "--param", "class=sim", "--param", "cases=case2", "--param", `from=${id}`, "--json"], {
+      home,
+      env: o.env,
+      timeoutMs: 120_000,
+    });
     if ((r.stdout + r.stderr).includes(o.canary)) c.leaked("the output of dpu-ci run");
     for (const w of canaryIn(o.canary, [home.home])) c.leaked(w);
     if (r.code !== 3) throw new Error(`exit ${r.code}, expected 3: ${show(r)}`);
@@ -76,13 +96,26 @@ export async function tampered(ledger: Ledger, o: { dir: string; canary: string;
     if (k.outcome !== "ERROR" || !k.reason?.includes(bz)) throw new Error(`kernel import: ${k.outcome} - ${k.reason}; expected ERROR naming ${bz}`);
     if (k.artifacts.length || readdirSync(join(out.dir, "artifacts", k.name)).length) throw new Error("the tampered bzImage was kept in the importing run");
     const hil = m.nodes.filter((n) => n.name.includes(".hil."));
-    if (!hil.length || hil.some((n) => n.outcome === "PASS" || n.outcome === "ERROR" || n.outcome === "FAIL")) throw new Error(`HIL nodes: ${hil.map((n) => `${n.name}=${n.outcome}`).join(", ")}; none may run`);
+    if (!hil.length || hil.some((n) => n.outcome === "PASS" || n.outcome === "ERROR" || n.outcome === "FAIL"))
+      throw new Error(`HIL nodes: ${hil.map((n) => `${n.name}=${n.outcome}`).join(", ")}; none may run`);
     if (existsSync(join(home.home, "lab", "lab.sqlite"))) {
       const db = new LabDb(join(home.home, "lab", "lab.sqlite"));
-      try { if ((await db.events(undefined, 1000)).some((e) => e.kind === "lease-acquired")) throw new Error("a board was leased"); } finally { db.close(); }
+      try {
+        if ((await db.events(undefined, 1000)).some((e) => e.kind === "lease-acquired")) throw new Error("a board was leased");
+      } finally {
+        db.close();
+      }
     }
     // The build run itself is as it was: its other files intact.
-    for (const n of nodes) for (const a of n.artifacts) if (a.path !== "artifacts/kernel.case2.virt/bzImage" && createHash("sha256").update(readFileSync(join(runDir, a.path))).digest("hex") !== a.sha256) c.lost(a.path);
+    for (const n of nodes)
+      for (const a of n.artifacts)
+        if (
+          a.path !== "artifacts/kernel.case2.virt/bzImage" &&
+          createHash("sha256")
+            .update(readFileSync(join(runDir, a.path)))
+            .digest("hex") !== a.sha256
+        )
+          c.lost(a.path);
     c.note(`kernel import ERROR, ${hil.map((n) => `${n.name} ${n.outcome}`).join(", ")}`);
   });
 
@@ -94,7 +127,8 @@ export async function tampered(ledger: Ledger, o: { dir: string; canary: string;
     const r = await exec("sh", [MKINITRAMFS, "--out", out, "--kver", "6.1.0-dpu", "--ko", ko], { allowFailure: true, timeoutMs: 60_000 });
     const vermagic = (await exec("modinfo", ["-F", "vermagic", ko])).stdout.trim();
     if (r.exitCode !== 2) throw new Error(`exit ${r.exitCode}, expected 2:\n${r.stderr}`);
-    for (const want of [ko, vermagic.split(" ")[0]!, "6.1.0-dpu"]) if (!r.stderr.includes(want)) throw new Error(`the refusal does not name ${want}:\n${r.stderr}`);
+    for (const want of [ko, vermagic.split(" ")[0]!, "6.1.0-dpu"])
+      if (!r.stderr.includes(want)) throw new Error(`the refusal does not name ${want}:\n${r.stderr}`);
     if (existsSync(out)) throw new Error(`${out} was written`);
   });
 }

@@ -11,7 +11,11 @@ import kernelPipeline from "./kernel.pipeline.ts";
 
 export const PROJECT = join(import.meta.dirname, "../../..");
 
-export interface PipelineRun { manifest: RunManifest; dir: string; ms: number }
+export interface PipelineRun {
+  manifest: RunManifest;
+  dir: string;
+  ms: number;
+}
 
 /** Run the kernel pipeline with `root` as the project (a copy, when a test edits sources). */
 export async function runKernelPipeline(root: string, params: Record<string, string>, home: string, env: Record<string, string> = {}): Promise<PipelineRun> {
@@ -20,8 +24,15 @@ export async function runKernelPipeline(root: string, params: Record<string, str
   const graph = await buildGraph(kernelPipeline, resolved, { root, config: cfg });
   const t0 = Date.now();
   const { manifest, dir } = await runGraph({
-    graph, pipeline: "kernel", params: resolved, executor: chooseExecutor(cfg), jobs: 2, store: storeOf(cfg), root,
-    env: cfg.env, secret: () => undefined,
+    graph,
+    pipeline: "kernel",
+    params: resolved,
+    executor: chooseExecutor(cfg),
+    jobs: 2,
+    store: storeOf(cfg),
+    root,
+    env: cfg.env,
+    secret: () => undefined,
   });
   return { manifest, dir, ms: Date.now() - t0 };
 }
@@ -39,7 +50,12 @@ export function node(m: RunManifest, name: string) {
   return n;
 }
 
-export interface BootResult { console: string; exitCode: number | null; timedOut: boolean; ms: number }
+export interface BootResult {
+  console: string;
+  exitCode: number | null;
+  timedOut: boolean;
+  ms: number;
+}
 
 /** Build an initramfs (the lab's mkinitramfs.sh) with the kernel's modules and the drivers, then
  *  boot it under QEMU TCG with our /init; the guest powers off through ACPI so QEMU exits. */
@@ -49,21 +65,66 @@ export async function bootUnderQemu(kernelDir: string, driverDirs: string[], tim
     const krel = (JSON.parse(readFileSync(join(kernelDir, "metadata.json"), "utf8")) as { kernelRelease: string }).kernelRelease;
     const kos = driverDirs.flatMap((d) => {
       const extra = join(d, "lib/modules", krel, "extra");
-      return existsSync(extra) ? readdirSync(extra).filter((f) => f.endsWith(".ko")).map((f) => join(extra, f)) : [];
+      return existsSync(extra)
+        ? readdirSync(extra)
+            .filter((f) => f.endsWith(".ko"))
+            .map((f) => join(extra, f))
+        : [];
     });
     const initrd = join(work, "initrd.gz");
-    await exec("sh", [join(PROJECT, "guest-image/initramfs/mkinitramfs.sh"), "--out", initrd, "--init", join(PROJECT, "test/testdata/kernel/boot-init.sh"),
-      "--modules-dir", join(kernelDir, "modules/lib/modules", krel), "--kver", krel, ...kos.flatMap((k) => ["--ko", k])]);
+    await exec("sh", [
+      join(PROJECT, "guest-image/initramfs/mkinitramfs.sh"),
+      "--out",
+      initrd,
+      "--init",
+      join(PROJECT, "test/testdata/kernel/boot-init.sh"),
+      "--modules-dir",
+      join(kernelDir, "modules/lib/modules", krel),
+      "--kver",
+      krel,
+      ...kos.flatMap((k) => ["--ko", k]),
+    ]);
     const t0 = Date.now();
     return await new Promise<BootResult>((resolve) => {
-      const q = spawn("qemu-system-x86_64", ["-accel", "tcg", "-m", "256", "-smp", "1", "-no-reboot", "-nographic", "-nodefaults", "-serial", "stdio",
-        "-kernel", join(kernelDir, "bzImage"), "-initrd", initrd, "-append", "console=ttyS0 panic=-1 quiet"], { stdio: ["ignore", "pipe", "pipe"] });
+      const q = spawn(
+        "qemu-system-x86_64",
+        [
+          "-accel",
+          "tcg",
+          "-m",
+          "256",
+          "-smp",
+          "1",
+          "-no-reboot",
+          "-nographic",
+          "-nodefaults",
+          "-serial",
+          "stdio",
+          "-kernel",
+          join(kernelDir, "bzImage"),
+          "-initrd",
+          initrd,
+          "-append",
+          "console=ttyS0 panic=-1 quiet",
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
       let out = "";
-      q.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-      q.stderr.on("data", (d: Buffer) => { out += d.toString(); });
+      q.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
+      q.stderr.on("data", (d: Buffer) => {
+        out += d.toString();
+      });
       let timedOut = false;
-      const t = setTimeout(() => { timedOut = true; q.kill("SIGKILL"); }, timeoutMs);
-      q.on("close", (code) => { clearTimeout(t); resolve({ console: out, exitCode: code, timedOut, ms: Date.now() - t0 }); });
+      const t = setTimeout(() => {
+        timedOut = true;
+        q.kill("SIGKILL");
+      }, timeoutMs);
+      q.on("close", (code) => {
+        clearTimeout(t);
+        resolve({ console: out, exitCode: code, timedOut, ms: Date.now() - t0 });
+      });
     });
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -25,8 +25,12 @@ export default definePipeline({
   },
   define(g, params, env) {
     const kernel = kernelStage(g, {
-      caseId: params.case!, scenario: params.scenario!, root: env.root,
-      extraConfig: params.extra ? [params.extra] : [], source: kernelSourceOf(env.config), cacheDir: env.config.cacheDir,
+      caseId: params.case!,
+      scenario: params.scenario!,
+      root: env.root,
+      extraConfig: params.extra ? [params.extra] : [],
+      source: kernelSourceOf(env.config),
+      cacheDir: env.config.cacheDir,
       ccache: ccacheChoice(params.ccache ?? "shared"),
       rebuild: params.rebuild || undefined,
     });

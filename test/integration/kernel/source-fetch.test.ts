@@ -26,14 +26,27 @@ before(async () => {
   const tree = join(dir, "linux");
   mkdirSync(tree);
   writeFileSync(join(tree, "Makefile"), "VERSION = 5\nPATCHLEVEL = 16\nSUBLEVEL = 0\n");
-  writeFileSync(join(tree, "Kconfig"), "mainmenu \"test\"\n");
-  const git = (...a: string[]) => execFileSync("git", ["-C", tree, ...a], { env: { ...process.env, GIT_AUTHOR_DATE: "2022-01-09T12:00:00Z", GIT_COMMITTER_DATE: "2022-01-09T12:00:00Z", GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
+  writeFileSync(join(tree, "Kconfig"), 'mainmenu "test"\n');
+  const git = (...a: string[]) =>
+    execFileSync("git", ["-C", tree, ...a], {
+      env: {
+        ...process.env,
+        GIT_AUTHOR_DATE: "2022-01-09T12:00:00Z",
+        GIT_COMMITTER_DATE: "2022-01-09T12:00:00Z",
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@t",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@t",
+      },
+    });
   git("init", "-q", "-b", "dpu-5.16");
   git("add", ".");
   git("commit", "-q", "-m", "5.16");
   execFileSync("tar", ["-C", dir, "-czf", join(dir, "linux-5.16.tar.gz"), "linux"]);
 });
-after(async () => { await rm(dir, { recursive: true, force: true }); });
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 test("git: a ref becomes source.tar with the commit time beside it, identical on a second fetch", async () => {
   const src = parseKernelSource(`git:file://${join(dir, "linux")}#dpu-5.16`);

@@ -34,20 +34,38 @@ test("maintenance -> status -> a job is not leased the board -> return (Unknown)
   assert.match(row(s.stdout, "qa-1"), /^qa-1\s+Maintenance\s+simulated\s+free\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+alice\s+replacing the 82599 NIC$/);
   assert.match(row(s.stdout, "qa-2"), /^qa-2\s+Unknown\s+simulated\s+free\s+.*\s+dpu-ci\s+new board$/);
   const json = JSON.parse((await lab("status", "--json")).stdout) as Array<{ board: string; health: string; by: string; reason: string }>;
-  assert.deepEqual(json.map((r) => [r.board, r.health, r.by, r.reason]), [["qa-1", "Maintenance", "alice", "replacing the 82599 NIC"], ["qa-2", "Unknown", "dpu-ci", "new board"]]);
+  assert.deepEqual(
+    json.map((r) => [r.board, r.health, r.by, r.reason]),
+    [
+      ["qa-1", "Maintenance", "alice", "replacing the 82599 NIC"],
+      ["qa-2", "Unknown", "dpu-ci", "new board"],
+    ],
+  );
 
   // The store refuses the board to jobs and health checks alike.
   const db = new LabDb(join(labDir, "lab.sqlite"));
   try {
-    for (const purpose of ["job", "health-check"] as const) assert.deepEqual(await db.acquire("qa-1", "t", 5000, purpose), { ok: false, reason: "Maintenance" });
-  } finally { db.close(); }
+    for (const purpose of ["job", "health-check"] as const)
+      assert.deepEqual(await db.acquire("qa-1", "t", 5000, purpose), { ok: false, reason: "Maintenance" });
+  } finally {
+    db.close();
+  }
 
   // With qa-2 retired too, a job either board could run ends ERROR at once, naming both.
   assert.equal((await lab("retire", "qa-2", "--reason", "end of life")).code, 0);
   const kernel = join(tmp.path, "k");
   writeFileSync(kernel, "not booted: no board may be leased");
   const job = join(tmp.path, "job.json");
-  writeFileSync(job, JSON.stringify({ id: "admin-job", needs: ["virt:qemu"], suites: ["boot"], artifacts: { kernel: { path: kernel, sha256: await sha256File(kernel) } }, timeouts: { totalS: 60, silenceS: 30, queueS: 20 } }));
+  writeFileSync(
+    job,
+    JSON.stringify({
+      id: "admin-job",
+      needs: ["virt:qemu"],
+      suites: ["boot"],
+      artifacts: { kernel: { path: kernel, sha256: await sha256File(kernel) } },
+      timeouts: { totalS: 60, silenceS: 30, queueS: 20 },
+    }),
+  );
   const h = await runCli(["hil", "run", job], { home, env, timeoutMs: 60_000 });
   assert.notEqual(h.code, 0, show(h));
   assert.match(h.stdout, /admin-job: ERROR - every board that could run it is out of service: qa-1: Maintenance; qa-2: Retired/, show(h));
@@ -66,7 +84,10 @@ test("bad input exits 2 naming it: unknown board, missing or empty --reason, ret
   const unknown = await lab("maintenance", "no-such-board", "--reason", "x");
   assert.equal(unknown.code, 2, show(unknown));
   assert.match(unknown.stderr, /no board "no-such-board" \(have: qa-1, qa-2\)/);
-  for (const args of [["retire", "qa-1"], ["maintenance", "qa-1", "--reason", "  "]]) {
+  for (const args of [
+    ["retire", "qa-1"],
+    ["maintenance", "qa-1", "--reason", "  "],
+  ]) {
     const r = await lab(...args);
     assert.equal(r.code, 2, show(r));
     assert.match(r.stderr, new RegExp(`lab ${args[0]}: --reason is required`));
@@ -79,11 +100,15 @@ test("bad input exits 2 naming it: unknown board, missing or empty --reason, ret
   assert.match(inService.stderr, /qa-1 is in service \(Unknown\): nothing to return/);
 });
 
-test("root is refused a lab directory the runner's user owns (it would leave lab.sqlite and its WAL owned by root)", { timeout: 60_000, skip: process.geteuid?.() !== 0 ? "needs root" : false }, async () => {
-  const owned = join(tmp.path, "runner-lab");
-  mkdirSync(owned);
-  chownSync(owned, 65534, 65534);
-  const r = await runCli(["lab", "status"], { home, env: { ...env, DPU_CI_LAB_DIR: owned }, timeoutMs: 60_000 });
-  assert.equal(r.code, 2, show(r));
-  assert.match(r.stderr, new RegExp(`environment: DPU_CI_LAB_DIR: the lab's state directory ${owned} belongs to uid 65534`));
-});
+test(
+  "root is refused a lab directory the runner's user owns (it would leave lab.sqlite and its WAL owned by root)",
+  { timeout: 60_000, skip: process.geteuid?.() !== 0 ? "needs root" : false },
+  async () => {
+    const owned = join(tmp.path, "runner-lab");
+    mkdirSync(owned);
+    chownSync(owned, 65534, 65534);
+    const r = await runCli(["lab", "status"], { home, env: { ...env, DPU_CI_LAB_DIR: owned }, timeoutMs: 60_000 });
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, new RegExp(`environment: DPU_CI_LAB_DIR: the lab's state directory ${owned} belongs to uid 65534`));
+  },
+);

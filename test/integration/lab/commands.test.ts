@@ -42,7 +42,15 @@ test("lab status -> lab health-check on a virtual 1288 (IPMI + ser2net) -> Good"
 
 test("hil run of a job no board can ever serve is SKIP at once, naming the capability", { timeout: 10_000 }, async () => {
   const job = join(tmp.path, "fpga.json");
-  writeFileSync(job, JSON.stringify({ id: "fpga-job", needs: ["server:1288", "fpga:devboard"], suites: ["modules"], artifacts: { kernel: { path: "/nonexistent", sha256: "0".repeat(64) } } }));
+  writeFileSync(
+    job,
+    JSON.stringify({
+      id: "fpga-job",
+      needs: ["server:1288", "fpga:devboard"],
+      suites: ["modules"],
+      artifacts: { kernel: { path: "/nonexistent", sha256: "0".repeat(64) } },
+    }),
+  );
   const t = Date.now();
   const r = await hilRun(job, { dir: labDir, inventoryPath, env });
   assert.equal(r.outcome, "SKIP");

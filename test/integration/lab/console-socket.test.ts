@@ -24,5 +24,8 @@ test("a job read through QEMU's unix-socket serial console", { timeout: 60_000 }
   await lab.db.setHealth(board.id, "Good", "test setup");
   const r = await runHilJob(lab, loadJob(await writeJob(tmp.path, { id: "sock", kernel: k.vmlinux ?? k.kernel, initrd, suites: ["boot"] })));
   assert.equal(r.outcome, "PASS", r.reason);
-  assert.deepEqual(flattenCases(r.suites).map((c) => `${c.name}:${c.outcome}`), ["proc mounted:PASS", "sysfs mounted:PASS", "devtmpfs mounted:PASS"]);
+  assert.deepEqual(
+    flattenCases(r.suites).map((c) => `${c.name}:${c.outcome}`),
+    ["proc mounted:PASS", "sysfs mounted:PASS", "devtmpfs mounted:PASS"],
+  );
 });

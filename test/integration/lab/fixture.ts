@@ -40,15 +40,24 @@ export async function testImage(kind: ImageKind, dir: string): Promise<string> {
   const obj = join(dir, "xdp_count.o");
   await exec("clang", ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", XDP_COUNT_SOURCE, "-o", obj]);
   return buildInitramfs({
-    out, modulesDir: k.modulesDir, modules: ["virtio_pci", "virtio_net", "dummy", "veth"], bpf: [obj], bins: ["/usr/sbin/bpftool"],
+    out,
+    modulesDir: k.modulesDir,
+    modules: ["virtio_pci", "virtio_net", "dummy", "veth"],
+    bpf: [obj],
+    bins: ["/usr/sbin/bpftool"],
     suites: [SUITES.modules, SUITES.xdp, SUITES.net],
   });
 }
 
 export function qemuBoard(id: string, over: Partial<Board> = {}): Board {
   return {
-    id, class: "qemu-x86_64", sim: true, priority: 10, capabilities: ["arch:x86_64", "virt:qemu"],
-    power: { driver: "qemu" }, console: { driver: "qemu-serial", mode: "file" },
+    id,
+    class: "qemu-x86_64",
+    sim: true,
+    priority: 10,
+    capabilities: ["arch:x86_64", "virt:qemu"],
+    power: { driver: "qemu" },
+    console: { driver: "qemu-serial", mode: "file" },
     deploy: { driver: "qemu-direct", binary: "qemu-system-x86_64", machine: "pc", memoryMb: 256, cpus: 1, exit: "isa-debug-exit", net: "user", extraArgs: [] },
     ...over,
   };
@@ -57,10 +66,21 @@ export function qemuBoard(id: string, over: Partial<Board> = {}): Board {
 export async function virtual1288(id: string): Promise<Board> {
   const [bmc, serial, console] = [await freePort(), await freePort(), await freePort()];
   return qemuBoard(id, {
-    class: "1288-virtual", capabilities: ["server:1288", "arch:x86_64", "virt:qemu"],
+    class: "1288-virtual",
+    capabilities: ["server:1288", "arch:x86_64", "virt:qemu"],
     power: { driver: "ipmitool", host: "127.0.0.1", port: bmc, user: "admin", passwordEnv: "TEST_V1288_BMC_PASSWORD", cipherSuite: 3 },
     console: { driver: "ser2net", host: "127.0.0.1", port: console },
-    deploy: { driver: "qemu-direct", binary: "qemu-system-x86_64", machine: "pc", memoryMb: 256, cpus: 1, exit: "isa-debug-exit", net: "user", extraArgs: [], serialTcpPort: serial },
+    deploy: {
+      driver: "qemu-direct",
+      binary: "qemu-system-x86_64",
+      machine: "pc",
+      memoryMb: 256,
+      cpus: 1,
+      exit: "isa-debug-exit",
+      net: "user",
+      extraArgs: [],
+      serialTcpPort: serial,
+    },
     virtual: { bmc: "ipmi_sim", ser2net: true },
   });
 }
@@ -75,13 +95,37 @@ export async function waitUntil(what: string, probe: () => Promise<boolean> | bo
 }
 
 /** Write a job file naming the artifacts with their sha256, as a pipeline would. */
-export async function writeJob(dir: string, j: { id: string; kernel: string; initrd: string; suites: string[]; needs?: string[]; totalS?: number; bootS?: number; silenceS?: number; queueS?: number; peer?: "tcp-echo" }): Promise<string> {
+export async function writeJob(
+  dir: string,
+  j: {
+    id: string;
+    kernel: string;
+    initrd: string;
+    suites: string[];
+    needs?: string[];
+    totalS?: number;
+    bootS?: number;
+    silenceS?: number;
+    queueS?: number;
+    peer?: "tcp-echo";
+  },
+): Promise<string> {
   const path = join(dir, `${j.id}.json`);
-  writeFileSync(path, JSON.stringify({
-    id: j.id, needs: j.needs ?? ["virt:qemu"], suites: j.suites, peer: j.peer,
-    artifacts: { kernel: { path: j.kernel, sha256: await sha256File(j.kernel) }, initrd: { path: j.initrd, sha256: await sha256File(j.initrd) } },
-    timeouts: { totalS: j.totalS ?? 60, bootS: j.bootS ?? 45, silenceS: j.silenceS ?? 30, queueS: j.queueS ?? 30 },
-  }, null, 2));
+  writeFileSync(
+    path,
+    JSON.stringify(
+      {
+        id: j.id,
+        needs: j.needs ?? ["virt:qemu"],
+        suites: j.suites,
+        peer: j.peer,
+        artifacts: { kernel: { path: j.kernel, sha256: await sha256File(j.kernel) }, initrd: { path: j.initrd, sha256: await sha256File(j.initrd) } },
+        timeouts: { totalS: j.totalS ?? 60, bootS: j.bootS ?? 45, silenceS: j.silenceS ?? 30, queueS: j.queueS ?? 30 },
+      },
+      null,
+      2,
+    ),
+  );
   return path;
 }
 
@@ -97,5 +141,10 @@ export function runningQemuPid(boardDirectory: string): number | undefined {
   const f = boardFiles(boardDirectory).pid;
   if (!existsSync(f)) return undefined;
   const pid = Number(readFileSync(f, "utf8"));
-  try { process.kill(pid, 0); return pid; } catch { return undefined; }
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
 }

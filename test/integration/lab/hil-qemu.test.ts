@@ -23,8 +23,25 @@ after(async () => {
 test("in-guest suites on a QEMU board, after a health check, marked simulated", { timeout: 90_000 }, async () => {
   const k = await testKernel();
   const [full, boot] = await Promise.all([testImage("full", tmp.path), testImage("boot", tmp.path)]);
-  const jobPath = await writeJob(tmp.path, { id: "pr-hil", kernel: (k.vmlinux ?? k.kernel), initrd: full, suites: ["modules", "xdp", "net"], needs: ["virt:qemu", "ebpf:xdp"], peer: "tcp-echo" });
-  const hc = parseJob({ id: "hc", suites: ["boot"], artifacts: { kernel: { path: (k.vmlinux ?? k.kernel), sha256: await sha256File((k.vmlinux ?? k.kernel)) }, initrd: { path: boot, sha256: await sha256File(boot) } } }, `${tmp.path}/hc.json`);
+  const jobPath = await writeJob(tmp.path, {
+    id: "pr-hil",
+    kernel: k.vmlinux ?? k.kernel,
+    initrd: full,
+    suites: ["modules", "xdp", "net"],
+    needs: ["virt:qemu", "ebpf:xdp"],
+    peer: "tcp-echo",
+  });
+  const hc = parseJob(
+    {
+      id: "hc",
+      suites: ["boot"],
+      artifacts: {
+        kernel: { path: k.vmlinux ?? k.kernel, sha256: await sha256File(k.vmlinux ?? k.kernel) },
+        initrd: { path: boot, sha256: await sha256File(boot) },
+      },
+    },
+    `${tmp.path}/hc.json`,
+  );
   const events: LabLogEvent[] = [];
   assert.equal((await lab.db.board(board.id))?.health, "Unknown", "a new board starts Unknown");
 
@@ -38,7 +55,11 @@ test("in-guest suites on a QEMU board, after a health check, marked simulated", 
   assert.deepEqual(failed, [], readFileSync(r.attempts.at(-1)!.consoleLog, "utf8").slice(-3000));
   assert.equal(r.outcome, "PASS");
   assert.equal(r.simulated, true);
-  for (const s of ["modules", "xdp", "net"]) assert.ok(cases.some((c) => c.suite.endsWith(s)), `suite ${s} reported`);
+  for (const s of ["modules", "xdp", "net"])
+    assert.ok(
+      cases.some((c) => c.suite.endsWith(s)),
+      `suite ${s} reported`,
+    );
   assert.ok(cases.some((c) => c.name === "program saw traffic"));
   assert.ok(cases.every((c) => c.properties?.simulated === "true" && c.properties.board === board.id));
   assert.equal(r.attempts.length, 1);

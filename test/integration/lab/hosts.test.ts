@@ -10,16 +10,38 @@ import { tempDir } from "./fixture.ts";
 
 const tmp = tempDir("hosts");
 let pg: PgCluster | undefined;
-before(async () => { if (!postgresUnavailable()) pg = await startPostgres("hosts"); });
-after(async () => { await pg?.cleanup(); tmp.cleanup(); });
-
-test("2 hosts x 2 boards x 16 jobs on PostgreSQL, one host killed, PostgreSQL restarted: every job done, no double lease", { skip: postgresUnavailable(), timeout: 180_000 }, async () => {
-  const r = await runLabHosts(pg!, { dir: tmp.path, hosts: 2, boards: 2, jobs: 16, workersPerHost: 2, durMs: [300, 600], ttlMs: 1500, pollMs: 50, healthCheckMs: 100, killAt: 0.25, restartAt: 0.5, timeoutMs: 150_000 });
-  console.log(JSON.stringify(r));
-  assert.deepEqual(r.errors, []);
-  assert.equal(r.killed, "host1");
-  assert.equal(r.restarted, true);
-  assert.equal(r.done, r.jobs, "every job accounted for");
-  assert.deepEqual(r.doubleLeases, [], "the event log shows no board granted while held");
-  assert.deepEqual(r.overlaps, [], "no two completed uses of a board overlap");
+before(async () => {
+  if (!postgresUnavailable()) pg = await startPostgres("hosts");
 });
+after(async () => {
+  await pg?.cleanup();
+  tmp.cleanup();
+});
+
+test(
+  "2 hosts x 2 boards x 16 jobs on PostgreSQL, one host killed, PostgreSQL restarted: every job done, no double lease",
+  { skip: postgresUnavailable(), timeout: 180_000 },
+  async () => {
+    const r = await runLabHosts(pg!, {
+      dir: tmp.path,
+      hosts: 2,
+      boards: 2,
+      jobs: 16,
+      workersPerHost: 2,
+      durMs: [300, 600],
+      ttlMs: 1500,
+      pollMs: 50,
+      healthCheckMs: 100,
+      killAt: 0.25,
+      restartAt: 0.5,
+      timeoutMs: 150_000,
+    });
+    console.log(JSON.stringify(r));
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.killed, "host1");
+    assert.equal(r.restarted, true);
+    assert.equal(r.done, r.jobs, "every job accounted for");
+    assert.deepEqual(r.doubleLeases, [], "the event log shows no board granted while held");
+    assert.deepEqual(r.overlaps, [], "no two completed uses of a board overlap");
+  },
+);

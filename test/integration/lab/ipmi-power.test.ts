@@ -29,13 +29,15 @@ test("ipmitool through the power driver turns the virtual 1288 on, off and cycle
   const k = await testKernel();
   const initrd = await testImage("boot", tmp.path);
   const d = makeDrivers(board, dir, env);
-  await d.deploy.prepare({ kernel: (k.vmlinux ?? k.kernel), initrd, append: "dpuci.run=ipmi" });
+  await d.deploy.prepare({ kernel: k.vmlinux ?? k.kernel, initrd, append: "dpuci.run=ipmi" });
   assert.equal(await d.power.status(), "off");
 
   // The console is opened before power-on, as on real hardware; ser2net reconnects once QEMU listens.
   const con = await d.console.open();
   let text = "";
-  con.onData((t) => { text += t; });
+  con.onData((t) => {
+    text += t;
+  });
 
   await d.power.on();
   assert.equal(await d.power.status(), "on");
@@ -63,7 +65,9 @@ test("the BMC refuses a wrong password, and the error does not show it", { timeo
   const p = board.power.driver === "ipmitool" ? board.power : assert.fail("ipmitool board");
   const d = makeDrivers(board, dir, { ...env, TEST_V1288_BMC_PASSWORD: "wrong-password" });
   await assert.rejects(d.power.status(), (e: Error) => /BMC of v1288-t/.test(e.message) && !e.message.includes("wrong-password"));
-  const r = await exec("ipmitool", ["-I", "lanplus", "-C", "3", "-H", p.host, "-p", String(p.port), "-U", p.user, "-E", "chassis", "power", "status"],
-    { env: { ...env, IPMI_PASSWORD: "v1288-test-pw" }, allowFailure: true });
+  const r = await exec("ipmitool", ["-I", "lanplus", "-C", "3", "-H", p.host, "-p", String(p.port), "-U", p.user, "-E", "chassis", "power", "status"], {
+    env: { ...env, IPMI_PASSWORD: "v1288-test-pw" },
+    allowFailure: true,
+  });
   assert.equal(r.exitCode, 0, "the right password works");
 });

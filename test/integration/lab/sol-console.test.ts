@@ -23,10 +23,21 @@ import { freePort, qemuBoard, runningQemuPid, tempDir, testImage, testKernel, wa
 const tmp = tempDir("sol");
 const [bmc, serial] = [await freePort(), await freePort()];
 const board: Board = qemuBoard("v1288-sol-t", {
-  class: "1288-virtual", capabilities: ["server:1288", "arch:x86_64", "virt:qemu"],
+  class: "1288-virtual",
+  capabilities: ["server:1288", "arch:x86_64", "virt:qemu"],
   power: { driver: "ipmitool", host: "127.0.0.1", port: bmc, user: "admin", passwordEnv: "TEST_SOL_BMC_PASSWORD", cipherSuite: 3 },
   console: { driver: "ipmi-sol" },
-  deploy: { driver: "qemu-direct", binary: "qemu-system-x86_64", machine: "pc", memoryMb: 256, cpus: 1, exit: "isa-debug-exit", net: "none", extraArgs: [], serialTcpPort: serial },
+  deploy: {
+    driver: "qemu-direct",
+    binary: "qemu-system-x86_64",
+    machine: "pc",
+    memoryMb: 256,
+    cpus: 1,
+    exit: "isa-debug-exit",
+    net: "none",
+    extraArgs: [],
+    serialTcpPort: serial,
+  },
   virtual: { bmc: "ipmi_sim" },
 });
 const lab = openLab({ dir: tmp.path, inventory: { source: "test", boards: [board] }, ttlMs: 10_000, env: { PATH: process.env.PATH } });
@@ -44,7 +55,18 @@ test("ipmi_sim's lan.conf serves SOL from the board's serial port only when the 
 test("the console of a job comes over IPMI SOL; pulling the SOL session mid-job is an ERROR, retried, never a FAIL", { timeout: 240_000 }, async () => {
   const k = await testKernel();
   const boot = await testImage("boot", tmp.path);
-  const job = loadJob(await writeJob(tmp.path, { id: "sol-job", kernel: k.vmlinux ?? k.kernel, initrd: boot, suites: ["boot"], needs: ["server:1288"], totalS: 180, bootS: 120, silenceS: 60 }));
+  const job = loadJob(
+    await writeJob(tmp.path, {
+      id: "sol-job",
+      kernel: k.vmlinux ?? k.kernel,
+      initrd: boot,
+      suites: ["boot"],
+      needs: ["server:1288"],
+      totalS: 180,
+      bootS: 120,
+      silenceS: 60,
+    }),
+  );
 
   // 1. The whole boot and the KTAP arrive through SOL.
   const r1 = await runHilJob(lab, job, { outDir: `${tmp.path}/out1` });
@@ -62,7 +84,10 @@ test("the console of a job comes over IPMI SOL; pulling the SOL session mid-job 
   const running = runHilJob(lab, { ...job, id: "sol-pulled" }, { outDir: `${tmp.path}/out2`, log: (e) => events.push(e) });
   await waitUntil("the board's QEMU", () => runningQemuPid(lab.boardDir(board)) !== undefined, 60_000);
   const pw = lab.env.TEST_SOL_BMC_PASSWORD!;
-  const deact = await exec("ipmitool", ["-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", String(bmc), "-U", "admin", "-E", "sol", "deactivate"], { env: { ...process.env, IPMI_PASSWORD: pw }, allowFailure: true });
+  const deact = await exec("ipmitool", ["-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", String(bmc), "-U", "admin", "-E", "sol", "deactivate"], {
+    env: { ...process.env, IPMI_PASSWORD: pw },
+    allowFailure: true,
+  });
   assert.equal(deact.exitCode, 0, deact.stderr);
   const r2 = await running;
   assert.equal(r2.attempts[0]!.outcome, "ERROR", `${r2.attempts[0]!.reason}`);

@@ -16,12 +16,25 @@
 //   are installed; dockerd is this machine's (the workflow's "Start dockerd" step finds it running);
 // - the Actions cache starts with the virtual boards' known-good Debian kernel when this machine has
 //   it (as the previous night would have saved it), so the HIL job does not download 70 MB again;
-// - the pr workflow's `checks` job (typecheck, lint, unit tests) is what CI itself runs: omitted.
+// - the pr workflow's `checks` job (typecheck, lint, format check, unit tests) is what CI itself runs: omitted.
 // DPU_CI_GHA_WORKFLOWS may point at another directory of workflows (e.g. an older generator's: the
 // generator before the tar hand-over fails the nightly test, its HIL job's import ends ERROR).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+} from "node:fs";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
@@ -42,26 +55,38 @@ function shims(dir: string): string {
   const bin = join(dir, "shims");
   mkdirSync(bin, { recursive: true });
   const npm = execFileSync("bash", ["-c", "command -v npm"], { encoding: "utf8" }).trim();
-  const write = (name: string, text: string) => { writeFileSync(join(bin, name), text); chmodSync(join(bin, name), 0o755); };
-  write("npx", `#!/bin/bash
+  const write = (name: string, text: string) => {
+    writeFileSync(join(bin, name), text);
+    chmodSync(join(bin, name), 0o755);
+  };
+  write(
+    "npx",
+    `#!/bin/bash
 # test shim: npx dpu-ci runs the job's checked-out CLI; run <pipeline> takes GHA_EMU_PIPELINE_<pipeline> when set
 [ "$1" = dpu-ci ] || { echo "npx shim: only dpu-ci is emulated, not: $*" >&2; exit 127; }
 shift
 if [ "$1" = run ]; then var="GHA_EMU_PIPELINE_$2"; if [ -n "\${!var}" ]; then set -- run "\${!var}" "\${@:3}"; fi; fi
 exec node "$GITHUB_WORKSPACE/bin/dpu-ci.js" "$@"
-`);
-  write("npm", `#!/bin/bash
+`,
+  );
+  write(
+    "npm",
+    `#!/bin/bash
 # test shim: npm ci is not run (node_modules is linked from the checkout); anything else is npm
 if [ "$1" = ci ]; then echo "emulated: npm ci (node_modules linked)"; exit 0; fi
 exec "${npm}" "$@"
-`);
-  write("apt-get", `#!/bin/bash
+`,
+  );
+  write(
+    "apt-get",
+    `#!/bin/bash
 # test shim: no apt in a test; install only checks that every package is installed
 [ "$1" = update ] && { echo "emulated: apt-get update"; exit 0; }
 [ "$1" = install ] || { echo "apt-get shim: $1 is not emulated" >&2; exit 2; }
 shift; for p in "$@"; do case "$p" in -*) ;; *) dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || { echo "apt-get shim: $p is not installed on this machine" >&2; exit 100; } ;; esac; done
 echo "emulated: apt-get install (all present)"
-`);
+`,
+  );
   return bin;
 }
 
@@ -79,15 +104,28 @@ async function downloadsCache(dir: string): Promise<{ key: string; dir: string }
     mkdirSync(d, { recursive: true });
     symlinkSync(have, join(d, "debian-kernel"));
   }
-  return [{ key: "dpu-ci-downloads-hil-sim-seeded", dir: hil }, { key: "dpu-ci-cache-pr-seeded", dir: join(dir, "seed-cache/pr") }];
+  return [
+    { key: "dpu-ci-downloads-hil-sim-seeded", dir: hil },
+    { key: "dpu-ci-cache-pr-seeded", dir: join(dir, "seed-cache/pr") },
+  ];
 }
 
-async function emulate(dir: string, workflow: string, o: { omit?: Record<string, string>; pipelines?: Record<string, string>; minuteMs?: number; stepTimeoutMs?: number } = {}): Promise<EmulatorResult> {
+async function emulate(
+  dir: string,
+  workflow: string,
+  o: { omit?: Record<string, string>; pipelines?: Record<string, string>; minuteMs?: number; stepTimeoutMs?: number } = {},
+): Promise<EmulatorResult> {
   const bin = shims(dir);
   return runWorkflow({
-    workflow: join(WORKFLOWS, workflow), repo: REPO_ROOT, root: join(dir, "gha"), runners: [["ubuntu-latest"]], omit: o.omit,
+    workflow: join(WORKFLOWS, workflow),
+    repo: REPO_ROOT,
+    root: join(dir, "gha"),
+    runners: [["ubuntu-latest"]],
+    omit: o.omit,
     env: {
-      PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME ?? "/root", LANG: "C.UTF-8",
+      PATH: `${bin}:${process.env.PATH}`,
+      HOME: process.env.HOME ?? "/root",
+      LANG: "C.UTF-8",
       ...Object.fromEntries(Object.entries(o.pipelines ?? {}).map(([k, v]) => [`GHA_EMU_PIPELINE_${k}`, v])),
     },
     caches: await downloadsCache(dir),
@@ -99,15 +137,39 @@ async function emulate(dir: string, workflow: string, o: { omit?: Record<string,
 }
 
 const sha = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
-type Manifest = { id: string; status: string; params: Record<string, string>; nodes: { name: string; outcome?: string; reason?: string; output?: string; simulated?: boolean; metrics?: Record<string, unknown>; artifacts: { path: string; sha256: string; mode?: string }[] }[] };
+type Manifest = {
+  id: string;
+  status: string;
+  params: Record<string, string>;
+  nodes: {
+    name: string;
+    outcome?: string;
+    reason?: string;
+    output?: string;
+    simulated?: boolean;
+    metrics?: Record<string, unknown>;
+    artifacts: { path: string; sha256: string; mode?: string }[];
+  }[];
+};
 const readManifest = (dir: string) => JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Manifest;
 
 function explain(r: EmulatorResult): string {
-  return [...r.jobs.values()].map((j) => `${j.id}: ${j.result}${j.reason ? ` (${j.reason})` : ""}\n${j.steps.map((s) => `  ${s.outcome} ${s.name}${s.note ? ` — ${s.note}` : ""}`).join("\n")}${j.result === "failure" ? `\n--- log tail\n${j.log.split("\n").slice(-40).join("\n")}` : ""}`).join("\n");
+  return [...r.jobs.values()]
+    .map(
+      (j) =>
+        `${j.id}: ${j.result}${j.reason ? ` (${j.reason})` : ""}\n${j.steps.map((s) => `  ${s.outcome} ${s.name}${s.note ? ` — ${s.note}` : ""}`).join("\n")}${j.result === "failure" ? `\n--- log tail\n${j.log.split("\n").slice(-40).join("\n")}` : ""}`,
+    )
+    .join("\n");
 }
 
 /** Every entry below `root` as lstat sees it: a file by content and mode, a link by its target. */
-interface Entry { type: "file" | "link" | "dir"; sha256?: string; mode?: number; size?: number; target?: string }
+interface Entry {
+  type: "file" | "link" | "dir";
+  sha256?: string;
+  mode?: number;
+  size?: number;
+  target?: string;
+}
 function tree(root: string): Map<string, Entry> {
   const out = new Map<string, Entry>();
   const walk = (d: string) => {
@@ -116,8 +178,10 @@ function tree(root: string): Map<string, Entry> {
       const rel = relative(root, p);
       const st = lstatSync(p);
       if (st.isSymbolicLink()) out.set(rel, { type: "link", target: readlinkSync(p) });
-      else if (st.isDirectory()) { out.set(rel, { type: "dir", mode: st.mode & 0o7777 }); walk(p); }
-      else out.set(rel, { type: "file", sha256: sha(p), mode: st.mode & 0o7777, size: st.size });
+      else if (st.isDirectory()) {
+        out.set(rel, { type: "dir", mode: st.mode & 0o7777 });
+        walk(p);
+      } else out.set(rel, { type: "file", sha256: sha(p), mode: st.mode & 0o7777, size: st.size });
     }
   };
   walk(root);
@@ -157,17 +221,39 @@ test("upload-artifact's documented rules as emulated: hidden items skipped (a hi
     symlinkSync("r1", join(d, "home/runs/latest"));
     mkdirSync(join(d, ".hidden/runs"), { recursive: true });
     writeFileSync(join(d, ".hidden/runs/a"), "a");
-    const rel = (ls: string[], o = { hidden: false }) => globFiles(d, ls, o).map((f) => relative(d, f.path)).sort();
-    assert.deepEqual(rel(["home/runs/"]), ["home/runs/latest/build/qemu-link", "home/runs/latest/manifest.json", "home/runs/latest/qemu", "home/runs/r1/build/qemu-link", "home/runs/r1/manifest.json", "home/runs/r1/qemu"], "the latest link doubles every file; the dangling build/source is dropped; hidden files are left out");
+    const rel = (ls: string[], o = { hidden: false }) =>
+      globFiles(d, ls, o)
+        .map((f) => relative(d, f.path))
+        .sort();
+    assert.deepEqual(
+      rel(["home/runs/"]),
+      [
+        "home/runs/latest/build/qemu-link",
+        "home/runs/latest/manifest.json",
+        "home/runs/latest/qemu",
+        "home/runs/r1/build/qemu-link",
+        "home/runs/r1/manifest.json",
+        "home/runs/r1/qemu",
+      ],
+      "the latest link doubles every file; the dangling build/source is dropped; hidden files are left out",
+    );
     assert.deepEqual(rel(["home/runs/", "!home/runs/latest"]), ["home/runs/r1/build/qemu-link", "home/runs/r1/manifest.json", "home/runs/r1/qemu"]);
     assert.deepEqual(rel([".hidden/"]), [], "a hidden search root is skipped whole");
     assert.deepEqual(rel([".hidden/runs/"]), [".hidden/runs/a"], "a search root below a hidden directory is not hidden itself");
-    assert.deepEqual(rel(["home/runs/r1"], { hidden: true }), ["home/runs/r1/.secret", "home/runs/r1/build/.config", "home/runs/r1/build/qemu-link", "home/runs/r1/manifest.json", "home/runs/r1/qemu"]);
+    assert.deepEqual(rel(["home/runs/r1"], { hidden: true }), [
+      "home/runs/r1/.secret",
+      "home/runs/r1/build/.config",
+      "home/runs/r1/build/qemu-link",
+      "home/runs/r1/manifest.json",
+      "home/runs/r1/qemu",
+    ]);
     // Through upload and download: a link arrives as a copy of its target, nothing is executable.
     const dir = join(d, "wf");
     mkdirSync(join(dir, "repo"), { recursive: true });
     const wf = join(dir, "wf.yml");
-    writeFileSync(wf, `jobs:
+    writeFileSync(
+      wf,
+      `jobs:
   a:
     runs-on: ubuntu-latest
     steps:
@@ -179,11 +265,23 @@ test("upload-artifact's documented rules as emulated: hidden items skipped (a hi
     steps:
       - uses: actions/download-artifact@v8
         with: { name: r, path: got }
-`);
+`,
+    );
     execFileSync("git", ["init", "-q", join(dir, "repo")]);
-    const r = await runWorkflow({ workflow: wf, repo: join(dir, "repo"), root: join(dir, "gha"), runners: [["ubuntu-latest"]], env: { PATH: process.env.PATH ?? "" } });
+    const r = await runWorkflow({
+      workflow: wf,
+      repo: join(dir, "repo"),
+      root: join(dir, "gha"),
+      runners: [["ubuntu-latest"]],
+      env: { PATH: process.env.PATH ?? "" },
+    });
     const got = join(r.jobs.get("b")!.workspace, "got");
-    assert.deepEqual([...tree(got)].map(([p, e]) => `${p} ${e.type} ${e.mode?.toString(8)}`).sort(), ["build dir 755", "build/qemu-link file 644", "manifest.json file 644", "qemu file 644"]);
+    assert.deepEqual([...tree(got)].map(([p, e]) => `${p} ${e.type} ${e.mode?.toString(8)}`).sort(), [
+      "build dir 755",
+      "build/qemu-link file 644",
+      "manifest.json file 644",
+      "qemu file 644",
+    ]);
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
@@ -191,11 +289,17 @@ test("upload-artifact's documented rules as emulated: hidden items skipped (a hi
 
 test("nightly, run as runners would on a real `run pr` build: every file, hidden file, symlink and mode arrives, the HIL job deploys it on a virtual board", async (t) => {
   const why = await dockerUnavailable();
-  if (why) { t.skip(`a real build needs BuildKit: ${why}`); return; }
+  if (why) {
+    t.skip(`a real build needs BuildKit: ${why}`);
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), "dpu-ci-gha-nightly-"));
   const t0 = Date.now();
   try {
-    const r = await emulate(dir, "nightly.yml", { pipelines: { nightly: "test/testdata/gha/nightly.pipeline.ts" }, omit: { pages: "deploy-pages publishes to GitHub Pages, which does not exist here" } });
+    const r = await emulate(dir, "nightly.yml", {
+      pipelines: { nightly: "test/testdata/gha/nightly.pipeline.ts" },
+      omit: { pages: "deploy-pages publishes to GitHub Pages, which does not exist here" },
+    });
     const wall = (Date.now() - t0) / 1000;
     const explained = explain(r);
     const build = r.jobs.get("build")!;
@@ -218,7 +322,10 @@ test("nightly, run as runners would on a real `run pr` build: every file, hidden
     const executables = files.filter(([, e]) => (e.mode! & 0o111) !== 0);
     assert.ok(files.filter(([p]) => p.startsWith(kernelDir)).length > 5000, `the kernel's output is the real one (${files.length} files)`);
     assert.ok(sent.has(`${kernel.output}/build/.config`), "the kernel output has build/.config");
-    assert.ok(hidden.length > 0 && links.length > 0 && dangling.length > 0 && executables.length > 0, `hidden ${hidden.length}, links ${links.length}, dangling ${dangling.length}, executables ${executables.length}`);
+    assert.ok(
+      hidden.length > 0 && links.length > 0 && dangling.length > 0 && executables.length > 0,
+      `hidden ${hidden.length}, links ${links.length}, dangling ${dangling.length}, executables ${executables.length}`,
+    );
 
     // The artifact is one archive; unpacked by the HIL job, the build run is the same tree, bit for
     // bit, with its hidden files, links (dangling ones too) and modes.
@@ -266,8 +373,10 @@ test("nightly, run as runners would on a real `run pr` build: every file, hidden
     const plain = globFiles(join(build.workspace), [relative(build.workspace, sentDir)], { hidden: false });
     const lostHidden = hidden.filter((p) => sent.get(p)!.type === "file").length;
     const bytes = files.reduce((a, [, e]) => a + e.size!, 0);
-    console.log(`# nightly hand-over: ${files.length} files (${(bytes / 1e6).toFixed(1)} MB), ${links.length} symlinks (${dangling.length} dangling), ${hidden.length} hidden entries, ${executables.length} executables; archive ${(archiveBytes / 1e6).toFixed(1)} MB; ` +
-      `plain upload-artifact would carry ${plain.length} files: ${lostHidden} hidden files lost, ${dangling.length} dangling links dropped, ${links.length - dangling.length} links turned into copies, ${executables.length} files without their execute bit; wall ${wall.toFixed(0)} s`);
+    console.log(
+      `# nightly hand-over: ${files.length} files (${(bytes / 1e6).toFixed(1)} MB), ${links.length} symlinks (${dangling.length} dangling), ${hidden.length} hidden entries, ${executables.length} executables; archive ${(archiveBytes / 1e6).toFixed(1)} MB; ` +
+        `plain upload-artifact would carry ${plain.length} files: ${lostHidden} hidden files lost, ${dangling.length} dangling links dropped, ${links.length - dangling.length} links turned into copies, ${executables.length} files without their execute bit; wall ${wall.toFixed(0)} s`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -275,7 +384,10 @@ test("nightly, run as runners would on a real `run pr` build: every file, hidden
 
 test("pull request, run as runners would: a real `dpu-ci run pr`, its run handed over as one archive, JUnit published once, the verdict decides", async (t) => {
   const why = await dockerUnavailable();
-  if (why) { t.skip(`a real build needs BuildKit: ${why}`); return; }
+  if (why) {
+    t.skip(`a real build needs BuildKit: ${why}`);
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), "dpu-ci-gha-pr-"));
   try {
     const r = await emulate(dir, "pull-request.yml", { omit: { checks: "typecheck, lint and unit tests are what this CI runs itself" } });
@@ -299,7 +411,10 @@ test("pull request, run as runners would: a real `dpu-ci run pr`, its run handed
     assert.match(pr.summary, /\*\*Report\*\*: \[pr-run\]/);
     assert.match(pr.summary, /### Verdict for run /);
     // The cache steps ran (restore, then the save), so a second run would restore them.
-    assert.ok(pr.steps.some((s) => /^Save caches/.test(s.name) && s.outcome === "success"), explained);
+    assert.ok(
+      pr.steps.some((s) => /^Save caches/.test(s.name) && s.outcome === "success"),
+      explained,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -310,7 +425,11 @@ test("a run stopped at its step's time limit still hands over what finished, and
   try {
     // A minute lasts 300 ms here: the pr job's run step (its limit is the job's 90 minutes minus 20)
     // is stopped after 21 s, while its second node still runs (the first is done within seconds).
-    const r = await emulate(dir, "pull-request.yml", { omit: { checks: "not what this test is about" }, pipelines: { pr: "test/testdata/gha/slow.pipeline.ts" }, minuteMs: 300 });
+    const r = await emulate(dir, "pull-request.yml", {
+      omit: { checks: "not what this test is about" },
+      pipelines: { pr: "test/testdata/gha/slow.pipeline.ts" },
+      minuteMs: 300,
+    });
     const explained = explain(r);
     const pr = r.jobs.get("pr")!;
     const run = pr.steps.find((s) => s.name.startsWith("Run the pr pipeline"))!;

@@ -9,7 +9,15 @@ import { exec, loadConfig } from "../../../engine/index.ts";
 import { planVersions, releaseArtifacts, releaseNotes, tagsToCreate, classify, type ArtifactVersion } from "../../../pipelines/release.ts";
 import { runReleaseCommand } from "../../../cli/release.ts";
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid", GIT_CONFIG_NOSYSTEM: "1", HOME: tmpdir() };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: "t",
+  GIT_AUTHOR_EMAIL: "t@example.invalid",
+  GIT_COMMITTER_NAME: "t",
+  GIT_COMMITTER_EMAIL: "t@example.invalid",
+  GIT_CONFIG_NOSYSTEM: "1",
+  HOME: tmpdir(),
+};
 const git = (dir: string, ...args: string[]) => exec("git", ["-C", dir, ...args], { env: GIT_ENV });
 
 async function commit(dir: string, file: string, subject: string, body = ""): Promise<void> {
@@ -45,10 +53,22 @@ test("versions per artifact from tags and the changes since them", async () => {
 
     // Tag through the CLI, then change only the driver with a feature and the kernel with a fix.
     const out: string[] = [];
-    const io = { cwd: dir, env: {}, config: loadConfig({ root: dir, env: {} }), stdout: (t: string) => { out.push(t); }, stderr: () => {} };
+    const io = {
+      cwd: dir,
+      env: {},
+      config: loadConfig({ root: dir, env: {} }),
+      stdout: (t: string) => {
+        out.push(t);
+      },
+      stderr: () => {},
+    };
     const prev = process.env;
     process.env = GIT_ENV;
-    try { assert.equal(await runReleaseCommand(["tag"], io), 0); } finally { process.env = prev; }
+    try {
+      assert.equal(await runReleaseCommand(["tag"], io), 0);
+    } finally {
+      process.env = prev;
+    }
     assert.match(out.join(""), /tagged kernel\/v0\.1\.0/);
     await commit(dir, "drivers/vffwd/vffwd.c", "feat(vffwd): count forwarded packets");
     await commit(dir, "kernel/configs/case1.config", "fix(kernel): keep virtio-blk");

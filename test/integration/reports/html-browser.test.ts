@@ -25,10 +25,16 @@ test("report of the sample run (real captured tool outputs) in chromium", { skip
     assert.ok(order.indexOf("failures") < order.indexOf("matrix") && order.indexOf("matrix") < order.indexOf("passes"), order.join(","));
     const first = await page.textContent("ol.failures li:first-child");
     assert.match(first!, /FAIL/);
-    assert.match(await page.textContent("#failures") ?? "", /expected 64 queues, got 63/);
+    assert.match((await page.textContent("#failures")) ?? "", /expected 64 queues, got 63/);
     // Simulated and hardware cells look different (hatched + dashed vs solid white).
-    const sim = await page.$eval("td.cell.sim", (e) => { const s = getComputedStyle(e); return { bg: s.backgroundImage, border: s.borderTopStyle, text: e.textContent }; });
-    const hw = await page.$eval("td.cell.hw", (e) => { const s = getComputedStyle(e); return { bg: s.backgroundImage, border: s.borderTopStyle, text: e.textContent }; });
+    const sim = await page.$eval("td.cell.sim", (e) => {
+      const s = getComputedStyle(e);
+      return { bg: s.backgroundImage, border: s.borderTopStyle, text: e.textContent };
+    });
+    const hw = await page.$eval("td.cell.hw", (e) => {
+      const s = getComputedStyle(e);
+      return { bg: s.backgroundImage, border: s.borderTopStyle, text: e.textContent };
+    });
     assert.match(sim.bg, /repeating-linear-gradient/);
     assert.equal(sim.border, "dashed");
     assert.equal(hw.bg, "none");

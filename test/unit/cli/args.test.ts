@@ -5,7 +5,17 @@ import { UsageError } from "../../../engine/index.ts";
 import { parseCommand, parseSubcommand } from "../../../cli/args.ts";
 
 const usage = "Usage: dpu-ci thing [--json] [--profile here|seed] [--param k=v]...";
-const spec = { command: "thing", usage, options: { json: { type: "boolean" }, profile: { type: "string", choices: ["here", "seed"] }, param: { type: "string", multiple: true }, jobs: { type: "string", short: "j" } }, positionals: { max: 1, name: "pipeline" } } as const;
+const spec = {
+  command: "thing",
+  usage,
+  options: {
+    json: { type: "boolean" },
+    profile: { type: "string", choices: ["here", "seed"] },
+    param: { type: "string", multiple: true },
+    jobs: { type: "string", short: "j" },
+  },
+  positionals: { max: 1, name: "pipeline" },
+} as const;
 const usageError = (re: RegExp) => (e: unknown) => e instanceof UsageError && re.test(e.message) && e.message.endsWith(usage);
 
 test("--opt=value and --opt value are the same; short options and repeated options work", () => {
@@ -49,7 +59,11 @@ test("sub-commands: each parses its own options; help before the sub-command; un
   assert.equal(h.sub, "labels");
   assert.equal(h.help, true);
   assert.throws(() => parseSubcommand("gha", usage, ["labels", "--bogus"], subs), usageError(/^gha labels: unknown option "--bogus"/));
-  assert.throws(() => parseSubcommand("gha", usage, ["render", "--json"], subs), usageError(/^gha render: unknown option "--json"/), "an option of another sub-command");
+  assert.throws(
+    () => parseSubcommand("gha", usage, ["render", "--json"], subs),
+    usageError(/^gha render: unknown option "--json"/),
+    "an option of another sub-command",
+  );
   assert.throws(() => parseSubcommand("gha", usage, ["deploy"], subs), usageError(/^gha: unknown sub-command "deploy" \(expected one of render, labels\)/));
   assert.throws(() => parseSubcommand("gha", usage, [], subs), usageError(/^gha: expected one of render, labels/));
   assert.throws(() => parseSubcommand("gha", usage, ["--check"], subs), usageError(/^gha: unknown option "--check"/));

@@ -20,7 +20,10 @@ const build = ensureBuilt as (root?: string) => Promise<Built>;
 
 /** The emitted modules of a build, its vendor/ bundles aside. */
 function jsFiles(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true }) as string[]).map((f) => f.split("\\").join("/")).filter((f) => f.endsWith(".js") && !f.startsWith("vendor/")).sort();
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .map((f) => f.split("\\").join("/"))
+    .filter((f) => f.endsWith(".js") && !f.startsWith("vendor/"))
+    .sort();
 }
 
 test("dist/<digest> of this checkout is a byte-for-byte transpile of today's sources, one .js per runtime .ts", async () => {
@@ -29,7 +32,10 @@ test("dist/<digest> of this checkout is a byte-for-byte transpile of today's sou
   assert.ok(!files.some((f) => /^(test|bench|bin)\//.test(f) || f.endsWith(".test.ts")), "no tests or benchmarks in the build");
   const r = await build(REPO_ROOT);
   assert.equal(r.digest, sourceDigest(REPO_ROOT));
-  assert.deepEqual(jsFiles(r.dir), files.map((f) => f.replace(/\.ts$/, ".js")));
+  assert.deepEqual(
+    jsFiles(r.dir),
+    files.map((f) => f.replace(/\.ts$/, ".js")),
+  );
   for (const f of files) {
     const expected = transpile(ts, readFileSync(join(REPO_ROOT, f), "utf8"), f) as string;
     assert.equal(readFileSync(join(r.dir, f.replace(/\.ts$/, ".js")), "utf8"), expected, `${f} in ${r.dir} differs from a fresh transpile`);
@@ -70,7 +76,10 @@ test("a changed source names another build; import.meta.url paths resolve to the
   mkdirSync(join(root, "cli"), { recursive: true });
   mkdirSync(join(root, "bin"), { recursive: true });
   cpSync(join(REPO_ROOT, "bin", "build.js"), join(root, "bin", "build.js"));
-  writeFileSync(join(root, "engine", "where.ts"), 'import { fileURLToPath } from "node:url";\nexport const HERE: string = fileURLToPath(new URL("./data.txt", import.meta.url));\nexport const SELF = [fileURLToPath(import.meta.url), import.meta.filename, import.meta.dirname];\n');
+  writeFileSync(
+    join(root, "engine", "where.ts"),
+    'import { fileURLToPath } from "node:url";\nexport const HERE: string = fileURLToPath(new URL("./data.txt", import.meta.url));\nexport const SELF = [fileURLToPath(import.meta.url), import.meta.filename, import.meta.dirname];\n',
+  );
   writeFileSync(join(root, "cli", "main.ts"), 'import { HERE, SELF } from "../engine/where.ts";\nexport const answer: number = 42;\nexport { HERE, SELF };\n');
   writeFileSync(join(root, "engine", "x.test.ts"), "export {};\n");
   const first = await build(root);
@@ -79,9 +88,13 @@ test("a changed source names another build; import.meta.url paths resolve to the
   const mod = (await import(pathToFileURL(join(first.dir, "cli", "main.js")).href)) as { answer: number; HERE: string; SELF: string[] };
   assert.equal(mod.answer, 42);
   assert.equal(mod.HERE, join(root, "engine", "data.txt"), "the compiled module sees the source tree, not dist/");
-  assert.deepEqual(mod.SELF, [join(root, "engine", "where.ts"), join(root, "engine", "where.ts"), join(root, "engine")], "url, filename and dirname name the source file");
+  assert.deepEqual(
+    mod.SELF,
+    [join(root, "engine", "where.ts"), join(root, "engine", "where.ts"), join(root, "engine")],
+    "url, filename and dirname name the source file",
+  );
 
-  writeFileSync(join(root, "cli", "main.ts"), 'export const answer: number = 43;\n');
+  writeFileSync(join(root, "cli", "main.ts"), "export const answer: number = 43;\n");
   const second = await build(root);
   assert.ok(second.built);
   assert.notEqual(second.digest, first.digest, "a changed source changes the digest");

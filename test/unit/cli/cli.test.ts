@@ -5,7 +5,18 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, afterEach, test } from "node:test";
-import { GraphBuilder, RunStore, UsageError, clearSecrets, host, loadConfig, recipe, registerSecret, writeManifest, type RunManifest } from "../../../engine/index.ts";
+import {
+  GraphBuilder,
+  RunStore,
+  UsageError,
+  clearSecrets,
+  host,
+  loadConfig,
+  recipe,
+  registerSecret,
+  writeManifest,
+  type RunManifest,
+} from "../../../engine/index.ts";
 import { formatPlan, parseParams, plan, runSummary } from "../../../cli/run.ts";
 import { chooseExecutor } from "../../../cli/context.ts";
 import { githubAddMasks, githubGroup, lastLogLine, plainRenderer, ttyRenderer } from "../../../cli/progress.ts";
@@ -18,7 +29,10 @@ afterEach(() => clearSecrets());
 
 test("parseParams: key=value pairs, values may contain '='; anything else is a usage error", () => {
   assert.deepEqual(parseParams(["a=1", "b=x=y", "c="]), { a: "1", b: "x=y", c: "" });
-  assert.throws(() => parseParams(["novalue"]), (e: unknown) => e instanceof UsageError && /key=value/.test(e.message));
+  assert.throws(
+    () => parseParams(["novalue"]),
+    (e: unknown) => e instanceof UsageError && /key=value/.test(e.message),
+  );
   assert.throws(() => parseParams(["=v"]), UsageError);
 });
 
@@ -34,7 +48,14 @@ test("plan: build nodes are 'run' until a passing run with the same inputs exist
   const graph = g.finish();
 
   const first = await plan(cfg, graph);
-  assert.deepEqual(first.map((n) => [n.name, n.kind, n.deps, n.prediction]), [["a", "build", [], "run"], ["b", "build", ["a"], "run"], ["t", "task", ["a"], "always-runs"]]);
+  assert.deepEqual(
+    first.map((n) => [n.name, n.kind, n.deps, n.prediction]),
+    [
+      ["a", "build", [], "run"],
+      ["b", "build", ["a"], "run"],
+      ["t", "task", ["a"], "always-runs"],
+    ],
+  );
   assert.deepEqual(first[0]!.inputs, { src: "host-dir:src" });
   assert.deepEqual(first[1]!.inputs, { a: "node:a" });
 
@@ -42,28 +63,64 @@ test("plan: build nodes are 'run' until a passing run with the same inputs exist
   const store = new RunStore(cfg.home);
   const { id, dir } = store.create("p");
   const m: RunManifest = {
-    schema: 1, id, pipeline: "p", params: {}, startedAt: new Date().toISOString(), status: "finished", executor: "buildkit", pid: process.pid, host: "h",
-    nodes: first.filter((n) => n.kind === "build").map((n) => ({ name: n.name, kind: "build", state: "done", outcome: "PASS", inputDigest: n.inputDigest, deps: n.deps, artifacts: [] })),
+    schema: 1,
+    id,
+    pipeline: "p",
+    params: {},
+    startedAt: new Date().toISOString(),
+    status: "finished",
+    executor: "buildkit",
+    pid: process.pid,
+    host: "h",
+    nodes: first
+      .filter((n) => n.kind === "build")
+      .map((n) => ({ name: n.name, kind: "build", state: "done", outcome: "PASS", inputDigest: n.inputDigest, deps: n.deps, artifacts: [] })),
   };
   writeManifest(dir, m);
   const second = await plan(cfg, graph);
-  assert.deepEqual(second.map((n) => n.prediction), ["cached", "cached", "always-runs"]);
+  assert.deepEqual(
+    second.map((n) => n.prediction),
+    ["cached", "cached", "always-runs"],
+  );
   assert.equal((await plan(cfg, graph, { reuseTasks: true }))[2]!.prediction, "reused-if-unchanged", "a pipeline that reuses task results (pr)");
 
   // A changed input: the node and its dependent are predicted to run again.
   writeFileSync(join(root, "src", "f.c"), "int main(){return 1;}\n");
   const third = await plan(cfg, graph);
-  assert.deepEqual(third.map((n) => n.prediction), ["run", "run", "always-runs"]);
+  assert.deepEqual(
+    third.map((n) => n.prediction),
+    ["run", "run", "always-runs"],
+  );
   assert.match(formatPlan(third), /^a\s+build run\s*$/m);
   assert.match(formatPlan(third), /^b\s+build run\s+<- a$/m);
 });
 
 test("runSummary: failures first with their excerpt and log path, then counts and the run directory", () => {
   const m: RunManifest = {
-    schema: 1, id: "r1", pipeline: "pr", params: {}, startedAt: "", status: "finished", outcome: "FAIL", exitCode: 1, executor: "buildkit", pid: 1, host: "h",
+    schema: 1,
+    id: "r1",
+    pipeline: "pr",
+    params: {},
+    startedAt: "",
+    status: "finished",
+    outcome: "FAIL",
+    exitCode: 1,
+    executor: "buildkit",
+    pid: 1,
+    host: "h",
     nodes: [
       { name: "ok", kind: "build", state: "done", outcome: "PASS", cached: true, deps: [], artifacts: [] },
-      { name: "bad", kind: "build", state: "done", outcome: "FAIL", reason: "make exited with code 2", excerpt: ["cc: error: x.c", "make: *** Error 1"], log: "logs/bad.log", deps: [], artifacts: [] },
+      {
+        name: "bad",
+        kind: "build",
+        state: "done",
+        outcome: "FAIL",
+        reason: "make exited with code 2",
+        excerpt: ["cc: error: x.c", "make: *** Error 1"],
+        log: "logs/bad.log",
+        deps: [],
+        artifacts: [],
+      },
       { name: "dep", kind: "build", state: "done", outcome: "SKIP", reason: "not run: bad ended FAIL", log: "logs/dep.log", deps: ["bad"], artifacts: [] },
     ],
   };
@@ -85,7 +142,9 @@ test("plain progress: one line per event, cached shown, secrets masked", () => {
   registerSecret("sup3r-secret");
   const out = new PassThrough();
   let text = "";
-  out.on("data", (b: Buffer) => { text += b.toString(); });
+  out.on("data", (b: Buffer) => {
+    text += b.toString();
+  });
   const r = plainRenderer(out, { t0: Date.now() });
   r.onEvent({ kind: "run-start", id: "r1", dir: "/d", pipeline: "pr", nodes: ["a"], executor: "buildkit" });
   r.onEvent({ kind: "node-start", node: "a" });
@@ -94,7 +153,10 @@ test("plain progress: one line per event, cached shown, secrets masked", () => {
   r.onEvent({ kind: "node-end", node: "b", outcome: "PASS", cached: true, durationMs: 80 });
   r.onEvent({ kind: "run-end", id: "r1", dir: "/d", outcome: "FAIL", exitCode: 1, durationMs: 2000, status: "finished" });
   r.stop();
-  const lines = text.trim().split("\n").map((l) => l.replace(/^\[\s*[\d.]+s\] /, ""));
+  const lines = text
+    .trim()
+    .split("\n")
+    .map((l) => l.replace(/^\[\s*[\d.]+s\] /, ""));
   assert.deepEqual(lines, [
     "run r1 (pr, 1 nodes, executor buildkit)",
     "a: started",
@@ -126,7 +188,9 @@ test("tty progress: one row per node redrawn in place, with state, cached and el
   out.columns = 100;
   out.isTTY = true;
   let text = "";
-  out.on("data", (b: Buffer) => { text += b.toString(); });
+  out.on("data", (b: Buffer) => {
+    text += b.toString();
+  });
   const r = ttyRenderer(out as unknown as NodeJS.WriteStream);
   r.onEvent({ kind: "run-start", id: "r1", dir: "/d", pipeline: "pr", nodes: ["build-a", "test-b"], executor: "buildkit" });
   r.onEvent({ kind: "node-start", node: "build-a" });
@@ -149,7 +213,9 @@ function ttyCapture(rows: number, columns = 100) {
   const out = new PassThrough() as PassThrough & { columns: number; rows: number; isTTY: boolean };
   Object.assign(out, { columns, rows, isTTY: true });
   let text = "";
-  out.on("data", (b: Buffer) => { text += b.toString(); });
+  out.on("data", (b: Buffer) => {
+    text += b.toString();
+  });
   return { stream: out as unknown as NodeJS.WriteStream, text: () => text };
 }
 /** The frames a tty renderer drew: each starts where the cursor moved up (or at the start). */
@@ -193,9 +259,15 @@ test("tty progress keeps within the terminal's height: finished nodes are summar
   assert.ok(lines.length <= 11, `a frame of ${lines.length} lines on a 12-line terminal:\n${last}`);
   const plain = lines.map((l) => l.replace(new RegExp(`${ESC}\\[[0-9;]*[A-Za-z]`, "g"), ""));
   for (const l of plain) assert.ok(l.length <= 79, `line wider than the terminal: ${l}`);
-  assert.ok(plain.some((l) => /node-007\s+FAIL/.test(l)), "the failure keeps its row");
+  assert.ok(
+    plain.some((l) => /node-007\s+FAIL/.test(l)),
+    "the failure keeps its row",
+  );
   assert.ok(plain.some((l) => /node-060\s+running/.test(l)) && plain.some((l) => /node-061\s+running/.test(l)), "running nodes keep their rows");
-  assert.ok(plain.some((l) => /59 finished \(59 PASS, 29 cached\), 38 waiting/.test(l)), plain.join("\n"));
+  assert.ok(
+    plain.some((l) => /59 finished \(59 PASS, 29 cached\), 38 waiting/.test(l)),
+    plain.join("\n"),
+  );
   // A frame with all nodes when they fit.
   const small = ttyCapture(40);
   const r2 = ttyRenderer(small.stream, { color: false });
@@ -210,7 +282,9 @@ test("plain progress in CI: a heartbeat for a long node with its current log lin
   writeFileSync(join(dir, "logs", "kernel.log"), "# build node kernel\n#7 12.34   CC      kernel/fork.o\r\n#7 13.01   CC      kernel/exit.o\n");
   const out = new PassThrough();
   let text = "";
-  out.on("data", (b: Buffer) => { text += b.toString(); });
+  out.on("data", (b: Buffer) => {
+    text += b.toString();
+  });
   const r = plainRenderer(out, { heartbeatMs: 60 });
   r.onEvent({ kind: "run-start", id: "r1", dir, pipeline: "pr", nodes: ["kernel", "quick"], executor: "buildkit" });
   r.onEvent({ kind: "node-start", node: "kernel" });
@@ -232,7 +306,9 @@ test("GitHub Actions: secrets go to ::add-mask::, each node's log is folded in a
   registerSecret("hunter2-secret");
   const out = new PassThrough();
   let text = "";
-  out.on("data", (b: Buffer) => { text += b.toString(); });
+  out.on("data", (b: Buffer) => {
+    text += b.toString();
+  });
   githubAddMasks(out);
   assert.match(text, /^::add-mask::hunter2-secret$/m);
 
@@ -250,6 +326,12 @@ test("GitHub Actions: secrets go to ::add-mask::, each node's log is folded in a
   assert.equal(lines[g], "::group::a: PASS (cached) in 1.2s");
   const token = /^::stop-commands::([0-9a-f-]{36})$/.exec(lines[g + 1]!)?.[1];
   assert.ok(token, lines[g + 1]);
-  assert.deepEqual(lines.slice(g + 2), [`(first 1 lines omitted; the whole log: ${join(dir, "logs/a.log")})`, "::error::not ours", "uses ***", `::${token}::`, "::endgroup::"]);
+  assert.deepEqual(lines.slice(g + 2), [
+    `(first 1 lines omitted; the whole log: ${join(dir, "logs/a.log")})`,
+    "::error::not ours",
+    "uses ***",
+    `::${token}::`,
+    "::endgroup::",
+  ]);
   assert.match(githubGroup("50% done\nnext", join(dir, "logs/a.log"), 10), /^::group::50%25 done%0Anext$/m, "title escaped as the runner expects");
 });

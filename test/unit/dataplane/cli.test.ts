@@ -48,7 +48,10 @@ test("a bad value in a control flag is a usage error (exit 2), checked before an
   }
   const home = await mkdtemp(join(tmpdir(), "dpuci-dp-cli-"));
   try {
-    const r = await runCli(["dataplane", "lb", "backend", "add", "--vip", "bad", "--addr", "1.2.3.4", "--mac", "02:00:00:00:00:01", "--pin-dir", "/nonexistent/dpu-ci"], { home: cliHome(home) });
+    const r = await runCli(
+      ["dataplane", "lb", "backend", "add", "--vip", "bad", "--addr", "1.2.3.4", "--mac", "02:00:00:00:00:01", "--pin-dir", "/nonexistent/dpu-ci"],
+      { home: cliHome(home) },
+    );
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /VIP "bad" is not ADDR:PORT\[\/tcp\|udp\]/);
     assert.doesNotMatch(r.stderr, /internal error|this is a bug|\n\s+at /);

@@ -3,7 +3,19 @@
 // real pinned maps through bpftool in test/integration/dataplane/control.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DataplaneControl, type MapIO, backendEntry, fdbEntry, fwDefaultEntry, fwRuleEntry, fwdRuleEntry, routeEntry, stateEntries, vipEntry, parseVip } from "../../../dataplane/index.ts";
+import {
+  DataplaneControl,
+  type MapIO,
+  backendEntry,
+  fdbEntry,
+  fwDefaultEntry,
+  fwRuleEntry,
+  fwdRuleEntry,
+  routeEntry,
+  stateEntries,
+  vipEntry,
+  parseVip,
+} from "../../../dataplane/index.ts";
 
 const hex = (b: Buffer) => b.toString("hex");
 
@@ -28,17 +40,39 @@ test("LB, fastpath and forwarder layouts", () => {
 });
 
 test("vector state expands to entries, backends numbered per VIP", () => {
-  const e = stateEntries({ fw: { default: "deny", rules: [{ src: "0.0.0.0/0", proto: "icmp", action: "allow" }] }, lb: { vips: [{ vip: "10.0.0.10:80/tcp", backends: [{ addr: "1.1.1.1", mac: "02:00:00:00:00:01" }, { addr: "1.1.1.2", mac: "02:00:00:00:00:02" }] }] } });
-  assert.deepEqual(e.map((x) => x.map), ["fw_config", "fw_rules", "lb_vips", "lb_backends", "lb_backends"]);
+  const e = stateEntries({
+    fw: { default: "deny", rules: [{ src: "0.0.0.0/0", proto: "icmp", action: "allow" }] },
+    lb: {
+      vips: [
+        {
+          vip: "10.0.0.10:80/tcp",
+          backends: [
+            { addr: "1.1.1.1", mac: "02:00:00:00:00:01" },
+            { addr: "1.1.1.2", mac: "02:00:00:00:00:02" },
+          ],
+        },
+      ],
+    },
+  });
+  assert.deepEqual(
+    e.map((x) => x.map),
+    ["fw_config", "fw_rules", "lb_vips", "lb_backends", "lb_backends"],
+  );
   assert.equal(hex(e[4]!.key), "01000000" + "01000000");
 });
 
 function memoryMaps(): MapIO & { maps: Map<string, Map<string, Buffer>> } {
   const maps = new Map<string, Map<string, Buffer>>();
-  const m = (n: string) => { let x = maps.get(n); if (!x) maps.set(n, (x = new Map())); return x; };
+  const m = (n: string) => {
+    let x = maps.get(n);
+    if (!x) maps.set(n, (x = new Map()));
+    return x;
+  };
   return {
     maps,
-    update: async (n, k, v) => { m(n).set(hex(k), v); },
+    update: async (n, k, v) => {
+      m(n).set(hex(k), v);
+    },
     delete: async (n, k) => m(n).delete(hex(k)),
     lookup: async (n, k) => m(n).get(hex(k)),
     dump: async (n) => [...m(n)].map(([k, v]) => ({ key: Buffer.from(k, "hex"), value: v })),
@@ -62,7 +96,11 @@ test("fw add assigns rule ids, list decodes, del removes by match", async () => 
 test("fw_port_rules counts port rules per protocol, rewritten on every add and delete (fw's RFC 1858 check reads it)", async () => {
   const io = memoryMaps();
   const c = new DataplaneControl(io);
-  const count = (proto: number) => io.maps.get("fw_port_rules")?.get(hex(Buffer.from([proto, 0, 0, 0])))?.readUInt32LE(0);
+  const count = (proto: number) =>
+    io.maps
+      .get("fw_port_rules")
+      ?.get(hex(Buffer.from([proto, 0, 0, 0])))
+      ?.readUInt32LE(0);
   await c.fwAdd({ src: "10.0.0.0/8", proto: "tcp", dport: 22, action: "deny" });
   await c.fwAdd({ src: "10.1.0.0/16", proto: "tcp", dport: 22, action: "allow" });
   await c.fwAdd({ src: "10.0.0.0/8", proto: "tcp", action: "allow" });
@@ -75,8 +113,18 @@ test("fw_port_rules counts port rules per protocol, rewritten on every add and d
   await c.fwDel({ src: "10.1.0.0/16", proto: "tcp", dport: 22 });
   assert.equal(count(6), 0);
   assert.equal(count(17), 1);
-  const e = stateEntries({ fw: { rules: [{ src: "0.0.0.0/0", proto: "udp", dport: 53, action: "allow" }, { src: "0.0.0.0/0", proto: "udp", dport: 5353, action: "allow" }] } });
-  assert.deepEqual(e.filter((x) => x.map === "fw_port_rules").map((x) => [hex(x.key), hex(x.value)]), [["11000000", "02000000"]]);
+  const e = stateEntries({
+    fw: {
+      rules: [
+        { src: "0.0.0.0/0", proto: "udp", dport: 53, action: "allow" },
+        { src: "0.0.0.0/0", proto: "udp", dport: 5353, action: "allow" },
+      ],
+    },
+  });
+  assert.deepEqual(
+    e.filter((x) => x.map === "fw_port_rules").map((x) => [hex(x.key), hex(x.value)]),
+    [["11000000", "02000000"]],
+  );
 });
 
 test("lb backends stay dense: delete moves the last backend into the hole", async () => {
@@ -87,7 +135,10 @@ test("lb backends stay dense: delete moves the last backend into the hole", asyn
   await assert.rejects(c.lbBackendAdd(vip, { addr: "192.168.1.2", mac: "02:be:00:00:00:02" }), /already/);
   assert.equal(await c.lbBackendDel(vip, "192.168.1.1"), true);
   const [l] = await c.lbList();
-  assert.deepEqual(l!.backends.map((b) => b.addr), ["192.168.1.3", "192.168.1.2"]);
+  assert.deepEqual(
+    l!.backends.map((b) => b.addr),
+    ["192.168.1.3", "192.168.1.2"],
+  );
   assert.equal(io.maps.get("lb_backends")!.size, 2);
   const other = await c.lbBackendAdd(parseVip("10.0.0.11:443/tcp"), { addr: "192.168.2.1", mac: "02:be:00:00:01:01" });
   assert.equal(other.vipId, 2);

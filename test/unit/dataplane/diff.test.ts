@@ -26,7 +26,8 @@ test("offsets, markers and length differences", () => {
 
 test("only rows near a difference are shown", () => {
   const a = Buffer.alloc(160);
-  const b = Buffer.from(a); b[150] = 1;
+  const b = Buffer.from(a);
+  b[150] = 1;
   const text = hexDiff(a, b);
   assert.ok(!text.includes("\n0000 "));
   assert.ok(text.includes("\n0080 ") && text.includes("\n0090 "));

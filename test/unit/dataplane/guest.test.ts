@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { guestSuite, parseVectors } from "../../../dataplane/index.ts";
 
-const vf = parseVectors(`
+const vf = parseVectors(
+  `
 program: fw
 vectors:
   - name: allow
@@ -12,7 +13,9 @@ vectors:
   - name: drop
     input: { hex: "0200000000020200000000010800" }
     expect: { verdict: DROP }
-`, "t.yaml");
+`,
+  "t.yaml",
+);
 
 test("the guest suite: plan, load, attach, one case per vector with embedded bytes and entries", () => {
   const s = guestSuite([{ program: "fw", object: "fw.o", vectors: vf }]);

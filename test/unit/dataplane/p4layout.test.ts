@@ -17,7 +17,13 @@ test("fastpath: exact MAC key in host order, action ids from the #defines, LPM k
   assert.equal(e.key.toString("hex"), "0100000000020000", "02:00:00:00:00:01 as a little-endian u64");
   assert.equal(e.value.readUInt32LE(0), 1, "INGRESS_FP_FDB_ACT_INGRESS_L2_FORWARD");
   assert.equal(e.value.readUInt32LE(4), 7);
-  const r = encodeP4Entry(l, { table: "fp_routes", key: { "hdr.ipv4.dstAddr": 0x0a020000n }, prefixLen: 16, action: "set_nexthop", params: { port: 1, smac: 1n, dmac: 2n } });
+  const r = encodeP4Entry(l, {
+    table: "fp_routes",
+    key: { "hdr.ipv4.dstAddr": 0x0a020000n },
+    prefixLen: 16,
+    action: "set_nexthop",
+    params: { port: 1, smac: 1n, dmac: 2n },
+  });
   assert.equal(r.key.toString("hex"), "100000000a020000", "prefixlen 16, then 10.2.0.0 in network order");
   assert.throws(() => encodeP4Entry(l, { table: "fp_nope", action: "x" }), /no table "fp_nope"/);
   assert.throws(() => encodeP4Entry(l, { table: "fp_fdb", key: { "hdr.ethernet.dstAddr": 1n }, action: "l2_forward" }), /needs parameter "port"/);
@@ -25,8 +31,19 @@ test("fastpath: exact MAC key in host order, action ids from the #defines, LPM k
 
 test("fw: the vectors' typed state becomes entries of p4c's tables (port/proto/any LPM tables, the default action map)", () => {
   const l = parseP4Layout(generated("fw"));
-  const entries = p4MapEntries("fw", l, { fw: { default: "deny", rules: [{ src: "10.1.0.0/16", proto: "tcp", dport: 22, action: "allow" }, { src: "172.16.0.0/12", action: "allow" }] } });
-  assert.deepEqual(entries.map((e) => e.map), ["ingress_fw_default_defaultAction", "ingress_fw_rules_port", "ingress_fw_rules_any", "ingress_fw_port_rules"]);
+  const entries = p4MapEntries("fw", l, {
+    fw: {
+      default: "deny",
+      rules: [
+        { src: "10.1.0.0/16", proto: "tcp", dport: 22, action: "allow" },
+        { src: "172.16.0.0/12", action: "allow" },
+      ],
+    },
+  });
+  assert.deepEqual(
+    entries.map((e) => e.map),
+    ["ingress_fw_default_defaultAction", "ingress_fw_rules_port", "ingress_fw_rules_any", "ingress_fw_port_rules"],
+  );
   // fw_port_rules: TCP (6) has a port rule, so a TCP first fragment too short for its ports drops.
   const pr = entries[3]!;
   assert.equal(pr.key.readUInt8(0), 6);
@@ -45,8 +62,22 @@ test("lb: a later fragment's record becomes a write to the lb_frags register (an
   const reg = l.tables.get("ingress_lb_frags")!;
   assert.equal(reg.kind, "BPF_MAP_TYPE_ARRAY");
   assert.equal(reg.size, LB_FRAG_SLOTS);
-  assert.deepEqual(reg.value.fields.map((f) => [f.name, f.offset, f.size]), [["src", 0, 4], ["dst", 4, 4], ["id", 8, 2], ["proto", 10, 1], ["used", 11, 1], ["sport", 12, 2], ["dport", 14, 2]], "typedef struct frag_t ingress_lb_frags_value, resolved");
-  const entries = p4MapEntries("lb", l, { lb: { vips: [], frags: [{ src: "172.16.0.5", dst: "10.0.0.10", id: 4242, proto: "tcp", sport: 33000, dport: 80 }] } });
+  assert.deepEqual(
+    reg.value.fields.map((f) => [f.name, f.offset, f.size]),
+    [
+      ["src", 0, 4],
+      ["dst", 4, 4],
+      ["id", 8, 2],
+      ["proto", 10, 1],
+      ["used", 11, 1],
+      ["sport", 12, 2],
+      ["dport", 14, 2],
+    ],
+    "typedef struct frag_t ingress_lb_frags_value, resolved",
+  );
+  const entries = p4MapEntries("lb", l, {
+    lb: { vips: [], frags: [{ src: "172.16.0.5", dst: "10.0.0.10", id: 4242, proto: "tcp", sport: 33000, dport: 80 }] },
+  });
   assert.equal(entries.length, 1);
   const e = entries[0]!;
   assert.equal(e.map, "ingress_lb_frags");

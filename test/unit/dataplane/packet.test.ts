@@ -63,7 +63,18 @@ test("non-first fragments decode no L4 fields", () => {
 });
 
 test("VLAN tags, IP options and malformed IPv4 headers on request", () => {
-  const p = buildPacket({ eth: { dst: "02:00:00:00:00:02", src: "02:00:00:00:00:01", vlans: [{ tpid: 0x88a8, vid: 10 }, { vid: 20, pcp: 5 }] }, ipv4: { src: "10.0.0.1", dst: "10.0.0.2", options: "0101" }, udp: { sport: 1, dport: 2 } });
+  const p = buildPacket({
+    eth: {
+      dst: "02:00:00:00:00:02",
+      src: "02:00:00:00:00:01",
+      vlans: [
+        { tpid: 0x88a8, vid: 10 },
+        { vid: 20, pcp: 5 },
+      ],
+    },
+    ipv4: { src: "10.0.0.1", dst: "10.0.0.2", options: "0101" },
+    udp: { sport: 1, dport: 2 },
+  });
   assert.equal(p.subarray(12, 22).toString("hex"), "88a8" + "000a" + "8100" + "a014" + "0800");
   assert.equal(p[22], 0x46); // IHL 6: 2 option bytes padded to 4
   assert.equal(p.readUInt16BE(24), 24 + 8);
@@ -71,13 +82,19 @@ test("VLAN tags, IP options and malformed IPv4 headers on request", () => {
   assert.equal(f["vlan1.tci"], "vid 20, pcp 5");
   assert.match(f["ipv4.checksum"]!, /\(valid\)/);
   assert.equal(f["udp.dport"], "2");
-  const bad = buildPacket({ eth: { dst: "02:00:00:00:00:02", src: "02:00:00:00:00:01" }, ipv4: { src: "10.0.0.1", dst: "10.0.0.2", version: 6, ihl: 4, totalLength: 9 } });
+  const bad = buildPacket({
+    eth: { dst: "02:00:00:00:00:02", src: "02:00:00:00:00:01" },
+    ipv4: { src: "10.0.0.1", dst: "10.0.0.2", version: 6, ihl: 4, totalLength: 9 },
+  });
   assert.equal(bad[14], 0x64);
   assert.equal(bad.readUInt16BE(16), 9);
   assert.doesNotThrow(() => decodePacket(bad));
 });
 
 test("a header field that does not fit its width is named, not a RangeError", () => {
-  assert.throws(() => buildPacket({ ...tcp, tcp: { sport: 1, dport: 70000 } }), (e: unknown) => (e as Error).name === "BadValueError" && /tcp\.dport must be a whole number from 0 to 65535, got 70000/.test((e as Error).message));
+  assert.throws(
+    () => buildPacket({ ...tcp, tcp: { sport: 1, dport: 70000 } }),
+    (e: unknown) => (e as Error).name === "BadValueError" && /tcp\.dport must be a whole number from 0 to 65535, got 70000/.test((e as Error).message),
+  );
   assert.throws(() => buildPacket({ ...tcp, ipv4: { src: "10.0.0.1", dst: "10.0.0.2", ttl: 256 } }), /ipv4\.ttl must be a whole number from 0 to 255/);
 });

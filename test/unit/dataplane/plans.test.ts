@@ -41,7 +41,12 @@ test("P4 is MISS without p4c's source, naming what is missing; available with th
   try {
     const a = p4Availability(p4cPlan({ vendorDir: empty, cacheDir: "/nonexistent-cache" }));
     assert.equal(a.ok, false);
-    if (!a.ok) { assert.equal(a.outcome, "MISS"); assert.match(a.reason, /p4c \(p4c-ebpf\) cannot be built/); assert.match(a.reason, /p4c-1\.2\.4\.8\.tar\.gz/); assert.match(a.reason, /DPU_CI_P4C_SOURCE/); }
+    if (!a.ok) {
+      assert.equal(a.outcome, "MISS");
+      assert.match(a.reason, /p4c \(p4c-ebpf\) cannot be built/);
+      assert.match(a.reason, /p4c-1\.2\.4\.8\.tar\.gz/);
+      assert.match(a.reason, /DPU_CI_P4C_SOURCE/);
+    }
     for (const f of ["p4c-1.2.4.8.tar.gz", "p4runtime-1e771c4.tar.gz", "libbpf-1.2.2.tar.gz"]) await writeFile(join(empty, f), "x");
     assert.deepEqual(p4Availability(p4cPlan({ vendorDir: empty, cacheDir: "/nonexistent-cache" })), { ok: true });
     // Present but not the published bytes: refused before any build.
@@ -52,21 +57,57 @@ test("P4 is MISS without p4c's source, naming what is missing; available with th
 });
 
 test("bpftool argv: hex bytes one per argument, JSON where parsed", () => {
-  assert.deepEqual(plan.mapUpdate("/p/m", Buffer.from([1, 0xab]), Buffer.from([0])), ["map", "update", "pinned", "/p/m", "key", "hex", "01", "ab", "value", "hex", "00"]);
+  assert.deepEqual(plan.mapUpdate("/p/m", Buffer.from([1, 0xab]), Buffer.from([0])), [
+    "map",
+    "update",
+    "pinned",
+    "/p/m",
+    "key",
+    "hex",
+    "01",
+    "ab",
+    "value",
+    "hex",
+    "00",
+  ]);
   assert.deepEqual(plan.loadAll("o.o", "/b/p", "/b/m", "xdp", true), ["-d", "prog", "loadall", "o.o", "/b/p", "type", "xdp", "pinmaps", "/b/m"]);
   assert.deepEqual(plan.progRun("/b/p/fw", "in", "out", 3), ["--json", "prog", "run", "pinned", "/b/p/fw", "data_in", "in", "data_out", "out", "repeat", "3"]);
-  assert.deepEqual(plan.progRun("/b/p/tc", "in", "out", 1, { in: "ctx.in", out: "ctx.out", sizeOut: 192 }),
-    ["--json", "prog", "run", "pinned", "/b/p/tc", "data_in", "in", "data_out", "out", "ctx_in", "ctx.in", "ctx_out", "ctx.out", "ctx_size_out", "192", "repeat", "1"]);
+  assert.deepEqual(plan.progRun("/b/p/tc", "in", "out", 1, { in: "ctx.in", out: "ctx.out", sizeOut: 192 }), [
+    "--json",
+    "prog",
+    "run",
+    "pinned",
+    "/b/p/tc",
+    "data_in",
+    "in",
+    "data_out",
+    "out",
+    "ctx_in",
+    "ctx.in",
+    "ctx_out",
+    "ctx.out",
+    "ctx_size_out",
+    "192",
+    "repeat",
+    "1",
+  ]);
   assert.throws(() => batchLine(["map", "dump", "pinned", "/a dir/x"]), /cannot be passed/);
 });
 
 test("batch: bpftool 7.1's stale-errno report after the last command is not a failure", async () => {
   // stdout captured from bpftool v7.1.0 (libbpf 1.1) on this machine.
-  const stdout = '[{"command":["prog","loadall","fw.o","bpffs/p","type","xdp","pinmaps","bpffs/m"],"output":null},{"command":["prog","run","pinned","bpffs/p/fw","data_in","pkt.bin","data_out","pkt.out","repeat","1"],"output":{"retval":2,"duration":1573}},{"error":"reading batch file failed: File exists"}]';
+  const stdout =
+    '[{"command":["prog","loadall","fw.o","bpffs/p","type","xdp","pinmaps","bpffs/m"],"output":null},{"command":["prog","run","pinned","bpffs/p/fw","data_in","pkt.bin","data_out","pkt.out","repeat","1"],"output":{"retval":2,"duration":1573}},{"error":"reading batch file failed: File exists"}]';
   const fake = async (argv: readonly string[]): Promise<ExecResult> => ({ cmd: ["bpftool", ...argv], exitCode: 255, signal: null, stdout, stderr: "" });
   const b = new Bpftool(fake);
   const dir = await mkdtemp(join(tmpdir(), "dpuci-unit-"));
-  const ok = await b.batch([["prog", "loadall", "fw.o", "bpffs/p", "type", "xdp", "pinmaps", "bpffs/m"], ["prog", "run", "pinned", "bpffs/p/fw", "data_in", "pkt.bin", "data_out", "pkt.out", "repeat", "1"]], `${dir}/dpuci-unit.batch`);
+  const ok = await b.batch(
+    [
+      ["prog", "loadall", "fw.o", "bpffs/p", "type", "xdp", "pinmaps", "bpffs/m"],
+      ["prog", "run", "pinned", "bpffs/p/fw", "data_in", "pkt.bin", "data_out", "pkt.out", "repeat", "1"],
+    ],
+    `${dir}/dpuci-unit.batch`,
+  );
   assert.equal(ok.error, undefined);
   assert.deepEqual(ok.outputs[1], { retval: 2, duration: 1573 });
   // With a third command that never ran, the same report is a real failure.
@@ -78,10 +119,18 @@ test("batch: bpftool 7.1's stale-errno report after the last command is not a fa
 test("batch: a command's error nested under its output is the failure, named as bpftool said it", async () => {
   // stdout captured from bpftool v7.1.0 on this machine: the kernel refused BPF_PROG_TEST_RUN of a
   // 2-byte packet (exit 234). It used to be reported as "reading counters failed" with this JSON.
-  const stdout = '[{"command":["prog","loadall","/tmp/h14obj/fw.o","/tmp/h14bpf/x","type","xdp","pinmaps","/tmp/h14bpf/xm"],"output":null},{"command":["prog","run","pinned","/tmp/h14bpf/x/fw","data_in","/tmp/h14old/short.in","data_out","/tmp/h14old/short.out","repeat","1"],"output":{"error":"failed to run program: Invalid argument"}}]';
+  const stdout =
+    '[{"command":["prog","loadall","/tmp/h14obj/fw.o","/tmp/h14bpf/x","type","xdp","pinmaps","/tmp/h14bpf/xm"],"output":null},{"command":["prog","run","pinned","/tmp/h14bpf/x/fw","data_in","/tmp/h14old/short.in","data_out","/tmp/h14old/short.out","repeat","1"],"output":{"error":"failed to run program: Invalid argument"}}]';
   const b = new Bpftool(async (argv) => ({ cmd: ["bpftool", ...argv], exitCode: 234, signal: null, stdout, stderr: "" }));
   const dir = await mkdtemp(join(tmpdir(), "dpuci-unit-"));
-  const r = await b.batch([["prog", "loadall", "x"], ["prog", "run", "y"], ["map", "lookup", "z"]], `${dir}/dpuci-unit.batch`);
+  const r = await b.batch(
+    [
+      ["prog", "loadall", "x"],
+      ["prog", "run", "y"],
+      ["map", "lookup", "z"],
+    ],
+    `${dir}/dpuci-unit.batch`,
+  );
   assert.equal(r.error, "failed to run program: Invalid argument");
   assert.deepEqual(r.outputs, [null]);
   await rm(dir, { recursive: true, force: true });

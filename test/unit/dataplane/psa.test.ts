@@ -4,13 +4,25 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { parseStructs, parseVerifierLogs, psaPassedToKernel, psaRetval, PSA_PASS_TO_KERNEL_OFFSET, SKB_CB_OFFSET, SKB_CTX_SIZE, skbTestRunRefuses, VerifierLogScanner } from "../../../dataplane/index.ts";
+import {
+  parseStructs,
+  parseVerifierLogs,
+  psaPassedToKernel,
+  psaRetval,
+  PSA_PASS_TO_KERNEL_OFFSET,
+  SKB_CB_OFFSET,
+  SKB_CTX_SIZE,
+  skbTestRunRefuses,
+  VerifierLogScanner,
+} from "../../../dataplane/index.ts";
 
 const fixture = (n: string) => readFileSync(new URL(`../../testdata/dataplane/p4c/${n}`, import.meta.url), "utf8");
 
 test("the pass-to-kernel flag's offset in skb->cb is the one p4c's psa.h lays out", () => {
   // parseStructs knows C's scalar types; psa.h's own typedefs are spelled out here.
-  const h = fixture("psa.h").replace(/\bPSA_PacketPath_t\b/g, "__u8").replace(/\bEgressInstance_t\b/g, "__u16");
+  const h = fixture("psa.h")
+    .replace(/\bPSA_PacketPath_t\b/g, "__u8")
+    .replace(/\bEgressInstance_t\b/g, "__u16");
   const meta = parseStructs(h).get("psa_global_metadata");
   assert.ok(meta, "struct psa_global_metadata in psa.h");
   assert.equal(meta.fields.find((f) => f.name === "pass_to_kernel")?.offset, PSA_PASS_TO_KERNEL_OFFSET);
@@ -28,7 +40,11 @@ test("a PSA redirect with pass_to_kernel set is TC_ACT_OK; without it, a forward
 });
 
 test("frames the skb test run refuses (net/bpf/test_run.c): short, or an IPv4/IPv6 EtherType with a cut network header", () => {
-  const eth = (type: number, rest: number) => { const b = Buffer.alloc(14 + rest); b.writeUInt16BE(type, 12); return b; };
+  const eth = (type: number, rest: number) => {
+    const b = Buffer.alloc(14 + rest);
+    b.writeUInt16BE(type, 12);
+    return b;
+  };
   assert.match(skbTestRunRefuses(Buffer.alloc(13))!, /shorter than an Ethernet header/);
   assert.match(skbTestRunRefuses(eth(0x0800, 19))!, /IPv4 frame with 19 bytes/);
   assert.equal(skbTestRunRefuses(eth(0x0800, 20)), undefined);
@@ -49,7 +65,14 @@ test("verifier stats are each program's own: p4c's fw.o holds three programs, an
   // Streamed in small chunks (as bpftool's output arrives) it reads the same.
   const s = new VerifierLogScanner();
   for (let i = 0; i < text.length; i += 7) s.feed(text.slice(i, i + 7));
-  assert.deepEqual([...s.result()].map(([k, v]) => [k, v.verifiedInsns]), [["map_initializer", 31257], ["tc_ingress_func", 97495], ["xdp_func", 51]]);
+  assert.deepEqual(
+    [...s.result()].map(([k, v]) => [k, v.verifiedInsns]),
+    [
+      ["map_initializer", 31257],
+      ["tc_ingress_func", 97495],
+      ["xdp_func", 51],
+    ],
+  );
   // A log whose BEGIN marker is gone (output cut from the front) is attributed to nobody.
   const cut = text.slice(text.indexOf("libbpf: prog 'tc_ingress_func': -- BEGIN") + 10);
   assert.deepEqual([...parseVerifierLogs(cut).keys()], ["xdp_func"]);

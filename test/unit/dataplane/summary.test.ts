@@ -8,7 +8,11 @@ import { join } from "node:path";
 import { dataplaneSummary, previousVerifierReport } from "../../../stages/dataplane.ts";
 import type { VerifierReport } from "../../../dataplane/index.ts";
 
-const report = (at: string, insns: number): VerifierReport => ({ kernel: "6.18", createdAt: at, programs: [{ set: "ebpf", program: "lb", loaded: true, verifiedInsns: insns, xlatedInsns: 386 }] });
+const report = (at: string, insns: number): VerifierReport => ({
+  kernel: "6.18",
+  createdAt: at,
+  programs: [{ set: "ebpf", program: "lb", loaded: true, verifiedInsns: insns, xlatedInsns: 386 }],
+});
 
 test("summary compares with the latest earlier run that has stats", async () => {
   const runs = await mkdtemp(join(tmpdir(), "dpuci-runs-"));

@@ -7,7 +7,9 @@ import { PROGRAMS, loadVectors, parseVectors } from "../../../dataplane/index.ts
 const vdir = new URL("../../../p4/vectors/", import.meta.url).pathname;
 
 test("every program has a vector file that parses, and vector names are unique", async () => {
-  const files = readdirSync(vdir).filter((f) => f.endsWith(".yaml")).sort();
+  const files = readdirSync(vdir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort();
   assert.deepEqual(files, PROGRAMS.map((p) => p.vectors.replace("vectors/", "")).sort());
   for (const p of PROGRAMS) {
     const vf = await loadVectors(`${vdir}/${p.vectors.replace("vectors/", "")}`);
@@ -48,15 +50,30 @@ vectors:
     // file:line: field: message, in the file's order (the text starts with a blank line).
     assert.match(e.message, /bad\.yaml:4: vectors\[0\]\.name: must be lower-case/);
     assert.match(e.message, /bad\.yaml:11: vectors\[2\]\.name: "ok" is used twice \(vectors\[1\]\)/);
-    assert.deepEqual(e.problems.map((p) => p.line), [...e.problems.map((p) => p.line)].sort((a, b) => a! - b!));
-    for (const want of ["vectors[0].name", "vectors[0].input", "vectors[0].expect.verdict", "vectors[1].state.firewall", "vectors[1].input", "vectors[1].expect.counters.fw_stats", "vectors[2].name"]) {
-      assert.ok(fields.some((f) => f.endsWith(want)), `missing problem for ${want}: ${fields.join(" | ")}`);
+    assert.deepEqual(
+      e.problems.map((p) => p.line),
+      [...e.problems.map((p) => p.line)].sort((a, b) => a! - b!),
+    );
+    for (const want of [
+      "vectors[0].name",
+      "vectors[0].input",
+      "vectors[0].expect.verdict",
+      "vectors[1].state.firewall",
+      "vectors[1].input",
+      "vectors[1].expect.counters.fw_stats",
+      "vectors[2].name",
+    ]) {
+      assert.ok(
+        fields.some((f) => f.endsWith(want)),
+        `missing problem for ${want}: ${fields.join(" | ")}`,
+      );
     }
   }
 });
 
 test("output: input, patch and structured outputs resolve to bytes", () => {
-  const vf = parseVectors(`
+  const vf = parseVectors(
+    `
 program: lb
 vectors:
   - name: a
@@ -65,7 +82,9 @@ vectors:
   - name: b
     input: { hex: "0000000000000000000000000000" }
     expect: { verdict: PASS, output: input }
-`, "t.yaml");
+`,
+    "t.yaml",
+  );
   const [a, b] = vf.vectors;
   assert.equal(a!.expect.output!.subarray(30, 34).join("."), "3.3.3.3");
   assert.ok(b!.expect.output!.equals(b!.input));
@@ -79,7 +98,7 @@ test("hex written without quotes is bytes as written, not a YAML number (0800 st
     "    maps:",
     "      - { map: fw_rules, key: 00000001, value: 01000000 }",
     "    input: { hex: 080045000000000000000000 }",
-    "    expect: { verdict: PASS, counters: { \"fw_stats[0]\": 1 } }",
+    '    expect: { verdict: PASS, counters: { "fw_stats[0]": 1 } }',
   ].join("\n");
   const v = parseVectors(text, "digits.yaml").vectors[0]!;
   assert.equal(v.input.toString("hex"), "080045000000000000000000");

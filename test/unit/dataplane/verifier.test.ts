@@ -24,8 +24,23 @@ test("a rejected program: the verifier's complaint is in the error excerpt", () 
 });
 
 const report = (insns: number, loaded = true): VerifierReport => ({
-  kernel: "6.18.0", createdAt: "2026-11-25T00:00:00Z",
-  programs: [{ set: "ebpf", program: "fw", loaded, verifiedInsns: insns, xlatedInsns: 165, jitedBytes: 765, totalStates: 17, peakStates: 17, stackDepth: "16", verificationTimeUs: 900, ...(loaded ? {} : { error: "R1 invalid mem access" }) }],
+  kernel: "6.18.0",
+  createdAt: "2026-11-25T00:00:00Z",
+  programs: [
+    {
+      set: "ebpf",
+      program: "fw",
+      loaded,
+      verifiedInsns: insns,
+      xlatedInsns: 165,
+      jitedBytes: 765,
+      totalStates: 17,
+      peakStates: 17,
+      stackDepth: "16",
+      verificationTimeUs: 900,
+      ...(loaded ? {} : { error: "R1 invalid mem access" }),
+    },
+  ],
 });
 
 test("the summary table shows changes against a baseline", () => {
@@ -37,15 +52,27 @@ test("the summary table shows changes against a baseline", () => {
 
 test("metrics are flat and per program", () => {
   assert.deepEqual(verifierMetrics(report(198)), {
-    "ebpf.fw.loaded": 1, "ebpf.fw.verifiedInsns": 198, "ebpf.fw.xlatedInsns": 165, "ebpf.fw.jitedBytes": 765,
-    "ebpf.fw.totalStates": 17, "ebpf.fw.peakStates": 17, "ebpf.fw.verificationTimeUs": 900,
+    "ebpf.fw.loaded": 1,
+    "ebpf.fw.verifiedInsns": 198,
+    "ebpf.fw.xlatedInsns": 165,
+    "ebpf.fw.jitedBytes": 765,
+    "ebpf.fw.totalStates": 17,
+    "ebpf.fw.peakStates": 17,
+    "ebpf.fw.verificationTimeUs": 900,
   });
 });
 
 test("hand-written and p4c-generated side by side, per function; a rejected one says so", async () => {
   const { formatVerifierSideBySide } = await import("../../../dataplane/index.ts");
   const ebpf = report(210);
-  const p4: VerifierReport = { kernel: "6.18.0", createdAt: "x", programs: [{ set: "p4", program: "fw", loaded: true, verifiedInsns: 1533, xlatedInsns: 702, totalStates: 96, peakStates: 80, stackDepth: "120" }, { set: "p4", program: "lb", loaded: false, error: "x" }] };
+  const p4: VerifierReport = {
+    kernel: "6.18.0",
+    createdAt: "x",
+    programs: [
+      { set: "p4", program: "fw", loaded: true, verifiedInsns: 1533, xlatedInsns: 702, totalStates: 96, peakStates: 80, stackDepth: "120" },
+      { set: "p4", program: "lb", loaded: false, error: "x" },
+    ],
+  };
   const text = formatVerifierSideBySide(ebpf, p4);
   assert.match(text, /ebpf vs p4/);
   assert.match(text, /^fw\s+210 \/ 1533\s+165 \/ 702\s+17 \(17\) \/ 96 \(80\)\s+16 \/ 120$/m);

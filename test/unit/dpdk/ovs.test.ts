@@ -25,7 +25,10 @@ test("testsuite subset: a failed OVS test is FAIL naming it, with counts as metr
     assert.equal(r.metrics!.failed, 1);
     assert.equal(r.metrics!.skipped, 1);
     // a zero exit with no failure is a pass; a suite that produced nothing is an error, not a pass
-    writeFileSync(join(out, "testsuite.out"), "## ------------------------------ ##\n## openvswitch 3.1.0 test suite. ##\n## ------------------------------ ##\n\n## ------------- ##\n## Test results. ##\n## ------------- ##\n\nNo tests were run.\n");
+    writeFileSync(
+      join(out, "testsuite.out"),
+      "## ------------------------------ ##\n## openvswitch 3.1.0 test suite. ##\n## ------------------------------ ##\n\n## ------------- ##\n## Test results. ##\n## ------------- ##\n\nNo tests were run.\n",
+    );
     writeFileSync(join(out, "check.json"), JSON.stringify({ exitCode: 0, flags: "-k nosuchkeyword", seconds: 1 }));
     const none = await ovsCheckAfter(out);
     assert.equal(none.outcome, "ERROR");

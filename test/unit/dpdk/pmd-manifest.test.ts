@@ -23,13 +23,19 @@ test("a broken manifest names the file and every bad field", () => {
   const root = mkdtempSync(join(tmpdir(), "pmd-manifest-"));
   try {
     mkdirSync(join(root, "drivers", "x-pmd"), { recursive: true });
-    writeFileSync(join(root, "drivers", "x-pmd", "pmd.json"), JSON.stringify({ name: "x-pmd", kind: "dpdk-pmd", version: "one", description: "d", pmd: "fpgavf", library: "x.so", dpdkVersions: "newest" }));
-    assert.throws(() => loadPmdManifest(root, "x-pmd"), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.deepEqual(e.problems.map((p) => p.field).sort(), ["dpdkVersions", "library", "pmd", "version"]);
-      assert.ok(e.problems.every((p) => p.source === join("drivers", "x-pmd", "pmd.json")));
-      return true;
-    });
+    writeFileSync(
+      join(root, "drivers", "x-pmd", "pmd.json"),
+      JSON.stringify({ name: "x-pmd", kind: "dpdk-pmd", version: "one", description: "d", pmd: "fpgavf", library: "x.so", dpdkVersions: "newest" }),
+    );
+    assert.throws(
+      () => loadPmdManifest(root, "x-pmd"),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(e.problems.map((p) => p.field).sort(), ["dpdkVersions", "library", "pmd", "version"]);
+        assert.ok(e.problems.every((p) => p.source === join("drivers", "x-pmd", "pmd.json")));
+        return true;
+      },
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -14,17 +14,26 @@ const nullSpec = testpmdSuites()[0]!;
 const outcomes = (s: SessionResult) => Object.fromEntries(flattenCases([judgeSession(nullSpec, s).suite]).map((c) => [`${c.suite}/${c.name}`, c.outcome]));
 
 test("a real null-vdev session passes every check and yields pps, packets and dropped per mode", () => {
-  assert.deepEqual(session.steps.map((s) => s.cmd), sessionSteps(1).map((s) => s.cmd));
+  assert.deepEqual(
+    session.steps.map((s) => s.cmd),
+    sessionSteps(1).map((s) => s.cmd),
+  );
   const { suite, metrics } = judgeSession(nullSpec, session);
   const all = flattenCases([suite]);
   assert.ok(all.length >= 11, `${all.length} cases`);
-  assert.deepEqual(all.filter((c) => c.outcome !== "PASS"), []);
+  assert.deepEqual(
+    all.filter((c) => c.outcome !== "PASS"),
+    [],
+  );
   for (const mode of ["io", "mac"]) {
     assert.ok(metrics[`${mode}.packets`]! > 0);
     assert.ok(metrics[`${mode}.pps`]! > 0);
     assert.equal(metrics[`${mode}.dropped`], 0);
   }
-  assert.deepEqual(suite.suites!.map((s) => s.name), ["io forwarding", "mac forwarding"]);
+  assert.deepEqual(
+    suite.suites!.map((s) => s.name),
+    ["io forwarding", "mac forwarding"],
+  );
 });
 
 test("link state and port counters are read per port", () => {
@@ -41,7 +50,10 @@ test("a link that stays down, a port that moved nothing, a missing stop block an
     return { ...session, steps: session.steps.map((s) => (s.cmd === cmd && ++seen === nth ? { ...s, output: f(s.output) } : s)) };
   };
   assert.equal(outcomes(edit("show port info all", 0, (o) => o.replace(/Link status: up/g, "Link status: down")))["testpmd.null/link up after start"], "FAIL");
-  assert.equal(outcomes(edit("show port info all", 1, (o) => o.replace(/Link status: down/g, "Link status: up")))["testpmd.null/link down after port stop"], "FAIL");
+  assert.equal(
+    outcomes(edit("show port info all", 1, (o) => o.replace(/Link status: down/g, "Link status: up")))["testpmd.null/link down after port stop"],
+    "FAIL",
+  );
   assert.equal(outcomes(edit("show port stats all", 0, (o) => o.replace(/RX-packets: \d+/, "RX-packets: 0")))["testpmd.null/port stats"], "FAIL");
   const noStats = outcomes(edit("stop", 0, () => "Telling cores to stop...\nWaiting for lcores to finish...\n"));
   assert.equal(noStats["testpmd.null/io forwarding statistics"], "ERROR");
@@ -54,7 +66,11 @@ test("our PMD in a real session: every check passes; the slowed PMD forwards far
   assert.match(fpgavf.vdevs[0]!, /^net_fpgavf0,link=/);
   const fast = judgeSession(fpgavf, load("testpmd-fpgavf.session.json"));
   const slow = judgeSession(testpmdSuites({ pmdDelayNs: 20000 })[2]!, load("testpmd-fpgavf-slowed.session.json"));
-  for (const r of [fast, slow]) assert.deepEqual(flattenCases([r.suite]).filter((c) => c.outcome !== "PASS"), []);
+  for (const r of [fast, slow])
+    assert.deepEqual(
+      flattenCases([r.suite]).filter((c) => c.outcome !== "PASS"),
+      [],
+    );
   assert.match(load("testpmd-fpgavf.session.json").init, /net_fpgavf0: vf2virtio end 0/);
   assert.ok(fast.metrics["io.pps"]! > 10 * slow.metrics["io.pps"]!, `${fast.metrics["io.pps"]} vs ${slow.metrics["io.pps"]}`);
   assert.equal(testpmdSuites({ pmdDelayNs: 20000 })[2]!.vdevs[1], "net_fpgavf1,link=vf2virtio,delay_ns=20000");

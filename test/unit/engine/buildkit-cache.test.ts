@@ -25,7 +25,15 @@ test("only the last RUN changed: partially cached -> not cached", () => {
 
 test("output without any step (e.g. a failure before the first step) is not cached", () => {
   assert.equal(allStepsCached(""), false);
-  assert.equal(allStepsCached(cached.split("\n").filter((l) => !/\] (RUN|COPY)/.test(l)).join("\n")), false);
+  assert.equal(
+    allStepsCached(
+      cached
+        .split("\n")
+        .filter((l) => !/\] (RUN|COPY)/.test(l))
+        .join("\n"),
+    ),
+    false,
+  );
 });
 
 test("stdout and stderr concatenated in either order still read the same", () => {

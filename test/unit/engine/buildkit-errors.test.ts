@@ -15,12 +15,23 @@ after(() => tmp.cleanup());
 
 const spec: ImageSpec = { name: "t", suite: "bookworm", packages: [] };
 const req = (output: ReturnType<ReturnType<typeof recipe.from>["directory"]>) => ({
-  node: "n", output, dest: join(tmp.path, "dest"), logPath: join(tmp.path, "n.log"), signal: new AbortController().signal, workDir: tmp.path, secret: () => undefined,
+  node: "n",
+  output,
+  dest: join(tmp.path, "dest"),
+  logPath: join(tmp.path, "n.log"),
+  signal: new AbortController().signal,
+  workDir: tmp.path,
+  secret: () => undefined,
 });
 
 test("a docker client that does not exist: MISSING (with the fix), not an ExecError that would read as FAIL", async () => {
   const docker = "/nonexistent/docker";
-  const ex = new BuildkitExecutor({ docker, contextRoot: join(tmp.path, "ctx"), env: process.env, images: new DebianImageProvider({ docker, mirror: "http://127.0.0.1:9/debian", env: process.env }) });
+  const ex = new BuildkitExecutor({
+    docker,
+    contextRoot: join(tmp.path, "ctx"),
+    env: process.env,
+    images: new DebianImageProvider({ docker, mirror: "http://127.0.0.1:9/debian", env: process.env }),
+  });
   const r = recipe.from(spec).withExec(["true"]);
   await assert.rejects(ex.build(req(r.directory("/out"))), (e: unknown) => {
     assert.ok(!(e instanceof ExecError), "not the code under test");
@@ -35,11 +46,20 @@ test("dockerd unreachable during the build: INFRA", { skip: debianDocker ? undef
   const saved = process.env.DOCKER_HOST;
   process.env.DOCKER_HOST = `unix://${join(tmp.path, "no-dockerd.sock")}`;
   try {
-    const ex = new BuildkitExecutor({ docker: debianDocker!, contextRoot: join(tmp.path, "ctx"), env: process.env, images: { ensure: () => Promise.reject(new Error("not used")) } });
+    const ex = new BuildkitExecutor({
+      docker: debianDocker!,
+      contextRoot: join(tmp.path, "ctx"),
+      env: process.env,
+      images: { ensure: () => Promise.reject(new Error("not used")) },
+    });
     const r = recipe.from("some-image:1").withExec(["true"]);
-    await assert.rejects(ex.build(req(r.directory("/out"))), (e: unknown) => e instanceof DpuCiError && e.code === "INFRA" && /docker daemon is not reachable/.test(e.message));
+    await assert.rejects(
+      ex.build(req(r.directory("/out"))),
+      (e: unknown) => e instanceof DpuCiError && e.code === "INFRA" && /docker daemon is not reachable/.test(e.message),
+    );
   } finally {
-    if (saved === undefined) delete process.env.DOCKER_HOST; else process.env.DOCKER_HOST = saved;
+    if (saved === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = saved;
   }
 });
 
@@ -47,16 +67,24 @@ test("dockerd unreachable during the build: INFRA", { skip: debianDocker ? undef
 // failure of `docker image inspect` as "no such image", so with dockerd down the provider starts a
 // debootstrap (minutes) before failing on `docker import`. The mirror here is a closed local port,
 // so debootstrap fails at once instead of downloading.
-test("builder image with dockerd unreachable: says so before bootstrapping anything", { skip: debianDocker ? undefined : "no /usr/bin/docker client" }, async () => {
-  const saved = process.env.DOCKER_HOST;
-  process.env.DOCKER_HOST = `unix://${join(tmp.path, "no-dockerd.sock")}`;
-  try {
-    const p = new DebianImageProvider({ docker: debianDocker!, mirror: "http://127.0.0.1:9/debian", env: process.env });
-    await assert.rejects(p.ensure(spec, { logPath: join(tmp.path, "img.log"), signal: new AbortController().signal }), /docker daemon is not reachable|Cannot connect to the Docker daemon/);
-  } finally {
-    if (saved === undefined) delete process.env.DOCKER_HOST; else process.env.DOCKER_HOST = saved;
-  }
-});
+test(
+  "builder image with dockerd unreachable: says so before bootstrapping anything",
+  { skip: debianDocker ? undefined : "no /usr/bin/docker client" },
+  async () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = `unix://${join(tmp.path, "no-dockerd.sock")}`;
+    try {
+      const p = new DebianImageProvider({ docker: debianDocker!, mirror: "http://127.0.0.1:9/debian", env: process.env });
+      await assert.rejects(
+        p.ensure(spec, { logPath: join(tmp.path, "img.log"), signal: new AbortController().signal }),
+        /docker daemon is not reachable|Cannot connect to the Docker daemon/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+  },
+);
 
 test("a failure's excerpt picks what failed, not object files whose names contain 'error'", () => {
   const log = [

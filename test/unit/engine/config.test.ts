@@ -52,7 +52,10 @@ test("every problem is reported at once, each naming its file or variable", () =
   assert.equal(byField.get("DPU_CI_JOBS")!.source, "environment");
   assert.match(byField.get("DPU_CI_JOBS")!.message, /whole number, got "many"/);
   assert.match(byField.get("CI")!.message, /true or false/);
-  assert.ok(problems.some((p) => p.source === file && p.line === 2), "the bad .env line is named by line number");
+  assert.ok(
+    problems.some((p) => p.source === file && p.line === 2),
+    "the bad .env line is named by line number",
+  );
   assert.match(byField.get("DPU_CI_JOB")!.message, /unknown setting \(did you mean DPU_CI_JOBS\?\)/);
 });
 
@@ -71,19 +74,25 @@ test("the ConfigError message lists every problem on its own line as source: fie
 test(".env syntax errors give the line number; comments, blanks, export and multi-line quoted values are fine", () => {
   const text = ["# comment", "", "export A=1", 'B="multi', 'line"', "C = 3", "  D=4", "= no key", "E 5", "F='x'"].join("\n");
   const problems = checkDotenvSyntax(text, ".env");
-  assert.deepEqual(problems.map((p) => `${p.source}:${p.line}`), [".env:8", ".env:9"]);
+  assert.deepEqual(
+    problems.map((p) => `${p.source}:${p.line}`),
+    [".env:8", ".env:9"],
+  );
   assert.match(problems[1]!.message, /not a KEY=VALUE line: "E 5"/);
   assert.equal(problems[1]!.field, "E");
 });
 
 test("an unclosed quote is reported for the file", () => {
   const problems = checkDotenvSyntax('A="open\nB=2\n', "x.env");
-  assert.deepEqual(problems, [{ source: "x.env", field: "(file)", message: "a quoted value is never closed (\")" }]);
+  assert.deepEqual(problems, [{ source: "x.env", field: "(file)", message: 'a quoted value is never closed (")' }]);
 });
 
 test("a .env file named explicitly must exist", () => {
   const problems = problemsOf(() => loadConfig({ root: tmp.path, envFile: join(tmp.path, "nope.env"), env: {} }));
-  assert.deepEqual(problems.map((p) => [p.field, p.message]), [["(file)", "does not exist"]]);
+  assert.deepEqual(
+    problems.map((p) => [p.field, p.message]),
+    [["(file)", "does not exist"]],
+  );
 });
 
 test("precedence: flags > environment > .env, and sources say where each value came from", () => {
@@ -95,7 +104,12 @@ test("precedence: flags > environment > .env, and sources say where each value c
   assert.equal(fromEnv.jobs, 4);
   assert.equal(fromEnv.sources.DPU_CI_JOBS, "environment");
   assert.equal(fromEnv.defaultCase, "case2", "values only in .env still apply");
-  const fromFlags = loadConfig({ root: tmp.path, envFile: file, env: { DPU_CI_JOBS: "4", DPU_CI_EXECUTOR: "dagger" }, flags: { DPU_CI_JOBS: "5", DPU_CI_EXECUTOR: undefined } });
+  const fromFlags = loadConfig({
+    root: tmp.path,
+    envFile: file,
+    env: { DPU_CI_JOBS: "4", DPU_CI_EXECUTOR: "dagger" },
+    flags: { DPU_CI_JOBS: "5", DPU_CI_EXECUTOR: undefined },
+  });
   assert.equal(fromFlags.jobs, 5);
   assert.equal(fromFlags.sources.DPU_CI_JOBS, "flags");
   assert.equal(fromFlags.executor, "dagger", "an absent flag does not override");
@@ -103,11 +117,16 @@ test("precedence: flags > environment > .env, and sources say where each value c
 
 test("a bad flag is named as coming from the flags", () => {
   const problems = problemsOf(() => loadConfig({ root: tmp.path, env: { DPU_CI_JOBS: "2" }, flags: { DPU_CI_JOBS: "-1" } }));
-  assert.deepEqual(problems.map((p) => [p.source, p.field]), [["flags", "DPU_CI_JOBS"]]);
+  assert.deepEqual(
+    problems.map((p) => [p.source, p.field]),
+    [["flags", "DPU_CI_JOBS"]],
+  );
 });
 
 test("unknown DPU_CI_* settings are refused with a suggestion; unrelated variables are ignored", () => {
-  const problems = problemsOf(() => loadConfig({ root: tmp.path, env: { DPU_CI_EXECUTER: "host", DPU_CI_TOTALLY_DIFFERENT: "1", HOME: "/root", PATH: "/bin" } }));
+  const problems = problemsOf(() =>
+    loadConfig({ root: tmp.path, env: { DPU_CI_EXECUTER: "host", DPU_CI_TOTALLY_DIFFERENT: "1", HOME: "/root", PATH: "/bin" } }),
+  );
   assert.equal(problems.length, 2);
   assert.match(problems.find((p) => p.field === "DPU_CI_EXECUTER")!.message, /did you mean DPU_CI_EXECUTOR\?/);
   assert.equal(problems.find((p) => p.field === "DPU_CI_TOTALLY_DIFFERENT")!.message, "unknown setting");
@@ -151,7 +170,12 @@ test("what is decided once: home, lab directory, inventory, cache directory and 
   assert.equal(d.homeLabDir, join(root, ".dpu-ci", "lab"));
   assert.equal(d.inventory, join(root, "hw-runners/inventory/local.yaml"));
   assert.deepEqual(kernelSourceOf(d), { kind: "debian", package: "linux-source-6.1" }, "unset: the kernel's own default");
-  const c = loadConfig({ root, env: { DPU_CI_HOME: "/srv/ci", XDG_CACHE_HOME: "/var/cache/u", DPU_CI_INVENTORY: "lab.yaml", DPU_CI_KERNEL_SOURCE: "dir:linux" }, envFile: envFile(""), settings: COMPONENT_SETTINGS });
+  const c = loadConfig({
+    root,
+    env: { DPU_CI_HOME: "/srv/ci", XDG_CACHE_HOME: "/var/cache/u", DPU_CI_INVENTORY: "lab.yaml", DPU_CI_KERNEL_SOURCE: "dir:linux" },
+    envFile: envFile(""),
+    settings: COMPONENT_SETTINGS,
+  });
   assert.equal(c.homeLabDir, "/srv/ci/lab");
   assert.equal(c.cacheDir, "/var/cache/u/dpu-ci");
   assert.equal(c.inventory, join(root, "lab.yaml"));
@@ -162,7 +186,14 @@ test("what is decided once: home, lab directory, inventory, cache directory and 
 });
 
 test("a bad kernel source is a problem of the config, reported with the others", () => {
-  const p = problemsOf(() => loadConfig({ root: tmp.path, env: { DPU_CI_KERNEL_SOURCE: "debian:bash", DPU_CI_JOBS: "0" }, envFile: envFile("DPU_CI_EXECUTOR=nope\n"), settings: COMPONENT_SETTINGS }));
+  const p = problemsOf(() =>
+    loadConfig({
+      root: tmp.path,
+      env: { DPU_CI_KERNEL_SOURCE: "debian:bash", DPU_CI_JOBS: "0" },
+      envFile: envFile("DPU_CI_EXECUTOR=nope\n"),
+      settings: COMPONENT_SETTINGS,
+    }),
+  );
   assert.deepEqual(p.map((x) => x.field).sort(), ["DPU_CI_EXECUTOR", "DPU_CI_JOBS", "DPU_CI_KERNEL_SOURCE"]);
   assert.match(p.find((x) => x.field === "DPU_CI_KERNEL_SOURCE")!.message, /not a package this setting accepts \(expected linux-source-X\.Y\)/);
 });
@@ -170,15 +201,29 @@ test("a bad kernel source is a problem of the config, reported with the others",
 test("a source on this machine that is not there is the setting's problem when the config loads: missing, a file for a tree, a tarball file", () => {
   const root = tmp.path;
   writeFileSync(join(root, "a-file"), "x");
-  const p = problemsOf(() => loadConfig({ root, env: {
-    DPU_CI_KERNEL_SOURCE: "dir:/nonexistent/linux", DPU_CI_QEMU_SOURCE: "dir:a-file", DPU_CI_P4C_SOURCE: `tarball:file:///nonexistent/p4c.tgz#sha256=${"0".repeat(64)}`,
-  }, envFile: envFile(""), settings: COMPONENT_SETTINGS }));
+  const p = problemsOf(() =>
+    loadConfig({
+      root,
+      env: {
+        DPU_CI_KERNEL_SOURCE: "dir:/nonexistent/linux",
+        DPU_CI_QEMU_SOURCE: "dir:a-file",
+        DPU_CI_P4C_SOURCE: `tarball:file:///nonexistent/p4c.tgz#sha256=${"0".repeat(64)}`,
+      },
+      envFile: envFile(""),
+      settings: COMPONENT_SETTINGS,
+    }),
+  );
   assert.deepEqual(p.map((x) => `${x.source}: ${x.field}: ${x.message}`).sort(), [
     "environment: DPU_CI_KERNEL_SOURCE: /nonexistent/linux does not exist",
     "environment: DPU_CI_P4C_SOURCE: /nonexistent/p4c.tgz does not exist",
     `environment: DPU_CI_QEMU_SOURCE: ${join(root, "a-file")} is not a directory (dir: names a source tree)`,
   ]);
   // Present: accepted (a tree for dir:, a file for a tarball).
-  const ok = loadConfig({ root, env: { DPU_CI_KERNEL_SOURCE: `dir:${root}`, DPU_CI_P4C_SOURCE: `tarball:file://${join(root, "a-file")}#sha256=${"0".repeat(64)}` }, envFile: envFile(""), settings: COMPONENT_SETTINGS });
+  const ok = loadConfig({
+    root,
+    env: { DPU_CI_KERNEL_SOURCE: `dir:${root}`, DPU_CI_P4C_SOURCE: `tarball:file://${join(root, "a-file")}#sha256=${"0".repeat(64)}` },
+    envFile: envFile(""),
+    settings: COMPONENT_SETTINGS,
+  });
   assert.deepEqual(kernelSourceOf(ok), { kind: "dir", path: root });
 });

@@ -22,29 +22,45 @@ const seen = join(tmp.path, "cli-started.txt");
 
 before(async () => {
   rec = await startRecorder();
-  writeFileSync(cli, [
-    "#!/bin/sh",
-    `printf 'args=%s\\nrunner=%s\\n' "$*" "$_EXPERIMENTAL_DAGGER_RUNNER_HOST" > '${seen}'`,
-    `echo '{"port":${rec.port},"session_token":"remote-session"}'`,
-    // Until the SDK ends the session with SIGTERM, which a CLI takes as a clean end (exit 0).
-    "trap 'exit 0' TERM INT",
-    "cat >/dev/null & wait $!",
-  ].join("\n") + "\n");
+  writeFileSync(
+    cli,
+    [
+      "#!/bin/sh",
+      `printf 'args=%s\\nrunner=%s\\n' "$*" "$_EXPERIMENTAL_DAGGER_RUNNER_HOST" > '${seen}'`,
+      `echo '{"port":${rec.port},"session_token":"remote-session"}'`,
+      // Until the SDK ends the session with SIGTERM, which a CLI takes as a clean end (exit 0).
+      "trap 'exit 0' TERM INT",
+      "cat >/dev/null & wait $!",
+    ].join("\n") + "\n",
+  );
   chmodSync(cli, 0o755);
 });
 after(async () => {
-  for (const k of VARS) { if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k]; }
+  for (const k of VARS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
   await rec.close();
   tmp.cleanup();
 });
 
 test("the endpoint: a session's port, else a remote runner with a CLI to reach it; bad values named", () => {
   assert.deepEqual(daggerEngine({ DAGGER_SESSION_PORT: "4242" }), { kind: "session", url: "http://127.0.0.1:4242/query" });
-  assert.deepEqual(daggerEngine({ _EXPERIMENTAL_DAGGER_RUNNER_HOST: "tcp://builder:1234", _EXPERIMENTAL_DAGGER_CLI_BIN: "/usr/local/bin/dagger" }), { kind: "runner", runnerHost: "tcp://builder:1234", cli: "/usr/local/bin/dagger" });
+  assert.deepEqual(daggerEngine({ _EXPERIMENTAL_DAGGER_RUNNER_HOST: "tcp://builder:1234", _EXPERIMENTAL_DAGGER_CLI_BIN: "/usr/local/bin/dagger" }), {
+    kind: "runner",
+    runnerHost: "tcp://builder:1234",
+    cli: "/usr/local/bin/dagger",
+  });
   assert.equal(daggerEngine({ _EXPERIMENTAL_DAGGER_RUNNER_HOST: "kube-pod://dagger-0?namespace=ci", _EXPERIMENTAL_DAGGER_CLI_BIN: "d" }).kind, "runner");
   assert.equal(daggerEngine({}).kind, "none");
-  assert.throws(() => daggerEngine({ _EXPERIMENTAL_DAGGER_RUNNER_HOST: "http://builder:1234", _EXPERIMENTAL_DAGGER_CLI_BIN: "d" }), (e: unknown) => e instanceof DpuCiError && e.code === "CONFIG" && /not a Dagger runner address/.test(e.message));
-  assert.throws(() => daggerEngine({ _EXPERIMENTAL_DAGGER_RUNNER_HOST: "tcp://builder:1234" }), (e: unknown) => e instanceof DpuCiError && e.code === "MISSING");
+  assert.throws(
+    () => daggerEngine({ _EXPERIMENTAL_DAGGER_RUNNER_HOST: "http://builder:1234", _EXPERIMENTAL_DAGGER_CLI_BIN: "d" }),
+    (e: unknown) => e instanceof DpuCiError && e.code === "CONFIG" && /not a Dagger runner address/.test(e.message),
+  );
+  assert.throws(
+    () => daggerEngine({ _EXPERIMENTAL_DAGGER_RUNNER_HOST: "tcp://builder:1234" }),
+    (e: unknown) => e instanceof DpuCiError && e.code === "MISSING",
+  );
   assert.equal(inDaggerSession({ _EXPERIMENTAL_DAGGER_RUNNER_HOST: "tcp://builder:1234" }), true, "a remote runner selects the Dagger executor");
 });
 
@@ -57,7 +73,15 @@ test("a remote runner: the SDK starts `dagger session` with the runner host, the
   const ex = new DaggerExecutor();
   try {
     const r = recipe.from("alpine:3.20").withExec(["sh", "-c", "mkdir -p /out && echo hi > /out/x"]);
-    const res = await ex.build({ node: "remote", output: r.directory("/out"), dest: join(tmp.path, "dest"), logPath: join(tmp.path, "remote.log"), signal: new AbortController().signal, workDir: tmp.path, secret: () => undefined });
+    const res = await ex.build({
+      node: "remote",
+      output: r.directory("/out"),
+      dest: join(tmp.path, "dest"),
+      logPath: join(tmp.path, "remote.log"),
+      signal: new AbortController().signal,
+      workDir: tmp.path,
+      secret: () => undefined,
+    });
     assert.equal(res.image, "alpine:3.20");
   } finally {
     await ex.close();
@@ -66,6 +90,9 @@ test("a remote runner: the SDK starts `dagger session` with the runner host, the
   assert.match(started, /^args=session .*--label dagger\.io\/sdk\.name:nodejs/m);
   assert.match(started, /^runner=tcp:\/\/127\.0\.0\.1:1234$/m);
   assert.ok(rec.recorded.length > 0);
-  assert.ok(rec.recorded.every((q) => q.auth === `Basic ${Buffer.from("remote-session:").toString("base64")}`), "the session's token authenticates every request");
+  assert.ok(
+    rec.recorded.every((q) => q.auth === `Basic ${Buffer.from("remote-session:").toString("base64")}`),
+    "the session's token authenticates every request",
+  );
   assert.ok(rec.recorded.some((q) => chain(q.query).some((f) => f.name === "from" && f.args.address === "alpine:3.20")));
 });

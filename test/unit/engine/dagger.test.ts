@@ -28,8 +28,12 @@ before(async () => {
 });
 afterEach(() => rec.reset());
 after(async () => {
-  for (const [k, v] of [["DAGGER_SESSION_PORT", saved.port], ["DAGGER_SESSION_TOKEN", saved.token]] as const) {
-    if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  for (const [k, v] of [
+    ["DAGGER_SESSION_PORT", saved.port],
+    ["DAGGER_SESSION_TOKEN", saved.token],
+  ] as const) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   }
   await rec.close();
   tmp.cleanup();
@@ -48,14 +52,20 @@ function inputs() {
 
 function request(output: ReturnType<ReturnType<typeof recipe.from>["directory"]>, dest: string) {
   return {
-    node: "kernel", output, dest, logPath: join(tmp.path, "k.log"), signal: new AbortController().signal, workDir: tmp.path,
+    node: "kernel",
+    output,
+    dest,
+    logPath: join(tmp.path, "k.log"),
+    signal: new AbortController().signal,
+    workDir: tmp.path,
     secret: (n: string) => (n === "GITHUB_TOKEN" ? CANARY : undefined),
   };
 }
 
 test("a recipe becomes the Container API calls it mirrors, in order, ending in an export to dest", async () => {
   const { dir, file } = inputs();
-  const r = recipe.from(spec)
+  const r = recipe
+    .from(spec)
     .withDirectory("/src", dir, { exclude: [".git"] })
     .withFile("/in/profile.config", file)
     .withMountedCache("/ccache", "dpu-ci-ccache-kbuild")
@@ -68,7 +78,10 @@ test("a recipe becomes the Container API calls it mirrors, in order, ending in a
   const res = await new DaggerExecutor().build(request(r.directory("/out"), dest));
   assert.deepEqual(res, { cached: undefined, image: "debian:bookworm" }, "Dagger cannot tell cache hits: unknown, not false");
 
-  assert.ok(recorded.every((q) => q.auth === `Basic ${Buffer.from(`${TOKEN}:`).toString("base64")}`), "the session token authenticates every request");
+  assert.ok(
+    recorded.every((q) => q.auth === `Basic ${Buffer.from(`${TOKEN}:`).toString("base64")}`),
+    "the session token authenticates every request",
+  );
   const chains = recorded.map((q) => chain(q.query));
   const byRoot = (name: string) => chains.filter((c) => c[0]!.name === name || c[1]?.name === name);
 
@@ -87,10 +100,23 @@ test("a recipe becomes the Container API calls it mirrors, in order, ending in a
   const final = chains.find((c) => c[0]!.name === "container")!;
   const calls = final.map((f) => f.name);
   assert.deepEqual(calls, [
-    "container", "from",
-    "withEnvVariable", "withEnvVariable", "withExec", "withExec", "withExec", // the builder image: DEBIAN_FRONTEND, LANG, apt-get update/install, setup
-    "withDirectory", "withFile", "withMountedCache", "withEnvVariable", "withSecretVariable", "withWorkdir", "withExec", "withExec",
-    "directory", "export",
+    "container",
+    "from",
+    "withEnvVariable",
+    "withEnvVariable",
+    "withExec",
+    "withExec",
+    "withExec", // the builder image: DEBIAN_FRONTEND, LANG, apt-get update/install, setup
+    "withDirectory",
+    "withFile",
+    "withMountedCache",
+    "withEnvVariable",
+    "withSecretVariable",
+    "withWorkdir",
+    "withExec",
+    "withExec",
+    "directory",
+    "export",
   ]);
   const at = (i: number) => final[i]!.args;
   assert.deepEqual(at(1), { address: "debian:bookworm" });
@@ -127,7 +153,10 @@ test("a file output exports the file to dest under its base name; a string image
   const dest = join(tmp.path, "dest-file");
   await new DaggerExecutor().build(request(r.file("/out/app.bin"), dest));
   const final = chain(recorded.find((q) => q.query.includes("export"))!.query);
-  assert.deepEqual(final.map((f) => f.name), ["container", "from", "withExec", "file", "export"]);
+  assert.deepEqual(
+    final.map((f) => f.name),
+    ["container", "from", "withExec", "file", "export"],
+  );
   assert.deepEqual(final[1]!.args, { address: "alpine:3.20" });
   assert.deepEqual(final[3]!.args, { path: "/out/app.bin" });
   assert.deepEqual(final[4]!.args, { path: join(dest, "app.bin") });
@@ -135,7 +164,10 @@ test("a file output exports the file to dest under its base name; a string image
 
 test("a missing secret fails before anything is sent for it", async () => {
   const r = recipe.from("alpine").withSecretVariable("X", { secret: "NOT_SET_TOKEN" }).withExec(["true"]);
-  await assert.rejects(new DaggerExecutor().build(request(r.directory("/out"), join(tmp.path, "d3"))), (e: unknown) => e instanceof DpuCiError && e.code === "CONFIG" && /needs secret "NOT_SET_TOKEN"/.test(e.message));
+  await assert.rejects(
+    new DaggerExecutor().build(request(r.directory("/out"), join(tmp.path, "d3"))),
+    (e: unknown) => e instanceof DpuCiError && e.code === "CONFIG" && /needs secret "NOT_SET_TOKEN"/.test(e.message),
+  );
   assert.ok(!recorded.some((q) => q.query.includes("setSecret")));
 });
 
@@ -143,12 +175,27 @@ test("engine errors: a failed exec is EXEC (the code under test), anything else 
   const r = recipe.from("alpine").withExec(["make"]);
   // Shaped like the engine's answer to a failing withExec (an EXEC_ERROR extension); other errors
   // are plain GraphQL errors.
-  rec.reply = (q) => (q.includes("export")
-    ? { data: null, errors: [{ message: 'process "make" did not complete successfully: exit code: 2', extensions: { _type: "EXEC_ERROR", cmd: ["make"], exitCode: 2, stdout: "", stderr: "make: *** No targets.  Stop." } }] }
-    : rec.answer(q));
-  await assert.rejects(new DaggerExecutor().build(request(r.directory("/out"), join(tmp.path, "d4"))), (e: unknown) => e instanceof DpuCiError && e.code === "EXEC");
+  rec.reply = (q) =>
+    q.includes("export")
+      ? {
+          data: null,
+          errors: [
+            {
+              message: 'process "make" did not complete successfully: exit code: 2',
+              extensions: { _type: "EXEC_ERROR", cmd: ["make"], exitCode: 2, stdout: "", stderr: "make: *** No targets.  Stop." },
+            },
+          ],
+        }
+      : rec.answer(q);
+  await assert.rejects(
+    new DaggerExecutor().build(request(r.directory("/out"), join(tmp.path, "d4"))),
+    (e: unknown) => e instanceof DpuCiError && e.code === "EXEC",
+  );
   rec.reply = (q) => (q.includes("export") ? { data: null, errors: [{ message: "failed to resolve image: pull access denied" }] } : rec.answer(q));
-  await assert.rejects(new DaggerExecutor().build(request(r.directory("/out"), join(tmp.path, "d5"))), (e: unknown) => e instanceof DpuCiError && e.code === "INFRA" && /dagger engine: .*pull access denied/.test(e.message));
+  await assert.rejects(
+    new DaggerExecutor().build(request(r.directory("/out"), join(tmp.path, "d5"))),
+    (e: unknown) => e instanceof DpuCiError && e.code === "INFRA" && /dagger engine: .*pull access denied/.test(e.message),
+  );
 });
 
 test("auto-selection: a Dagger session is recognised by DAGGER_SESSION_PORT", () => {
@@ -162,21 +209,47 @@ function answerWithLeaf(q: string, leaf: unknown): object {
   let o: Record<string, unknown> = a.data;
   for (;;) {
     const k = Object.keys(o)[0]!;
-    if (o[k] === null || typeof o[k] !== "object") { o[k] = leaf; return a; }
+    if (o[k] === null || typeof o[k] !== "object") {
+      o[k] = leaf;
+      return a;
+    }
     o = o[k] as Record<string, unknown>;
   }
 }
 
 test("a failed exec keeps the SDK's ExecError fields (command, exit code, stdout, stderr) and writes them to the node's log", async () => {
   const r = recipe.from("alpine").withExec(["make", "all"]);
-  rec.reply = (q) => (q.includes("export")
-    ? { data: null, errors: [{ message: "process \"make all\" did not complete successfully: exit code: 2", extensions: { _type: "EXEC_ERROR", cmd: ["make", "all"], exitCode: 2, stdout: "CC main.o\n", stderr: "main.c:3: error: boom\nmake: *** [all] Error 1\n" } }] }
-    : rec.answer(q));
+  rec.reply = (q) =>
+    q.includes("export")
+      ? {
+          data: null,
+          errors: [
+            {
+              message: 'process "make all" did not complete successfully: exit code: 2',
+              extensions: {
+                _type: "EXEC_ERROR",
+                cmd: ["make", "all"],
+                exitCode: 2,
+                stdout: "CC main.o\n",
+                stderr: "main.c:3: error: boom\nmake: *** [all] Error 1\n",
+              },
+            },
+          ],
+        }
+      : rec.answer(q);
   const logPath = join(tmp.path, "exec-fail.log");
   const ex = new DaggerExecutor();
   try {
-    await assert.rejects(ex.build({ ...request(r.directory("/out"), join(tmp.path, "d6")), logPath }), (e: unknown) =>
-      e instanceof ExecError && e.code === "EXEC" && e.exitCode === 2 && e.cmd.join(" ") === "make all" && e.stderr.includes("main.c:3: error: boom") && e.stdout === "CC main.o\n");
+    await assert.rejects(
+      ex.build({ ...request(r.directory("/out"), join(tmp.path, "d6")), logPath }),
+      (e: unknown) =>
+        e instanceof ExecError &&
+        e.code === "EXEC" &&
+        e.exitCode === 2 &&
+        e.cmd.join(" ") === "make all" &&
+        e.stderr.includes("main.c:3: error: boom") &&
+        e.stdout === "CC main.o\n",
+    );
   } finally {
     await ex.close();
   }
@@ -191,7 +264,17 @@ test("one connection for the run: several builds, then close(); the last command
   const logs = [join(tmp.path, "one.log"), join(tmp.path, "two.log")];
   try {
     for (const [i, logPath] of logs.entries()) {
-      await ex.build({ ...request(recipe.from("alpine").withExec(["echo", String(i)]).directory("/out"), join(tmp.path, `d7-${i}`)), logPath, node: `n${i}` });
+      await ex.build({
+        ...request(
+          recipe
+            .from("alpine")
+            .withExec(["echo", String(i)])
+            .directory("/out"),
+          join(tmp.path, `d7-${i}`),
+        ),
+        logPath,
+        node: `n${i}`,
+      });
     }
   } finally {
     await ex.close();
@@ -207,7 +290,12 @@ test("builder images: the same debootstrapped base as BuildKit, saved with docke
   const fakeDocker = join(tmp.path, "fake-docker");
   writeFileSync(fakeDocker, '#!/bin/sh\n[ "$1" = save ] && [ "$2" = -o ] && echo "tar of $4" > "$3"\n', { mode: 0o755 });
   const asked: string[] = [];
-  const images = { ensure: async (s: ImageSpec) => { asked.push(s.name); return "dpu-ci/kbuild:0123456789abcdef"; } };
+  const images = {
+    ensure: async (s: ImageSpec) => {
+      asked.push(s.name);
+      return "dpu-ci/kbuild:0123456789abcdef";
+    },
+  };
   const ex = new DaggerExecutor({ images, docker: fakeDocker, imageDir: join(tmp.path, "images") });
   const logPath = join(tmp.path, "import.log");
   try {
@@ -220,7 +308,10 @@ test("builder images: the same debootstrapped base as BuildKit, saved with docke
   assert.equal(readFileSync(tar, "utf8"), "tar of dpu-ci/kbuild:0123456789abcdef\n");
   const all = recorded.map((q) => q.query).join("\n");
   assert.match(all, /import\s*\(/, "container().import_(file)");
-  assert.ok(recorded.some((q) => chain(q.query).some((f) => f.name === "file" && f.args.path === tar)), "the tarball goes in as a host file");
+  assert.ok(
+    recorded.some((q) => chain(q.query).some((f) => f.name === "file" && f.args.path === tar)),
+    "the tarball goes in as a host file",
+  );
   assert.doesNotMatch(all, /debian:bookworm/);
   assert.doesNotMatch(all, /apt-get/);
   assert.match(readFileSync(logPath, "utf8"), /base: dpu-ci\/kbuild:0123456789abcdef \(the same debootstrapped image BuildKit builds from\)/);

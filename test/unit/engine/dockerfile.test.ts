@@ -14,7 +14,11 @@ function golden(name: string, plan: ReturnType<typeof toDockerfile>): void {
 }
 
 test("directory output: COPY inputs, exec-form RUN, WORKDIR, and a scratch stage that exports the directory", () => {
-  const r = recipe.from("img").withDirectory("/src", src, { exclude: [".git"] }).withWorkdir("/src").withExec(["make", "-C", "/src", "O=/out", "all"]);
+  const r = recipe
+    .from("img")
+    .withDirectory("/src", src, { exclude: [".git"] })
+    .withWorkdir("/src")
+    .withExec(["make", "-C", "/src", "O=/out", "all"]);
   const plan = toDockerfile(r, r.directory("/out/dist"), BASE);
   golden("dir-output", plan);
   assert.deepEqual(plan.context, [{ ctxPath: "in/0-src", source: src, exclude: [".git"] }]);
@@ -27,12 +31,17 @@ test("file output lands under its base name; withFile and withNewFile stage file
   const plan = toDockerfile(r, r.file("/out/arch/bzImage"), BASE);
   golden("file-output", plan);
   assert.match(plan.dockerfile, /^COPY --from=build \["\/out\/arch\/bzImage", "\/bzImage"\]$/m);
-  assert.deepEqual(plan.context.map((c) => c.ctxPath), ["in/0-kernel_config", "in/1-new"], "keys are sanitized into context paths");
+  assert.deepEqual(
+    plan.context.map((c) => c.ctxPath),
+    ["in/0-kernel_config", "in/1-new"],
+    "keys are sanitized into context paths",
+  );
   assert.deepEqual(plan.context[1]!.source, { kind: "content", contents: "#!/bin/sh\necho hi\n" });
 });
 
 test("cache mounts apply to every RUN after withMountedCache, shared as in Dagger", () => {
-  const r = recipe.from("img")
+  const r = recipe
+    .from("img")
     .withExec(["true"])
     .withMountedCache("/ccache", "dpu-ci-ccache-abc")
     .withExec(["make"])
@@ -63,7 +72,8 @@ test("secrets: a secret mount per RUN and a sh wrapper that exports it for that 
 });
 
 test("ENV values escape quotes, $ and backslashes so the Dockerfile does not expand or split them", () => {
-  const r = recipe.from("img")
+  const r = recipe
+    .from("img")
     .withEnvVariable("QUOTED", 'say "hi"')
     .withEnvVariable("DOLLAR", "$HOME and ${PATH}")
     .withEnvVariable("BACKSLASH", "C:\\dir\\")

@@ -5,9 +5,25 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { after, test } from "node:test";
 import {
-  ConfigError, DpuCiError, ERROR_TABLE, EXIT, EXIT_PRECEDENCE, ExecError, GraphBuilder, OUTCOMES, OUTCOME_CODE, RunStore, UsageError, asPreparationError, errorCodeOf, exitCodeFor, exitCodeOfError,
-  outcomeOfError, runGraph,
-  type ErrorCode, type Executor,
+  ConfigError,
+  DpuCiError,
+  ERROR_TABLE,
+  EXIT,
+  EXIT_PRECEDENCE,
+  ExecError,
+  GraphBuilder,
+  OUTCOMES,
+  OUTCOME_CODE,
+  RunStore,
+  UsageError,
+  asPreparationError,
+  errorCodeOf,
+  exitCodeFor,
+  exitCodeOfError,
+  outcomeOfError,
+  runGraph,
+  type ErrorCode,
+  type Executor,
 } from "../../../engine/index.ts";
 import { BadValueError } from "../../../dataplane/index.ts";
 import { cliHome, runCli } from "../../helpers/cli.ts";
@@ -39,7 +55,11 @@ test("the table covers every code once, with an outcome and an exit code of the 
 test("the table agrees with itself: every outcome exits as the code it stands for, and that code ends with that outcome", () => {
   for (const o of OUTCOMES) {
     const c = OUTCOME_CODE[o];
-    if (c === undefined) { assert.ok(o === "PASS" || o === "SKIP", o); assert.equal(exitCodeFor([o]), EXIT.OK); continue; }
+    if (c === undefined) {
+      assert.ok(o === "PASS" || o === "SKIP", o);
+      assert.equal(exitCodeFor([o]), EXIT.OK);
+      continue;
+    }
     assert.equal(ERROR_TABLE[c].outcome, o, `${o} stands for ${c}, which ends ${ERROR_TABLE[c].outcome}`);
     assert.equal(exitCodeFor([o]), ERROR_TABLE[c].exit, o);
   }
@@ -48,7 +68,14 @@ test("the table agrees with itself: every outcome exits as the code it stands fo
   assert.equal(exitCodeFor(["MISS", "ERROR", "FAIL"]), EXIT.FAILED, "a failure of the code under test before a lab error");
   assert.equal(exitCodeFor(["ERROR", "MISS"]), EXIT.INFRA);
   assert.equal(exitCodeFor(["FAIL", { outcome: "MISS", error: "CONFIG" }]), EXIT.USAGE, "a user's mistake before a verdict");
-  assert.equal(exitCodeFor([{ outcome: "MISS", error: "CONFIG" }, { outcome: "ERROR", error: "INTERNAL" }]), EXIT.INTERNAL, "a bug before a user's mistake");
+  assert.equal(
+    exitCodeFor([
+      { outcome: "MISS", error: "CONFIG" },
+      { outcome: "ERROR", error: "INTERNAL" },
+    ]),
+    EXIT.INTERNAL,
+    "a bug before a user's mistake",
+  );
   assert.equal(exitCodeFor([{ outcome: "ERROR", error: "INTERNAL" }, "CANCELED"]), EXIT.INTERRUPTED);
 });
 
@@ -61,7 +88,11 @@ test("the preparation rule: a failed command of a step that prepares the board i
   assert.equal((prep as Error).cause, exec);
   const sys = Object.assign(new Error("ENOENT: no such file or directory, mkdir '/x'"), { code: "ENOENT" });
   assert.equal(errorCodeOf(asPreparationError("x", sys)), "INFRA");
-  assert.equal(errorCodeOf(asPreparationError("x", new DpuCiError("MISSING", "apt-cache names no kernel package"))), "INFRA", "what the lab lacks to prepare a board is the lab's");
+  assert.equal(
+    errorCodeOf(asPreparationError("x", new DpuCiError("MISSING", "apt-cache names no kernel package"))),
+    "INFRA",
+    "what the lab lacks to prepare a board is the lab's",
+  );
   for (const c of ["CONFIG", "USAGE", "INFRA", "CANCELED", "INTERNAL"] as const) {
     const e = new DpuCiError(c, "x");
     assert.equal(asPreparationError("step", e), e, `${c} is kept as it is`);
@@ -81,7 +112,11 @@ test("outcomeOfError / exitCodeOfError read the table; anything that is not a Dp
     assert.equal(exitCodeOfError(e), EXIT.INTERNAL);
   }
   // Input mistakes, whatever class carries them: exit 2.
-  for (const e of [new ConfigError([{ source: "f", field: "x", message: "bad" }]), new UsageError("bad flag"), new BadValueError('"1.2.3.400" is not an IPv4 address')]) {
+  for (const e of [
+    new ConfigError([{ source: "f", field: "x", message: "bad" }]),
+    new UsageError("bad flag"),
+    new BadValueError('"1.2.3.400" is not an IPv4 address'),
+  ]) {
     assert.equal(exitCodeOfError(e), EXIT.USAGE, e.constructor.name);
   }
   assert.equal(exitCodeOfError(new ExecError({ cmd: ["make"], exitCode: 2, signal: null, stdout: "", stderr: "" })), EXIT.FAILED);
@@ -90,9 +125,24 @@ test("outcomeOfError / exitCodeOfError read the table; anything that is not a Dp
 test("a node that throws each code ends with the table's outcome (the scheduler classifies with it)", async () => {
   const never: Executor = { name: "buildkit", build: () => Promise.reject(new Error("no build in this test")) };
   const g = new GraphBuilder();
-  for (const c of CODES) g.task(`t-${c.toLowerCase()}`, {}, async () => { throw new DpuCiError(c, `thrown ${c}`); });
-  g.task("t-bug", {}, async () => { throw new TypeError("cannot read properties of undefined"); });
-  const { manifest } = await runGraph({ graph: g.finish(), pipeline: "errors", params: {}, executor: never, jobs: 4, store: new RunStore(tmp.path), root: tmp.path, env: {}, secret: () => undefined });
+  for (const c of CODES)
+    g.task(`t-${c.toLowerCase()}`, {}, async () => {
+      throw new DpuCiError(c, `thrown ${c}`);
+    });
+  g.task("t-bug", {}, async () => {
+    throw new TypeError("cannot read properties of undefined");
+  });
+  const { manifest } = await runGraph({
+    graph: g.finish(),
+    pipeline: "errors",
+    params: {},
+    executor: never,
+    jobs: 4,
+    store: new RunStore(tmp.path),
+    root: tmp.path,
+    env: {},
+    secret: () => undefined,
+  });
   const by = new Map(manifest.nodes.map((n) => [n.name, n]));
   for (const c of CODES) {
     assert.equal(by.get(`t-${c.toLowerCase()}`)!.outcome, ERROR_TABLE[c].outcome, c);
@@ -108,15 +158,39 @@ test("a run whose one node throws each code exits with that code's exit, as the 
   const never: Executor = { name: "buildkit", build: () => Promise.reject(new Error("no build in this test")) };
   for (const c of CODES) {
     const g = new GraphBuilder();
-    g.task("t", {}, async () => { throw new DpuCiError(c, `thrown ${c}`); });
+    g.task("t", {}, async () => {
+      throw new DpuCiError(c, `thrown ${c}`);
+    });
     g.task("ok", {}, async () => ({ outcome: "PASS" }));
-    const { manifest } = await runGraph({ graph: g.finish(), pipeline: "errors", params: {}, executor: never, jobs: 2, store: new RunStore(tmp.path), root: tmp.path, env: {}, secret: () => undefined });
+    const { manifest } = await runGraph({
+      graph: g.finish(),
+      pipeline: "errors",
+      params: {},
+      executor: never,
+      jobs: 2,
+      store: new RunStore(tmp.path),
+      root: tmp.path,
+      env: {},
+      secret: () => undefined,
+    });
     assert.equal(manifest.exitCode, ERROR_TABLE[c].exit, `${c}: run exit ${manifest.exitCode}, thrown ${exitCodeOfError(new DpuCiError(c, "x"))}`);
     assert.equal(manifest.exitCode, exitCodeOfError(new DpuCiError(c, "x")));
   }
   const g = new GraphBuilder();
-  g.task("t-bug", {}, async () => { throw new TypeError("cannot read properties of undefined"); });
-  const { manifest } = await runGraph({ graph: g.finish(), pipeline: "errors", params: {}, executor: never, jobs: 1, store: new RunStore(tmp.path), root: tmp.path, env: {}, secret: () => undefined });
+  g.task("t-bug", {}, async () => {
+    throw new TypeError("cannot read properties of undefined");
+  });
+  const { manifest } = await runGraph({
+    graph: g.finish(),
+    pipeline: "errors",
+    params: {},
+    executor: never,
+    jobs: 1,
+    store: new RunStore(tmp.path),
+    root: tmp.path,
+    env: {},
+    secret: () => undefined,
+  });
   assert.equal(manifest.exitCode, EXIT.INTERNAL, "a bug inside a node is 70 too");
 });
 
@@ -127,8 +201,14 @@ test("the command: input mistakes anywhere exit 2 with the problem named, never 
     { argv: ["doctor", "--fixx"], says: /--fixx/ },
     { argv: ["config"], env: { DPU_CI_JOBS: "many" }, says: /DPU_CI_JOBS: expected a whole number/ },
     { argv: ["dataplane", "fw", "add", "--src", "10.0.0.300/24", "--action", "deny", "--pin-dir", tmp.path], says: /10\.0\.0\.300/ },
-    { argv: ["dataplane", "fw", "add", "--src", "10.0.0.0/24", "--proto", "any", "--dport", "22", "--action", "deny", "--pin-dir", tmp.path], says: /any protocol cannot name a port/ },
-    { argv: ["dataplane", "lb", "backend", "add", "--vip", "nonsense", "--addr", "10.0.0.2", "--mac", "02:00:00:00:00:01", "--pin-dir", tmp.path], says: /VIP "nonsense"/ },
+    {
+      argv: ["dataplane", "fw", "add", "--src", "10.0.0.0/24", "--proto", "any", "--dport", "22", "--action", "deny", "--pin-dir", tmp.path],
+      says: /any protocol cannot name a port/,
+    },
+    {
+      argv: ["dataplane", "lb", "backend", "add", "--vip", "nonsense", "--addr", "10.0.0.2", "--mac", "02:00:00:00:00:01", "--pin-dir", tmp.path],
+      says: /VIP "nonsense"/,
+    },
   ];
   for (const c of cases) {
     const r = await runCli(c.argv, { home, env: c.env });

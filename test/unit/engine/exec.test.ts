@@ -25,7 +25,10 @@ test("a secret straddling the pipe's 64 KiB chunk boundary is masked in the resu
   const logPath = join(tmp.path, "chunk.log");
   const seen: string[] = [];
   for (let pad = 65_520; pad <= 65_536; pad += 4) {
-    const r = await exec("sh", ["-c", `head -c ${pad} /dev/zero | tr '\\0' x; printf CANARY-VALUE-42; head -c 70000 /dev/zero | tr '\\0' y`], { logPath, onOutput: (t) => seen.push(t) });
+    const r = await exec("sh", ["-c", `head -c ${pad} /dev/zero | tr '\\0' x; printf CANARY-VALUE-42; head -c 70000 /dev/zero | tr '\\0' y`], {
+      logPath,
+      onOutput: (t) => seen.push(t),
+    });
     assert.ok(!r.stdout.includes("CANARY"), `pad ${pad}: stdout`);
     assert.ok(r.stdout.includes("x***y"));
   }
@@ -61,18 +64,36 @@ test("a failure is an ExecError with cmd, exitCode, stdout and stderr as fields;
 test("a missing program is exit 127; a timeout kills the process", async () => {
   await assert.rejects(exec("/nonexistent/tool", []), (e: unknown) => e instanceof ExecError && e.exitCode === 127);
   const t0 = Date.now();
-  await assert.rejects(exec("sleep", ["30"], { timeoutMs: 200 }), (e: unknown) => e instanceof ExecError && e.signal === "SIGKILL" && /killed by SIGKILL/.test(e.message));
+  await assert.rejects(
+    exec("sleep", ["30"], { timeoutMs: 200 }),
+    (e: unknown) => e instanceof ExecError && e.signal === "SIGKILL" && /killed by SIGKILL/.test(e.message),
+  );
   assert.ok(Date.now() - t0 < 5_000);
 });
 
 test("a child's environment is the env passed down plus extraEnv; extraEnv without env is refused", async () => {
-  const r = await exec("sh", ["-c", 'printf "%s|%s|%s" "$BASE" "$ADDED" "${HOME-unset}"'], { env: { PATH: "/usr/bin:/bin", BASE: "b" }, extraEnv: { ADDED: "a" } });
+  const r = await exec("sh", ["-c", 'printf "%s|%s|%s" "$BASE" "$ADDED" "${HOME-unset}"'], {
+    env: { PATH: "/usr/bin:/bin", BASE: "b" },
+    extraEnv: { ADDED: "a" },
+  });
   assert.equal(r.stdout, "b|a|unset", "nothing of this process's environment leaks in");
-  await assert.rejects(exec("true", [], { extraEnv: { X: "1" } }), (e: unknown) => e instanceof DpuCiError && e.code === "INTERNAL" && /extraEnv needs env/.test(e.message));
+  await assert.rejects(
+    exec("true", [], { extraEnv: { X: "1" } }),
+    (e: unknown) => e instanceof DpuCiError && e.code === "INTERNAL" && /extraEnv needs env/.test(e.message),
+  );
 });
 
 test("below the CLI nothing reads process.env: the environment is passed down (cli/ and engine/config.ts read it)", () => {
   const root = join(import.meta.dirname, "../../..");
-  const r = spawnSync("grep", ["-rln", "--include=*.ts", "process\\.env", "engine", "pipelines", "stages", "hw-runners", "reports", "dataplane", "images"], { cwd: root, encoding: "utf8" });
-  assert.deepEqual(r.stdout.trim().split("\n").filter((f) => f && f !== "engine/config.ts"), []);
+  const r = spawnSync("grep", ["-rln", "--include=*.ts", "process\\.env", "engine", "pipelines", "stages", "hw-runners", "reports", "dataplane", "images"], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  assert.deepEqual(
+    r.stdout
+      .trim()
+      .split("\n")
+      .filter((f) => f && f !== "engine/config.ts"),
+    [],
+  );
 });

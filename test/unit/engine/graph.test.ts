@@ -1,7 +1,19 @@
 // Graphs and pipeline parameters: mistakes are usage errors found before anything runs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { GraphBuilder, UsageError, buildGraph, closure, loadConfig, definePipeline, dependencies, host, recipe, resolveParams, topoOrder } from "../../../engine/index.ts";
+import {
+  GraphBuilder,
+  UsageError,
+  buildGraph,
+  closure,
+  loadConfig,
+  definePipeline,
+  dependencies,
+  host,
+  recipe,
+  resolveParams,
+  topoOrder,
+} from "../../../engine/index.ts";
 
 const build = (g: GraphBuilder, name: string, inputs: Record<string, ReturnType<GraphBuilder["build"]> | ReturnType<typeof host.dir>> = {}) =>
   g.build(name, inputs, () => recipe.from("img").withExec(["true"]).directory("/out"));
@@ -11,7 +23,10 @@ test("a node may only depend on nodes defined before it, so a cycle cannot be wr
   const a = build(g, "a");
   build(g, "b", { a });
   // To close a cycle a -> b -> a, "a" would have to name "b" before "b" exists; the same for itself.
-  assert.throws(() => build(g, "c", { x: { kind: "node", node: "d", type: "dir" } }), (e: unknown) => e instanceof UsageError && /node "c" depends on "d", which is not defined before it/.test(e.message));
+  assert.throws(
+    () => build(g, "c", { x: { kind: "node", node: "d", type: "dir" } }),
+    (e: unknown) => e instanceof UsageError && /node "c" depends on "d", which is not defined before it/.test(e.message),
+  );
   assert.throws(() => build(g, "self", { me: { kind: "node", node: "self", type: "dir" } }), /depends on "self", which is not defined before it/);
   assert.equal(g.has("c"), false, "a rejected node is not added");
 });
@@ -43,7 +58,10 @@ test("closure collects a node's transitive inputs; an unknown node is a usage er
   assert.deepEqual([...closure(graph, ["c"])].sort(), ["a", "b", "c"]);
   assert.deepEqual([...closure(graph, ["d", "a"])].sort(), ["a", "d"]);
   assert.throws(() => closure(graph, ["zz"]), /no node "zz" in this pipeline \(nodes: a, b, c, d\)/);
-  assert.deepEqual(topoOrder(graph).map((n) => n.name), ["a", "b", "c", "d"]);
+  assert.deepEqual(
+    topoOrder(graph).map((n) => n.name),
+    ["a", "b", "c", "d"],
+  );
 });
 
 test("finish() returns a snapshot: nodes added later do not appear in it", () => {
@@ -91,7 +109,13 @@ test("params: a pipeline without params refuses any", () => {
 });
 
 test("buildGraph awaits an async define and passes the resolved params", async () => {
-  const asyncP = definePipeline({ ...p, async define(g, params) { await new Promise((r) => setTimeout(r, 5)); build(g, `n-${params.case}`); } });
+  const asyncP = definePipeline({
+    ...p,
+    async define(g, params) {
+      await new Promise((r) => setTimeout(r, 5));
+      build(g, `n-${params.case}`);
+    },
+  });
   const graph = await buildGraph(asyncP, resolveParams(asyncP, { board: "x", case: "case2" }), { root: "/", config: loadConfig({ root: "/", env: {} }) });
   assert.deepEqual([...graph.nodes.keys()], ["n-case2"]);
 });

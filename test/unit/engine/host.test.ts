@@ -50,17 +50,27 @@ test("a recipe runs on the host: inputs copied in, env and secrets set, output e
   writeFileSync(join(src, "a.txt"), "from the host\n");
   writeFileSync(join(src, "sub", "skip.o"), "x");
   const ref: ArtifactRef = { kind: "dir", key: "src", hostPath: src, digest: "" };
-  const r = recipe.from("ignored-on-host")
+  const r = recipe
+    .from("ignored-on-host")
     .withDirectory("/src", ref, { exclude: ["skip.o"] })
     .withEnvVariable("GREETING", "hello $USER")
     .withSecretVariable("TOK", { secret: "TEST_TOKEN" })
     .withNewFile("/etc-in/conf", "k=v\n")
     .withWorkdir("/work")
-    .withExec(["sh", "-c", 'mkdir -p /out && cat /src/a.txt > /out/a.txt && printf %s "$GREETING" > /out/greeting && printf %s "$TOK" | wc -c > /out/toklen && pwd > /out/pwd && cat /etc-in/conf > /out/conf && ls /src/sub > /out/sub-listing']);
+    .withExec([
+      "sh",
+      "-c",
+      'mkdir -p /out && cat /src/a.txt > /out/a.txt && printf %s "$GREETING" > /out/greeting && printf %s "$TOK" | wc -c > /out/toklen && pwd > /out/pwd && cat /etc-in/conf > /out/conf && ls /src/sub > /out/sub-listing',
+    ]);
   const dest = join(tmp.path, "dest");
   const logPath = join(tmp.path, "host.log");
   const res = await new HostExecutor({ env: process.env }).build({
-    node: "n", output: r.directory("/out"), dest, logPath, signal: new AbortController().signal, workDir: join(tmp.path, "work"),
+    node: "n",
+    output: r.directory("/out"),
+    dest,
+    logPath,
+    signal: new AbortController().signal,
+    workDir: join(tmp.path, "work"),
     secret: (name) => (name === "TEST_TOKEN" ? "s3cret-value" : undefined),
   });
   assert.deepEqual(res, { cached: false, image: "host" });
@@ -76,7 +86,14 @@ test("a recipe runs on the host: inputs copied in, env and secrets set, output e
 test("a file output lands in dest under its base name; a failing step is an ExecError with its output", async () => {
   const r = recipe.from("img").withExec(["sh", "-c", "mkdir -p /out && echo bin > /out/app.bin"]);
   const dest = join(tmp.path, "dest-file");
-  const common = { node: "n", dest, logPath: join(tmp.path, "f.log"), signal: new AbortController().signal, workDir: join(tmp.path, "work-f"), secret: () => undefined };
+  const common = {
+    node: "n",
+    dest,
+    logPath: join(tmp.path, "f.log"),
+    signal: new AbortController().signal,
+    workDir: join(tmp.path, "work-f"),
+    secret: () => undefined,
+  };
   await new HostExecutor({ env: process.env }).build({ ...common, output: r.file("/out/app.bin") });
   assert.equal(readFileSync(join(dest, "app.bin"), "utf8"), "bin\n");
 
@@ -92,8 +109,16 @@ test("a file output lands in dest under its base name; a failing step is an Exec
 
 test("a secret that is not configured is a CONFIG error naming the node and the secret", async () => {
   const r = recipe.from("img").withSecretVariable("T", { secret: "MISSING_TOKEN" }).withExec(["true"]);
-  await assert.rejects(new HostExecutor({ env: process.env }).build({
-    node: "needs-secret", output: r.directory("/out"), dest: join(tmp.path, "d3"), logPath: join(tmp.path, "s.log"),
-    signal: new AbortController().signal, workDir: join(tmp.path, "w3"), secret: () => undefined,
-  }), /node "needs-secret" needs secret "MISSING_TOKEN", which is not configured/);
+  await assert.rejects(
+    new HostExecutor({ env: process.env }).build({
+      node: "needs-secret",
+      output: r.directory("/out"),
+      dest: join(tmp.path, "d3"),
+      logPath: join(tmp.path, "s.log"),
+      signal: new AbortController().signal,
+      workDir: join(tmp.path, "w3"),
+      secret: () => undefined,
+    }),
+    /node "needs-secret" needs secret "MISSING_TOKEN", which is not configured/,
+  );
 });

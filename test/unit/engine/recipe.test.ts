@@ -14,8 +14,15 @@ test("every with* returns a new recipe and leaves the one it was called on uncha
   const d = b.withEnvVariable("X", "1");
   assert.equal(a.steps.length, 1);
   assert.equal(b.steps.length, 2);
-  assert.deepEqual(c.steps.map((s) => s.op), ["from", "withDirectory", "withExec"]);
-  assert.deepEqual(d.steps.map((s) => s.op), ["from", "withDirectory", "withEnvVariable"], "branching from b does not see c's step");
+  assert.deepEqual(
+    c.steps.map((s) => s.op),
+    ["from", "withDirectory", "withExec"],
+  );
+  assert.deepEqual(
+    d.steps.map((s) => s.op),
+    ["from", "withDirectory", "withEnvVariable"],
+    "branching from b does not see c's step",
+  );
   assert.notEqual(a, b);
 });
 
@@ -58,7 +65,10 @@ test("outputs remember the recipe they came from and their kind", () => {
 test(".with(fn) composes reusable steps", () => {
   const withCcache = (x: Recipe) => x.withMountedCache("/ccache", "cc").withEnvVariable("CCACHE_DIR", "/ccache");
   const r = recipe.from("img").with(withCcache).withExec(["make"]);
-  assert.deepEqual(r.steps.map((s) => s.op), ["from", "withMountedCache", "withEnvVariable", "withExec"]);
+  assert.deepEqual(
+    r.steps.map((s) => s.op),
+    ["from", "withMountedCache", "withEnvVariable", "withExec"],
+  );
 });
 
 test("imageDigest depends on what an image contains, not on package order or its name", () => {
@@ -78,7 +88,11 @@ test("cacheName changes with the toolchain and is a valid cache id", () => {
 });
 
 test("describeStep names inputs by key, never by host path, and never shows a secret's value", () => {
-  const r = recipe.from(spec).withDirectory("/src", dir, { exclude: [".git"] }).withFile("/cfg", file).withSecretVariable("TOKEN", { secret: "GITHUB_TOKEN" });
+  const r = recipe
+    .from(spec)
+    .withDirectory("/src", dir, { exclude: [".git"] })
+    .withFile("/cfg", file)
+    .withSecretVariable("TOKEN", { secret: "GITHUB_TOKEN" });
   const text = r.steps.map(describeStep).join("\n");
   assert.doesNotMatch(text, /\/tmp\//);
   assert.match(text, /withDirectory \/src <- src \(exclude \.git\)/);
@@ -89,7 +103,9 @@ test("describeStep names inputs by key, never by host path, and never shows a se
 test("a recipe's steps cannot be changed at run time either (shared base recipes stay intact)", () => {
   const base = recipe.from("img").withExec(["make"]);
   assert.throws(() => (base.steps as unknown as unknown[]).push({ op: "withExec", args: ["rm"] }), TypeError);
-  assert.throws(() => { (base.steps[1] as unknown as { args: string[] }).args = ["rm"]; }, TypeError);
+  assert.throws(() => {
+    (base.steps[1] as unknown as { args: string[] }).args = ["rm"];
+  }, TypeError);
   assert.equal(base.steps.length, 2);
 });
 

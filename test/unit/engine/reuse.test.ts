@@ -9,8 +9,19 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import {
-  GraphBuilder, ResultCache, RunStore, host, recipe, runGraph,
-  type BuildRequest, type BuildResult, type Executor, type ExecutorName, type Graph, type ImageSpec, type RunManifest,
+  GraphBuilder,
+  ResultCache,
+  RunStore,
+  host,
+  recipe,
+  runGraph,
+  type BuildRequest,
+  type BuildResult,
+  type Executor,
+  type ExecutorName,
+  type Graph,
+  type ImageSpec,
+  type RunManifest,
 } from "../../../engine/index.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
@@ -43,14 +54,31 @@ function graph(counter: { tasks: number }, failTask = false): Graph {
     counter.tasks++;
     ctx.log("booted");
     writeFileSync(join(ctx.outDir, "console.log"), readFileSync(join(paths.k, "out.bin")).subarray(0, 8));
-    return failTask ? { outcome: "FAIL", reason: "a test failed" } : { outcome: "PASS", simulated: true, board: "qemu-1", suites: [{ name: "boot", cases: [{ name: "reaches-shell", outcome: "PASS" }] }] };
+    return failTask
+      ? { outcome: "FAIL", reason: "a test failed" }
+      : { outcome: "PASS", simulated: true, board: "qemu-1", suites: [{ name: "boot", cases: [{ name: "reaches-shell", outcome: "PASS" }] }] };
   });
   return g.finish();
 }
 
-async function run(root: string, home: string, ex: Executor, g: Graph, reuse: { tasks: boolean; salt?: string } | undefined, params: Record<string, string> = {}): Promise<{ m: RunManifest; dir: string }> {
+async function run(
+  root: string,
+  home: string,
+  ex: Executor,
+  g: Graph,
+  reuse: { tasks: boolean; salt?: string } | undefined,
+  params: Record<string, string> = {},
+): Promise<{ m: RunManifest; dir: string }> {
   const r = await runGraph({
-    graph: g, pipeline: "pr", params, executor: ex, jobs: 2, store: new RunStore(home), root, env: {}, secret: () => undefined,
+    graph: g,
+    pipeline: "pr",
+    params,
+    executor: ex,
+    jobs: 2,
+    store: new RunStore(home),
+    root,
+    env: {},
+    secret: () => undefined,
     reuse: reuse && { cache: new ResultCache(home), tasks: reuse.tasks, salt: reuse.salt ?? "s1" },
   });
   return { m: r.manifest, dir: r.dir };
@@ -70,7 +98,10 @@ test("an unchanged build is taken from the run store without asking the executor
   const k = nodeOf(second.m, "kernel");
   assert.equal(k.cached, true);
   assert.deepEqual(k.reusedFrom?.run, first.m.id);
-  assert.deepEqual(k.artifacts.map((a) => [a.path.replace(second.m.id, "X"), a.sha256]), nodeOf(first.m, "kernel").artifacts.map((a) => [a.path.replace(first.m.id, "X"), a.sha256]));
+  assert.deepEqual(
+    k.artifacts.map((a) => [a.path.replace(second.m.id, "X"), a.sha256]),
+    nodeOf(first.m, "kernel").artifacts.map((a) => [a.path.replace(first.m.id, "X"), a.sha256]),
+  );
   assert.deepEqual(readFileSync(join(second.dir, "artifacts", "kernel", "out.bin")), Buffer.alloc(4096, 6));
   assert.equal(statSync(join(second.dir, "artifacts", "kernel", "sub", "tool.sh")).mode & 0o777, 0o755);
   assert.match(readFileSync(join(second.dir, "logs", "kernel.log"), "utf8"), new RegExp(`cached: the result of run ${first.m.id} .* is reused`));
@@ -149,7 +180,10 @@ test("a reused result is marked in every report: JUnit properties, HTML, the Mar
   assert.match(xml, new RegExp(`<property name="reused-from-run" value="${first.m.id}"/>`));
   assert.match(xml, /<property name="cached" value="true"\/>/);
   assert.match(renderHtml(r, runCases(r)), new RegExp(`result of run ${first.m.id}`));
-  assert.match(renderMarkdown(r, runCases(r)), new RegExp(`\\*\\*Cached:\\*\\* 2 of 2 nodes reused the result of an earlier run with the same inputs \\(\`${first.m.id}\`\\): kernel, hil\\.`));
+  assert.match(
+    renderMarkdown(r, runCases(r)),
+    new RegExp(`\\*\\*Cached:\\*\\* 2 of 2 nodes reused the result of an earlier run with the same inputs \\(\`${first.m.id}\`\\): kernel, hil\\.`),
+  );
 });
 
 test("the first real build starts the builder images of the builds still to come; a run of cache hits asks for none", async () => {
@@ -157,7 +191,9 @@ test("the first real build starts the builder images of the builds still to come
   const home = join(tmp.path, "h-images");
   class PreparingExecutor extends CountingExecutor {
     readonly prepared: string[][] = [];
-    prepare(images: readonly ImageSpec[]): void { this.prepared.push(images.map((i) => i.name)); }
+    prepare(images: readonly ImageSpec[]): void {
+      this.prepared.push(images.map((i) => i.name));
+    }
   }
   const spec = (name: string): ImageSpec => ({ name, suite: "bookworm", packages: [name] });
   const g = () => {
@@ -188,7 +224,10 @@ test("a hit trusts each object's stamp (no hashing) while its inode is unchanged
   const proto = ResultCache.prototype as unknown as { rehash: (obj: string, sha: string) => Promise<boolean> };
   const original = proto.rehash;
   let hashed = 0;
-  proto.rehash = function (this: unknown, obj: string, sha: string) { hashed++; return original.call(this, obj, sha); };
+  proto.rehash = function (this: unknown, obj: string, sha: string) {
+    hashed++;
+    return original.call(this, obj, sha);
+  };
   try {
     await run(root, home, ex, graph({ tasks: 0 }), { tasks: false });
     const second = await run(root, home, ex, graph({ tasks: 0 }), { tasks: false });

@@ -10,22 +10,40 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { after, test } from "node:test";
 import {
-  ExecError, GraphBuilder, RunStore, readManifest, recipe, runGraph,
-  type BuildRequest, type BuildResult, type Executor, type ExecutorName, type Graph, type RunEvent, type RunManifest,
+  ExecError,
+  GraphBuilder,
+  RunStore,
+  readManifest,
+  recipe,
+  runGraph,
+  type BuildRequest,
+  type BuildResult,
+  type Executor,
+  type ExecutorName,
+  type Graph,
+  type RunEvent,
+  type RunManifest,
 } from "../../../engine/index.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
 const tmp = tempDir("sched");
 after(() => tmp.cleanup());
 
-interface Behaviour { ms?: number; fail?: boolean; hang?: boolean }
+interface Behaviour {
+  ms?: number;
+  fail?: boolean;
+  hang?: boolean;
+}
 
 class StandInExecutor implements Executor {
   readonly name = "stand-in" as ExecutorName; // recorded in the manifest as-is
   inFlight = 0;
   maxInFlight = 0;
   readonly started: string[] = [];
-  constructor(private readonly behaviour: Record<string, Behaviour> = {}, private readonly defaultMs = 20) {}
+  constructor(
+    private readonly behaviour: Record<string, Behaviour> = {},
+    private readonly defaultMs = 20,
+  ) {}
 
   async build(req: BuildRequest): Promise<BuildResult> {
     const b = this.behaviour[req.node] ?? {};
@@ -33,9 +51,15 @@ class StandInExecutor implements Executor {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      await sleep(b.hang ? 60_000 : b.ms ?? this.defaultMs, req.signal);
+      await sleep(b.hang ? 60_000 : (b.ms ?? this.defaultMs), req.signal);
       if (b.fail) {
-        throw new ExecError({ cmd: ["make", "-C", "/src", "all"], exitCode: 2, signal: null, stdout: "CC main.o\nCC util.o\n", stderr: "#7 1.20 util.c:3: error: boom\n#7 1.21 make: *** [all] Error 1\n" });
+        throw new ExecError({
+          cmd: ["make", "-C", "/src", "all"],
+          exitCode: 2,
+          signal: null,
+          stdout: "CC main.o\nCC util.o\n",
+          stderr: "#7 1.20 util.c:3: error: boom\n#7 1.21 make: *** [all] Error 1\n",
+        });
       }
       await mkdir(req.dest, { recursive: true });
       writeFileSync(join(req.dest, "out.txt"), `built ${req.node}\n`);
@@ -50,7 +74,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((res, rej) => {
     if (signal.aborted) return rej(signal.reason);
     const t = setTimeout(res, ms);
-    signal.addEventListener("abort", () => { clearTimeout(t); rej(signal.reason); }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(t);
+        rej(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 
@@ -62,8 +93,20 @@ async function run(graph: Graph, executor: Executor, o: { jobs?: number; signal?
   const store = new RunStore(join(tmp.path, `home${homes++}`));
   const events: RunEvent[] = [];
   const res = await runGraph({
-    graph, pipeline: "t", params: {}, executor, jobs: o.jobs ?? 2, store, root: tmp.path, env: {}, secret: () => undefined,
-    signal: o.signal, onEvent: (e) => { events.push(e); o.onEvent?.(e); },
+    graph,
+    pipeline: "t",
+    params: {},
+    executor,
+    jobs: o.jobs ?? 2,
+    store,
+    root: tmp.path,
+    env: {},
+    secret: () => undefined,
+    signal: o.signal,
+    onEvent: (e) => {
+      events.push(e);
+      o.onEvent?.(e);
+    },
   });
   return { ...res, store, events, byName: new Map(res.manifest.nodes.map((n) => [n.name, n])) };
 }
@@ -133,14 +176,19 @@ test("optional nodes do not fail the run; outcomes and artifacts are recorded pe
   assert.equal(ok.image, "stand-in:1");
   assert.equal(ok.cached, false);
   assert.match(ok.inputDigest!, /^[0-9a-f]{64}$/);
-  assert.deepEqual(ok.artifacts.map((a) => [a.path, a.size]), [["artifacts/ok/out.txt", 9]]);
+  assert.deepEqual(
+    ok.artifacts.map((a) => [a.path, a.size]),
+    [["artifacts/ok/out.txt", 9]],
+  );
   assert.equal(ok.artifacts[0]!.sha256, createHash("sha256").update("built ok\n").digest("hex"));
   assert.equal(readFileSync(join(dir, ok.artifacts[0]!.path), "utf8"), "built ok\n");
 });
 
 test("availability: a missing toolchain is MISS, an absent capability SKIP, both with their reason; dependents do not run", async () => {
   const g = new GraphBuilder();
-  const m = g.build("p4", {}, () => recipe.from("img").withExec(["p4c"]).directory("/out"), { available: () => ({ ok: false, outcome: "MISS", reason: "p4c is not obtainable here" }) });
+  const m = g.build("p4", {}, () => recipe.from("img").withExec(["p4c"]).directory("/out"), {
+    available: () => ({ ok: false, outcome: "MISS", reason: "p4c is not obtainable here" }),
+  });
   g.task("hil", {}, async () => ({ outcome: "PASS" }), { available: async () => ({ ok: false, outcome: "SKIP", reason: "no board offers fpga:devboard" }) });
   node(g, "after-p4", { m });
   const ex = new StandInExecutor();
@@ -154,7 +202,9 @@ test("availability: a missing toolchain is MISS, an absent capability SKIP, both
 
 test("a bug in a recipe function is ERROR (internal error), not a crash of the run", async () => {
   const g = new GraphBuilder();
-  g.build("broken", {}, () => { throw new Error("stage code bug"); });
+  g.build("broken", {}, () => {
+    throw new Error("stage code bug");
+  });
   node(g, "fine");
   const { byName, manifest } = await run(g.finish(), new StandInExecutor());
   assert.equal(byName.get("broken")!.outcome, "ERROR");
@@ -190,8 +240,11 @@ test("abort: the running node and everything not yet started end CANCELED, the m
   const ex = new StandInExecutor({ slow: { hang: true }, quick: { ms: 5 }, queued: { hang: true } });
   const t0 = Date.now();
   const { manifest, byName, dir } = await run(g.finish(), ex, {
-    jobs: 2, signal: ac.signal,
-    onEvent: (e) => { if (e.kind === "node-end" && e.node === "quick") setTimeout(() => ac.abort(new Error("SIGINT")), 30); },
+    jobs: 2,
+    signal: ac.signal,
+    onEvent: (e) => {
+      if (e.kind === "node-end" && e.node === "quick") setTimeout(() => ac.abort(new Error("SIGINT")), 30);
+    },
   });
   assert.ok(Date.now() - t0 < 5_000, "the hanging node was stopped, not waited for");
   assert.equal(byName.get("quick")!.outcome, "PASS");
@@ -212,13 +265,21 @@ test("a task that returns FAIL after the interruption reached it (its child kill
   // that as a failed case, returns FAIL with suites and metrics.
   g.task("dataplane-test", {}, async (ctx) => {
     await new Promise<void>((res) => ctx.signal.addEventListener("abort", () => res(), { once: true }));
-    return { outcome: "FAIL", reason: "bpftool was killed", suites: [{ name: "fw", cases: [{ name: "syn", outcome: "FAIL", reason: "bpftool was killed" }] }], metrics: { "fw.pps": 1 } };
+    return {
+      outcome: "FAIL",
+      reason: "bpftool was killed",
+      suites: [{ name: "fw", cases: [{ name: "syn", outcome: "FAIL", reason: "bpftool was killed" }] }],
+      metrics: { "fw.pps": 1 },
+    };
   });
   g.task("passed-before", {}, async () => ({ outcome: "PASS", metrics: { x: 1 } }));
   const ac = new AbortController();
   const { manifest, byName, dir } = await run(g.finish(), new StandInExecutor(), {
-    jobs: 2, signal: ac.signal,
-    onEvent: (e) => { if (e.kind === "node-end" && e.node === "passed-before") setTimeout(() => ac.abort(new Error("SIGINT")), 10); },
+    jobs: 2,
+    signal: ac.signal,
+    onEvent: (e) => {
+      if (e.kind === "node-end" && e.node === "passed-before") setTimeout(() => ac.abort(new Error("SIGINT")), 10);
+    },
   });
   const n = byName.get("dataplane-test")!;
   assert.equal(n.outcome, "CANCELED");
@@ -237,7 +298,8 @@ test("the manifest is replaced atomically at every change: a concurrent reader n
   const store = new RunStore(join(tmp.path, "atomic"));
   const runsDir = store.runsDir;
   // A reader on another thread parses manifest.json as fast as it can while the run rewrites it.
-  const worker = new Worker(`
+  const worker = new Worker(
+    `
     const { parentPort, workerData } = require("node:worker_threads");
     const fs = require("node:fs");
     let reads = 0, bad = 0, stop = false;
@@ -251,14 +313,24 @@ test("the manifest is replaced atomically at every change: a concurrent reader n
       }
       if (stop) parentPort.postMessage({ reads, bad }); else setImmediate(tick);
     };
-    tick();`, { eval: true, workerData: runsDir });
+    tick();`,
+    { eval: true, workerData: runsDir },
+  );
   // An open descriptor keeps the old file alive: after a change the path names a different file
   // (renamed into place), and the old one still holds the old, complete text.
   let fd: number | undefined;
   let replaced = 0;
   const manifestPath = () => join(store.runsDir, "latest", "manifest.json");
   const res = await runGraph({
-    graph: g.finish(), pipeline: "atomic", params: {}, executor: new StandInExecutor({}, 5), jobs: 2, store, root: tmp.path, env: {}, secret: () => undefined,
+    graph: g.finish(),
+    pipeline: "atomic",
+    params: {},
+    executor: new StandInExecutor({}, 5),
+    jobs: 2,
+    store,
+    root: tmp.path,
+    env: {},
+    secret: () => undefined,
     onEvent: (e) => {
       if (e.kind === "run-start") return;
       if (fd !== undefined) {
@@ -269,20 +341,34 @@ test("the manifest is replaced atomically at every change: a concurrent reader n
     },
   });
   if (fd !== undefined) closeSync(fd);
-  const counts = await new Promise<{ reads: number; bad: number }>((r) => { worker.once("message", r); worker.postMessage("stop"); });
+  const counts = await new Promise<{ reads: number; bad: number }>((r) => {
+    worker.once("message", r);
+    worker.postMessage("stop");
+  });
   await worker.terminate();
   assert.ok(counts.reads >= 10, `the reader read the manifest ${counts.reads} times`);
   assert.equal(counts.bad, 0, `${counts.bad} of ${counts.reads} reads were not valid JSON`);
   assert.ok(replaced >= 80, `each change renamed a new file into place (${replaced} of 80+ observed)`);
-  assert.deepEqual(readdirSync(res.dir).filter((f) => f.includes(".tmp")), [], "no temporary files left behind");
+  assert.deepEqual(
+    readdirSync(res.dir).filter((f) => f.includes(".tmp")),
+    [],
+    "no temporary files left behind",
+  );
   assert.equal(store.latestId(), res.manifest.id, "runs/latest points to this run");
 });
 
 test("a manifest left 'running' by a process that is gone reads as interrupted, its unfinished nodes CANCELED", () => {
   const dir = join(tmp.path, "dead-run");
   const m: RunManifest = {
-    schema: 1, id: "x", pipeline: "t", params: {}, startedAt: new Date().toISOString(), status: "running", executor: "buildkit",
-    pid: 2 ** 22 + 12345, host: "h",
+    schema: 1,
+    id: "x",
+    pipeline: "t",
+    params: {},
+    startedAt: new Date().toISOString(),
+    status: "running",
+    executor: "buildkit",
+    pid: 2 ** 22 + 12345,
+    host: "h",
     nodes: [
       { name: "done", kind: "build", state: "done", outcome: "PASS", deps: [], artifacts: [] },
       { name: "mid", kind: "build", state: "running", deps: [], artifacts: [] },
@@ -293,7 +379,10 @@ test("a manifest left 'running' by a process that is gone reads as interrupted, 
   writeFileSync(join(dir, "manifest.json"), JSON.stringify(m));
   const r = readManifest(dir);
   assert.equal(r.status, "interrupted");
-  assert.deepEqual(r.nodes.map((n) => n.outcome), ["PASS", "CANCELED", "CANCELED"]);
+  assert.deepEqual(
+    r.nodes.map((n) => n.outcome),
+    ["PASS", "CANCELED", "CANCELED"],
+  );
   assert.match(r.nodes[1]!.reason!, /killed before this node finished/);
   // A live process (this one) keeps "running".
   writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...m, pid: process.pid }));

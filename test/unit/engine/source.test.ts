@@ -10,18 +10,48 @@ const sha = "c".repeat(64);
 test("each kind parses into its typed spec", () => {
   assert.deepEqual(parseSource("debian:qemu", at), { kind: "debian", package: "qemu" });
   assert.deepEqual(parseSource("debian:qemu=1:10.0.6+ds-0+deb13u2", at), { kind: "debian", package: "qemu", version: "1:10.0.6+ds-0+deb13u2" });
-  assert.deepEqual(parseSource("git:https://gitlab.com/qemu-project/qemu.git#v10.0.0", at), { kind: "git", url: "https://gitlab.com/qemu-project/qemu.git", ref: "v10.0.0" });
-  assert.deepEqual(parseSource(`tarball:https://download.example/qemu-10.0.0.tar.xz#sha256=${sha.toUpperCase()}`, at), { kind: "tarball", url: "https://download.example/qemu-10.0.0.tar.xz", sha256: sha });
+  assert.deepEqual(parseSource("git:https://gitlab.com/qemu-project/qemu.git#v10.0.0", at), {
+    kind: "git",
+    url: "https://gitlab.com/qemu-project/qemu.git",
+    ref: "v10.0.0",
+  });
+  assert.deepEqual(parseSource(`tarball:https://download.example/qemu-10.0.0.tar.xz#sha256=${sha.toUpperCase()}`, at), {
+    kind: "tarball",
+    url: "https://download.example/qemu-10.0.0.tar.xz",
+    sha256: sha,
+  });
   assert.deepEqual(parseSource("dir:/home/me/qemu", at), { kind: "dir", path: "/home/me/qemu" });
 });
 
 test("a bad spec is a ConfigError naming the setting and where it came from; problems are collected, not thrown, by checkSource", () => {
-  for (const bad of ["qemu", "svn:x", "debian:Qemu", "debian:qemu=", "debian:qemu=x=y", "git:#main", "git:https://x/q.git", "git:https://x/q.git#a..b", "git:-x#main", "tarball:https://x/q.tar", `tarball:ftp://x/q.tar#${sha}`, "dir:"]) {
-    assert.throws(() => parseSource(bad, at), (e: unknown) => e instanceof ConfigError && e.problems.length > 0 && e.problems.every((p) => p.field === "DPU_CI_QEMU_SOURCE" && p.source === "environment"), bad);
+  for (const bad of [
+    "qemu",
+    "svn:x",
+    "debian:Qemu",
+    "debian:qemu=",
+    "debian:qemu=x=y",
+    "git:#main",
+    "git:https://x/q.git",
+    "git:https://x/q.git#a..b",
+    "git:-x#main",
+    "tarball:https://x/q.tar",
+    `tarball:ftp://x/q.tar#${sha}`,
+    "dir:",
+  ]) {
+    assert.throws(
+      () => parseSource(bad, at),
+      (e: unknown) =>
+        e instanceof ConfigError && e.problems.length > 0 && e.problems.every((p) => p.field === "DPU_CI_QEMU_SOURCE" && p.source === "environment"),
+      bad,
+    );
     assert.equal(checkSource(bad, at).spec, undefined, bad);
   }
   const r = checkSource("git:-x", at);
-  assert.deepEqual(r.problems.map((p) => p.message), ["git URL may not start with '-'", "git source needs a ref after '#': git:URL#REF (branch, tag or commit)"], "every problem of one value at once");
+  assert.deepEqual(
+    r.problems.map((p) => p.message),
+    ["git URL may not start with '-'", "git source needs a ref after '#': git:URL#REF (branch, tag or commit)"],
+    "every problem of one value at once",
+  );
 });
 
 test("a setting narrows what it accepts: kinds, Debian packages, pinned versions", () => {

@@ -11,17 +11,34 @@ import { readFileSync } from "node:fs";
 const tmp = tempDir("store");
 after(() => tmp.cleanup());
 
-const manifest = (id: string): RunManifest => ({ schema: 1, id, pipeline: "p", params: {}, startedAt: "", status: "finished", executor: "buildkit", pid: process.pid, host: "h", nodes: [] });
+const manifest = (id: string): RunManifest => ({
+  schema: 1,
+  id,
+  pipeline: "p",
+  params: {},
+  startedAt: "",
+  status: "finished",
+  executor: "buildkit",
+  pid: process.pid,
+  host: "h",
+  nodes: [],
+});
 
 test("each run gets its own directory with logs/ and artifacts/; latest points to the newest", () => {
   const store = new RunStore(join(tmp.path, "home"));
   assert.deepEqual(store.listRuns(), []);
-  assert.throws(() => store.resolveRun(), (e: unknown) => e instanceof DpuCiError && e.code === "USAGE" && /nothing has run yet/.test(e.message));
+  assert.throws(
+    () => store.resolveRun(),
+    (e: unknown) => e instanceof DpuCiError && e.code === "USAGE" && /nothing has run yet/.test(e.message),
+  );
   const a = store.create("pr");
   const b = store.create("pr");
   assert.notEqual(a.id, b.id);
   assert.match(a.id, /^\d{8}-\d{6}-pr-[0-9a-f]{4}$/);
-  for (const r of [a, b]) { writeManifest(r.dir, manifest(r.id)); mkdirSync(join(r.dir, "logs"), { recursive: true }); }
+  for (const r of [a, b]) {
+    writeManifest(r.dir, manifest(r.id));
+    mkdirSync(join(r.dir, "logs"), { recursive: true });
+  }
   store.setLatest(a.id);
   store.setLatest(b.id);
   assert.equal(readlinkSync(join(store.runsDir, "latest")), b.id, "a relative link: the home can move");
@@ -36,7 +53,10 @@ test("readManifest names the file when it is unreadable or of another schema", (
   const dir = join(tmp.path, "bad");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "manifest.json"), "{ not json");
-  assert.throws(() => readManifest(dir), (e: unknown) => e instanceof DpuCiError && e.message.startsWith(join(dir, "manifest.json")) && /not a readable run manifest/.test(e.message));
+  assert.throws(
+    () => readManifest(dir),
+    (e: unknown) => e instanceof DpuCiError && e.message.startsWith(join(dir, "manifest.json")) && /not a readable run manifest/.test(e.message),
+  );
   writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...manifest("x"), schema: 99 }));
   assert.throws(() => readManifest(dir), /schema 99, expected 1/);
 });
@@ -46,7 +66,10 @@ test("writeManifest masks secrets that reached a reason or excerpt", () => {
   try {
     const dir = join(tmp.path, "masked");
     mkdirSync(dir, { recursive: true });
-    writeManifest(dir, { ...manifest("m"), nodes: [{ name: "n", kind: "build", state: "done", outcome: "FAIL", reason: "login failed for leaky-value-123", deps: [], artifacts: [] }] });
+    writeManifest(dir, {
+      ...manifest("m"),
+      nodes: [{ name: "n", kind: "build", state: "done", outcome: "FAIL", reason: "login failed for leaky-value-123", deps: [], artifacts: [] }],
+    });
     const text = readFileSync(join(dir, "manifest.json"), "utf8");
     assert.ok(!text.includes("leaky-value-123"));
     assert.equal(readManifest(dir).nodes[0]!.reason, "login failed for ***");
@@ -61,7 +84,10 @@ test("a secret with quotes or backslashes is masked in the manifest's JSON too (
   try {
     const dir = join(tmp.path, "masked-json");
     mkdirSync(dir, { recursive: true });
-    writeManifest(dir, { ...manifest("m"), nodes: [{ name: "n", kind: "build", state: "done", outcome: "FAIL", reason: `bad password ${secret}`, deps: [], artifacts: [] }] });
+    writeManifest(dir, {
+      ...manifest("m"),
+      nodes: [{ name: "n", kind: "build", state: "done", outcome: "FAIL", reason: `bad password ${secret}`, deps: [], artifacts: [] }],
+    });
     const text = readFileSync(join(dir, "manifest.json"), "utf8");
     assert.ok(!text.includes(JSON.stringify(secret).slice(1, -1)), "the escaped form is not in the file");
     assert.equal(readManifest(dir).nodes[0]!.reason, "bad password ***");
@@ -78,11 +104,17 @@ test("settleInterrupted rewrites a run left running by a dead process of this ho
   const store = new RunStore(join(tmp.path, "settle"));
   const running = (pid: number, host: string) => {
     const r = store.create("p");
-    writeManifest(r.dir, { ...manifest(r.id), status: "running", pid, host, nodes: [
-      { name: "a", kind: "build", state: "done", outcome: "PASS", deps: [], artifacts: [] },
-      { name: "b", kind: "build", state: "running", deps: ["a"], artifacts: [] },
-      { name: "c", kind: "build", state: "pending", deps: ["b"], artifacts: [] },
-    ] });
+    writeManifest(r.dir, {
+      ...manifest(r.id),
+      status: "running",
+      pid,
+      host,
+      nodes: [
+        { name: "a", kind: "build", state: "done", outcome: "PASS", deps: [], artifacts: [] },
+        { name: "b", kind: "build", state: "running", deps: ["a"], artifacts: [] },
+        { name: "c", kind: "build", state: "pending", deps: ["b"], artifacts: [] },
+      ],
+    });
     return r;
   };
   const killed = running(deadPid, hostname());
@@ -92,7 +124,14 @@ test("settleInterrupted rewrites a run left running by a dead process of this ho
   const onDisk = JSON.parse(readFileSync(join(killed.dir, "manifest.json"), "utf8")) as RunManifest;
   assert.equal(onDisk.status, "interrupted");
   assert.equal(onDisk.outcome, "CANCELED");
-  assert.deepEqual(onDisk.nodes.map((n) => [n.name, n.state, n.outcome]), [["a", "done", "PASS"], ["b", "done", "CANCELED"], ["c", "done", "CANCELED"]]);
+  assert.deepEqual(
+    onDisk.nodes.map((n) => [n.name, n.state, n.outcome]),
+    [
+      ["a", "done", "PASS"],
+      ["b", "done", "CANCELED"],
+      ["c", "done", "CANCELED"],
+    ],
+  );
   assert.match(onDisk.nodes[1]!.reason!, /killed/);
   for (const r of [alive, elsewhere]) assert.equal((JSON.parse(readFileSync(join(r.dir, "manifest.json"), "utf8")) as RunManifest).status, "running");
   assert.deepEqual(store.settleInterrupted(), [], "once settled, nothing more to do");

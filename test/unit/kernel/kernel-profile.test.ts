@@ -8,11 +8,17 @@ import { kernelStage } from "../../../kernel/index.ts";
 const root = join(import.meta.dirname, "../../..");
 
 test("base first, then fragments in the order given", () => {
-  assert.deepEqual(profileFragments(["case4", "virt"], root).map((f) => f.rel), ["base.config", "fragments/case4.config", "fragments/virt.config"]);
+  assert.deepEqual(
+    profileFragments(["case4", "virt"], root).map((f) => f.rel),
+    ["base.config", "fragments/case4.config", "fragments/virt.config"],
+  );
 });
 
 test("an unknown fragment lists the known ones", () => {
-  assert.throws(() => profileFragments(["case9"], root), (e: unknown) => e instanceof ConfigError && /no fragment case9\.config \(known: .*case1.*virt/.test(e.message));
+  assert.throws(
+    () => profileFragments(["case9"], root),
+    (e: unknown) => e instanceof ConfigError && /no fragment case9\.config \(known: .*case1.*virt/.test(e.message),
+  );
 });
 
 test("every case and scenario of the matrix has its fragment", () => {
@@ -20,9 +26,16 @@ test("every case and scenario of the matrix has its fragment", () => {
 });
 
 test("inline lines: valid ones kept, every bad one reported", () => {
-  assert.deepEqual(checkInlineConfig(["CONFIG_KVM=m", "# CONFIG_IPV6 is not set", "", "CONFIG_NR_CPUS=4,CONFIG_LOCALVERSION=\"-dpu\""]),
-    ["CONFIG_KVM=m", "# CONFIG_IPV6 is not set", "CONFIG_NR_CPUS=4", "CONFIG_LOCALVERSION=\"-dpu\""]);
-  assert.throws(() => checkInlineConfig(["KVM=m", "CONFIG_X='a'", "CONFIG_Y=maybe"]), (e: unknown) => e instanceof ConfigError && e.problems.length === 3);
+  assert.deepEqual(checkInlineConfig(["CONFIG_KVM=m", "# CONFIG_IPV6 is not set", "", 'CONFIG_NR_CPUS=4,CONFIG_LOCALVERSION="-dpu"']), [
+    "CONFIG_KVM=m",
+    "# CONFIG_IPV6 is not set",
+    "CONFIG_NR_CPUS=4",
+    'CONFIG_LOCALVERSION="-dpu"',
+  ]);
+  assert.throws(
+    () => checkInlineConfig(["KVM=m", "CONFIG_X='a'", "CONFIG_Y=maybe"]),
+    (e: unknown) => e instanceof ConfigError && e.problems.length === 3,
+  );
 });
 
 test("the kernel node's recipe: source unpacked before the fragments and build scripts are copied, ccache keyed by toolchain", () => {
@@ -34,14 +47,25 @@ test("the kernel node's recipe: source unpacked before the fragments and build s
   assert.equal(node.kind, "build");
   if (node.kind !== "build") return;
   const ref = (key: string, kind: "dir" | "file") => ({ kind, key, hostPath: `/x/${key}`, digest: key });
-  const out = node.recipe({ scripts: ref("scripts", "dir"), prepare: ref("prepare", "file"), exportList: ref("exportList", "file"), frag0: ref("frag0", "file"), frag1: ref("frag1", "file"), frag2: ref("frag2", "file") });
+  const out = node.recipe({
+    scripts: ref("scripts", "dir"),
+    prepare: ref("prepare", "file"),
+    exportList: ref("exportList", "file"),
+    frag0: ref("frag0", "file"),
+    frag1: ref("frag1", "file"),
+    frag2: ref("frag2", "file"),
+  });
   const ops = out.recipe.steps.map((s) => s.op);
   const prep = out.recipe.steps.findIndex((s) => s.op === "withExec");
   const firstFrag = out.recipe.steps.findIndex((s) => s.op === "withFile" && s.path.startsWith("/in/kernel/configs/"));
   const scripts = out.recipe.steps.findIndex((s) => s.op === "withDirectory" && s.path === "/in/kernel/scripts");
   assert.ok(prep < firstFrag && prep < scripts, `prepare-source runs before fragments and build scripts are added: ${ops.join(",")}`);
   const before = out.recipe.steps.slice(0, prep).filter((s) => s.op === "withFile");
-  assert.deepEqual(before.map((s) => s.op === "withFile" && s.path), ["/in/kernel/scripts/prepare-source.sh"], "only the unpack script is in before the unpack");
+  assert.deepEqual(
+    before.map((s) => s.op === "withFile" && s.path),
+    ["/in/kernel/scripts/prepare-source.sh"],
+    "only the unpack script is in before the unpack",
+  );
   const cache = out.recipe.steps.find((s) => s.op === "withMountedCache");
   assert.match(cache && cache.op === "withMountedCache" ? cache.cache : "", /^dpu-ci-ccache-kernel-builder-[0-9a-f]{16}$/);
   const build = out.recipe.steps.filter((s) => s.op === "withExec").at(-1)!;
@@ -56,12 +80,16 @@ test("every line of the profile's files is checked at plan time: a typo is named
   try {
     mkdirSync(join(proj, "kernel/configs/fragments"), { recursive: true });
     writeFileSync(join(proj, "kernel/configs/base.config"), readFileSync(join(root, "kernel/configs/base.config")));
-    writeFileSync(join(proj, "kernel/configs/fragments/ok.config"), "# comment\n\nCONFIG_A=y\nCONFIG_B=\"x\"\n# CONFIG_C is not set\nCONFIG_D=0x10\n");
+    writeFileSync(join(proj, "kernel/configs/fragments/ok.config"), '# comment\n\nCONFIG_A=y\nCONFIG_B="x"\n# CONFIG_C is not set\nCONFIG_D=0x10\n');
     writeFileSync(join(proj, "kernel/configs/fragments/bad.config"), "CONFIG_A=y\nCONFIG_B=yes\nC=m\n#CONFIG_D=y\n CONFIG_E = y\n");
     assert.equal(profileFragments(["ok"], proj).length, 2);
-    assert.throws(() => profileFragments(["bad"], proj), (e: unknown) => e instanceof ConfigError
-      && e.problems.map((p) => `${p.line}:${p.field}`).join(",") === "2:CONFIG_B,3:C=m,5:CONFIG_E"
-      && e.problems.every((p) => p.source.endsWith("fragments/bad.config")));
+    assert.throws(
+      () => profileFragments(["bad"], proj),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.problems.map((p) => `${p.line}:${p.field}`).join(",") === "2:CONFIG_B,3:C=m,5:CONFIG_E" &&
+        e.problems.every((p) => p.source.endsWith("fragments/bad.config")),
+    );
   } finally {
     rmSync(proj, { recursive: true, force: true });
   }

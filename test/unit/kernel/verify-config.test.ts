@@ -16,7 +16,15 @@ function verify(requested: string, config: string, srctree = join(fx, "srctree")
   try {
     const json = join(dir, "out.json");
     const r = spawnSync("python3", [script, "--requested", requested, "--config", config, "--srctree", srctree, "--json", json], { encoding: "utf8" });
-    return { status: r.status, stderr: r.stderr, report: JSON.parse(readFileSync(json, "utf8")) as { requested: number; landed: number; problems: Array<{ option: string; requested: string; actual: string; from: string; unmet: string[] }> } };
+    return {
+      status: r.status,
+      stderr: r.stderr,
+      report: JSON.parse(readFileSync(json, "utf8")) as {
+        requested: number;
+        landed: number;
+        problems: Array<{ option: string; requested: string; actual: string; from: string; unmet: string[] }>;
+      },
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -27,7 +35,14 @@ test("every dropped option is named with requested and actual value and its unme
   assert.equal(r.status, 1);
   assert.deepEqual(r.report, JSON.parse(readFileSync(join(fx, "expected.json"), "utf8")));
   const byName = new Map(r.report.problems.map((p) => [p.option, p]));
-  assert.deepEqual([...byName.keys()].sort(), ["CONFIG_BLK_DEV", "CONFIG_IPV6", "CONFIG_NOT_A_REAL_OPTION", "CONFIG_OPENVSWITCH", "CONFIG_TUN", "CONFIG_VIRTIO_BLK"]);
+  assert.deepEqual([...byName.keys()].sort(), [
+    "CONFIG_BLK_DEV",
+    "CONFIG_IPV6",
+    "CONFIG_NOT_A_REAL_OPTION",
+    "CONFIG_OPENVSWITCH",
+    "CONFIG_TUN",
+    "CONFIG_VIRTIO_BLK",
+  ]);
   assert.equal(byName.get("CONFIG_OPENVSWITCH")!.requested, "m");
   assert.equal(byName.get("CONFIG_OPENVSWITCH")!.actual, "n");
   assert.match(byName.get("CONFIG_OPENVSWITCH")!.unmet[0]!, /depends on: INET\s+\[INET=n\]/);

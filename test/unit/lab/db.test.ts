@@ -96,8 +96,15 @@ test("an admin's Maintenance and Retired: never leased, kept over automatic chan
   assert.equal(await db.jobDone("b1", false, ""), "Maintenance");
   assert.equal(await db.healthCheckDone("b1", true, "passed"), "Maintenance", "a health check that was running does not put it back");
   now += 5000;
-  assert.deepEqual((await db.sweepExpired()).map((l) => l.holder), ["A"]);
-  assert.deepEqual({ health: (await db.board("b1"))!.health, by: (await db.board("b1"))!.by, reason: (await db.board("b1"))!.reason }, { health: "Maintenance", by: "alice", reason: "replacing the NIC" }, "an expired lease does not make it Unknown");
+  assert.deepEqual(
+    (await db.sweepExpired()).map((l) => l.holder),
+    ["A"],
+  );
+  assert.deepEqual(
+    { health: (await db.board("b1"))!.health, by: (await db.board("b1"))!.by, reason: (await db.board("b1"))!.reason },
+    { health: "Maintenance", by: "alice", reason: "replacing the NIC" },
+    "an expired lease does not make it Unknown",
+  );
   for (const purpose of ["job", "health-check"] as const) assert.deepEqual(await db.acquire("b1", "B", 1000, purpose), { ok: false, reason: "Maintenance" });
 
   const r = await db.admin("b1", "return", "bob", "NIC replaced");
@@ -111,7 +118,10 @@ test("an admin's Maintenance and Retired: never leased, kept over automatic chan
   assert.ok(t.ok && t.to === "Retired");
   for (const purpose of ["job", "health-check"] as const) assert.deepEqual(await db.acquire("b1", "C", 1000, purpose), { ok: false, reason: "Retired" });
   assert.equal((await db.board("b1"))!.by, "carol");
-  assert.deepEqual((await db.events("b1", 100)).filter((e) => e.kind.startsWith("admin-")).map((e) => e.kind), ["admin-maintenance", "admin-return", "admin-retire"]);
+  assert.deepEqual(
+    (await db.events("b1", 100)).filter((e) => e.kind.startsWith("admin-")).map((e) => e.kind),
+    ["admin-maintenance", "admin-return", "admin-retire"],
+  );
   assert.ok(!(await db.admin("nosuch", "retire", "x", "y")).ok);
 });
 
@@ -128,5 +138,8 @@ test("results and attempts are kept and read back", async () => {
   assert.deepEqual({ ...r, finishedAt: 0 }, { job: "j1", board: "b1", outcome: "ERROR", simulated: true, finishedAt: 0, json: { attempts: 2 } });
   const a = await take("A");
   await db.release("b1", "A", a.token);
-  assert.deepEqual((await db.events("b1")).map((e) => e.kind), ["lease-acquired", "lease-released"]);
+  assert.deepEqual(
+    (await db.events("b1")).map((e) => e.kind),
+    ["lease-acquired", "lease-released"],
+  );
 });

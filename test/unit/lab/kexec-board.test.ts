@@ -31,15 +31,54 @@ test("lab.virtual.yaml: a 1288 deployed like the real ones (ipmitool, ipmi-sol, 
 });
 
 test("a virtual machine only backs an ssh-kexec board on loopback; timeouts are validated", () => {
-  const base = { id: "v", class: "c", sim: true, capabilities: [], power: { driver: "ipmitool", host: "127.0.0.1", port: 1, user: "u", passwordEnv: "P", cipherSuite: 3 }, console: { driver: "ipmi-sol" } };
-  assert.throws(() => validateInventory({ version: 1, boards: [{ ...base, deploy: { driver: "ssh-kexec", host: "10.0.0.1", user: "root", identityFileEnv: "K" }, virtual: { bmc: "ipmi_sim", machine: { serialTcpPort: 5 } } }] }, "inv.yaml"),
-    /virtual\.machine: is the installed OS of an ssh-kexec board/);
-  assert.throws(() => validateInventory({ version: 1, boards: [{ ...base, deploy: { driver: "ssh-kexec", host: "h", user: "root", identityFileEnv: "K" }, timeouts: { firmwareBootS: 0, bogus: 1 } }] }, "inv.yaml"),
-    (e: Error) => /timeouts\.firmwareBootS: must be an integer/.test(e.message) && /timeouts\.bogus: is not a known field/.test(e.message));
+  const base = {
+    id: "v",
+    class: "c",
+    sim: true,
+    capabilities: [],
+    power: { driver: "ipmitool", host: "127.0.0.1", port: 1, user: "u", passwordEnv: "P", cipherSuite: 3 },
+    console: { driver: "ipmi-sol" },
+  };
+  assert.throws(
+    () =>
+      validateInventory(
+        {
+          version: 1,
+          boards: [
+            {
+              ...base,
+              deploy: { driver: "ssh-kexec", host: "10.0.0.1", user: "root", identityFileEnv: "K" },
+              virtual: { bmc: "ipmi_sim", machine: { serialTcpPort: 5 } },
+            },
+          ],
+        },
+        "inv.yaml",
+      ),
+    /virtual\.machine: is the installed OS of an ssh-kexec board/,
+  );
+  assert.throws(
+    () =>
+      validateInventory(
+        {
+          version: 1,
+          boards: [{ ...base, deploy: { driver: "ssh-kexec", host: "h", user: "root", identityFileEnv: "K" }, timeouts: { firmwareBootS: 0, bogus: 1 } }],
+        },
+        "inv.yaml",
+      ),
+    (e: Error) => /timeouts\.firmwareBootS: must be an integer/.test(e.message) && /timeouts\.bogus: is not a known field/.test(e.message),
+  );
 });
 
 test("ssh keeps the board's host key in the lab, not in ~/.ssh", () => {
-  const cfg = { driver: "ssh-kexec" as const, host: "127.0.0.1", port: 2222, user: "root", identityFileEnv: "K", append: "console=ttyS0,115200", sshWaitS: 300 };
+  const cfg = {
+    driver: "ssh-kexec" as const,
+    host: "127.0.0.1",
+    port: 2222,
+    user: "root",
+    identityFileEnv: "K",
+    append: "console=ttyS0,115200",
+    sshWaitS: 300,
+  };
   const p = kexecPlan(cfg, { kernel: "/k/bzImage", initrd: "/k/init.cpio.gz", append: "dpuci.run=j.1" }, "/key", "/lab/boards/b/known_hosts");
   assert.ok(p.waitForSsh.includes("UserKnownHostsFile=/lab/boards/b/known_hosts"));
   assert.equal(p.steps[2]!.includes("kexec"), true);
@@ -50,5 +89,9 @@ test("a board class's timeouts stretch a job's boot and total, never shorten the
   const job = { totalS: 600, bootS: 180, silenceS: 120, queueS: 5 };
   assert.deepEqual(withBoardTimeouts(job, undefined), job);
   assert.deepEqual(withBoardTimeouts(job, { firmwareBootS: 600, kexecS: 180, suiteS: 1800 }), { ...job, bootS: 780, totalS: 2580 });
-  assert.deepEqual(withBoardTimeouts({ ...job, totalS: 9000, bootS: 900 }, { firmwareBootS: 60, kexecS: 60, suiteS: 60 }), { ...job, totalS: 9000, bootS: 900 });
+  assert.deepEqual(withBoardTimeouts({ ...job, totalS: 9000, bootS: 900 }, { firmwareBootS: 60, kexecS: 60, suiteS: 60 }), {
+    ...job,
+    totalS: 9000,
+    bootS: 900,
+  });
 });

@@ -43,7 +43,9 @@ test("an inventory's state is the lab whatever DPU_CI_HOME is: a second shell wi
       assert.equal((await shell.db.board("b1"))?.lease?.holder, "pipeline", "home-b sees home-a's lease");
       assert.equal((await noHome.db.board("b1"))?.lease?.holder, "pipeline", "and so does a shell with no DPU_CI_HOME");
     } finally {
-      pipeline.close(); shell.close(); noHome.close();
+      pipeline.close();
+      shell.close();
+      noHome.close();
     }
     const override = labOf(inv, { DPU_CI_HOME: join(d, "home-a"), DPU_CI_LAB_DIR: join(d, "elsewhere") });
     assert.equal(override.dir, join(d, "elsewhere"));
@@ -66,10 +68,11 @@ test("an inventory without state: the lab is the home's, and two openers of one 
     try {
       assert.equal(a.dir, join(home, "lab"));
       assert.equal(a.dirFrom, "DPU_CI_HOME");
-      assert.ok("token" in await a.db.acquire("b1", "pipeline", 60_000, "job"));
+      assert.ok("token" in (await a.db.acquire("b1", "pipeline", 60_000, "job")));
       assert.equal((await b.db.board("b1"))?.lease?.holder, "pipeline");
     } finally {
-      a.close(); b.close();
+      a.close();
+      b.close();
     }
   } finally {
     rmSync(d, { recursive: true, force: true });
@@ -83,7 +86,10 @@ test("a state directory that cannot be made is a config error naming the invento
     writeFileSync(join(d, "a-file"), "");
     const inv = join(d, "lab.yaml");
     writeFileSync(inv, `version: 1\nstate: a-file/lab\nboards:\n${BOARD}`);
-    assert.throws(() => labOf(inv, {}), (e: unknown) => e instanceof ConfigError && /lab\.yaml/.test(e.message) && /\bstate\b/.test(e.message) && /ENOTDIR/.test(e.message));
+    assert.throws(
+      () => labOf(inv, {}),
+      (e: unknown) => e instanceof ConfigError && /lab\.yaml/.test(e.message) && /\bstate\b/.test(e.message) && /ENOTDIR/.test(e.message),
+    );
   } finally {
     rmSync(d, { recursive: true, force: true });
   }

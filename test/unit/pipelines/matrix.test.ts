@@ -10,7 +10,20 @@ import { WIRED_STAGES } from "../../../pipelines/case.ts";
 const ROOT = resolve(import.meta.dirname, "../../..");
 const capture = () => {
   const out = { stdout: "", stderr: "" };
-  return { out, io: { cwd: ROOT, env: {}, config: loadConfig({ root: ROOT, env: {} }), stdout: (t: string) => { out.stdout += t; }, stderr: (t: string) => { out.stderr += t; } } };
+  return {
+    out,
+    io: {
+      cwd: ROOT,
+      env: {},
+      config: loadConfig({ root: ROOT, env: {} }),
+      stdout: (t: string) => {
+        out.stdout += t;
+      },
+      stderr: (t: string) => {
+        out.stderr += t;
+      },
+    },
+  };
 };
 
 const LAB: BoardLike[] = [
@@ -24,13 +37,26 @@ test("suite verdicts: hardware first, simulated marked, SKIP names what is missi
   const sim = suiteVerdict("boot", [], LAB);
   assert.equal(sim.verdict, "hardware");
   assert.deepEqual(sim.simulated, ["v1288", "vboard"]); // in the order placement tries them (hw-runners place)
-  assert.equal(suiteVerdict("boot", [], LAB.filter((b) => b.sim)).verdict, "simulated");
+  assert.equal(
+    suiteVerdict(
+      "boot",
+      [],
+      LAB.filter((b) => b.sim),
+    ).verdict,
+    "simulated",
+  );
   const fpga = suiteVerdict("fpga-vf", ["server:1288", "fpga:devboard"], LAB);
   assert.equal(fpga.verdict, "SKIP");
   assert.equal(fpga.reason, "no board offers fpga:devboard");
   // Every capability exists somewhere, but not together on one board.
-  const split: BoardLike[] = [{ id: "a", class: "x", capabilities: ["k8s"], sim: false }, { id: "b", class: "y", capabilities: ["server:1288", "nic:82599"], sim: false }];
-  assert.match(suiteVerdict("k8s-vf", ["server:1288", "nic:82599", "k8s"], split).reason!, /^no board offers all of server:1288, nic:82599, k8s \(closest: b lacks k8s\)$/);
+  const split: BoardLike[] = [
+    { id: "a", class: "x", capabilities: ["k8s"], sim: false },
+    { id: "b", class: "y", capabilities: ["server:1288", "nic:82599"], sim: false },
+  ];
+  assert.match(
+    suiteVerdict("k8s-vf", ["server:1288", "nic:82599", "k8s"], split).reason!,
+    /^no board offers all of server:1288, nic:82599, k8s \(closest: b lacks k8s\)$/,
+  );
   assert.equal(suiteVerdict("p4-vectors", [], LAB, ["p4c"]).verdict, "MISS");
   // A board fits but no harness exists yet: MISS, not a run and not SKIP.
   assert.equal(suiteVerdict("ovs-datapath", [], LAB, [], false).verdict, "MISS");
@@ -40,33 +66,58 @@ test("suite verdicts: hardware first, simulated marked, SKIP names what is missi
 test("the matrix has a row with a verdict for every seed case and scenario", () => {
   const rows = planMatrix({ boards: LAB, wired: WIRED_STAGES });
   assert.equal(rows.length, CASES.length * SCENARIOS.length);
-  for (const c of CASES) for (const s of SCENARIOS) {
-    const r = rows.find((x) => x.case === c.id && x.scenario === s);
-    assert.ok(r, `${c.id}/${s}`);
-    assert.ok(["hardware", "simulated", "partial", "SKIP"].includes(r.verdict));
-    assert.deepEqual(r.compat, []);
-  }
+  for (const c of CASES)
+    for (const s of SCENARIOS) {
+      const r = rows.find((x) => x.case === c.id && x.scenario === s);
+      assert.ok(r, `${c.id}/${s}`);
+      assert.ok(["hardware", "simulated", "partial", "SKIP"].includes(r.verdict));
+      assert.deepEqual(r.compat, []);
+    }
   const case4 = rows.find((r) => r.case === "case4" && r.scenario === "virt")!;
   const v4 = Object.fromEntries(case4.suites.map((s) => [s.suite, s.verdict]));
   // The VF suites run on the 82599 host; line rate has no guest harness; no board has an erdma device.
   // rdma-rxe-verbs needs only a NIC (rxe on it), so the real 1288 runs it too.
-  assert.deepEqual(v4, { boot: "hardware", "ebpf-vectors": "hardware", "sriov-vf": "hardware", vf2virtio: "hardware", "erdma-load": "hardware", "rdma-rxe-verbs": "hardware", "vf2virtio-line-rate": "MISS", "erdma-srd": "SKIP" });
-  const simOnly = planMatrix({ boards: [...LAB.filter((b) => b.sim), { id: "igb", class: "qemu-q35-igb", capabilities: ["server:1288", "sriov", "nic:sriov-sim"], sim: true }], wired: WIRED_STAGES });
+  assert.deepEqual(v4, {
+    boot: "hardware",
+    "ebpf-vectors": "hardware",
+    "sriov-vf": "hardware",
+    vf2virtio: "hardware",
+    "erdma-load": "hardware",
+    "rdma-rxe-verbs": "hardware",
+    "vf2virtio-line-rate": "MISS",
+    "erdma-srd": "SKIP",
+  });
+  const simOnly = planMatrix({
+    boards: [...LAB.filter((b) => b.sim), { id: "igb", class: "qemu-q35-igb", capabilities: ["server:1288", "sriov", "nic:sriov-sim"], sim: true }],
+    wired: WIRED_STAGES,
+  });
   const sim4 = simOnly.find((r) => r.case === "case4" && r.scenario === "virt")!;
-  assert.deepEqual(sim4.suites.filter((s) => s.suite === "sriov-vf" || s.suite === "vf2virtio").map((s) => s.verdict), ["simulated", "simulated"]);
+  assert.deepEqual(
+    sim4.suites.filter((s) => s.suite === "sriov-vf" || s.suite === "vf2virtio").map((s) => s.verdict),
+    ["simulated", "simulated"],
+  );
   assert.ok(sim4.build.some((b) => b.stage === "qemu" && b.status === "wired"));
   assert.equal(case4.verdict, "partial");
   const case5 = rows.find((r) => r.case === "case5" && r.scenario === "virt")!;
   assert.equal(case5.verdict, "partial");
   assert.match(case5.summary, /SKIP fpga-vf \(no board offers fpga:devboard\)/);
-  assert.ok(case5.build.some((b) => b.stage === "p4" && b.status === "MISS"), "p4c cannot be had here");
-  assert.equal(planMatrix({ boards: [], wired: WIRED_STAGES }).every((r) => r.verdict === "SKIP" || r.suites.some((s) => s.verdict === "MISS")), true);
+  assert.ok(
+    case5.build.some((b) => b.stage === "p4" && b.status === "MISS"),
+    "p4c cannot be had here",
+  );
+  assert.equal(
+    planMatrix({ boards: [], wired: WIRED_STAGES }).every((r) => r.verdict === "SKIP" || r.suites.some((s) => s.verdict === "MISS")),
+    true,
+  );
 });
 
 test("dpu-ci matrix on this machine's inventory (hw-runners' local virtual boards)", async () => {
   const inv = loadBoards(loadConfig({ root: ROOT, env: {} }).inventory, ROOT);
   assert.ok(inv.boards.length > 0, "the local inventory has boards");
-  assert.ok(inv.boards.every((b) => b.sim), "this machine has only simulated boards");
+  assert.ok(
+    inv.boards.every((b) => b.sim),
+    "this machine has only simulated boards",
+  );
   const t = capture();
   assert.equal(await runMatrixCommand(["--json"], t.io), 0);
   const doc = JSON.parse(t.out.stdout) as { rows: { case: string; scenario: string; verdict: string; suites: { verdict: string }[] }[] };

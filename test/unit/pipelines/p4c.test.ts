@@ -19,12 +19,23 @@ async function vendorDir(): Promise<string> {
 
 test("p4c source setting: vendor (default), git, tarball with sha256, dir; bad values name the setting", () => {
   assert.deepEqual(parseP4cSource(undefined), { kind: "vendor" });
-  assert.deepEqual(parseP4cSource("git:https://user:tok@example.invalid/p4c.git#v1.2.4.8"), { kind: "git", url: "https://user:tok@example.invalid/p4c.git", ref: "v1.2.4.8" });
+  assert.deepEqual(parseP4cSource("git:https://user:tok@example.invalid/p4c.git#v1.2.4.8"), {
+    kind: "git",
+    url: "https://user:tok@example.invalid/p4c.git",
+    ref: "v1.2.4.8",
+  });
   assert.equal(describeP4cSource(parseP4cSource("git:https://user:tok@example.invalid/p4c.git#v1.2.4.8")), "git:https://example.invalid/p4c.git#v1.2.4.8");
-  assert.deepEqual(parseP4cSource(`tarball:file:///srv/p4c.tgz#sha256=${"A".repeat(64)}`), { kind: "tarball", url: "file:///srv/p4c.tgz", sha256: "a".repeat(64) });
+  assert.deepEqual(parseP4cSource(`tarball:file:///srv/p4c.tgz#sha256=${"A".repeat(64)}`), {
+    kind: "tarball",
+    url: "file:///srv/p4c.tgz",
+    sha256: "a".repeat(64),
+  });
   assert.deepEqual(parseP4cSource("dir:/src/p4c"), { kind: "dir", path: "/src/p4c" });
   for (const bad of ["git:https://x/p4c.git", "tarball:https://x/p4c.tgz", "svn:x", "dir:"]) {
-    assert.throws(() => parseP4cSource(bad), (e: unknown) => e instanceof ConfigError && e.problems[0]!.field === "DPU_CI_P4C_SOURCE");
+    assert.throws(
+      () => parseP4cSource(bad),
+      (e: unknown) => e instanceof ConfigError && e.problems[0]!.field === "DPU_CI_P4C_SOURCE",
+    );
   }
 });
 
@@ -46,7 +57,11 @@ test("p4c build node: vendored tarballs checked against their sha256 in the cont
     assert.ok(text.some((s) => /^withMountedCache \/ccache <- dpu-ci-ccache-p4c-builder-/.test(s)));
     assert.equal(text.filter((s) => s.startsWith("withExec") && s.includes("p4c-build.sh")).length, 1);
     assert.ok(!text.some((s) => /git clone|curl|wget/.test(s)), "nothing is fetched in the container");
-    assert.deepEqual((await node.available!()), { ok: false, outcome: "MISS", reason: `${join(vendor, VENDORED.p4runtime.file)} has sha256 2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881, expected ${VENDORED.p4runtime.sha256}: refusing to build from it` });
+    assert.deepEqual(await node.available!(), {
+      ok: false,
+      outcome: "MISS",
+      reason: `${join(vendor, VENDORED.p4runtime.file)} has sha256 2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881, expected ${VENDORED.p4runtime.sha256}: refusing to build from it`,
+    });
   } finally {
     await rm(vendor, { recursive: true, force: true });
   }

@@ -15,7 +15,16 @@ const env = { root: ROOT, config: loadConfig({ root: ROOT, env: {} }) };
 const graphOf = async (p: typeof casePipeline, given: Record<string, string>) => buildGraph(p, resolveParams(p, given), env);
 
 function ctxIn(dir: string): NodeContext {
-  return { runId: "t", runDir: dir, outDir: join(dir, "out"), workDir: dir, logPath: join(dir, "log"), signal: new AbortController().signal, log: () => {}, env: {} };
+  return {
+    runId: "t",
+    runDir: dir,
+    outDir: join(dir, "out"),
+    workDir: dir,
+    logPath: join(dir, "log"),
+    signal: new AbortController().signal,
+    log: () => {},
+    env: {},
+  };
 }
 
 test("case: builds its kernel profile and drivers, and SKIPs the HIL groups no board can take", async () => {
@@ -23,7 +32,11 @@ test("case: builds its kernel profile and drivers, and SKIPs the HIL groups no b
   const names = [...g.nodes.keys()];
   // Node names belong to the stages (kernel/stage.ts, drivers/stage.ts); match them loosely.
   assert.equal(names.filter((n) => g.nodes.get(n)!.kind === "build" && n.startsWith("kernel.")).length, 1, names.join(" "));
-  for (const d of ["ixgbevf", "vffwd", "erdma"]) assert.ok(names.some((n) => n.startsWith(`driver.${d}.`)), `driver ${d}: ${names.join(" ")}`);
+  for (const d of ["ixgbevf", "vffwd", "erdma"])
+    assert.ok(
+      names.some((n) => n.startsWith(`driver.${d}.`)),
+      `driver ${d}: ${names.join(" ")}`,
+    );
   assert.ok(names.includes("ebpf-build"));
   const skip = g.nodes.get("case4.virt.hil.nic-82599.server-1288") as TaskNode;
   assert.equal(skip.kind, "task");
@@ -32,7 +45,10 @@ test("case: builds its kernel profile and drivers, and SKIPs the HIL groups no b
     const r = await skip.run(ctxIn(dir), {});
     assert.equal(r.outcome, "SKIP");
     assert.match(r.reason!, /no board offers nic:82599/);
-    assert.deepEqual(r.suites![0]!.cases.map((c) => [c.name, c.outcome]), [["vf2virtio-line-rate", "SKIP"]]);
+    assert.deepEqual(
+      r.suites![0]!.cases.map((c) => [c.name, c.outcome]),
+      [["vf2virtio-line-rate", "SKIP"]],
+    );
     const rdma = await (g.nodes.get("case4.virt.hil.rdma-erdma.server-1288") as TaskNode).run(ctxIn(dir), {});
     assert.equal(rdma.outcome, "SKIP");
     assert.match(rdma.reason!, /no board offers rdma:erdma/);
@@ -59,7 +75,10 @@ test("case4: QEMU built once from source; the SR-IOV suites run on a board offer
   assert.deepEqual(await sriov.available!(), { ok: true });
   assert.deepEqual(Object.keys(g.nodes.get("case4.virt.hil.sim")!.inputs).sort(), ["image", "kernel", "qemu"]);
   // The example lab: the same node, the same suites, now placed on the real 1288 + 82599.
-  const lab = await buildGraph(casePipeline, resolveParams(casePipeline, { case: "case4" }), { root: ROOT, config: loadConfig({ root: ROOT, env: { DPU_CI_INVENTORY: "hw-runners/inventory/lab.example.yaml" } }) });
+  const lab = await buildGraph(casePipeline, resolveParams(casePipeline, { case: "case4" }), {
+    root: ROOT,
+    config: loadConfig({ root: ROOT, env: { DPU_CI_INVENTORY: "hw-runners/inventory/lab.example.yaml" } }),
+  });
   const hw = lab.nodes.get("case4.virt.hil.server-1288.sriov")!;
   // The same suites; only where they go differs, and the plan says where.
   assert.equal(hw.description!.split("; placed on")[0], sriov.description!.split("; placed on")[0]);
@@ -84,7 +103,10 @@ test("case: an incompatible version override is rejected at plan time, naming bo
     return true;
   });
   // A kernel outside a driver manifest's range is rejected the same way (drivers/vffwd: <6.14).
-  await assert.rejects(graphOf(casePipeline, { case: "case2", versions: "kernel=6.14" }), /driver:vffwd 0\.2\.0 \(manifest\) requires kernel .*but kernel 6\.14 \(override\)/);
+  await assert.rejects(
+    graphOf(casePipeline, { case: "case2", versions: "kernel=6.14" }),
+    /driver:vffwd 0\.2\.0 \(manifest\) requires kernel .*but kernel 6\.14 \(override\)/,
+  );
   await assert.rejects(graphOf(casePipeline, { case: "case9" }), /expected one of case1/);
 });
 
@@ -135,7 +157,10 @@ test("release: depends on every build that can run here, lists the rest, writes 
     const f = kernel.nodes[0].files[0];
     assert.equal(f.path, "out.bin");
     assert.equal(f.sha256, (await import("node:crypto")).createHash("sha256").update(kernel.nodes[0].node).digest("hex"));
-    assert.ok(m.notReleased.some((n: { node: string; reason: string }) => n.node === "p4-build" && /^MISS: /.test(n.reason)), JSON.stringify(m.notReleased));
+    assert.ok(
+      m.notReleased.some((n: { node: string; reason: string }) => n.node === "p4-build" && /^MISS: /.test(n.reason)),
+      JSON.stringify(m.notReleased),
+    );
     const notes = await readFile(join(dir, "out", "RELEASE_NOTES.md"), "utf8");
     assert.match(notes, /\| kernel \| \d+\.\d+\.\d+ \|/);
     assert.match(notes, /## Not released\n\n- p4-build: MISS/);
@@ -170,8 +195,26 @@ test("nightly hil phase: builds are imported from the build run, sha256-checked"
     await writeFile(join(runDir, "artifacts", "kernel.x", "bzImage"), "kernel bytes");
     const sha = createHash("sha256").update("kernel bytes").digest("hex");
     writeManifest(runDir, {
-      schema: 1, id: "20260101-000000-nightly-abcd", pipeline: "nightly", params: { phase: "build" }, startedAt: "2026-01-01T00:00:00Z", status: "finished", executor: "buildkit", pid: 1, host: "h",
-      nodes: [{ name: "kernel.x", kind: "build", state: "done", outcome: "PASS", deps: [], output: "artifacts/kernel.x", artifacts: [{ path: "artifacts/kernel.x/bzImage", sha256: sha, size: 12 }] }],
+      schema: 1,
+      id: "20260101-000000-nightly-abcd",
+      pipeline: "nightly",
+      params: { phase: "build" },
+      startedAt: "2026-01-01T00:00:00Z",
+      status: "finished",
+      executor: "buildkit",
+      pid: 1,
+      host: "h",
+      nodes: [
+        {
+          name: "kernel.x",
+          kind: "build",
+          state: "done",
+          outcome: "PASS",
+          deps: [],
+          output: "artifacts/kernel.x",
+          artifacts: [{ path: "artifacts/kernel.x/bzImage", sha256: sha, size: 12 }],
+        },
+      ],
     });
     assert.equal(findBuildRun(home, "latest-build"), runDir);
     const g = new GraphBuilder();
@@ -184,7 +227,10 @@ test("nightly hil phase: builds are imported from the build run, sha256-checked"
     await writeFile(join(runDir, "artifacts", "kernel.x", "bzImage"), "tampered");
     const bad = await node.run(ctxIn(join(home, "w2")), {});
     assert.equal(bad.outcome, "ERROR");
-    assert.match(bad.reason!, /1 file\(s\) changed after the run recorded them: .*artifacts\/kernel\.x\/bzImage \(sha256 [0-9a-f]{16}, recorded [0-9a-f]{16}\)/);
+    assert.match(
+      bad.reason!,
+      /1 file\(s\) changed after the run recorded them: .*artifacts\/kernel\.x\/bzImage \(sha256 [0-9a-f]{16}, recorded [0-9a-f]{16}\)/,
+    );
     assert.deepEqual(await readdir(join(home, "w2", "out")), [], "the tampered copy is not kept in the importing run");
   } finally {
     await rm(home, { recursive: true, force: true });

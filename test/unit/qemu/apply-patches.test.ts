@@ -16,8 +16,10 @@ const patch = (subject: string, from: string, to: string) =>
 test("apply-patches: series order, sha256 per patch, a failing patch named", async () => {
   const dir = await mkdtemp(join(tmpdir(), "dpu-ci-patches-"));
   try {
-    const src = join(dir, "src"), pd = join(dir, "patches");
-    await mkdir(src); await mkdir(pd);
+    const src = join(dir, "src"),
+      pd = join(dir, "patches");
+    await mkdir(src);
+    await mkdir(pd);
     await writeFile(join(src, "VERSION"), "10.0.13\n");
     // Names sort the other way round: the series file decides.
     await writeFile(join(pd, "b.patch"), patch("first", "10.0.13", "10.0.13-dpu1"));
@@ -27,7 +29,9 @@ test("apply-patches: series order, sha256 per patch, a failing patch named", asy
     assert.match(r.stdout, /applied 1: b\.patch \(first\)\napplied 2: a\.patch \(second\)/);
     assert.equal(await readFile(join(src, "VERSION"), "utf8"), "10.0.13-dpu2\n");
     const rec = JSON.parse(await readFile(join(src, ".dpu-ci-patches.json"), "utf8")) as { n: number; name: string; sha256: string; subject: string }[];
-    const sha = createHash("sha256").update(await readFile(join(pd, "b.patch"))).digest("hex");
+    const sha = createHash("sha256")
+      .update(await readFile(join(pd, "b.patch")))
+      .digest("hex");
     assert.deepEqual(rec[0], { n: 1, name: "b.patch", sha256: sha, subject: "first" });
     assert.equal(rec.length, 2);
     // Applied again, the first patch no longer applies: the build stops and says which.

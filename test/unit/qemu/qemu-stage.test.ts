@@ -15,10 +15,18 @@ test("the QEMU source: Debian 13's package by default, git/tarball/dir as for th
   assert.deepEqual(parseQemuSource("debian:qemu"), { kind: "debian", package: "qemu" });
   assert.deepEqual(parseQemuSource("git:https://git.example.org/qemu.git#dpu/10.0"), { kind: "git", url: "https://git.example.org/qemu.git", ref: "dpu/10.0" });
   const sha = "c".repeat(64);
-  assert.deepEqual(parseQemuSource(`tarball:file:///tmp/qemu-10.0.13.tar.xz#sha256=${sha}`), { kind: "tarball", url: "file:///tmp/qemu-10.0.13.tar.xz", sha256: sha });
+  assert.deepEqual(parseQemuSource(`tarball:file:///tmp/qemu-10.0.13.tar.xz#sha256=${sha}`), {
+    kind: "tarball",
+    url: "file:///tmp/qemu-10.0.13.tar.xz",
+    sha256: sha,
+  });
   assert.deepEqual(parseQemuSource("dir:/home/me/qemu"), { kind: "dir", path: "/home/me/qemu" });
   for (const bad of ["debian:qemu-system-x86", "git:https://x/qemu.git", "tarball:https://x/q.tar.xz", "hg:foo"]) {
-    assert.throws(() => parseQemuSource(bad), (e: unknown) => e instanceof ConfigError && e.problems.every((p) => p.field === "DPU_CI_QEMU_SOURCE"), bad);
+    assert.throws(
+      () => parseQemuSource(bad),
+      (e: unknown) => e instanceof ConfigError && e.problems.every((p) => p.field === "DPU_CI_QEMU_SOURCE"),
+      bad,
+    );
   }
   assert.equal(describeQemuSource(parseQemuSource("git:https://u:tok@git.example.org/qemu.git#main")), "git:https://git.example.org/qemu.git#main");
 });
@@ -33,9 +41,28 @@ test("node names: `qemu` for the default; another source or configure line is an
 
 test("argv: prepare per source kind, build with -j and extra configure arguments as separate words", () => {
   assert.deepEqual(qemuPrepareArgv({ kind: "debian", package: "qemu" }), ["sh", "/in/qemu/prepare-source.sh", "debian", "/usr/src/qemu-deb", "/src"]);
-  assert.deepEqual(qemuPrepareArgv({ kind: "git", url: "u", ref: "v1" }), ["sh", "/in/qemu/prepare-source.sh", "archive", "/in/source/source.tar", "v1", "/src"]);
-  assert.deepEqual(qemuBuildArgv({ jobs: 2, configureArgs: ["--enable-debug-info", "--extra-cflags=-O1 -g"] }),
-    ["sh", "/in/qemu/build.sh", "--src", "/src", "--out", "/out/dist", "--jobs", "2", "--configure-arg", "--enable-debug-info", "--configure-arg", "--extra-cflags=-O1 -g"]);
+  assert.deepEqual(qemuPrepareArgv({ kind: "git", url: "u", ref: "v1" }), [
+    "sh",
+    "/in/qemu/prepare-source.sh",
+    "archive",
+    "/in/source/source.tar",
+    "v1",
+    "/src",
+  ]);
+  assert.deepEqual(qemuBuildArgv({ jobs: 2, configureArgs: ["--enable-debug-info", "--extra-cflags=-O1 -g"] }), [
+    "sh",
+    "/in/qemu/build.sh",
+    "--src",
+    "/src",
+    "--out",
+    "/out/dist",
+    "--jobs",
+    "2",
+    "--configure-arg",
+    "--enable-debug-info",
+    "--configure-arg",
+    "--extra-cflags=-O1 -g",
+  ]);
 });
 
 test("the recipe unpacks before the patches go in, and builds with ccache in a named cache", () => {
@@ -77,7 +104,10 @@ test("case pipelines that name the qemu stage build one QEMU and hand it to thei
   const hil = [...g.nodes.values()].filter((n) => n.name.includes(".hil.") && Object.keys(n.inputs).includes("kernel"));
   assert.ok(hil.length > 0 && hil.every((n) => (n.inputs as Record<string, unknown>).qemu !== undefined));
   // qemu=host, and the pr pipeline: no QEMU build, the boards run the host's.
-  const host = await buildGraph(casePipeline, resolveParams(casePipeline, { case: "case2", qemu: "host" }), { root: ROOT, config: loadConfig({ root: ROOT, env: {} }) });
+  const host = await buildGraph(casePipeline, resolveParams(casePipeline, { case: "case2", qemu: "host" }), {
+    root: ROOT,
+    config: loadConfig({ root: ROOT, env: {} }),
+  });
   assert.ok(![...host.nodes.keys()].some((n) => n === "qemu"));
   const { default: prPipeline } = await import("../../../pipelines/pr.ts");
   const pr = await buildGraph(prPipeline, resolveParams(prPipeline, { case: "case4" }), { root: ROOT, config: loadConfig({ root: ROOT, env: {} }) });

@@ -19,7 +19,11 @@ const tmp = tempDir("dashboard");
 after(() => tmp.cleanup());
 
 let n = 0;
-const dir = () => { const d = join(tmp.path, `d${n++}`); mkdirSync(d, { recursive: true }); return d; };
+const dir = () => {
+  const d = join(tmp.path, `d${n++}`);
+  mkdirSync(d, { recursive: true });
+  return d;
+};
 const indexOf = (site: string) => readFileSync(join(site, "data", "index.js"), "utf8");
 
 test("no history yet: a missing or empty file builds a dashboard that says so", async () => {
@@ -82,7 +86,9 @@ function schemaOneHistory(path: string, runDir: string): void {
     if (!rows.length) continue;
     const cols = Object.keys(rows[0]!);
     const ins = dst.prepare(`INSERT INTO ${t} (${cols.join(",")}) VALUES (${cols.map(() => "?").join(",")})`);
-    dst.transaction(() => { for (const r of rows) ins.run(...cols.map((c) => r[c])); })();
+    dst.transaction(() => {
+      for (const r of rows) ins.run(...cols.map((c) => r[c]));
+    })();
   }
   dst.close();
   h.close();
@@ -99,7 +105,11 @@ test("a history of the first schema is migrated: nodes rebuilt from results, unk
   assert.ok(b.data.index.rows.length > 0, "no grid rows from the migrated results");
   const db = new Sqlite(join(d, "history.sqlite"), { readonly: true });
   assert.equal(db.pragma("user_version", { simple: true }), HISTORY_SCHEMA);
-  const nodes = db.prepare("SELECT kind, duration_ms, cached FROM nodes").all() as Array<{ kind: string | null; duration_ms: number | null; cached: number | null }>;
+  const nodes = db.prepare("SELECT kind, duration_ms, cached FROM nodes").all() as Array<{
+    kind: string | null;
+    duration_ms: number | null;
+    cached: number | null;
+  }>;
   assert.ok(nodes.length > 0 && nodes.every((x) => x.kind === null && x.duration_ms === null && x.cached === null));
   db.close();
   // Built again: nothing left to migrate.
@@ -153,7 +163,10 @@ test("--serve: loopback only, the site and the run directories it links, nothing
   const s = await serveSite(join(d, "site"), { runDirs: [join(d, "run1")] });
   try {
     assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-    const get = async (p: string) => { const r = await fetch(s.url + p); return { status: r.status, text: await r.text(), type: r.headers.get("content-type") }; };
+    const get = async (p: string) => {
+      const r = await fetch(s.url + p);
+      return { status: r.status, text: await r.text(), type: r.headers.get("content-type") };
+    };
     assert.deepEqual(await get(""), { status: 200, text: "<p>dash</p>", type: "text/html; charset=utf-8" });
     assert.equal((await get("runs/run1/report.html")).text, "<p>report</p>");
     assert.equal((await get("escape/secret.txt")).status, 404);

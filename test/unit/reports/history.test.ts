@@ -7,17 +7,39 @@ import { join } from "node:path";
 import type { Outcome } from "../../../engine/outcome.ts";
 import { History, runFromManifest, type RunResult, type RegressionReport } from "../../../reports/index.ts";
 
-interface Job { case: string; boardClass: string; tests: Record<string, Outcome>; metrics?: Record<string, number> }
+interface Job {
+  case: string;
+  boardClass: string;
+  tests: Record<string, Outcome>;
+  metrics?: Record<string, number>;
+}
 
 function mk(id: string, minute: number, jobs: Job[], pipeline = "nightly"): RunResult {
-  return runFromManifest({
-    schema: 1, id, pipeline, params: {}, startedAt: new Date(Date.UTC(2026, 10, 1, 0, minute)).toISOString(), status: "finished", executor: "host",
-    nodes: jobs.map((j) => ({
-      name: `hil:${j.case}@${j.boardClass}`, kind: "task", outcome: "PASS", deps: [], artifacts: [], case: j.case, boardClass: j.boardClass, board: `${j.boardClass}-1`,
-      simulated: j.boardClass === "qemu", metrics: j.metrics ?? {},
-      suites: [{ name: "kselftest", cases: Object.entries(j.tests).map(([name, outcome]) => ({ name, outcome })) }],
-    })),
-  }, `/runs/${id}`);
+  return runFromManifest(
+    {
+      schema: 1,
+      id,
+      pipeline,
+      params: {},
+      startedAt: new Date(Date.UTC(2026, 10, 1, 0, minute)).toISOString(),
+      status: "finished",
+      executor: "host",
+      nodes: jobs.map((j) => ({
+        name: `hil:${j.case}@${j.boardClass}`,
+        kind: "task",
+        outcome: "PASS",
+        deps: [],
+        artifacts: [],
+        case: j.case,
+        boardClass: j.boardClass,
+        board: `${j.boardClass}-1`,
+        simulated: j.boardClass === "qemu",
+        metrics: j.metrics ?? {},
+        suites: [{ name: "kselftest", cases: Object.entries(j.tests).map(([name, outcome]) => ({ name, outcome })) }],
+      })),
+    },
+    `/runs/${id}`,
+  );
 }
 
 const cats = (r: RegressionReport) => Object.fromEntries(r.items.map((i) => [i.name, i.category]));
@@ -79,9 +101,18 @@ test("new failure, fixed, still failing (with since), flaky; inconclusive outcom
 test("only comparable runs are compared: same pipeline, case and board class", () => {
   const h = new History(":memory:");
   try {
-    h.record(mk("a1", 0, [{ case: "case1", boardClass: "qemu", tests: { t: "PASS" } }, { case: "case1", boardClass: "1288", tests: { t: "FAIL" } }]));
+    h.record(
+      mk("a1", 0, [
+        { case: "case1", boardClass: "qemu", tests: { t: "PASS" } },
+        { case: "case1", boardClass: "1288", tests: { t: "FAIL" } },
+      ]),
+    );
     h.record(mk("pr1", 1, [{ case: "case1", boardClass: "qemu", tests: { t: "FAIL" } }], "pr"));
-    const run = mk("a2", 2, [{ case: "case1", boardClass: "qemu", tests: { t: "FAIL" } }, { case: "case1", boardClass: "1288", tests: { t: "PASS" } }, { case: "case2", boardClass: "qemu", tests: { t: "FAIL" } }]);
+    const run = mk("a2", 2, [
+      { case: "case1", boardClass: "qemu", tests: { t: "FAIL" } },
+      { case: "case1", boardClass: "1288", tests: { t: "PASS" } },
+      { case: "case2", boardClass: "qemu", tests: { t: "FAIL" } },
+    ]);
     h.record(run);
     const r = h.compare(run);
     const by = Object.fromEntries(r.items.map((i) => [`${i.case}/${i.boardClass}`, i.category]));
@@ -125,7 +156,8 @@ test("recording a run twice replaces it (dpu-ci report re-runs are idempotent)",
 test("a CANCELED node (stopped by Ctrl-C) enters nothing: no case, no metric, never a new failure or a metric regression", () => {
   const h = new History(":memory:");
   try {
-    const pps = (id: string, minute: number, v: number) => mk(id, minute, [{ case: "case2", boardClass: "qemu", tests: { t: "PASS" }, metrics: { "fw.pps": v } }], "pr");
+    const pps = (id: string, minute: number, v: number) =>
+      mk(id, minute, [{ case: "case2", boardClass: "qemu", tests: { t: "PASS" }, metrics: { "fw.pps": v } }], "pr");
     for (const [i, v] of [1000, 1010, 990].entries()) h.record(pps(`d${i}`, i, v));
     // Interrupted: the node kept (as an older manifest might) a FAIL case and a tenth of the rate.
     const cut = mk("d9", 9, [{ case: "case2", boardClass: "qemu", tests: { t: "FAIL" }, metrics: { "fw.pps": 100 } }], "pr");

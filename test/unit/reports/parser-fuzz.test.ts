@@ -20,8 +20,16 @@ const CAPTURES: Array<{ file: string; format: Format }> = [
   { file: "kselftest/kselftest-runner.txt", format: "kselftest" },
   { file: "kselftest/kselftest-harness.txt", format: "kselftest" },
   { file: "kselftest/qemu-console.txt", format: "kselftest" },
-  ...["test_is_test_passed-all_passed_nested", "test_is_test_passed-failure", "test_skip_tests", "test_config_printk_time", "test_multiple_prefixes", "test_interrupted_tap_output", "test_output_isolated_correctly", "test_kernel_panic_interrupt"]
-    .map((f) => ({ file: `kunit/${f}.log`, format: "kunit" as const })),
+  ...[
+    "test_is_test_passed-all_passed_nested",
+    "test_is_test_passed-failure",
+    "test_skip_tests",
+    "test_config_printk_time",
+    "test_multiple_prefixes",
+    "test_interrupted_tap_output",
+    "test_output_isolated_correctly",
+    "test_kernel_panic_interrupt",
+  ].map((f) => ({ file: `kunit/${f}.log`, format: "kunit" as const })),
   { file: "testpmd/testpmd-null.txt", format: "testpmd" },
   { file: "autotest/autotest-stdout.txt", format: "autotest" },
   { file: "autotest/autotest-j2-stdout.txt", format: "autotest" },
@@ -31,7 +39,21 @@ const CAPTURES: Array<{ file: string; format: Format }> = [
 const TAP_FAMILY = new Set<Format>(["tap", "ktap", "kunit", "kselftest"]);
 
 // Lines that look like results to a careless reader and are not TAP result lines.
-const LOOKALIKES = ["ok: something", "ok:", "okay then", "not okay", "ok,fine", "ok-ish", "oking", "notok 3 - x", "# ok: 3 passed", "[   12.345678] ok: link up", "Bail", "1..", "..5"];
+const LOOKALIKES = [
+  "ok: something",
+  "ok:",
+  "okay then",
+  "not okay",
+  "ok,fine",
+  "ok-ish",
+  "oking",
+  "notok 3 - x",
+  "# ok: 3 passed",
+  "[   12.345678] ok: link up",
+  "Bail",
+  "1..",
+  "..5",
+];
 // "---" and "..." are TAP 13 YAML markers, not noise: an unclosed block must still lose nothing.
 const NOISE = ["[    3.101463] random: crng init done", "some tool output", "\tindented tab output", "# diagnostic text", "", "    ---", "    ..."];
 
@@ -45,7 +67,9 @@ const MUTATIONS: Mutation[] = [
   { kind: "stray ok-like lines", lossless: true, apply: (l, r) => insertAt(l, r, () => r.pick(LOOKALIKES)) },
   { kind: "printk noise", lossless: true, apply: (l, r) => insertAt(l, r, () => r.pick(NOISE)) },
   {
-    kind: "indented output after results", lossless: true, apply: (l, r) => {
+    kind: "indented output after results",
+    lossless: true,
+    apply: (l, r) => {
       const out: string[] = [];
       for (const x of l) {
         out.push(x);
@@ -57,7 +81,14 @@ const MUTATIONS: Mutation[] = [
       return out;
     },
   },
-  { kind: "truncation", lossless: false, apply: (l, r) => { const t = l.join("\n"); return t.slice(0, r.int(t.length + 1)).split("\n"); } },
+  {
+    kind: "truncation",
+    lossless: false,
+    apply: (l, r) => {
+      const t = l.join("\n");
+      return t.slice(0, r.int(t.length + 1)).split("\n");
+    },
+  },
   { kind: "lines dropped", lossless: false, apply: (l, r) => l.filter(() => !r.chance(0.05)) },
   { kind: "interleaved with another capture", lossless: false, apply: (l, r) => interleave(l, fixture(r.pick(CAPTURES).file).split("\n"), r) },
 ];
@@ -70,7 +101,8 @@ function insertAt(lines: string[], r: Random, make: () => string): string[] {
 
 function interleave(a: string[], b: string[], r: Random): string[] {
   const out: string[] = [];
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && r.chance(0.5)) ? a[i++]! : b[j++]!);
   return out;
 }
@@ -107,7 +139,12 @@ function lost(before: ParseResult, after: ParseResult): string[] {
   return missing;
 }
 
-interface Tally { parser: string; mutated: number; problems: number; failures: string[] }
+interface Tally {
+  parser: string;
+  mutated: number;
+  problems: number;
+  failures: string[];
+}
 
 test(`every parser survives mutated captures (seed ${SEED}, ${ITERATIONS} per capture)`, () => {
   const rnd = seededRandom(SEED);
@@ -133,7 +170,9 @@ test(`every parser survives mutated captures (seed ${SEED}, ${ITERATIONS} per ca
       }
       tally.problems += r.problems.length;
       const lines = mutated.split(/\r?\n/).length;
-      for (const p of r.problems) if (!(Number.isInteger(p.line) && p.line >= 1 && p.line <= lines + 1)) tally.failures.push(`${where}: problem "${p.message}" at line ${p.line} of ${lines}`);
+      for (const p of r.problems)
+        if (!(Number.isInteger(p.line) && p.line >= 1 && p.line <= lines + 1))
+          tally.failures.push(`${where}: problem "${p.message}" at line ${p.line} of ${lines}`);
       if (m.lossless && (TAP_FAMILY.has(cap.format) || m.kind === "crlf")) {
         const gone = lost(base, r);
         if (gone.length) tally.failures.push(`${where}: lost or changed ${gone.slice(0, 3).join("; ")}\n--- input ---\n${mutated.slice(0, 3000)}`);
@@ -141,25 +180,34 @@ test(`every parser survives mutated captures (seed ${SEED}, ${ITERATIONS} per ca
       if (cap.format === "junit" && m.kind === "truncation") {
         // Every test case closed before the cut is still read.
         const closed = (mutated.match(/<testcase\b[^>]*\/>|<\/testcase>/g) ?? []).length;
-        if (flattenCases(r.suites).length < closed) tally.failures.push(`${where}: ${closed} test cases complete before the cut, ${flattenCases(r.suites).length} read`);
+        if (flattenCases(r.suites).length < closed)
+          tally.failures.push(`${where}: ${closed} test cases complete before the cut, ${flattenCases(r.suites).length} read`);
       }
     }
   }
   const rows = [...tallies.values()];
-  console.log(`parser fuzz, seed ${SEED}:\n${"parser".padEnd(10)} ${"inputs".padStart(7)} ${"problems".padStart(9)} ${"failures".padStart(9)}\n${rows.map((t) => `${t.parser.padEnd(10)} ${String(t.mutated).padStart(7)} ${String(t.problems).padStart(9)} ${String(t.failures.length).padStart(9)}`).join("\n")}`);
+  console.log(
+    `parser fuzz, seed ${SEED}:\n${"parser".padEnd(10)} ${"inputs".padStart(7)} ${"problems".padStart(9)} ${"failures".padStart(9)}\n${rows.map((t) => `${t.parser.padEnd(10)} ${String(t.mutated).padStart(7)} ${String(t.problems).padStart(9)} ${String(t.failures.length).padStart(9)}`).join("\n")}`,
+  );
   const failures = rows.flatMap((t) => t.failures);
   assert.equal(failures.length, 0, failures.slice(0, 3).join("\n\n"));
 });
 
 test("stray ok-like lines are not results; a result's own SKIP survives nested output after it", () => {
-  const r = parseOutput("tap", "TAP version 13\n1..2\nok: something\nok 1 - feature # SKIP no such device\n    ok 1 - detail\n    1..1\nokay\nnot ok 2 - other\n");
+  const r = parseOutput(
+    "tap",
+    "TAP version 13\n1..2\nok: something\nok 1 - feature # SKIP no such device\n    ok 1 - detail\n    1..1\nokay\nnot ok 2 - other\n",
+  );
   assert.deepEqual(r.problems, []);
   const cases = flattenCases(r.suites).map((c) => `${c.suite}/${c.name}=${c.outcome}`);
   assert.deepEqual(cases.sort(), ["tap/feature/(result)=SKIP", "tap/feature/detail=PASS", "tap/other=FAIL"]);
 });
 
 test("JUnit in: a legal '>' inside an attribute, entities, CDATA", () => {
-  const r = parseOutput("junit", `<?xml version="1.0"?>\n<testsuite name="s"><testcase name="t" time="0.5"><failure message="expected 3 > 2 &amp; 1 &lt; 2"><![CDATA[at <anon>]]></failure></testcase><testcase name="007"/></testsuite>`);
+  const r = parseOutput(
+    "junit",
+    `<?xml version="1.0"?>\n<testsuite name="s"><testcase name="t" time="0.5"><failure message="expected 3 > 2 &amp; 1 &lt; 2"><![CDATA[at <anon>]]></failure></testcase><testcase name="007"/></testsuite>`,
+  );
   assert.deepEqual(r.problems, []);
   const [t, n] = flattenCases(r.suites);
   assert.equal(t!.reason, "expected 3 > 2 & 1 < 2");
@@ -169,7 +217,17 @@ test("JUnit in: a legal '>' inside an attribute, entities, CDATA", () => {
 
 test("a '---' without the console timestamp is not the YAML block of a timestamped KTAP result (found by the fuzzer, seed 1228956775)", () => {
   const p = "[    0.060000] ";
-  const text = [`${p}TAP version 14`, `${p}1..2`, `${p}ok 1 - first`, "    ---", `${p}\t# Subtest: second`, `${p}\t1..1`, `${p}\tok 1 - inner`, "    ...", `${p}ok 2 - second`].join("\n");
+  const text = [
+    `${p}TAP version 14`,
+    `${p}1..2`,
+    `${p}ok 1 - first`,
+    "    ---",
+    `${p}\t# Subtest: second`,
+    `${p}\t1..1`,
+    `${p}\tok 1 - inner`,
+    "    ...",
+    `${p}ok 2 - second`,
+  ].join("\n");
   const cases = flattenCases(parseOutput("kunit", text).suites).map((c) => `${c.name}=${c.outcome}`);
   assert.deepEqual(cases.sort(), ["first=PASS", "inner=PASS"]);
   // With the timestamp, the same lines are YAML diagnostics of "first", as TAP 13 says.

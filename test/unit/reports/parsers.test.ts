@@ -44,7 +44,16 @@ test("kselftest_harness binary alone (TAP 13)", () => {
   golden("kselftest-harness", r);
 });
 
-for (const f of ["test_is_test_passed-all_passed_nested", "test_is_test_passed-failure", "test_skip_tests", "test_config_printk_time", "test_multiple_prefixes", "test_interrupted_tap_output", "test_output_isolated_correctly", "test_is_test_passed-kselftest"]) {
+for (const f of [
+  "test_is_test_passed-all_passed_nested",
+  "test_is_test_passed-failure",
+  "test_skip_tests",
+  "test_config_printk_time",
+  "test_multiple_prefixes",
+  "test_interrupted_tap_output",
+  "test_output_isolated_correctly",
+  "test_is_test_passed-kselftest",
+]) {
   test(`KUnit/KTAP from the kernel: ${f}`, () => {
     const r = parseOutput("kunit", fixture(`kunit/${f}.log`));
     assert.deepEqual(r.problems, []);
@@ -78,7 +87,13 @@ test("TAP 13 from node --test: YAML durations, SKIP, TODO, nested suites", () =>
   const r = parseTap(fixture("tap/node-tap13.txt"), { name: "node" });
   assert.deepEqual(r.problems, []);
   const o = byName(r);
-  assert.deepEqual(o, { "node/top-level ok": "PASS", "node/vffwd/forwards VF to virtio": "PASS", "node/vffwd/drops on full ring": "FAIL", "node/vffwd/needs 82599": "SKIP", "node/vffwd/conntrack zones": "SKIP" });
+  assert.deepEqual(o, {
+    "node/top-level ok": "PASS",
+    "node/vffwd/forwards VF to virtio": "PASS",
+    "node/vffwd/drops on full ring": "FAIL",
+    "node/vffwd/needs 82599": "SKIP",
+    "node/vffwd/conntrack zones": "SKIP",
+  });
   const failed = flattenCases(r.suites).find((c) => c.name === "drops on full ring")!;
   assert.ok(failed.durationMs! > 0);
   assert.match(failed.output!, /64 !== 63/);
@@ -97,20 +112,43 @@ test("TAP subtests from perl Test::More (the indentation TAP 14 standardised)", 
 
 test("TAP 14 / KTAP directives on one line each: XFAIL, TIMEOUT, ERROR, escaped #", () => {
   // Result lines as the KTAP spec (Documentation/dev-tools/ktap.rst, linux 6.1) writes them.
-  const text = ["KTAP version 1", "1..5", "ok 1 a \\# b # XFAIL known", "not ok 2 t # TIMEOUT 30 seconds", "not ok 3 t3 # ERROR no device", "ok 4 check # rcode=0", "not ok 5 - x # SKIP dependency unavailable"].join("\n");
+  const text = [
+    "KTAP version 1",
+    "1..5",
+    "ok 1 a \\# b # XFAIL known",
+    "not ok 2 t # TIMEOUT 30 seconds",
+    "not ok 3 t3 # ERROR no device",
+    "ok 4 check # rcode=0",
+    "not ok 5 - x # SKIP dependency unavailable",
+  ].join("\n");
   const r = parseTap(text, { name: "k" });
   assert.deepEqual(r.problems, []);
   const cs = r.suites[0]!.cases;
-  assert.deepEqual(cs.map((c) => [c.name, c.outcome]), [["a # b", "PASS"], ["t", "FAIL"], ["t3", "ERROR"], ["check", "PASS"], ["x", "SKIP"]]);
+  assert.deepEqual(
+    cs.map((c) => [c.name, c.outcome]),
+    [
+      ["a # b", "PASS"],
+      ["t", "FAIL"],
+      ["t3", "ERROR"],
+      ["check", "PASS"],
+      ["x", "SKIP"],
+    ],
+  );
   assert.match(cs[0]!.reason!, /expected failure: known/);
 });
 
 test("malformed TAP: out-of-order number, second plan, unsupported version, each with its line", () => {
   const text = ["TAP version 99", "1..3", "ok 1 a", "ok 3 c", "1..4", "not ok 4 d"].join("\n");
   const r = parseTap(text);
-  assert.deepEqual(r.problems.map((p) => p.line), [1, 4, 5]);
+  assert.deepEqual(
+    r.problems.map((p) => p.line),
+    [1, 4, 5],
+  );
   assert.equal(countCases(r.suites), 3, "results read so far are kept");
-  assert.throws(() => strict("x.tap", r), (e: unknown) => e instanceof ParseError && e.line === 1 && e.partial.length === 1 && /x\.tap:1:/.test(e.message));
+  assert.throws(
+    () => strict("x.tap", r),
+    (e: unknown) => e instanceof ParseError && e.line === 1 && e.partial.length === 1 && /x\.tap:1:/.test(e.message),
+  );
 });
 
 test("truncated kselftest console: nested block without its result line", () => {
@@ -133,7 +171,14 @@ test("no TAP at all", () => {
 test("dpdk-testpmd forward statistics with net_null vdevs", () => {
   const r = parseTestpmd(fixture("testpmd/testpmd-null.txt"));
   assert.deepEqual(r.problems, []);
-  assert.deepEqual(r.suites[0]!.cases.map((c) => [c.name, c.outcome]), [["forward port 0", "PASS"], ["forward port 1", "PASS"], ["forward all ports", "PASS"]]);
+  assert.deepEqual(
+    r.suites[0]!.cases.map((c) => [c.name, c.outcome]),
+    [
+      ["forward port 0", "PASS"],
+      ["forward port 1", "PASS"],
+      ["forward all ports", "PASS"],
+    ],
+  );
   assert.ok(r.metrics!["total.RX-packets"]! > 0);
   assert.equal(r.metrics!["total.RX-packets"], r.metrics!["port0.RX-packets"]! + r.metrics!["port1.RX-packets"]!);
   golden("testpmd-null", r);
@@ -148,7 +193,10 @@ test("testpmd: drops over the threshold fail; a truncated block is reported with
   const acc = lines.findIndex((l) => l.includes("Accumulated forward statistics"));
   const r = parseTestpmd(lines.slice(0, acc + 2).join("\n"));
   assert.deepEqual(r.problems, [{ line: acc + 1, message: "all ports: statistics block not closed (output truncated?)" }]);
-  assert.deepEqual(r.suites[0]!.cases.map((c) => c.outcome), ["PASS", "PASS", "ERROR"]);
+  assert.deepEqual(
+    r.suites[0]!.cases.map((c) => c.outcome),
+    ["PASS", "PASS", "ERROR"],
+  );
 });
 
 test("GNU autotest (OVS testsuite) summary and testsuite.log", () => {
@@ -180,7 +228,10 @@ test("autotest cut before its results section", () => {
 test("incoming JUnit from pytest and node --test", () => {
   const p = parseJunit(fixture("junit-in/pytest-junit.xml"));
   assert.deepEqual(p.problems, []);
-  assert.deepEqual(p.suites[0]!.cases.map((c) => c.outcome), ["PASS", "FAIL", "SKIP", "PASS", "ERROR"]);
+  assert.deepEqual(
+    p.suites[0]!.cases.map((c) => c.outcome),
+    ["PASS", "FAIL", "SKIP", "PASS", "ERROR"],
+  );
   golden("junit-in-pytest", p);
   const n = parseJunit(fixture("junit-in/node-junit.xml"));
   assert.deepEqual(n.problems, []);
@@ -190,26 +241,33 @@ test("incoming JUnit from pytest and node --test", () => {
 
 test("malformed JUnit: the line of the break, and the cases before it", () => {
   const text = fixture("junit-in/node-junit.xml");
-  const cut = text.slice(0, text.indexOf("<testcase name=\"needs 82599\""));
+  const cut = text.slice(0, text.indexOf('<testcase name="needs 82599"'));
   const r = parseJunit(cut);
   assert.equal(r.problems.length, 1);
   assert.equal(r.problems[0]!.line, cut.split("\n").length);
-  assert.deepEqual(r.suites[0]!.cases.map((c) => c.outcome), ["PASS", "FAIL"]);
-  const bad = parseJunit("<testsuites>\n<testsuite name=\"a\">\n<testcase name=\"x\"></testsuite>\n</testsuites>");
+  assert.deepEqual(
+    r.suites[0]!.cases.map((c) => c.outcome),
+    ["PASS", "FAIL"],
+  );
+  const bad = parseJunit('<testsuites>\n<testsuite name="a">\n<testcase name="x"></testsuite>\n</testsuites>');
   assert.equal(bad.problems[0]!.line, 3);
 });
 
 test("measurements: '# <label>: key=number ...' before a result are the case's metrics; prose, mixed values and other cases' lines are not", () => {
   const tap = [
-    "KTAP version 1", "1..3",
-    "[   12.345678] # packets: sent=20 rx=19",          // a console timestamp before it
-    "# packets: vf=eth2 sent=20",                         // a non-number value: prose
+    "KTAP version 1",
+    "1..3",
+    "[   12.345678] # packets: sent=20 rx=19", // a console timestamp before it
+    "# packets: vf=eth2 sent=20", // a non-number value: prose
     "ok 1 first",
     "# rate.mpps: rx=14.88 tx=-1",
     "not ok 2 second",
-    "# packets: sent=1 sent=2",                           // a later key wins
+    "# packets: sent=1 sent=2", // a later key wins
     "ok 3 third # SKIP no board",
   ].join("\n");
   const cases = parseTap(tap, { name: "m" }).suites.flatMap((s) => s.cases);
-  assert.deepEqual(cases.map((c) => c.metrics), [{ "packets.sent": 20, "packets.rx": 19 }, { "rate.mpps.rx": 14.88, "rate.mpps.tx": -1 }, { "packets.sent": 2 }]);
+  assert.deepEqual(
+    cases.map((c) => c.metrics),
+    [{ "packets.sent": 20, "packets.rx": 19 }, { "rate.mpps.rx": 14.88, "rate.mpps.tx": -1 }, { "packets.sent": 2 }],
+  );
 });

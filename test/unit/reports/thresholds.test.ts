@@ -11,11 +11,32 @@ import { ConfigError } from "../../../engine/errors.ts";
 import { deltaClass } from "../../../reports/html.ts";
 
 function run(id: string, minute: number, metrics: Record<string, number>, o: { simulated?: boolean; boardClass?: string; pipeline?: string } = {}): RunResult {
-  return runFromManifest({
-    schema: 1, id, pipeline: o.pipeline ?? "nightly", params: {}, startedAt: new Date(Date.UTC(2026, 10, 1, 0, minute)).toISOString(), status: "finished", executor: "host",
-    nodes: [{ name: "testpmd.debian.x", kind: "task", outcome: "PASS", deps: [], artifacts: [], case: "case2", boardClass: o.boardClass ?? "vdev", simulated: o.simulated ?? true, metrics,
-      suites: [{ name: "testpmd.fpgavf", cases: [{ name: "clean exit", outcome: "PASS" }] }] }],
-  }, `/runs/${id}`);
+  return runFromManifest(
+    {
+      schema: 1,
+      id,
+      pipeline: o.pipeline ?? "nightly",
+      params: {},
+      startedAt: new Date(Date.UTC(2026, 10, 1, 0, minute)).toISOString(),
+      status: "finished",
+      executor: "host",
+      nodes: [
+        {
+          name: "testpmd.debian.x",
+          kind: "task",
+          outcome: "PASS",
+          deps: [],
+          artifacts: [],
+          case: "case2",
+          boardClass: o.boardClass ?? "vdev",
+          simulated: o.simulated ?? true,
+          metrics,
+          suites: [{ name: "testpmd.fpgavf", cases: [{ name: "clean exit", outcome: "PASS" }] }],
+        },
+      ],
+    },
+    `/runs/${id}`,
+  );
 }
 
 test("rules: first match wins, pps higher is better, timings are noisy", () => {
@@ -51,11 +72,14 @@ test("a rules file is validated, naming the file and field; its rules come befor
     assert.equal(ruleFor(rules, "other", "io.pps")?.maxWorsePct, 5);
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify([{ metric: "*pps", better: "up", maxWorsePct: -1 }]));
-    assert.throws(() => loadMetricRules(bad), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
-      assert.deepEqual(e.problems.map((p) => `${p.source}:${p.field}`).sort(), [`${bad}:[0].better`, `${bad}:[0].maxWorsePct`]);
-      return true;
-    });
+    assert.throws(
+      () => loadMetricRules(bad),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(e.problems.map((p) => `${p.source}:${p.field}`).sort(), [`${bad}:[0].better`, `${bad}:[0].maxWorsePct`]);
+        return true;
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
