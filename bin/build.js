@@ -71,11 +71,46 @@ export function sourceDigest(root = ROOT, files = sourceFiles(root)) {
   return h.digest("hex").slice(0, 16);
 }
 
+/** The sources' digest, read from dist/.stamps when no source file changed since it was computed
+ *  (each file's inode, size, mtime and ctime are what they were), else computed and stamped. As
+ *  git's index does, a file changed less than two seconds before the stamp was written is hashed
+ *  again (a write within the clock's resolution would keep its times); so is everything when this
+ *  script, the list of files or a vendored package's version differ. */
+export function stampedDigest(root = ROOT, files = sourceFiles(root)) {
+  const path = join(root, "dist", ".stamps");
+  const self = createHash("sha256").update(SELF).update(vendorVersions(root).join(",")).digest("hex");
+  const stats = files.map((f) => {
+    const st = statSync(join(root, f));
+    return [st.ino, st.size, st.mtimeMs, st.ctimeMs];
+  });
+  try {
+    const s = JSON.parse(readFileSync(path, "utf8"));
+    if (
+      s.self === self &&
+      s.files.length === files.length &&
+      s.files.every((f, i) => f === files[i]) &&
+      stats.every((st, i) => st.every((v, j) => v === s.stats[i][j]) && st[3] < s.at - 2000)
+    )
+      return s.digest;
+  } catch {
+    /* no stamps yet, or unreadable: hash */
+  }
+  const digest = sourceDigest(root, files);
+  try {
+    mkdirSync(join(root, "dist"), { recursive: true });
+    writeFileSync(`${path}.tmp-${process.pid}`, JSON.stringify({ self, digest, at: Date.now(), files, stats }));
+    renameSync(`${path}.tmp-${process.pid}`, path);
+  } catch {
+    /* a read-only checkout hashes every time */
+  }
+  return digest;
+}
+
 /** dist/<digest>, built if it does not exist yet. Concurrent builders each write a private
  *  directory and rename it into place; the first rename wins, the others' work is dropped. */
 export async function ensureBuilt(root = ROOT, { log = () => {} } = {}) {
   const files = sourceFiles(root);
-  const digest = sourceDigest(root, files);
+  const digest = stampedDigest(root, files);
   const dir = join(root, "dist", digest);
   if (exists(join(dir, ".complete"))) return { dir, digest, built: false };
   const { default: ts } = await import("typescript");

@@ -4,6 +4,7 @@
 // the command and ends with its help.
 import { parseArgs } from "node:util";
 import { UsageError } from "../engine/errors.ts";
+import { didYouMean } from "../engine/suggest.ts";
 
 export interface OptionSpec {
   type: "string" | "boolean";
@@ -79,7 +80,10 @@ export function parseSubcommand(
   }
   const sub = args[0]!;
   const spec = subs[sub];
-  if (!spec) throw new UsageError(`${command}: unknown sub-command "${sub}" (expected one of ${Object.keys(subs).join(", ")})\n\n${usage}`);
+  if (!spec)
+    throw new UsageError(
+      `${command}: unknown sub-command "${sub}"${didYouMean(sub, Object.keys(subs)) || ` (expected one of ${Object.keys(subs).join(", ")})`}\n\n${usage}`,
+    );
   return { sub, ...parseCommand({ ...spec, command: `${command} ${sub}`, usage }, args.slice(1)) };
 }
 

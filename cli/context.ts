@@ -24,9 +24,13 @@ export function configFrom(flags: Record<string, string | undefined>, env: NodeJ
   return loadConfig({ root: PROJECT_ROOT, env, envFile: env.DPU_CI_ENV_FILE, flags, settings: COMPONENT_SETTINGS });
 }
 
+/** The executor a run with these settings uses: auto is dagger inside a Dagger session, else buildkit. */
+export function executorName(cfg: Config): "dagger" | "buildkit" | "host" {
+  return cfg.executor === "auto" ? (inDaggerSession(cfg.env) ? "dagger" : "buildkit") : cfg.executor;
+}
+
 export function chooseExecutor(cfg: Config): Executor {
-  const name = cfg.executor === "auto" ? (inDaggerSession(cfg.env) ? "dagger" : "buildkit") : cfg.executor;
-  switch (name) {
+  switch (executorName(cfg)) {
     case "dagger":
       daggerEngine(cfg.env); // a bad runner address or a missing CLI is said now, not mid-run
       return new DaggerExecutor({

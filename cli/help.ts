@@ -114,12 +114,14 @@ const COMMAND_HELP: Record<string, string> = {
   gha: GHA_HELP,
   release: RELEASE_HELP,
   list: `Usage: dpu-ci list [--json]\n\nLists the pipelines dpu-ci knows and their parameters.`,
-  plan: `Usage: dpu-ci plan <pipeline|file.ts> [--case ID] [--param k=v]... [--json]
+  plan: `Usage: dpu-ci plan <pipeline|file.ts> [--case ID] [--param k=v]... [--only NODE|GLOB]... [--no-cache] [--json]
 
-Prints the pipeline's nodes, their dependencies and inputs. Build nodes say "cached" when an earlier
-run passed with identical inputs (taken from the run store), "run" otherwise; task nodes (tests,
-HIL jobs) "always-runs", or in pipelines that reuse results (pr) "reused-if-unchanged".`,
-  run: `Usage: dpu-ci run <pipeline|file.ts> [--case ID] [--param k=v]... [--executor auto|buildkit|dagger|host] [-j N] [--no-cache] [--json]
+Prints the pipeline's nodes, their dependencies and what \`run\` with the same settings would do with
+each, decided as the run decides (same inputs, keys and store of this home): "cached (run ID)" when
+the result that run kept would be reused, "run" when it would build or run, "always-runs" for tests
+of pipelines that never reuse them, SKIP or MISS (with the reason) when it could not run here.
+A node whose input is made in this run says "run": it is reused if that input comes out the same.`,
+  run: `Usage: dpu-ci run <pipeline|file.ts> [--case ID] [--param k=v]... [--only NODE|GLOB]... [--executor auto|buildkit|dagger|host] [-j N] [--no-cache] [--json]
 
 Runs the pipeline: independent nodes run at once (at most N, default DPU_CI_JOBS or 2); after a
 failure, unrelated nodes finish and dependents are not run. Every run gets a directory under
@@ -127,14 +129,19 @@ $DPU_CI_HOME/runs with manifest.json, a log per node and the artifacts; runs/lat
 --executor auto picks dagger inside a Dagger session (dagger run ...), buildkit otherwise.
 --json prints a machine-readable result on stdout instead of the live view.
 A node whose inputs did not change reuses its last passed result (builds always; tasks in pr),
-marked cached with the run it came from; --no-cache runs every node for real.`,
+marked cached with the run it came from; --no-cache runs every node for real.
+--only NODE runs just that node and what it needs (everything else is left out; what is cached is
+reused as usual): repeat it or separate names with commas; * and ? are globs ('case4.*.hil.*').
+A name or glob that matches no node of the plan is a usage error (exit 2) with the nearest names.`,
   report: `Usage: dpu-ci report [run] [--html] [--compare <run>]
 
 Writes (again) and summarises the reports of a run (default: the latest): junit.xml, report.html and
 summary.md in the run directory, and its results in the history ($DPU_CI_HOME/history.sqlite).
 Regressions are computed against the previous comparable run (same pipeline, case and board class),
 or against <run> with --compare: new failure, fixed, still failing, flaky. Infrastructure errors,
-MISS and SKIP never count as regressions. --html prints the path of the HTML report.`,
+MISS and SKIP never count as regressions. --html prints only the absolute path of the HTML report
+(for a browser: xdg-open "$(dpu-ci report --html)"). Exit 0 when the reports were written, whatever
+the run's outcome (the run's own exit code said that); 2 when there is no such run.`,
   doctor: `Usage: dpu-ci doctor [--fix] [--no-dockerd] [--lab] [--json]
 
 Checks node, a BuildKit-capable docker client and a running dockerd, qemu, clang, bpftool, ipmitool
@@ -143,7 +150,7 @@ and the rest; prints what is missing and the apt command that installs it. --fix
 require a running dockerd (a CI job starts its own, on a cached data root, right after). --lab
 checks only what a lab runner host needs (ipmitool, ssh, git, busybox-static and cpio for the health
 check's initramfs; no docker). Exit 0 when everything required is present, 3 otherwise.`,
-  config: `Usage: dpu-ci config [--json]\n\nPrints the effective settings (from flags, the environment and .env) with secrets masked.`,
+  config: `Usage: dpu-ci config [--json]\n\nPrints the effective settings (from flags, the environment and .env) with secrets masked.\nChecks them as plan and run do, the inventory (DPU_CI_INVENTORY) included: exit 2 naming each problem.`,
 };
 
 export function commandHelp(cmd: string): string {

@@ -46,6 +46,8 @@ export function formatLabEvent(e: LabLogEvent): string {
       return `${e.job}: attempt ${e.n} submitted to LAVA as job ${e.lavaJob} (${e.url})`;
     case "lava-log":
       return `${e.job}: lava#${e.lavaJob} ${e.line}`;
+    case "suite":
+      return `${e.job}: ${e.board}: ${e.detail}`;
     case "result":
       return `${e.job}: ${e.outcome}${e.board ? ` on ${e.board}` : ""}${e.simulated ? " (simulated)" : ""}`;
   }

@@ -5,6 +5,7 @@
 import { EXIT, UsageError, exitCodeOfError } from "../engine/errors.ts";
 import { mask } from "../engine/secrets.ts";
 import { describeSource } from "../engine/source.ts";
+import { didYouMean } from "../engine/suggest.ts";
 import type { Config } from "../engine/config.ts";
 import { HELP, commandHelp } from "./help.ts";
 import { parseCommand, type OptionSpecs, type Parsed } from "./args.ts";
@@ -30,6 +31,7 @@ const pipelineOptions = {
   executor: { type: "string", choices: ["auto", "buildkit", "dagger", "host"] },
   jobs: { type: "string", short: "j" },
   "no-cache": { type: "boolean" },
+  only: { type: "string", multiple: true },
 } as const satisfies OptionSpecs;
 const ONE_PIPELINE = { min: 1, max: 1, name: "pipeline name" };
 
@@ -46,7 +48,12 @@ async function pipelineArgs(positionals: string[], values: Record<string, unknow
   const { parseParams } = await import("./run.ts");
   const params = parseParams((values.param as string[] | undefined) ?? []);
   if (values.case) params.case = values.case as string;
-  return { pipeline: positionals[0]!, params };
+  // --only a,b --only c: repeatable, each comma-separated.
+  const only = ((values.only as string[] | undefined) ?? [])
+    .flatMap((o) => o.split(","))
+    .map((o) => o.trim())
+    .filter(Boolean);
+  return { pipeline: positionals[0]!, params, only: only.length ? only : undefined };
 }
 
 const COMMANDS: Record<string, Handler> = {
@@ -84,10 +91,9 @@ const COMMANDS: Record<string, Handler> = {
     if (h) return help("plan", io);
     const cfg = await pipelineConfig(values);
     const { formatPlan, plan, preparePipeline } = await import("./run.ts");
-    const { graph, params, pipeline } = await preparePipeline(cfg, await pipelineArgs(positionals, values));
-    // Tasks of a pipeline that reuses results are predicted at run time (their upstream outputs decide).
-    const nodes = await plan(cfg, graph, { reuseTasks: pipeline.reuseTasks });
-    if (values.json) print(io.out, JSON.stringify({ pipeline: pipeline.name, params, nodes }, null, 2));
+    const { graph, params, pipeline, targets } = await preparePipeline(cfg, await pipelineArgs(positionals, values));
+    const nodes = await plan(cfg, graph, { reuseTasks: pipeline.reuseTasks, params, noCache: Boolean(values["no-cache"]) });
+    if (values.json) print(io.out, JSON.stringify({ pipeline: pipeline.name, params, ...(targets ? { only: targets } : {}), nodes }, null, 2));
     else
       print(
         io.out,
@@ -95,7 +101,7 @@ const COMMANDS: Record<string, Handler> = {
           Object.entries(params)
             .map(([k, v]) => `${k}=${v}`)
             .join(" ") || "no params"
-        })\n${formatPlan(nodes)}`,
+        })${targets ? `, only ${targets.join(", ")} and what they need` : ""}\n${formatPlan(nodes)}`,
       );
     return EXIT.OK;
   },
@@ -119,6 +125,7 @@ const COMMANDS: Record<string, Handler> = {
           {
             id: manifest.id,
             dir,
+            ...(manifest.targets ? { only: manifest.targets } : {}),
             status: manifest.status,
             outcome: manifest.outcome,
             exitCode: manifest.exitCode,
@@ -248,6 +255,8 @@ const COMMANDS: Record<string, Handler> = {
     if (h) return help("config", io);
     const cfg = await configFrom({});
     const { kernelSourceOf } = await import("../kernel/index.ts");
+    // The inventory is part of the settings: what `plan` and `run` would refuse, `config` refuses (exit 2).
+    (await import("../hw-runners/inventory/load.ts")).loadInventory(cfg.inventory);
     const shown = {
       root: cfg.root,
       home: cfg.home,
@@ -297,6 +306,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
   if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
     // `dpu-ci help matrix` is `dpu-ci matrix --help`: the command module prints its own usage.
     if (rest[0] && COMMANDS[rest[0]]) return COMMANDS[rest[0]]!(["--help"], io);
+    if (rest[0]) throw unknownCommand(rest[0]);
     print(io.out, HELP);
     return cmd ? EXIT.OK : EXIT.USAGE;
   }
@@ -307,8 +317,13 @@ export async function main(argv: string[], io: IO): Promise<number> {
     return EXIT.OK;
   }
   const handler = COMMANDS[cmd];
-  if (!handler) throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
+  if (!handler) throw unknownCommand(cmd);
   return handler(rest, io);
+}
+
+/** As git says it: what was typed, the nearest commands, where the list is. */
+function unknownCommand(cmd: string): UsageError {
+  return new UsageError(`unknown command "${cmd}"${didYouMean(cmd, [...Object.keys(COMMANDS), "help"])}; see 'dpu-ci --help' for the commands`);
 }
 
 const controller = new AbortController();

@@ -4,8 +4,8 @@
 import { openSync, readSync, closeSync, fstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
-import type { RunEvent, Outcome } from "../engine/index.ts";
-import { mask, secretValues, stripBuildkitPrefixes } from "../engine/index.ts";
+import type { RunEvent, Outcome, PreviousBuild } from "../engine/index.ts";
+import { ProgressCounter, formatProgress, mask, runVerdict, secretValues, stripBuildkitPrefixes } from "../engine/index.ts";
 
 export interface Renderer {
   onEvent(e: RunEvent): void;
@@ -27,6 +27,8 @@ export interface PlainOptions {
   github?: boolean;
   /** Lines of a node's log printed inside its group at most (the end of the log is kept). */
   groupMaxLines?: number;
+  /** The previous build of a node (engine/progress.ts previousBuild): its object count and time. */
+  previous?: (node: string) => PreviousBuild | undefined;
 }
 
 export function plainRenderer(out: NodeJS.WritableStream, o: PlainOptions = {}): Renderer {
@@ -34,6 +36,7 @@ export function plainRenderer(out: NodeJS.WritableStream, o: PlainOptions = {}):
   const w = (s: string) => out.write(mask(s) + "\n");
   const at = () => `[${secs(Date.now() - t0).padStart(6)}]`;
   const running = new Map<string, number>();
+  const counters = new Map<string, ProgressCounter>();
   let dir: string | undefined;
   const logOf = (node: string) => (dir ? join(dir, "logs", `${node}.log`) : undefined);
   const beat = () => {
@@ -41,7 +44,8 @@ export function plainRenderer(out: NodeJS.WritableStream, o: PlainOptions = {}):
     for (const [node, start] of running) {
       if (now - start < o.heartbeatMs!) continue;
       const line = lastLogLine(logOf(node));
-      w(`${at()} ${node}: running for ${since(now - start)}${line ? ` | ${line}` : ""}`);
+      const p = counters.get(node)?.state(now);
+      w(`${at()} ${node}: running for ${since(now - start)}${p ? ` | ${formatProgress(p)}` : ""}${line ? ` | ${line}` : ""}`);
     }
   };
   const timer = o.heartbeatMs ? setInterval(beat, o.heartbeatMs) : undefined;
@@ -55,22 +59,25 @@ export function plainRenderer(out: NodeJS.WritableStream, o: PlainOptions = {}):
           break;
         case "node-start":
           running.set(e.node, Date.now());
+          counters.set(e.node, new ProgressCounter(o.previous ? () => o.previous!(e.node) : undefined));
           w(`${at()} ${e.node}: started`);
           break;
         case "node-end": {
           running.delete(e.node);
+          counters.delete(e.node);
           const line = `${e.node}: ${e.outcome}${e.cached ? (e.reusedFrom ? ` (cached: the result of run ${e.reusedFrom.run})` : " (cached)") : ""} in ${secs(e.durationMs)}${e.reason ? ` - ${e.reason}` : ""}`;
           if (o.github && e.log && dir) out.write(githubGroup(line, join(dir, e.log), o.groupMaxLines ?? 5000));
           else w(`${at()} ${line}`);
           break;
         }
         case "run-end":
-          w(`${at()} run ${e.status}: ${e.outcome} (exit ${e.exitCode}) in ${secs(e.durationMs)}`);
+          w(`${at()} run ${e.status}: ${runVerdict(e.outcome, e.counts).label} (exit ${e.exitCode}) in ${secs(e.durationMs)}`);
           break;
         case "warning":
           w(`${at()} warning: ${e.text}`);
           break;
         case "node-output":
+          counters.get(e.node)?.feed(e.text);
           break;
       }
     },
@@ -138,6 +145,8 @@ export function githubAddMasks(out: NodeJS.WritableStream): void {
 
 export interface TtyOptions {
   color?: boolean;
+  /** As PlainOptions.previous. */
+  previous?: (node: string) => PreviousBuild | undefined;
 }
 
 interface Row {
@@ -147,6 +156,9 @@ interface Row {
   outcome?: Outcome;
   cached?: boolean;
   last?: string;
+  progress?: ProgressCounter;
+  output?: boolean;
+  logReadAt?: number;
 }
 
 /** Redraws the nodes in place, never more lines than the terminal has: when the nodes do not fit,
@@ -158,21 +170,40 @@ export function ttyRenderer(out: NodeJS.WriteStream, o: TtyOptions = {}): Render
   let drawn = 0;
   let header = "";
   const warnings: string[] = [];
+  // The name column is as wide as the longest name (28 at least), so states line up; a name too
+  // long for the terminal keeps its head and its tail, which tell the nodes of a case apart.
+  let nameW = 28;
+  const fit = (name: string, n: number) =>
+    name.length <= n ? name.padEnd(n) : `${name.slice(0, Math.ceil((n - 1) / 2))}…${name.slice(name.length - Math.floor((n - 1) / 2))}`;
   const row = (name: string, r: Row, width: number) => {
     const el = r.start ? secs((r.end ?? Date.now()) - r.start) : "";
     const word = r.state === "done" ? r.outcome! : r.state;
     const state = `${word}${r.state === "done" && r.cached ? " cached" : ""}`;
-    const tail = r.state === "running" && r.last ? `  ${r.last}` : "";
-    const plain = `  ${name.padEnd(28)} ${state.padEnd(15)} ${el.padStart(7)}`;
+    // How far, once it has run a few seconds (a cached node never asks for the previous build).
+    const p = r.state === "running" && r.start && Date.now() - r.start > 3000 ? r.progress?.state() : undefined;
+    const said = [p ? formatProgress(p) : "", r.state === "running" ? (r.last ?? "") : ""].filter(Boolean).join(" | ");
+    const tail = said ? `  ${said}` : "";
+    const w = Math.max(12, Math.min(nameW, width - 27));
+    const plain = `  ${fit(name, w)} ${state.padEnd(15)} ${el.padStart(7)}`;
     // Cut to the width before colouring: a wrapped line would break the cursor arithmetic.
     const cut = (s: string, n: number) => (s.length > n ? s.slice(0, Math.max(0, n)) : s);
     const head = cut(plain, width);
     const code = r.state === "done" ? COLOR[r.outcome!] : r.state === "running" ? "36" : "90";
-    const i = head.indexOf(word, 2 + Math.min(name.length, 28));
+    const i = head.indexOf(word, 2 + w);
     const colored = i < 0 ? head : head.slice(0, i) + c(code, word) + head.slice(i + word.length);
     return colored + (tail ? c("90", cut(tail, width - head.length)) : "");
   };
+  let runDir: string | undefined;
+  // Task nodes (tests, HIL jobs) stream no output events: their log's last line says what they do
+  // (a HIL job's "qemu-x86-1: suite 2 of 4 running (boot ok)"), read at most once a second.
+  const freshen = (name: string, r: Row) => {
+    if (r.state !== "running" || r.output || !runDir || Date.now() - (r.logReadAt ?? 0) < 1000) return;
+    r.logReadAt = Date.now();
+    const l = lastLogLine(join(runDir, "logs", `${name}.log`), 80);
+    if (l && !l.startsWith("#   ")) r.last = l.replace(/^# /, "");
+  };
   const draw = () => {
+    for (const [n, r] of rows) freshen(n, r);
     const width = Math.max(20, (out.columns || 100) - 1);
     const height = Math.max(4, (out.rows || 24) - 1);
     const entries = [...rows];
@@ -206,15 +237,24 @@ export function ttyRenderer(out: NodeJS.WriteStream, o: TtyOptions = {}): Render
     onEvent(e) {
       switch (e.kind) {
         case "run-start":
+          runDir = e.dir;
           header = `run ${e.id} (${e.pipeline}, executor ${e.executor})`;
           for (const n of e.nodes) rows.set(n, { state: "pending" });
+          nameW = Math.max(28, ...e.nodes.map((n) => n.length));
           break;
         case "node-start":
-          Object.assign(rows.get(e.node)!, { state: "running", start: Date.now() });
+          Object.assign(rows.get(e.node)!, {
+            state: "running",
+            start: Date.now(),
+            progress: new ProgressCounter(o.previous ? () => o.previous!(e.node) : undefined),
+          });
           break;
         case "node-output": {
+          const r = rows.get(e.node)!;
+          r.output = true;
+          r.progress?.feed(e.text);
           const l = e.text.trim().split("\n").pop();
-          if (l) rows.get(e.node)!.last = l.replace(/^#\d+ [\d.]+ /, "").slice(0, 60);
+          if (l) r.last = l.replace(/^#\d+ [\d.]+ /, "").slice(0, 60);
           break;
         }
         case "node-end": {

@@ -1,23 +1,29 @@
 // `dpu-ci plan` and `dpu-ci run`.
 import {
-  readManifest,
   buildGraph,
+  selectTargets,
+  runVerdict,
+  countBy,
   resolveParams,
   runGraph,
   describeStep,
   digestOf,
-  treeDigest,
   sha256File,
+  predictRun,
+  previousBuild,
+  dependencies,
   UsageError,
   type Config,
   type Graph,
+  type GraphNode,
   type RunManifest,
   type Pipeline,
+  type Prediction,
 } from "../engine/index.ts";
 import { resolve, join } from "node:path";
 import { appendFileSync, existsSync, readdirSync } from "node:fs";
 import { loadPipeline } from "../pipelines/index.ts";
-import { chooseExecutor, storeOf } from "./context.ts";
+import { chooseExecutor, executorName, storeOf } from "./context.ts";
 import { githubAddMasks, plainRenderer, ttyRenderer, type Renderer } from "./progress.ts";
 import { exec, forkPullRequest, listFiles, ResultCache, TeamCache } from "../engine/index.ts";
 import { writeRunReports, loadMetricRules, type MetricRule, type WrittenReports } from "../reports/index.ts";
@@ -26,15 +32,22 @@ import { CASE_IDS } from "../pipelines/cases.ts";
 export interface PipelineArgs {
   pipeline: string;
   params: Record<string, string>;
+  /** --only: node names or globs; the run is those nodes and what they need. */
+  only?: readonly string[];
 }
 
-export async function preparePipeline(cfg: Config, a: PipelineArgs): Promise<{ pipeline: Pipeline; params: Record<string, string>; graph: Graph }> {
+export async function preparePipeline(
+  cfg: Config,
+  a: PipelineArgs,
+): Promise<{ pipeline: Pipeline; params: Record<string, string>; graph: Graph; targets?: string[] }> {
   const pipeline = await loadPipeline(a.pipeline, process.cwd());
   const given = { ...a.params };
   if (pipeline.params?.case && given.case === undefined) given.case = cfg.defaultCase;
   const params = resolveParams(pipeline, given);
   const graph = await buildGraph(pipeline, params, { root: cfg.root, config: cfg });
-  return { pipeline, params, graph };
+  if (!a.only?.length) return { pipeline, params, graph };
+  const picked = selectTargets(graph, a.only, pipeline.name);
+  return { pipeline, params, graph: picked.graph, targets: picked.targets };
 }
 
 export interface PlanNode {
@@ -45,81 +58,83 @@ export interface PlanNode {
   deps: string[];
   inputs: Record<string, string>;
   steps?: string[];
-  /** build nodes: "cached" when an earlier run passed with identical inputs; tasks always run. */
-  prediction: "cached" | "run" | "always-runs" | "reused-if-unchanged";
+  /** What `run` would do with it (engine/predict.ts: the run's own keys and store): "cached" when
+   *  a kept result would be reused (from the run named in reusedFrom), "run", "always-runs" (tasks
+   *  of pipelines that never reuse them), SKIP or MISS when it would not run (reason says why). */
+  prediction: Prediction["decision"];
+  reusedFrom?: { run: string; at: string };
+  reason?: string;
   inputDigest?: string;
 }
 
-/** The DAG and, for build nodes, whether they would come from the cache (same input digest as a
- *  node that passed in an earlier run). */
-export async function plan(cfg: Config, graph: Graph, opts: { reuseTasks?: boolean } = {}): Promise<PlanNode[]> {
-  const previous = new Set<string>();
-  const store = storeOf(cfg);
-  for (const id of store.listRuns().slice(-20)) {
-    try {
-      const m: RunManifest = readManifest(join(store.runsDir, id));
-      for (const n of m.nodes) if (n.outcome === "PASS" && n.inputDigest) previous.add(`${n.name}:${n.inputDigest}`);
-    } catch {
-      /* an unreadable old run does not stop a plan */
-    }
-  }
-  const digests = new Map<string, string>();
-  const out: PlanNode[] = [];
-  for (const node of graph.nodes.values()) {
-    const refs: Record<string, { kind: "dir" | "file"; key: string; hostPath: string; digest: string }> = {};
-    const inputs: Record<string, string> = {};
-    for (const [key, i] of Object.entries(node.inputs)) {
-      if (i.kind === "node") {
-        inputs[key] = `node:${i.node}`;
-        refs[key] = { kind: i.type, key, hostPath: `/nonexistent/${i.node}`, digest: digests.get(i.node) ?? `task:${i.node}` };
-      } else {
-        inputs[key] = `${i.kind}:${i.path}`;
-        const p = resolve(cfg.root, i.path);
-        refs[key] = {
-          kind: i.kind === "host-dir" ? "dir" : "file",
-          key,
-          hostPath: p,
-          digest: i.kind === "host-dir" ? await treeDigest(p, i.exclude ?? []) : await sha256File(p),
-        };
-      }
-    }
-    const deps = [...new Set(Object.values(node.inputs).flatMap((i) => (i.kind === "node" ? [i.node] : [])))];
-    if (node.kind === "task") {
-      out.push({
-        name: node.name,
-        kind: "task",
-        stage: node.stage,
-        description: node.description,
-        deps,
-        inputs,
-        prediction: opts.reuseTasks ? "reused-if-unchanged" : "always-runs",
-      });
-      continue;
-    }
-    const r = node.recipe(refs);
-    const inputDigest = digestOf(r.kind, r.path, ...r.recipe.steps.map((s) => describeStep(s) + ("source" in s ? `@${s.source.digest}` : "")));
-    digests.set(node.name, inputDigest);
-    out.push({
+/** The DAG and, for each node, what `run` with the same settings would do with it now. */
+export async function plan(
+  cfg: Config,
+  graph: Graph,
+  opts: { reuseTasks?: boolean; params?: Record<string, string>; noCache?: boolean } = {},
+): Promise<PlanNode[]> {
+  const predicted = await predictRun({
+    graph,
+    root: cfg.root,
+    params: opts.params ?? {},
+    executor: executorName(cfg),
+    reuse: opts.noCache
+      ? undefined
+      : {
+          cache: new ResultCache(cfg.home),
+          tasks: opts.reuseTasks === true,
+          salt: opts.reuseTasks ? await reuseSalt(cfg) : "",
+          remote: cfg.teamCache !== undefined,
+        },
+  });
+  return [...graph.nodes.values()].map((node) => {
+    const p = predicted.get(node.name)!;
+    const inputs = Object.fromEntries(Object.entries(node.inputs).map(([k, i]) => [k, i.kind === "node" ? `node:${i.node}` : `${i.kind}:${i.path}`]));
+    const steps = node.kind === "build" ? stepsOf(node) : undefined;
+    return {
       name: node.name,
-      kind: "build",
+      kind: node.kind,
       stage: node.stage,
       description: node.description,
-      deps,
+      deps: dependencies(node),
       inputs,
-      steps: r.recipe.steps.map(describeStep),
-      inputDigest,
-      prediction: previous.has(`${node.name}:${inputDigest}`) ? "cached" : "run",
-    });
+      ...(steps ? { steps } : {}),
+      prediction: p.decision,
+      ...(p.from ? { reusedFrom: p.from } : {}),
+      ...(p.reason ? { reason: p.reason } : {}),
+      ...(p.inputDigest ? { inputDigest: p.inputDigest } : {}),
+    };
+  });
+}
+
+/** A build node's steps as the plan shows them (its recipe read with placeholder inputs). */
+function stepsOf(node: Extract<GraphNode, { kind: "build" }>): string[] | undefined {
+  const refs = Object.fromEntries(
+    Object.entries(node.inputs).map(([key, i]) => [
+      key,
+      {
+        kind: i.kind === "node" ? i.type : i.kind === "host-dir" ? ("dir" as const) : ("file" as const),
+        key,
+        hostPath: "/nonexistent",
+        digest: "0".repeat(64),
+      },
+    ]),
+  );
+  try {
+    return node.recipe(refs).recipe.steps.map(describeStep);
+  } catch {
+    return undefined;
   }
-  return out;
 }
 
 export function formatPlan(nodes: PlanNode[]): string {
   // HIL jobs also say what they run and where (the board classes the inventory would place them on).
+  const w = Math.max(32, ...nodes.map((n) => n.name.length));
+  const said = (n: PlanNode) => (n.reusedFrom ? `cached (run ${n.reusedFrom.run})` : n.prediction);
+  const sw = Math.max(11, ...nodes.map((n) => said(n).length));
   return nodes
-    .map(
-      (n) =>
-        `${n.name.padEnd(32)} ${n.kind.padEnd(5)} ${n.prediction.padEnd(11)} ${n.deps.length ? `<- ${n.deps.join(", ")}` : ""}${n.stage === "hil" && n.description ? `\n    ${n.description}` : ""}`,
+    .map((n) =>
+      `${n.name.padEnd(w)} ${n.kind.padEnd(5)} ${said(n).padEnd(sw)} ${n.deps.length ? `<- ${n.deps.join(", ")}` : ""}${n.prediction === "SKIP" || n.prediction === "MISS" ? `\n    ${n.reason}` : ""}${n.stage === "hil" && n.description ? `\n    ${n.description}` : ""}`.trimEnd(),
     )
     .join("\n");
 }
@@ -136,7 +151,7 @@ export async function runPipeline(
   a: PipelineArgs,
   opts: { json: boolean; signal: AbortSignal; out: NodeJS.WriteStream; err: NodeJS.WriteStream; noCache?: boolean },
 ) {
-  const { pipeline, params, graph } = await preparePipeline(cfg, a);
+  const { pipeline, params, graph, targets } = await preparePipeline(cfg, a);
   const executor = chooseExecutor(cfg);
   const renderer = opts.json ? undefined : chooseRenderer(cfg, opts);
   try {
@@ -144,6 +159,7 @@ export async function runPipeline(
       graph,
       pipeline: pipeline.name,
       params,
+      targets,
       executor,
       jobs: cfg.jobs,
       store: storeOf(cfg),
@@ -181,9 +197,11 @@ export async function runPipeline(
  *  its masking first, and each node's log is folded under its result line. */
 export function chooseRenderer(cfg: Config, io: { out: NodeJS.WriteStream; err: NodeJS.WriteStream }): Renderer {
   const useTty = !cfg.githubActions && cfg.progress !== "plain" && (cfg.progress === "tty" || Boolean(io.err.isTTY));
-  if (useTty) return ttyRenderer(io.err, { color: cfg.color });
+  const store = storeOf(cfg);
+  const previous = (node: string) => previousBuild(store, node);
+  if (useTty) return ttyRenderer(io.err, { color: cfg.color, previous });
   if (cfg.githubActions) githubAddMasks(io.out);
-  return plainRenderer(cfg.githubActions ? io.out : io.err, { heartbeatMs: cfg.heartbeatSeconds * 1000, github: cfg.githubActions });
+  return plainRenderer(cfg.githubActions ? io.out : io.err, { heartbeatMs: cfg.heartbeatSeconds * 1000, github: cfg.githubActions, previous });
 }
 
 /** Metric thresholds: the built-in rules, after those of DPU_CI_METRIC_RULES (a JSON file) when set. */
@@ -295,8 +313,9 @@ export function runSummary(m: RunManifest, dir: string): string {
   for (const n of m.nodes) counts.set(n.outcome ?? "?", (counts.get(n.outcome ?? "?") ?? 0) + 1);
   const cached = m.nodes.filter((n) => n.cached).length;
   const reused = m.nodes.filter((n) => n.reusedFrom);
+  const verdict = runVerdict(m.outcome ?? "ERROR", countBy(m.nodes.filter((n) => !n.optional).map((n) => n.outcome ?? "ERROR")));
   lines.push(
-    `${m.pipeline}: ${m.outcome} — ${[...counts].map(([k, v]) => `${v} ${k}`).join(", ")}; ${cached} nodes from cache${reused.length ? ` (${reused.length} reused the result of run ${[...new Set(reused.map((n) => n.reusedFrom!.run))].join(", ")})` : ""}`,
+    `${m.pipeline}${m.targets ? ` (only ${m.targets.join(", ")} and what they need)` : ""}: ${verdict.label} — ${[...counts].map(([k, v]) => `${v} ${k}`).join(", ")}; ${cached} nodes from cache${reused.length ? ` (${reused.length} reused the result of run ${[...new Set(reused.map((n) => n.reusedFrom!.run))].join(", ")})` : ""}`,
   );
   lines.push(`run directory: ${dir}`);
   if (existsSync(join(dir, "report.html"))) lines.push(`report: ${join(dir, "report.html")}`);

@@ -10,6 +10,7 @@ import { registerSecret } from "./secrets.ts";
 import { checkLocalSource, checkSource, type SourceRule, type SourceSpec } from "./source.ts";
 import { parseRegistryUrl, type RegistryRef } from "./oci.ts";
 import { parseBuilders, type DockerEndpoint } from "./executors/fleet.ts";
+import { editDistance } from "./suggest.ts";
 
 export type ExecutorChoice = "auto" | "buildkit" | "dagger" | "host";
 export type ProgressMode = "auto" | "tty" | "plain";
@@ -467,14 +468,6 @@ export function envExample(settings: readonly Setting[] = SETTINGS): string {
   }
   lines.push("# Lab secrets are referenced by name from the inventory, e.g.:", "#BMC_1288A_PASSWORD=", "");
   return lines.join("\n");
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length]![b.length]!;
 }
 
 /** A PostgreSQL URL for the lab: the scheme, a host and a database; a password in it is refused

@@ -1,6 +1,7 @@
 // Run commands as argv arrays, stream their output to a log, keep stdout/stderr as fields on failure.
 import { spawn } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { accessSync, constants, createWriteStream, statSync, type WriteStream } from "node:fs";
+import { join } from "node:path";
 import { DpuCiError, ExecError } from "./errors.ts";
 import { streamMasker } from "./secrets.ts";
 import { StringDecoder } from "node:string_decoder";
@@ -92,8 +93,27 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
   });
 }
 
-/** Whether a program is on PATH. */
-export async function which(program: string): Promise<string | undefined> {
-  const r = await exec("sh", ["-c", 'command -v "$1"', "sh", program], { allowFailure: true });
-  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+/** Where a program is on PATH (the first executable file of that name, as `command -v` finds it).
+ *  Given the PATH (Config.env's), it is looked up in this process — a shell started for it cost
+ *  more than the rest of a plan's checks; without, a shell with this process's environment asks. */
+export async function which(program: string, path?: string): Promise<string | undefined> {
+  if (program.includes("/")) return isExecutable(program) ? program : undefined;
+  if (path === undefined) {
+    const r = await exec("sh", ["-c", 'command -v "$1"', "sh", program], { allowFailure: true });
+    return r.exitCode === 0 ? r.stdout.trim() : undefined;
+  }
+  for (const dir of path.split(":")) {
+    const p = join(dir || ".", program);
+    if (isExecutable(p)) return p;
+  }
+  return undefined;
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -5,6 +5,7 @@ import type { Outcome } from "./outcome.ts";
 import type { ArtifactRef, RecipeOutput } from "./recipe.ts";
 import type { TestSuite } from "./results.ts";
 import { UsageError } from "./errors.ts";
+import { didYouMean } from "./suggest.ts";
 
 export interface HostDirInput {
   readonly kind: "host-dir";
@@ -163,6 +164,37 @@ export function closure(graph: Graph, names: readonly string[]): Set<string> {
   };
   names.forEach(visit);
   return seen;
+}
+
+/** A node-name pattern: `*` any run of characters (dots too), `?` one character; else literal. */
+function globRegExp(pattern: string): RegExp {
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  );
+}
+
+/** `run --only` / `plan --only`: the nodes named (or matched by a glob) and everything they need,
+ *  in the graph's order; the rest of the graph is left out. Every pattern must match a node: one
+ *  that matches none is a usage error naming it, with the nearest node names. */
+export function selectTargets(graph: Graph, patterns: readonly string[], pipeline: string): { graph: Graph; targets: string[] } {
+  const names = [...graph.nodes.keys()];
+  const targets: string[] = [];
+  const problems: string[] = [];
+  for (const p of patterns) {
+    const re = globRegExp(p);
+    const hit = names.filter((n) => re.test(n));
+    if (!hit.length)
+      problems.push(
+        `--only "${p}": no node of pipeline "${pipeline}" ${/[*?]/.test(p) ? "matches it" : "has this name"}${didYouMean(p.replace(/[*?]/g, ""), names) || ` (its nodes: ${names.join(", ")})`}`,
+      );
+    for (const n of hit) if (!targets.includes(n)) targets.push(n);
+  }
+  if (problems.length) throw new UsageError(problems.join("\n"));
+  const keep = closure(graph, targets);
+  return { graph: { nodes: new Map([...graph.nodes].filter(([n]) => keep.has(n))) }, targets };
 }
 
 // ---- pipelines ----

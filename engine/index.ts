@@ -1,5 +1,6 @@
 // The engine's public surface. Types first, then the machinery, grouped.
 export type { Outcome } from "./outcome.ts";
+export type { Verdict } from "./verdict.ts";
 export type { TestCase, TestSuite } from "./results.ts";
 export type { ImageSpec, ArtifactRef, SecretRef, Step, RecipeOutput, ExecOpts } from "./recipe.ts";
 export type {
@@ -23,6 +24,8 @@ export type {
 export type { Config, ExecutorChoice, ProgressMode, LoadOptions, Setting } from "./config.ts";
 export type { RunManifest, NodeRecord, ArtifactRecord } from "./store.ts";
 export type { CacheEntry, CachedFile } from "./reuse.ts";
+export type { Prediction, PredictOptions } from "./predict.ts";
+export type { Progress, PreviousBuild } from "./progress.ts";
 export type { Executor, ExecutorName, BuildRequest, BuildResult, ImageProvider } from "./executors/types.ts";
 export type { RunEvent, RunOptions, RunResult } from "./run.ts";
 export type { ExecOptions, ExecResult } from "./exec.ts";
@@ -36,6 +39,7 @@ export type { SourceSpec, SourceKind, SourceRule, SourceWhere } from "./source.t
 // outcomes and results
 export { OUTCOMES, OUTCOME_MEANING, worst, isOutcome } from "./outcome.ts";
 export { flattenCases } from "./results.ts";
+export { runVerdict, countBy } from "./verdict.ts";
 // errors
 export {
   DpuCiError,
@@ -58,11 +62,14 @@ export {
 } from "./errors.ts";
 // recipes and graphs
 export { Recipe, recipe, cacheName, imageDigest, describeStep } from "./recipe.ts";
-export { GraphBuilder, host, definePipeline, resolveParams, buildGraph, dependencies, closure, topoOrder } from "./graph.ts";
+export { GraphBuilder, host, definePipeline, resolveParams, buildGraph, dependencies, closure, topoOrder, selectTargets } from "./graph.ts";
+export { editDistance, suggest, didYouMean } from "./suggest.ts";
 // running
 export { runGraph, stripBuildkitPrefixes } from "./run.ts";
 export { RunStore, readManifest, writeManifest, MANIFEST_SCHEMA } from "./store.ts";
-export { ResultCache, taskKey } from "./reuse.ts";
+export { ResultCache, taskKey, taskNodeKey, buildKey, buildInputDigest, outputsDigest } from "./reuse.ts";
+export { predictRun } from "./predict.ts";
+export { ProgressCounter, previousBuild, countObjects, formatProgress } from "./progress.ts";
 export { BuildkitExecutor, allStepsCached } from "./executors/buildkit.ts";
 export { DaggerExecutor, inDaggerSession, daggerEngine, DAGGER_RUNNER_SCHEMES, translate as daggerTranslate } from "./executors/dagger.ts";
 export { HostExecutor } from "./executors/host.ts";

@@ -12,8 +12,10 @@ import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, type Stats } from "node:fs";
 import { copyFile, link, lstat, mkdir, readFile, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { sha256File } from "./digest.ts";
+import { digestOf, sha256File } from "./digest.ts";
+import { describeStep, type RecipeOutput } from "./recipe.ts";
 import type { ArtifactRecord, NodeRecord } from "./store.ts";
+import type { GraphNode } from "./graph.ts";
 
 export interface CachedFile {
   /** Relative to the node's output directory. */
@@ -141,6 +143,12 @@ export class ResultCache {
     renameSync(`${path}.tmp-${process.pid}`, path);
   }
 
+  /** Every object of the entry is in the store (not re-hashed: `restore` checks contents when it
+   *  links them). What `plan` asks to say "cached" without touching the run store. */
+  intact(e: CacheEntry): boolean {
+    return e.files.every((f) => f.link !== undefined || statOf(this.objectPath(f.sha256)) !== undefined);
+  }
+
   /** The object has the sha256 it is named by; a bad object is removed. */
   private async rehash(obj: string, sha256: string): Promise<boolean> {
     if ((await sha256File(obj)) === sha256) return true;
@@ -212,8 +220,33 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/** What decides a build node's output: its recipe, each step with the digest of what it copies in. */
+export function buildInputDigest(out: RecipeOutput): string {
+  return digestOf(out.kind, out.path, ...out.recipe.steps.map((s) => describeStep(s) + ("source" in s ? `@${s.source.digest}` : "")));
+}
+
+/** The key a build node's result is kept under: same recipe and inputs, same executor. */
+export function buildKey(executor: string, inputDigest: string): string {
+  return digestOf("build", executor, inputDigest);
+}
+
+/** The digest a node's output stands for as an input of its dependents, from its artifact records
+ *  (paths relative to the run directory): a task's output, or a build's when its recipe is unknown. */
+export function outputsDigest(artifacts: ReadonlyArray<{ path: string; sha256: string }>): string {
+  return digestOf(...artifacts.map((a) => `${a.path}:${a.sha256}`));
+}
+
 /** The key of a task node: what it is, the digests of its inputs, the pipeline's parameters and
  *  a salt for everything else that decides its result (the project's code and settings). */
+export function taskNodeKey(
+  node: Pick<GraphNode, "name" | "stage" | "case" | "scenario" | "optional">,
+  inputs: Readonly<Record<string, string>>,
+  params: Readonly<Record<string, string>>,
+  salt: string,
+): string {
+  return taskKey({ node: node.name, inputs, params, meta: { stage: node.stage, case: node.case, scenario: node.scenario, optional: node.optional }, salt });
+}
+
 export function taskKey(parts: {
   node: string;
   inputs: Readonly<Record<string, string>>;

@@ -9,13 +9,14 @@ import { dependencies, type Graph, type GraphNode, type Input, type NodeContext,
 import { describeStep, imageDigest, type ArtifactRef, type ImageSpec } from "./recipe.ts";
 import { worst, type Outcome } from "./outcome.ts";
 import { DpuCiError, ExecError, errorCodeOf, errorExcerpt, exitCodeFor, outcomeOfError } from "./errors.ts";
-import { listFiles, treeDigest, sha256File, digestOf } from "./digest.ts";
+import { countBy } from "./verdict.ts";
+import { listFiles, treeDigest, sha256File } from "./digest.ts";
 import { mask } from "./secrets.ts";
 import { diskFullError, isDiskFull, nearlyFull } from "./disk.ts";
 import { writeManifest, type NodeRecord, type RunManifest, type RunStore, MANIFEST_SCHEMA } from "./store.ts";
 import type { Executor } from "./executors/types.ts";
 import { outputName } from "./executors/types.ts";
-import { taskKey, type CacheEntry, type ResultCache } from "./reuse.ts";
+import { buildInputDigest, buildKey, outputsDigest, taskNodeKey, type CacheEntry, type ResultCache } from "./reuse.ts";
 import type { TeamCache } from "./team-cache.ts";
 
 export type RunEvent =
@@ -34,12 +35,23 @@ export type RunEvent =
       log?: string;
     }
   | { kind: "warning"; text: string }
-  | { kind: "run-end"; id: string; dir: string; outcome: Outcome; exitCode: number; durationMs: number; status: RunManifest["status"] };
+  | {
+      kind: "run-end";
+      id: string;
+      dir: string;
+      outcome: Outcome;
+      exitCode: number;
+      durationMs: number;
+      status: RunManifest["status"];
+      counts: Partial<Record<Outcome, number>>;
+    };
 
 export interface RunOptions {
   graph: Graph;
   pipeline: string;
   params: Record<string, string>;
+  /** `--only`: the nodes asked for (the graph holds them and what they need). */
+  targets?: string[];
   executor: Executor;
   jobs: number;
   store: RunStore;
@@ -94,6 +106,7 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
     id,
     pipeline: o.pipeline,
     params: o.params,
+    ...(o.targets ? { targets: o.targets } : {}),
     startedAt: new Date(t0).toISOString(),
     status: "running",
     executor: o.executor.name,
@@ -261,7 +274,16 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
   manifest.finishedAt = new Date().toISOString();
   save();
   if (unsaved) throw isDiskFull(unsaved) ? diskFullError(unsaved, dir, `writing the manifest of run ${id}`) : unsaved;
-  emit({ kind: "run-end", id, dir, outcome: manifest.outcome, exitCode: manifest.exitCode, durationMs: Date.now() - t0, status: manifest.status });
+  emit({
+    kind: "run-end",
+    id,
+    dir,
+    outcome: manifest.outcome,
+    exitCode: manifest.exitCode,
+    durationMs: Date.now() - t0,
+    status: manifest.status,
+    counts: countBy(counted.map((c) => c.outcome)),
+  });
   return { manifest, dir };
 }
 
@@ -311,13 +333,7 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
     const inputs = await resolveInputs(node.inputs, o);
     if (node.kind === "task") {
       const key = o.reuse?.tasks
-        ? taskKey({
-            node: node.name,
-            inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.digest])),
-            params: o.params,
-            meta: { stage: node.stage, case: node.case, scenario: node.scenario, optional: node.optional },
-            salt: o.reuse.salt,
-          })
+        ? taskNodeKey(node, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.digest])), o.params, o.reuse.salt)
         : undefined;
       const hit = key ? await reused(node.name, key, outDir, o, log) : undefined;
       if (hit) return { outcome: "PASS", fields: { ...hit.fields, ...reuseFields(hit, o.dir, outDir) } };
@@ -328,12 +344,12 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
       return { outcome: res.outcome, fields };
     }
     const out = node.recipe(inputs);
-    const inputDigest = digestOf(out.kind, out.path, ...out.recipe.steps.map((s) => describeStep(s) + ("source" in s ? `@${s.source.digest}` : "")));
+    const inputDigest = buildInputDigest(out);
     o.digests.set(node.name, inputDigest);
     for (const s of out.recipe.steps) log(`#   ${describeStep(s)}`);
     const outputPath = out.kind === "dir" ? outDir : join(outDir, outputName(out));
     // Same recipe, same inputs, same executor: the outputs kept in the run store are the result.
-    const key = o.reuse ? digestOf("build", o.executor.name, inputDigest) : undefined;
+    const key = o.reuse ? buildKey(o.executor.name, inputDigest) : undefined;
     const hit = key ? await reused(node.name, key, outDir, o, log) : undefined;
     if (hit) {
       const fields: Partial<NodeRecord> = { ...hit.fields, ...reuseFields(hit, o.dir, outDir), inputDigest, output: relative(o.dir, outputPath) };
@@ -506,7 +522,7 @@ async function resolveInputs(inputs: Readonly<Record<string, Input>>, o: NodeRun
     } else {
       const up = o.records.get(input.node)!;
       const hostPath = join(o.dir, up.output ?? join("artifacts", input.node));
-      const digest = o.digests.get(input.node) ?? digestOf(...up.artifacts.map((a) => `${a.path}:${a.sha256}`));
+      const digest = o.digests.get(input.node) ?? outputsDigest(up.artifacts);
       out[key] = { kind: input.type, key, hostPath, digest };
     }
   }

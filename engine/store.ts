@@ -82,6 +82,8 @@ export interface RunManifest {
   id: string;
   pipeline: string;
   params: Record<string, string>;
+  /** `run --only`: the nodes asked for; the run holds them and what they need, not the whole pipeline. */
+  targets?: string[];
   startedAt: string;
   finishedAt?: string;
   status: "running" | "finished" | "interrupted";

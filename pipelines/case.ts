@@ -247,7 +247,13 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
   const drivers = spec.drivers.length ? Object.entries(driversStage(g, kernel, { root: ctx.root, drivers: spec.drivers, caseId: c.id, scenario })) : [];
   nodes.push(...drivers.map(([, d]) => d.node));
   if ((spec.stages.includes("ebpf") || spec.stages.includes("p4")) && !ctx.built.has("ebpf")) {
-    const dp = dataplaneStage(g, { p4c: p4cPlan(ctx.config), diffSeed: ctx.config.diffSeed, diffPackets: ctx.config.diffPackets, p4: ctx.p4 });
+    const dp = dataplaneStage(g, {
+      p4c: p4cPlan(ctx.config),
+      diffSeed: ctx.config.diffSeed,
+      diffPackets: ctx.config.diffPackets,
+      p4: ctx.p4,
+      env: ctx.config.env,
+    });
     ctx.built.set("ebpf", dp.ebpf);
     ctx.built.set("dataplane", dp.test);
     ctx.built.set("dataplane-guest", dp.guest);

@@ -3,7 +3,7 @@
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
-import { DpuCiError, UsageError, type Pipeline } from "../engine/index.ts";
+import { DpuCiError, UsageError, didYouMean, type Pipeline } from "../engine/index.ts";
 
 const REGISTRY: Record<string, () => Promise<{ default: Pipeline }>> = {
   smoke: () => import("./smoke.ts"),
@@ -42,7 +42,9 @@ export async function loadPipeline(nameOrPath: string, cwd: string): Promise<Pip
     if (!mod.default || typeof mod.default.define !== "function") throw new UsageError(`${p}: the default export is not a pipeline (use definePipeline)`);
     return userPipeline(p, mod.default);
   }
-  throw new UsageError(`unknown pipeline "${nameOrPath}"; known: ${pipelineNames().join(", ")} (or a path to a .ts or .mts file)`);
+  throw new UsageError(
+    `unknown pipeline "${nameOrPath}"${didYouMean(nameOrPath, pipelineNames())}; known: ${pipelineNames().join(", ")} (or a path to a .ts or .mts file)`,
+  );
 }
 
 /** A pipeline file's own define(): what it throws is the file's problem (exit 2 naming it), unless

@@ -44,7 +44,7 @@ export interface MetricDelta {
   node: string;
   metric: string;
   current: number;
-  previous: number;
+  previous: number; /** Percent change; null only from 0 to a value that is not 0 (no percentage says it: shown "from 0"). */
   changePct: number | null;
   /** From the metric's rule (reports/thresholds.ts): which way is better; noisy = never a change. */
   better?: "higher" | "lower";
@@ -350,7 +350,7 @@ export class History {
           metric: k,
           current: v,
           previous: p.value,
-          changePct: p.value === 0 ? null : ((v - p.value) / p.value) * 100,
+          changePct: p.value === 0 ? (v === 0 ? 0 : null) : ((v - p.value) / p.value) * 100,
           ...(rule ? { better: rule.better, ...(rule.noisy ? { noisy: true } : {}) } : {}),
         });
       }

@@ -4,6 +4,7 @@
 // as one text block per suite so 50,000 of them stay cheap to render.
 import type { Outcome } from "../engine/outcome.ts";
 import { mask } from "../engine/secrets.ts";
+import { runVerdict } from "../engine/index.ts";
 import type { RunResult, CaseResult } from "./model.ts";
 import { countOutcomes, artifactsUnderTest, deliverables } from "./model.ts";
 import type { RegressionReport } from "./history.ts";
@@ -31,7 +32,7 @@ export function renderHtml(run: RunResult, cases: CaseResult[], opts: HtmlOption
   const problems = cases.filter((c) => isProblem(c.outcome));
   const skipped = cases.filter((c) => c.outcome === "SKIP");
   const parts: string[] = [];
-  const title = `${run.pipeline} ${run.id}: ${run.outcome}`;
+  const title = `${run.pipeline} ${run.id}: ${runVerdict(run.outcome, counts).label}`;
   parts.push(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head><body>`,
   );
@@ -56,7 +57,9 @@ function header(run: RunResult, c: ReturnType<typeof countOutcomes>): string {
   const params = Object.entries(run.params)
     .map(([k, v]) => `${esc(k)}=${esc(v)}`)
     .join(" ");
-  return `<header class="verdict ${run.outcome}"><h1>${badge(run.outcome)} ${esc(run.pipeline)} <small>${esc(run.id)}</small></h1>
+  // Passes and capability SKIPs: a PASS badge with the skip count, not a grey SKIP over the passes.
+  const v = runVerdict(run.outcome, c);
+  return `<header class="verdict ${v.outcome}"><h1>${badge(v.outcome)}${v.outcome !== run.outcome ? ` <small class="skipped" title="the run's outcome is ${run.outcome}: nothing failed, ${v.skipped} skipped (capability absent or not run)">${v.skipped} skipped</small>` : ""} ${esc(run.pipeline)} <small>${esc(run.id)}</small></h1>
 <p>status <b>${esc(run.status)}</b> · started ${esc(run.startedAt)}${dur ? ` · took ${esc(dur)}` : ""} · executor ${esc(run.executor)}${run.git?.commit ? ` · commit <code>${esc(run.git.commit.slice(0, 12))}</code>${run.git.dirty ? " (dirty)" : ""}` : ""}${params ? ` · ${params}` : ""}</p>
 <p class="chips">${c.total} cases: ${chips || "none"} · <a href="junit.xml">junit.xml</a> · <a href="manifest.json">manifest.json</a></p>
 ${run.status === "interrupted" ? `<p class="warn">This run was interrupted: nodes that had not finished are CANCELED.</p>` : ""}</header>`;
@@ -110,7 +113,7 @@ function deltas(r: RegressionReport): string {
     .map((d) => {
       const cls = deltaClass(d);
       const title = cls === "noisy" ? "noisy metric: shown, never flagged as a change" : d.better ? `${d.better} is better` : "no rule: direction unknown";
-      return `<tr><td>${esc(d.node)}</td><td>${esc(d.metric)}</td><td class="num">${d.previous}</td><td class="num">${d.current}</td><td class="num delta ${cls}" title="${esc(title)}">${d.changePct === null ? "new" : `${d.changePct > 0 ? "+" : ""}${d.changePct.toFixed(1)}%`}${cls === "noisy" ? " <small>noisy</small>" : ""}</td></tr>`;
+      return `<tr><td>${esc(d.node)}</td><td>${esc(d.metric)}</td><td class="num">${d.previous}</td><td class="num">${d.current}</td><td class="num delta ${cls}" title="${esc(title)}">${d.changePct === null ? "from 0" : `${d.changePct > 0 ? "+" : ""}${d.changePct.toFixed(1)}%`}${cls === "noisy" ? " <small>noisy</small>" : ""}</td></tr>`;
     })
     .join("");
   return `<h3>Metric deltas</h3><table><thead><tr><th>node</th><th>metric</th><th>before</th><th>now</th><th>change</th></tr></thead><tbody>${rows}</tbody></table>`;

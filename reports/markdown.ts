@@ -6,6 +6,7 @@ import type { RegressionReport } from "./history.ts";
 import { CATEGORY_LABEL } from "./history.ts";
 import { caseMatrix, isProblem, formatMs } from "./views.ts";
 import { mask } from "../engine/secrets.ts";
+import { runVerdict } from "../engine/index.ts";
 
 export interface MarkdownOptions {
   regressions?: RegressionReport;
@@ -21,7 +22,8 @@ export function renderMarkdown(run: RunResult, cases: CaseResult[], opts: Markdo
   const c = countOutcomes(cases);
   const out: string[] = [];
   const dur = run.finishedAt ? ` in ${formatMs(Date.parse(run.finishedAt) - Date.parse(run.startedAt))}` : "";
-  out.push(`## dpu-ci ${cell(run.pipeline)}: **${run.outcome}**`, "");
+  const v = runVerdict(run.outcome, c);
+  out.push(`## dpu-ci ${cell(run.pipeline)}: **${v.outcome}**${v.outcome !== run.outcome ? ` (${v.skipped} skipped)` : ""}`, "");
   out.push(`Run \`${run.id}\` ${run.status}${dur}${opts.reportLink ? ` · [HTML report](${opts.reportLink})` : ""}`, "");
   out.push("| cases | PASS | FAIL | ERROR | MISS | SKIP | CANCELED |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   out.push(`| ${c.total} | ${c.PASS} | ${c.FAIL} | ${c.ERROR} | ${c.MISS} | ${c.SKIP} | ${c.CANCELED} |`, "");

@@ -11,6 +11,7 @@ import { junitXml } from "./junit.ts";
 import { renderHtml } from "./html.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { isProblem } from "./views.ts";
+import { runVerdict } from "../engine/index.ts";
 
 export interface WriteReportsOptions {
   /** SQLite history file (created if missing). */
@@ -62,7 +63,7 @@ export function writeRunReports(runDir: string, opts: WriteReportsOptions): Writ
 }
 
 export interface ReportCommandOptions extends WriteReportsOptions {
-  /** Print the path of the HTML report (the CLI may open it). */
+  /** Print only the absolute path of the HTML report (the summary is what `report` prints without it). */
   html?: boolean;
   /** Working directory for printing paths relative to it. */
   cwd?: string;
@@ -71,10 +72,12 @@ export interface ReportCommandOptions extends WriteReportsOptions {
 /** The text of `dpu-ci report`: writes the reports again (idempotent) and summarises them. */
 export function reportCommand(runDir: string, opts: ReportCommandOptions): string {
   const w = writeRunReports(runDir, opts);
+  // --html: the absolute path alone on stdout, for `xdg-open "$(dpu-ci report --html)"`.
+  if (opts.html) return w.files.html;
   const c = countOutcomes(w.cases);
   const rel = (p: string) => (opts.cwd ? relative(opts.cwd, p) || "." : p);
   const lines: string[] = [];
-  lines.push(`${w.run.pipeline} ${w.run.id}: ${w.run.outcome} (${w.run.status})`);
+  lines.push(`${w.run.pipeline} ${w.run.id}: ${runVerdict(w.run.outcome, c).label} (${w.run.status})`);
   lines.push(`  ${c.total} cases: ${(["PASS", "FAIL", "ERROR", "MISS", "SKIP", "CANCELED"] as const).map((o) => `${c[o]} ${o}`).join(", ")}`);
   const sims = w.cases.filter((x) => x.simulated && x.outcome === "PASS").length;
   if (sims) lines.push(`  ${sims} of the passes ran on simulated boards`);
@@ -100,6 +103,6 @@ export function reportCommand(runDir: string, opts: ReportCommandOptions): strin
   if (problems.length > 20) lines.push(`  ...and ${problems.length - 20} more (see the HTML report)`);
   lines.push(`  junit: ${rel(w.files.junit)}`);
   lines.push(`  summary: ${rel(w.files.markdown)}`);
-  if (opts.html || existsSync(w.files.html)) lines.push(`  html: ${rel(w.files.html)}`);
+  if (existsSync(w.files.html)) lines.push(`  html: ${rel(w.files.html)}`);
   return lines.join("\n");
 }

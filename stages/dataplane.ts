@@ -44,6 +44,8 @@ export interface DataplaneStageOptions extends EbpfCompileOptions {
   p4?: boolean;
   /** A previous run's verifier-stats.json, to show changes in the summary. */
   baseline?: string;
+  /** Config.env: where bpftool is looked up (PATH). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface DataplaneHandles {
@@ -64,9 +66,9 @@ interface Manifest {
 }
 
 /** Root, bpftool and a kernel that lets us mount bpffs: what loading programs needs. */
-export async function hostBpfAvailability(): Promise<Availability> {
+export async function hostBpfAvailability(env?: Readonly<Record<string, string | undefined>>): Promise<Availability> {
   if (process.getuid?.() !== 0) return { ok: false, outcome: "MISS", reason: "loading BPF programs needs root (CAP_SYS_ADMIN, CAP_BPF)" };
-  if (!(await which("bpftool"))) return { ok: false, outcome: "MISS", reason: "bpftool is missing (Debian package bpftool)" };
+  if (!(await which("bpftool", env?.PATH))) return { ok: false, outcome: "MISS", reason: "bpftool is missing (Debian package bpftool)" };
   return { ok: true };
 }
 
@@ -318,7 +320,7 @@ export function dataplaneStage(g: GraphBuilder, opts: DataplaneStageOptions): Da
     {
       stage: "ebpf",
       description: "load each eBPF program through this kernel's verifier (stats kept) and run its packet vectors (BPF_PROG_TEST_RUN)",
-      available: hostBpfAvailability,
+      available: () => hostBpfAvailability(opts.env),
     },
   );
   const guest = g.task(
@@ -340,7 +342,7 @@ export function dataplaneStage(g: GraphBuilder, opts: DataplaneStageOptions): Da
     {
       stage: "p4",
       description: "verify the p4c-generated programs, run the same vectors, and list every vector whose result differs from the hand-written program's",
-      available: hostBpfAvailability,
+      available: () => hostBpfAvailability(opts.env),
     },
   );
   const seed = opts.diffSeed;
@@ -358,7 +360,7 @@ export function dataplaneStage(g: GraphBuilder, opts: DataplaneStageOptions): Da
     {
       stage: "p4",
       description: "seeded differential packets through the hand-written and the p4c-generated program (same state)",
-      available: hostBpfAvailability,
+      available: () => hostBpfAvailability(opts.env),
     },
   );
   return { ebpf, test, guest, p4, p4Test, p4Diff };

@@ -2,6 +2,7 @@
 // (sha256 of each), hands it to the lab's job runner, and returns typed results: the board, whether
 // it was simulated, every attempt with its console log, and the in-guest suites.
 import { existsSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { sha256File, type Availability, type GraphBuilder, type NodeInput, type TaskResult, type TestSuite } from "../engine/index.ts";
 import { healthCheckJobs, lavaOffers, loadJob, openLab, place, runHilJob, loadInventory, type HilResult } from "../hw-runners/index.ts";
@@ -121,6 +122,7 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
         cacheDir: o.cacheDir,
         ttlMs: o.leaseTtlS ? o.leaseTtlS * 1000 : undefined,
         env: { ...ctx.env },
+        holder: leaseHolder(ctx.runId, name),
       });
       try {
         const r = await runHilJob(lab, loadJob(jobPath), {
@@ -128,7 +130,9 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
           signal: ctx.signal,
           healthCheckJob: healthCheckJobs(lab),
           // A LAVA job's log becomes this node's log line by line (the live view shows its progress).
-          log: (e) => ctx.log(e.kind === "lava-log" ? `lava#${e.lavaJob} ${e.line}` : JSON.stringify(e)),
+          // The suite the board is in, as a line a person reads: the live view and CI's heartbeat show a
+          // running node's last log line.
+          log: (e) => ctx.log(e.kind === "lava-log" ? `lava#${e.lavaJob} ${e.line}` : e.kind === "suite" ? `# ${e.board}: ${e.detail}` : JSON.stringify(e)),
         });
         return hilTaskResult(r);
       } finally {
@@ -148,4 +152,10 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
       },
     },
   );
+}
+
+/** Who holds a board while a HIL node runs, as `lab status` shows it to a person in another shell:
+ *  the run and the job, then the host and process (unique: one lease holder per node of a run). */
+export function leaseHolder(runId: string, job: string): string {
+  return `run ${runId} job ${job} (${hostname()}:${process.pid})`;
 }

@@ -14,6 +14,10 @@ import { validateInventory } from "./validate.ts";
 export const LOCAL_INVENTORY = resolve(PROJECT_ROOT, DEFAULT_INVENTORY);
 export const EXAMPLE_LAB_INVENTORY = fileURLToPath(new URL("./lab.example.yaml", import.meta.url));
 
+/** The last inventory read from each path, by its text: a pipeline's graph asks for it once per
+ *  HIL node and per placement, and parsing + validating the YAML was most of what `plan` did. */
+const loaded = new Map<string, { text: string; inventory: Inventory }>();
+
 export function loadInventory(path: string = LOCAL_INVENTORY): Inventory {
   let text: string;
   try {
@@ -21,8 +25,21 @@ export function loadInventory(path: string = LOCAL_INVENTORY): Inventory {
   } catch (e) {
     throw new ConfigError([{ source: path, field: "(file)", message: `cannot read: ${(e as Error).message}` }]);
   }
+  const hit = loaded.get(path);
+  if (hit?.text === text) return hit.inventory;
   const { value, locate } = readYaml(text, path);
-  return validateInventory(value, path, locate);
+  // Frozen: every caller gets this one object, so none may change it for the others.
+  const inventory = deepFreeze(validateInventory(value, path, locate));
+  loaded.set(path, { text, inventory });
+  return inventory;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }
 
 /** A path named by the inventory (e.g. a health-check job), resolved against the inventory file. */

@@ -49,7 +49,37 @@ export interface AttemptInput {
   consoleLog: string;
   /** Aborted when the lease is lost or the run is canceled. */
   signal: AbortSignal;
-  onEvent?: (kind: "power" | "console", detail: string) => void;
+  onEvent?: (kind: "power" | "console" | "suite", detail: string) => void;
+}
+
+/** Which suite a board is in, from the console as it comes: the guest's init prints the plan of its
+ *  suites ("1..N") after the begin marker and one unindented result line per finished suite (each
+ *  suite's own KTAP is indented), so after k results the board is in suite k+1 of N. */
+export function suiteTracker(run: string, say: (detail: string) => void): (chunk: string) => void {
+  let partial = "";
+  let began = false;
+  let count: number | undefined;
+  const done: string[] = [];
+  return (chunk) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const raw of lines) {
+      const l = raw.replace(/\r$/, "");
+      if (!began) {
+        began = l.includes(BEGIN(run));
+        continue;
+      }
+      let m: RegExpExecArray | null;
+      if (count === undefined && (m = /^1\.\.(\d+)$/.exec(l))) {
+        count = Number(m[1]);
+        if (count > 0) say(`suite 1 of ${count} running`);
+      } else if (count !== undefined && (m = /^(not ok|ok) (\d+) (\S+)(.*)$/.exec(l))) {
+        done.push(`${m[3]} ${/#\s*SKIP/i.test(m[4]!) ? "SKIP" : m[1] === "ok" ? "ok" : "not ok"}`);
+        const after = `(${done.slice(-3).join(", ")}${done.length > 3 ? ", ..." : ""})`;
+        say(done.length < count ? `suite ${done.length + 1} of ${count} running ${after}` : `all ${count} suites done ${after}`);
+      }
+    }
+  };
 }
 
 export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
@@ -81,10 +111,12 @@ export async function runAttempt(a: AttemptInput): Promise<AttemptRecord> {
     console = await a.drivers.console.open();
     let lastData = Date.now();
     let consoleEnded: string | undefined;
+    const suites = a.onEvent ? suiteTracker(a.run, (d) => a.onEvent!("suite", d)) : undefined;
     console.onData((t) => {
       text += t;
       lastData = Date.now();
       log.write(t);
+      suites?.(t);
     });
     console.onEnd((why) => {
       consoleEnded = why;

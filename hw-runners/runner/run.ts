@@ -29,6 +29,8 @@ export type LabLogEvent =
   | { kind: "health-check"; board: string; outcome: Outcome; reason?: string }
   | { kind: "attempt"; job: string; board: string; n: number; outcome: Outcome; reason?: string; consoleLog: string }
   | { kind: "retry"; job: string; board: string; reason: string; lava?: true }
+  /** Which suite the board is in ("suite 2 of 4 running (boot ok)"), as its console says. */
+  | { kind: "suite"; job: string; board: string; detail: string }
   | { kind: "result"; job: string; outcome: Outcome; board?: string; simulated: boolean }
   | LavaEvent;
 
@@ -233,6 +235,9 @@ async function runOnBoard(lab: Lab, board: Board, job: Job, files: ArtifactPaths
         timeouts: withBoardTimeouts(job.timeouts, board.timeouts),
         consoleLog: join(outDir, `attempt-${n}.console.log`),
         signal: held.signal,
+        onEvent: (kind, detail) => {
+          if (kind === "suite") o.log?.({ kind: "suite", job: job.id, board: board.id, detail });
+        },
       });
       // Leave the board off between attempts and jobs; a lost lease means it is no longer ours to touch.
       if (!held.signal.aborted) await held.drivers.power.off().catch(() => {});

@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { after, test } from "node:test";
 import ts from "typescript";
 // @ts-expect-error bin/build.js is plain JavaScript (it runs before anything is compiled)
-import { VENDOR, ensureBuilt, sourceDigest, sourceFiles, transpile } from "../../../bin/build.js";
+import { VENDOR, ensureBuilt, sourceDigest, sourceFiles, stampedDigest, transpile } from "../../../bin/build.js";
 import { REPO_ROOT } from "../../helpers/cli.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
@@ -100,4 +100,32 @@ test("a changed source names another build; import.meta.url paths resolve to the
   assert.notEqual(second.digest, first.digest, "a changed source changes the digest");
   assert.match(readFileSync(join(second.dir, "cli", "main.js"), "utf8"), /answer = 43/);
   assert.ok(existsSync(first.dir), "a recent older build stays for processes still running from it");
+});
+
+test("the sources' digest is read from dist/.stamps only while no file changed (inode, size, mtime, ctime) and the stamp is not racy", () => {
+  const root = join(tmp.path, "stamped");
+  mkdirSync(join(root, "engine"), { recursive: true });
+  mkdirSync(join(root, "bin"), { recursive: true });
+  cpSync(join(REPO_ROOT, "bin", "build.js"), join(root, "bin", "build.js"));
+  writeFileSync(join(root, "engine", "a.ts"), "export const a = 1;\n");
+  const stamps = join(root, "dist", ".stamps");
+  const real = stampedDigest(root);
+  assert.equal(real, sourceDigest(root));
+  // Pretend the stamp was written well after the file changed and holds a marker digest: it is used.
+  const s = JSON.parse(readFileSync(stamps, "utf8")) as { at: number; digest: string };
+  writeFileSync(stamps, JSON.stringify({ ...s, at: s.at + 60_000, digest: "from-the-stamp" }));
+  assert.equal(stampedDigest(root), "from-the-stamp");
+  // A change of the same size (new ctime and mtime): hashed again, and the stamp rewritten.
+  writeFileSync(join(root, "engine", "a.ts"), "export const a = 2;\n");
+  assert.equal(stampedDigest(root), sourceDigest(root));
+  assert.notEqual(stampedDigest(root), real);
+  // A racy stamp (written within 2 s of a file's change) is not trusted.
+  const t = JSON.parse(readFileSync(stamps, "utf8")) as { at: number; digest: string };
+  writeFileSync(stamps, JSON.stringify({ ...t, digest: "racy" }));
+  assert.equal(stampedDigest(root), sourceDigest(root));
+  // A new file: hashed again.
+  writeFileSync(join(root, "engine", "b.ts"), "export const b = 1;\n");
+  const u = JSON.parse(readFileSync(stamps, "utf8")) as { at: number };
+  writeFileSync(stamps, JSON.stringify({ ...u, at: u.at + 60_000, digest: "stale" }));
+  assert.equal(stampedDigest(root), sourceDigest(root));
 });

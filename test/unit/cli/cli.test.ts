@@ -7,17 +7,19 @@ import { PassThrough } from "node:stream";
 import { after, afterEach, test } from "node:test";
 import {
   GraphBuilder,
-  RunStore,
+  ResultCache,
   UsageError,
+  buildKey,
   clearSecrets,
   host,
   loadConfig,
   recipe,
   registerSecret,
-  writeManifest,
+  sha256File,
+  taskNodeKey,
   type RunManifest,
 } from "../../../engine/index.ts";
-import { formatPlan, parseParams, plan, runSummary } from "../../../cli/run.ts";
+import { formatPlan, parseParams, plan, reuseSalt, runSummary } from "../../../cli/run.ts";
 import { chooseExecutor } from "../../../cli/context.ts";
 import { githubAddMasks, githubGroup, lastLogLine, plainRenderer, ttyRenderer } from "../../../cli/progress.ts";
 import { HELP, commandHelp } from "../../../cli/help.ts";
@@ -36,7 +38,7 @@ test("parseParams: key=value pairs, values may contain '='; anything else is a u
   assert.throws(() => parseParams(["=v"]), UsageError);
 });
 
-test("plan: build nodes are 'run' until a passing run with the same inputs exists, then 'cached'; tasks always run", async () => {
+test("plan: a node is 'run' until the result cache holds its key (the run's own key), then 'cached' naming the run; tasks always run unless the pipeline reuses them", async () => {
   const root = join(tmp.path, "proj");
   mkdirSync(join(root, "src"), { recursive: true });
   writeFileSync(join(root, "src", "f.c"), "int main(){}\n");
@@ -59,30 +61,36 @@ test("plan: build nodes are 'run' until a passing run with the same inputs exist
   assert.deepEqual(first[0]!.inputs, { src: "host-dir:src" });
   assert.deepEqual(first[1]!.inputs, { a: "node:a" });
 
-  // A finished run in which both build nodes passed with these digests.
-  const store = new RunStore(cfg.home);
-  const { id, dir } = store.create("p");
-  const m: RunManifest = {
-    schema: 1,
-    id,
-    pipeline: "p",
-    params: {},
-    startedAt: new Date().toISOString(),
-    status: "finished",
-    executor: "buildkit",
-    pid: process.pid,
-    host: "h",
-    nodes: first
-      .filter((n) => n.kind === "build")
-      .map((n) => ({ name: n.name, kind: "build", state: "done", outcome: "PASS", inputDigest: n.inputDigest, deps: n.deps, artifacts: [] })),
+  // Results kept by an earlier run for both builds under the keys the run uses (buildkit here).
+  const cache = new ResultCache(cfg.home);
+  const keep = async (node: string, key: string, kind: "build" | "task") => {
+    const out = join(tmp.path, "kept", node);
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "o.txt"), node);
+    await cache.save({ node, kind, key, run: "r-earlier", at: "2026-12-07T00:00:00Z", fields: {} }, out, "artifacts/" + node, [
+      { path: `artifacts/${node}/o.txt`, sha256: await sha256File(join(out, "o.txt")), size: node.length },
+    ]);
   };
-  writeManifest(dir, m);
+  for (const n of first.filter((x) => x.kind === "build")) await keep(n.name, buildKey("buildkit", n.inputDigest!), "build");
   const second = await plan(cfg, graph);
   assert.deepEqual(
-    second.map((n) => n.prediction),
-    ["cached", "cached", "always-runs"],
+    second.map((n) => [n.prediction, n.reusedFrom?.run]),
+    [
+      ["cached", "r-earlier"],
+      ["cached", "r-earlier"],
+      ["always-runs", undefined],
+    ],
   );
-  assert.equal((await plan(cfg, graph, { reuseTasks: true }))[2]!.prediction, "reused-if-unchanged", "a pipeline that reuses task results (pr)");
+  assert.match(formatPlan(second), /^b\s+build cached \(run r-earlier\) <- a$/m);
+  const reusing = await plan(cfg, graph, { reuseTasks: true });
+  assert.equal(reusing[2]!.prediction, "run", "a pipeline that reuses task results (pr): no result kept for t yet");
+  await keep("t", taskNodeKey(graph.nodes.get("t")!, { a: first[0]!.inputDigest! }, {}, await reuseSalt(cfg)), "task");
+  assert.equal((await plan(cfg, graph, { reuseTasks: true }))[2]!.prediction, "cached");
+  assert.deepEqual(
+    (await plan(cfg, graph, { noCache: true })).map((n) => n.prediction),
+    ["run", "run", "run"],
+    "--no-cache",
+  );
 
   // A changed input: the node and its dependent are predicted to run again.
   writeFileSync(join(root, "src", "f.c"), "int main(){return 1;}\n");
@@ -151,7 +159,7 @@ test("plain progress: one line per event, cached shown, secrets masked", () => {
   r.onEvent({ kind: "node-output", node: "a", text: "noise that plain mode does not print" });
   r.onEvent({ kind: "node-end", node: "a", outcome: "FAIL", cached: false, durationMs: 1500, reason: "token sup3r-secret refused" });
   r.onEvent({ kind: "node-end", node: "b", outcome: "PASS", cached: true, durationMs: 80 });
-  r.onEvent({ kind: "run-end", id: "r1", dir: "/d", outcome: "FAIL", exitCode: 1, durationMs: 2000, status: "finished" });
+  r.onEvent({ kind: "run-end", id: "r1", dir: "/d", outcome: "FAIL", exitCode: 1, durationMs: 2000, status: "finished", counts: { FAIL: 1 } });
   r.stop();
   const lines = text
     .trim()
@@ -205,7 +213,7 @@ test("tty progress: one row per node redrawn in place, with state, cached and el
   assert.match(plain, /build-a\s+PASS cached/);
   assert.match(plain, /test-b\s+running\s.*\bcompiling foo\.c/, "the last output line of a running node, without BuildKit's prefix");
   assert.doesNotMatch(plain, /#7 1\.25/);
-  r.onEvent({ kind: "run-end", id: "r1", dir: "/d", outcome: "PASS", exitCode: 0, durationMs: 1, status: "finished" });
+  r.onEvent({ kind: "run-end", id: "r1", dir: "/d", outcome: "PASS", exitCode: 0, durationMs: 1, status: "finished", counts: { PASS: 1 } });
 });
 
 const ESC = String.fromCharCode(27);

@@ -1,10 +1,11 @@
 // exec: argv in, output masked and logged, failures as ExecError with their fields. Real processes.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, test } from "node:test";
-import { DpuCiError, ExecError, clearSecrets, exec, registerSecret } from "../../../engine/index.ts";
+import { DpuCiError, ExecError, clearSecrets, exec, registerSecret, which } from "../../../engine/index.ts";
 import { streamMasker } from "../../../engine/secrets.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
@@ -96,4 +97,23 @@ test("below the CLI nothing reads process.env: the environment is passed down (c
       .filter((f) => f && f !== "engine/config.ts"),
     [],
   );
+});
+
+test("which finds an executable file on PATH in order, as command -v does; a directory or a plain file is not a program", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "which-"));
+  try {
+    for (const d of ["a", "b"]) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, "a", "tool"), "not executable\n");
+    writeFileSync(join(dir, "b", "tool"), "#!/bin/sh\n", { mode: 0o755 });
+    mkdirSync(join(dir, "a", "dirtool"));
+    const path = `${join(dir, "a")}:${join(dir, "b")}`;
+    assert.equal(await which("tool", path), join(dir, "b", "tool"));
+    assert.equal(await which("tool"), undefined, "without a PATH: the shell of this process looks");
+    assert.equal(await which("dirtool", path), undefined);
+    assert.equal(await which("no-such-tool", path), undefined);
+    assert.equal(await which(join(dir, "b", "tool")), join(dir, "b", "tool"), "a path is checked as it is");
+    assert.equal(await which("sh"), (await exec("sh", ["-c", "command -v sh"])).stdout.trim(), "the same answer as the shell's");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -12,6 +12,9 @@ import {
   host,
   recipe,
   resolveParams,
+  selectTargets,
+  suggest,
+  didYouMean,
   topoOrder,
 } from "../../../engine/index.ts";
 
@@ -62,6 +65,36 @@ test("closure collects a node's transitive inputs; an unknown node is a usage er
     topoOrder(graph).map((n) => n.name),
     ["a", "b", "c", "d"],
   );
+});
+
+test("selectTargets: names and globs (dots and colons are literal), the closure in graph order, every pattern checked", () => {
+  const g = new GraphBuilder();
+  const k = build(g, "kernel.case2.virt");
+  const k4 = build(g, "kernel.case4.virt");
+  build(g, "image.case2.virt", { k });
+  build(g, "case4.virt.hil.qemu-q35-igb", { k4 });
+  build(g, "kernelxcase2");
+  const graph = g.finish();
+  assert.deepEqual([...selectTargets(graph, ["case4.*.hil.*"], "p").graph.nodes.keys()], ["kernel.case4.virt", "case4.virt.hil.qemu-q35-igb"]);
+  assert.deepEqual(selectTargets(graph, ["kernel.case?.virt"], "p").targets, ["kernel.case2.virt", "kernel.case4.virt"]);
+  assert.deepEqual([...selectTargets(graph, ["kernel.case2*"], "p").graph.nodes.keys()], ["kernel.case2.virt"], "a dot is a dot, not any character");
+  assert.throws(
+    () => selectTargets(graph, ["image.case2.virt", "kernel.case3.virt", "hil*"], "p"),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /--only "kernel\.case3\.virt": no node of pipeline "p" has this name \(did you mean kernel\.case2\.virt or kernel\.case4\.virt\?\)/.test(e.message) &&
+      /--only "hil\*": no node of pipeline "p" matches it \(did you mean case4\.virt\.hil\.qemu-q35-igb\?\)/.test(e.message) &&
+      !/image/.test(e.message),
+  );
+});
+
+test("suggestions: a swap of two letters is one edit; far words get none; names containing the word come after", () => {
+  assert.deepEqual(suggest("rnu", ["list", "plan", "run", "report"]), ["run"]);
+  assert.deepEqual(suggest("prr", ["smoke", "pr", "case", "nightly", "release"]), ["pr"]);
+  assert.deepEqual(suggest("xyz", ["run", "plan"]), []);
+  assert.deepEqual(suggest("kernel", ["kernel.case2.virt", "kerne"]), ["kerne", "kernel.case2.virt"]);
+  assert.equal(didYouMean("stauts", ["status", "down"]), " (did you mean status?)");
+  assert.equal(didYouMean("qq", ["status"]), "");
 });
 
 test("finish() returns a snapshot: nodes added later do not appear in it", () => {

@@ -11,7 +11,7 @@ import { ConfigError, ExecError, outcomeOfError } from "../../../engine/errors.t
 import { flattenCases } from "../../../engine/results.ts";
 import type { BoardDrivers, ConsoleStream, PowerState } from "../../../hw-runners/drivers/types.ts";
 import type { Board, Inventory } from "../../../hw-runners/inventory/types.ts";
-import { runAttempt } from "../../../hw-runners/runner/attempt.ts";
+import { runAttempt, suiteTracker } from "../../../hw-runners/runner/attempt.ts";
 import { ArtifactError, loadJob, parseJob, sha256File, verifyArtifacts } from "../../../hw-runners/runner/job.ts";
 import { collect } from "../../../hw-runners/runner/run.ts";
 import { place } from "../../../hw-runners/runner/schedule.ts";
@@ -362,4 +362,20 @@ test("a job file's problems name the file, the line and the field", () => {
   } finally {
     rmSync(dir, { recursive: true });
   }
+});
+
+test("suiteTracker: which suite a board is in, from a captured console fed in odd-sized chunks (a real QEMU board's)", () => {
+  const text = readFileSync(join(fileURLToPath(new URL("../../testdata/lab/", import.meta.url)), "console-qemu-full.log"), "utf8");
+  const said: string[] = [];
+  const feed = suiteTracker("bench.1", (d) => said.push(d));
+  for (let i = 0; i < text.length; i += 37) feed(text.slice(i, i + 37));
+  assert.deepEqual(said, [
+    "suite 1 of 3 running",
+    "suite 2 of 3 running (modules ok)",
+    "suite 3 of 3 running (modules ok, xdp ok)",
+    "all 3 suites done (modules ok, xdp ok, net ok)",
+  ]);
+  const other: string[] = [];
+  suiteTracker("another-run", (d) => other.push(d))(text);
+  assert.deepEqual(other, [], "results before this run's begin marker are not this run's");
 });
