@@ -55,7 +55,7 @@ export interface RegistryRef {
   repository: string;
 }
 
-/** `https://ghcr.io/team/cache` or `http://127.0.0.1:5000/team/cache` into origin and repository.
+/** `https://registry.example.com/team/cache` or `http://127.0.0.1:5000/team/cache` into origin and repository.
  *  Undefined (with the reason) for anything else: a credential in the URL is refused. */
 export function parseRegistryUrl(raw: string): RegistryRef | string {
   let u: URL;

@@ -63,11 +63,14 @@ test("build daemons: unix, ssh and tcp with TLS become --host and TLS flags; eve
 });
 
 test("the team cache's registry: origin and repository; a credential in the URL or a bad name is refused", () => {
-  assert.deepEqual(parseRegistryUrl("https://ghcr.io/team/dpu-ci-cache"), { origin: "https://ghcr.io", repository: "team/dpu-ci-cache" });
+  assert.deepEqual(parseRegistryUrl("https://registry.example.com/team/dpu-ci-cache"), {
+    origin: "https://registry.example.com",
+    repository: "team/dpu-ci-cache",
+  });
   assert.deepEqual(parseRegistryUrl("http://127.0.0.1:5000/cache/"), { origin: "http://127.0.0.1:5000", repository: "cache" });
-  assert.match(String(parseRegistryUrl("https://user:pw@ghcr.io/team/cache")), /credential in the URL is refused/);
-  assert.match(String(parseRegistryUrl("https://ghcr.io/Team/Cache")), /not a repository name/);
-  assert.match(String(parseRegistryUrl("https://ghcr.io")), /not a repository name/);
+  assert.match(String(parseRegistryUrl("https://user:pw@registry.example.com/team/cache")), /credential in the URL is refused/);
+  assert.match(String(parseRegistryUrl("https://registry.example.com/Team/Cache")), /not a repository name/);
+  assert.match(String(parseRegistryUrl("https://registry.example.com")), /not a repository name/);
   assert.match(String(parseRegistryUrl("ftp://x/y")), /expected http/);
 });
 
