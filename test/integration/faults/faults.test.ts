@@ -18,6 +18,8 @@ import { canaryThroughBuild } from "./canary.ts";
 import { bmcCanary, hungBoard, leaseContention, runnerDeath, stopLabFaults } from "./lab.ts";
 import { preparationFaults, stopPrepareFaults } from "./prepare.ts";
 import { interruptDuringRun } from "./interrupt.ts";
+import { teamCacheCanary } from "./team-cache.ts";
+import { registryUnavailable } from "../../helpers/registry.ts";
 
 const ledger = new Ledger();
 const tmp = tempDir("faults");
@@ -75,6 +77,20 @@ test("a secret canary through a build: nowhere but in the command that uses it",
   }
   await canaryThroughBuild(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV });
 });
+
+test(
+  "the team cache's registry credential as a canary: pushed, refused, registry gone, fork read-only; never FAIL, leaks nowhere",
+  { timeout: 600_000 },
+  async (t) => {
+    const why = noDocker ?? registryUnavailable();
+    if (why) {
+      ledger.skip("team cache", "the registry credential as a canary", why);
+      t.skip(why);
+      return;
+    }
+    await teamCacheCanary(ledger, { dir: tmp.path, canary: CANARY, env: SECRET_ENV });
+  },
+);
 
 test("a BMC password as a canary: used by the IPMI power driver, leaks nowhere", { timeout: 120_000 }, async () => {
   await bmcCanary(ledger, { dir: tmp.path, env: SECRET_ENV });
