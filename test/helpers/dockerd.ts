@@ -18,8 +18,16 @@ export interface ExtraDockerd {
   stop(): Promise<void>;
 }
 
+/** A daemon that also listens on tcp://127.0.0.1:PORT with TLS, clients verified by the CA
+ *  (dockerd --tlsverify): as a build host off this machine is reached. */
+export interface TlsListener {
+  port: number;
+  /** ca.pem, server-cert.pem, server-key.pem (makeTlsFiles). */
+  dir: string;
+}
+
 /** `n` distinguishes daemons of one process (bridge 172.31.(230+n).0/24). */
-export async function startDockerd(n: number, tag = "fleet"): Promise<ExtraDockerd> {
+export async function startDockerd(n: number, tag = "fleet", o: { tls?: TlsListener } = {}): Promise<ExtraDockerd> {
   const id = `${tag}${process.pid % 10000}${n}`;
   const dir = `/var/tmp/dpu-ci-${id}`;
   const execRoot = `/run/dpu-ci-${id}`;
@@ -52,6 +60,19 @@ export async function startDockerd(n: number, tag = "fleet"): Promise<ExtraDocke
       id,
       "--containerd-plugins-namespace",
       `${id}-plugins`,
+      ...(o.tls
+        ? [
+            "--host",
+            `tcp://127.0.0.1:${o.tls.port}`,
+            "--tlsverify",
+            "--tlscacert",
+            join(o.tls.dir, "ca.pem"),
+            "--tlscert",
+            join(o.tls.dir, "server-cert.pem"),
+            "--tlskey",
+            join(o.tls.dir, "server-key.pem"),
+          ]
+        : []),
     ],
     { stdio: ["ignore", log, log] },
   );
@@ -104,4 +125,25 @@ export async function importBusybox(url: string, dir: string, tag: string): Prom
   for (const applet of ["sh", "echo", "sleep", "mkdir", "cat", "wc", "head", "tr", "cp", "ln", "ls", "true", "date"])
     symlinkSync("busybox", join(root, "bin", applet));
   await exec("sh", ["-c", 'd=$1; shift; tar -C "$d" -c . | "$@"', "sh", root, DOCKER, "--host", url, "import", "-", tag]);
+}
+
+/** A CA, a server certificate for 127.0.0.1 and a client certificate it signed (openssl), as
+ *  Docker's "Protect the Docker daemon socket" guide makes them: `dir` gets ca.pem, server-cert.pem,
+ *  server-key.pem, and the client's ca.pem, cert.pem, key.pem in `dir`/client (what
+ *  DPU_CI_BUILDER_TLS names). */
+export async function makeTlsFiles(dir: string, cn = "dpu-ci-test-ca"): Promise<{ server: string; client: string }> {
+  const client = join(dir, "client");
+  mkdirSync(client, { recursive: true });
+  const sh = (script: string) => exec("sh", ["-c", `set -e; cd "${dir}"; ${script}`], { env: process.env });
+  await sh(
+    `openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=${cn}" -keyout ca-key.pem -out ca.pem 2>/dev/null; ` +
+      `openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server-key.pem -out server.csr 2>/dev/null; ` +
+      `printf 'subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n' > server.ext; ` +
+      `openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile server.ext -out server-cert.pem 2>/dev/null; ` +
+      `openssl req -newkey rsa:2048 -nodes -subj "/CN=dpu-ci-client" -keyout client/key.pem -out client.csr 2>/dev/null; ` +
+      `printf 'extendedKeyUsage = clientAuth\n' > client.ext; ` +
+      `openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile client.ext -out client/cert.pem 2>/dev/null; ` +
+      `cp ca.pem client/ca.pem; chmod 600 ca-key.pem server-key.pem client/key.pem`,
+  );
+  return { server: dir, client };
 }
