@@ -17,6 +17,7 @@ import {
   PROGRAMS,
   programNamed,
 } from "../dataplane/index.ts";
+import { didYouMean } from "../engine/suggest.ts";
 import { parseCommand } from "./args.ts";
 import { dataplaneTestTask, differentialTask, hostBpfAvailability, writeGuestBundle } from "../stages/dataplane.ts";
 import { ebpfCompileArgv, programsManifest } from "../stages/ebpf.ts";
@@ -106,6 +107,9 @@ function xdpMode(s: string | undefined): "xdp" | "xdpgeneric" | "xdpdrv" {
   if (m !== "xdp" && m !== "xdpgeneric" && m !== "xdpdrv") throw new UsageError(`--mode must be xdp, xdpgeneric or xdpdrv`);
   return m;
 }
+
+/** The sub-commands, for the nearest names after a typo. */
+const DATAPLANE_COMMANDS = ["build", "test", "diff", "guest", "load", "unload", "fw", "lb", "fwd", "fdb", "route", "stats"];
 
 /** The program whose maps a control command edits. */
 const OWNER = { fw: "fw", lb: "lb", fwd: "vf2virtio", fdb: "fastpath", route: "fastpath" } as const;
@@ -321,6 +325,6 @@ export async function runDataplaneCommand(argv: string[], io: IO = { out: proces
       return EXIT.OK;
     }
     default:
-      throw new UsageError(`dataplane: unknown command "${cmd}"\n\n${DATAPLANE_HELP}`);
+      throw new UsageError(`dataplane: unknown command "${cmd}"${didYouMean(cmd, DATAPLANE_COMMANDS)}\n\n${DATAPLANE_HELP}`);
   }
 }

@@ -36,6 +36,9 @@ test("a mistyped command, pipeline or sub-command: exit 2 with the nearest name"
   const rel = await runCli(["release", "pan"], { home });
   assert.equal(rel.code, 2, show(rel));
   assert.match(rel.stderr, /release: unknown sub-command "pan" \(did you mean plan\?\)/);
+  const dp = await runCli(["dataplane", "tset"], { home });
+  assert.equal(dp.code, 2, show(dp));
+  assert.match(dp.stderr, /dataplane: unknown command "tset" \(did you mean test\?\)/);
 });
 
 test("help <command> prints its usage (exit 0); help <nosuch> is a usage error (exit 2) with a suggestion", async () => {
