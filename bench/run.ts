@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 
-const ALL = ["startup", "engine", "reports", "dataplane", "lab", "dashboard", "kernel", "cold-pr"] as const;
+const ALL = ["startup", "engine", "reports", "dataplane", "lab", "lab-hosts", "dashboard", "kernel", "cold-pr"] as const;
 const QUICK = ["startup", "engine", "reports", "dataplane", "lab"];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((n) => !(ALL as readonly string[]).includes(n));
