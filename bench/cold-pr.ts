@@ -19,7 +19,7 @@ import { exec, type RunManifest } from "../engine/index.ts";
 import { builderTag } from "../images/index.ts";
 import { kernelBuilder } from "../kernel/index.ts";
 import { PROJECT } from "../test/integration/kernel/helpers.ts";
-import type { KernelMetadata } from "../kernel/index.ts";
+import { KernelMetadataSchema } from "../kernel/index.ts";
 import { bareKernelBuild } from "./kernel-bare.ts";
 
 const { values } = parseArgs({ options: { keep: { type: "boolean", default: false } } });
@@ -154,7 +154,7 @@ try {
     );
   }
   const k = m.nodes.find((n) => n.name === "kernel.case2.virt");
-  const meta = k?.output ? (JSON.parse(readFileSync(join(home, "runs", "latest", k.output, "metadata.json"), "utf8")) as KernelMetadata) : undefined;
+  const meta = k?.output ? KernelMetadataSchema.parse(JSON.parse(readFileSync(join(home, "runs", "latest", k.output, "metadata.json"), "utf8"))) : undefined;
   if (meta) {
     const d = meta.durationSeconds;
     console.log(

@@ -20,7 +20,7 @@ import { builderTag, DebianImageProvider, debianMirror } from "../images/index.t
 import { kernelBuilder } from "../kernel/index.ts";
 import { node, PROJECT, runKernelPipeline } from "../test/integration/kernel/helpers.ts";
 import { bareKernelBuild, moduleKeys, type BareRun } from "./kernel-bare.ts";
-import type { KernelMetadata } from "../kernel/index.ts";
+import { KernelMetadataSchema, type KernelMetadata } from "../kernel/index.ts";
 
 const { values } = parseArgs({
   options: { case: { type: "string", default: "case2" }, scenario: { type: "string", default: "virt" }, rounds: { type: "string", default: "1" } },
@@ -54,7 +54,7 @@ async function engine(i: number): Promise<EngineRun> {
   const dir = join(r.dir, k.output!);
   return {
     wallS: (k.durationMs ?? r.ms) / 1000,
-    meta: JSON.parse(readFileSync(join(dir, "metadata.json"), "utf8")) as KernelMetadata,
+    meta: KernelMetadataSchema.parse(JSON.parse(readFileSync(join(dir, "metadata.json"), "utf8"))),
     modules: moduleKeys(readFileSync(join(dir, "modules.sha256"), "utf8")),
     load: load(),
   };

@@ -1,9 +1,10 @@
 // The data-plane builder: DPDK (meson/ninja) and Open vSwitch (autotools) from source, plus our PMD
 // built against that DPDK. One image for all three so OVS and the PMD link what DPDK was compiled
 // with. The offline default sources come from Debian: dpdk 22.11's source package (deb-src lines
-// derived from the image's own apt sources, so no mirror host is written here) unpacked with its
+// derived from the image's own apt sources by images/apt.ts, so no mirror host is written here) unpacked with its
 // Debian patches to /usr/src/dpdk, and openvswitch-source (OVS 3.1's tarball).
 import type { ImageSpec } from "../engine/recipe.ts";
+import { addAptSources, removeAptSources } from "../images/index.ts";
 
 export const DPDK_DEBIAN_SOURCE = "/usr/src/dpdk";
 export const OVS_DEBIAN_TARBALL = "/usr/src/openvswitch/openvswitch.tar.gz";
@@ -44,10 +45,12 @@ export const dpdkBuilder: ImageSpec = {
     [
       "sh",
       "-c",
-      "set -e; sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/deb-src.list; " +
+      "set -e; " +
+        addAptSources("bookworm") +
         "apt-get update -q; mkdir -p /usr/src/dpdk-deb; cd /usr/src/dpdk-deb; apt-get source --download-only -q dpdk; " +
         "dpkg-source -x dpdk_*.dsc /usr/src/dpdk; dpkg-parsechangelog -l /usr/src/dpdk/debian/changelog -S Version > /usr/src/dpdk/.debian-version; " +
-        "rm -rf /usr/src/dpdk-deb /var/lib/apt/lists/* /etc/apt/sources.list.d/deb-src.list",
+        "rm -rf /usr/src/dpdk-deb; " +
+        removeAptSources,
     ],
   ],
   env: { LC_ALL: "C.UTF-8" },

@@ -1,7 +1,6 @@
 // DPDK's public surface: its stage, our PMDs built against it, the testpmd suites, its builder image
 // (shared with ovs/).
-export type { DpdkMetadata } from "./stage.ts";
-export type { PmdMetadata } from "./pmd.ts";
+export { DpdkMetadataSchema, PmdMetadataSchema, type DpdkMetadata, type PmdMetadata } from "./metadata.ts";
 
 export { dpdkStage, DPDK_PREFIX } from "./stage.ts";
 export { pmdStage, pmdAfter, pmdCompat, listPmds, loadPmdManifest } from "./pmd.ts";

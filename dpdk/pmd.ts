@@ -6,13 +6,14 @@
 // checked at plan time by the case matrix (pipelines/matrix.ts) and again against the DPDK it is
 // built with.
 import { existsSync, readdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import semver from "semver";
 import { z } from "zod";
 import { cacheName, ConfigError, host, recipe, type GraphBuilder, type NodeInput, type TaskResult } from "../engine/index.ts";
 import { parseWith, readJsonFile } from "../engine/schema.ts";
 import { dpdkBuilder } from "./image.ts";
+import { readBuildMetadata } from "../images/index.ts";
+import { PmdMetadataSchema } from "./metadata.ts";
 import { DPDK_PREFIX } from "./stage.ts";
 
 const PmdManifestSchema = z.object({
@@ -59,16 +60,6 @@ export function pmdCompat(root: string): Array<{ key: `pmd:${string}`; version: 
     .map((m) => ({ key: pmdKey(m.name), version: m.version, dpdk: m.dpdkVersions, dir: m.name }));
 }
 
-export interface PmdMetadata {
-  pmd: string;
-  version: string;
-  dpdkVersion: string;
-  library: string;
-  sha256: string;
-  bytes: number;
-  warnings: number;
-}
-
 export function pmdStage(g: GraphBuilder, dpdk: NodeInput, opts: { root: string; name: string }): NodeInput {
   const m = loadPmdManifest(opts.root, opts.name);
   const name = `pmd.${m.name}.${dpdk.node.replace(/^dpdk\./, "")}`;
@@ -109,7 +100,7 @@ export function pmdStage(g: GraphBuilder, dpdk: NodeInput, opts: { root: string;
 /** The DPDK it was really built against must be one the manifest supports (the plan checked the
  *  version the matrix expected; this checks the one pkg-config reported). */
 export async function pmdAfter(m: PmdManifest, out: string): Promise<TaskResult> {
-  const meta = JSON.parse(await readFile(join(out, "metadata.json"), "utf8")) as PmdMetadata;
+  const meta = await readBuildMetadata(out, PmdMetadataSchema, `the ${m.name} PMD build`);
   const v = semver.coerce(meta.dpdkVersion);
   const ok = v !== null && semver.satisfies(v, m.dpdkVersions);
   const cases = [{ name: `DPDK ${meta.dpdkVersion} in ${m.dpdkVersions}`, outcome: ok ? ("PASS" as const) : ("FAIL" as const) }];

@@ -4,11 +4,11 @@
 // (one directory, installed for prefix /opt/dpdk where consumers mount it): bin/dpdk-testpmd,
 // lib/librte_*.so*, lib/dpdk/pmds-*/ (the PMDs, loaded as plugins), lib/pkgconfig/libdpdk.pc,
 // include/, metadata.json.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { cacheName, host, recipe, type GraphBuilder, type Input, type NodeInput, type TaskResult } from "../engine/index.ts";
 import { shortHash } from "../engine/fetch.ts";
 import { dpdkBuilder } from "./image.ts";
+import { BUILD_LIB, buildLib, ccacheMetrics, readBuildMetadata } from "../images/index.ts";
+import { DpdkMetadataSchema } from "./metadata.ts";
 
 /** Where the DPDK output is mounted in consumers' containers: libdpdk.pc says this prefix. */
 export const DPDK_PREFIX = "/opt/dpdk";
@@ -25,19 +25,6 @@ export interface DpdkStageOptions {
   jobs?: number;
 }
 
-export interface DpdkMetadata {
-  version: string;
-  source: { kind: string; ref: string; patches: number };
-  prefix: string;
-  pmdDir: string;
-  drivers: { requested: string[]; built: string[] };
-  testpmd: { sha256: string };
-  toolchain: { gcc: string; meson: string };
-  jobs: number;
-  ccache: Record<string, number> | null;
-  durationSeconds: { total: number; ninja: number };
-}
-
 export function dpdkNodeName(drivers: readonly string[], source: DpdkSource): string {
   return `dpdk.${source.kind === "debian" ? "debian" : "dir"}.${shortHash([...drivers].sort().join(",") + (source.kind === "dir" ? source.path : ""))}`;
 }
@@ -47,7 +34,7 @@ export function dpdkStage(g: GraphBuilder, opts: DpdkStageOptions = {}): NodeInp
   const source = opts.source ?? { kind: "debian" };
   const name = dpdkNodeName(drivers, source);
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
-  const inputs: Record<string, Input> = { scripts: host.dir("dpdk/scripts"), patches: host.dir("dpdk/patches") };
+  const inputs: Record<string, Input> = { lib: buildLib(), scripts: host.dir("dpdk/scripts"), patches: host.dir("dpdk/patches") };
   if (source.kind === "dir") inputs.source = host.dir(source.path, { exclude: [".git", "build"] });
   const args = [
     "--source",
@@ -68,7 +55,7 @@ export function dpdkStage(g: GraphBuilder, opts: DpdkStageOptions = {}): NodeInp
     name,
     inputs,
     (refs) => {
-      let r = recipe.from(dpdkBuilder).withDirectory("/in/scripts", refs.scripts!).withDirectory("/in/patches", refs.patches!);
+      let r = recipe.from(dpdkBuilder).withFile(BUILD_LIB, refs.lib!).withDirectory("/in/scripts", refs.scripts!).withDirectory("/in/patches", refs.patches!);
       if (refs.source) r = r.withDirectory("/in/source", refs.source);
       return r
         .withMountedCache("/ccache", cacheName("ccache", dpdkBuilder))
@@ -86,8 +73,7 @@ export function dpdkStage(g: GraphBuilder, opts: DpdkStageOptions = {}): NodeInp
 
 /** metadata.json -> metrics; the build already failed when a requested PMD was not built. */
 export async function dpdkAfter(out: string): Promise<TaskResult> {
-  const meta = JSON.parse(await readFile(join(out, "metadata.json"), "utf8")) as DpdkMetadata;
-  const cc = meta.ccache;
+  const meta = await readBuildMetadata(out, DpdkMetadataSchema, "the DPDK build");
   return {
     outcome: "PASS",
     metrics: {
@@ -95,7 +81,7 @@ export async function dpdkAfter(out: string): Promise<TaskResult> {
       pmds: meta.drivers.built.length,
       ninjaSeconds: meta.durationSeconds.ninja,
       totalSeconds: meta.durationSeconds.total,
-      ...(cc ? { ccacheHits: (cc.direct_cache_hit ?? 0) + (cc.preprocessed_cache_hit ?? 0), ccacheMisses: cc.cache_miss ?? 0 } : {}),
+      ...ccacheMetrics(meta.ccache),
     },
   };
 }

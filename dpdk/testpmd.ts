@@ -5,14 +5,14 @@
 // become run metrics (pps, packets, dropped) under the board class "vdev", marked simulated: these
 // are emulated ports, never a hardware figure. A suite on a board's VF is the HIL stage's business.
 import { existsSync, statSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { DpuCiError, worst, type GraphBuilder, type NodeInput, type TaskResult, type TestCase, type TestSuite } from "../engine/index.ts";
 import { parseTestpmd } from "../reports/index.ts";
 import { testpmdSession, type SessionResult, type SessionStep } from "../dataplane/index.ts";
-import type { DpdkMetadata } from "./stage.ts";
-import type { PmdMetadata } from "./pmd.ts";
+import { readBuildMetadata } from "../images/index.ts";
+import { DpdkMetadataSchema, PmdMetadataSchema } from "./metadata.ts";
 
 /** The board class of container/host vdev runs: compared only with itself, never with hardware. */
 export const VDEV_BOARD_CLASS = "vdev";
@@ -75,8 +75,8 @@ interface RunCtx {
 }
 
 export async function runTestpmdSuites(c: RunCtx): Promise<TaskResult> {
-  const dpdk = JSON.parse(await readFile(join(c.dpdkDir, "metadata.json"), "utf8")) as DpdkMetadata;
-  const pmd = JSON.parse(await readFile(join(c.pmdDir, "metadata.json"), "utf8")) as PmdMetadata;
+  const dpdk = await readBuildMetadata(c.dpdkDir, DpdkMetadataSchema, "the DPDK build");
+  const pmd = await readBuildMetadata(c.pmdDir, PmdMetadataSchema, "the PMD build");
   const bin = join(c.dpdkDir, "bin", "dpdk-testpmd");
   const plugins = [join(c.dpdkDir, "lib", dpdk.pmdDir), join(c.pmdDir, pmd.library)];
   for (const p of [bin, ...plugins]) if (!existsSync(p)) return { outcome: "ERROR", reason: `${p} is missing from the build output` };

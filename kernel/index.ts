@@ -1,5 +1,6 @@
 // The kernel's public surface: its stage, its source setting, its profiles, its builder image.
-export type { KernelMetadata, KernelStageOptions } from "./stage.ts";
+export type { KernelStageOptions } from "./stage.ts";
+export { KernelMetadataSchema, type KernelMetadata } from "./metadata.ts";
 export type { KernelSource } from "./source.ts";
 
 export { kernelStage, kernelAfter, kernelNodeName } from "./stage.ts";

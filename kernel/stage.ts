@@ -3,8 +3,6 @@
 // build (kernel/scripts/verify-config.py) so a dropped option fails the node by name and a pass is
 // cached with the build. Outputs (one directory): bzImage, modules/lib/modules/<release>, build/ (a
 // tree for `make M=`), config, config.diff, config-check.json, metadata.json.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import {
   cacheName,
   describeSource,
@@ -17,7 +15,8 @@ import {
   type Recipe,
   type TaskResult,
 } from "../engine/index.ts";
-import { builderTag } from "../images/index.ts";
+import { BUILD_LIB, BUILD_LIB_SOURCE, builderTag, buildLib, ccacheMetrics, readBuildMetadata } from "../images/index.ts";
+import { KernelMetadataSchema } from "./metadata.ts";
 import { kernelBuilderFor } from "./image.ts";
 import { DEFAULT_KERNEL_SOURCE, type KernelSource } from "./source.ts";
 import { fetchSourceNode, shortHash } from "../engine/fetch.ts";
@@ -45,36 +44,6 @@ export interface KernelStageOptions {
   rebuild?: string;
 }
 
-export interface KernelMetadata {
-  source: { kind: string; ref: string; packageVersion: string; kernelVersion: string; epoch: number };
-  kernelRelease: string;
-  toolchain: { gcc: string; ld: string; make: string; ccache: boolean };
-  config: { sha256: string; requested: number; landed: number; notes: unknown[] };
-  bzImage: { sha256: string; bytes: number };
-  modules: number;
-  /** sha256 of modules.sha256 (every module's sha256, sorted by path). */
-  modulesSha256: string;
-  buildTimestamp: string;
-  jobs: number;
-  /** What the script spent, by phase: make is the compile; the rest is what the engine adds to it. */
-  durationSeconds: { total: number; configure: number; verify: number; baseDiff: number; make: number; modulesInstall: number; headers: number };
-  /** The inputs that decide the bytes, for an auditor rebuilding them. */
-  reproducibility: {
-    sourceDateEpoch: number;
-    kbuildBuildTimestamp: string;
-    kbuildBuildUser: string;
-    kbuildBuildHost: string;
-    kbuildBuildVersion: string;
-    kcflags: string;
-    inputs: string;
-    modules: string;
-  };
-  warnings: number;
-  errors: number;
-  ccache: Record<string, number> | null;
-  reproducer: string;
-}
-
 /** The node name a profile builds to: the same profile in two cases is built once. */
 export function kernelNodeName(fragments: readonly string[], extra: readonly string[], source: KernelSource): string {
   const tag = [...fragments].join(".") || "base";
@@ -91,6 +60,7 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
   const image = kernelBuilderFor(source);
   const files = profileFragments(fragments, opts.root);
   const inputs: Record<string, Input> = {
+    lib: buildLib(),
     scripts: host.dir("kernel/scripts"),
     prepare: host.file("kernel/scripts/prepare-source.sh"),
     exportList: host.file("kernel/export-sources.list"),
@@ -129,6 +99,7 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
       // Unpacking the source is its own step, with only its own script in: a change of config or of
       // the build scripts does not unpack it again.
       r = r
+        .withFile(BUILD_LIB, refs.lib!)
         .withFile("/in/kernel/scripts/prepare-source.sh", refs.prepare!)
         .withExec(["sh", "/in/kernel/scripts/prepare-source.sh", ...prepare])
         .withDirectory("/in/kernel/scripts", refs.scripts!);
@@ -157,10 +128,7 @@ export function kernelStage(g: GraphBuilder, opts: KernelStageOptions): NodeInpu
 
 /** Read metadata.json into metrics; the build itself already failed on any dropped option. */
 export async function kernelAfter(out: string): Promise<TaskResult> {
-  const meta = JSON.parse(await readFile(join(out, "metadata.json"), "utf8")) as KernelMetadata;
-  const cc = meta.ccache;
-  const hits = cc ? (cc.direct_cache_hit ?? 0) + (cc.preprocessed_cache_hit ?? 0) : 0;
-  const misses = cc ? (cc.cache_miss ?? 0) : 0;
+  const meta = await readBuildMetadata(out, KernelMetadataSchema, "the kernel build");
   return {
     outcome: "PASS",
     metrics: {
@@ -172,7 +140,7 @@ export async function kernelAfter(out: string): Promise<TaskResult> {
       warnings: meta.warnings,
       optionsRequested: meta.config.requested,
       optionsLanded: meta.config.landed,
-      ...(cc ? { ccacheHits: hits, ccacheMisses: misses } : {}),
+      ...ccacheMetrics(meta.ccache),
     },
   };
 }
@@ -196,5 +164,5 @@ function reproducerLine(tag: string, source: KernelSource, prepare: string[], bu
   const inline = extra.length ? `printf '%s\\n' ${extra.map((l) => `'${l}'`).join(" ")} >/in/inline.config && ` : "";
   const script = `${inline}sh /in/kernel/scripts/prepare-source.sh ${prepare.join(" ")} && sh /in/kernel/scripts/build.sh ${build.join(" ")}`;
   const src = source.kind === "dir" ? ` -v "${source.path}:/in/source:ro"` : source.kind === "debian" ? "" : ` -v "$PWD/<fetched source dir>:/in/source:ro"`;
-  return `docker run --rm -v "$PWD/kernel:/in/kernel:ro"${src} -v "$PWD/kernel-out:/out" ${tag} sh -c "${script}"`;
+  return `docker run --rm -v "$PWD/kernel:/in/kernel:ro" -v "$PWD/${BUILD_LIB_SOURCE}:${BUILD_LIB}:ro"${src} -v "$PWD/kernel-out:/out" ${tag} sh -c "${script}"`;
 }

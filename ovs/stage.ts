@@ -11,23 +11,14 @@ import { cacheName, host, recipe, type ArtifactRef, type GraphBuilder, type Node
 import { dpdkBuilder } from "../dpdk/index.ts";
 import { parseAutotest } from "../reports/index.ts";
 import { DPDK_PREFIX } from "../dpdk/index.ts";
+import { BUILD_LIB, buildLib, ccacheMetrics, readBuildMetadata } from "../images/index.ts";
+import { OvsMetadataSchema } from "./metadata.ts";
 
 export const OVS_PREFIX = "/opt/ovs";
 
 /** A subset of OVS's testsuite that runs in minutes on 2 cores: the vsctl/ovsdb front end, OpenFlow
  *  action encoding and mirroring through ofproto-dpif on the dummy datapath (~70 tests). */
 export const OVS_TESTSUITE_SUBSET = ["-k", "ovs-vsctl", "-k", "ofp-actions", "-k", "mirror"] as const;
-
-export interface OvsMetadata {
-  version: string;
-  source: { kind: string; ref: string; patches: number };
-  prefix: string;
-  dpdkVersion: string;
-  vswitchd: { sha256: string };
-  warnings: number;
-  ccache: Record<string, number> | null;
-  durationSeconds: { total: number; make: number };
-}
 
 export interface OvsStageOptions {
   /** Run the whole testsuite instead of the subset (nightly). */
@@ -47,11 +38,12 @@ export function ovsStage(g: GraphBuilder, dpdk: NodeInput, opts: OvsStageOptions
   const name = `ovs.${tag}`;
   const checkName = `ovs-check.${opts.fullTestsuite ? "full" : "subset"}.${tag}`;
   const jobs = String(opts.jobs ?? 2);
-  const inputs = { dpdk, scripts: host.dir("ovs/scripts"), patches: host.dir("ovs/patches") };
-  const built = (refs: Readonly<Record<"dpdk" | "scripts" | "patches", ArtifactRef>>): Recipe =>
+  const inputs = { dpdk, lib: buildLib(), scripts: host.dir("ovs/scripts"), patches: host.dir("ovs/patches") };
+  const built = (refs: Readonly<Record<"dpdk" | "lib" | "scripts" | "patches", ArtifactRef>>): Recipe =>
     recipe
       .from(dpdkBuilder)
       .withDirectory(DPDK_PREFIX, refs.dpdk)
+      .withFile(BUILD_LIB, refs.lib)
       .withDirectory("/in/scripts", refs.scripts)
       .withDirectory("/in/patches", refs.patches)
       .withMountedCache("/ccache", cacheName("ccache", dpdkBuilder))
@@ -101,8 +93,7 @@ export function ovsStage(g: GraphBuilder, dpdk: NodeInput, opts: OvsStageOptions
 }
 
 export async function ovsAfter(out: string): Promise<TaskResult> {
-  const meta = JSON.parse(await readFile(join(out, "metadata.json"), "utf8")) as OvsMetadata;
-  const cc = meta.ccache;
+  const meta = await readBuildMetadata(out, OvsMetadataSchema, "the OVS build");
   return {
     outcome: "PASS",
     metrics: {
@@ -111,7 +102,7 @@ export async function ovsAfter(out: string): Promise<TaskResult> {
       makeSeconds: meta.durationSeconds.make,
       totalSeconds: meta.durationSeconds.total,
       warnings: meta.warnings,
-      ...(cc ? { ccacheHits: (cc.direct_cache_hit ?? 0) + (cc.preprocessed_cache_hit ?? 0), ccacheMisses: cc.cache_miss ?? 0 } : {}),
+      ...ccacheMetrics(meta.ccache),
     },
   };
 }

@@ -10,6 +10,7 @@
 // seabios and ipxe-qemu are firmware the board's q35 machine loads (bios-256k.bin; the NICs'
 // option ROMs), shipped next to the built binary.
 import type { ImageSpec } from "../engine/recipe.ts";
+import { addAptSources, removeAptSources } from "../images/index.ts";
 
 /** Debian suite whose qemu source package is the default. */
 export const QEMU_DEBIAN_SUITE = "trixie";
@@ -18,15 +19,13 @@ export const QEMU_DEB_DIR = "/usr/src/qemu-deb";
 const addDebSrc = [
   "sh",
   "-c",
-  // The mirror the base was bootstrapped from: one-line (debootstrap) or deb822 sources.
-  `set -e; m=$( (sed -n 's/^deb[[:space:]]\\{1,\\}\\([^[:space:]]*\\).*/\\1/p' /etc/apt/sources.list 2>/dev/null; ` +
-    `sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null) | grep -v security | head -n1); ` +
-    `test -n "$m"; printf 'deb %s ${QEMU_DEBIAN_SUITE} main\\ndeb-src %s ${QEMU_DEBIAN_SUITE} main\\n' "$m" "$m" >/etc/apt/sources.list.d/qemu-src.list; ` +
+  "set -e; " +
+    addAptSources(QEMU_DEBIAN_SUITE, { binary: true }) +
     `apt-get update -q; mkdir -p ${QEMU_DEB_DIR}; cd ${QEMU_DEB_DIR}; apt-get source -q --download-only qemu/${QEMU_DEBIAN_SUITE}; ` +
     // Debian's qemu source drops the bundled meson wheel and QEMU 10 needs meson >= 1.5 (bookworm: 1.0):
     // trixie's meson is pure Python (Architecture: all) and its dependencies are bookworm's.
     `cd /tmp; apt-get download -q meson/${QEMU_DEBIAN_SUITE}; dpkg -i /tmp/meson_*.deb; rm -f /tmp/meson_*.deb; ` +
-    `rm -f /etc/apt/sources.list.d/qemu-src.list; rm -rf /var/lib/apt/lists/*; ls -l ${QEMU_DEB_DIR}; meson --version`,
+    `${removeAptSources}; ls -l ${QEMU_DEB_DIR}; meson --version`,
 ];
 
 export const qemuBuilder: ImageSpec = {

@@ -1,5 +1,6 @@
 // QEMU's public surface: its stage, its source setting, its builder image.
-export type { QemuMetadata, QemuStageOptions } from "./stage.ts";
+export type { QemuStageOptions } from "./stage.ts";
+export { QemuMetadataSchema, type QemuMetadata } from "./metadata.ts";
 export type { QemuSource } from "./source.ts";
 
 export { qemuStage, qemuAfter, qemuNodeName, qemuBuildArgv, qemuPrepareArgv, QEMU_PATCHES_DIR } from "./stage.ts";

@@ -5,10 +5,11 @@
 // (the unpacked source stays cached) and a build-script change only the build.
 // Output (one directory): bin/qemu-system-x86_64, share/qemu/ (firmware), metadata.json (version,
 // patches with sha256, configure line, binary sha256, firmware provenance, durations).
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheName, exec, host, recipe, type GraphBuilder, type Input, type NodeInput, type Recipe, type TaskResult, type TestCase } from "../engine/index.ts";
 import { qemuBuilder, QEMU_DEB_DIR } from "./image.ts";
+import { BUILD_LIB, buildLib, ccacheMetrics, readBuildMetadata } from "../images/index.ts";
+import { QemuMetadataSchema } from "./metadata.ts";
 import { fetchSourceNode, shortHash } from "../engine/fetch.ts";
 import { DEFAULT_QEMU_SOURCE, describeQemuSource, type QemuSource } from "./source.ts";
 
@@ -23,23 +24,6 @@ export interface QemuStageOptions {
   /** Extra ./configure arguments (e.g. --enable-debug-info), appended after ours. */
   configureArgs?: readonly string[];
   jobs?: number;
-}
-
-export interface QemuMetadata {
-  source: { kind: string; ref: string; packageVersion: string; version: string; epoch: number };
-  version: string;
-  versionString: string;
-  patches: { n: number; name: string; sha256: string; subject: string }[];
-  configure: string;
-  target: string;
-  binary: { path: string; sha256: string; bytes: number; glibcRequired: string };
-  firmware: { name: string; from: string; sha256: string }[];
-  dataDir: string;
-  devices: number;
-  toolchain: { gcc: string; ccache: boolean };
-  jobs: number;
-  durationSeconds: { configure: number; build: number; total: number };
-  ccache: Record<string, number> | null;
 }
 
 /** Node name: `qemu` for the default source, `qemu.<hash>` for another source or configure line. */
@@ -83,6 +67,7 @@ export function qemuStage(g: GraphBuilder, opts: QemuStageOptions = {}): NodeInp
   if (g.has(name)) return { kind: "node", node: name, type: "dir" };
   const image = qemuBuilder;
   const inputs: Record<string, Input> = {
+    lib: buildLib(),
     prepare: host.file("qemu/scripts/prepare-source.sh"),
     apply: host.file("qemu/scripts/apply-patches.sh"),
     build: host.file("qemu/scripts/build.sh"),
@@ -97,7 +82,7 @@ export function qemuStage(g: GraphBuilder, opts: QemuStageOptions = {}): NodeInp
     name,
     inputs,
     (refs) => {
-      let r: Recipe = recipe.from(image).withFile("/in/qemu/prepare-source.sh", refs.prepare!);
+      let r: Recipe = recipe.from(image).withFile(BUILD_LIB, refs.lib!).withFile("/in/qemu/prepare-source.sh", refs.prepare!);
       if (refs.source) r = r.withDirectory("/in/source", refs.source);
       return r
         .withExec(qemuPrepareArgv(source))
@@ -121,7 +106,7 @@ export function qemuStage(g: GraphBuilder, opts: QemuStageOptions = {}): NodeInp
 /** metadata.json -> metrics, and the binary must start on THIS host (the glibc trap: a binary linked
  *  in a newer Debian than the host's does not). */
 export async function qemuAfter(out: string, log: (line: string) => void = () => {}): Promise<TaskResult> {
-  const meta = JSON.parse(await readFile(join(out, "metadata.json"), "utf8")) as QemuMetadata;
+  const meta = await readBuildMetadata(out, QemuMetadataSchema, "the QEMU build");
   const bin = join(out, meta.binary.path);
   const run = await exec(bin, ["-L", join(out, meta.dataDir), "--version"], { allowFailure: true, timeoutMs: 30_000 });
   const first = (run.stdout || run.stderr).trim().split("\n")[0] ?? "";
@@ -134,7 +119,6 @@ export async function qemuAfter(out: string, log: (line: string) => void = () =>
     starts,
     ...meta.patches.map((p): TestCase => ({ name: `patch ${p.n} ${p.name} applied`, outcome: "PASS", properties: { sha256: p.sha256, subject: p.subject } })),
   ];
-  const cc = meta.ccache;
   return {
     outcome: starts.outcome,
     reason: starts.reason,
@@ -149,7 +133,7 @@ export async function qemuAfter(out: string, log: (line: string) => void = () =>
       configureSeconds: meta.durationSeconds.configure,
       buildSeconds: meta.durationSeconds.build,
       totalSeconds: meta.durationSeconds.total,
-      ...(cc ? { ccacheHits: (cc.direct_cache_hit ?? 0) + (cc.preprocessed_cache_hit ?? 0), ccacheMisses: cc.cache_miss ?? 0 } : {}),
+      ...ccacheMetrics(meta.ccache),
     },
   };
 }

@@ -11,16 +11,10 @@
 # PREFIX is where the consumers mount the output (the PMD and OVS builds), so libdpdk.pc is true there.
 # Environment: CCACHE_DIR enables ccache.
 set -eu
-kind="" from="" out="" prefix=/opt/dpdk drivers="" patches="" jobs=2
-while [ $# -gt 0 ]; do
-  [ $# -ge 2 ] || { echo "build-dpdk.sh: $1 needs a value" >&2; exit 2; }
-  case "$1" in
-    --source) kind=$2 ;; --from) from=$2 ;; --out) out=$2 ;; --prefix) prefix=$2 ;;
-    --drivers) drivers=$2 ;; --patches) patches=$2 ;; --jobs) jobs=$2 ;;
-    *) echo "build-dpdk.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-  shift 2
-done
+BUILD_SCRIPT=build-dpdk.sh
+. "${DPU_CI_BUILD_LIB:-/in/lib/build-lib.sh}"
+parse_options "source from out prefix drivers patches jobs" "$@"
+kind=${opt_source:-} from=${opt_from:-} out=${opt_out:-} prefix=${opt_prefix:-/opt/dpdk} drivers=${opt_drivers:-} patches=${opt_patches:-} jobs=${opt_jobs:-2}
 [ -n "$out" ] && [ -n "$drivers" ] || { echo "build-dpdk.sh: --out and --drivers are required" >&2; exit 2; }
 src=/tmp/dpdk-src build=/tmp/dpdk-build stage=/tmp/dpdk-stage
 rm -rf "$src" "$build" "$stage" "$out"; mkdir -p "$src" "$out"
@@ -30,29 +24,21 @@ t0=$(date +%s)
 case "$kind" in
   debian)
     [ -f /usr/src/dpdk/VERSION ] || { echo "build-dpdk.sh: /usr/src/dpdk not in the builder image" >&2; exit 2; }
-    cp -a /usr/src/dpdk/. "$src/"; ref="debian:dpdk $(cat /usr/src/dpdk/.debian-version)" ;;
+    copy_tree /usr/src/dpdk "$src"; ref="debian:dpdk $(cat /usr/src/dpdk/.debian-version)" ;;
   archive)
-    top=$(tar -tf "$from" | head -n 1 | cut -d/ -f1)
-    if [ -n "$top" ] && ! tar -tf "$from" | grep -qv "^$top/"; then tar -xf "$from" -C "$src" --strip-components=1; else tar -xf "$from" -C "$src"; fi
+    unpack_archive "$from" "$src"
     ref="archive $(sha256sum "$from" | cut -c1-16)" ;;
-  dir) cp -a "$from/." "$src/"; ref="dir" ;;
+  dir) copy_tree "$from" "$src"; ref="dir" ;;
   *) echo "build-dpdk.sh: --source must be debian, archive or dir" >&2; exit 2 ;;
 esac
 [ -f "$src/VERSION" ] && [ -f "$src/meson.build" ] || { echo "build-dpdk.sh: the $kind source is not a DPDK tree (VERSION, meson.build)" >&2; exit 2; }
-applied=0
-if [ -n "$patches" ] && [ -d "$patches" ]; then
-  for p in $(ls "$patches" | grep '\.patch$' | sort); do
-    echo "==> patch $p"; patch -d "$src" -p1 --forward --batch <"$patches/$p"; applied=$((applied + 1))
-  done
-fi
+apply_series "$patches" "$src" "the DPDK source ($ref)"
 version=$(cat "$src/VERSION")
 
 # --- configure: only the drivers named (their buses and the ring mempool come along) ---
+ccache_begin basedir
 cc=gcc
-if [ -n "${CCACHE_DIR:-}" ] && command -v ccache >/dev/null; then
-  mkdir -p "$CCACHE_DIR"; export CCACHE_COMPILERCHECK=content CCACHE_BASEDIR=/ CCACHE_NOHASHDIR=1
-  ccache --zero-stats >/dev/null; cc="ccache gcc"
-fi
+if $CCACHE_ON; then cc="ccache gcc"; fi
 all_drivers="bus/pci,bus/vdev,mempool/ring,$drivers"
 echo "==> meson setup DPDK $version ($ref): drivers $all_drivers"
 CC="$cc" meson setup "$build" "$src" --prefix="$prefix" --libdir=lib --buildtype=release \
@@ -85,16 +71,15 @@ for d in $(echo "$drivers" | tr ',' ' '); do
 done
 [ -z "$missing" ] || { echo "error: requested drivers not built:$missing (see meson-setup.log)" >&2; grep -iE "disabled|missing" "$out/meson-setup.log" | head -20 >&2; exit 1; }
 
-ccjson=null
-if [ "$cc" != gcc ]; then ccjson=$(ccache --print-stats 2>/dev/null | awk -F'\t' 'BEGIN{printf "{"} NF==2{printf "%s\"%s\":%s", (n++?",":""), $1, $2} END{printf "}"}'); fi
+ccjson=$(ccache_stats_json)
 t3=$(date +%s)
-jq -n --arg version "$version" --arg ref "$ref" --arg kind "$kind" --arg prefix "$prefix" --arg pmddir "$pmddir" \
+write_json "$out/metadata.json" --arg version "$version" --arg ref "$ref" --arg kind "$kind" --arg prefix "$prefix" --arg pmddir "$pmddir" \
   --arg drivers "$drivers" --arg built "$built" --arg gcc "$(gcc -dumpfullversion)" --arg meson "$(meson --version)" \
-  --argjson patches "$applied" --argjson jobs "$jobs" --argjson ccache "$ccjson" \
+  --slurpfile patches "$src/.dpu-ci-patches.json" --argjson jobs "$jobs" --argjson ccache "$ccjson" \
   --argjson total "$((t3 - t0))" --argjson ninja "$((t2 - t1))" \
   --arg sha "$(sha256sum "$out/bin/dpdk-testpmd" | cut -d' ' -f1)" \
-  '{version: $version, source: {kind: $kind, ref: $ref, patches: $patches}, prefix: $prefix, pmdDir: $pmddir,
+  '{version: $version, source: {kind: $kind, ref: $ref, patches: $patches[0]}, prefix: $prefix, pmdDir: $pmddir,
     drivers: {requested: ($drivers | split(",")), built: ($built | split(" ") | map(select(. != "")))},
     testpmd: {sha256: $sha}, toolchain: {gcc: $gcc, meson: $meson}, jobs: $jobs, ccache: $ccache,
-    durationSeconds: {total: $total, ninja: $ninja}}' >"$out/metadata.json"
+    durationSeconds: {total: $total, ninja: $ninja}}'
 echo "==> DPDK $version: $(echo "$built" | wc -w) PMD(s), $(ls "$out/lib" | grep -c '^librte_.*\.so\.') libraries, in $((t3 - t0)) s"

@@ -10,6 +10,8 @@
 # tinyconfig + those. Environment: CCACHE_DIR enables ccache; DPUCI_JOBS overrides --jobs.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+BUILD_SCRIPT=build.sh
+. "${DPU_CI_BUILD_LIB:-/in/lib/build-lib.sh}"
 src=/src out="" frags="" base_count=1 jobs=${DPUCI_JOBS:-2} export_list="" reproducer=""
 nl='
 '
@@ -41,23 +43,14 @@ export SOURCE_DATE_EPOCH="$epoch"
 KBUILD_BUILD_TIMESTAMP=$(date -u -d "@$epoch" '+%Y-%m-%d %H:%M:%S UTC')
 export KBUILD_BUILD_TIMESTAMP KBUILD_BUILD_USER=dpu-ci KBUILD_BUILD_HOST=dpu-ci KBUILD_BUILD_VERSION=1
 export KCFLAGS="-ffile-prefix-map=$src/= -ffile-prefix-map=$obj/="
+# ccache in depend mode (images/scripts/build-lib.sh). No CCACHE_BASEDIR: it rewrites absolute paths
+# into relative ones before gcc sees them, so -ffile-prefix-map no longer matches and a __FILE__
+# comes out as ../../src/... (shown on a one-file build), bytes a build without ccache, such as the
+# reproducer in metadata.json, does not make. ccache must change how fast, never what; whether the
+# whole bzImage and every module agree is checked by test/e2e/kernel/reproducible.test.ts.
+ccache_begin
 cc=gcc
-if [ -n "${CCACHE_DIR:-}" ] && command -v ccache >/dev/null; then
-  mkdir -p "$CCACHE_DIR"
-  # The compiler's content, not its mtime, decides hits; paths are fixed in the container, so the
-  # working directory need not be hashed. No CCACHE_BASEDIR: it rewrites absolute paths into relative
-  # ones before gcc sees them, so -ffile-prefix-map no longer matches and a __FILE__ comes out as
-  # ../../src/... (shown on a one-file build), bytes a build without ccache, such as the reproducer in
-  # metadata.json, does not make. ccache must change how fast, never what; whether the whole bzImage
-  # and every module agree is checked by test/e2e/kernel/reproducible.test.ts.
-  unset CCACHE_BASEDIR
-  # Depend mode: on a miss gcc runs once (its -MMD output names the headers) instead of ccache
-  # preprocessing every file first to hash it. A cold kernel/ mm/ fs/ build took 114 s through
-  # ccache against 94 s with plain gcc; 100 s in depend mode. Warm: 100 % hits, the same objects.
-  export CCACHE_COMPILERCHECK=content CCACHE_NOHASHDIR=1 CCACHE_DEPEND=1
-  ccache --zero-stats >/dev/null
-  cc="ccache gcc"
-fi
+if $CCACHE_ON; then cc="ccache gcc"; fi
 mk() { make -C "$src" O="$obj" CC="$cc" HOSTCC=gcc "$@"; }
 
 # --- configure: tinyconfig + fragments in order (later lines win) ---
@@ -130,13 +123,10 @@ t_installed=$(date +%s)
 ln -s ../../../build "$out/modules/lib/modules/$krel/build"
 t_headers=$(date +%s)
 
-ccache_json=null
-if [ "$cc" != gcc ]; then
-  ccache_json=$(ccache --print-stats | awk -F'\t' 'BEGIN{printf "{"} {printf "%s\"%s\":%s", (NR>1?",":""), $1, $2} END{printf "}"}')
-fi
+ccache_json=$(ccache_stats_json)
 t1=$(date +%s)
 nmods=$(find "$out/modules" -name '*.ko' | wc -l)
-jq -n \
+write_json "$out/metadata.json" \
   --slurpfile source "$src/.dpu-ci-source.json" \
   --arg krel "$krel" \
   --arg gcc "$(gcc --version | head -n1)" \
@@ -168,6 +158,6 @@ jq -n \
       kbuildBuildHost: "dpu-ci", kbuildBuildVersion: "1", kcflags: $kcflags,
       inputs: "source (packageVersion or ref), config.sha256, the builder image in the reproducer; ccache changes speed only (no CCACHE_BASEDIR)",
       modules: "modules.sha256 lists every module; modulesSha256 is its digest"},
-    warnings: $warnings, errors: $errors, ccache: $ccache, reproducer: $repro}' >"$out/metadata.json"
+    warnings: $warnings, errors: $errors, ccache: $ccache, reproducer: $repro}'
 rm -rf "$obj"
 echo "==> done: $krel, bzImage $(stat -c %s "$out/bzImage") bytes, $nmods modules, $warnings warnings, make $((tm - tb)) s"

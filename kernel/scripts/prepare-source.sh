@@ -10,36 +10,34 @@
 # The epoch is the source's own: the commit time of a fetched git ref (an 'epoch' file beside the archive),
 # or the mtime of the top Makefile as shipped in a tarball or Debian package.
 set -eu
+BUILD_SCRIPT=prepare-source
+. "${DPU_CI_BUILD_LIB:-/in/lib/build-lib.sh}"
 kind=$1
 case "$kind" in
   debian) pkg=$2; dest=${3:-/src}; ref=$pkg ;;
   archive|dir) from=$2; ref=$3; dest=${4:-/src} ;;
-  *) echo "prepare-source: unknown source kind '$kind' (debian|archive|dir)" >&2; exit 2 ;;
+  *) die 2 "unknown source kind '$kind' (debian|archive|dir)" ;;
 esac
 rm -rf "$dest"
 mkdir -p "$dest"
 case "$kind" in
   debian)
     tarball=/usr/src/$pkg.tar.xz
-    [ -f "$tarball" ] || { echo "prepare-source: $tarball not found: is the Debian package $pkg installed in the builder image?" >&2; exit 2; }
-    tar -xf "$tarball" -C "$dest" --strip-components=1
+    [ -f "$tarball" ] || die 2 "$tarball not found: is the Debian package $pkg installed in the builder image?"
+    unpack_archive "$tarball" "$dest"
     version=$(dpkg-query -W -f '${Version}' "$pkg" 2>/dev/null || echo unknown)
     ;;
   archive)
-    [ -f "$from" ] || { echo "prepare-source: archive $from not found" >&2; exit 2; }
-    # A tarball usually has one top directory; a git archive from the stage has none.
-    top=$(tar -tf "$from" | head -n 1 | cut -d/ -f1)
-    if tar -tf "$from" | grep -qv "^$top/" || [ "$top" = Makefile ]; then tar -xf "$from" -C "$dest"
-    else tar -xf "$from" -C "$dest" --strip-components=1; fi
+    unpack_archive "$from" "$dest"
     version=$ref
     ;;
   dir)
-    [ -f "$from/Makefile" ] || { echo "prepare-source: $from has no Makefile: not a kernel tree" >&2; exit 2; }
-    cp -a "$from/." "$dest/"
+    [ -f "$from/Makefile" ] || die 2 "$from has no Makefile: not a kernel tree"
+    copy_tree "$from" "$dest"
     version=$ref
     ;;
 esac
-[ -f "$dest/Makefile" ] && [ -f "$dest/Kconfig" ] || { echo "prepare-source: no kernel tree (Makefile + Kconfig) in the $kind source" >&2; exit 2; }
+[ -f "$dest/Makefile" ] && [ -f "$dest/Kconfig" ] || die 2 "no kernel tree (Makefile + Kconfig) in the $kind source"
 # A fetched git source carries its commit time beside the archive (written by the fetch task).
 if [ "$kind" = archive ] && [ -f "$(dirname "$from")/epoch" ]; then epoch=$(cat "$(dirname "$from")/epoch")
 elif [ -d "$dest/.git" ] && command -v git >/dev/null; then epoch=$(git -C "$dest" log -1 --format=%ct)

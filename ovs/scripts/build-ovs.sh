@@ -9,16 +9,10 @@
 #                --dpdk /opt/dpdk [--patches DIR] [--jobs N]
 # Environment: CCACHE_DIR enables ccache.
 set -eu
-kind="" from="" out="" prefix=/opt/ovs dpdk=/opt/dpdk patches="" jobs=2
-while [ $# -gt 0 ]; do
-  [ $# -ge 2 ] || { echo "build-ovs.sh: $1 needs a value" >&2; exit 2; }
-  case "$1" in
-    --source) kind=$2 ;; --from) from=$2 ;; --out) out=$2 ;; --prefix) prefix=$2 ;;
-    --dpdk) dpdk=$2 ;; --patches) patches=$2 ;; --jobs) jobs=$2 ;;
-    *) echo "build-ovs.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-  shift 2
-done
+BUILD_SCRIPT=build-ovs.sh
+. "${DPU_CI_BUILD_LIB:-/in/lib/build-lib.sh}"
+parse_options "source from out prefix dpdk patches jobs" "$@"
+kind=${opt_source:-} from=${opt_from:-} out=${opt_out:-} prefix=${opt_prefix:-/opt/ovs} dpdk=${opt_dpdk:-/opt/dpdk} patches=${opt_patches:-} jobs=${opt_jobs:-2}
 [ -n "$out" ] || { echo "build-ovs.sh: --out is required" >&2; exit 2; }
 src=/build/ovs stage=/tmp/ovs-stage
 rm -rf "$src" "$stage" "$out"; mkdir -p "$src" "$out"
@@ -27,30 +21,22 @@ case "$kind" in
   debian)
     tarball=/usr/src/openvswitch/openvswitch.tar.gz
     [ -f "$tarball" ] || { echo "build-ovs.sh: $tarball not found (openvswitch-source in the builder image)" >&2; exit 2; }
-    tar -xzf "$tarball" -C "$src" --strip-components=1
+    unpack_archive "$tarball" "$src"
     ref="debian:openvswitch-source $(dpkg-query -W -f '${Version}' openvswitch-source)" ;;
   archive)
-    top=$(tar -tf "$from" | head -n 1 | cut -d/ -f1)
-    if [ -n "$top" ] && ! tar -tf "$from" | grep -qv "^$top/"; then tar -xf "$from" -C "$src" --strip-components=1; else tar -xf "$from" -C "$src"; fi
+    unpack_archive "$from" "$src"
     ref="archive $(sha256sum "$from" | cut -c1-16)" ;;
-  dir) cp -a "$from/." "$src/"; ref="dir" ;;
+  dir) copy_tree "$from" "$src"; ref="dir" ;;
   *) echo "build-ovs.sh: --source must be debian, archive or dir" >&2; exit 2 ;;
 esac
 [ -f "$src/vswitchd/ovs-vswitchd.c" ] || { echo "build-ovs.sh: the $kind source is not an Open vSwitch tree" >&2; exit 2; }
-applied=0
-if [ -n "$patches" ] && [ -d "$patches" ]; then
-  for p in $(ls "$patches" | grep '\.patch$' | sort); do
-    echo "==> patch $p"; patch -d "$src" -p1 --forward --batch <"$patches/$p"; applied=$((applied + 1))
-  done
-fi
+apply_series "$patches" "$src" "the OVS source ($ref)"
 cd "$src"
 [ -x configure ] || ./boot.sh >"$out/boot.log" 2>&1
 
+ccache_begin basedir
 cc=gcc
-if [ -n "${CCACHE_DIR:-}" ] && command -v ccache >/dev/null; then
-  mkdir -p "$CCACHE_DIR"; export CCACHE_COMPILERCHECK=content CCACHE_BASEDIR=/ CCACHE_NOHASHDIR=1
-  ccache --zero-stats >/dev/null; cc="ccache gcc"
-fi
+if $CCACHE_ON; then cc="ccache gcc"; fi
 export PKG_CONFIG_PATH="$dpdk/lib/pkgconfig"
 dpdk_version=$(pkg-config --modversion libdpdk) || { echo "build-ovs.sh: no libdpdk.pc under $dpdk/lib/pkgconfig" >&2; exit 2; }
 echo "==> configure OVS against DPDK $dpdk_version ($ref)"
@@ -69,14 +55,13 @@ cp -a "$inst/sbin/ovs-vswitchd" "$inst/sbin/ovsdb-server" "$out/sbin/"
 for b in ovs-vsctl ovs-ofctl ovs-appctl ovs-dpctl ovsdb-tool ovsdb-client; do cp -a "$inst/bin/$b" "$out/bin/"; done
 cp -a "$inst/share/openvswitch/vswitch.ovsschema" "$out/share/openvswitch/"
 warnings=$(grep -c 'warning:' "$out/make.log" || true)
-ccjson=null
-if [ "$cc" != gcc ]; then ccjson=$(ccache --print-stats 2>/dev/null | awk -F'\t' 'BEGIN{printf "{"} NF==2{printf "%s\"%s\":%s", (n++?",":""), $1, $2} END{printf "}"}'); fi
+ccjson=$(ccache_stats_json)
 t3=$(date +%s)
-jq -n --arg version "$version" --arg ref "$ref" --arg kind "$kind" --arg prefix "$prefix" --arg dpdk "$dpdk_version" \
-  --arg gcc "$(gcc -dumpfullversion)" --argjson patches "$applied" --argjson jobs "$jobs" --argjson ccache "$ccjson" \
+write_json "$out/metadata.json" --arg version "$version" --arg ref "$ref" --arg kind "$kind" --arg prefix "$prefix" --arg dpdk "$dpdk_version" \
+  --arg gcc "$(gcc -dumpfullversion)" --slurpfile patches "$src/.dpu-ci-patches.json" --argjson jobs "$jobs" --argjson ccache "$ccjson" \
   --argjson warnings "$warnings" --argjson total "$((t3 - t0))" --argjson make "$((t2 - t1))" \
   --arg sha "$(sha256sum "$out/sbin/ovs-vswitchd" | cut -d' ' -f1)" \
-  '{version: $version, source: {kind: $kind, ref: $ref, patches: $patches}, prefix: $prefix, dpdkVersion: $dpdk,
+  '{version: $version, source: {kind: $kind, ref: $ref, patches: $patches[0]}, prefix: $prefix, dpdkVersion: $dpdk,
     vswitchd: {sha256: $sha}, toolchain: {gcc: $gcc}, jobs: $jobs, warnings: $warnings, ccache: $ccache,
-    durationSeconds: {total: $total, make: $make}}' >"$out/metadata.json"
+    durationSeconds: {total: $total, make: $make}}'
 echo "==> OVS $version with DPDK $dpdk_version in $((t3 - t0)) s"

@@ -8,6 +8,8 @@
 # OUT: bin/qemu-system-x86_64, share/qemu/ (firmware: what QEMU built and installed, completed from
 # Debian 12's seabios and ipxe-qemu where the source ships no blob), metadata.json.
 set -eu
+BUILD_SCRIPT=build.sh
+. "${DPU_CI_BUILD_LIB:-/in/lib/build-lib.sh}"
 src=/src out="" jobs=${DPUCI_JOBS:-2} extra=""
 nl='
 '
@@ -29,14 +31,11 @@ mkdir -p "$out"
 t0=$(date +%s)
 epoch=$(jq -r .epoch "$src/.dpu-ci-source.json")
 export SOURCE_DATE_EPOCH="$epoch"
-ccache=false
-if [ -n "${CCACHE_DIR:-}" ] && [ -d /usr/lib/ccache ]; then
-  mkdir -p "$CCACHE_DIR"
+ccache_begin basedir
+if $CCACHE_ON && [ -d /usr/lib/ccache ]; then
   # Debian's ccache symlinks (gcc, g++: there is no "cc" among them, and QEMU's configure asks for
   # "cc" unless CC says otherwise, so without CC=gcc nothing went through ccache).
-  export PATH="/usr/lib/ccache:$PATH" CC=gcc CXX=g++ CCACHE_COMPILERCHECK=content CCACHE_BASEDIR=/ CCACHE_NOHASHDIR=1
-  ccache --zero-stats >/dev/null
-  ccache=true
+  export PATH="/usr/lib/ccache:$PATH" CC=gcc CXX=g++
 fi
 
 # The targets the boards need only (x86_64 system emulation), TCG and KVM, user networking (libslirp),
@@ -123,9 +122,8 @@ fwjson=$(while read -r name from; do
   jq -n --arg name "$name" --arg from "$from" --arg sha "$(sha256sum "$out/share/qemu/$name" | cut -d' ' -f1)" '{name: $name, from: $from, sha256: $sha}'
 done <"$fw" | jq -s 'sort_by(.name)')
 rm -f "$fw"
-ccstats=null
-if $ccache; then ccstats=$(ccache --print-stats | awk -F'\t' 'NF==2 {printf "%s\"%s\":%s", (n++ ? "," : "{"), $1, $2} END {print (n ? "}" : "null")}'); fi
-jq -n --slurpfile source "$src/.dpu-ci-source.json" --slurpfile patches "$src/.dpu-ci-patches.json" \
+ccstats=$(ccache_stats_json)
+write_json "$out/metadata.json" --slurpfile source "$src/.dpu-ci-source.json" --slurpfile patches "$src/.dpu-ci-patches.json" \
   --arg version "$(head -n 1 "$out/version.txt")" --arg configure "$configure_line" \
   --arg sha "$(sha256sum "$bin" | cut -d' ' -f1)" --argjson bytes "$(stat -c %s "$bin")" \
   --argjson firmware "$fwjson" --arg glibc "$glibc" --arg gcc "$(gcc --version | head -n 1)" \
@@ -136,5 +134,5 @@ jq -n --slurpfile source "$src/.dpu-ci-source.json" --slurpfile patches "$src/.d
     binary: {path: "bin/qemu-system-x86_64", sha256: $sha, bytes: $bytes, glibcRequired: $glibc},
     firmware: $firmware, dataDir: "share/qemu", devices: $devices,
     toolchain: {gcc: $gcc, ccache: ($ccache != null)}, jobs: $jobs,
-    durationSeconds: {configure: $cfg, build: $make, total: $total}, ccache: $ccache}' >"$out/metadata.json"
+    durationSeconds: {configure: $cfg, build: $make, total: $total}, ccache: $ccache}'
 echo "==> QEMU $(jq -r .version "$out/metadata.json"), $(jq '.patches | length' "$out/metadata.json") patch(es), glibc >= $glibc, $((t3 - t0)) s"

@@ -7,11 +7,13 @@
 #   prepare-source.sh archive FILE REF [DEST]    a tarball (sha256-verified by the stage) or a git archive
 #   prepare-source.sh dir DIR REF [DEST]         a local tree copied in by the engine
 set -eu
+BUILD_SCRIPT=prepare-source
+. "${DPU_CI_BUILD_LIB:-/in/lib/build-lib.sh}"
 kind=$1
 case "$kind" in
   debian) from=$2; dest=${3:-/src}; ref=debian ;;
   archive|dir) from=$2; ref=$3; dest=${4:-/src} ;;
-  *) echo "prepare-source: unknown source kind '$kind' (debian|archive|dir)" >&2; exit 2 ;;
+  *) die 2 "unknown source kind '$kind' (debian|archive|dir)" ;;
 esac
 rm -rf "$dest"
 case "$kind" in
@@ -25,24 +27,19 @@ case "$kind" in
     ref="debian:qemu $package_version"
     ;;
   archive)
-    [ -f "$from" ] || { echo "prepare-source: archive $from not found" >&2; exit 2; }
-    mkdir -p "$dest"
-    top=$(tar -tf "$from" | head -n 1 | cut -d/ -f1)
-    if tar -tf "$from" | grep -qv "^$top/" || [ "$top" = VERSION ]; then tar -xf "$from" -C "$dest"
-    else tar -xf "$from" -C "$dest" --strip-components=1; fi
+    unpack_archive "$from" "$dest"
     package_version=""
     if [ -f "$(dirname "$from")/epoch" ]; then epoch=$(cat "$(dirname "$from")/epoch"); else epoch=$(stat -c %Y "$dest/VERSION"); fi
     ;;
   dir)
-    [ -f "$from/VERSION" ] && [ -f "$from/configure" ] || { echo "prepare-source: $from has no VERSION/configure: not a QEMU tree" >&2; exit 2; }
-    mkdir -p "$dest"
-    cp -a "$from/." "$dest/"
+    [ -f "$from/VERSION" ] && [ -f "$from/configure" ] || die 2 "$from has no VERSION/configure: not a QEMU tree"
+    copy_tree "$from" "$dest"
     package_version=""
     epoch=$(stat -c %Y "$dest/VERSION")
     ;;
 esac
-[ -f "$dest/VERSION" ] && [ -f "$dest/meson.build" ] || { echo "prepare-source: no QEMU tree (VERSION + meson.build) in the $kind source" >&2; exit 2; }
+[ -f "$dest/VERSION" ] && [ -f "$dest/meson.build" ] || die 2 "no QEMU tree (VERSION + meson.build) in the $kind source"
 version=$(cat "$dest/VERSION")
-jq -n --arg kind "$kind" --arg ref "$ref" --arg pv "$package_version" --arg v "$version" --argjson epoch "$epoch" \
-  '{kind: $kind, ref: $ref, packageVersion: $pv, version: $v, epoch: $epoch}' >"$dest/.dpu-ci-source.json"
+write_json "$dest/.dpu-ci-source.json" --arg kind "$kind" --arg ref "$ref" --arg pv "$package_version" --arg v "$version" --argjson epoch "$epoch" \
+  '{kind: $kind, ref: $ref, packageVersion: $pv, version: $v, epoch: $epoch}'
 echo "prepare-source: $kind $ref -> $dest (QEMU $version, epoch $epoch)"

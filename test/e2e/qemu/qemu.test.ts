@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildGraph, definePipeline, exec, resolveParams, runGraph, which, type RunManifest } from "../../../engine/index.ts";
 import { chooseExecutor, configFrom, storeOf } from "../../../cli/context.ts";
-import { qemuStage, type QemuMetadata } from "../../../qemu/index.ts";
+import { qemuStage, QemuMetadataSchema } from "../../../qemu/index.ts";
 import { PROJECT } from "../../integration/kernel/helpers.ts";
 
 const qemuPipeline = definePipeline({
@@ -60,7 +60,7 @@ let patched: { m: RunManifest; out: string; ms: number } | undefined;
 test("QEMU builds from Debian 13's source with the patch series and runs on this host", { timeout: 90 * 60_000 }, async (t) => {
   if (missing) return t.skip(`${missing} not available`);
   patched = await build(PROJECT);
-  const meta = JSON.parse(readFileSync(join(patched.out, "metadata.json"), "utf8")) as QemuMetadata;
+  const meta = QemuMetadataSchema.parse(JSON.parse(readFileSync(join(patched.out, "metadata.json"), "utf8")));
   t.diagnostic(
     `qemu node: ${patched.ms} ms (cached: ${patched.m.nodes[0]!.cached}); build ${meta.durationSeconds.build} s, ccache ${JSON.stringify(meta.ccache)}`,
   );
@@ -91,7 +91,7 @@ test(
     await cp(join(PROJECT, "qemu/scripts"), join(copy, "qemu/scripts"), { recursive: true, preserveTimestamps: true });
     await mkdir(join(copy, "qemu/patches"), { recursive: true });
     const plain = await build(copy);
-    const meta = JSON.parse(readFileSync(join(plain.out, "metadata.json"), "utf8")) as QemuMetadata;
+    const meta = QemuMetadataSchema.parse(JSON.parse(readFileSync(join(plain.out, "metadata.json"), "utf8")));
     t.diagnostic(`unpatched rebuild: ${plain.ms} ms, ccache ${JSON.stringify(meta.ccache)}`);
     assert.deepEqual(meta.patches, []);
     assert.doesNotMatch(await cpus(plain.out), /dpu-1288/);

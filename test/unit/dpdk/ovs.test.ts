@@ -47,7 +47,7 @@ test("plan: OVS is built against the dpdk node; the testsuite node shares its bu
   assert.match(sub.check.node, /^ovs-check\.subset\./);
   assert.match(full.check.node, /^ovs-check\.full\./);
   const nodes = g.finish().nodes;
-  assert.deepEqual(Object.keys(nodes.get(sub.ovs.node)!.inputs).sort(), ["dpdk", "patches", "scripts"]);
+  assert.deepEqual(Object.keys(nodes.get(sub.ovs.node)!.inputs).sort(), ["dpdk", "lib", "patches", "scripts"]);
 });
 
 test("dump-flows: packets per flow, matched to the installed flows whatever the field order", () => {

@@ -48,6 +48,7 @@ test("the kernel node's recipe: source unpacked before the fragments and build s
   if (node.kind !== "build") return;
   const ref = (key: string, kind: "dir" | "file") => ({ kind, key, hostPath: `/x/${key}`, digest: key });
   const out = node.recipe({
+    lib: ref("lib", "file"),
     scripts: ref("scripts", "dir"),
     prepare: ref("prepare", "file"),
     exportList: ref("exportList", "file"),
@@ -63,8 +64,8 @@ test("the kernel node's recipe: source unpacked before the fragments and build s
   const before = out.recipe.steps.slice(0, prep).filter((s) => s.op === "withFile");
   assert.deepEqual(
     before.map((s) => s.op === "withFile" && s.path),
-    ["/in/kernel/scripts/prepare-source.sh"],
-    "only the unpack script is in before the unpack",
+    ["/in/lib/build-lib.sh", "/in/kernel/scripts/prepare-source.sh"],
+    "only the unpack script and the build library it sources are in before the unpack",
   );
   const cache = out.recipe.steps.find((s) => s.op === "withMountedCache");
   assert.match(cache && cache.op === "withMountedCache" ? cache.cache : "", /^dpu-ci-ccache-kernel-builder-[0-9a-f]{16}$/);

@@ -10,6 +10,8 @@ import { join, resolve } from "node:path";
 import { exec } from "../../../engine/index.ts";
 
 const SCRIPT = resolve(import.meta.dirname, "../../../qemu/scripts/apply-patches.sh");
+// The script sources the build library, mounted at /in/lib in a builder container; here, from the tree.
+const env = { ...process.env, DPU_CI_BUILD_LIB: resolve(import.meta.dirname, "../../../images/scripts/build-lib.sh") };
 const patch = (subject: string, from: string, to: string) =>
   `From: t <t@localhost>\nSubject: [PATCH] ${subject}\n\n---\n--- a/VERSION\n+++ b/VERSION\n@@ -1 +1 @@\n-${from}\n+${to}\n`;
 
@@ -25,7 +27,7 @@ test("apply-patches: series order, sha256 per patch, a failing patch named", asy
     await writeFile(join(pd, "b.patch"), patch("first", "10.0.13", "10.0.13-dpu1"));
     await writeFile(join(pd, "a.patch"), patch("second", "10.0.13-dpu1", "10.0.13-dpu2"));
     await writeFile(join(pd, "series"), "# order\nb.patch\na.patch\n");
-    const r = await exec("sh", [SCRIPT, pd, src]);
+    const r = await exec("sh", [SCRIPT, pd, src], { env });
     assert.match(r.stdout, /applied 1: b\.patch \(first\)\napplied 2: a\.patch \(second\)/);
     assert.equal(await readFile(join(src, "VERSION"), "utf8"), "10.0.13-dpu2\n");
     const rec = JSON.parse(await readFile(join(src, ".dpu-ci-patches.json"), "utf8")) as { n: number; name: string; sha256: string; subject: string }[];
@@ -35,14 +37,14 @@ test("apply-patches: series order, sha256 per patch, a failing patch named", asy
     assert.deepEqual(rec[0], { n: 1, name: "b.patch", sha256: sha, subject: "first" });
     assert.equal(rec.length, 2);
     // Applied again, the first patch no longer applies: the build stops and says which.
-    const again = await exec("sh", [SCRIPT, pd, src], { allowFailure: true });
+    const again = await exec("sh", [SCRIPT, pd, src], { allowFailure: true, env });
     assert.notEqual(again.exitCode, 0);
     assert.match(again.stderr, /patch 1 \(b\.patch\) does not apply/);
     // Without a series file: every *.patch by name.
     await writeFile(join(src, "VERSION"), "10.0.13-dpu1\n");
     await rm(join(pd, "series"));
     await rm(join(pd, "b.patch"));
-    assert.match((await exec("sh", [SCRIPT, pd, src])).stdout, /applied 1: a\.patch/);
+    assert.match((await exec("sh", [SCRIPT, pd, src], { env })).stdout, /applied 1: a\.patch/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

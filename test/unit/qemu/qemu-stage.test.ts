@@ -71,10 +71,16 @@ test("the recipe unpacks before the patches go in, and builds with ccache in a n
   assert.equal(out.node, "qemu");
   assert.equal(qemuStage(g).node, "qemu", "a second call reuses the node");
   const node = g.finish().nodes.get("qemu") as BuildNode;
-  assert.deepEqual(Object.keys(node.inputs).sort(), ["apply", "build", "patches", "prepare"]);
+  assert.deepEqual(Object.keys(node.inputs).sort(), ["apply", "build", "lib", "patches", "prepare"]);
   assert.deepEqual(node.inputs.patches, { kind: "host-dir", path: "qemu/patches", exclude: undefined });
   const ref = (key: string, kind: "dir" | "file") => ({ kind, hostPath: `/h/${key}`, digest: key, key });
-  const r = node.recipe({ prepare: ref("prepare", "file"), apply: ref("apply", "file"), build: ref("build", "file"), patches: ref("patches", "dir") });
+  const r = node.recipe({
+    lib: ref("lib", "file"),
+    prepare: ref("prepare", "file"),
+    apply: ref("apply", "file"),
+    build: ref("build", "file"),
+    patches: ref("patches", "dir"),
+  });
   const steps = r.recipe.steps;
   const at = (pred: (s: (typeof steps)[number]) => boolean) => steps.findIndex(pred);
   const unpack = at((s) => s.op === "withExec" && s.args.includes("/in/qemu/prepare-source.sh"));
