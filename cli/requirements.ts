@@ -29,6 +29,11 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { command: "busybox", pkg: "busybox-static", why: "userspace of guest initramfs images", required: true, lab: true },
   { command: "cpio", pkg: "cpio", why: "packing initramfs images", required: true, lab: true },
   { command: "ip", pkg: "iproute2", why: "network namespaces and veth peers for tests", required: true },
+  // The container scenario (containers/): an OCI runtime, the standard CNI plugins, and ethtool for
+  // the senders' software checksums on veths (containers/suites.ts says why).
+  { command: "runc", pkg: "runc", why: "running the container scenario's OCI containers", required: false },
+  { command: "/usr/lib/cni/host-device", pkg: "containernetworking-plugins", why: "the CNI plugins (bridge, host-device) wiring containers", required: false },
+  { command: "ethtool", pkg: "ethtool", why: "software checksums on the container scenario's veths", required: false },
   { command: "xmllint", pkg: "libxml2-utils", why: "validating JUnit against its schema in tests", required: false },
   { command: "chromium", pkg: "chromium", why: "browser tests of the HTML report", required: false },
   { command: "git", pkg: "git", why: "kernel sources from git, release versions from tags", required: false, lab: true },

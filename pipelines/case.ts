@@ -45,10 +45,22 @@ import { testpmdStage } from "../dpdk/index.ts";
 import { ovsStage } from "../ovs/index.ts";
 import { ovsDatapathStage } from "../ovs/index.ts";
 import { qemuSourceOf, qemuStage } from "../qemu/index.ts";
+import { containerImageStage, containerSuitesStage } from "../containers/index.ts";
 
 /** Stages this pipeline composes today. A stage that has not landed in stages/ is left out of the
  *  graph (and shown as "not wired" by `dpu-ci matrix`) rather than faked. */
-export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>(["kernel", "drivers", "ebpf", "p4", "qemu", "dpdk", "ovs", "image", "hil"]);
+export const WIRED_STAGES: ReadonlySet<StageName> = new Set<StageName>([
+  "kernel",
+  "drivers",
+  "ebpf",
+  "p4",
+  "qemu",
+  "dpdk",
+  "ovs",
+  "image",
+  "containers",
+  "hil",
+]);
 
 export interface ComposeContext {
   readonly root: string;
@@ -301,6 +313,15 @@ function composeBuilds(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ctx: Co
   }
   const ebpf = spec.stages.includes("ebpf") ? ctx.built.get("ebpf") : undefined;
   if (ebpf) nodes.push(ctx.built.get("dataplane")!.node);
+  // The container scenario's image and its suites on a simulated board: once per run, shared.
+  if (spec.stages.includes("containers") && ebpf) {
+    if (!ctx.built.has("containers")) {
+      const image = containerImageStage(g);
+      ctx.built.set("container-image", image);
+      ctx.built.set("containers", containerSuitesStage(g, image, ebpf, { case: c.id, scenario }));
+    }
+    nodes.push(ctx.built.get("container-image")!.node, ctx.built.get("containers")!.node);
+  }
   // The guest image carries the drivers that exist (a driver not written yet is its own MISS node,
   // not a hole in the image) and the eBPF objects; its suites are the scenario's guest suites.
   const built = drivers.filter(([name]) => ctx.drivers.some((m) => m.name === name)).map(([, d]) => d);

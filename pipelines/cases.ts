@@ -17,7 +17,7 @@ export type Scenario = (typeof SCENARIOS)[number];
 export type CaseId = "case1" | "case2" | "case3" | "case4" | "case5" | "case5b" | "case6";
 
 /** Build and test stages a case may need; names match the folders of stages/. */
-export type StageName = "kernel" | "drivers" | "ebpf" | "p4" | "qemu" | "dpdk" | "ovs" | "image" | "hil" | "k8s" | "cilium";
+export type StageName = "kernel" | "drivers" | "ebpf" | "p4" | "qemu" | "dpdk" | "ovs" | "image" | "containers" | "hil" | "k8s" | "cilium";
 
 export type PlatformId = "virtualbox-laptop" | "server-1288" | "server-1288-fpga";
 
@@ -156,6 +156,9 @@ export interface SuiteSpec {
   /** The lab's in-guest suites (guest-image/initramfs/suites) that implement it today; none = not
    *  implemented yet, so it is not dispatched (and never reported as run). */
   readonly guest?: readonly string[];
+  /** A suite that runs as a task node on this machine instead of in a board's guest (the node's
+   *  name and what stands in for the board): simulated wherever it runs. */
+  readonly host?: { readonly node: string; readonly board: string };
 }
 
 /** The component a stage cannot be built without; where it is not obtainable the stage is MISS. */
@@ -197,7 +200,33 @@ const driverSuite = (name: string, description: string, ...needs: Capability[]) 
 
 // Suites shared by several cases: what a guest on a virtual or real board checks.
 const BOOT = inGuest(suite("boot", "trimmed kernel boots to userspace, virtio-net up"), "boot", "net");
-const OVS = suite("ovs-datapath", "OVS bridge forwards between virtio ports");
+const onHost = (s: SuiteSpec, node: string, board: string): SuiteSpec => ({ ...s, host: { node, board } });
+const OVS = onHost(
+  suite("ovs-datapath", "OVS bridge forwards between virtio ports"),
+  "ovs-datapath.*",
+  "ovs-vswitchd in a network namespace of this host (case pipeline; pr leaves DPDK/OVS out)",
+);
+// The container scenario without Kubernetes (containers/): real containers (runc, the workload
+// image the pipeline builds) in pods wired by the standard CNI plugins on a simulated board.
+const CONTAINER_BOARD = "a network namespace of this host as the node; the VF is a macvlan stand-in (no SR-IOV NIC here)";
+const CONTAINER_SUITES: readonly SuiteSpec[] = [
+  onHost(
+    suite("container-vf", "two containers, each with a VF moved in by CNI host-device: UDP source to sink, every datagram counted, rate"),
+    "containers.sim",
+    CONTAINER_BOARD,
+  ),
+  onHost(
+    suite("container-virtio", "the same over veths on the node's bridge (CNI bridge), fw (XDP) at each pod's host-side veth counting them"),
+    "containers.sim",
+    CONTAINER_BOARD,
+  ),
+  onHost(
+    suite("container-fw", "fw at the source pod's host-side veth denies one TCP port of the sink and allows another, counted"),
+    "containers.sim",
+    CONTAINER_BOARD,
+  ),
+  onHost(suite("container-lb", "lb (XDP) spreads a VIP over three backend pods, flows counted per backend"), "containers.sim", CONTAINER_BOARD),
+];
 const K8S_SMOKE = suite("k8s-cilium", "node joins, Cilium agent healthy, pod-to-pod traffic", "k8s");
 // On the guest's (trimmed) kernel: every program's verifier load and vectors (the generated
 // `dataplane` suite), and an XDP program seeing traffic on the NIC (xdp).
@@ -206,7 +235,11 @@ const EBPF_VECTORS = inGuest(
   "xdp",
   "dataplane",
 );
-const P4_VECTORS: SuiteSpec = { ...suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors as the eBPF C ones"), tools: ["p4c"] };
+const P4_VECTORS: SuiteSpec = onHost(
+  { ...suite("p4-vectors", "P4 programs compiled by p4c pass the same vectors as the eBPF C ones"), tools: ["p4c"] },
+  "dataplane-test-p4",
+  "BPF_PROG_TEST_RUN on this host's kernel",
+);
 const P4_LLVM_VECTORS: SuiteSpec = {
   ...suite("p4-llvm-vectors", "P4 in the custom syntax, compiled by the LLVM plugin, passes the same vectors as the eBPF C"),
   tools: ["p4llvm"],
@@ -284,8 +317,8 @@ export const CASES: readonly CaseSpec[] = [
         drivers: ["vffwd"],
         ebpf: ["fastpath", "lb", "firewall", "vf2virtio"],
         p4: [],
-        stages: ["kernel", "drivers", "ebpf", "image", "k8s", "cilium", "hil"],
-        suites: [BOOT, EBPF_VECTORS, VFFWD_SIM, K8S_SMOKE],
+        stages: ["kernel", "drivers", "ebpf", "image", "containers", "k8s", "cilium", "hil"],
+        suites: [BOOT, EBPF_VECTORS, VFFWD_SIM, ...CONTAINER_SUITES, K8S_SMOKE],
       },
     },
   },
@@ -353,10 +386,11 @@ export const CASES: readonly CaseSpec[] = [
         drivers: ["ixgbevf", "vffwd"],
         ebpf: ["vf2virtio", "firewall"],
         p4: [],
-        stages: ["kernel", "drivers", "ebpf", "dpdk", "image", "k8s", "cilium", "hil"],
+        stages: ["kernel", "drivers", "ebpf", "dpdk", "image", "containers", "k8s", "cilium", "hil"],
         suites: [
           BOOT,
           EBPF_VECTORS,
+          ...CONTAINER_SUITES,
           suite("vf2virtio", "VF to virtio forwarding with firewall", "server:1288", "nic:82599"),
           suite("k8s-cilium-vf", "pods on VF/virtio NICs under Cilium", "server:1288", "nic:82599", "k8s"),
         ],

@@ -19,6 +19,7 @@ import {
   type ComponentVersion,
   type Scenario,
   type ScenarioSpec,
+  type SuiteSpec,
   type StageName,
   type VersionKey,
   type VersionProfile,
@@ -235,6 +236,29 @@ export function suiteVerdict(
   return { suite: name, needs, hardware, simulated, verdict: "SKIP", reason: placed.ok ? undefined : placed.reason };
 }
 
+/** A suite that runs as a task node on this machine (SuiteSpec.host): simulated wherever it runs,
+ *  whatever the inventory, unless its toolchain cannot be had. */
+export function hostSuiteVerdict(s: SuiteSpec, here: HereOverrides = {}): SuiteVerdict {
+  const absent = unobtainable(s.tools ?? [], "here", here);
+  if (absent.length)
+    return {
+      suite: s.name,
+      needs: s.needs,
+      hardware: [],
+      simulated: [],
+      verdict: "MISS",
+      reason: `toolchain not obtainable here: ${absent.map((t) => `${t} (${hereOf(t, here).note})`).join("; ")}`,
+    };
+  return {
+    suite: s.name,
+    needs: s.needs,
+    hardware: [],
+    simulated: [`this host (task ${s.host!.node})`],
+    verdict: "simulated",
+    reason: `host task ${s.host!.node}: ${s.host!.board}; results are marked simulated`,
+  };
+}
+
 // ---- the matrix ----
 
 /** wired: composed by the case pipeline; not-wired: its stage has not landed; MISS: its toolchain
@@ -275,7 +299,9 @@ export function planRow(c: CaseSpec, scenario: Scenario, opts: MatrixOptions): M
   const versions = resolveVersions(spec, opts.profile ?? "here", {}, drivers, pmds);
   const compat = checkCompatibility(versions, [...COMPAT_RULES, ...driverRules(drivers), ...pmdRules(pmds)]).map((p) => p.message);
   const here = opts.here ?? {};
-  const suites = spec.suites.map((s) => suiteVerdict(s.name, s.needs, opts.boards, s.tools ?? [], (s.guest ?? []).length > 0, here));
+  const suites = spec.suites.map((s) =>
+    s.host ? hostSuiteVerdict(s, here) : suiteVerdict(s.name, s.needs, opts.boards, s.tools ?? [], (s.guest ?? []).length > 0, here),
+  );
   const runnable = suites.filter((s) => s.verdict === "hardware" || s.verdict === "simulated");
   const verdict: MatrixRow["verdict"] =
     runnable.length === 0 ? "SKIP" : runnable.length < suites.length ? "partial" : suites.every((s) => s.verdict === "hardware") ? "hardware" : "simulated";

@@ -27,6 +27,8 @@ export function releaseArtifacts(drivers: readonly string[]): ReleaseArtifact[] 
     ...drivers.map((d) => ({ name: `driver-${d}`, paths: [`drivers/${d}`, "drivers/scripts", ":(glob)drivers/*.ts"], nodes: [`driver.${d}.`] })),
     { name: "dataplane", paths: ["p4", "dataplane", "stages/dataplane.ts", "stages/ebpf.ts", "stages/p4.ts", "p4c"], nodes: ["ebpf-build", "p4-build"] },
     { name: "guest-image", paths: ["guest-image"], nodes: ["image."] },
+    // The container scenario's workload image: an OCI archive, versioned like the rest.
+    { name: "container-images", paths: ["containers/workload", "containers/scripts", "containers/stage.ts"], nodes: ["container-image."] },
   ];
 }
 
