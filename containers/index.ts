@@ -6,7 +6,7 @@ export type { CniResult } from "./runtime.ts";
 export type { ContainerSuiteOptions } from "./suites.ts";
 export type { ContainerSuitesOptions } from "./stage.ts";
 
-export { ContainerError, readImageRecord, unpackImage } from "./image.ts";
+export { ContainerError, imageRecordSchema, readImageRecord, unpackImage } from "./image.ts";
 export { BoardNode, Pod, keyValues, runtimeSpec, CNI_PATH, CNI_PLUGINS } from "./runtime.ts";
 export { runContainerSuites } from "./suites.ts";
 export { containerImageStage, containerSuitesStage, containerRuntimeMissing } from "./stage.ts";
