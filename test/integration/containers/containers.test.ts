@@ -9,7 +9,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, which } from "../../../engine/index.ts";
-import { ContainerError, containerRuntimeMissing, readImageRecord, runContainerSuites, unpackImage } from "../../../containers/index.ts";
+import { BoardNode, ContainerError, containerRuntimeMissing, readImageRecord, runContainerSuites, unpackImage } from "../../../containers/index.ts";
 import { cannotRun, compileAll, ROOT } from "../dataplane/helpers.ts";
 
 const skip = (await cannotRun()) ?? (await containerRuntimeMissing()) ?? (!(await which("gcc")) ? "gcc is not installed (packs the image here)" : undefined);
@@ -72,4 +72,26 @@ test("an image whose manifest digest differs from the build's record is a Contai
   await exec("tar", ["-cf", join(tampered, record.archive), "-C", layout, "."]);
   await cp(join(images, "image.json"), join(tampered, "image.json"));
   await assert.rejects(unpackImage(tampered, record, join(dir, "unpack-tampered")), /image digest: layer 0/);
+});
+
+test("a CNI plugin that fails and a container that cannot start are ContainerErrors naming the step", { skip, timeout: 60_000 }, async () => {
+  const image = await unpackImage(images, await readImageRecord(images), join(dir, "unpack-steps"));
+  const node = await BoardNode.create(`st${process.pid % 1000}`, join(dir, "node-steps"), () => {});
+  try {
+    const pod = await node.pod("p");
+    await assert.rejects(
+      pod.attach("net1", { name: "x", type: "host-device", device: "no-such-vf" }),
+      (e: unknown) => e instanceof ContainerError && e.step === "CNI host-device ADD net1 of pod p" && /failed to find host device/.test(e.message),
+    );
+    // The image's entrypoint with an unknown sub-command exits 2: runc ran it, the workload refused.
+    await assert.rejects(node.run(pod, "bad", image, ["no-such-command"]), (e: unknown) => e instanceof ContainerError && e.step === "container bad in pod p");
+    // An entrypoint that is not in the image: runc cannot start the container at all.
+    await assert.rejects(
+      node.run(pod, "absent", { ...image, entrypoint: ["/not-in-the-image"] }, []),
+      (e: unknown) => e instanceof ContainerError && e.step === "container absent in pod p",
+    );
+  } finally {
+    await node.destroy();
+  }
+  assert.doesNotMatch((await exec("ip", ["netns", "list"])).stdout, new RegExp(node.ns));
 });
