@@ -45,7 +45,48 @@ export interface Ipv4Facts {
   /** The L4 checksum over the datagram is right (TCP; UDP with a checksum); only for complete,
    *  unfragmented TCP/UDP. */
   l4ChecksumOk?: boolean;
+  /** Options present (IHL > 5), and what ip_options_compile's walk finds in them. */
+  options: boolean;
+  optSrr: boolean;
+  /** RFC 1812 / ip_route_input_slow: a martian source or destination; a multicast or limited
+   *  broadcast destination (local delivery, never unicast-forwarded). */
+  martianSrc: boolean;
+  martianDst: boolean;
+  localDst: boolean;
+  /** An ICMP error (3, 4, 5, 11, 12) quoting an IPv4 header (IHL 5) and 8 bytes within tot_len. */
+  quote?: { proto: number; sport: number; dst: string };
 }
+
+/** ip_options_compile's walk over the option bytes (p4/README.md): malformed, source routed. */
+export function walkOptions(o: Uint8Array): { bad: boolean; srr: boolean } {
+  let pos = 0;
+  let srr = false;
+  while (pos < o.length) {
+    const t = o[pos]!;
+    if (t === 0) break;
+    if (t === 1) {
+      pos++;
+      continue;
+    }
+    if (pos + 1 >= o.length) return { bad: true, srr };
+    const l = o[pos + 1]!;
+    if (l < 2 || pos + l > o.length) return { bad: true, srr };
+    if (t === 0x83 || t === 0x89) srr = true;
+    pos += l;
+  }
+  return { bad: false, srr };
+}
+
+const octet = (ip: string) => Number(ip.split(".")[0]);
+export const isMartianSource = (ip: string) => {
+  const t = octet(ip);
+  return t === 0 || t === 127 || (t & 0xf0) === 0xe0 || ip === "255.255.255.255";
+};
+export const isMartianDestination = (ip: string) => {
+  const t = octet(ip);
+  return t === 0 || t === 127;
+};
+export const isLocalDestination = (ip: string) => (octet(ip) & 0xf0) === 0xe0 || ip === "255.255.255.255";
 
 const ip4 = (b: Buffer, o: number) => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 
@@ -81,6 +122,11 @@ export function inspectPacket(b: Buffer): PacketFacts {
       src: "",
       dst: "",
       l4Complete: false,
+      options: false,
+      optSrr: false,
+      martianSrc: false,
+      martianDst: false,
+      localDst: false,
       ...partial,
     };
     return f;
@@ -103,13 +149,32 @@ export function inspectPacket(b: Buffer): PacketFacts {
   const hlen = ihl * 4;
   if (b.length < off + hlen) return fail("header cut short", hdr);
   if (inetChecksum(b.subarray(off, off + hlen)) !== 0) return fail("bad header checksum", hdr);
+  const opts = walkOptions(b.subarray(off + 20, off + hlen));
+  if (opts.bad) return fail("malformed options", hdr);
   if (hdr.totLen < hlen) return fail("tot_len shorter than the header", hdr);
   if (off + hdr.totLen > b.length) return fail("tot_len beyond the frame", hdr);
-  const v: Ipv4Facts = { valid: true, ...hdr, l4Complete: false };
+  const v: Ipv4Facts = {
+    valid: true,
+    ...hdr,
+    l4Complete: false,
+    options: hlen > 20,
+    optSrr: opts.srr,
+    martianSrc: isMartianSource(hdr.src),
+    martianDst: isMartianDestination(hdr.dst),
+    localDst: isLocalDestination(hdr.dst),
+  };
   f.ipv4 = v;
   const l4 = off + hlen;
   const l4len = hdr.totLen - hlen;
   if (hdr.fragOffset !== 0) return f;
+  if (hdr.proto === IPPROTO.icmp && l4len >= 36 && [3, 4, 5, 11, 12].includes(b[l4]!)) {
+    const q = l4 + 8;
+    if (b[q]! === 0x45) {
+      const qproto = b[q + 9]!;
+      const qfrag = b.readUInt16BE(q + 6) & 0x1fff;
+      v.quote = { proto: qproto, sport: (qproto === IPPROTO.tcp || qproto === IPPROTO.udp) && qfrag === 0 ? b.readUInt16BE(q + 20) : 0, dst: ip4(b, q + 16) };
+    }
+  }
   const need = hdr.proto === IPPROTO.tcp ? 20 : hdr.proto === IPPROTO.udp ? 8 : 0;
   if (need === 0 || l4len < need) return f;
   v.l4Complete = true;
@@ -144,7 +209,29 @@ export interface GenerateOptions {
   /** Destination addresses and ports worth hitting (VIPs, routes). */
   addrs?: string[];
   ports?: number[];
+  /** Source addresses worth using (rule prefixes). */
+  srcs?: string[];
 }
+
+/** Option lists a reviewer would try (p4/README.md's option rules): source routes, record route,
+ *  malformed lengths, NOPs and padding after END. */
+export const OPTION_ATTACKS = [
+  "83070400 00000000",
+  "89070400 0a000001",
+  "01830704 00000000",
+  "07070400 00000000",
+  "44000000",
+  "07270400 00000000",
+  "01010144",
+  "01010100",
+  "00ffffff",
+  "070b0400 00000000 00000000",
+  "01010101 01010101 01010101 01010101 01010101 01010101 01010101 01010101 01010101 01010183",
+];
+/** Martian and never-forwarded addresses (RFC 1812 5.3.7; 240/4 is unicast to Linux). */
+export const ODD_SOURCES = ["0.0.0.0", "0.1.2.3", "127.0.0.1", "224.0.0.5", "239.1.2.3", "255.255.255.255", "240.0.0.1"];
+export const ODD_DESTINATIONS = ["0.0.0.9", "127.0.0.1", "224.0.0.5", "224.0.0.251", "239.1.2.3", "255.255.255.255", "240.0.0.1"];
+const hexBytes = (h: string) => Buffer.from(h.replace(/\s+/g, ""), "hex");
 
 const macBytes = (m: string) => Buffer.from(m.split(":").map((x) => parseInt(x, 16)));
 const ipBytes = (a: string) => Buffer.from(a.split(".").map(Number));
@@ -182,23 +269,46 @@ export function randomPacket(r: Random, o: GenerateOptions = {}): Buffer {
   let body: Buffer;
   if (kind !== "ipv4") body = r.bytes(r.range(0, 60));
   else {
-    const proto = r.pick([IPPROTO.tcp, IPPROTO.tcp, IPPROTO.udp, IPPROTO.udp, IPPROTO.icmp, r.int(256)]);
+    const proto = r.pick([IPPROTO.tcp, IPPROTO.tcp, IPPROTO.udp, IPPROTO.udp, IPPROTO.icmp, IPPROTO.icmp, r.pick([4, 41, 47]), r.int(256)]);
     const l4len = proto === IPPROTO.tcp ? 20 : proto === IPPROTO.udp || proto === IPPROTO.icmp ? 8 : 0;
-    const l4 = Buffer.concat([r.bytes(l4len), r.bytes(r.range(0, 40))]);
+    // Now and then a frame past the XDP test run's first buffer (3,520 bytes) or a jumbo frame.
+    const big = r.chance(0.03) ? r.pick([r.range(3500, 3700), 8900]) : 0;
+    let l4 = Buffer.concat([r.bytes(l4len), big ? Buffer.alloc(big, 0x5a) : r.bytes(r.range(0, 40))]);
     if (l4len >= 4) {
       l4.writeUInt16BE(r.chance(0.5) && o.ports?.length ? r.pick(o.ports) : r.int(0x10000), 2);
       if (proto === IPPROTO.tcp) l4[12] = 0x50;
     }
-    const optWords = r.chance(0.85) ? 0 : r.range(1, 10);
-    const h = Buffer.concat([Buffer.alloc(20), r.bytes(optWords * 4)]);
+    if (proto === IPPROTO.icmp && r.chance(0.5)) {
+      // An ICMP error quoting a datagram this host sent: its header (IHL 5, now and then not) and 8 bytes.
+      l4[0] = r.pick([3, 3, 4, 5, 11, 12]);
+      l4[1] = r.int(16);
+      const q = Buffer.alloc(28);
+      q[0] = r.chance(0.9) ? 0x45 : r.pick([0x46, 0x65, 0x44]);
+      q[9] = r.pick([IPPROTO.tcp, IPPROTO.udp, IPPROTO.icmp, 47]);
+      q.writeUInt16BE(r.chance(0.9) ? 0x4000 : r.int(0x10000), 6);
+      (o.addrs?.length ? ipBytes(r.pick(o.addrs)) : r.bytes(4)).copy(q, 12);
+      (r.chance(0.6) && o.srcs?.length ? ipBytes(r.pick(o.srcs)) : ipBytes(`10.${r.int(256)}.${r.int(256)}.${r.int(256)}`)).copy(q, 16);
+      q.writeUInt16BE(r.chance(0.6) && o.ports?.length ? r.pick(o.ports) : r.int(0x10000), 20);
+      q.writeUInt16BE(r.int(0x10000), 22);
+      l4 = Buffer.concat([l4.subarray(0, 8), r.chance(0.9) ? q : q.subarray(0, r.int(28))]);
+    }
+    const attack = r.chance(0.1) ? hexBytes(r.pick(OPTION_ATTACKS)) : undefined;
+    const optWords = attack ? Math.ceil(attack.length / 4) : r.chance(0.85) ? 0 : r.range(1, 10);
+    const opts = attack ? Buffer.concat([attack, Buffer.alloc(optWords * 4 - attack.length)]) : r.bytes(optWords * 4);
+    const h = Buffer.concat([Buffer.alloc(20), opts]);
     h[0] = 0x40 | (5 + optWords);
     h[8] = r.pick([64, 1, 0, r.int(256)]);
     h[9] = proto;
     h.writeUInt16BE(r.int(0x10000), 4);
     const frag = r.chance(0.75) ? (r.chance(0.5) ? 0x4000 : 0) : (r.chance(0.5) ? 0x2000 : 0) | r.pick([0, 1, 2, 3, r.int(0x2000)]);
     h.writeUInt16BE(frag, 6);
-    ipBytes(`10.${r.int(256)}.${r.int(256)}.${r.int(256)}`).copy(h, 12);
-    (r.chance(0.6) && o.addrs?.length ? ipBytes(r.pick(o.addrs)) : r.bytes(4)).copy(h, 16);
+    (r.chance(0.05)
+      ? ipBytes(r.pick(ODD_SOURCES))
+      : r.chance(0.3) && o.srcs?.length
+        ? ipBytes(r.pick(o.srcs))
+        : ipBytes(`10.${r.int(256)}.${r.int(256)}.${r.int(256)}`)
+    ).copy(h, 12);
+    (r.chance(0.05) ? ipBytes(r.pick(ODD_DESTINATIONS)) : r.chance(0.6) && o.addrs?.length ? ipBytes(r.pick(o.addrs)) : r.bytes(4)).copy(h, 16);
     // A tiny first fragment: fewer bytes than the L4 header.
     const cutL4 = r.chance(0.1) ? l4.subarray(0, r.int(l4len + 1)) : l4;
     body = Buffer.concat([h, cutL4]);
@@ -266,6 +376,31 @@ const MUTATORS: Record<string, Mutator> = {
     t.writeUInt16BE(r.chance(0.5) ? ETH_P_8021Q : ETH_P_8021AD);
     t.writeUInt16BE(r.int(4096), 2);
     return Buffer.concat([b.subarray(0, 12), t, b.subarray(12)]);
+  },
+  "set an attack option list": (b, r) => {
+    const f = inspectPacket(b);
+    if (!f.ipv4 || b.length < f.l3off + 20) return b;
+    const hlen = (b[f.l3off]! & 0x0f) * 4;
+    if (hlen < 20 || b.length < f.l3off + hlen) return b;
+    const a = hexBytes(r.pick(OPTION_ATTACKS));
+    const opts = Buffer.concat([a, Buffer.alloc((4 - (a.length % 4)) % 4)]);
+    const h = Buffer.from(b.subarray(f.l3off, f.l3off + 20));
+    h[0] = 0x40 | (5 + opts.length / 4);
+    const c = Buffer.concat([b.subarray(0, f.l3off), h, opts, b.subarray(f.l3off + hlen)]);
+    c.writeUInt16BE((c.readUInt16BE(f.l3off + 2) + opts.length - (hlen - 20)) & 0xffff, f.l3off + 2);
+    return c;
+  },
+  "make it a jumbo frame": (b, r) => {
+    const f = inspectPacket(b);
+    const c = Buffer.concat([b, Buffer.alloc(r.pick([3600 - b.length, 9000 - b.length].filter((n) => n > 0).concat([1])), 0x33)]);
+    if (f.ipv4 && c.length >= f.l3off + 4) c.writeUInt16BE(Math.min(0xffff, c.length - f.l3off), f.l3off + 2);
+    return c;
+  },
+  "martian address": (b, r) => {
+    const c = Buffer.from(b);
+    const f = inspectPacket(c);
+    if (c.length >= f.l3off + 20) ipBytes(r.chance(0.5) ? r.pick(ODD_SOURCES) : r.pick(ODD_DESTINATIONS)).copy(c, f.l3off + (r.chance(0.5) ? 12 : 16));
+    return c;
   },
   "cut the L4 header": (b, r) => {
     const f = inspectPacket(b);

@@ -35,6 +35,7 @@ export interface FuzzReport {
   verdicts: Record<string, number>;
   failures: FuzzFailure[];
   durationMs: number;
+  /** The program's counters after the run, by name. */ counters: Record<string, number>;
 }
 
 /** What the model says a packet should get, and the counter it should land in. */
@@ -45,6 +46,8 @@ interface Expectation {
 }
 
 interface Setup {
+  /** The program this setup loads, when the setup's name is not the program's. */
+  program?: string;
   state: DataplaneState;
   gen: GenerateOptions;
   /** Stats array and the names of its indices. */
@@ -69,6 +72,66 @@ const unchanged = (input: Buffer, output: Buffer) => (input.equals(output) ? und
 
 const ROUTER = "02:00:00:00:00:fe";
 const L2MAC = "02:00:00:00:00:22";
+/** Learned on the test run's ingress (ifindex 1): a bridge does not hairpin to it. */
+const HAIRPIN = "02:00:00:00:00:33";
+const TUNNELS = new Set([4, 41, 47]);
+
+type Rule = { src: string; proto?: "tcp" | "udp" | "icmp" | number; dport?: number; action: "allow" | "deny" };
+const protoNum = (p: Rule["proto"]) => (p === undefined ? 0 : typeof p === "number" ? p : IPPROTO[p]);
+
+/** The firewall's three lookups (p4/ebpf/fw.c), longest source prefix first within each. */
+function ruleFor(rules: readonly Rule[], proto: number, dport: number | undefined, src: string): number | undefined {
+  const best = (pick: (r: Rule) => boolean) => {
+    let at: number | undefined;
+    let len = -1;
+    rules.forEach((r, i) => {
+      const [net, l] = r.src.split("/");
+      const n = Number(l);
+      if (pick(r) && n > len && inNet(src, net!, n)) {
+        at = i;
+        len = n;
+      }
+    });
+    return at;
+  };
+  return (
+    (dport !== undefined ? best((r) => protoNum(r.proto) === proto && (r.dport ?? 0) === dport) : undefined) ??
+    best((r) => protoNum(r.proto) === proto && !r.dport) ??
+    best((r) => protoNum(r.proto) === 0)
+  );
+}
+
+/** A firewall setup: its state and the model of p4/README.md's fw semantics for it. */
+function fwSetup(fw: { default: "allow" | "deny"; rules: Rule[] }): Setup {
+  const portProtos = new Set(fw.rules.filter((r) => r.dport).map((r) => protoNum(r.proto)));
+  const def: V = fw.default === "allow" ? "PASS" : "DROP";
+  return {
+    state: { fw },
+    gen: { ports: [...new Set(fw.rules.flatMap((r) => (r.dport ? [r.dport] : [])))], addrs: ["10.0.0.1"], srcs: ["10.1.2.3", "198.51.100.7", "203.0.113.9"] },
+    stats: { map: "fw_stats", names: ["allowed", "denied", "non_ip", "tiny_fragment", "bad_ipv4", "source_route", "tunnel", "icmp_quote"] },
+    extra: Object.fromEntries(fw.rules.map((_, i) => [`rule${i}`, { map: "fw_rule_hits", index: i }])),
+    model: () => (f) => {
+      const v = (verdict: V, ...c: string[]): Expectation => ({ verdict, counters: [verdict === "PASS" ? "allowed" : "denied", ...c], check: unchanged });
+      if (!f.ipv4) return f.l3proto === 0x0806 && !f.tooManyVlans ? v("PASS", "non_ip") : v(def, "non_ip");
+      const ip = f.ipv4;
+      if (!ip.valid) return v(def, "bad_ipv4");
+      if (ip.optSrr) return v("DROP", "source_route");
+      // A first fragment without its ports is dropped when a port rule for its protocol exists.
+      if (ip.fragOffset === 0 && (ip.proto === IPPROTO.tcp || ip.proto === IPPROTO.udp) && !ip.l4Complete && portProtos.has(ip.proto))
+        return v("DROP", "tiny_fragment");
+      if (ip.proto === IPPROTO.tcp && ip.fragOffset === 1) return v("DROP", "tiny_fragment");
+      const extra: string[] = [];
+      let flow = { proto: ip.proto, dport: ip.l4Complete ? ip.dport : undefined, src: ip.src };
+      if (ip.quote) {
+        extra.push("icmp_quote");
+        flow = { proto: ip.quote.proto, dport: ip.quote.sport || undefined, src: ip.quote.dst };
+      }
+      const r = ruleFor(fw.rules, flow.proto, flow.dport, flow.src);
+      if (r === undefined) return TUNNELS.has(ip.proto) ? v("DROP", "tunnel", ...extra) : v(def, ...extra);
+      return v(fw.rules[r]!.action === "allow" ? "PASS" : "DROP", `rule${r}`, ...extra);
+    },
+  };
+}
 const BACKENDS = [
   { addr: "192.168.1.11", mac: "02:be:00:00:00:11" },
   { addr: "192.168.1.12", mac: "02:be:00:00:00:12" },
@@ -76,62 +139,53 @@ const BACKENDS = [
 ];
 
 export const FUZZ_SETUPS: Record<string, Setup> = {
-  fw: {
-    state: {
-      fw: {
-        default: "deny",
-        rules: [
-          { src: "10.0.0.0/8", proto: "tcp", dport: 22, action: "allow" },
-          { src: "0.0.0.0/0", proto: "tcp", dport: 23, action: "deny" },
-          { src: "0.0.0.0/0", proto: "udp", dport: 53, action: "allow" },
-          { src: "0.0.0.0/0", proto: "icmp", action: "allow" },
-        ],
-      },
-    },
-    gen: { ports: [22, 23, 53], addrs: ["10.0.0.1"] },
-    stats: { map: "fw_stats", names: ["allowed", "denied", "non_ip", "tiny_fragment", "bad_ipv4"] },
-    extra: {
-      rule0: { map: "fw_rule_hits", index: 0 },
-      rule1: { map: "fw_rule_hits", index: 1 },
-      rule2: { map: "fw_rule_hits", index: 2 },
-      rule3: { map: "fw_rule_hits", index: 3 },
-    },
-    model: () => (f) => {
-      const v = (verdict: V, ...c: string[]): Expectation => ({ verdict, counters: [verdict === "PASS" ? "allowed" : "denied", ...c], check: unchanged });
-      if (!f.ipv4) return f.l3proto === 0x0806 && !f.tooManyVlans ? v("PASS", "non_ip") : v("DROP", "non_ip");
-      const ip = f.ipv4;
-      if (!ip.valid) return v("DROP", "bad_ipv4");
-      // Port rules exist for TCP and UDP: a first fragment without its ports is dropped.
-      if (ip.fragOffset === 0 && (ip.proto === IPPROTO.tcp || ip.proto === IPPROTO.udp) && !ip.l4Complete) return v("DROP", "tiny_fragment");
-      if (ip.proto === IPPROTO.tcp && ip.fragOffset === 1) return v("DROP", "tiny_fragment");
-      if (ip.l4Complete && ip.proto === IPPROTO.tcp && ip.dport === 22 && inNet(ip.src, "10.0.0.0", 8)) return v("PASS", "rule0");
-      if (ip.l4Complete && ip.proto === IPPROTO.tcp && ip.dport === 23) return v("DROP", "rule1");
-      if (ip.l4Complete && ip.proto === IPPROTO.udp && ip.dport === 53) return v("PASS", "rule2");
-      if (ip.proto === IPPROTO.icmp) return v("PASS", "rule3");
-      return v("DROP");
-    },
+  fw: fwSetup({
+    default: "deny",
+    rules: [
+      { src: "10.0.0.0/8", proto: "tcp", dport: 22, action: "allow" },
+      { src: "0.0.0.0/0", proto: "tcp", dport: 23, action: "deny" },
+      { src: "0.0.0.0/0", proto: "udp", dport: 53, action: "allow" },
+      { src: "0.0.0.0/0", proto: "icmp", action: "allow" },
+    ],
+  }),
+  // Default allow: what the default must not let through (tunnels, ICMP errors about denied
+  // flows, jumbo frames to a denied port).
+  "fw-default-allow": {
+    ...fwSetup({
+      default: "allow",
+      rules: [
+        { src: "0.0.0.0/0", proto: "tcp", dport: 22, action: "deny" },
+        { src: "10.0.0.0/8", proto: "tcp", dport: 22, action: "allow" },
+        { src: "0.0.0.0/0", proto: "udp", dport: 53, action: "deny" },
+        { src: "198.51.100.0/24", proto: 47, action: "allow" },
+      ],
+    }),
+    program: "fw",
   },
   fastpath: {
     state: {
       fdb: [
         { mac: ROUTER, ifindex: 0, router: true },
         { mac: L2MAC, ifindex: 4 },
+        { mac: HAIRPIN, ifindex: 1 },
       ],
       routes: [
         { prefix: "10.0.0.0/8", ifindex: 3, smac: "02:00:00:00:03:fe", dmac: "02:00:00:00:03:01" },
         { prefix: "172.16.0.0/12", ifindex: 1, smac: "02:00:00:00:01:fe", dmac: "02:00:00:00:01:07" },
       ],
     },
-    gen: { macs: [ROUTER, ROUTER, L2MAC], addrs: ["10.1.2.3", "172.16.5.5", "192.0.2.1"] },
-    stats: { map: "fp_stats", names: ["l2", "l3", "tx", "pass", "invalid"] },
+    gen: { macs: [ROUTER, ROUTER, ROUTER, L2MAC, HAIRPIN], addrs: ["10.1.2.3", "172.16.5.5", "192.0.2.1"] },
+    stats: { map: "fp_stats", names: ["l2", "l3", "tx", "pass", "invalid", "martian", "hairpin"] },
     model: () => (f, input) => {
       const dst = mac(input, 0);
       if (dst === L2MAC) return { verdict: "REDIRECT", counters: ["l2"], check: unchanged };
+      if (dst === HAIRPIN) return { verdict: "DROP", counters: ["hairpin"] };
       const pass = (c = "pass"): Expectation => ({ verdict: "PASS", counters: [c], check: unchanged });
       if (dst !== ROUTER) return pass();
       if (f.vlans > 0 || f.tooManyVlans || !f.ipv4) return pass();
       if (!f.ipv4.valid) return pass("invalid");
-      if (f.ipv4.ttl <= 1) return pass();
+      if (f.ipv4.martianSrc || f.ipv4.martianDst) return pass("martian");
+      if (f.ipv4.localDst || f.ipv4.options || f.ipv4.ttl <= 1) return pass();
       const routed = (verdict: V, smac: string, dmac: string): Expectation => ({
         verdict,
         counters: [verdict === "TX" ? "tx" : "l3"],
@@ -164,10 +218,11 @@ export const FUZZ_SETUPS: Record<string, Setup> = {
       },
     },
     gen: { addrs: ["10.0.0.10", "10.0.0.11"], ports: [80, 53] },
-    stats: { map: "lb_stats", names: ["forwarded", "no_backend", "passed", "invalid", "frag_miss"] },
+    stats: { map: "lb_stats", names: ["forwarded", "no_backend", "passed", "invalid", "frag_miss", "martian"] },
     model: () => {
-      const frags = new Map<string, { sport: number; dport: number }>();
-      const vip = (addr: string, port: number, proto: number) =>
+      type Backend = { addr: string; mac: string };
+      const frags = new Map<string, { sport: number; dport: number; backend: Backend }>();
+      const vip = (addr: string, port: number, proto: number): Backend[] | undefined =>
         addr === "10.0.0.10" && port === 80 && proto === IPPROTO.tcp
           ? BACKENDS
           : addr === "10.0.0.10" && port === 53 && proto === IPPROTO.udp
@@ -180,26 +235,42 @@ export const FUZZ_SETUPS: Record<string, Setup> = {
         if (f.vlans > 0 || f.tooManyVlans || !f.ipv4) return pass();
         const ip = f.ipv4;
         if (!ip.valid) return pass("invalid");
+        if (ip.optSrr || ip.martianSrc) return pass("martian");
         if (ip.proto !== IPPROTO.tcp && ip.proto !== IPPROTO.udp) return pass();
         const key = `${ip.src}>${ip.dst}#${ip.id}/${ip.proto}`;
+        // A first fragment that leaves no record of its own clears its key's (another datagram's).
+        const firstFragment = ip.fragOffset === 0 && ip.mf;
         let ports: { sport: number; dport: number } | undefined;
+        let recorded: Backend | undefined;
         if (ip.fragOffset !== 0) {
-          ports = frags.get(key);
-          if (!ports) return pass("frag_miss");
+          const rec = frags.get(key);
+          if (!rec) return pass("frag_miss");
+          ports = rec;
+          recorded = rec.backend;
         } else if (ip.l4Complete) ports = { sport: ip.sport!, dport: ip.dport! };
-        else return pass();
+        else {
+          if (firstFragment) frags.delete(key);
+          return pass();
+        }
         const be = vip(ip.dst, ports.dport, ip.proto);
-        if (!be) return pass();
-        if (be.length === 0) return { verdict: "DROP", counters: ["no_backend"] };
-        if (ip.fragOffset === 0 && ip.mf) frags.set(key, ports);
+        if (!be) {
+          if (firstFragment) frags.delete(key);
+          return pass();
+        }
+        if (be.length === 0) {
+          if (firstFragment) frags.delete(key);
+          return { verdict: "DROP", counters: ["no_backend"] };
+        }
         return {
           verdict: "TX",
           counters: ["forwarded"],
           check: (i, o, fi) => {
             const out = inspectPacket(o).ipv4;
             if (!out?.valid) return `forwarded with an invalid IPv4 header (${out?.invalid ?? "not IPv4"})`;
-            const b = be.find((x) => x.addr === out.dst);
-            if (!b) return `destination ${out.dst} is not a backend of the VIP`;
+            const b = recorded ?? be.find((x) => x.addr === out.dst);
+            if (!b || b.addr !== out.dst)
+              return `destination ${out.dst} is not ${recorded ? `the backend its first fragment went to (${recorded.addr})` : "a backend of the VIP"}`;
+            if (firstFragment) frags.set(key, { ...ports!, backend: b });
             if (mac(o, 0) !== b.mac || mac(o, 6) !== mac(i, 0)) return "MACs not swapped towards the backend";
             if (fi.ipv4!.l4ChecksumOk === true && out.l4ChecksumOk !== true) return "the L4 checksum was right before the rewrite and is wrong after it";
             return undefined;
@@ -233,6 +304,7 @@ export async function fuzzProgram(
 ): Promise<FuzzReport> {
   const setup = FUZZ_SETUPS[program];
   if (!setup) throw new Error(`no fuzz setup for program "${program}"`);
+  const prog = setup.program ?? program;
   const t0 = Date.now();
   const bpftool = opts.bpftool ?? new Bpftool();
   const packets = generatePackets(seededRandom(opts.seed), opts.corpus, opts.count, setup.gen);
@@ -253,7 +325,7 @@ export async function fuzzProgram(
       const cmds = [
         plan.loadAll(object, progs, maps, "xdp", false),
         ...entries.map((e) => plan.mapUpdate(join(maps, e.map), e.key, e.value)),
-        ...packets.map((_, i) => plan.progRun(join(progs, program), join(dir, `${i}.in`), join(dir, `${i}.out`), 1).slice(1)),
+        ...packets.map((_, i) => plan.progRun(join(progs, prog), join(dir, `${i}.in`), join(dir, `${i}.out`), 1).slice(1)),
         ...counterKeys.map((c) => plan.mapLookup(join(maps, c.map), key(c.index)).slice(1)),
       ];
       const b = await bpftool.batch(cmds, join(dir, "batch"));
@@ -300,9 +372,11 @@ export async function fuzzProgram(
       }
       // Counters consistent with the verdicts (and port rules hit only by complete L4 headers).
       const names = [...setup.stats.names, ...Object.keys(setup.extra ?? {})];
+      const counters: Record<string, number> = {};
       names.forEach((n, j) => {
         const out = b.outputs[runAt + packets.length + j] as { value?: unknown } | null;
         const got = out?.value ? Number(bytesOf(out.value).readBigUInt64LE(0)) : 0;
+        counters[n] = got;
         if (got !== (want[n] ?? 0))
           failures.push({
             program,
@@ -313,7 +387,7 @@ export async function fuzzProgram(
             input: "",
           });
       });
-      return { program, seed: opts.seed, packets: packets.length, verdicts, failures, durationMs: Date.now() - t0 };
+      return { program, seed: opts.seed, packets: packets.length, verdicts, failures, durationMs: Date.now() - t0, counters };
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -70,7 +70,7 @@ export { parseVectors, loadVectors } from "./vectors.ts";
 export { VerifierLogScanner, parseVerifierLogs, verifierError, formatVerifierStats, formatVerifierSideBySide, verifierMetrics } from "./verifier.ts";
 export type { CField, CStruct, P4Action, P4Table, P4Layout, P4Entry, FieldValue, EncodedEntry } from "./p4layout.ts";
 export { parseStructs, parseP4Layout, encodeP4Entry, findTable } from "./p4layout.ts";
-export { p4StateEntries, p4MapEntries, lbFragSlot, LB_FRAG_SLOTS } from "./p4state.ts";
+export { p4StateEntries, p4MapEntries, p4RemovalEntries, lbFragSlot, LB_FRAG_SLOTS } from "./p4state.ts";
 export type { PacketKind, GeneratedPacket } from "./packetgen.ts";
 export { Rng, generatePacket, DIFF_STATE } from "./packetgen.ts";
 export type { DiffImpl, Divergence, DiffProgramResult, RunOutcome } from "./differential.ts";

@@ -8,6 +8,20 @@ export interface MapEntry {
   map: string;
   key: Buffer;
   value: Buffer;
+  /** A u64 CLOCK_MONOTONIC time in ns (what bpf_ktime_get_ns returns) to write at `offset` of the
+   *  value when the entry is written, `ageNs` before that moment (stampEntry): records that must
+   *  be a given age when the program reads them (lb's fragment records). */
+  clock?: { offset: number; ageNs: bigint };
+}
+
+/** The entry as it must be written now: its clock field, if any, filled in. Node's hrtime is
+ *  CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns. */
+export function stampEntry(e: MapEntry, nowNs: bigint = process.hrtime.bigint()): MapEntry {
+  if (!e.clock) return e;
+  const value = Buffer.from(e.value);
+  const t = nowNs - e.clock.ageNs;
+  value.writeBigUInt64LE(t > 0n ? t : 0n, e.clock.offset);
+  return { map: e.map, key: e.key, value };
 }
 
 export const MAPS = {
@@ -19,9 +33,9 @@ export const MAPS = {
 
 /** Names of the counters in each program's stats array, by index. */
 export const STATS: Record<string, readonly string[]> = {
-  fw_stats: ["allowed", "denied", "non_ip", "tiny_fragment", "bad_ipv4"],
-  lb_stats: ["forwarded", "no_backend", "passed", "invalid", "frag_miss"],
-  fp_stats: ["l2", "l3", "tx", "pass", "invalid"],
+  fw_stats: ["allowed", "denied", "non_ip", "tiny_fragment", "bad_ipv4", "source_route", "tunnel", "icmp_quote"],
+  lb_stats: ["forwarded", "no_backend", "passed", "invalid", "frag_miss", "martian"],
+  fp_stats: ["l2", "l3", "tx", "pass", "invalid", "martian", "hairpin"],
   v2v_stats: ["redirected", "no_port", "passed"],
 };
 
@@ -139,8 +153,10 @@ export function decodeBackend(value: Buffer): LbBackend {
   return { addr: formatIpv4(value.subarray(0, 4)), mac: formatMac(value.subarray(4, 10)), ...(port ? { port } : {}) };
 }
 
-/** A first fragment's ports as lb records them for its later fragments (lb_frags): a vector of a
- *  later fragment states the record its first fragment would have left. */
+/** A first fragment's record as lb leaves it for its later fragments (lb_frags: struct frag_rec):
+ *  a vector of a later fragment states the record its first fragment would have left - its ports,
+ *  the backend it went to, and its age in seconds when the vector runs (default 0; lb ignores a
+ *  record older than its lifetime, 30 s). */
 export interface LbFrag {
   src: string;
   dst: string;
@@ -148,12 +164,29 @@ export interface LbFrag {
   proto: Proto | number;
   sport: number;
   dport: number;
+  backend: LbBackend;
+  age?: number;
 }
+export const FRAG_LIFETIME_S = 30;
 export function fragEntry(f: LbFrag): MapEntry {
+  if (!f.backend || typeof f.backend !== "object")
+    throw new BadValueError("a fragment record needs the backend its first fragment went to (backend: { addr, mac, port? })");
+  const age = f.age ?? 0;
+  if (typeof age !== "number" || !(age >= 0)) throw new BadValueError(`a fragment record's age must be seconds >= 0, got ${JSON.stringify(f.age)}`);
+  const value = Buffer.concat([
+    Buffer.alloc(8),
+    parseIpv4(f.backend.addr),
+    parseMac(f.backend.mac),
+    be16(f.backend.port ?? 0),
+    be16(f.sport),
+    be16(f.dport),
+    Buffer.alloc(8),
+  ]);
   return {
     map: MAPS.lb.frags,
     key: Buffer.concat([parseIpv4(f.src), parseIpv4(f.dst), be16(f.id), Buffer.from([protoNumber(f.proto), 0])]),
-    value: Buffer.concat([be16(f.sport), be16(f.dport)]),
+    value,
+    clock: { offset: 0, ageNs: BigInt(Math.round(age * 1e9)) },
   };
 }
 

@@ -3,8 +3,8 @@
 // layout p4c generated (dataplane/p4layout.ts). This is the P4 side's control plane: the
 // same policy, written the way each P4 program models it.
 import { BadValueError, parseCidr, parseIpv4, parseMac } from "./packet.ts";
-import { parseVip, protoNumber, type DataplaneState } from "./layout.ts";
-import { encodeP4Entry, type EncodedEntry, type P4Entry, type P4Layout } from "./p4layout.ts";
+import { fragEntry, parseVip, protoNumber, type DataplaneState, type MapEntry } from "./layout.ts";
+import { encodeP4Entry, type P4Entry, type P4Layout } from "./p4layout.ts";
 
 const num = (b: Buffer): bigint => (b.length ? BigInt(`0x${b.toString("hex")}`) : 0n);
 
@@ -111,29 +111,57 @@ export function lbFragSlot(src: number, dst: number, id: number, proto: number):
   return (mix((src ^ mix((dst ^ (((id << 16) | proto) >>> 0)) >>> 0)) >>> 0) & (LB_FRAG_SLOTS - 1)) >>> 0;
 }
 
-/** Register writes (p4c-ebpf: array maps indexed by u32) the state needs: lb's fragment records. */
-function p4RegisterEntries(program: string, layout: P4Layout, s: DataplaneState): EncodedEntry[] {
+/** Register writes (p4c-ebpf: array maps indexed by u32) the state needs: lb's fragment records,
+ *  with their time (ts) stamped when written (MapEntry.clock). */
+function p4RegisterEntries(program: string, layout: P4Layout, s: DataplaneState): MapEntry[] {
   if (program !== "lb" || !s.lb?.frags?.length) return [];
   const t = layout.tables.get("ingress_lb_frags");
   if (!t) throw new Error("the generated lb has no register ingress_lb_frags");
   return s.lb.frags.map((f) => {
+    const c = fragEntry(f); // the same checks, and the age, as the hand-written record
     const src = parseIpv4(f.src).readUInt32BE(0);
     const dst = parseIpv4(f.dst).readUInt32BE(0);
     const proto = protoNumber(f.proto);
-    const fields: Record<string, number> = { src, dst, id: f.id, proto, used: 1, sport: f.sport, dport: f.dport };
+    const fields: Record<string, bigint> = {
+      src: BigInt(src),
+      dst: BigInt(dst),
+      id: BigInt(f.id),
+      proto: BigInt(proto),
+      used: 1n,
+      sport: BigInt(f.sport),
+      dport: BigInt(f.dport),
+      baddr: BigInt(parseIpv4(f.backend.addr).readUInt32BE(0)),
+      bmac: num(parseMac(f.backend.mac)),
+      bport: BigInt(f.backend.port ?? 0),
+      ts: 0n,
+    };
     const value = Buffer.alloc(t.value.size);
+    let clock: MapEntry["clock"];
     for (const fl of t.value.fields) {
       const v = fields[fl.name];
       if (v === undefined) throw new Error(`register ingress_lb_frags has a field ${fl.name} the control plane does not know`);
-      value.writeUIntLE(v, fl.offset, fl.size);
+      if (fl.name === "ts") {
+        if (fl.size !== 8) throw new Error(`register ingress_lb_frags: ts is ${fl.size} bytes, not 8`);
+        clock = { offset: fl.offset, ageNs: c.clock!.ageNs };
+      }
+      for (let i = 0; i < fl.size; i++) value[fl.offset + i] = Number((v >> BigInt(8 * i)) & 0xffn);
     }
     const key = Buffer.alloc(4);
     key.writeUInt32LE(lbFragSlot(src, dst, f.id, proto));
-    return { map: t.map, key, value };
+    return { map: t.map, key, value, ...(clock ? { clock } : {}) };
   });
 }
 
 /** Typed state -> map entries of the p4c-generated object. */
-export function p4MapEntries(program: string, layout: P4Layout, s: DataplaneState): EncodedEntry[] {
+export function p4MapEntries(program: string, layout: P4Layout, s: DataplaneState): MapEntry[] {
   return [...p4StateEntries(program, s).map((e) => encodeP4Entry(layout, e)), ...p4RegisterEntries(program, layout, s)];
+}
+
+/** The entries a vector step's `remove:` deletes in the p4c-generated object: keyed table entries
+ *  only (not default actions, not registers), as removalEntries() for the hand-written maps. */
+export function p4RemovalEntries(program: string, layout: P4Layout, s: DataplaneState): MapEntry[] {
+  return p4StateEntries(program, s)
+    .filter((e) => !e.asDefault)
+    .map((e) => encodeP4Entry(layout, e))
+    .filter((e) => !e.map.endsWith("_defaultAction"));
 }

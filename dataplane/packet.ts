@@ -78,6 +78,9 @@ export interface PacketSpec {
   icmp?: IcmpSpec;
   payload?: string;
   payloadHex?: string;
+  /** The payload's length in bytes: the payload (text or hex; default "dpu-ci ") repeated and cut
+   *  to it, for frames of any size (jumbo frames). */
+  payloadLength?: number;
 }
 
 export const ETH_P_IP = 0x0800;
@@ -139,8 +142,14 @@ function pseudoHeader(src: Buffer, dst: Buffer, proto: number, len: number): Buf
 }
 
 function payloadOf(spec: PacketSpec): Buffer {
-  if (spec.payloadHex !== undefined) return parseHex(spec.payloadHex);
-  return Buffer.from(spec.payload ?? "", "utf8");
+  const p = spec.payloadHex !== undefined ? parseHex(spec.payloadHex) : Buffer.from(spec.payload ?? "", "utf8");
+  if (spec.payloadLength === undefined) return p;
+  const n = spec.payloadLength;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new BadValueError(`payloadLength must be a byte count from 0 to 65535, got ${JSON.stringify(n)}`);
+  const unit = p.length ? p : Buffer.from("dpu-ci ", "utf8");
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) out[i] = unit[i % unit.length]!;
+  return out;
 }
 
 function tcpFlags(flags: string | undefined): number {

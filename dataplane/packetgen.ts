@@ -9,7 +9,8 @@
 // or IPv6 EtherType with a cut network header (generatePacket's `skb` option).
 import { inetChecksum, parseCidr, parseIpv4, parseMac } from "./packet.ts";
 import { parseVip, type DataplaneState } from "./layout.ts";
-import { skbTestRunRefuses } from "./psa.ts";
+import { skbTestRunRefuses, SKB_TEST_RUN_MAX } from "./psa.ts";
+import { ODD_DESTINATIONS, ODD_SOURCES, OPTION_ATTACKS } from "./fuzz-packets.ts";
 
 /** mulberry32: small, fast, and the same sequence everywhere for a 32-bit seed. */
 export class Rng {
@@ -192,6 +193,7 @@ function ipv4Frame(
   t: Targets,
   tweak: {
     options?: number;
+    optionHex?: string;
     frag?: "first" | "middle" | "last" | "offset1";
     ttl?: number;
     vlan?: boolean;
@@ -203,22 +205,26 @@ function ipv4Frame(
     sport0?: boolean;
     dport0?: boolean;
     l4Cut?: number;
+    src?: Buffer;
+    dst?: Buffer;
+    payload?: Buffer;
   } = {},
 ): Buffer {
   const dmac = t.macs.length && r.chance(0.7) ? r.pick(t.macs) : r.chance(0.1) ? BROADCAST : randomMac(r);
   const smac = randomMac(r);
   const recurring = tweak.frag !== undefined && r.chance(0.5);
-  const src = recurring ? r.pick(FRAG_SOURCES) : t.srcs.length && r.chance(0.6) ? r.pick(t.srcs) : r.bytes(4);
-  const dst = t.addrs.length && r.chance(0.7) ? r.pick(t.addrs) : r.bytes(4);
+  const src = tweak.src ?? (recurring ? r.pick(FRAG_SOURCES) : t.srcs.length && r.chance(0.6) ? r.pick(t.srcs) : r.bytes(4));
+  const dst = tweak.dst ?? (t.addrs.length && r.chance(0.7) ? r.pick(t.addrs) : r.bytes(4));
   const proto = tweak.proto ?? r.pick([6, 6, 17, 17, 1, 47]);
   const sport = tweak.sport0 ? 0 : r.chance(0.2) ? r.pick(t.ports) : r.range(1, 65535);
   const dport = tweak.dport0 ? 0 : r.chance(0.7) ? r.pick(t.ports) : r.range(1, 65535);
-  const payload = r.bytes(r.pick([0, 1, 7, 18, 64, r.int(200)]));
+  const payload = tweak.payload ?? r.bytes(r.pick([0, 1, 7, 18, 64, r.int(200)]));
   const whole = l4(r, proto, src, dst, sport, dport, payload, { udpZero: tweak.udpZero, badChecksum: tweak.badL4Checksum });
   // A tiny first fragment (RFC 1858): only the first bytes of its L4 header.
   const seg = tweak.l4Cut !== undefined ? whole.subarray(0, tweak.l4Cut) : whole;
-  const options = Buffer.alloc(4 * (tweak.options ?? 0));
-  if (options.length) {
+  const attack = tweak.optionHex !== undefined ? Buffer.from(tweak.optionHex.replace(/\s+/g, ""), "hex") : undefined;
+  const options = attack ? Buffer.concat([attack, Buffer.alloc((4 - (attack.length % 4)) % 4)]) : Buffer.alloc(4 * (tweak.options ?? 0));
+  if (options.length && !attack) {
     r.bytes(options.length).copy(options);
     options[0] = r.pick([0x01, 0x07, 0x44, 0x94]);
   }
@@ -249,6 +255,38 @@ function ipv4Frame(
   const tags = tweak.tags ?? (tweak.vlan ? [0x8100] : []);
   const vlan = Buffer.concat(tags.map((tpid) => Buffer.from([tpid >> 8, tpid & 0xff, r.int(16), r.int(256)])));
   return Buffer.concat([dmac, smac, vlan, Buffer.from([0x08, 0x00]), ip, seg]);
+}
+
+/** An ICMP error from a router (type 3, 4, 5, 11 or 12) quoting a datagram sent to a rule's
+ *  source: its IPv4 header (IHL 5, now and then not) and 8 bytes, or fewer. */
+function icmpError(r: Rng, t: Targets): Buffer {
+  const q = Buffer.alloc(28);
+  q[0] = r.chance(0.85) ? 0x45 : r.pick([0x46, 0x44]);
+  q.writeUInt16BE(r.range(28, 1500), 2);
+  q[8] = 64;
+  q[9] = r.pick([6, 6, 17, 1]);
+  q.writeUInt16BE(r.chance(0.9) ? 0x4000 : r.range(1, 0x1fff), 6);
+  (t.addrs.length ? r.pick(t.addrs) : r.bytes(4)).copy(q, 12);
+  (t.srcs.length && r.chance(0.7) ? r.pick(t.srcs) : r.bytes(4)).copy(q, 16);
+  q.writeUInt16BE(r.chance(0.7) ? r.pick(t.ports) : r.range(1, 65535), 20);
+  q.writeUInt16BE(r.range(1024, 65535), 22);
+  const quote = r.chance(0.9) ? q : q.subarray(0, r.int(28));
+  const h = Buffer.concat([Buffer.from([r.pick([3, 3, 4, 5, 11, 12]), r.int(16), 0, 0, 0, 0, 0x05, 0x78]), quote]);
+  h.writeUInt16BE(inetChecksum(h), 2);
+  const ip = ipv4Header({
+    src: Buffer.from([192, 0, 2, r.range(1, 254)]),
+    dst: t.addrs.length ? r.pick(t.addrs) : r.bytes(4),
+    proto: 1,
+    ttl: 64,
+    id: r.int(65536),
+    flags: 0,
+    frag: 0,
+    tos: 0,
+    options: Buffer.alloc(0),
+    payloadLen: h.length,
+  });
+  const dmac = t.macs.length && r.chance(0.7) ? r.pick(t.macs) : randomMac(r);
+  return Buffer.concat([dmac, randomMac(r), Buffer.from([0x08, 0x00]), ip, h]);
 }
 
 function ipv6Frame(r: Rng, t: Targets): Buffer {
@@ -293,8 +331,33 @@ function drawPacket(seed: number, n: number, attempt: number, state: DataplaneSt
     return { kind: "valid", what: "ipv4", bytes: ipv4Frame(r, t) };
   }
   if (roll < 0.75) {
-    const edge = r.int(15);
+    const edge = r.int(21);
     switch (edge) {
+      case 15: {
+        const odd = r.chance(0.5);
+        const a = Buffer.from((odd ? r.pick(ODD_SOURCES) : r.pick(ODD_DESTINATIONS)).split(".").map(Number));
+        return { kind: "edge", what: `${odd ? "source" : "destination"} ${a.join(".")}`, bytes: ipv4Frame(r, t, odd ? { src: a } : { dst: a }) };
+      }
+      case 16: {
+        const o = r.pick(OPTION_ATTACKS);
+        return { kind: "edge", what: `options ${o}`, bytes: ipv4Frame(r, t, { optionHex: o }) };
+      }
+      case 17:
+        return { kind: "edge", what: "icmp error with a quote", bytes: icmpError(r, t) };
+      case 18: {
+        const proto = r.pick([4, 41, 47]);
+        return { kind: "edge", what: `tunnel (protocol ${proto})`, bytes: ipv4Frame(r, t, { proto, payload: r.bytes(r.range(20, 60)) }) };
+      }
+      case 19: {
+        const size = r.range(3521, SKB_TEST_RUN_MAX) - 54;
+        return {
+          kind: "edge",
+          what: "frame past the first XDP buffer (3,520 bytes)",
+          bytes: ipv4Frame(r, t, { proto: r.pick([6, 17]), payload: Buffer.alloc(Math.max(0, size), 0x61) }),
+        };
+      }
+      case 20:
+        return { kind: "edge", what: "icmp error with a quote", bytes: icmpError(r, t) };
       case 0: {
         const o = r.range(1, 10);
         return { kind: "edge", what: `ipv4 with ${o * 4} bytes of options`, bytes: ipv4Frame(r, t, { options: o }) };

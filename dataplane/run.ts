@@ -15,7 +15,7 @@ import { verdictCode, verdictName } from "./programs.ts";
 import { psaPassedToKernel, psaRetval, SKB_CTX_SIZE, skbTestRunRefuses } from "./psa.ts";
 import type { Vector, VectorFile } from "./vectors.ts";
 import { VerifierLogScanner, verifierError, type ProgramStats, type VerifierReport } from "./verifier.ts";
-import type { MapEntry } from "./layout.ts";
+import { stampEntry, type DataplaneState, type MapEntry } from "./layout.ts";
 
 export interface ProgramObject {
   /** "ebpf" for hand-written objects, "p4" for p4c-generated ones. */
@@ -35,8 +35,10 @@ export interface ProgramObject {
   sectionTypes?: boolean;
   /** A program run once after loading, before any map entry (p4c's PSA map_initializer). */
   init?: string;
-  /** This object's own encoding of a vector's state (p4c's table layout); default: the vector's entries. */
-  entriesFor?: (v: Vector) => MapEntry[];
+  /** This object's own encoding of a state (p4c's table layout); default: the hand-written maps'
+   *  (layout.ts). `removal`: the entries are to be deleted (keys of keyed tables only). Throws
+   *  for a vector with raw entries (maps:), which name the hand-written maps. */
+  entriesFor?: (state: DataplaneState, o: { rawEntries: number; removal?: boolean }) => MapEntry[];
   /** Why the vectors' counter expectations are not checked on this object (they name other maps). */
   countersSkipped?: string;
   /** A p4c PSA program: its verdict is read with the pass-to-kernel flag it leaves in skb->cb
@@ -112,15 +114,23 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
   const inFile = join(scratch, `${o.set}-${o.program}-${i}.in`);
   const outFile = join(scratch, `${o.set}-${o.program}-${i}.out`);
   // The skb test run refuses some frames a TC hook would receive (dataplane/psa.ts): not run here.
-  const refused = o.type === "classifier" ? skbTestRunRefuses(v.input) : undefined;
+  const refused = o.type === "classifier" ? [v.input, ...v.steps.map((s) => s.input)].map(skbTestRunRefuses).find((r) => r) : undefined;
   if (refused) return { name, outcome: "SKIP", reason: `not runnable on a TC program: ${refused}`, durationMs: 0 };
   const ctx = o.psa ? { in: await zeroCtx(scratch), out: join(scratch, `${o.set}-${o.program}-${i}.ctx`), sizeOut: SKB_CTX_SIZE } : undefined;
   await mkdir(base);
   try {
-    await writeFile(inFile, v.input);
+    // The packets: the vector's own, then each step's (then:), on the same loaded program.
+    const packets = [{ input: v.input, repeat: v.repeat, expect: v.expect }, ...v.steps];
+    const files = packets.map((_, k) => ({ in: k ? `${inFile}.${k}` : inFile, out: k ? `${outFile}.${k}` : outFile }));
+    for (const [k, p] of packets.entries()) await writeFile(files[k]!.in, p.input);
+    const enc = (st: DataplaneState, rawEntries: number, removal?: boolean): MapEntry[] => (o.entriesFor ? o.entriesFor(st, { rawEntries, removal }) : []);
     let entries: MapEntry[];
+    let stepEntries: Array<{ removals: MapEntry[]; entries: MapEntry[] }>;
     try {
-      entries = o.entriesFor ? o.entriesFor(v) : v.entries;
+      entries = o.entriesFor ? enc(v.state, v.rawEntries) : v.entries;
+      stepEntries = v.steps.map((st) =>
+        o.entriesFor ? { removals: enc(st.remove, 0, true), entries: enc(st.state, 0) } : { removals: st.removals, entries: st.entries },
+      );
     } catch (e) {
       return {
         name,
@@ -129,61 +139,90 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
         durationMs: Date.now() - t0,
       };
     }
-    const counters = o.countersSkipped ? [] : v.expect.counters;
-    // One bpftool process per vector: fresh load, initialiser, control-plane state, test run, counters.
+    const counters = o.countersSkipped ? [] : [...v.expect.counters, ...v.steps.flatMap((st) => st.expect.counters)];
+    // One bpftool process per vector: fresh load, initialiser, control-plane state, test runs
+    // (with each step's changes before its packet), counters. Clocked entries are stamped now.
     const counterKey = (index: number) => {
       const k = Buffer.alloc(4);
       k.writeUInt32LE(index);
       return k;
     };
     const init = o.init ? [plan.progRun(join(base, "progs", o.init), await initPacket(scratch), join(scratch, "init.out"), 1).slice(1)] : [];
-    const cmds = [
-      plan.loadAll(o.object, join(base, "progs"), maps, o.sectionTypes ? undefined : o.type, false),
-      ...init,
-      ...entries.map((e) => plan.mapUpdate(join(maps, e.map), e.key, e.value)),
-      plan.progRun(join(base, "progs", entry), inFile, outFile, v.repeat, ctx).slice(1),
-      ...counters.map((c) => plan.mapLookup(join(maps, c.map), counterKey(c.index)).slice(1)),
-    ];
-    const b = await bpftool.batch(cmds, join(scratch, `${o.set}-${o.program}-${i}.batch`));
-    const runAt = 1 + init.length + entries.length;
-    if (b.outputs.length <= runAt || b.error) {
+    type Cmd = { argv: string[]; what: string };
+    const cmds: Cmd[] = [{ argv: plan.loadAll(o.object, join(base, "progs"), maps, o.sectionTypes ? undefined : o.type, false), what: "load" }];
+    for (const c of init) cmds.push({ argv: c, what: "init" });
+    const now = process.hrtime.bigint();
+    const runAt: number[] = [];
+    packets.forEach((p, k) => {
+      if (k === 0)
+        for (const e of entries)
+          cmds.push({ argv: plan.mapUpdate(join(maps, e.map), e.key, stampEntry(e, now).value), what: `installing an entry in map ${e.map}` });
+      else {
+        for (const e of stepEntries[k - 1]!.removals)
+          cmds.push({ argv: plan.mapDelete(join(maps, e.map), e.key), what: `then[${k - 1}]: deleting an entry of map ${e.map}` });
+        for (const e of stepEntries[k - 1]!.entries)
+          cmds.push({ argv: plan.mapUpdate(join(maps, e.map), e.key, stampEntry(e, now).value), what: `then[${k - 1}]: installing an entry in map ${e.map}` });
+      }
+      runAt.push(cmds.length);
+      cmds.push({
+        argv: plan.progRun(join(base, "progs", entry), files[k]!.in, files[k]!.out, p.repeat, ctx ? { ...ctx, out: `${ctx.out}.${k}` } : undefined).slice(1),
+        what: k ? `then[${k - 1}]: the test run` : "the test run",
+      });
+    });
+    const countersAt = cmds.length;
+    for (const c of counters)
+      cmds.push({ argv: plan.mapLookup(join(maps, c.map), counterKey(c.index)).slice(1), what: `reading counter ${c.map}[${c.index}]` });
+    const b = await bpftool.batch(
+      cmds.map((c) => c.argv),
+      join(scratch, `${o.set}-${o.program}-${i}.batch`),
+    );
+    if (b.outputs.length < cmds.length && (b.outputs.length < countersAt || b.error)) {
       const at = b.outputs.length;
       const why = b.error ?? `bpftool ${b.exitCode === null ? "was killed" : `exited with code ${b.exitCode}`}`;
+      const what = cmds[at]?.what ?? "?";
       // A failure while installing state or reading a counter is the vector's (a map name, size or
       // index the object does not have): FAIL. The kernel refusing the test run (BPF_PROG_TEST_RUN:
       // e.g. a packet shorter than the hook accepts) is reported as that refusal.
       if (at === 0) return { name, outcome: "FAIL", reason: `loading the object failed: ${why}`, durationMs: Date.now() - t0 };
-      if (at < 1 + init.length) return { name, outcome: "ERROR", reason: `the map initialiser failed: ${why}`, durationMs: Date.now() - t0 };
-      if (at < runAt) {
-        const e = entries[at - 1 - init.length]!;
-        return { name, outcome: "FAIL", reason: `installing an entry in map ${e.map} failed: ${why}`, durationMs: Date.now() - t0 };
-      }
-      if (at === runAt) return { name, outcome: "ERROR", reason: `the kernel refused the test run (BPF_PROG_TEST_RUN): ${why}`, durationMs: Date.now() - t0 };
-      const c = counters[at - runAt - 1];
-      return { name, outcome: "FAIL", reason: `reading counter ${c ? `${c.map}[${c.index}]` : "?"} failed: ${why}`, durationMs: Date.now() - t0 };
+      if (what === "init") return { name, outcome: "ERROR", reason: `the map initialiser failed: ${why}`, durationMs: Date.now() - t0 };
+      if (runAt.includes(at)) return { name, outcome: "ERROR", reason: `the kernel refused ${what} (BPF_PROG_TEST_RUN): ${why}`, durationMs: Date.now() - t0 };
+      return { name, outcome: "FAIL", reason: `${what} failed: ${why}`, durationMs: Date.now() - t0 };
     }
-    const raw = b.outputs[runAt] as { retval: number; duration: number };
-    const ctxOut = ctx ? await readFile(ctx.out).catch(() => undefined) : undefined;
-    const run = { ...raw, retval: o.psa ? psaRetval(raw.retval, ctxOut) : raw.retval };
-    const actual = await readFile(outFile).catch(() => Buffer.alloc(0));
     const problems: string[] = [];
-    const want = verdictCode(o.type, v.expect.verdict);
-    const psaNote = run.retval !== raw.retval ? ` (PSA pass-to-kernel: ${verdictName(o.type, raw.retval)} with cb.pass_to_kernel set)` : "";
-    if (run.retval !== want) problems.push(`verdict: expected ${verdictName(o.type, want)}, actual ${verdictName(o.type, run.retval)}${psaNote}`);
-    if (v.expect.output && !actual.equals(v.expect.output)) problems.push(describePacketMismatch(v.expect.output, actual));
+    const verdicts: string[] = [];
+    let lastOut = Buffer.alloc(0);
+    let first: { raw: number; retval: number; duration: number; ctxOut?: Buffer; psaNote: string } | undefined;
+    for (const [k, p] of packets.entries()) {
+      const raw = b.outputs[runAt[k]!] as { retval: number; duration: number };
+      const ctxOut = ctx ? await readFile(`${ctx.out}.${k}`).catch(() => undefined) : undefined;
+      const retval = o.psa ? psaRetval(raw.retval, ctxOut) : raw.retval;
+      const actual = await readFile(files[k]!.out).catch(() => Buffer.alloc(0));
+      const want = verdictCode(o.type, p.expect.verdict);
+      const psaNote = retval !== raw.retval ? ` (PSA pass-to-kernel: ${verdictName(o.type, raw.retval)} with cb.pass_to_kernel set)` : "";
+      const at = k ? `then[${k - 1}]: ` : "";
+      if (retval !== want) problems.push(`${at}verdict: expected ${verdictName(o.type, want)}, actual ${verdictName(o.type, retval)}${psaNote}`);
+      if (p.expect.output && !actual.equals(p.expect.output)) problems.push(at + describePacketMismatch(p.expect.output, actual));
+      verdicts.push(verdictName(o.type, retval) + psaNote);
+      if (k === 0) first = { raw: raw.retval, retval, duration: raw.duration, ctxOut, psaNote };
+      lastOut = k === 0 ? actual : lastOut;
+    }
     counters.forEach((c, j) => {
-      const out = b.outputs[runAt + 1 + j] as { value?: unknown } | null;
+      const out = b.outputs[countersAt + j] as { value?: unknown } | null;
       const got = out?.value ? Number(bytesOf(out.value).readBigUInt64LE(0)) : undefined;
       if (got !== c.value) problems.push(`counter ${c.map}[${c.index}]: expected ${c.value}, actual ${got ?? "no entry"}`);
     });
+    const f = first!;
     const properties: Record<string, string> = {
-      verdict: verdictName(o.type, run.retval) + psaNote,
-      retval: String(raw.retval),
-      ...(o.psa ? { psaPassToKernel: String(psaPassedToKernel(ctxOut)) } : {}),
-      outputHex: actual.toString("hex"),
-      durationNs: String(run.duration),
-      bytesOut: String(actual.length),
-      ...(o.countersSkipped && v.expect.counters.length ? { counters: `not checked: ${o.countersSkipped}` } : {}),
+      verdict: verdicts.join("; "),
+      retval: String(f.raw),
+      ...(o.psa ? { psaPassToKernel: String(psaPassedToKernel(f.ctxOut)) } : {}),
+      outputHex: lastOut.toString("hex"),
+      durationNs: String(f.duration),
+      bytesOut: String(lastOut.length),
+      ...(packets.length > 1 ? { packets: String(packets.length) } : {}),
+      ...(o.countersSkipped && counters.length === 0 && [v.expect, ...v.steps.map((st) => st.expect)].some((e) => e.counters.length)
+        ? { counters: `not checked: ${o.countersSkipped}` }
+        : {}),
     };
     if (problems.length)
       return { name, outcome: "FAIL", reason: problems[0]!.split("\n")[0], output: problems.join("\n"), durationMs: Date.now() - t0, properties };
@@ -259,7 +298,7 @@ export async function runDataplaneTests(
         if (!o.vectors) cases.push({ name: "vectors", outcome: "MISS", reason: o.vectorsMissingReason ?? "no vectors for this object" });
         else if (stats.loaded) {
           for (const [i, v] of o.vectors.vectors.entries()) {
-            if (o.stateless && (v.entries.length || v.expect.counters.length)) {
+            if (o.stateless && (v.entries.length || v.expect.counters.length || v.steps.length)) {
               cases.push({ name: v.name, outcome: "MISS", reason: o.stateless });
               continue;
             }

@@ -6,13 +6,26 @@ import { z } from "zod";
 import { ConfigError, UsageError, type ConfigProblem } from "../engine/errors.ts";
 import { fieldName, parseWith, readYaml } from "../engine/schema.ts";
 import { buildPacket, parseHex, patchPacket, type PacketSpec } from "./packet.ts";
-import { stateEntries, type DataplaneState, type MapEntry } from "./layout.ts";
+import { MAPS, stateEntries, type DataplaneState, type MapEntry } from "./layout.ts";
 import { VERDICTS, type Verdict } from "./programs.ts";
 
 export interface CounterExpectation {
   map: string;
   index: number;
   value: number;
+}
+
+/** A further packet of a multi-packet vector: control-plane changes first (state written,
+ *  entries removed), then the packet, then its expectations. Maps keep what earlier packets left. */
+export interface VectorStep {
+  /** State written before this packet (upserts), and state whose entries are deleted first. */
+  state: DataplaneState;
+  entries: MapEntry[];
+  remove: DataplaneState;
+  removals: MapEntry[];
+  input: Buffer;
+  repeat: number;
+  expect: { verdict: Verdict; output?: Buffer; counters: CounterExpectation[] };
 }
 
 export interface Vector {
@@ -27,6 +40,9 @@ export interface Vector {
   input: Buffer;
   repeat: number;
   expect: { verdict: Verdict; output?: Buffer; counters: CounterExpectation[] };
+  /** Further packets run after this one on the same loaded program (`then:`). Counters of every
+   *  step are read after the last packet. */
+  steps: VectorStep[];
 }
 
 export interface VectorFile {
@@ -70,6 +86,7 @@ const packet = z
       icmp: layer.optional(),
       payload: z.string().optional(),
       payloadHex: z.string().optional(),
+      payloadLength: z.int().min(0).max(65535).optional(),
     },
     {
       error: (i) =>
@@ -90,23 +107,37 @@ const packet = z
     ),
   );
 const STATE_KEYS = ["fw", "lb", "fdb", "routes", "fwd"] as const;
+const stateSchema = z.partialRecord(z.enum(STATE_KEYS, { error: `keys must be among ${STATE_KEYS.join(", ")}` }), z.unknown());
+const expectSchema = z.strictObject(
+  {
+    verdict: z.enum(VERDICTS),
+    output: z.union([z.literal("input"), z.strictObject({ patch: z.record(z.string(), z.unknown()) }), packet]).optional(),
+    counters: z
+      .record(z.string().regex(/^[a-z0-9_]+\[\d+\]$/, 'keys are "map[index]", values numbers'), z.number({ error: 'keys are "map[index]", values numbers' }))
+      .default({}),
+  },
+  { error: (i) => (i.code === "invalid_type" ? "must give at least a verdict" : undefined) },
+);
+// remove: the entries of lb vips, fdb, routes and fw rules named there are deleted (array maps,
+// such as fw's default or port-rule counts, are rewritten through state instead).
+const REMOVABLE = ["lb", "fdb", "routes", "fw"] as const;
+const step = z.strictObject({
+  description: z.string().optional(),
+  state: stateSchema.optional(),
+  remove: z.partialRecord(z.enum(REMOVABLE, { error: `keys must be among ${REMOVABLE.join(", ")}` }), z.unknown()).optional(),
+  input: packet,
+  repeat: z.int().min(1, "must be a positive integer").default(1),
+  expect: expectSchema,
+});
 const vector = z.strictObject({
   name: z.string({ error: "must be lower-case [a-z0-9._-]" }).regex(/^[a-z0-9][a-z0-9._-]*$/, "must be lower-case [a-z0-9._-]"),
   description: z.string().optional(),
   input: packet,
-  state: z.partialRecord(z.enum(STATE_KEYS, { error: `keys must be among ${STATE_KEYS.join(", ")}` }), z.unknown()).optional(),
+  state: stateSchema.optional(),
   maps: z.array(z.strictObject({ map: z.string(), key: z.string(), value: z.string() }, { error: "needs map, key (hex), value (hex)" })).default([]),
   repeat: z.int().min(1, "must be a positive integer").default(1),
-  expect: z.strictObject(
-    {
-      verdict: z.enum(VERDICTS),
-      output: z.union([z.literal("input"), z.strictObject({ patch: z.record(z.string(), z.unknown()) }), packet]).optional(),
-      counters: z
-        .record(z.string().regex(/^[a-z0-9_]+\[\d+\]$/, 'keys are "map[index]", values numbers'), z.number({ error: 'keys are "map[index]", values numbers' }))
-        .default({}),
-    },
-    { error: (i) => (i.code === "invalid_type" ? "must give at least a verdict" : undefined) },
-  ),
+  expect: expectSchema,
+  then: z.array(step).default([]),
 });
 const vectorFile = z
   .strictObject(
@@ -132,6 +163,24 @@ const vectorFile = z
     ),
   );
 
+type ExpectRaw = z.infer<typeof expectSchema>;
+function resolveExpect(e: ExpectRaw, inputSpec: PacketSpec, input: Buffer): Vector["expect"] {
+  const o = e.output;
+  const output =
+    o === undefined ? undefined : o === "input" ? input : "patch" in o ? buildPacket(patchPacket(inputSpec, o.patch as Obj)) : buildPacket(o as PacketSpec);
+  const counters: CounterExpectation[] = Object.entries(e.counters).map(([k, v]) => {
+    const m = /^([a-z0-9_]+)\[(\d+)\]$/.exec(k)!;
+    return { map: m[1]!, index: Number(m[2]), value: v };
+  });
+  return { verdict: e.verdict as Verdict, output, counters };
+}
+
+/** The entries a step's `remove:` deletes: those of hash and LPM maps only (keys; values unused). */
+export function removalEntries(s: DataplaneState): MapEntry[] {
+  const keep = new Set<string>([MAPS.lb.vips, MAPS.lb.backends, MAPS.fastpath.fdb, MAPS.fastpath.routes, MAPS.fw.rules]);
+  return stateEntries(s).filter((e) => keep.has(e.map));
+}
+
 /** Parse and resolve a vector file's text. `source` names the file in problems. */
 export function parseVectors(text: string, source: string): VectorFile {
   const { value, locate } = readYaml(text, source, keepHexText);
@@ -149,12 +198,25 @@ export function parseVectors(text: string, source: string): VectorFile {
       const entries = stateEntries(state);
       const typed = entries.length;
       for (const m of raw.maps) entries.push({ map: m.map, key: parseHex(m.key), value: parseHex(m.value) });
-      const o = raw.expect.output;
-      const output =
-        o === undefined ? undefined : o === "input" ? input : "patch" in o ? buildPacket(patchPacket(inputSpec, o.patch as Obj)) : buildPacket(o as PacketSpec);
-      const counters: CounterExpectation[] = Object.entries(raw.expect.counters).map(([k, v]) => {
-        const m = /^([a-z0-9_]+)\[(\d+)\]$/.exec(k)!;
-        return { map: m[1]!, index: Number(m[2]), value: v };
+      const steps: VectorStep[] = raw.then.map((t, j) => {
+        try {
+          const spec = t.input as PacketSpec;
+          const stepInput = buildPacket(spec);
+          const st = (t.state ?? {}) as DataplaneState;
+          const rm = (t.remove ?? {}) as DataplaneState;
+          return {
+            state: st,
+            entries: stateEntries(st),
+            remove: rm,
+            removals: removalEntries(rm),
+            input: stepInput,
+            repeat: t.repeat,
+            expect: resolveExpect(t.expect, spec, stepInput),
+          };
+        } catch (e) {
+          if (e instanceof UsageError) throw new UsageError(`then[${j}]: ${e.message}`);
+          throw e;
+        }
       });
       out.push({
         name: raw.name,
@@ -164,7 +226,8 @@ export function parseVectors(text: string, source: string): VectorFile {
         rawEntries: entries.length - typed,
         input,
         repeat: raw.repeat,
-        expect: { verdict: raw.expect.verdict as Verdict, output, counters },
+        expect: resolveExpect(raw.expect, inputSpec, input),
+        steps,
       });
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;

@@ -24,6 +24,7 @@ import {
   vectorDivergences,
   parseP4Layout,
   p4MapEntries,
+  p4RemovalEntries,
   DIFF_STATE,
   differentialCase,
   differentialRun,
@@ -272,9 +273,9 @@ export async function p4ObjectOptions(dir: string, p: Manifest["programs"][numbe
     sectionTypes: true,
     psa: p.arch === "psa",
     ...(layout.tables.size && p.arch === "psa" ? { init: "map_initializer" } : {}),
-    entriesFor: (v) => {
-      if (v.rawEntries) throw new Error("raw map entries (maps:) name the hand-written program's maps");
-      return p4MapEntries(p.name, layout, v.state);
+    entriesFor: (state, o) => {
+      if (o.rawEntries) throw new Error("raw map entries (maps:) name the hand-written program's maps");
+      return o.removal ? p4RemovalEntries(p.name, layout, state) : p4MapEntries(p.name, layout, state);
     },
     countersSkipped: "the vectors' counters name the hand-written program's stats maps",
   };

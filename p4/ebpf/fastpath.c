@@ -1,15 +1,22 @@
 /* L2/L3 fastpath (XDP). The FDB maps a destination MAC to an egress ifindex; an FDB entry flagged
  * ROUTER is one of our own router MACs, and its IPv4 traffic is routed: longest-prefix match on the
  * destination, TTL decrement with an incremental checksum update, MAC rewrite from the next hop,
- * then redirect (or XDP_TX when the next hop is out of the ingress interface). Everything the
- * fastpath does not handle goes to the kernel stack (XDP_PASS): broadcast, ARP, TTL <= 1 (the
- * stack sends ICMP time exceeded), unknown MACs, route misses, VLAN-tagged frames to a router MAC
- * (routing is for untagged IPv4; the L2 path forwards tagged frames like a bridge), non-IPv4.
- * An IPv4 header that Linux's ip_rcv would drop (bad version, IHL < 5, tot_len beyond the frame or
- * shorter than the header, bad header checksum) is never routed: it goes to the stack, which
- * drops it and counts it in its own SNMP counters (IpInHdrErrors, IpInTruncatedPkts,
- * IpInCsumErrors), and fp_stats[invalid] counts it here. The fast path only accelerates what the
- * stack would do; it never forwards what the stack would refuse. */
+ * then redirect (or XDP_TX when the next hop is out of the ingress interface). The fast path only
+ * accelerates what the Linux stack would forward (RFC 1812 as Linux implements it); everything
+ * else goes to the stack (XDP_PASS), which forwards, delivers locally or drops and counts it
+ * where an operator looks. Semantics decided in p4/README.md ("Data-plane semantics"):
+ *  - L2 (a known non-router MAC): bridged to its port, any EtherType, as a bridge does; a
+ *    destination learned on the ingress port is not sent back out of it (no hairpin): dropped,
+ *    fp_stats[hairpin].
+ *  - An IPv4 header ip_rcv would drop (version, IHL < 5, tot_len beyond the frame or below the
+ *    header, bad header checksum, malformed options): the stack, fp_stats[invalid].
+ *  - Martian source (0/8, 127/8, multicast, 255.255.255.255) or destination (0/8, 127/8): the
+ *    stack, which drops it as Linux's ip_route_input_slow does (and logs it with log_martians),
+ *    fp_stats[martian].
+ *  - Multicast (224.0.0.0/4, so link-local 224.0.0.0/24 too) or limited broadcast destinations,
+ *    IPv4 options (source routing under accept_source_route, record route and timestamps are
+ *    the stack's to process), TTL <= 1 (the stack sends ICMP time exceeded), route misses,
+ *    tagged frames to a router MAC, non-IPv4: the stack, fp_stats[pass]. */
 #include "common.h"
 
 #define FDB_F_ROUTER 1u
@@ -35,7 +42,7 @@ struct nexthop {
   __u8 dmac[ETH_ALEN];
 };
 
-enum { FP_L2 = 0, FP_L3, FP_TX, FP_PASS, FP_INVALID, FP_STATS_MAX };
+enum { FP_L2 = 0, FP_L3, FP_TX, FP_PASS, FP_INVALID, FP_MARTIAN, FP_HAIRPIN, FP_STATS_MAX };
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -59,7 +66,7 @@ struct {
   __type(value, __u64);
 } fp_stats SEC(".maps");
 
-SEC("xdp")
+SEC("xdp.frags")
 int fastpath(struct xdp_md *ctx) {
   struct pkt p;
   if (parse(ctx, &p) < 0) return XDP_DROP; /* shorter than an Ethernet header */
@@ -70,6 +77,10 @@ int fastpath(struct xdp_md *ctx) {
   if (!fdb) goto pass;
 
   if (!(fdb->flags & FDB_F_ROUTER)) {
+    if (fdb->ifindex == ctx->ingress_ifindex) {
+      count(&fp_stats, FP_HAIRPIN);
+      return XDP_DROP;
+    }
     count(&fp_stats, FP_L2);
     return bpf_redirect(fdb->ifindex, 0);
   }
@@ -79,7 +90,12 @@ int fastpath(struct xdp_md *ctx) {
     return XDP_PASS;
   }
   struct iphdr *ip = p.ip;
-  if (!ip || p.vlans || ip->ttl <= 1) goto pass;
+  if (!ip || p.vlans) goto pass;
+  if (martian_source(ip->saddr) || martian_destination(ip->daddr)) {
+    count(&fp_stats, FP_MARTIAN);
+    return XDP_PASS;
+  }
+  if (local_destination(ip->daddr) || ip->ihl != 5 || ip->ttl <= 1) goto pass;
   struct route_key rk = { .prefixlen = 32, .addr = ip->daddr };
   struct nexthop *nh = bpf_map_lookup_elem(&fp_routes, &rk);
   if (!nh) goto pass;

@@ -10,13 +10,27 @@
  *    IPv6 rules), gets the default action: under default deny it is dropped.
  *  - An IPv4 header the stack would refuse (ip_rcv's checks) gets the default action too: it can
  *    not be classified, and under default allow the stack drops it.
+ *    Malformed IPv4 options are such a header (ip_options_compile drops the packet).
+ *  - Source routing (LSRR, SSRR): dropped, whatever the rules (RFC 7126 4.3/4.4: a firewall's
+ *    default for these options is drop), fw_stats[source_route].
  *  - Fragments (RFC 1858, RFC 3128): a first fragment whose TCP or UDP header is not complete is
  *    dropped when any port rule for its protocol exists (fw_port_rules[proto] > 0), since its
  *    verdict could depend on the port; a TCP fragment at offset 1 (8 bytes) is always dropped (the
  *    overlapping-fragment attack); other non-first fragments carry no ports and match port-less
  *    rules only, so a datagram whose first fragment was denied can never be reassembled.
+ *  - What it cannot read: a frame in several buffers (xdp.frags, jumbo) is classified like any
+ *    other, its lengths checked against the whole frame; a TCP/UDP header that is not in the first
+ *    buffer is treated as a tiny first fragment (dropped when a port rule exists), an IPv4 header
+ *    that is not there is dropped. Never the default action for what a port rule might deny.
+ *  - ICMP errors (types 3, 4, 5, 11, 12) quoting an IPv4 header (IHL 5) and 8 bytes are judged as
+ *    the flow they are about, seen in the direction the rules judge (from the quoted destination,
+ *    to the quoted source port): an error about a flow the rules deny is dropped under default
+ *    allow, and one about an allowed flow (fragmentation needed: path-MTU discovery) passes under
+ *    default deny, fw_stats[icmp_quote]. Other ICMP goes through the rules as itself.
+ *  - Tunnels (IP-in-IP 4, 6in4 41, GRE 47) carry packets the rules never see: they pass only by
+ *    a rule that matches them; the default action never allows them, fw_stats[tunnel].
  * Every frame counts exactly once in fw_stats[allowed] or fw_stats[denied]; the other counters
- * say why (non_ip, tiny_fragment, bad_ipv4). */
+ * say why (non_ip, tiny_fragment, bad_ipv4, source_route, tunnel, icmp_quote). */
 #include "common.h"
 
 #define FW_ALLOW 1u
@@ -39,7 +53,7 @@ struct fw_config {
   __u32 default_action;
 };
 
-enum { FW_ALLOWED = 0, FW_DENIED, FW_NON_IP, FW_TINY_FRAGMENT, FW_BAD_IPV4, FW_STATS_MAX };
+enum { FW_ALLOWED = 0, FW_DENIED, FW_NON_IP, FW_TINY_FRAGMENT, FW_BAD_IPV4, FW_SOURCE_ROUTE, FW_TUNNEL, FW_ICMP_QUOTE, FW_STATS_MAX };
 
 #define FW_MAX_RULES 1024
 
@@ -107,31 +121,53 @@ DPUCI_INLINE int verdict(__u32 action) {
   return XDP_PASS;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int fw(struct xdp_md *ctx) {
   struct pkt p;
   if (parse(ctx, &p) < 0) return verdict(FW_DENY); /* not even an Ethernet header */
   if (!p.ip) {
     if (p.ip_invalid) {
       count(&fw_stats, FW_BAD_IPV4);
-      return verdict(default_action());
+      return verdict(p.split ? FW_DENY : default_action());
     }
     count(&fw_stats, FW_NON_IP);
     if (!p.too_many_vlans && p.l3_proto == ETH_P_ARP) return verdict(FW_ALLOW);
     return verdict(default_action());
   }
 
+  if (p.opt_srr) {
+    count(&fw_stats, FW_SOURCE_ROUTE);
+    return verdict(FW_DENY);
+  }
   if ((p.l4_incomplete && has_port_rules(p.proto)) || (p.proto == IPPROTO_TCP && p.frag_offset == 1)) {
     count(&fw_stats, FW_TINY_FRAGMENT);
     return verdict(FW_DENY);
   }
 
+  /* The flow a packet belongs to, as the rules see it: its own (proto, dport, source), or for an
+   * ICMP error the quoted datagram's, reversed. */
+  __u8 proto = p.proto;
+  __u16 dport = p.dport;
   __u32 saddr = p.ip->saddr;
+  int ports = p.tcp || p.udp;
+  if (p.quote) {
+    count(&fw_stats, FW_ICMP_QUOTE);
+    proto = p.q_proto;
+    dport = p.q_sport;
+    saddr = p.q_daddr;
+    ports = dport != 0;
+  }
   struct fw_rule *r = 0;
-  if (p.tcp || p.udp) r = lookup(p.proto, p.dport, saddr);
-  if (!r) r = lookup(p.proto, 0, saddr);
+  if (ports) r = lookup(proto, dport, saddr);
+  if (!r) r = lookup(proto, 0, saddr);
   if (!r) r = lookup(0, 0, saddr);
-  if (!r) return verdict(default_action());
+  if (!r) {
+    if (p.proto == IPPROTO_IPIP || p.proto == IPPROTO_IPV6 || p.proto == IPPROTO_GRE) {
+      count(&fw_stats, FW_TUNNEL);
+      return verdict(FW_DENY);
+    }
+    return verdict(default_action());
+  }
   count(&fw_rule_hits, r->rule_id);
   return verdict(r->action);
 }

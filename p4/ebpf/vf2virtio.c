@@ -38,7 +38,7 @@ struct {
   __type(value, __u64);
 } v2v_stats SEC(".maps");
 
-SEC("xdp")
+SEC("xdp.frags")
 int vf2virtio(struct xdp_md *ctx) {
   struct ethhdr *eth = (void *)(long)ctx->data;
   if ((void *)(eth + 1) > (void *)(long)ctx->data_end) return XDP_DROP;

@@ -31,7 +31,7 @@ after(async () => {
   for (const d of [objs, out]) if (d) await rm(d, { recursive: true, force: true });
 });
 
-test("the guest suite passes under busybox sh with bpftool (KTAP, every case ok)", { skip, timeout: 60_000 }, async () => {
+test("the guest suite passes under busybox sh with bpftool (KTAP, every case ok)", { skip, timeout: 300_000 }, async () => {
   const b = await writeGuestBundle(objs, join(ROOT, "p4/vectors"), out);
   const r = await exec(
     "unshare",
@@ -46,7 +46,7 @@ test("the guest suite passes under busybox sh with bpftool (KTAP, every case ok)
       "sh",
       b.suite,
     ],
-    { allowFailure: true, timeoutMs: 50_000 },
+    { allowFailure: true, timeoutMs: 280_000 },
   );
   const lines = r.stdout.split("\n");
   const plan = /^1\.\.(\d+)$/.exec(lines[1] ?? "");
@@ -60,4 +60,9 @@ test("the guest suite passes under busybox sh with bpftool (KTAP, every case ok)
   assert.equal(oks.length, Number(plan[1]));
   assert.equal(r.exitCode, 0);
   assert.ok(oks.some((l) => /fw\/attach-lo \(xdp(generic|drv)\)/.test(l)));
+  // Multi-packet vectors and records of a given age are the host run's: skipped here, said why.
+  assert.ok(
+    oks.some((l) => /^ok \d+ lb\/a-new-datagram-reusing-the-ip-id-clears-the-record # SKIP several packets/.test(l)),
+    r.stdout,
+  );
 });

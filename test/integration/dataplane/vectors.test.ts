@@ -22,7 +22,7 @@ after(async () => {
   for (const d of [objs, work]) if (d) await rm(d, { recursive: true, force: true });
 });
 
-test("every vector passes on the host kernel; verifier stats are saved per program", { skip, timeout: 60_000 }, async () => {
+test("every vector passes on the host kernel; verifier stats are saved per program", { skip, timeout: 300_000 }, async () => {
   const outDir = join(work, "out");
   const lines: string[] = [];
   const t0 = Date.now();
@@ -33,7 +33,10 @@ test("every vector passes on the host kernel; verifier stats are saved per progr
   assert.equal(r.outcome, "PASS");
   assert.equal(r.suites!.length, 4);
   assert.ok(r.suites!.reduce((n, s) => n + s.cases.length, 0) >= 40);
-  assert.ok(took < 30_000, `tests took ${took} ms; they should take seconds`);
+  // One bpftool process per vector (~0.25 s each on an idle 2-core machine, 30 s for 121 vectors);
+  // the bound is loose for a machine shared with builds (100 s measured at a load of 25).
+  const vectors = r.suites!.reduce((n, s) => n + s.cases.length - 1, 0);
+  assert.ok(took < 1_500 * vectors, `tests took ${took} ms for ${vectors} vectors; one bpftool process per vector should take a fraction of a second`);
   const saved = JSON.parse(await readFile(join(outDir, "verifier-stats.json"), "utf8")) as VerifierReport;
   assert.deepEqual(saved.programs.map((p) => p.program).sort(), ["fastpath", "fw", "lb", "vf2virtio"]);
   for (const p of saved.programs) {

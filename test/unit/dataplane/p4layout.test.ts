@@ -76,7 +76,12 @@ test("lb: a later fragment's record becomes a write to the lb_frags register (an
     "typedef struct frag_t ingress_lb_frags_value, resolved",
   );
   const entries = p4MapEntries("lb", l, {
-    lb: { vips: [], frags: [{ src: "172.16.0.5", dst: "10.0.0.10", id: 4242, proto: "tcp", sport: 33000, dport: 80 }] },
+    lb: {
+      vips: [],
+      frags: [
+        { src: "172.16.0.5", dst: "10.0.0.10", id: 4242, proto: "tcp", sport: 33000, dport: 80, backend: { addr: "192.168.1.13", mac: "02:be:00:00:00:13" } },
+      ],
+    },
   });
   assert.equal(entries.length, 1);
   const e = entries[0]!;
