@@ -17,7 +17,7 @@ export type { WriteReportsOptions, WrittenReports, ReportCommandOptions } from "
 export type { ParseOptions, ParseProblem, ParseResult, Format, TestpmdOptions } from "./parse/index.ts";
 
 export { readRun, runFromManifest, runCases, nodeSuites, countOutcomes, artifactsUnderTest } from "./model.ts";
-export { parseOutput, parseTap, parseTestpmd, parseAutotest, parseJunit, ParseError, strict, FORMATS } from "./parse/index.ts";
+export { parseOutput, parseTap, parseTestpmd, parseAutotest, parseJunit, parseDpdkTest, parseMesonTest, ParseError, strict, FORMATS } from "./parse/index.ts";
 export { junitXml } from "./junit.ts";
 export { History, CATEGORY_LABEL } from "./history.ts";
 export { DEFAULT_METRIC_RULES, loadMetricRules, judgeMetric, ruleFor, median } from "./thresholds.ts";

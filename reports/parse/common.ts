@@ -60,6 +60,15 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
+/** The rule every parser keeps: a capture with text in it that yields no test result is a problem
+ *  (a format the parser does not read, a run cut before its first result), never a silent zero.
+ *  Added only when nothing else was reported. */
+export function noResultsProblem(text: string, result: ParseResult, format: string): void {
+  if (countCases(result.suites) > 0 || result.problems.length > 0 || text.trim() === "") return;
+  const lines = splitLines(text).length;
+  result.problems.push({ line: 1, message: `no test results in ${lines} line${lines === 1 ? "" : "s"} of ${format} output` });
+}
+
 export function countCases(suites: readonly TestSuite[]): number {
   let n = 0;
   for (const s of suites) n += s.cases.length + countCases(s.suites ?? []);

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import type { XMLParser as Parser, XMLValidator as Validator } from "fast-xml-parser";
 import type { Outcome } from "../../engine/outcome.ts";
 import type { ParseOptions, ParseProblem, ParseResult, TestCase, TestSuite } from "./common.ts";
-import { DEFAULT_MAX_OUTPUT } from "./common.ts";
+import { DEFAULT_MAX_OUTPUT, noResultsProblem } from "./common.ts";
 
 /** The part of an XML element JUnit needs. */
 interface XmlElement {
@@ -188,5 +188,7 @@ export function parseJunit(text: string, opts: ParseOptions = {}): ParseResult {
   // node --test puts top-level tests straight under <testsuites>.
   const loose = root.name === "testsuites" ? root.children.filter((c) => c.name === "testcase") : [];
   if (loose.length > 0) suites.push({ name: opts.name ?? root.attrs.name ?? "tests", cases: loose.map((c) => toCase(c, max)) });
-  return { suites, problems };
+  const result: ParseResult = { suites, problems };
+  noResultsProblem(text, result, "JUnit");
+  return result;
 }

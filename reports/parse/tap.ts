@@ -6,7 +6,7 @@
 import type { Outcome } from "../../engine/outcome.ts";
 import { worst } from "../../engine/outcome.ts";
 import type { ParseOptions, ParseProblem, ParseResult, TestCase, TestSuite } from "./common.ts";
-import { capOutput, splitLines, DEFAULT_MAX_OUTPUT } from "./common.ts";
+import { capOutput, noResultsProblem, splitLines, DEFAULT_MAX_OUTPUT } from "./common.ts";
 
 interface Result {
   name: string;
@@ -330,7 +330,10 @@ export function parseTap(text: string, opts: ParseOptions = {}): ParseResult {
   if (!sawTap) problems.push({ line: 1, message: "no TAP or KTAP lines found" });
 
   const suites = docs.map((d, i) => rootSuite(d, i, opts.name ?? "tap", max));
-  return { suites, problems };
+  const result: ParseResult = { suites, problems };
+  // "1..0" (with or without "# SKIP why") is TAP's own way to say no test: not a silent zero.
+  if (!docs.some((d) => d.plan?.n === 0)) noResultsProblem(text, result, opts.name ?? "TAP");
+  return result;
 }
 
 function rootSuite(doc: Frame, index: number, fallback: string, max: number): TestSuite {

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { seededRandom, seedFrom, type Random } from "../../../engine/random.ts";
 import { flattenCases } from "../../../engine/results.ts";
-import { parseOutput, type Format } from "../../../reports/parse/index.ts";
+import { countCases, parseOutput, type Format } from "../../../reports/parse/index.ts";
 import type { ParseResult, TestSuite } from "../../../reports/parse/common.ts";
 import { fixture } from "./golden.ts";
 
@@ -35,8 +35,13 @@ const CAPTURES: Array<{ file: string; format: Format }> = [
   { file: "autotest/autotest-j2-stdout.txt", format: "autotest" },
   { file: "junit-in/pytest-junit.xml", format: "junit" },
   { file: "junit-in/node-junit.xml", format: "junit" },
+  { file: "dpdk/dpdk-test-prompt.txt", format: "dpdk-test" },
+  { file: "dpdk/dpdk-test-env.txt", format: "dpdk-test" },
+  { file: "dpdk/meson-test-console.txt", format: "meson" },
 ];
 const TAP_FAMILY = new Set<Format>(["tap", "ktap", "kunit", "kselftest"]);
+/** Formats whose results are single lines a stray line cannot move (lossless mutations apply). */
+const LINE_RESULTS = new Set<Format>(["dpdk-test", "meson"]);
 
 // Lines that look like results to a careless reader and are not TAP result lines.
 const LOOKALIKES = [
@@ -173,7 +178,10 @@ test(`every parser survives mutated captures (seed ${SEED}, ${ITERATIONS} per ca
       for (const p of r.problems)
         if (!(Number.isInteger(p.line) && p.line >= 1 && p.line <= lines + 1))
           tally.failures.push(`${where}: problem "${p.message}" at line ${p.line} of ${lines}`);
-      if (m.lossless && (TAP_FAMILY.has(cap.format) || m.kind === "crlf")) {
+      // A capture with text that yields no result must say so (issue 28): never a silent zero.
+      if (countCases(r.suites) === 0 && mutated.trim() !== "" && r.problems.length === 0)
+        tally.failures.push(`${where}: no result and no problem for ${mutated.split("\n").length} lines`);
+      if (m.lossless && (TAP_FAMILY.has(cap.format) || LINE_RESULTS.has(cap.format) || m.kind === "crlf")) {
         const gone = lost(base, r);
         if (gone.length) tally.failures.push(`${where}: lost or changed ${gone.slice(0, 3).join("; ")}\n--- input ---\n${mutated.slice(0, 3000)}`);
       }

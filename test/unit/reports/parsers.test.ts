@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { flattenCases } from "../../../engine/results.ts";
-import { parseTap, parseTestpmd, parseAutotest, parseJunit, parseOutput, strict, ParseError, countCases } from "../../../reports/parse/index.ts";
+import { parseTap, parseTestpmd, parseAutotest, parseJunit, parseOutput, strict, ParseError, countCases, FORMATS } from "../../../reports/parse/index.ts";
 import { fixture, golden } from "./golden.ts";
 
 const byName = (r: { suites: Parameters<typeof flattenCases>[0] }) =>
@@ -222,7 +222,9 @@ test("autotest cut before its results section", () => {
   const lines = fixture("autotest/autotest-stdout.txt").split("\n");
   const r = parseAutotest(lines.slice(0, 9).join("\n"));
   assert.equal(countCases(r.suites), 2);
-  assert.deepEqual(r.problems, [{ line: 8, message: "no '## Test results. ##' section: the test suite did not finish" }]);
+  assert.deepEqual(r.problems, [
+    { line: 8, message: "no '## Test results. ##' section: the test suite did not finish (interrupted or killed) after 2 test results" },
+  ]);
 });
 
 test("incoming JUnit from pytest and node --test", () => {
@@ -270,4 +272,74 @@ test("measurements: '# <label>: key=number ...' before a result are the case's m
     cases.map((c) => c.metrics),
     [{ "packets.sent": 20, "packets.rx": 19 }, { "rate.mpps.rx": 14.88, "rate.mpps.tx": -1 }, { "packets.sent": 2 }],
   );
+});
+
+test("dpdk-test at its prompt: OK, Skipped, Failed, a test this build lacks (MISS), as DPDK 22.11 printed them", () => {
+  const r = parseOutput("dpdk-test", fixture("dpdk/dpdk-test-prompt.txt"));
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(
+    r.suites[0]!.cases.map((c) => `${c.name}=${c.outcome}`),
+    ["byteorder_autotest=PASS", "cryptodev_null_autotest=SKIP", "eal_flags_c_opt_autotest=FAIL", "no_such_autotest=MISS", "bitmap_autotest=PASS"],
+  );
+  assert.ok(r.suites[0]!.cases[2]!.output, "a failure keeps what the test printed");
+  const env = parseOutput("dpdk-test", fixture("dpdk/dpdk-test-env.txt"));
+  assert.deepEqual(
+    env.suites[0]!.cases.map((c) => `${c.name}=${c.outcome}`),
+    ["cksum_autotest=PASS"],
+  );
+  // Cut before its verdict: an ERROR case and a problem, never a pass.
+  const cut = fixture("dpdk/dpdk-test-prompt.txt").split("\n");
+  const at = cut.findIndex((l) => l.startsWith("RTE>>eal_flags_c_opt_autotest"));
+  const c = parseOutput("dpdk-test", cut.slice(0, at + 3).join("\n"));
+  assert.equal(c.suites[0]!.cases.at(-1)!.outcome, "ERROR");
+  assert.match(c.problems[0]!.message, /eal_flags_c_opt_autotest: the output ended before its verdict/);
+});
+
+test("meson test console over DPDK's autotests: OK, SKIP (77), FAIL, TIMEOUT, suites, the summary checked", () => {
+  const r = parseOutput("meson", fixture("dpdk/meson-test-console.txt"));
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(
+    r.suites.map((s) => s.name),
+    ["fast-tests", "perf-tests"],
+  );
+  const cases = flattenCases(r.suites).map((c) => `${c.suite}/${c.name}=${c.outcome}`);
+  assert.deepEqual(cases, [
+    "fast-tests/byteorder_autotest=PASS",
+    "fast-tests/bitmap_autotest=PASS",
+    "fast-tests/cksum_autotest=PASS",
+    "fast-tests/crc_autotest=PASS",
+    "fast-tests/cryptodev_null_autotest=SKIP",
+    "fast-tests/eal_flags_c_opt_autotest=FAIL",
+    "fast-tests/ring_autotest=PASS",
+    "fast-tests/no_such_autotest=FAIL",
+    "perf-tests/timer_autotest=SKIP",
+    "perf-tests/ring_perf_autotest=FAIL",
+  ]);
+  const timeout = flattenCases(r.suites).find((c) => c.name === "ring_perf_autotest")!;
+  assert.match(timeout.reason!, /timed out \(killed by signal 15 SIGTERM\)/);
+  assert.match(timeout.output!, /^>>> .*DPDK_TEST=ring_perf_autotest/);
+  // A run cut before its summary, and a summary that does not match the lines, are problems.
+  const text = fixture("dpdk/meson-test-console.txt");
+  assert.match(parseOutput("meson", text.slice(0, text.indexOf("Ok:"))).problems[0]!.message, /meson test did not finish/);
+  assert.match(
+    parseOutput("meson", text.replace(/^Fail: +2/m, "Fail:               3")).problems[0]!.message,
+    /the summary says Fail: 3, 2 such results were read/,
+  );
+});
+
+test("a non-empty capture that yields no result is a problem for every parser, never a silent zero", () => {
+  const text = "make[1]: Entering directory '/build'\nsome output\nmake[1]: Leaving directory '/build'\n";
+  for (const f of FORMATS) {
+    const r = parseOutput(f, text);
+    assert.equal(countCases(r.suites), 0, f);
+    assert.ok(r.problems.length > 0, `${f}: no problem for a capture with no result`);
+  }
+  // Explicit zeros stay legitimate: TAP's "1..0 # SKIP why".
+  assert.deepEqual(parseOutput("tap", "TAP version 13\n1..0 # SKIP no device\n").problems, []);
+  for (const f of FORMATS)
+    assert.deepEqual(
+      parseOutput(f, "").problems.filter((p) => /no test results/.test(p.message)),
+      [],
+      `${f}: an empty capture is not "no results in N lines"`,
+    );
 });
