@@ -120,8 +120,14 @@ export async function ovsCheckAfter(out: string): Promise<TaskResult> {
   const count = (o: string) => cases.filter((c) => c.outcome === o).length;
   const failed = cases.filter((c) => c.outcome === "FAIL");
   const metrics = { tests: cases.length, passed: count("PASS"), failed: failed.length, skipped: count("SKIP"), seconds: check.seconds };
+  if (cases.length === 0)
+    return {
+      outcome: "ERROR",
+      reason: `no test ran with TESTSUITEFLAGS "${check.flags}"${r.problems.length ? ` (autotest output: ${r.problems[0]!.message})` : ""}`,
+      suites: r.suites,
+      metrics,
+    };
   if (r.problems.length) return { outcome: "ERROR", reason: `autotest output: ${r.problems[0]!.message}`, suites: r.suites, metrics };
-  if (cases.length === 0) return { outcome: "ERROR", reason: `no test ran with TESTSUITEFLAGS "${check.flags}"`, suites: r.suites, metrics };
   if (failed.length)
     return {
       outcome: "FAIL",

@@ -343,3 +343,38 @@ test("a non-empty capture that yields no result is a problem for every parser, n
       `${f}: an empty capture is not "no results in N lines"`,
     );
 });
+
+test("OVS 3.1's testsuite.log of a run that refused to start (no ovs-vswitchd) is a problem, not zero tests passed", () => {
+  const r = parseAutotest(fixture("ovs/testsuite-no-vswitchd.log"));
+  assert.equal(countCases(r.suites), 0);
+  assert.match(r.problems.map((p) => p.message).join("\n"), /did not finish/);
+});
+
+test("testsuite.log as autotest writes it: every test from its log line, repeated titles kept apart by number, the counts checked", () => {
+  const log = fixture("autotest/autotest-testsuite.log");
+  const r = parseAutotest(log);
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(
+    flattenCases(r.suites)
+      .map((c) => `${c.name}=${c.outcome}`)
+      .sort(),
+    [
+      "offload - tc flower on 82599 VF=SKIP",
+      "ofproto-dpif - ARP learning=PASS",
+      "ofproto-dpif - megaflow offload to P4=FAIL",
+      "vswitchd - restart keeps flows=PASS",
+    ],
+    "test 4 is an expected failure, which the log only counts",
+  );
+  const dup = parseAutotest(log.replace("5. vswitchd - restart keeps flows (testsuite.at:30)", "5. ofproto-dpif - ARP learning (testsuite.at:30)"));
+  assert.deepEqual(
+    flattenCases(dup.suites)
+      .filter((c) => c.name.startsWith("ofproto-dpif - ARP"))
+      .map((c) => c.name),
+    ["ofproto-dpif - ARP learning (#1)", "ofproto-dpif - ARP learning (#5)"],
+  );
+  const cut = parseAutotest(log.slice(0, log.indexOf("## Test results. ##")));
+  assert.match(cut.problems[0]!.message, /did not finish \(interrupted or killed\) after 3 test results/);
+  const lying = parseAutotest(log.replace("ERROR: 4 tests were run,", "ERROR: 6 tests were run,"));
+  assert.match(lying.problems[0]!.message, /the results say 6 tests were run/);
+});
