@@ -20,7 +20,7 @@ const skip = (await cannotRun()) ?? undefined;
 const tmp = tempDir("dp-qemu");
 after(() => tmp.cleanup());
 
-test("every program loads, passes its vectors and attaches inside a QEMU guest kernel", { skip, timeout: 240_000 }, async () => {
+test("every program loads, passes its vectors and attaches inside a QEMU guest kernel", { skip, timeout: 540_000 }, async () => {
   const k = await testKernel();
   const objs = await compileAll();
   await writeGuestBundle(objs, join(ROOT, "p4/vectors"), tmp.path);
@@ -42,15 +42,22 @@ test("every program loads, passes its vectors and attaches inside a QEMU guest k
       initrd,
       suites: ["modules", "dataplane"],
       needs: ["virt:qemu"],
-      totalS: 200,
+      totalS: 420,
       bootS: 60,
       silenceS: 90,
     });
     const r = await runHilJob(lab, loadJob(job), { log: () => {}, healthCheckJob: async () => undefined });
     const cases = flattenCases(r.suites);
     const dp = cases.filter((c) => c.suite.endsWith("dataplane"));
-    const bad = dp.filter((c) => c.outcome !== "PASS").map((c) => `${c.name}: ${c.outcome} ${c.reason ?? ""} ${c.output ?? ""}`);
+    // Multi-packet vectors and records of a given age are the host run's (dataplane/guest.ts): the
+    // guest suite skips them and says why; every other case must pass.
+    const hostOnly = (c: (typeof dp)[number]) => c.outcome === "SKIP" && /: run on the host \(dpu-ci dataplane test\)$/.test(c.reason ?? "");
+    const bad = dp.filter((c) => c.outcome !== "PASS" && !hostOnly(c)).map((c) => `${c.name}: ${c.outcome} ${c.reason ?? ""} ${c.output ?? ""}`);
     assert.deepEqual(bad, [], readFileSync(r.attempts.at(-1)!.consoleLog, "utf8").slice(-3000));
+    assert.ok(
+      dp.some((c) => c.name === "lb/a-new-datagram-reusing-the-ip-id-clears-the-record" && hostOnly(c)),
+      "a multi-packet vector is skipped in the guest with its reason",
+    );
     assert.ok(dp.length >= 44, `only ${dp.length} data-plane cases reported`);
     assert.ok(
       dp.some((c) => /^fw\/attach-eth0/.test(c.name)),
