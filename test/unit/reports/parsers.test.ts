@@ -378,3 +378,30 @@ test("testsuite.log as autotest writes it: every test from its log line, repeate
   const lying = parseAutotest(log.replace("ERROR: 4 tests were run,", "ERROR: 6 tests were run,"));
   assert.match(lying.problems[0]!.message, /the results say 6 tests were run/);
 });
+
+test("OVS 3.1's own testsuite.log (-k 'query table'): complete, -j2 and interrupted runs of the real suite, repeated titles kept apart by number", () => {
+  const cases = (name: string) => {
+    const r = parseAutotest(fixture(`ovs/${name}`));
+    return { r, cs: flattenCases(r.suites) };
+  };
+  const complete = cases("testsuite-complete.log");
+  assert.deepEqual(complete.r.problems, [], "its counts agree with autotest's own summary (25 run, 16 failed, 4 skipped)");
+  const tally = (cs: typeof complete.cs) => cs.reduce<Record<string, number>>((t, c) => ({ ...t, [c.outcome]: (t[c.outcome] ?? 0) + 1 }), {});
+  // The 16 failures are real: the build these logs came from had no ovs-appctl (capture script).
+  assert.deepEqual(tally(complete.cs), { PASS: 9, FAIL: 16, SKIP: 4 });
+  assert.equal(new Set(complete.cs.map((c) => c.name)).size, 29, "29 tests, 29 names");
+  assert.equal(complete.cs.filter((c) => c.name.startsWith("insert default row, query table (#")).length, 9, "one title, nine tests");
+  assert.ok(
+    complete.cs.some((c) => c.name === "insert default row, query table (#1815)" && c.outcome === "FAIL"),
+    "a failure read from its detailed section",
+  );
+  // -j2 writes the verdicts in completion order: the same tests and verdicts.
+  const j2 = cases("testsuite-j2.log");
+  assert.deepEqual(j2.r.problems, []);
+  const verdicts = (cs: typeof complete.cs) => cs.map((c) => `${c.name}=${c.outcome}`).sort();
+  assert.deepEqual(verdicts(j2.cs), verdicts(complete.cs));
+  // Ctrl-C after the first result: what ran is kept, and the cut is a problem.
+  const cut = cases("testsuite-interrupted.log");
+  assert.deepEqual(verdicts(cut.cs), ["insert default row, query table=PASS"]);
+  assert.match(cut.r.problems.map((p) => p.message).join("\n"), /did not finish \(interrupted or killed\) after 1 test results/);
+});
