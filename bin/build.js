@@ -210,7 +210,8 @@ export function transpile(ts, source, fileName) {
     .replaceAll("import.meta.dirname", `(import.meta.dirname + "/").replace(${DIST_SEGMENT}, "/").slice(0, -1)`);
 }
 
-/** Older builds go, except those of the last hour: a long run may still import from them. */
+/** Older builds go, except those touched in the last hour: a running dpu-ci touches its own every
+ *  10 minutes (bin/dpu-ci.js), so a long run keeps the modules it still imports. */
 function prune(distDir, keep) {
   const hourAgo = Date.now() - 3600_000;
   for (const e of readdirSync(distDir, { withFileTypes: true })) {
