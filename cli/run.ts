@@ -1,5 +1,6 @@
 // `dpu-ci plan` and `dpu-ci run`.
 import {
+  writeManifest,
   buildGraph,
   selectTargets,
   runVerdict,
@@ -20,7 +21,7 @@ import {
   type Pipeline,
   type Prediction,
 } from "../engine/index.ts";
-import { resolve, join } from "node:path";
+import { resolve, join, relative, isAbsolute } from "node:path";
 import { appendFileSync, existsSync, readdirSync } from "node:fs";
 import { loadPipeline } from "../pipelines/index.ts";
 import { chooseExecutor, executorName, storeOf } from "./context.ts";
@@ -28,6 +29,7 @@ import { githubAddMasks, plainRenderer, ttyRenderer, type Renderer } from "./pro
 import { exec, forkPullRequest, listFiles, ResultCache, TeamCache } from "../engine/index.ts";
 import { writeRunReports, loadMetricRules, type MetricRule, type WrittenReports } from "../reports/index.ts";
 import { CASE_IDS } from "../pipelines/cases.ts";
+import { resolvedSources, specifiedSources } from "./sources.ts";
 
 export interface PipelineArgs {
   pipeline: string;
@@ -139,6 +141,15 @@ export function formatPlan(nodes: PlanNode[]): string {
     .join("\n");
 }
 
+/** A pipeline given as a file: its path from the project root (absolute when outside it), so the
+ *  run can be made again from the manifest (`dpu-ci bisect`). */
+function pipelineFileOf(cfg: Config, name: string): string | undefined {
+  if (!/\.(ts|mts|js|mjs)$/.test(name)) return undefined;
+  const abs = resolve(process.cwd(), name);
+  const rel = relative(cfg.root, abs);
+  return rel.startsWith("..") || isAbsolute(rel) ? abs : rel;
+}
+
 export async function gitInfo(root: string): Promise<RunManifest["git"]> {
   const c = await exec("git", ["-C", root, "rev-parse", "HEAD"], { allowFailure: true });
   if (c.exitCode !== 0) return undefined;
@@ -174,6 +185,8 @@ export async function runPipeline(
       },
       signal: opts.signal,
       git: await gitInfo(cfg.root),
+      pipelineFile: pipelineFileOf(cfg, a.pipeline),
+      sources: specifiedSources(cfg, pipeline, params, graph),
       reuse: opts.noCache
         ? undefined
         : {
@@ -183,6 +196,10 @@ export async function runPipeline(
             remote: await teamCacheOf(cfg, opts.signal),
           },
     });
+    if (res.manifest.sources) {
+      res.manifest.sources = resolvedSources(res.manifest.sources, res.manifest, res.dir);
+      writeManifest(res.dir, res.manifest);
+    }
     const reports = await writeReports(cfg, res.dir, opts.err);
     writeStepOutputs(cfg.env.GITHUB_OUTPUT, res.manifest, opts.err);
     return { ...res, reports };

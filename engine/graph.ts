@@ -203,6 +203,9 @@ export interface ParamSpec {
   description: string;
   default?: string;
   choices?: readonly string[];
+  /** The parameter names a component's source (a spec of engine/source.ts): the run's manifest
+   *  records it and what it resolved to, and `dpu-ci bisect` pins it per step. */
+  source?: boolean;
 }
 
 /** What a pipeline is defined with: the project root and the typed config, decided once at the

@@ -22,7 +22,7 @@ export type {
   NodeMeta,
 } from "./graph.ts";
 export type { Config, ExecutorChoice, ProgressMode, LoadOptions, Setting } from "./config.ts";
-export type { RunManifest, NodeRecord, ArtifactRecord } from "./store.ts";
+export type { RunManifest, NodeRecord, ArtifactRecord, SourceRecord } from "./store.ts";
 export type { CacheEntry, CachedFile } from "./reuse.ts";
 export type { Prediction, PredictOptions } from "./predict.ts";
 export type { Progress, PreviousBuild } from "./progress.ts";

@@ -61,6 +61,9 @@ export interface RunOptions {
   onEvent?: (e: RunEvent) => void;
   signal?: AbortSignal;
   git?: RunManifest["git"];
+  pipelineFile?: string;
+  /** The components' sources as specified (resolved commits and versions are added once built). */
+  sources?: RunManifest["sources"];
   /** Results kept across runs (engine/reuse.ts); absent = every node asks its executor or runs. */
   reuse?: {
     cache: ResultCache;
@@ -113,6 +116,8 @@ export async function runGraph(o: RunOptions): Promise<RunResult> {
     pid: process.pid,
     host: hostname(),
     git: o.git,
+    ...(o.pipelineFile ? { pipelineFile: o.pipelineFile } : {}),
+    ...(o.sources?.length ? { sources: o.sources } : {}),
     nodes: [...records.values()],
   };
   // A manifest that cannot be written (disk full) does not stop the run: the next write may succeed

@@ -23,6 +23,7 @@ import type { TestSuite } from "./results.ts";
 import type { Attempt } from "./graph.ts";
 import { DpuCiError, type ErrorCode } from "./errors.ts";
 import { mask, secretValues } from "./secrets.ts";
+import type { SourceKind } from "./source.ts";
 
 export const MANIFEST_SCHEMA = 1;
 
@@ -77,6 +78,28 @@ export interface NodeRecord {
   optional?: boolean;
 }
 
+/** A component's source as a run built it: what its setting (or the pipeline's parameter) said and
+ *  what that resolved to — a git ref's commit, a tarball's sha256, a Debian package's version. Two
+ *  runs' records say which components changed between them (what `dpu-ci bisect` searches), and a
+ *  record pins the component to exactly that source again. */
+export interface SourceRecord {
+  component: string;
+  /** How it is chosen: the setting (DPU_CI_KERNEL_SOURCE) or the pipeline parameter. */
+  setting?: string;
+  param?: string;
+  kind: SourceKind | "builtin";
+  /** The spec, credential-free (describeSource). */
+  spec: string;
+  /** git: the URL (credential-free) and the ref as given; the commit it resolved to in this run. */
+  url?: string;
+  ref?: string;
+  commit?: string;
+  /** tarball: its sha256; debian: the package and the version the build found. */
+  sha256?: string;
+  package?: string;
+  version?: string;
+}
+
 export interface RunManifest {
   schema: number;
   id: string;
@@ -93,6 +116,10 @@ export interface RunManifest {
   pid: number;
   host: string;
   git?: { commit?: string; dirty?: boolean };
+  /** The pipeline's file, relative to the project root, when it came from one (not the registry). */
+  pipelineFile?: string;
+  /** Every component's source this run built from (SourceRecord). */
+  sources?: SourceRecord[];
   /** The team's result cache of this run (team-cache.ts): where, how, and what moved. */
   teamCache?: { where: string; mode: string; pulled: number; pushed: number; refused: number; pulledBytes?: number; pushedBytes?: number };
   /** Said once each: trouble that cost time, not a result (a registry out of reach). */
