@@ -45,7 +45,7 @@ try {
     workersPerHost: 4,
     durMs: [1500, 2500],
     ttlMs: 1500,
-    pollMs: 50,
+    pollMs: 1000,
     healthCheckMs: 100,
     killAt: 0.4,
     restartAt: 0.6,

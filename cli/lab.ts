@@ -3,7 +3,7 @@ import { userInfo } from "node:os";
 import { EXIT, exitCodeFor, flattenCases, mask, UsageError, type Config } from "../engine/index.ts";
 import { parseSubcommand } from "./args.ts";
 import { HIL_HELP, LAB_HELP } from "./help.ts";
-import { hilLavaDefinition, hilRun, labAdmin, labDown, labHealthCheck, labStatus, type CommandOptions } from "../hw-runners/commands.ts";
+import { hilLavaDefinition, hilRun, jobKindOf, labAdmin, labDown, labHealthCheck, labStatus, type CommandOptions } from "../hw-runners/commands.ts";
 import type { LabLogEvent } from "../hw-runners/runner/run.ts";
 
 export { HIL_HELP, LAB_HELP };
@@ -22,6 +22,7 @@ export function labOptions(cfg: Config, io: IO): CommandOptions {
     defaultDir: cfg.homeLabDir,
     cacheDir: cfg.cacheDir,
     ttlMs: cfg.leaseTtlS * 1000,
+    jobKind: jobKindOf(cfg.jobKind, cfg.env),
     env: { ...cfg.env },
     signal: io.signal,
     log: (e) => io.err.write(mask(formatLabEvent(e)) + "\n"),

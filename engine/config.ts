@@ -93,6 +93,15 @@ export const SETTINGS: readonly Setting[] = [
   },
   { name: "DPU_CI_LAB_DATABASE_PASSWORD", kind: "string", secret: true, description: "The password of DPU_CI_LAB_DATABASE's user (secret).", example: "" },
   {
+    name: "DPU_CI_JOB_KIND",
+    kind: "enum",
+    // hw-runners/lab/db.ts JOB_KINDS, highest priority first.
+    choices: ["nightly", "pr", "manual", "bisect"],
+    description:
+      "Why this run's HIL jobs wait for a board, which orders the lab's queue: nightly, pr, manual or bisect (a bisection yields to everything else). Default: from GITHUB_EVENT_NAME (schedule: nightly, pull_request: pr), else manual.",
+    example: "",
+  },
+  {
     name: "DPU_CI_LEASE_TTL",
     kind: "int",
     min: 1,
@@ -214,6 +223,8 @@ export interface Config {
   cacheDir: string;
   /** Lease time-to-live of the boards this process takes, in seconds. */
   leaseTtlS: number;
+  /** DPU_CI_JOB_KIND: why this run's HIL jobs wait (their place in the lab's queue); undefined: from the CI event. */
+  jobKind?: "nightly" | "pr" | "manual" | "bisect";
   /** The registered source settings that were given, by name (parsed: a bad one is a ConfigError);
    *  each component reads its own and knows its default (kernel/source.ts kernelSourceOf, ...). */
   sourceSettings: Readonly<Record<string, SourceSpec>>;
@@ -362,6 +373,7 @@ export function loadConfig(opts: LoadOptions): Config {
     homeLabDir: join(home, "lab"),
     cacheDir: path("DPU_CI_CACHE_DIR") ?? defaultCacheDir(merged),
     leaseTtlS: (values.DPU_CI_LEASE_TTL as number | undefined) ?? 30,
+    jobKind: values.DPU_CI_JOB_KIND as Config["jobKind"],
     sourceSettings,
     vendorDir: path("DPU_CI_VENDOR_DIR") ?? resolve(root, "..", "shared", "vendor"),
     diffSeed: values.DPU_CI_DIFF_SEED as number | undefined,

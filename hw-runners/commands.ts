@@ -2,10 +2,12 @@
 // Each returns typed data plus printable lines; the CLI chooses the exit code (exitCodeFor).
 import type { Outcome } from "../engine/outcome.ts";
 import { findBoard } from "./inventory/load.ts";
-import type { AdminAction, AdminResult, BoardState } from "./lab/db.ts";
+import type { AdminAction, AdminResult, BoardState, Lease, Waiter } from "./lab/db.ts";
 export type AdminChange = Extract<AdminResult, { ok: true }>;
 import { healthCheckJobs } from "./runner/health.ts";
-import { loadJob } from "./runner/job.ts";
+import { jobKindOf, loadJob } from "./runner/job.ts";
+import type { JobKind } from "./lab/db.ts";
+export { jobKindOf };
 import { openLab, type Lab, type OpenLabOptions } from "./runner/lab.ts";
 import type { Board } from "./inventory/types.ts";
 import { stopVirtualPeers, virtualBmcPassword, virtualBmcRunning } from "./virtual/peers.ts";
@@ -19,6 +21,8 @@ import { place } from "./runner/schedule.ts";
 export interface CommandOptions extends OpenLabOptions {
   log?: (e: LabLogEvent) => void;
   signal?: AbortSignal;
+  /** The queue's kind for a job file that names none (jobKindOf). */
+  jobKind?: JobKind;
 }
 
 /** `dpu-ci hil run <job.json>`: what a self-hosted runner host executes. */
@@ -27,7 +31,7 @@ export async function hilRun(jobPath: string, o: CommandOptions & { outDir?: str
   const lab = openLab(o);
   try {
     const opts: RunOptions = { log: o.log, signal: o.signal, outDir: o.outDir, healthCheckJob: healthCheckJobs(lab) };
-    return await runHilJob(lab, job, opts);
+    return await runHilJob(lab, { ...job, kind: job.kind ?? o.jobKind }, opts);
   } finally {
     await lab.close();
   }
@@ -58,7 +62,7 @@ export interface LabStatusRow extends BoardState {
 /** `dpu-ci lab status`: boards, health and leases (and power, when asked: that talks to BMCs). */
 export async function labStatus(
   o: CommandOptions & { power?: boolean },
-): Promise<{ rows: LabStatusRow[]; lines: string[]; dir: string; dirFrom: string; store: string }> {
+): Promise<{ rows: LabStatusRow[]; queue: Waiter[]; lines: string[]; dir: string; dirFrom: string; store: string }> {
   const lab = openLab(o);
   try {
     await lab.db.sweepExpired();
@@ -75,15 +79,34 @@ export async function labStatus(
         r.board,
         r.health,
         r.sim ? "simulated" : "hardware",
-        r.lease ? `${r.lease.holder} (token ${r.lease.token}, ${Math.max(0, Math.round((r.lease.expiresAt - Date.now()) / 1000))} s left)` : "free",
+        r.lease ? `${holderOf(r.lease)} (token ${r.lease.token}, ${Math.max(0, Math.round((r.lease.expiresAt - Date.now()) / 1000))} s left)` : "free",
         ...(o.power ? [r.power ?? ""] : []),
         new Date(r.updatedAt).toISOString().slice(0, 16).replace("T", " "),
         r.by || "-",
         r.reason || "-",
       ]),
     ]);
+    // Jobs waiting for a board, on every host of the lab, in the order they will be served.
+    const queue = await lab.db.queue();
+    if (queue.length)
+      lines.push(
+        "",
+        ...table([
+          ["WAITING", "JOB", "KIND", "HOST", "SINCE", "FOR"],
+          ...queue.map((w, i) => [
+            String(i + 1),
+            jobOf(w),
+            w.kind,
+            w.host ?? w.holder,
+            new Date(w.enqueuedAt).toISOString().slice(0, 19).replace("T", " "),
+            w.boards.join(", "),
+          ]),
+        ]),
+      );
+    else lines.push("", "no job waiting for a board");
     return {
       rows,
+      queue,
       lines,
       dir: lab.dir,
       store: lab.db.where,
@@ -93,6 +116,15 @@ export async function labStatus(
     await lab.close();
   }
 }
+
+/** Who holds a board: the job (and its run) on which runner host; the holder id for a lease taken
+ *  outside a job (a health check) or by an older dpu-ci. */
+function holderOf(l: Lease): string {
+  return l.job ? `${jobOf({ job: l.job, run: l.run })} on ${l.host ?? l.holder}` : l.holder;
+}
+
+/** A pipeline's job ids begin with their run's id: the run is named only when it is not. */
+const jobOf = (j: { job: string; run?: string }): string => (j.run && !j.job.startsWith(j.run) ? `${j.job} (run ${j.run})` : j.job);
 
 /** Columns padded to their widest cell; the last one is left as it is (a reason can be long). */
 function table(rows: string[][]): string[] {

@@ -2,7 +2,7 @@
 // Types first, then functions, grouped.
 export type { Board, Inventory, Health, PowerConfig, ConsoleConfig, DeployConfig, VirtualPeers, LavaTarget } from "./inventory/types.ts";
 export type { PowerDriver, ConsoleDriver, ConsoleStream, DeployDriver, BoardDrivers, BootSpec, Fence, PowerState } from "./drivers/types.ts";
-export type { Lease, AcquireResult, BoardState, LabEvent } from "./lab/db.ts";
+export type { Lease, AcquireResult, BoardState, LabEvent, JobKind, Waiter } from "./lab/db.ts";
 export type { Job, ArtifactSpec } from "./runner/job.ts";
 export type { AttemptRecord } from "./runner/attempt.ts";
 export type { Lab, OpenLabOptions } from "./runner/lab.ts";
@@ -25,7 +25,7 @@ export { startVirtualPeers, stopVirtualPeers } from "./virtual/peers.ts";
 // leases and health
 export { LabDb, BAD_AFTER_INFRA_ERRORS } from "./lab/db.ts";
 // jobs and the runner
-export { parseJob, loadJob, verifyArtifacts, sha256File } from "./runner/job.ts";
+export { parseJob, loadJob, verifyArtifacts, sha256File, jobKindOf } from "./runner/job.ts";
 export { place, boardsOffering } from "./runner/schedule.ts";
 export { openLab } from "./runner/lab.ts";
 export { runHilJob, healthCheckBoard, collect } from "./runner/run.ts";

@@ -220,6 +220,7 @@ export function composeCase(g: GraphBuilder, c: CaseSpec, scenario: Scenario, ct
       homeLabDir: ctx.config.homeLabDir,
       cacheDir: ctx.config.cacheDir,
       leaseTtlS: ctx.config.leaseTtlS,
+      jobKind: ctx.config.jobKind,
       env: ctx.config.env,
     });
     added.push(name);

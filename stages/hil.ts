@@ -5,7 +5,18 @@ import { existsSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { sha256File, type Availability, type GraphBuilder, type NodeInput, type TaskResult, type TestSuite } from "../engine/index.ts";
-import { healthCheckJobs, lavaOffers, loadJob, openLab, place, runHilJob, loadInventory, type HilResult } from "../hw-runners/index.ts";
+import {
+  healthCheckJobs,
+  jobKindOf,
+  lavaOffers,
+  loadJob,
+  openLab,
+  place,
+  runHilJob,
+  loadInventory,
+  type HilResult,
+  type JobKind,
+} from "../hw-runners/index.ts";
 
 export interface HilStageOptions {
   name?: string;
@@ -31,6 +42,8 @@ export interface HilStageOptions {
   cacheDir?: string;
   /** Lease time-to-live (Config.leaseTtlS), seconds. */
   leaseTtlS?: number;
+  /** Config.jobKind: the job's place in the lab's queue (else from the CI event: jobKindOf). */
+  jobKind?: JobKind;
   /** Config.env: where a LAVA lab's token is looked up by name at plan time. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Start a TCP echo peer on the host for the net suite. */
@@ -104,6 +117,8 @@ export function hilStage(g: GraphBuilder, o: HilStageOptions): NodeInput {
             suites: o.suites,
             timeouts: o.timeouts ?? {},
             ...(o.peer ? { peer: "tcp-echo" } : {}),
+            kind: jobKindOf(o.jobKind, ctx.env),
+            run: ctx.runId,
             artifacts: {
               kernel: { path: kernel, sha256: await sha256File(kernel) },
               initrd: { path: initrd, sha256: await sha256File(initrd) },

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type PgModule from "pg";
-import type { Pool, PoolClient } from "pg";
+import type { Client, Pool, PoolClient } from "pg";
 import { DpuCiError } from "../../engine/errors.ts";
 
 /** One connection, or one transaction. Placeholders are `?`. */
@@ -27,7 +27,39 @@ export interface SqlStore extends Sql {
   tx<T>(fn: (s: Sql) => Promise<T>): Promise<T>;
   /** The schema, with `{serial}` (an auto-increment key) and `{int}` (64-bit) spelled for the dialect. */
   schema(ddl: string): Promise<void>;
+  /** The columns a table has (a lab database made by an older dpu-ci gets the new ones added). */
+  columns(table: string): Promise<string[]>;
+  /** Inside a transaction: tell these waiters of the lab (on any host) that a board is theirs.
+   *  PostgreSQL delivers it at commit (NOTIFY); SQLite only to this process, others poll. */
+  wake(tx: Sql, ids: readonly number[]): Promise<void>;
+  /** Resolves on a wake of waiter `id` (any wake without one), or after `ms`, whichever comes
+   *  first; never rejects (a listener that lost its server falls back to the timeout and listens
+   *  again next time). */
+  changed(ms: number, signal?: AbortSignal, id?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Waiting for a wake or a timeout, for both stores. */
+function waker(): { wake(ids: readonly number[]): void; changed(ms: number, signal?: AbortSignal, id?: number): Promise<void> } {
+  const waiting = new Map<() => void, number | undefined>();
+  return {
+    wake: (ids) => {
+      for (const [w, id] of [...waiting]) if (id === undefined || ids.includes(id)) w();
+    },
+    changed: (ms, signal, id) =>
+      new Promise<void>((res) => {
+        const done = () => {
+          clearTimeout(t);
+          waiting.delete(done);
+          signal?.removeEventListener("abort", done);
+          res();
+        };
+        const t = setTimeout(done, ms);
+        waiting.set(done, id);
+        if (signal?.aborted) done();
+        else signal?.addEventListener("abort", done, { once: true });
+      }),
+  };
 }
 
 /** The store could not be reached or failed under us: the lab's infrastructure, ERROR. */
@@ -43,18 +75,27 @@ export class LabStoreError extends DpuCiError {
 const openSqlite = (path: string): Database.Database => new (createRequire(import.meta.url)("better-sqlite3") as typeof Database)(path);
 
 const turns = new Map<string | symbol, Promise<void>>();
+/** Waiters in this process, per database file: a release wakes them at once (other processes poll). */
+const wakers = new Map<string | symbol, ReturnType<typeof waker>>();
 
-export function sqliteStore(path: string): SqlStore {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const db = openSqlite(path);
-  db.pragma("journal_mode = WAL");
+/** `readonly`: the dashboard reads a lab a running pipeline keeps writing, and must not create one. */
+export function sqliteStore(path: string, o: { readonly?: boolean } = {}): SqlStore {
+  if (path !== ":memory:" && !o.readonly) mkdirSync(dirname(path), { recursive: true });
+  const db = o.readonly
+    ? new (createRequire(import.meta.url)("better-sqlite3") as typeof Database)(path, { readonly: true, fileMustExist: true })
+    : openSqlite(path);
+  if (!o.readonly) {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+  }
   db.pragma("busy_timeout = 10000");
-  db.pragma("synchronous = NORMAL");
   // A transaction's statements must not interleave with another async caller's, and a second
   // connection to the same file in this process must not wait (busy_timeout blocks the thread) for
   // a transaction that can only finish when the thread is free: every use of the file in this
   // process takes its turn. Other processes are kept out by BEGIN IMMEDIATE.
   const key = path === ":memory:" ? Symbol("memory") : resolve(path);
+  const wakes = wakers.get(key) ?? waker();
+  wakers.set(key, wakes);
   const serial = <T>(fn: () => Promise<T> | T): Promise<T> => {
     const next = (turns.get(key) ?? Promise.resolve()).then(fn, fn);
     const settled = next.then(
@@ -94,6 +135,12 @@ export function sqliteStore(path: string): SqlStore {
       serial(() => {
         db.exec(ddl.replaceAll("{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT").replaceAll("{int}", "INTEGER"));
       }),
+    columns: (table) => serial(() => (db.prepare("SELECT name FROM pragma_table_info(?)").all(table) as Array<{ name: string }>).map((c) => c.name)),
+    wake: async (_tx, ids) => {
+      // Woken waiters claim in a transaction of their own, which runs after this one commits.
+      setImmediate(() => wakes.wake(ids));
+    },
+    changed: (ms, signal, id) => wakes.changed(ms, signal, id),
     close: () =>
       serial(() => {
         db.close();
@@ -106,6 +153,8 @@ export function sqliteStore(path: string): SqlStore {
 /** Every write transaction of every host takes this lock first: the same serialization SQLite's
  *  BEGIN IMMEDIATE gives, so the rules need no per-dialect locking. */
 const LAB_LOCK = 0x64707563; // "dpuc"
+/** The channel a release is announced on (LISTEN/NOTIFY): waiting runners on every host wake at once. */
+const CHANNEL = "dpu_ci_lab";
 
 /** `?` -> `$1, $2, ...` (the rules' SQL has no `?` inside string literals). */
 const numbered = (q: string): string => {
@@ -167,6 +216,33 @@ export function postgresStore(url: string, password?: string, o: { connectTimeou
     run: async (q: string, ...p: unknown[]) => (await c.query(numbered(q), p)).rowCount ?? 0,
   });
   const direct = on(pool);
+  // One connection per process LISTENs, opened by the first waiter. A restart drops it: the waiter
+  // then sleeps its poll interval out and the next wait listens again.
+  const wakes = waker();
+  let listener: Promise<Client | undefined> | undefined;
+  let closed = false;
+  const listen = (): Promise<Client | undefined> =>
+    (listener ??= (async () => {
+      const c = new pg.Client({ ...pgTarget(url), ...(password !== undefined ? { password } : {}), connectionTimeoutMillis: o.connectTimeoutMs ?? 5000 });
+      const drop = () => {
+        listener = undefined;
+        void c.end().catch(() => undefined);
+      };
+      c.on("error", drop);
+      c.on("end", () => {
+        listener = undefined;
+      });
+      c.on("notification", (m) => wakes.wake((m.payload ?? "").split(",").filter(Boolean).map(Number)));
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${CHANNEL}`);
+        if (closed) drop();
+        return c;
+      } catch {
+        drop();
+        return undefined;
+      }
+    })());
   return {
     dialect: "postgres",
     where,
@@ -220,6 +296,24 @@ export function postgresStore(url: string, password?: string, o: { connectTimeou
           c.release(true);
         }
       }),
-    close: () => pool.end(),
+    columns: (table) =>
+      wrap(async () =>
+        (await direct.all<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = ?", table)).map((r) => r.column_name),
+      ),
+    wake: async (tx, ids) => {
+      await tx.run(`SELECT pg_notify('${CHANNEL}', ?)`, ids.join(","));
+    },
+    changed: async (ms, signal, id) => {
+      const waited = wakes.changed(ms, signal, id);
+      // Not awaited: a server that is away must not make the wait longer than `ms`.
+      void listen();
+      await waited;
+    },
+    close: async () => {
+      closed = true;
+      const l = await listener;
+      await l?.end().catch(() => undefined);
+      await pool.end();
+    },
   };
 }

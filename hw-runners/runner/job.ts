@@ -6,6 +6,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { DpuCiError } from "../../engine/errors.ts";
 import { parseWith, readJsonFile, type Locate } from "../../engine/schema.ts";
+import { JOB_KINDS, type JobKind } from "../lab/db.ts";
 
 export interface ArtifactSpec {
   path: string;
@@ -32,6 +33,10 @@ export interface Job {
   timeouts: { totalS: number; bootS: number; silenceS: number; queueS: number };
   /** Start a TCP echo listener on the host's loopback for the guest's net suite (QEMU user-net boards). */
   peer?: "tcp-echo";
+  /** Why it runs, which orders the lab's queue (lab/db.ts PRIORITY); default manual. */
+  kind?: JobKind;
+  /** The pipeline run it belongs to, shown with its lease by `lab status`. */
+  run?: string;
   /** The job file's directory: artifact paths resolve against it. */
   baseDir: string;
 }
@@ -64,6 +69,8 @@ const JobSchema = z.strictObject({
     .default({ totalS: 600, bootS: 180, silenceS: 120, queueS: 600 })
     .refine((t) => t.silenceS <= t.totalS, { path: ["silenceS"], message: "must not exceed timeouts.totalS", when: (p) => p.issues.length === 0 }),
   peer: z.literal("tcp-echo").optional(),
+  kind: z.enum(JOB_KINDS, { error: `must be one of ${JOB_KINDS.join(", ")}` }).optional(),
+  run: z.string().min(1).optional(),
 });
 
 export function parseJob(doc: unknown, source: string, locate?: Locate): Job {
@@ -75,6 +82,16 @@ export function parseJob(doc: unknown, source: string, locate?: Locate): Job {
 export function loadJob(path: string): Job {
   const { value, locate } = readJsonFile(path);
   return parseJob(value, path, locate);
+}
+
+/** Why a job runs, for its place in the lab's queue: the setting (DPU_CI_JOB_KIND) when given, else
+ *  the GitHub event that started the run (the nightly's schedule, a pull request), else manual. */
+export function jobKindOf(configured: JobKind | undefined, env: Readonly<Record<string, string | undefined>>): JobKind {
+  if (configured) return configured;
+  const ev = env.GITHUB_EVENT_NAME;
+  if (ev === "schedule") return "nightly";
+  if (ev === "pull_request" || ev === "pull_request_target" || ev === "merge_group") return "pr";
+  return "manual";
 }
 
 export const artifactPath = (job: Job, a: ArtifactSpec) => (isAbsolute(a.path) ? a.path : resolve(job.baseDir, a.path));

@@ -23,6 +23,8 @@ export interface Lab {
   cacheDir?: string;
   /** This process's identity in leases. */
   holder: string;
+  /** The runner host, named in its leases and waiters (`lab status` on any host shows it). */
+  host: string;
   /** Lease time-to-live; heartbeats come every third of it. */
   ttlMs: number;
   boardDir(b: Board): string;
@@ -118,6 +120,7 @@ export function openLab(o: OpenLabOptions): Lab {
     env,
     cacheDir: o.cacheDir,
     holder: o.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
+    host: hostname(),
     ttlMs: o.ttlMs ?? 30_000,
     boardDir: (b) => boardDir(dir, b.id),
     close: () => db.close(),

@@ -17,6 +17,7 @@ import { runAttempt, withBoardTimeouts, type AttemptRecord } from "./attempt.ts"
 import type { HilResult } from "./result.ts";
 import { ArtifactError, artifactPath, verifyArtifacts, type ArtifactPaths, type Job } from "./job.ts";
 import type { Lab } from "./lab.ts";
+import { waiterTtlMs } from "../lab/db.ts";
 import { startEchoPeer } from "./peer.ts";
 
 export type { HilResult } from "./result.ts";
@@ -45,8 +46,6 @@ export interface RunOptions {
   lavaFetch?: typeof fetch;
   lavaPollMs?: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What the runner is doing, for the reason of an error thrown out of it (the preparation rule). */
 interface Step {
@@ -104,48 +103,69 @@ async function runJob(lab: Lab, job: Job, o: RunOptions, outDir: string, finish:
   }
   const healthChecks = step.healthChecks;
   const deadline = Date.now() + job.timeouts.queueS * 1000;
-  for (;;) {
-    if (o.signal?.aborted) return await finish({ ...base, healthChecks, outcome: "CANCELED", reason: "canceled while waiting for a board" });
-    let waitReason = "";
-    for (const board of placement.candidates) {
-      const got = await lab.db.acquire(board.id, lab.holder, lab.ttlMs, "job", job.id);
-      if (!got.ok) {
-        waitReason += `${board.id}: ${got.reason}; `;
+  // Jobs wait in the lab's queue (its store: every host sees it) and are served by priority, then
+  // arrival; a release anywhere wakes the waiters, and they poll besides.
+  const pollMs = Math.min(1000, lab.ttlMs / 4);
+  const waitTtlMs = waiterTtlMs(lab.ttlMs);
+  const who = { job: job.id, ...(job.run ? { run: job.run } : {}), host: lab.host };
+  const waiter = await lab.db.enqueue({ ...who, holder: lab.holder, boards: placement.candidates.map((b) => b.id), kind: job.kind ?? "manual" }, waitTtlMs);
+  let storeAwaySince: number | undefined;
+  try {
+    for (;;) {
+      if (o.signal?.aborted) return await finish({ ...base, healthChecks, outcome: "CANCELED", reason: "canceled while waiting for a board" });
+      let got: Awaited<ReturnType<typeof lab.db.claim>>;
+      try {
+        got = await lab.db.claim(waiter, lab.ttlMs, waitTtlMs);
+        storeAwaySince = undefined;
+      } catch (e) {
+        // The store away while a job only waits (PostgreSQL restarting): keep the place and try
+        // again; for longer than a lease lives, it is the lab's ERROR.
+        storeAwaySince ??= Date.now();
+        if (Date.now() - storeAwaySince > lab.ttlMs || Date.now() > deadline) throw e;
+        o.log?.({ kind: "wait", job: job.id, reason: (e as Error).message });
+        await lab.db.changed(pollMs, o.signal, waiter.id);
         continue;
       }
-      o.log?.({ kind: "lease", job: job.id, board: board.id, token: got.token, health: got.health, expiredHolder: got.expired?.holder });
-      const held = holdLease(lab, board, got.token, o.signal);
-      step.board = board;
-      try {
-        // A LAVA lab health-checks its own devices; its board entry here is only our lease on it.
-        if (got.health !== "Good" && !board.lava) {
-          step.what = `health-checking ${board.id}`;
-          // The health check boots on the QEMU the job brings: a board that needs the built QEMU
-          // (igb, a patched CPU model) cannot be checked on the host's.
-          const hcOpts: RunOptions = { ...o, healthCheckJob: async (b) => withQemu(await o.healthCheckJob?.(b), job) };
-          const hc = await healthCheck(lab, board, held, join(outDir, `healthcheck-${board.id}`), hcOpts, step);
-          healthChecks.push(hc);
-          if (hc.outcome !== "PASS") {
-            waitReason += `${board.id}: failed its health check; `;
-            continue;
+      if (got.ok) {
+        const board = placement.candidates.find((b) => b.id === got.board)!;
+        o.log?.({ kind: "lease", job: job.id, board: board.id, token: got.token, health: got.health, expiredHolder: got.expired?.holder });
+        const held = holdLease(lab, board, got.token, o.signal);
+        step.board = board;
+        try {
+          // A LAVA lab health-checks its own devices; its board entry here is only our lease on it.
+          if (got.health !== "Good" && !board.lava) {
+            step.what = `health-checking ${board.id}`;
+            // The health check boots on the QEMU the job brings: a board that needs the built QEMU
+            // (igb, a patched CPU model) cannot be checked on the host's.
+            const hcOpts: RunOptions = { ...o, healthCheckJob: async (b) => withQemu(await o.healthCheckJob?.(b), job) };
+            const hc = await healthCheck(lab, board, held, join(outDir, `healthcheck-${board.id}`), hcOpts, step);
+            healthChecks.push(hc);
+            // Failed: the board is Bad; the job waits again, at its old place, for another one.
+            if (hc.outcome !== "PASS") continue;
           }
+          step.what = board.lava ? `running the job in the LAVA lab of ${board.id}` : `preparing ${board.id}`;
+          const r = board.lava
+            ? await runOnLava(lab, board as Board & { lava: NonNullable<Board["lava"]> }, job, files, held, outDir, o)
+            : await runOnBoard(lab, board, job, files, held, outDir, o);
+          return await finish({ ...r, healthChecks });
+        } finally {
+          await held.stop();
         }
-        step.what = board.lava ? `running the job in the LAVA lab of ${board.id}` : `preparing ${board.id}`;
-        const r = board.lava
-          ? await runOnLava(lab, board as Board & { lava: NonNullable<Board["lava"]> }, job, files, held, outDir, o)
-          : await runOnBoard(lab, board, job, files, held, outDir, o);
-        return await finish({ ...r, healthChecks });
-      } finally {
-        await held.stop();
       }
+      const waitReason = got.boards
+        .map(
+          (b) => `${b.board}: ${b.lease ? `busy (${b.lease.job ?? b.lease.holder})` : b.promised ? `promised to ${b.promised}, ahead in the queue` : b.health}`,
+        )
+        .join("; ");
+      if (got.boards.every((b) => b.health === "Bad" || b.health === "Maintenance" || b.health === "Retired"))
+        return await finish({ ...base, healthChecks, outcome: "ERROR", reason: `every board that could run it is out of service: ${waitReason}` });
+      if (Date.now() > deadline)
+        return await finish({ ...base, healthChecks, outcome: "ERROR", reason: `no board free within ${job.timeouts.queueS} s: ${waitReason}` });
+      o.log?.({ kind: "wait", job: job.id, reason: `${got.position} of ${got.waiting} in the queue; ${waitReason}` });
+      await lab.db.changed(pollMs, o.signal, waiter.id);
     }
-    const all = await Promise.all(placement.candidates.map(async (b) => (await lab.db.board(b.id))?.health));
-    if (all.every((h) => h === "Bad" || h === "Maintenance" || h === "Retired"))
-      return await finish({ ...base, healthChecks, outcome: "ERROR", reason: `every board that could run it is out of service: ${waitReason}` });
-    if (Date.now() > deadline)
-      return await finish({ ...base, healthChecks, outcome: "ERROR", reason: `no board free within ${job.timeouts.queueS} s: ${waitReason}` });
-    o.log?.({ kind: "wait", job: job.id, reason: waitReason });
-    await sleep(Math.min(1000, lab.ttlMs / 4));
+  } finally {
+    await lab.db.leave(waiter.id).catch(() => undefined);
   }
 }
 
@@ -397,7 +417,7 @@ export function collect(ktap: string, job: Job, board: Board, qemu?: string): { 
 /** An operator's health check (`lab health-check`): Bad boards may be leased for it, that is how
  *  they come back into service. */
 export async function healthCheckBoard(lab: Lab, board: Board, o: RunOptions = {}): Promise<HilResult> {
-  const got = await lab.db.acquire(board.id, lab.holder, lab.ttlMs, "health-check");
+  const got = await lab.db.acquire(board.id, lab.holder, lab.ttlMs, "health-check", { job: `health-check of ${board.id}`, host: lab.host });
   if (!got.ok) throw new DpuCiError("INFRA", `${board.id} is ${got.reason}${got.lease ? ` (held by ${got.lease.holder})` : ""}`);
   const held = holdLease(lab, board, got.token, o.signal);
   const step: Step = { what: `health-checking ${board.id}`, healthChecks: [] };

@@ -1,15 +1,15 @@
 // One simulated runner host of a lab with several, for the multi-host test and benchmark:
 //   node --import tsx hw-runners/testbin/lab-host.ts CONFIG.json
 // CONFIG: { url, passwordFile, host, boards: [ids], workers, ttlMs, pollMs, healthCheckMs }.
-// Each worker is a runner process of the host: it claims the next queued job (priority, then
-// arrival) from the harness's `sim_jobs` table (GitHub's dispatch, played by the database), leases
-// a free board through the lab's real store (LabDb on PostgreSQL), health-checks it first if it is
-// not Good, "runs" the job (holds the board for its duration, heartbeating every TTL/3), checks the
+// Each worker is a runner process of the host: it takes the next job from the harness's `sim_jobs`
+// table (GitHub's dispatch, played by the database), waits for a board in the lab's real queue
+// (LabDb on PostgreSQL: enqueue, claim, woken by a release on any host or polling every pollMs, as
+// the job runner does), health-checks the board first if it is not Good, "runs" the job (holds the board for its duration, heartbeating every TTL/3), checks the
 // fence, records the job's use of the board and releases the lease. A lost lease or a store that
 // stays unreachable until the lease would have run out stops the job: it goes back to the queue
 // with the reason (ERROR, retried), never finishing on a board another host may hold.
 import { readFileSync } from "node:fs";
-import { LabDb } from "../lab/db.ts";
+import { LabDb, waiterTtlMs, type Waiter } from "../lab/db.ts";
 import { postgresStore, type SqlStore } from "../lab/sql.ts";
 
 interface HostConfig {
@@ -57,18 +57,28 @@ async function claim(holder: string): Promise<Job | undefined> {
   );
 }
 
-async function lease(holder: string): Promise<{ board: string; token: number } | undefined> {
-  for (const board of cfg.boards) {
-    const got = await db.acquire(board, holder, cfg.ttlMs, "job");
-    if (!got.ok) continue;
-    if (got.health !== "Good") {
-      // The board's state is in doubt (new, or its last holder died): a known-good check first.
-      await sleep(cfg.healthCheckMs);
-      await db.healthCheckDone(board, true, `simulated health check by ${holder}`);
+/** Wait in the lab's queue until a board is this job's. The store may be away (PostgreSQL
+ *  restarting): the waiter keeps trying, and rejoins at its old place. */
+async function lease(holder: string, job: Job): Promise<{ board: string; token: number }> {
+  const ttl = waiterTtlMs(cfg.ttlMs);
+  let w: Waiter | undefined;
+  for (;;) {
+    try {
+      w ??= await db.enqueue({ job: `sim-${job.id}`, holder, boards: cfg.boards, kind: "nightly", host: cfg.host }, ttl);
+      const got = await db.claim(w, cfg.ttlMs, ttl);
+      if (got.ok) {
+        if (got.health !== "Good") {
+          // The board's state is in doubt (new, or its last holder died): a known-good check first.
+          await sleep(cfg.healthCheckMs);
+          await db.healthCheckDone(got.board, true, `simulated health check by ${holder}`);
+        }
+        return { board: got.board, token: got.token };
+      }
+    } catch {
+      /* the store is away: try again */
     }
-    return { board, token: got.token };
+    await db.changed(cfg.pollMs, undefined, w?.id);
   }
-  return undefined;
 }
 
 /** Hold the board for `ms`, heartbeating; resolves to a reason when the lease was lost. */
@@ -106,15 +116,7 @@ async function worker(n: number): Promise<void> {
       continue;
     }
     if (!job) return;
-    let got: { board: string; token: number } | undefined;
-    while (!got) {
-      try {
-        got = await lease(holder);
-      } catch {
-        /* the store is away: try again */
-      }
-      if (!got) await sleep(cfg.pollMs * (0.5 + Math.random()));
-    }
+    const got = await lease(holder, job);
     const start = Date.now();
     const lost = await hold(got.board, holder, got.token, job.dur_ms);
     const end = Date.now();

@@ -30,7 +30,7 @@ test(
       workersPerHost: 2,
       durMs: [300, 600],
       ttlMs: 1500,
-      pollMs: 50,
+      pollMs: 1000,
       healthCheckMs: 100,
       killAt: 0.25,
       restartAt: 0.5,

@@ -12,7 +12,7 @@ import { flattenCases } from "../../../engine/results.ts";
 import type { BoardDrivers, ConsoleStream, PowerState } from "../../../hw-runners/drivers/types.ts";
 import type { Board, Inventory } from "../../../hw-runners/inventory/types.ts";
 import { runAttempt, suiteTracker } from "../../../hw-runners/runner/attempt.ts";
-import { ArtifactError, loadJob, parseJob, sha256File, verifyArtifacts } from "../../../hw-runners/runner/job.ts";
+import { ArtifactError, jobKindOf, loadJob, parseJob, sha256File, verifyArtifacts } from "../../../hw-runners/runner/job.ts";
 import { collect } from "../../../hw-runners/runner/run.ts";
 import { place } from "../../../hw-runners/runner/schedule.ts";
 
@@ -53,6 +53,25 @@ test("job files: every problem named; defaults filled", () => {
     assert.ok(e instanceof ConfigError);
     const fields = e.problems.map((p) => p.field).sort();
     assert.deepEqual(fields, ["artifacts.kernel.sha256", "artifacts.rootfs", "extra", "id", "needs", "timeouts.totalS"]);
+  }
+});
+
+test("a job's kind orders the lab's queue: the setting, else the CI event, else manual; a wrong one in a job file is named", () => {
+  assert.equal(jobKindOf("bisect", { GITHUB_EVENT_NAME: "schedule" }), "bisect");
+  assert.equal(jobKindOf(undefined, { GITHUB_EVENT_NAME: "schedule" }), "nightly");
+  assert.equal(jobKindOf(undefined, { GITHUB_EVENT_NAME: "pull_request" }), "pr");
+  assert.equal(jobKindOf(undefined, { GITHUB_EVENT_NAME: "workflow_dispatch" }), "manual");
+  assert.equal(jobKindOf(undefined, {}), "manual");
+  assert.equal(job({ kind: "nightly", run: "n1" }).kind, "nightly");
+  try {
+    job({ kind: "urgent" });
+    assert.fail("should throw");
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    assert.deepEqual(
+      e.problems.map((p) => [p.field, p.message]),
+      [["kind", "must be one of nightly, pr, manual, bisect"]],
+    );
   }
 });
 
