@@ -10,7 +10,8 @@ import type { CommandIo } from "./matrix.ts";
 
 export { DASHBOARD_HELP };
 
-/** The lab database the HIL jobs of this configuration write (the same one `lab status` opens). */
+/** The lab store the HIL jobs of this configuration write (the same one `lab status` opens): the
+ *  lab's PostgreSQL when DPU_CI_LAB_DATABASE names one, else the lab directory's SQLite file. */
 async function labTimeline(cfg: Config): Promise<LabTimeline> {
   const [{ loadInventory }, { labDirOf }, { readLabTimeline }] = await Promise.all([
     import("../hw-runners/inventory/load.ts"),
@@ -30,8 +31,9 @@ async function labTimeline(cfg: Config): Promise<LabTimeline> {
       problem: `the inventory could not be read, so the boards are not shown: ${(e as Error).message}`,
     };
   }
+  if (cfg.labDatabase) return readLabTimeline({ postgres: cfg.labDatabase }, inventory);
   const { dir } = labDirOf(inventory, { dir: cfg.labDir, defaultDir: cfg.homeLabDir });
-  return readLabTimeline(join(dir, "lab.sqlite"), inventory);
+  return readLabTimeline({ sqlite: join(dir, "lab.sqlite") }, inventory);
 }
 
 export async function runDashboardCommand(argv: readonly string[], io: CommandIo & { signal: AbortSignal }): Promise<number> {

@@ -1,14 +1,14 @@
-// The lab's history for the dashboard, read from the lease database's event log (read-only: a
-// running pipeline keeps writing it): health changes, leases from acquired to released or expired
-// (who held the board, for which job), and every job's result per board.
-import type Database from "better-sqlite3";
-import { createRequire } from "node:module";
+// The lab's history for the dashboard, read from the lab store's event log (read-only: a running
+// pipeline keeps writing it), whichever store the lab has: the SQLite file of one host or the
+// PostgreSQL of several. Health changes, leases from acquired to released or expired (who held the
+// board, for which job, on which host), and every job's result per board.
 import { existsSync } from "node:fs";
 import type { LabTimeline, LabLease } from "../../reports/index.ts";
 import type { Inventory } from "../inventory/types.ts";
+import { postgresStore, redactUrl, sqliteStore, type SqlStore } from "./sql.ts";
 
-const openReadOnly = (path: string): Database.Database =>
-  new (createRequire(import.meta.url)("better-sqlite3") as typeof Database)(path, { readonly: true, fileMustExist: true });
+/** The lab's store: its SQLite file, or its PostgreSQL (DPU_CI_LAB_DATABASE and the password). */
+export type LabSource = { sqlite: string } | { postgres: { url: string; password?: string } };
 
 const parse = (s: string): Record<string, unknown> => {
   try {
@@ -18,23 +18,21 @@ const parse = (s: string): Record<string, unknown> => {
   }
 };
 
-export function readLabTimeline(path: string, inventory?: Pick<Inventory, "boards">): LabTimeline {
-  const base: LabTimeline = { source: path, boards: [], health: [], leases: [], results: [] };
-  if (!existsSync(path)) return { ...base, problem: `no lab database at ${path} yet (a HIL job or \`dpu-ci lab status\` creates it)` };
-  let db: Database.Database | undefined;
+export async function readLabTimeline(from: LabSource | string, inventory?: Pick<Inventory, "boards">): Promise<LabTimeline> {
+  const src: LabSource = typeof from === "string" ? { sqlite: from } : from;
+  const where = "sqlite" in src ? src.sqlite : redactUrl(src.postgres.url);
+  const base: LabTimeline = { source: where, boards: [], health: [], leases: [], results: [] };
+  if ("sqlite" in src && !existsSync(src.sqlite))
+    return { ...base, problem: `no lab database at ${where} yet (a HIL job or \`dpu-ci lab status\` creates it)` };
+  let db: SqlStore | undefined;
   try {
-    db = openReadOnly(path);
-    db.pragma("busy_timeout = 5000");
+    // Not LabDb: that would make the tables; the dashboard only reads.
+    db = "sqlite" in src ? sqliteStore(src.sqlite, { readonly: true }) : postgresStore(src.postgres.url, src.postgres.password);
     const byId = new Map(inventory?.boards.map((b) => [b.id, b]) ?? []);
-    const boards = db.prepare("SELECT id, health, reason FROM boards ORDER BY id").all() as Array<{ id: string; health: string; reason: string }>;
+    const boards = await db.all<{ id: string; health: string; reason: string }>("SELECT id, health, reason FROM boards ORDER BY id");
     base.boards = boards.map((b) => ({ ...b, ...(byId.get(b.id) ? { class: byId.get(b.id)!.class, sim: byId.get(b.id)!.sim } : {}) }));
     const open = new Map<string, LabLease>(); // board -> the lease being held
-    for (const e of db.prepare("SELECT at, board, kind, detail FROM events ORDER BY id").iterate() as IterableIterator<{
-      at: number;
-      board: string;
-      kind: string;
-      detail: string;
-    }>) {
+    for (const e of await db.all<{ at: number; board: string; kind: string; detail: string }>("SELECT at, board, kind, detail FROM events ORDER BY id")) {
       const d = parse(e.detail);
       if (e.kind === "health") base.health.push({ board: e.board, at: e.at, health: String(d.health ?? "Unknown"), reason: String(d.reason ?? "") });
       else if (e.kind === "lease-acquired") {
@@ -44,6 +42,7 @@ export function readLabTimeline(path: string, inventory?: Pick<Inventory, "board
           holder: String(d.holder ?? "?"),
           ...(d.job ? { job: String(d.job) } : {}),
           ...(d.purpose ? { purpose: String(d.purpose) } : {}),
+          ...(d.host ? { host: String(d.host) } : {}),
           end: "held",
         };
         open.set(e.board, l);
@@ -58,18 +57,14 @@ export function readLabTimeline(path: string, inventory?: Pick<Inventory, "board
       }
     }
     base.results = (
-      db.prepare("SELECT job, board, outcome, simulated, finished_at FROM results WHERE board IS NOT NULL ORDER BY seq").all() as Array<{
-        job: string;
-        board: string;
-        outcome: string;
-        simulated: number;
-        finished_at: number;
-      }>
+      await db.all<{ job: string; board: string; outcome: string; simulated: number; finished_at: number }>(
+        "SELECT job, board, outcome, simulated, finished_at FROM results WHERE board IS NOT NULL ORDER BY seq",
+      )
     ).map((r) => ({ board: r.board, job: r.job, outcome: r.outcome, at: r.finished_at, simulated: r.simulated === 1 }));
     return base;
   } catch (e) {
-    return { ...base, problem: `${path}: the lab database could not be read (${(e as Error).message})` };
+    return { ...base, problem: `${where}: the lab database could not be read (${(e as Error).message})` };
   } finally {
-    db?.close();
+    await db?.close().catch(() => undefined);
   }
 }

@@ -110,6 +110,8 @@ export interface LabLease {
   holder: string;
   job?: string;
   purpose?: string;
+  /** The runner host that held it (a lab with several). */
+  host?: string;
   end: "released" | "expired" | "held";
 }
 export interface LabJobResult {
