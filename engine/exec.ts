@@ -49,14 +49,25 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
       timeout: opts.timeoutMs,
       killSignal: "SIGKILL",
     });
-    let stdout = "";
-    let stderr = "";
+    // The last `max` characters of each stream. Chunks are kept and cut back only when twice that
+    // has gathered: cutting on every chunk copied the whole kept tail each time (a verifier's debug
+    // log of 60 MB spent over a minute in that copying; bpftool itself writes it in seconds).
+    const tails = { out: { parts: [] as string[], size: 0 }, err: { parts: [] as string[], size: 0 } };
+    const tailOf = (which: "out" | "err") => {
+      const t = tails[which];
+      const text = t.parts.join("").slice(-max);
+      t.parts = [text];
+      t.size = text.length;
+      return text;
+    };
     // Per stream: whole UTF-8 characters, and secrets masked even when split across two chunks.
     const streams = { out: { dec: new StringDecoder("utf8"), m: streamMasker() }, err: { dec: new StringDecoder("utf8"), m: streamMasker() } };
     const emit = (which: "out" | "err", text: string) => {
       if (!text) return;
-      if (which === "out") stdout = (stdout + text).slice(-max);
-      else stderr = (stderr + text).slice(-max);
+      const t = tails[which];
+      t.parts.push(text);
+      t.size += text.length;
+      if (t.size > 2 * max) tailOf(which);
       log?.write(text);
       opts.onOutput?.(text);
     };
@@ -70,6 +81,8 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
     child.on("error", (err) => {
       drain();
       log?.end();
+      const stdout = tailOf("out");
+      const stderr = tailOf("err");
       const e = new ExecError({
         cmd: argv,
         exitCode: (err as NodeJS.ErrnoException).code === "ENOENT" ? 127 : null,
@@ -82,6 +95,8 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
     });
     child.on("close", (code, signal) => {
       drain();
+      const stdout = tailOf("out");
+      const stderr = tailOf("err");
       const finish = () => {
         const res: ExecResult = { cmd: argv, exitCode: code, signal, stdout, stderr };
         if ((code !== 0 || signal) && !opts.allowFailure) reject(new ExecError({ ...res, logPath: opts.logPath }));

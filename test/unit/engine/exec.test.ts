@@ -117,3 +117,16 @@ test("which finds an executable file on PATH in order, as command -v does; a dir
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("exec keeps the last maxBuffer characters of a stream whatever its size, every chunk still seen and logged", async () => {
+  // 3 MB in many chunks through a 100 kB cap: the kept tail is exact, and the whole went by.
+  let seen = 0;
+  const r = await exec(process.execPath, ["-e", "for (let i = 0; i < 30000; i++) process.stdout.write(String(i).padStart(99, '.') + '\\n')"], {
+    maxBuffer: 100_000,
+    onOutput: (c) => (seen += c.length),
+  });
+  assert.equal(seen, 3_000_000);
+  assert.equal(r.stdout.length, 100_000);
+  assert.ok(r.stdout.endsWith(`${"29999".padStart(99, ".")}\n`), r.stdout.slice(-200));
+  assert.ok(r.stdout.startsWith(`${"29000".padStart(99, ".")}\n`), r.stdout.slice(0, 200));
+});
