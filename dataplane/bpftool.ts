@@ -74,7 +74,7 @@ export interface BatchResult {
 
 /** Per call: where the whole output goes and who reads it as it streams (a verifier log can be
  *  far larger than what is kept in memory). */
-export type RunExtra = Pick<ExecOptions, "logPath" | "onOutput">;
+export type RunExtra = Pick<ExecOptions, "logPath" | "onOutput" | "timeoutMs">;
 export type Runner = (argv: readonly string[], extra?: RunExtra) => Promise<ExecResult>;
 
 export function bpftoolRunner(opts: { bin?: string; logPath?: string; signal?: AbortSignal } = {}): Runner {
@@ -84,7 +84,7 @@ export function bpftoolRunner(opts: { bin?: string; logPath?: string; signal?: A
       logPath: extra?.logPath ?? opts.logPath,
       onOutput: extra?.onOutput,
       signal: opts.signal,
-      timeoutMs: 60_000,
+      timeoutMs: extra?.timeoutMs ?? 60_000,
     });
 }
 

@@ -1,7 +1,9 @@
 // Verify and packet-test compiled data-plane objects on this machine's kernel: load each object
-// through the verifier (stats saved), then run every vector with BPF_PROG_TEST_RUN on a fresh load
-// (so no vector sees another's map state). Pins live in a private bpffs instance mounted under the
-// work dir; unmounting it at the end frees every program and map the tests created.
+// once through the verifier (stats saved), then run every vector with BPF_PROG_TEST_RUN on that
+// load, its maps put back as they were after the load before the next vector (dataplane/mapstate.ts:
+// no vector sees another's map state). An object whose maps cannot be put back is loaded afresh for
+// each vector instead. Pins live in a private bpffs instance mounted under the work dir; unmounting
+// it at the end frees every program and map the tests created.
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -16,6 +18,7 @@ import { psaPassedToKernel, psaRetval, SKB_CTX_SIZE, skbTestRunRefuses } from ".
 import type { Vector, VectorFile } from "./vectors.ts";
 import { VerifierLogScanner, verifierError, type ProgramStats, type VerifierReport } from "./verifier.ts";
 import { stampEntry, type DataplaneState, type MapEntry } from "./layout.ts";
+import { dumpCommands, restoreCommands, snapshotOf, undumpable, type PinnedMap, type Snapshot } from "./mapstate.ts";
 
 export interface ProgramObject {
   /** "ebpf" for hand-written objects, "p4" for p4c-generated ones. */
@@ -74,13 +77,24 @@ async function pinnedProgram(progDir: string, name: string): Promise<string> {
   return join(progDir, pick);
 }
 
-async function verifyOne(o: ProgramObject, bpffs: string, bpftool: Bpftool, outDir: string): Promise<{ stats: ProgramStats; entry: string }> {
+const VERIFY_TIMEOUT_MS = 10 * 60_000;
+
+/** Loads the object (the verifier's log kept) and leaves it pinned under `base` for its vectors. */
+async function verifyOne(o: ProgramObject, bpffs: string, bpftool: Bpftool, outDir: string): Promise<{ stats: ProgramStats; entry: string; base: string }> {
   const base = join(bpffs, `verify-${o.set}-${o.program}`);
   await mkdir(base);
   const scanner = new VerifierLogScanner();
+  // The verifier's full log of a p4c object is ~700k lines: 9 s on an idle 2-core machine, over a
+  // minute on a loaded one. Killed at bpftool's usual minute, it read as a rejection.
   const r = await bpftool.loadAll(o.object, join(base, "progs"), join(base, "maps"), o.sectionTypes ? undefined : o.type, true, {
     onOutput: (c) => scanner.feed(c),
+    timeoutMs: VERIFY_TIMEOUT_MS,
   });
+  if (r.signal)
+    throw new DpuCiError(
+      "INFRA",
+      `loading ${o.set}/${o.program} through the verifier: bpftool was killed (${r.signal}) after ${VERIFY_TIMEOUT_MS / 60_000} minutes or by the run's stop; no verdict`,
+    );
   const logs = scanner.result();
   await writeFile(join(outDir, `${o.set}-${o.program}.verifier.log`), scanner.text());
   // Only the entry program's own log: an object of several programs (p4c's: the map initialiser,
@@ -102,14 +116,57 @@ async function verifyOne(o: ProgramObject, bpffs: string, bpftool: Bpftool, outD
     const info = await bpftool.progShow(pin);
     Object.assign(s, { xlatedBytes: info.bytesXlated, xlatedInsns: info.bytesXlated / 8, jitedBytes: info.bytesJited });
   }
-  await rm(base, { recursive: true, force: true });
-  return { stats: s, entry };
+  return { stats: s, entry, base };
 }
 
-async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, bpffs: string, bpftool: Bpftool, scratch: string): Promise<TestCase> {
+/** The object's one load, shared by its vectors: its maps' state right after the load (and the
+ *  initialiser), and what the next vector must write first to get back there. */
+interface SharedLoad {
+  base: string;
+  maps: PinnedMap[];
+  snapshot: Snapshot;
+  restore: string[][];
+}
+
+/** Run the initialiser on the verified load and take its maps' snapshot; why not (a string) when
+ *  the maps cannot be dumped and put back, and each vector loads the object afresh. */
+async function shareLoad(o: ProgramObject, base: string, bpftool: Bpftool, scratch: string): Promise<SharedLoad | string> {
+  const mapDir = join(base, "maps");
+  const names = (await readdir(mapDir).catch(() => [] as string[])).sort();
+  const shown = names.length
+    ? await bpftool.batch(
+        names.map((n) => ["map", "show", "pinned", join(mapDir, n)]),
+        join(scratch, `${o.set}-${o.program}.maps`),
+      )
+    : { outputs: [] as unknown[], error: undefined };
+  if (shown.error || shown.outputs.length !== names.length) return `bpftool map show: ${shown.error ?? "too few answers"}`;
+  const maps = names.map((name, i) => ({ name, pin: join(mapDir, name), type: String((shown.outputs[i] as { type?: unknown } | null)?.type ?? "unknown") }));
+  const why = undumpable(maps);
+  if (why) return why;
+  const init = o.init ? [plan.progRun(join(base, "progs", o.init), await initPacket(scratch), join(scratch, "init.out"), 1).slice(1)] : [];
+  const b = await bpftool.batch([...init, ...dumpCommands(maps)], join(scratch, `${o.set}-${o.program}.snapshot`));
+  if (b.error || b.outputs.length !== init.length + maps.length)
+    return `${init.length && b.outputs.length === 0 ? "the map initialiser" : "the maps' dump"} failed: ${b.error ?? "bpftool answered too few commands"}`;
+  return { base, maps, snapshot: snapshotOf(maps, b.outputs.slice(init.length)), restore: [] };
+}
+
+/** One vector: on the shared load when there is one (its maps put back first, dumped after, for the
+ *  next vector; `share.load.restore` updated, or the share dropped when that cannot be), else on a
+ *  fresh load of its own. */
+async function runVector(
+  o: ProgramObject,
+  entry: string,
+  v: Vector,
+  i: number,
+  bpffs: string,
+  bpftool: Bpftool,
+  scratch: string,
+  share: { load?: SharedLoad; dropped?: string },
+): Promise<TestCase> {
   const t0 = Date.now();
   const name = v.name;
-  const base = join(bpffs, `t-${o.set}-${o.program}-${i}`);
+  const shared = share.load;
+  const base = shared?.base ?? join(bpffs, `t-${o.set}-${o.program}-${i}`);
   const maps = join(base, "maps");
   const inFile = join(scratch, `${o.set}-${o.program}-${i}.in`);
   const outFile = join(scratch, `${o.set}-${o.program}-${i}.out`);
@@ -117,7 +174,7 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
   const refused = o.type === "classifier" ? [v.input, ...v.steps.map((s) => s.input)].map(skbTestRunRefuses).find((r) => r) : undefined;
   if (refused) return { name, outcome: "SKIP", reason: `not runnable on a TC program: ${refused}`, durationMs: 0 };
   const ctx = o.psa ? { in: await zeroCtx(scratch), out: join(scratch, `${o.set}-${o.program}-${i}.ctx`), sizeOut: SKB_CTX_SIZE } : undefined;
-  await mkdir(base);
+  if (!shared) await mkdir(base);
   try {
     // The packets: the vector's own, then each step's (then:), on the same loaded program.
     const packets = [{ input: v.input, repeat: v.repeat, expect: v.expect }, ...v.steps];
@@ -140,17 +197,23 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
       };
     }
     const counters = o.countersSkipped ? [] : [...v.expect.counters, ...v.steps.flatMap((st) => st.expect.counters)];
-    // One bpftool process per vector: fresh load, initialiser, control-plane state, test runs
-    // (with each step's changes before its packet), counters. Clocked entries are stamped now.
+    // One bpftool process per vector: fresh load and initialiser (or, on the shared load, what the
+    // previous vector changed written back), control-plane state, test runs (with each step's
+    // changes before its packet), counters, then (shared) the maps' dump for the next vector.
+    // Clocked entries are stamped now.
     const counterKey = (index: number) => {
       const k = Buffer.alloc(4);
       k.writeUInt32LE(index);
       return k;
     };
-    const init = o.init ? [plan.progRun(join(base, "progs", o.init), await initPacket(scratch), join(scratch, "init.out"), 1).slice(1)] : [];
     type Cmd = { argv: string[]; what: string };
-    const cmds: Cmd[] = [{ argv: plan.loadAll(o.object, join(base, "progs"), maps, o.sectionTypes ? undefined : o.type, false), what: "load" }];
-    for (const c of init) cmds.push({ argv: c, what: "init" });
+    const cmds: Cmd[] = [];
+    if (shared) for (const c of shared.restore) cmds.push({ argv: c, what: "restore" });
+    else {
+      cmds.push({ argv: plan.loadAll(o.object, join(base, "progs"), maps, o.sectionTypes ? undefined : o.type, false), what: "load" });
+      if (o.init)
+        cmds.push({ argv: plan.progRun(join(base, "progs", o.init), await initPacket(scratch), join(scratch, "init.out"), 1).slice(1), what: "init" });
+    }
     const now = process.hrtime.bigint();
     const runAt: number[] = [];
     packets.forEach((p, k) => {
@@ -172,18 +235,34 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
     const countersAt = cmds.length;
     for (const c of counters)
       cmds.push({ argv: plan.mapLookup(join(maps, c.map), counterKey(c.index)).slice(1), what: `reading counter ${c.map}[${c.index}]` });
-    const b = await bpftool.batch(
-      cmds.map((c) => c.argv),
-      join(scratch, `${o.set}-${o.program}-${i}.batch`),
-    );
-    if (b.outputs.length < cmds.length && (b.outputs.length < countersAt || b.error)) {
+    const vectorDone = cmds.length;
+    const dumps = shared ? dumpCommands(shared.maps) : [];
+    const b = await bpftool.batch([...cmds.map((c) => c.argv), ...dumps], join(scratch, `${o.set}-${o.program}-${i}.batch`));
+    if (shared) {
+      // The next vector starts from the snapshot again: what this one changed is written back first.
+      // A batch that stopped early (a refused run, a bad entry) did not dump the maps: dumped apart.
+      let after = b.outputs.length === vectorDone + dumps.length && !b.error ? b.outputs.slice(vectorDone) : undefined;
+      if (!after) {
+        const d = await bpftool.batch(dumps, join(scratch, `${o.set}-${o.program}-${i}.dump`));
+        if (!d.error && d.outputs.length === dumps.length) after = d.outputs;
+      }
+      const r = after ? restoreCommands(shared.maps, shared.snapshot, after) : { cannot: "the maps could not be read back" };
+      if ("cmds" in r) shared.restore = r.cmds;
+      else {
+        share.load = undefined;
+        share.dropped = r.cannot;
+      }
+    }
+    if (b.outputs.length < vectorDone && (b.outputs.length < countersAt || b.error)) {
       const at = b.outputs.length;
       const why = b.error ?? `bpftool ${b.exitCode === null ? "was killed" : `exited with code ${b.exitCode}`}`;
       const what = cmds[at]?.what ?? "?";
       // A failure while installing state or reading a counter is the vector's (a map name, size or
       // index the object does not have): FAIL. The kernel refusing the test run (BPF_PROG_TEST_RUN:
       // e.g. a packet shorter than the hook accepts) is reported as that refusal.
-      if (at === 0) return { name, outcome: "FAIL", reason: `loading the object failed: ${why}`, durationMs: Date.now() - t0 };
+      if (what === "restore")
+        return { name, outcome: "ERROR", reason: `putting the maps back as they were after the load failed: ${why}`, durationMs: Date.now() - t0 };
+      if (what === "load") return { name, outcome: "FAIL", reason: `loading the object failed: ${why}`, durationMs: Date.now() - t0 };
       if (what === "init") return { name, outcome: "ERROR", reason: `the map initialiser failed: ${why}`, durationMs: Date.now() - t0 };
       if (runAt.includes(at)) return { name, outcome: "ERROR", reason: `the kernel refused ${what} (BPF_PROG_TEST_RUN): ${why}`, durationMs: Date.now() - t0 };
       return { name, outcome: "FAIL", reason: `${what} failed: ${why}`, durationMs: Date.now() - t0 };
@@ -236,7 +315,7 @@ async function runVector(o: ProgramObject, entry: string, v: Vector, i: number, 
       durationMs: Date.now() - t0,
     };
   } finally {
-    await rm(base, { recursive: true, force: true });
+    if (!shared) await rm(base, { recursive: true, force: true });
   }
 }
 
@@ -277,7 +356,7 @@ export async function runDataplaneTests(
       for (const o of objects) {
         stopIfAborted();
         const t0 = Date.now();
-        const { stats, entry } = await verifyOne(o, bpffs, bpftool, opts.outDir);
+        const { stats, entry, base } = await verifyOne(o, bpffs, bpftool, opts.outDir);
         report.programs.push(stats);
         log(
           `${o.set}/${o.program}: ${stats.loaded ? `verified, ${stats.verifiedInsns ?? "?"} insns processed, ${stats.xlatedInsns ?? "?"} xlated` : "REJECTED by the verifier"}`,
@@ -297,17 +376,23 @@ export async function runDataplaneTests(
         ];
         if (!o.vectors) cases.push({ name: "vectors", outcome: "MISS", reason: o.vectorsMissingReason ?? "no vectors for this object" });
         else if (stats.loaded) {
+          const sl = await shareLoad(o, base, bpftool, scratch);
+          const share: { load?: SharedLoad; dropped?: string } = typeof sl === "string" ? { dropped: sl } : { load: sl };
+          if (share.dropped) log(`  each vector loads ${o.set}/${o.program} afresh: ${share.dropped}`);
           for (const [i, v] of o.vectors.vectors.entries()) {
             if (o.stateless && (v.entries.length || v.expect.counters.length || v.steps.length)) {
               cases.push({ name: v.name, outcome: "MISS", reason: o.stateless });
               continue;
             }
             stopIfAborted();
-            const c = await runVector(o, entry, v, i, bpffs, bpftool, scratch);
+            const had = share.load;
+            const c = await runVector(o, entry, v, i, bpffs, bpftool, scratch, share);
             log(`  ${c.outcome} ${v.name}${c.reason ? `: ${c.reason}` : ""}`);
+            if (had && !share.load) log(`  the next vectors load ${o.set}/${o.program} afresh: ${share.dropped}`);
             cases.push(c);
           }
         } else cases.push(...o.vectors.vectors.map((v): TestCase => ({ name: v.name, outcome: "FAIL", reason: "the program did not load" })));
+        await rm(base, { recursive: true, force: true });
         suites.push({ name: `dataplane/${o.set}/${o.program}`, cases, durationMs: Date.now() - t0, properties: { object: o.object, hook: o.type } });
       }
     });
