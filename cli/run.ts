@@ -136,7 +136,11 @@ export function formatPlan(nodes: PlanNode[]): string {
   const sw = Math.max(11, ...nodes.map((n) => said(n).length));
   return nodes
     .map((n) =>
-      `${n.name.padEnd(w)} ${n.kind.padEnd(5)} ${said(n).padEnd(sw)} ${n.deps.length ? `<- ${n.deps.join(", ")}` : ""}${n.prediction === "SKIP" || n.prediction === "MISS" ? `\n    ${n.reason}` : ""}${n.stage === "hil" && n.description ? `\n    ${n.description}` : ""}`.trimEnd(),
+      [
+        `${n.name.padEnd(w)} ${n.kind.padEnd(5)} ${said(n).padEnd(sw)} ${n.deps.length ? `<- ${n.deps.join(", ")}` : ""}`.trimEnd(),
+        ...(n.prediction === "SKIP" || n.prediction === "MISS" ? [`    ${n.reason}`] : []),
+        ...(n.stage === "hil" && n.description ? [`    ${n.description}`] : []),
+      ].join("\n"),
     )
     .join("\n");
 }

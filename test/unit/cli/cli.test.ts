@@ -99,7 +99,9 @@ test("plan: a node is 'run' until the result cache holds its key (the run's own 
     third.map((n) => n.prediction),
     ["run", "run", "always-runs"],
   );
-  assert.match(formatPlan(third), /^a\s+build run\s*$/m);
+  assert.match(formatPlan(third), /^a\s+build run$/m);
+  const skipped = formatPlan([{ ...third[0]!, prediction: "MISS", reason: "toolchain missing" }]);
+  assert.equal(skipped, `a${" ".repeat(32)}build MISS\n    toolchain missing`, "no trailing blanks before the reason");
   assert.match(formatPlan(third), /^b\s+build run\s+<- a$/m);
 });
 
