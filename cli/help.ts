@@ -10,6 +10,7 @@ Pipelines
   run <pipeline>            run a pipeline (live view on a terminal, plain lines in CI)
   report [run]              JUnit, HTML and Markdown of a run, regressions against the previous one
   dashboard [--serve]       the run history as a static site: runs, trends, flaky tests, boards
+  bisect --test ID          from a regression to the first bad change (project and components)
 
 Case matrix and CI
   matrix [--json]           every case x scenario: what is built, which boards can run it, what is SKIP
@@ -106,7 +107,27 @@ tag    create an annotated tag <artifact>/v<next> at HEAD for each artifact whos
 The release pipeline (dpu-ci run release) builds the artifacts and writes manifest.json with the
 sha256 of every file and RELEASE_NOTES.md.`;
 
+export const BISECT_HELP = `Usage: dpu-ci bisect --test ID [--good RUN --bad RUN] [--case ID] [--class CLASS] [--repo DIR] [--retries N] [--json]
+
+Finds the first change that made a test fail. ID is a test id as the history and reports name it
+("node :: suite/case", e.g. "dataplane-test :: dataplane/ebpf/fw/ssh-from-admin-net-allowed") or a
+node's name. The two runs are --good (it passed) and --bad (it failed); without them, the history's
+newest failure of the test (--case, --class narrow it) and the newest pass before it. The runs must
+be of one pipeline with the same parameters, each from a clean checkout.
+What is searched is what differs between them: the project's commits between the two recorded
+commits (in --repo, default the project root), and each component whose recorded source changed
+(a git source's commits, fetched; a tarball's or a directory's change as one step). One at a time,
+the others held at their good state; if none fails alone, the changes needed together are named.
+Each step checks the project out at a commit in a worktree, pins the components and runs that
+checkout's own \`dpu-ci run\` of the pipeline (only the test's node and what it needs, where the
+checkout's dpu-ci has --only) in this DPU_CI_HOME, so unchanged builds come from the cache. A step
+whose build fails is skipped (as git bisect skip); an ERROR is retried --retries times (default 2)
+and never counted bad. The report (report.md, report.html, bisect.json) is a run directory of its
+own: each step with its run, verdict and time, the culprit with author, subject and diff stat.
+Exit: 0 culprit named, 1 none (not reproduced, or only a range), 2 bad input, 3 an ERROR stopped it.`;
+
 const COMMAND_HELP: Record<string, string> = {
+  bisect: BISECT_HELP,
   dashboard: DASHBOARD_HELP,
   hil: HIL_HELP,
   lab: LAB_HELP,

@@ -153,6 +153,12 @@ const COMMANDS: Record<string, Handler> = {
     return manifest.exitCode ?? EXIT.INTERNAL;
   },
 
+  async bisect(args, io) {
+    const cfg = await configFrom({});
+    const { runBisectCommand } = await import("./bisect.ts");
+    return runBisectCommand(args, { ...commandIo(cfg, io), signal: io.signal });
+  },
+
   async report(args, io) {
     const { values, positionals, help: h } = parse("report", args, { html: { type: "boolean" }, compare: { type: "string" } }, { max: 1, name: "run" });
     if (h) return help("report", io);

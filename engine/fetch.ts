@@ -100,7 +100,15 @@ export function fetchSourceNode(g: GraphBuilder, stage: string, source: SourceSp
   return g.task(name, {}, (ctx) => (source.kind === "git" ? fetchGit(ctx, source, cacheDir) : fetchTarball(ctx, source, cacheDir)), {
     stage,
     description: `fetch ${stage === "qemu" ? "QEMU" : stage} source ${describe}`,
+    reusable: pinned(source),
   });
+}
+
+/** Whether a source names the same bytes whenever it is fetched: a tarball (its sha256) or a git
+ *  commit. A branch or tag may move, so its fetch is never reused from an earlier run (the engine's
+ *  reuse of unchanged tasks would build last week's branch forever). */
+export function pinned(source: SourceSpec): boolean {
+  return source.kind !== "git" || /^[0-9a-f]{40}$/.test(source.ref);
 }
 
 /** FNV-1a, 8 hex digits: short stable suffixes for node names. */

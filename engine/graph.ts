@@ -43,6 +43,9 @@ export interface NodeMeta {
   optional?: boolean;
   /** Checked before scheduling: a missing toolchain makes the node MISS, an absent capability SKIP. */
   available?: () => Promise<Availability> | Availability;
+  /** false: a task whose result depends on more than its inputs (a git branch that moves) runs every
+   *  time, even in a pipeline that reuses unchanged tasks' results. */
+  reusable?: boolean;
 }
 
 export interface BuildNode<K extends string = string> extends NodeMeta {

@@ -84,5 +84,5 @@ export { parseSource, checkSource, describeSource, redactUrl, SOURCE_KINDS } fro
 export { mask, registerSecret, clearSecrets, secretValues } from "./secrets.ts";
 export { exec, which } from "./exec.ts";
 export { sha256File, listFiles, treeDigest, digestOf } from "./digest.ts";
-export { fetchGit, fetchTarball, fetchSourceNode, sourceCacheDir, shortHash } from "./fetch.ts";
+export { fetchGit, fetchTarball, fetchSourceNode, sourceCacheDir, shortHash, pinned } from "./fetch.ts";
 export { seededRandom, seedFrom } from "./random.ts";

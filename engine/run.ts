@@ -337,9 +337,10 @@ async function executeNode(node: GraphNode, rec: NodeRecord, o: NodeRun): Promis
   try {
     const inputs = await resolveInputs(node.inputs, o);
     if (node.kind === "task") {
-      const key = o.reuse?.tasks
-        ? taskNodeKey(node, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.digest])), o.params, o.reuse.salt)
-        : undefined;
+      const key =
+        o.reuse?.tasks && node.reusable !== false
+          ? taskNodeKey(node, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.digest])), o.params, o.reuse.salt)
+          : undefined;
       const hit = key ? await reused(node.name, key, outDir, o, log) : undefined;
       if (hit) return { outcome: "PASS", fields: { ...hit.fields, ...reuseFields(hit, o.dir, outDir) } };
       const paths = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.hostPath]));

@@ -30,7 +30,7 @@ import {
   type ArtifactRef,
 } from "../engine/index.ts";
 import { P4C_VERSION, p4cBuilder } from "./image.ts";
-import { fetchGit, fetchTarball } from "../engine/fetch.ts";
+import { fetchGit, fetchTarball, pinned } from "../engine/fetch.ts";
 import { P4C_SOURCE_RULE, P4C_SOURCE_SETTING } from "./source.ts";
 
 export const VENDOR_DIR_SETTING = "DPU_CI_VENDOR_DIR";
@@ -118,6 +118,7 @@ export function p4cStage(g: GraphBuilder, plan: P4cPlan): NodeInput {
       {
         stage: "p4",
         description: `fetch p4c source ${describeP4cSource(s)}`,
+        reusable: pinned(s),
       },
     );
   const sums =
