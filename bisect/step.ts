@@ -127,7 +127,15 @@ export async function runStep(r: StepRequest): Promise<StepRun> {
   const args = [join(r.tree, "bin", "dpu-ci.js"), "run", r.pipeline, ...Object.entries(r.params).flatMap(([k, v]) => ["--param", `${k}=${v}`])];
   if (onlyUsed) args.push("--only", r.test.node);
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...r.env, ...r.settings, DPU_CI_HOME: r.home, DPU_CI_PROGRESS: "plain", GITHUB_OUTPUT: outputs }))
+  // A step's HIL jobs wait in the lab's queue as a bisection's: behind the nightly (hw-runners/lab/db.ts).
+  for (const [k, v] of Object.entries({
+    ...r.env,
+    ...r.settings,
+    DPU_CI_HOME: r.home,
+    DPU_CI_PROGRESS: "plain",
+    GITHUB_OUTPUT: outputs,
+    DPU_CI_JOB_KIND: "bisect",
+  }))
     if (v !== undefined && k !== "GITHUB_STEP_SUMMARY") env[k] = v;
   const res = await exec(process.execPath, args, { cwd: r.tree, env, logPath: r.logPath, allowFailure: true, signal: r.signal });
   const runId = existsSync(outputs) ? /^run-id=(.+)$/m.exec(readFileSync(outputs, "utf8"))?.[1] : undefined;
