@@ -19,17 +19,9 @@ export function p4StateEntries(program: string, s: DataplaneState): P4Entry[] {
         const proto = protoNumber(r.proto);
         if (proto === 0 && r.dport) throw new BadValueError("a rule for any protocol cannot name a port");
         const params = { rule_id: r.id ?? i };
-        if (r.dport)
-          out.push({
-            table: "fw_rules_port",
-            key: { "hdr.ipv4.protocol": proto, dport: r.dport, "hdr.ipv4.srcAddr": num(addr) },
-            prefixLen: len,
-            action: r.action,
-            params,
-          });
-        else if (proto)
-          out.push({ table: "fw_rules_proto", key: { "hdr.ipv4.protocol": proto, "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
-        else out.push({ table: "fw_rules_any", key: { "hdr.ipv4.srcAddr": num(addr) }, prefixLen: len, action: r.action, params });
+        if (r.dport) out.push({ table: "fw_rules_port", key: { proto, dport: r.dport, src: num(addr) }, prefixLen: len, action: r.action, params });
+        else if (proto) out.push({ table: "fw_rules_proto", key: { proto, src: num(addr) }, prefixLen: len, action: r.action, params });
+        else out.push({ table: "fw_rules_any", key: { src: num(addr) }, prefixLen: len, action: r.action, params });
       });
       // The protocols a rule names a port for (the C version's fw_port_rules[proto] > 0).
       for (const proto of new Set((s.fw?.rules ?? []).filter((r) => r.dport).map((r) => protoNumber(r.proto)))) {

@@ -2,7 +2,10 @@
  * p4/ebpf/fastpath.c, with the same parse rules (parse.p4). fp_fdb maps a destination MAC to
  * a port (L2) or marks it as one of our router MACs; routed IPv4 (TTL > 1) takes the longest-prefix
  * next hop from fp_routes, with TTL decrement (incremental checksum update, as the C version) and
- * MAC rewrite. Everything else goes to the kernel stack; a frame shorter than Ethernet drops.
+ * MAC rewrite. Everything else goes to the kernel stack; a frame shorter than Ethernet drops. The
+ * semantics of p4/README.md as the C version: no L2 hairpin (a destination on the ingress port
+ * drops), martian sources/destinations to the stack (stats 5), multicast and limited broadcast
+ * destinations, IPv4 options, TTL <= 1 to the stack.
  * In PSA-eBPF a port is an interface's ifindex, so "next hop out of the ingress interface" is a
  * redirect to it (TC_ACT_REDIRECT), which the vectors' TX verdict maps to for the TC hook. */
 #include <core.p4>
@@ -12,6 +15,7 @@
 struct metadata_t {
     PARSED_META
     bool    route;
+    bool    l2;
     bool    rewritten;
     bit<8>  old_ttl;
 }
@@ -22,6 +26,7 @@ parser IngressParserImpl(packet_in buffer, out headers_t hdr, inout metadata_t m
     InternetChecksum() ck;
     state start {
         meta.route = false;
+        meta.l2 = false;
         meta.rewritten = false;
         meta.old_ttl = 0;
         transition parse_ethernet;
@@ -32,12 +37,12 @@ parser IngressParserImpl(packet_in buffer, out headers_t hdr, inout metadata_t m
 control ingress(inout headers_t hdr, inout metadata_t meta,
                 in psa_ingress_input_metadata_t istd,
                 inout psa_ingress_output_metadata_t ostd) {
-    /* index 0 l2, 1 l3, 2 tx, 3 pass, 4 invalid (as fp_stats in the C version) */
-    Counter<bit<32>, bit<32>>(5, PSA_CounterType_t.PACKETS) fp_stats;
+    /* index 0 l2, 1 l3, 2 tx, 3 pass, 4 invalid, 5 martian, 6 hairpin (as fp_stats in the C version) */
+    Counter<bit<32>, bit<32>>(7, PSA_CounterType_t.PACKETS) fp_stats;
 
     action l2_forward(PortId_t port) {
         send_to_port(ostd, port);
-        fp_stats.count(0);
+        meta.l2 = true;
     }
     action route_me() {
         meta.route = true;
@@ -71,12 +76,29 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
         }
         ostd.drop = false; /* the default is the kernel stack */
         fp_fdb.apply();
+        /* L2: a bridge never sends a frame back out of the port it came in on (no hairpin). */
+        if (meta.l2) {
+            if (ostd.egress_port == istd.ingress_port) {
+                ostd.drop = true;
+                fp_stats.count(6);
+                return;
+            }
+            fp_stats.count(0);
+        }
         /* Routed: untagged IPv4 that ip_rcv would take. An IPv4 header it would refuse goes to the
-         * stack, which drops and counts it; TTL <= 1 goes to the stack, which sends ICMP time
-         * exceeded; a tagged frame to a router MAC is the stack's VLAN device's business. */
+         * stack, which drops and counts it; so does a martian source or destination (RFC 1812
+         * 5.3.7, ip_route_input_slow). Multicast or broadcast destinations, options, TTL <= 1 go
+         * to the stack; a tagged frame to a router MAC is the stack's VLAN device's business. */
+        bit<8> stop = hdr.ipv4.srcAddr[31:24];
+        bit<8> dtop = hdr.ipv4.dstAddr[31:24];
+        bool martian = stop == 0 || stop == 127 || stop[7:4] == 0xe || hdr.ipv4.srcAddr == 0xffffffff ||
+                       dtop == 0 || dtop == 127;
+        bool local = dtop[7:4] == 0xe || hdr.ipv4.dstAddr == 0xffffffff;
         if (meta.route && meta.vlans == 0 && !TOO_MANY_VLANS && meta.ip_bad) {
             fp_stats.count(4);
-        } else if (meta.route && meta.vlans == 0 && meta.ip_ok && hdr.ipv4.ttl > 1) {
+        } else if (meta.route && meta.vlans == 0 && meta.ip_ok && martian) {
+            fp_stats.count(5);
+        } else if (meta.route && meta.vlans == 0 && meta.ip_ok && !local && hdr.ipv4.ihl == 5 && hdr.ipv4.ttl > 1) {
             fp_routes.apply();
         }
         if (meta.rewritten) {
@@ -86,7 +108,7 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
                 fp_stats.count(1);
             }
         }
-        if (ostd.egress_port == (PortId_t) 0) {
+        if (ostd.egress_port == (PortId_t) 0 && !(meta.route && meta.vlans == 0 && !TOO_MANY_VLANS && (meta.ip_bad || (meta.ip_ok && martian)))) {
             fp_stats.count(3);
         }
     }

@@ -13,7 +13,13 @@
  *    any frame with too many or cut VLAN tags) gets the default action (stats 2).
  *  - Up to two VLAN tags: the rules apply to the IPv4 packet inside.
  *  - A first fragment too short for its TCP/UDP header is dropped when a port rule for its
- *    protocol exists; a TCP fragment at offset 1 is always dropped (RFC 1858; stats 3). */
+ *    protocol exists; a TCP fragment at offset 1 is always dropped (RFC 1858; stats 3).
+ *  - Malformed IPv4 options make the header bad (stats 4); source routing (LSRR/SSRR) is dropped
+ *    (RFC 7126; stats 5); an IPv4 header the parser could not read although the frame holds it
+ *    (a non-linear skb) is dropped.
+ *  - An ICMP error is judged as the flow it quotes, reversed: rules keyed by the quote's protocol,
+ *    its source port and its destination address (stats 7).
+ *  - IP-in-IP, 6in4 and GRE pass only by a rule; the default action never allows them (stats 6). */
 #include <core.p4>
 #include <psa.p4>
 #include "headers.p4"
@@ -35,9 +41,13 @@ parser IngressParserImpl(packet_in buffer, out headers_t hdr, inout metadata_t m
 control ingress(inout headers_t hdr, inout metadata_t meta,
                 in psa_ingress_input_metadata_t istd,
                 inout psa_ingress_output_metadata_t ostd) {
-    /* index 0 allowed, 1 denied, 2 non-IPv4, 3 tiny fragment, 4 bad IPv4 (fw_stats in the C version) */
-    Counter<bit<32>, bit<32>>(5, PSA_CounterType_t.PACKETS) fw_stats;
+    /* index 0 allowed, 1 denied, 2 non-IPv4, 3 tiny fragment, 4 bad IPv4, 5 source route, 6 tunnel,
+     * 7 ICMP error judged by its quote (fw_stats in the C version) */
+    Counter<bit<32>, bit<32>>(8, PSA_CounterType_t.PACKETS) fw_stats;
+    /* The flow the rules judge: the packet's own, or an ICMP error's quoted flow reversed. */
+    bit<8>  proto = 0;
     bit<16> dport = 0;
+    bit<32> src = 0;
     bool pass = true;
     bool port_rules = false;
     bit<32> rule = 0; /* the matching rule's id (fw_rule_hits in the C version) */
@@ -48,9 +58,9 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
 
     table fw_rules_port {
         key = {
-            hdr.ipv4.protocol : exact;
-            dport             : exact;
-            hdr.ipv4.srcAddr  : lpm;
+            proto : exact;
+            dport : exact;
+            src   : lpm;
         }
         actions = { allow; deny; NoAction; }
         default_action = NoAction;
@@ -59,8 +69,8 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
 
     table fw_rules_proto {
         key = {
-            hdr.ipv4.protocol : exact;
-            hdr.ipv4.srcAddr  : lpm;
+            proto : exact;
+            src   : lpm;
         }
         actions = { allow; deny; NoAction; }
         default_action = NoAction;
@@ -68,7 +78,7 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
     }
 
     table fw_rules_any {
-        key = { hdr.ipv4.srcAddr : lpm; }
+        key = { src : lpm; }
         actions = { allow; deny; NoAction; }
         default_action = NoAction;
         size = 1024;
@@ -98,26 +108,50 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
         bool decided = false;
         if (meta.ip_ok) {
             fw_port_rules.apply();
-            if ((L4_INCOMPLETE && port_rules) || (hdr.ipv4.protocol == PROTO_TCP && hdr.ipv4.fragOffset == 1)) {
+            if (meta.opt_srr) {
+                fw_stats.count(5);
+                pass = false;
+                decided = true;
+            } else if ((L4_INCOMPLETE && port_rules) || (hdr.ipv4.protocol == PROTO_TCP && hdr.ipv4.fragOffset == 1)) {
                 fw_stats.count(3);
                 pass = false;
                 decided = true;
             } else {
                 bool hit = false;
-                if (meta.l4_ports) {
-                    dport = meta.dport;
+                bool ports = meta.l4_ports;
+                proto = hdr.ipv4.protocol;
+                src = hdr.ipv4.srcAddr;
+                dport = meta.dport;
+                if (meta.quote) {
+                    fw_stats.count(7);
+                    proto = meta.q_proto;
+                    src = meta.q_daddr;
+                    dport = meta.q_sport;
+                    ports = dport != 0;
+                }
+                if (ports) {
                     hit = fw_rules_port.apply().hit;
                 }
                 if (!hit) {
+                    dport = 0;
                     hit = fw_rules_proto.apply().hit;
                 }
                 if (!hit) {
                     hit = fw_rules_any.apply().hit;
                 }
                 decided = hit;
+                if (!hit && (hdr.ipv4.protocol == PROTO_IPIP || hdr.ipv4.protocol == PROTO_IPV6 || hdr.ipv4.protocol == PROTO_GRE)) {
+                    fw_stats.count(6);
+                    pass = false;
+                    decided = true;
+                }
             }
         } else if (meta.ip_bad) {
             fw_stats.count(4);
+            if (IPV4_SPLIT) {
+                pass = false;
+                decided = true;
+            }
         } else {
             fw_stats.count(2);
             if (!TOO_MANY_VLANS && meta.l3_type == ETHERTYPE_ARP) {

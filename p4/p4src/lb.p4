@@ -6,9 +6,11 @@
  * the packet back out of its ingress port; IPv4 and L4 checksums are updated incrementally as in
  * the C version (RFC 1624; a UDP checksum of 0 stays 0). A VIP with no backend drops. The
  * semantics of p4/README.md: only untagged IPv4 is balanced (tagged frames go to the stack); an
- * IPv4 header ip_rcv would refuse goes to the stack (stats 3); a VIP flow's first fragment records
- * its ports in lb_frags, and a later fragment takes them from there (no record: the stack, stats
- * 4). lb_frags is a Register (p4c-ebpf: an array map) of FRAG_SLOTS records, each slot chosen by
+ * IPv4 header ip_rcv would refuse goes to the stack (stats 3), so do martian sources and source
+ * routed packets (stats 5); a VIP flow's first fragment records its ports, its backend and the
+ * time in lb_frags, and a later fragment follows that record for FRAG_LIFETIME (30 s; no live
+ * record: the stack, stats 4); any other first fragment under the same key clears the record.
+ * lb_frags is a Register (p4c-ebpf: an array map) of FRAG_SLOTS records, each slot chosen by
  * frag_slot() over (source, destination, IP id, protocol) and holding that key: a later record
  * in the same slot replaces an older one, so the table never fills (the C version's LRU map) and
  * a lookup only matches its own datagram. */
@@ -27,7 +29,8 @@ struct metadata_t {
     bool    rewrite;
 }
 
-/* A first fragment's ports, under its datagram's key (host-order fields, as p4c-ebpf keeps them). */
+/* A first fragment's record under its datagram's key (host-order fields, as p4c-ebpf keeps them):
+ * its ports, the backend it went to, and when (istd.ingress_timestamp: bpf_ktime_get_ns()). */
 struct frag_t {
     bit<32> src;
     bit<32> dst;
@@ -36,9 +39,14 @@ struct frag_t {
     bit<8>  used;
     bit<16> sport;
     bit<16> dport;
+    bit<32> baddr;
+    bit<48> bmac;
+    bit<16> bport;
+    bit<64> ts;
 }
 
 const bit<32> FRAG_SLOTS = 8192;
+const bit<64> FRAG_LIFETIME = 30000000000; /* ns: Linux's ipfrag_time, as the C version */
 
 /* On a little-endian host the C version reads packet words as byte-swapped integers. */
 bit<32> swap32(in bit<32> x) {
@@ -81,7 +89,9 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
     /* Declared here, each with a value: p4c's uninitialised-use check does not follow branches. */
     bit<32> slot = 0;
     bool later_fragment = false;
-    frag_t rec = { 0, 0, 0, 0, 0, 0, 0 };
+    bool first_fragment = false;
+    bool clear = false;
+    frag_t rec = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 
     action set_vip(bit<32> vip_id, bit<32> backend_count) {
         meta.vip_id = vip_id;
@@ -133,10 +143,16 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
         } else if (!meta.ip_ok) {
             lb_stats.count(2);
             go = false;
+        } else if (meta.opt_srr || hdr.ipv4.srcAddr[31:24] == 0 || hdr.ipv4.srcAddr[31:24] == 127 ||
+                   hdr.ipv4.srcAddr[31:28] == 0xe || hdr.ipv4.srcAddr == 0xffffffff) {
+            lb_stats.count(5);
+            go = false;
         }
         if (go) {
             slot = frag_slot(hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.identification, hdr.ipv4.protocol);
             later_fragment = hdr.ipv4.fragOffset != 0;
+            first_fragment = !later_fragment && (hdr.ipv4.flags & 1) == 1 &&
+                             (hdr.ipv4.protocol == PROTO_TCP || hdr.ipv4.protocol == PROTO_UDP);
             if (later_fragment) {
                 if (hdr.ipv4.protocol != PROTO_TCP && hdr.ipv4.protocol != PROTO_UDP) {
                     lb_stats.count(2);
@@ -144,7 +160,8 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
                 } else {
                     rec = lb_frags.read(slot);
                     if (rec.used == 0 || rec.src != hdr.ipv4.srcAddr || rec.dst != hdr.ipv4.dstAddr ||
-                        rec.id != hdr.ipv4.identification || rec.proto != hdr.ipv4.protocol) {
+                        rec.id != hdr.ipv4.identification || rec.proto != hdr.ipv4.protocol ||
+                        (bit<64>) istd.ingress_timestamp - rec.ts > FRAG_LIFETIME) {
                         lb_stats.count(4);
                         go = false;
                     } else {
@@ -155,20 +172,33 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
             } else if (!meta.l4_ports) {
                 lb_stats.count(2);
                 go = false;
+                clear = first_fragment;
             }
         }
         if (go) {
             if (!lb_vips.apply().hit) {
                 lb_stats.count(2);
                 go = false;
+                clear = first_fragment;
             }
         }
         if (go && (meta.backend_count == 0 || meta.backend_count > 64)) {
             ostd.drop = true;
             lb_stats.count(1);
             go = false;
+            clear = first_fragment;
         }
-        if (go) {
+        if (go && later_fragment) {
+            /* The backend its first fragment went to, whatever the backend set is now. */
+            hdr.ethernet.srcAddr = hdr.ethernet.dstAddr;
+            hdr.ethernet.dstAddr = rec.bmac;
+            meta.old_daddr = hdr.ipv4.dstAddr;
+            hdr.ipv4.dstAddr = rec.baddr;
+            meta.new_port = rec.bport;
+            meta.rewrite = true;
+            send_to_port(ostd, istd.ingress_port);
+        }
+        if (go && !later_fragment) {
             bit<32> h = mix(swap32(hdr.ipv4.srcAddr) ^ 0x9e3779b9);
             h = mix(h ^ swap32(hdr.ipv4.dstAddr));
             h = mix(h ^ (((bit<32>) swap16(meta.sport) << 16) | (bit<32>) swap16(meta.dport)));
@@ -178,14 +208,26 @@ control ingress(inout headers_t hdr, inout metadata_t meta,
                 ostd.drop = true;
                 lb_stats.count(1);
                 go = false;
+                clear = first_fragment;
+            }
+        }
+        if (clear) {
+            /* Another datagram under this key: a record there is not its own. */
+            rec = lb_frags.read(slot);
+            if (rec.used == 1 && rec.src == hdr.ipv4.srcAddr && rec.dst == hdr.ipv4.dstAddr &&
+                rec.id == hdr.ipv4.identification && rec.proto == hdr.ipv4.protocol) {
+                rec.used = 0;
+                lb_frags.write(slot, rec);
             }
         }
         if (go) {
-            if (!later_fragment && (hdr.ipv4.flags & 1) == 1) {
-                /* A first fragment (MF set): its later fragments will need its ports. Keyed by the
-                 * destination it came with (to_backend has rewritten dstAddr: old_daddr), and
-                 * through a variable: p4c would pass a struct literal inside a macro's arguments. */
-                rec = { hdr.ipv4.srcAddr, meta.old_daddr, hdr.ipv4.identification, hdr.ipv4.protocol, 1, meta.sport, meta.dport };
+            if (first_fragment) {
+                /* A first fragment (MF set): its later fragments will need its ports and backend.
+                 * Keyed by the destination it came with (to_backend has rewritten dstAddr:
+                 * old_daddr), and through a variable: p4c would pass a struct literal inside a
+                 * macro's arguments. */
+                rec = { hdr.ipv4.srcAddr, meta.old_daddr, hdr.ipv4.identification, hdr.ipv4.protocol, 1, meta.sport, meta.dport,
+                        hdr.ipv4.dstAddr, hdr.ethernet.dstAddr, meta.new_port, (bit<64>) istd.ingress_timestamp };
                 lb_frags.write(slot, rec);
             }
             if (meta.new_port == 0) {

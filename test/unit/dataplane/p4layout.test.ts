@@ -72,6 +72,10 @@ test("lb: a later fragment's record becomes a write to the lb_frags register (an
       ["used", 11, 1],
       ["sport", 12, 2],
       ["dport", 14, 2],
+      ["baddr", 16, 4],
+      ["bmac", 24, 8],
+      ["bport", 32, 2],
+      ["ts", 40, 8],
     ],
     "typedef struct frag_t ingress_lb_frags_value, resolved",
   );
@@ -89,7 +93,24 @@ test("lb: a later fragment's record becomes a write to the lb_frags register (an
   const slot = lbFragSlot(0xac100005, 0x0a00000a, 4242, 6);
   assert.ok(slot < LB_FRAG_SLOTS);
   assert.equal(e.key.readUInt32LE(0), slot);
-  assert.equal(e.value.toString("hex"), "050010ac" + "0a00000a" + "9210" + "06" + "01" + "e880" + "5000", "host-order fields, used = 1");
+  assert.equal(
+    e.value.toString("hex"),
+    "050010ac" +
+      "0a00000a" +
+      "9210" +
+      "06" +
+      "01" +
+      "e880" +
+      "5000" +
+      "0d01a8c0" +
+      "00000000" +
+      "13000000be020000" +
+      "0000" +
+      "000000000000" +
+      "0000000000000000",
+    "host-order fields, used = 1, the backend (port 0: the VIP's), ts left for the runner",
+  );
+  assert.equal(e.clock?.offset, 40, "ts is stamped with the run's clock when the entry is written");
   // The slot mixes every field of the key: a different IP id lands elsewhere (for this one).
   assert.notEqual(lbFragSlot(0xac100005, 0x0a00000a, 4243, 6), slot);
 });

@@ -3,6 +3,8 @@
 // control-plane changes between the packets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { optionsP4 } from "../../../dataplane/p4options.ts";
 import { inspectPacket, walkOptions } from "../../../dataplane/fuzz-packets.ts";
 import { parseVectors } from "../../../dataplane/vectors.ts";
 import { fragEntry, stampEntry } from "../../../dataplane/layout.ts";
@@ -10,6 +12,10 @@ import { skbTestRunRefuses } from "../../../dataplane/psa.ts";
 import { ConfigError } from "../../../engine/errors.ts";
 
 const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ""), "hex");
+
+test("p4/p4src/options.p4 is what dataplane/p4options.ts generates (run it after changing the walk)", () => {
+  assert.equal(readFileSync(new URL("../../../p4/p4src/options.p4", import.meta.url), "utf8"), optionsP4());
+});
 
 test("the option walk: END ends the list, NOP is one byte, lengths below 2 or past the header are malformed, LSRR/SSRR found", () => {
   assert.deepEqual(walkOptions(hex("01010100")), { bad: false, srr: false });
