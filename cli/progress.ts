@@ -14,8 +14,11 @@ export interface Renderer {
 
 const COLOR: Record<Outcome, string> = { PASS: "32", FAIL: "31", ERROR: "35", MISS: "33", SKIP: "90", CANCELED: "33" };
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
-const since = (ms: number) =>
-  ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
+/** How long a node has run, as the heartbeat says it. Whole seconds first: 179.96 s is 3m00s, not 2m60s. */
+export const since = (ms: number) => {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+};
 /** An SGR colour, or the bare text when colours are off (NO_COLOR). */
 const paint = (on: boolean) => (code: string, text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
 

@@ -345,3 +345,8 @@ test("GitHub Actions: secrets go to ::add-mask::, each node's log is folded in a
   ]);
   assert.match(githubGroup("50% done\nnext", join(dir, "logs/a.log"), 10), /^::group::50%25 done%0Anext$/m, "title escaped as the runner expects");
 });
+
+test("a running node's time: whole seconds first, never 60s in a minute", async () => {
+  const { since } = await import("../../../cli/progress.ts");
+  assert.deepEqual([59_400, 59_600, 179_960, 180_400, 3_599_700].map(since), ["59s", "1m00s", "3m00s", "3m00s", "60m00s"]);
+});
