@@ -367,6 +367,23 @@ test("nightly, run as runners would on a real `run pr` build: every file, hidden
     const report = r.jobs.get("report")!;
     assert.equal(report.result, "success", explained);
     assert.ok(report.summary.includes(buildId) && report.summary.includes(hilId!), report.summary);
+    // ...and publishes the dashboard: the Pages artifact (what deploy-pages would serve) is a site
+    // built from the history it recorded, with both of tonight's runs and their reports copied in
+    // (a link would point into the runner's workspace, gone once the job ends).
+    const pagesArt = r.artifacts.get("github-pages");
+    assert.ok(pagesArt, `no Pages artifact\n${explained}`);
+    const site = join(dir, "pages-site");
+    untar(join(pagesArt, "artifact.tar"), site);
+    assert.ok(
+      existsSync(join(site, "index.html")) && existsSync(join(site, "app.js")) && existsSync(join(site, "data", "index.js")),
+      readdirSync(site).join(" "),
+    );
+    const siteIndex = readFileSync(join(site, "data", "index.js"), "utf8");
+    for (const id of [buildId, hilId!]) {
+      assert.ok(siteIndex.includes(id), `the published dashboard lists run ${id}`);
+      const rep = join(site, "runs", id, "report.html");
+      assert.ok(existsSync(rep) && !lstatSync(join(site, "runs", id)).isSymbolicLink(), `run ${id}'s report is copied into the site`);
+    }
 
     // What plain upload-artifact of the run directory (the generator before the archive) would have
     // delivered, by its documented rules, from this real run: measured, not assumed.
