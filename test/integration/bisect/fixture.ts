@@ -5,11 +5,12 @@
 // source parameter, served by a local `git daemon` whose access hook can refuse a fetch on purpose
 // (a real remote error, for the ERROR-is-retried case).
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { exec } from "../../../engine/index.ts";
 import { PROJECT_ROOT } from "../../../engine/root.ts";
+import { freePort } from "../../helpers/registry.ts";
 
 export const PIPELINE_FILE = "bisect-fixture.ts";
 
@@ -124,17 +125,6 @@ ${o.strict ? '  if (argc > 1 && strcmp(argv[1], "--strict") == 0) answer--;\n' :
 }
 `,
   );
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
 }
 
 function listening(port: number): Promise<boolean> {
