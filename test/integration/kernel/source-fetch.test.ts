@@ -89,11 +89,15 @@ test("tarball: the right sha256 passes and the archive is handed on", async () =
 
 test("prepare-source.sh unpacks a fetched archive and records its epoch (as the build container does)", async () => {
   const dest = join(dir, "src");
-  execFileSync("sh", [join(import.meta.dirname, "../../../kernel/scripts/prepare-source.sh"), "archive", join(dir, "out/g1/source.tar"), "dpu-5.16", dest]);
+  // The script sources the build library, mounted at /in/lib in the container; here, from the tree.
+  const env = { ...process.env, DPU_CI_BUILD_LIB: join(import.meta.dirname, "../../../images/scripts/build-lib.sh") };
+  execFileSync("sh", [join(import.meta.dirname, "../../../kernel/scripts/prepare-source.sh"), "archive", join(dir, "out/g1/source.tar"), "dpu-5.16", dest], {
+    env,
+  });
   const rec = JSON.parse(readFileSync(join(dest, ".dpu-ci-source.json"), "utf8"));
   assert.equal(rec.kind, "archive");
   assert.equal(rec.epoch, Date.parse("2022-01-09T12:00:00Z") / 1000);
   assert.equal(rec.kernelVersion, "5.16.0");
-  execFileSync("sh", [join(import.meta.dirname, "../../../kernel/scripts/prepare-source.sh"), "archive", join(dir, "out/t2/source.tar"), "x", dest]);
+  execFileSync("sh", [join(import.meta.dirname, "../../../kernel/scripts/prepare-source.sh"), "archive", join(dir, "out/t2/source.tar"), "x", dest], { env });
   assert.ok(existsSync(join(dest, "Kconfig")), "a tarball's top directory is stripped");
 });
