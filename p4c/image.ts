@@ -30,6 +30,7 @@ export const p4cBuilder: ImageSpec = {
     "protobuf-compiler",
     "python3",
     "ccache",
+    "jq", // the build library (images/scripts/build-lib.sh) writes metadata.json with it
     "pkg-config",
     "libelf-dev",
     "zlib1g-dev",

@@ -11,7 +11,6 @@
 import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { readFile } from "node:fs/promises";
 import {
   recipe,
   host,
@@ -30,6 +29,8 @@ import {
   type ArtifactRef,
 } from "../engine/index.ts";
 import { P4C_VERSION, p4cBuilder } from "./image.ts";
+import { BUILD_LIB, buildLib, ccacheMetrics, readBuildMetadata } from "../images/index.ts";
+import { P4cMetadataSchema } from "./metadata.ts";
 import { fetchGit, fetchTarball, pinned } from "../engine/fetch.ts";
 import { P4C_SOURCE_RULE, P4C_SOURCE_SETTING } from "./source.ts";
 
@@ -99,10 +100,11 @@ export async function checkVendored(plan: P4cPlan): Promise<string | undefined> 
 
 export const P4C_NODE = "p4c";
 
-/** The p4c build node (once per graph): output bin/p4c-ebpf, p4include/, ebpf/ runtime, build.json. */
+/** The p4c build node (once per graph): output bin/p4c-ebpf, p4include/, ebpf/ runtime, metadata.json. */
 export function p4cStage(g: GraphBuilder, plan: P4cPlan): NodeInput {
   if (g.has(P4C_NODE)) return { kind: "node", node: P4C_NODE, type: "dir" };
   const inputs: Record<string, Input> = {
+    lib: buildLib(),
     script: host.file("p4c/scripts/build.sh"),
     p4runtime: host.file(join(plan.vendor, VENDORED.p4runtime.file)),
     libbpf: host.file(join(plan.vendor, VENDORED.libbpf.file)),
@@ -137,6 +139,7 @@ export function p4cStage(g: GraphBuilder, plan: P4cPlan): NodeInput {
       return r
         .withNewFile("/p4c-in/SHA256SUMS", sums)
         .withExec(["sha256sum", "--strict", "-c", "/p4c-in/SHA256SUMS"])
+        .withFile(BUILD_LIB, refs.lib!)
         .withFile("/p4c-in/p4c-build.sh", refs.script!)
         .withMountedCache("/ccache", cacheName("ccache", p4cBuilder))
         .withEnvVariable("CCACHE_DIR", "/ccache")
@@ -157,15 +160,8 @@ export function p4cStage(g: GraphBuilder, plan: P4cPlan): NodeInput {
   );
 }
 
-export interface P4cBuildInfo {
-  version: string;
-  configureSeconds: number;
-  makeSeconds: number;
-  ccache: { hits: number; misses: number } | null;
-}
-
 export async function p4cAfter(out: string, s: P4cSource): Promise<TaskResult> {
-  const info = JSON.parse(await readFile(join(out, "build.json"), "utf8")) as P4cBuildInfo;
+  const info = await readBuildMetadata(out, P4cMetadataSchema, "the p4c build");
   if (s.kind === "vendor" && info.version !== P4C_VERSION)
     return { outcome: "FAIL", reason: `p4c-ebpf --version says ${info.version}, the vendored source is ${P4C_VERSION}` };
   return {
@@ -174,7 +170,7 @@ export async function p4cAfter(out: string, s: P4cSource): Promise<TaskResult> {
       p4cVersion: info.version,
       configureSeconds: info.configureSeconds,
       makeSeconds: info.makeSeconds,
-      ...(info.ccache ? { ccacheHits: info.ccache.hits, ccacheMisses: info.ccache.misses } : {}),
+      ...ccacheMetrics(info.ccache),
     },
   };
 }

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { GraphBuilder, runGraph, which, type RunManifest } from "../../../engine/index.ts";
 import { chooseExecutor, configFrom, storeOf } from "../../../cli/context.ts";
 import { dataplaneStage } from "../../../stages/dataplane.ts";
-import { p4cAvailability, p4cPlan } from "../../../p4c/index.ts";
+import { p4cAvailability, p4cPlan, P4cMetadataSchema } from "../../../p4c/index.ts";
 import { PROJECT, node } from "../../integration/kernel/helpers.ts";
 
 let home = "";
@@ -63,7 +63,7 @@ test("p4c builds from the vendored source; the P4 programs compile, load and pas
   };
   for (const n of ["p4c", "p4-build", "ebpf-build", "dataplane-test", "dataplane-test-p4", "dataplane-diff-p4"])
     assert.equal(node(m, n).outcome, "PASS", why(n));
-  const p4c = JSON.parse(readFileSync(join(first.dir, node(m, "p4c").output!, "build.json"), "utf8"));
+  const p4c = P4cMetadataSchema.parse(JSON.parse(readFileSync(join(first.dir, node(m, "p4c").output!, "metadata.json"), "utf8")));
   assert.equal(p4c.version, "1.2.4.8");
   const out = join(first.dir, node(m, "p4-build").output!);
   for (const p of ["fastpath", "lb", "fw", "vf2virtio"]) {

@@ -47,7 +47,7 @@ test("p4c build node: vendored tarballs checked against their sha256 in the cont
     const node = g.finish().nodes.get("p4c") as BuildNode;
     assert.equal(node.kind, "build");
     const ref = (key: string): ArtifactRef => ({ kind: "file", hostPath: `/x/${key}`, digest: "d", key });
-    const steps = node.recipe({ script: ref("script"), p4runtime: ref("p4runtime"), libbpf: ref("libbpf"), p4c: ref("p4c") }).recipe.steps;
+    const steps = node.recipe({ lib: ref("lib"), script: ref("script"), p4runtime: ref("p4runtime"), libbpf: ref("libbpf"), p4c: ref("p4c") }).recipe.steps;
     const text = steps.map(describeStep);
     assert.match(text[0]!, /^from p4c-builder@/);
     const sums = steps.find((s) => s.op === "withNewFile");
