@@ -3,20 +3,11 @@
 // from `bpftool prog show` (translated and JIT-ed sizes). Saved per run as JSON so a change can be
 // compared with the run before it; formatted for the run summary.
 
-export interface ProgramStats {
+export interface ProgramStats extends VerifierCounts {
   /** Which build produced the object: "ebpf" (hand-written) or "p4" (p4c-generated). */
   set: string;
   program: string;
   loaded: boolean;
-  /** Instructions the verifier processed (all paths), from "processed N insns". */
-  verifiedInsns?: number;
-  insnLimit?: number;
-  maxStatesPerInsn?: number;
-  totalStates?: number;
-  peakStates?: number;
-  markRead?: number;
-  stackDepth?: string;
-  verificationTimeUs?: number;
   /** Program size after the verifier's rewrites; xlatedInsns = xlatedBytes / 8. */
   xlatedBytes?: number;
   xlatedInsns?: number;
@@ -31,7 +22,9 @@ export interface VerifierReport {
   programs: ProgramStats[];
 }
 
-export interface LogStats {
+/** What the verifier's log says of one load (parseVerifierLog). */
+export interface VerifierCounts {
+  /** Instructions the verifier processed (all paths), from "processed N insns". */
   verifiedInsns?: number;
   insnLimit?: number;
   maxStatesPerInsn?: number;
@@ -40,6 +33,9 @@ export interface LogStats {
   markRead?: number;
   stackDepth?: string;
   verificationTimeUs?: number;
+}
+
+export interface LogStats extends VerifierCounts {
   /** The end of the program's verifier log, as printed. */
   log: string;
 }
